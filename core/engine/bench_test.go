@@ -1,0 +1,48 @@
+package engine_test
+
+import (
+	"math/rand"
+	"path/filepath"
+	"testing"
+
+	"github.com/int8cal/int8cal/core/engine"
+	"github.com/int8cal/int8cal/core/graph"
+	"github.com/int8cal/int8cal/core/tensor"
+)
+
+// benchModel measures FP32 inference throughput on random inputs with all
+// cores, reporting images/s (the figure `make bench` sets beside ONNX
+// Runtime's).
+func benchModel(b *testing.B, path string, batch int) {
+	g, err := graph.Load(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	eng := engine.New(g, engine.Options{})
+	in := g.Inputs[0]
+	shape := append([]int{batch}, in.Shape[1:]...)
+	x := tensor.New(tensor.Float32, shape...)
+	rng := rand.New(rand.NewSource(1))
+	for i := range x.F32 {
+		x.F32[i] = rng.Float32()
+	}
+	inputs := map[string]*tensor.Tensor{in.Name: x}
+	if _, err := eng.Run(inputs); err != nil { // plan and warm up
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := eng.Run(inputs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "images/s")
+}
+
+func BenchmarkLeNetFP32Batch32(b *testing.B) {
+	benchModel(b, filepath.Join(repoRoot, "data", "mnist", "lenet.onnx"), 32)
+}
+
+func BenchmarkResNet20FP32Batch64(b *testing.B) {
+	benchModel(b, filepath.Join(repoRoot, "testdata", "models", "resnet20.onnx"), 64)
+}

@@ -1,0 +1,14 @@
+// Package engine executes a graph on the CPU in FP32.
+//
+// An Engine plans once per input shape: shape-dependent subgraphs are folded
+// to constants, operators are built and their constant weights packed, a
+// following Relu or Clip is fused into Conv, Gemm and Add where nothing
+// needs to see the intermediate tensor, and every intermediate tensor is
+// given a slot in a small set of buffers reused once the tensor is dead.
+// Kernels split their work across all cores.
+//
+// A run can observe every tensor as it is produced (the graph input, each
+// intermediate and the outputs), which is how calibration collects
+// activation statistics; an observed plan is built without fusion so that
+// every tensor the model names exists.
+package engine

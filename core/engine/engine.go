@@ -1,0 +1,140 @@
+package engine
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/int8cal/int8cal/core/graph"
+	"github.com/int8cal/int8cal/core/internal/parallel"
+	"github.com/int8cal/int8cal/core/tensor"
+)
+
+// Options tune an Engine.
+type Options struct {
+	// Workers is the number of goroutines kernels use; 0 means one per CPU.
+	Workers int
+	// NoFusion keeps every operator separate even when nothing observes
+	// the intermediate tensors (for debugging and for tests).
+	NoFusion bool
+}
+
+// Engine runs one graph. It is safe for concurrent use; each Plan is not.
+type Engine struct {
+	g    *graph.Graph
+	opts Options
+
+	mu    sync.Mutex
+	plans map[string]*Plan
+}
+
+// New returns an engine for g.
+func New(g *graph.Graph, opts Options) *Engine {
+	if opts.Workers <= 0 {
+		opts.Workers = parallel.Workers()
+	}
+	return &Engine{g: g, opts: opts, plans: map[string]*Plan{}}
+}
+
+// Graph returns the graph the engine runs.
+func (e *Engine) Graph() *graph.Graph { return e.g }
+
+// Observer receives every tensor of an observed run as soon as it is
+// computed. The tensor's storage is reused later in the run: copy what
+// must outlive the call.
+type Observer func(name string, t *tensor.Tensor)
+
+// Run plans for the inputs' shapes (reusing a cached plan) and runs. The
+// returned outputs belong to the plan and are overwritten by its next run.
+func (e *Engine) Run(inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+	p, err := e.planFor(inputs, false)
+	if err != nil {
+		return nil, err
+	}
+	return p.Run(inputs, nil)
+}
+
+// RunObserved is Run with an observer called for every tensor.
+func (e *Engine) RunObserved(inputs map[string]*tensor.Tensor, obs Observer) (map[string]*tensor.Tensor, error) {
+	p, err := e.planFor(inputs, true)
+	if err != nil {
+		return nil, err
+	}
+	return p.Run(inputs, obs)
+}
+
+func (e *Engine) planFor(inputs map[string]*tensor.Tensor, observed bool) (*Plan, error) {
+	shapes := map[string][]int{}
+	for name, t := range inputs {
+		shapes[name] = t.Shape
+	}
+	key := shapeKey(shapes, observed)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if p, ok := e.plans[key]; ok {
+		return p, nil
+	}
+	p, err := e.Plan(shapes, observed)
+	if err != nil {
+		return nil, err
+	}
+	e.plans[key] = p
+	return p, nil
+}
+
+func shapeKey(shapes map[string][]int, observed bool) string {
+	names := make([]string, 0, len(shapes))
+	for n := range shapes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&b, "%s%v;", n, shapes[n])
+	}
+	fmt.Fprint(&b, observed)
+	return b.String()
+}
+
+// CheckInput reports whether a tensor of the given shape fits the model
+// input name, naming both shapes when not.
+func (e *Engine) CheckInput(name string, shape []int) error {
+	for _, in := range e.g.Inputs {
+		if in.Name != name {
+			continue
+		}
+		if in.Shape == nil {
+			return nil
+		}
+		ok := len(in.Shape) == len(shape)
+		for i := 0; ok && i < len(shape); i++ {
+			ok = in.Shape[i] < 0 || in.Shape[i] == shape[i]
+		}
+		if !ok {
+			return fmt.Errorf("input %q of the model has shape %s, the data has %s", name, dynShape(in.Shape), tensor.ShapeString(shape))
+		}
+		return nil
+	}
+	return fmt.Errorf("the model has no input %q (inputs: %s)", name, e.inputNames())
+}
+
+func (e *Engine) inputNames() string {
+	var names []string
+	for _, in := range e.g.Inputs {
+		names = append(names, in.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+func dynShape(s []int) string {
+	parts := make([]string, len(s))
+	for i, d := range s {
+		if d < 0 {
+			parts[i] = "N"
+		} else {
+			parts[i] = fmt.Sprint(d)
+		}
+	}
+	return "[" + strings.Join(parts, ",") + "]"
+}

@@ -1,0 +1,343 @@
+package engine
+
+import (
+	"fmt"
+
+	"github.com/int8cal/int8cal/core/graph"
+	"github.com/int8cal/int8cal/core/ops"
+	"github.com/int8cal/int8cal/core/tensor"
+)
+
+// Plan is an executable schedule for fixed input shapes.
+type Plan struct {
+	engine  *Engine
+	inputs  []graph.Value
+	steps   []*step
+	consts  map[string]*tensor.Tensor
+	slots   []*tensor.Tensor // reusable storage, one per buffer slot
+	values  map[string]*tensor.Tensor
+	outputs []string
+	ctx     ops.Ctx
+}
+
+type step struct {
+	node    *graph.Node
+	op      ops.Op
+	inputs  []string
+	outputs []string // after fusion, the fused activation's output
+	metas   []ops.Meta
+	fused   string // the fused activation node's name, for messages
+}
+
+// Plan builds a schedule for the given input shapes. observed plans keep
+// every tensor (no fusion).
+func (e *Engine) Plan(shapes map[string][]int, observed bool) (*Plan, error) {
+	g := e.g
+	p := &Plan{engine: e, inputs: g.Inputs, consts: map[string]*tensor.Tensor{}, values: map[string]*tensor.Tensor{}, ctx: ops.Ctx{Workers: e.opts.Workers}}
+	metas := map[string]ops.Meta{}
+	for name, c := range g.Constants {
+		p.consts[name] = c
+		metas[name] = ops.Meta{DType: c.DType, Shape: c.Shape}
+	}
+	for _, in := range g.Inputs {
+		s, ok := shapes[in.Name]
+		if !ok {
+			return nil, fmt.Errorf("no value for model input %q", in.Name)
+		}
+		if err := e.CheckInput(in.Name, s); err != nil {
+			return nil, err
+		}
+		dt := in.DType
+		if dt == tensor.Undefined {
+			dt = tensor.Float32
+		}
+		metas[in.Name] = ops.Meta{DType: dt, Shape: s}
+	}
+	for _, n := range g.Nodes {
+		op, err := ops.Build(n.Source, g.Opset)
+		if err != nil {
+			return nil, err
+		}
+		inMetas := make([]ops.Meta, len(n.Inputs))
+		inConsts := make([]*tensor.Tensor, len(n.Inputs))
+		allConst := true
+		for i, name := range n.Inputs {
+			if name == "" {
+				continue
+			}
+			m, ok := metas[name]
+			if !ok {
+				return nil, fmt.Errorf("node %q (%s): input %q is not computed", n.Name, n.OpType, name)
+			}
+			inMetas[i] = m
+			inConsts[i] = p.consts[name]
+			if inConsts[i] == nil {
+				allConst = false
+			}
+		}
+		// A node whose value is known now (all inputs constant, or Shape
+		// of a tensor whose shape is now fixed) is folded for this plan.
+		if allConst || n.OpType == "Shape" {
+			vals := inConsts
+			if !allConst {
+				vals = []*tensor.Tensor{{DType: inMetas[0].DType, Shape: inMetas[0].Shape}}
+			}
+			outs, err := graph.Evaluate(op, vals, len(n.Outputs))
+			if err != nil {
+				return nil, fmt.Errorf("node %q (%s): %w", n.Name, n.OpType, err)
+			}
+			for i, name := range n.Outputs {
+				if name != "" {
+					p.consts[name] = outs[i]
+					metas[name] = ops.Meta{DType: outs[i].DType, Shape: outs[i].Shape}
+				}
+			}
+			continue
+		}
+		outMetas, err := op.Infer(inMetas, inConsts)
+		if err != nil {
+			return nil, fmt.Errorf("node %q (%s) with inputs %s: %w", n.Name, n.OpType, metaList(inMetas), err)
+		}
+		if len(n.Outputs) > len(outMetas) {
+			return nil, fmt.Errorf("node %q (%s): %d outputs wired, the operator has %d", n.Name, n.OpType, len(n.Outputs), len(outMetas))
+		}
+		outMetas = outMetas[:len(n.Outputs)]
+		for i, name := range n.Outputs {
+			if name != "" {
+				metas[name] = outMetas[i]
+			}
+		}
+		if pr, ok := op.(ops.Preparer); ok {
+			if err := pr.Prepare(inConsts); err != nil {
+				return nil, fmt.Errorf("node %q (%s): %w", n.Name, n.OpType, err)
+			}
+		}
+		p.steps = append(p.steps, &step{node: n, op: op, inputs: n.Inputs, outputs: append([]string(nil), n.Outputs...), metas: outMetas})
+	}
+	for _, o := range g.Outputs {
+		if _, ok := metas[o.Name]; !ok {
+			return nil, fmt.Errorf("graph output %q is not computed", o.Name)
+		}
+		p.outputs = append(p.outputs, o.Name)
+	}
+	if !observed && !e.opts.NoFusion {
+		p.fuse()
+	}
+	p.allocate(metas)
+	return p, nil
+}
+
+func metaList(ms []ops.Meta) string {
+	s := ""
+	for i, m := range ms {
+		if i > 0 {
+			s += ", "
+		}
+		s += m.String()
+	}
+	return s
+}
+
+// fuse merges a Relu or Clip into the operator that produces its only
+// input when that input is read by nothing else and is not a graph output.
+func (p *Plan) fuse() {
+	readers := map[string]int{}
+	for _, s := range p.steps {
+		for _, in := range s.inputs {
+			readers[in]++
+		}
+	}
+	for _, o := range p.outputs {
+		readers[o]++
+	}
+	kept := p.steps[:0]
+	var prev *step
+	for _, s := range p.steps {
+		if prev != nil && len(prev.outputs) == 1 && len(s.inputs) >= 1 && s.inputs[0] == prev.outputs[0] && readers[prev.outputs[0]] == 1 {
+			if act, ok := activationOf(s); ok {
+				if f, ok := prev.op.(ops.Fusable); ok && f.FuseActivation(act) {
+					prev.outputs = []string{s.outputs[0]}
+					prev.metas = s.metas[:1]
+					prev.fused = s.node.Name
+					continue
+				}
+			}
+		}
+		kept = append(kept, s)
+		prev = s
+	}
+	p.steps = kept
+}
+
+func activationOf(s *step) (ops.Activation, bool) {
+	a, ok := s.op.(interface{ Activation() (ops.Activation, bool) })
+	if !ok || len(s.outputs) != 1 {
+		return ops.Activation{}, false
+	}
+	return a.Activation()
+}
+
+// allocate assigns each computed tensor a storage slot, reusing a slot once
+// its last reader has run. Graph outputs get slots of their own.
+func (p *Plan) allocate(metas map[string]ops.Meta) {
+	lastUse := map[string]int{}
+	for i, s := range p.steps {
+		for _, in := range s.inputs {
+			lastUse[in] = i
+		}
+	}
+	pinned := map[string]bool{}
+	for _, o := range p.outputs {
+		pinned[o] = true
+	}
+	type slot struct {
+		size  int
+		float bool
+	}
+	var slots []slot
+	var free []int
+	slotOf := map[string]int{}
+	released := map[string]bool{}
+	release := func(name string) {
+		if id, ok := slotOf[name]; ok && !pinned[name] && !released[name] {
+			released[name] = true
+			free = append(free, id)
+		}
+	}
+	for i, s := range p.steps {
+		for j, name := range s.outputs {
+			if name == "" {
+				continue
+			}
+			m := s.metas[j]
+			need := tensor.NumElements(m.Shape)
+			isFloat := m.DType.IsFloat()
+			pick := -1
+			if !pinned[name] {
+				// The smallest free slot of the right family that fits, else
+				// the largest one, grown.
+				for k, id := range free {
+					if slots[id].float == isFloat && (pick < 0 || better(slots[id].size, slots[free[pick]].size, need)) {
+						pick = k
+					}
+				}
+			}
+			if pick >= 0 {
+				id := free[pick]
+				free = append(free[:pick], free[pick+1:]...)
+				slots[id].size = max(slots[id].size, need)
+				slotOf[name] = id
+			} else {
+				slotOf[name] = len(slots)
+				slots = append(slots, slot{size: need, float: isFloat})
+			}
+		}
+		// Inputs whose last reader is this step, and outputs nobody reads,
+		// free their slots for the steps after this one.
+		for _, in := range s.inputs {
+			if lastUse[in] == i {
+				release(in)
+			}
+		}
+		for _, name := range s.outputs {
+			if _, read := lastUse[name]; !read {
+				release(name)
+			}
+		}
+	}
+	p.slots = make([]*tensor.Tensor, len(slots))
+	for i, s := range slots {
+		if s.float {
+			p.slots[i] = &tensor.Tensor{F32: make([]float32, s.size)}
+		} else {
+			p.slots[i] = &tensor.Tensor{I64: make([]int64, s.size)}
+		}
+	}
+	// Bind each step output to a view of its slot.
+	for _, s := range p.steps {
+		for j, name := range s.outputs {
+			if name == "" {
+				continue
+			}
+			id := slotOf[name]
+			m := s.metas[j]
+			n := tensor.NumElements(m.Shape)
+			view := &tensor.Tensor{DType: m.DType, Shape: m.Shape}
+			if m.DType.IsFloat() {
+				view.F32 = p.slots[id].F32[:n]
+			} else {
+				view.I64 = p.slots[id].I64[:n]
+			}
+			p.values[name] = view
+		}
+	}
+}
+
+// better reports whether a slot of size a suits a tensor of need elements
+// better than one of size b: fitting beats not fitting, then smaller wins
+// among fits and larger among non-fits.
+func better(a, b, need int) bool {
+	af, bf := a >= need, b >= need
+	switch {
+	case af && !bf:
+		return true
+	case !af && bf:
+		return false
+	case af:
+		return a < b
+	default:
+		return a > b
+	}
+}
+
+// Run executes the plan. obs, when not nil, sees every tensor.
+func (p *Plan) Run(inputs map[string]*tensor.Tensor, obs Observer) (map[string]*tensor.Tensor, error) {
+	for _, in := range p.inputs {
+		t, ok := inputs[in.Name]
+		if !ok {
+			return nil, fmt.Errorf("no value for model input %q", in.Name)
+		}
+		p.values[in.Name] = t
+		if obs != nil {
+			obs(in.Name, t)
+		}
+	}
+	for _, s := range p.steps {
+		in := make([]*tensor.Tensor, len(s.inputs))
+		for i, name := range s.inputs {
+			if name == "" {
+				continue
+			}
+			if c, ok := p.consts[name]; ok {
+				in[i] = c
+			} else {
+				in[i] = p.values[name]
+			}
+		}
+		out := make([]*tensor.Tensor, len(s.outputs))
+		for i, name := range s.outputs {
+			if name != "" {
+				out[i] = p.values[name]
+			}
+		}
+		if err := s.op.Run(&p.ctx, in, out); err != nil {
+			return nil, fmt.Errorf("node %q (%s): %w", s.node.Name, s.node.OpType, err)
+		}
+		if obs != nil {
+			for i, name := range s.outputs {
+				if name != "" {
+					obs(name, out[i])
+				}
+			}
+		}
+	}
+	res := make(map[string]*tensor.Tensor, len(p.outputs))
+	for _, name := range p.outputs {
+		if c, ok := p.consts[name]; ok {
+			res[name] = c
+		} else {
+			res[name] = p.values[name]
+		}
+	}
+	return res, nil
+}

@@ -1,0 +1,561 @@
+package gemm
+
+import (
+	"fmt"
+	"sync"
+	"unsafe"
+)
+
+// NR is the width (columns) of one panel of the packed-B layout. See doc.go
+// and PackedBOffset.
+const NR = 16
+
+const (
+	flagAccumulate = 1 << 0 // kernel adds the old C tile
+	flagReLU       = 1 << 1 // kernel clamps the result at 0
+)
+
+// Cache blocking. kcMax bounds the depth of one rank-kc update so that a B
+// tile (kc×32 floats = 32 KiB) plus an A micro-panel (8×kc = 8 KiB) stay in
+// the 48 KiB L1D; the actual kc splits k evenly. mcMax bounds the rows of A
+// swept per B tile (an mc×kc block of A, 384 KiB, stays in L2). ncMax is the
+// width of a B block packed at a time when B is not pre-packed.
+const (
+	kcMax = 256
+	mcMax = 384
+	ncMax = 1024
+)
+
+// Largest tile handled through the edge buffer.
+const (
+	maxTileRows = 16
+	maxTileCols = 3 * NR
+)
+
+// Epilogue is applied to each C tile right after its last rank-kc update,
+// while it is still in registers: C = ReLU(acc + C_old + RowBias[i] +
+// ColBias[j]) with each term present only if requested (C_old only when
+// accumulating). A nil *Epilogue or a zero Epilogue is a no-op.
+type Epilogue struct {
+	RowBias []float32 // len ≥ m; per row of C (per output channel of a conv), or nil
+	ColBias []float32 // len ≥ n; per column of C (per output feature of a Gemm with batch rows), or nil
+	ReLU    bool      // clamp at zero (NaN is propagated)
+}
+
+func (ep *Epilogue) empty() bool {
+	return ep == nil || (ep.RowBias == nil && ep.ColBias == nil && !ep.ReLU)
+}
+
+// PackedBSize returns the number of float32 of the packed-B layout of a k×n
+// operand: ceil(n/NR) panels of k×NR floats each.
+func PackedBSize(k, n int) int { return (n + NR - 1) / NR * NR * k }
+
+// PackedBOffset returns the index of B(p, j) (row p < k, column j) in the
+// packed-B layout of a k×n operand:
+//
+//	(j/NR)·NR·k + p·NR + j%NR
+//
+// Elements of the last panel beyond column n-1 must be zero.
+func PackedBOffset(k, p, j int) int { return j/NR*NR*k + p*NR + j%NR }
+
+// MakePackedBBuffer returns a zeroed, 64-byte aligned buffer of
+// PackedBSize(k, n) floats, suitable for MulPackedBuf (aligned panels make
+// every AVX-512 load hit a single cache line).
+func MakePackedBBuffer(k, n int) []float32 { return alignedF32(PackedBSize(k, n)) }
+
+// alignedF32 returns a zeroed slice of n float32 whose first element is
+// 64-byte aligned.
+func alignedF32(n int) []float32 {
+	s := make([]float32, n+16)
+	off := int((64 - uintptr(unsafe.Pointer(&s[0]))%64) % 64 / 4)
+	return s[off : off+n : off+n]
+}
+
+// numPanels returns the number of A micro-panels for m rows at most mr each.
+func numPanels(m, mr int) int { return (m + mr - 1) / mr }
+
+// aPanel returns the first row and the row count of panel i when m rows are
+// split as evenly as possible into np panels (sizes differ by at most one).
+func aPanel(m, np, i int) (row0, rows int) {
+	base, extra := m/np, m%np
+	row0 = i*base + min(i, extra)
+	rows = base
+	if i < extra {
+		rows++
+	}
+	return row0, rows
+}
+
+// PackedA is a left operand packed once (e.g. constant weights) for repeated
+// multiplications. It is immutable and safe for concurrent use.
+type PackedA struct {
+	m, k, np int
+	data     []float32
+}
+
+// M returns the number of rows of the packed operand.
+func (p *PackedA) M() int { return p.m }
+
+// K returns the number of columns (the reduction depth) of the packed operand.
+func (p *PackedA) K() int { return p.k }
+
+// PackA packs the m×k row-major matrix a (leading dimension lda).
+func PackA(m, k int, a []float32, lda int) *PackedA {
+	checkMat("A", m, k, a, lda)
+	np := numPanels(m, active().rowsPacked())
+	p := &PackedA{m: m, k: k, np: np, data: alignedF32(m * k)}
+	packA(p.data, m, k, np, a, lda)
+	return p
+}
+
+// packA writes a in the packed-A layout: np panels of consecutive rows, panel
+// (row0, rows) occupying dst[row0·k : (row0+rows)·k] with A(row0+r, p) at
+// row0·k + p·rows + r.
+func packA(dst []float32, m, k, np int, a []float32, lda int) {
+	if k == 0 {
+		return
+	}
+	for i := 0; i < np; i++ {
+		row0, rows := aPanel(m, np, i)
+		d := dst[row0*k : (row0+rows)*k]
+		for r := 0; r < rows; r++ {
+			src := a[(row0+r)*lda:][:k]
+			for p, v := range src {
+				d[p*rows+r] = v
+			}
+		}
+	}
+}
+
+// PackedB is a right operand packed once (e.g. transposed FC weights). It is
+// immutable and safe for concurrent use.
+type PackedB struct {
+	k, n int
+	data []float32
+}
+
+// K returns the number of rows (the reduction depth) of the packed operand.
+func (p *PackedB) K() int { return p.k }
+
+// N returns the number of columns of the packed operand.
+func (p *PackedB) N() int { return p.n }
+
+// Data returns the packed-B layout (see PackedBOffset); do not modify it.
+func (p *PackedB) Data() []float32 { return p.data }
+
+// PackB packs the k×n operand B. If transposed is false, b is k×n row-major
+// with leading dimension ldb; if true, b holds Bᵀ, an n×k row-major matrix
+// (ONNX Gemm with transB=1), with leading dimension ldb ≥ k.
+func PackB(k, n int, b []float32, ldb int, transposed bool) *PackedB {
+	p := &PackedB{k: k, n: n, data: MakePackedBBuffer(k, n)}
+	PackBInto(p.data, k, n, b, ldb, transposed)
+	return p
+}
+
+// PackBInto writes B (as for PackB) into dst in the packed-B layout;
+// len(dst) ≥ PackedBSize(k, n).
+func PackBInto(dst []float32, k, n int, b []float32, ldb int, transposed bool) {
+	if transposed {
+		checkMat("B", n, k, b, ldb)
+	} else {
+		checkMat("B", k, n, b, ldb)
+	}
+	if len(dst) < PackedBSize(k, n) {
+		panic(fmt.Sprintf("gemm: packed B buffer has %d floats, need %d", len(dst), PackedBSize(k, n)))
+	}
+	packBBlock(dst, b, ldb, transposed, 0, k, 0, n)
+}
+
+// packBBlock packs rows [p0, p0+kb) and columns [j0, j0+nb) of B into dst as
+// ceil(nb/NR) panels of kb×NR floats, zero-padding the last panel.
+func packBBlock(dst, b []float32, ldb int, transposed bool, p0, kb, j0, nb int) {
+	for q := 0; q*NR < nb; q++ {
+		d := dst[q*NR*kb : (q+1)*NR*kb]
+		jq := j0 + q*NR
+		w := min(NR, nb-q*NR)
+		switch {
+		case transposed:
+			for jj := 0; jj < w; jj++ {
+				src := b[(jq+jj)*ldb+p0:][:kb]
+				for p, v := range src {
+					d[p*NR+jj] = v
+				}
+			}
+			if w < NR {
+				for p := 0; p < kb; p++ {
+					clear(d[p*NR+w : p*NR+NR])
+				}
+			}
+		case w == NR:
+			for p := 0; p < kb; p++ {
+				*(*[NR]float32)(d[p*NR:]) = *(*[NR]float32)(b[(p0+p)*ldb+jq:])
+			}
+		default:
+			for p := 0; p < kb; p++ {
+				dd := d[p*NR:][:NR]
+				clear(dd[copy(dd, b[(p0+p)*ldb+jq:][:w]):])
+			}
+		}
+	}
+}
+
+func checkMat(name string, rows, cols int, s []float32, ld int) {
+	if rows < 0 || cols < 0 {
+		panic(fmt.Sprintf("gemm: negative dimension of %s (%d×%d)", name, rows, cols))
+	}
+	if rows == 0 || cols == 0 {
+		return
+	}
+	if ld < cols {
+		panic(fmt.Sprintf("gemm: leading dimension of %s is %d < %d", name, ld, cols))
+	}
+	if need := (rows-1)*ld + cols; len(s) < need {
+		panic(fmt.Sprintf("gemm: %s has %d elements, need %d", name, len(s), need))
+	}
+}
+
+func checkEpilogue(ep *Epilogue, m, n int) {
+	if ep == nil {
+		return
+	}
+	if ep.RowBias != nil && len(ep.RowBias) < m {
+		panic(fmt.Sprintf("gemm: RowBias has %d elements, need %d", len(ep.RowBias), m))
+	}
+	if ep.ColBias != nil && len(ep.ColBias) < n {
+		panic(fmt.Sprintf("gemm: ColBias has %d elements, need %d", len(ep.ColBias), n))
+	}
+}
+
+// scratch holds per-call buffers; recycled through a sync.Pool so that the
+// steady state does not allocate.
+type scratch struct{ a, b []float32 }
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+func getScratch() *scratch  { return scratchPool.Get().(*scratch) }
+func putScratch(s *scratch) { scratchPool.Put(s) }
+
+func (s *scratch) abuf(n int) []float32 {
+	if cap(s.a) < n {
+		s.a = alignedF32(n)
+	}
+	return s.a[:n]
+}
+
+func (s *scratch) bbuf(n int) []float32 {
+	if cap(s.b) < n {
+		s.b = alignedF32(n)
+	}
+	return s.b[:n]
+}
+
+// Sgemm computes C = A·B (accumulate=false) or C += A·B (accumulate=true)
+// for row-major A (m×k, leading dimension lda), B (k×n, ldb) and C (m×n,
+// ldc), on the calling goroutine.
+func Sgemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
+	SgemmEx(m, n, k, a, lda, b, ldb, c, ldc, accumulate, nil, 1)
+}
+
+// SgemmParallel is Sgemm split across up to workers goroutines.
+func SgemmParallel(workers, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
+	SgemmEx(m, n, k, a, lda, b, ldb, c, ldc, accumulate, nil, workers)
+}
+
+// SgemmEx is Sgemm with an optional fused epilogue (nil for none) and a
+// worker count: workers ≤ 1 runs on the calling goroutine, otherwise the
+// work is split (over columns of C, or rows when C is narrow) across up to
+// workers goroutines.
+func SgemmEx(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool, ep *Epilogue, workers int) {
+	checkMat("A", m, k, a, lda)
+	checkMat("B", k, n, b, ldb)
+	checkMat("C", m, n, c, ldc)
+	checkEpilogue(ep, m, n)
+	if m == 0 || n == 0 {
+		return
+	}
+	ks := active()
+	sc := getScratch()
+	np := numPanels(m, ks.rowsPacked())
+	ap := sc.abuf(m * k)
+	packA(ap, m, k, np, a, lda)
+	j := job{ks: ks, m: m, n: n, k: k, a: ap, np: np, b: b, ldb: ldb, c: c, ldc: ldc, acc: accumulate}
+	j.setEpilogue(ep)
+	j.do(workers, sc)
+	putScratch(sc)
+}
+
+// Mul computes C = Apacked·B (or C += … with accumulate) for a row-major
+// k×n B (leading dimension ldb) and m×n C, on the calling goroutine.
+func (p *PackedA) Mul(n int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
+	p.MulEx(n, b, ldb, c, ldc, accumulate, nil, 1)
+}
+
+// MulEx is Mul with an optional epilogue and worker count (see SgemmEx).
+func (p *PackedA) MulEx(n int, b []float32, ldb int, c []float32, ldc int, accumulate bool, ep *Epilogue, workers int) {
+	checkMat("B", p.k, n, b, ldb)
+	checkMat("C", p.m, n, c, ldc)
+	checkEpilogue(ep, p.m, n)
+	if p.m == 0 || n == 0 {
+		return
+	}
+	sc := getScratch()
+	j := job{ks: active(), m: p.m, n: n, k: p.k, a: p.data, np: p.np, b: b, ldb: ldb, c: c, ldc: ldc, acc: accumulate}
+	j.setEpilogue(ep)
+	j.do(workers, sc)
+	putScratch(sc)
+}
+
+// MulPackedBuf computes C = Apacked·B (or C += … with accumulate) where B
+// (k×n, k = p.K()) is already in the packed-B layout in packedB (see
+// PackedBOffset; len ≥ PackedBSize(k, n)). This is the convolution path:
+// im2col writes straight into packedB. It never allocates.
+func (p *PackedA) MulPackedBuf(n int, packedB []float32, c []float32, ldc int, accumulate bool) {
+	p.MulPackedBufEx(n, packedB, c, ldc, accumulate, nil, 1)
+}
+
+// MulPackedBufEx is MulPackedBuf with an optional epilogue and worker count
+// (see SgemmEx).
+func (p *PackedA) MulPackedBufEx(n int, packedB []float32, c []float32, ldc int, accumulate bool, ep *Epilogue, workers int) {
+	checkMat("C", p.m, n, c, ldc)
+	checkEpilogue(ep, p.m, n)
+	if n < 0 || len(packedB) < PackedBSize(p.k, n) {
+		panic(fmt.Sprintf("gemm: packed B has %d floats, need %d", len(packedB), PackedBSize(p.k, n)))
+	}
+	if p.m == 0 || n == 0 {
+		return
+	}
+	j := job{ks: active(), m: p.m, n: n, k: p.k, a: p.data, np: p.np, bp: packedB, c: c, ldc: ldc, acc: accumulate}
+	j.setEpilogue(ep)
+	j.do(workers, nil)
+}
+
+// MulPackedB computes C = A·Bpacked (or C += … with accumulate) for a
+// row-major m×k A (leading dimension lda, k = p.K()) and m×n C (n = p.N()),
+// on the calling goroutine.
+func MulPackedB(m int, a []float32, lda int, p *PackedB, c []float32, ldc int, accumulate bool) {
+	MulPackedBEx(m, a, lda, p, c, ldc, accumulate, nil, 1)
+}
+
+// MulPackedBEx is MulPackedB with an optional epilogue and worker count (see
+// SgemmEx).
+func MulPackedBEx(m int, a []float32, lda int, p *PackedB, c []float32, ldc int, accumulate bool, ep *Epilogue, workers int) {
+	checkMat("A", m, p.k, a, lda)
+	checkMat("C", m, p.n, c, ldc)
+	checkEpilogue(ep, m, p.n)
+	if m == 0 || p.n == 0 {
+		return
+	}
+	ks := active()
+	sc := getScratch()
+	np := numPanels(m, ks.rowsPacked())
+	ap := sc.abuf(m * p.k)
+	packA(ap, m, p.k, np, a, lda)
+	j := job{ks: ks, m: m, n: p.n, k: p.k, a: ap, np: np, bp: p.data, c: c, ldc: ldc, acc: accumulate}
+	j.setEpilogue(ep)
+	j.do(workers, sc)
+	putScratch(sc)
+}
+
+// job is one multiplication: packed A times packed or raw B into C.
+type job struct {
+	ks      *kernels
+	m, n, k int
+	a       []float32 // packed A
+	np      int       // number of A panels
+	bp      []float32 // packed B over the full k, or nil
+	b       []float32 // raw B (used when bp == nil)
+	ldb     int
+	c       []float32
+	ldc     int
+	acc     bool
+	rowBias []float32
+	colBias []float32
+	relu    bool
+}
+
+func (j *job) setEpilogue(ep *Epilogue) {
+	if ep.empty() {
+		return
+	}
+	j.rowBias, j.colBias, j.relu = ep.RowBias, ep.ColBias, ep.ReLU
+}
+
+// do runs the job on up to workers goroutines. sc may be nil when B is
+// pre-packed (no scratch needed).
+func (j *job) do(workers int, sc *scratch) {
+	if workers <= 1 {
+		j.run(0, j.np, 0, j.n, sc)
+		return
+	}
+	runParallel(*j, workers, sc)
+}
+
+func runParallel(j job, workers int, sc *scratch) {
+	tileW := NR * j.ks.maxP
+	colTiles := (j.n + tileW - 1) / tileW
+	type part struct{ p0, p1, c0, c1 int }
+	var parts [64]part
+	nw := min(workers, len(parts))
+	if colTiles >= nw || colTiles >= j.np {
+		nw = min(nw, colTiles)
+		for t := 0; t < nw; t++ {
+			lo, hi := t*colTiles/nw, (t+1)*colTiles/nw
+			parts[t] = part{0, j.np, lo * tileW, min(hi*tileW, j.n)}
+		}
+	} else {
+		nw = min(nw, j.np)
+		for t := 0; t < nw; t++ {
+			parts[t] = part{t * j.np / nw, (t + 1) * j.np / nw, 0, j.n}
+		}
+	}
+	var wg sync.WaitGroup
+	for t := 1; t < nw; t++ {
+		wg.Add(1)
+		go func(pt part) {
+			defer wg.Done()
+			var s *scratch
+			if j.bp == nil {
+				s = getScratch()
+				defer putScratch(s)
+			}
+			j.run(pt.p0, pt.p1, pt.c0, pt.c1, s)
+		}(parts[t])
+	}
+	j.run(parts[0].p0, parts[0].p1, parts[0].c0, parts[0].c1, sc)
+	wg.Wait()
+}
+
+// run computes the C block made of A panels [p0, p1) and columns [c0, c1),
+// c0 a multiple of NR. Loop nest (outer to inner): column block (raw B
+// only) → k block → row block of A → tile column (NR·maxP wide) → A panel.
+func (j *job) run(p0, p1, c0, c1 int, sc *scratch) {
+	k := j.k
+	if k == 0 {
+		j.noK(p0, p1, c0, c1)
+		return
+	}
+	ks := j.ks
+	tileW := NR * ks.maxP
+	nk := (k + kcMax - 1) / kcMax
+	kc := (k + nk - 1) / nk
+	mcPanels := max(1, mcMax/ks.rowsPacked())
+	ncb := c1 - c0
+	if j.bp == nil {
+		ncb = ncMax
+	}
+	for jc := c0; jc < c1; jc += ncb {
+		nb := min(ncb, c1-jc)
+		for pc := 0; pc < k; pc += kc {
+			kb := min(kc, k-pc)
+			var bBlock []float32
+			var pnl int // floats between consecutive B panels
+			if j.bp != nil {
+				bBlock = j.bp[jc/NR*NR*k+pc*NR:]
+				pnl = NR * k
+			} else {
+				bBlock = sc.bbuf(PackedBSize(kb, nb))
+				packBBlock(bBlock, j.b, j.ldb, false, pc, kb, jc, nb)
+				pnl = NR * kb
+			}
+			flags := 0
+			if j.acc || pc > 0 {
+				flags |= flagAccumulate
+			}
+			last := pc+kb == k
+			if last && j.relu {
+				flags |= flagReLU
+			}
+			for ig := p0; ig < p1; ig += mcPanels {
+				ie := min(ig+mcPanels, p1)
+				for jr := 0; jr < nb; jr += tileW {
+					w := min(tileW, nb-jr)
+					npn := (w + NR - 1) / NR
+					bt := &bBlock[jr/NR*pnl]
+					col := jc + jr
+					var cb []float32
+					if last && j.colBias != nil {
+						cb = j.colBias[col : col+w]
+					}
+					mr := ks.mr[npn]
+					for i := ig; i < ie; i++ {
+						row0, rows := aPanel(j.m, j.np, i)
+						ap := j.a[row0*k+pc*rows:]
+						nsub := (rows + mr - 1) / mr
+						for s := 0; s < nsub; s++ {
+							r0, rr := aPanel(rows, nsub, s)
+							var rb []float32
+							if last && j.rowBias != nil {
+								rb = j.rowBias[row0+r0:][:rr]
+							}
+							j.tile(rr, npn, kb, &ap[r0], rows*4, bt, pnl*4, (row0+r0)*j.ldc+col, w, flags, rb, cb)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// tile runs one micro-kernel call for a rows×w block of C starting at c[ci];
+// w < NR·panels goes through a temporary tile.
+func (j *job) tile(rows, panels, kb int, a *float32, as int, b *float32, pnl int, ci, w, flags int, rb, cb []float32) {
+	var rbp, cbp *float32
+	if rb != nil {
+		rbp = &rb[0]
+	}
+	if w == panels*NR {
+		if cb != nil {
+			cbp = &cb[0]
+		}
+		j.ks.call(rows, panels, kb, a, as, b, pnl, &j.c[ci], j.ldc*4, flags, rbp, cbp)
+		return
+	}
+	j.edgeTile(rows, panels, kb, a, as, b, pnl, ci, w, flags, rbp, cb)
+}
+
+func (j *job) edgeTile(rows, panels, kb int, a *float32, as int, b *float32, pnl int, ci, w, flags int, rbp *float32, cb []float32) {
+	var tmp [maxTileRows * maxTileCols]float32
+	var cbt [maxTileCols]float32
+	W := panels * NR
+	cs := j.c[ci:]
+	if flags&flagAccumulate != 0 {
+		for r := 0; r < rows; r++ {
+			copy(tmp[r*W:r*W+w], cs[r*j.ldc:r*j.ldc+w])
+		}
+	}
+	var cbp *float32
+	if cb != nil {
+		copy(cbt[:], cb[:w])
+		cbp = &cbt[0]
+	}
+	j.ks.call(rows, panels, kb, a, as, b, pnl, &tmp[0], W*4, flags, rbp, cbp)
+	for r := 0; r < rows; r++ {
+		copy(cs[r*j.ldc:r*j.ldc+w], tmp[r*W:r*W+w])
+	}
+}
+
+// noK handles k == 0: C = (C_old if accumulating) + biases, then ReLU.
+func (j *job) noK(p0, p1, c0, c1 int) {
+	r0, _ := aPanel(j.m, j.np, p0)
+	r1, rows := aPanel(j.m, j.np, p1-1)
+	r1 += rows
+	for i := r0; i < r1; i++ {
+		row := j.c[i*j.ldc:]
+		for jj := c0; jj < c1; jj++ {
+			var v float32
+			if j.acc {
+				v = row[jj]
+			}
+			if j.rowBias != nil {
+				v += j.rowBias[i]
+			}
+			if j.colBias != nil {
+				v += j.colBias[jj]
+			}
+			if j.relu && v < 0 {
+				v = 0
+			}
+			row[jj] = v
+		}
+	}
+}

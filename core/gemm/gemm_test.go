@@ -1,0 +1,380 @@
+package gemm
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"testing"
+)
+
+const relTol = 1e-5
+
+var testSizes = []int{1, 2, 3, 5, 7, 15, 16, 17, 31, 33, 64, 100, 257}
+
+const sentinel = float32(-12345.5)
+
+type problem struct {
+	m, n, k       int
+	lda, ldb, ldc int
+	a, b, bt      []float32 // bt: Bᵀ (n×k, leading dimension ldbt)
+	ldbt          int
+	c0            []float32 // initial C (random, padding = sentinel)
+	acc           bool
+	ep            *Epilogue
+	want, scale   []float64
+}
+
+func randSlice(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = r.Float32()*2 - 1
+	}
+	return s
+}
+
+func newProblem(r *rand.Rand, m, n, k int, pad, acc bool, epMode int) *problem {
+	p := &problem{m: m, n: n, k: k, lda: k, ldb: n, ldc: n, ldbt: k, acc: acc}
+	if pad {
+		p.lda += 1 + r.Intn(5)
+		p.ldb += 1 + r.Intn(5)
+		p.ldc += 1 + r.Intn(5)
+		p.ldbt += 1 + r.Intn(3)
+	}
+	p.a = randSlice(r, (m-1)*p.lda+k+r.Intn(3))
+	p.b = randSlice(r, max(0, (k-1)*p.ldb+n))
+	p.bt = make([]float32, max(0, (n-1)*p.ldbt+k))
+	for pp := 0; pp < k; pp++ {
+		for j := 0; j < n; j++ {
+			p.bt[j*p.ldbt+pp] = p.b[pp*p.ldb+j]
+		}
+	}
+	p.c0 = make([]float32, (m-1)*p.ldc+n)
+	for i := range p.c0 {
+		if i%p.ldc < n {
+			p.c0[i] = r.Float32()*2 - 1
+		} else {
+			p.c0[i] = sentinel
+		}
+	}
+	switch epMode {
+	case 1:
+		p.ep = &Epilogue{RowBias: randSlice(r, m)}
+	case 2:
+		p.ep = &Epilogue{ColBias: randSlice(r, n), ReLU: true}
+	case 3:
+		p.ep = &Epilogue{RowBias: randSlice(r, m), ColBias: randSlice(r, n), ReLU: true}
+	case 4:
+		p.ep = &Epilogue{ReLU: true}
+	}
+	p.reference()
+	return p
+}
+
+// reference computes the expected C in float64 and, per element, the sum of
+// absolute values of all terms (the scale of the rounding error).
+func (p *problem) reference() {
+	p.want = make([]float64, p.m*p.n)
+	p.scale = make([]float64, p.m*p.n)
+	for i := 0; i < p.m; i++ {
+		for j := 0; j < p.n; j++ {
+			var s, sa float64
+			for q := 0; q < p.k; q++ {
+				t := float64(p.a[i*p.lda+q]) * float64(p.b[q*p.ldb+j])
+				s += t
+				sa += math.Abs(t)
+			}
+			add := func(v float32) {
+				s += float64(v)
+				sa += math.Abs(float64(v))
+			}
+			if p.acc {
+				add(p.c0[i*p.ldc+j])
+			}
+			if p.ep != nil && p.ep.RowBias != nil {
+				add(p.ep.RowBias[i])
+			}
+			if p.ep != nil && p.ep.ColBias != nil {
+				add(p.ep.ColBias[j])
+			}
+			if p.ep != nil && p.ep.ReLU && s < 0 {
+				s = 0
+			}
+			p.want[i*p.n+j] = s
+			p.scale[i*p.n+j] = sa
+		}
+	}
+}
+
+func (p *problem) check(t *testing.T, what string, c []float32) {
+	t.Helper()
+	bad := 0
+	for i := 0; i < p.m; i++ {
+		for j := 0; j < p.ldc && i*p.ldc+j < len(c); j++ {
+			got := c[i*p.ldc+j]
+			if j >= p.n {
+				if got != sentinel {
+					t.Errorf("%s: padding C[%d][%d] overwritten: %v", what, i, j, got)
+					bad++
+				}
+				continue
+			}
+			want, sc := p.want[i*p.n+j], p.scale[i*p.n+j]
+			if d := math.Abs(float64(got) - want); !(d <= relTol*sc+1e-30) {
+				t.Errorf("%s: C[%d][%d] = %v, want %v (diff %g, scale %g)", what, i, j, got, want, d, sc)
+				bad++
+			}
+			if bad > 5 {
+				t.FailNow()
+			}
+		}
+	}
+}
+
+func (p *problem) freshC() []float32 { return append([]float32(nil), p.c0...) }
+
+// paths are the API entry points exercised on every problem.
+var paths = []struct {
+	name string
+	run  func(p *problem, c []float32)
+}{
+	{"Sgemm", func(p *problem, c []float32) {
+		if p.ep == nil {
+			Sgemm(p.m, p.n, p.k, p.a, p.lda, p.b, p.ldb, c, p.ldc, p.acc)
+			return
+		}
+		SgemmEx(p.m, p.n, p.k, p.a, p.lda, p.b, p.ldb, c, p.ldc, p.acc, p.ep, 1)
+	}},
+	{"SgemmParallel3", func(p *problem, c []float32) {
+		SgemmEx(p.m, p.n, p.k, p.a, p.lda, p.b, p.ldb, c, p.ldc, p.acc, p.ep, 3)
+	}},
+	{"PackedA.Mul", func(p *problem, c []float32) {
+		PackA(p.m, p.k, p.a, p.lda).MulEx(p.n, p.b, p.ldb, c, p.ldc, p.acc, p.ep, 1)
+	}},
+	{"PackedA.MulPackedBuf", func(p *problem, c []float32) {
+		buf := MakePackedBBuffer(p.k, p.n)
+		PackBInto(buf, p.k, p.n, p.b, p.ldb, false)
+		pa := PackA(p.m, p.k, p.a, p.lda)
+		if p.ep == nil {
+			pa.MulPackedBuf(p.n, buf, c, p.ldc, p.acc)
+			return
+		}
+		pa.MulPackedBufEx(p.n, buf, c, p.ldc, p.acc, p.ep, 1)
+	}},
+	{"PackedA.MulPackedBufParallel2", func(p *problem, c []float32) {
+		buf := MakePackedBBuffer(p.k, p.n)
+		PackBInto(buf, p.k, p.n, p.b, p.ldb, false)
+		PackA(p.m, p.k, p.a, p.lda).MulPackedBufEx(p.n, buf, c, p.ldc, p.acc, p.ep, 2)
+	}},
+	{"MulPackedB", func(p *problem, c []float32) {
+		MulPackedBEx(p.m, p.a, p.lda, PackB(p.k, p.n, p.b, p.ldb, false), c, p.ldc, p.acc, p.ep, 1)
+	}},
+	{"MulPackedB(transB)", func(p *problem, c []float32) {
+		pb := PackB(p.k, p.n, p.bt, p.ldbt, true)
+		if p.ep == nil {
+			MulPackedB(p.m, p.a, p.lda, pb, c, p.ldc, p.acc)
+			return
+		}
+		MulPackedBEx(p.m, p.a, p.lda, pb, c, p.ldc, p.acc, p.ep, 4)
+	}},
+}
+
+func withImpl(t testing.TB, i Impl, f func()) {
+	prev, err := SetImpl(i)
+	if err != nil {
+		t.Skip(err)
+	}
+	defer SetImpl(prev)
+	f()
+}
+
+func TestAllShapes(t *testing.T) {
+	r := rand.New(rand.NewSource(1))
+	impls := Available()
+	t.Logf("implementations: %v (default %v)", impls, CurrentImpl())
+	sizes := testSizes
+	if testing.Short() {
+		sizes = []int{1, 3, 16, 17, 33, 257}
+	}
+	idx := 0
+	for _, m := range sizes {
+		for _, n := range sizes {
+			for _, k := range sizes {
+				idx++
+				p := newProblem(r, m, n, k, idx%2 == 0, idx%3 == 0, idx%5)
+				for _, im := range impls {
+					withImpl(t, im, func() {
+						for _, path := range paths {
+							c := p.freshC()
+							path.run(p, c)
+							p.check(t, fmt.Sprintf("%v/%s m=%d n=%d k=%d acc=%v ep=%d", im, path.name, m, n, k, p.acc, idx%5), c)
+						}
+					})
+				}
+			}
+		}
+	}
+}
+
+// TestBlocking covers the cache-blocking loops: several k blocks, several
+// row blocks (m > mcMax), several raw-B column blocks (n > ncMax).
+func TestBlocking(t *testing.T) {
+	r := rand.New(rand.NewSource(2))
+	shapes := [][3]int{{9, 40, 600}, {400, 20, 30}, {13, 1100, 20}, {50, 64, 500}, {20, 576, 25}, {70, 70, 513}}
+	for si, s := range shapes {
+		p := newProblem(r, s[0], s[1], s[2], si%2 == 1, si%2 == 0, 3)
+		for _, im := range Available() {
+			withImpl(t, im, func() {
+				for _, path := range paths {
+					c := p.freshC()
+					path.run(p, c)
+					p.check(t, fmt.Sprintf("%v/%s %v", im, path.name, s), c)
+				}
+			})
+		}
+	}
+}
+
+func TestZeroSizes(t *testing.T) {
+	for _, s := range [][3]int{{0, 5, 5}, {5, 0, 5}, {5, 5, 0}, {0, 0, 0}, {3, 17, 0}} {
+		m, n, k := s[0], s[1], s[2]
+		a := make([]float32, m*k)
+		b := make([]float32, k*n)
+		c := make([]float32, m*n)
+		for i := range c {
+			c[i] = 7
+		}
+		Sgemm(m, n, k, a, max(k, 1), b, max(n, 1), c, max(n, 1), true)
+		for _, v := range c {
+			if v != 7 {
+				t.Fatalf("%v accumulate with k=0 changed C: %v", s, v)
+			}
+		}
+		ep := &Epilogue{RowBias: make([]float32, m), ColBias: make([]float32, n), ReLU: true}
+		for i := range ep.RowBias {
+			ep.RowBias[i] = -1
+		}
+		SgemmEx(m, n, k, a, max(k, 1), b, max(n, 1), c, max(n, 1), false, ep, 1)
+		for _, v := range c {
+			if v != 0 {
+				t.Fatalf("%v k=0 with bias -1 and ReLU: got %v, want 0", s, v)
+			}
+		}
+		PackA(m, k, a, max(k, 1)).MulPackedBuf(n, make([]float32, PackedBSize(k, n)), c, max(n, 1), false)
+	}
+}
+
+// TestImplAgreement calls the assembly and pure-Go kernels explicitly on the
+// same inputs and compares them with each other.
+func TestImplAgreement(t *testing.T) {
+	impls := Available()
+	if len(impls) < 2 {
+		t.Skip("no assembly implementation on this CPU/build")
+	}
+	r := rand.New(rand.NewSource(3))
+	for _, s := range [][3]int{{16, 1024, 27}, {16, 1024, 144}, {32, 256, 288}, {64, 64, 576}, {20, 576, 25}, {50, 64, 500}, {33, 17, 257}, {7, 100, 31}} {
+		m, n, k := s[0], s[1], s[2]
+		a, b := randSlice(r, m*k), randSlice(r, k*n)
+		ep := &Epilogue{RowBias: randSlice(r, m), ReLU: true}
+		var outs [][]float32
+		for _, im := range impls {
+			c := make([]float32, m*n)
+			withImpl(t, im, func() { PackA(m, k, a, k).MulEx(n, b, n, c, n, false, ep, 1) })
+			outs = append(outs, c)
+		}
+		for ii := 1; ii < len(impls); ii++ {
+			for e := range outs[0] {
+				x, y := outs[0][e], outs[ii][e]
+				i, j := e/n, e%n
+				var sc float64
+				for q := 0; q < k; q++ {
+					sc += math.Abs(float64(a[i*k+q]) * float64(b[q*n+j]))
+				}
+				sc += math.Abs(float64(ep.RowBias[i]))
+				if d := math.Abs(float64(x) - float64(y)); d > 2*relTol*sc {
+					t.Fatalf("%v: %v vs %v differ at C[%d][%d]: %v vs %v", s, impls[0], impls[ii], i, j, x, y)
+				}
+			}
+		}
+	}
+}
+
+// TestCrossImplPacking packs A under one implementation and multiplies under
+// another (the tile heights differ).
+func TestCrossImplPacking(t *testing.T) {
+	r := rand.New(rand.NewSource(4))
+	p := newProblem(r, 50, 75, 40, true, true, 3)
+	for _, packIm := range Available() {
+		for _, runIm := range Available() {
+			var pa *PackedA
+			withImpl(t, packIm, func() { pa = PackA(p.m, p.k, p.a, p.lda) })
+			c := p.freshC()
+			withImpl(t, runIm, func() { pa.MulEx(p.n, p.b, p.ldb, c, p.ldc, p.acc, p.ep, 1) })
+			p.check(t, fmt.Sprintf("pack %v run %v", packIm, runIm), c)
+		}
+	}
+}
+
+func TestPackedBLayout(t *testing.T) {
+	r := rand.New(rand.NewSource(5))
+	for _, s := range [][2]int{{27, 1024}, {5, 37}, {1, 1}, {13, 16}, {9, 17}} {
+		k, n := s[0], s[1]
+		b := randSlice(r, k*n)
+		want := MakePackedBBuffer(k, n)
+		PackBInto(want, k, n, b, n, false)
+		got := make([]float32, PackedBSize(k, n))
+		for p := 0; p < k; p++ {
+			for j := 0; j < n; j++ {
+				got[PackedBOffset(k, p, j)] = b[p*n+j]
+			}
+		}
+		for i := range want {
+			if want[i] != got[i] {
+				t.Fatalf("%v: PackBInto and PackedBOffset disagree at %d", s, i)
+			}
+		}
+	}
+}
+
+func TestReLUNaN(t *testing.T) {
+	for _, im := range Available() {
+		withImpl(t, im, func() {
+			a := []float32{float32(math.NaN()), 1}
+			b := make([]float32, 2*NR)
+			for i := range b {
+				b[i] = -1
+			}
+			c := make([]float32, 2*NR)
+			SgemmEx(2, NR, 1, a, 1, b, NR, c, NR, false, &Epilogue{ReLU: true}, 1)
+			if !math.IsNaN(float64(c[0])) || c[NR] != 0 {
+				t.Errorf("%v: ReLU(NaN)=%v (want NaN), ReLU(-1)=%v (want 0)", im, c[0], c[NR])
+			}
+		})
+	}
+}
+
+func TestNoAllocs(t *testing.T) {
+	r := rand.New(rand.NewSource(6))
+	m, n, k := 32, 256, 288
+	a, b := randSlice(r, m*k), randSlice(r, k*n)
+	c := make([]float32, m*n)
+	pa := PackA(m, k, a, k)
+	pb := PackB(k, n, b, n, false)
+	buf := MakePackedBBuffer(k, n)
+	PackBInto(buf, k, n, b, n, false)
+	ep := &Epilogue{RowBias: randSlice(r, m), ColBias: randSlice(r, n), ReLU: true}
+	for _, im := range Available() {
+		withImpl(t, im, func() {
+			for name, f := range map[string]func(){
+				"MulPackedBuf":   func() { pa.MulPackedBuf(n, buf, c, n, false) },
+				"MulPackedBufEx": func() { pa.MulPackedBufEx(n-5, buf, c, n, true, ep, 1) },
+				"Mul":            func() { pa.MulEx(n-3, b, n, c, n, false, ep, 1) },
+				"MulPackedB":     func() { MulPackedB(m-1, a, k, pb, c, n, false) },
+				"Sgemm":          func() { Sgemm(m, n, k, a, k, b, n, c, n, true) },
+			} {
+				if allocs := testing.AllocsPerRun(20, f); allocs != 0 {
+					t.Errorf("%v/%s: %v allocations per call", im, name, allocs)
+				}
+			}
+		})
+	}
+}

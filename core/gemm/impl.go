@@ -1,0 +1,92 @@
+package gemm
+
+import (
+	"fmt"
+	"sync/atomic"
+)
+
+// Impl names a micro-kernel implementation.
+type Impl int
+
+const (
+	// ImplGo is the portable pure-Go kernel (always available).
+	ImplGo Impl = iota
+	// ImplAVX2 is the AVX2+FMA assembly kernel (6×16 register tile).
+	ImplAVX2
+	// ImplAVX512 is the AVX-512F assembly kernel (8×32 register tile).
+	ImplAVX512
+)
+
+func (i Impl) String() string {
+	switch i {
+	case ImplGo:
+		return "go"
+	case ImplAVX2:
+		return "avx2"
+	case ImplAVX512:
+		return "avx512"
+	}
+	return fmt.Sprintf("Impl(%d)", int(i))
+}
+
+// kernels describes one implementation: how many B panels (of NR columns)
+// the widest tile spans and the largest number of rows a tile may have for a
+// given panel count.
+type kernels struct {
+	impl Impl
+	maxP int    // panels per full-width tile
+	mr   [4]int // mr[p]: max rows of a tile that is p panels wide
+}
+
+// rowsPacked is the micro-panel height used when packing A for this
+// implementation (the rows of a full tile).
+func (ks *kernels) rowsPacked() int { return ks.mr[ks.maxP] }
+
+var goKernels = kernels{impl: ImplGo, maxP: 1, mr: [4]int{0, 8}}
+
+var current atomic.Pointer[kernels]
+
+func init() {
+	current.Store(bestKernels())
+}
+
+func active() *kernels { return current.Load() }
+
+// Available reports the implementations usable on this CPU and build, best last.
+func Available() []Impl {
+	out := []Impl{ImplGo}
+	for _, i := range []Impl{ImplAVX2, ImplAVX512} {
+		if kernelsFor(i) != nil {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// CurrentImpl returns the implementation used by the package functions.
+func CurrentImpl() Impl { return active().impl }
+
+// SetImpl selects the implementation used by subsequent calls and returns the
+// previous one. It exists for tests and benchmarks (comparing the assembly
+// and pure-Go paths); it must not be called while other goroutines are
+// running multiplications. Values packed under another implementation stay
+// valid.
+func SetImpl(i Impl) (prev Impl, err error) {
+	ks := kernelsFor(i)
+	if ks == nil {
+		return CurrentImpl(), fmt.Errorf("gemm: implementation %v not available on this CPU/build", i)
+	}
+	return current.Swap(ks).impl, nil
+}
+
+// call runs one micro-kernel: a rows×(NR·panels) tile. Strides are in bytes.
+func (ks *kernels) call(rows, panels, k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb, cb *float32) {
+	switch ks.impl {
+	case ImplAVX512:
+		kernAVX512(rows, panels, k, a, as, b, pnl, c, ldc, flags, rb, cb)
+	case ImplAVX2:
+		kernAVX2(rows, panels, k, a, as, b, pnl, c, ldc, flags, rb, cb)
+	default:
+		kernGo(rows, panels, k, a, as, b, pnl, c, ldc, flags, rb, cb)
+	}
+}

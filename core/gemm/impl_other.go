@@ -1,0 +1,20 @@
+//go:build !amd64 || purego
+
+package gemm
+
+func kernelsFor(i Impl) *kernels {
+	if i == ImplGo {
+		return &goKernels
+	}
+	return nil
+}
+
+func bestKernels() *kernels { return &goKernels }
+
+func kernAVX2(rows, panels, k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb, cb *float32) {
+	panic("gemm: AVX2 kernel not built")
+}
+
+func kernAVX512(rows, panels, k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb, cb *float32) {
+	panic("gemm: AVX-512 kernel not built")
+}

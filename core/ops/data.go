@@ -1,0 +1,567 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/int8cal/int8cal/core/onnx"
+	"github.com/int8cal/int8cal/core/tensor"
+)
+
+func init() {
+	register("Concat", 1, func(n *onnx.Node, opset int64) (Op, error) {
+		if n.Attr("axis") == nil {
+			return nil, fmt.Errorf("axis is required")
+		}
+		return &concat{axis: int(attrInt(n, "axis", 0))}, nil
+	}, "axis")
+	register("Slice", 1, buildSlice, "starts", "ends", "axes")
+	register("Gather", 1, func(n *onnx.Node, opset int64) (Op, error) {
+		return &gather{axis: int(attrInt(n, "axis", 0))}, nil
+	}, "axis")
+	register("Constant", 1, buildConstant, "value", "value_float", "value_floats", "value_int", "value_ints")
+	register("ConstantOfShape", 9, buildConstantOfShape, "value")
+	register("Cast", 6, buildCast, "to", "saturate")
+	register("Pad", 2, buildPad, "mode", "pads", "value")
+}
+
+type concat struct{ axis int }
+
+func (c *concat) Infer(in []Meta, _ []*tensor.Tensor) ([]Meta, error) {
+	if len(in) == 0 {
+		return nil, fmt.Errorf("no inputs")
+	}
+	rank := len(in[0].Shape)
+	axis, err := normAxis(c.axis, rank)
+	if err != nil {
+		return nil, err
+	}
+	out := append([]int(nil), in[0].Shape...)
+	out[axis] = 0
+	for i, m := range in {
+		if m.DType != in[0].DType || len(m.Shape) != rank {
+			return nil, fmt.Errorf("input %d is %v, input 0 is %v", i, m, in[0])
+		}
+		for d := range m.Shape {
+			if d != axis && m.Shape[d] != in[0].Shape[d] {
+				return nil, fmt.Errorf("input %d is %v, input 0 is %v: only axis %d may differ", i, m, in[0], axis)
+			}
+		}
+		out[axis] += m.Shape[axis]
+	}
+	return one(in[0].DType, out), nil
+}
+
+func (c *concat) Run(_ *Ctx, in, out []*tensor.Tensor) error {
+	axis, _ := normAxis(c.axis, len(out[0].Shape))
+	outer := tensor.NumElements(out[0].Shape[:axis])
+	inner := tensor.NumElements(out[0].Shape[axis+1:])
+	rowOut := out[0].Shape[axis] * inner
+	off := 0
+	for _, t := range in {
+		row := t.Shape[axis] * inner
+		for o := 0; o < outer; o++ {
+			copyRange(out[0], o*rowOut+off, t, o*row, row)
+		}
+		off += row
+	}
+	return nil
+}
+
+// slice holds attributes for opsets before 10; later opsets pass starts,
+// ends, axes and steps as inputs.
+type slice struct {
+	starts, ends, axes []int
+	fromInputs         bool
+}
+
+func buildSlice(n *onnx.Node, opset int64) (Op, error) {
+	s := &slice{fromInputs: opset >= 10}
+	if s.fromInputs {
+		if n.Attr("starts") != nil || n.Attr("ends") != nil || n.Attr("axes") != nil {
+			return nil, fmt.Errorf("starts/ends/axes became inputs in opset 10")
+		}
+		return s, nil
+	}
+	s.starts, s.ends, s.axes = attrInts(n, "starts"), attrInts(n, "ends"), attrInts(n, "axes")
+	if s.starts == nil || s.ends == nil {
+		return nil, fmt.Errorf("starts and ends are required")
+	}
+	return s, nil
+}
+
+type sliceDim struct{ start, step, count int }
+
+// resolve returns, per input dimension, the first index, the step and the
+// number of elements taken.
+func (s *slice) resolve(shape []int, consts []*tensor.Tensor, n int) ([]sliceDim, error) {
+	starts, ends, axes := s.starts, s.ends, s.axes
+	var steps []int
+	if s.fromInputs {
+		get := func(i int, what string) ([]int, error) {
+			if i >= n || consts[i] == nil && i >= 3 {
+				return nil, nil
+			}
+			c, err := requireConst(consts, i, what)
+			if err != nil {
+				return nil, err
+			}
+			return c.Ints(), nil
+		}
+		var err error
+		if starts, err = get(1, "starts"); err != nil {
+			return nil, err
+		}
+		if ends, err = get(2, "ends"); err != nil {
+			return nil, err
+		}
+		if axes, err = get(3, "axes"); err != nil {
+			return nil, err
+		}
+		if steps, err = get(4, "steps"); err != nil {
+			return nil, err
+		}
+	}
+	if len(starts) != len(ends) || (axes != nil && len(axes) != len(starts)) || (steps != nil && len(steps) != len(starts)) {
+		return nil, fmt.Errorf("starts, ends, axes and steps differ in length")
+	}
+	dims := make([]sliceDim, len(shape))
+	for i, d := range shape {
+		dims[i] = sliceDim{0, 1, d}
+	}
+	for i := range starts {
+		axis := i
+		if axes != nil {
+			axis = axes[i]
+		}
+		axis, err := normAxis(axis, len(shape))
+		if err != nil {
+			return nil, err
+		}
+		step := 1
+		if steps != nil {
+			step = steps[i]
+		}
+		if step == 0 {
+			return nil, fmt.Errorf("step 0 on axis %d", axis)
+		}
+		d := shape[axis]
+		st, en := starts[i], ends[i]
+		if st < 0 {
+			st += d
+		}
+		if en < 0 {
+			en += d
+		}
+		var count int
+		if step > 0 {
+			st, en = clamp(st, 0, d), clamp(en, 0, d)
+			count = max(0, (en-st+step-1)/step)
+		} else {
+			st, en = clamp(st, 0, d-1), clamp(en, -1, d-1)
+			count = max(0, (st-en-step-1)/(-step))
+		}
+		dims[axis] = sliceDim{st, step, count}
+	}
+	return dims, nil
+}
+
+func (s *slice) Infer(in []Meta, consts []*tensor.Tensor) ([]Meta, error) {
+	if err := wantInputs(in, 1, 5); err != nil {
+		return nil, err
+	}
+	dims, err := s.resolve(in[0].Shape, consts, len(in))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int, len(dims))
+	for i, d := range dims {
+		out[i] = d.count
+	}
+	return one(in[0].DType, out), nil
+}
+
+// Run resolves the bounds again from its inputs: from opset 10 they are
+// inputs, which the executor passes to Run like any other.
+func (s *slice) Run(_ *Ctx, in, out []*tensor.Tensor) error {
+	dims, err := s.resolve(in[0].Shape, in, len(in))
+	if err != nil {
+		return err
+	}
+	strides := tensor.Strides(in[0].Shape)
+	rank := len(dims)
+	n := out[0].Len()
+	if n == 0 {
+		return nil
+	}
+	idx := make([]int, rank)
+	src := 0
+	for i, d := range dims {
+		src += d.start * strides[i]
+	}
+	for o := 0; o < n; o++ {
+		copyElem(out[0], o, in[0], src)
+		for d := rank - 1; d >= 0; d-- {
+			idx[d]++
+			src += dims[d].step * strides[d]
+			if idx[d] < dims[d].count {
+				break
+			}
+			src -= dims[d].step * strides[d] * dims[d].count
+			idx[d] = 0
+		}
+	}
+	return nil
+}
+
+type gather struct{ axis int }
+
+func (g *gather) Infer(in []Meta, _ []*tensor.Tensor) ([]Meta, error) {
+	if err := wantInputs(in, 2, 2); err != nil {
+		return nil, err
+	}
+	if in[1].DType.IsFloat() {
+		return nil, fmt.Errorf("indices must be integers, got %v", in[1].DType)
+	}
+	s := in[0].Shape
+	axis, err := normAxis(g.axis, len(s))
+	if err != nil {
+		return nil, err
+	}
+	out := append(append(append([]int(nil), s[:axis]...), in[1].Shape...), s[axis+1:]...)
+	return one(in[0].DType, out), nil
+}
+
+func (g *gather) Run(_ *Ctx, in, out []*tensor.Tensor) error {
+	s := in[0].Shape
+	axis, _ := normAxis(g.axis, len(s))
+	outer := tensor.NumElements(s[:axis])
+	inner := tensor.NumElements(s[axis+1:])
+	idx := in[1].I64
+	for o := 0; o < outer; o++ {
+		for j, ix := range idx {
+			i := int(ix)
+			if i < 0 {
+				i += s[axis]
+			}
+			if i < 0 || i >= s[axis] {
+				return fmt.Errorf("index %d out of range for axis %d of size %d", ix, axis, s[axis])
+			}
+			copyRange(out[0], (o*len(idx)+j)*inner, in[0], (o*s[axis]+i)*inner, inner)
+		}
+	}
+	return nil
+}
+
+// constant is the Constant operator: its value is fixed at build time.
+type constant struct{ value *tensor.Tensor }
+
+func buildConstant(n *onnx.Node, opset int64) (Op, error) {
+	if len(n.Attrs) != 1 {
+		return nil, fmt.Errorf("exactly one value attribute is required, got %d", len(n.Attrs))
+	}
+	a := n.Attrs[0]
+	switch a.Name {
+	case "value":
+		if a.T == nil {
+			return nil, fmt.Errorf("value holds no tensor")
+		}
+		return &constant{value: a.T}, nil
+	case "value_float":
+		return &constant{value: tensor.FromFloat32([]float32{a.F})}, nil
+	case "value_floats":
+		return &constant{value: tensor.FromFloat32(append([]float32(nil), a.Floats...), len(a.Floats))}, nil
+	case "value_int":
+		return &constant{value: tensor.FromInt64([]int64{a.I})}, nil
+	default: // value_ints
+		return &constant{value: tensor.FromInt64(append([]int64(nil), a.Ints...), len(a.Ints))}, nil
+	}
+}
+
+// Value returns the constant, for the importer.
+func (c *constant) Value() *tensor.Tensor { return c.value }
+
+func (c *constant) Infer(in []Meta, _ []*tensor.Tensor) ([]Meta, error) {
+	return one(c.value.DType, c.value.Shape), nil
+}
+
+func (c *constant) Run(_ *Ctx, _, out []*tensor.Tensor) error {
+	copyRange(out[0], 0, c.value, 0, c.value.Len())
+	return nil
+}
+
+type constantOfShape struct{ value *tensor.Tensor }
+
+func buildConstantOfShape(n *onnx.Node, opset int64) (Op, error) {
+	v := tensor.FromFloat32([]float32{0}, 1)
+	if a := n.Attr("value"); a != nil {
+		if a.T == nil || a.T.Len() != 1 {
+			return nil, fmt.Errorf("value must be a one-element tensor")
+		}
+		v = a.T
+	}
+	return &constantOfShape{value: v}, nil
+}
+
+func (c *constantOfShape) Infer(in []Meta, consts []*tensor.Tensor) ([]Meta, error) {
+	if err := wantInputs(in, 1, 1); err != nil {
+		return nil, err
+	}
+	s, err := requireConst(consts, 0, "shape")
+	if err != nil {
+		return nil, err
+	}
+	shape := s.Ints()
+	for _, d := range shape {
+		if d < 0 {
+			return nil, fmt.Errorf("negative dimension in %v", shape)
+		}
+	}
+	return one(c.value.DType, shape), nil
+}
+
+func (c *constantOfShape) Run(_ *Ctx, _, out []*tensor.Tensor) error {
+	for i := range out[0].F32 {
+		out[0].F32[i] = c.value.F32[0]
+	}
+	for i := range out[0].I64 {
+		out[0].I64[i] = c.value.I64[0]
+	}
+	return nil
+}
+
+type cast struct{ to tensor.DType }
+
+func buildCast(n *onnx.Node, opset int64) (Op, error) {
+	a := n.Attr("to")
+	if a == nil {
+		return nil, fmt.Errorf("attribute to is required")
+	}
+	to := tensor.DType(a.I)
+	if !to.Supported() {
+		return nil, fmt.Errorf("cast to data type %d not supported", a.I)
+	}
+	return &cast{to: to}, nil
+}
+
+func (c *cast) Infer(in []Meta, _ []*tensor.Tensor) ([]Meta, error) {
+	if err := wantInputs(in, 1, 1); err != nil {
+		return nil, err
+	}
+	return one(c.to, in[0].Shape), nil
+}
+
+func (c *cast) Run(_ *Ctx, in, out []*tensor.Tensor) error {
+	CastInto(out[0], in[0])
+	return nil
+}
+
+// CastInto converts src's values to dst's element type as ONNX Cast does:
+// floats to integers truncate toward zero and wrap to the target width,
+// anything to bool is "non-zero", float32 to float16 rounds to nearest even.
+func CastInto(dst, src *tensor.Tensor) {
+	n := src.Len()
+	for i := 0; i < n; i++ {
+		if src.DType.IsFloat() {
+			v := src.F32[i]
+			switch {
+			case dst.DType == tensor.Float16:
+				dst.F32[i] = tensor.Float16ToFloat32(tensor.Float32ToFloat16(v))
+			case dst.DType.IsFloat():
+				dst.F32[i] = v
+			case dst.DType == tensor.Bool:
+				dst.I64[i] = boolInt(v != 0)
+			default:
+				dst.I64[i] = wrapInt(floatToInt64(v), dst.DType)
+			}
+			continue
+		}
+		v := src.I64[i]
+		switch {
+		case dst.DType == tensor.Float16:
+			dst.F32[i] = tensor.Float16ToFloat32(tensor.Float32ToFloat16(float32(v)))
+		case dst.DType.IsFloat():
+			dst.F32[i] = float32(v)
+		case dst.DType == tensor.Bool:
+			dst.I64[i] = boolInt(v != 0)
+		default:
+			dst.I64[i] = wrapInt(v, dst.DType)
+		}
+	}
+}
+
+func floatToInt64(v float32) int64 {
+	switch {
+	case v != v:
+		return 0
+	case v >= math.MaxInt64:
+		return math.MaxInt64
+	case v <= math.MinInt64:
+		return math.MinInt64
+	}
+	return int64(v)
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func wrapInt(v int64, dt tensor.DType) int64 {
+	switch dt {
+	case tensor.Int32:
+		return int64(int32(v))
+	case tensor.Int8:
+		return int64(int8(v))
+	case tensor.Uint8:
+		return int64(uint8(v))
+	}
+	return v
+}
+
+// pad is Pad with constant, reflect or edge mode. Before opset 11 pads and
+// value are attributes; from 11 on they are inputs (and axes from 18).
+type pad struct {
+	mode       string
+	pads       []int
+	value      float32
+	fromInputs bool
+}
+
+func buildPad(n *onnx.Node, opset int64) (Op, error) {
+	p := &pad{mode: attrString(n, "mode", "constant"), fromInputs: opset >= 11}
+	switch p.mode {
+	case "constant", "reflect", "edge":
+	default:
+		return nil, fmt.Errorf("mode %q not supported (constant, reflect, edge)", p.mode)
+	}
+	if !p.fromInputs {
+		p.pads, p.value = attrInts(n, "pads"), attrFloat(n, "value", 0)
+		if p.pads == nil {
+			return nil, fmt.Errorf("pads is required")
+		}
+	} else if n.Attr("pads") != nil || n.Attr("value") != nil {
+		return nil, fmt.Errorf("pads and value became inputs in opset 11")
+	}
+	return p, nil
+}
+
+// resolve returns per-dimension begin and end padding and the fill value.
+func (p *pad) resolve(rank int, consts []*tensor.Tensor) (begin, end []int, value float32, err error) {
+	pads, value := p.pads, p.value
+	var axes []int
+	if p.fromInputs {
+		c, err := requireConst(consts, 1, "pads")
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		pads = c.Ints()
+		if len(consts) > 2 && consts[2] != nil && consts[2].Len() > 0 {
+			if consts[2].DType.IsFloat() {
+				value = consts[2].F32[0]
+			} else {
+				value = float32(consts[2].I64[0])
+			}
+		}
+		if len(consts) > 3 && consts[3] != nil {
+			axes = consts[3].Ints()
+		}
+	}
+	if axes == nil {
+		axes = make([]int, rank)
+		for i := range axes {
+			axes[i] = i
+		}
+	}
+	if len(pads) != 2*len(axes) {
+		return nil, nil, 0, fmt.Errorf("pads has %d values, want %d", len(pads), 2*len(axes))
+	}
+	begin, end = make([]int, rank), make([]int, rank)
+	for i, a := range axes {
+		a, err := normAxis(a, rank)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		begin[a], end[a] = pads[i], pads[len(axes)+i]
+	}
+	return begin, end, value, nil
+}
+
+func (p *pad) Infer(in []Meta, consts []*tensor.Tensor) ([]Meta, error) {
+	if err := wantInputs(in, 1, 4); err != nil {
+		return nil, err
+	}
+	begin, end, _, err := p.resolve(len(in[0].Shape), consts)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int, len(begin))
+	for i, d := range in[0].Shape {
+		out[i] = d + begin[i] + end[i]
+		if out[i] < 0 {
+			return nil, fmt.Errorf("negative output dimension on axis %d", i)
+		}
+		if p.mode == "reflect" && (begin[i] >= d || end[i] >= d) && (begin[i] > 0 || end[i] > 0) {
+			return nil, fmt.Errorf("reflect padding %d/%d on axis %d of size %d", begin[i], end[i], i, d)
+		}
+		if p.mode == "edge" && d == 0 && (begin[i] > 0 || end[i] > 0) {
+			return nil, fmt.Errorf("edge padding of an empty axis %d", i)
+		}
+	}
+	return one(in[0].DType, out), nil
+}
+
+func (p *pad) Run(_ *Ctx, in, out []*tensor.Tensor) error {
+	x, y := in[0], out[0]
+	begin, _, value, err := p.resolve(len(x.Shape), in)
+	if err != nil {
+		return err
+	}
+	rank := len(x.Shape)
+	inStrides := tensor.Strides(x.Shape)
+	idx := make([]int, rank)
+	n := y.Len()
+	for o := 0; o < n; o++ {
+		src, inside := 0, true
+		for d := 0; d < rank; d++ {
+			i := idx[d] - begin[d]
+			size := x.Shape[d]
+			if i < 0 || i >= size {
+				switch p.mode {
+				case "constant":
+					inside = false
+				case "edge":
+					i = clamp(i, 0, size-1)
+				case "reflect":
+					for i < 0 || i >= size {
+						if i < 0 {
+							i = -i
+						}
+						if i >= size {
+							i = 2*(size-1) - i
+						}
+					}
+				}
+			}
+			src += i * inStrides[d]
+		}
+		switch {
+		case inside:
+			copyElem(y, o, x, src)
+		case y.F32 != nil:
+			y.F32[o] = value
+		default:
+			y.I64[o] = int64(value)
+		}
+		for d := rank - 1; d >= 0; d-- {
+			idx[d]++
+			if idx[d] < y.Shape[d] {
+				break
+			}
+			idx[d] = 0
+		}
+	}
+	return nil
+}

@@ -1,0 +1,227 @@
+package ops
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/int8cal/int8cal/core/onnx"
+	"github.com/int8cal/int8cal/core/tensor"
+)
+
+// Meta describes a value without its data: what shape inference works on.
+type Meta struct {
+	DType tensor.DType
+	Shape []int
+}
+
+func (m Meta) String() string { return m.DType.String() + tensor.ShapeString(m.Shape) }
+
+// Ctx carries what kernels need from the executor.
+type Ctx struct {
+	// Workers is the number of goroutines a kernel may use.
+	Workers int
+}
+
+// Op is one built node.
+type Op interface {
+	// Infer returns the output metas for the given inputs. consts[i] holds
+	// input i's value when it is known before running (an initializer or a
+	// folded value) and nil otherwise; operators whose output shape depends
+	// on an input's value (Reshape, Slice, ...) require it.
+	Infer(in []Meta, consts []*tensor.Tensor) ([]Meta, error)
+	// Run computes the outputs into out, whose tensors the executor has
+	// allocated with the shapes Infer returned. Absent optional inputs are nil.
+	Run(ctx *Ctx, in []*tensor.Tensor, out []*tensor.Tensor) error
+}
+
+// Activation is a pointwise function an operator can apply to its own
+// output before writing it, so that the executor can fuse a following Relu
+// or Clip into a Conv or Gemm.
+type Activation struct {
+	Kind     ActivationKind
+	Min, Max float32 // bounds for Clip
+}
+
+// ActivationKind names the fusable activations.
+type ActivationKind int
+
+const (
+	NoActivation ActivationKind = iota
+	ReluActivation
+	ClipActivation
+)
+
+// Fusable is implemented by operators that can absorb a following
+// activation: FuseActivation returns false when they cannot.
+type Fusable interface {
+	FuseActivation(a Activation) bool
+}
+
+// Constant input values that an operator can use ahead of time (weights to
+// pack, say) are handed over once the graph is final.
+type Preparer interface {
+	Prepare(consts []*tensor.Tensor) error
+}
+
+type builder func(n *onnx.Node, opset int64) (Op, error)
+
+type spec struct {
+	build builder
+	// attrs lists the attribute names the operator understands; any other
+	// attribute makes the node unsupported rather than silently ignored.
+	attrs []string
+	// minOpset is the first opset in which this implementation's semantics
+	// hold; models older than that are refused.
+	minOpset int64
+}
+
+var registry = map[string]spec{}
+
+func register(name string, minOpset int64, b builder, attrs ...string) {
+	registry[name] = spec{build: b, attrs: attrs, minOpset: minOpset}
+}
+
+// MinOpset and MaxOpset bound the default-domain opsets the engine accepts.
+const (
+	MinOpset = 7
+	MaxOpset = 21
+)
+
+// Supported lists the operator names the engine can run, sorted.
+func Supported() []string {
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// UnsupportedError says why one node cannot be built.
+type UnsupportedError struct {
+	Node, Op string
+	Opset    int64
+	Reason   string
+}
+
+func (e *UnsupportedError) Error() string {
+	return fmt.Sprintf("node %q (%s, opset %d): %s", e.Node, e.Op, e.Opset, e.Reason)
+}
+
+// Build creates the operator for a node of a model with the given
+// default-domain opset. Errors are *UnsupportedError.
+func Build(n *onnx.Node, opset int64) (Op, error) {
+	fail := func(format string, args ...any) error {
+		return &UnsupportedError{Node: n.Name, Op: n.OpType, Opset: opset, Reason: fmt.Sprintf(format, args...)}
+	}
+	if n.Domain != "" && n.Domain != "ai.onnx" {
+		return nil, fail("operator domain %q is not supported (only the default ONNX domain)", n.Domain)
+	}
+	s, ok := registry[n.OpType]
+	if !ok {
+		return nil, fail("operator not supported; supported operators: %s", strings.Join(Supported(), ", "))
+	}
+	if opset < s.minOpset {
+		return nil, fail("needs opset %d or later", s.minOpset)
+	}
+	var unknown []string
+	for _, a := range n.Attrs {
+		if !contains(s.attrs, a.Name) {
+			unknown = append(unknown, a.Name)
+		}
+	}
+	if len(unknown) > 0 {
+		return nil, fail("attribute %s not supported", strings.Join(unknown, ", "))
+	}
+	op, err := s.build(n, opset)
+	if err != nil {
+		if _, ok := err.(*UnsupportedError); ok {
+			return nil, err
+		}
+		return nil, fail("%v", err)
+	}
+	return op, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// attribute readers with ONNX defaults
+
+func attrInt(n *onnx.Node, name string, def int64) int64 {
+	if a := n.Attr(name); a != nil {
+		return a.I
+	}
+	return def
+}
+
+func attrFloat(n *onnx.Node, name string, def float32) float32 {
+	if a := n.Attr(name); a != nil {
+		return a.F
+	}
+	return def
+}
+
+func attrString(n *onnx.Node, name, def string) string {
+	if a := n.Attr(name); a != nil {
+		return a.S
+	}
+	return def
+}
+
+func attrInts(n *onnx.Node, name string) []int {
+	a := n.Attr(name)
+	if a == nil {
+		return nil
+	}
+	out := make([]int, len(a.Ints))
+	for i, v := range a.Ints {
+		out[i] = int(v)
+	}
+	return out
+}
+
+// normAxis maps a possibly negative axis into [0,rank).
+func normAxis(axis, rank int) (int, error) {
+	if axis < 0 {
+		axis += rank
+	}
+	if axis < 0 || axis >= rank {
+		return 0, fmt.Errorf("axis %d out of range for rank %d", axis, rank)
+	}
+	return axis, nil
+}
+
+func wantInputs(in []Meta, min, max int) error {
+	present := 0
+	for i := range in {
+		if in[i].DType != tensor.Undefined {
+			present = i + 1
+		}
+	}
+	if present < min || len(in) > max {
+		return fmt.Errorf("got %d inputs, want %d to %d", len(in), min, max)
+	}
+	for i := 0; i < min; i++ {
+		if in[i].DType == tensor.Undefined {
+			return fmt.Errorf("required input %d is missing", i)
+		}
+	}
+	return nil
+}
+
+func requireConst(consts []*tensor.Tensor, i int, what string) (*tensor.Tensor, error) {
+	if i >= len(consts) || consts[i] == nil {
+		return nil, fmt.Errorf("input %d (%s) must be a constant or computable from shapes at load time", i, what)
+	}
+	return consts[i], nil
+}
+
+func one(dt tensor.DType, shape []int) []Meta { return []Meta{{DType: dt, Shape: shape}} }

@@ -1,0 +1,164 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/int8cal/int8cal/core/internal/parallel"
+	"github.com/int8cal/int8cal/core/onnx"
+	"github.com/int8cal/int8cal/core/tensor"
+)
+
+func init() {
+	poolAttrs := []string{"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "strides"}
+	register("MaxPool", 1, buildPool(true), append(poolAttrs, "storage_order")...)
+	register("AveragePool", 1, buildPool(false), append(poolAttrs, "count_include_pad")...)
+	register("GlobalAveragePool", 1, func(n *onnx.Node, opset int64) (Op, error) { return &globalAvgPool{}, nil })
+}
+
+// pool is MaxPool or AveragePool over 1-D or 2-D windows.
+type pool struct {
+	win        *window
+	max        bool
+	includePad bool
+}
+
+func buildPool(isMax bool) builder {
+	return func(n *onnx.Node, opset int64) (Op, error) {
+		w, err := readWindow(n, true)
+		if err != nil {
+			return nil, err
+		}
+		if attrInt(n, "storage_order", 0) != 0 {
+			return nil, fmt.Errorf("storage_order=1 (column-major indices) not supported")
+		}
+		return &pool{win: w, max: isMax, includePad: attrInt(n, "count_include_pad", 0) != 0}, nil
+	}
+}
+
+func (p *pool) Infer(in []Meta, _ []*tensor.Tensor) ([]Meta, error) {
+	if err := wantInputs(in, 1, 1); err != nil {
+		return nil, err
+	}
+	if !in[0].DType.IsFloat() {
+		return nil, fmt.Errorf("input type %v not supported", in[0].DType)
+	}
+	n, c, hw, err := spatialDims(in[0].Shape)
+	if err != nil {
+		return nil, err
+	}
+	if len(in[0].Shape)-2 != p.win.rank {
+		return nil, fmt.Errorf("kernel_shape has %d dims for a %d-D input", p.win.rank, len(in[0].Shape)-2)
+	}
+	_, out, err := p.win.geometry(hw)
+	if err != nil {
+		return nil, err
+	}
+	outs := one(in[0].DType, spatialShape(n, c, out, len(in[0].Shape)))
+	if p.max {
+		// The Indices output is not computed; refuse it in Run if wired.
+		outs = append(outs, Meta{DType: tensor.Int64, Shape: outs[0].Shape})
+	}
+	return outs, nil
+}
+
+func (p *pool) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
+	if len(out) > 1 && out[1] != nil {
+		return fmt.Errorf("MaxPool's Indices output is not supported")
+	}
+	x, y := in[0], out[0]
+	n, c, hw, _ := spatialDims(x.Shape)
+	win, ohw, err := p.win.geometry(hw)
+	if err != nil {
+		return err
+	}
+	ih, iw, oh, ow := hw[0], hw[1], ohw[0], ohw[1]
+	planes := n * c
+	parallel.For(planes, ctx.Workers, max(1, 4096/(oh*ow)), func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			src := x.F32[pl*ih*iw : (pl+1)*ih*iw]
+			dst := y.F32[pl*oh*ow : (pl+1)*oh*ow]
+			for oy := 0; oy < oh; oy++ {
+				y0 := oy*win.stride[0] - win.padBegin[0]
+				for ox := 0; ox < ow; ox++ {
+					x0 := ox*win.stride[1] - win.padBegin[1]
+					dst[oy*ow+ox] = p.reduce(src, ih, iw, y0, x0, &win)
+				}
+			}
+		}
+	})
+	return nil
+}
+
+// reduce computes one output of the pooling window whose top-left tap is at
+// (y0, x0) in input coordinates.
+func (p *pool) reduce(src []float32, ih, iw, y0, x0 int, win *window) float32 {
+	best := float32(math.Inf(-1))
+	var sum float32
+	count, padded := 0, 0
+	for ky := 0; ky < win.kernel[0]; ky++ {
+		y := y0 + ky*win.dilation[0]
+		for kx := 0; kx < win.kernel[1]; kx++ {
+			x := x0 + kx*win.dilation[1]
+			if y < 0 || y >= ih || x < 0 || x >= iw {
+				// Taps in the explicit padding count for count_include_pad;
+				// taps past it (ceil_mode overhang) never do.
+				if y >= -win.padBegin[0] && y < ih+win.padEnd[0] && x >= -win.padBegin[1] && x < iw+win.padEnd[1] {
+					padded++
+				}
+				continue
+			}
+			v := src[y*iw+x]
+			if v > best {
+				best = v
+			}
+			sum += v
+			count++
+		}
+	}
+	if p.max {
+		return best
+	}
+	if p.includePad {
+		count += padded
+	}
+	if count == 0 {
+		return 0
+	}
+	return sum / float32(count)
+}
+
+// globalAvgPool averages each channel plane to one value.
+type globalAvgPool struct{}
+
+func (globalAvgPool) Infer(in []Meta, _ []*tensor.Tensor) ([]Meta, error) {
+	if err := wantInputs(in, 1, 1); err != nil {
+		return nil, err
+	}
+	s := in[0].Shape
+	if len(s) < 3 {
+		return nil, fmt.Errorf("input rank %d, want at least 3 (N,C,spatial...)", len(s))
+	}
+	out := []int{s[0], s[1]}
+	for range s[2:] {
+		out = append(out, 1)
+	}
+	return one(in[0].DType, out), nil
+}
+
+func (globalAvgPool) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
+	s := in[0].Shape
+	planes := s[0] * s[1]
+	size := tensor.NumElements(s[2:])
+	x, y := in[0].F32, out[0].F32
+	parallel.For(planes, ctx.Workers, max(1, minParallel/size), func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			var sum float32
+			for _, v := range x[p*size : (p+1)*size] {
+				sum += v
+			}
+			y[p] = sum / float32(size)
+		}
+	})
+	return nil
+}
