@@ -73,7 +73,7 @@ type commonFlags struct {
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.dataDir, "datadir", "", "MNIST data directory (default: $INT8CAL_DATA, else the data/mnist that `make` fills)")
+	fs.StringVar(&c.dataDir, "datadir", "", "MNIST data directory (default: $INT8CAL_DATA, else the data/mnist that make fills)")
 	fs.StringVar(&c.dataDir, "d", "", "short for --datadir")
 	fs.StringVar(&c.model, "model", "", "ONNX model (default: lenet.onnx in the data directory)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: trace, debug, info, warn, error")

@@ -187,7 +187,15 @@ func withImpl(t testing.TB, i Impl, f func()) {
 	f()
 }
 
+// forceParallel makes the parallel variants split even tiny problems.
+func forceParallel(t *testing.T) {
+	prev := parMinFlops
+	parMinFlops = 0
+	t.Cleanup(func() { parMinFlops = prev })
+}
+
 func TestAllShapes(t *testing.T) {
+	forceParallel(t)
 	r := rand.New(rand.NewSource(1))
 	impls := Available()
 	t.Logf("implementations: %v (default %v)", impls, CurrentImpl())
@@ -218,8 +226,9 @@ func TestAllShapes(t *testing.T) {
 // TestBlocking covers the cache-blocking loops: several k blocks, several
 // row blocks (m > mcMax), several raw-B column blocks (n > ncMax).
 func TestBlocking(t *testing.T) {
+	forceParallel(t)
 	r := rand.New(rand.NewSource(2))
-	shapes := [][3]int{{9, 40, 600}, {400, 20, 30}, {13, 1100, 20}, {50, 64, 500}, {20, 576, 25}, {70, 70, 513}}
+	shapes := [][3]int{{9, 40, 600}, {9, 40, 1100}, {400, 20, 30}, {13, 1100, 20}, {50, 64, 500}, {20, 576, 25}, {70, 70, 513}}
 	for si, s := range shapes {
 		p := newProblem(r, s[0], s[1], s[2], si%2 == 1, si%2 == 0, 3)
 		for _, im := range Available() {
@@ -260,6 +269,8 @@ func TestZeroSizes(t *testing.T) {
 			}
 		}
 		PackA(m, k, a, max(k, 1)).MulPackedBuf(n, make([]float32, PackedBSize(k, n)), c, max(n, 1), false)
+		MulPackedB(m, a, max(k, 1), PackB(k, n, b, max(k, 1), true), c, max(n, 1), false)
+		MulPackedB(m, a, max(k, 1), PackB(k, n, b, max(n, 1), false), c, max(n, 1), false)
 	}
 }
 
@@ -327,6 +338,16 @@ func TestPackedBLayout(t *testing.T) {
 				got[PackedBOffset(k, p, j)] = b[p*n+j]
 			}
 		}
+		for q := 0; q*NR < n; q++ {
+			pan := PackedBPanel(want, k, q)
+			for p := 0; p < k; p++ {
+				for jj := 0; jj < NR; jj++ {
+					if j := q*NR + jj; j < n && pan[p*NR+jj] != b[p*n+j] || j >= n && pan[p*NR+jj] != 0 {
+						t.Fatalf("%v: PackedBPanel(%d)[%d][%d] wrong", s, q, p, jj)
+					}
+				}
+			}
+		}
 		for i := range want {
 			if want[i] != got[i] {
 				t.Fatalf("%v: PackBInto and PackedBOffset disagree at %d", s, i)
@@ -353,6 +374,9 @@ func TestReLUNaN(t *testing.T) {
 }
 
 func TestNoAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items at random under the race detector")
+	}
 	r := rand.New(rand.NewSource(6))
 	m, n, k := 32, 256, 288
 	a, b := randSlice(r, m*k), randSlice(r, k*n)

@@ -40,3 +40,43 @@ func bestKernels() *kernels {
 	}
 	return &goKernels
 }
+
+//go:noescape
+func packBPanelsAVX(dst *float32, src *float32, ldb int, kb int, np int, pnl int)
+
+var useAVXPack = cpu.X86.HasAVX
+
+// packBFull packs np full panels (kb rows, 16·np columns starting at b[0]) of
+// a row-major B into dst with panel stride pnl floats.
+func packBFull(dst, b []float32, ldb, kb, np, pnl int) {
+	if useAVXPack && kb > 0 && np > 0 {
+		_ = dst[(np-1)*pnl+kb*NR-1]
+		_ = b[(kb-1)*ldb+np*NR-1]
+		packBPanelsAVX(&dst[0], &b[0], ldb*4, kb, np, pnl*4)
+		return
+	}
+	packBFullGo(dst, b, ldb, kb, np, pnl)
+}
+
+//go:noescape
+func packAPanelAVX(dst *float32, r0, r1, r2, r3, r4, r5, r6, r7 *float32, n8 int, dstride int, mask *int32)
+
+var packAMasks = [16]int32{-1, -1, -1, -1, -1, -1, -1, -1}
+
+// packAPanel packs rows·k values of one A panel (rows ≤ 8 here; row r at
+// a[r·lda:]) into dst with dst[p·rows+r] = A(r, p).
+func packAPanel(dst []float32, rows, k int, a []float32, lda int) {
+	n8 := k / 8
+	if !useAVXPack || rows > 8 || n8 == 0 {
+		packAPanelGo(dst, rows, k, a, lda, 0)
+		return
+	}
+	_ = dst[rows*k-1]
+	_ = a[(rows-1)*lda+k-1]
+	var rp [8]*float32
+	for r := range rp {
+		rp[r] = &a[min(r, rows-1)*lda]
+	}
+	packAPanelAVX(&dst[0], rp[0], rp[1], rp[2], rp[3], rp[4], rp[5], rp[6], rp[7], n8, rows*4, &packAMasks[8-rows])
+	packAPanelGo(dst, rows, k, a, lda, n8*8)
+}

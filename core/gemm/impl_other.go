@@ -18,3 +18,9 @@ func kernAVX2(rows, panels, k int, a *float32, as int, b *float32, pnl int, c *f
 func kernAVX512(rows, panels, k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb, cb *float32) {
 	panic("gemm: AVX-512 kernel not built")
 }
+
+func packBFull(dst, b []float32, ldb, kb, np, pnl int) { packBFullGo(dst, b, ldb, kb, np, pnl) }
+
+func packAPanel(dst []float32, rows, k int, a []float32, lda int) {
+	packAPanelGo(dst, rows, k, a, lda, 0)
+}

@@ -18,11 +18,12 @@ func init() {
 // the im2col unfolding of the input. Weights are packed for the GEMM kernel
 // once, when the graph is prepared.
 type conv struct {
-	win    *window
-	group  int
-	act    Activation
-	packed []*gemm.PackedA // per group, nil until Prepare
-	bias   []float32
+	win     *window
+	group   int
+	act     Activation
+	packed  []*gemm.PackedA // per group, nil until Prepare
+	bias    []float32
+	scratch []convScratch // per worker
 }
 
 func buildConv(n *onnx.Node, opset int64) (Op, error) {
@@ -56,6 +57,9 @@ func (c *conv) Infer(in []Meta, _ []*tensor.Tensor) ([]Meta, error) {
 	n, ch, hw, err := spatialDims(x.Shape)
 	if err != nil {
 		return nil, err
+	}
+	if c.win.rank != 0 && c.win.rank != len(x.Shape)-2 {
+		return nil, fmt.Errorf("window attributes are %d-D, the input %s is %d-D", c.win.rank, tensor.ShapeString(x.Shape), len(x.Shape)-2)
 	}
 	if len(w.Shape) != len(x.Shape) {
 		return nil, fmt.Errorf("weights %s and input %s differ in rank", tensor.ShapeString(w.Shape), tensor.ShapeString(x.Shape))
@@ -127,61 +131,91 @@ func (c *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	geo.spatial = ohw[0] * ohw[1]
 	geo.pointwise = win.kernel == [2]int{1, 1} && win.stride == [2]int{1, 1} &&
 		win.padBegin == [2]int{} && win.padEnd == [2]int{}
+	geo.planWide()
 
 	units := n * c.group
 	imgIn, imgOut := ch*hw[0]*hw[1], w.Shape[0]*geo.spatial
-	runUnit := func(u int, col []float32, workers int) {
+	runUnit := func(u int, sc *convScratch, workers int) {
 		img, g := u/c.group, u%c.group
 		src := x.F32[img*imgIn+g*geo.cin*hw[0]*hw[1]:]
 		dst := y.F32[img*imgOut+g*geo.cout*geo.spatial : img*imgOut+(g+1)*geo.cout*geo.spatial]
-		b := src
-		if !geo.pointwise {
-			geo.im2col(src, col, workers)
-			b = col
-		}
-		parallel.For(geo.spatial, workers, 64, func(lo, hi int) {
-			packed[g].Mul(hi-lo, b[lo:], geo.spatial, dst[lo:], geo.spatial, false)
-		})
-		var gb []float32
+		ep := gemm.Epilogue{ReLU: c.act.Kind == ReluActivation}
 		if bias != nil {
-			gb = bias[g*geo.cout : (g+1)*geo.cout]
+			ep.RowBias = bias[g*geo.cout : (g+1)*geo.cout]
 		}
-		finishRows(dst, geo.cout, geo.spatial, gb, c.act)
-	}
-	colSize := 0
-	if !geo.pointwise {
-		colSize = geo.k * geo.spatial
+		switch {
+		case geo.pointwise:
+			packed[g].MulEx(geo.spatial, src, geo.spatial, dst, geo.spatial, false, &ep, workers)
+		case geo.wide:
+			geo.padPlanes(src, sc.padded)
+			geo.unfoldWide(sc.padded, sc.col, workers)
+			packed[g].MulPackedBufEx(geo.wideN, sc.col, sc.out, geo.wideN, false, &ep, workers)
+			geo.narrow(sc.out, dst)
+		default:
+			geo.im2colPacked(src, sc.col, workers)
+			packed[g].MulPackedBufEx(geo.spatial, sc.col, dst, geo.spatial, false, &ep, workers)
+		}
+		if c.act.Kind == ClipActivation {
+			c.act.apply(dst)
+		}
 	}
 	workers := max(1, ctx.Workers)
 	if units >= workers {
-		parallel.Each(units, workers, func(_, lo, hi int) {
-			col := make([]float32, colSize)
+		c.growScratch(workers, &geo)
+		parallel.Each(units, workers, func(w, lo, hi int) {
 			for u := lo; u < hi; u++ {
-				runUnit(u, col, 1)
+				runUnit(u, &c.scratch[w], 1)
 			}
 		})
 		return nil
 	}
-	col := make([]float32, colSize)
+	c.growScratch(1, &geo)
 	for u := 0; u < units; u++ {
-		runUnit(u, col, workers)
+		runUnit(u, &c.scratch[0], workers)
 	}
 	return nil
 }
 
-// finishRows adds a per-row bias and applies the activation to a rows×cols
-// block.
-func finishRows(dst []float32, rows, cols int, bias []float32, act Activation) {
-	for r := 0; r < rows; r++ {
-		row := dst[r*cols : (r+1)*cols]
-		if bias != nil {
-			b := bias[r]
-			for i := range row {
-				row[i] += b
-			}
-		}
-		act.apply(row)
+// convScratch is one worker's working memory: the unfolded input in the
+// packed-B layout and, for the wide strategy, the padded input planes and
+// the wide output.
+type convScratch struct {
+	col, padded, out []float32
+}
+
+// growScratch makes sure the first workers scratch areas are large enough.
+// They live as long as the operator (one per plan, and plans are not run
+// concurrently), so steady-state runs allocate nothing.
+func (c *conv) growScratch(workers int, geo *convGeometry) {
+	for len(c.scratch) < workers {
+		c.scratch = append(c.scratch, convScratch{})
 	}
+	n := geo.spatial
+	if geo.wide {
+		n = geo.wideN
+	}
+	colSize := 0
+	if !geo.pointwise {
+		colSize = gemm.PackedBSize(geo.k, n)
+	}
+	for w := 0; w < workers; w++ {
+		sc := &c.scratch[w]
+		if len(sc.col) < colSize {
+			sc.col = gemm.MakePackedBBuffer(colSize/gemm.NR, gemm.NR)
+		}
+		sc.col = sc.col[:colSize]
+		if geo.wide {
+			sc.padded = grow(sc.padded, geo.cin*geo.padHW[0]*geo.padHW[1])
+			sc.out = grow(sc.out, geo.cout*geo.wideN)
+		}
+	}
+}
+
+func grow(buf []float32, n int) []float32 {
+	if cap(buf) < n {
+		return make([]float32, n)
+	}
+	return buf[:n]
 }
 
 type convGeometry struct {
@@ -190,50 +224,158 @@ type convGeometry struct {
 	cin, cout, k int
 	spatial      int
 	pointwise    bool
+
+	// The wide strategy, for stride-1 convolutions: the input is first
+	// copied into zero-padded planes of padHW, so that every row of the
+	// unfolded matrix becomes one contiguous run of the padded planes
+	// (no edge handling, one vector copy into the packed layout). The
+	// price is computing wideN = (OH-1)·PW + OW output columns instead of
+	// OH·OW, the extra ones falling on the padding columns; they are
+	// dropped when the result is narrowed to the output.
+	wide  bool
+	padHW [2]int
+	wideN int
 }
 
-// im2col unfolds one image's group of input channels into col[k × OH·OW],
-// row (c·KH + kh)·KW + kw holding the input value each output position sees
-// through that kernel tap (0 in the padding).
-func (g *convGeometry) im2col(src, col []float32, workers int) {
+// planWide decides whether the wide strategy pays: only for stride 1, and
+// only when it adds at most a quarter more GEMM columns.
+func (g *convGeometry) planWide() {
+	w := &g.win
+	if g.pointwise || w.stride != [2]int{1, 1} {
+		return
+	}
+	g.padHW = [2]int{g.inHW[0] + w.padBegin[0] + w.padEnd[0], g.inHW[1] + w.padBegin[1] + w.padEnd[1]}
+	g.wideN = (g.outHW[0]-1)*g.padHW[1] + g.outHW[1]
+	g.wide = g.wideN*4 <= g.spatial*5
+}
+
+// padPlanes copies the group's input planes into zero-padded planes.
+func (g *convGeometry) padPlanes(src, padded []float32) {
+	ih, iw := g.inHW[0], g.inHW[1]
+	ph, pw := g.padHW[0], g.padHW[1]
+	top, left := g.win.padBegin[0], g.win.padBegin[1]
+	for c := 0; c < g.cin; c++ {
+		plane := padded[c*ph*pw : (c+1)*ph*pw]
+		in := src[c*ih*iw : (c+1)*ih*iw]
+		clear(plane[:top*pw])
+		for y := 0; y < ih; y++ {
+			row := plane[(top+y)*pw : (top+y+1)*pw]
+			zeroEdges(row, left, left+iw)
+			copy(row[left:left+iw], in[y*iw:(y+1)*iw])
+		}
+		clear(plane[(top+ih)*pw:])
+	}
+}
+
+// unfoldWide writes the unfolded matrix of the padded planes: row
+// (c·KH + ky)·KW + kx is the run of wideN values starting where tap
+// (ky, kx) sees output position 0.
+func (g *convGeometry) unfoldWide(padded, col []float32, workers int) {
 	kh, kw := g.win.kernel[0], g.win.kernel[1]
+	ph, pw := g.padHW[0], g.padHW[1]
+	parallel.For(g.k, workers, 16, func(lo, hi int) {
+		for row := lo; row < hi; row++ {
+			c, r := row/(kh*kw), row%(kh*kw)
+			at := c*ph*pw + (r/kw)*g.win.dilation[0]*pw + (r%kw)*g.win.dilation[1]
+			gemm.PackBRow(col, g.k, row, padded[at:at+g.wideN])
+		}
+	})
+}
+
+// narrow copies the valid columns of the wide result into the output.
+func (g *convGeometry) narrow(wide, dst []float32) {
+	oh, ow, pw := g.outHW[0], g.outHW[1], g.padHW[1]
+	for c := 0; c < g.cout; c++ {
+		src := wide[c*g.wideN:]
+		out := dst[c*oh*ow:]
+		for y := 0; y < oh; y++ {
+			copy(out[y*ow:(y+1)*ow], src[y*pw:y*pw+ow])
+		}
+	}
+}
+
+// im2colPacked unfolds one image's group of input channels into the
+// matrix col[k × OH·OW] whose row (c·KH + kh)·KW + kw holds the input value
+// each output position sees through that kernel tap (0 in the padding).
+// The matrix is written straight into the GEMM kernel's packed-B layout
+// (panels of gemm.NR columns), which saves a full pass over it: each row is
+// unfolded into a small buffer that stays in L1, then dealt out to the
+// panels.
+func (g *convGeometry) im2colPacked(src, col []float32, workers int) {
+	kh, kw := g.win.kernel[0], g.win.kernel[1]
+	n := g.spatial
+	parallel.For(g.k, workers, 8, func(lo, hi int) {
+		var buf [4096]float32 // one unfolded row; on the stack for outputs up to 64×64
+		line := buf[:0]
+		if n <= len(buf) {
+			line = buf[:n]
+		} else {
+			line = make([]float32, n)
+		}
+		for row := lo; row < hi; row++ {
+			c, r := row/(kh*kw), row%(kh*kw)
+			plane := src[c*g.inHW[0]*g.inHW[1] : (c+1)*g.inHW[0]*g.inHW[1]]
+			g.unfoldTap(plane, line, r/kw, r%kw)
+			gemm.PackBRow(col, g.k, row, line)
+		}
+	})
+}
+
+// unfoldTap writes the OH×OW values kernel tap (ky, kx) sees in one input
+// plane.
+func (g *convGeometry) unfoldTap(plane, dst []float32, ky, kx int) {
 	ih, iw := g.inHW[0], g.inHW[1]
 	oh, ow := g.outHW[0], g.outHW[1]
 	sh, sw := g.win.stride[0], g.win.stride[1]
-	dh, dw := g.win.dilation[0], g.win.dilation[1]
-	ph, pw := g.win.padBegin[0], g.win.padBegin[1]
-	parallel.For(g.k, workers, 8, func(lo, hi int) {
-		for row := lo; row < hi; row++ {
-			c, r := row/(kh*kw), row%(kh*kw)
-			ky, kx := r/kw, r%kw
-			plane := src[c*ih*iw : (c+1)*ih*iw]
-			dst := col[row*g.spatial : (row+1)*g.spatial]
-			// Output columns whose input column is inside the image.
-			x0 := ceilDiv(pw-kx*dw, sw)
-			x1 := ceilDiv(iw+pw-kx*dw, sw)
-			x0, x1 = clamp(x0, 0, ow), clamp(x1, 0, ow)
-			for oy := 0; oy < oh; oy++ {
-				line := dst[oy*ow : (oy+1)*ow]
-				y := oy*sh - ph + ky*dh
-				if y < 0 || y >= ih || x0 >= x1 {
-					clear(line)
-					continue
-				}
-				clear(line[:x0])
-				clear(line[x1:])
-				in := plane[y*iw:]
-				xs := x0*sw - pw + kx*dw
-				if sw == 1 {
-					copy(line[x0:x1], in[xs:xs+x1-x0])
-					continue
-				}
-				for ox := x0; ox < x1; ox++ {
-					line[ox] = in[xs]
-					xs += sw
-				}
-			}
+	dy := ky*g.win.dilation[0] - g.win.padBegin[0] // input row of output row 0
+	dx := kx*g.win.dilation[1] - g.win.padBegin[1] // input column of output column 0
+	// Output columns [x0,x1) read inside the image; likewise rows [y0,y1).
+	x0, x1 := clamp(ceilDiv(-dx, sw), 0, ow), clamp(ceilDiv(iw-dx, sw), 0, ow)
+	y0, y1 := clamp(ceilDiv(-dy, sh), 0, oh), clamp(ceilDiv(ih-dy, sh), 0, oh)
+	if x0 >= x1 || y0 >= y1 {
+		clear(dst)
+		return
+	}
+	clear(dst[:y0*ow])
+	clear(dst[y1*ow:])
+	if sw == 1 && sh == 1 && ow == iw {
+		// Output and input rows have the same length, so the whole block
+		// of valid rows is one contiguous run of the input shifted by dx:
+		// copy it at once, then zero the columns that wrapped around.
+		start := y0*ow + x0
+		n := (y1-y0-1)*ow + (x1 - x0)
+		from := (y0+dy)*iw + x0 + dx
+		copy(dst[start:start+n], plane[from:from+n])
+		for oy := y0; oy < y1; oy++ {
+			zeroEdges(dst[oy*ow:(oy+1)*ow], x0, x1)
 		}
-	})
+		return
+	}
+	for oy := y0; oy < y1; oy++ {
+		line := dst[oy*ow : (oy+1)*ow]
+		zeroEdges(line, x0, x1)
+		in := plane[(oy*sh+dy)*iw:]
+		xs := x0*sw + dx
+		if sw == 1 {
+			copy(line[x0:x1], in[xs:xs+x1-x0])
+			continue
+		}
+		for ox := x0; ox < x1; ox++ {
+			line[ox] = in[xs]
+			xs += sw
+		}
+	}
+}
+
+// zeroEdges clears line outside [x0,x1): at most a padding's width on each
+// side, so a plain loop beats a call to memclr.
+func zeroEdges(line []float32, x0, x1 int) {
+	for i := 0; i < x0; i++ {
+		line[i] = 0
+	}
+	for i := x1; i < len(line); i++ {
+		line[i] = 0
+	}
 }
 
 func ceilDiv(a, b int) int {

@@ -94,12 +94,17 @@ type sliceDim struct{ start, step, count int }
 
 // resolve returns, per input dimension, the first index, the step and the
 // number of elements taken.
-func (s *slice) resolve(shape []int, consts []*tensor.Tensor, n int) ([]sliceDim, error) {
+// present[i] tells whether optional input i is wired; its value must then
+// be known.
+func (s *slice) resolve(shape []int, consts []*tensor.Tensor, present []bool) ([]sliceDim, error) {
 	starts, ends, axes := s.starts, s.ends, s.axes
 	var steps []int
 	if s.fromInputs {
 		get := func(i int, what string) ([]int, error) {
-			if i >= n || consts[i] == nil && i >= 3 {
+			if i >= len(present) || !present[i] {
+				if i < 3 {
+					return nil, fmt.Errorf("input %d (%s) is required", i, what)
+				}
 				return nil, nil
 			}
 			c, err := requireConst(consts, i, what)
@@ -146,6 +151,13 @@ func (s *slice) resolve(shape []int, consts []*tensor.Tensor, n int) ([]sliceDim
 			return nil, fmt.Errorf("step 0 on axis %d", axis)
 		}
 		d := shape[axis]
+		if d == 0 {
+			dims[axis] = sliceDim{0, 1, 0}
+			continue
+		}
+		// Any step longer than the axis selects at most one element;
+		// clamping it keeps the arithmetic below from overflowing.
+		step = clamp(step, -d, d)
 		st, en := starts[i], ends[i]
 		if st < 0 {
 			st += d
@@ -170,7 +182,11 @@ func (s *slice) Infer(in []Meta, consts []*tensor.Tensor) ([]Meta, error) {
 	if err := wantInputs(in, 1, 5); err != nil {
 		return nil, err
 	}
-	dims, err := s.resolve(in[0].Shape, consts, len(in))
+	present := make([]bool, len(in))
+	for i, m := range in {
+		present[i] = m.DType != tensor.Undefined
+	}
+	dims, err := s.resolve(in[0].Shape, consts, present)
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +200,11 @@ func (s *slice) Infer(in []Meta, consts []*tensor.Tensor) ([]Meta, error) {
 // Run resolves the bounds again from its inputs: from opset 10 they are
 // inputs, which the executor passes to Run like any other.
 func (s *slice) Run(_ *Ctx, in, out []*tensor.Tensor) error {
-	dims, err := s.resolve(in[0].Shape, in, len(in))
+	present := make([]bool, len(in))
+	for i, t := range in {
+		present[i] = t != nil
+	}
+	dims, err := s.resolve(in[0].Shape, in, present)
 	if err != nil {
 		return err
 	}
@@ -194,14 +214,33 @@ func (s *slice) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 	if n == 0 {
 		return nil
 	}
-	idx := make([]int, rank)
-	src := 0
+	// Walk the output row by row (its innermost dimension), each row a
+	// strided read of the input.
+	last := dims[rank-1]
+	rows := n / last.count
+	step := last.step * strides[rank-1]
+	idx := make([]int, rank-1)
+	src0 := 0
 	for i, d := range dims {
-		src += d.start * strides[i]
+		src0 += d.start * strides[i]
 	}
-	for o := 0; o < n; o++ {
-		copyElem(out[0], o, in[0], src)
-		for d := rank - 1; d >= 0; d-- {
+	src := src0
+	for r := 0; r < rows; r++ {
+		o := r * last.count
+		switch {
+		case in[0].F32 != nil && step == 1:
+			copy(out[0].F32[o:o+last.count], in[0].F32[src:])
+		case in[0].F32 != nil:
+			dst, from := out[0].F32[o:o+last.count], in[0].F32
+			for i := range dst {
+				dst[i] = from[src+i*step]
+			}
+		default:
+			for i := 0; i < last.count; i++ {
+				out[0].I64[o+i] = in[0].I64[src+i*step]
+			}
+		}
+		for d := rank - 2; d >= 0; d-- {
 			idx[d]++
 			src += dims[d].step * strides[d]
 			if idx[d] < dims[d].count {
@@ -426,8 +465,15 @@ func wrapInt(v int64, dt tensor.DType) int64 {
 type pad struct {
 	mode       string
 	pads       []int
-	value      float32
+	value      padValue
 	fromInputs bool
+}
+
+// padValue is the fill of constant padding, kept in the form of the
+// tensor it fills so that large int64 values stay exact.
+type padValue struct {
+	f float32
+	i int64
 }
 
 func buildPad(n *onnx.Node, opset int64) (Op, error) {
@@ -438,7 +484,9 @@ func buildPad(n *onnx.Node, opset int64) (Op, error) {
 		return nil, fmt.Errorf("mode %q not supported (constant, reflect, edge)", p.mode)
 	}
 	if !p.fromInputs {
-		p.pads, p.value = attrInts(n, "pads"), attrFloat(n, "value", 0)
+		p.pads = attrInts(n, "pads")
+		p.value.f = attrFloat(n, "value", 0)
+		p.value.i = int64(p.value.f)
 		if p.pads == nil {
 			return nil, fmt.Errorf("pads is required")
 		}
@@ -449,20 +497,20 @@ func buildPad(n *onnx.Node, opset int64) (Op, error) {
 }
 
 // resolve returns per-dimension begin and end padding and the fill value.
-func (p *pad) resolve(rank int, consts []*tensor.Tensor) (begin, end []int, value float32, err error) {
+func (p *pad) resolve(rank int, consts []*tensor.Tensor) (begin, end []int, value padValue, err error) {
 	pads, value := p.pads, p.value
 	var axes []int
 	if p.fromInputs {
 		c, err := requireConst(consts, 1, "pads")
 		if err != nil {
-			return nil, nil, 0, err
+			return nil, nil, value, err
 		}
 		pads = c.Ints()
 		if len(consts) > 2 && consts[2] != nil && consts[2].Len() > 0 {
 			if consts[2].DType.IsFloat() {
-				value = consts[2].F32[0]
+				value = padValue{f: consts[2].F32[0], i: int64(consts[2].F32[0])}
 			} else {
-				value = float32(consts[2].I64[0])
+				value = padValue{f: float32(consts[2].I64[0]), i: consts[2].I64[0]}
 			}
 		}
 		if len(consts) > 3 && consts[3] != nil {
@@ -476,13 +524,13 @@ func (p *pad) resolve(rank int, consts []*tensor.Tensor) (begin, end []int, valu
 		}
 	}
 	if len(pads) != 2*len(axes) {
-		return nil, nil, 0, fmt.Errorf("pads has %d values, want %d", len(pads), 2*len(axes))
+		return nil, nil, value, fmt.Errorf("pads has %d values, want %d", len(pads), 2*len(axes))
 	}
 	begin, end = make([]int, rank), make([]int, rank)
 	for i, a := range axes {
 		a, err := normAxis(a, rank)
 		if err != nil {
-			return nil, nil, 0, err
+			return nil, nil, value, err
 		}
 		begin[a], end[a] = pads[i], pads[len(axes)+i]
 	}
@@ -519,6 +567,10 @@ func (p *pad) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 	if err != nil {
 		return err
 	}
+	if p.mode == "constant" {
+		padConstant(y, x, begin, value)
+		return nil
+	}
 	rank := len(x.Shape)
 	inStrides := tensor.Strides(x.Shape)
 	idx := make([]int, rank)
@@ -551,9 +603,9 @@ func (p *pad) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 		case inside:
 			copyElem(y, o, x, src)
 		case y.F32 != nil:
-			y.F32[o] = value
+			y.F32[o] = value.f
 		default:
-			y.I64[o] = int64(value)
+			y.I64[o] = value.i
 		}
 		for d := rank - 1; d >= 0; d-- {
 			idx[d]++
@@ -564,4 +616,51 @@ func (p *pad) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 		}
 	}
 	return nil
+}
+
+// padConstant fills y with value and copies every innermost row of x to
+// its place, cropping where a pad is negative. Whole-row copies keep the
+// common case (padding channels or borders of activations) at memory speed.
+func padConstant(y, x *tensor.Tensor, begin []int, value padValue) {
+	for i := range y.F32 {
+		y.F32[i] = value.f
+	}
+	for i := range y.I64 {
+		y.I64[i] = value.i
+	}
+	rank := len(x.Shape)
+	if rank == 0 || x.Len() == 0 || y.Len() == 0 {
+		return
+	}
+	inner := x.Shape[rank-1]
+	// The part of each innermost row that lands inside y.
+	lo := max(0, -begin[rank-1])
+	hi := min(inner, y.Shape[rank-1]-begin[rank-1])
+	if lo >= hi {
+		return
+	}
+	yStrides := tensor.Strides(y.Shape)
+	rows := x.Len() / inner
+	idx := make([]int, rank-1)
+	for r := 0; r < rows; r++ {
+		off, inside := 0, true
+		for d, i := range idx {
+			o := i + begin[d]
+			if o < 0 || o >= y.Shape[d] {
+				inside = false
+				break
+			}
+			off += o * yStrides[d]
+		}
+		if inside {
+			copyRange(y, off+lo+begin[rank-1], x, r*inner+lo, hi-lo)
+		}
+		for d := rank - 2; d >= 0; d-- {
+			idx[d]++
+			if idx[d] < x.Shape[d] {
+				break
+			}
+			idx[d] = 0
+		}
+	}
 }

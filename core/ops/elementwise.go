@@ -59,12 +59,18 @@ func (b *binary) Infer(in []Meta, _ []*tensor.Tensor) ([]Meta, error) {
 
 func (b *binary) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	x, y, z := in[0], in[1], out[0]
+	if z.Len() == 0 {
+		return nil
+	}
 	p := planBroadcast(z.Shape, x.Shape, y.Shape)
 	if z.DType.IsFloat() {
 		f := floatBinary(b.kind)
 		inner := p.innerLen
 		sa, sb := p.strideA[len(p.strideA)-1], p.strideB[len(p.strideB)-1]
 		act := b.act
+		if b.kind == "Add" && act.Kind == ReluActivation && sa == 1 && sb == 1 {
+			f, act = addRelu, Activation{}
+		}
 		parallel.For(p.numRows(), ctx.Workers, max(1, minParallel/inner), func(lo, hi int) {
 			p.rows(lo, hi, func(o, ao, bo int) {
 				f(z.F32[o:o+inner], x.F32[ao:], y.F32[bo:], sa, sb)
@@ -131,6 +137,15 @@ func floatBinary(kind string) func(dst, a, b []float32, sa, sb int) {
 	}
 }
 
+// addRelu is Add with a fused Relu over same-shape operands (the residual
+// connection of a ResNet block), in one pass.
+func addRelu(dst, a, b []float32, _, _ int) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := range dst {
+		dst[i] = max(a[i]+b[i], 0)
+	}
+}
+
 func intBinary(kind string) (func(x, y int64) (int64, error), error) {
 	switch kind {
 	case "Add":
@@ -153,10 +168,10 @@ func intBinary(kind string) (func(x, y int64) (int64, error), error) {
 func (a Activation) apply(x []float32) {
 	switch a.Kind {
 	case ReluActivation:
+		// max(v, 0) compiles to a branch-free MAXSS; signs of activations
+		// are random enough that a branch mispredicts half the time.
 		for i, v := range x {
-			if v < 0 {
-				x[i] = 0
-			}
+			x[i] = max(v, 0)
 		}
 	case ClipActivation:
 		lo, hi := a.Min, a.Max

@@ -74,7 +74,7 @@ func (g *gemmOp) Infer(in []Meta, _ []*tensor.Tensor) ([]Meta, error) {
 		return nil, err
 	}
 	if len(in) > 2 && in[2].DType != tensor.Undefined {
-		if _, err := broadcastShape([]int{m, n}, in[2].Shape); err != nil || len(in[2].Shape) > 2 {
+		if s, err := broadcastShape([]int{m, n}, in[2].Shape); err != nil || len(in[2].Shape) > 2 || !tensor.EqualShape(s, []int{m, n}) {
 			return nil, fmt.Errorf("C %s does not broadcast to [%d,%d]", tensor.ShapeString(in[2].Shape), m, n)
 		}
 	}
@@ -101,7 +101,7 @@ func (g *gemmOp) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	}
 	av, lda := a.F32, a.Shape[1]
 	if g.transA {
-		av, lda = transpose2D(a.F32, a.Shape[0], a.Shape[1]), m
+		av, lda = transpose2D(a.F32, a.Shape[0], a.Shape[1]), k
 	}
 	packed := g.packed
 	if packed == nil {

@@ -34,6 +34,9 @@ func (b *batchNorm) Infer(in []Meta, _ []*tensor.Tensor) ([]Meta, error) {
 	if err := wantInputs(in, 5, 5); err != nil {
 		return nil, err
 	}
+	if err := wantFloat(in); err != nil {
+		return nil, err
+	}
 	if len(in[0].Shape) < 2 {
 		return nil, fmt.Errorf("input rank %d, want at least 2", len(in[0].Shape))
 	}
@@ -92,6 +95,9 @@ func buildSoftmax(n *onnx.Node, opset int64) (Op, error) {
 
 func (s *softmax) Infer(in []Meta, _ []*tensor.Tensor) ([]Meta, error) {
 	if err := wantInputs(in, 1, 1); err != nil {
+		return nil, err
+	}
+	if err := wantFloat(in); err != nil {
 		return nil, err
 	}
 	if _, err := normAxis(s.axis, len(in[0].Shape)); err != nil {

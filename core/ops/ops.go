@@ -217,6 +217,17 @@ func wantInputs(in []Meta, min, max int) error {
 	return nil
 }
 
+// wantFloat refuses non-float inputs to kernels that compute in floating
+// point.
+func wantFloat(in []Meta) error {
+	for i, m := range in {
+		if m.DType != tensor.Undefined && !m.DType.IsFloat() {
+			return fmt.Errorf("input %d is %v; a float type is required", i, m.DType)
+		}
+	}
+	return nil
+}
+
 func requireConst(consts []*tensor.Tensor, i int, what string) (*tensor.Tensor, error) {
 	if i >= len(consts) || consts[i] == nil {
 		return nil, fmt.Errorf("input %d (%s) must be a constant or computable from shapes at load time", i, what)

@@ -135,6 +135,9 @@ func (globalAvgPool) Infer(in []Meta, _ []*tensor.Tensor) ([]Meta, error) {
 	if err := wantInputs(in, 1, 1); err != nil {
 		return nil, err
 	}
+	if err := wantFloat(in); err != nil {
+		return nil, err
+	}
 	s := in[0].Shape
 	if len(s) < 3 {
 		return nil, fmt.Errorf("input rank %d, want at least 3 (N,C,spatial...)", len(s))
