@@ -37,11 +37,12 @@ test: all
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
-# Benchmarks: our engine and, beside it in the same run, ONNX Runtime.
+# Benchmarks: the GEMM kernels, then our engine and, beside it in the same
+# run (alternating rounds), ONNX Runtime on the same models and batch sizes,
+# with the ratio.
 bench: all pydeps
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./core/engine/
-	$(VPY) tools/ort/bench.py --model $(DATA)/lenet.onnx --batch 32 --seconds 5
-	$(VPY) tools/ort/bench.py --model testdata/models/resnet20.onnx --batch 64 --seconds 5
+	$(GO) test -run '^$$' -bench 'Sgemm/conv16x144x1024|Sgemm/fc64x800x500' -benchtime 200ms ./core/gemm/
+	$(VPY) tools/ort/compare.py --rounds 3 --seconds 3
 
 # Python packages for the cross-checks and peer benchmarks, in a virtualenv.
 pydeps: $(VENV)/.installed

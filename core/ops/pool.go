@@ -80,14 +80,45 @@ func (p *pool) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 			dst := y.F32[pl*oh*ow : (pl+1)*oh*ow]
 			for oy := 0; oy < oh; oy++ {
 				y0 := oy*win.stride[0] - win.padBegin[0]
+				rowInside := y0 >= 0 && y0+(win.kernel[0]-1)*win.dilation[0] < ih
 				for ox := 0; ox < ow; ox++ {
 					x0 := ox*win.stride[1] - win.padBegin[1]
-					dst[oy*ow+ox] = p.reduce(src, ih, iw, y0, x0, &win)
+					if rowInside && x0 >= 0 && x0+(win.kernel[1]-1)*win.dilation[1] < iw {
+						dst[oy*ow+ox] = p.reduceInside(src, iw, y0, x0, &win)
+					} else {
+						dst[oy*ow+ox] = p.reduce(src, ih, iw, y0, x0, &win)
+					}
 				}
 			}
 		}
 	})
 	return nil
+}
+
+// reduceInside is reduce for a window that lies wholly inside the input,
+// the common case, without per-tap bounds checks.
+func (p *pool) reduceInside(src []float32, iw, y0, x0 int, win *window) float32 {
+	kh, kw, dh, dw := win.kernel[0], win.kernel[1], win.dilation[0], win.dilation[1]
+	if p.max {
+		best := src[y0*iw+x0]
+		for ky := 0; ky < kh; ky++ {
+			row := src[(y0+ky*dh)*iw+x0:]
+			for kx := 0; kx < kw; kx++ {
+				if v := row[kx*dw]; v > best {
+					best = v
+				}
+			}
+		}
+		return best
+	}
+	var sum float32
+	for ky := 0; ky < kh; ky++ {
+		row := src[(y0+ky*dh)*iw+x0:]
+		for kx := 0; kx < kw; kx++ {
+			sum += row[kx*dw]
+		}
+	}
+	return sum / float32(kh*kw)
 }
 
 // reduce computes one output of the pooling window whose top-left tap is at
