@@ -30,7 +30,7 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, sampleArgs(args, "batch", "start", "score", "datadir", "model"), stdout, stderr); err != nil {
 		return err
 	}
-	header := "int8cal.run # int8cal run " + strings.Join(args, " ")
+	header := strings.TrimSpace("int8cal.run # int8cal run " + strings.Join(args, " "))
 	fmt.Fprintln(stdout, "&&&& RUNNING", header)
 	err := c.resolve()
 	if err == nil {
