@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"flag"
@@ -17,6 +18,7 @@ import (
 	"github.com/int8cal/int8cal/core/calibtable"
 	"github.com/int8cal/int8cal/core/pluginhost"
 	"github.com/int8cal/int8cal/datasets/mnist"
+	"github.com/int8cal/int8cal/internal/atomicfile"
 )
 
 // defaultTRTVersion is the TensorRT version whose cache header we write
@@ -35,6 +37,7 @@ type calibFlags struct {
 	trtVersion string
 	jsonOut    string
 	pluginDir  string
+	histCache  string
 }
 
 func (c *calibFlags) register(fs *flag.FlagSet, defaultCalibrator string) {
@@ -46,6 +49,7 @@ func (c *calibFlags) register(fs *flag.FlagSet, defaultCalibrator string) {
 	fs.StringVar(&c.cache, "cache", "", "calibration cache file (default: CalibrationTable<model name> in the current directory)")
 	fs.StringVar(&c.trtVersion, "trt-version", defaultTRTVersion, "TensorRT version written in the cache header (e.g. 8.6.1, 10.3)")
 	fs.StringVar(&c.jsonOut, "json", "", "also write amax and scale per tensor as JSON to this file")
+	fs.StringVar(&c.histCache, "histogram-cache", "", "keep the collected statistics in this file and reuse them when model, data and batches match (explore calibrator options without running the network)")
 	fs.StringVar(&c.pluginDir, "plugin-dir", "", "directory searched first for plugins (then $INT8CAL_PLUGIN_PATH, then next to int8cal)")
 }
 
@@ -130,7 +134,7 @@ func runCalibration(c *commonFlags, cf *calibFlags, stdout io.Writer, log hclog.
 		Runner: m.eng, Input: m.input, Source: src,
 		Batches:    calibrate.Batches{Batch: cf.batch, Batches: cf.batches, First: cf.first},
 		Calibrator: cal, Info: cal.Info, Options: cf.options,
-		CachePath: cache, Version: version,
+		CachePath: cache, Version: version, StatsCache: cf.histCache,
 		Provenance: calibtable.Sidecar{ModelSHA256: hash, Dataset: "mnist " + mnist.Train + " " + c.dataDir},
 		Out:        stdout, Log: log,
 	}
@@ -147,19 +151,11 @@ func runCalibration(c *commonFlags, cf *calibFlags, stdout io.Writer, log hclog.
 }
 
 func writeJSONTable(path string, t *calibtable.Table) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := calibtable.WriteJSON(tmp, t); err != nil {
-		tmp.Close()
+	var b bytes.Buffer
+	if err := calibtable.WriteJSON(&b, t); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.WriteFile(path, b.Bytes())
 }
 
 func fileSHA256(path string) (string, error) {

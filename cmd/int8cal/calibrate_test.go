@@ -192,3 +192,32 @@ func TestCrashingPluginLeavesTheCacheAlone(t *testing.T) {
 		t.Errorf("left files behind: %v", entries)
 	}
 }
+
+// The histogram cache lets a second calibration with other options skip
+// the network: no "Starting Calibration" line, a different table.
+func TestHistogramCacheSkipsTheNetwork(t *testing.T) {
+	needMNIST(t)
+	dir := t.TempDir()
+	cache, hist := filepath.Join(dir, "table"), filepath.Join(dir, "hist.json")
+	base := []string{"calibrate", "--datadir", dataDir, "--plugin-dir", pluginDir, "--calibrator", "legacy", "--cache", cache, "--histogram-cache", hist, "--log-level", "info"}
+	code, out, errOut := run(base...)
+	if code != 0 || !strings.Contains(out, "Starting Calibration") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	first, _ := calibtable.ReadFile(cache)
+	code, out, errOut = run(append(base, "--calibrator-opt", "quantile=0.99")...)
+	if code != 0 || strings.Contains(out, "Starting Calibration") || !strings.Contains(errOut, "using histogram cache") {
+		t.Fatalf("second run should use the histogram cache: exit %d\n%s\n%s", code, out, errOut)
+	}
+	second, _ := calibtable.ReadFile(cache)
+	a, _ := first.Lookup("conv1")
+	b, _ := second.Lookup("conv1")
+	if !(b.Amax() < a.Amax()) {
+		t.Errorf("quantile 0.99 should give a smaller conv1 range than 0.9999: %v then %v", a.Amax(), b.Amax())
+	}
+	// Other batches: the histogram cache no longer applies.
+	code, out, _ = run(append(base, "--cal-batches", "4")...)
+	if code != 0 || !strings.Contains(out, "Starting Calibration") {
+		t.Errorf("other batches should recollect: exit %d\n%s", code, out)
+	}
+}

@@ -36,6 +36,10 @@ type Job struct {
 
 	CachePath string
 	Version   calibtable.TRTVersion
+	// StatsCache, when set, keeps the collected statistics in this file
+	// and reuses them when model, data and batches match (histogram and
+	// min/max statistics only; raw values are never cached).
+	StatsCache string
 	// Provenance is this run's sidecar (model hash, data set, ...); the
 	// calibrator, options and batch fields are filled in by Run.
 	Provenance calibtable.Sidecar
@@ -71,10 +75,7 @@ func (j *Job) Run() (*Result, error) {
 		return nil, err
 	}
 	began := time.Now()
-	fmt.Fprintf(j.Out, "Starting Calibration with batch size %d.\n", j.Batches.Batch)
-	stats, err := Collect(j.Runner, j.Source, j.Input, j.Batches, j.Info, func(batch int, took time.Duration) {
-		fmt.Fprintf(j.Out, "Calibrated batch %d in %g seconds.\n", batch, took.Seconds())
-	})
+	stats, err := j.statistics(&side)
 	if err != nil {
 		return nil, err
 	}
@@ -98,6 +99,34 @@ func (j *Job) Run() (*Result, error) {
 		return nil, err
 	}
 	return &Result{Table: t, Ranges: ranges, Collect: collected.Sub(began), Search: search}, nil
+}
+
+// statistics collects the statistics, or takes them from the histogram
+// cache.
+func (j *Job) statistics(side *calibtable.Sidecar) ([]calib.TensorStats, error) {
+	cacheable := j.StatsCache != "" && j.Info.Statistics != calib.Raw
+	key := keyOf(side, j.Info)
+	if cacheable {
+		stats, why := loadStats(j.StatsCache, key)
+		if stats != nil {
+			j.Log.Info("using histogram cache: the network is not run", "cache", j.StatsCache, "tensors", len(stats))
+			return stats, nil
+		}
+		j.Log.Info("collecting statistics: "+why, "cache", j.StatsCache)
+	}
+	fmt.Fprintf(j.Out, "Starting Calibration with batch size %d.\n", j.Batches.Batch)
+	stats, err := Collect(j.Runner, j.Source, j.Input, j.Batches, j.Info, func(batch int, took time.Duration) {
+		fmt.Fprintf(j.Out, "Calibrated batch %d in %g seconds.\n", batch, took.Seconds())
+	})
+	if err != nil {
+		return nil, err
+	}
+	if cacheable {
+		if err := saveStats(j.StatsCache, key, stats); err != nil {
+			return nil, err
+		}
+	}
+	return stats, nil
 }
 
 // reusable reads the cache and decides whether it can be used as is,

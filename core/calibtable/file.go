@@ -1,19 +1,9 @@
 package calibtable
 
 import (
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
-)
 
-// Test hooks: wrapWriter wraps the temporary file's writer, beforeRename runs
-// after the temporary file is synced and closed.
-var (
-	testHookWrapWriter   func(io.Writer) io.Writer
-	testHookBeforeRename func(tmp string) error
+	"github.com/int8cal/int8cal/internal/atomicfile"
 )
 
 // WriteFile writes t to path in the format of [Write], atomically: the table
@@ -28,79 +18,8 @@ func WriteFile(path string, t *Table) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(path, data); err != nil {
+	if err := atomicfile.WriteFile(path, data); err != nil {
 		return fmt.Errorf("calibtable: write %s: %w", path, err)
-	}
-	return nil
-}
-
-func writeFileAtomic(path string, data []byte) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	if base == "" {
-		return errors.New("no file name")
-	}
-	perm := fs.FileMode(0o644)
-	if fi, err := os.Lstat(path); err == nil {
-		if fi.IsDir() {
-			return errors.New("is a directory")
-		}
-		if fi.Mode().IsRegular() {
-			perm = fi.Mode().Perm()
-		}
-	}
-
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	closed := false
-	defer func() {
-		if err != nil {
-			if !closed {
-				f.Close()
-			}
-			os.Remove(tmp)
-		}
-	}()
-
-	var w io.Writer = f
-	if testHookWrapWriter != nil {
-		w = testHookWrapWriter(w)
-	}
-	n, err := w.Write(data)
-	if err == nil && n < len(data) {
-		err = io.ErrShortWrite
-	}
-	if err != nil {
-		return err
-	}
-	if err = f.Chmod(perm); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	closed = true
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if testHookBeforeRename != nil {
-		if err = testHookBeforeRename(tmp); err != nil {
-			return err
-		}
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	// The rename is done; make it durable where directories can be synced
-	// (not on every system, hence best effort).
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"maps"
 	"os"
 	"slices"
+
+	"github.com/int8cal/int8cal/internal/atomicfile"
 )
 
 // Sidecar records what a TensorRT cache does not say about how it was made:
@@ -33,7 +35,7 @@ func WriteSidecar(path string, s *Sidecar) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(path, append(data, '\n')); err != nil {
+	if err := atomicfile.WriteFile(path, append(data, '\n')); err != nil {
 		return fmt.Errorf("calibtable: write %s: %w", path, err)
 	}
 	return nil
