@@ -2,10 +2,12 @@ package calibrate
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/int8cal/int8cal/calib"
 	"github.com/int8cal/int8cal/core/histogram"
+	"github.com/int8cal/int8cal/core/internal/parallel"
 	"github.com/int8cal/int8cal/core/session"
 	"github.com/int8cal/int8cal/core/tensor"
 )
@@ -26,13 +28,67 @@ type Batches struct {
 // keep (1 GiB of float32).
 const maxRawValues = 1 << 28
 
-// collector accumulates one tensor's statistics.
+// collector accumulates one tensor's statistics. Histograms are filled in
+// parallel, one partial histogram per worker, merged at the end: merging
+// is exact (power-of-two bins), so the result does not depend on the split.
 type collector struct {
-	name  string
-	hist  *histogram.Histogram // histogram kinds and min/max (its exact statistics)
-	raw   []float32
-	kind  calib.StatisticsKind
-	count uint64
+	name    string
+	kind    calib.StatisticsKind
+	parts   []*histogram.Histogram // per worker, for the histogram kinds
+	minmax  []minMax               // per worker, for MinMax and Raw
+	raw     []float32
+	workers int
+}
+
+// minMax tracks count, min, max and non-finite values of a stream.
+type minMax struct {
+	count    uint64
+	min, max float32
+	nan, inf uint64
+}
+
+func (m *minMax) add(v []float32) {
+	lo, hi := m.min, m.max
+	if m.count == 0 && len(v) > 0 {
+		lo, hi = float32(math.Inf(1)), float32(math.Inf(-1))
+	}
+	nan := false
+	for _, x := range v {
+		if x < lo {
+			lo = x
+		}
+		if x > hi {
+			hi = x
+		}
+		nan = nan || x != x
+	}
+	if nan || math.IsInf(float64(lo), 0) || math.IsInf(float64(hi), 0) {
+		// Rare: some value is not finite; count them and redo the bounds
+		// over the finite ones.
+		lo, hi = m.finiteBounds(v)
+	}
+	m.min, m.max = lo, hi
+}
+
+func (m *minMax) finiteBounds(v []float32) (float32, float32) {
+	lo, hi := m.min, m.max
+	first := m.count == 0
+	for _, x := range v {
+		switch {
+		case x != x:
+			m.nan++
+			continue
+		case math.IsInf(float64(x), 0):
+			m.inf++
+			continue
+		}
+		if first {
+			lo, hi, first = x, x, false
+			continue
+		}
+		lo, hi = min(lo, x), max(hi, x)
+	}
+	return lo, hi
 }
 
 // Progress is told about each batch calibrated.
@@ -52,6 +108,7 @@ func Collect(r ObservedRunner, src session.Source, input string, b Batches, need
 	images := make([]float32, tensor.NumElements(shape))
 	labels := make([]int, b.Batch)
 	x := tensor.FromFloat32(images, shape...)
+	workers := parallel.Workers()
 	var order []*collector
 	byName := map[string]*collector{}
 	var obsErr error
@@ -66,7 +123,7 @@ func Collect(r ObservedRunner, src session.Source, input string, b Batches, need
 			}
 			c := byName[name]
 			if c == nil {
-				c = newCollector(name, need)
+				c = newCollector(name, need, workers)
 				byName[name] = c
 				order = append(order, c)
 			}
@@ -93,23 +150,35 @@ func Collect(r ObservedRunner, src session.Source, input string, b Batches, need
 	return out, nil
 }
 
-func newCollector(name string, need calib.Info) *collector {
-	c := &collector{name: name, kind: need.Statistics}
-	switch need.Statistics {
-	case calib.AbsHistogram:
-		c.hist = histogram.New(need.Bins)
-	case calib.SignedHistogram:
-		c.hist = histogram.NewSigned(need.Bins)
-	default:
-		// Min/max come from a histogram's exact statistics; its bins are
-		// unused, so keep them few.
-		c.hist = histogram.New(1)
+func newCollector(name string, need calib.Info, workers int) *collector {
+	c := &collector{name: name, kind: need.Statistics, workers: workers}
+	for w := 0; w < workers; w++ {
+		switch need.Statistics {
+		case calib.AbsHistogram:
+			c.parts = append(c.parts, histogram.New(need.Bins))
+		case calib.SignedHistogram:
+			c.parts = append(c.parts, histogram.NewSigned(need.Bins))
+		default:
+			c.minmax = append(c.minmax, minMax{})
+		}
 	}
 	return c
 }
 
+// minChunk is the fewest values worth handing to another goroutine.
+const minChunk = 1 << 15
+
 func (c *collector) add(v []float32) error {
-	c.hist.Add(v)
+	workers := min(c.workers, max(1, len(v)/minChunk))
+	parallel.Each(len(v), workers, func(w, lo, hi int) {
+		if c.parts != nil {
+			c.parts[w].Add(v[lo:hi])
+			return
+		}
+		m := &c.minmax[w]
+		m.add(v[lo:hi])
+		m.count += uint64(hi - lo)
+	})
 	if c.kind == calib.Raw {
 		if len(c.raw)+len(v) > maxRawValues {
 			return fmt.Errorf("tensor %q: the calibrator asks for raw values and they exceed %d; use fewer calibration batches or a histogram calibrator", c.name, maxRawValues)
@@ -120,19 +189,47 @@ func (c *collector) add(v []float32) error {
 }
 
 func (c *collector) stats() (calib.TensorStats, error) {
-	h := c.hist
-	if err := h.Err(); err != nil {
-		return calib.TensorStats{}, fmt.Errorf("tensor %q: %w; the network overflows float32 on the calibration data", c.name, err)
+	if c.parts == nil {
+		m := c.minmax[0]
+		for _, o := range c.minmax[1:] {
+			if o.count > o.nan+o.inf {
+				if m.count == m.nan+m.inf {
+					m.min, m.max = o.min, o.max
+				} else {
+					m.min, m.max = min(m.min, o.min), max(m.max, o.max)
+				}
+			}
+			m.count += o.count
+			m.nan += o.nan
+			m.inf += o.inf
+		}
+		if err := c.nonFinite(m.nan, m.inf); err != nil {
+			return calib.TensorStats{}, err
+		}
+		return calib.TensorStats{Name: c.name, Count: m.count - m.nan - m.inf, Min: m.min, Max: m.max, Values: c.raw}, nil
 	}
-	if h.NaNs() > 0 {
-		return calib.TensorStats{}, fmt.Errorf("tensor %q: %d NaN values on the calibration data", c.name, h.NaNs())
+	h := c.parts[0]
+	for _, p := range c.parts[1:] {
+		if err := h.Merge(p); err != nil {
+			return calib.TensorStats{}, fmt.Errorf("tensor %q: %w", c.name, err)
+		}
 	}
-	s := calib.TensorStats{Name: c.name, Count: h.Count(), Min: h.Min(), Max: h.Max()}
-	switch c.kind {
-	case calib.AbsHistogram, calib.SignedHistogram:
-		s.Histogram = &calib.Histogram{Range: h.Range(), Signed: h.Signed(), Counts: h.Bins()}
-	case calib.Raw:
-		s.Values = c.raw
+	pos, neg := h.Infs()
+	if err := c.nonFinite(h.NaNs(), pos+neg); err != nil {
+		return calib.TensorStats{}, err
 	}
-	return s, nil
+	return calib.TensorStats{
+		Name: c.name, Count: h.Count(), Min: h.Min(), Max: h.Max(),
+		Histogram: &calib.Histogram{Range: h.Range(), Signed: h.Signed(), Counts: h.Bins()},
+	}, nil
+}
+
+func (c *collector) nonFinite(nan, inf uint64) error {
+	switch {
+	case inf > 0:
+		return fmt.Errorf("tensor %q: %d infinite values on the calibration data; the network overflows float32", c.name, inf)
+	case nan > 0:
+		return fmt.Errorf("tensor %q: %d NaN values on the calibration data", c.name, nan)
+	}
+	return nil
 }
