@@ -51,6 +51,9 @@ test: all
 bench: all pydeps
 	$(GO) test -run '^$$' -bench 'Sgemm/conv16x144x1024|Sgemm/fc64x800x500' -benchtime 200ms ./core/gemm/
 	$(VPY) tools/ort/compare.py --rounds 3 --seconds 3
+	$(GO) test -run '^$$' -bench 'Calibrate|EntropySearch' -benchtime 3x ./core/calibrate/
+	$(GO) test -run '^$$' -bench 'Add' -benchtime 200ms ./core/histogram/
+	$(VPY) tools/ort/calib_bench.py
 
 # Python packages for the cross-checks and peer benchmarks, in a virtualenv.
 pydeps: $(VENV)/.installed
@@ -72,6 +75,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecodeImages -fuzztime 30s ./datasets/idx/
 	$(GO) test -run '^$$' -fuzz FuzzDecodeLabels -fuzztime 30s ./datasets/idx/
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./datasets/npy/
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./core/calibtable/
+	$(GO) test -run '^$$' -fuzz FuzzUnmarshal -fuzztime 30s ./core/histogram/
 
 clean:
 	rm -rf $(BIN) $(addprefix $(DATA)/,$(MNIST))

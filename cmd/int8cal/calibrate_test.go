@@ -221,3 +221,18 @@ func TestHistogramCacheSkipsTheNetwork(t *testing.T) {
 		t.Errorf("other batches should recollect: exit %d\n%s", code, out)
 	}
 }
+
+// A plugin that fails its handshake (here: it speaks only protocol 2) is
+// listed with the reason instead of hiding the others.
+func TestPluginsListsBrokenPluginWithReason(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command("go", "build", "-ldflags", "-X main.mode=v2", "-o", filepath.Join(dir, "int8cal-calibrator-future"), "../../core/pluginhost/testdata/testplugin")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	code, out, _ := run("plugins", "--plugin-dir", dir, "--log-level", "off")
+	if code != 0 || !strings.Contains(out, "calibrator future") || !strings.Contains(out, "unusable") || !strings.Contains(strings.ToLower(out), "version") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+}
