@@ -121,7 +121,7 @@ func (e *Engine) Plan(shapes map[string][]int, observed bool) (*Plan, error) {
 		p.outputs = append(p.outputs, o.Name)
 	}
 	if !observed && !e.opts.NoFusion {
-		p.fuse()
+		p.fuse(metas)
 	}
 	p.allocate(metas)
 	return p, nil
@@ -138,13 +138,21 @@ func metaList(ms []ops.Meta) string {
 	return s
 }
 
-// fuse merges a Relu or Clip into the operator that produces its only
-// input when that input is read by nothing else and is not a graph output.
-func (p *Plan) fuse() {
+// fuse merges into the operator that produces a tensor read by nothing
+// else (and not a graph output):
+//   - a following Relu or Clip (Conv, Gemm, Add);
+//   - a following Add of a tensor of the same shape, computed earlier
+//     (Conv: the residual connection of a ResNet block), after which a
+//     Relu can be merged too.
+func (p *Plan) fuse(metas map[string]ops.Meta) {
 	readers := map[string]int{}
-	for _, s := range p.steps {
+	producedAt := map[string]int{}
+	for i, s := range p.steps {
 		for _, in := range s.inputs {
 			readers[in]++
+		}
+		for _, o := range s.outputs {
+			producedAt[o] = i
 		}
 	}
 	for _, o := range p.outputs {
@@ -152,21 +160,62 @@ func (p *Plan) fuse() {
 	}
 	kept := p.steps[:0]
 	var prev *step
-	for _, s := range p.steps {
-		if prev != nil && len(prev.outputs) == 1 && len(s.inputs) >= 1 && s.inputs[0] == prev.outputs[0] && readers[prev.outputs[0]] == 1 {
-			if act, ok := activationOf(s); ok {
-				if f, ok := prev.op.(ops.Fusable); ok && f.FuseActivation(act) {
-					prev.outputs = []string{s.outputs[0]}
-					prev.metas = s.metas[:1]
-					prev.fused = s.node.Name
-					continue
+	prevIndex := -1
+	for i, s := range p.steps {
+		if prev != nil && len(prev.outputs) == 1 && readers[prev.outputs[0]] == 1 {
+			out := prev.outputs[0]
+			if len(s.inputs) >= 1 && s.inputs[0] == out {
+				if act, ok := activationOf(s); ok {
+					if f, ok := prev.op.(ops.Fusable); ok && f.FuseActivation(act) {
+						prev.absorb(s)
+						continue
+					}
+				}
+			}
+			if other, ok := residualOperand(s, out, metas); ok {
+				at, computed := producedAt[other]
+				if !computed || at < prevIndex {
+					if f, ok := prev.op.(ops.ResidualFusable); ok && f.FuseResidual() {
+						for len(prev.inputs) < 3 {
+							prev.inputs = append(prev.inputs, "")
+						}
+						prev.inputs = append(prev.inputs[:3:3], other)
+						prev.absorb(s)
+						continue
+					}
 				}
 			}
 		}
 		kept = append(kept, s)
-		prev = s
+		prev, prevIndex = s, i
 	}
 	p.steps = kept
+}
+
+// absorb makes the step produce the output of the step merged into it.
+func (s *step) absorb(merged *step) {
+	s.outputs = []string{merged.outputs[0]}
+	s.metas = merged.metas[:1]
+	s.fused = merged.node.Name
+}
+
+// residualOperand reports whether s is an Add of out and another tensor of
+// exactly its shape, and returns that other tensor.
+func residualOperand(s *step, out string, metas map[string]ops.Meta) (string, bool) {
+	if s.node.OpType != "Add" || len(s.inputs) != 2 || len(s.outputs) != 1 {
+		return "", false
+	}
+	other := s.inputs[1]
+	if s.inputs[1] == out {
+		other = s.inputs[0]
+	} else if s.inputs[0] != out {
+		return "", false
+	}
+	a, b := metas[out], metas[other]
+	if other == out || a.DType != b.DType || !tensor.EqualShape(a.Shape, b.Shape) {
+		return "", false
+	}
+	return other, true
 }
 
 func activationOf(s *step) (ops.Activation, bool) {

@@ -18,12 +18,13 @@ func init() {
 // the im2col unfolding of the input. Weights are packed for the GEMM kernel
 // once, when the graph is prepared.
 type conv struct {
-	win     *window
-	group   int
-	act     Activation
-	packed  []*gemm.PackedA // per group, nil until Prepare
-	bias    []float32
-	scratch []convScratch // per worker
+	win      *window
+	group    int
+	act      Activation
+	residual bool            // input 3 is added before the activation
+	packed   []*gemm.PackedA // per group, nil until Prepare
+	bias     []float32
+	scratch  []convScratch // per worker
 }
 
 func buildConv(n *onnx.Node, opset int64) (Op, error) {
@@ -46,8 +47,22 @@ func (c *conv) FuseActivation(a Activation) bool {
 	return true
 }
 
+// FuseResidual makes the convolution add input 3 (a tensor of the
+// output's shape) before the activation, as a ResNet block's Add.
+func (c *conv) FuseResidual() bool {
+	if c.act.Kind != NoActivation || c.residual {
+		return false
+	}
+	c.residual = true
+	return true
+}
+
 func (c *conv) Infer(in []Meta, _ []*tensor.Tensor) ([]Meta, error) {
-	if err := wantInputs(in, 2, 3); err != nil {
+	maxIn := 3
+	if c.residual {
+		maxIn = 4
+	}
+	if err := wantInputs(in, 2, maxIn); err != nil {
 		return nil, err
 	}
 	x, w := in[0], in[1]
@@ -139,21 +154,36 @@ func (c *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		img, g := u/c.group, u%c.group
 		src := x.F32[img*imgIn+g*geo.cin*hw[0]*hw[1]:]
 		dst := y.F32[img*imgOut+g*geo.cout*geo.spatial : img*imgOut+(g+1)*geo.cout*geo.spatial]
-		ep := gemm.Epilogue{ReLU: c.act.Kind == ReluActivation}
+		relu := c.act.Kind == ReluActivation
+		ep := gemm.Epilogue{ReLU: relu}
 		if bias != nil {
 			ep.RowBias = bias[g*geo.cout : (g+1)*geo.cout]
 		}
+		// A fused residual is added before the activation: the wide path
+		// adds it while narrowing; the others start C from it and
+		// accumulate, the epilogue applying the ReLU afterwards.
+		var res []float32
+		if c.residual {
+			res = in[3].F32[img*imgOut+g*geo.cout*geo.spatial : img*imgOut+(g+1)*geo.cout*geo.spatial]
+		}
 		switch {
-		case geo.pointwise:
-			packed[g].MulEx(geo.spatial, src, geo.spatial, dst, geo.spatial, false, &ep, workers)
 		case geo.wide:
+			ep.ReLU = relu && res == nil
 			geo.padPlanes(src, sc.padded)
 			geo.unfoldWide(sc.padded, sc.col, workers)
 			packed[g].MulPackedBufEx(geo.wideN, sc.col, sc.out, geo.wideN, false, &ep, workers)
-			geo.narrow(sc.out, dst)
+			geo.narrow(sc.out, dst, res, relu)
+		case geo.pointwise:
+			if res != nil {
+				copy(dst, res)
+			}
+			packed[g].MulEx(geo.spatial, src, geo.spatial, dst, geo.spatial, res != nil, &ep, workers)
 		default:
+			if res != nil {
+				copy(dst, res)
+			}
 			geo.im2colPacked(src, sc.col, workers)
-			packed[g].MulPackedBufEx(geo.spatial, sc.col, dst, geo.spatial, false, &ep, workers)
+			packed[g].MulPackedBufEx(geo.spatial, sc.col, dst, geo.spatial, res != nil, &ep, workers)
 		}
 		if c.act.Kind == ClipActivation {
 			c.act.apply(dst)
@@ -282,14 +312,30 @@ func (g *convGeometry) unfoldWide(padded, col []float32, workers int) {
 	})
 }
 
-// narrow copies the valid columns of the wide result into the output.
-func (g *convGeometry) narrow(wide, dst []float32) {
+// narrow copies the valid columns of the wide result into the output,
+// adding the residual res (when not nil) and then applying a ReLU when
+// relu is set.
+func (g *convGeometry) narrow(wide, dst, res []float32, relu bool) {
 	oh, ow, pw := g.outHW[0], g.outHW[1], g.padHW[1]
 	for c := 0; c < g.cout; c++ {
 		src := wide[c*g.wideN:]
-		out := dst[c*oh*ow:]
 		for y := 0; y < oh; y++ {
-			copy(out[y*ow:(y+1)*ow], src[y*pw:y*pw+ow])
+			at := (c*oh + y) * ow
+			out, row := dst[at:at+ow], src[y*pw:y*pw+ow]
+			if res == nil {
+				copy(out, row)
+				continue
+			}
+			r := res[at : at+ow]
+			if relu {
+				for i, v := range row {
+					out[i] = max(v+r[i], 0)
+				}
+			} else {
+				for i, v := range row {
+					out[i] = v + r[i]
+				}
+			}
 		}
 	}
 }

@@ -71,6 +71,15 @@ func (b *binary) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		if b.kind == "Add" && act.Kind == ReluActivation && sa == 1 && sb == 1 {
 			f, act = addRelu, Activation{}
 		}
+		if p.numRows() == 1 {
+			// One long row (same shapes, or a scalar operand): split the
+			// row itself over the workers.
+			parallel.For(inner, ctx.Workers, minParallel, func(lo, hi int) {
+				f(z.F32[lo:hi], x.F32[lo*sa:], y.F32[lo*sb:], sa, sb)
+				act.apply(z.F32[lo:hi])
+			})
+			return nil
+		}
 		parallel.For(p.numRows(), ctx.Workers, max(1, minParallel/inner), func(lo, hi int) {
 			p.rows(lo, hi, func(o, ao, bo int) {
 				f(z.F32[o:o+inner], x.F32[ao:], y.F32[bo:], sa, sb)

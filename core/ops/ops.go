@@ -58,6 +58,13 @@ type Fusable interface {
 	FuseActivation(a Activation) bool
 }
 
+// ResidualFusable is implemented by operators that can add a tensor of
+// their output's shape before their activation: out = act(op(...) + r),
+// with r passed as input 3. FuseResidual returns false when they cannot.
+type ResidualFusable interface {
+	FuseResidual() bool
+}
+
 // Constant input values that an operator can use ahead of time (weights to
 // pack, say) are handed over once the graph is final.
 type Preparer interface {
