@@ -78,6 +78,11 @@ func (p *pool) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		for pl := lo; pl < hi; pl++ {
 			src := x.F32[pl*ih*iw : (pl+1)*ih*iw]
 			dst := y.F32[pl*oh*ow : (pl+1)*oh*ow]
+			if p.max && win.kernel == [2]int{2, 2} && win.stride == [2]int{2, 2} && win.dilation == [2]int{1, 1} &&
+				win.padBegin == [2]int{} && 2*oh <= ih && 2*ow <= iw {
+				maxPool2x2(src, dst, iw, oh, ow)
+				continue
+			}
 			for oy := 0; oy < oh; oy++ {
 				y0 := oy*win.stride[0] - win.padBegin[0]
 				rowInside := y0 >= 0 && y0+(win.kernel[0]-1)*win.dilation[0] < ih
@@ -93,6 +98,29 @@ func (p *pool) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		}
 	})
 	return nil
+}
+
+// maxPool2x2 is the common 2×2, stride-2 max pooling without padding, one
+// plane at a time.
+func maxPool2x2(src, dst []float32, iw, oh, ow int) {
+	for oy := 0; oy < oh; oy++ {
+		r0 := src[2*oy*iw : 2*oy*iw+2*ow]
+		r1 := src[(2*oy+1)*iw : (2*oy+1)*iw+2*ow]
+		out := dst[oy*ow : (oy+1)*ow]
+		for ox := range out {
+			a, b, c, d := r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1]
+			if b > a {
+				a = b
+			}
+			if d > c {
+				c = d
+			}
+			if c > a {
+				a = c
+			}
+			out[ox] = a
+		}
+	}
 }
 
 // reduceInside is reduce for a window that lies wholly inside the input,
