@@ -141,55 +141,83 @@ func metaList(ms []ops.Meta) string {
 // fuse merges into the operator that produces a tensor read by nothing
 // else (and not a graph output):
 //   - a following Relu or Clip (Conv, Gemm, Add);
-//   - a following Add of a tensor of the same shape, computed earlier
-//     (Conv: the residual connection of a ResNet block), after which a
-//     Relu can be merged too.
+//   - an Add of that tensor and another of the same shape (Conv: the
+//     residual connection of a ResNet block), after which a Relu can be
+//     merged too. The Conv then runs where the Add was: nothing else reads
+//     its output, and its own inputs were computed before, so moving it
+//     later (after the shortcut's Slice and Pad, say) is safe.
 func (p *Plan) fuse(metas map[string]ops.Meta) {
 	readers := map[string]int{}
-	producedAt := map[string]int{}
-	for i, s := range p.steps {
+	for _, s := range p.steps {
 		for _, in := range s.inputs {
 			readers[in]++
-		}
-		for _, o := range s.outputs {
-			producedAt[o] = i
 		}
 	}
 	for _, o := range p.outputs {
 		readers[o]++
 	}
-	kept := p.steps[:0]
-	var prev *step
-	prevIndex := -1
-	for i, s := range p.steps {
-		if prev != nil && len(prev.outputs) == 1 && readers[prev.outputs[0]] == 1 {
-			out := prev.outputs[0]
-			if len(s.inputs) >= 1 && s.inputs[0] == out {
+	var kept []*step
+	producer := map[string]int{} // output name → index in kept
+	for _, s := range p.steps {
+		if n := len(kept); n > 0 {
+			prev := kept[n-1]
+			if len(prev.outputs) == 1 && readers[prev.outputs[0]] == 1 && len(s.inputs) >= 1 && s.inputs[0] == prev.outputs[0] {
 				if act, ok := activationOf(s); ok {
 					if f, ok := prev.op.(ops.Fusable); ok && f.FuseActivation(act) {
 						prev.absorb(s)
-						continue
-					}
-				}
-			}
-			if other, ok := residualOperand(s, out, metas); ok {
-				at, computed := producedAt[other]
-				if !computed || at < prevIndex {
-					if f, ok := prev.op.(ops.ResidualFusable); ok && f.FuseResidual() {
-						for len(prev.inputs) < 3 {
-							prev.inputs = append(prev.inputs, "")
-						}
-						prev.inputs = append(prev.inputs[:3:3], other)
-						prev.absorb(s)
+						producer[s.outputs[0]] = n - 1
 						continue
 					}
 				}
 			}
 		}
+		if j, other, ok := residualProducer(s, kept, producer, readers, metas); ok {
+			conv := kept[j]
+			if f, ok := conv.op.(ops.ResidualFusable); ok && f.FuseResidual() {
+				for len(conv.inputs) < 3 {
+					conv.inputs = append(conv.inputs, "")
+				}
+				conv.inputs = append(conv.inputs[:3:3], other)
+				conv.absorb(s)
+				kept = append(append(kept[:j:j], kept[j+1:]...), conv)
+				for k := j; k < len(kept); k++ {
+					for _, o := range kept[k].outputs {
+						producer[o] = k
+					}
+				}
+				continue
+			}
+		}
 		kept = append(kept, s)
-		prev, prevIndex = s, i
+		for _, o := range s.outputs {
+			producer[o] = len(kept) - 1
+		}
 	}
 	p.steps = kept
+}
+
+// residualProducer finds, for an Add step s of two tensors of one shape,
+// the step in kept that produces one operand, read by s alone, and returns
+// its index and the other operand.
+func residualProducer(s *step, kept []*step, producer map[string]int, readers map[string]int, metas map[string]ops.Meta) (int, string, bool) {
+	if s.node.OpType != "Add" || len(s.inputs) != 2 || len(s.outputs) != 1 || s.inputs[0] == s.inputs[1] {
+		return 0, "", false
+	}
+	a, b := metas[s.inputs[0]], metas[s.inputs[1]]
+	if a.DType != b.DType || !tensor.EqualShape(a.Shape, b.Shape) {
+		return 0, "", false
+	}
+	for k := 1; k >= 0; k-- { // prefer the second operand, a block's main path in exporters
+		out, other := s.inputs[k], s.inputs[1-k]
+		j, ok := producer[out]
+		if !ok || readers[out] != 1 || len(kept[j].outputs) != 1 {
+			continue
+		}
+		if _, ok := kept[j].op.(ops.ResidualFusable); ok {
+			return j, other, true
+		}
+	}
+	return 0, "", false
 }
 
 // absorb makes the step produce the output of the step merged into it.
@@ -197,25 +225,6 @@ func (s *step) absorb(merged *step) {
 	s.outputs = []string{merged.outputs[0]}
 	s.metas = merged.metas[:1]
 	s.fused = merged.node.Name
-}
-
-// residualOperand reports whether s is an Add of out and another tensor of
-// exactly its shape, and returns that other tensor.
-func residualOperand(s *step, out string, metas map[string]ops.Meta) (string, bool) {
-	if s.node.OpType != "Add" || len(s.inputs) != 2 || len(s.outputs) != 1 {
-		return "", false
-	}
-	other := s.inputs[1]
-	if s.inputs[1] == out {
-		other = s.inputs[0]
-	} else if s.inputs[0] != out {
-		return "", false
-	}
-	a, b := metas[out], metas[other]
-	if other == out || a.DType != b.DType || !tensor.EqualShape(a.Shape, b.Shape) {
-		return "", false
-	}
-	return other, true
 }
 
 func activationOf(s *step) (ops.Activation, bool) {
