@@ -100,3 +100,31 @@ type Calibrator interface {
 	Configure(options map[string]string) error
 	Calibrate(ctx context.Context, tensors []TensorStats) ([]Range, error)
 }
+
+// ForEachHistogram runs amax on every tensor's histogram of |x|, the loop of
+// every histogram calibrator: it stops on a cancelled context, refuses a
+// tensor without such a histogram, answers amax 0 for an all-zero tensor
+// without calling amax, and names the calibrator and the tensor in errors.
+func ForEachHistogram(ctx context.Context, calibrator string, tensors []TensorStats, amax func(t *TensorStats) (Range, error)) ([]Range, error) {
+	out := make([]Range, len(tensors))
+	for i := range tensors {
+		t := &tensors[i]
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if t.Histogram == nil || t.Histogram.Signed {
+			return nil, fmt.Errorf("%s: tensor %q: needs a histogram of |x|", calibrator, t.Name)
+		}
+		if t.MaxAbs() == 0 {
+			out[i] = Range{Name: t.Name}
+			continue
+		}
+		r, err := amax(t)
+		if err != nil {
+			return nil, fmt.Errorf("%s: tensor %q: %w", calibrator, t.Name, err)
+		}
+		r.Name = t.Name
+		out[i] = r
+	}
+	return out, nil
+}

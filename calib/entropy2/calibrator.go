@@ -3,7 +3,6 @@ package entropy2
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 
 	"github.com/int8cal/int8cal/calib"
@@ -74,24 +73,8 @@ func positive(v string) (int, error) {
 // Calibrate runs the search on each tensor's histogram; the divergence
 // curve and the chosen cut travel back as diagnostics.
 func (c *Calibrator) Calibrate(ctx context.Context, tensors []calib.TensorStats) ([]calib.Range, error) {
-	out := make([]calib.Range, len(tensors))
-	for i, t := range tensors {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		h := t.Histogram
-		if h == nil || h.Signed {
-			return nil, fmt.Errorf("entropy2: tensor %q: needs a histogram of |x|", t.Name)
-		}
-		if t.MaxAbs() == 0 {
-			out[i] = calib.Range{Name: t.Name}
-			continue
-		}
-		amax, d, err := AmaxFromBins(h.Counts, h.BinWidth(), t.MaxAbs(), c.opts)
-		if err != nil {
-			return nil, fmt.Errorf("entropy2: tensor %q: %w", t.Name, err)
-		}
-		out[i] = calib.Range{Name: t.Name, Amax: amax, Curve: d.Divergence, Chosen: d.Best}
-	}
-	return out, nil
+	return calib.ForEachHistogram(ctx, "entropy2", tensors, func(t *calib.TensorStats) (calib.Range, error) {
+		amax, d, err := AmaxFromBins(t.Histogram.Counts, t.Histogram.BinWidth(), t.MaxAbs(), c.opts)
+		return calib.Range{Amax: amax, Curve: d.Divergence, Chosen: d.Best}, err
+	})
 }

@@ -1,7 +1,6 @@
 package entropy2
 
 import (
-	"errors"
 	"fmt"
 	"math"
 
@@ -16,7 +15,7 @@ const (
 )
 
 // ErrEmpty is returned for a histogram without finite values.
-var ErrEmpty = errors.New("entropy2: histogram holds no finite values")
+var ErrEmpty = histogram.ErrEmpty
 
 // Options tunes the search. The zero value is TensorRT's EntropyCalibration2
 // as this package reproduces it.
@@ -71,16 +70,11 @@ func Amax(h *histogram.Histogram, opts Options) (float32, Diagnostics, error) {
 	if _, _, err := opts.resolve(); err != nil {
 		return 0, Diagnostics{}, err
 	}
-	if err := h.Err(); err != nil {
+	bins, width, maxAbs, err := h.Magnitudes()
+	if err != nil {
 		return 0, Diagnostics{}, fmt.Errorf("entropy2: %w", err)
 	}
-	if h.Count() == 0 {
-		return 0, Diagnostics{}, ErrEmpty
-	}
-	if h.Signed() {
-		h = h.Abs()
-	}
-	return AmaxFromBins(h.Bins(), h.BinWidth(), h.MaxAbs(), opts)
+	return AmaxFromBins(bins, width, maxAbs, opts)
 }
 
 // AmaxFromBins is Amax for a histogram of |x| given as plain counts over

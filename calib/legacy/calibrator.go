@@ -2,7 +2,6 @@ package legacy
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 
 	"github.com/int8cal/int8cal/calib"
@@ -56,24 +55,8 @@ func (c *Calibrator) Configure(opts map[string]string) error {
 
 // Calibrate estimates each tensor's range from its histogram.
 func (c *Calibrator) Calibrate(ctx context.Context, tensors []calib.TensorStats) ([]calib.Range, error) {
-	out := make([]calib.Range, len(tensors))
-	for i, t := range tensors {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		h := t.Histogram
-		if h == nil || h.Signed {
-			return nil, fmt.Errorf("legacy: tensor %q: needs a histogram of |x|", t.Name)
-		}
-		if t.MaxAbs() == 0 {
-			out[i] = calib.Range{Name: t.Name}
-			continue
-		}
-		amax, _, err := AmaxFromBins(h.Counts, h.BinWidth(), t.MaxAbs(), c.opts)
-		if err != nil {
-			return nil, fmt.Errorf("legacy: tensor %q: %w", t.Name, err)
-		}
-		out[i] = calib.Range{Name: t.Name, Amax: amax}
-	}
-	return out, nil
+	return calib.ForEachHistogram(ctx, "legacy", tensors, func(t *calib.TensorStats) (calib.Range, error) {
+		amax, _, err := AmaxFromBins(t.Histogram.Counts, t.Histogram.BinWidth(), t.MaxAbs(), c.opts)
+		return calib.Range{Amax: amax}, err
+	})
 }

@@ -1,7 +1,6 @@
 package legacy
 
 import (
-	"errors"
 	"fmt"
 	"math"
 
@@ -42,7 +41,7 @@ const (
 const MinPoints = 3
 
 // ErrEmpty is returned for a histogram without finite values.
-var ErrEmpty = errors.New("legacy: histogram holds no finite values")
+var ErrEmpty = histogram.ErrEmpty
 
 // Diagnostics describes how Amax reached its result.
 type Diagnostics struct {
@@ -84,16 +83,11 @@ func Amax(h *histogram.Histogram, opts Options) (float32, Diagnostics, error) {
 	if err := opts.validate(); err != nil {
 		return 0, Diagnostics{}, err
 	}
-	if err := h.Err(); err != nil {
+	bins, width, maxAbs, err := h.Magnitudes()
+	if err != nil {
 		return 0, Diagnostics{}, fmt.Errorf("legacy: %w", err)
 	}
-	if h.Count() == 0 {
-		return 0, Diagnostics{}, ErrEmpty
-	}
-	if h.Signed() {
-		h = h.Abs()
-	}
-	return AmaxFromBins(h.Bins(), h.BinWidth(), h.MaxAbs(), opts)
+	return AmaxFromBins(bins, width, maxAbs, opts)
 }
 
 // AmaxFromBins is Amax for a histogram of |x| given as plain counts over

@@ -18,6 +18,9 @@ const MaxBins = 1 << 24
 // ErrInf is wrapped by [Histogram.Err] when infinite values were added.
 var ErrInf = errors.New("histogram: infinite values")
 
+// ErrEmpty is returned by Magnitudes for a histogram without finite values.
+var ErrEmpty = errors.New("histogram holds no finite values")
+
 // ErrMismatch is wrapped by [Histogram.Merge] when the two histograms do not
 // have the same layout (bins, signedness, fixed range).
 var ErrMismatch = errors.New("histogram: layout mismatch")
@@ -401,6 +404,24 @@ func (h *Histogram) AppendBins(dst []uint64) []uint64 {
 	}
 	dst = append(dst, pos[:n-1]...)
 	return append(dst, pos[n-1]+pos[n])
+}
+
+// Magnitudes returns what a calibrator works on: the bins of the histogram
+// of |x| (a signed histogram folded), their width and the exact max|x|. It
+// fails for a histogram with infinite values (wrapping ErrInf) or without
+// finite values (ErrEmpty).
+func (h *Histogram) Magnitudes() (bins []uint64, width float64, maxAbs float32, err error) {
+	if err := h.Err(); err != nil {
+		return nil, 0, 0, err
+	}
+	if h.Count() == 0 {
+		return nil, 0, 0, ErrEmpty
+	}
+	a := h
+	if h.Signed() {
+		a = h.Abs()
+	}
+	return a.Bins(), a.BinWidth(), h.MaxAbs(), nil
 }
 
 // Abs returns the histogram of |x| that h implies: h itself (a copy) for an

@@ -295,7 +295,7 @@ func decodeAttribute(b []byte) (*Attribute, error) {
 		case 7:
 			a.Floats, err = f.appendFloats(a.Floats)
 		case 8:
-			a.Ints, err = f.appendVarints(a.Ints)
+			a.Ints, err = appendVarints(f, a.Ints)
 		case 9:
 			var s string
 			if s, err = f.str(); err == nil {

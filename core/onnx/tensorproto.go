@@ -89,7 +89,7 @@ func parseTensor(b []byte) (*rawTensor, error) {
 		var err error
 		switch f.num {
 		case tensorDims:
-			r.dims, err = f.appendVarints(r.dims)
+			r.dims, err = appendVarints(f, r.dims)
 		case tensorDataType:
 			r.dtype, err = f.int32v()
 		case tensorSegment:
@@ -98,10 +98,10 @@ func parseTensor(b []byte) (*rawTensor, error) {
 			r.floats, err = f.appendFloats(r.floats)
 			r.has[tensorFloatData] = true
 		case tensorInt32Data:
-			r.int32s, err = f.appendInt32s(r.int32s)
+			r.int32s, err = appendVarints(f, r.int32s)
 			r.has[tensorInt32Data] = true
 		case tensorInt64Data:
-			r.int64s, err = f.appendVarints(r.int64s)
+			r.int64s, err = appendVarints(f, r.int64s)
 			r.has[tensorInt64Data] = true
 		case tensorDoubleData:
 			r.doubles, err = f.appendDoubles(r.doubles)

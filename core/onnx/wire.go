@@ -189,11 +189,13 @@ func (f *field) float32v() (float32, error) {
 	return math.Float32frombits(uint32(f.u)), nil
 }
 
-// appendVarints appends a repeated varint field, packed or not, as int64s.
-func (f *field) appendVarints(dst []int64) ([]int64, error) {
+// appendVarints appends a repeated varint field, packed or not, converted
+// to T (int64 fields, and int32 fields which protobuf also encodes as
+// varints).
+func appendVarints[T int32 | int64](f *field, dst []T) ([]T, error) {
 	switch f.typ {
 	case protowire.VarintType:
-		return append(dst, int64(f.u)), nil
+		return append(dst, T(f.u)), nil
 	case protowire.BytesType:
 		b := f.b
 		for len(b) > 0 {
@@ -201,27 +203,7 @@ func (f *field) appendVarints(dst []int64) ([]int64, error) {
 			if n < 0 {
 				return dst, wireError(n, "packed "+f.label())
 			}
-			dst = append(dst, int64(v))
-			b = b[n:]
-		}
-		return dst, nil
-	}
-	return dst, f.wrongType("varint or bytes (packed)")
-}
-
-// appendInt32s appends a repeated int32 field, packed or not.
-func (f *field) appendInt32s(dst []int32) ([]int32, error) {
-	switch f.typ {
-	case protowire.VarintType:
-		return append(dst, int32(f.u)), nil
-	case protowire.BytesType:
-		b := f.b
-		for len(b) > 0 {
-			v, n := protowire.ConsumeVarint(b)
-			if n < 0 {
-				return dst, wireError(n, "packed "+f.label())
-			}
-			dst = append(dst, int32(v))
+			dst = append(dst, T(v))
 			b = b[n:]
 		}
 		return dst, nil

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/int8cal/int8cal/internal/boundedread"
 )
 
 // Magic numbers of the two IDX file kinds MNIST uses: 0x08 is the unsigned
@@ -256,7 +258,7 @@ func readData(r io.Reader, name, unit, what string, want, avail int64, known, gz
 		n, err = io.ReadFull(r, buf)
 		buf = buf[:n]
 	} else {
-		buf, err = readGrowing(r, want)
+		buf, err = boundedread.ReadN(r, want)
 	}
 	switch {
 	case err == io.EOF || err == io.ErrUnexpectedEOF:
@@ -271,28 +273,6 @@ func readData(r io.Reader, name, unit, what string, want, avail int64, known, gz
 	}
 	if extra > 0 {
 		return nil, fmt.Errorf("idx: %s: %d unexpected bytes after the %d bytes of %s the header promises (%s)%s", name, extra, want, unit, what, gzNote(gz))
-	}
-	return buf, nil
-}
-
-// readGrowing reads want bytes, growing its buffer as data arrives.
-func readGrowing(r io.Reader, want int64) ([]byte, error) {
-	const chunk = 1 << 20
-	buf := make([]byte, 0, min(want, chunk))
-	for int64(len(buf)) < want {
-		if len(buf) == cap(buf) {
-			grown := make([]byte, len(buf), min(want, 2*int64(cap(buf))))
-			copy(grown, buf)
-			buf = grown
-		}
-		n, err := io.ReadFull(r, buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return buf, err
-		}
 	}
 	return buf, nil
 }

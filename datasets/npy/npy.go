@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/int8cal/int8cal/core/tensor"
+	"github.com/int8cal/int8cal/internal/boundedread"
 )
 
 // Magic is the first six bytes of every .npy file.
@@ -367,7 +368,7 @@ func decode(r io.Reader, name string, size int64, prealloc bool) (*Array, int64,
 		m, err = io.ReadFull(r, data)
 		data = data[:m]
 	} else {
-		data, err = readGrowing(r, want)
+		data, err = boundedread.ReadN(r, want)
 	}
 	if err == io.ErrUnexpectedEOF || err == io.EOF {
 		return nil, 0, fmt.Errorf("npy: %s: holds %d bytes of data, header promises %d (%s)", name, len(data), want, what)
@@ -375,29 +376,6 @@ func decode(r io.Reader, name string, size int64, prealloc bool) (*Array, int64,
 		return nil, 0, fmt.Errorf("npy: %s: reading data after %d of %d bytes: %v", name, len(data), want, err)
 	}
 	return &Array{Descr: canon, Shape: shape, Data: data}, start + want, nil
-}
-
-// readGrowing reads want bytes, growing its buffer as data arrives, so that
-// a forged header cannot make it allocate much more than the input holds.
-func readGrowing(r io.Reader, want int64) ([]byte, error) {
-	const chunk = 1 << 20
-	buf := make([]byte, 0, min(want, chunk))
-	for int64(len(buf)) < want {
-		if len(buf) == cap(buf) {
-			grown := make([]byte, len(buf), min(want, 2*int64(cap(buf))))
-			copy(grown, buf)
-			buf = grown
-		}
-		n, err := io.ReadFull(r, buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return buf, err
-		}
-	}
-	return buf, nil
 }
 
 func shapeString(shape []int) string {
