@@ -1,0 +1,12 @@
+// Package sdk turns a dataset.BatchStream into an int8cal data set plugin:
+// a program whose main calls Serve. The host starts the program as its own
+// process (hashicorp/go-plugin), speaks int8cal.batchstream.v1 to it over
+// gRPC, reads batches from it (through shared memory on Linux, streamed
+// otherwise) and shows what it logs through Logger in its own log.
+//
+// Build the program as int8cal-batchstream-<name> and put it in the plugin
+// directory (--plugin-dir, $INT8CAL_PLUGIN_PATH, or next to the int8cal
+// binary). The host never needs rebuilding. Package batchstreamtest checks
+// an implementation before it ships; datasets/mnist/plugin is a complete
+// plugin.
+package sdk
