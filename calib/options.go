@@ -2,38 +2,22 @@ package calib
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
-	"strings"
+
+	"github.com/int8cal/int8cal/internal/options"
 )
 
 // ParseOptions checks user options against the declared ones and hands each
 // value to set, so that calibrators report unknown names and bad values the
 // same way: "<calibrator>: unknown option "x" (options: a, b)" and
-// "<calibrator>: option a=v: <why>".
-func ParseOptions(calibrator string, declared []Option, options map[string]string, set func(name, value string) error) error {
-	names := make([]string, len(declared))
+// "<calibrator>: option a=v: <why>". Defaults are not applied: a
+// calibrator starts from its own defaults.
+func ParseOptions(calibrator string, declared []Option, opts map[string]string, set func(name, value string) error) error {
+	decls := make([]options.Decl, len(declared))
 	for i, o := range declared {
-		names[i] = o.Name
+		decls[i] = options.Decl{Name: o.Name, Default: o.Default}
 	}
-	keys := make([]string, 0, len(options))
-	for k := range options {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys) // report the same error whatever the map order
-	for _, k := range keys {
-		if !slices.Contains(names, k) {
-			list := "none"
-			if len(names) > 0 {
-				list = strings.Join(names, ", ")
-			}
-			return fmt.Errorf("%s: unknown option %q (options: %s)", calibrator, k, list)
-		}
-		if err := set(k, options[k]); err != nil {
-			return fmt.Errorf("%s: option %s=%s: %v", calibrator, k, options[k], err)
-		}
-	}
-	return nil
+	return options.Parse(calibrator, decls, false, opts, set)
 }
 
 // ParseUnit parses a number in [0, 1].

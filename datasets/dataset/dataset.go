@@ -2,8 +2,8 @@ package dataset
 
 import (
 	"fmt"
-	"slices"
-	"strings"
+
+	"github.com/int8cal/int8cal/internal/options"
 )
 
 // Option is one setting a data set accepts, with its default ("" when it
@@ -92,36 +92,10 @@ type BatchStream interface {
 // not set (and that have a default), so that data sets report unknown
 // names and bad values the same way: "<data set>: unknown option "x"
 // (options: a, b)" and "<data set>: option a=v: <why>".
-func ParseOptions(dataset string, declared []Option, options map[string]string, set func(name, value string) error) error {
-	names := make([]string, len(declared))
+func ParseOptions(dataset string, declared []Option, opts map[string]string, set func(name, value string) error) error {
+	decls := make([]options.Decl, len(declared))
 	for i, o := range declared {
-		names[i] = o.Name
+		decls[i] = options.Decl{Name: o.Name, Default: o.Default}
 	}
-	keys := make([]string, 0, len(options))
-	for k := range options {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys) // report the same error whatever the map order
-	for _, k := range keys {
-		if !slices.Contains(names, k) {
-			list := "none"
-			if len(names) > 0 {
-				list = strings.Join(names, ", ")
-			}
-			return fmt.Errorf("%s: unknown option %q (options: %s)", dataset, k, list)
-		}
-	}
-	for _, o := range declared {
-		if _, ok := options[o.Name]; !ok && o.Default != "" {
-			if err := set(o.Name, o.Default); err != nil {
-				return fmt.Errorf("%s: option %s=%s (the default): %v", dataset, o.Name, o.Default, err)
-			}
-		}
-	}
-	for _, k := range keys {
-		if err := set(k, options[k]); err != nil {
-			return fmt.Errorf("%s: option %s=%s: %v", dataset, k, options[k], err)
-		}
-	}
-	return nil
+	return options.Parse(dataset, decls, true, opts, set)
 }

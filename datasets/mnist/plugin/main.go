@@ -18,29 +18,21 @@ import (
 	"github.com/int8cal/int8cal/datasets/sdk"
 )
 
-// stream adapts *mnist.Source to dataset.BatchStream.
-type stream struct {
-	src    *mnist.Source
-	labels []int // scratch: mnist reads labels as int
+var info = dataset.Info{
+	Name: "mnist", Version: "1.0.0",
+	Description: "MNIST handwritten digits from the four IDX files (raw or .gz): [1,28,28] samples, labels 0..9",
+	Options: []dataset.Option{
+		{Name: "dir", Description: "directory holding the MNIST IDX files, e.g. data/mnist (required; `make data` places them there)"},
+		{Name: "split", Default: mnist.Train, Description: "train (60000 images) or t10k (10000)"},
+		{Name: "divisor", Default: "255", Description: "a sample value is pixel/divisor: 255 gives [0,1] as TensorRT's MNISTBatchStream, 1 raw 0..255"},
+	},
 }
 
-func (*stream) Info() dataset.Info {
-	return dataset.Info{
-		Name: "mnist", Version: "1.0.0",
-		Description: "MNIST handwritten digits from the four IDX files (raw or .gz): [1,28,28] samples, labels 0..9",
-		Options: []dataset.Option{
-			{Name: "dir", Description: "directory holding the MNIST IDX files, e.g. data/mnist (required; `make data` places them there)"},
-			{Name: "split", Default: mnist.Train, Description: "train (60000 images) or t10k (10000)"},
-			{Name: "divisor", Default: "255", Description: "a sample value is pixel/divisor: 255 gives [0,1] as TensorRT's MNISTBatchStream, 1 raw 0..255"},
-		},
-	}
-}
-
-func (s *stream) Open(options map[string]string) (dataset.Meta, error) {
-	s.src = nil
+// open reads the split the options name.
+func open(options map[string]string) (sdk.Source, bool, int, error) {
 	var dir, split string
 	var divisor float32
-	err := dataset.ParseOptions("mnist", s.Info().Options, options, func(name, value string) error {
+	err := dataset.ParseOptions("mnist", info.Options, options, func(name, value string) error {
 		switch name {
 		case "dir":
 			dir = value
@@ -59,39 +51,20 @@ func (s *stream) Open(options map[string]string) (dataset.Meta, error) {
 		return nil
 	})
 	if err != nil {
-		return dataset.Meta{}, err
+		return nil, false, 0, err
 	}
 	if dir == "" {
-		return dataset.Meta{}, errors.New("mnist: option dir is required: the directory holding the MNIST IDX files (e.g. dir=data/mnist, where `make data` places them)")
+		return nil, false, 0, errors.New("mnist: option dir is required: the directory holding the MNIST IDX files (e.g. dir=data/mnist, where `make data` places them)")
 	}
 	src, err := mnist.Open(dir, split)
 	if err != nil {
-		return dataset.Meta{}, fmt.Errorf("mnist: option dir=%s: %v", dir, err)
+		return nil, false, 0, fmt.Errorf("mnist: option dir=%s: %v", dir, err)
 	}
 	src.Divisor = divisor
-	s.src = src
-	return dataset.Meta{Samples: src.Len(), SampleShape: src.SampleShape(), Labels: true, Classes: 10}, nil
+	return src, true, 10, nil
 }
 
-func (s *stream) Read(first, n int, images []float32, labels []int32) error {
-	if s.src == nil {
-		return errors.New("mnist: not open")
-	}
-	if cap(s.labels) < n {
-		s.labels = make([]int, n)
-	}
-	if err := s.src.Read(first, n, images, s.labels[:n]); err != nil {
-		return err
-	}
-	for i, l := range s.labels[:n] {
-		labels[i] = int32(l)
-	}
-	return nil
-}
+// newStream returns the plugin's data set.
+func newStream() dataset.BatchStream { return sdk.FromSource(info, open) }
 
-func (s *stream) Close() error {
-	s.src = nil
-	return nil
-}
-
-func main() { sdk.Serve(&stream{}) }
+func main() { sdk.Serve(newStream()) }

@@ -17,7 +17,7 @@ func TestConformance(t *testing.T) {
 	}
 	for _, split := range []string{"train", "t10k"} {
 		t.Run(split, func(t *testing.T) {
-			batchstreamtest.Run(t, &stream{}, map[string]string{"dir": dataDir, "split": split})
+			batchstreamtest.Run(t, newStream(), map[string]string{"dir": dataDir, "split": split})
 		})
 	}
 }
@@ -33,7 +33,7 @@ func TestOpenErrors(t *testing.T) {
 		{map[string]string{"dir": dataDir, "divisor": "0"}, "divisor=0"},
 		{map[string]string{"dir": dataDir, "colour": "1"}, `unknown option "colour" (options: dir, split, divisor)`},
 	} {
-		if _, err := (&stream{}).Open(tc.options); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := (newStream()).Open(tc.options); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Open(%v): %v; want an error containing %q", tc.options, err, tc.want)
 		}
 	}
