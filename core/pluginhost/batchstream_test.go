@@ -311,7 +311,7 @@ func TestBatchStreamPlugins(t *testing.T) {
 
 const mnistDir = "../../data/mnist"
 
-// buildMNISTPlugin builds datasets/mnist/plugin as int8cal-batchstream-mnist
+// buildMNISTPlugin builds datasets/plugins/mnist as int8cal-batchstream-mnist
 // into a temporary directory.
 func buildMNISTPlugin(t testing.TB) string {
 	t.Helper()
@@ -319,7 +319,7 @@ func buildMNISTPlugin(t testing.TB) string {
 		t.Skipf("MNIST not placed in %s: run `make data` (%v)", mnistDir, err)
 	}
 	dir := t.TempDir()
-	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "int8cal-batchstream-mnist"), "../../datasets/mnist/plugin")
+	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "int8cal-batchstream-mnist"), "../../datasets/plugins/mnist")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building the MNIST plugin: %v\n%s", err, b)

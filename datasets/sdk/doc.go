@@ -7,6 +7,6 @@
 // Build the program as int8cal-batchstream-<name> and put it in the plugin
 // directory (--plugin-dir, $INT8CAL_PLUGIN_PATH, or next to the int8cal
 // binary). The host never needs rebuilding. Package batchstreamtest checks
-// an implementation before it ships; datasets/mnist/plugin is a complete
+// an implementation before it ships; datasets/plugins/mnist is a complete
 // plugin.
 package sdk
