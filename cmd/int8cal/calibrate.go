@@ -17,7 +17,6 @@ import (
 	"github.com/int8cal/int8cal/core/calibrate"
 	"github.com/int8cal/int8cal/core/calibtable"
 	"github.com/int8cal/int8cal/core/pluginhost"
-	"github.com/int8cal/int8cal/datasets/mnist"
 	"github.com/int8cal/int8cal/internal/atomicfile"
 )
 
@@ -36,7 +35,6 @@ type calibFlags struct {
 	cache      string
 	trtVersion string
 	jsonOut    string
-	pluginDir  string
 	histCache  string
 }
 
@@ -50,7 +48,6 @@ func (c *calibFlags) register(fs *flag.FlagSet, defaultCalibrator string) {
 	fs.StringVar(&c.trtVersion, "trt-version", defaultTRTVersion, "TensorRT version written in the cache header (e.g. 8.6.1, 10.3)")
 	fs.StringVar(&c.jsonOut, "json", "", "also write amax and scale per tensor as JSON to this file")
 	fs.StringVar(&c.histCache, "histogram-cache", "", "keep the collected statistics in this file and reuse them when model, data and batches match (explore calibrator options without running the network)")
-	fs.StringVar(&c.pluginDir, "plugin-dir", "", "directory searched first for plugins (then $INT8CAL_PLUGIN_PATH, then next to int8cal)")
 }
 
 // keyValues is a repeatable KEY=VALUE flag.
@@ -89,26 +86,29 @@ func calibrateCommand(args []string, stdout, stderr io.Writer) error {
 	c.register(fs)
 	var cf calibFlags
 	cf.register(fs, "entropy2")
+	var d dataFlags
+	d.register(fs, true, false)
 	if err := parse(fs, args, stdout, stderr); err != nil {
 		return err
 	}
 	if err := c.resolve(); err != nil {
 		return err
 	}
-	_, err := runCalibration(&c, &cf, stdout, c.logger(stderr))
+	_, err := runCalibration(&c, &cf, d.calibration(), stdout, c.logger(stderr))
 	return err
 }
 
 // runCalibration calibrates (or reuses the cache) and returns the result.
-func runCalibration(c *commonFlags, cf *calibFlags, stdout io.Writer, log hclog.Logger) (*calibrate.Result, error) {
+func runCalibration(c *commonFlags, cf *calibFlags, data role, stdout io.Writer, log hclog.Logger) (*calibrate.Result, error) {
 	version, err := calibtable.ParseTRTVersion(cf.trtVersion)
 	if err != nil {
 		return nil, fmt.Errorf("--trt-version: %w", err)
 	}
-	src, err := mnist.Open(c.dataDir, mnist.Train)
+	src, err := data.open(c, log)
 	if err != nil {
 		return nil, err
 	}
+	defer src.close()
 	m, err := openModel(c.model, c.workers, cf.batch, src.SampleShape(), log)
 	if err != nil {
 		return nil, err
@@ -117,7 +117,7 @@ func runCalibration(c *commonFlags, cf *calibFlags, stdout io.Writer, log hclog.
 	if err != nil {
 		return nil, err
 	}
-	found, err := pluginhost.Lookup(pluginhost.CalibratorKind, cf.calibrator, pluginhost.SearchDirs(cf.pluginDir))
+	found, err := pluginhost.Lookup(pluginhost.CalibratorKind, cf.calibrator, pluginhost.SearchDirs(c.pluginDir))
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +135,7 @@ func runCalibration(c *commonFlags, cf *calibFlags, stdout io.Writer, log hclog.
 		Batches:    calibrate.Batches{Batch: cf.batch, Batches: cf.batches, First: cf.first},
 		Calibrator: cal, Info: cal.Info, Options: cf.options,
 		CachePath: cache, Version: version, StatsCache: cf.histCache,
-		Provenance: calibtable.Sidecar{ModelSHA256: hash, Dataset: "mnist " + mnist.Train + " " + c.dataDir},
+		Provenance: calibtable.Sidecar{ModelSHA256: hash, Dataset: src.describe},
 		Out:        stdout, Log: log,
 	}
 	res, err := job.Run()

@@ -8,8 +8,10 @@ import (
 	"github.com/int8cal/int8cal/datasets/mnist"
 )
 
-const evalSynopsis = `Scores a model in FP32 on an MNIST split (train or t10k), by default on
-every image, and prints Top-1, Top-5 and throughput.`
+const evalSynopsis = `Scores a model in FP32 on labelled data, by default every sample, and prints
+Top-1, Top-5 and throughput. The data is an MNIST split of --datadir (t10k by
+default) or a data set plugin: --eval-data npy --eval-opt x=... --eval-opt y=...
+(int8cal plugins lists the plugins and their options).`
 
 func evalCommand(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("eval", evalSynopsis)
@@ -18,7 +20,9 @@ func evalCommand(args []string, stdout, stderr io.Writer) error {
 	batch := fs.Int("batch", 32, "images per batch")
 	start := fs.Int("start", 0, "first batch scored")
 	score := fs.Int("score", 0, "number of batches scored (default: all that fit)")
-	split := fs.String("split", mnist.Test, "MNIST split: train or t10k")
+	split := fs.String("split", mnist.Test, "MNIST split when no data set plugin is named: train or t10k")
+	var d dataFlags
+	d.register(fs, false, true)
 	if err := parse(fs, sampleArgs(args, "batch", "start", "score"), stdout, stderr); err != nil {
 		return err
 	}
@@ -26,10 +30,11 @@ func evalCommand(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := c.logger(stderr)
-	src, err := mnist.Open(c.dataDir, *split)
+	src, err := d.evaluation(*split).open(&c, log)
 	if err != nil {
 		return err
 	}
+	defer src.close()
 	m, err := openModel(c.model, c.workers, *batch, src.SampleShape(), log)
 	if err != nil {
 		return err
@@ -45,7 +50,7 @@ func evalCommand(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "model %s, MNIST %s, FP32: %d batches of size %d starting at %d\n", c.model, *split, s.Batches, s.Batch, cfg.Start)
+	fmt.Fprintf(stdout, "model %s, data %s, FP32: %d batches of size %d starting at %d\n", c.model, src.describe, s.Batches, s.Batch, cfg.Start)
 	printScore(stdout, s)
 	fmt.Fprintf(stdout, "Throughput: %.0f images/s\n", s.ImagesPerSecond())
 	return nil

@@ -66,10 +66,11 @@ func newFlagSet(name, synopsis string) *flag.FlagSet {
 
 // commonFlags are shared by the commands that run a model.
 type commonFlags struct {
-	dataDir  string
-	model    string
-	logLevel string
-	workers  int
+	dataDir   string
+	model     string
+	logLevel  string
+	workers   int
+	pluginDir string
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
@@ -78,6 +79,7 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.model, "model", "", "ONNX model (default: lenet.onnx in the data directory)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: trace, debug, info, warn, error")
 	fs.IntVar(&c.workers, "workers", 0, "CPU threads for the engine (default: all cores)")
+	fs.StringVar(&c.pluginDir, "plugin-dir", "", "directory searched first for plugins (then $INT8CAL_PLUGIN_PATH, then next to int8cal)")
 }
 
 // resolve fills the defaults that depend on the environment.

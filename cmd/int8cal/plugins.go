@@ -11,8 +11,8 @@ import (
 )
 
 const pluginsSynopsis = `Lists the plugins found (in --plugin-dir, then $INT8CAL_PLUGIN_PATH, then
-next to the int8cal binary) with their kind, version, protocol version and
-options. Each plugin is started and asked for its Info; one that fails its
+next to the int8cal binary), calibrators and data sets, with their kind,
+version, protocol version and options. Each plugin is started and asked for its Info; one that fails its
 handshake is listed with the reason.`
 
 func pluginsCommand(args []string, stdout, stderr io.Writer) error {
@@ -24,16 +24,17 @@ func pluginsCommand(args []string, stdout, stderr io.Writer) error {
 	}
 	log := hclog.New(&hclog.LoggerOptions{Name: "int8cal", Level: hclog.LevelFromString(*logLevel), Output: stderr})
 	dirs := pluginhost.SearchDirs(*dir)
-	found := pluginhost.Find(pluginhost.CalibratorKind, dirs)
+	calibrators := pluginhost.Find(pluginhost.CalibratorKind, dirs)
+	datasets := pluginhost.Find(pluginhost.BatchStreamKind, dirs)
 	fmt.Fprintf(stdout, "Searched: %s\n", strings.Join(dirs, ", "))
-	if len(found) == 0 {
+	if len(calibrators)+len(datasets) == 0 {
 		fmt.Fprintln(stdout, "No plugins found; `make` builds the bundled ones into bin/.")
 		return nil
 	}
-	for _, f := range found {
+	for _, f := range calibrators {
 		c, err := pluginhost.StartCalibrator(f, log)
 		if err != nil {
-			fmt.Fprintf(stdout, "\n%s %s (%s)\n  unusable: %v\n", f.Kind, f.Name, f.Path, err)
+			unusable(stdout, f, err)
 			continue
 		}
 		i := c.Info
@@ -43,13 +44,43 @@ func pluginsCommand(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, " (%d bins)", i.Bins)
 		}
 		fmt.Fprintln(stdout)
-		if i.Description != "" {
-			fmt.Fprintf(stdout, "  %s\n", i.Description)
-		}
+		describe(stdout, i.Description)
 		for _, o := range i.Options {
-			fmt.Fprintf(stdout, "  option %s (default %q): %s\n", o.Name, o.Default, o.Description)
+			option(stdout, o.Name, o.Default, o.Description)
 		}
 		c.Close()
 	}
+	for _, f := range datasets {
+		b, err := pluginhost.StartBatchStream(f, log)
+		if err != nil {
+			unusable(stdout, f, err)
+			continue
+		}
+		i := b.Info
+		fmt.Fprintf(stdout, "\n%s %s %s (protocol %d, %s)\n", f.Kind, i.Name, i.Version, b.Protocol, f.Path)
+		describe(stdout, i.Description)
+		for _, o := range i.Options {
+			option(stdout, o.Name, o.Default, o.Description)
+		}
+		b.Close()
+	}
 	return nil
+}
+
+func unusable(w io.Writer, f pluginhost.Found, err error) {
+	fmt.Fprintf(w, "\n%s %s (%s)\n  unusable: %v\n", f.Kind, f.Name, f.Path, err)
+}
+
+func describe(w io.Writer, text string) {
+	if text != "" {
+		fmt.Fprintf(w, "  %s\n", text)
+	}
+}
+
+func option(w io.Writer, name, def, desc string) {
+	if def == "" {
+		fmt.Fprintf(w, "  option %s: %s\n", name, desc)
+		return
+	}
+	fmt.Fprintf(w, "  option %s (default %q): %s\n", name, def, desc)
 }

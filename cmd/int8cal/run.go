@@ -31,6 +31,8 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	score := fs.Int("score", 1800, "number of batches scored")
 	var cf calibFlags
 	cf.register(fs, "")
+	var d dataFlags
+	d.register(fs, true, true)
 	if err := parse(fs, sampleArgs(args, "batch", "start", "score", "datadir", "model"), stdout, stderr); err != nil {
 		return err
 	}
@@ -39,9 +41,9 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	err := c.resolve()
 	if err == nil {
 		var pass bool
-		pass, err = sampleFP32(&c, session.ScoreConfig{Batch: *batch, Start: *start, Batches: *score}, stdout, stderr)
+		pass, err = sampleFP32(&c, d.evaluation(mnist.Train), session.ScoreConfig{Batch: *batch, Start: *start, Batches: *score}, stdout, stderr)
 		if err == nil && cf.calibrator != "" {
-			_, err = runCalibration(&c, &cf, stdout, c.logger(stderr))
+			_, err = runCalibration(&c, &cf, d.calibration(), stdout, c.logger(stderr))
 		}
 		if err == nil && !pass {
 			fmt.Fprintln(stdout, "&&&& FAILED", header)
@@ -59,12 +61,13 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 
 // sampleFP32 runs the FP32 pass and reports whether it meets the sample's
 // criterion.
-func sampleFP32(c *commonFlags, cfg session.ScoreConfig, stdout, stderr io.Writer) (bool, error) {
+func sampleFP32(c *commonFlags, data role, cfg session.ScoreConfig, stdout, stderr io.Writer) (bool, error) {
 	log := c.logger(stderr)
-	src, err := mnist.Open(c.dataDir, mnist.Train)
+	src, err := data.open(c, log)
 	if err != nil {
 		return false, err
 	}
+	defer src.close()
 	m, err := openModel(c.model, c.workers, cfg.Batch, src.SampleShape(), log)
 	if err != nil {
 		return false, err
