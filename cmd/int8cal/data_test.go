@@ -1,12 +1,17 @@
 package main
 
 import (
+	"fmt"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/int8cal/int8cal/core/calibtable"
+	"github.com/int8cal/int8cal/datasets/batchfile"
+	"github.com/int8cal/int8cal/datasets/mnist"
 )
 
 var sharedCIFAR = filepath.Join("..", "..", "..", "shared", "data", "cifar10")
@@ -89,5 +94,57 @@ func TestDataErrors(t *testing.T) {
 	code, _, errOut = run("eval", "--plugin-dir", pluginDir, "--eval-data", "nosuch", "--log-level", "error")
 	if code == 0 || !strings.Contains(errOut, "int8cal-batchstream-nosuch") {
 		t.Errorf("unknown plugin: exit %d, %q", code, errOut)
+	}
+}
+
+// The first 200 MNIST test images written as TensorRT batch files and as a
+// folder of PNGs (class subfolders) score exactly as read from the IDX
+// files, through the batchfile and images plugins as real subprocesses.
+func TestBatchfileAndImagesPluginsMatchMNIST(t *testing.T) {
+	needMNIST(t)
+	src, err := mnist.Open(dataDir, mnist.Test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 200
+	images := make([]float32, n*784)
+	labels := make([]int, n)
+	if err := src.Read(0, n, images, labels); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := batchfile.Write(filepath.Join(dir, "batches", "batch"), 50, images, labels, [3]int{1, 28, 28}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		img := image.NewGray(image.Rect(0, 0, 28, 28))
+		for p := range img.Pix {
+			img.Pix[p] = uint8(images[i*784+p]*255 + 0.5)
+		}
+		class := filepath.Join(dir, "png", fmt.Sprint(labels[i]))
+		os.MkdirAll(class, 0o755)
+		f, err := os.Create(filepath.Join(class, fmt.Sprintf("%03d.png", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		png.Encode(f, img)
+		f.Close()
+	}
+	score := func(args ...string) string {
+		t.Helper()
+		code, out, errOut := run(append([]string{"eval", "--datadir", dataDir, "--plugin-dir", pluginDir, "--batch", "20", "--log-level", "warn"}, args...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut)
+		}
+		i := strings.Index(out, "Top1:")
+		return out[i : i+strings.Index(out[i:], "\n")]
+	}
+	want := score("--score", "10")
+	if got := score("--eval-data", "batchfile", "--eval-opt", "prefix="+filepath.Join(dir, "batches", "batch")); got != want {
+		t.Errorf("batch files: %q, IDX: %q", got, want)
+	}
+	// Class subfolders sort as strings (0..9 here), so labels match digits.
+	if got := score("--eval-data", "images", "--eval-opt", "dir="+filepath.Join(dir, "png"), "--eval-opt", "gray=true", "--eval-opt", "scale=1/255"); got != want {
+		t.Errorf("PNG folder: %q, IDX: %q", got, want)
 	}
 }
