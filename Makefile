@@ -58,6 +58,7 @@ bench: all pydeps
 	$(VPY) tools/ort/compare.py --rounds 3 --seconds 3
 	$(GO) test -run '^$$' -bench 'Calibrate|EntropySearch' -benchtime 3x ./core/calibrate/
 	$(GO) test -run '^$$' -bench 'Add' -benchtime 200ms ./core/histogram/
+	$(GO) test -run '^$$' -bench 'BatchStreamTransfer' -benchtime 1s ./core/pluginhost/
 	$(VPY) tools/ort/calib_bench.py
 
 # Python packages for the cross-checks and peer benchmarks, in a virtualenv.

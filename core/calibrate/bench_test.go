@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -116,6 +117,53 @@ func BenchmarkCalibrateLeNet(b *testing.B) {
 		}
 		b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N), "ms/start")
 	})
+}
+
+// timedSource measures the time spent fetching data.
+type timedSource struct {
+	session.Source
+	spent time.Duration
+}
+
+func (s *timedSource) Read(first, n int, images []float32, labels []int) error {
+	began := time.Now()
+	err := s.Source.Read(first, n, images, labels)
+	s.spent += time.Since(began)
+	return err
+}
+
+// LeNet calibration with the data coming from the real mnist data set
+// plugin (shared memory, as by default, and streamed): the share of the
+// calibration spent moving data.
+func BenchmarkCalibrateLeNetDataPlugin(b *testing.B) {
+	eng, _ := lenet(b)
+	dir := b.TempDir()
+	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "int8cal-batchstream-mnist"), "../../datasets/plugins/mnist")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("%v\n%s", err, out)
+	}
+	f, err := pluginhost.Lookup(pluginhost.BatchStreamKind, "mnist", []string{dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, transport := range []pluginhost.Transport{pluginhost.TransportAuto, pluginhost.TransportStream} {
+		b.Run(transport.String(), func(b *testing.B) {
+			bs, err := pluginhost.StartBatchStream(f, hclog.NewNullLogger())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer bs.Close()
+			bs.Transport = transport
+			if _, err := bs.Open(map[string]string{"dir": dataDir}); err != nil {
+				b.Fatal(err)
+			}
+			src := &timedSource{Source: bs}
+			c := entropy2.NewCalibrator()
+			benchCalibration(b, eng, src, "data", Batches{50, 10, 0}, InProcess{c}, c.Info())
+			b.ReportMetric(src.spent.Seconds()/b.Elapsed().Seconds()*100, "%data")
+		})
+	}
 }
 
 // The threshold search alone, per tensor, on LeNet's real histograms.
