@@ -1,6 +1,6 @@
 // Package pluginhost finds, starts and talks to int8cal's plugins, each a
 // separate program started through hashicorp/go-plugin: calibrators named
-// int8cal-calibrator-<name>.
+// int8cal-calibrator-<name> and data sets named int8cal-batchstream-<name>.
 //
 // Plugins are searched in the --plugin-dir directory, then in each entry of
 // $INT8CAL_PLUGIN_PATH, then in the directory of the running int8cal
