@@ -34,6 +34,7 @@ func TestRunSampleReport(t *testing.T) {
 		"FP32 run:20 batches of size 32 starting at 16\n",
 		"Top1: ", ", Top5: ",
 		"Processing 640 images averaged ",
+		"FP16 run:20 batches of size 32 starting at 16\n",
 		"&&&& PASSED int8cal.run # int8cal run",
 	} {
 		if !strings.Contains(out, want) {
@@ -70,6 +71,7 @@ func TestRunErrors(t *testing.T) {
 		{"malformed ONNX", []string{"--datadir", dataDir, "--model", badModel}, []string{"bad.onnx", "onnx:"}},
 		{"missing model", []string{"--datadir", dataDir, "--model", filepath.Join(tmp, "none.onnx")}, []string{"none.onnx"}},
 		{"too many batches", []string{"--datadir", dataDir, "score=5000"}, []string{"needs 160512 samples", "60000"}},
+		{"unknown precision", []string{"--datadir", dataDir, "--precision", "fp32,bf16"}, []string{`"bf16" unknown`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errOut := run(append([]string{"run", "--log-level", "error"}, tc.args...)...)

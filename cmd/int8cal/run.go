@@ -17,9 +17,11 @@ import (
 
 const runSynopsis = `Runs TensorRT's sampleINT8 on the pure-Go CPU engine: scores the model on
 MNIST training images (batch=32, start=16, score=1800: images 512 to 58111)
-in FP32 and prints the sample's report. PASSED needs Top-1 and Top-5 of at
-least 0.99. The sample's spellings batch=N, start=N, score=N also work.
-With --calibrator NAME it then calibrates (or reuses a valid cache) as the
+in each precision of --precision and prints the sample's report for each.
+PASSED needs FP32 Top-1 and Top-5 of at least 0.99 and every other
+precision's Top-1 within 0.01 of FP32's, as the sample; otherwise FAILED and
+exit status 1. The sample's spellings batch=N, start=N, score=N also work.
+With --calibrator NAME it also calibrates (or reuses a valid cache) as the
 sample does before building its INT8 engine.`
 
 func runCommand(args []string, stdout, stderr io.Writer) error {
@@ -29,6 +31,7 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	batch := fs.Int("batch", 32, "images per batch")
 	start := fs.Int("start", 16, "first batch scored")
 	score := fs.Int("score", 1800, "number of batches scored")
+	precisions := fs.String("precision", "fp32,fp16", "precisions to run, in order: fp32, fp16")
 	var cf calibFlags
 	cf.register(fs, "")
 	var d dataFlags
@@ -39,9 +42,13 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	header := strings.TrimSpace("int8cal.run # int8cal run " + strings.Join(args, " "))
 	fmt.Fprintln(stdout, "&&&& RUNNING", header)
 	err := c.resolve()
+	var list []engine.Precision
+	if err == nil {
+		list, err = parsePrecisions(*precisions)
+	}
 	if err == nil {
 		var pass bool
-		pass, err = sampleFP32(&c, d.evaluation(mnist.Train), session.ScoreConfig{Batch: *batch, Start: *start, Batches: *score}, stdout, stderr)
+		pass, err = sample(&c, list, d.evaluation(mnist.Train), session.ScoreConfig{Batch: *batch, Start: *start, Batches: *score}, stdout, stderr)
 		if err == nil && cf.calibrator != "" {
 			_, err = runCalibration(&c, &cf, d.calibration(), stdout, c.logger(stderr))
 		}
@@ -59,9 +66,25 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// sampleFP32 runs the FP32 pass and reports whether it meets the sample's
-// criterion.
-func sampleFP32(c *commonFlags, data role, cfg session.ScoreConfig, stdout, stderr io.Writer) (bool, error) {
+func parsePrecisions(s string) ([]engine.Precision, error) {
+	var out []engine.Precision
+	for _, name := range strings.Split(s, ",") {
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "fp32":
+			out = append(out, engine.FP32)
+		case "fp16":
+			out = append(out, engine.FP16)
+		default:
+			return nil, fmt.Errorf("--precision: %q unknown (fp32, fp16)", name)
+		}
+	}
+	return out, nil
+}
+
+// sample scores the model in each precision as the sample does and
+// reports whether the results meet its criterion: FP32 Top-1 and Top-5 of
+// at least 0.99, every other precision's Top-1 within 0.01 of FP32's.
+func sample(c *commonFlags, precisions []engine.Precision, data role, cfg session.ScoreConfig, stdout, stderr io.Writer) (bool, error) {
 	log := c.logger(stderr)
 	src, err := data.open(c, log)
 	if err != nil {
@@ -75,13 +98,24 @@ func sampleFP32(c *commonFlags, data role, cfg session.ScoreConfig, stdout, stde
 	if err := session.CheckRange(cfg, src.Len()); err != nil {
 		return false, err
 	}
-	fmt.Fprintf(stdout, "FP32 run:%d batches of size %d starting at %d\n", cfg.Batches, cfg.Batch, cfg.Start)
-	s, err := m.score(src, cfg, "FP32", log)
-	if err != nil {
-		return false, err
+	pass := true
+	fp32 := -1.0
+	for _, p := range precisions {
+		fmt.Fprintf(stdout, "%s run:%d batches of size %d starting at %d\n", p, cfg.Batches, cfg.Batch, cfg.Start)
+		s, err := m.withPrecision(p).score(src, cfg, p.String(), log)
+		if err != nil {
+			return false, err
+		}
+		printScore(stdout, s)
+		switch {
+		case p == engine.FP32:
+			fp32 = s.Top1
+			pass = pass && s.Top1 >= 0.99 && s.Top5 >= 0.99
+		case fp32 >= 0:
+			pass = pass && s.Top1 >= fp32-0.01
+		}
 	}
-	printScore(stdout, s)
-	return s.Top1 >= 0.99 && s.Top5 >= 0.99, nil
+	return pass, nil
 }
 
 func printScore(w io.Writer, s *session.Score) {
@@ -95,9 +129,18 @@ func g6(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
 
 // model is a loaded network ready to score.
 type model struct {
-	eng    *engine.Engine
-	input  string
-	output string
+	graph   *graph.Graph
+	workers int
+	eng     *engine.Engine
+	input   string
+	output  string
+}
+
+// withPrecision returns the model running in precision p.
+func (m *model) withPrecision(p engine.Precision) *model {
+	v := *m
+	v.eng = engine.New(m.graph, engine.Options{Workers: m.workers, Precision: p})
+	return &v
 }
 
 // openModel loads an ONNX file and checks that batches of the data's
@@ -115,7 +158,7 @@ func openModel(path string, workers, batch int, sample []int, log hclog.Logger) 
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	log.Debug("model loaded", "path", path, "opset", g.Opset, "nodes", len(g.Nodes), "input", g.Inputs[0].Name, "output", g.Outputs[0].Name)
-	return &model{eng: eng, input: g.Inputs[0].Name, output: g.Outputs[0].Name}, nil
+	return &model{graph: g, workers: workers, eng: eng, input: g.Inputs[0].Name, output: g.Outputs[0].Name}, nil
 }
 
 func (m *model) score(src session.Source, cfg session.ScoreConfig, label string, log hclog.Logger) (*session.Score, error) {

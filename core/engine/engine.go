@@ -18,6 +18,33 @@ type Options struct {
 	// NoFusion keeps every operator separate even when nothing observes
 	// the intermediate tensors (for debugging and for tests).
 	NoFusion bool
+	// Precision is the arithmetic of the run (FP32 by default).
+	Precision Precision
+}
+
+// Precision is the arithmetic a plan runs in.
+type Precision int
+
+const (
+	// FP32 computes and stores everything in float32.
+	FP32 Precision = iota
+	// FP16 stores every tensor as IEEE binary16: weights are rounded to
+	// half precision when the plan is made, the input and every tensor an
+	// executed step produces (after fusion) are rounded to half precision
+	// as they are written; kernels compute in float32 on those values and
+	// accumulate in float32, as TensorRT's FP16 kernels accumulate in
+	// FP32.
+	FP16
+)
+
+func (p Precision) String() string {
+	switch p {
+	case FP32:
+		return "FP32"
+	case FP16:
+		return "FP16"
+	}
+	return fmt.Sprintf("precision(%d)", int(p))
 }
 
 // Engine runs one graph. It is safe for concurrent use; each Plan is not.

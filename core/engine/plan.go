@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/int8cal/int8cal/core/graph"
+	"github.com/int8cal/int8cal/core/internal/parallel"
 	"github.com/int8cal/int8cal/core/ops"
 	"github.com/int8cal/int8cal/core/tensor"
 )
@@ -18,6 +19,10 @@ type Plan struct {
 	values  map[string]*tensor.Tensor
 	outputs []string
 	ctx     ops.Ctx
+	// half is set for FP16 plans; input holds the rounded copy of each
+	// graph input.
+	half  bool
+	input map[string]*tensor.Tensor
 }
 
 type step struct {
@@ -35,7 +40,12 @@ func (e *Engine) Plan(shapes map[string][]int, observed bool) (*Plan, error) {
 	g := e.g
 	p := &Plan{engine: e, inputs: g.Inputs, consts: map[string]*tensor.Tensor{}, values: map[string]*tensor.Tensor{}, ctx: ops.Ctx{Workers: e.opts.Workers}}
 	metas := map[string]ops.Meta{}
+	p.half = e.opts.Precision == FP16
 	for name, c := range g.Constants {
+		if p.half && c.DType.IsFloat() {
+			c = c.Clone()
+			tensor.RoundToFloat16(c.F32)
+		}
 		p.consts[name] = c
 		metas[name] = ops.Meta{DType: c.DType, Shape: c.Shape}
 	}
@@ -355,6 +365,9 @@ func (p *Plan) Run(inputs map[string]*tensor.Tensor, obs Observer) (map[string]*
 		if !ok {
 			return nil, fmt.Errorf("no value for model input %q", in.Name)
 		}
+		if p.half && t.DType.IsFloat() {
+			t = p.halfInput(in.Name, t)
+		}
 		p.values[in.Name] = t
 		if obs != nil {
 			obs(in.Name, t)
@@ -381,6 +394,13 @@ func (p *Plan) Run(inputs map[string]*tensor.Tensor, obs Observer) (map[string]*
 		if err := s.op.Run(&p.ctx, in, out); err != nil {
 			return nil, fmt.Errorf("node %q (%s): %w", s.node.Name, s.node.OpType, err)
 		}
+		if p.half {
+			for _, t := range out {
+				if t != nil && t.DType.IsFloat() {
+					roundHalf(t.F32, p.ctx.Workers)
+				}
+			}
+		}
 		if obs != nil {
 			for i, name := range s.outputs {
 				if name != "" {
@@ -398,4 +418,26 @@ func (p *Plan) Run(inputs map[string]*tensor.Tensor, obs Observer) (map[string]*
 		}
 	}
 	return res, nil
+}
+
+// halfInput copies a graph input into the plan's own buffer, rounded to
+// half precision (the caller's tensor is left alone).
+func (p *Plan) halfInput(name string, t *tensor.Tensor) *tensor.Tensor {
+	if p.input == nil {
+		p.input = map[string]*tensor.Tensor{}
+	}
+	buf := p.input[name]
+	if buf == nil || len(buf.F32) != len(t.F32) {
+		buf = &tensor.Tensor{DType: t.DType, F32: make([]float32, len(t.F32))}
+		p.input[name] = buf
+	}
+	buf.Shape = t.Shape
+	copy(buf.F32, t.F32)
+	roundHalf(buf.F32, p.ctx.Workers)
+	return buf
+}
+
+// roundHalf rounds a tensor to half precision over the cores.
+func roundHalf(x []float32, workers int) {
+	parallel.For(len(x), workers, 1<<14, func(lo, hi int) { tensor.RoundToFloat16(x[lo:hi]) })
 }
