@@ -169,7 +169,7 @@ func (c *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		switch {
 		case geo.wide:
 			ep.ReLU = relu && res == nil
-			geo.padPlanes(src, sc.padded)
+			padPlanes(&geo, src, sc.padded)
 			geo.unfoldWide(sc.padded, sc.col, workers)
 			packed[g].MulPackedBufEx(geo.wideN, sc.col, sc.out, geo.wideN, false, &ep, workers)
 			geo.narrow(sc.out, dst, res, relu)
@@ -280,8 +280,9 @@ func (g *convGeometry) planWide() {
 	g.wide = g.wideN*2 <= g.spatial*3
 }
 
-// padPlanes copies the group's input planes into zero-padded planes.
-func (g *convGeometry) padPlanes(src, padded []float32) {
+// padPlanes copies the group's input planes (float32, or int8 for the INT8
+// kernels) into zero-padded planes.
+func padPlanes[T float32 | int8](g *convGeometry, src, padded []T) {
 	ih, iw := g.inHW[0], g.inHW[1]
 	ph, pw := g.padHW[0], g.padHW[1]
 	top, left := g.win.padBegin[0], g.win.padBegin[1]
@@ -362,15 +363,15 @@ func (g *convGeometry) im2colPacked(src, col []float32, workers int) {
 		for row := lo; row < hi; row++ {
 			c, r := row/(kh*kw), row%(kh*kw)
 			plane := src[c*g.inHW[0]*g.inHW[1] : (c+1)*g.inHW[0]*g.inHW[1]]
-			g.unfoldTap(plane, line, r/kw, r%kw)
+			unfoldTap(g, plane, line, r/kw, r%kw)
 			gemm.PackBRow(col, g.k, row, line)
 		}
 	})
 }
 
 // unfoldTap writes the OH×OW values kernel tap (ky, kx) sees in one input
-// plane.
-func (g *convGeometry) unfoldTap(plane, dst []float32, ky, kx int) {
+// plane (float32, or int8 for the INT8 kernels).
+func unfoldTap[T float32 | int8](g *convGeometry, plane, dst []T, ky, kx int) {
 	ih, iw := g.inHW[0], g.inHW[1]
 	oh, ow := g.outHW[0], g.outHW[1]
 	sh, sw := g.win.stride[0], g.win.stride[1]
@@ -416,7 +417,7 @@ func (g *convGeometry) unfoldTap(plane, dst []float32, ky, kx int) {
 
 // zeroEdges clears line outside [x0,x1): at most a padding's width on each
 // side, so a plain loop beats a call to memclr.
-func zeroEdges(line []float32, x0, x1 int) {
+func zeroEdges[T float32 | int8](line []T, x0, x1 int) {
 	for i := 0; i < x0; i++ {
 		line[i] = 0
 	}
