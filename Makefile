@@ -74,6 +74,7 @@ crosscheck: all pydeps
 	$(VPY) tools/ort/golden.py --out testdata/golden \
 	  --mnist "$$($(GO) list -m -f '{{.Dir}}' $(MNIST_MOD))/data" --cifar ../shared/data/cifar10
 	$(GO) test -count=1 -run Golden -v ./core/engine/
+	$(GO) test -count=1 -run ONNXRuntime -v ./core/qdq/
 
 # Short fuzzing of every parser.
 fuzz:
