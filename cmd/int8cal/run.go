@@ -31,9 +31,9 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	batch := fs.Int("batch", 32, "images per batch")
 	start := fs.Int("start", 16, "first batch scored")
 	score := fs.Int("score", 1800, "number of batches scored")
-	precisions := fs.String("precision", "fp32,fp16", "precisions to run, in order: fp32, fp16")
+	precisions := fs.String("precision", "fp32,fp16,int8", "precisions to run, in order: fp32, fp16, int8")
 	var cf calibFlags
-	cf.register(fs, "")
+	cf.register(fs, "entropy2")
 	var d dataFlags
 	d.register(fs, true, true)
 	if err := parse(fs, sampleArgs(args, "batch", "start", "score", "datadir", "model"), stdout, stderr); err != nil {
@@ -48,10 +48,18 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	}
 	if err == nil {
 		var pass bool
-		pass, err = sample(&c, list, d.evaluation(mnist.Train), session.ScoreConfig{Batch: *batch, Start: *start, Batches: *score}, stdout, stderr)
-		if err == nil && cf.calibrator != "" {
-			_, err = runCalibration(&c, &cf, d.calibration(), stdout, c.logger(stderr))
+		calibrated := func() (map[string]float32, error) {
+			res, err := runCalibration(&c, &cf, d.calibration(), stdout, c.logger(stderr))
+			if err != nil {
+				return nil, err
+			}
+			scales := map[string]float32{}
+			for _, e := range res.Table.Entries {
+				scales[e.Name] = e.Scale
+			}
+			return scales, nil
 		}
+		pass, err = sample(&c, list, d.evaluation(mnist.Train), calibrated, session.ScoreConfig{Batch: *batch, Start: *start, Batches: *score}, stdout, stderr)
 		if err == nil && !pass {
 			fmt.Fprintln(stdout, "&&&& FAILED", header)
 			return errSilent
@@ -74,8 +82,10 @@ func parsePrecisions(s string) ([]engine.Precision, error) {
 			out = append(out, engine.FP32)
 		case "fp16":
 			out = append(out, engine.FP16)
+		case "int8":
+			out = append(out, engine.INT8)
 		default:
-			return nil, fmt.Errorf("--precision: %q unknown (fp32, fp16)", name)
+			return nil, fmt.Errorf("--precision: %q unknown (fp32, fp16, int8)", name)
 		}
 	}
 	return out, nil
@@ -84,7 +94,7 @@ func parsePrecisions(s string) ([]engine.Precision, error) {
 // sample scores the model in each precision as the sample does and
 // reports whether the results meet its criterion: FP32 Top-1 and Top-5 of
 // at least 0.99, every other precision's Top-1 within 0.01 of FP32's.
-func sample(c *commonFlags, precisions []engine.Precision, data role, cfg session.ScoreConfig, stdout, stderr io.Writer) (bool, error) {
+func sample(c *commonFlags, precisions []engine.Precision, data role, calibrated func() (map[string]float32, error), cfg session.ScoreConfig, stdout, stderr io.Writer) (bool, error) {
 	log := c.logger(stderr)
 	src, err := data.open(c, log)
 	if err != nil {
@@ -101,8 +111,16 @@ func sample(c *commonFlags, precisions []engine.Precision, data role, cfg sessio
 	pass := true
 	fp32 := -1.0
 	for _, p := range precisions {
+		var scales map[string]float32
+		if p == engine.INT8 {
+			// As in the sample, calibration (or the cache) comes right
+			// before the INT8 engine is built.
+			if scales, err = calibrated(); err != nil {
+				return false, err
+			}
+		}
 		fmt.Fprintf(stdout, "%s run:%d batches of size %d starting at %d\n", p, cfg.Batches, cfg.Batch, cfg.Start)
-		s, err := m.withPrecision(p).score(src, cfg, p.String(), log)
+		s, err := m.withPrecision(p, scales, log).score(src, cfg, p.String(), log)
 		if err != nil {
 			return false, err
 		}
@@ -136,10 +154,11 @@ type model struct {
 	output  string
 }
 
-// withPrecision returns the model running in precision p.
-func (m *model) withPrecision(p engine.Precision) *model {
+// withPrecision returns the model running in precision p (with the
+// calibrated activation scales for INT8).
+func (m *model) withPrecision(p engine.Precision, scales map[string]float32, log hclog.Logger) *model {
 	v := *m
-	v.eng = engine.New(m.graph, engine.Options{Workers: m.workers, Precision: p})
+	v.eng = engine.New(m.graph, engine.Options{Workers: m.workers, Precision: p, Int8Scales: scales, Log: log})
 	return &v
 }
 

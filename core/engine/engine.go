@@ -2,6 +2,8 @@ package engine
 
 import (
 	"fmt"
+
+	"github.com/hashicorp/go-hclog"
 	"sort"
 	"strings"
 	"sync"
@@ -20,6 +22,11 @@ type Options struct {
 	NoFusion bool
 	// Precision is the arithmetic of the run (FP32 by default).
 	Precision Precision
+	// Int8Scales are the per-tensor activation scales (amax/127, as a
+	// calibration table stores them) INT8 plans quantize with.
+	Int8Scales map[string]float32
+	// Log receives, for INT8 plans, the operators left in FP32 and why.
+	Log hclog.Logger
 }
 
 // Precision is the arithmetic a plan runs in.
@@ -35,6 +42,12 @@ const (
 	// accumulate in float32, as TensorRT's FP16 kernels accumulate in
 	// FP32.
 	FP16
+	// INT8 runs every Conv and fully connected Gemm whose input has a
+	// calibrated scale with int8 operands and int32 accumulation
+	// (core/qgemm): activations quantized per tensor, weights per output
+	// channel, as TensorRT's implicit INT8. Everything else stays FP32 and
+	// is listed in the log.
+	INT8
 )
 
 func (p Precision) String() string {
@@ -43,6 +56,8 @@ func (p Precision) String() string {
 		return "FP32"
 	case FP16:
 		return "FP16"
+	case INT8:
+		return "INT8"
 	}
 	return fmt.Sprintf("precision(%d)", int(p))
 }

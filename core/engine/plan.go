@@ -2,6 +2,10 @@ package engine
 
 import (
 	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/int8cal/int8cal/core/graph"
 	"github.com/int8cal/int8cal/core/internal/parallel"
@@ -132,6 +136,9 @@ func (e *Engine) Plan(shapes map[string][]int, observed bool) (*Plan, error) {
 	}
 	if !observed && !e.opts.NoFusion {
 		p.fuse(metas)
+	}
+	if e.opts.Precision == INT8 {
+		p.quantize(e.opts.Int8Scales, e.opts.Log)
 	}
 	p.allocate(metas)
 	return p, nil
@@ -440,4 +447,55 @@ func (p *Plan) halfInput(name string, t *tensor.Tensor) *tensor.Tensor {
 // roundHalf rounds a tensor to half precision over the cores.
 func roundHalf(x []float32, workers int) {
 	parallel.For(len(x), workers, 1<<14, func(lo, hi int) { tensor.RoundToFloat16(x[lo:hi]) })
+}
+
+// quantize swaps in the INT8 kernels of the steps that have one and whose
+// input has a calibrated scale, and logs the steps left in FP32.
+func (p *Plan) quantize(scales map[string]float32, log hclog.Logger) {
+	var int8Steps int
+	noRange := map[string]bool{}
+	noKernel := map[string]int{}
+	for _, s := range p.steps {
+		q, ok := s.op.(ops.Int8Capable)
+		if !ok {
+			noKernel[s.node.OpType]++
+			continue
+		}
+		scale, ok := scales[s.inputs[0]]
+		if !ok {
+			noRange[s.inputs[0]] = true
+			continue
+		}
+		op8, ok := q.Int8(scale)
+		if !ok {
+			noKernel[s.node.OpType]++
+			continue
+		}
+		consts := make([]*tensor.Tensor, len(s.inputs))
+		for i, name := range s.inputs {
+			consts[i] = p.consts[name]
+		}
+		if pr, ok := op8.(ops.Preparer); ok {
+			if err := pr.Prepare(consts); err != nil {
+				noKernel[s.node.OpType]++
+				continue
+			}
+		}
+		s.op = op8
+		int8Steps++
+	}
+	if log == nil {
+		return
+	}
+	var kept []string
+	for op, n := range noKernel {
+		kept = append(kept, fmt.Sprintf("%s×%d", op, n))
+	}
+	var missing []string
+	for name := range noRange {
+		missing = append(missing, name)
+	}
+	sort.Strings(kept)
+	sort.Strings(missing)
+	log.Info("INT8 plan", "int8_layers", int8Steps, "fp32_no_int8_kernel", strings.Join(kept, ", "), "fp32_no_calibrated_range", strings.Join(missing, ", "))
 }

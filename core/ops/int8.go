@@ -1,0 +1,269 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/int8cal/int8cal/core/internal/parallel"
+	"github.com/int8cal/int8cal/core/qgemm"
+	"github.com/int8cal/int8cal/core/tensor"
+)
+
+// Int8Capable is implemented by operators with an INT8 kernel. Int8 returns
+// the INT8 variant of the operator (keeping its fused activation and
+// residual) for an input quantized per tensor with scale inScale
+// (amax/127), or false when this instance cannot run in INT8 (weights not
+// constant, an attribute combination the kernel does not cover).
+type Int8Capable interface {
+	Int8(inScale float32) (Op, bool)
+}
+
+// Int8 makes the convolution compute its products in integers: the input
+// is quantized per tensor (round half to even, [-128,127]), the weights per
+// output channel ([-127,127], scale max|w|/127), int8×int8 products are
+// summed in int32 (core/qgemm) and the sums dequantized with the two
+// scales, the float bias added and the activation applied in float32.
+func (c *conv) Int8(inScale float32) (Op, bool) {
+	if !(inScale > 0) {
+		return nil, false
+	}
+	return &qconv{conv: *c, inScale: inScale}, true
+}
+
+// qconv is the INT8 convolution. Its output is float32: the next INT8
+// layer quantizes it with its own input's calibrated scale, so tensors
+// between layers that TensorRT would keep in int8 are requantized there.
+type qconv struct {
+	conv
+	inScale  float32
+	qpacked  []*qgemm.PackedA // per group
+	rowScale [][]float32      // per group: inScale·weight scale per output channel
+	qscratch []qconvScratch
+}
+
+type qconvScratch struct {
+	x      []int8  // the image's quantized input planes
+	padded []int8  // wide strategy: zero-padded planes
+	line   []int8  // one unfolded row
+	col    []int8  // the unfolded matrix, packed
+	acc    []int32 // the integer products
+	out    []float32
+}
+
+// Prepare quantizes and packs the weights.
+func (c *qconv) Prepare(consts []*tensor.Tensor) error {
+	if len(consts) < 2 || consts[1] == nil {
+		return fmt.Errorf("INT8 convolution needs constant weights")
+	}
+	w := consts[1]
+	m := w.Shape[0] / c.group
+	k := tensor.NumElements(w.Shape[1:])
+	c.qpacked = make([]*qgemm.PackedA, c.group)
+	c.rowScale = make([][]float32, c.group)
+	for g := range c.qpacked {
+		q, scales := qgemm.QuantizeWeights(w.F32[g*m*k:(g+1)*m*k], m, k)
+		c.qpacked[g] = qgemm.PackA(m, k, q, k)
+		for i := range scales {
+			scales[i] *= c.inScale
+		}
+		c.rowScale[g] = scales
+	}
+	if len(consts) > 2 && consts[2] != nil {
+		c.bias = consts[2].F32
+	}
+	return nil
+}
+
+func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
+	x, w, y := in[0], in[1], out[0]
+	n, ch, hw, _ := spatialDims(x.Shape)
+	win, ohw, err := c.win.geometry(hw)
+	if err != nil {
+		return err
+	}
+	bias := c.bias
+	if bias == nil && len(in) > 2 && in[2] != nil {
+		bias = in[2].F32
+	}
+	geo := convGeometry{win: win, inHW: hw, outHW: ohw, cin: ch / c.group, cout: w.Shape[0] / c.group}
+	geo.k = geo.cin * win.kernel[0] * win.kernel[1]
+	geo.spatial = ohw[0] * ohw[1]
+	geo.planWide()
+	cols := geo.spatial
+	if geo.wide {
+		cols = geo.wideN
+	}
+	plane := hw[0] * hw[1]
+	imgIn, imgOut := ch*plane, w.Shape[0]*geo.spatial
+	relu := c.act.Kind == ReluActivation
+	runUnit := func(u int, sc *qconvScratch, workers int) {
+		img, g := u/c.group, u%c.group
+		src := x.F32[img*imgIn+g*geo.cin*plane : img*imgIn+(g+1)*geo.cin*plane]
+		dst := y.F32[img*imgOut+g*geo.cout*geo.spatial : img*imgOut+(g+1)*geo.cout*geo.spatial]
+		var res []float32
+		if c.residual {
+			res = in[3].F32[img*imgOut+g*geo.cout*geo.spatial : img*imgOut+(g+1)*geo.cout*geo.spatial]
+		}
+		qgemm.Quantize(sc.x, src, c.inScale)
+		if geo.wide {
+			padPlanes(&geo, sc.x, sc.padded)
+			ph, pw := geo.padHW[0], geo.padHW[1]
+			kh, kw := win.kernel[0], win.kernel[1]
+			for row := 0; row < geo.k; row++ {
+				ci, r := row/(kh*kw), row%(kh*kw)
+				at := ci*ph*pw + (r/kw)*win.dilation[0]*pw + (r%kw)*win.dilation[1]
+				qgemm.PackBRow(sc.col, geo.k, row, sc.padded[at:at+geo.wideN])
+			}
+		} else {
+			kh, kw := win.kernel[0], win.kernel[1]
+			for row := 0; row < geo.k; row++ {
+				ci, r := row/(kh*kw), row%(kh*kw)
+				unfoldTap(&geo, sc.x[ci*plane:(ci+1)*plane], sc.line, r/kw, r%kw)
+				qgemm.PackBRow(sc.col, geo.k, row, sc.line)
+			}
+		}
+		c.qpacked[g].MulPackedBuf(cols, sc.col, sc.acc, cols)
+		var gb []float32
+		if bias != nil {
+			gb = bias[g*geo.cout : (g+1)*geo.cout]
+		}
+		switch {
+		case geo.wide:
+			qgemm.Dequantize(sc.acc, geo.cout, cols, cols, c.rowScale[g], gb, relu && res == nil, sc.out, cols)
+			geo.narrow(sc.out, dst, res, relu)
+		default:
+			qgemm.Dequantize(sc.acc, geo.cout, cols, cols, c.rowScale[g], gb, relu && res == nil, dst, cols)
+			if res != nil {
+				for i, v := range dst {
+					v += res[i]
+					if relu {
+						v = max(v, 0)
+					}
+					dst[i] = v
+				}
+			}
+		}
+		if c.act.Kind == ClipActivation {
+			c.act.apply(dst)
+		}
+	}
+	workers := max(1, ctx.Workers)
+	units := n * c.group
+	nsc := min(workers, units)
+	for len(c.qscratch) < nsc {
+		c.qscratch = append(c.qscratch, qconvScratch{})
+	}
+	for i := 0; i < nsc; i++ {
+		sc := &c.qscratch[i]
+		sc.x = growI8(sc.x, geo.cin*plane)
+		sc.line = growI8(sc.line, geo.spatial)
+		if len(sc.col) < qgemm.PackedBSize(geo.k, cols) {
+			sc.col = qgemm.MakePackedBBuffer(geo.k, cols)
+		}
+		sc.acc = growI32(sc.acc, geo.cout*cols)
+		if geo.wide {
+			sc.padded = growI8(sc.padded, geo.cin*geo.padHW[0]*geo.padHW[1])
+			sc.out = grow(sc.out, geo.cout*cols)
+		}
+	}
+	parallel.Each(units, nsc, func(wk, lo, hi int) {
+		for u := lo; u < hi; u++ {
+			runUnit(u, &c.qscratch[wk], 1)
+		}
+	})
+	return nil
+}
+
+func growI8(b []int8, n int) []int8 {
+	if cap(b) < n {
+		return make([]int8, n)
+	}
+	return b[:n]
+}
+
+func growI32(b []int32, n int) []int32 {
+	if cap(b) < n {
+		return make([]int32, n)
+	}
+	return b[:n]
+}
+
+// Int8 gives the fully connected layer (Gemm with constant weights B, no
+// transposed A, alpha = 1, a bias vector or none) an INT8 kernel.
+func (g *gemmOp) Int8(inScale float32) (Op, bool) {
+	if !(inScale > 0) || g.transA || g.alpha != 1 || g.beta != 1 {
+		return nil, false
+	}
+	return &qgemmOp{gemmOp: *g, inScale: inScale}, true
+}
+
+// qgemmOp is the INT8 fully connected layer: Yᵀ = W·Xᵀ in integers, W
+// quantized per output feature.
+type qgemmOp struct {
+	gemmOp
+	inScale  float32
+	qpacked  *qgemm.PackedA
+	rowScale []float32
+	n        int // output features
+	bias     []float32
+}
+
+func (g *qgemmOp) Prepare(consts []*tensor.Tensor) error {
+	if len(consts) < 2 || consts[1] == nil {
+		return fmt.Errorf("INT8 Gemm needs constant weights")
+	}
+	b := consts[1]
+	k, n := b.Shape[0], b.Shape[1]
+	w := b.F32
+	if g.transB {
+		k, n = n, k
+	} else {
+		w = transpose2D(b.F32, k, n) // rows are output features
+	}
+	q, scales := qgemm.QuantizeWeights(w, n, k)
+	g.qpacked = qgemm.PackA(n, k, q, k)
+	for i := range scales {
+		scales[i] *= g.inScale
+	}
+	g.rowScale, g.n = scales, n
+	if len(consts) > 2 && consts[2] != nil {
+		if consts[2].Len() != n {
+			return fmt.Errorf("INT8 Gemm: bias %s, want [%d]", tensor.ShapeString(consts[2].Shape), n)
+		}
+		g.bias = consts[2].F32
+	}
+	return nil
+}
+
+func (g *qgemmOp) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
+	a, y := in[0], out[0]
+	m, k := a.Shape[0], a.Shape[1]
+	if g.bias == nil && len(in) > 2 && in[2] != nil {
+		if in[2].Len() != g.n {
+			return fmt.Errorf("INT8 Gemm: C must be a bias vector of %d", g.n)
+		}
+		g.bias = in[2].F32
+	}
+	// Xᵀ quantized: k×m.
+	q := make([]int8, m*k)
+	qgemm.Quantize(q, a.F32, g.inScale)
+	qt := make([]int8, k*m)
+	for r := 0; r < m; r++ {
+		for c := 0; c < k; c++ {
+			qt[c*m+r] = q[r*k+c]
+		}
+	}
+	acc := make([]int32, g.n*m)
+	g.qpacked.Mul(m, qt, m, acc, m)
+	yt := make([]float32, g.n*m)
+	qgemm.Dequantize(acc, g.n, m, m, g.rowScale, g.bias, g.act.Kind == ReluActivation, yt, m)
+	for r := 0; r < m; r++ {
+		row := y.F32[r*g.n : (r+1)*g.n]
+		for c := range row {
+			row[c] = yt[c*m+r]
+		}
+		if g.act.Kind == ClipActivation {
+			g.act.apply(row)
+		}
+	}
+	return nil
+}

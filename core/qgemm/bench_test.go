@@ -1,0 +1,157 @@
+package qgemm
+
+import (
+	"fmt"
+	"math/rand"
+	"testing"
+
+	"github.com/int8cal/int8cal/core/gemm"
+)
+
+type benchShape struct {
+	name    string
+	m, n, k int // C[m×n] = W[m×k]·col[k×n]
+}
+
+// The convolution shapes of core/gemm's benchmarks (same names: m, k, n).
+var benchShapes = []benchShape{
+	{"conv16x144x1024", 16, 1024, 144},
+	{"conv32x288x256", 32, 256, 288},
+	{"conv64x576x64", 64, 64, 576},
+	{"conv50x500x64", 50, 64, 500},
+	{"conv20x25x576", 20, 576, 25},
+}
+
+// BenchmarkQgemm reports GOPS (2·m·n·k integer ops per second) per shape,
+// implementation and entry point, next to core/gemm's float32 GFLOP/s on the
+// same shape:
+//
+//	int8-<impl>/packed  PackedA.MulPackedBuf (the conv path, B pre-packed)
+//	int8-<impl>/mul     PackedA.Mul (B row-major, packed per call)
+//	f32-<impl>/packed   gemm.PackedA.MulPackedBuf, no epilogue
+func BenchmarkQgemm(b *testing.B) {
+	r := rand.New(rand.NewSource(1))
+	for _, s := range benchShapes {
+		m, n, k := s.m, s.n, s.k
+		a, bm := make([]int8, m*k), make([]int8, k*n)
+		fill(r, a, valRandom, true)
+		fill(r, bm, valRandom, false)
+		c := make([]int32, m*n)
+		ops := 2 * float64(m) * float64(n) * float64(k)
+		for _, im := range Available() {
+			for _, path := range []string{"packed", "mul"} {
+				b.Run(fmt.Sprintf("%s/int8-%v/%s", s.name, im, path), func(b *testing.B) {
+					withImpl(b, im, func() {
+						pa := PackA(m, k, a, k)
+						buf := PackB(k, n, bm, n)
+						f := func() { pa.MulPackedBuf(n, buf, c, n) }
+						if path == "mul" {
+							f = func() { pa.Mul(n, bm, n, c, n) }
+						}
+						f()
+						b.ResetTimer()
+						for i := 0; i < b.N; i++ {
+							f()
+						}
+						b.ReportMetric(ops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOPS")
+					})
+				})
+			}
+		}
+		af, bf := toF32(a), toF32(bm)
+		cf := make([]float32, m*n)
+		for _, im := range gemm.Available() {
+			b.Run(fmt.Sprintf("%s/f32-%v/packed", s.name, im), func(b *testing.B) {
+				prev, err := gemm.SetImpl(im)
+				if err != nil {
+					b.Skip(err)
+				}
+				defer gemm.SetImpl(prev)
+				pa := gemm.PackA(m, k, af, k)
+				buf := gemm.MakePackedBBuffer(k, n)
+				gemm.PackBInto(buf, k, n, bf, n, false)
+				pa.MulPackedBuf(n, buf, cf, n, false)
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					pa.MulPackedBuf(n, buf, cf, n, false)
+				}
+				b.ReportMetric(ops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
+
+func toF32(s []int8) []float32 {
+	f := make([]float32, len(s))
+	for i, v := range s {
+		f[i] = float32(v)
+	}
+	return f
+}
+
+// BenchmarkKernel measures one micro-kernel call per tile shape on
+// L1-resident operands (k = 256).
+func BenchmarkKernel(b *testing.B) {
+	const k = 256
+	r := rand.New(rand.NewSource(1))
+	a := alignedI8(16 * k)
+	fill(r, a, valRandom, true)
+	a16 := alignedI16(16 * k)
+	for i, v := range a {
+		a16[i] = int16(v)
+	}
+	bp := alignedI8(2 * NR * k)
+	fill(r, bp, valRandom, false)
+	c := make([]int32, 16*2*NR)
+	for _, im := range Available() {
+		ks := kernelsFor(im)
+		for ti, w := range ks.widths {
+			rows := ks.mr[ti]
+			as := KGroup * rows
+			if ks.a16 {
+				as *= 2
+			}
+			b.Run(fmt.Sprintf("%v/%dx%d", im, rows, w), func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					ks.call(rows, w, 1, k/KGroup, &a[0], &a16[0], as, &bp[0], NR*k, &c[0], 2*NR*4, 0, nil)
+				}
+				b.ReportMetric(2*float64(rows*w*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOPS")
+			})
+		}
+	}
+}
+
+// BenchmarkPackB measures packing a row-major k×n B (Mul's per-call cost).
+func BenchmarkPackB(b *testing.B) {
+	for _, s := range [][2]int{{144, 1024}, {25, 576}, {500, 64}} {
+		b.Run(fmt.Sprintf("k%dn%d", s[0], s[1]), func(b *testing.B) { benchPackB(b, s[0], s[1]) })
+	}
+}
+
+func benchPackB(b *testing.B, k, n int) {
+	bm := make([]int8, k*n)
+	fill(rand.New(rand.NewSource(1)), bm, valRandom, false)
+	buf := MakePackedBBuffer(k, n)
+	b.Run("PackBInto", func(b *testing.B) {
+		b.SetBytes(int64(k * n))
+		for i := 0; i < b.N; i++ {
+			PackBInto(buf, k, n, bm, n)
+		}
+	})
+	b.Run("PackBRows4", func(b *testing.B) {
+		b.SetBytes(int64(k * n))
+		for i := 0; i < b.N; i++ {
+			for p := 0; p < k; p += 4 {
+				PackBRows(buf, k, n, p, min(4, k-p), bm[p*n:], n)
+			}
+		}
+	})
+	b.Run("PackBRow", func(b *testing.B) {
+		b.SetBytes(int64(k * n))
+		for i := 0; i < b.N; i++ {
+			for p := 0; p < k; p++ {
+				PackBRow(buf, k, p, bm[p*n:][:n])
+			}
+		}
+	})
+}

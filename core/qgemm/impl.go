@@ -1,0 +1,111 @@
+package qgemm
+
+import (
+	"fmt"
+	"sync/atomic"
+)
+
+// Impl names a micro-kernel implementation.
+type Impl int
+
+const (
+	// ImplGo is the portable pure-Go kernel (always available).
+	ImplGo Impl = iota
+	// ImplAVX2 is the AVX2 kernel: int8 widened to int16, VPMADDWD pairs
+	// summed into int32 (6×8 register tile).
+	ImplAVX2
+	// ImplVNNI is the AVX-512 VNNI kernel: VPDPBUSD on u8×s8 groups of 4
+	// (up to 12×32 register tile).
+	ImplVNNI
+)
+
+func (i Impl) String() string {
+	switch i {
+	case ImplGo:
+		return "go"
+	case ImplAVX2:
+		return "avx2"
+	case ImplVNNI:
+		return "vnni"
+	}
+	return fmt.Sprintf("Impl(%d)", int(i))
+}
+
+// kernels describes one implementation: the tile widths it has (columns of
+// C, ascending) and the most rows a tile of each width may have.
+type kernels struct {
+	impl   Impl
+	widths []int // tile widths in columns, ascending; each a multiple of 8
+	mr     []int // mr[i]: max rows of a tile widths[i] wide
+	a16    bool  // reads the int16 copy of packed A
+	offset bool  // computes Σ A·(B+128): needs the −128·ΣA row correction
+}
+
+// call runs one micro-kernel on nt ≥ 1 adjacent rows×width tiles (see
+// gen_kernels.go). as is in bytes of the A copy the kernel reads (a16 for
+// the AVX2 kernel, a8 otherwise); pnl and ldc are in bytes.
+func (ks *kernels) call(rows, width, nt, kg int, a8 *int8, a16 *int16, as int, b *int8, pnl int, c *int32, ldc int, flags int, rb *int32) {
+	switch ks.impl {
+	case ImplVNNI:
+		kernVNNI(rows, width/NR, kg, a8, as, b, pnl, c, ldc, flags, rb, nt)
+	case ImplAVX2:
+		kernAVX2(rows, kg, a16, as, b, pnl, c, ldc, flags, rb, nt)
+	default:
+		kernGo(rows, width/NR*nt, kg, a8, as, b, pnl, c, ldc, flags, rb)
+	}
+}
+
+// rowsPacked is the micro-panel height used when packing A for this
+// implementation (the rows of its widest tile).
+func (ks *kernels) rowsPacked() int { return ks.mr[len(ks.mr)-1] }
+
+// maxWidth is the widest tile.
+func (ks *kernels) maxWidth() int { return ks.widths[len(ks.widths)-1] }
+
+// tileFor returns the index of the narrowest tile width covering w columns,
+// or of the widest tile.
+func (ks *kernels) tileFor(w int) int {
+	for i, tw := range ks.widths {
+		if tw >= w {
+			return i
+		}
+	}
+	return len(ks.widths) - 1
+}
+
+var goKernels = kernels{impl: ImplGo, widths: []int{NR}, mr: []int{8}}
+
+var current atomic.Pointer[kernels]
+
+func init() {
+	current.Store(bestKernels())
+}
+
+func active() *kernels { return current.Load() }
+
+// Available reports the implementations usable on this CPU and build, best last.
+func Available() []Impl {
+	out := []Impl{ImplGo}
+	for _, i := range []Impl{ImplAVX2, ImplVNNI} {
+		if kernelsFor(i) != nil {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// CurrentImpl returns the implementation used by the package functions.
+func CurrentImpl() Impl { return active().impl }
+
+// SetImpl selects the implementation used by subsequent calls and returns the
+// previous one. It exists for tests and benchmarks (comparing the assembly
+// and pure-Go paths); it must not be called while other goroutines are
+// running multiplications. Values packed under another implementation stay
+// valid.
+func SetImpl(i Impl) (prev Impl, err error) {
+	ks := kernelsFor(i)
+	if ks == nil {
+		return CurrentImpl(), fmt.Errorf("qgemm: implementation %v not available on this CPU/build", i)
+	}
+	return current.Swap(ks).impl, nil
+}

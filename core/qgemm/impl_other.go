@@ -1,0 +1,28 @@
+//go:build !amd64 || purego
+
+package qgemm
+
+func kernelsFor(i Impl) *kernels {
+	if i == ImplGo {
+		return &goKernels
+	}
+	return nil
+}
+
+func bestKernels() *kernels { return &goKernels }
+
+func needA16() bool { return false }
+
+func packBGroup(dst []int8, pnl int, rows *[KGroup][]int8, nb int) {
+	packBGroupGo(dst, pnl, rows, nb, 0)
+}
+
+func packBRow(dst []int8, pnl, p int, row []int8) { packBRowGo(dst, pnl, p, row, 0) }
+
+func kernAVX2(rows, kg int, a *int16, as int, b *int8, pnl int, c *int32, ldc int, flags int, rb *int32, nt int) {
+	panic("qgemm: AVX2 kernel not built")
+}
+
+func kernVNNI(rows, panels, kg int, a *int8, as int, b *int8, pnl int, c *int32, ldc int, flags int, rb *int32, nt int) {
+	panic("qgemm: VNNI kernel not built")
+}

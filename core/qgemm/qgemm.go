@@ -1,0 +1,344 @@
+package qgemm
+
+import (
+	"fmt"
+	"sync"
+	"unsafe"
+)
+
+// NR is the width (columns) of one panel of the packed-B layout.
+const NR = 16
+
+// KGroup is the reduction granularity of the packed layouts: k is padded to
+// a multiple of KGroup and each column stores KGroup consecutive k values
+// in adjacent bytes (one VPDPBUSD dword lane).
+const KGroup = 4
+
+const flagAccumulate = 1 << 0 // kernel adds the old C tile
+
+// Cache blocking (see doc.go). kcMax (a multiple of KGroup) bounds the depth
+// of one rank-kc update: a B tile of kc×32 bytes (32 KiB) stays in L1 while
+// every A panel of a row block passes over it, and an mc×kc block of A
+// (≤ 384 KiB, 768 KiB as int16) stays in L2. k ≤ kcMax is one pass. ncMax
+// is the width of the B block that Mul packs at a time.
+const (
+	kcMax = 1024
+	mcMax = 384
+	ncMax = 512
+)
+
+// Largest tile handled through the edge buffer.
+const (
+	maxTileRows = 16
+	maxTileCols = 2 * NR
+)
+
+// PaddedK returns k rounded up to a multiple of KGroup: the depth of the
+// packed layouts.
+func PaddedK(k int) int { return (k + KGroup - 1) / KGroup * KGroup }
+
+// PackedBSize returns the number of bytes of the packed-B layout of a k×n
+// operand: ceil(n/NR) panels of PaddedK(k)·NR bytes each.
+func PackedBSize(k, n int) int { return (n + NR - 1) / NR * NR * PaddedK(k) }
+
+// PackedBOffset returns the index of B(p, j) (row p < k, column j) in the
+// packed-B layout of a k×n operand:
+//
+//	(j/NR)·NR·PaddedK(k) + (p/4)·4·NR + (j%NR)·4 + p%4
+//
+// i.e. panel j/NR, group p/4 (one 64-byte line per group and panel), column
+// j%NR within the line, 4 consecutive k of a column in adjacent bytes.
+func PackedBOffset(k, p, j int) int {
+	return j/NR*NR*PaddedK(k) + p/KGroup*KGroup*NR + j%NR*KGroup + p%KGroup
+}
+
+// MakePackedBBuffer returns a zeroed, 64-byte aligned buffer of
+// PackedBSize(k, n) bytes, suitable for MulPackedBuf.
+func MakePackedBBuffer(k, n int) []int8 { return alignedI8(PackedBSize(k, n)) }
+
+// alignedI8 returns a zeroed slice of n int8 whose first element is 64-byte
+// aligned.
+func alignedI8(n int) []int8 {
+	s := make([]int8, n+64)
+	off := int((64 - uintptr(unsafe.Pointer(&s[0]))%64) % 64)
+	return s[off : off+n : off+n]
+}
+
+func alignedI16(n int) []int16 {
+	s := make([]int16, n+32)
+	off := int((64 - uintptr(unsafe.Pointer(&s[0]))%64) % 64 / 2)
+	return s[off : off+n : off+n]
+}
+
+// numPanels returns the number of A micro-panels for m rows at most mr each.
+func numPanels(m, mr int) int { return (m + mr - 1) / mr }
+
+// aPanel returns the first row and the row count of panel i when m rows are
+// split as evenly as possible into np panels (sizes differ by at most one).
+func aPanel(m, np, i int) (row0, rows int) {
+	base, extra := m/np, m%np
+	row0 = i*base + min(i, extra)
+	rows = base
+	if i < extra {
+		rows++
+	}
+	return row0, rows
+}
+
+// PackedA is a left operand (weights) packed once for repeated
+// multiplications. It is immutable and safe for concurrent use.
+type PackedA struct {
+	m, k, kp, np int
+	data         []int8  // packed A (see doc.go)
+	data16       []int16 // the same values as int16 (AVX2 kernel), or nil
+	corr         []int32 // corr[i] = −128·Σ_p A(i,p) (VNNI kernel)
+}
+
+// M returns the number of rows of the packed operand.
+func (p *PackedA) M() int { return p.m }
+
+// K returns the number of columns (the reduction depth) of the packed operand.
+func (p *PackedA) K() int { return p.k }
+
+// RowSums returns a new slice holding Σ_p A(i,p) for each row i (len M()),
+// e.g. for a caller that corrects for a zero point of its own.
+func (p *PackedA) RowSums() []int32 {
+	s := make([]int32, p.m)
+	for i, c := range p.corr {
+		s[i] = c / -128
+	}
+	return s
+}
+
+// PackA packs the m×k row-major int8 matrix a (leading dimension lda). Any
+// int8 values are allowed; the exactness bound of doc.go assumes weights in
+// [-127, 127].
+func PackA(m, k int, a []int8, lda int) *PackedA {
+	checkMat("A", m, k, a, lda)
+	kp := PaddedK(k)
+	np := 0
+	if m > 0 {
+		np = numPanels(m, active().rowsPacked())
+	}
+	p := &PackedA{m: m, k: k, kp: kp, np: np, data: alignedI8(m * kp), corr: make([]int32, m)}
+	for i := 0; i < np && k > 0; i++ {
+		row0, rows := aPanel(m, np, i)
+		dst := p.data[row0*kp : (row0+rows)*kp]
+		for r := 0; r < rows; r++ {
+			src := a[(row0+r)*lda:][:k]
+			var s int32
+			for q, v := range src {
+				dst[q/KGroup*KGroup*rows+r*KGroup+q%KGroup] = v
+				s += int32(v)
+			}
+			p.corr[row0+r] = -128 * s
+		}
+	}
+	if needA16() {
+		p.data16 = alignedI16(m * kp)
+		for i, v := range p.data {
+			p.data16[i] = int16(v)
+		}
+	}
+	return p
+}
+
+func checkMat[T int8 | int32 | float32](name string, rows, cols int, s []T, ld int) {
+	if rows < 0 || cols < 0 {
+		panic(fmt.Sprintf("qgemm: negative dimension of %s (%d×%d)", name, rows, cols))
+	}
+	if rows == 0 || cols == 0 {
+		return
+	}
+	if ld < cols {
+		panic(fmt.Sprintf("qgemm: leading dimension of %s is %d < %d", name, ld, cols))
+	}
+	if need := (rows-1)*ld + cols; len(s) < need {
+		panic(fmt.Sprintf("qgemm: %s has %d elements, need %d", name, len(s), need))
+	}
+}
+
+// scratch holds the packed-B block of Mul; recycled through a sync.Pool so
+// that the steady state does not allocate.
+type scratch struct{ b []int8 }
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+func (s *scratch) bbuf(n int) []int8 {
+	if cap(s.b) < n {
+		s.b = alignedI8(n)
+	}
+	return s.b[:n]
+}
+
+// Mul computes C = Apacked·B (int32, exact; see doc.go) for a row-major
+// int8 k×n B (leading dimension ldb, k = p.K()) and a row-major m×n C
+// (leading dimension ldc), on the calling goroutine. B is packed per call
+// in blocks of ncMax columns into a pooled buffer.
+func (p *PackedA) Mul(n int, b []int8, ldb int, c []int32, ldc int) {
+	checkMat("B", p.k, n, b, ldb)
+	checkMat("C", p.m, n, c, ldc)
+	if p.m == 0 || n == 0 {
+		return
+	}
+	if p.k == 0 {
+		zeroC(c, p.m, n, ldc)
+		return
+	}
+	sc := scratchPool.Get().(*scratch)
+	for jc := 0; jc < n; jc += ncMax {
+		nb := min(ncMax, n-jc)
+		buf := sc.bbuf(PackedBSize(p.k, nb))
+		packBBlock(buf, p.k, b, ldb, jc, nb)
+		j := job{ks: active(), pa: p, n: nb, bp: buf, c: c[jc:], ldc: ldc}
+		j.run()
+	}
+	scratchPool.Put(sc)
+}
+
+// MulPackedBuf computes C = Apacked·B where B (k×n, k = p.K()) is already in
+// the packed-B layout in packedB (len ≥ PackedBSize(k, n); see
+// PackedBOffset), into the row-major m×n C (leading dimension ldc). This is
+// the convolution path: im2col writes straight into packedB (PackBRow). It
+// never allocates.
+func (p *PackedA) MulPackedBuf(n int, packedB []int8, c []int32, ldc int) {
+	checkMat("C", p.m, n, c, ldc)
+	if n < 0 || len(packedB) < PackedBSize(p.k, n) {
+		panic(fmt.Sprintf("qgemm: packed B has %d bytes, need %d", len(packedB), PackedBSize(p.k, n)))
+	}
+	if p.m == 0 || n == 0 {
+		return
+	}
+	if p.k == 0 {
+		zeroC(c, p.m, n, ldc)
+		return
+	}
+	j := job{ks: active(), pa: p, n: n, bp: packedB, c: c, ldc: ldc}
+	j.run()
+}
+
+func zeroC(c []int32, m, n, ldc int) {
+	for i := 0; i < m; i++ {
+		clear(c[i*ldc : i*ldc+n])
+	}
+}
+
+// job is one multiplication of a packed A by a packed B into C.
+type job struct {
+	ks  *kernels
+	pa  *PackedA
+	n   int
+	bp  []int8 // packed B, k×n
+	c   []int32
+	ldc int
+}
+
+// run computes C. Loop nest (outer to inner): k block → row block of A →
+// column block (the full-width tiles of one kernel call) → A panel; the
+// last, narrower tile column comes after the column blocks.
+func (j *job) run() {
+	ks, pa := j.ks, j.pa
+	kp := pa.kp
+	kg := kp / KGroup
+	nk := (kp + kcMax - 1) / kcMax
+	kcg := (kg + nk - 1) / nk // groups per k block
+	mcPanels := max(1, mcMax/ks.rowsPacked())
+	tw := ks.maxWidth()
+	nfull := j.n / tw
+	rem := j.n - nfull*tw
+	// Tiles per kernel call: their B (tiles·tw·4·kc bytes) stays in L1
+	// while every A panel of the row block passes over it.
+	per := max(1, l1Block/(tw*KGroup*kcg))
+	if tw < NR {
+		// AVX2 tiles are half panels: calls start at panel boundaries.
+		h := NR / tw
+		per = (per + h - 1) / h * h
+	}
+	for pg := 0; pg < kg; pg += kcg {
+		kbg := min(kcg, kg-pg)
+		flags := 0
+		if pg > 0 {
+			flags = flagAccumulate
+		}
+		var corr []int32
+		if pg+kbg == kg && ks.offset {
+			corr = pa.corr
+		}
+		for ig := 0; ig < pa.np; ig += mcPanels {
+			ie := min(ig+mcPanels, pa.np)
+			for t0 := 0; t0 < nfull; t0 += per {
+				nt := min(per, nfull-t0)
+				j.panels(ig, ie, len(ks.widths)-1, nt, tw, t0*tw, pg, kbg, flags, corr)
+			}
+			if rem > 0 {
+				j.panels(ig, ie, ks.tileFor(rem), 1, rem, nfull*tw, pg, kbg, flags, corr)
+			}
+		}
+	}
+}
+
+// l1Block bounds the B bytes of one kernel call (see run).
+const l1Block = 24 << 10
+
+// panels runs A panels [ig, ie) over k groups [pg, pg+kbg) against nt
+// tiles of width ks.widths[ti] starting at column col, of which w columns
+// are valid when nt == 1 (w = width otherwise).
+func (j *job) panels(ig, ie, ti, nt, w, col, pg, kbg, flags int, corr []int32) {
+	pa := j.pa
+	kp := pa.kp
+	pnl := NR * kp
+	tw, mr := j.ks.widths[ti], j.ks.mr[ti]
+	boff := col/NR*pnl + col%NR*KGroup + pg*KGroup*NR
+	base, extra := pa.m/pa.np, pa.m%pa.np // panel i has base+1 rows if i < extra, else base
+	row0, rows := aPanel(pa.m, pa.np, ig)
+	for i := ig; i < ie; i++ {
+		if i == extra {
+			rows = base
+		}
+		aoff := row0*kp + pg*KGroup*rows
+		nsub := (rows + mr - 1) / mr
+		for s := 0; s < nsub; s++ {
+			r0, rr := 0, rows
+			if nsub > 1 {
+				// Packed for taller tiles (another implementation).
+				r0, rr = aPanel(rows, nsub, s)
+			}
+			var rb *int32
+			if corr != nil {
+				rb = &corr[row0+r0]
+			}
+			j.tile(rr, tw, nt, w, kbg, aoff+KGroup*r0, KGroup*rows, boff, pnl, (row0+r0)*j.ldc+col, flags, rb)
+		}
+		row0 += rows
+	}
+}
+
+// tile runs one micro-kernel call for nt tiles of rows×tw starting at c[ci];
+// a single tile with w < tw valid columns goes through a temporary tile.
+// aoff and as are in elements of A (int8 or int16 alike), boff in bytes of
+// B.
+func (j *job) tile(rows, tw, nt, w, kg, aoff, as, boff, pnl, ci, flags int, rb *int32) {
+	pa := j.pa
+	var a16 *int16
+	if j.ks.a16 {
+		a16 = &pa.data16[aoff]
+		as *= 2
+	}
+	a8 := &pa.data[aoff]
+	b := &j.bp[boff]
+	if w == tw {
+		j.ks.call(rows, tw, nt, kg, a8, a16, as, b, pnl, &j.c[ci], j.ldc*4, flags, rb)
+		return
+	}
+	var tmp [maxTileRows * maxTileCols]int32
+	cs := j.c[ci:]
+	if flags&flagAccumulate != 0 {
+		for r := 0; r < rows; r++ {
+			copy(tmp[r*tw:r*tw+w], cs[r*j.ldc:r*j.ldc+w])
+		}
+	}
+	j.ks.call(rows, tw, 1, kg, a8, a16, as, b, pnl, &tmp[0], tw*4, flags, rb)
+	for r := 0; r < rows; r++ {
+		copy(cs[r*j.ldc:r*j.ldc+w], tmp[r*tw:r*tw+w])
+	}
+}

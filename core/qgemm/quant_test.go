@@ -1,0 +1,179 @@
+package qgemm
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+)
+
+func TestQuantize(t *testing.T) {
+	inf := float32(math.Inf(1))
+	nan := float32(math.NaN())
+	cases := []struct {
+		x     float32
+		scale float32
+		want  int8
+	}{
+		// Ties go to even.
+		{0.5, 1, 0}, {1.5, 1, 2}, {2.5, 1, 2}, {3.5, 1, 4}, {-0.5, 1, 0}, {-1.5, 1, -2}, {-2.5, 1, -2},
+		{126.5, 1, 126}, {-126.5, 1, -126}, {-127.5, 1, -128},
+		// Not ties.
+		{0.49999997, 1, 0}, {0.50000006, 1, 1}, {2.5000002, 1, 3}, {-2.5000002, 1, -3}, {7, 1, 7},
+		// The division happens first: 1.25/0.5 = 2.5 → 2, 0.75/0.5 = 1.5 → 2.
+		{1.25, 0.5, 2}, {0.75, 0.5, 2}, {-0.75, 0.5, -2}, {3, 0.25, 12},
+		// Clamping to [-128, 127].
+		{127.49, 1, 127}, {127.5, 1, 127}, {128, 1, 127}, {1e9, 1, 127}, {inf, 1, 127},
+		{-128, 1, -128}, {-128.5, 1, -128}, {-129, 1, -128}, {-1e9, 1, -128}, {-inf, 1, -128},
+		{64, 0.5, 127}, {-64, 0.5, -128}, {-63.75, 0.5, -128}, {-63.5, 0.5, -127},
+		// NaN → 0.
+		{nan, 1, 0},
+	}
+	for _, c := range cases {
+		var got [1]int8
+		Quantize(got[:], []float32{c.x}, c.scale)
+		if got[0] != c.want {
+			t.Errorf("Quantize(%v, scale %v) = %d, want %d", c.x, c.scale, got[0], c.want)
+		}
+	}
+	// Against a float64 reference on random data.
+	r := rand.New(rand.NewSource(1))
+	src := make([]float32, 10000)
+	for i := range src {
+		src[i] = float32(r.NormFloat64() * 3)
+	}
+	const scale = float32(0.021)
+	dst := make([]int8, len(src)+3)
+	Quantize(dst, src, scale)
+	for i, x := range src {
+		v := math.RoundToEven(float64(x / scale))
+		want := int8(max(-128, min(127, v)))
+		if dst[i] != want {
+			t.Fatalf("Quantize(%v) = %d, want %d", x, dst[i], want)
+		}
+	}
+}
+
+func TestQuantizeWeights(t *testing.T) {
+	w := []float32{
+		127, -0.5, 2.5, -3.5, 63.5, 0.49, // amax 127 → scale 1
+		-254, 3, 5, -1, 1, 254, // amax 254 → scale 2: 1.5→2, 2.5→2, -0.5→0, 0.5→0
+		0, 0, 0, 0, 0, 0, // zero row → scale 1
+		1e-45, 0, 0, 0, 0, 0, // max/127 underflows → treated as zero
+		-1, 0.25, 0.5, 0.75, -0.5, 1.0 / 254, // amax 1 → scale 1/127
+	}
+	q, s := QuantizeWeights(w, 5, 6)
+	wantS := []float32{1, 2, 1, 1, float32(1) / 127}
+	wantQ := []int8{
+		127, 0, 2, -4, 64, 0,
+		-127, 2, 2, 0, 0, 127,
+		0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0,
+		-127, 32, 64, 95, -64, 0, // 31.75→32, 63.5→64, 95.25→95, 0.5→0
+	}
+	for i := range wantS {
+		if s[i] != wantS[i] {
+			t.Errorf("scale[%d] = %v, want %v", i, s[i], wantS[i])
+		}
+	}
+	for i := range wantQ {
+		if q[i] != wantQ[i] {
+			t.Errorf("q[%d][%d] = %d, want %d (w = %v)", i/6, i%6, q[i], wantQ[i], w[i])
+		}
+	}
+	// Random rows: |q·s − w| ≤ s/2 (plus rounding of the division), q in
+	// [-127, 127], and the largest |w| maps to ±127.
+	r := rand.New(rand.NewSource(2))
+	const rows, cols = 40, 77
+	w = make([]float32, rows*cols)
+	for i := range w {
+		w[i] = float32(r.NormFloat64() * math.Pow(10, float64(r.Intn(9)-6)))
+	}
+	q, s = QuantizeWeights(w, rows, cols)
+	for i := 0; i < rows; i++ {
+		hit := false
+		for j := 0; j < cols; j++ {
+			x, v := float64(w[i*cols+j]), int(q[i*cols+j])
+			if v < -127 || v > 127 {
+				t.Fatalf("q[%d][%d] = %d out of range", i, j, v)
+			}
+			if d := math.Abs(float64(v)*float64(s[i]) - x); d > float64(s[i])*0.5000001 {
+				t.Fatalf("row %d: %v quantized to %d·%v (error %g)", i, x, v, s[i], d)
+			}
+			hit = hit || v == 127 || v == -127
+		}
+		if !hit {
+			t.Errorf("row %d: no value reached ±127", i)
+		}
+	}
+}
+
+func TestDequantize(t *testing.T) {
+	const pad = float32(-777)
+	c := []int32{
+		1, -2, 3, 99,
+		16777217, -5, 0, 99,
+	}
+	newDst := func() []float32 {
+		d := make([]float32, 2*5)
+		for i := range d {
+			d[i] = pad
+		}
+		return d
+	}
+	scale := []float32{0.5, 2}
+	bias := []float32{1, -10}
+	cases := []struct {
+		bias []float32
+		relu bool
+		want []float32
+	}{
+		// float32(16777217) = 16777216 (round to even), ·2 = 33554432, −10 = 33554422.
+		{bias, false, []float32{1.5, 0, 2.5, pad, pad, 33554422, -20, -10, pad, pad}},
+		{bias, true, []float32{1.5, 0, 2.5, pad, pad, 33554422, 0, 0, pad, pad}},
+		{nil, false, []float32{0.5, -1, 1.5, pad, pad, 33554432, -10, 0, pad, pad}},
+		{nil, true, []float32{0.5, 0, 1.5, pad, pad, 33554432, 0, 0, pad, pad}},
+	}
+	for ci, tc := range cases {
+		dst := newDst()
+		Dequantize(c, 2, 3, 4, scale, tc.bias, tc.relu, dst, 5)
+		for i := range dst {
+			if dst[i] != tc.want[i] && !(math.IsNaN(float64(dst[i])) && math.IsNaN(float64(tc.want[i]))) {
+				t.Errorf("case %d: dst[%d] = %v, want %v", ci, i, dst[i], tc.want[i])
+			}
+		}
+	}
+	// Separate roundings (no FMA): 3·0.1f = 0.3 rounded to float32, then
+	// −0.3f. A fused multiply-add would give the exact product's residue
+	// (≈ 1.2e-8) instead.
+	dst := make([]float32, 1)
+	Dequantize([]int32{3}, 1, 1, 1, []float32{0.1}, []float32{-0.3}, false, dst, 1)
+	want := float32(float64(float32(float64(3)*float64(float32(0.1)))) + float64(float32(-0.3)))
+	fused := float32(float64(3)*float64(float32(0.1)) + float64(float32(-0.3)))
+	if dst[0] != want {
+		t.Errorf("Dequantize(3·0.1 − 0.3) = %g, want %g (fused would be %g)", dst[0], want, fused)
+	}
+	// Random data against a float64 model of the documented order.
+	r := rand.New(rand.NewSource(3))
+	const rows, cols = 7, 33
+	ci := make([]int32, rows*cols)
+	for i := range ci {
+		ci[i] = int32(r.Intn(1<<26) - 1<<25)
+	}
+	sc, bs := make([]float32, rows), make([]float32, rows)
+	for i := range sc {
+		sc[i] = float32(r.Float64() * 1e-4)
+		bs[i] = float32(r.NormFloat64())
+	}
+	out := make([]float32, rows*cols)
+	Dequantize(ci, rows, cols, cols, sc, bs, true, out, cols)
+	for i := 0; i < rows; i++ {
+		for j := 0; j < cols; j++ {
+			v := float32(float64(float32(ci[i*cols+j])) * float64(sc[i]))
+			v = float32(float64(v) + float64(bs[i]))
+			v = max(v, 0)
+			if out[i*cols+j] != v {
+				t.Fatalf("dst[%d][%d] = %v, want %v", i, j, out[i*cols+j], v)
+			}
+		}
+	}
+}
