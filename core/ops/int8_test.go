@@ -1,0 +1,194 @@
+package ops
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+
+	"github.com/int8cal/int8cal/core/onnx"
+	"github.com/int8cal/int8cal/core/qgemm"
+	"github.com/int8cal/int8cal/core/tensor"
+)
+
+// refQConv is the INT8 convolution written out plainly: the same
+// quantization of input (per tensor) and weights (per output channel) as
+// the kernel, integer products summed in int64 over a direct convolution,
+// then the same dequantization, so the kernel must match it bit for bit.
+func refQConv(x, w, b *tensor.Tensor, group, stride, pad, dil int, inScale float32, relu bool) []float32 {
+	n, c, h, wd := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
+	m, cg, kh, kw := w.Shape[0], w.Shape[1], w.Shape[2], w.Shape[3]
+	oh := (h+2*pad-(kh-1)*dil-1)/stride + 1
+	ow := (wd+2*pad-(kw-1)*dil-1)/stride + 1
+	xq := make([]int8, len(x.F32))
+	qgemm.Quantize(xq, x.F32, inScale)
+	wq, ws := qgemm.QuantizeWeights(w.F32, m, cg*kh*kw)
+	out := make([]float32, n*m*oh*ow)
+	mg := m / group
+	for img := 0; img < n; img++ {
+		for o := 0; o < m; o++ {
+			g := o / mg
+			for y := 0; y < oh; y++ {
+				for xx := 0; xx < ow; xx++ {
+					var acc int64
+					for ci := 0; ci < cg; ci++ {
+						for ky := 0; ky < kh; ky++ {
+							for kx := 0; kx < kw; kx++ {
+								iy, ix := y*stride-pad+ky*dil, xx*stride-pad+kx*dil
+								if iy < 0 || iy >= h || ix < 0 || ix >= wd {
+									continue
+								}
+								a := int64(wq[((o*cg+ci)*kh+ky)*kw+kx])
+								v := int64(xq[((img*c+g*cg+ci)*h+iy)*wd+ix])
+								acc += a * v
+							}
+						}
+					}
+					v := float32(int32(acc))
+					v = v * (ws[o] * inScale)
+					if b != nil {
+						v += b.F32[o]
+					}
+					if relu && v < 0 {
+						v = 0
+					}
+					out[((img*m+o)*oh+y)*ow+xx] = v
+				}
+			}
+		}
+	}
+	return out
+}
+
+func TestInt8ConvMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewSource(11))
+	for _, tc := range []struct {
+		name                                      string
+		n, c, m, h, w, k, group, stride, pad, dil int
+		relu, bias                                bool
+	}{
+		{"wide 3x3 pad 1", 3, 5, 7, 9, 9, 3, 1, 1, 1, 1, true, true},
+		{"stride 2", 2, 4, 6, 11, 10, 3, 1, 2, 1, 1, false, true},
+		{"groups", 2, 6, 9, 8, 8, 3, 3, 1, 1, 1, true, false},
+		{"depthwise", 1, 4, 4, 7, 7, 3, 4, 1, 1, 1, false, true},
+		{"5x5 no pad (LeNet)", 3, 1, 20, 28, 28, 5, 1, 1, 0, 1, false, true},
+		{"dilated", 2, 3, 5, 12, 12, 3, 1, 1, 2, 2, true, true},
+		{"1x1", 2, 13, 11, 5, 6, 1, 1, 1, 0, 1, true, true},
+		{"odd channels, wide", 4, 7, 3, 13, 13, 3, 1, 1, 1, 1, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x := tensor.New(tensor.Float32, tc.n, tc.c, tc.h, tc.w)
+			w := tensor.New(tensor.Float32, tc.m, tc.c/tc.group, tc.k, tc.k)
+			b := tensor.New(tensor.Float32, tc.m)
+			for _, tt := range []*tensor.Tensor{x, w, b} {
+				for i := range tt.F32 {
+					tt.F32[i] = float32(rng.NormFloat64())
+				}
+			}
+			var maxAbs float32
+			for _, v := range x.F32 {
+				maxAbs = max(maxAbs, float32(math.Abs(float64(v))))
+			}
+			inScale := maxAbs * 0.8 / 127 // some values clip at ±128
+			attrs := []*onnx.Attribute{
+				{Name: "pads", Type: onnx.AttrInts, Ints: []int64{int64(tc.pad), int64(tc.pad), int64(tc.pad), int64(tc.pad)}},
+				{Name: "strides", Type: onnx.AttrInts, Ints: []int64{int64(tc.stride), int64(tc.stride)}},
+				{Name: "dilations", Type: onnx.AttrInts, Ints: []int64{int64(tc.dil), int64(tc.dil)}},
+				{Name: "group", Type: onnx.AttrInt, I: int64(tc.group)},
+			}
+			op, err := Build(&onnx.Node{Name: "c", OpType: "Conv", Attrs: attrs}, 13)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.relu {
+				op.(Fusable).FuseActivation(Activation{Kind: ReluActivation})
+			}
+			var bias *tensor.Tensor
+			in := []*tensor.Tensor{x, w}
+			metas := []Meta{{tensor.Float32, x.Shape}, {tensor.Float32, w.Shape}}
+			if tc.bias {
+				bias = b
+				in = append(in, b)
+				metas = append(metas, Meta{tensor.Float32, b.Shape})
+			}
+			ms, err := op.Infer(metas, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q, ok := op.(Int8Capable).Int8(inScale)
+			if !ok {
+				t.Fatal("no INT8 variant")
+			}
+			if err := q.(Preparer).Prepare(append([]*tensor.Tensor{nil}, in[1:]...)); err != nil {
+				t.Fatal(err)
+			}
+			want := refQConv(x, w, bias, tc.group, tc.stride, tc.pad, tc.dil, inScale, tc.relu)
+			for _, workers := range []int{1, 3} {
+				got := tensor.New(tensor.Float32, ms[0].Shape...)
+				if err := q.Run(&Ctx{Workers: workers}, in, []*tensor.Tensor{got}); err != nil {
+					t.Fatal(err)
+				}
+				for i := range want {
+					if math.Float32bits(got.F32[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("workers %d: value %d = %v, reference %v", workers, i, got.F32[i], want[i])
+					}
+				}
+			}
+		})
+	}
+}
+
+// The INT8 fully connected layer against the same plain computation.
+func TestInt8GemmMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewSource(12))
+	for _, transB := range []bool{true, false} {
+		const m, k, n = 5, 33, 7
+		a, bias := tensor.New(tensor.Float32, m, k), tensor.New(tensor.Float32, n)
+		w := tensor.New(tensor.Float32, n, k)
+		if !transB {
+			w = tensor.New(tensor.Float32, k, n)
+		}
+		for _, tt := range []*tensor.Tensor{a, w, bias} {
+			for i := range tt.F32 {
+				tt.F32[i] = float32(rng.NormFloat64())
+			}
+		}
+		attrs := []*onnx.Attribute{}
+		if transB {
+			attrs = append(attrs, &onnx.Attribute{Name: "transB", Type: onnx.AttrInt, I: 1})
+		}
+		op, _ := Build(&onnx.Node{Name: "g", OpType: "Gemm", Attrs: attrs}, 13)
+		op.(Fusable).FuseActivation(Activation{Kind: ReluActivation})
+		const inScale = 0.02
+		q, ok := op.(Int8Capable).Int8(inScale)
+		if !ok {
+			t.Fatal("no INT8 variant")
+		}
+		if err := q.(Preparer).Prepare([]*tensor.Tensor{nil, w, bias}); err != nil {
+			t.Fatal(err)
+		}
+		got := tensor.New(tensor.Float32, m, n)
+		if err := q.Run(&Ctx{Workers: 2}, []*tensor.Tensor{a, w, bias}, []*tensor.Tensor{got}); err != nil {
+			t.Fatal(err)
+		}
+		rows := w.F32
+		if !transB {
+			rows = transpose2D(w.F32, k, n)
+		}
+		wq, ws := qgemm.QuantizeWeights(rows, n, k)
+		aq := make([]int8, m*k)
+		qgemm.Quantize(aq, a.F32, inScale)
+		for i := 0; i < m; i++ {
+			for j := 0; j < n; j++ {
+				var acc int64
+				for p := 0; p < k; p++ {
+					acc += int64(aq[i*k+p]) * int64(wq[j*k+p])
+				}
+				v := float32(int32(acc))*(ws[j]*inScale) + bias.F32[j]
+				v = max(v, 0)
+				if math.Float32bits(got.F32[i*n+j]) != math.Float32bits(v) {
+					t.Fatalf("transB=%v: [%d,%d] = %v, reference %v", transB, i, j, got.F32[i*n+j], v)
+				}
+			}
+		}
+	}
+}
