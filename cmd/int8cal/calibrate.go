@@ -128,7 +128,7 @@ func runCalibration(c *commonFlags, cf *calibFlags, data role, stdout io.Writer,
 	defer cal.Close()
 	cache := cf.cache
 	if cache == "" {
-		cache = "CalibrationTable" + strings.TrimSuffix(filepath.Base(c.model), filepath.Ext(c.model))
+		cache = "CalibrationTable" + modelName(c.model)
 	}
 	job := &calibrate.Job{
 		Runner: m.eng, Input: m.input, Source: src,
@@ -169,4 +169,10 @@ func fileSHA256(path string) (string, error) {
 		return "", fmt.Errorf("%s: %w", path, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// modelName is the model file's name without directory and extension, the
+// "network name" of the sample's CalibrationTable<network>.
+func modelName(path string) string {
+	return strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 }

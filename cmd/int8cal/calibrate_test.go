@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -261,5 +262,27 @@ func TestExportQDQ(t *testing.T) {
 	}
 	if code, _, errOut := run("export", "--model", filepath.Join(dataDir, "lenet.onnx"), "--out", out); code == 0 || !strings.Contains(errOut, "--cache") {
 		t.Errorf("missing --cache: exit %d, %q", code, errOut)
+	}
+}
+
+// compare calibrates with each calibrator and prints one row per result.
+func TestCompareJSON(t *testing.T) {
+	needMNIST(t)
+	code, out, errOut := run("compare", "--datadir", dataDir, "--plugin-dir", pluginDir, "--calibrators", "entropy2,minmax",
+		"--cache", filepath.Join(t.TempDir(), "table"), "--format", "json", "--batch", "100", "--log-level", "warn")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var rows []compareRow
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	if len(rows) != 3 || rows[0].Name != "FP32" || rows[1].Name != "entropy2" || rows[2].Name != "minmax" {
+		t.Fatalf("rows %+v", rows)
+	}
+	for _, r := range rows[1:] {
+		if r.DeltaTop1 < -0.001 {
+			t.Errorf("%s: INT8 Top-1 %.4f more than 0.1%% below FP32 %.4f", r.Name, r.Top1, rows[0].Top1)
+		}
 	}
 }

@@ -25,6 +25,7 @@ func commands() []command {
 		{"eval", "score a model on a data split and print Top-1/Top-5 and throughput", evalCommand},
 		{"calibrate", "calibrate a model with a calibrator plugin and write a TensorRT calibration cache", calibrateCommand},
 		{"plugins", "list the plugins found, with their versions and options", pluginsCommand},
+		{"compare", "calibrate with several calibrators and compare their INT8 accuracy in one table", compareCommand},
 		{"export", "write a QDQ (explicitly quantized) ONNX model from a model and its calibration cache", exportCommand},
 		{"version", "print the version", func(_ []string, stdout, _ io.Writer) error {
 			fmt.Fprintln(stdout, "int8cal", version)

@@ -46,3 +46,50 @@ func BenchmarkLeNetFP32Batch32(b *testing.B) {
 func BenchmarkResNet20FP32Batch64(b *testing.B) {
 	benchModel(b, filepath.Join(repoRoot, "testdata", "models", "resnet20.onnx"), 64)
 }
+
+// benchINT8 measures INT8 throughput with activation scales taken from an
+// observed FP32 run on the benchmark input (max |x|/127 per tensor).
+func benchINT8(b *testing.B, path string, batch int) {
+	g, err := graph.Load(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := g.Inputs[0]
+	x := tensor.New(tensor.Float32, append([]int{batch}, in.Shape[1:]...)...)
+	rng := rand.New(rand.NewSource(1))
+	for i := range x.F32 {
+		x.F32[i] = rng.Float32()
+	}
+	inputs := map[string]*tensor.Tensor{in.Name: x}
+	scales := map[string]float32{}
+	if _, err := engine.New(g, engine.Options{}).RunObserved(inputs, func(name string, t *tensor.Tensor) {
+		var m float32
+		for _, v := range t.F32 {
+			m = max(m, v, -v)
+		}
+		if m > 0 {
+			scales[name] = m / 127
+		}
+	}); err != nil {
+		b.Fatal(err)
+	}
+	eng := engine.New(g, engine.Options{Precision: engine.INT8, Int8Scales: scales})
+	if _, err := eng.Run(inputs); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := eng.Run(inputs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "images/s")
+}
+
+func BenchmarkLeNetINT8Batch32(b *testing.B) {
+	benchINT8(b, filepath.Join(repoRoot, "data", "mnist", "lenet.onnx"), 32)
+}
+
+func BenchmarkResNet20INT8Batch64(b *testing.B) {
+	benchINT8(b, filepath.Join(repoRoot, "testdata", "models", "resnet20.onnx"), 64)
+}

@@ -43,7 +43,7 @@ type qconv struct {
 type qconvScratch struct {
 	x      []int8  // the image's quantized input planes
 	padded []int8  // wide strategy: zero-padded planes
-	line   []int8  // one unfolded row
+	line   []int8  // qgemm.KGroup unfolded rows
 	col    []int8  // the unfolded matrix, packed
 	acc    []int32 // the integer products
 	out    []float32
@@ -106,20 +106,26 @@ func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		qgemm.Quantize(sc.x, src, c.inScale)
 		if geo.wide {
 			padPlanes(&geo, sc.x, sc.padded)
-			ph, pw := geo.padHW[0], geo.padHW[1]
-			kh, kw := win.kernel[0], win.kernel[1]
-			for row := 0; row < geo.k; row++ {
+		}
+		// Rows of the unfolded matrix are built qgemm.KGroup at a time
+		// into sc.line and packed together: the packed layout interleaves
+		// that many rows, so single rows would be scattered byte by byte.
+		kh, kw := win.kernel[0], win.kernel[1]
+		for row0 := 0; row0 < geo.k; row0 += qgemm.KGroup {
+			rows := min(qgemm.KGroup, geo.k-row0)
+			for j := 0; j < rows; j++ {
+				row := row0 + j
 				ci, r := row/(kh*kw), row%(kh*kw)
-				at := ci*ph*pw + (r/kw)*win.dilation[0]*pw + (r%kw)*win.dilation[1]
-				qgemm.PackBRow(sc.col, geo.k, row, sc.padded[at:at+geo.wideN])
+				line := sc.line[j*cols : (j+1)*cols]
+				if geo.wide {
+					ph, pw := geo.padHW[0], geo.padHW[1]
+					at := ci*ph*pw + (r/kw)*win.dilation[0]*pw + (r%kw)*win.dilation[1]
+					copy(line, sc.padded[at:at+geo.wideN])
+				} else {
+					unfoldTap(&geo, sc.x[ci*plane:(ci+1)*plane], line, r/kw, r%kw)
+				}
 			}
-		} else {
-			kh, kw := win.kernel[0], win.kernel[1]
-			for row := 0; row < geo.k; row++ {
-				ci, r := row/(kh*kw), row%(kh*kw)
-				unfoldTap(&geo, sc.x[ci*plane:(ci+1)*plane], sc.line, r/kw, r%kw)
-				qgemm.PackBRow(sc.col, geo.k, row, sc.line)
-			}
+			qgemm.PackBRows(sc.col, geo.k, cols, row0, rows, sc.line, cols)
 		}
 		c.qpacked[g].MulPackedBuf(cols, sc.col, sc.acc, cols)
 		var gb []float32
@@ -155,7 +161,7 @@ func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	for i := 0; i < nsc; i++ {
 		sc := &c.qscratch[i]
 		sc.x = growI8(sc.x, geo.cin*plane)
-		sc.line = growI8(sc.line, geo.spatial)
+		sc.line = growI8(sc.line, qgemm.KGroup*cols)
 		if len(sc.col) < qgemm.PackedBSize(geo.k, cols) {
 			sc.col = qgemm.MakePackedBBuffer(geo.k, cols)
 		}

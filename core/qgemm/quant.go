@@ -43,20 +43,14 @@ func Dequantize(c []int32, rows, cols, ldc int, rowScale []float32, bias []float
 				out[j] = float32(float32(x)*s) + b
 			}
 		case bias == nil:
+			// max compiles to a branch-free MAXSS; a branch on the sign
+			// of a convolution's output mispredicts half the time.
 			for j, x := range src {
-				v := float32(x) * s
-				if v < 0 {
-					v = 0
-				}
-				out[j] = v
+				out[j] = max(float32(x)*s, 0)
 			}
 		default:
 			for j, x := range src {
-				v := float32(float32(x)*s) + b
-				if v < 0 {
-					v = 0
-				}
-				out[j] = v
+				out[j] = max(float32(float32(x)*s)+b, 0)
 			}
 		}
 	}
@@ -81,15 +75,15 @@ func Quantize(dst []int8, src []float32, scale float32) {
 
 // quantize1 returns clamp(roundHalfEven(v), lo, 127); NaN → 0.
 func quantize1(v float32, lo float32) int8 {
-	switch {
-	case v >= 127:
-		return 127
-	case v <= lo:
-		return int8(lo)
-	case v == v: // not NaN
-		return int8(math.RoundToEven(float64(v)))
+	if v != v {
+		return 0
 	}
-	return 0
+	v = min(max(v, lo), 127)
+	// Adding and subtracting 1.5·2^23 rounds a float32 of magnitude below
+	// 2^22 to an integer in the current rounding mode, which is
+	// round-half-to-even; Go evaluates the two operations as written.
+	const magic = 12582912
+	return int8(int32((v + magic) - magic))
 }
 
 // QuantizeWeights quantizes the rows×cols row-major weight matrix w

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/int8cal/int8cal/core/engine"
+	"github.com/int8cal/int8cal/core/session"
+	"github.com/int8cal/int8cal/datasets/mnist"
+)
+
+const compareSynopsis = `Calibrates the model with each calibrator and evaluates each INT8 result on
+the same evaluation data beside FP32, printing one table: Top-1, Top-5, the
+change against FP32 and the calibration time. Every calibrator writes its
+own cache (<--cache>.<calibrator>, so reruns reuse them).`
+
+// compareRow is one line of the comparison.
+type compareRow struct {
+	Name        string  `json:"name"`
+	Top1        float64 `json:"top1"`
+	Top5        float64 `json:"top5"`
+	DeltaTop1   float64 `json:"delta_top1"`
+	CalibrateS  float64 `json:"calibration_seconds"`
+	CacheReused bool    `json:"cache_reused"`
+}
+
+func compareCommand(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("compare", compareSynopsis)
+	var c commonFlags
+	c.register(fs)
+	calibrators := fs.String("calibrators", "entropy2,minmax,legacy", "calibrator plugins to compare, comma-separated")
+	format := fs.String("format", "text", "output format: text, markdown, csv, json")
+	batch := fs.Int("batch", 32, "evaluation batch size")
+	var cf calibFlags
+	cf.register(fs, "")
+	var d dataFlags
+	d.register(fs, true, true)
+	if err := parse(fs, args, stdout, stderr); err != nil {
+		return err
+	}
+	if err := c.resolve(); err != nil {
+		return err
+	}
+	switch *format {
+	case "text", "markdown", "csv", "json":
+	default:
+		return fmt.Errorf("--format %q unknown (text, markdown, csv, json)", *format)
+	}
+	log := c.logger(stderr)
+	src, err := d.evaluation(mnist.Test).open(&c, log)
+	if err != nil {
+		return err
+	}
+	defer src.close()
+	m, err := openModel(c.model, c.workers, *batch, src.SampleShape(), log)
+	if err != nil {
+		return err
+	}
+	cfg := session.ScoreConfig{Batch: *batch, Batches: src.Len() / *batch}
+	fp32, err := m.score(src, cfg, "FP32", log)
+	if err != nil {
+		return err
+	}
+	rows := []compareRow{{Name: "FP32", Top1: fp32.Top1, Top5: fp32.Top5}}
+	baseCache := cf.cache
+	if baseCache == "" {
+		baseCache = "CalibrationTable" + modelName(c.model)
+	}
+	for _, name := range strings.Split(*calibrators, ",") {
+		name = strings.TrimSpace(name)
+		run := cf
+		run.calibrator, run.cache = name, baseCache+"."+name
+		began := time.Now()
+		res, err := runCalibration(&c, &run, d.calibration(), io.Discard, log)
+		if err != nil {
+			return err
+		}
+		took := time.Since(began).Seconds()
+		scales := map[string]float32{}
+		for _, e := range res.Table.Entries {
+			scales[e.Name] = e.Scale
+		}
+		s, err := m.withPrecision(engine.INT8, scales, log).score(src, cfg, "INT8 "+name, log)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, compareRow{Name: name, Top1: s.Top1, Top5: s.Top5, DeltaTop1: s.Top1 - fp32.Top1, CalibrateS: took, CacheReused: res.Reused})
+	}
+	return printComparison(stdout, *format, rows)
+}
+
+func printComparison(w io.Writer, format string, rows []compareRow) error {
+	cell := func(r compareRow) []string {
+		delta, secs := "", ""
+		if r.Name != "FP32" {
+			delta = fmt.Sprintf("%+.2f%%", 100*r.DeltaTop1)
+			secs = fmt.Sprintf("%.3f", r.CalibrateS)
+			if r.CacheReused {
+				secs += " (cache)"
+			}
+		}
+		return []string{r.Name, fmt.Sprintf("%.2f%%", 100*r.Top1), fmt.Sprintf("%.2f%%", 100*r.Top5), delta, secs}
+	}
+	header := []string{"calibrator", "Top-1", "Top-5", "Top-1 vs FP32", "calibration s"}
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	case "csv":
+		cw := csv.NewWriter(w)
+		cw.Write(header)
+		for _, r := range rows {
+			cw.Write(cell(r))
+		}
+		cw.Flush()
+		return cw.Error()
+	case "markdown":
+		fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(header, " | "), strings.Repeat(" --- |", len(header)))
+		for _, r := range rows {
+			fmt.Fprintf(w, "| %s |\n", strings.Join(cell(r), " | "))
+		}
+		return nil
+	}
+	fmt.Fprintf(w, "%-12s %8s %8s %14s %14s\n", header[0], header[1], header[2], header[3], header[4])
+	for _, r := range rows {
+		c := cell(r)
+		fmt.Fprintf(w, "%-12s %8s %8s %14s %14s\n", c[0], c[1], c[2], c[3], c[4])
+	}
+	return nil
+}
