@@ -75,10 +75,17 @@ func Quantize(dst []int8, src []float32, scale float32) {
 
 // quantize1 returns clamp(roundHalfEven(v), lo, 127); NaN → 0.
 func quantize1(v float32, lo float32) int8 {
+	// Plain comparisons (rarely taken, so well predicted) rather than the
+	// min/max builtins, whose NaN and signed-zero rules cost extra work.
 	if v != v {
 		return 0
 	}
-	v = min(max(v, lo), 127)
+	if v > 127 {
+		v = 127
+	}
+	if v < lo {
+		v = lo
+	}
 	// Adding and subtracting 1.5·2^23 rounds a float32 of magnitude below
 	// 2^22 to an integer in the current rounding mode, which is
 	// round-half-to-even; Go evaluates the two operations as written.
