@@ -25,7 +25,7 @@ func run(args ...string) (code int, stdout, stderr string) {
 
 func TestRunSampleReport(t *testing.T) {
 	needMNIST(t)
-	code, out, errOut := run("run", "--datadir", dataDir, "batch=32", "start=16", "score=20", "--log-level", "warn")
+	code, out, errOut := run("run", "--datadir", dataDir, "--plugin-dir", pluginDir, "--cache", filepath.Join(t.TempDir(), "table"), "batch=32", "start=16", "score=20", "--log-level", "warn")
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
@@ -35,6 +35,8 @@ func TestRunSampleReport(t *testing.T) {
 		"Top1: ", ", Top5: ",
 		"Processing 640 images averaged ",
 		"FP16 run:20 batches of size 32 starting at 16\n",
+		"Writing Calibration Cache for calibrator: TRT-8601-EntropyCalibration2\n",
+		"INT8 run:20 batches of size 32 starting at 16\n",
 		"&&&& PASSED int8cal.run # int8cal run",
 	} {
 		if !strings.Contains(out, want) {
