@@ -46,7 +46,6 @@ type qconvScratch struct {
 	line   []int8  // qgemm.KGroup unfolded rows
 	col    []int8  // the unfolded matrix, packed
 	acc    []int32 // the integer products
-	out    []float32
 }
 
 // Prepare quantizes and packs the weights.
@@ -103,9 +102,10 @@ func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		if c.residual {
 			res = in[3].F32[img*imgOut+g*geo.cout*geo.spatial : img*imgOut+(g+1)*geo.cout*geo.spatial]
 		}
-		qgemm.Quantize(sc.x, src, c.inScale)
 		if geo.wide {
-			padPlanes(&geo, sc.x, sc.padded)
+			quantizePadded(&geo, src, sc.padded, c.inScale)
+		} else {
+			qgemm.Quantize(sc.x, src, c.inScale)
 		}
 		// Rows of the unfolded matrix are built qgemm.KGroup at a time
 		// into sc.line and packed together: the packed layout interleaves
@@ -134,8 +134,7 @@ func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		}
 		switch {
 		case geo.wide:
-			qgemm.Dequantize(sc.acc, geo.cout, cols, cols, c.rowScale[g], gb, relu && res == nil, sc.out, cols)
-			geo.narrow(sc.out, dst, res, relu)
+			dequantizeNarrow(&geo, sc.acc, dst, res, c.rowScale[g], gb, relu)
 		default:
 			qgemm.Dequantize(sc.acc, geo.cout, cols, cols, c.rowScale[g], gb, relu && res == nil, dst, cols)
 			if res != nil {
@@ -168,7 +167,6 @@ func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		sc.acc = growI32(sc.acc, geo.cout*cols)
 		if geo.wide {
 			sc.padded = growI8(sc.padded, geo.cin*geo.padHW[0]*geo.padHW[1])
-			sc.out = grow(sc.out, geo.cout*cols)
 		}
 	}
 	parallel.Each(units, nsc, func(wk, lo, hi int) {
@@ -177,6 +175,65 @@ func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		}
 	})
 	return nil
+}
+
+// quantizePadded quantizes the group's input planes straight into
+// zero-padded planes (the wide strategy's input), one pass instead of a
+// quantization and a copy.
+func quantizePadded(g *convGeometry, src []float32, padded []int8, scale float32) {
+	ih, iw := g.inHW[0], g.inHW[1]
+	ph, pw := g.padHW[0], g.padHW[1]
+	top, left := g.win.padBegin[0], g.win.padBegin[1]
+	for c := 0; c < g.cin; c++ {
+		plane := padded[c*ph*pw : (c+1)*ph*pw]
+		in := src[c*ih*iw : (c+1)*ih*iw]
+		clear(plane[:top*pw])
+		for y := 0; y < ih; y++ {
+			row := plane[(top+y)*pw : (top+y+1)*pw]
+			zeroEdges(row, left, left+iw)
+			qgemm.Quantize(row[left:left+iw], in[y*iw:(y+1)*iw], scale)
+		}
+		clear(plane[(top+ih)*pw:])
+	}
+}
+
+// dequantizeNarrow turns the wide integer result into the output in one
+// pass: the valid columns only, scaled per output channel, plus bias and
+// the fused residual, then the ReLU, in the order qgemm.Dequantize uses.
+func dequantizeNarrow(g *convGeometry, acc []int32, dst, res, rowScale, bias []float32, relu bool) {
+	oh, ow, pw := g.outHW[0], g.outHW[1], g.padHW[1]
+	for c := 0; c < g.cout; c++ {
+		s := rowScale[c]
+		var b float32
+		if bias != nil {
+			b = bias[c]
+		}
+		for y := 0; y < oh; y++ {
+			at := (c*oh + y) * ow
+			out, row := dst[at:at+ow], acc[c*g.wideN+y*pw:c*g.wideN+y*pw+ow]
+			// One loop per case: the compiler does not hoist the tests.
+			switch {
+			case res == nil && !relu:
+				for i, a := range row {
+					out[i] = float32(float32(a)*s) + b
+				}
+			case res == nil:
+				for i, a := range row {
+					out[i] = max(float32(float32(a)*s)+b, 0)
+				}
+			case !relu:
+				r := res[at : at+ow]
+				for i, a := range row {
+					out[i] = float32(float32(a)*s) + b + r[i]
+				}
+			default:
+				r := res[at : at+ow]
+				for i, a := range row {
+					out[i] = max(float32(float32(a)*s)+b+r[i], 0)
+				}
+			}
+		}
+	}
 }
 
 func growI8(b []int8, n int) []int8 {
