@@ -68,8 +68,9 @@ func Dequantize(c []int32, rows, cols, ldc int, rowScale []float32, bias []float
 // included); NaN gives 0. len(dst) must be at least len(src).
 func Quantize(dst []int8, src []float32, scale float32) {
 	dst = dst[:len(src)]
-	for i, x := range src {
-		dst[i] = quantize1(float32(x/scale), -128)
+	done := quantizeFast(dst, src, scale)
+	for i, x := range src[done:] {
+		dst[done+i] = quantize1(float32(x/scale), -128)
 	}
 }
 
