@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand"
 	"testing"
+
+	"github.com/int8cal/int8cal/core/internal/panel"
 )
 
 type benchShape struct {
@@ -78,11 +80,11 @@ func BenchmarkSgemm(b *testing.B) {
 func BenchmarkKernel(b *testing.B) {
 	const k = 256
 	r := rand.New(rand.NewSource(1))
-	a := alignedF32(16 * k)
+	a := panel.Aligned[float32](16 * k)
 	copy(a, randSlice(r, len(a)))
-	bp := alignedF32(3 * NR * k)
+	bp := panel.Aligned[float32](3 * NR * k)
 	copy(bp, randSlice(r, len(bp)))
-	c := alignedF32(16 * 3 * NR)
+	c := panel.Aligned[float32](16 * 3 * NR)
 	for _, im := range Available() {
 		ks := kernelsFor(im)
 		for panels := 1; panels <= ks.maxP; panels++ {

@@ -3,7 +3,8 @@ package gemm
 import (
 	"fmt"
 	"sync"
-	"unsafe"
+
+	"github.com/int8cal/int8cal/core/internal/panel"
 )
 
 // NR is the width (columns) of one panel of the packed-B layout. See doc.go
@@ -71,30 +72,7 @@ func PackedBPanel(packed []float32, k, q int) []float32 {
 // MakePackedBBuffer returns a zeroed, 64-byte aligned buffer of
 // PackedBSize(k, n) floats, suitable for MulPackedBuf (aligned panels make
 // every AVX-512 load hit a single cache line).
-func MakePackedBBuffer(k, n int) []float32 { return alignedF32(PackedBSize(k, n)) }
-
-// alignedF32 returns a zeroed slice of n float32 whose first element is
-// 64-byte aligned.
-func alignedF32(n int) []float32 {
-	s := make([]float32, n+16)
-	off := int((64 - uintptr(unsafe.Pointer(&s[0]))%64) % 64 / 4)
-	return s[off : off+n : off+n]
-}
-
-// numPanels returns the number of A micro-panels for m rows at most mr each.
-func numPanels(m, mr int) int { return (m + mr - 1) / mr }
-
-// aPanel returns the first row and the row count of panel i when m rows are
-// split as evenly as possible into np panels (sizes differ by at most one).
-func aPanel(m, np, i int) (row0, rows int) {
-	base, extra := m/np, m%np
-	row0 = i*base + min(i, extra)
-	rows = base
-	if i < extra {
-		rows++
-	}
-	return row0, rows
-}
+func MakePackedBBuffer(k, n int) []float32 { return panel.Aligned[float32](PackedBSize(k, n)) }
 
 // PackedA is a left operand packed once (e.g. constant weights) for repeated
 // multiplications. It is immutable and safe for concurrent use.
@@ -112,8 +90,8 @@ func (p *PackedA) K() int { return p.k }
 // PackA packs the m×k row-major matrix a (leading dimension lda).
 func PackA(m, k int, a []float32, lda int) *PackedA {
 	checkMat("A", m, k, a, lda)
-	np := numPanels(m, active().rowsPacked())
-	p := &PackedA{m: m, k: k, np: np, data: alignedF32(m * k)}
+	np := panel.Count(m, active().rowsPacked())
+	p := &PackedA{m: m, k: k, np: np, data: panel.Aligned[float32](m * k)}
 	packA(p.data, m, k, np, a, lda)
 	return p
 }
@@ -126,7 +104,7 @@ func packA(dst []float32, m, k, np int, a []float32, lda int) {
 		return
 	}
 	for i := 0; i < np; i++ {
-		row0, rows := aPanel(m, np, i)
+		row0, rows := panel.Rows(m, np, i)
 		packAPanel(dst[row0*k:(row0+rows)*k], rows, k, a[row0*lda:], lda)
 	}
 }
@@ -288,14 +266,14 @@ func putScratch(s *scratch) { scratchPool.Put(s) }
 
 func (s *scratch) abuf(n int) []float32 {
 	if cap(s.a) < n {
-		s.a = alignedF32(n)
+		s.a = panel.Aligned[float32](n)
 	}
 	return s.a[:n]
 }
 
 func (s *scratch) bbuf(n int) []float32 {
 	if cap(s.b) < n {
-		s.b = alignedF32(n)
+		s.b = panel.Aligned[float32](n)
 	}
 	return s.b[:n]
 }
@@ -326,7 +304,7 @@ func SgemmEx(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float3
 	}
 	ks := active()
 	sc := getScratch()
-	np := numPanels(m, ks.rowsPacked())
+	np := panel.Count(m, ks.rowsPacked())
 	ap := sc.abuf(m * k)
 	packA(ap, m, k, np, a, lda)
 	j := job{ks: ks, m: m, n: n, k: k, a: ap, np: np, b: b, ldb: ldb, c: c, ldc: ldc, acc: accumulate}
@@ -398,7 +376,7 @@ func MulPackedBEx(m int, a []float32, lda int, p *PackedB, c []float32, ldc int,
 	}
 	ks := active()
 	sc := getScratch()
-	np := numPanels(m, ks.rowsPacked())
+	np := panel.Count(m, ks.rowsPacked())
 	ap := sc.abuf(m * p.k)
 	packA(ap, m, p.k, np, a, lda)
 	j := job{ks: ks, m: m, n: p.n, k: p.k, a: ap, np: np, bp: p.data, c: c, ldc: ldc, acc: accumulate}
@@ -543,7 +521,7 @@ func (j *job) run(p0, p1, c0, c1 int, sc *scratch) {
 						cb = j.colBias[col : col+w]
 					}
 					mr := ks.mr[npn]
-					row0, rows := aPanel(j.m, j.np, ig)
+					row0, rows := panel.Rows(j.m, j.np, ig)
 					for i := ig; i < ie; i++ {
 						if i == extra {
 							rows = base
@@ -559,7 +537,7 @@ func (j *job) run(p0, p1, c0, c1 int, sc *scratch) {
 							// Packed for taller tiles (another implementation).
 							nsub := (rows + mr - 1) / mr
 							for s := 0; s < nsub; s++ {
-								r0, rr := aPanel(rows, nsub, s)
+								r0, rr := panel.Rows(rows, nsub, s)
 								var rb []float32
 								if last && j.rowBias != nil {
 									rb = j.rowBias[row0+r0:][:rr]
@@ -615,8 +593,8 @@ func (j *job) edgeTile(rows, panels, kb int, a *float32, as int, b *float32, pnl
 
 // noK handles k == 0: C = (C_old if accumulating) + biases, then ReLU.
 func (j *job) noK(p0, p1, c0, c1 int) {
-	r0, _ := aPanel(j.m, j.np, p0)
-	r1, rows := aPanel(j.m, j.np, p1-1)
+	r0, _ := panel.Rows(j.m, j.np, p0)
+	r1, rows := panel.Rows(j.m, j.np, p1-1)
 	r1 += rows
 	for i := r0; i < r1; i++ {
 		row := j.c[i*j.ldc:]

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/int8cal/int8cal/core/gemm"
+	"github.com/int8cal/int8cal/core/internal/panel"
 )
 
 type benchShape struct {
@@ -94,13 +95,13 @@ func toF32(s []int8) []float32 {
 func BenchmarkKernel(b *testing.B) {
 	const k = 256
 	r := rand.New(rand.NewSource(1))
-	a := alignedI8(16 * k)
+	a := panel.Aligned[int8](16 * k)
 	fill(r, a, valRandom, true)
-	a16 := alignedI16(16 * k)
+	a16 := panel.Aligned[int16](16 * k)
 	for i, v := range a {
 		a16[i] = int16(v)
 	}
-	bp := alignedI8(2 * NR * k)
+	bp := panel.Aligned[int8](2 * NR * k)
 	fill(r, bp, valRandom, false)
 	c := make([]int32, 16*2*NR)
 	for _, im := range Available() {

@@ -3,7 +3,8 @@ package qgemm
 import (
 	"fmt"
 	"sync"
-	"unsafe"
+
+	"github.com/int8cal/int8cal/core/internal/panel"
 )
 
 // NR is the width (columns) of one panel of the packed-B layout.
@@ -54,36 +55,7 @@ func PackedBOffset(k, p, j int) int {
 
 // MakePackedBBuffer returns a zeroed, 64-byte aligned buffer of
 // PackedBSize(k, n) bytes, suitable for MulPackedBuf.
-func MakePackedBBuffer(k, n int) []int8 { return alignedI8(PackedBSize(k, n)) }
-
-// alignedI8 returns a zeroed slice of n int8 whose first element is 64-byte
-// aligned.
-func alignedI8(n int) []int8 {
-	s := make([]int8, n+64)
-	off := int((64 - uintptr(unsafe.Pointer(&s[0]))%64) % 64)
-	return s[off : off+n : off+n]
-}
-
-func alignedI16(n int) []int16 {
-	s := make([]int16, n+32)
-	off := int((64 - uintptr(unsafe.Pointer(&s[0]))%64) % 64 / 2)
-	return s[off : off+n : off+n]
-}
-
-// numPanels returns the number of A micro-panels for m rows at most mr each.
-func numPanels(m, mr int) int { return (m + mr - 1) / mr }
-
-// aPanel returns the first row and the row count of panel i when m rows are
-// split as evenly as possible into np panels (sizes differ by at most one).
-func aPanel(m, np, i int) (row0, rows int) {
-	base, extra := m/np, m%np
-	row0 = i*base + min(i, extra)
-	rows = base
-	if i < extra {
-		rows++
-	}
-	return row0, rows
-}
+func MakePackedBBuffer(k, n int) []int8 { return panel.Aligned[int8](PackedBSize(k, n)) }
 
 // PackedA is a left operand (weights) packed once for repeated
 // multiplications. It is immutable and safe for concurrent use.
@@ -118,11 +90,11 @@ func PackA(m, k int, a []int8, lda int) *PackedA {
 	kp := PaddedK(k)
 	np := 0
 	if m > 0 {
-		np = numPanels(m, active().rowsPacked())
+		np = panel.Count(m, active().rowsPacked())
 	}
-	p := &PackedA{m: m, k: k, kp: kp, np: np, data: alignedI8(m * kp), corr: make([]int32, m)}
+	p := &PackedA{m: m, k: k, kp: kp, np: np, data: panel.Aligned[int8](m * kp), corr: make([]int32, m)}
 	for i := 0; i < np && k > 0; i++ {
-		row0, rows := aPanel(m, np, i)
+		row0, rows := panel.Rows(m, np, i)
 		dst := p.data[row0*kp : (row0+rows)*kp]
 		for r := 0; r < rows; r++ {
 			src := a[(row0+r)*lda:][:k]
@@ -135,7 +107,7 @@ func PackA(m, k int, a []int8, lda int) *PackedA {
 		}
 	}
 	if needA16() {
-		p.data16 = alignedI16(m * kp)
+		p.data16 = panel.Aligned[int16](m * kp)
 		for i, v := range p.data {
 			p.data16[i] = int16(v)
 		}
@@ -166,7 +138,7 @@ var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
 func (s *scratch) bbuf(n int) []int8 {
 	if cap(s.b) < n {
-		s.b = alignedI8(n)
+		s.b = panel.Aligned[int8](n)
 	}
 	return s.b[:n]
 }
@@ -290,7 +262,7 @@ func (j *job) panels(ig, ie, ti, nt, w, col, pg, kbg, flags int, corr []int32) {
 	tw, mr := j.ks.widths[ti], j.ks.mr[ti]
 	boff := col/NR*pnl + col%NR*KGroup + pg*KGroup*NR
 	base, extra := pa.m/pa.np, pa.m%pa.np // panel i has base+1 rows if i < extra, else base
-	row0, rows := aPanel(pa.m, pa.np, ig)
+	row0, rows := panel.Rows(pa.m, pa.np, ig)
 	for i := ig; i < ie; i++ {
 		if i == extra {
 			rows = base
@@ -301,7 +273,7 @@ func (j *job) panels(ig, ie, ti, nt, w, col, pg, kbg, flags int, corr []int32) {
 			r0, rr := 0, rows
 			if nsub > 1 {
 				// Packed for taller tiles (another implementation).
-				r0, rr = aPanel(rows, nsub, s)
+				r0, rr = panel.Rows(rows, nsub, s)
 			}
 			var rb *int32
 			if corr != nil {
