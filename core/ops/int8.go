@@ -268,6 +268,11 @@ type qgemmOp struct {
 	rowScale []float32
 	n        int // output features
 	bias     []float32
+	// scratch, kept between runs (a plan's operators do not run
+	// concurrently)
+	q, qt []int8
+	acc   []int32
+	yt    []float32
 }
 
 func (g *qgemmOp) Prepare(consts []*tensor.Tensor) error {
@@ -307,17 +312,16 @@ func (g *qgemmOp) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		g.bias = in[2].F32
 	}
 	// Xᵀ quantized: k×m.
-	q := make([]int8, m*k)
+	g.q, g.qt = growI8(g.q, m*k), growI8(g.qt, k*m)
+	g.acc, g.yt = growI32(g.acc, g.n*m), grow(g.yt, g.n*m)
+	q, qt, acc, yt := g.q, g.qt, g.acc, g.yt
 	qgemm.Quantize(q, a.F32, g.inScale)
-	qt := make([]int8, k*m)
 	for r := 0; r < m; r++ {
 		for c := 0; c < k; c++ {
 			qt[c*m+r] = q[r*k+c]
 		}
 	}
-	acc := make([]int32, g.n*m)
 	g.qpacked.Mul(m, qt, m, acc, m)
-	yt := make([]float32, g.n*m)
 	qgemm.Dequantize(acc, g.n, m, m, g.rowScale, g.bias, g.act.Kind == ReluActivation, yt, m)
 	for r := 0; r < m; r++ {
 		row := y.F32[r*g.n : (r+1)*g.n]
