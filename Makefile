@@ -56,6 +56,8 @@ test: all
 bench: all pydeps
 	$(GO) test -run '^$$' -bench 'Sgemm/conv16x144x1024|Sgemm/fc64x800x500' -benchtime 200ms ./core/gemm/
 	$(VPY) tools/ort/compare.py --rounds 3 --seconds 3
+	$(GO) test -run '^$$' -bench 'FP32|INT8' -benchtime 3s -count 3 ./core/engine/
+	$(GO) test -run '^$$' -bench 'Qgemm|Quantize' -benchtime 200ms ./core/qgemm/
 	$(GO) test -run '^$$' -bench 'Calibrate|EntropySearch' -benchtime 3x ./core/calibrate/
 	$(GO) test -run '^$$' -bench 'Add' -benchtime 200ms ./core/histogram/
 	$(GO) test -run '^$$' -bench 'BatchStreamTransfer' -benchtime 1s ./core/pluginhost/

@@ -122,16 +122,25 @@ func TestInt8ConvMatchesReference(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := refQConv(x, w, bias, tc.group, tc.stride, tc.pad, tc.dil, inScale, tc.relu)
-			for _, workers := range []int{1, 3} {
-				got := tensor.New(tensor.Float32, ms[0].Shape...)
-				if err := q.Run(&Ctx{Workers: workers}, in, []*tensor.Tensor{got}); err != nil {
+			// Every kernel (VNNI, AVX2, pure Go) and any worker count
+			// gives the reference bit for bit.
+			for _, impl := range qgemm.Available() {
+				prev, err := qgemm.SetImpl(impl)
+				if err != nil {
 					t.Fatal(err)
 				}
-				for i := range want {
-					if math.Float32bits(got.F32[i]) != math.Float32bits(want[i]) {
-						t.Fatalf("workers %d: value %d = %v, reference %v", workers, i, got.F32[i], want[i])
+				for _, workers := range []int{1, 3} {
+					got := tensor.New(tensor.Float32, ms[0].Shape...)
+					if err := q.Run(&Ctx{Workers: workers}, in, []*tensor.Tensor{got}); err != nil {
+						t.Fatal(err)
+					}
+					for i := range want {
+						if math.Float32bits(got.F32[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("%v, workers %d: value %d = %v, reference %v", impl, workers, i, got.F32[i], want[i])
+						}
 					}
 				}
+				qgemm.SetImpl(prev)
 			}
 		})
 	}
