@@ -113,7 +113,7 @@ func StartBatchStream(f Found, log hclog.Logger) (*BatchStream, error) {
 		VersionedPlugins: batchstreamrpc.Plugins(nil, region),
 		Cmd:              cmd,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		Logger:           log.Named(f.Name),
+		Logger:           pluginLogger(log, f.Name),
 		StartTimeout:     StartTimeout,
 		GRPCDialOptions:  batchstreamrpc.DialOptions(),
 	})

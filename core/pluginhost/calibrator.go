@@ -49,7 +49,7 @@ func StartCalibrator(f Found, log hclog.Logger) (*Calibrator, error) {
 		VersionedPlugins: calibratorrpc.Plugins(nil),
 		Cmd:              cmd,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		Logger:           log.Named(f.Name),
+		Logger:           pluginLogger(log, f.Name),
 		StartTimeout:     StartTimeout,
 		GRPCDialOptions:  calibratorrpc.DialOptions(),
 	})
