@@ -87,6 +87,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./core/calibtable/
 	$(GO) test -run '^$$' -fuzz FuzzUnmarshal -fuzztime 30s ./core/histogram/
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./datasets/batchfile/
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./datasets/imagefolder/
 
 clean:
 	rm -rf $(BIN) $(addprefix $(DATA)/,$(MNIST))
