@@ -259,20 +259,21 @@ func (g *gemmOp) Int8(inScale float32) (Op, bool) {
 	return &qgemmOp{gemmOp: *g, inScale: inScale}, true
 }
 
-// qgemmOp is the INT8 fully connected layer: Yᵀ = W·Xᵀ in integers, W
-// quantized per output feature.
+// qgemmOp is the INT8 fully connected layer: Y = X·Wᵀ in integers with
+// the batch's quantized activations as the left operand (packed per run)
+// and the weights, quantized per output feature, packed once as the right
+// operand, so no transposition is needed.
 type qgemmOp struct {
 	gemmOp
 	inScale  float32
-	qpacked  *qgemm.PackedA
-	rowScale []float32
-	n        int // output features
+	wPacked  []int8    // Wᵀ (k×n) in qgemm's packed-B layout
+	colScale []float32 // inScale·weight scale per output feature
+	k, n     int
 	bias     []float32
 	// scratch, kept between runs (a plan's operators do not run
 	// concurrently)
-	q, qt []int8
-	acc   []int32
-	yt    []float32
+	q   []int8
+	acc []int32
 }
 
 func (g *qgemmOp) Prepare(consts []*tensor.Tensor) error {
@@ -288,11 +289,17 @@ func (g *qgemmOp) Prepare(consts []*tensor.Tensor) error {
 		w = transpose2D(b.F32, k, n) // rows are output features
 	}
 	q, scales := qgemm.QuantizeWeights(w, n, k)
-	g.qpacked = qgemm.PackA(n, k, q, k)
+	qt := make([]int8, k*n) // Wᵀ
+	for j := 0; j < n; j++ {
+		for p := 0; p < k; p++ {
+			qt[p*n+j] = q[j*k+p]
+		}
+	}
+	g.wPacked = qgemm.PackB(k, n, qt, n)
 	for i := range scales {
 		scales[i] *= g.inScale
 	}
-	g.rowScale, g.n = scales, n
+	g.colScale, g.k, g.n = scales, k, n
 	if len(consts) > 2 && consts[2] != nil {
 		if consts[2].Len() != n {
 			return fmt.Errorf("INT8 Gemm: bias %s, want [%d]", tensor.ShapeString(consts[2].Shape), n)
@@ -304,29 +311,28 @@ func (g *qgemmOp) Prepare(consts []*tensor.Tensor) error {
 
 func (g *qgemmOp) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	a, y := in[0], out[0]
-	m, k := a.Shape[0], a.Shape[1]
+	m := a.Shape[0]
 	if g.bias == nil && len(in) > 2 && in[2] != nil {
 		if in[2].Len() != g.n {
 			return fmt.Errorf("INT8 Gemm: C must be a bias vector of %d", g.n)
 		}
 		g.bias = in[2].F32
 	}
-	// Xᵀ quantized: k×m.
-	g.q, g.qt = growI8(g.q, m*k), growI8(g.qt, k*m)
-	g.acc, g.yt = growI32(g.acc, g.n*m), grow(g.yt, g.n*m)
-	q, qt, acc, yt := g.q, g.qt, g.acc, g.yt
-	qgemm.Quantize(q, a.F32, g.inScale)
+	g.q, g.acc = growI8(g.q, m*g.k), growI32(g.acc, m*g.n)
+	qgemm.Quantize(g.q, a.F32, g.inScale)
+	qgemm.PackA(m, g.k, g.q, g.k).MulPackedBuf(g.n, g.wPacked, g.acc, g.n)
+	relu := g.act.Kind == ReluActivation
 	for r := 0; r < m; r++ {
-		for c := 0; c < k; c++ {
-			qt[c*m+r] = q[r*k+c]
-		}
-	}
-	g.qpacked.Mul(m, qt, m, acc, m)
-	qgemm.Dequantize(acc, g.n, m, m, g.rowScale, g.bias, g.act.Kind == ReluActivation, yt, m)
-	for r := 0; r < m; r++ {
-		row := y.F32[r*g.n : (r+1)*g.n]
-		for c := range row {
-			row[c] = yt[c*m+r]
+		row, acc := y.F32[r*g.n:(r+1)*g.n], g.acc[r*g.n:(r+1)*g.n]
+		for c, v := range acc {
+			f := float32(float32(v) * g.colScale[c])
+			if g.bias != nil {
+				f += g.bias[c]
+			}
+			if relu {
+				f = max(f, 0)
+			}
+			row[c] = f
 		}
 		if g.act.Kind == ClipActivation {
 			g.act.apply(row)
