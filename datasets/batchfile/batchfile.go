@@ -11,6 +11,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+
+	"github.com/int8cal/int8cal/internal/atomicfile"
+	"github.com/int8cal/int8cal/internal/boundedread"
 )
 
 // HeaderSize is the size of a batch file's header: four int32.
@@ -150,7 +153,7 @@ func decode(r io.Reader, name string, size int64) (*File, error) {
 		}
 	}
 	want := d.dataBytes()
-	data, err := readGrowing(r, want)
+	data, err := boundedread.ReadN(r, want)
 	if err == io.ErrUnexpectedEOF {
 		return nil, checkSize(name, d, HeaderSize+int64(len(data)))
 	} else if err != nil {
@@ -174,30 +177,6 @@ func floats(dst []float32, src []byte) {
 	for i := range dst {
 		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
 	}
-}
-
-// readGrowing reads want bytes, growing its buffer as data arrives, so that
-// a forged header cannot make it allocate much more than the input holds.
-// A short input gives io.ErrUnexpectedEOF and what was read.
-func readGrowing(r io.Reader, want int64) ([]byte, error) {
-	const chunk = 1 << 20
-	buf := make([]byte, 0, min(want, chunk))
-	for int64(len(buf)) < want {
-		if len(buf) == cap(buf) {
-			grown := make([]byte, len(buf), min(want, 2*int64(cap(buf))))
-			copy(grown, buf)
-			buf = grown
-		}
-		n, err := io.ReadFull(r, buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		if err != nil {
-			return buf, err
-		}
-	}
-	return buf, nil
 }
 
 // Stream is a sequence of batch files read as one run of samples. Its
@@ -476,7 +455,7 @@ func WriteSuffix(prefix, suffix string, batchSize int, images []float32, labels 
 		for _, l := range labels[k*batchSize : (k+1)*batchSize] {
 			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(float32(l)))
 		}
-		if err := writeAtomic(Name(prefix, suffix, k), buf); err != nil {
+		if err := atomicfile.WriteFile(Name(prefix, suffix, k), buf); err != nil {
 			return fmt.Errorf("batchfile: writing %s: %w", Name(prefix, suffix, k), err)
 		}
 	}
@@ -486,32 +465,4 @@ func WriteSuffix(prefix, suffix string, batchSize int, images []float32, labels 
 func exists(path string) bool {
 	_, err := os.Lstat(path)
 	return err == nil
-}
-
-// writeAtomic writes data to a temporary file beside path and renames it
-// over path.
-func writeAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

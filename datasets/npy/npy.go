@@ -8,12 +8,12 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/int8cal/int8cal/core/tensor"
+	"github.com/int8cal/int8cal/internal/atomicfile"
 	"github.com/int8cal/int8cal/internal/boundedread"
 )
 
@@ -425,7 +425,7 @@ func header(a *Array) ([]byte, error) {
 // Write stores a as a version 1.0 .npy file at path, as numpy.save would,
 // atomically: the bytes go to a temporary file in the same directory, which
 // is synced and renamed over path.
-func Write(path string, a *Array) (err error) {
+func Write(path string, a *Array) error {
 	if _, _, err := a.check(); err != nil {
 		return fmt.Errorf("npy: writing %s: %v", path, err)
 	}
@@ -433,31 +433,8 @@ func Write(path string, a *Array) (err error) {
 	if err != nil {
 		return fmt.Errorf("npy: writing %s: %v", path, err)
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
+	if err := atomicfile.WriteFile(path, append(hdr, a.Data...)); err != nil {
 		return fmt.Errorf("npy: writing %s: %w", path, err)
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			err = fmt.Errorf("npy: writing %s: %w", path, err)
-		}
-	}()
-	if _, err = f.Write(hdr); err != nil {
-		return err
-	}
-	if _, err = f.Write(a.Data); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return nil
 }
