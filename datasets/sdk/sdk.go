@@ -1,33 +1,20 @@
 package sdk
 
 import (
-	"os"
-
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
 	"github.com/int8cal/int8cal/datasets/dataset"
 	"github.com/int8cal/int8cal/internal/batchstreamrpc"
+	"github.com/int8cal/int8cal/internal/pluginlog"
 )
-
-// stderr is the process's standard error as it was at start-up: once
-// Serve runs, go-plugin swaps os.Stderr for a pipe the host does not read
-// by default, so loggers must hold on to the original.
-var stderr = os.Stderr
 
 // Logger returns the logger a plugin should use: JSON lines on the
 // plugin's standard error, which the host parses and re-emits, with their
 // level, in its own log. Nothing may be written to stdout: it carries the
 // go-plugin handshake.
-func Logger(name string) hclog.Logger {
-	return hclog.New(&hclog.LoggerOptions{
-		Name:       name,
-		Level:      hclog.Trace,
-		Output:     stderr,
-		JSONFormat: true,
-	})
-}
+func Logger(name string) hclog.Logger { return pluginlog.New(name) }
 
 // Serve runs d as a data set plugin until the host disconnects. Calls into
 // d never overlap. When the host handed the process a shared memory
