@@ -119,14 +119,37 @@ func (c *conv) Prepare(consts []*tensor.Tensor) error {
 	return nil
 }
 
-func (c *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
-	x, w, y := in[0], in[1], out[0]
+// geometryFor resolves the convolution of input x by weights w: the
+// geometry of one image and group, the batch size and the bias (the
+// prepared one, else input 2).
+func (c *conv) geometryFor(in []*tensor.Tensor) (geo convGeometry, n int, bias []float32, err error) {
+	x, w := in[0], in[1]
 	n, ch, hw, _ := spatialDims(x.Shape)
 	win, ohw, err := c.win.geometry(hw)
 	if err != nil {
+		return geo, 0, nil, err
+	}
+	geo = convGeometry{win: win, inHW: hw, outHW: ohw, cin: ch / c.group, cout: w.Shape[0] / c.group}
+	geo.k = geo.cin * win.kernel[0] * win.kernel[1]
+	geo.spatial = ohw[0] * ohw[1]
+	geo.pointwise = win.kernel == [2]int{1, 1} && win.stride == [2]int{1, 1} &&
+		win.padBegin == [2]int{} && win.padEnd == [2]int{}
+	geo.planWide()
+	bias = c.bias
+	if bias == nil && len(in) > 2 && in[2] != nil {
+		bias = in[2].F32
+	}
+	return geo, n, bias, nil
+}
+
+func (c *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
+	x, w, y := in[0], in[1], out[0]
+	geo, n, bias, err := c.geometryFor(in)
+	if err != nil {
 		return err
 	}
-	packed, bias := c.packed, c.bias
+	ch, hw := x.Shape[1], geo.inHW
+	packed := c.packed
 	if packed == nil { // weights computed at run time: pack per call
 		m := w.Shape[0] / c.group
 		k := tensor.NumElements(w.Shape[1:])
@@ -135,19 +158,6 @@ func (c *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 			packed[g] = gemm.PackA(m, k, w.F32[g*m*k:], k)
 		}
 	}
-	if bias == nil && len(in) > 2 && in[2] != nil {
-		bias = in[2].F32
-	}
-	geo := convGeometry{
-		win: win, inHW: hw, outHW: ohw,
-		cin: ch / c.group, cout: w.Shape[0] / c.group,
-	}
-	geo.k = geo.cin * win.kernel[0] * win.kernel[1]
-	geo.spatial = ohw[0] * ohw[1]
-	geo.pointwise = win.kernel == [2]int{1, 1} && win.stride == [2]int{1, 1} &&
-		win.padBegin == [2]int{} && win.padEnd == [2]int{}
-	geo.planWide()
-
 	units := n * c.group
 	imgIn, imgOut := ch*hw[0]*hw[1], w.Shape[0]*geo.spatial
 	runUnit := func(u int, sc *convScratch, workers int) {
@@ -169,7 +179,7 @@ func (c *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		switch {
 		case geo.wide:
 			ep.ReLU = relu && res == nil
-			padPlanes(&geo, src, sc.padded)
+			padPlanes(&geo, src, sc.padded, copyRow)
 			geo.unfoldWide(sc.padded, sc.col, workers)
 			packed[g].MulPackedBufEx(geo.wideN, sc.col, sc.out, geo.wideN, false, &ep, workers)
 			geo.narrow(sc.out, dst, res, relu)
@@ -280,9 +290,9 @@ func (g *convGeometry) planWide() {
 	g.wide = g.wideN*2 <= g.spatial*3
 }
 
-// padPlanes copies the group's input planes (float32, or int8 for the INT8
-// kernels) into zero-padded planes.
-func padPlanes[T float32 | int8](g *convGeometry, src, padded []T) {
+// padPlanes writes the group's input planes into zero-padded planes,
+// each row converted by fill: a copy for float32, quantization for INT8.
+func padPlanes[S, D any](g *convGeometry, src []S, padded []D, fill func(dst []D, src []S)) {
 	ih, iw := g.inHW[0], g.inHW[1]
 	ph, pw := g.padHW[0], g.padHW[1]
 	top, left := g.win.padBegin[0], g.win.padBegin[1]
@@ -293,11 +303,13 @@ func padPlanes[T float32 | int8](g *convGeometry, src, padded []T) {
 		for y := 0; y < ih; y++ {
 			row := plane[(top+y)*pw : (top+y+1)*pw]
 			zeroEdges(row, left, left+iw)
-			copy(row[left:left+iw], in[y*iw:(y+1)*iw])
+			fill(row[left:left+iw], in[y*iw:(y+1)*iw])
 		}
 		clear(plane[(top+ih)*pw:])
 	}
 }
+
+func copyRow(dst, src []float32) { copy(dst, src) }
 
 // unfoldWide writes the unfolded matrix of the padded planes: row
 // (c·KH + ky)·KW + kx is the run of wideN values starting where tap
@@ -417,12 +429,13 @@ func unfoldTap[T float32 | int8](g *convGeometry, plane, dst []T, ky, kx int) {
 
 // zeroEdges clears line outside [x0,x1): at most a padding's width on each
 // side, so a plain loop beats a call to memclr.
-func zeroEdges[T float32 | int8](line []T, x0, x1 int) {
+func zeroEdges[T any](line []T, x0, x1 int) {
+	var zero T
 	for i := 0; i < x0; i++ {
-		line[i] = 0
+		line[i] = zero
 	}
 	for i := x1; i < len(line); i++ {
-		line[i] = 0
+		line[i] = zero
 	}
 }
 

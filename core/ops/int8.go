@@ -74,19 +74,11 @@ func (c *qconv) Prepare(consts []*tensor.Tensor) error {
 
 func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	x, w, y := in[0], in[1], out[0]
-	n, ch, hw, _ := spatialDims(x.Shape)
-	win, ohw, err := c.win.geometry(hw)
+	geo, n, bias, err := c.geometryFor(in)
 	if err != nil {
 		return err
 	}
-	bias := c.bias
-	if bias == nil && len(in) > 2 && in[2] != nil {
-		bias = in[2].F32
-	}
-	geo := convGeometry{win: win, inHW: hw, outHW: ohw, cin: ch / c.group, cout: w.Shape[0] / c.group}
-	geo.k = geo.cin * win.kernel[0] * win.kernel[1]
-	geo.spatial = ohw[0] * ohw[1]
-	geo.planWide()
+	ch, hw, win := x.Shape[1], geo.inHW, geo.win
 	cols := geo.spatial
 	if geo.wide {
 		cols = geo.wideN
@@ -94,6 +86,7 @@ func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	plane := hw[0] * hw[1]
 	imgIn, imgOut := ch*plane, w.Shape[0]*geo.spatial
 	relu := c.act.Kind == ReluActivation
+	quantize := func(dst []int8, src []float32) { qgemm.Quantize(dst, src, c.inScale) }
 	runUnit := func(u int, sc *qconvScratch, workers int) {
 		img, g := u/c.group, u%c.group
 		src := x.F32[img*imgIn+g*geo.cin*plane : img*imgIn+(g+1)*geo.cin*plane]
@@ -103,7 +96,7 @@ func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 			res = in[3].F32[img*imgOut+g*geo.cout*geo.spatial : img*imgOut+(g+1)*geo.cout*geo.spatial]
 		}
 		if geo.wide {
-			quantizePadded(&geo, src, sc.padded, c.inScale)
+			padPlanes(&geo, src, sc.padded, quantize)
 		} else {
 			qgemm.Quantize(sc.x, src, c.inScale)
 		}
@@ -175,26 +168,6 @@ func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		}
 	})
 	return nil
-}
-
-// quantizePadded quantizes the group's input planes straight into
-// zero-padded planes (the wide strategy's input), one pass instead of a
-// quantization and a copy.
-func quantizePadded(g *convGeometry, src []float32, padded []int8, scale float32) {
-	ih, iw := g.inHW[0], g.inHW[1]
-	ph, pw := g.padHW[0], g.padHW[1]
-	top, left := g.win.padBegin[0], g.win.padBegin[1]
-	for c := 0; c < g.cin; c++ {
-		plane := padded[c*ph*pw : (c+1)*ph*pw]
-		in := src[c*ih*iw : (c+1)*ih*iw]
-		clear(plane[:top*pw])
-		for y := 0; y < ih; y++ {
-			row := plane[(top+y)*pw : (top+y+1)*pw]
-			zeroEdges(row, left, left+iw)
-			qgemm.Quantize(row[left:left+iw], in[y*iw:(y+1)*iw], scale)
-		}
-		clear(plane[(top+ih)*pw:])
-	}
 }
 
 // dequantizeNarrow turns the wide integer result into the output in one
