@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"unsafe"
 )
 
 // Spec describes a library to open.
@@ -159,4 +160,41 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// Binding pairs a pointer to a func variable with the symbol it calls.
+type Binding struct {
+	Fn     any
+	Symbol string
+}
+
+// BindAll binds every pair, stopping at the first missing symbol.
+func (l *Library) BindAll(bs ...Binding) error {
+	for _, b := range bs {
+		if err := l.Bind(b.Fn, b.Symbol); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CString copies the NUL-terminated string at p (owned by the library),
+// or "" for a null pointer.
+func CString(p *byte) string {
+	if p == nil {
+		return ""
+	}
+	n := 0
+	for *(*byte)(unsafe.Add(unsafe.Pointer(p), n)) != 0 {
+		n++
+	}
+	return string(unsafe.Slice(p, n))
+}
+
+// Preload opens the library at path for good, so that a library opened
+// later that loads it by soname (NVRTC its builtins, say) finds it even
+// outside the system loader's search path.
+func Preload(path string) error {
+	_, err := dlopen(path)
+	return err
 }

@@ -94,6 +94,7 @@ func calibrateCommand(args []string, stdout, stderr io.Writer) error {
 	if err := c.resolve(); err != nil {
 		return err
 	}
+	defer c.backend.close()
 	_, err := runCalibration(&c, &cf, d.calibration(), stdout, c.logger(stderr))
 	return err
 }
@@ -109,10 +110,11 @@ func runCalibration(c *commonFlags, cf *calibFlags, data role, stdout io.Writer,
 		return nil, err
 	}
 	defer src.close()
-	m, err := openModel(c.model, c.workers, cf.batch, src.SampleShape(), log)
+	m, err := openModel(c, cf.batch, src.SampleShape(), log)
 	if err != nil {
 		return nil, err
 	}
+	defer release(m.eng)
 	hash, err := fileSHA256(c.model)
 	if err != nil {
 		return nil, err

@@ -45,6 +45,7 @@ func compareCommand(args []string, stdout, stderr io.Writer) error {
 	if err := c.resolve(); err != nil {
 		return err
 	}
+	defer c.backend.close()
 	switch *format {
 	case "text", "markdown", "csv", "json":
 	default:
@@ -56,7 +57,7 @@ func compareCommand(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer src.close()
-	m, err := openModel(c.model, c.workers, *batch, src.SampleShape(), log)
+	m, err := openModel(&c, *batch, src.SampleShape(), log)
 	if err != nil {
 		return err
 	}
@@ -84,7 +85,12 @@ func compareCommand(args []string, stdout, stderr io.Writer) error {
 		for _, e := range res.Table.Entries {
 			scales[e.Name] = e.Scale
 		}
-		s, err := m.withPrecision(engine.INT8, scales, log).score(src, cfg, "INT8 "+name, log)
+		m8, err := m.withPrecision(engine.INT8, scales, log)
+		if err != nil {
+			return err
+		}
+		s, err := m8.score(src, cfg, "INT8 "+name, log)
+		release(m8.eng)
 		if err != nil {
 			return err
 		}

@@ -29,13 +29,14 @@ func evalCommand(args []string, stdout, stderr io.Writer) error {
 	if err := c.resolve(); err != nil {
 		return err
 	}
+	defer c.backend.close()
 	log := c.logger(stderr)
 	src, err := d.evaluation(*split).open(&c, log)
 	if err != nil {
 		return err
 	}
 	defer src.close()
-	m, err := openModel(c.model, c.workers, *batch, src.SampleShape(), log)
+	m, err := openModel(&c, *batch, src.SampleShape(), log)
 	if err != nil {
 		return err
 	}

@@ -71,6 +71,7 @@ type commonFlags struct {
 	logLevel  string
 	workers   int
 	pluginDir string
+	backend   backendFlags
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
@@ -80,6 +81,7 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: trace, debug, info, warn, error")
 	fs.IntVar(&c.workers, "workers", 0, "CPU threads for the engine (default: all cores)")
 	fs.StringVar(&c.pluginDir, "plugin-dir", "", "directory searched first for plugins (then $INT8CAL_PLUGIN_PATH, then next to int8cal)")
+	c.backend.register(fs)
 }
 
 // resolve fills the defaults that depend on the environment.
@@ -93,7 +95,7 @@ func (c *commonFlags) resolve() error {
 	if hclog.LevelFromString(c.logLevel) == hclog.NoLevel {
 		return fmt.Errorf("--log-level %q unknown (trace, debug, info, warn, error)", c.logLevel)
 	}
-	return nil
+	return c.backend.check()
 }
 
 func (c *commonFlags) logger(stderr io.Writer) hclog.Logger {

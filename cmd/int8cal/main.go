@@ -27,6 +27,7 @@ func commands() []command {
 		{"plugins", "list the plugins found, with their versions and options", pluginsCommand},
 		{"compare", "calibrate with several calibrators and compare their INT8 accuracy in one table", compareCommand},
 		{"export", "write a QDQ (explicitly quantized) ONNX model from a model and its calibration cache", exportCommand},
+		{"doctor", "report the GPU libraries found (CUDA driver, NVRTC, cuBLASLt, TensorRT) and which backends are usable", doctorCommand},
 		{"version", "print the version", func(_ []string, stdout, _ io.Writer) error {
 			fmt.Fprintln(stdout, "int8cal", version)
 			return nil

@@ -15,7 +15,8 @@ import (
 	"github.com/int8cal/int8cal/internal/progress"
 )
 
-const runSynopsis = `Runs TensorRT's sampleINT8 on the pure-Go CPU engine: scores the model on
+const runSynopsis = `Runs TensorRT's sampleINT8 on the chosen backend (--backend cpu, the
+pure-Go engine, by default; cuda on an NVIDIA GPU): scores the model on
 MNIST training images (batch=32, start=16, score=1800: images 512 to 58111)
 in each precision of --precision and prints the sample's report for each.
 PASSED needs FP32 Top-1 and Top-5 of at least 0.99 and every other
@@ -42,6 +43,7 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	header := strings.TrimSpace("int8cal.run # int8cal run " + strings.Join(args, " "))
 	fmt.Fprintln(stdout, "&&&& RUNNING", header)
 	err := c.resolve()
+	defer c.backend.close()
 	var list []engine.Precision
 	if err == nil {
 		list, err = parsePrecisions(*precisions)
@@ -101,10 +103,11 @@ func sample(c *commonFlags, precisions []engine.Precision, data role, calibrated
 		return false, err
 	}
 	defer src.close()
-	m, err := openModel(c.model, c.workers, cfg.Batch, src.SampleShape(), log)
+	m, err := openModel(c, cfg.Batch, src.SampleShape(), log)
 	if err != nil {
 		return false, err
 	}
+	release(m.eng) // each precision below gets its own engine
 	if err := session.CheckRange(cfg, src.Len()); err != nil {
 		return false, err
 	}
@@ -120,7 +123,12 @@ func sample(c *commonFlags, precisions []engine.Precision, data role, calibrated
 			}
 		}
 		fmt.Fprintf(stdout, "%s run:%d batches of size %d starting at %d\n", p, cfg.Batches, cfg.Batch, cfg.Start)
-		s, err := m.withPrecision(p, scales, log).score(src, cfg, p.String(), log)
+		mp, err := m.withPrecision(p, scales, log)
+		if err != nil {
+			return false, err
+		}
+		s, err := mp.score(src, cfg, p.String(), log)
+		release(mp.eng)
 		if err != nil {
 			return false, err
 		}
@@ -147,24 +155,26 @@ func g6(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
 
 // model is a loaded network ready to score.
 type model struct {
-	graph   *graph.Graph
-	workers int
-	eng     *engine.Engine
-	input   string
-	output  string
+	graph  *graph.Graph
+	c      *commonFlags
+	eng    runner
+	input  string
+	output string
 }
 
 // withPrecision returns the model running in precision p (with the
-// calibrated activation scales for INT8).
-func (m *model) withPrecision(p engine.Precision, scales map[string]float32, log hclog.Logger) *model {
+// calibrated activation scales for INT8) on the same backend.
+func (m *model) withPrecision(p engine.Precision, scales map[string]float32, log hclog.Logger) (*model, error) {
 	v := *m
-	v.eng = engine.New(m.graph, engine.Options{Workers: m.workers, Precision: p, Int8Scales: scales, Log: log})
-	return &v
+	var err error
+	v.eng, err = m.c.backend.newRunner(m.graph, engine.Options{Workers: m.c.workers, Precision: p, Int8Scales: scales, Log: log}, log)
+	return &v, err
 }
 
-// openModel loads an ONNX file and checks that batches of the data's
-// sample shape fit its input before any work is done.
-func openModel(path string, workers, batch int, sample []int, log hclog.Logger) (*model, error) {
+// openModel loads the ONNX file of c and checks that batches of the
+// data's sample shape fit its input before any work is done.
+func openModel(c *commonFlags, batch int, sample []int, log hclog.Logger) (*model, error) {
+	path := c.model
 	g, err := graph.Load(path)
 	if err != nil {
 		return nil, err
@@ -172,12 +182,13 @@ func openModel(path string, workers, batch int, sample []int, log hclog.Logger) 
 	if len(g.Inputs) != 1 || len(g.Outputs) < 1 {
 		return nil, fmt.Errorf("%s: the model has %d inputs and %d outputs; one input and at least one output are needed", path, len(g.Inputs), len(g.Outputs))
 	}
-	eng := engine.New(g, engine.Options{Workers: workers})
-	if err := eng.CheckInput(g.Inputs[0].Name, append([]int{batch}, sample...)); err != nil {
+	if err := engine.New(g, engine.Options{Workers: 1}).CheckInput(g.Inputs[0].Name, append([]int{batch}, sample...)); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	log.Debug("model loaded", "path", path, "opset", g.Opset, "nodes", len(g.Nodes), "input", g.Inputs[0].Name, "output", g.Outputs[0].Name)
-	return &model{graph: g, workers: workers, eng: eng, input: g.Inputs[0].Name, output: g.Outputs[0].Name}, nil
+	m := &model{graph: g, c: c, input: g.Inputs[0].Name, output: g.Outputs[0].Name}
+	m.eng, err = c.backend.newRunner(g, engine.Options{Workers: c.workers}, log)
+	return m, err
 }
 
 func (m *model) score(src session.Source, cfg session.ScoreConfig, label string, log hclog.Logger) (*session.Score, error) {

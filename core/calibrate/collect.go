@@ -18,6 +18,29 @@ type ObservedRunner interface {
 	RunObserved(inputs map[string]*tensor.Tensor, obs func(name string, t *tensor.Tensor)) (map[string]*tensor.Tensor, error)
 }
 
+// StatisticsRunner is an ObservedRunner that gathers the statistics
+// where the tensors are, a GPU backend that would otherwise copy every
+// activation to the host. RunStatistics runs the network on inputs and
+// hands emit each float tensor's statistics over the batch, in the order
+// RunObserved shows the tensors: for the histogram kinds a histogram
+// laid out as need asks (core/histogram's binning, so that merging is
+// exact), for MinMax the counts and extremes. Collect uses it for every
+// kind but Raw.
+type StatisticsRunner interface {
+	RunStatistics(inputs map[string]*tensor.Tensor, need calib.Info, emit func(BatchStatistics) error) error
+}
+
+// BatchStatistics is one tensor's statistics over one batch.
+type BatchStatistics struct {
+	Name string
+	// Histogram is set for the histogram kinds.
+	Histogram *histogram.Histogram
+	// Count is the number of values (finite or not), NaN and Inf the
+	// non-finite ones among them; Min and Max are the finite extremes.
+	Count, NaN, Inf uint64
+	Min, Max        float32
+}
+
 // Batches chooses the calibration data: Batches batches of Batch samples
 // from sample First on. The sample's defaults are 10 batches of 50 from 0.
 type Batches struct {
@@ -70,6 +93,20 @@ func (m *minMax) add(v []float32) {
 	m.min, m.max = lo, hi
 }
 
+// merge adds o's values to m.
+func (m *minMax) merge(o minMax) {
+	if o.count > o.nan+o.inf {
+		if m.count == m.nan+m.inf {
+			m.min, m.max = o.min, o.max
+		} else {
+			m.min, m.max = min(m.min, o.min), max(m.max, o.max)
+		}
+	}
+	m.count += o.count
+	m.nan += o.nan
+	m.inf += o.inf
+}
+
 func (m *minMax) finiteBounds(v []float32) (float32, float32) {
 	lo, hi := m.min, m.max
 	first := m.count == 0
@@ -111,24 +148,34 @@ func Collect(r ObservedRunner, src session.Source, input string, b Batches, need
 	workers := parallel.Workers()
 	var order []*collector
 	byName := map[string]*collector{}
+	collectorOf := func(name string) *collector {
+		c := byName[name]
+		if c == nil {
+			c = newCollector(name, need, workers)
+			byName[name] = c
+			order = append(order, c)
+		}
+		return c
+	}
+	sr, onDevice := r.(StatisticsRunner)
+	onDevice = onDevice && need.Statistics != calib.Raw
 	var obsErr error
 	for i := 0; i < b.Batches; i++ {
 		if err := src.Read(b.First+i*b.Batch, b.Batch, images, labels); err != nil {
 			return nil, err
 		}
 		began := time.Now()
-		_, err := r.RunObserved(map[string]*tensor.Tensor{input: x}, func(name string, t *tensor.Tensor) {
-			if !t.DType.IsFloat() || obsErr != nil {
-				return
-			}
-			c := byName[name]
-			if c == nil {
-				c = newCollector(name, need, workers)
-				byName[name] = c
-				order = append(order, c)
-			}
-			obsErr = c.add(t.F32)
-		})
+		inputs := map[string]*tensor.Tensor{input: x}
+		var err error
+		if onDevice {
+			err = sr.RunStatistics(inputs, need, func(s BatchStatistics) error { return collectorOf(s.Name).addBatch(s) })
+		} else {
+			_, err = r.RunObserved(inputs, func(name string, t *tensor.Tensor) {
+				if t.DType.IsFloat() && obsErr == nil {
+					obsErr = collectorOf(name).add(t.F32)
+				}
+			})
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -150,14 +197,27 @@ func Collect(r ObservedRunner, src session.Source, input string, b Batches, need
 	return out, nil
 }
 
+// HistogramConfig is the layout of the histograms gathered for need (a
+// histogram kind): need.Bins over |x|, or over x with both signs (twice
+// histogram.DefaultBins when need.Bins is 0).
+func HistogramConfig(need calib.Info) histogram.Config {
+	c := histogram.Config{Bins: need.Bins, Signed: need.Statistics == calib.SignedHistogram}
+	if c.Signed && c.Bins == 0 {
+		c.Bins = 2 * histogram.DefaultBins
+	}
+	return c
+}
+
 func newCollector(name string, need calib.Info, workers int) *collector {
 	c := &collector{name: name, kind: need.Statistics, workers: workers}
 	for w := 0; w < workers; w++ {
 		switch need.Statistics {
-		case calib.AbsHistogram:
-			c.parts = append(c.parts, histogram.New(need.Bins))
-		case calib.SignedHistogram:
-			c.parts = append(c.parts, histogram.NewSigned(need.Bins))
+		case calib.AbsHistogram, calib.SignedHistogram:
+			h, err := histogram.NewConfig(HistogramConfig(need))
+			if err != nil {
+				panic(err) // calib.Info's bins are checked when the plugin starts
+			}
+			c.parts = append(c.parts, h)
 		default:
 			c.minmax = append(c.minmax, minMax{})
 		}
@@ -188,20 +248,26 @@ func (c *collector) add(v []float32) error {
 	return nil
 }
 
+// addBatch merges statistics gathered by a StatisticsRunner.
+func (c *collector) addBatch(s BatchStatistics) error {
+	if c.parts != nil {
+		if s.Histogram == nil {
+			return fmt.Errorf("tensor %q: the runner gathered no histogram", c.name)
+		}
+		if err := c.parts[0].Merge(s.Histogram); err != nil {
+			return fmt.Errorf("tensor %q: %w", c.name, err)
+		}
+		return nil
+	}
+	c.minmax[0].merge(minMax{count: s.Count, min: s.Min, max: s.Max, nan: s.NaN, inf: s.Inf})
+	return nil
+}
+
 func (c *collector) stats() (calib.TensorStats, error) {
 	if c.parts == nil {
 		m := c.minmax[0]
 		for _, o := range c.minmax[1:] {
-			if o.count > o.nan+o.inf {
-				if m.count == m.nan+m.inf {
-					m.min, m.max = o.min, o.max
-				} else {
-					m.min, m.max = min(m.min, o.min), max(m.max, o.max)
-				}
-			}
-			m.count += o.count
-			m.nan += o.nan
-			m.inf += o.inf
+			m.merge(o)
 		}
 		if err := c.nonFinite(m.nan, m.inf); err != nil {
 			return calib.TensorStats{}, err

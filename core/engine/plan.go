@@ -41,99 +41,21 @@ type step struct {
 // Plan builds a schedule for the given input shapes. observed plans keep
 // every tensor (no fusion).
 func (e *Engine) Plan(shapes map[string][]int, observed bool) (*Plan, error) {
-	g := e.g
-	p := &Plan{engine: e, inputs: g.Inputs, consts: map[string]*tensor.Tensor{}, values: map[string]*tensor.Tensor{}, ctx: ops.Ctx{Workers: e.opts.Workers}}
-	metas := map[string]ops.Meta{}
-	p.half = e.opts.Precision == FP16
-	for name, c := range g.Constants {
-		if p.half && c.DType.IsFloat() {
-			c = c.Clone()
-			tensor.RoundToFloat16(c.F32)
-		}
-		p.consts[name] = c
-		metas[name] = ops.Meta{DType: c.DType, Shape: c.Shape}
+	half := e.opts.Precision == FP16
+	sc, err := e.Schedule(shapes, half)
+	if err != nil {
+		return nil, err
 	}
-	for _, in := range g.Inputs {
-		s, ok := shapes[in.Name]
-		if !ok {
-			return nil, fmt.Errorf("no value for model input %q", in.Name)
+	p := &Plan{engine: e, inputs: sc.Inputs, consts: sc.Consts, values: map[string]*tensor.Tensor{}, ctx: ops.Ctx{Workers: e.opts.Workers}, half: half, outputs: sc.Outputs}
+	for _, st := range sc.Steps {
+		if pr, ok := st.Op.(ops.Preparer); ok {
+			if err := pr.Prepare(st.Consts); err != nil {
+				return nil, fmt.Errorf("node %q (%s): %w", st.Node.Name, st.Node.OpType, err)
+			}
 		}
-		if err := e.CheckInput(in.Name, s); err != nil {
-			return nil, err
-		}
-		dt := in.DType
-		if dt == tensor.Undefined {
-			dt = tensor.Float32
-		}
-		metas[in.Name] = ops.Meta{DType: dt, Shape: s}
+		p.steps = append(p.steps, &step{node: st.Node, op: st.Op, inputs: st.Node.Inputs, outputs: append([]string(nil), st.Node.Outputs...), metas: st.Metas})
 	}
-	for _, n := range g.Nodes {
-		op, err := ops.Build(n.Source, g.Opset)
-		if err != nil {
-			return nil, err
-		}
-		inMetas := make([]ops.Meta, len(n.Inputs))
-		inConsts := make([]*tensor.Tensor, len(n.Inputs))
-		allConst := true
-		for i, name := range n.Inputs {
-			if name == "" {
-				continue
-			}
-			m, ok := metas[name]
-			if !ok {
-				return nil, fmt.Errorf("node %q (%s): input %q is not computed", n.Name, n.OpType, name)
-			}
-			inMetas[i] = m
-			inConsts[i] = p.consts[name]
-			if inConsts[i] == nil {
-				allConst = false
-			}
-		}
-		// A node whose value is known now (all inputs constant, or Shape
-		// of a tensor whose shape is now fixed) is folded for this plan.
-		if allConst || n.OpType == "Shape" {
-			vals := inConsts
-			if !allConst {
-				vals = []*tensor.Tensor{{DType: inMetas[0].DType, Shape: inMetas[0].Shape}}
-			}
-			outs, err := graph.Evaluate(op, vals, len(n.Outputs))
-			if err != nil {
-				return nil, fmt.Errorf("node %q (%s): %w", n.Name, n.OpType, err)
-			}
-			for i, name := range n.Outputs {
-				if name != "" {
-					p.consts[name] = outs[i]
-					metas[name] = ops.Meta{DType: outs[i].DType, Shape: outs[i].Shape}
-				}
-			}
-			continue
-		}
-		outMetas, err := op.Infer(inMetas, inConsts)
-		if err != nil {
-			return nil, fmt.Errorf("node %q (%s) with inputs %s: %w", n.Name, n.OpType, metaList(inMetas), err)
-		}
-		if len(n.Outputs) > len(outMetas) {
-			return nil, fmt.Errorf("node %q (%s): %d outputs wired, the operator has %d", n.Name, n.OpType, len(n.Outputs), len(outMetas))
-		}
-		outMetas = outMetas[:len(n.Outputs)]
-		for i, name := range n.Outputs {
-			if name != "" {
-				metas[name] = outMetas[i]
-			}
-		}
-		if pr, ok := op.(ops.Preparer); ok {
-			if err := pr.Prepare(inConsts); err != nil {
-				return nil, fmt.Errorf("node %q (%s): %w", n.Name, n.OpType, err)
-			}
-		}
-		p.steps = append(p.steps, &step{node: n, op: op, inputs: n.Inputs, outputs: append([]string(nil), n.Outputs...), metas: outMetas})
-	}
-	for _, o := range g.Outputs {
-		if _, ok := metas[o.Name]; !ok {
-			return nil, fmt.Errorf("graph output %q is not computed", o.Name)
-		}
-		p.outputs = append(p.outputs, o.Name)
-	}
+	metas := sc.Metas
 	if !observed && !e.opts.NoFusion {
 		p.fuse(metas)
 	}

@@ -102,6 +102,22 @@ func (n *Node) Attr(name string) *Attribute {
 	return nil
 }
 
+// AttrInt returns the INT attribute name, or def when it is absent.
+func (n *Node) AttrInt(name string, def int64) int64 {
+	if a := n.Attr(name); a != nil {
+		return a.I
+	}
+	return def
+}
+
+// AttrFloat returns the FLOAT attribute name, or def when it is absent.
+func (n *Node) AttrFloat(name string, def float32) float32 {
+	if a := n.Attr(name); a != nil {
+		return a.F
+	}
+	return def
+}
+
 // AttrType is an ONNX AttributeProto.AttributeType value.
 type AttrType int32
 

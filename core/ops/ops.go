@@ -162,19 +162,9 @@ func contains(list []string, s string) bool {
 
 // attribute readers with ONNX defaults
 
-func attrInt(n *onnx.Node, name string, def int64) int64 {
-	if a := n.Attr(name); a != nil {
-		return a.I
-	}
-	return def
-}
+func attrInt(n *onnx.Node, name string, def int64) int64 { return n.AttrInt(name, def) }
 
-func attrFloat(n *onnx.Node, name string, def float32) float32 {
-	if a := n.Attr(name); a != nil {
-		return a.F
-	}
-	return def
-}
+func attrFloat(n *onnx.Node, name string, def float32) float32 { return n.AttrFloat(name, def) }
 
 func attrString(n *onnx.Node, name, def string) string {
 	if a := n.Attr(name); a != nil {

@@ -147,3 +147,33 @@ func spatialShape(n, c int, out [2]int, rank int) []int {
 	}
 	return []int{n, c, out[0], out[1]}
 }
+
+// Window is a Conv's or pooling node's sliding window resolved for one
+// input size (auto_pad applied), for backends that run these operators
+// with kernels of their own (core/cuda). Two spatial dimensions; 1-D
+// operators have height 1.
+type Window struct {
+	Kernel, Stride, Dilation, PadBegin, PadEnd, Out [2]int
+}
+
+// ResolveWindow reads n's window attributes and resolves them for an
+// input of spatial size in. weightKernel gives the kernel's spatial size
+// when the node has no kernel_shape (a Conv's weights); pooling nodes
+// pass nil.
+func ResolveWindow(n *onnx.Node, weightKernel []int, in [2]int) (Window, error) {
+	w, err := readWindow(n, weightKernel == nil)
+	if err != nil {
+		return Window{}, err
+	}
+	if !w.explicitK {
+		off := 2 - len(weightKernel)
+		for i, k := range weightKernel {
+			w.kernel[off+i] = k
+		}
+	}
+	r, out, err := w.geometry(in)
+	if err != nil {
+		return Window{}, err
+	}
+	return Window{Kernel: r.kernel, Stride: r.stride, Dilation: r.dilation, PadBegin: r.padBegin, PadEnd: r.padEnd, Out: out}, nil
+}

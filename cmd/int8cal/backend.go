@@ -1,0 +1,83 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/int8cal/int8cal/core/calibrate"
+	"github.com/int8cal/int8cal/core/cuda"
+	"github.com/int8cal/int8cal/core/engine"
+	"github.com/int8cal/int8cal/core/graph"
+	"github.com/int8cal/int8cal/core/session"
+)
+
+// backendFlags choose where models run.
+type backendFlags struct {
+	name   string
+	device int
+	libs   cuda.Libraries
+	gpu    *cuda.Backend // opened on first use, shared by the command's engines
+}
+
+func (b *backendFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&b.name, "backend", "cpu", "where the model runs: cpu (pure Go, anywhere) or cuda (an NVIDIA GPU through the CUDA driver, NVRTC and cuBLASLt)")
+	b.registerLibraries(fs)
+}
+
+// registerLibraries registers the flags that locate the GPU libraries.
+func (b *backendFlags) registerLibraries(fs *flag.FlagSet) {
+	fs.IntVar(&b.device, "device", 0, "CUDA device ordinal, for --backend cuda")
+	fs.StringVar(&b.libs.Driver, "cuda-lib", "", "path of the CUDA driver library (default: $INT8CAL_CUDA_LIB, then libcuda.so.1 through the system loader)")
+	fs.StringVar(&b.libs.NVRTC, "nvrtc-lib", "", "path of NVRTC (default: $INT8CAL_NVRTC_LIB, then libnvrtc.so.13, .so.12)")
+	fs.StringVar(&b.libs.CublasLt, "cublaslt-lib", "", "path of cuBLASLt (default: $INT8CAL_CUBLASLT_LIB, then libcublasLt.so.13, .so.12)")
+}
+
+func (b *backendFlags) check() error {
+	switch b.name {
+	case "cpu", "cuda":
+		return nil
+	case "tensorrt":
+		return errors.New("--backend tensorrt is not available in this build; available backends: cpu, cuda (see int8cal doctor)")
+	}
+	return fmt.Errorf("--backend %q unknown; available backends: cpu, cuda", b.name)
+}
+
+// runner is what commands need of an engine, whichever the backend.
+type runner interface {
+	session.Runner
+	calibrate.ObservedRunner
+}
+
+// newRunner makes an engine for g on the chosen backend.
+func (b *backendFlags) newRunner(g *graph.Graph, opts engine.Options, log hclog.Logger) (runner, error) {
+	if b.name != "cuda" {
+		return engine.New(g, opts), nil
+	}
+	if b.gpu == nil {
+		gpu, err := cuda.Open(b.libs, b.device, log)
+		if err != nil {
+			return nil, fmt.Errorf("--backend cuda: %w (the cpu backend is available: --backend cpu; int8cal doctor says what was found)", err)
+		}
+		log.Info("cuda backend", "device", gpu.Device.Name, "compute_capability", fmt.Sprintf("%d.%d", gpu.Device.Major, gpu.Device.Minor))
+		b.gpu = gpu
+	}
+	return b.gpu.NewEngine(g, opts), nil
+}
+
+// release frees an engine's device memory (nothing for the CPU engine).
+func release(r runner) {
+	if c, ok := r.(interface{ Close() error }); ok {
+		c.Close()
+	}
+}
+
+// close releases the GPU, when one was opened.
+func (b *backendFlags) close() {
+	if b.gpu != nil {
+		b.gpu.Close()
+		b.gpu = nil
+	}
+}

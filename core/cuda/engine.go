@@ -1,0 +1,152 @@
+package cuda
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/int8cal/int8cal/calib"
+	"github.com/int8cal/int8cal/core/calibrate"
+	"github.com/int8cal/int8cal/core/engine"
+	"github.com/int8cal/int8cal/core/graph"
+	"github.com/int8cal/int8cal/core/tensor"
+)
+
+// Engine runs one graph on the backend's GPU in one precision. Options
+// are the CPU engine's: Precision, Int8Scales, NoFusion and Log apply,
+// Workers does not. An Engine is not safe for concurrent use.
+type Engine struct {
+	b     *Backend
+	g     *graph.Graph
+	cpu   *engine.Engine // for its schedule: folding and shapes
+	opts  engine.Options
+	plans map[string]*plan
+}
+
+// NewEngine returns an engine for g.
+func (b *Backend) NewEngine(g *graph.Graph, opts engine.Options) *Engine {
+	return &Engine{b: b, g: g, cpu: engine.New(g, engine.Options{Workers: 1}), opts: opts, plans: map[string]*plan{}}
+}
+
+func (e *Engine) opset() int64 { return e.g.Opset }
+
+// planFor returns the plan for the inputs' shapes, lowering it the first
+// time. The caller is inside the context.
+func (e *Engine) planFor(inputs map[string]*tensor.Tensor, observed bool) (*plan, error) {
+	shapes := map[string][]int{}
+	var keys []string
+	for name, t := range inputs {
+		shapes[name] = t.Shape
+		keys = append(keys, name+tensor.ShapeString(t.Shape))
+	}
+	sort.Strings(keys)
+	key := fmt.Sprint(observed, strings.Join(keys, ","))
+	if p, ok := e.plans[key]; ok {
+		return p, nil
+	}
+	p, err := e.newPlan(shapes, observed)
+	if err != nil {
+		return nil, err
+	}
+	e.plans[key] = p
+	return p, nil
+}
+
+// Run computes the graph's outputs. They belong to the engine and are
+// overwritten by its next run.
+func (e *Engine) Run(inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+	leave, err := e.b.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	p, err := e.planFor(inputs, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.execute(inputs); err != nil {
+		return nil, err
+	}
+	return p.outputsToHost()
+}
+
+// RunObserved runs without fusion and shows obs every tensor, copied to
+// the host (the slow path, for tools that need the values; calibration
+// uses RunStatistics).
+func (e *Engine) RunObserved(inputs map[string]*tensor.Tensor, obs engine.Observer) (map[string]*tensor.Tensor, error) {
+	leave, err := e.b.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	p, err := e.planFor(inputs, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.execute(inputs); err != nil {
+		return nil, err
+	}
+	for _, name := range append(append([]string(nil), p.inputs...), p.shown...) {
+		t, err := p.fetch(name)
+		if err != nil {
+			return nil, err
+		}
+		obs(name, t)
+	}
+	return p.outputsToHost()
+}
+
+// RunStatistics implements calibrate.StatisticsRunner: the statistics of
+// every tensor are gathered on the GPU and only they are copied back.
+func (e *Engine) RunStatistics(inputs map[string]*tensor.Tensor, need calib.Info, emit func(calibrate.BatchStatistics) error) error {
+	leave, err := e.b.enter()
+	if err != nil {
+		return err
+	}
+	defer leave()
+	p, err := e.planFor(inputs, true)
+	if err != nil {
+		return err
+	}
+	if err := p.execute(inputs); err != nil {
+		return err
+	}
+	return p.statistics(need, emit)
+}
+
+// Throughput uploads inputs once, then runs the graph iterations times
+// on them and returns the time per run: the GPU's compute time without
+// the host transfers that Run includes.
+func (e *Engine) Throughput(inputs map[string]*tensor.Tensor, iterations int) (time.Duration, error) {
+	leave, err := e.b.enter()
+	if err != nil {
+		return 0, err
+	}
+	defer leave()
+	p, err := e.planFor(inputs, false)
+	if err != nil {
+		return 0, err
+	}
+	if err := p.execute(inputs); err != nil {
+		return 0, err
+	}
+	if err := e.b.Driver.Synchronize(); err != nil {
+		return 0, err
+	}
+	return p.timeReplays(iterations)
+}
+
+// Close frees the engine's device memory.
+func (e *Engine) Close() error {
+	leave, err := e.b.enter()
+	if err != nil {
+		return err
+	}
+	defer leave()
+	for k, p := range e.plans {
+		p.free()
+		delete(e.plans, k)
+	}
+	return nil
+}

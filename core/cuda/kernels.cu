@@ -1,0 +1,308 @@
+// Kernels of int8cal's cuda backend, compiled at run time by NVRTC for the
+// GPU found (core/cuda/module.go). Activations are float32 NCHW; the
+// precision of a plan shows in the operands of its matrix products
+// (float, half, int8 written by the im2col kernels) and, for FP16, in the
+// rounding of every tensor written to half precision, as the CPU engine
+// does. Compiled with --fmad=false so that the epilogues round exactly as
+// the CPU engine's Go code.
+//
+// No CUDA headers are included, so that NVRTC needs none: half precision
+// goes through PTX cvt instructions.
+
+typedef unsigned long long u64;
+typedef long long i64;
+
+#define MAX_RANK 6
+
+// Geometry of a convolution as a product: rows = images·out pixels (the
+// product's m, padded to mpad), k = cin·kh·kw (padded to kpad).
+struct ConvGeo {
+	int n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, k, kpad, rows, mpad;
+};
+
+// Epilogue geometry: the product D is [cout][mpad]; y is [n][cout][hw].
+struct Epi {
+	int n, cout, hw, mpad, relu, half;
+};
+
+struct Pool {
+	int planes, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow;
+};
+
+// Broadcast of two operands onto a contiguous output of rank dims.
+struct Bcast {
+	int rank, n;
+	int shape[MAX_RANK], sa[MAX_RANK], sb[MAX_RANK];
+};
+
+// y[i] = x[start + step·i] per dimension, fill where out of range.
+struct Affine {
+	int rank, n;
+	int out[MAX_RANK], in[MAX_RANK], stride[MAX_RANK], start[MAX_RANK], step[MAX_RANK];
+};
+
+__device__ __forceinline__ unsigned short f2h(float x) {
+	unsigned short h;
+	asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(x));
+	return h;
+}
+
+__device__ __forceinline__ float h2f(unsigned short h) {
+	float x;
+	asm("cvt.f32.f16 %0, %1;" : "=f"(x) : "h"(h));
+	return x;
+}
+
+__device__ __forceinline__ float round_half(float x) { return h2f(f2h(x)); }
+
+// As qgemm.Quantize: clamp(round half to even(x/scale), -128, 127), NaN → 0.
+__device__ __forceinline__ int quant(float x, float scale) {
+	float v = x / scale;
+	if (v != v) return 0;
+	v = fminf(fmaxf(v, -128.0f), 127.0f);
+	return __float2int_rn(v);
+}
+
+__device__ __forceinline__ size_t gid() { return (size_t)blockIdx.x * blockDim.x + threadIdx.x; }
+
+// The input value under tap k of product row row (0 in padding).
+__device__ __forceinline__ float conv_tap(const float* x, const ConvGeo& g, int row, int k) {
+	if (row >= g.rows || k >= g.k) return 0.0f;
+	int hw = g.oh * g.ow;
+	int b = row / hw, p = row - b * hw;
+	int oy = p / g.ow, ox = p - oy * g.ow;
+	int khw = g.kh * g.kw;
+	int ci = k / khw, r = k - ci * khw;
+	int ky = r / g.kw, kx = r - ky * g.kw;
+	int iy = oy * g.sh - g.ph + ky * g.dh, ix = ox * g.sw - g.pw + kx * g.dw;
+	if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) return 0.0f;
+	return x[((size_t)(b * g.c + ci) * g.h + iy) * g.w + ix];
+}
+
+extern "C" __global__ void im2col_f32(const float* x, float* col, ConvGeo g) {
+	size_t i = gid();
+	if (i >= (size_t)g.mpad * g.kpad) return;
+	int row = (int)(i / g.kpad), k = (int)(i - (size_t)row * g.kpad);
+	col[i] = conv_tap(x, g, row, k);
+}
+
+extern "C" __global__ void im2col_f16(const float* x, unsigned short* col, ConvGeo g) {
+	size_t i = gid();
+	if (i >= (size_t)g.mpad * g.kpad) return;
+	int row = (int)(i / g.kpad), k = (int)(i - (size_t)row * g.kpad);
+	col[i] = f2h(conv_tap(x, g, row, k));
+}
+
+// Four taps per thread, quantized and packed into one 32-bit word (kpad
+// is a multiple of 4).
+extern "C" __global__ void im2col_s8(const float* x, unsigned int* col, ConvGeo g, float scale) {
+	size_t i = gid();
+	if (i >= (size_t)g.mpad * g.kpad / 4) return;
+	int row = (int)(i * 4 / g.kpad), k = (int)(i * 4 - (size_t)row * g.kpad);
+	unsigned int word = 0;
+	for (int j = 0; j < 4; j++) {
+		unsigned int q = (unsigned int)quant(conv_tap(x, g, row, k + j), scale) & 0xffu;
+		word |= q << (8 * j);
+	}
+	col[i] = word;
+}
+
+__device__ __forceinline__ float finish(float v, const float* res, size_t i, const Epi& e) {
+	if (res) v = v + res[i];
+	if (e.relu) v = fmaxf(v, 0.0f);
+	if (e.half) v = round_half(v);
+	return v;
+}
+
+__device__ __forceinline__ size_t acc_index(size_t i, const Epi& e, int* c) {
+	size_t per = (size_t)e.cout * e.hw;
+	int b = (int)(i / per);
+	int r = (int)(i - (size_t)b * per);
+	*c = r / e.hw;
+	int p = r - *c * e.hw;
+	return (size_t)*c * e.mpad + (size_t)b * e.hw + p;
+}
+
+// y = D + bias (+ residual), ReLU, rounding; D from a float product.
+extern "C" __global__ void epilogue_f32(const float* acc, float* y, const float* bias, const float* res, Epi e) {
+	size_t i = gid();
+	if (i >= (size_t)e.n * e.cout * e.hw) return;
+	int c;
+	float v = acc[acc_index(i, e, &c)];
+	if (bias) v = v + bias[c];
+	y[i] = finish(v, res, i, e);
+}
+
+// The same for an int32 product: D·scale[c] (input scale × the output
+// channel's weight scale) + bias, in the CPU engine's order.
+extern "C" __global__ void epilogue_s32(const int* acc, float* y, const float* bias, const float* res, const float* scale, Epi e) {
+	size_t i = gid();
+	if (i >= (size_t)e.n * e.cout * e.hw) return;
+	int c;
+	float v = (float)acc[acc_index(i, e, &c)] * scale[c];
+	if (bias) v = v + bias[c];
+	y[i] = finish(v, res, i, e);
+}
+
+extern "C" __global__ void relu(const float* x, float* y, size_t n) {
+	size_t i = gid();
+	if (i < n) y[i] = fmaxf(x[i], 0.0f);
+}
+
+extern "C" __global__ void round_half_inplace(float* x, size_t n) {
+	size_t i = gid();
+	if (i < n) x[i] = round_half(x[i]);
+}
+
+extern "C" __global__ void add(const float* a, const float* b, float* y, Bcast g, int relu, int half) {
+	size_t i = gid();
+	if (i >= (size_t)g.n) return;
+	size_t ia = 0, ib = 0, rest = i;
+	for (int d = g.rank - 1; d >= 0; d--) {
+		size_t q = rest / g.shape[d];
+		int at = (int)(rest - q * g.shape[d]);
+		rest = q;
+		ia += (size_t)at * g.sa[d];
+		ib += (size_t)at * g.sb[d];
+	}
+	float v = a[ia] + b[ib];
+	if (relu) v = fmaxf(v, 0.0f);
+	if (half) v = round_half(v);
+	y[i] = v;
+}
+
+extern "C" __global__ void maxpool(const float* x, float* y, Pool p) {
+	size_t i = gid();
+	if (i >= (size_t)p.planes * p.oh * p.ow) return;
+	int per = p.oh * p.ow;
+	int plane = (int)(i / per), r = (int)(i - (size_t)plane * per);
+	int oy = r / p.ow, ox = r - oy * p.ow;
+	const float* src = x + (size_t)plane * p.h * p.w;
+	float m = __int_as_float(0xff800000); // -inf
+	for (int ky = 0; ky < p.kh; ky++) {
+		int iy = oy * p.sh - p.ph + ky * p.dh;
+		if (iy < 0 || iy >= p.h) continue;
+		for (int kx = 0; kx < p.kw; kx++) {
+			int ix = ox * p.sw - p.pw + kx * p.dw;
+			if (ix < 0 || ix >= p.w) continue;
+			m = fmaxf(m, src[iy * p.w + ix]);
+		}
+	}
+	y[i] = m;
+}
+
+// One warp per plane.
+extern "C" __global__ void global_avgpool(const float* x, float* y, int planes, int hw, int half) {
+	size_t warp = gid() / 32;
+	int lane = threadIdx.x & 31;
+	if (warp >= (size_t)planes) return;
+	const float* src = x + warp * hw;
+	float s = 0.0f;
+	for (int j = lane; j < hw; j += 32) s += src[j];
+	for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+	if (lane == 0) {
+		float v = s / (float)hw;
+		y[warp] = half ? round_half(v) : v;
+	}
+}
+
+// Softmax over the last cols values of each row, one thread per row.
+extern "C" __global__ void softmax(const float* x, float* y, int rows, int cols, int half) {
+	size_t r = gid();
+	if (r >= (size_t)rows) return;
+	const float* in = x + r * cols;
+	float* out = y + r * cols;
+	float m = in[0];
+	for (int j = 1; j < cols; j++) m = fmaxf(m, in[j]);
+	float s = 0.0f;
+	for (int j = 0; j < cols; j++) {
+		float e = expf(in[j] - m);
+		out[j] = e;
+		s += e;
+	}
+	for (int j = 0; j < cols; j++) {
+		float v = out[j] / s;
+		out[j] = half ? round_half(v) : v;
+	}
+}
+
+// Pad (constant) and Slice: each output element reads x at start + step·i
+// per dimension, or takes fill when that is outside x.
+extern "C" __global__ void gather_affine(const float* x, float* y, Affine a, float fill) {
+	size_t i = gid();
+	if (i >= (size_t)a.n) return;
+	size_t src = 0, rest = i;
+	bool inside = true;
+	for (int d = a.rank - 1; d >= 0; d--) {
+		size_t q = rest / a.out[d];
+		int at = (int)(rest - q * a.out[d]);
+		rest = q;
+		int j = a.start[d] + a.step[d] * at;
+		if (j < 0 || j >= a.in[d]) inside = false;
+		src += (size_t)j * a.stride[d];
+	}
+	y[i] = inside ? x[src] : fill;
+}
+
+// Order-preserving integer key of a float's bits (histogram.key).
+__device__ __forceinline__ int fkey(unsigned int b) { return (int)(b ^ ((unsigned int)((int)b >> 31) & 0x7fffffffu)); }
+
+// Per-tensor statistics of one batch: rec = {min key, max key, zeros,
+// NaNs, +Inf, -Inf}, merged with atomics (rec starts as {INT_MAX,
+// INT_MIN, 0, 0, 0, 0}).
+extern "C" __global__ void stats(const float* x, size_t n, i64* rec) {
+	int mn = 0x7fffffff, mx = (int)0x80000000;
+	i64 zeros = 0, nan = 0, pinf = 0, ninf = 0;
+	for (size_t i = gid(); i < n; i += (size_t)gridDim.x * blockDim.x) {
+		unsigned int b = __float_as_uint(x[i]);
+		unsigned int a = b & 0x7fffffffu;
+		if (a > 0x7f800000u) { nan++; continue; }
+		if (a == 0x7f800000u) { if (b >> 31) ninf++; else pinf++; continue; }
+		int k = fkey(b);
+		mn = min(mn, k);
+		mx = max(mx, k);
+		if (a == 0) zeros++;
+	}
+	for (int o = 16; o > 0; o >>= 1) {
+		mn = min(mn, __shfl_xor_sync(0xffffffffu, mn, o));
+		mx = max(mx, __shfl_xor_sync(0xffffffffu, mx, o));
+		zeros += __shfl_xor_sync(0xffffffffu, zeros, o);
+		nan += __shfl_xor_sync(0xffffffffu, nan, o);
+		pinf += __shfl_xor_sync(0xffffffffu, pinf, o);
+		ninf += __shfl_xor_sync(0xffffffffu, ninf, o);
+	}
+	if ((threadIdx.x & 31) == 0) {
+		atomicMin(&rec[0], (i64)mn);
+		atomicMax(&rec[1], (i64)mx);
+		if (zeros) atomicAdd((u64*)&rec[2], (u64)zeros);
+		if (nan) atomicAdd((u64*)&rec[3], (u64)nan);
+		if (pinf) atomicAdd((u64*)&rec[4], (u64)pinf);
+		if (ninf) atomicAdd((u64*)&rec[5], (u64)ninf);
+	}
+}
+
+// Histogram of one batch with histogram.Histogram's binning: slot
+// floor(|v|·scale) (scale = bins/2^e, exact in double), on the negative
+// side (offset side) for negative values when signed; NaN and ±Inf are
+// skipped (stats counts them). Counts go to shared memory first when
+// slots·4 bytes fit (shared != 0), then to counts with 64-bit atomics.
+extern "C" __global__ void histogram(const float* x, size_t n, u64* counts, double scale, int side, int slots, int shared) {
+	extern __shared__ unsigned int local[];
+	if (shared) {
+		for (int j = threadIdx.x; j < slots; j += blockDim.x) local[j] = 0;
+		__syncthreads();
+	}
+	for (size_t i = gid(); i < n; i += (size_t)gridDim.x * blockDim.x) {
+		unsigned int b = __float_as_uint(x[i]);
+		unsigned int a = b & 0x7fffffffu;
+		if (a >= 0x7f800000u) continue;
+		int slot = (int)((double)__uint_as_float(a) * scale) + ((b >> 31) ? side : 0);
+		if (shared) atomicAdd(&local[slot], 1u);
+		else atomicAdd(&counts[slot], 1ull);
+	}
+	if (shared) {
+		__syncthreads();
+		for (int j = threadIdx.x; j < slots; j += blockDim.x)
+			if (local[j]) atomicAdd(&counts[j], (u64)local[j]);
+	}
+}

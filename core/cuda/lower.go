@@ -1,0 +1,492 @@
+package cuda
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/int8cal/int8cal/core/engine"
+	"github.com/int8cal/int8cal/core/onnx"
+	"github.com/int8cal/int8cal/core/ops"
+	"github.com/int8cal/int8cal/core/qgemm"
+	"github.com/int8cal/int8cal/core/tensor"
+	"github.com/int8cal/int8cal/loader/cublaslt"
+	"github.com/int8cal/int8cal/loader/cudadriver"
+)
+
+// Go mirrors of the structs in kernels.cu (int fields only, so the
+// layouts agree without padding).
+type (
+	convGeo struct {
+		N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, K, Kpad, Rows, Mpad int32
+	}
+	epilogue struct{ N, Cout, HW, Mpad, Relu, Half int32 }
+	poolGeo  struct {
+		Planes, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW int32
+	}
+	bcast struct {
+		Rank, N       int32
+		Shape, SA, SB [maxRank]int32
+	}
+	affineGeo struct {
+		Rank, N                      int32
+		Out, In, Stride, Start, Step [maxRank]int32
+	}
+)
+
+// maxRank is the highest tensor rank of the broadcasting and gathering
+// kernels (MAX_RANK in kernels.cu).
+const maxRank = 6
+
+// productAlign pads the m and k of every product: cuBLASLt's INT8 rules
+// need multiples of 4, and 8 keeps FP16 rows 16-byte aligned.
+const productAlign = 8
+
+// maxWorkspace bounds the cuBLASLt workspace an algorithm may use.
+const maxWorkspace = 32 << 20
+
+// UnsupportedError lists the nodes the cuda backend cannot run.
+type UnsupportedError struct{ Nodes []string }
+
+func (e *UnsupportedError) Error() string {
+	return fmt.Sprintf("the cuda backend cannot run %d node(s) (use --backend cpu):\n  %s", len(e.Nodes), strings.Join(e.Nodes, "\n  "))
+}
+
+// group is a schedule step with the Relu and residual Add fused into it.
+type group struct {
+	step     engine.Step
+	residual string // tensor added before the activation (Conv only)
+	relu     bool
+	out      string // the tensor the group writes
+	pos      int    // schedule position it runs at
+}
+
+// fuseSteps merges, as the CPU engine does, into the step producing a
+// tensor that nothing else reads (and that is no graph output): a
+// following Relu (Conv, Gemm, Add), and for a Conv an Add of a tensor of
+// the same shape, after which a Relu can follow too. The Conv then runs at
+// the Add's place.
+func fuseSteps(sc *engine.Schedule, fuse bool) []group {
+	readers := map[string][]int{}
+	for i, st := range sc.Steps {
+		for _, in := range st.Node.Inputs {
+			if in != "" {
+				readers[in] = append(readers[in], i)
+			}
+		}
+	}
+	for _, o := range sc.Outputs {
+		readers[o] = append(readers[o], -1)
+	}
+	sole := func(name string, op string) (int, bool) {
+		r := readers[name]
+		if len(r) != 1 || r[0] < 0 || sc.Steps[r[0]].Node.OpType != op {
+			return 0, false
+		}
+		return r[0], true
+	}
+	skip := map[int]bool{}
+	var groups []group
+	for i, st := range sc.Steps {
+		if skip[i] {
+			continue
+		}
+		g := group{step: st, out: st.Node.Outputs[0], pos: i}
+		op := st.Node.OpType
+		if fuse && (op == "Conv" || op == "Gemm" || op == "Add") {
+			if j, ok := sole(g.out, "Add"); ok && op == "Conv" {
+				add := sc.Steps[j].Node
+				other := add.Inputs[0]
+				if other == g.out {
+					other = add.Inputs[1]
+				}
+				if other != g.out && tensor.ShapeString(sc.Metas[other].Shape) == tensor.ShapeString(st.Metas[0].Shape) {
+					g.residual, g.out, g.pos = other, add.Outputs[0], j
+					skip[j] = true
+				}
+			}
+			if j, ok := sole(g.out, "Relu"); ok {
+				g.relu, g.out, g.pos = true, sc.Steps[j].Node.Outputs[0], max(g.pos, j)
+				skip[j] = true
+			}
+		}
+		groups = append(groups, g)
+	}
+	sort.SliceStable(groups, func(a, b int) bool { return groups[a].pos < groups[b].pos })
+	return groups
+}
+
+// affineMapper is implemented by the operators that one gather kernel
+// runs: Slice and constant Pad (core/ops).
+type affineMapper interface {
+	AffineMap(in []ops.Meta, consts []*tensor.Tensor) (ops.Affine, error)
+}
+
+// lower turns the schedule into the plan's operations. Buffers are
+// allocated as it goes; the launches themselves are made by p.builds
+// once the shared scratch space is sized.
+func (p *plan) lower(sc *engine.Schedule, groups []group) error {
+	var unsupported []string
+	for _, g := range groups {
+		if err := p.lowerGroup(sc, g); err != nil {
+			n := g.step.Node
+			unsupported = append(unsupported, fmt.Sprintf("node %q (%s): %v", n.Name, n.OpType, err))
+		}
+	}
+	if unsupported != nil {
+		return &UnsupportedError{Nodes: unsupported}
+	}
+	return nil
+}
+
+func (p *plan) lowerGroup(sc *engine.Schedule, g group) error {
+	st := g.step
+	n := st.Node
+	for i, o := range n.Outputs {
+		if i > 0 && o != "" {
+			return fmt.Errorf("output %d (%s) is not supported", i, o)
+		}
+	}
+	for _, in := range n.Inputs {
+		if in != "" && sc.Consts[in] == nil && p.tensors[in] == nil {
+			return fmt.Errorf("input %q is not on the GPU", in)
+		}
+	}
+	inMetas := make([]ops.Meta, len(n.Inputs))
+	for i, in := range n.Inputs {
+		if in != "" {
+			inMetas[i] = sc.Metas[in]
+		}
+	}
+	if n.OpType != "Flatten" && n.OpType != "Reshape" && n.OpType != "Squeeze" && n.OpType != "Unsqueeze" && n.OpType != "Identity" && n.OpType != "Dropout" {
+		if st.Metas[0].DType != tensor.Float32 {
+			return fmt.Errorf("output type %s (the cuda backend computes float32 tensors)", st.Metas[0].DType)
+		}
+	}
+	half := int32(0)
+	if p.half {
+		half = 1
+	}
+	out := st.Metas[0]
+	switch n.OpType {
+	case "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Identity", "Dropout":
+		src := p.tensors[n.Inputs[0]]
+		if src == nil {
+			return fmt.Errorf("a constant input is not supported")
+		}
+		p.tensors[g.out] = &devTensor{ptr: src.ptr, shape: out.Shape}
+		return nil
+	case "Conv":
+		return p.lowerConv(sc, g, inMetas)
+	case "Gemm":
+		return p.lowerGemm(sc, g, inMetas)
+	}
+	y, err := p.alloc(g.out, out.Shape)
+	if err != nil {
+		return err
+	}
+	x := p.tensors[n.Inputs[0]]
+	if x == nil {
+		return fmt.Errorf("a constant first input is not supported")
+	}
+	total := tensor.NumElements(out.Shape)
+	switch n.OpType {
+	case "Relu":
+		p.builds = append(p.builds, func(*scratch) { p.queue(p.b.kernel("relu", total, x.ptr, y, uint64(total))) })
+	case "Add":
+		b := p.tensors[n.Inputs[1]]
+		if b == nil {
+			return fmt.Errorf("a constant second input is not supported")
+		}
+		if len(out.Shape) > maxRank {
+			return fmt.Errorf("rank %d (at most %d)", len(out.Shape), maxRank)
+		}
+		geo := bcast{Rank: int32(len(out.Shape)), N: int32(total)}
+		sa, sb := broadcastStrides(x.shape, out.Shape), broadcastStrides(b.shape, out.Shape)
+		for i, d := range out.Shape {
+			geo.Shape[i], geo.SA[i], geo.SB[i] = int32(d), sa[i], sb[i]
+		}
+		relu := int32(0)
+		if g.relu {
+			relu = 1
+		}
+		p.builds = append(p.builds, func(*scratch) { p.queue(p.b.kernel("add", total, x.ptr, b.ptr, y, geo, relu, half)) })
+	case "MaxPool":
+		if len(x.shape) != 4 {
+			return fmt.Errorf("input %s (NCHW only)", tensor.ShapeString(x.shape))
+		}
+		w, err := ops.ResolveWindow(n.Source, nil, [2]int{x.shape[2], x.shape[3]})
+		if err != nil {
+			return err
+		}
+		geo := poolGeo{Planes: int32(x.shape[0] * x.shape[1]), H: int32(x.shape[2]), W: int32(x.shape[3]),
+			KH: int32(w.Kernel[0]), KW: int32(w.Kernel[1]), SH: int32(w.Stride[0]), SW: int32(w.Stride[1]),
+			PH: int32(w.PadBegin[0]), PW: int32(w.PadBegin[1]), DH: int32(w.Dilation[0]), DW: int32(w.Dilation[1]),
+			OH: int32(out.Shape[2]), OW: int32(out.Shape[3])}
+		p.builds = append(p.builds, func(*scratch) { p.queue(p.b.kernel("maxpool", total, x.ptr, y, geo)) })
+	case "GlobalAveragePool":
+		if len(x.shape) < 3 {
+			return fmt.Errorf("input %s", tensor.ShapeString(x.shape))
+		}
+		planes := x.shape[0] * x.shape[1]
+		hw := tensor.NumElements(x.shape[2:])
+		p.builds = append(p.builds, func(*scratch) {
+			p.queue(p.b.kernel("global_avgpool", planes*32, x.ptr, y, int32(planes), int32(hw), half))
+		})
+	case "Softmax":
+		rows, cols, err := softmaxRows(n.Source, p.e.opset(), x.shape)
+		if err != nil {
+			return err
+		}
+		p.builds = append(p.builds, func(*scratch) {
+			p.queue(p.b.kernel("softmax", rows, x.ptr, y, int32(rows), int32(cols), half))
+		})
+	case "Slice", "Pad":
+		am, ok := st.Op.(affineMapper)
+		if !ok {
+			return fmt.Errorf("no gather form")
+		}
+		a, err := am.AffineMap(inMetas, st.Consts)
+		if err != nil {
+			return err
+		}
+		if len(out.Shape) > maxRank {
+			return fmt.Errorf("rank %d (at most %d)", len(out.Shape), maxRank)
+		}
+		geo := affineGeo{Rank: int32(len(out.Shape)), N: int32(total)}
+		strides := tensor.Strides(x.shape)
+		for i := range out.Shape {
+			geo.Out[i], geo.In[i], geo.Stride[i] = int32(out.Shape[i]), int32(x.shape[i]), int32(strides[i])
+			geo.Start[i], geo.Step[i] = int32(a.Start[i]), int32(a.Step[i])
+		}
+		p.builds = append(p.builds, func(*scratch) { p.queue(p.b.kernel("gather_affine", total, x.ptr, y, geo, a.Fill)) })
+	default:
+		return fmt.Errorf("no GPU kernel for %s", n.OpType)
+	}
+	return nil
+}
+
+// broadcastStrides gives, per output dimension, the element stride of an
+// input broadcast onto out (0 along broadcast dimensions).
+func broadcastStrides(in, out []int) []int32 {
+	s := make([]int32, len(out))
+	strides := tensor.Strides(in)
+	off := len(out) - len(in)
+	for i := range in {
+		if in[i] != 1 || out[off+i] == 1 {
+			s[off+i] = int32(strides[i])
+		}
+	}
+	return s
+}
+
+// softmaxRows maps Softmax onto rows × cols: before opset 13 the input is
+// coerced to 2-D at axis (default 1); from 13 on the kernel covers the
+// last axis only.
+func softmaxRows(n *onnx.Node, opset int64, shape []int) (rows, cols int, err error) {
+	rank := len(shape)
+	def := int64(1)
+	if opset >= 13 {
+		def = -1
+	}
+	axis := int(n.AttrInt("axis", def))
+	if axis < 0 {
+		axis += rank
+	}
+	if axis < 0 || axis >= rank {
+		return 0, 0, fmt.Errorf("axis %d of a rank-%d tensor", axis, rank)
+	}
+	if opset >= 13 && axis != rank-1 {
+		return 0, 0, fmt.Errorf("softmax over axis %d, not the last (the kernel covers the last axis)", axis)
+	}
+	rows = tensor.NumElements(shape[:axis])
+	return rows, tensor.NumElements(shape) / max(rows, 1), nil
+}
+
+func (p *plan) lowerConv(sc *engine.Schedule, g group, in []ops.Meta) error {
+	n := g.step.Node
+	w := g.step.Consts[1]
+	if w == nil {
+		return fmt.Errorf("weights %q are not constant", n.Inputs[1])
+	}
+	if group := n.Source.AttrInt("group", 1); group != 1 {
+		return fmt.Errorf("group %d (grouped convolutions are not supported)", group)
+	}
+	xs := in[0].Shape
+	if len(xs) != 4 || len(w.Shape) != 4 {
+		return fmt.Errorf("input %s, weights %s (2-D convolutions only)", tensor.ShapeString(xs), tensor.ShapeString(w.Shape))
+	}
+	win, err := ops.ResolveWindow(n.Source, w.Shape[2:], [2]int{xs[2], xs[3]})
+	if err != nil {
+		return err
+	}
+	cout := w.Shape[0]
+	geo := convGeo{N: int32(xs[0]), C: int32(xs[1]), H: int32(xs[2]), W: int32(xs[3]),
+		KH: int32(win.Kernel[0]), KW: int32(win.Kernel[1]), SH: int32(win.Stride[0]), SW: int32(win.Stride[1]),
+		PH: int32(win.PadBegin[0]), PW: int32(win.PadBegin[1]), DH: int32(win.Dilation[0]), DW: int32(win.Dilation[1]),
+		OH: int32(win.Out[0]), OW: int32(win.Out[1])}
+	var bias []float32
+	if len(n.Inputs) > 2 && n.Inputs[2] != "" {
+		if g.step.Consts[2] == nil {
+			return fmt.Errorf("bias %q is not constant", n.Inputs[2])
+		}
+		bias = g.step.Consts[2].F32
+	}
+	return p.lowerProduct(g, geo, cout, w.F32, bias)
+}
+
+// lowerGemm runs the fully connected layer Y = X·Bᵀ + C (transA 0, alpha
+// and beta 1, constant B and a bias vector C) as a 1×1 convolution of a
+// 1×1 image.
+func (p *plan) lowerGemm(sc *engine.Schedule, g group, in []ops.Meta) error {
+	n := g.step.Node
+	src := n.Source
+	if src.AttrInt("transA", 0) != 0 || src.AttrFloat("alpha", 1) != 1 || src.AttrFloat("beta", 1) != 1 {
+		return fmt.Errorf("only transA=0, alpha=1, beta=1 (a fully connected layer)")
+	}
+	b := g.step.Consts[1]
+	if b == nil || len(b.Shape) != 2 {
+		return fmt.Errorf("B %q must be a constant matrix", n.Inputs[1])
+	}
+	m, k := in[0].Shape[0], in[0].Shape[1]
+	rows := b.F32
+	nOut := b.Shape[0]
+	if src.AttrInt("transB", 0) == 0 {
+		nOut = b.Shape[1]
+		rows = make([]float32, len(b.F32))
+		for i := 0; i < k; i++ {
+			for j := 0; j < nOut; j++ {
+				rows[j*k+i] = b.F32[i*nOut+j]
+			}
+		}
+	}
+	var bias []float32
+	if len(n.Inputs) > 2 && n.Inputs[2] != "" {
+		c := g.step.Consts[2]
+		if c == nil || c.Len() != nOut {
+			return fmt.Errorf("C must be a constant bias vector of %d", nOut)
+		}
+		bias = c.F32
+	}
+	geo := convGeo{N: int32(m), C: int32(k), H: 1, W: 1, KH: 1, KW: 1, SH: 1, SW: 1, DH: 1, DW: 1, OH: 1, OW: 1}
+	return p.lowerProduct(g, geo, nOut, rows, bias)
+}
+
+// lowerProduct lowers a Conv or Gemm given its geometry and its weights
+// as rows of k = C·KH·KW values per output channel: im2col, the cuBLASLt
+// product D = colᵀ·W ([cout][mpad] column-major: m = pixels, n = output
+// channels, the "TN" form INT8 needs) and the epilogue.
+func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []float32) error {
+	n := g.step.Node
+	k := int(geo.C * geo.KH * geo.KW)
+	rows := int(geo.N * geo.OH * geo.OW)
+	kpad, mpad := roundUp(k, productAlign), roundUp(rows, productAlign)
+	geo.K, geo.Kpad, geo.Rows, geo.Mpad = int32(k), int32(kpad), int32(rows), int32(mpad)
+	precision := p.precision
+	var inScale float32
+	if precision == engine.INT8 {
+		s, ok := p.scales[n.Inputs[0]]
+		if !ok || !(s > 0) {
+			p.noRange[n.Inputs[0]] = true
+			precision = engine.FP32
+		} else {
+			inScale = s
+			p.int8Layers++
+		}
+	}
+	var (
+		wPtr, scalePtr cudadriver.Ptr
+		types          cublaslt.Types
+		colElem        int
+		err            error
+	)
+	switch precision {
+	case engine.FP32:
+		wPtr, err = upload(p.b, padRows(weights, cout, k, kpad, func(v float32) float32 { return v }))
+		types, colElem = cublaslt.FP32, 4
+	case engine.FP16:
+		wPtr, err = upload(p.b, padRows(weights, cout, k, kpad, tensor.Float32ToFloat16))
+		types, colElem = cublaslt.FP16, 2
+	case engine.INT8:
+		q, ws := qgemm.QuantizeWeights(weights, cout, k)
+		for i := range ws {
+			ws[i] *= inScale
+		}
+		if scalePtr, err = p.own(upload(p.b, ws)); err != nil {
+			return err
+		}
+		wPtr, err = upload(p.b, padRows(q, cout, k, kpad, func(v int8) int8 { return v }))
+		types, colElem = cublaslt.INT8, 1
+	}
+	if _, err = p.own(wPtr, err); err != nil {
+		return err
+	}
+	var biasPtr cudadriver.Ptr
+	if bias != nil {
+		if biasPtr, err = p.own(upload(p.b, bias)); err != nil {
+			return err
+		}
+	}
+	mm, err := p.b.lt.New(cublaslt.Shape{M: mpad, N: cout, K: kpad, TransA: true, LDA: kpad, LDB: kpad, LDD: mpad}, types, maxWorkspace)
+	if err != nil {
+		return err
+	}
+	p.matmuls = append(p.matmuls, mm)
+	p.colBytes = max(p.colBytes, mpad*kpad*colElem)
+	p.accBytes = max(p.accBytes, cout*mpad*4)
+	p.wsBytes = max(p.wsBytes, mm.Workspace)
+	y, err := p.alloc(g.out, g.step.Metas[0].Shape)
+	if err != nil {
+		return err
+	}
+	x := p.tensors[n.Inputs[0]].ptr
+	var res cudadriver.Ptr
+	if g.residual != "" {
+		res = p.tensors[g.residual].ptr
+	}
+	ep := epilogue{N: geo.N, Cout: int32(cout), HW: geo.OH * geo.OW, Mpad: int32(mpad)}
+	if g.relu {
+		ep.Relu = 1
+	}
+	if p.half {
+		ep.Half = 1
+	}
+	outputs := rows * cout
+	p.builds = append(p.builds, func(s *scratch) {
+		var im, epl *launch
+		switch precision {
+		case engine.INT8:
+			im = p.b.kernel("im2col_s8", mpad*kpad/4, x, s.col, geo, inScale)
+			epl = p.b.kernel("epilogue_s32", outputs, s.acc, y, biasPtr, res, scalePtr, ep)
+		case engine.FP16:
+			im = p.b.kernel("im2col_f16", mpad*kpad, x, s.col, geo)
+			epl = p.b.kernel("epilogue_f32", outputs, s.acc, y, biasPtr, res, ep)
+		default:
+			im = p.b.kernel("im2col_f32", mpad*kpad, x, s.col, geo)
+			epl = p.b.kernel("epilogue_f32", outputs, s.acc, y, biasPtr, res, ep)
+		}
+		p.queue(im)
+		p.ops = append(p.ops, func() error {
+			if err := mm.Run(uint64(s.col), uint64(wPtr), uint64(s.acc), uint64(s.ws)); err != nil {
+				return fmt.Errorf("node %q (%s): %w", n.Name, n.OpType, err)
+			}
+			return nil
+		})
+		p.queue(epl)
+	})
+	return nil
+}
+
+// padRows converts rows×k values to rows×kpad, zero-filling each row's
+// tail.
+func padRows[S, D any](v []S, rows, k, kpad int, conv func(S) D) []D {
+	out := make([]D, rows*kpad)
+	for r := 0; r < rows; r++ {
+		for j := 0; j < k; j++ {
+			out[r*kpad+j] = conv(v[r*k+j])
+		}
+	}
+	return out
+}
+
+func roundUp(n, m int) int { return (n + m - 1) / m * m }

@@ -1,0 +1,372 @@
+package cuda
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/int8cal/int8cal/calib"
+	"github.com/int8cal/int8cal/core/calibrate"
+	"github.com/int8cal/int8cal/core/engine"
+	"github.com/int8cal/int8cal/core/histogram"
+	"github.com/int8cal/int8cal/core/tensor"
+	"github.com/int8cal/int8cal/loader/cublaslt"
+	"github.com/int8cal/int8cal/loader/cudadriver"
+)
+
+// devTensor is a tensor in device memory (float32, dense).
+type devTensor struct {
+	ptr   cudadriver.Ptr
+	shape []int
+}
+
+// scratch is the space every product of a plan shares (the products run
+// one after another on one stream): the unfolded input, the product, and
+// cuBLASLt's workspace.
+type scratch struct {
+	col, acc, ws cudadriver.Ptr
+}
+
+// plan is an engine lowered for fixed input shapes.
+type plan struct {
+	b         *Backend
+	e         *Engine
+	precision engine.Precision
+	half      bool
+	scales    map[string]float32
+
+	tensors  map[string]*devTensor
+	shown    []string // the tensors RunObserved shows, in order
+	inputs   []string
+	outputs  []string
+	builds   []func(*scratch)
+	ops      []func() error
+	owned    []cudadriver.Ptr
+	matmuls  []*cublaslt.Matmul
+	host     map[string]*tensor.Tensor
+	scratch  scratch
+	colBytes int
+	accBytes int
+	wsBytes  int
+
+	int8Layers int
+	noRange    map[string]bool
+
+	// statistics buffers (RunStatistics)
+	recs, counts cudadriver.Ptr
+	slots        int
+}
+
+// newPlan lowers the engine's graph for the given input shapes; observed
+// plans fuse nothing, so that every tensor exists.
+func (e *Engine) newPlan(shapes map[string][]int, observed bool) (p *plan, err error) {
+	half := e.opts.Precision == engine.FP16
+	sc, err := e.cpu.Schedule(shapes, half)
+	if err != nil {
+		return nil, err
+	}
+	p = &plan{b: e.b, e: e, precision: e.opts.Precision, half: half, scales: e.opts.Int8Scales,
+		tensors: map[string]*devTensor{}, host: map[string]*tensor.Tensor{}, noRange: map[string]bool{}}
+	defer func() {
+		if err != nil {
+			p.free()
+		}
+	}()
+	for _, in := range sc.Inputs {
+		m := sc.Metas[in.Name]
+		if m.DType != tensor.Float32 {
+			return nil, fmt.Errorf("input %q is %s; the cuda backend takes float32 inputs", in.Name, m.DType)
+		}
+		if _, err := p.alloc(in.Name, m.Shape); err != nil {
+			return nil, err
+		}
+		p.inputs = append(p.inputs, in.Name)
+	}
+	if err := p.lower(sc, fuseSteps(sc, !observed && !e.opts.NoFusion)); err != nil {
+		return nil, err
+	}
+	for _, st := range sc.Steps {
+		p.shown = append(p.shown, st.Node.Outputs[0])
+	}
+	for _, o := range sc.Outputs {
+		t := p.tensors[o]
+		if t == nil {
+			return nil, fmt.Errorf("graph output %q is a constant; the cuda backend returns computed outputs only", o)
+		}
+		p.outputs = append(p.outputs, o)
+		p.host[o] = tensor.New(tensor.Float32, t.shape...)
+	}
+	if p.scratch.col, err = p.own(p.b.Driver.Alloc(p.colBytes)); err != nil {
+		return nil, err
+	}
+	if p.scratch.acc, err = p.own(p.b.Driver.Alloc(p.accBytes)); err != nil {
+		return nil, err
+	}
+	if p.scratch.ws, err = p.own(p.b.Driver.Alloc(p.wsBytes)); err != nil {
+		return nil, err
+	}
+	for _, build := range p.builds {
+		build(&p.scratch)
+	}
+	p.builds = nil
+	if p.precision == engine.INT8 && e.opts.Log != nil {
+		var missing []string
+		for name := range p.noRange {
+			missing = append(missing, name)
+		}
+		sort.Strings(missing)
+		e.opts.Log.Info("INT8 plan (cuda)", "int8_layers", p.int8Layers, "fp32_no_calibrated_range", strings.Join(missing, ", "))
+	}
+	return p, nil
+}
+
+// own records device memory the plan frees, passing an allocation's
+// result through.
+func (p *plan) own(ptr cudadriver.Ptr, err error) (cudadriver.Ptr, error) {
+	if err == nil && ptr != 0 {
+		p.owned = append(p.owned, ptr)
+	}
+	return ptr, err
+}
+
+// alloc gives tensor name its own device buffer.
+func (p *plan) alloc(name string, shape []int) (cudadriver.Ptr, error) {
+	ptr, err := p.own(p.b.Driver.Alloc(4 * tensor.NumElements(shape)))
+	if err != nil {
+		return 0, fmt.Errorf("tensor %q %s: %w", name, tensor.ShapeString(shape), err)
+	}
+	p.tensors[name] = &devTensor{ptr: ptr, shape: shape}
+	return ptr, nil
+}
+
+// queue appends a kernel launch to the plan's operations.
+func (p *plan) queue(l *launch) { p.ops = append(p.ops, func() error { return p.b.run(l) }) }
+
+func (p *plan) free() {
+	for _, m := range p.matmuls {
+		m.Destroy()
+	}
+	for _, ptr := range p.owned {
+		p.b.Driver.Free(ptr)
+	}
+	for _, ptr := range []cudadriver.Ptr{p.recs, p.counts} {
+		if ptr != 0 {
+			p.b.Driver.Free(ptr)
+		}
+	}
+	p.owned, p.matmuls, p.recs, p.counts = nil, nil, 0, 0
+}
+
+// execute uploads the inputs and queues every operation (the caller is
+// inside the context and synchronizes).
+func (p *plan) execute(inputs map[string]*tensor.Tensor) error {
+	for _, name := range p.inputs {
+		t, ok := inputs[name]
+		if !ok {
+			return fmt.Errorf("no value for model input %q", name)
+		}
+		d := p.tensors[name]
+		if tensor.ShapeString(t.Shape) != tensor.ShapeString(d.shape) || t.DType != tensor.Float32 {
+			return fmt.Errorf("input %q is %s%s, the plan was made for float32%s", name, t.DType, tensor.ShapeString(t.Shape), tensor.ShapeString(d.shape))
+		}
+		if len(t.F32) > 0 {
+			if err := p.b.Driver.CopyToDevice(d.ptr, unsafe.Pointer(&t.F32[0]), 4*len(t.F32)); err != nil {
+				return fmt.Errorf("input %q: %w", name, err)
+			}
+		}
+		if p.half {
+			if err := p.b.run(p.b.kernel("round_half_inplace", len(t.F32), d.ptr, uint64(len(t.F32)))); err != nil {
+				return err
+			}
+		}
+	}
+	return p.replay()
+}
+
+// replay queues the plan's operations on device-resident inputs.
+func (p *plan) replay() error {
+	for _, op := range p.ops {
+		if err := op(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fetch copies a tensor to its host buffer (made on first use).
+func (p *plan) fetch(name string) (*tensor.Tensor, error) {
+	d := p.tensors[name]
+	h := p.host[name]
+	if h == nil {
+		h = tensor.New(tensor.Float32, d.shape...)
+		p.host[name] = h
+	}
+	if err := download(p.b, h.F32, d.ptr); err != nil {
+		return nil, fmt.Errorf("tensor %q: %w", name, err)
+	}
+	return h, nil
+}
+
+// outputsToHost copies the graph outputs back (synchronizing).
+func (p *plan) outputsToHost() (map[string]*tensor.Tensor, error) {
+	res := make(map[string]*tensor.Tensor, len(p.outputs))
+	for _, name := range p.outputs {
+		t, err := p.fetch(name)
+		if err != nil {
+			return nil, err
+		}
+		res[name] = t
+	}
+	return res, nil
+}
+
+// statsRecord is the layout of one tensor's record written by the stats
+// kernel: min key, max key, zeros, NaNs, +Inf, -Inf.
+const statsRecord = 6
+
+// statistics gathers every shown tensor's statistics over the batch just
+// run (see calibrate.StatisticsRunner).
+func (p *plan) statistics(need calib.Info, emit func(calibrate.BatchStatistics) error) error {
+	names := append(append([]string(nil), p.inputs...), p.shown...)
+	d := p.b.Driver
+	if p.recs == 0 {
+		var err error
+		if p.recs, err = d.Alloc(8 * statsRecord * len(names)); err != nil {
+			return err
+		}
+	}
+	init := make([]int64, statsRecord*len(names))
+	for i := range names {
+		init[i*statsRecord], init[i*statsRecord+1] = math.MaxInt32, math.MinInt32
+	}
+	if err := d.CopyToDevice(p.recs, unsafe.Pointer(&init[0]), 8*len(init)); err != nil {
+		return err
+	}
+	for i, name := range names {
+		t := p.tensors[name]
+		n := tensor.NumElements(t.shape)
+		blocks := min(max((n+threadsPerBlock-1)/threadsPerBlock, 1), 1024)
+		if err := p.b.run(p.b.kernelGrid("stats", blocks, threadsPerBlock, 0, t.ptr, uint64(n), p.recs+cudadriver.Ptr(8*statsRecord*i))); err != nil {
+			return err
+		}
+	}
+	recs := make([]int64, len(init))
+	if err := download(p.b, recs, p.recs); err != nil {
+		return err
+	}
+	batch := make([]calibrate.BatchStatistics, len(names))
+	for i, name := range names {
+		r := recs[i*statsRecord : (i+1)*statsRecord]
+		n := uint64(tensor.NumElements(p.tensors[name].shape))
+		s := calibrate.BatchStatistics{Name: name, Count: n, NaN: uint64(r[3]), Inf: uint64(r[4] + r[5])}
+		if n > s.NaN+s.Inf {
+			s.Min, s.Max = unkey(int32(r[0])), unkey(int32(r[1]))
+		}
+		batch[i] = s
+	}
+	if need.Statistics == calib.AbsHistogram || need.Statistics == calib.SignedHistogram {
+		if err := p.histograms(need, names, recs, batch); err != nil {
+			return err
+		}
+	}
+	for _, s := range batch {
+		if err := emit(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// histograms fills batch[i].Histogram with the GPU's binning of each
+// tensor over the range its extremes call for.
+func (p *plan) histograms(need calib.Info, names []string, recs []int64, batch []calibrate.BatchStatistics) error {
+	cfg := calibrate.HistogramConfig(need)
+	bins, side := cfg.Bins, 0
+	slots := bins + 1
+	if cfg.Signed {
+		bins /= 2
+		side = bins + 1
+		slots = 2 * (bins + 1)
+	}
+	d := p.b.Driver
+	if p.counts == 0 || p.slots != slots {
+		if p.counts != 0 {
+			d.Free(p.counts)
+		}
+		var err error
+		if p.counts, err = d.Alloc(8 * slots * len(names)); err != nil {
+			return err
+		}
+		p.slots = slots
+	}
+	if err := d.Zero(p.counts, 8*slots*len(names)); err != nil {
+		return err
+	}
+	exps := make([]int, len(names))
+	shared := int32(0)
+	sharedBytes := 4 * slots
+	if sharedBytes <= 48<<10 {
+		shared = 1
+	} else {
+		sharedBytes = 0
+	}
+	for i, name := range names {
+		s := batch[i]
+		var scale float64
+		if maxAbs := max(abs32(s.Min), abs32(s.Max)); s.Count > s.NaN+s.Inf && maxAbs > 0 {
+			exps[i] = histogram.RangeExp(maxAbs)
+			scale = math.Ldexp(float64(bins), -exps[i])
+		}
+		t := p.tensors[name]
+		n := tensor.NumElements(t.shape)
+		blocks := min(max((n+threadsPerBlock*8-1)/(threadsPerBlock*8), 1), 1024)
+		l := p.b.kernelGrid("histogram", blocks, threadsPerBlock, uint32(sharedBytes), t.ptr, uint64(n),
+			p.counts+cudadriver.Ptr(8*slots*i), scale, int32(side), int32(slots), shared)
+		if err := p.b.run(l); err != nil {
+			return err
+		}
+	}
+	counts := make([]uint64, slots*len(names))
+	if err := download(p.b, counts, p.counts); err != nil {
+		return err
+	}
+	for i := range names {
+		s := &batch[i]
+		rec := recs[i*statsRecord : (i+1)*statsRecord]
+		h, err := histogram.FromParts(histogram.Parts{
+			Config: cfg, Exp: exps[i], Counts: counts[i*slots : (i+1)*slots],
+			Count: s.Count - s.NaN - s.Inf, Zeros: uint64(rec[2]), NaN: s.NaN, PosInf: uint64(rec[4]), NegInf: uint64(rec[5]),
+			Min: s.Min, Max: s.Max,
+		})
+		if err != nil {
+			return fmt.Errorf("tensor %q: GPU histogram: %w", names[i], err)
+		}
+		s.Histogram = h
+	}
+	return nil
+}
+
+// unkey inverts the stats kernel's order-preserving key (histogram.key).
+func unkey(k int32) float32 {
+	return math.Float32frombits(uint32(k ^ (k >> 31 & 0x7fffffff)))
+}
+
+func abs32(v float32) float32 { return float32(math.Abs(float64(v))) }
+
+// timeReplays runs the plan's operations n times on the inputs already on
+// the device and returns the time per run.
+func (p *plan) timeReplays(n int) (time.Duration, error) {
+	began := time.Now()
+	for i := 0; i < n; i++ {
+		if err := p.replay(); err != nil {
+			return 0, err
+		}
+	}
+	if err := p.b.Driver.Synchronize(); err != nil {
+		return 0, err
+	}
+	return time.Since(began) / time.Duration(n), nil
+}

