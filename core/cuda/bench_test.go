@@ -2,9 +2,13 @@ package cuda_test
 
 import (
 	"fmt"
+	"sort"
+	"strings"
+	"time"
 	"math/rand/v2"
 	"testing"
 
+	"github.com/int8cal/int8cal/core/cuda"
 	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/tensor"
 )
@@ -44,7 +48,30 @@ func BenchmarkThroughput(b *testing.B) {
 				}
 				b.ReportMetric(float64(m.shape[0])/per.Seconds(), "images/s")
 				b.ReportMetric(per.Seconds()*1e3/float64(m.shape[0]), "ms/image")
+				if testing.Verbose() {
+					logProfile(b, e, in)
+				}
 			})
 		}
 	}
+}
+
+// logProfile logs where a run's time goes, by kind of operation.
+func logProfile(b *testing.B, e *cuda.Engine, in map[string]*tensor.Tensor) {
+	prof, err := e.Profile(in, 20)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var labels []string
+	var total time.Duration
+	for l, d := range prof {
+		labels = append(labels, l)
+		total += d
+	}
+	sort.Slice(labels, func(i, j int) bool { return prof[labels[i]] > prof[labels[j]] })
+	var parts []string
+	for _, l := range labels {
+		parts = append(parts, fmt.Sprintf("%s %.1fµs", l, float64(prof[l].Nanoseconds())/1e3))
+	}
+	b.Logf("profile (each operation alone, synchronized): total %.1fµs: %s", float64(total.Nanoseconds())/1e3, strings.Join(parts, ", "))
 }

@@ -137,6 +137,26 @@ func (e *Engine) Throughput(inputs map[string]*tensor.Tensor, iterations int) (t
 	return p.timeReplays(iterations)
 }
 
+// Profile runs the plan for inputs operation by operation, each timed
+// alone over iterations runs, and returns the time per run of each kind
+// of operation (kernel names, "matmul" for cuBLASLt): where a run's time
+// goes.
+func (e *Engine) Profile(inputs map[string]*tensor.Tensor, iterations int) (map[string]time.Duration, error) {
+	leave, err := e.b.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	p, err := e.planFor(inputs, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.execute(inputs); err != nil {
+		return nil, err
+	}
+	return p.profile(iterations)
+}
+
 // Close frees the engine's device memory.
 func (e *Engine) Close() error {
 	leave, err := e.b.enter()

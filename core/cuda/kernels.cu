@@ -20,9 +20,10 @@ struct ConvGeo {
 	int n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, k, kpad, rows, mpad;
 };
 
-// Epilogue geometry: the product D is [cout][mpad]; y is [n][cout][hw].
+// Epilogue geometry: y is [n][cout][hw]; D holds output (c, row) at
+// c·strideC + row·strideP.
 struct Epi {
-	int n, cout, hw, mpad, relu, half;
+	int n, cout, hw, strideC, strideP, relu, half;
 };
 
 struct Pool {
@@ -65,45 +66,57 @@ __device__ __forceinline__ int quant(float x, float scale) {
 
 __device__ __forceinline__ size_t gid() { return (size_t)blockIdx.x * blockDim.x + threadIdx.x; }
 
-// The input value under tap k of product row row (0 in padding).
-__device__ __forceinline__ float conv_tap(const float* x, const ConvGeo& g, int row, int k) {
-	if (row >= g.rows || k >= g.k) return 0.0f;
+// Four consecutive taps k0..k0+3 of product row row: the input values
+// under them, 0 in the padding and beyond k. taps[k] = {offset of the
+// input element from the window's top-left corner (ci·H·W + dy·W + dx),
+// dy, dx, k < K}, made once per layer on the host, so that a thread
+// divides only to find its row's image and pixel.
+__device__ __forceinline__ void conv_taps(const float* x, const int4* taps, const ConvGeo& g, size_t i, float v[4]) {
+	int groups = g.kpad >> 2;
+	int row = (int)(i / groups);
+	int k0 = (int)(i - (size_t)row * groups) * 4;
+	if (row >= g.rows) {
+		v[0] = v[1] = v[2] = v[3] = 0.0f;
+		return;
+	}
 	int hw = g.oh * g.ow;
 	int b = row / hw, p = row - b * hw;
 	int oy = p / g.ow, ox = p - oy * g.ow;
-	int khw = g.kh * g.kw;
-	int ci = k / khw, r = k - ci * khw;
-	int ky = r / g.kw, kx = r - ky * g.kw;
-	int iy = oy * g.sh - g.ph + ky * g.dh, ix = ox * g.sw - g.pw + kx * g.dw;
-	if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) return 0.0f;
-	return x[((size_t)(b * g.c + ci) * g.h + iy) * g.w + ix];
+	int iy0 = oy * g.sh - g.ph, ix0 = ox * g.sw - g.pw;
+	long base = (long)b * g.c * g.h * g.w + (long)iy0 * g.w + ix0;
+	for (int j = 0; j < 4; j++) {
+		int4 t = taps[k0 + j];
+		int iy = iy0 + t.y, ix = ix0 + t.z;
+		v[j] = (t.w && iy >= 0 && iy < g.h && ix >= 0 && ix < g.w) ? x[base + t.x] : 0.0f;
+	}
 }
 
-extern "C" __global__ void im2col_f32(const float* x, float* col, ConvGeo g) {
-	size_t i = gid();
-	if (i >= (size_t)g.mpad * g.kpad) return;
-	int row = (int)(i / g.kpad), k = (int)(i - (size_t)row * g.kpad);
-	col[i] = conv_tap(x, g, row, k);
-}
-
-extern "C" __global__ void im2col_f16(const float* x, unsigned short* col, ConvGeo g) {
-	size_t i = gid();
-	if (i >= (size_t)g.mpad * g.kpad) return;
-	int row = (int)(i / g.kpad), k = (int)(i - (size_t)row * g.kpad);
-	col[i] = f2h(conv_tap(x, g, row, k));
-}
-
-// Four taps per thread, quantized and packed into one 32-bit word (kpad
-// is a multiple of 4).
-extern "C" __global__ void im2col_s8(const float* x, unsigned int* col, ConvGeo g, float scale) {
+// The unfolded input, [mpad][kpad] row-major (each product row's taps
+// contiguous), four taps per thread.
+extern "C" __global__ void im2col_f32(const float* x, const int4* taps, float4* col, ConvGeo g) {
 	size_t i = gid();
 	if (i >= (size_t)g.mpad * g.kpad / 4) return;
-	int row = (int)(i * 4 / g.kpad), k = (int)(i * 4 - (size_t)row * g.kpad);
+	float v[4];
+	conv_taps(x, taps, g, i, v);
+	col[i] = make_float4(v[0], v[1], v[2], v[3]);
+}
+
+extern "C" __global__ void im2col_f16(const float* x, const int4* taps, uint2* col, ConvGeo g) {
+	size_t i = gid();
+	if (i >= (size_t)g.mpad * g.kpad / 4) return;
+	float v[4];
+	conv_taps(x, taps, g, i, v);
+	col[i] = make_uint2(f2h(v[0]) | ((unsigned int)f2h(v[1]) << 16), f2h(v[2]) | ((unsigned int)f2h(v[3]) << 16));
+}
+
+// Quantized with the layer's input scale, four int8 packed per word.
+extern "C" __global__ void im2col_s8(const float* x, const int4* taps, unsigned int* col, ConvGeo g, float scale) {
+	size_t i = gid();
+	if (i >= (size_t)g.mpad * g.kpad / 4) return;
+	float v[4];
+	conv_taps(x, taps, g, i, v);
 	unsigned int word = 0;
-	for (int j = 0; j < 4; j++) {
-		unsigned int q = (unsigned int)quant(conv_tap(x, g, row, k + j), scale) & 0xffu;
-		word |= q << (8 * j);
-	}
+	for (int j = 0; j < 4; j++) word |= ((unsigned int)quant(v[j], scale) & 0xffu) << (8 * j);
 	col[i] = word;
 }
 
@@ -114,13 +127,16 @@ __device__ __forceinline__ float finish(float v, const float* res, size_t i, con
 	return v;
 }
 
+// Where output element i (of y, [n][cout][hw]) is in the product D: at
+// c·strideC + (b·hw + p)·strideP (D is [cout][rows] or [rows][cout],
+// whichever orientation the product was computed in).
 __device__ __forceinline__ size_t acc_index(size_t i, const Epi& e, int* c) {
 	size_t per = (size_t)e.cout * e.hw;
 	int b = (int)(i / per);
 	int r = (int)(i - (size_t)b * per);
 	*c = r / e.hw;
 	int p = r - *c * e.hw;
-	return (size_t)*c * e.mpad + (size_t)b * e.hw + p;
+	return (size_t)*c * e.strideC + ((size_t)b * e.hw + p) * e.strideP;
 }
 
 // y = D + bias (+ residual), ReLU, rounding; D from a float product.

@@ -2,8 +2,10 @@ package cuda
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/onnx"
@@ -20,7 +22,7 @@ type (
 	convGeo struct {
 		N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, K, Kpad, Rows, Mpad int32
 	}
-	epilogue struct{ N, Cout, HW, Mpad, Relu, Half int32 }
+	epilogue struct{ N, Cout, HW, StrideC, StrideP, Relu, Half int32 }
 	poolGeo  struct {
 		Planes, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW int32
 	}
@@ -373,14 +375,17 @@ func (p *plan) lowerGemm(sc *engine.Schedule, g group, in []ops.Meta) error {
 }
 
 // lowerProduct lowers a Conv or Gemm given its geometry and its weights
-// as rows of k = C·KH·KW values per output channel: im2col, the cuBLASLt
-// product D = colᵀ·W ([cout][mpad] column-major: m = pixels, n = output
-// channels, the "TN" form INT8 needs) and the epilogue.
+// as rows of k = C·KH·KW values per output channel: im2col (the unfolded
+// input, one row of kpad taps per output pixel), one cuBLASLt product of
+// it with the weights, and the epilogue. The product is computed in the
+// orientation and with the algorithm that run fastest here (see tune):
+// D = colᵀ·W (m = pixels, n = channels) or D = Wᵀ·col (m = channels, n =
+// pixels), both the "TN" form cuBLASLt's INT8 needs.
 func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []float32) error {
 	n := g.step.Node
 	k := int(geo.C * geo.KH * geo.KW)
 	rows := int(geo.N * geo.OH * geo.OW)
-	kpad, mpad := roundUp(k, productAlign), roundUp(rows, productAlign)
+	kpad, mpad, cpad := roundUp(k, productAlign), roundUp(rows, productAlign), roundUp(cout, productAlign)
 	geo.K, geo.Kpad, geo.Rows, geo.Mpad = int32(k), int32(kpad), int32(rows), int32(mpad)
 	precision := p.precision
 	var inScale float32
@@ -402,10 +407,10 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 	)
 	switch precision {
 	case engine.FP32:
-		wPtr, err = upload(p.b, padRows(weights, cout, k, kpad, func(v float32) float32 { return v }))
+		wPtr, err = upload(p.b, padRows(weights, cout, cpad, k, kpad, func(v float32) float32 { return v }))
 		types, colElem = cublaslt.FP32, 4
 	case engine.FP16:
-		wPtr, err = upload(p.b, padRows(weights, cout, k, kpad, tensor.Float32ToFloat16))
+		wPtr, err = upload(p.b, padRows(weights, cout, cpad, k, kpad, tensor.Float32ToFloat16))
 		types, colElem = cublaslt.FP16, 2
 	case engine.INT8:
 		q, ws := qgemm.QuantizeWeights(weights, cout, k)
@@ -415,7 +420,7 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 		if scalePtr, err = p.own(upload(p.b, ws)); err != nil {
 			return err
 		}
-		wPtr, err = upload(p.b, padRows(q, cout, k, kpad, func(v int8) int8 { return v }))
+		wPtr, err = upload(p.b, padRows(q, cout, cpad, k, kpad, func(v int8) int8 { return v }))
 		types, colElem = cublaslt.INT8, 1
 	}
 	if _, err = p.own(wPtr, err); err != nil {
@@ -427,14 +432,18 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 			return err
 		}
 	}
-	mm, err := p.b.lt.New(cublaslt.Shape{M: mpad, N: cout, K: kpad, TransA: true, LDA: kpad, LDB: kpad, LDD: mpad}, types, maxWorkspace)
+	taps, err := p.own(upload(p.b, tapTable(geo)))
 	if err != nil {
 		return err
 	}
-	p.matmuls = append(p.matmuls, mm)
-	p.colBytes = max(p.colBytes, mpad*kpad*colElem)
-	p.accBytes = max(p.accBytes, cout*mpad*4)
-	p.wsBytes = max(p.wsBytes, mm.Workspace)
+	colBytes, accBytes := mpad*kpad*colElem, cpad*mpad*4
+	prod, err := p.tune(types, mpad, cpad, kpad, wPtr, colBytes, accBytes)
+	if err != nil {
+		return fmt.Errorf("%w (product of %d×%d by %d×%d)", err, rows, k, k, cout)
+	}
+	p.colBytes = max(p.colBytes, colBytes)
+	p.accBytes = max(p.accBytes, accBytes)
+	p.wsBytes = max(p.wsBytes, prod.mm.Workspace)
 	y, err := p.alloc(g.out, g.step.Metas[0].Shape)
 	if err != nil {
 		return err
@@ -444,7 +453,10 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 	if g.residual != "" {
 		res = p.tensors[g.residual].ptr
 	}
-	ep := epilogue{N: geo.N, Cout: int32(cout), HW: geo.OH * geo.OW, Mpad: int32(mpad)}
+	ep := epilogue{N: geo.N, Cout: int32(cout), HW: geo.OH * geo.OW, StrideC: int32(mpad), StrideP: 1}
+	if prod.channels {
+		ep.StrideC, ep.StrideP = 1, int32(cpad)
+	}
 	if g.relu {
 		ep.Relu = 1
 	}
@@ -452,35 +464,142 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 		ep.Half = 1
 	}
 	outputs := rows * cout
+	groups := mpad * kpad / 4
 	p.builds = append(p.builds, func(s *scratch) {
 		var im, epl *launch
 		switch precision {
 		case engine.INT8:
-			im = p.b.kernel("im2col_s8", mpad*kpad/4, x, s.col, geo, inScale)
+			im = p.b.kernel("im2col_s8", groups, x, taps, s.col, geo, inScale)
 			epl = p.b.kernel("epilogue_s32", outputs, s.acc, y, biasPtr, res, scalePtr, ep)
 		case engine.FP16:
-			im = p.b.kernel("im2col_f16", mpad*kpad, x, s.col, geo)
+			im = p.b.kernel("im2col_f16", groups, x, taps, s.col, geo)
 			epl = p.b.kernel("epilogue_f32", outputs, s.acc, y, biasPtr, res, ep)
 		default:
-			im = p.b.kernel("im2col_f32", mpad*kpad, x, s.col, geo)
+			im = p.b.kernel("im2col_f32", groups, x, taps, s.col, geo)
 			epl = p.b.kernel("epilogue_f32", outputs, s.acc, y, biasPtr, res, ep)
 		}
 		p.queue(im)
-		p.ops = append(p.ops, func() error {
-			if err := mm.Run(uint64(s.col), uint64(wPtr), uint64(s.acc), uint64(s.ws)); err != nil {
+		p.ops = append(p.ops, op{label: "matmul", run: func() error {
+			if err := prod.run(s.col, wPtr, s.acc, s.ws); err != nil {
 				return fmt.Errorf("node %q (%s): %w", n.Name, n.OpType, err)
 			}
 			return nil
-		})
+		}})
 		p.queue(epl)
 	})
 	return nil
 }
 
-// padRows converts rows×k values to rows×kpad, zero-filling each row's
-// tail.
-func padRows[S, D any](v []S, rows, k, kpad int, conv func(S) D) []D {
-	out := make([]D, rows*kpad)
+// tapTable describes each of the kpad taps of a product row for the
+// im2col kernels: {offset from the window's corner, dy, dx, k < K}.
+func tapTable(g convGeo) []int32 {
+	t := make([]int32, 4*g.Kpad)
+	khw := g.KH * g.KW
+	for k := int32(0); k < g.K; k++ {
+		ci, r := k/khw, k%khw
+		dy, dx := (r/g.KW)*g.DH, (r%g.KW)*g.DW
+		t[4*k], t[4*k+1], t[4*k+2], t[4*k+3] = ci*g.H*g.W+dy*g.W+dx, dy, dx, 1
+	}
+	return t
+}
+
+// product is a matrix product in the orientation chosen for it.
+type product struct {
+	mm       *cublaslt.Matmul
+	channels bool // D = Wᵀ·col ([rows][cpad]) rather than colᵀ·W ([cpad][mpad])
+}
+
+func (pr *product) run(col, w, acc, ws cudadriver.Ptr) error {
+	if pr.channels {
+		return pr.mm.Run(uint64(w), uint64(col), uint64(acc), uint64(ws))
+	}
+	return pr.mm.Run(uint64(col), uint64(w), uint64(acc), uint64(ws))
+}
+
+// tune picks, as TensorRT's tactic selection does, the fastest way to
+// compute a product here: both orientations, each with every algorithm
+// cuBLASLt's heuristic offers, timed on scratch buffers.
+func (p *plan) tune(types cublaslt.Types, mpad, cpad, kpad int, w cudadriver.Ptr, colBytes, accBytes int) (*product, error) {
+	var cands []*product
+	for _, channels := range []bool{false, true} {
+		s := cublaslt.Shape{M: mpad, N: cpad, K: kpad, TransA: true, LDA: kpad, LDB: kpad, LDD: mpad}
+		if channels {
+			s = cublaslt.Shape{M: cpad, N: mpad, K: kpad, TransA: true, LDA: kpad, LDB: kpad, LDD: cpad}
+		}
+		mm, err := p.b.lt.New(s, types, maxWorkspace)
+		if err != nil {
+			continue
+		}
+		p.matmuls = append(p.matmuls, mm)
+		cands = append(cands, &product{mm: mm, channels: channels})
+	}
+	if len(cands) == 0 {
+		return nil, fmt.Errorf("cuBLASLt offers no algorithm in either orientation")
+	}
+	d := p.b.Driver
+	var tmp [3]cudadriver.Ptr
+	defer func() {
+		for _, t := range tmp {
+			if t != 0 {
+				d.Free(t)
+			}
+		}
+	}()
+	for i, n := range []int{colBytes, accBytes, maxWorkspace} {
+		var err error
+		if tmp[i], err = d.Alloc(n); err != nil {
+			return nil, err
+		}
+		if err := d.Zero(tmp[i], n); err != nil {
+			return nil, err
+		}
+	}
+	var best *product
+	bestAlgo, bestTime := 0, time.Duration(math.MaxInt64)
+	for _, c := range cands {
+		for a := 0; a < c.mm.Candidates(); a++ {
+			c.mm.Choose(a)
+			took, err := timeIt(d, tuneRuns, func() error { return c.run(tmp[0], w, tmp[1], tmp[2]) })
+			if err == nil && took < bestTime {
+				best, bestAlgo, bestTime = c, a, took
+			}
+		}
+	}
+	if best == nil {
+		return nil, fmt.Errorf("no cuBLASLt algorithm ran")
+	}
+	best.mm.Choose(bestAlgo)
+	return best, nil
+}
+
+// tuneRuns is how many timed runs each candidate gets (after one warm-up).
+const tuneRuns = 3
+
+// timeIt runs f once to warm up, then n times, synchronizing around the
+// timed runs, and returns the time per run.
+func timeIt(d *cudadriver.Driver, n int, f func() error) (time.Duration, error) {
+	if err := f(); err != nil {
+		return 0, err
+	}
+	if err := d.Synchronize(); err != nil {
+		return 0, err
+	}
+	began := time.Now()
+	for i := 0; i < n; i++ {
+		if err := f(); err != nil {
+			return 0, err
+		}
+	}
+	if err := d.Synchronize(); err != nil {
+		return 0, err
+	}
+	return time.Since(began) / time.Duration(n), nil
+}
+
+// padRows converts rows×k values to rpad×kpad, zero-filling each row's
+// tail and the rows beyond rows.
+func padRows[S, D any](v []S, rows, rpad, k, kpad int, conv func(S) D) []D {
+	out := make([]D, rpad*kpad)
 	for r := 0; r < rows; r++ {
 		for j := 0; j < k; j++ {
 			out[r*kpad+j] = conv(v[r*k+j])

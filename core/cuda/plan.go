@@ -43,7 +43,7 @@ type plan struct {
 	inputs   []string
 	outputs  []string
 	builds   []func(*scratch)
-	ops      []func() error
+	ops      []op
 	owned    []cudadriver.Ptr
 	matmuls  []*cublaslt.Matmul
 	host     map[string]*tensor.Tensor
@@ -142,8 +142,17 @@ func (p *plan) alloc(name string, shape []int) (cudadriver.Ptr, error) {
 	return ptr, nil
 }
 
+// op is one queued operation, labelled for profiles (the kernel's name,
+// or "matmul").
+type op struct {
+	label string
+	run   func() error
+}
+
 // queue appends a kernel launch to the plan's operations.
-func (p *plan) queue(l *launch) { p.ops = append(p.ops, func() error { return p.b.run(l) }) }
+func (p *plan) queue(l *launch) {
+	p.ops = append(p.ops, op{label: l.name, run: func() error { return p.b.run(l) }})
+}
 
 func (p *plan) free() {
 	for _, m := range p.matmuls {
@@ -188,12 +197,26 @@ func (p *plan) execute(inputs map[string]*tensor.Tensor) error {
 
 // replay queues the plan's operations on device-resident inputs.
 func (p *plan) replay() error {
-	for _, op := range p.ops {
-		if err := op(); err != nil {
+	for _, o := range p.ops {
+		if err := o.run(); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// profile runs each operation n times in turn, synchronizing around it,
+// and sums the time per run by label.
+func (p *plan) profile(n int) (map[string]time.Duration, error) {
+	times := map[string]time.Duration{}
+	for _, o := range p.ops {
+		took, err := timeIt(p.b.Driver, n, o.run)
+		if err != nil {
+			return nil, err
+		}
+		times[o.label] += took
+	}
+	return times, nil
 }
 
 // fetch copies a tensor to its host buffer (made on first use).

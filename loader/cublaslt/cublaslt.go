@@ -174,8 +174,9 @@ type Matmul struct {
 	shape               Shape
 	types               Types
 	desc, a, b, d, pref uintptr
-	algo                [heuristicSize]byte // cublasLtMatmulHeuristicResult_t; algo is its first 64 bytes
-	Workspace           int                 // bytes the algorithm needs
+	algos               [][heuristicSize]byte // cublasLtMatmulHeuristicResult_t each; algo is its first 64 bytes
+	chosen              int
+	Workspace           int // bytes the chosen algorithm needs
 	oneF, zeroF         float32
 	oneI, zeroI         int32
 }
@@ -235,15 +236,31 @@ func (h *Handle) New(s Shape, t Types, maxWorkspace int) (*Matmul, error) {
 	if err := l.check("cublasLtMatmulPreferenceSetAttribute", l.cublasLtMatmulPreferenceSetAttribute(m.pref, prefMaxWorkspace, unsafe.Pointer(&ws), 8)); err != nil {
 		return fail(err)
 	}
+	results := make([][heuristicSize]byte, maxCandidates)
 	var found int32
-	if err := l.check("cublasLtMatmulAlgoGetHeuristic", l.cublasLtMatmulAlgoGetHeuristic(h.h, m.desc, m.a, m.b, m.d, m.d, m.pref, 1, unsafe.Pointer(&m.algo[0]), &found)); err != nil {
+	if err := l.check("cublasLtMatmulAlgoGetHeuristic", l.cublasLtMatmulAlgoGetHeuristic(h.h, m.desc, m.a, m.b, m.d, m.d, m.pref, maxCandidates, unsafe.Pointer(&results[0]), &found)); err != nil {
 		return fail(fmt.Errorf("%w (product %s)", err, m))
 	}
 	if found == 0 {
 		return fail(fmt.Errorf("cuBLASLt has no algorithm for the product %s", m))
 	}
-	m.Workspace = int(*(*uint64)(unsafe.Pointer(&m.algo[64])))
+	m.algos = results[:found]
+	m.Choose(0)
 	return m, nil
+}
+
+// maxCandidates is how many algorithms New asks cuBLASLt's heuristic for,
+// best guess first; callers may time them and Choose.
+const maxCandidates = 8
+
+// Candidates is the number of algorithms the heuristic offered.
+func (m *Matmul) Candidates() int { return len(m.algos) }
+
+// Choose makes Run use candidate i (0, the heuristic's first choice, by
+// default) and sets Workspace to what it needs.
+func (m *Matmul) Choose(i int) {
+	m.chosen = i
+	m.Workspace = int(*(*uint64)(unsafe.Pointer(&m.algos[i][64])))
 }
 
 // checkIMMA enforces the regular-ordering INT8 rules (cuBLAS docs,
@@ -274,7 +291,7 @@ func (m *Matmul) Run(a, b, d, ws uint64) error {
 		alpha, beta = unsafe.Pointer(&m.oneI), unsafe.Pointer(&m.zeroI)
 	}
 	l := m.h.l
-	return l.check("cublasLtMatmul", l.cublasLtMatmul(m.h.h, m.desc, alpha, a, m.a, b, m.b, beta, d, m.d, d, m.d, unsafe.Pointer(&m.algo[0]), ws, uint64(m.Workspace), 0))
+	return l.check("cublasLtMatmul", l.cublasLtMatmul(m.h.h, m.desc, alpha, a, m.a, b, m.b, beta, d, m.d, d, m.d, unsafe.Pointer(&m.algos[m.chosen][0]), ws, uint64(m.Workspace), 0))
 }
 
 // Destroy releases the descriptors.
