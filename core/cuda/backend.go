@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"unsafe"
 
 	"github.com/hashicorp/go-hclog"
@@ -32,6 +33,7 @@ type Backend struct {
 	module cudadriver.Module
 	fns    map[string]cudadriver.Function
 	lt     *cublaslt.Handle
+	stream cudadriver.Stream // every launch and product goes here
 	log    hclog.Logger
 }
 
@@ -103,8 +105,16 @@ func Open(libs Libraries, ordinal int, log hclog.Logger) (b *Backend, err error)
 		if b.fns[name], err = b.Driver.Function(b.module, name); err != nil {
 			return nil, err
 		}
+		if strings.HasPrefix(name, "im2col_") {
+			if err = b.Driver.AllowSharedMemory(b.fns[name], maxTileBytes); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if b.lt, err = b.Lt.Create(); err != nil {
+		return nil, err
+	}
+	if b.stream, err = b.Driver.NewStream(); err != nil {
 		return nil, err
 	}
 	log.Debug("CUDA backend", "device", b.Device.Name, "sm", fmt.Sprintf("%d.%d", b.Device.Major, b.Device.Minor),
@@ -124,6 +134,10 @@ func (b *Backend) Close() error {
 }
 
 func (b *Backend) release() {
+	if b.stream != 0 {
+		b.Driver.DestroyStream(b.stream)
+		b.stream = 0
+	}
 	if b.lt != nil {
 		b.lt.Destroy()
 		b.lt = nil
@@ -175,7 +189,7 @@ func (b *Backend) kernelGrid(name string, blocks, threads int, shared uint32, ar
 }
 
 func (b *Backend) run(l *launch) error {
-	if err := b.Driver.Launch(l.fn, l.grid, l.block, l.shared, l.params); err != nil {
+	if err := b.Driver.Launch(l.fn, l.grid, l.block, l.shared, b.stream, l.params); err != nil {
 		return fmt.Errorf("kernel %s: %w", l.name, err)
 	}
 	return nil

@@ -2,11 +2,11 @@ package cuda_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"sort"
 	"strings"
-	"time"
-	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/int8cal/int8cal/core/cuda"
 	"github.com/int8cal/int8cal/core/engine"

@@ -2,6 +2,8 @@ package cuda
 
 import (
 	"fmt"
+
+	"github.com/hashicorp/go-hclog"
 	"sort"
 	"strings"
 	"time"
@@ -30,6 +32,13 @@ func (b *Backend) NewEngine(g *graph.Graph, opts engine.Options) *Engine {
 }
 
 func (e *Engine) opset() int64 { return e.g.Opset }
+
+func (e *Engine) log() hclog.Logger {
+	if e.opts.Log == nil {
+		return hclog.NewNullLogger()
+	}
+	return e.opts.Log
+}
 
 // planFor returns the plan for the inputs' shapes, lowering it the first
 // time. The caller is inside the context.

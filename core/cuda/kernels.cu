@@ -64,63 +64,96 @@ __device__ __forceinline__ int quant(float x, float scale) {
 	return __float2int_rn(v);
 }
 
-__device__ __forceinline__ size_t gid() { return (size_t)blockIdx.x * blockDim.x + threadIdx.x; }
-
-// Four consecutive taps k0..k0+3 of product row row: the input values
-// under them, 0 in the padding and beyond k. taps[k] = {offset of the
-// input element from the window's top-left corner (ci·H·W + dy·W + dx),
-// dy, dx, k < K}, made once per layer on the host, so that a thread
-// divides only to find its row's image and pixel.
-__device__ __forceinline__ void conv_taps(const float* x, const int4* taps, const ConvGeo& g, size_t i, float v[4]) {
-	int groups = g.kpad >> 2;
-	int row = (int)(i / groups);
-	int k0 = (int)(i - (size_t)row * groups) * 4;
-	if (row >= g.rows) {
-		v[0] = v[1] = v[2] = v[3] = 0.0f;
-		return;
-	}
-	int hw = g.oh * g.ow;
-	int b = row / hw, p = row - b * hw;
-	int oy = p / g.ow, ox = p - oy * g.ow;
-	int iy0 = oy * g.sh - g.ph, ix0 = ox * g.sw - g.pw;
-	long base = (long)b * g.c * g.h * g.w + (long)iy0 * g.w + ix0;
-	for (int j = 0; j < 4; j++) {
-		int4 t = taps[k0 + j];
-		int iy = iy0 + t.y, ix = ix0 + t.z;
-		v[j] = (t.w && iy >= 0 && iy < g.h && ix >= 0 && ix < g.w) ? x[base + t.x] : 0.0f;
-	}
-}
+// Element indices are 32-bit: the host refuses tensors of 2^31 elements
+// or more, and 64-bit division is many times slower.
+__device__ __forceinline__ int gid() { return blockIdx.x * blockDim.x + threadIdx.x; }
 
 // The unfolded input, [mpad][kpad] row-major (each product row's taps
-// contiguous), four taps per thread.
-extern "C" __global__ void im2col_f32(const float* x, const int4* taps, float4* col, ConvGeo g) {
-	size_t i = gid();
-	if (i >= (size_t)g.mpad * g.kpad / 4) return;
-	float v[4];
-	conv_taps(x, taps, g, i, v);
-	col[i] = make_float4(v[0], v[1], v[2], v[3]);
+// contiguous, in the operand type), built a tile of `tile` rows per block
+// through shared memory: the block first reads the tile's taps with
+// consecutive threads on consecutive output pixels (coalesced reads of the
+// NCHW input), then writes the tile's rows with consecutive threads on
+// consecutive words (coalesced writes). taps[k] = {offset of the input
+// element from the window's top-left corner (ci·H·W + dy·W + dx), dy, dx,
+// k < K}, made once per layer on the host.
+template <typename Store>
+__device__ __forceinline__ void im2col_tiled(const float* x, const int4* taps, const ConvGeo& g, int tile, Store store) {
+	extern __shared__ float smem[];
+	int ks = g.kpad + 1; // odd stride: the column-wise writes hit distinct banks
+	float* vals = smem;
+	int* base = (int*)(smem + tile * ks);
+	int* y0 = base + tile;
+	int* x0 = y0 + tile;
+	int row0 = blockIdx.x * tile;
+	int hw = g.oh * g.ow;
+	for (int r = threadIdx.x; r < tile; r += blockDim.x) {
+		int row = row0 + r;
+		if (row < g.rows) {
+			int b = row / hw, p = row - b * hw;
+			int oy = p / g.ow, ox = p - oy * g.ow;
+			y0[r] = oy * g.sh - g.ph;
+			x0[r] = ox * g.sw - g.pw;
+			base[r] = b * g.c * g.h * g.w + y0[r] * g.w + x0[r];
+		} else {
+			y0[r] = -(1 << 28); // every tap out of range: zero rows up to mpad
+			x0[r] = 0;
+			base[r] = 0;
+		}
+	}
+	__syncthreads();
+	int n = tile * g.kpad;
+	for (int i = threadIdx.x; i < n; i += blockDim.x) {
+		int k = i / tile, r = i - k * tile;
+		int4 t = __ldg(&taps[k]);
+		int iy = y0[r] + t.y, ix = x0[r] + t.z;
+		vals[r * ks + k] = (t.w && iy >= 0 && iy < g.h && ix >= 0 && ix < g.w) ? __ldg(&x[base[r] + t.x]) : 0.0f;
+	}
+	__syncthreads();
+	int groups = g.kpad >> 2;
+	n = tile * groups;
+	for (int i = threadIdx.x; i < n; i += blockDim.x) {
+		int r = i / groups, q = i - r * groups;
+		int row = row0 + r;
+		if (row < g.mpad) store(row * groups + q, vals + r * ks + 4 * q);
+	}
 }
 
-extern "C" __global__ void im2col_f16(const float* x, const int4* taps, uint2* col, ConvGeo g) {
-	size_t i = gid();
-	if (i >= (size_t)g.mpad * g.kpad / 4) return;
-	float v[4];
-	conv_taps(x, taps, g, i, v);
-	col[i] = make_uint2(f2h(v[0]) | ((unsigned int)f2h(v[1]) << 16), f2h(v[2]) | ((unsigned int)f2h(v[3]) << 16));
-}
+struct StoreF32 {
+	float4* col;
+	__device__ void operator()(int at, const float* v) const { col[at] = make_float4(v[0], v[1], v[2], v[3]); }
+};
+
+struct StoreF16 {
+	uint2* col;
+	__device__ void operator()(int at, const float* v) const {
+		col[at] = make_uint2(f2h(v[0]) | ((unsigned int)f2h(v[1]) << 16), f2h(v[2]) | ((unsigned int)f2h(v[3]) << 16));
+	}
+};
 
 // Quantized with the layer's input scale, four int8 packed per word.
-extern "C" __global__ void im2col_s8(const float* x, const int4* taps, unsigned int* col, ConvGeo g, float scale) {
-	size_t i = gid();
-	if (i >= (size_t)g.mpad * g.kpad / 4) return;
-	float v[4];
-	conv_taps(x, taps, g, i, v);
-	unsigned int word = 0;
-	for (int j = 0; j < 4; j++) word |= ((unsigned int)quant(v[j], scale) & 0xffu) << (8 * j);
-	col[i] = word;
+struct StoreS8 {
+	unsigned int* col;
+	float scale;
+	__device__ void operator()(int at, const float* v) const {
+		unsigned int word = 0;
+		for (int j = 0; j < 4; j++) word |= ((unsigned int)quant(v[j], scale) & 0xffu) << (8 * j);
+		col[at] = word;
+	}
+};
+
+extern "C" __global__ void im2col_f32(const float* x, const int4* taps, float4* col, ConvGeo g, int tile) {
+	im2col_tiled(x, taps, g, tile, StoreF32{col});
 }
 
-__device__ __forceinline__ float finish(float v, const float* res, size_t i, const Epi& e) {
+extern "C" __global__ void im2col_f16(const float* x, const int4* taps, uint2* col, ConvGeo g, int tile) {
+	im2col_tiled(x, taps, g, tile, StoreF16{col});
+}
+
+extern "C" __global__ void im2col_s8(const float* x, const int4* taps, unsigned int* col, ConvGeo g, float scale, int tile) {
+	im2col_tiled(x, taps, g, tile, StoreS8{col, scale});
+}
+
+__device__ __forceinline__ float finish(float v, const float* res, int i, const Epi& e) {
 	if (res) v = v + res[i];
 	if (e.relu) v = fmaxf(v, 0.0f);
 	if (e.half) v = round_half(v);
@@ -130,19 +163,19 @@ __device__ __forceinline__ float finish(float v, const float* res, size_t i, con
 // Where output element i (of y, [n][cout][hw]) is in the product D: at
 // c·strideC + (b·hw + p)·strideP (D is [cout][rows] or [rows][cout],
 // whichever orientation the product was computed in).
-__device__ __forceinline__ size_t acc_index(size_t i, const Epi& e, int* c) {
-	size_t per = (size_t)e.cout * e.hw;
-	int b = (int)(i / per);
-	int r = (int)(i - (size_t)b * per);
+__device__ __forceinline__ int acc_index(int i, const Epi& e, int* c) {
+	int per = e.cout * e.hw;
+	int b = i / per;
+	int r = i - b * per;
 	*c = r / e.hw;
 	int p = r - *c * e.hw;
-	return (size_t)*c * e.strideC + ((size_t)b * e.hw + p) * e.strideP;
+	return *c * e.strideC + (b * e.hw + p) * e.strideP;
 }
 
 // y = D + bias (+ residual), ReLU, rounding; D from a float product.
 extern "C" __global__ void epilogue_f32(const float* acc, float* y, const float* bias, const float* res, Epi e) {
-	size_t i = gid();
-	if (i >= (size_t)e.n * e.cout * e.hw) return;
+	int i = gid();
+	if (i >= e.n * e.cout * e.hw) return;
 	int c;
 	float v = acc[acc_index(i, e, &c)];
 	if (bias) v = v + bias[c];
@@ -152,34 +185,34 @@ extern "C" __global__ void epilogue_f32(const float* acc, float* y, const float*
 // The same for an int32 product: D·scale[c] (input scale × the output
 // channel's weight scale) + bias, in the CPU engine's order.
 extern "C" __global__ void epilogue_s32(const int* acc, float* y, const float* bias, const float* res, const float* scale, Epi e) {
-	size_t i = gid();
-	if (i >= (size_t)e.n * e.cout * e.hw) return;
+	int i = gid();
+	if (i >= e.n * e.cout * e.hw) return;
 	int c;
 	float v = (float)acc[acc_index(i, e, &c)] * scale[c];
 	if (bias) v = v + bias[c];
 	y[i] = finish(v, res, i, e);
 }
 
-extern "C" __global__ void relu(const float* x, float* y, size_t n) {
-	size_t i = gid();
+extern "C" __global__ void relu(const float* x, float* y, int n) {
+	int i = gid();
 	if (i < n) y[i] = fmaxf(x[i], 0.0f);
 }
 
-extern "C" __global__ void round_half_inplace(float* x, size_t n) {
-	size_t i = gid();
+extern "C" __global__ void round_half_inplace(float* x, int n) {
+	int i = gid();
 	if (i < n) x[i] = round_half(x[i]);
 }
 
 extern "C" __global__ void add(const float* a, const float* b, float* y, Bcast g, int relu, int half) {
-	size_t i = gid();
-	if (i >= (size_t)g.n) return;
-	size_t ia = 0, ib = 0, rest = i;
+	int i = gid();
+	if (i >= g.n) return;
+	int ia = 0, ib = 0, rest = i;
 	for (int d = g.rank - 1; d >= 0; d--) {
-		size_t q = rest / g.shape[d];
-		int at = (int)(rest - q * g.shape[d]);
+		int q = rest / g.shape[d];
+		int at = rest - q * g.shape[d];
 		rest = q;
-		ia += (size_t)at * g.sa[d];
-		ib += (size_t)at * g.sb[d];
+		ia += at * g.sa[d];
+		ib += at * g.sb[d];
 	}
 	float v = a[ia] + b[ib];
 	if (relu) v = fmaxf(v, 0.0f);
@@ -188,12 +221,12 @@ extern "C" __global__ void add(const float* a, const float* b, float* y, Bcast g
 }
 
 extern "C" __global__ void maxpool(const float* x, float* y, Pool p) {
-	size_t i = gid();
-	if (i >= (size_t)p.planes * p.oh * p.ow) return;
+	int i = gid();
+	if (i >= p.planes * p.oh * p.ow) return;
 	int per = p.oh * p.ow;
-	int plane = (int)(i / per), r = (int)(i - (size_t)plane * per);
+	int plane = i / per, r = i - plane * per;
 	int oy = r / p.ow, ox = r - oy * p.ow;
-	const float* src = x + (size_t)plane * p.h * p.w;
+	const float* src = x + plane * p.h * p.w;
 	float m = __int_as_float(0xff800000); // -inf
 	for (int ky = 0; ky < p.kh; ky++) {
 		int iy = oy * p.sh - p.ph + ky * p.dh;
@@ -209,9 +242,9 @@ extern "C" __global__ void maxpool(const float* x, float* y, Pool p) {
 
 // One warp per plane.
 extern "C" __global__ void global_avgpool(const float* x, float* y, int planes, int hw, int half) {
-	size_t warp = gid() / 32;
+	int warp = gid() / 32;
 	int lane = threadIdx.x & 31;
-	if (warp >= (size_t)planes) return;
+	if (warp >= planes) return;
 	const float* src = x + warp * hw;
 	float s = 0.0f;
 	for (int j = lane; j < hw; j += 32) s += src[j];
@@ -224,8 +257,8 @@ extern "C" __global__ void global_avgpool(const float* x, float* y, int planes, 
 
 // Softmax over the last cols values of each row, one thread per row.
 extern "C" __global__ void softmax(const float* x, float* y, int rows, int cols, int half) {
-	size_t r = gid();
-	if (r >= (size_t)rows) return;
+	int r = gid();
+	if (r >= rows) return;
 	const float* in = x + r * cols;
 	float* out = y + r * cols;
 	float m = in[0];
@@ -245,17 +278,17 @@ extern "C" __global__ void softmax(const float* x, float* y, int rows, int cols,
 // Pad (constant) and Slice: each output element reads x at start + step·i
 // per dimension, or takes fill when that is outside x.
 extern "C" __global__ void gather_affine(const float* x, float* y, Affine a, float fill) {
-	size_t i = gid();
-	if (i >= (size_t)a.n) return;
-	size_t src = 0, rest = i;
+	int i = gid();
+	if (i >= a.n) return;
+	int src = 0, rest = i;
 	bool inside = true;
 	for (int d = a.rank - 1; d >= 0; d--) {
-		size_t q = rest / a.out[d];
-		int at = (int)(rest - q * a.out[d]);
+		int q = rest / a.out[d];
+		int at = rest - q * a.out[d];
 		rest = q;
 		int j = a.start[d] + a.step[d] * at;
 		if (j < 0 || j >= a.in[d]) inside = false;
-		src += (size_t)j * a.stride[d];
+		src += j * a.stride[d];
 	}
 	y[i] = inside ? x[src] : fill;
 }
@@ -266,10 +299,10 @@ __device__ __forceinline__ int fkey(unsigned int b) { return (int)(b ^ ((unsigne
 // Per-tensor statistics of one batch: rec = {min key, max key, zeros,
 // NaNs, +Inf, -Inf}, merged with atomics (rec starts as {INT_MAX,
 // INT_MIN, 0, 0, 0, 0}).
-extern "C" __global__ void stats(const float* x, size_t n, i64* rec) {
+extern "C" __global__ void stats(const float* x, int n, i64* rec) {
 	int mn = 0x7fffffff, mx = (int)0x80000000;
 	i64 zeros = 0, nan = 0, pinf = 0, ninf = 0;
-	for (size_t i = gid(); i < n; i += (size_t)gridDim.x * blockDim.x) {
+	for (int i = gid(); i < n; i += gridDim.x * blockDim.x) {
 		unsigned int b = __float_as_uint(x[i]);
 		unsigned int a = b & 0x7fffffffu;
 		if (a > 0x7f800000u) { nan++; continue; }
@@ -302,13 +335,13 @@ extern "C" __global__ void stats(const float* x, size_t n, i64* rec) {
 // side (offset side) for negative values when signed; NaN and ±Inf are
 // skipped (stats counts them). Counts go to shared memory first when
 // slots·4 bytes fit (shared != 0), then to counts with 64-bit atomics.
-extern "C" __global__ void histogram(const float* x, size_t n, u64* counts, double scale, int side, int slots, int shared) {
+extern "C" __global__ void histogram(const float* x, int n, u64* counts, double scale, int side, int slots, int shared) {
 	extern __shared__ unsigned int local[];
 	if (shared) {
 		for (int j = threadIdx.x; j < slots; j += blockDim.x) local[j] = 0;
 		__syncthreads();
 	}
-	for (size_t i = gid(); i < n; i += (size_t)gridDim.x * blockDim.x) {
+	for (int i = gid(); i < n; i += gridDim.x * blockDim.x) {
 		unsigned int b = __float_as_uint(x[i]);
 		unsigned int a = b & 0x7fffffffu;
 		if (a >= 0x7f800000u) continue;

@@ -192,9 +192,12 @@ func (p *plan) lowerGroup(sc *engine.Schedule, g group) error {
 		return fmt.Errorf("a constant first input is not supported")
 	}
 	total := tensor.NumElements(out.Shape)
+	if err := fitsIndex(int64(total), int64(tensor.NumElements(x.shape))); err != nil {
+		return err
+	}
 	switch n.OpType {
 	case "Relu":
-		p.builds = append(p.builds, func(*scratch) { p.queue(p.b.kernel("relu", total, x.ptr, y, uint64(total))) })
+		p.builds = append(p.builds, func(*scratch) { p.queue(p.b.kernel("relu", total, x.ptr, y, int32(total))) })
 	case "Add":
 		b := p.tensors[n.Inputs[1]]
 		if b == nil {
@@ -436,6 +439,9 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 	if err != nil {
 		return err
 	}
+	if err := fitsIndex(int64(mpad)*int64(kpad), int64(cpad)*int64(mpad), int64(geo.N)*int64(geo.C*geo.H*geo.W)); err != nil {
+		return err
+	}
 	colBytes, accBytes := mpad*kpad*colElem, cpad*mpad*4
 	prod, err := p.tune(types, mpad, cpad, kpad, wPtr, colBytes, accBytes)
 	if err != nil {
@@ -464,29 +470,60 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 		ep.Half = 1
 	}
 	outputs := rows * cout
-	groups := mpad * kpad / 4
+	tile, shared, err := im2colTile(kpad)
+	if err != nil {
+		return err
+	}
+	blocks := (mpad + tile - 1) / tile
 	p.builds = append(p.builds, func(s *scratch) {
 		var im, epl *launch
 		switch precision {
 		case engine.INT8:
-			im = p.b.kernel("im2col_s8", groups, x, taps, s.col, geo, inScale)
+			im = p.b.kernelGrid("im2col_s8", blocks, threadsPerBlock, shared, x, taps, s.col, geo, inScale, int32(tile))
 			epl = p.b.kernel("epilogue_s32", outputs, s.acc, y, biasPtr, res, scalePtr, ep)
 		case engine.FP16:
-			im = p.b.kernel("im2col_f16", groups, x, taps, s.col, geo)
+			im = p.b.kernelGrid("im2col_f16", blocks, threadsPerBlock, shared, x, taps, s.col, geo, int32(tile))
 			epl = p.b.kernel("epilogue_f32", outputs, s.acc, y, biasPtr, res, ep)
 		default:
-			im = p.b.kernel("im2col_f32", groups, x, taps, s.col, geo)
+			im = p.b.kernelGrid("im2col_f32", blocks, threadsPerBlock, shared, x, taps, s.col, geo, int32(tile))
 			epl = p.b.kernel("epilogue_f32", outputs, s.acc, y, biasPtr, res, ep)
 		}
 		p.queue(im)
 		p.ops = append(p.ops, op{label: "matmul", run: func() error {
-			if err := prod.run(s.col, wPtr, s.acc, s.ws); err != nil {
+			if err := prod.run(s.col, wPtr, s.acc, s.ws, p.b.stream); err != nil {
 				return fmt.Errorf("node %q (%s): %w", n.Name, n.OpType, err)
 			}
 			return nil
 		}})
 		p.queue(epl)
 	})
+	return nil
+}
+
+// maxTileBytes is the shared memory an im2col block may use (Open raises
+// the kernels' limit to it).
+const maxTileBytes = 96 << 10
+
+// im2colTile chooses the rows per im2col block: the most, up to 64, whose
+// values (and per-row geometry) fit maxTileBytes.
+func im2colTile(kpad int) (tile int, shared uint32, err error) {
+	perRow := 4*(kpad+1) + 12
+	for tile = 64; tile > 0 && tile*perRow > maxTileBytes; tile /= 2 {
+	}
+	if tile == 0 {
+		return 0, 0, fmt.Errorf("%d taps per output pixel: more than one im2col row fits in %d KiB of shared memory", kpad, maxTileBytes>>10)
+	}
+	return tile, uint32(tile * perRow), nil
+}
+
+// fitsIndex refuses sizes the kernels' 32-bit element indices cannot
+// address.
+func fitsIndex(sizes ...int64) error {
+	for _, n := range sizes {
+		if n >= 1<<31 {
+			return fmt.Errorf("%d elements in one buffer: the cuda backend indexes with 32 bits; use a smaller batch", n)
+		}
+	}
 	return nil
 }
 
@@ -509,11 +546,11 @@ type product struct {
 	channels bool // D = Wᵀ·col ([rows][cpad]) rather than colᵀ·W ([cpad][mpad])
 }
 
-func (pr *product) run(col, w, acc, ws cudadriver.Ptr) error {
+func (pr *product) run(col, w, acc, ws cudadriver.Ptr, s cudadriver.Stream) error {
 	if pr.channels {
-		return pr.mm.Run(uint64(w), uint64(col), uint64(acc), uint64(ws))
+		return pr.mm.Run(uint64(w), uint64(col), uint64(acc), uint64(ws), uintptr(s))
 	}
-	return pr.mm.Run(uint64(col), uint64(w), uint64(acc), uint64(ws))
+	return pr.mm.Run(uint64(col), uint64(w), uint64(acc), uint64(ws), uintptr(s))
 }
 
 // tune picks, as TensorRT's tactic selection does, the fastest way to
@@ -559,7 +596,7 @@ func (p *plan) tune(types cublaslt.Types, mpad, cpad, kpad int, w cudadriver.Ptr
 	for _, c := range cands {
 		for a := 0; a < c.mm.Candidates(); a++ {
 			c.mm.Choose(a)
-			took, err := timeIt(d, tuneRuns, func() error { return c.run(tmp[0], w, tmp[1], tmp[2]) })
+			took, err := timeIt(d, tuneRuns, func() error { return c.run(tmp[0], w, tmp[1], tmp[2], p.b.stream) })
 			if err == nil && took < bestTime {
 				best, bestAlgo, bestTime = c, a, took
 			}

@@ -55,6 +55,12 @@ type plan struct {
 	int8Layers int
 	noRange    map[string]bool
 
+	// graph replays ops with one launch once recorded (see replay);
+	// noGraph is set when recording failed, and the ops are then
+	// launched one by one.
+	graph   *cudadriver.Graph
+	noGraph bool
+
 	// statistics buffers (RunStatistics)
 	recs, counts cudadriver.Ptr
 	slots        int
@@ -79,6 +85,9 @@ func (e *Engine) newPlan(shapes map[string][]int, observed bool) (p *plan, err e
 		m := sc.Metas[in.Name]
 		if m.DType != tensor.Float32 {
 			return nil, fmt.Errorf("input %q is %s; the cuda backend takes float32 inputs", in.Name, m.DType)
+		}
+		if err := fitsIndex(int64(tensor.NumElements(m.Shape))); err != nil {
+			return nil, fmt.Errorf("input %q: %w", in.Name, err)
 		}
 		if _, err := p.alloc(in.Name, m.Shape); err != nil {
 			return nil, err
@@ -155,6 +164,10 @@ func (p *plan) queue(l *launch) {
 }
 
 func (p *plan) free() {
+	if p.graph != nil {
+		p.b.Driver.DestroyGraph(p.graph)
+		p.graph = nil
+	}
 	for _, m := range p.matmuls {
 		m.Destroy()
 	}
@@ -187,7 +200,7 @@ func (p *plan) execute(inputs map[string]*tensor.Tensor) error {
 			}
 		}
 		if p.half {
-			if err := p.b.run(p.b.kernel("round_half_inplace", len(t.F32), d.ptr, uint64(len(t.F32)))); err != nil {
+			if err := p.b.run(p.b.kernel("round_half_inplace", len(t.F32), d.ptr, int32(len(t.F32)))); err != nil {
 				return err
 			}
 		}
@@ -195,8 +208,28 @@ func (p *plan) execute(inputs map[string]*tensor.Tensor) error {
 	return p.replay()
 }
 
-// replay queues the plan's operations on device-resident inputs.
+// replay queues the plan's operations on device-resident inputs: the
+// first time it records them into a CUDA graph, then it launches the
+// graph, so that a run costs one launch instead of one per kernel (what
+// makes small networks like LeNet fast). Should recording fail, the
+// operations are launched one by one.
 func (p *plan) replay() error {
+	if p.graph == nil && !p.noGraph {
+		g, err := p.b.Driver.Capture(p.b.stream, p.launchAll)
+		if err != nil {
+			p.noGraph = true
+			p.e.log().Debug("CUDA graph not recorded; launching kernels one by one", "error", err)
+		} else {
+			p.graph = g
+		}
+	}
+	if p.graph != nil {
+		return p.b.Driver.LaunchGraph(p.graph, p.b.stream)
+	}
+	return p.launchAll()
+}
+
+func (p *plan) launchAll() error {
 	for _, o := range p.ops {
 		if err := o.run(); err != nil {
 			return err
@@ -272,7 +305,7 @@ func (p *plan) statistics(need calib.Info, emit func(calibrate.BatchStatistics) 
 		t := p.tensors[name]
 		n := tensor.NumElements(t.shape)
 		blocks := min(max((n+threadsPerBlock-1)/threadsPerBlock, 1), 1024)
-		if err := p.b.run(p.b.kernelGrid("stats", blocks, threadsPerBlock, 0, t.ptr, uint64(n), p.recs+cudadriver.Ptr(8*statsRecord*i))); err != nil {
+		if err := p.b.run(p.b.kernelGrid("stats", blocks, threadsPerBlock, 0, t.ptr, int32(n), p.recs+cudadriver.Ptr(8*statsRecord*i))); err != nil {
 			return err
 		}
 	}
@@ -346,7 +379,7 @@ func (p *plan) histograms(need calib.Info, names []string, recs []int64, batch [
 		t := p.tensors[name]
 		n := tensor.NumElements(t.shape)
 		blocks := min(max((n+threadsPerBlock*8-1)/(threadsPerBlock*8), 1), 1024)
-		l := p.b.kernelGrid("histogram", blocks, threadsPerBlock, uint32(sharedBytes), t.ptr, uint64(n),
+		l := p.b.kernelGrid("histogram", blocks, threadsPerBlock, uint32(sharedBytes), t.ptr, int32(n),
 			p.counts+cudadriver.Ptr(8*slots*i), scale, int32(side), int32(slots), shared)
 		if err := p.b.run(l); err != nil {
 			return err

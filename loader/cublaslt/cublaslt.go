@@ -283,15 +283,16 @@ func (m *Matmul) String() string {
 	return fmt.Sprintf("%dx%dx%d (trans %v/%v, ld %d/%d/%d, types %d→%d compute %d)", s.M, s.N, s.K, s.TransA, s.TransB, s.LDA, s.LDB, s.LDD, m.types.AB, m.types.D, m.types.Compute)
 }
 
-// Run computes D = op(A)·op(B) on the default stream; ws is a device
-// buffer of at least Workspace bytes (may be 0 when Workspace is 0).
-func (m *Matmul) Run(a, b, d, ws uint64) error {
+// Run queues D = op(A)·op(B) on stream (a CUstream, 0 for the default
+// one); ws is a device buffer of at least Workspace bytes (may be 0 when
+// Workspace is 0).
+func (m *Matmul) Run(a, b, d, ws uint64, stream uintptr) error {
 	alpha, beta := unsafe.Pointer(&m.oneF), unsafe.Pointer(&m.zeroF)
 	if m.types.Scale == R32I {
 		alpha, beta = unsafe.Pointer(&m.oneI), unsafe.Pointer(&m.zeroI)
 	}
 	l := m.h.l
-	return l.check("cublasLtMatmul", l.cublasLtMatmul(m.h.h, m.desc, alpha, a, m.a, b, m.b, beta, d, m.d, d, m.d, unsafe.Pointer(&m.algos[m.chosen][0]), ws, uint64(m.Workspace), 0))
+	return l.check("cublasLtMatmul", l.cublasLtMatmul(m.h.h, m.desc, alpha, a, m.a, b, m.b, beta, d, m.d, d, m.d, unsafe.Pointer(&m.algos[m.chosen][0]), ws, uint64(m.Workspace), stream))
 }
 
 // Destroy releases the descriptors.

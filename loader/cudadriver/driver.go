@@ -74,6 +74,15 @@ type Driver struct {
 	cuModuleUnload            func(m uintptr) int32
 	cuLaunchKernel            func(f uintptr, gx, gy, gz, bx, by, bz, shared uint32, stream uintptr, params unsafe.Pointer, extra unsafe.Pointer) int32
 	cuFuncSetAttribute        func(f uintptr, attr int32, v int32) int32
+	cuStreamCreate            func(s *uintptr, flags uint32) int32
+	cuStreamDestroy           func(s uintptr) int32
+	cuStreamSynchronize       func(s uintptr) int32
+	cuStreamBeginCapture      func(s uintptr, mode int32) int32
+	cuStreamEndCapture        func(s uintptr, g *uintptr) int32
+	cuGraphInstantiate        func(exec *uintptr, g uintptr, flags uint64) int32
+	cuGraphLaunch             func(exec uintptr, s uintptr) int32
+	cuGraphExecDestroy        func(exec uintptr) int32
+	cuGraphDestroy            func(g uintptr) int32
 }
 
 // Open loads the driver (explicit, when set, is a path given by a flag)
@@ -126,6 +135,15 @@ func Open(explicit string) (*Driver, error) {
 		loader.Binding{Fn: &d.cuModuleUnload, Symbol: "cuModuleUnload"},
 		loader.Binding{Fn: &d.cuLaunchKernel, Symbol: "cuLaunchKernel"},
 		loader.Binding{Fn: &d.cuFuncSetAttribute, Symbol: "cuFuncSetAttribute"},
+		loader.Binding{Fn: &d.cuStreamCreate, Symbol: "cuStreamCreate"},
+		loader.Binding{Fn: &d.cuStreamDestroy, Symbol: "cuStreamDestroy_v2"},
+		loader.Binding{Fn: &d.cuStreamSynchronize, Symbol: "cuStreamSynchronize"},
+		loader.Binding{Fn: &d.cuStreamBeginCapture, Symbol: "cuStreamBeginCapture_v2"},
+		loader.Binding{Fn: &d.cuStreamEndCapture, Symbol: "cuStreamEndCapture"},
+		loader.Binding{Fn: &d.cuGraphInstantiate, Symbol: "cuGraphInstantiateWithFlags"},
+		loader.Binding{Fn: &d.cuGraphLaunch, Symbol: "cuGraphLaunch"},
+		loader.Binding{Fn: &d.cuGraphExecDestroy, Symbol: "cuGraphExecDestroy"},
+		loader.Binding{Fn: &d.cuGraphDestroy, Symbol: "cuGraphDestroy"},
 	); err != nil {
 		lib.Close()
 		return nil, err
@@ -327,15 +345,81 @@ func (d *Driver) AllowSharedMemory(f Function, bytes int) error {
 	return d.check("cuFuncSetAttribute", d.cuFuncSetAttribute(uintptr(f), attrMaxDynamicShared, int32(bytes)))
 }
 
-// Launch starts f on the default stream. params holds one pointer per
-// kernel parameter, to that parameter's value; the values are copied when
-// the launch is queued, so they may change afterwards.
-func (d *Driver) Launch(f Function, grid, block [3]uint32, shared uint32, params []unsafe.Pointer) error {
+// Stream is a CUDA stream (CUstream); 0 is the default stream.
+type Stream uintptr
+
+// NewStream creates a stream that synchronizes with the default stream
+// (so that the synchronous copies order with its work).
+func (d *Driver) NewStream() (Stream, error) {
+	var s uintptr
+	err := d.check("cuStreamCreate", d.cuStreamCreate(&s, 0))
+	return Stream(s), err
+}
+
+// DestroyStream releases a stream.
+func (d *Driver) DestroyStream(s Stream) error {
+	return d.check("cuStreamDestroy_v2", d.cuStreamDestroy(uintptr(s)))
+}
+
+// SyncStream waits for a stream's work.
+func (d *Driver) SyncStream(s Stream) error {
+	return d.check("cuStreamSynchronize", d.cuStreamSynchronize(uintptr(s)))
+}
+
+// Launch queues f on stream s. params holds one pointer per kernel
+// parameter, to that parameter's value; the values are copied when the
+// launch is queued, so they may change afterwards.
+func (d *Driver) Launch(f Function, grid, block [3]uint32, shared uint32, s Stream, params []unsafe.Pointer) error {
 	var pp unsafe.Pointer
 	if len(params) > 0 {
 		pp = unsafe.Pointer(&params[0])
 	}
-	rc := d.cuLaunchKernel(uintptr(f), grid[0], grid[1], grid[2], block[0], block[1], block[2], shared, 0, pp, nil)
+	rc := d.cuLaunchKernel(uintptr(f), grid[0], grid[1], grid[2], block[0], block[1], block[2], shared, uintptr(s), pp, nil)
 	runtime.KeepAlive(params)
 	return d.check("cuLaunchKernel", rc)
+}
+
+// Graph is an instantiated CUDA graph (CUgraphExec): a recorded sequence
+// of launches replayed with one call.
+type Graph struct {
+	graph, exec uintptr
+}
+
+// captureGlobal is CU_STREAM_CAPTURE_MODE_GLOBAL: any unsafe call during
+// the capture (a synchronous copy, say) fails instead of being recorded.
+const captureGlobal = 0
+
+// Capture records the work record queues on stream s into a graph.
+func (d *Driver) Capture(s Stream, record func() error) (*Graph, error) {
+	if err := d.check("cuStreamBeginCapture_v2", d.cuStreamBeginCapture(uintptr(s), captureGlobal)); err != nil {
+		return nil, err
+	}
+	recErr := record()
+	g := &Graph{}
+	endErr := d.check("cuStreamEndCapture", d.cuStreamEndCapture(uintptr(s), &g.graph))
+	if recErr != nil || endErr != nil {
+		if g.graph != 0 {
+			d.cuGraphDestroy(g.graph)
+		}
+		if recErr != nil {
+			return nil, recErr
+		}
+		return nil, endErr
+	}
+	if err := d.check("cuGraphInstantiateWithFlags", d.cuGraphInstantiate(&g.exec, g.graph, 0)); err != nil {
+		d.cuGraphDestroy(g.graph)
+		return nil, err
+	}
+	return g, nil
+}
+
+// LaunchGraph queues the graph's work on stream s.
+func (d *Driver) LaunchGraph(g *Graph, s Stream) error {
+	return d.check("cuGraphLaunch", d.cuGraphLaunch(g.exec, uintptr(s)))
+}
+
+// DestroyGraph releases a graph.
+func (d *Driver) DestroyGraph(g *Graph) {
+	d.cuGraphExecDestroy(g.exec)
+	d.cuGraphDestroy(g.graph)
 }

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// fakeDriver compiles the fake CUDA driver of loader/cudadriver's tests
+// (see its header: one "Fake GPU", set up through FAKECUDA_* variables),
+// or skips when there is no C compiler; CI has gcc but no GPU.
+func fakeDriver(t *testing.T) string {
+	t.Helper()
+	cc, err := exec.LookPath("gcc")
+	if err != nil {
+		t.Skipf("no gcc to build the fake CUDA driver: %v", err)
+	}
+	out := filepath.Join(t.TempDir(), "libcuda.so.1")
+	if b, err := exec.Command(cc, "-shared", "-fPIC", "-o", out, "../../loader/cudadriver/testdata/fakecuda.c").CombinedOutput(); err != nil {
+		t.Fatalf("building the fake driver: %v\n%s", err, b)
+	}
+	return out
+}
+
+// missingLibs point NVRTC, cuBLASLt and TensorRT at nowhere, so that
+// doctor's report does not depend on what the machine has installed (a
+// developer's may have NVRTC, or a GPU).
+var missingLibs = []string{
+	"--nvrtc-lib", "/nonexistent/libnvrtc.so.13",
+	"--cublaslt-lib", "/nonexistent/libcublasLt.so.13",
+	"--tensorrt-lib", "/nonexistent/libnvinfer.so.10",
+}
+
+// checkLines fails t for each prefix that begins no line of out: doctor's
+// rows are read by scripts line by line.
+func checkLines(t *testing.T, out string, prefixes ...string) {
+	t.Helper()
+	for _, p := range prefixes {
+		found := false
+		for _, line := range strings.Split(out, "\n") {
+			if strings.HasPrefix(line, p) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("no line begins with %q:\n%s", p, out)
+		}
+	}
+}
+
+// Without any GPU library doctor still succeeds, naming every path it
+// tried, and says that only the cpu backend is usable.
+func TestDoctorWithoutLibraries(t *testing.T) {
+	code, out, errOut := run(append([]string{"doctor", "--cuda-lib", "/nonexistent/libcuda.so.1"}, missingLibs...)...)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	checkLines(t, out,
+		"CUDA driver   CUDA driver library not found; tried /nonexistent/libcuda.so.1 (",
+		"NVRTC         NVRTC library not found; tried /nonexistent/libnvrtc.so.13 (",
+		"cuBLASLt      cuBLASLt library not found; tried /nonexistent/libcublasLt.so.13 (",
+		"TensorRT      TensorRT library not found; tried /nonexistent/libnvinfer.so.10 (",
+		"backend cpu       usable",
+		"backend cuda      not usable: no CUDA driver",
+		"backend tensorrt  not usable",
+	)
+}
+
+// With a driver but no GPU, or a GPU but no NVRTC, doctor describes what
+// it found and says why the cuda backend is not usable.
+func TestDoctorWithFakeDriver(t *testing.T) {
+	for _, tc := range []struct {
+		devices string // FAKECUDA_DEVICES
+		want    []string
+	}{
+		{"0", []string{
+			"GPU           none: cuInit: CUDA_ERROR_NO_DEVICE (100): no CUDA-capable device is detected",
+			"backend cuda      not usable: no GPU (cuInit: CUDA_ERROR_NO_DEVICE",
+		}},
+		{"1", []string{
+			"GPU 0         Fake GPU, compute capability 9.0, 132 SMs, 80.0 GiB",
+			"backend cuda      not usable: no NVRTC",
+		}},
+	} {
+		t.Run(tc.devices+" devices", func(t *testing.T) {
+			lib := fakeDriver(t)
+			t.Setenv("FAKECUDA_DEVICES", tc.devices)
+			code, out, errOut := run(append([]string{"doctor", "--cuda-lib", lib}, missingLibs...)...)
+			if code != 0 {
+				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+			}
+			checkLines(t, out, append([]string{"CUDA driver   " + lib + ", CUDA 13.0", "backend cpu       usable"}, tc.want...)...)
+		})
+	}
+}
+
+// A backend that cannot be used fails the run with one line that says
+// why and what is available instead, after the sample's FAILED line.
+func TestRunBackendErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		fake bool // add --cuda-lib with the fake driver, which has no GPU
+		data bool // the failure comes once the data is read, so it needs MNIST
+		want []string
+	}{
+		{"cuda without a driver", []string{"--backend", "cuda", "--cuda-lib", "/nonexistent/libcuda.so.1"}, false, true,
+			[]string{"--backend cuda: CUDA driver library not found", "/nonexistent/libcuda.so.1", "the cpu backend is available"}},
+		{"cuda without a GPU", []string{"--backend", "cuda"}, true, true,
+			[]string{"--backend cuda: no CUDA GPU", "CUDA_ERROR_NO_DEVICE", "the cpu backend is available"}},
+		{"tensorrt", []string{"--backend", "tensorrt"}, false, false,
+			[]string{"--backend tensorrt is not available", "available backends: cpu, cuda"}},
+		{"unknown", []string{"--backend", "bogus"}, false, false,
+			[]string{`--backend "bogus" unknown`, "available backends: cpu, cuda"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.data {
+				needMNIST(t)
+			}
+			args := append([]string{"run", "--log-level", "error", "--datadir", dataDir}, tc.args...)
+			if tc.fake {
+				t.Setenv("FAKECUDA_DEVICES", "0")
+				args = append(args, "--cuda-lib", fakeDriver(t))
+			}
+			code, out, errOut := run(args...)
+			if code == 0 {
+				t.Fatalf("exit 0, want failure\n%s", out)
+			}
+			if !strings.Contains(out, "&&&& FAILED int8cal.run") {
+				t.Errorf("stdout lacks the FAILED line:\n%s", out)
+			}
+			if lines := strings.Split(strings.TrimSpace(errOut), "\n"); len(lines) != 1 {
+				t.Errorf("want a one-line error, got:\n%s", errOut)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("error %q lacks %q", errOut, w)
+				}
+			}
+		})
+	}
+}
