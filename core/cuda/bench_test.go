@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/int8cal/int8cal/core/cuda"
 	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/tensor"
@@ -36,7 +38,7 @@ func BenchmarkThroughput(b *testing.B) {
 		scales := scalesFrom(b, g, m.input, tensor.FromFloat32(x.F32[:x.Len()/m.shape[0]*2], append([]int{2}, m.shape[1:]...)...))
 		for _, p := range []engine.Precision{engine.FP32, engine.FP16, engine.INT8} {
 			b.Run(fmt.Sprintf("%s/b%d/%s", m.name, m.shape[0], p), func(b *testing.B) {
-				e := gpu.NewEngine(g, engine.Options{Precision: p, Int8Scales: scales})
+				e := gpu.NewEngine(g, engine.Options{Precision: p, Int8Scales: scales, Log: hclog.New(&hclog.LoggerOptions{Level: hclog.Warn})})
 				defer e.Close()
 				if _, err := e.Throughput(in, 10); err != nil { // plan and warm up
 					b.Fatal(err)

@@ -68,23 +68,45 @@ __device__ __forceinline__ int quant(float x, float scale) {
 // or more, and 64-bit division is many times slower.
 __device__ __forceinline__ int gid() { return blockIdx.x * blockDim.x + threadIdx.x; }
 
+// The operand type of a product's input: float32, or (converted once per
+// layer by the kernels below, not once per tap) half or int8.
+extern "C" __global__ void to_half(const float* x, unsigned short* h, int n) {
+	int i = gid();
+	if (i < n) h[i] = f2h(x[i]);
+}
+
+// Quantized with the layer's input scale.
+extern "C" __global__ void quantize_s8(const float* x, signed char* q, int n, float scale) {
+	int i = gid();
+	if (i < n) q[i] = (signed char)quant(x[i], scale);
+}
+
+__device__ __forceinline__ float4 pack4(const float* v) { return make_float4(v[0], v[1], v[2], v[3]); }
+__device__ __forceinline__ uint2 pack4(const unsigned short* v) {
+	return make_uint2(v[0] | ((unsigned int)v[1] << 16), v[2] | ((unsigned int)v[3] << 16));
+}
+__device__ __forceinline__ unsigned int pack4(const signed char* v) {
+	return (unsigned char)v[0] | ((unsigned int)(unsigned char)v[1] << 8) | ((unsigned int)(unsigned char)v[2] << 16) | ((unsigned int)(unsigned char)v[3] << 24);
+}
+
 // The unfolded input, [mpad][kpad] row-major (each product row's taps
-// contiguous, in the operand type), built a tile of `tile` rows per block
-// through shared memory: the block first reads the tile's taps with
-// consecutive threads on consecutive output pixels (coalesced reads of the
-// NCHW input), then writes the tile's rows with consecutive threads on
+// contiguous), built a tile of 2^shift rows per block through shared
+// memory: the block first reads the tile's taps with consecutive threads
+// on consecutive output pixels (coalesced reads of the NCHW input), then
+// writes the tile's rows four taps per thread with consecutive threads on
 // consecutive words (coalesced writes). taps[k] = {offset of the input
 // element from the window's top-left corner (ci·H·W + dy·W + dx), dy, dx,
-// k < K}, made once per layer on the host.
-template <typename Store>
-__device__ __forceinline__ void im2col_tiled(const float* x, const int4* taps, const ConvGeo& g, int tile, Store store) {
-	extern __shared__ float smem[];
-	int ks = g.kpad + 1; // odd stride: the column-wise writes hit distinct banks
-	float* vals = smem;
-	int* base = (int*)(smem + tile * ks);
+// k < K}, made once per layer on the host. No division in the loops.
+template <typename T, typename V>
+__device__ __forceinline__ void im2col_tiled(const T* x, const int4* taps, V* col, const ConvGeo& g, int shift) {
+	extern __shared__ __align__(16) unsigned char smem[];
+	int tile = 1 << shift;
+	int ks = g.kpad + 1; // odd row stride: the column-wise writes spread over the banks
+	T* vals = (T*)smem;
+	int* base = (int*)(smem + ((tile * ks * (int)sizeof(T) + 15) & ~15));
 	int* y0 = base + tile;
 	int* x0 = y0 + tile;
-	int row0 = blockIdx.x * tile;
+	int row0 = blockIdx.x << shift;
 	int hw = g.oh * g.ow;
 	for (int r = threadIdx.x; r < tile; r += blockDim.x) {
 		int row = row0 + r;
@@ -101,56 +123,39 @@ __device__ __forceinline__ void im2col_tiled(const float* x, const int4* taps, c
 		}
 	}
 	__syncthreads();
-	int n = tile * g.kpad;
+	int n = g.kpad << shift;
 	for (int i = threadIdx.x; i < n; i += blockDim.x) {
-		int k = i / tile, r = i - k * tile;
+		int k = i >> shift, r = i & (tile - 1);
 		int4 t = __ldg(&taps[k]);
 		int iy = y0[r] + t.y, ix = x0[r] + t.z;
-		vals[r * ks + k] = (t.w && iy >= 0 && iy < g.h && ix >= 0 && ix < g.w) ? __ldg(&x[base[r] + t.x]) : 0.0f;
+		vals[r * ks + k] = (t.w && iy >= 0 && iy < g.h && ix >= 0 && ix < g.w) ? x[base[r] + t.x] : (T)0;
 	}
 	__syncthreads();
 	int groups = g.kpad >> 2;
-	n = tile * groups;
-	for (int i = threadIdx.x; i < n; i += blockDim.x) {
-		int r = i / groups, q = i - r * groups;
+	int r = threadIdx.x / groups, q = threadIdx.x - r * groups;
+	int dr = blockDim.x / groups, dq = blockDim.x - dr * groups;
+	while (r < tile) {
 		int row = row0 + r;
-		if (row < g.mpad) store(row * groups + q, vals + r * ks + 4 * q);
+		if (row < g.mpad) col[row * groups + q] = pack4(vals + r * ks + 4 * q);
+		r += dr;
+		q += dq;
+		if (q >= groups) {
+			q -= groups;
+			r++;
+		}
 	}
 }
 
-struct StoreF32 {
-	float4* col;
-	__device__ void operator()(int at, const float* v) const { col[at] = make_float4(v[0], v[1], v[2], v[3]); }
-};
-
-struct StoreF16 {
-	uint2* col;
-	__device__ void operator()(int at, const float* v) const {
-		col[at] = make_uint2(f2h(v[0]) | ((unsigned int)f2h(v[1]) << 16), f2h(v[2]) | ((unsigned int)f2h(v[3]) << 16));
-	}
-};
-
-// Quantized with the layer's input scale, four int8 packed per word.
-struct StoreS8 {
-	unsigned int* col;
-	float scale;
-	__device__ void operator()(int at, const float* v) const {
-		unsigned int word = 0;
-		for (int j = 0; j < 4; j++) word |= ((unsigned int)quant(v[j], scale) & 0xffu) << (8 * j);
-		col[at] = word;
-	}
-};
-
-extern "C" __global__ void im2col_f32(const float* x, const int4* taps, float4* col, ConvGeo g, int tile) {
-	im2col_tiled(x, taps, g, tile, StoreF32{col});
+extern "C" __global__ void im2col_f32(const float* x, const int4* taps, float4* col, ConvGeo g, int shift) {
+	im2col_tiled(x, taps, col, g, shift);
 }
 
-extern "C" __global__ void im2col_f16(const float* x, const int4* taps, uint2* col, ConvGeo g, int tile) {
-	im2col_tiled(x, taps, g, tile, StoreF16{col});
+extern "C" __global__ void im2col_f16(const unsigned short* x, const int4* taps, uint2* col, ConvGeo g, int shift) {
+	im2col_tiled(x, taps, col, g, shift);
 }
 
-extern "C" __global__ void im2col_s8(const float* x, const int4* taps, unsigned int* col, ConvGeo g, float scale, int tile) {
-	im2col_tiled(x, taps, g, tile, StoreS8{col, scale});
+extern "C" __global__ void im2col_s8(const signed char* x, const int4* taps, unsigned int* col, ConvGeo g, int shift) {
+	im2col_tiled(x, taps, col, g, shift);
 }
 
 __device__ __forceinline__ float finish(float v, const float* res, int i, const Epi& e) {
@@ -207,7 +212,11 @@ extern "C" __global__ void add(const float* a, const float* b, float* y, Bcast g
 	int i = gid();
 	if (i >= g.n) return;
 	int ia = 0, ib = 0, rest = i;
-	for (int d = g.rank - 1; d >= 0; d--) {
+	// Unrolled with constant indices: indexing the parameter's arrays with
+	// a variable would copy them to local memory in every thread.
+#pragma unroll
+	for (int d = MAX_RANK - 1; d >= 0; d--) {
+		if (d >= g.rank) continue;
 		int q = rest / g.shape[d];
 		int at = rest - q * g.shape[d];
 		rest = q;
@@ -282,7 +291,9 @@ extern "C" __global__ void gather_affine(const float* x, float* y, Affine a, flo
 	if (i >= a.n) return;
 	int src = 0, rest = i;
 	bool inside = true;
-	for (int d = a.rank - 1; d >= 0; d--) {
+#pragma unroll
+	for (int d = MAX_RANK - 1; d >= 0; d--) {
+		if (d >= a.rank) continue;
 		int q = rest / a.out[d];
 		int at = rest - q * a.out[d];
 		rest = q;

@@ -24,10 +24,10 @@ type devTensor struct {
 }
 
 // scratch is the space every product of a plan shares (the products run
-// one after another on one stream): the unfolded input, the product, and
-// cuBLASLt's workspace.
+// one after another on one stream): the input in the operand type, the
+// unfolded input, the product, and cuBLASLt's workspace.
 type scratch struct {
-	col, acc, ws cudadriver.Ptr
+	in, col, acc, ws cudadriver.Ptr
 }
 
 // plan is an engine lowered for fixed input shapes.
@@ -48,6 +48,7 @@ type plan struct {
 	matmuls  []*cublaslt.Matmul
 	host     map[string]*tensor.Tensor
 	scratch  scratch
+	inBytes  int // a product's input converted to its operand type
 	colBytes int
 	accBytes int
 	wsBytes  int
@@ -107,6 +108,9 @@ func (e *Engine) newPlan(shapes map[string][]int, observed bool) (p *plan, err e
 		}
 		p.outputs = append(p.outputs, o)
 		p.host[o] = tensor.New(tensor.Float32, t.shape...)
+	}
+	if p.scratch.in, err = p.own(p.b.Driver.Alloc(p.inBytes)); err != nil {
+		return nil, err
 	}
 	if p.scratch.col, err = p.own(p.b.Driver.Alloc(p.colBytes)); err != nil {
 		return nil, err
@@ -218,7 +222,7 @@ func (p *plan) replay() error {
 		g, err := p.b.Driver.Capture(p.b.stream, p.launchAll)
 		if err != nil {
 			p.noGraph = true
-			p.e.log().Debug("CUDA graph not recorded; launching kernels one by one", "error", err)
+			p.e.log().Warn("CUDA graph not recorded; launching kernels one by one", "error", err)
 		} else {
 			p.graph = g
 		}
