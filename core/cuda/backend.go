@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"strings"
 	"unsafe"
 
 	"github.com/hashicorp/go-hclog"
@@ -105,11 +104,6 @@ func Open(libs Libraries, ordinal int, log hclog.Logger) (b *Backend, err error)
 		if b.fns[name], err = b.Driver.Function(b.module, name); err != nil {
 			return nil, err
 		}
-		if strings.HasPrefix(name, "im2col_") {
-			if err = b.Driver.AllowSharedMemory(b.fns[name], maxTileBytes); err != nil {
-				return nil, err
-			}
-		}
 	}
 	if b.lt, err = b.Lt.Create(); err != nil {
 		return nil, err
@@ -185,6 +179,14 @@ func (b *Backend) kernelGrid(name string, blocks, threads int, shared uint32, ar
 		l.keep = append(l.keep, v)
 		l.params = append(l.params, v.UnsafePointer())
 	}
+	return l
+}
+
+// kernelGrid2 prepares a launch over a two-dimensional grid of blocks of
+// threadsPerBlock threads.
+func (b *Backend) kernelGrid2(name string, grid [2]int, args ...any) *launch {
+	l := b.kernelGrid(name, grid[0], threadsPerBlock, 0, args...)
+	l.grid[1] = uint32(grid[1])
 	return l
 }
 

@@ -89,26 +89,29 @@ __device__ __forceinline__ unsigned int pack4(const signed char* v) {
 	return (unsigned char)v[0] | ((unsigned int)(unsigned char)v[1] << 8) | ((unsigned int)(unsigned char)v[2] << 16) | ((unsigned int)(unsigned char)v[3] << 24);
 }
 
+// Tile of the unfolded input one im2col block builds: TILE_ROWS product
+// rows × TILE_TAPS taps (blockIdx.x picks the rows, blockIdx.y the taps),
+// so that there are blocks enough for the GPU whatever the layer's shape.
+#define TILE_ROWS 64
+#define TILE_TAPS 64
+
 // The unfolded input, [mpad][kpad] row-major (each product row's taps
-// contiguous), built a tile of 2^shift rows per block through shared
-// memory: the block first reads the tile's taps with consecutive threads
-// on consecutive output pixels (coalesced reads of the NCHW input), then
-// writes the tile's rows four taps per thread with consecutive threads on
-// consecutive words (coalesced writes). taps[k] = {offset of the input
-// element from the window's top-left corner (ci·H·W + dy·W + dx), dy, dx,
-// k < K}, made once per layer on the host. No division in the loops.
+// contiguous), one tile per block through shared memory: the block first
+// reads the tile's taps with consecutive threads on consecutive output
+// pixels (coalesced reads of the NCHW input), then writes the tile's rows
+// four taps per thread with consecutive threads on consecutive words
+// (coalesced writes). taps[k] = {offset of the input element from the
+// window's top-left corner (ci·H·W + dy·W + dx), dy, dx, k < K}, made once
+// per layer on the host.
 template <typename T, typename V>
-__device__ __forceinline__ void im2col_tiled(const T* x, const int4* taps, V* col, const ConvGeo& g, int shift) {
-	extern __shared__ __align__(16) unsigned char smem[];
-	int tile = 1 << shift;
-	int ks = g.kpad + 1; // odd row stride: the column-wise writes spread over the banks
-	T* vals = (T*)smem;
-	int* base = (int*)(smem + ((tile * ks * (int)sizeof(T) + 15) & ~15));
-	int* y0 = base + tile;
-	int* x0 = y0 + tile;
-	int row0 = blockIdx.x << shift;
+__device__ __forceinline__ void im2col_tiled(const T* x, const int4* taps, V* col, const ConvGeo& g) {
+	__shared__ T vals[TILE_ROWS][TILE_TAPS + 1]; // odd row stride: column-wise writes spread over the banks
+	__shared__ int base[TILE_ROWS], y0[TILE_ROWS], x0[TILE_ROWS];
+	int row0 = blockIdx.x * TILE_ROWS;
+	int k0 = blockIdx.y * TILE_TAPS;
+	int kc = min(TILE_TAPS, g.kpad - k0); // a multiple of 4
 	int hw = g.oh * g.ow;
-	for (int r = threadIdx.x; r < tile; r += blockDim.x) {
+	for (int r = threadIdx.x; r < TILE_ROWS; r += blockDim.x) {
 		int row = row0 + r;
 		if (row < g.rows) {
 			int b = row / hw, p = row - b * hw;
@@ -123,39 +126,31 @@ __device__ __forceinline__ void im2col_tiled(const T* x, const int4* taps, V* co
 		}
 	}
 	__syncthreads();
-	int n = g.kpad << shift;
-	for (int i = threadIdx.x; i < n; i += blockDim.x) {
-		int k = i >> shift, r = i & (tile - 1);
-		int4 t = __ldg(&taps[k]);
+	for (int i = threadIdx.x; i < kc * TILE_ROWS; i += blockDim.x) {
+		int k = i / TILE_ROWS, r = i % TILE_ROWS;
+		int4 t = __ldg(&taps[k0 + k]);
 		int iy = y0[r] + t.y, ix = x0[r] + t.z;
-		vals[r * ks + k] = (t.w && iy >= 0 && iy < g.h && ix >= 0 && ix < g.w) ? x[base[r] + t.x] : (T)0;
+		vals[r][k] = (t.w && iy >= 0 && iy < g.h && ix >= 0 && ix < g.w) ? x[base[r] + t.x] : (T)0;
 	}
 	__syncthreads();
-	int groups = g.kpad >> 2;
-	int r = threadIdx.x / groups, q = threadIdx.x - r * groups;
-	int dr = blockDim.x / groups, dq = blockDim.x - dr * groups;
-	while (r < tile) {
+	int groups = kc >> 2, stride = g.kpad >> 2;
+	for (int i = threadIdx.x; i < groups * TILE_ROWS; i += blockDim.x) {
+		int r = i / groups, q = i - r * groups;
 		int row = row0 + r;
-		if (row < g.mpad) col[row * groups + q] = pack4(vals + r * ks + 4 * q);
-		r += dr;
-		q += dq;
-		if (q >= groups) {
-			q -= groups;
-			r++;
-		}
+		if (row < g.mpad) col[row * stride + (k0 >> 2) + q] = pack4(&vals[r][4 * q]);
 	}
 }
 
-extern "C" __global__ void im2col_f32(const float* x, const int4* taps, float4* col, ConvGeo g, int shift) {
-	im2col_tiled(x, taps, col, g, shift);
+extern "C" __global__ void im2col_f32(const float* x, const int4* taps, float4* col, ConvGeo g) {
+	im2col_tiled(x, taps, col, g);
 }
 
-extern "C" __global__ void im2col_f16(const unsigned short* x, const int4* taps, uint2* col, ConvGeo g, int shift) {
-	im2col_tiled(x, taps, col, g, shift);
+extern "C" __global__ void im2col_f16(const unsigned short* x, const int4* taps, uint2* col, ConvGeo g) {
+	im2col_tiled(x, taps, col, g);
 }
 
-extern "C" __global__ void im2col_s8(const signed char* x, const int4* taps, unsigned int* col, ConvGeo g, int shift) {
-	im2col_tiled(x, taps, col, g, shift);
+extern "C" __global__ void im2col_s8(const signed char* x, const int4* taps, unsigned int* col, ConvGeo g) {
+	im2col_tiled(x, taps, col, g);
 }
 
 __device__ __forceinline__ float finish(float v, const float* res, int i, const Epi& e) {

@@ -472,24 +472,20 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 	outputs := rows * cout
 	inElems := int(geo.N * geo.C * geo.H * geo.W)
 	p.inBytes = max(p.inBytes, inElems*colElem)
-	shift, shared, err := im2colTile(kpad, colElem)
-	if err != nil {
-		return err
-	}
-	blocks := (mpad + 1<<shift - 1) >> shift
+	grid := [2]int{(mpad + tileRows - 1) / tileRows, (kpad + tileTaps - 1) / tileTaps}
 	p.builds = append(p.builds, func(s *scratch) {
 		var im, epl *launch
 		switch precision {
 		case engine.INT8:
 			p.queue(p.b.kernel("quantize_s8", inElems, x, s.in, int32(inElems), inScale))
-			im = p.b.kernelGrid("im2col_s8", blocks, threadsPerBlock, shared, s.in, taps, s.col, geo, int32(shift))
+			im = p.b.kernelGrid2("im2col_s8", grid, s.in, taps, s.col, geo)
 			epl = p.b.kernel("epilogue_s32", outputs, s.acc, y, biasPtr, res, scalePtr, ep)
 		case engine.FP16:
 			p.queue(p.b.kernel("to_half", inElems, x, s.in, int32(inElems)))
-			im = p.b.kernelGrid("im2col_f16", blocks, threadsPerBlock, shared, s.in, taps, s.col, geo, int32(shift))
+			im = p.b.kernelGrid2("im2col_f16", grid, s.in, taps, s.col, geo)
 			epl = p.b.kernel("epilogue_f32", outputs, s.acc, y, biasPtr, res, ep)
 		default:
-			im = p.b.kernelGrid("im2col_f32", blocks, threadsPerBlock, shared, x, taps, s.col, geo, int32(shift))
+			im = p.b.kernelGrid2("im2col_f32", grid, x, taps, s.col, geo)
 			epl = p.b.kernel("epilogue_f32", outputs, s.acc, y, biasPtr, res, ep)
 		}
 		p.queue(im)
@@ -504,22 +500,12 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 	return nil
 }
 
-// maxTileBytes is the shared memory an im2col block may use (Open raises
-// the kernels' limit to it).
-const maxTileBytes = 96 << 10
-
-// im2colTile chooses the rows per im2col block, a power of two (2^shift)
-// up to 128: the most whose values of elem bytes (and per-row geometry)
-// fit maxTileBytes.
-func im2colTile(kpad, elem int) (shift int, shared uint32, err error) {
-	bytes := func(tile int) int { return (tile*(kpad+1)*elem+15)&^15 + 12*tile }
-	for shift = 7; shift >= 0 && bytes(1<<shift) > maxTileBytes; shift-- {
-	}
-	if shift < 0 {
-		return 0, 0, fmt.Errorf("%d taps per output pixel: more than one im2col row fits in %d KiB of shared memory", kpad, maxTileBytes>>10)
-	}
-	return shift, uint32(bytes(1 << shift)), nil
-}
+// tileRows and tileTaps are the im2col kernels' tile (TILE_ROWS and
+// TILE_TAPS in kernels.cu).
+const (
+	tileRows = 64
+	tileTaps = 64
+)
 
 // fitsIndex refuses sizes the kernels' 32-bit element indices cannot
 // address.

@@ -73,7 +73,6 @@ type Driver struct {
 	cuModuleGetFunction       func(f *uintptr, m uintptr, name string) int32
 	cuModuleUnload            func(m uintptr) int32
 	cuLaunchKernel            func(f uintptr, gx, gy, gz, bx, by, bz, shared uint32, stream uintptr, params unsafe.Pointer, extra unsafe.Pointer) int32
-	cuFuncSetAttribute        func(f uintptr, attr int32, v int32) int32
 	cuStreamCreate            func(s *uintptr, flags uint32) int32
 	cuStreamDestroy           func(s uintptr) int32
 	cuStreamSynchronize       func(s uintptr) int32
@@ -134,7 +133,6 @@ func Open(explicit string) (*Driver, error) {
 		loader.Binding{Fn: &d.cuModuleGetFunction, Symbol: "cuModuleGetFunction"},
 		loader.Binding{Fn: &d.cuModuleUnload, Symbol: "cuModuleUnload"},
 		loader.Binding{Fn: &d.cuLaunchKernel, Symbol: "cuLaunchKernel"},
-		loader.Binding{Fn: &d.cuFuncSetAttribute, Symbol: "cuFuncSetAttribute"},
 		loader.Binding{Fn: &d.cuStreamCreate, Symbol: "cuStreamCreate"},
 		loader.Binding{Fn: &d.cuStreamDestroy, Symbol: "cuStreamDestroy_v2"},
 		loader.Binding{Fn: &d.cuStreamSynchronize, Symbol: "cuStreamSynchronize"},
@@ -334,15 +332,6 @@ func (d *Driver) Function(m Module, name string) (Function, error) {
 	var f uintptr
 	err := d.check("cuModuleGetFunction("+name+")", d.cuModuleGetFunction(&f, uintptr(m), name))
 	return Function(f), err
-}
-
-// attrMaxDynamicShared is CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES.
-const attrMaxDynamicShared = 8
-
-// AllowSharedMemory lets f use up to bytes of dynamic shared memory (above
-// the default 48 KiB).
-func (d *Driver) AllowSharedMemory(f Function, bytes int) error {
-	return d.check("cuFuncSetAttribute", d.cuFuncSetAttribute(uintptr(f), attrMaxDynamicShared, int32(bytes)))
 }
 
 // Stream is a CUDA stream (CUstream); 0 is the default stream.
