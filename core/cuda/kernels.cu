@@ -106,38 +106,34 @@ __device__ __forceinline__ unsigned int pack4(const signed char* v) {
 template <typename T, typename V>
 __device__ __forceinline__ void im2col_tiled(const T* x, const int4* taps, V* col, const ConvGeo& g) {
 	__shared__ T vals[TILE_ROWS][TILE_TAPS + 1]; // odd row stride: column-wise writes spread over the banks
-	__shared__ int base[TILE_ROWS], y0[TILE_ROWS], x0[TILE_ROWS];
+	__shared__ int4 tap[TILE_TAPS];
 	int row0 = blockIdx.x * TILE_ROWS;
 	int k0 = blockIdx.y * TILE_TAPS;
 	int kc = min(TILE_TAPS, g.kpad - k0); // a multiple of 4
-	int hw = g.oh * g.ow;
-	for (int r = threadIdx.x; r < TILE_ROWS; r += blockDim.x) {
-		int row = row0 + r;
-		if (row < g.rows) {
-			int b = row / hw, p = row - b * hw;
-			int oy = p / g.ow, ox = p - oy * g.ow;
-			y0[r] = oy * g.sh - g.ph;
-			x0[r] = ox * g.sw - g.pw;
-			base[r] = b * g.c * g.h * g.w + y0[r] * g.w + x0[r];
-		} else {
-			y0[r] = -(1 << 28); // every tap out of range: zero rows up to mpad
-			x0[r] = 0;
-			base[r] = 0;
-		}
+	for (int k = threadIdx.x; k < kc; k += blockDim.x) tap[k] = taps[k0 + k];
+	// Each thread keeps one row's window corner in registers and reads
+	// every (blockDim/TILE_ROWS)-th tap of it.
+	int r = threadIdx.x % TILE_ROWS, row = row0 + r;
+	int y0 = -(1 << 28), x0 = 0, base = 0; // rows past the product's: every tap out of range
+	if (row < g.rows) {
+		int hw = g.oh * g.ow;
+		int b = row / hw, p = row - b * hw;
+		int oy = p / g.ow, ox = p - oy * g.ow;
+		y0 = oy * g.sh - g.ph;
+		x0 = ox * g.sw - g.pw;
+		base = b * g.c * g.h * g.w + y0 * g.w + x0;
 	}
 	__syncthreads();
-	for (int i = threadIdx.x; i < kc * TILE_ROWS; i += blockDim.x) {
-		int k = i / TILE_ROWS, r = i % TILE_ROWS;
-		int4 t = __ldg(&taps[k0 + k]);
-		int iy = y0[r] + t.y, ix = x0[r] + t.z;
-		vals[r][k] = (t.w && iy >= 0 && iy < g.h && ix >= 0 && ix < g.w) ? x[base[r] + t.x] : (T)0;
+	for (int k = threadIdx.x / TILE_ROWS; k < kc; k += blockDim.x / TILE_ROWS) {
+		int4 t = tap[k];
+		int iy = y0 + t.y, ix = x0 + t.z;
+		vals[r][k] = (t.w && iy >= 0 && iy < g.h && ix >= 0 && ix < g.w) ? x[base + t.x] : (T)0;
 	}
 	__syncthreads();
 	int groups = kc >> 2, stride = g.kpad >> 2;
 	for (int i = threadIdx.x; i < groups * TILE_ROWS; i += blockDim.x) {
-		int r = i / groups, q = i - r * groups;
-		int row = row0 + r;
-		if (row < g.mpad) col[row * stride + (k0 >> 2) + q] = pack4(&vals[r][4 * q]);
+		int rr = i / groups, q = i - rr * groups;
+		if (row0 + rr < g.mpad) col[(row0 + rr) * stride + (k0 >> 2) + q] = pack4(&vals[rr][4 * q]);
 	}
 }
 
@@ -153,11 +149,15 @@ extern "C" __global__ void im2col_s8(const signed char* x, const int4* taps, uns
 	im2col_tiled(x, taps, col, g);
 }
 
-__device__ __forceinline__ float finish(float v, const float* res, int i, const Epi& e) {
+// finish adds the residual, applies the ReLU and the rounding, writes
+// y[i] and, when q is set, y[i] quantized with qscale for the INT8 layers
+// that read it (so that they need not quantize it again).
+__device__ __forceinline__ void finish(float v, const float* res, int i, const Epi& e, float* y, signed char* q, float qscale) {
 	if (res) v = v + res[i];
 	if (e.relu) v = fmaxf(v, 0.0f);
 	if (e.half) v = round_half(v);
-	return v;
+	y[i] = v;
+	if (q) q[i] = (signed char)quant(v, qscale);
 }
 
 // Where output element i (of y, [n][cout][hw]) is in the product D: at
@@ -173,24 +173,24 @@ __device__ __forceinline__ int acc_index(int i, const Epi& e, int* c) {
 }
 
 // y = D + bias (+ residual), ReLU, rounding; D from a float product.
-extern "C" __global__ void epilogue_f32(const float* acc, float* y, const float* bias, const float* res, Epi e) {
+extern "C" __global__ void epilogue_f32(const float* acc, float* y, const float* bias, const float* res, signed char* q, float qscale, Epi e) {
 	int i = gid();
 	if (i >= e.n * e.cout * e.hw) return;
 	int c;
 	float v = acc[acc_index(i, e, &c)];
 	if (bias) v = v + bias[c];
-	y[i] = finish(v, res, i, e);
+	finish(v, res, i, e, y, q, qscale);
 }
 
 // The same for an int32 product: D·scale[c] (input scale × the output
 // channel's weight scale) + bias, in the CPU engine's order.
-extern "C" __global__ void epilogue_s32(const int* acc, float* y, const float* bias, const float* res, const float* scale, Epi e) {
+extern "C" __global__ void epilogue_s32(const int* acc, float* y, const float* bias, const float* res, const float* scale, signed char* q, float qscale, Epi e) {
 	int i = gid();
 	if (i >= e.n * e.cout * e.hw) return;
 	int c;
 	float v = (float)acc[acc_index(i, e, &c)] * scale[c];
 	if (bias) v = v + bias[c];
-	y[i] = finish(v, res, i, e);
+	finish(v, res, i, e, y, q, qscale);
 }
 
 extern "C" __global__ void relu(const float* x, float* y, int n) {

@@ -128,6 +128,18 @@ type affineMapper interface {
 // allocated as it goes; the launches themselves are made by p.builds
 // once the shared scratch space is sized.
 func (p *plan) lower(sc *engine.Schedule, groups []group) error {
+	// The tensors INT8 products read, with their scales: the product
+	// that computes one also writes it quantized (see finish in
+	// kernels.cu).
+	if p.precision == engine.INT8 {
+		for _, g := range groups {
+			if op := g.step.Node.OpType; op == "Conv" || op == "Gemm" {
+				if s, ok := p.scales[g.step.Node.Inputs[0]]; ok && s > 0 {
+					p.int8Inputs[g.step.Node.Inputs[0]] = s
+				}
+			}
+		}
+	}
 	var unsupported []string
 	for _, g := range groups {
 		if err := p.lowerGroup(sc, g); err != nil {
@@ -473,20 +485,33 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 	inElems := int(geo.N * geo.C * geo.H * geo.W)
 	p.inBytes = max(p.inBytes, inElems*colElem)
 	grid := [2]int{(mpad + tileRows - 1) / tileRows, (kpad + tileTaps - 1) / tileTaps}
+	// The output quantized for the INT8 layers that read it, if any.
+	var qOut cudadriver.Ptr
+	qScale, quantizeOut := p.int8Inputs[g.out]
+	if quantizeOut {
+		if qOut, err = p.own(p.b.Driver.Alloc(outputs)); err != nil {
+			return err
+		}
+		p.quantized[g.out] = qOut
+	}
+	qIn, haveQIn := p.quantized[n.Inputs[0]]
 	p.builds = append(p.builds, func(s *scratch) {
 		var im, epl *launch
 		switch precision {
 		case engine.INT8:
-			p.queue(p.b.kernel("quantize_s8", inElems, x, s.in, int32(inElems), inScale))
-			im = p.b.kernelGrid2("im2col_s8", grid, s.in, taps, s.col, geo)
-			epl = p.b.kernel("epilogue_s32", outputs, s.acc, y, biasPtr, res, scalePtr, ep)
+			if !haveQIn {
+				qIn = s.in
+				p.queue(p.b.kernel("quantize_s8", inElems, x, s.in, int32(inElems), inScale))
+			}
+			im = p.b.kernelGrid2("im2col_s8", grid, qIn, taps, s.col, geo)
+			epl = p.b.kernel("epilogue_s32", outputs, s.acc, y, biasPtr, res, scalePtr, qOut, qScale, ep)
 		case engine.FP16:
 			p.queue(p.b.kernel("to_half", inElems, x, s.in, int32(inElems)))
 			im = p.b.kernelGrid2("im2col_f16", grid, s.in, taps, s.col, geo)
-			epl = p.b.kernel("epilogue_f32", outputs, s.acc, y, biasPtr, res, ep)
+			epl = p.b.kernel("epilogue_f32", outputs, s.acc, y, biasPtr, res, qOut, qScale, ep)
 		default:
 			im = p.b.kernelGrid2("im2col_f32", grid, x, taps, s.col, geo)
-			epl = p.b.kernel("epilogue_f32", outputs, s.acc, y, biasPtr, res, ep)
+			epl = p.b.kernel("epilogue_f32", outputs, s.acc, y, biasPtr, res, qOut, qScale, ep)
 		}
 		p.queue(im)
 		p.ops = append(p.ops, op{label: "matmul", run: func() error {

@@ -55,6 +55,8 @@ type plan struct {
 
 	int8Layers int
 	noRange    map[string]bool
+	int8Inputs map[string]float32        // tensors INT8 products read, with their scales
+	quantized  map[string]cudadriver.Ptr // those a product writes quantized beside the float values
 
 	// graph replays ops with one launch once recorded (see replay);
 	// noGraph is set when recording failed, and the ops are then
@@ -76,7 +78,8 @@ func (e *Engine) newPlan(shapes map[string][]int, observed bool) (p *plan, err e
 		return nil, err
 	}
 	p = &plan{b: e.b, e: e, precision: e.opts.Precision, half: half, scales: e.opts.Int8Scales,
-		tensors: map[string]*devTensor{}, host: map[string]*tensor.Tensor{}, noRange: map[string]bool{}}
+		tensors: map[string]*devTensor{}, host: map[string]*tensor.Tensor{}, noRange: map[string]bool{},
+		int8Inputs: map[string]float32{}, quantized: map[string]cudadriver.Ptr{}}
 	defer func() {
 		if err != nil {
 			p.free()
