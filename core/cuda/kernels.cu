@@ -124,6 +124,7 @@ __device__ __forceinline__ void im2col_tiled(const T* x, const int4* taps, V* co
 		base = b * g.c * g.h * g.w + y0 * g.w + x0;
 	}
 	__syncthreads();
+#pragma unroll 4
 	for (int k = threadIdx.x / TILE_ROWS; k < kc; k += blockDim.x / TILE_ROWS) {
 		int4 t = tap[k];
 		int iy = y0 + t.y, ix = x0 + t.z;
@@ -160,24 +161,27 @@ __device__ __forceinline__ void finish(float v, const float* res, int i, const E
 	if (q) q[i] = (signed char)quant(v, qscale);
 }
 
-// Where output element i (of y, [n][cout][hw]) is in the product D: at
-// c·strideC + (b·hw + p)·strideP (D is [cout][rows] or [rows][cout],
-// whichever orientation the product was computed in).
-__device__ __forceinline__ int acc_index(int i, const Epi& e, int* c) {
-	int per = e.cout * e.hw;
-	int b = i / per;
-	int r = i - b * per;
-	*c = r / e.hw;
-	int p = r - *c * e.hw;
-	return *c * e.strideC + (b * e.hw + p) * e.strideP;
+// The epilogues run on a two-dimensional grid: blockIdx.x is the output
+// plane (image b, channel c), blockIdx.y·blockDim.x + threadIdx.x the
+// pixel p, so that no thread divides. Output (b, c, p) of y, [n][cout][hw],
+// is at c·strideC + (b·hw + p)·strideP in the product D, whichever
+// orientation the product was computed in.
+__device__ __forceinline__ bool epi_at(const Epi& e, int* c, int* i, int* at) {
+	int p = blockIdx.y * blockDim.x + threadIdx.x;
+	if (p >= e.hw) return false;
+	int plane = blockIdx.x;
+	int b = plane / e.cout;
+	*c = plane - b * e.cout;
+	*i = plane * e.hw + p;
+	*at = *c * e.strideC + (b * e.hw + p) * e.strideP;
+	return true;
 }
 
 // y = D + bias (+ residual), ReLU, rounding; D from a float product.
 extern "C" __global__ void epilogue_f32(const float* acc, float* y, const float* bias, const float* res, signed char* q, float qscale, Epi e) {
-	int i = gid();
-	if (i >= e.n * e.cout * e.hw) return;
-	int c;
-	float v = acc[acc_index(i, e, &c)];
+	int c, i, at;
+	if (!epi_at(e, &c, &i, &at)) return;
+	float v = acc[at];
 	if (bias) v = v + bias[c];
 	finish(v, res, i, e, y, q, qscale);
 }
@@ -185,10 +189,9 @@ extern "C" __global__ void epilogue_f32(const float* acc, float* y, const float*
 // The same for an int32 product: D·scale[c] (input scale × the output
 // channel's weight scale) + bias, in the CPU engine's order.
 extern "C" __global__ void epilogue_s32(const int* acc, float* y, const float* bias, const float* res, const float* scale, signed char* q, float qscale, Epi e) {
-	int i = gid();
-	if (i >= e.n * e.cout * e.hw) return;
-	int c;
-	float v = (float)acc[acc_index(i, e, &c)] * scale[c];
+	int c, i, at;
+	if (!epi_at(e, &c, &i, &at)) return;
+	float v = (float)acc[at] * scale[c];
 	if (bias) v = v + bias[c];
 	finish(v, res, i, e, y, q, qscale);
 }

@@ -504,14 +504,14 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 				p.queue(p.b.kernel("quantize_s8", inElems, x, s.in, int32(inElems), inScale))
 			}
 			im = p.b.kernelGrid2("im2col_s8", grid, qIn, taps, s.col, geo)
-			epl = p.b.kernel("epilogue_s32", outputs, s.acc, y, biasPtr, res, scalePtr, qOut, qScale, ep)
+			epl = p.b.epilogueLaunch("epilogue_s32", ep, s.acc, y, biasPtr, res, scalePtr, qOut, qScale, ep)
 		case engine.FP16:
 			p.queue(p.b.kernel("to_half", inElems, x, s.in, int32(inElems)))
 			im = p.b.kernelGrid2("im2col_f16", grid, s.in, taps, s.col, geo)
-			epl = p.b.kernel("epilogue_f32", outputs, s.acc, y, biasPtr, res, qOut, qScale, ep)
+			epl = p.b.epilogueLaunch("epilogue_f32", ep, s.acc, y, biasPtr, res, qOut, qScale, ep)
 		default:
 			im = p.b.kernelGrid2("im2col_f32", grid, x, taps, s.col, geo)
-			epl = p.b.kernel("epilogue_f32", outputs, s.acc, y, biasPtr, res, qOut, qScale, ep)
+			epl = p.b.epilogueLaunch("epilogue_f32", ep, s.acc, y, biasPtr, res, qOut, qScale, ep)
 		}
 		p.queue(im)
 		p.ops = append(p.ops, op{label: "matmul", run: func() error {
@@ -523,6 +523,16 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 		p.queue(epl)
 	})
 	return nil
+}
+
+// epilogueLaunch prepares an epilogue over its two-dimensional grid: one
+// column of blocks per output plane, as many threads as pixels (up to
+// threadsPerBlock, in warps).
+func (b *Backend) epilogueLaunch(name string, ep epilogue, args ...any) *launch {
+	threads := min(threadsPerBlock, (int(ep.HW)+31)/32*32)
+	l := b.kernelGrid(name, int(ep.N*ep.Cout), threads, 0, args...)
+	l.grid[1] = uint32((int(ep.HW) + threads - 1) / threads)
+	return l
 }
 
 // tileRows and tileTaps are the im2col kernels' tile (TILE_ROWS and
