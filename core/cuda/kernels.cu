@@ -82,12 +82,12 @@ extern "C" __global__ void quantize_s8(const float* x, signed char* q, int n, fl
 }
 
 __device__ __forceinline__ float4 pack4(const float* v) { return make_float4(v[0], v[1], v[2], v[3]); }
+// (Four halves or four int8 of a tile row start on a 32-bit word.)
 __device__ __forceinline__ uint2 pack4(const unsigned short* v) {
-	return make_uint2(v[0] | ((unsigned int)v[1] << 16), v[2] | ((unsigned int)v[3] << 16));
+	const unsigned int* w = (const unsigned int*)v;
+	return make_uint2(w[0], w[1]);
 }
-__device__ __forceinline__ unsigned int pack4(const signed char* v) {
-	return (unsigned char)v[0] | ((unsigned int)(unsigned char)v[1] << 8) | ((unsigned int)(unsigned char)v[2] << 16) | ((unsigned int)(unsigned char)v[3] << 24);
-}
+__device__ __forceinline__ unsigned int pack4(const signed char* v) { return *(const unsigned int*)v; }
 
 // Tile of the unfolded input one im2col block builds: TILE_ROWS product
 // rows × TILE_TAPS taps (blockIdx.x picks the rows, blockIdx.y the taps),
@@ -105,7 +105,10 @@ __device__ __forceinline__ unsigned int pack4(const signed char* v) {
 // per layer on the host.
 template <typename T, typename V>
 __device__ __forceinline__ void im2col_tiled(const T* x, const int4* taps, V* col, const ConvGeo& g) {
-	__shared__ T vals[TILE_ROWS][TILE_TAPS + 1]; // odd row stride: column-wise writes spread over the banks
+	// Row stride: an odd number of 32-bit words, so that the column-wise
+	// stores of phase one (consecutive rows, one tap) fall in distinct
+	// banks whatever the element size, and rows start on a word.
+	__shared__ __align__(16) T vals[TILE_ROWS][TILE_TAPS + 4 / sizeof(T)];
 	__shared__ int4 tap[TILE_TAPS];
 	int row0 = blockIdx.x * TILE_ROWS;
 	int k0 = blockIdx.y * TILE_TAPS;

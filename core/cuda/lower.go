@@ -455,7 +455,26 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 		return err
 	}
 	colBytes, accBytes := mpad*kpad*colElem, cpad*mpad*4
-	prod, err := p.tune(types, mpad, cpad, kpad, wPtr, colBytes, accBytes)
+	outputs := rows * cout
+	// epilogueFor makes the epilogue for a product orientation, with
+	// the bias, activation and scales of this layer.
+	epilogueFor := func(channels bool, acc, y, res, q cudadriver.Ptr, qScale float32) *launch {
+		ep := epilogue{N: geo.N, Cout: int32(cout), HW: geo.OH * geo.OW, StrideC: int32(mpad), StrideP: 1}
+		if channels {
+			ep.StrideC, ep.StrideP = 1, int32(cpad)
+		}
+		if g.relu {
+			ep.Relu = 1
+		}
+		if p.half {
+			ep.Half = 1
+		}
+		if precision == engine.INT8 {
+			return p.b.epilogueLaunch("epilogue_s32", ep, acc, y, biasPtr, res, scalePtr, q, qScale, ep)
+		}
+		return p.b.epilogueLaunch("epilogue_f32", ep, acc, y, biasPtr, res, q, qScale, ep)
+	}
+	prod, err := p.tune(types, mpad, cpad, kpad, wPtr, colBytes, accBytes, 4*outputs, epilogueFor)
 	if err != nil {
 		return fmt.Errorf("%w (product of %d×%d by %d×%d)", err, rows, k, k, cout)
 	}
@@ -471,17 +490,6 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 	if g.residual != "" {
 		res = p.tensors[g.residual].ptr
 	}
-	ep := epilogue{N: geo.N, Cout: int32(cout), HW: geo.OH * geo.OW, StrideC: int32(mpad), StrideP: 1}
-	if prod.channels {
-		ep.StrideC, ep.StrideP = 1, int32(cpad)
-	}
-	if g.relu {
-		ep.Relu = 1
-	}
-	if p.half {
-		ep.Half = 1
-	}
-	outputs := rows * cout
 	inElems := int(geo.N * geo.C * geo.H * geo.W)
 	p.inBytes = max(p.inBytes, inElems*colElem)
 	grid := [2]int{(mpad + tileRows - 1) / tileRows, (kpad + tileTaps - 1) / tileTaps}
@@ -504,14 +512,14 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 				p.queue(p.b.kernel("quantize_s8", inElems, x, s.in, int32(inElems), inScale))
 			}
 			im = p.b.kernelGrid2("im2col_s8", grid, qIn, taps, s.col, geo)
-			epl = p.b.epilogueLaunch("epilogue_s32", ep, s.acc, y, biasPtr, res, scalePtr, qOut, qScale, ep)
+			epl = epilogueFor(prod.channels, s.acc, y, res, qOut, qScale)
 		case engine.FP16:
 			p.queue(p.b.kernel("to_half", inElems, x, s.in, int32(inElems)))
 			im = p.b.kernelGrid2("im2col_f16", grid, s.in, taps, s.col, geo)
-			epl = p.b.epilogueLaunch("epilogue_f32", ep, s.acc, y, biasPtr, res, qOut, qScale, ep)
+			epl = epilogueFor(prod.channels, s.acc, y, res, qOut, qScale)
 		default:
 			im = p.b.kernelGrid2("im2col_f32", grid, x, taps, s.col, geo)
-			epl = p.b.epilogueLaunch("epilogue_f32", ep, s.acc, y, biasPtr, res, qOut, qScale, ep)
+			epl = epilogueFor(prod.channels, s.acc, y, res, qOut, qScale)
 		}
 		p.queue(im)
 		p.ops = append(p.ops, op{label: "matmul", run: func() error {
@@ -580,9 +588,11 @@ func (pr *product) run(col, w, acc, ws cudadriver.Ptr, s cudadriver.Stream) erro
 }
 
 // tune picks, as TensorRT's tactic selection does, the fastest way to
-// compute a product here: both orientations, each with every algorithm
-// cuBLASLt's heuristic offers, timed on scratch buffers.
-func (p *plan) tune(types cublaslt.Types, mpad, cpad, kpad int, w cudadriver.Ptr, colBytes, accBytes int) (*product, error) {
+// compute a product and its epilogue here: both orientations (which lay
+// the product out differently for the epilogue to read), each with every
+// algorithm cuBLASLt's heuristic offers, timed on scratch buffers.
+func (p *plan) tune(types cublaslt.Types, mpad, cpad, kpad int, w cudadriver.Ptr, colBytes, accBytes, outBytes int,
+	epilogueFor func(channels bool, acc, y, res, q cudadriver.Ptr, qScale float32) *launch) (*product, error) {
 	var cands []*product
 	for _, channels := range []bool{false, true} {
 		s := cublaslt.Shape{M: mpad, N: cpad, K: kpad, TransA: true, LDA: kpad, LDB: kpad, LDD: mpad}
@@ -600,7 +610,7 @@ func (p *plan) tune(types cublaslt.Types, mpad, cpad, kpad int, w cudadriver.Ptr
 		return nil, fmt.Errorf("cuBLASLt offers no algorithm in either orientation")
 	}
 	d := p.b.Driver
-	var tmp [3]cudadriver.Ptr
+	var tmp [4]cudadriver.Ptr
 	defer func() {
 		for _, t := range tmp {
 			if t != 0 {
@@ -608,7 +618,7 @@ func (p *plan) tune(types cublaslt.Types, mpad, cpad, kpad int, w cudadriver.Ptr
 			}
 		}
 	}()
-	for i, n := range []int{colBytes, accBytes, maxWorkspace} {
+	for i, n := range []int{colBytes, accBytes, maxWorkspace, outBytes} {
 		var err error
 		if tmp[i], err = d.Alloc(n); err != nil {
 			return nil, err
@@ -620,9 +630,15 @@ func (p *plan) tune(types cublaslt.Types, mpad, cpad, kpad int, w cudadriver.Ptr
 	var best *product
 	bestAlgo, bestTime := 0, time.Duration(math.MaxInt64)
 	for _, c := range cands {
+		epl := epilogueFor(c.channels, tmp[1], tmp[3], 0, 0, 0)
+		epi, err := timeIt(d, tuneRuns, func() error { return p.b.run(epl) })
+		if err != nil {
+			return nil, err
+		}
 		for a := 0; a < c.mm.Candidates(); a++ {
 			c.mm.Choose(a)
 			took, err := timeIt(d, tuneRuns, func() error { return c.run(tmp[0], w, tmp[1], tmp[2], p.b.stream) })
+			took += epi
 			if err == nil && took < bestTime {
 				best, bestAlgo, bestTime = c, a, took
 			}
