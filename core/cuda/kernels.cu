@@ -101,8 +101,9 @@ __device__ __forceinline__ unsigned int pack4(const signed char* v) { return *(c
 // pixels (coalesced reads of the NCHW input), then writes the tile's rows
 // four taps per thread with consecutive threads on consecutive words
 // (coalesced writes). taps[k] = {offset of the input element from the
-// window's top-left corner (ci·H·W + dy·W + dx), dy, dx, k < K}, made once
-// per layer on the host.
+// window's top-left corner (ci·H·W + dy·W + dx), dy, dx, unused}, made
+// once per layer on the host. The loops are kept to a few instructions
+// per element: the kernel is bound by instruction issue, not memory.
 template <typename T, typename V>
 __device__ __forceinline__ void im2col_tiled(const T* x, const int4* taps, V* col, const ConvGeo& g) {
 	// Row stride: an odd number of 32-bit words, so that the column-wise
@@ -115,29 +116,42 @@ __device__ __forceinline__ void im2col_tiled(const T* x, const int4* taps, V* co
 	int kc = min(TILE_TAPS, g.kpad - k0); // a multiple of 4
 	for (int k = threadIdx.x; k < kc; k += blockDim.x) tap[k] = taps[k0 + k];
 	// Each thread keeps one row's window corner in registers and reads
-	// every (blockDim/TILE_ROWS)-th tap of it.
+	// every (blockDim/TILE_ROWS)-th tap of it. Rows past the product's
+	// have a corner far outside the image, so all their taps read 0, as do
+	// the taps past K (the host gives them a far dy).
 	int r = threadIdx.x % TILE_ROWS, row = row0 + r;
-	int y0 = -(1 << 28), x0 = 0, base = 0; // rows past the product's: every tap out of range
+	int y0 = -(1 << 28), x0 = 0;
+	const T* corner = x;
 	if (row < g.rows) {
 		int hw = g.oh * g.ow;
 		int b = row / hw, p = row - b * hw;
 		int oy = p / g.ow, ox = p - oy * g.ow;
 		y0 = oy * g.sh - g.ph;
 		x0 = ox * g.sw - g.pw;
-		base = b * g.c * g.h * g.w + y0 * g.w + x0;
+		corner = x + (b * g.c * g.h * g.w + y0 * g.w + x0);
 	}
 	__syncthreads();
+	T* dst = vals[r];
 #pragma unroll 4
 	for (int k = threadIdx.x / TILE_ROWS; k < kc; k += blockDim.x / TILE_ROWS) {
 		int4 t = tap[k];
-		int iy = y0 + t.y, ix = x0 + t.z;
-		vals[r][k] = (t.w && iy >= 0 && iy < g.h && ix >= 0 && ix < g.w) ? x[base + t.x] : (T)0;
+		unsigned int iy = y0 + t.y, ix = x0 + t.z;
+		dst[k] = (iy < (unsigned int)g.h && ix < (unsigned int)g.w) ? corner[t.x] : (T)0;
 	}
 	__syncthreads();
+	// Thread i writes word q of row rr, stepping by blockDim words.
 	int groups = kc >> 2, stride = g.kpad >> 2;
-	for (int i = threadIdx.x; i < groups * TILE_ROWS; i += blockDim.x) {
-		int rr = i / groups, q = i - rr * groups;
-		if (row0 + rr < g.mpad) col[(row0 + rr) * stride + (k0 >> 2) + q] = pack4(&vals[rr][4 * q]);
+	int rr = threadIdx.x / groups, q = threadIdx.x - rr * groups;
+	int dr = blockDim.x / groups, dq = blockDim.x - dr * groups;
+	V* out = col + (k0 >> 2);
+	while (rr < TILE_ROWS) {
+		if (row0 + rr < g.mpad) out[(row0 + rr) * stride + q] = pack4(&vals[rr][4 * q]);
+		rr += dr;
+		q += dq;
+		if (q >= groups) {
+			q -= groups;
+			rr++;
+		}
 	}
 }
 

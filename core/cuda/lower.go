@@ -562,14 +562,19 @@ func fitsIndex(sizes ...int64) error {
 }
 
 // tapTable describes each of the kpad taps of a product row for the
-// im2col kernels: {offset from the window's corner, dy, dx, k < K}.
+// im2col kernels: {offset from the window's corner, dy, dx, 0}; the
+// padding taps past K get a dy no window reaches, so they read 0.
 func tapTable(g convGeo) []int32 {
 	t := make([]int32, 4*g.Kpad)
 	khw := g.KH * g.KW
-	for k := int32(0); k < g.K; k++ {
+	for k := int32(0); k < g.Kpad; k++ {
+		if k >= g.K {
+			t[4*k+1] = 1 << 29
+			continue
+		}
 		ci, r := k/khw, k%khw
 		dy, dx := (r/g.KW)*g.DH, (r%g.KW)*g.DW
-		t[4*k], t[4*k+1], t[4*k+2], t[4*k+3] = ci*g.H*g.W+dy*g.W+dx, dy, dx, 1
+		t[4*k], t[4*k+1], t[4*k+2] = ci*g.H*g.W+dy*g.W+dx, dy, dx
 	}
 	return t
 }
