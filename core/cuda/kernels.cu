@@ -92,7 +92,7 @@ __device__ __forceinline__ unsigned int pack4(const signed char* v) { return *(c
 // Tile of the unfolded input one im2col block builds: TILE_ROWS product
 // rows × TILE_TAPS taps (blockIdx.x picks the rows, blockIdx.y the taps),
 // so that there are blocks enough for the GPU whatever the layer's shape.
-#define TILE_ROWS 64
+#define TILE_ROWS 128
 #define TILE_TAPS 64
 
 // The unfolded input, [mpad][kpad] row-major (each product row's taps
@@ -168,13 +168,14 @@ extern "C" __global__ void im2col_s8(const signed char* x, const int4* taps, uns
 }
 
 // finish adds the residual, applies the ReLU and the rounding, writes
-// y[i] and, when q is set, y[i] quantized with qscale for the INT8 layers
-// that read it (so that they need not quantize it again).
+// y[i] (unless y is null: only INT8 layers read the tensor) and, when q is
+// set, y[i] quantized with qscale for the INT8 layers that read it (so
+// that they need not quantize it again).
 __device__ __forceinline__ void finish(float v, const float* res, int i, const Epi& e, float* y, signed char* q, float qscale) {
 	if (res) v = v + res[i];
 	if (e.relu) v = fmaxf(v, 0.0f);
 	if (e.half) v = round_half(v);
-	y[i] = v;
+	if (y) y[i] = v;
 	if (q) q[i] = (signed char)quant(v, qscale);
 }
 

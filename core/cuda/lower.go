@@ -140,6 +140,21 @@ func (p *plan) lower(sc *engine.Schedule, groups []group) error {
 			}
 		}
 	}
+	// The tensors read as float32: all of them in observed plans, else
+	// graph outputs, residuals and every input but an INT8 product's
+	// quantized one. A product whose output is read only quantized skips
+	// writing the float values.
+	for _, g := range groups {
+		for i, in := range g.step.Node.Inputs {
+			if _, quantized := p.int8Inputs[in]; i > 0 || !quantized || !(g.step.Node.OpType == "Conv" || g.step.Node.OpType == "Gemm") {
+				p.floatRead[in] = true
+			}
+		}
+		p.floatRead[g.residual] = true
+	}
+	for _, o := range sc.Outputs {
+		p.floatRead[o] = true
+	}
 	var unsupported []string
 	for _, g := range groups {
 		if err := p.lowerGroup(sc, g); err != nil {
@@ -502,6 +517,9 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 		}
 		p.quantized[g.out] = qOut
 	}
+	if quantizeOut && !p.observed && !p.floatRead[g.out] {
+		y = 0
+	}
 	qIn, haveQIn := p.quantized[n.Inputs[0]]
 	p.builds = append(p.builds, func(s *scratch) {
 		var im, epl *launch
@@ -546,7 +564,7 @@ func (b *Backend) epilogueLaunch(name string, ep epilogue, args ...any) *launch 
 // tileRows and tileTaps are the im2col kernels' tile (TILE_ROWS and
 // TILE_TAPS in kernels.cu).
 const (
-	tileRows = 64
+	tileRows = 128
 	tileTaps = 64
 )
 

@@ -55,6 +55,8 @@ type plan struct {
 
 	int8Layers int
 	noRange    map[string]bool
+	observed   bool                      // every tensor is shown: nothing is fused or skipped
+	floatRead  map[string]bool           // tensors something reads as float32
 	int8Inputs map[string]float32        // tensors INT8 products read, with their scales
 	quantized  map[string]cudadriver.Ptr // those a product writes quantized beside the float values
 
@@ -79,7 +81,7 @@ func (e *Engine) newPlan(shapes map[string][]int, observed bool) (p *plan, err e
 	}
 	p = &plan{b: e.b, e: e, precision: e.opts.Precision, half: half, scales: e.opts.Int8Scales,
 		tensors: map[string]*devTensor{}, host: map[string]*tensor.Tensor{}, noRange: map[string]bool{},
-		int8Inputs: map[string]float32{}, quantized: map[string]cudadriver.Ptr{}}
+		int8Inputs: map[string]float32{}, quantized: map[string]cudadriver.Ptr{}, floatRead: map[string]bool{}, observed: observed}
 	defer func() {
 		if err != nil {
 			p.free()
