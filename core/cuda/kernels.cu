@@ -92,8 +92,10 @@ __device__ __forceinline__ unsigned int pack4(const signed char* v) { return *(c
 // Tile of the unfolded input one im2col block builds: TILE_ROWS product
 // rows × TILE_TAPS taps (blockIdx.x picks the rows, blockIdx.y the taps),
 // so that there are blocks enough for the GPU whatever the layer's shape.
+// 48 taps divide the 9·16·2^i taps of 3×3 convolutions over 16·2^i
+// channels, so no block gets a sliver of a tile.
 #define TILE_ROWS 128
-#define TILE_TAPS 64
+#define TILE_TAPS 48
 
 // The unfolded input, [mpad][kpad] row-major (each product row's taps
 // contiguous), one tile per block through shared memory: the block first

@@ -565,7 +565,7 @@ func (b *Backend) epilogueLaunch(name string, ep epilogue, args ...any) *launch 
 // TILE_TAPS in kernels.cu).
 const (
 	tileRows = 128
-	tileTaps = 64
+	tileTaps = 48
 )
 
 // fitsIndex refuses sizes the kernels' 32-bit element indices cannot
