@@ -13,7 +13,7 @@ VPY       := $(VENV)/bin/python
 
 export CGO_ENABLED := 0
 
-.PHONY: all build data demo test bench crosscheck pydeps fuzz clean
+.PHONY: all build data demo test bench crosscheck pydeps gpulibs gpu-pack fuzz clean
 
 all: build data
 
@@ -62,6 +62,21 @@ bench: all pydeps
 	$(GO) test -run '^$$' -bench 'Add' -benchtime 200ms ./core/histogram/
 	$(GO) test -run '^$$' -bench 'BatchStreamTransfer' -benchtime 1s ./core/pluginhost/
 	$(VPY) tools/ort/calib_bench.py
+
+# NVIDIA's NVRTC from PyPI (its wheel, unpacked into .gpulibs/): NVRTC needs
+# no GPU, so with it the tests compile the cuda backend's kernels anywhere,
+# CI included. The version matches the GPU machine's CUDA 13.0.
+NVRTC_WHEEL := nvidia-cuda-nvrtc==13.0.88
+gpulibs: .gpulibs/.installed
+
+.gpulibs/.installed:
+	$(PYTHON) -m pip install --quiet --no-deps --target .gpulibs $(NVRTC_WHEEL)
+	touch $@
+
+# Packs the binaries and data a GPU machine without Go needs into
+# .devpayload/ (see tools/gpu/device-check.sh, which runs there).
+gpu-pack:
+	tools/gpu/pack.sh
 
 # Python packages for the cross-checks and peer benchmarks, in a virtualenv.
 pydeps: $(VENV)/.installed

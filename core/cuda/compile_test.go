@@ -1,11 +1,10 @@
 package cuda
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/int8cal/int8cal/internal/gpulibs"
 	"github.com/int8cal/int8cal/loader"
 	"github.com/int8cal/int8cal/loader/nvrtc"
 )
@@ -14,13 +13,7 @@ import (
 // no GPU: it runs wherever NVRTC is (CI installs NVIDIA's wheel with `make
 // gpulibs`), and checks that every kernel the backend looks up exists.
 func TestKernelsCompile(t *testing.T) {
-	path := ""
-	if p, _ := filepath.Abs("../../.gpulibs/nvidia/cu13/lib/libnvrtc.so.13"); os.Getenv(nvrtc.Spec.Env) == "" {
-		if _, err := os.Stat(p); err == nil {
-			path = p
-		}
-	}
-	rtc, err := nvrtc.Open(path)
+	rtc, err := nvrtc.Open(gpulibs.NVRTC("../.."))
 	if loader.IsNotFound(err) {
 		t.Skipf("no NVRTC, kernels not compiled (run `make gpulibs`): %v", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/int8cal/int8cal/core/histogram"
 	"github.com/int8cal/int8cal/core/tensor"
 	"github.com/int8cal/int8cal/datasets/npy"
+	"github.com/int8cal/int8cal/internal/gpulibs"
 	"github.com/int8cal/int8cal/loader"
 )
 
@@ -37,17 +38,8 @@ func backend(t testing.TB) *cuda.Backend {
 	return b
 }
 
-// testLibraries uses the NVRTC `make gpulibs` installs when the system
-// has none.
-func testLibraries() cuda.Libraries {
-	var libs cuda.Libraries
-	if p, _ := filepath.Abs(filepath.Join(repoRoot, ".gpulibs/nvidia/cu13/lib/libnvrtc.so.13")); os.Getenv("INT8CAL_NVRTC_LIB") == "" {
-		if _, err := os.Stat(p); err == nil {
-			libs.NVRTC = p
-		}
-	}
-	return libs
-}
+// testLibraries uses the NVRTC `make gpulibs` installs when there is one.
+func testLibraries() cuda.Libraries { return cuda.Libraries{NVRTC: gpulibs.NVRTC(repoRoot)} }
 
 func load(t testing.TB, name string) *graph.Graph {
 	t.Helper()
@@ -64,15 +56,11 @@ func load(t testing.TB, name string) *graph.Graph {
 
 func readNpy(t testing.TB, path string) *tensor.Tensor {
 	t.Helper()
-	a, err := npy.ReadFile(path)
+	x, err := npy.ReadTensor(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := a.Float32()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tensor.FromFloat32(v, a.Shape...)
+	return x
 }
 
 // golden returns a model's stored input and ONNX Runtime's final output.

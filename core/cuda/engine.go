@@ -62,108 +62,82 @@ func (e *Engine) planFor(inputs map[string]*tensor.Tensor, observed bool) (*plan
 	return p, nil
 }
 
-// Run computes the graph's outputs. They belong to the engine and are
-// overwritten by its next run.
-func (e *Engine) Run(inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+// executed enters the context, plans for the inputs' shapes, uploads the
+// inputs and queues the plan, then hands the plan to then.
+func (e *Engine) executed(inputs map[string]*tensor.Tensor, observed bool, then func(*plan) error) error {
 	leave, err := e.b.enter()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer leave()
-	p, err := e.planFor(inputs, false)
+	p, err := e.planFor(inputs, observed)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := p.execute(inputs); err != nil {
-		return nil, err
+		return err
 	}
-	return p.outputsToHost()
+	return then(p)
+}
+
+// Run computes the graph's outputs. They belong to the engine and are
+// overwritten by its next run.
+func (e *Engine) Run(inputs map[string]*tensor.Tensor) (out map[string]*tensor.Tensor, err error) {
+	err = e.executed(inputs, false, func(p *plan) error {
+		out, err = p.outputsToHost()
+		return err
+	})
+	return out, err
 }
 
 // RunObserved runs without fusion and shows obs every tensor, copied to
 // the host (the slow path, for tools that need the values; calibration
 // uses RunStatistics).
-func (e *Engine) RunObserved(inputs map[string]*tensor.Tensor, obs engine.Observer) (map[string]*tensor.Tensor, error) {
-	leave, err := e.b.enter()
-	if err != nil {
-		return nil, err
-	}
-	defer leave()
-	p, err := e.planFor(inputs, true)
-	if err != nil {
-		return nil, err
-	}
-	if err := p.execute(inputs); err != nil {
-		return nil, err
-	}
-	for _, name := range append(append([]string(nil), p.inputs...), p.shown...) {
-		t, err := p.fetch(name)
-		if err != nil {
-			return nil, err
+func (e *Engine) RunObserved(inputs map[string]*tensor.Tensor, obs engine.Observer) (out map[string]*tensor.Tensor, err error) {
+	err = e.executed(inputs, true, func(p *plan) error {
+		for _, name := range append(append([]string(nil), p.inputs...), p.shown...) {
+			t, err := p.fetch(name)
+			if err != nil {
+				return err
+			}
+			obs(name, t)
 		}
-		obs(name, t)
-	}
-	return p.outputsToHost()
+		out, err = p.outputsToHost()
+		return err
+	})
+	return out, err
 }
 
 // RunStatistics implements calibrate.StatisticsRunner: the statistics of
 // every tensor are gathered on the GPU and only they are copied back.
 func (e *Engine) RunStatistics(inputs map[string]*tensor.Tensor, need calib.Info, emit func(calibrate.BatchStatistics) error) error {
-	leave, err := e.b.enter()
-	if err != nil {
-		return err
-	}
-	defer leave()
-	p, err := e.planFor(inputs, true)
-	if err != nil {
-		return err
-	}
-	if err := p.execute(inputs); err != nil {
-		return err
-	}
-	return p.statistics(need, emit)
+	return e.executed(inputs, true, func(p *plan) error { return p.statistics(need, emit) })
 }
 
 // Throughput uploads inputs once, then runs the graph iterations times
 // on them and returns the time per run: the GPU's compute time without
 // the host transfers that Run includes.
-func (e *Engine) Throughput(inputs map[string]*tensor.Tensor, iterations int) (time.Duration, error) {
-	leave, err := e.b.enter()
-	if err != nil {
-		return 0, err
-	}
-	defer leave()
-	p, err := e.planFor(inputs, false)
-	if err != nil {
-		return 0, err
-	}
-	if err := p.execute(inputs); err != nil {
-		return 0, err
-	}
-	if err := e.b.Driver.Synchronize(); err != nil {
-		return 0, err
-	}
-	return p.timeReplays(iterations)
+func (e *Engine) Throughput(inputs map[string]*tensor.Tensor, iterations int) (per time.Duration, err error) {
+	err = e.executed(inputs, false, func(p *plan) error {
+		if err := e.b.Driver.Synchronize(); err != nil {
+			return err
+		}
+		per, err = p.timeReplays(iterations)
+		return err
+	})
+	return per, err
 }
 
 // Profile runs the plan for inputs operation by operation, each timed
 // alone over iterations runs, and returns the time per run of each kind
 // of operation (kernel names, "matmul" for cuBLASLt): where a run's time
 // goes.
-func (e *Engine) Profile(inputs map[string]*tensor.Tensor, iterations int) (map[string]time.Duration, error) {
-	leave, err := e.b.enter()
-	if err != nil {
-		return nil, err
-	}
-	defer leave()
-	p, err := e.planFor(inputs, false)
-	if err != nil {
-		return nil, err
-	}
-	if err := p.execute(inputs); err != nil {
-		return nil, err
-	}
-	return p.profile(iterations)
+func (e *Engine) Profile(inputs map[string]*tensor.Tensor, iterations int) (times map[string]time.Duration, err error) {
+	err = e.executed(inputs, false, func(p *plan) error {
+		times, err = p.profile(iterations)
+		return err
+	})
+	return times, err
 }
 
 // Close frees the engine's device memory.

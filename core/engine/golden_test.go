@@ -36,15 +36,11 @@ type goldenManifest struct {
 
 func readNpy(t *testing.T, path string) *tensor.Tensor {
 	t.Helper()
-	a, err := npy.ReadFile(path)
+	x, err := npy.ReadTensor(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := a.Float32()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tensor.FromFloat32(v, a.Shape...)
+	return x
 }
 
 // TestGoldenONNXRuntime runs each model on the stored inputs and compares

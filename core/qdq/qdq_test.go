@@ -796,15 +796,11 @@ func ortRun(t *testing.T, py string, m *onnx.Model, input string, x *tensor.Tens
 		t.Fatalf("qdq_check.py: %v\n%s", err, res)
 	}
 	t.Logf("qdq_check.py: %s", strings.TrimSpace(string(res)))
-	a, err := npy.ReadFile(out)
+	y, err := npy.ReadTensor(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := a.Float32()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tensor.FromFloat32(v, a.Shape...)
+	return y
 }
 
 // TestExportONNXRuntime runs the FP32 LeNet as re-encoded by onnx.Encode

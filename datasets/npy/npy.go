@@ -438,3 +438,17 @@ func Write(path string, a *Array) error {
 	}
 	return nil
 }
+
+// ReadTensor reads a .npy file of a float or integer type as a float32
+// tensor of its shape.
+func ReadTensor(path string) (*tensor.Tensor, error) {
+	a, err := ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	v, err := a.Float32()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return tensor.FromFloat32(v, a.Shape...), nil
+}

@@ -2,11 +2,10 @@ package nvrtc_test
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/int8cal/int8cal/internal/gpulibs"
 	"github.com/int8cal/int8cal/loader"
 	"github.com/int8cal/int8cal/loader/nvrtc"
 )
@@ -16,7 +15,7 @@ import (
 // why, where there is none.
 func open(t *testing.T) *nvrtc.Compiler {
 	t.Helper()
-	c, err := nvrtc.Open(testLibrary())
+	c, err := nvrtc.Open(gpulibs.NVRTC("../.."))
 	if loader.IsNotFound(err) {
 		t.Skipf("no NVRTC (run `make gpulibs` to install NVIDIA's wheel): %v", err)
 	}
@@ -24,18 +23,6 @@ func open(t *testing.T) *nvrtc.Compiler {
 		t.Fatal(err)
 	}
 	return c
-}
-
-// testLibrary is the .gpulibs copy when present, else "" (search).
-func testLibrary() string {
-	if os.Getenv(nvrtc.Spec.Env) != "" {
-		return ""
-	}
-	p, _ := filepath.Abs("../../.gpulibs/nvidia/cu13/lib/libnvrtc.so.13")
-	if _, err := os.Stat(p); err == nil {
-		return p
-	}
-	return ""
 }
 
 func TestCompile(t *testing.T) {
