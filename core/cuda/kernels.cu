@@ -21,9 +21,10 @@ struct ConvGeo {
 };
 
 // Epilogue geometry: y is [n][cout][hw]; D holds output (c, row) at
-// c·strideC + row·strideP.
+// c·strideC + row·strideP; the quantized copy, when written, is
+// channels-last with qstride channels per pixel (cout rounded up to 4).
 struct Epi {
-	int n, cout, hw, strideC, strideP, relu, half;
+	int n, cout, hw, strideC, strideP, relu, half, qstride;
 };
 
 struct Pool {
@@ -171,22 +172,23 @@ extern "C" __global__ void im2col_s8(const signed char* x, const int4* taps, uns
 
 // finish adds the residual, applies the ReLU and the rounding, writes
 // y[i] (unless y is null: only INT8 layers read the tensor) and, when q is
-// set, y[i] quantized with qscale for the INT8 layers that read it (so
-// that they need not quantize it again).
-__device__ __forceinline__ void finish(float v, const float* res, int i, const Epi& e, float* y, signed char* q, float qscale) {
+// set, the value quantized with qscale at q[qi] for the INT8 convolutions
+// that read it (so that they need not quantize it again).
+__device__ __forceinline__ void finish(float v, const float* res, int i, const Epi& e, float* y, signed char* q, float qscale, int qi) {
 	if (res) v = v + res[i];
 	if (e.relu) v = fmaxf(v, 0.0f);
 	if (e.half) v = round_half(v);
 	if (y) y[i] = v;
-	if (q) q[i] = (signed char)quant(v, qscale);
+	if (q) q[qi] = (signed char)quant(v, qscale);
 }
 
 // The epilogues run on a two-dimensional grid: blockIdx.x is the output
 // plane (image b, channel c), blockIdx.y·blockDim.x + threadIdx.x the
 // pixel p, so that no thread divides. Output (b, c, p) of y, [n][cout][hw],
 // is at c·strideC + (b·hw + p)·strideP in the product D, whichever
-// orientation the product was computed in.
-__device__ __forceinline__ bool epi_at(const Epi& e, int* c, int* i, int* at) {
+// orientation the product was computed in; its quantized copy at
+// (b·hw + p)·qstride + c.
+__device__ __forceinline__ bool epi_at(const Epi& e, int* c, int* i, int* at, int* qi) {
 	int p = blockIdx.y * blockDim.x + threadIdx.x;
 	if (p >= e.hw) return false;
 	int plane = blockIdx.x;
@@ -194,26 +196,64 @@ __device__ __forceinline__ bool epi_at(const Epi& e, int* c, int* i, int* at) {
 	*c = plane - b * e.cout;
 	*i = plane * e.hw + p;
 	*at = *c * e.strideC + (b * e.hw + p) * e.strideP;
+	*qi = (b * e.hw + p) * e.qstride + *c;
 	return true;
 }
 
 // y = D + bias (+ residual), ReLU, rounding; D from a float product.
 extern "C" __global__ void epilogue_f32(const float* acc, float* y, const float* bias, const float* res, signed char* q, float qscale, Epi e) {
-	int c, i, at;
-	if (!epi_at(e, &c, &i, &at)) return;
+	int c, i, at, qi;
+	if (!epi_at(e, &c, &i, &at, &qi)) return;
 	float v = acc[at];
 	if (bias) v = v + bias[c];
-	finish(v, res, i, e, y, q, qscale);
+	finish(v, res, i, e, y, q, qscale, qi);
 }
 
 // The same for an int32 product: D·scale[c] (input scale × the output
 // channel's weight scale) + bias, in the CPU engine's order.
 extern "C" __global__ void epilogue_s32(const int* acc, float* y, const float* bias, const float* res, const float* scale, signed char* q, float qscale, Epi e) {
-	int c, i, at;
-	if (!epi_at(e, &c, &i, &at)) return;
+	int c, i, at, qi;
+	if (!epi_at(e, &c, &i, &at, &qi)) return;
 	float v = (float)acc[at] * scale[c];
 	if (bias) v = v + bias[c];
-	finish(v, res, i, e, y, q, qscale);
+	finish(v, res, i, e, y, q, qscale, qi);
+}
+
+// An INT8 convolution's input, quantized channels-last: q[(b·hw + p)·cq +
+// ch], cq = c rounded up to 4, the extra channels 0.
+extern "C" __global__ void quantize_nhwc_s8(const float* x, signed char* q, int n, int c, int hw, int cq, float scale) {
+	int i = gid();
+	if (i >= n) return;
+	int pix = i / cq, ch = i - pix * cq;
+	int b = pix / hw, p = pix - b * hw;
+	q[i] = ch < c ? (signed char)quant(x[(b * c + ch) * hw + p], scale) : 0;
+}
+
+// The unfolded input of an INT8 convolution from its channels-last
+// quantized input (wpt = cq/4 words per pixel): row = output pixel, its
+// words in (ky, kx, channel) order, so each tap is a run of wpt words
+// copied whole. One warp per row; words[w] = {dy, dx, word within the
+// pixel, 0} (dy far out of range for the padding words past K).
+extern "C" __global__ void im2col_nhwc_s8(const unsigned int* q, const int4* words, unsigned int* col, ConvGeo g, int wpt) {
+	int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
+	int lane = threadIdx.x & 31;
+	if (row >= g.mpad) return;
+	int n = g.kpad >> 2;
+	unsigned int* out = col + row * n;
+	if (row >= g.rows) {
+		for (int w = lane; w < n; w += 32) out[w] = 0;
+		return;
+	}
+	int hw = g.oh * g.ow;
+	int b = row / hw, p = row - b * hw;
+	int oy = p / g.ow, ox = p - oy * g.ow;
+	int y0 = oy * g.sh - g.ph, x0 = ox * g.sw - g.pw;
+	const unsigned int* img = q + b * g.h * g.w * wpt;
+	for (int w = lane; w < n; w += 32) {
+		int4 t = __ldg(&words[w]);
+		unsigned int iy = y0 + t.x, ix = x0 + t.y;
+		out[w] = (iy < (unsigned int)g.h && ix < (unsigned int)g.w) ? img[(iy * g.w + ix) * wpt + t.z] : 0u;
+	}
 }
 
 extern "C" __global__ void relu(const float* x, float* y, int n) {

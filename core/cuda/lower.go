@@ -22,7 +22,7 @@ type (
 	convGeo struct {
 		N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, K, Kpad, Rows, Mpad int32
 	}
-	epilogue struct{ N, Cout, HW, StrideC, StrideP, Relu, Half int32 }
+	epilogue struct{ N, Cout, HW, StrideC, StrideP, Relu, Half, QStride int32 }
 	poolGeo  struct {
 		Planes, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW int32
 	}
@@ -128,12 +128,13 @@ type affineMapper interface {
 // allocated as it goes; the launches themselves are made by p.builds
 // once the shared scratch space is sized.
 func (p *plan) lower(sc *engine.Schedule, groups []group) error {
-	// The tensors INT8 products read, with their scales: the product
-	// that computes one also writes it quantized (see finish in
-	// kernels.cu).
+	// The tensors INT8 convolutions read, with their scales: the product
+	// that computes one also writes it quantized, channels-last (see
+	// finish in kernels.cu). INT8 Gemms quantize their (small) input
+	// themselves.
 	if p.precision == engine.INT8 {
 		for _, g := range groups {
-			if op := g.step.Node.OpType; op == "Conv" || op == "Gemm" {
+			if g.step.Node.OpType == "Conv" {
 				if s, ok := p.scales[g.step.Node.Inputs[0]]; ok && s > 0 {
 					p.int8Inputs[g.step.Node.Inputs[0]] = s
 				}
@@ -146,7 +147,7 @@ func (p *plan) lower(sc *engine.Schedule, groups []group) error {
 	// writing the float values.
 	for _, g := range groups {
 		for i, in := range g.step.Node.Inputs {
-			if _, quantized := p.int8Inputs[in]; i > 0 || !quantized || !(g.step.Node.OpType == "Conv" || g.step.Node.OpType == "Gemm") {
+			if _, quantized := p.int8Inputs[in]; i > 0 || !quantized || g.step.Node.OpType != "Conv" {
 				p.floatRead[in] = true
 			}
 		}
@@ -415,8 +416,6 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 	n := g.step.Node
 	k := int(geo.C * geo.KH * geo.KW)
 	rows := int(geo.N * geo.OH * geo.OW)
-	kpad, mpad, cpad := roundUp(k, productAlign), roundUp(rows, productAlign), roundUp(cout, productAlign)
-	geo.K, geo.Kpad, geo.Rows, geo.Mpad = int32(k), int32(kpad), int32(rows), int32(mpad)
 	precision := p.precision
 	var inScale float32
 	if precision == engine.INT8 {
@@ -429,6 +428,18 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 			p.int8Layers++
 		}
 	}
+	// INT8 convolutions read their input quantized channels-last (cq
+	// channels per pixel, C rounded up to 4), so that im2col copies whole
+	// words; their taps are then ordered (ky, kx, channel), which changes
+	// nothing in the exact int32 sums.
+	nhwc := precision == engine.INT8 && n.OpType == "Conv"
+	cq := roundUp(int(geo.C), 4)
+	kGemm := k
+	if nhwc {
+		kGemm = int(geo.KH*geo.KW) * cq
+	}
+	kpad, mpad, cpad := roundUp(kGemm, productAlign), roundUp(rows, productAlign), roundUp(cout, productAlign)
+	geo.K, geo.Kpad, geo.Rows, geo.Mpad = int32(kGemm), int32(kpad), int32(rows), int32(mpad)
 	var (
 		wPtr, scalePtr cudadriver.Ptr
 		types          cublaslt.Types
@@ -450,7 +461,12 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 		if scalePtr, err = p.own(upload(p.b, ws)); err != nil {
 			return err
 		}
-		wPtr, err = upload(p.b, padRows(q, cout, cpad, k, kpad, func(v int8) int8 { return v }))
+		if nhwc {
+			q = channelsLast(q, cout, int(geo.C), int(geo.KH*geo.KW), cq)
+			wPtr, err = upload(p.b, padRows(q, cout, cpad, kGemm, kpad, func(v int8) int8 { return v }))
+		} else {
+			wPtr, err = upload(p.b, padRows(q, cout, cpad, k, kpad, func(v int8) int8 { return v }))
+		}
 		types, colElem = cublaslt.INT8, 1
 	}
 	if _, err = p.own(wPtr, err); err != nil {
@@ -462,19 +478,42 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 			return err
 		}
 	}
-	taps, err := p.own(upload(p.b, tapTable(geo)))
+	table := tapTable(geo)
+	if nhwc {
+		table = wordTable(geo, int32(cq/4))
+	}
+	taps, err := p.own(upload(p.b, table))
 	if err != nil {
 		return err
 	}
-	if err := fitsIndex(int64(mpad)*int64(kpad), int64(cpad)*int64(mpad), int64(geo.N)*int64(geo.C*geo.H*geo.W)); err != nil {
+	inElems := int(geo.N * geo.C * geo.H * geo.W)
+	if nhwc {
+		inElems = int(geo.N*geo.H*geo.W) * cq
+	}
+	if err := fitsIndex(int64(mpad)*int64(kpad), int64(cpad)*int64(mpad), int64(inElems)); err != nil {
 		return err
 	}
 	colBytes, accBytes := mpad*kpad*colElem, cpad*mpad*4
 	outputs := rows * cout
+	// The output quantized channels-last for the INT8 convolutions that
+	// read it, if any.
+	var qOut cudadriver.Ptr
+	qScale, quantizeOut := p.int8Inputs[g.out]
+	cqOut := roundUp(cout, 4)
+	if quantizeOut {
+		qBytes := rows * cqOut
+		if qOut, err = p.own(p.b.Driver.Alloc(qBytes)); err != nil {
+			return err
+		}
+		if err := p.b.Driver.Zero(qOut, qBytes); err != nil { // the padding channels stay 0
+			return err
+		}
+		p.quantized[g.out] = qOut
+	}
 	// epilogueFor makes the epilogue for a product orientation, with
 	// the bias, activation and scales of this layer.
 	epilogueFor := func(channels bool, acc, y, res, q cudadriver.Ptr, qScale float32) *launch {
-		ep := epilogue{N: geo.N, Cout: int32(cout), HW: geo.OH * geo.OW, StrideC: int32(mpad), StrideP: 1}
+		ep := epilogue{N: geo.N, Cout: int32(cout), HW: geo.OH * geo.OW, StrideC: int32(mpad), StrideP: 1, QStride: int32(cqOut)}
 		if channels {
 			ep.StrideC, ep.StrideP = 1, int32(cpad)
 		}
@@ -491,11 +530,12 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 	}
 	prod, err := p.tune(types, mpad, cpad, kpad, wPtr, colBytes, accBytes, 4*outputs, epilogueFor)
 	if err != nil {
-		return fmt.Errorf("%w (product of %d×%d by %d×%d)", err, rows, k, k, cout)
+		return fmt.Errorf("%w (product of %d×%d by %d×%d)", err, rows, kGemm, kGemm, cout)
 	}
 	p.colBytes = max(p.colBytes, colBytes)
 	p.accBytes = max(p.accBytes, accBytes)
 	p.wsBytes = max(p.wsBytes, prod.mm.Workspace)
+	p.inBytes = max(p.inBytes, inElems*colElem)
 	y, err := p.alloc(g.out, g.step.Metas[0].Shape)
 	if err != nil {
 		return err
@@ -505,39 +545,29 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 	if g.residual != "" {
 		res = p.tensors[g.residual].ptr
 	}
-	inElems := int(geo.N * geo.C * geo.H * geo.W)
-	p.inBytes = max(p.inBytes, inElems*colElem)
-	grid := [2]int{(mpad + tileRows - 1) / tileRows, (kpad + tileTaps - 1) / tileTaps}
-	// The output quantized for the INT8 layers that read it, if any.
-	var qOut cudadriver.Ptr
-	qScale, quantizeOut := p.int8Inputs[g.out]
-	if quantizeOut {
-		if qOut, err = p.own(p.b.Driver.Alloc(outputs)); err != nil {
-			return err
-		}
-		p.quantized[g.out] = qOut
-	}
 	if quantizeOut && !p.observed && !p.floatRead[g.out] {
 		y = 0
 	}
 	qIn, haveQIn := p.quantized[n.Inputs[0]]
+	grid := [2]int{(mpad + tileRows - 1) / tileRows, (kpad + tileTaps - 1) / tileTaps}
 	p.builds = append(p.builds, func(s *scratch) {
-		var im, epl *launch
-		switch precision {
-		case engine.INT8:
+		var im *launch
+		switch {
+		case nhwc:
 			if !haveQIn {
 				qIn = s.in
-				p.queue(p.b.kernel("quantize_s8", inElems, x, s.in, int32(inElems), inScale))
+				p.queue(p.b.kernel("quantize_nhwc_s8", inElems, x, s.in, int32(inElems), geo.C, geo.H*geo.W, int32(cq), inScale))
 			}
-			im = p.b.kernelGrid2("im2col_s8", grid, qIn, taps, s.col, geo)
-			epl = epilogueFor(prod.channels, s.acc, y, res, qOut, qScale)
-		case engine.FP16:
+			warps := threadsPerBlock / 32
+			im = p.b.kernelGrid("im2col_nhwc_s8", (mpad+warps-1)/warps, threadsPerBlock, 0, qIn, taps, s.col, geo, int32(cq/4))
+		case precision == engine.INT8:
+			p.queue(p.b.kernel("quantize_s8", inElems, x, s.in, int32(inElems), inScale))
+			im = p.b.kernelGrid2("im2col_s8", grid, s.in, taps, s.col, geo)
+		case precision == engine.FP16:
 			p.queue(p.b.kernel("to_half", inElems, x, s.in, int32(inElems)))
 			im = p.b.kernelGrid2("im2col_f16", grid, s.in, taps, s.col, geo)
-			epl = epilogueFor(prod.channels, s.acc, y, res, qOut, qScale)
 		default:
 			im = p.b.kernelGrid2("im2col_f32", grid, x, taps, s.col, geo)
-			epl = epilogueFor(prod.channels, s.acc, y, res, qOut, qScale)
 		}
 		p.queue(im)
 		p.ops = append(p.ops, op{label: "matmul", run: func() error {
@@ -546,7 +576,7 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 			}
 			return nil
 		}})
-		p.queue(epl)
+		p.queue(epilogueFor(prod.channels, s.acc, y, res, qOut, qScale))
 	})
 	return nil
 }
@@ -696,6 +726,37 @@ func timeIt(d *cudadriver.Driver, n int, f func() error) (time.Duration, error) 
 		return 0, err
 	}
 	return time.Since(began) / time.Duration(n), nil
+}
+
+// channelsLast reorders rows of c·taps weights from (channel, tap) to
+// (tap, channel) with cq channels per tap, the extra ones 0.
+func channelsLast(w []int8, rows, c, taps, cq int) []int8 {
+	out := make([]int8, rows*taps*cq)
+	for r := 0; r < rows; r++ {
+		for ci := 0; ci < c; ci++ {
+			for t := 0; t < taps; t++ {
+				out[(r*taps+t)*cq+ci] = w[(r*c+ci)*taps+t]
+			}
+		}
+	}
+	return out
+}
+
+// wordTable describes each 32-bit word of a channels-last product row
+// for im2col_nhwc_s8: {dy, dx, word within the input pixel, 0}; the
+// padding words past K get a dy no window reaches, so they read 0.
+func wordTable(g convGeo, wpt int32) []int32 {
+	words := g.Kpad / 4
+	t := make([]int32, 4*words)
+	for w := int32(0); w < words; w++ {
+		tap := w / wpt
+		if tap >= g.KH*g.KW {
+			t[4*w] = 1 << 29
+			continue
+		}
+		t[4*w], t[4*w+1], t[4*w+2] = (tap/g.KW)*g.DH, (tap%g.KW)*g.DW, w%wpt
+	}
+	return t
 }
 
 // padRows converts rows×k values to rpad×kpad, zero-filling each row's

@@ -55,7 +55,7 @@ func kernelImage(rtc *nvrtc.Compiler, major, minor int, log hclog.Logger) ([]byt
 
 // kernelNames are the kernels looked up once when the module loads.
 var kernelNames = []string{
-	"to_half", "quantize_s8", "im2col_f32", "im2col_f16", "im2col_s8", "epilogue_f32", "epilogue_s32",
+	"to_half", "quantize_s8", "im2col_f32", "im2col_f16", "im2col_s8", "epilogue_f32", "epilogue_s32", "quantize_nhwc_s8", "im2col_nhwc_s8",
 	"relu", "round_half_inplace", "add", "maxpool", "global_avgpool", "softmax",
 	"gather_affine", "stats", "histogram",
 }
