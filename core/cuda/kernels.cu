@@ -24,7 +24,7 @@ struct ConvGeo {
 // c·strideC + row·strideP; the quantized copy, when written, is
 // channels-last with qstride channels per pixel (cout rounded up to 4).
 struct Epi {
-	int n, cout, hw, strideC, strideP, relu, half, qstride;
+	int n, cout, hw, strideC, strideP, relu, half, qstride, rows;
 };
 
 struct Pool {
@@ -170,53 +170,62 @@ extern "C" __global__ void im2col_s8(const signed char* x, const int4* taps, uns
 	im2col_tiled(x, taps, col, g);
 }
 
-// finish adds the residual, applies the ReLU and the rounding, writes
-// y[i] (unless y is null: only INT8 layers read the tensor) and, when q is
-// set, the value quantized with qscale at q[qi] for the INT8 convolutions
-// that read it (so that they need not quantize it again).
-__device__ __forceinline__ void finish(float v, const float* res, int i, const Epi& e, float* y, signed char* q, float qscale, int qi) {
-	if (res) v = v + res[i];
-	if (e.relu) v = fmaxf(v, 0.0f);
-	if (e.half) v = round_half(v);
-	if (y) y[i] = v;
-	if (q) q[qi] = (signed char)quant(v, qscale);
-}
+// The epilogues work on tiles of EPI_PIX consecutive product rows
+// (output pixels) × all channels, one tile per block: values are computed
+// with consecutive threads on consecutive pixels of one channel, so the
+// product (pixel orientation), the residual and y (NCHW) are read and
+// written coalesced; the quantized copy (channels-last) goes through a
+// shared tile and is written a word at a time, coalesced too. Output
+// (b, c, p) is at c·strideC + row·strideP in the product D (row = b·hw + p),
+// whichever orientation the product was computed in.
+#define EPI_PIX 32
 
-// The epilogues run on a two-dimensional grid: blockIdx.x is the output
-// plane (image b, channel c), blockIdx.y·blockDim.x + threadIdx.x the
-// pixel p, so that no thread divides. Output (b, c, p) of y, [n][cout][hw],
-// is at c·strideC + (b·hw + p)·strideP in the product D, whichever
-// orientation the product was computed in; its quantized copy at
-// (b·hw + p)·qstride + c.
-__device__ __forceinline__ bool epi_at(const Epi& e, int* c, int* i, int* at, int* qi) {
-	int p = blockIdx.y * blockDim.x + threadIdx.x;
-	if (p >= e.hw) return false;
-	int plane = blockIdx.x;
-	int b = plane / e.cout;
-	*c = plane - b * e.cout;
-	*i = plane * e.hw + p;
-	*at = *c * e.strideC + (b * e.hw + p) * e.strideP;
-	*qi = (b * e.hw + p) * e.qstride + *c;
-	return true;
+template <typename A>
+__device__ __forceinline__ void epilogue_tile(const A* acc, float* y, const float* bias, const float* res, const float* scale, signed char* q, float qscale, const Epi& e) {
+	extern __shared__ __align__(16) signed char qt[]; // EPI_PIX rows of qstride + 4 bytes, when q is set
+	__shared__ int pb[EPI_PIX], pp[EPI_PIX];
+	int row0 = blockIdx.x * EPI_PIX;
+	int qs = e.qstride + 4;
+	for (int j = threadIdx.x; j < EPI_PIX; j += blockDim.x) {
+		int row = row0 + j;
+		pb[j] = row / e.hw;
+		pp[j] = row - pb[j] * e.hw;
+	}
+	if (q)
+		for (int j = threadIdx.x; j < EPI_PIX * qs / 4; j += blockDim.x) ((int*)qt)[j] = 0;
+	__syncthreads();
+	for (int idx = threadIdx.x; idx < EPI_PIX * e.cout; idx += blockDim.x) {
+		int c = idx / EPI_PIX, j = idx % EPI_PIX;
+		int row = row0 + j;
+		if (row >= e.rows) continue;
+		int i = (pb[j] * e.cout + c) * e.hw + pp[j];
+		float v = (float)acc[c * e.strideC + row * e.strideP];
+		if (scale) v = v * scale[c];
+		if (bias) v = v + bias[c];
+		if (res) v = v + res[i];
+		if (e.relu) v = fmaxf(v, 0.0f);
+		if (e.half) v = round_half(v);
+		if (y) y[i] = v;
+		if (q) qt[j * qs + c] = (signed char)quant(v, qscale);
+	}
+	if (!q) return;
+	__syncthreads();
+	int words = e.qstride >> 2;
+	for (int idx = threadIdx.x; idx < EPI_PIX * words; idx += blockDim.x) {
+		int j = idx / words, w = idx - j * words;
+		if (row0 + j < e.rows) ((unsigned int*)q)[(row0 + j) * words + w] = *(const unsigned int*)&qt[j * qs + 4 * w];
+	}
 }
 
 // y = D + bias (+ residual), ReLU, rounding; D from a float product.
 extern "C" __global__ void epilogue_f32(const float* acc, float* y, const float* bias, const float* res, signed char* q, float qscale, Epi e) {
-	int c, i, at, qi;
-	if (!epi_at(e, &c, &i, &at, &qi)) return;
-	float v = acc[at];
-	if (bias) v = v + bias[c];
-	finish(v, res, i, e, y, q, qscale, qi);
+	epilogue_tile(acc, y, bias, res, (const float*)0, q, qscale, e);
 }
 
 // The same for an int32 product: D·scale[c] (input scale × the output
 // channel's weight scale) + bias, in the CPU engine's order.
 extern "C" __global__ void epilogue_s32(const int* acc, float* y, const float* bias, const float* res, const float* scale, signed char* q, float qscale, Epi e) {
-	int c, i, at, qi;
-	if (!epi_at(e, &c, &i, &at, &qi)) return;
-	float v = (float)acc[at] * scale[c];
-	if (bias) v = v + bias[c];
-	finish(v, res, i, e, y, q, qscale, qi);
+	epilogue_tile(acc, y, bias, res, scale, q, qscale, e);
 }
 
 // An INT8 convolution's input, quantized channels-last: q[(b·hw + p)·cq +

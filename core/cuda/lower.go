@@ -22,7 +22,7 @@ type (
 	convGeo struct {
 		N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, K, Kpad, Rows, Mpad int32
 	}
-	epilogue struct{ N, Cout, HW, StrideC, StrideP, Relu, Half, QStride int32 }
+	epilogue struct{ N, Cout, HW, StrideC, StrideP, Relu, Half, QStride, Rows int32 }
 	poolGeo  struct {
 		Planes, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW int32
 	}
@@ -500,6 +500,9 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 	var qOut cudadriver.Ptr
 	qScale, quantizeOut := p.int8Inputs[g.out]
 	cqOut := roundUp(cout, 4)
+	if epiPixels*(cqOut+4) > 48<<10 {
+		quantizeOut = false // too wide for the epilogue's tile: the readers quantize it themselves
+	}
 	if quantizeOut {
 		qBytes := rows * cqOut
 		if qOut, err = p.own(p.b.Driver.Alloc(qBytes)); err != nil {
@@ -513,7 +516,7 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 	// epilogueFor makes the epilogue for a product orientation, with
 	// the bias, activation and scales of this layer.
 	epilogueFor := func(channels bool, acc, y, res, q cudadriver.Ptr, qScale float32) *launch {
-		ep := epilogue{N: geo.N, Cout: int32(cout), HW: geo.OH * geo.OW, StrideC: int32(mpad), StrideP: 1, QStride: int32(cqOut)}
+		ep := epilogue{N: geo.N, Cout: int32(cout), HW: geo.OH * geo.OW, StrideC: int32(mpad), StrideP: 1, QStride: int32(cqOut), Rows: int32(rows)}
 		if channels {
 			ep.StrideC, ep.StrideP = 1, int32(cpad)
 		}
@@ -524,9 +527,9 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 			ep.Half = 1
 		}
 		if precision == engine.INT8 {
-			return p.b.epilogueLaunch("epilogue_s32", ep, acc, y, biasPtr, res, scalePtr, q, qScale, ep)
+			return p.b.epilogueLaunch("epilogue_s32", ep, q != 0, acc, y, biasPtr, res, scalePtr, q, qScale, ep)
 		}
-		return p.b.epilogueLaunch("epilogue_f32", ep, acc, y, biasPtr, res, q, qScale, ep)
+		return p.b.epilogueLaunch("epilogue_f32", ep, q != 0, acc, y, biasPtr, res, q, qScale, ep)
 	}
 	prod, err := p.tune(types, mpad, cpad, kpad, wPtr, colBytes, accBytes, 4*outputs, epilogueFor)
 	if err != nil {
@@ -581,14 +584,19 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 	return nil
 }
 
-// epilogueLaunch prepares an epilogue over its two-dimensional grid: one
-// column of blocks per output plane, as many threads as pixels (up to
-// threadsPerBlock, in warps).
-func (b *Backend) epilogueLaunch(name string, ep epilogue, args ...any) *launch {
-	threads := min(threadsPerBlock, (int(ep.HW)+31)/32*32)
-	l := b.kernelGrid(name, int(ep.N*ep.Cout), threads, 0, args...)
-	l.grid[1] = uint32((int(ep.HW) + threads - 1) / threads)
-	return l
+// epiPixels is the epilogue kernels' tile of output pixels (EPI_PIX in
+// kernels.cu).
+const epiPixels = 32
+
+// epilogueLaunch prepares an epilogue: one block per tile of epiPixels
+// output pixels, with shared memory for the quantized tile when one is
+// written (q, an argument, is set).
+func (b *Backend) epilogueLaunch(name string, ep epilogue, quantized bool, args ...any) *launch {
+	var shared uint32
+	if quantized {
+		shared = uint32(epiPixels * (ep.QStride + 4))
+	}
+	return b.kernelGrid(name, (int(ep.Rows)+epiPixels-1)/epiPixels, threadsPerBlock, shared, args...)
 }
 
 // tileRows and tileTaps are the im2col kernels' tile (TILE_ROWS and
