@@ -24,7 +24,7 @@ struct ConvGeo {
 // c·strideC + row·strideP; the quantized copy, when written, is
 // channels-last with qstride channels per pixel (cout rounded up to 4).
 struct Epi {
-	int n, cout, hw, strideC, strideP, relu, half, qstride, rows;
+	int n, cout, hw, strideC, strideP, relu, half, qstride, rows, chunk;
 };
 
 struct Pool {
@@ -175,7 +175,9 @@ extern "C" __global__ void im2col_s8(const signed char* x, const int4* taps, uns
 // with consecutive threads on consecutive pixels of one channel, so the
 // product (pixel orientation), the residual and y (NCHW) are read and
 // written coalesced; the quantized copy (channels-last) goes through a
-// shared tile and is written a word at a time, coalesced too. Output
+// shared tile and is written a word at a time, coalesced too. Without a
+// quantized copy, blockIdx.y splits the channels in chunks, so that a
+// fully connected layer (few rows, many channels) has blocks enough. Output
 // (b, c, p) is at c·strideC + row·strideP in the product D (row = b·hw + p),
 // whichever orientation the product was computed in.
 #define EPI_PIX 32
@@ -194,8 +196,9 @@ __device__ __forceinline__ void epilogue_tile(const A* acc, float* y, const floa
 	if (q)
 		for (int j = threadIdx.x; j < EPI_PIX * qs / 4; j += blockDim.x) ((int*)qt)[j] = 0;
 	__syncthreads();
-	for (int idx = threadIdx.x; idx < EPI_PIX * e.cout; idx += blockDim.x) {
-		int c = idx / EPI_PIX, j = idx % EPI_PIX;
+	int c0 = blockIdx.y * e.chunk, cn = min(e.chunk, e.cout - c0);
+	for (int idx = threadIdx.x; idx < EPI_PIX * cn; idx += blockDim.x) {
+		int c = c0 + idx / EPI_PIX, j = idx % EPI_PIX;
 		int row = row0 + j;
 		if (row >= e.rows) continue;
 		int i = (pb[j] * e.cout + c) * e.hw + pp[j];

@@ -22,7 +22,7 @@ type (
 	convGeo struct {
 		N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, K, Kpad, Rows, Mpad int32
 	}
-	epilogue struct{ N, Cout, HW, StrideC, StrideP, Relu, Half, QStride, Rows int32 }
+	epilogue struct{ N, Cout, HW, StrideC, StrideP, Relu, Half, QStride, Rows, Chunk int32 }
 	poolGeo  struct {
 		Planes, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW int32
 	}
@@ -588,15 +588,25 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 // kernels.cu).
 const epiPixels = 32
 
+// epiChannels is how many channels an epilogue block covers when it
+// writes no quantized copy (which needs every channel of its pixels).
+const epiChannels = 32
+
 // epilogueLaunch prepares an epilogue: one block per tile of epiPixels
-// output pixels, with shared memory for the quantized tile when one is
-// written (q, an argument, is set).
+// output pixels and, without a quantized copy, per epiChannels channels;
+// with one (quantized), shared memory for its tile.
 func (b *Backend) epilogueLaunch(name string, ep epilogue, quantized bool, args ...any) *launch {
 	var shared uint32
+	ep.Chunk = ep.Cout
 	if quantized {
 		shared = uint32(epiPixels * (ep.QStride + 4))
+	} else {
+		ep.Chunk = min(ep.Cout, epiChannels)
 	}
-	return b.kernelGrid(name, (int(ep.Rows)+epiPixels-1)/epiPixels, threadsPerBlock, shared, args...)
+	args[len(args)-1] = ep // the Epi argument, last
+	l := b.kernelGrid(name, (int(ep.Rows)+epiPixels-1)/epiPixels, threadsPerBlock, shared, args...)
+	l.grid[1] = uint32((ep.Cout + ep.Chunk - 1) / ep.Chunk)
+	return l
 }
 
 // tileRows and tileTaps are the im2col kernels' tile (TILE_ROWS and
