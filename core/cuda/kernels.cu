@@ -244,27 +244,39 @@ extern "C" __global__ void quantize_nhwc_s8(const float* x, signed char* q, int 
 // The unfolded input of an INT8 convolution from its channels-last
 // quantized input (wpt = cq/4 words per pixel): row = output pixel, its
 // words in (ky, kx, channel) order, so each tap is a run of wpt words
-// copied whole. One warp per row; words[w] = {dy, dx, word within the
-// pixel, 0} (dy far out of range for the padding words past K).
+// copied whole. A block covers NHWC_ROWS rows, their words flattened over
+// its threads (rows are often shorter than a warp's stride); the rows'
+// window corners are worked out once, in shared memory. words[w] = {dy, dx,
+// word within the pixel, 0} (dy far out of range for the padding words
+// past K).
+#define NHWC_ROWS 32
+
 extern "C" __global__ void im2col_nhwc_s8(const unsigned int* q, const int4* words, unsigned int* col, ConvGeo g, int wpt) {
-	int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
-	int lane = threadIdx.x & 31;
-	if (row >= g.mpad) return;
-	int n = g.kpad >> 2;
-	unsigned int* out = col + row * n;
-	if (row >= g.rows) {
-		for (int w = lane; w < n; w += 32) out[w] = 0;
-		return;
-	}
+	__shared__ int y0[NHWC_ROWS], x0[NHWC_ROWS], img[NHWC_ROWS];
+	int row0 = blockIdx.x * NHWC_ROWS;
 	int hw = g.oh * g.ow;
-	int b = row / hw, p = row - b * hw;
-	int oy = p / g.ow, ox = p - oy * g.ow;
-	int y0 = oy * g.sh - g.ph, x0 = ox * g.sw - g.pw;
-	const unsigned int* img = q + b * g.h * g.w * wpt;
-	for (int w = lane; w < n; w += 32) {
+	for (int r = threadIdx.x; r < NHWC_ROWS; r += blockDim.x) {
+		int row = row0 + r;
+		if (row < g.rows) {
+			int b = row / hw, p = row - b * hw;
+			int oy = p / g.ow, ox = p - oy * g.ow;
+			y0[r] = oy * g.sh - g.ph;
+			x0[r] = ox * g.sw - g.pw;
+			img[r] = b * g.h * g.w * wpt;
+		} else {
+			y0[r] = -(1 << 28); // rows past the product's: every word 0
+			x0[r] = 0;
+			img[r] = 0;
+		}
+	}
+	__syncthreads();
+	int n = g.kpad >> 2;
+	int rows = min(NHWC_ROWS, g.mpad - row0);
+	for (int i = threadIdx.x; i < rows * n; i += blockDim.x) {
+		int r = i / n, w = i - r * n;
 		int4 t = __ldg(&words[w]);
-		unsigned int iy = y0 + t.x, ix = x0 + t.y;
-		out[w] = (iy < (unsigned int)g.h && ix < (unsigned int)g.w) ? img[(iy * g.w + ix) * wpt + t.z] : 0u;
+		unsigned int iy = y0[r] + t.x, ix = x0[r] + t.y;
+		col[(row0 + r) * n + w] = (iy < (unsigned int)g.h && ix < (unsigned int)g.w) ? q[img[r] + (iy * g.w + ix) * wpt + t.z] : 0u;
 	}
 }
 

@@ -561,8 +561,7 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 				qIn = s.in
 				p.queue(p.b.kernel("quantize_nhwc_s8", inElems, x, s.in, int32(inElems), geo.C, geo.H*geo.W, int32(cq), inScale))
 			}
-			warps := threadsPerBlock / 32
-			im = p.b.kernelGrid("im2col_nhwc_s8", (mpad+warps-1)/warps, threadsPerBlock, 0, qIn, taps, s.col, geo, int32(cq/4))
+			im = p.b.kernelGrid("im2col_nhwc_s8", (mpad+nhwcRows-1)/nhwcRows, threadsPerBlock, 0, qIn, taps, s.col, geo, int32(cq/4))
 		case precision == engine.INT8:
 			p.queue(p.b.kernel("quantize_s8", inElems, x, s.in, int32(inElems), inScale))
 			im = p.b.kernelGrid2("im2col_s8", grid, s.in, taps, s.col, geo)
@@ -583,6 +582,10 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 	})
 	return nil
 }
+
+// nhwcRows is the rows per block of im2col_nhwc_s8 (NHWC_ROWS in
+// kernels.cu).
+const nhwcRows = 32
 
 // epiPixels is the epilogue kernels' tile of output pixels (EPI_PIX in
 // kernels.cu).
