@@ -13,7 +13,7 @@ VPY       := $(VENV)/bin/python
 
 export CGO_ENABLED := 0
 
-.PHONY: all build data demo test bench crosscheck pydeps gpulibs gpu-pack fuzz clean
+.PHONY: all build data demo test bench crosscheck pydeps gpulibs trtlibs gpu-pack fuzz clean
 
 all: build data
 
@@ -71,6 +71,27 @@ gpulibs: .gpulibs/.installed
 
 .gpulibs/.installed:
 	$(PYTHON) -m pip install --quiet --no-deps --target .gpulibs $(NVRTC_WHEEL)
+	touch $@
+
+# NVIDIA's TensorRT runtime from PyPI, for loader/tensorrt's wheel test
+# against the real library (no GPU needed): TensorRT 11 and 10, each
+# unpacked into .trtlibs/<major>/ (PyPI has no 8.x one). About 90 MB to
+# download and 200 MB on disk, so neither `make test` nor CI installs it.
+# PyPI carries NVIDIA's lean runtime (libnvinfer_lean.so.<major>: no
+# builder) as real wheels; its tensorrt-cu13-libs (the full libnvinfer and
+# libnvonnxparser) is only a stub that fetches the wheel from NVIDIA's own
+# index. Where that index is reachable, install the full one with e.g.
+#   rm -rf .trtlibs; make trtlibs TRT11_WHEEL=tensorrt-cu13-libs==11.4.0.106 TRT_PIP_FLAGS='--extra-index-url URL'
+# The lean runtime needs no other wheel: it links only glibc, libstdc++ and
+# libgcc_s, and dlopens libcuda.so.1 (the driver) when it needs the GPU.
+TRT11_WHEEL   := tensorrt-lean-cu13-libs==11.4.0.106
+TRT10_WHEEL   := tensorrt-lean-cu13-libs==10.16.1.11
+TRT_PIP_FLAGS :=
+trtlibs: .trtlibs/.installed
+
+.trtlibs/.installed:
+	$(PYTHON) -m pip install --quiet --no-deps $(TRT_PIP_FLAGS) --target .trtlibs/11 $(TRT11_WHEEL)
+	$(PYTHON) -m pip install --quiet --no-deps $(TRT_PIP_FLAGS) --target .trtlibs/10 $(TRT10_WHEEL)
 	touch $@
 
 # Packs the binaries and data a GPU machine without Go needs into

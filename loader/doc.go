@@ -12,4 +12,8 @@
 // errors (*NotFoundError with every place tried and why, *MissingSymbolError,
 // *VersionError) instead of panicking, which binding a missing symbol with
 // purego would do.
+//
+// A library copied out of a pip wheel may need others that sit beside it
+// in the wheel's tree, where the system loader does not look: Preload and
+// PreloadNeeded load those first, by path.
 package loader

@@ -71,6 +71,9 @@ type VersionError struct {
 }
 
 func (e *VersionError) Error() string {
+	if e.Path == "" { // a version refused before any library is opened
+		return fmt.Sprintf("%s version %s is not supported; supported: %s", e.Library, e.Got, e.Want)
+	}
 	return fmt.Sprintf("%s library %s is version %s; supported: %s", e.Library, e.Path, e.Got, e.Want)
 }
 

@@ -63,7 +63,10 @@ func doctorCommand(args []string, stdout, stderr io.Writer) error {
 		notFound("TensorRT", err)
 		trtWhy = "no TensorRT library; " + trtWhy
 	} else {
-		row("TensorRT", "%s, version %s", lib.Lib.File(), tensorrt.VersionString(lib.Version))
+		row("TensorRT", "%s, version %s", lib.Lib.File(), lib.VersionString())
+		if err := lib.Supported(); err != nil {
+			trtWhy = oneLine(err.Error()) + "; " + trtWhy
+		}
 	}
 
 	fmt.Fprintln(stdout)
