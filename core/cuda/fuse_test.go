@@ -5,6 +5,8 @@ import (
 
 	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/graph"
+	"github.com/int8cal/int8cal/core/ops"
+	"github.com/int8cal/int8cal/core/tensor"
 )
 
 // TestFuseSteps checks the lowering's fusion on ResNet-20 without a GPU:
@@ -42,5 +44,73 @@ func TestFuseSteps(t *testing.T) {
 		if gr.step.Node != sc.Steps[i].Node || gr.relu || gr.residual != "" {
 			t.Fatalf("unfused group %d is not step %d alone", i, i)
 		}
+	}
+}
+
+// apply runs a gather on the host, as gather_affine does.
+func (g gather) apply(x []float32) []float32 {
+	inStrides, outStrides := tensor.Strides(g.in), tensor.Strides(g.out)
+	y := make([]float32, tensor.NumElements(g.out))
+	for i := range y {
+		src, inside := 0, true
+		for d := range g.out {
+			at := i / outStrides[d] % g.out[d]
+			j := g.start[d] + g.step[d]*at
+			if at < g.lo[d] || at >= g.hi[d] || j < 0 || j >= g.in[d] {
+				inside = false
+			}
+			src += j * inStrides[d]
+		}
+		y[i] = g.fill
+		if inside {
+			y[i] = x[src]
+		}
+	}
+	return y
+}
+
+// TestGatherComposition: a chain of Slices and constant Pads composed
+// into one gather reads what the chain reads, step by step, including
+// negative steps and padding on both sides.
+func TestGatherComposition(t *testing.T) {
+	in := []int{2, 3, 7, 6}
+	x := make([]float32, tensor.NumElements(in))
+	for i := range x {
+		x[i] = float32(i + 1)
+	}
+	slice := func(in []int, start, step, count []int) gather {
+		return newGather(ops.Affine{Start: start, Step: step}, in, count, false)
+	}
+	pad := func(in []int, begin, end []int, fill float32) gather {
+		out := make([]int, len(in))
+		start, step := make([]int, len(in)), make([]int, len(in))
+		for d := range in {
+			out[d], start[d], step[d] = in[d]+begin[d]+end[d], -begin[d], 1
+		}
+		return newGather(ops.Affine{Start: start, Step: step, Fill: fill}, in, out, true)
+	}
+	s1 := slice(in, []int{0, 0, 0, 0}, []int{1, 1, 2, 1}, []int{2, 3, 4, 6})      // H step 2
+	s2 := slice(s1.out, []int{0, 0, 1, 5}, []int{1, 1, 1, -2}, []int{2, 3, 3, 3}) // W reversed, step 2
+	p1 := pad(s2.out, []int{0, 2, 1, 0}, []int{0, 2, 0, 1}, 0)                    // C and H, W padding
+	s3 := slice(p1.out, []int{1, 1, 0, 0}, []int{-1, 2, 1, 1}, []int{2, 3, 4, 4}) // into the padding
+	chain := []gather{s1, s2, p1, s3}
+	want, composed := x, chain[0]
+	for i, g := range chain {
+		want = g.apply(want)
+		if i > 0 {
+			var ok bool
+			if composed, ok = composed.then(g); !ok {
+				t.Fatalf("step %d: composition refused", i)
+			}
+		}
+	}
+	got := composed.apply(x)
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("element %d: composed gather reads %v, the chain %v", i, got[i], want[i])
+		}
+	}
+	if _, ok := pad(in, []int{0, 1, 0, 0}, []int{0, 0, 0, 0}, 1).then(pad(in, []int{0, 1, 0, 0}, []int{0, 0, 0, 0}, 2)); ok {
+		t.Error("pads of different fills composed")
 	}
 }

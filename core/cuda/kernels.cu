@@ -37,10 +37,12 @@ struct Bcast {
 	int shape[MAX_RANK], sa[MAX_RANK], sb[MAX_RANK];
 };
 
-// y[i] = x[start + step·i] per dimension, fill where out of range.
+// y[i] = x[start + step·i] per dimension where i is in [lo, hi) and the
+// source in range, fill elsewhere (Slice, constant Pad, and chains of them
+// composed into one).
 struct Affine {
 	int rank, n;
-	int out[MAX_RANK], in[MAX_RANK], stride[MAX_RANK], start[MAX_RANK], step[MAX_RANK];
+	int out[MAX_RANK], in[MAX_RANK], stride[MAX_RANK], start[MAX_RANK], step[MAX_RANK], lo[MAX_RANK], hi[MAX_RANK];
 };
 
 __device__ __forceinline__ unsigned short f2h(float x) {
@@ -380,7 +382,7 @@ extern "C" __global__ void gather_affine(const float* x, float* y, Affine a, flo
 		int at = rest - q * a.out[d];
 		rest = q;
 		int j = a.start[d] + a.step[d] * at;
-		if (j < 0 || j >= a.in[d]) inside = false;
+		if (at < a.lo[d] || at >= a.hi[d] || j < 0 || j >= a.in[d]) inside = false;
 		src += j * a.stride[d];
 	}
 	y[i] = inside ? x[src] : fill;

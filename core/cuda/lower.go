@@ -31,8 +31,8 @@ type (
 		Shape, SA, SB [maxRank]int32
 	}
 	affineGeo struct {
-		Rank, N                      int32
-		Out, In, Stride, Start, Step [maxRank]int32
+		Rank, N                              int32
+		Out, In, Stride, Start, Step, Lo, Hi [maxRank]int32
 	}
 )
 
@@ -155,6 +155,27 @@ func (p *plan) lower(sc *engine.Schedule, groups []group) error {
 	}
 	for _, o := range sc.Outputs {
 		p.floatRead[o] = true
+	}
+	// Gathers whose only reader is another gather (not in observed plans,
+	// where every tensor is shown).
+	if !p.observed && !p.e.opts.NoFusion {
+		readers := map[string][]string{}
+		for _, g := range groups {
+			for _, in := range g.step.Node.Inputs {
+				readers[in] = append(readers[in], g.step.Node.OpType)
+			}
+			readers[g.residual] = append(readers[g.residual], "residual")
+		}
+		for _, o := range sc.Outputs {
+			readers[o] = append(readers[o], "output")
+		}
+		isGather := func(op string) bool { return op == "Slice" || op == "Pad" }
+		for _, g := range groups {
+			r := readers[g.out]
+			if isGather(g.step.Node.OpType) && len(r) == 1 && isGather(r[0]) {
+				p.gatherFeedsGather[g.out] = true
+			}
+		}
 	}
 	var unsupported []string
 	for _, g := range groups {
@@ -286,17 +307,103 @@ func (p *plan) lowerGroup(sc *engine.Schedule, g group) error {
 		if len(out.Shape) > maxRank {
 			return fmt.Errorf("rank %d (at most %d)", len(out.Shape), maxRank)
 		}
-		geo := affineGeo{Rank: int32(len(out.Shape)), N: int32(total)}
-		strides := tensor.Strides(x.shape)
-		for i := range out.Shape {
-			geo.Out[i], geo.In[i], geo.Stride[i] = int32(out.Shape[i]), int32(x.shape[i]), int32(strides[i])
-			geo.Start[i], geo.Step[i] = int32(a.Start[i]), int32(a.Step[i])
+		m := newGather(a, x.shape, out.Shape, n.OpType == "Pad")
+		src := x
+		// A chain of gathers (a ResNet shortcut's Slice, Slice, Pad) runs
+		// as one: a gather read only by the next is deferred, then
+		// composed into it.
+		if inner, ok := p.deferred[n.Inputs[0]]; ok {
+			delete(p.deferred, n.Inputs[0])
+			if c, ok := inner.m.then(m); ok {
+				m, src = c, inner.src
+			} else {
+				inner.emit()
+			}
 		}
-		p.builds = append(p.builds, func(*scratch) { p.queue(p.b.kernel("gather_affine", total, x.ptr, y, geo, a.Fill)) })
+		emit := func() {
+			geo := m.geometry(total)
+			p.builds = append(p.builds, func(*scratch) { p.queue(p.b.kernel("gather_affine", total, src.ptr, y, geo, m.fill)) })
+		}
+		if p.gatherFeedsGather[g.out] {
+			p.deferred[g.out] = &deferredGather{m: m, src: src, emit: emit}
+		} else {
+			emit()
+		}
 	default:
 		return fmt.Errorf("no GPU kernel for %s", n.OpType)
 	}
 	return nil
+}
+
+// gather is the map of a gather_affine launch: output index i (per
+// dimension) reads source index start + step·i when i is in [lo, hi) and
+// that index within the source, fill elsewhere.
+type gather struct {
+	start, step, lo, hi, in, out []int
+	fill                         float32
+	fills                        bool // some index can take the fill (a Pad is in the chain)
+}
+
+func newGather(a ops.Affine, in, out []int, pad bool) gather {
+	return gather{start: a.Start, step: a.Step, lo: make([]int, len(out)), hi: append([]int(nil), out...), in: in, out: out, fill: a.Fill, fills: pad}
+}
+
+// then composes g (applied first) with o (applied to g's output) into one
+// gather, or reports false when the two would fill with different values.
+func (g gather) then(o gather) (gather, bool) {
+	if g.fills && o.fills && g.fill != o.fill {
+		return gather{}, false
+	}
+	c := gather{in: g.in, out: o.out, fill: o.fill, fills: g.fills || o.fills}
+	if g.fills {
+		c.fill = g.fill
+	}
+	for d := range o.out {
+		c.start = append(c.start, g.start[d]+g.step[d]*o.start[d])
+		c.step = append(c.step, g.step[d]*o.step[d])
+		// o's index i reads g's output index j = o.start + o.step·i,
+		// which g computes (rather than fills) for j in [g.lo, g.hi).
+		lo, hi := indexRange(o.start[d], o.step[d], max(0, g.lo[d]), min(g.out[d], g.hi[d]))
+		c.lo = append(c.lo, max(lo, o.lo[d]))
+		c.hi = append(c.hi, min(hi, o.hi[d]))
+	}
+	return c, true
+}
+
+// indexRange returns [lo, hi): the i with L <= s + t·i < H (t != 0).
+func indexRange(s, t, L, H int) (lo, hi int) {
+	if t > 0 {
+		return ceilDiv(L-s, t), ceilDiv(H-s, t)
+	}
+	return floorDiv(s-H, -t) + 1, floorDiv(s-L, -t) + 1
+}
+
+func ceilDiv(a, b int) int { return -floorDiv(-a, b) }
+
+func floorDiv(a, b int) int {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+func (g gather) geometry(total int) affineGeo {
+	geo := affineGeo{Rank: int32(len(g.out)), N: int32(total)}
+	strides := tensor.Strides(g.in)
+	for i := range g.out {
+		geo.Out[i], geo.In[i], geo.Stride[i] = int32(g.out[i]), int32(g.in[i]), int32(strides[i])
+		geo.Start[i], geo.Step[i] = int32(g.start[i]), int32(g.step[i])
+		geo.Lo[i], geo.Hi[i] = int32(max(g.lo[i], 0)), int32(min(g.hi[i], g.out[i]))
+	}
+	return geo
+}
+
+// deferredGather is a gather waiting for the gather that reads it.
+type deferredGather struct {
+	m    gather
+	src  *devTensor
+	emit func()
 }
 
 // broadcastStrides gives, per output dimension, the element stride of an

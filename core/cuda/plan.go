@@ -55,10 +55,13 @@ type plan struct {
 
 	int8Layers int
 	noRange    map[string]bool
-	observed   bool                      // every tensor is shown: nothing is fused or skipped
-	floatRead  map[string]bool           // tensors something reads as float32
-	int8Inputs map[string]float32        // tensors INT8 products read, with their scales
-	quantized  map[string]cudadriver.Ptr // those a product writes quantized beside the float values
+	observed   bool            // every tensor is shown: nothing is fused or skipped
+	floatRead  map[string]bool // tensors something reads as float32
+	// gathers read only by another gather, and those waiting for it
+	gatherFeedsGather map[string]bool
+	deferred          map[string]*deferredGather
+	int8Inputs        map[string]float32        // tensors INT8 products read, with their scales
+	quantized         map[string]cudadriver.Ptr // those a product writes quantized beside the float values
 
 	// graph replays ops with one launch once recorded (see replay);
 	// noGraph is set when recording failed, and the ops are then
@@ -81,7 +84,8 @@ func (e *Engine) newPlan(shapes map[string][]int, observed bool) (p *plan, err e
 	}
 	p = &plan{b: e.b, e: e, precision: e.opts.Precision, half: half, scales: e.opts.Int8Scales,
 		tensors: map[string]*devTensor{}, host: map[string]*tensor.Tensor{}, noRange: map[string]bool{},
-		int8Inputs: map[string]float32{}, quantized: map[string]cudadriver.Ptr{}, floatRead: map[string]bool{}, observed: observed}
+		int8Inputs: map[string]float32{}, quantized: map[string]cudadriver.Ptr{}, floatRead: map[string]bool{}, observed: observed,
+		gatherFeedsGather: map[string]bool{}, deferred: map[string]*deferredGather{}}
 	defer func() {
 		if err != nil {
 			p.free()
