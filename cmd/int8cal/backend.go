@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 
@@ -12,6 +11,10 @@ import (
 	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/graph"
 	"github.com/int8cal/int8cal/core/session"
+	"github.com/int8cal/int8cal/loader/cublaslt"
+	"github.com/int8cal/int8cal/loader/cudadriver"
+	"github.com/int8cal/int8cal/loader/nvrtc"
+	"github.com/int8cal/int8cal/loader/tensorrt"
 )
 
 // backendFlags choose where models run.
@@ -19,6 +22,7 @@ type backendFlags struct {
 	name   string
 	device int
 	libs   cuda.Libraries
+	trtLib string
 	gpu    *cuda.Backend // opened on first use, shared by the command's engines
 }
 
@@ -33,6 +37,7 @@ func (b *backendFlags) registerLibraries(fs *flag.FlagSet) {
 	fs.StringVar(&b.libs.Driver, "cuda-lib", "", "path of the CUDA driver library (default: $INT8CAL_CUDA_LIB, then libcuda.so.1 through the system loader)")
 	fs.StringVar(&b.libs.NVRTC, "nvrtc-lib", "", "path of NVRTC (default: $INT8CAL_NVRTC_LIB, then libnvrtc.so.13, .so.12)")
 	fs.StringVar(&b.libs.CublasLt, "cublaslt-lib", "", "path of cuBLASLt (default: $INT8CAL_CUBLASLT_LIB, then libcublasLt.so.13, .so.12)")
+	fs.StringVar(&b.trtLib, "tensorrt-lib", "", "path of libnvinfer (default: $INT8CAL_TENSORRT_LIB, then libnvinfer.so.11, .so.10, .so.8)")
 }
 
 func (b *backendFlags) check() error {
@@ -40,9 +45,33 @@ func (b *backendFlags) check() error {
 	case "cpu", "cuda":
 		return nil
 	case "tensorrt":
-		return errors.New("--backend tensorrt is not available in this build; available backends: cpu, cuda (see int8cal doctor)")
+		lib, err := tensorrt.Open(b.trtLib)
+		if err != nil {
+			return fmt.Errorf("--backend tensorrt: %s; usable here: %s (see int8cal doctor)", oneLine(err.Error()), b.usable())
+		}
+		defer lib.Lib.Close()
+		return fmt.Errorf("--backend tensorrt: TensorRT %s found at %s, but the tensorrt backend is not part of this build; usable here: %s", lib.VersionString(), lib.Lib.File(), b.usable())
 	}
-	return fmt.Errorf("--backend %q unknown; available backends: cpu, cuda", b.name)
+	return fmt.Errorf("--backend %q unknown; backends: cpu, cuda (usable here: %s)", b.name, b.usable())
+}
+
+// usable lists the backends this machine can run: cpu always, cuda where
+// the driver finds a GPU and NVRTC and cuBLASLt load.
+func (b *backendFlags) usable() string {
+	drv, err := cudadriver.Open(b.libs.Driver)
+	if err != nil || drv.Init() != nil {
+		return "cpu"
+	}
+	if n, err := drv.DeviceCount(); err != nil || n == 0 {
+		return "cpu"
+	}
+	if _, err := nvrtc.Open(b.libs.NVRTC); err != nil {
+		return "cpu"
+	}
+	if _, err := cublaslt.Open(b.libs.CublasLt); err != nil {
+		return "cpu"
+	}
+	return "cpu, cuda"
 }
 
 // runner is what commands need of an engine, whichever the backend.

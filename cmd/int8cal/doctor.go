@@ -26,7 +26,6 @@ func doctorCommand(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("doctor", doctorSynopsis)
 	var b backendFlags
 	b.registerLibraries(fs)
-	trtLib := fs.String("tensorrt-lib", "", "path of libnvinfer (default: $INT8CAL_TENSORRT_LIB, then libnvinfer.so.11, .so.10, .so.8)")
 	if err := parse(fs, args, stdout, stderr); err != nil {
 		return err
 	}
@@ -59,7 +58,7 @@ func doctorCommand(args []string, stdout, stderr io.Writer) error {
 		row("cuBLASLt", "%s, version %s", lib.Lib.File(), cublaslt.VersionString(lib.Version()))
 	}
 	trtWhy := "the TensorRT backend is not part of this build"
-	if lib, err := tensorrt.Open(*trtLib); err != nil {
+	if lib, err := tensorrt.Open(b.trtLib); err != nil {
 		notFound("TensorRT", err)
 		trtWhy = "no TensorRT library; " + trtWhy
 	} else {

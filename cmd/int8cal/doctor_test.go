@@ -110,10 +110,10 @@ func TestRunBackendErrors(t *testing.T) {
 			[]string{"--backend cuda: CUDA driver library not found", "/nonexistent/libcuda.so.1", "the cpu backend is available"}},
 		{"cuda without a GPU", []string{"--backend", "cuda"}, true, true,
 			[]string{"--backend cuda: no CUDA GPU", "CUDA_ERROR_NO_DEVICE", "the cpu backend is available"}},
-		{"tensorrt", []string{"--backend", "tensorrt"}, false, false,
-			[]string{"--backend tensorrt is not available", "available backends: cpu, cuda"}},
+		{"tensorrt", []string{"--backend", "tensorrt", "--tensorrt-lib", "/nonexistent/libnvinfer.so.10"}, false, false,
+			[]string{"--backend tensorrt: TensorRT library not found", "/nonexistent/libnvinfer.so.10", "usable here: cpu"}},
 		{"unknown", []string{"--backend", "bogus"}, false, false,
-			[]string{`--backend "bogus" unknown`, "available backends: cpu, cuda"}},
+			[]string{`--backend "bogus" unknown`, "backends: cpu, cuda", "usable here: cpu"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.data {
