@@ -1,0 +1,120 @@
+package cuda
+
+import "testing"
+
+// The im2col kernels find each tap through tables made on the host
+// (tapTable for NCHW inputs, wordTable for channels-last int8 ones). These
+// tests read the tables the way the kernels do and compare with the
+// definition of the unfolded matrix, on a geometry with strides, padding
+// and dilation, so that the index arithmetic is checked without a GPU.
+
+var tableGeo = convGeo{N: 2, C: 3, H: 5, W: 4, KH: 3, KW: 2, SH: 2, SW: 1, PH: 1, PW: 0, DH: 1, DW: 2, OH: 3, OW: 2}
+
+// direct is the unfolded input by definition: row (b, oy, ox), column
+// (c, ky, kx) in ONNX weight order.
+func direct(g convGeo, x func(b, c, y, xx int32) int32, b, oy, ox, c, ky, kx int32) int32 {
+	iy, ix := oy*g.SH-g.PH+ky*g.DH, ox*g.SW-g.PW+kx*g.DW
+	if iy < 0 || iy >= g.H || ix < 0 || ix >= g.W {
+		return 0
+	}
+	return x(b, c, iy, ix)
+}
+
+func value(b, c, y, x int32) int32 { return 1000*b + 100*c + 10*y + x + 1 }
+
+func TestTapTable(t *testing.T) {
+	g := tableGeo
+	g.K = g.C * g.KH * g.KW
+	g.Kpad = int32(roundUp(int(g.K), productAlign))
+	taps := tapTable(g)
+	for b := int32(0); b < g.N; b++ {
+		for oy := int32(0); oy < g.OH; oy++ {
+			for ox := int32(0); ox < g.OW; ox++ {
+				y0, x0 := oy*g.SH-g.PH, ox*g.SW-g.PW
+				corner := b*g.C*g.H*g.W + y0*g.W + x0
+				for k := int32(0); k < g.Kpad; k++ {
+					off, dy, dx := taps[4*k], taps[4*k+1], taps[4*k+2]
+					iy, ix := uint32(y0+dy), uint32(x0+dx)
+					var got int32
+					if iy < uint32(g.H) && ix < uint32(g.W) {
+						at := corner + off // the kernel's corner[t.x]
+						got = value(at/(g.C*g.H*g.W), at/(g.H*g.W)%g.C, at/g.W%g.H, at%g.W)
+					}
+					var want int32
+					if k < g.K {
+						c, r := k/(g.KH*g.KW), k%(g.KH*g.KW)
+						want = direct(g, value, b, oy, ox, c, r/g.KW, r%g.KW)
+					}
+					if got != want {
+						t.Fatalf("row (%d,%d,%d) tap %d: table reads %d, want %d", b, oy, ox, k, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestWordTableAndChannelsLast(t *testing.T) {
+	g := tableGeo
+	cq := int32(roundUp(int(g.C), 4))
+	g.K = g.KH * g.KW * cq
+	g.Kpad = int32(roundUp(int(g.K), productAlign))
+	wpt := cq / 4
+	words := wordTable(g, wpt)
+	// The channels-last input as bytes; channel c of pixel (b, y, x) at
+	// ((b·H + y)·W + x)·cq + c, the channels past C zero.
+	q := func(b, y, x, c int32) int32 {
+		if c >= g.C {
+			return 0
+		}
+		return value(b, c, y, x)
+	}
+	for b := int32(0); b < g.N; b++ {
+		for oy := int32(0); oy < g.OH; oy++ {
+			for ox := int32(0); ox < g.OW; ox++ {
+				y0, x0 := oy*g.SH-g.PH, ox*g.SW-g.PW
+				for w := int32(0); w < g.Kpad/4; w++ {
+					dy, dx, cw := words[4*w], words[4*w+1], words[4*w+2]
+					iy, ix := uint32(y0+dy), uint32(x0+dx)
+					for j := int32(0); j < 4; j++ {
+						var got int32
+						if iy < uint32(g.H) && ix < uint32(g.W) {
+							got = q(b, int32(iy), int32(ix), 4*cw+j)
+						}
+						k := 4*w + j // column in (ky, kx, channel) order
+						var want int32
+						if k < g.K {
+							tap, c := k/cq, k%cq
+							if c < g.C {
+								want = direct(g, value, b, oy, ox, c, tap/g.KW, tap%g.KW)
+							}
+						}
+						if got != want {
+							t.Fatalf("row (%d,%d,%d) column %d: table reads %d, want %d", b, oy, ox, k, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+	// The weights follow the same column order.
+	rows, taps := 2, int(g.KH*g.KW)
+	w := make([]int8, rows*int(g.C)*taps)
+	for i := range w {
+		w[i] = int8(i)
+	}
+	cl := channelsLast(w, rows, int(g.C), taps, int(cq))
+	for r := 0; r < rows; r++ {
+		for c := 0; c < int(cq); c++ {
+			for tp := 0; tp < taps; tp++ {
+				want := int8(0)
+				if c < int(g.C) {
+					want = w[(r*int(g.C)+c)*taps+tp]
+				}
+				if got := cl[(r*taps+tp)*int(cq)+c]; got != want {
+					t.Fatalf("weight row %d tap %d channel %d: %d, want %d", r, tp, c, got, want)
+				}
+			}
+		}
+	}
+}
