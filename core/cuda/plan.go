@@ -23,14 +23,6 @@ type devTensor struct {
 	shape []int
 }
 
-// staging is page-locked host memory an input or output travels through:
-// the GPU copies it directly, where pageable Go memory would need a
-// driver staging copy.
-type staging struct {
-	ptr unsafe.Pointer
-	f32 []float32
-}
-
 // scratch is the space every product of a plan shares (the products run
 // one after another on one stream): the input in the operand type, the
 // unfolded input, the product, and cuBLASLt's workspace.
@@ -55,7 +47,6 @@ type plan struct {
 	owned    []cudadriver.Ptr
 	matmuls  []*cublaslt.Matmul
 	host     map[string]*tensor.Tensor
-	pinned   map[string]*staging // graph inputs and outputs
 	scratch  scratch
 	inBytes  int // a product's input converted to its operand type
 	colBytes int
@@ -92,7 +83,7 @@ func (e *Engine) newPlan(shapes map[string][]int, observed bool) (p *plan, err e
 		return nil, err
 	}
 	p = &plan{b: e.b, e: e, precision: e.opts.Precision, half: half, scales: e.opts.Int8Scales,
-		tensors: map[string]*devTensor{}, host: map[string]*tensor.Tensor{}, pinned: map[string]*staging{}, noRange: map[string]bool{},
+		tensors: map[string]*devTensor{}, host: map[string]*tensor.Tensor{}, noRange: map[string]bool{},
 		int8Inputs: map[string]float32{}, quantized: map[string]cudadriver.Ptr{}, floatRead: map[string]bool{}, observed: observed,
 		gatherFeedsGather: map[string]bool{}, deferred: map[string]*deferredGather{}}
 	defer func() {
@@ -126,17 +117,6 @@ func (e *Engine) newPlan(shapes map[string][]int, observed bool) (p *plan, err e
 		}
 		p.outputs = append(p.outputs, o)
 		p.host[o] = tensor.New(tensor.Float32, t.shape...)
-	}
-	for _, name := range append(append([]string(nil), p.inputs...), p.outputs...) {
-		if p.pinned[name] != nil {
-			continue
-		}
-		n := tensor.NumElements(p.tensors[name].shape)
-		ptr, err := p.b.Driver.AllocHost(4 * n)
-		if err != nil {
-			return nil, err
-		}
-		p.pinned[name] = &staging{ptr: ptr, f32: unsafe.Slice((*float32)(ptr), max(n, 1))[:n]}
 	}
 	if p.scratch.in, err = p.own(p.b.Driver.Alloc(p.inBytes)); err != nil {
 		return nil, err
@@ -197,10 +177,6 @@ func (p *plan) queue(l *launch) {
 }
 
 func (p *plan) free() {
-	for name, st := range p.pinned {
-		p.b.Driver.FreeHost(st.ptr)
-		delete(p.pinned, name)
-	}
 	if p.graph != nil {
 		p.b.Driver.DestroyGraph(p.graph)
 		p.graph = nil
@@ -232,9 +208,7 @@ func (p *plan) execute(inputs map[string]*tensor.Tensor) error {
 			return fmt.Errorf("input %q is %s%s, the plan was made for float32%s", name, t.DType, tensor.ShapeString(t.Shape), tensor.ShapeString(d.shape))
 		}
 		if len(t.F32) > 0 {
-			st := p.pinned[name]
-			copy(st.f32, t.F32)
-			if err := p.b.Driver.CopyToDevice(d.ptr, st.ptr, 4*len(t.F32)); err != nil {
+			if err := p.b.Driver.CopyToDevice(d.ptr, unsafe.Pointer(&t.F32[0]), 4*len(t.F32)); err != nil {
 				return fmt.Errorf("input %q: %w", name, err)
 			}
 		}
@@ -309,14 +283,11 @@ func (p *plan) fetch(name string) (*tensor.Tensor, error) {
 func (p *plan) outputsToHost() (map[string]*tensor.Tensor, error) {
 	res := make(map[string]*tensor.Tensor, len(p.outputs))
 	for _, name := range p.outputs {
-		st, h := p.pinned[name], p.host[name]
-		if len(h.F32) > 0 {
-			if err := p.b.Driver.CopyToHost(st.ptr, p.tensors[name].ptr, 4*len(h.F32)); err != nil {
-				return nil, fmt.Errorf("output %q: %w", name, err)
-			}
-			copy(h.F32, st.f32)
+		t, err := p.fetch(name)
+		if err != nil {
+			return nil, err
 		}
-		res[name] = h
+		res[name] = t
 	}
 	return res, nil
 }

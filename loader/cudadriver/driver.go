@@ -65,8 +65,6 @@ type Driver struct {
 	cuCtxSynchronize          func() int32
 	cuMemAlloc                func(p *uint64, bytes uint64) int32
 	cuMemFree                 func(p uint64) int32
-	cuMemAllocHost            func(p *unsafe.Pointer, bytes uint64) int32
-	cuMemFreeHost             func(p unsafe.Pointer) int32
 	cuMemcpyHtoD              func(dst uint64, src unsafe.Pointer, n uint64) int32
 	cuMemcpyDtoH              func(dst unsafe.Pointer, src uint64, n uint64) int32
 	cuMemcpyDtoD              func(dst, src uint64, n uint64) int32
@@ -127,8 +125,6 @@ func Open(explicit string) (*Driver, error) {
 		loader.Binding{Fn: &d.cuCtxSynchronize, Symbol: "cuCtxSynchronize"},
 		loader.Binding{Fn: &d.cuMemAlloc, Symbol: "cuMemAlloc_v2"},
 		loader.Binding{Fn: &d.cuMemFree, Symbol: "cuMemFree_v2"},
-		loader.Binding{Fn: &d.cuMemAllocHost, Symbol: "cuMemAllocHost_v2"},
-		loader.Binding{Fn: &d.cuMemFreeHost, Symbol: "cuMemFreeHost"},
 		loader.Binding{Fn: &d.cuMemcpyHtoD, Symbol: "cuMemcpyHtoD_v2"},
 		loader.Binding{Fn: &d.cuMemcpyDtoH, Symbol: "cuMemcpyDtoH_v2"},
 		loader.Binding{Fn: &d.cuMemcpyDtoD, Symbol: "cuMemcpyDtoD_v2"},
@@ -291,19 +287,6 @@ func (d *Driver) Alloc(bytes int) (Ptr, error) {
 
 // Free releases device memory.
 func (d *Driver) Free(p Ptr) error { return d.check("cuMemFree_v2", d.cuMemFree(uint64(p))) }
-
-// AllocHost allocates page-locked host memory, which the GPU copies to
-// and from directly (pageable memory goes through a staging copy).
-func (d *Driver) AllocHost(bytes int) (unsafe.Pointer, error) {
-	var p unsafe.Pointer
-	err := d.check(fmt.Sprintf("cuMemAllocHost_v2(%d bytes)", bytes), d.cuMemAllocHost(&p, uint64(max(bytes, 1))))
-	return p, err
-}
-
-// FreeHost releases page-locked host memory.
-func (d *Driver) FreeHost(p unsafe.Pointer) error {
-	return d.check("cuMemFreeHost", d.cuMemFreeHost(p))
-}
 
 // CopyToDevice copies n bytes from host memory at src.
 func (d *Driver) CopyToDevice(dst Ptr, src unsafe.Pointer, n int) error {

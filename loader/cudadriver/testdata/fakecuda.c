@@ -161,18 +161,6 @@ int cuMemFree_v2(uint64_t p) {
 	return SUCCESS;
 }
 
-/* Page-locked host memory is ordinary memory here. */
-int cuMemAllocHost_v2(void **p, size_t bytes) {
-	if (!initialized) return NOT_INITIALIZED;
-	*p = malloc(bytes);
-	return *p ? SUCCESS : 2; /* CUDA_ERROR_OUT_OF_MEMORY */
-}
-
-int cuMemFreeHost(void *p) {
-	free(p);
-	return SUCCESS;
-}
-
 int cuMemcpyHtoD_v2(uint64_t dst, const void *src, size_t n) {
 	memcpy((void *)(uintptr_t)dst, src, n);
 	return SUCCESS;
