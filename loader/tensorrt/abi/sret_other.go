@@ -1,0 +1,7 @@
+//go:build !amd64
+
+package abi
+
+func tensorShape(fn, this uintptr, name *byte, buf *dimsBuf) {
+	tensorShapeRegistered(fn, this, name, buf)
+}

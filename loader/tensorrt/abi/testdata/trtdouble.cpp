@@ -1,0 +1,596 @@
+// trtdouble is the ABI test double for package abi: a stand-in for
+// libnvinfer and libnvonnxparser that lays its objects out as TensorRT
+// does, so that the Go side's vtable slot numbers, argument passing and
+// struct returns can be checked without TensorRT or CUDA.
+//
+// Built by abi_test.go with g++ -std=c++17 -shared -fPIC -fvisibility=hidden
+// -DTRT_MAJOR=8|10|11: only the C entry points are exported, so that the
+// doubles of several major versions loaded into one process (RTLD_GLOBAL)
+// do not interpose each other's vtables.
+//
+// - Every library object is a wrapper, [0] vptr (INoCopy's virtual
+//   destructor), [8] mImpl, whose implementation class derives from
+//   VRoot (two destructor slots) and declares its virtual methods in the
+//   order of include/NvInferImpl.h for that major version
+//   (trtdouble_vtables.h), so the compiler gives each method its real slot.
+// - The ONNX parser is a plain abstract class, as in NvOnnxParser.h.
+// - The application's ILogger and IInt8Calibrator are declared as the
+//   public headers declare them for that major version.
+// - Every call received and every object created or destroyed is
+//   recorded, one line each, and read back with trtdouble_log.
+#include <cstdarg>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#ifndef TRT_MAJOR
+#error "define TRT_MAJOR to 8, 10 or 11"
+#endif
+
+namespace {
+
+std::mutex mu;
+std::string record;
+std::set<void const*> live;
+
+void rec(char const* fmt, ...) {
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    std::lock_guard<std::mutex> g(mu);
+    record += buf;
+    record += '\n';
+}
+
+unsigned long p(void const* x) { return (unsigned long)(uintptr_t)x; }
+
+void created(char const* kind, void const* obj, void const* impl) {
+    {
+        std::lock_guard<std::mutex> g(mu);
+        live.insert(obj);
+    }
+    rec("new %s 0x%lx impl=0x%lx", kind, p(obj), p(impl));
+}
+
+void destroyed(char const* kind, void const* obj) {
+    bool was;
+    {
+        std::lock_guard<std::mutex> g(mu);
+        was = live.erase(obj) == 1;
+    }
+    rec("%s %s 0x%lx", was ? "delete" : "DOUBLE-DELETE", kind, p(obj));
+}
+
+void unexpected(char const* cls, char const* name, int slot, void const* self) {
+    rec("UNEXPECTED %s::%s slot=%d this=0x%lx", cls, name, slot, p(self));
+}
+
+} // namespace
+
+// ---- types shared with the application, as the headers declare them ----
+
+#if TRT_MAJOR == 8
+struct Dims { // Dims32 (NvInferRuntimeBase.h v8.6.1): 36 bytes
+    int32_t nbDims;
+    int32_t d[8];
+};
+#else
+struct Dims { // Dims64 (NvInferRuntimeBase.h v10.x, v11.x): 72 bytes
+    int32_t nbDims;
+    int64_t d[8];
+};
+#endif
+
+struct InterfaceInfo {
+    char const* kind;
+    int32_t major;
+    int32_t minor;
+};
+
+#if TRT_MAJOR >= 10
+class IVersionedInterface {
+public:
+    virtual int32_t getAPILanguage() const noexcept { return 0; }
+    virtual InterfaceInfo getInterfaceInfo() const noexcept = 0;
+    virtual ~IVersionedInterface() noexcept = default;
+};
+#endif
+
+#if TRT_MAJOR == 11
+class ILogger : public IVersionedInterface { // [getAPILanguage, getInterfaceInfo, D1, D0, log]
+public:
+    virtual void log(int32_t severity, char const* msg) noexcept = 0;
+};
+#else
+class ILogger { // [log, D1, D0]
+public:
+    virtual void log(int32_t severity, char const* msg) noexcept = 0;
+    virtual ~ILogger() = default;
+};
+#endif
+
+#if TRT_MAJOR == 8
+class IInt8Calibrator { // not versioned: [5 methods, D1, D0]
+public:
+    virtual int32_t getBatchSize() const noexcept = 0;
+    virtual bool getBatch(void* bindings[], char const* names[], int32_t nbBindings) noexcept = 0;
+    virtual void const* readCalibrationCache(std::size_t& length) noexcept = 0;
+    virtual void writeCalibrationCache(void const* ptr, std::size_t length) noexcept = 0;
+    virtual int32_t getAlgorithm() noexcept = 0;
+    virtual ~IInt8Calibrator() noexcept = default;
+};
+#elif TRT_MAJOR == 10
+class IInt8Calibrator : public IVersionedInterface { // [getAPILanguage, getInterfaceInfo, D1, D0, 5 methods]
+public:
+    virtual int32_t getBatchSize() const noexcept = 0;
+    virtual bool getBatch(void* bindings[], char const* names[], int32_t nbBindings) noexcept = 0;
+    virtual void const* readCalibrationCache(std::size_t& length) noexcept = 0;
+    virtual void writeCalibrationCache(void const* ptr, std::size_t length) noexcept = 0;
+    virtual int32_t getAlgorithm() noexcept = 0;
+};
+#else
+class IInt8Calibrator; // removed in 11.0
+#endif
+
+// ---- library objects: wrapper [vptr, mImpl] over an apiv-ordered class ----
+
+class INoCopy {
+public:
+    virtual ~INoCopy() = default;
+};
+
+class VRoot {
+public:
+    virtual ~VRoot() noexcept = default;
+};
+
+template <class V>
+class Wrapper : public INoCopy {
+public:
+    V* mImpl;
+    char const* kind;
+    Wrapper(char const* k, V* impl) : mImpl(impl), kind(k) { created(kind, this, impl); }
+    ~Wrapper() override {
+        destroyed(kind, this);
+        delete mImpl;
+    }
+};
+
+class VHostMemory;
+class VBuilder;
+class VBuilderConfig;
+class VNetworkDefinition;
+class VRuntime;
+class VCudaEngine;
+class VExecutionContext;
+using IHostMemory = Wrapper<VHostMemory>;
+using IBuilder = Wrapper<VBuilder>;
+using IBuilderConfig = Wrapper<VBuilderConfig>;
+using INetworkDefinition = Wrapper<VNetworkDefinition>;
+using IRuntime = Wrapper<VRuntime>;
+using ICudaEngine = Wrapper<VCudaEngine>;
+using IExecutionContext = Wrapper<VExecutionContext>;
+class IParserError;
+
+#define TRTD_STUB(cls, name, slot) \
+    virtual void name##_##slot() { unexpected(#cls, #name, slot, this); }
+#define TRTD_DTOR(cls) virtual ~cls() noexcept;
+
+// The implemented methods, with their signatures for this major version.
+#define TRTD_VHostMemory_data virtual void* data() const noexcept;
+#define TRTD_VHostMemory_size virtual std::size_t size() const noexcept;
+#define TRTD_VBuilder_platformHasFastInt8 virtual bool platformHasFastInt8() const noexcept;
+#define TRTD_VBuilder_getNbDLACores virtual int32_t getNbDLACores() const noexcept;
+#define TRTD_VBuilder_createBuilderConfig virtual IBuilderConfig* createBuilderConfig() noexcept;
+#define TRTD_VBuilder_createNetworkV2 virtual INetworkDefinition* createNetworkV2(uint32_t flags) noexcept;
+#define TRTD_VBuilder_buildSerializedNetwork virtual IHostMemory* buildSerializedNetwork(INetworkDefinition& network, IBuilderConfig& config) noexcept;
+#define TRTD_VBuilderConfig_setAvgTimingIterations virtual void setAvgTimingIterations(int32_t avgTiming) noexcept;
+#define TRTD_VBuilderConfig_setInt8Calibrator virtual void setInt8Calibrator(IInt8Calibrator* calibrator) noexcept;
+#define TRTD_VBuilderConfig_setFlag virtual void setFlag(int32_t flag) noexcept;
+#define TRTD_VBuilderConfig_setDLACore virtual void setDLACore(int32_t core) noexcept;
+#define TRTD_VBuilderConfig_setDefaultDeviceType virtual void setDefaultDeviceType(int32_t type) noexcept;
+#define TRTD_VBuilderConfig_setMemoryPoolLimit virtual void setMemoryPoolLimit(int32_t pool, std::size_t size) noexcept;
+#if TRT_MAJOR == 8
+#define TRTD_VRuntime_deserializeCudaEngine virtual ICudaEngine* deserializeCudaEngine(void const* blob, std::size_t size, void* pluginFactory) noexcept;
+#define TRTD_VCudaEngine_createExecutionContext virtual IExecutionContext* createExecutionContext() noexcept;
+#else
+#define TRTD_VRuntime_deserializeCudaEngine virtual ICudaEngine* deserializeCudaEngine(void const* blob, std::size_t size) noexcept;
+#define TRTD_VCudaEngine_createExecutionContext virtual IExecutionContext* createExecutionContext(int32_t strategy) noexcept;
+#endif
+#define TRTD_VCudaEngine_getTensorShape virtual Dims getTensorShape(char const* name) const noexcept;
+#define TRTD_VCudaEngine_getTensorIOMode virtual int32_t getTensorIOMode(char const* name) const noexcept;
+#define TRTD_VCudaEngine_getNbIOTensors virtual int32_t getNbIOTensors() const noexcept;
+#define TRTD_VCudaEngine_getIOTensorName virtual char const* getIOTensorName(int32_t index) const noexcept;
+#define TRTD_VExecutionContext_setTensorAddress virtual bool setTensorAddress(char const* name, void* data) noexcept;
+#define TRTD_VExecutionContext_enqueueV3 virtual bool enqueueV3(void* stream) noexcept;
+#define TRTD_IParser_parse virtual bool parse(void const* data, std::size_t size, char const* path) noexcept;
+#define TRTD_IParser_getNbErrors virtual int getNbErrors() const noexcept;
+#define TRTD_IParser_getError virtual IParserError const* getError(int index) const noexcept;
+#define TRTD_IParserError_code virtual int code() const noexcept;
+#define TRTD_IParserError_desc virtual char const* desc() const noexcept;
+
+#include "trtdouble_vtables.h"
+
+// The engine's I/O tensors.
+struct Tensor {
+    char const* name;
+    int32_t mode; // TensorIOMode: 1 input, 2 output
+    Dims dims;
+};
+#if TRT_MAJOR == 8
+static int32_t const kBig = 9;
+#else
+static int64_t const kBig = int64_t(1) << 33; // needs the 64-bit d[]
+#endif
+static Tensor const kTensors[] = {
+    {"input", 1, {4, {-1, 1, 28, 28}}},
+    {"aux", 1, {2, {7, kBig}}},
+    {"output", 2, {2, {-1, 10}}},
+};
+static int const kNbTensors = 3;
+
+static char const kTable[] = "TRT-DOUBLE-EntropyCalibration2\ninput: 3c010a14\naux: 3d4ccccd\n";
+
+static void logTo(ILogger* logger, int32_t sev, char const* msg) {
+    if (logger) logger->log(sev, msg);
+}
+
+#if TRT_MAJOR == 11
+static void checkLogger(ILogger* logger) {
+    if (!logger) return;
+    InterfaceInfo info = logger->getInterfaceInfo();
+    rec("ILogger.getInterfaceInfo -> kind=%s major=%d minor=%d api=%d", info.kind ? info.kind : "(null)", info.major, info.minor,
+        logger->getAPILanguage());
+}
+#else
+static void checkLogger(ILogger*) {}
+#endif
+
+class VHostMemory : public VRoot {
+public:
+    std::string bytes;
+    TRTD_VHostMemory_VTABLE
+};
+void* VHostMemory::data() const noexcept {
+    rec("VHostMemory.data this=0x%lx", p(this));
+    return (void*)bytes.data();
+}
+std::size_t VHostMemory::size() const noexcept {
+    rec("VHostMemory.size this=0x%lx", p(this));
+    return bytes.size();
+}
+
+class VNetworkDefinition : public VRoot {
+public:
+    uint32_t flags = 0;
+    bool parsed = false;
+};
+
+class VBuilderConfig : public VRoot {
+public:
+    uint32_t flags = 0;
+    IInt8Calibrator* calibrator = nullptr;
+    TRTD_VBuilderConfig_VTABLE
+};
+void VBuilderConfig::setAvgTimingIterations(int32_t n) noexcept { rec("VBuilderConfig.setAvgTimingIterations this=0x%lx n=%d", p(this), n); }
+#if TRT_MAJOR != 11
+void VBuilderConfig::setInt8Calibrator(IInt8Calibrator* c) noexcept {
+    rec("VBuilderConfig.setInt8Calibrator this=0x%lx calibrator=0x%lx", p(this), p(c));
+    calibrator = c;
+}
+#endif
+void VBuilderConfig::setFlag(int32_t f) noexcept {
+    rec("VBuilderConfig.setFlag this=0x%lx flag=%d", p(this), f);
+    if (f >= 0 && f < 32) flags |= 1u << f;
+}
+void VBuilderConfig::setDLACore(int32_t c) noexcept { rec("VBuilderConfig.setDLACore this=0x%lx core=%d", p(this), c); }
+void VBuilderConfig::setDefaultDeviceType(int32_t t) noexcept { rec("VBuilderConfig.setDefaultDeviceType this=0x%lx type=%d", p(this), t); }
+void VBuilderConfig::setMemoryPoolLimit(int32_t pool, std::size_t size) noexcept {
+    rec("VBuilderConfig.setMemoryPoolLimit this=0x%lx pool=%d size=%zu", p(this), pool, size);
+}
+
+class VBuilder : public VRoot {
+public:
+    ILogger* logger = nullptr;
+    TRTD_VBuilder_VTABLE
+};
+#if TRT_MAJOR != 11
+bool VBuilder::platformHasFastInt8() const noexcept {
+    rec("VBuilder.platformHasFastInt8 this=0x%lx", p(this));
+    return true;
+}
+#endif
+int32_t VBuilder::getNbDLACores() const noexcept {
+    rec("VBuilder.getNbDLACores this=0x%lx", p(this));
+    return 2;
+}
+IBuilderConfig* VBuilder::createBuilderConfig() noexcept {
+    auto* c = new IBuilderConfig("IBuilderConfig", new VBuilderConfig);
+    rec("VBuilder.createBuilderConfig this=0x%lx -> 0x%lx", p(this), p(c));
+    return c;
+}
+INetworkDefinition* VBuilder::createNetworkV2(uint32_t flags) noexcept {
+    auto* impl = new VNetworkDefinition;
+    impl->flags = flags;
+    auto* n = new INetworkDefinition("INetworkDefinition", impl);
+    rec("VBuilder.createNetworkV2 this=0x%lx flags=%u -> 0x%lx", p(this), flags, p(n));
+    return n;
+}
+
+#if TRT_MAJOR != 11
+// calibrate calls the calibrator as TensorRT's builder does, from its own thread.
+static std::string calibrate(IInt8Calibrator* cal) {
+    std::string cache;
+#if TRT_MAJOR == 10
+    InterfaceInfo info = cal->getInterfaceInfo();
+    rec("IInt8Calibrator.getInterfaceInfo -> kind=%s major=%d minor=%d api=%d", info.kind ? info.kind : "(null)", info.major,
+        info.minor, cal->getAPILanguage());
+#endif
+    rec("IInt8Calibrator.getBatchSize -> %d", cal->getBatchSize());
+    for (int i = 0; i < 1000; i++) {
+        void* bindings[2] = {(void*)0xdeadbeef, (void*)0xdeadbeef};
+        char const* names[2] = {"input", "aux"};
+        bool ok = cal->getBatch(bindings, names, 2);
+        if (!ok) {
+            rec("IInt8Calibrator.getBatch #%d -> false", i);
+            break;
+        }
+        rec("IInt8Calibrator.getBatch #%d -> true input=0x%lx aux=0x%lx", i, p(bindings[0]), p(bindings[1]));
+    }
+    std::size_t len = 12345;
+    void const* data = cal->readCalibrationCache(len);
+    if (data == nullptr) len = 0;
+    cache.assign((char const*)data, len);
+    rec("IInt8Calibrator.readCalibrationCache -> null=%d len=%zu data=%s", data == nullptr, len, cache.c_str());
+    cal->writeCalibrationCache(kTable, sizeof kTable - 1);
+    rec("IInt8Calibrator.writeCalibrationCache len=%zu", sizeof kTable - 1);
+    rec("IInt8Calibrator.getAlgorithm -> %d", cal->getAlgorithm());
+    return cache;
+}
+#endif
+
+IHostMemory* VBuilder::buildSerializedNetwork(INetworkDefinition& network, IBuilderConfig& config) noexcept {
+    rec("VBuilder.buildSerializedNetwork this=0x%lx network=0x%lx config=0x%lx", p(this), p(&network), p(&config));
+    if (!network.mImpl->parsed) {
+        logTo(logger, 1, "buildSerializedNetwork: the network is empty");
+        return nullptr;
+    }
+    VBuilderConfig* cfg = config.mImpl;
+    // The builder logs from worker threads: 8 threads x 125 messages.
+    std::vector<std::thread> ts;
+    for (int t = 0; t < 8; t++) {
+        ts.emplace_back([this, t] {
+            char msg[64];
+            for (int i = 0; i < 125; i++) {
+                snprintf(msg, sizeof msg, "worker %d message %d", t, i);
+                logTo(logger, 4, msg);
+            }
+        });
+    }
+    for (auto& t : ts) t.join();
+    std::string calib = "none";
+#if TRT_MAJOR != 11
+    if ((cfg->flags & (1u << 1)) && cfg->calibrator) { // BuilderFlag::kINT8 = 1
+        IInt8Calibrator* cal = cfg->calibrator;
+        std::thread t([&] { calib = calibrate(cal); });
+        t.join();
+    }
+#endif
+    auto* impl = new VHostMemory;
+    char head[96];
+    snprintf(head, sizeof head, "TRTDOUBLE-ENGINE major=%d flags=%u\n", TRT_MAJOR, cfg->flags);
+    impl->bytes = std::string(head) + calib;
+    auto* m = new IHostMemory("IHostMemory", impl);
+    logTo(logger, 3, "buildSerializedNetwork: done");
+    return m;
+}
+
+class VExecutionContext : public VRoot {
+public:
+    void* addr[kNbTensors] = {};
+    TRTD_VExecutionContext_VTABLE
+};
+bool VExecutionContext::setTensorAddress(char const* name, void* data) noexcept {
+    rec("VExecutionContext.setTensorAddress this=0x%lx name=%s data=0x%lx", p(this), name ? name : "(null)", p(data));
+    for (int i = 0; i < kNbTensors; i++) {
+        if (name && strcmp(name, kTensors[i].name) == 0) {
+            addr[i] = data;
+            return true;
+        }
+    }
+    return false;
+}
+bool VExecutionContext::enqueueV3(void* stream) noexcept {
+    bool ok = true;
+    for (int i = 0; i < kNbTensors; i++) ok = ok && addr[i] != nullptr;
+    rec("VExecutionContext.enqueueV3 this=0x%lx stream=0x%lx -> %d", p(this), p(stream), ok);
+    return ok;
+}
+
+class VCudaEngine : public VRoot {
+public:
+    TRTD_VCudaEngine_VTABLE
+};
+#if TRT_MAJOR == 8
+IExecutionContext* VCudaEngine::createExecutionContext() noexcept {
+    auto* c = new IExecutionContext("IExecutionContext", new VExecutionContext);
+    rec("VCudaEngine.createExecutionContext this=0x%lx -> 0x%lx", p(this), p(c));
+    return c;
+}
+#else
+IExecutionContext* VCudaEngine::createExecutionContext(int32_t strategy) noexcept {
+    auto* c = new IExecutionContext("IExecutionContext", new VExecutionContext);
+    rec("VCudaEngine.createExecutionContext this=0x%lx strategy=%d -> 0x%lx", p(this), strategy, p(c));
+    return c;
+}
+#endif
+Dims VCudaEngine::getTensorShape(char const* name) const noexcept {
+    rec("VCudaEngine.getTensorShape this=0x%lx name=%s", p(this), name ? name : "(null)");
+    for (int i = 0; i < kNbTensors; i++)
+        if (name && strcmp(name, kTensors[i].name) == 0) return kTensors[i].dims;
+    Dims d{};
+    d.nbDims = -1;
+    return d;
+}
+int32_t VCudaEngine::getTensorIOMode(char const* name) const noexcept {
+    rec("VCudaEngine.getTensorIOMode this=0x%lx name=%s", p(this), name ? name : "(null)");
+    for (int i = 0; i < kNbTensors; i++)
+        if (name && strcmp(name, kTensors[i].name) == 0) return kTensors[i].mode;
+    return 0;
+}
+int32_t VCudaEngine::getNbIOTensors() const noexcept {
+    rec("VCudaEngine.getNbIOTensors this=0x%lx", p(this));
+    return kNbTensors;
+}
+char const* VCudaEngine::getIOTensorName(int32_t index) const noexcept {
+    rec("VCudaEngine.getIOTensorName this=0x%lx index=%d", p(this), index);
+    if (index < 0 || index >= kNbTensors) return nullptr;
+    return kTensors[index].name;
+}
+
+class VRuntime : public VRoot {
+public:
+    ILogger* logger = nullptr;
+    TRTD_VRuntime_VTABLE
+};
+#if TRT_MAJOR == 8
+ICudaEngine* VRuntime::deserializeCudaEngine(void const* blob, std::size_t size, void* pluginFactory) noexcept {
+    rec("VRuntime.deserializeCudaEngine this=0x%lx size=%zu pluginFactory=0x%lx", p(this), size, p(pluginFactory));
+#else
+ICudaEngine* VRuntime::deserializeCudaEngine(void const* blob, std::size_t size) noexcept {
+    rec("VRuntime.deserializeCudaEngine this=0x%lx size=%zu", p(this), size);
+#endif
+    static char const magic[] = "TRTDOUBLE-ENGINE";
+    if (blob == nullptr || size < sizeof magic - 1 || memcmp(blob, magic, sizeof magic - 1) != 0) {
+        logTo(logger, 1, "deserializeCudaEngine: not an engine");
+        return nullptr;
+    }
+    return new ICudaEngine("ICudaEngine", new VCudaEngine);
+}
+
+// ---- the ONNX parser: plain abstract classes ----
+
+class IParserError {
+public:
+    int mCode;
+    std::string mDesc;
+    TRTD_IParserError_VTABLE
+};
+int IParserError::code() const noexcept { return mCode; }
+char const* IParserError::desc() const noexcept { return mDesc.c_str(); }
+IParserError::~IParserError() noexcept {}
+
+class IParser {
+public:
+    INetworkDefinition* network = nullptr;
+    ILogger* logger = nullptr;
+    std::vector<IParserError*> errors;
+    TRTD_IParser_VTABLE
+};
+bool IParser::parse(void const* data, std::size_t size, char const* path) noexcept {
+    rec("IParser.parse this=0x%lx size=%zu path=%s", p(this), size, path ? path : "(null)");
+    if (data != nullptr && size >= 4 && memcmp(data, "ONNX", 4) == 0) {
+        network->mImpl->parsed = true;
+        return true;
+    }
+    auto* e = new IParserError;
+    e->mCode = 4;
+    e->mDesc = "not an ONNX model";
+    errors.push_back(e);
+    logTo(logger, 1, "parse: not an ONNX model");
+    return false;
+}
+int IParser::getNbErrors() const noexcept {
+    rec("IParser.getNbErrors this=0x%lx", p(this));
+    return (int)errors.size();
+}
+IParserError const* IParser::getError(int index) const noexcept {
+    rec("IParser.getError this=0x%lx index=%d", p(this), index);
+    if (index < 0 || index >= (int)errors.size()) return nullptr;
+    return errors[index];
+}
+IParser::~IParser() noexcept {
+    destroyed("IParser", this);
+    for (auto* e : errors) delete e;
+}
+
+// ---- C entry points ----
+
+extern "C" {
+
+#define TRTD_EXPORT __attribute__((visibility("default")))
+
+#if TRT_MAJOR == 8
+TRTD_EXPORT int32_t getInferLibVersion(void) { return 8601; }
+#elif TRT_MAJOR == 10
+TRTD_EXPORT int32_t getInferLibVersion(void) { return 101600; }
+#else
+TRTD_EXPORT int32_t getInferLibVersion(void) { return 110100; }
+#endif
+#if TRT_MAJOR >= 10
+TRTD_EXPORT int32_t getInferLibMajorVersion(void) { return TRT_MAJOR; }
+TRTD_EXPORT int32_t getInferLibMinorVersion(void) { return TRT_MAJOR == 10 ? 16 : 1; }
+TRTD_EXPORT int32_t getInferLibPatchVersion(void) { return 0; }
+TRTD_EXPORT int32_t getInferLibBuildVersion(void) { return 1; }
+#endif
+
+TRTD_EXPORT void* createInferBuilder_INTERNAL(void* logger, int32_t version) {
+    rec("createInferBuilder_INTERNAL logger=0x%lx version=%d", p(logger), version);
+    auto* impl = new VBuilder;
+    impl->logger = (ILogger*)logger;
+    checkLogger(impl->logger);
+    logTo(impl->logger, 3, "createInferBuilder: hello from the double");
+    return new IBuilder("IBuilder", impl);
+}
+
+TRTD_EXPORT void* createInferRuntime_INTERNAL(void* logger, int32_t version) {
+    rec("createInferRuntime_INTERNAL logger=0x%lx version=%d", p(logger), version);
+    auto* impl = new VRuntime;
+    impl->logger = (ILogger*)logger;
+    checkLogger(impl->logger);
+    return new IRuntime("IRuntime", impl);
+}
+
+TRTD_EXPORT int getNvOnnxParserVersion(void) { return 100; }
+
+TRTD_EXPORT void* createNvOnnxParser_INTERNAL(void* network, void* logger, int version) {
+    auto* parser = new IParser;
+    parser->network = (INetworkDefinition*)network;
+    parser->logger = (ILogger*)logger;
+    {
+        std::lock_guard<std::mutex> g(mu);
+        live.insert(parser);
+    }
+    rec("createNvOnnxParser_INTERNAL network=0x%lx logger=0x%lx version=%d -> 0x%lx", p(network), p(logger), version, p(parser));
+    return parser;
+}
+
+// trtdouble_log copies up to n bytes of the record into buf and returns
+// the record's whole length.
+TRTD_EXPORT int64_t trtdouble_log(char* buf, int64_t n) {
+    std::lock_guard<std::mutex> g(mu);
+    int64_t len = (int64_t)record.size();
+    if (buf && n > 0) memcpy(buf, record.data(), (size_t)(n < len ? n : len));
+    return len;
+}
+
+TRTD_EXPORT void trtdouble_reset(void) {
+    std::lock_guard<std::mutex> g(mu);
+    record.clear();
+}
+
+// trtdouble_live is the number of library objects not yet destroyed.
+TRTD_EXPORT int32_t trtdouble_live(void) {
+    std::lock_guard<std::mutex> g(mu);
+    return (int32_t)live.size();
+}
+
+} // extern "C"
