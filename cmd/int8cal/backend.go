@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"os"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -11,6 +12,8 @@ import (
 	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/graph"
 	"github.com/int8cal/int8cal/core/session"
+	"github.com/int8cal/int8cal/core/tensor"
+	trt "github.com/int8cal/int8cal/core/tensorrt"
 	"github.com/int8cal/int8cal/loader/cublaslt"
 	"github.com/int8cal/int8cal/loader/cudadriver"
 	"github.com/int8cal/int8cal/loader/nvrtc"
@@ -24,10 +27,14 @@ type backendFlags struct {
 	libs   cuda.Libraries
 	trtLib string
 	gpu    *cuda.Backend // opened on first use, shared by the command's engines
+	trt    *trt.Backend  // likewise, for --backend tensorrt
+	// model is the ONNX file the command runs (set by resolve): TensorRT
+	// builds its engine from the file's bytes.
+	model string
 }
 
 func (b *backendFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&b.name, "backend", "cpu", "where the model runs: cpu (pure Go, anywhere) or cuda (an NVIDIA GPU through the CUDA driver, NVRTC and cuBLASLt)")
+	fs.StringVar(&b.name, "backend", "cpu", "where the model runs: cpu (pure Go, anywhere), cuda (an NVIDIA GPU through the CUDA driver, NVRTC and cuBLASLt) or tensorrt (an engine built by TensorRT 8.6, 10.x or 11.x; fp32 and fp16)")
 	b.registerLibraries(fs)
 }
 
@@ -50,9 +57,12 @@ func (b *backendFlags) check() error {
 			return fmt.Errorf("--backend tensorrt: %s; usable here: %s (see int8cal doctor)", oneLine(err.Error()), b.usable())
 		}
 		defer lib.Lib.Close()
-		return fmt.Errorf("--backend tensorrt: TensorRT %s found at %s, but the tensorrt backend is not part of this build; usable here: %s", lib.VersionString(), lib.Lib.File(), b.usable())
+		if err := lib.Supported(); err != nil {
+			return fmt.Errorf("--backend tensorrt: %s; usable here: %s (see int8cal doctor)", oneLine(err.Error()), b.usable())
+		}
+		return nil
 	}
-	return fmt.Errorf("--backend %q unknown; backends: cpu, cuda (usable here: %s)", b.name, b.usable())
+	return fmt.Errorf("--backend %q unknown; backends: cpu, cuda, tensorrt (usable here: %s)", b.name, b.usable())
 }
 
 // usable lists the backends this machine can run: cpu always, cuda where
@@ -82,6 +92,9 @@ type runner interface {
 
 // newRunner makes an engine for g on the chosen backend.
 func (b *backendFlags) newRunner(g *graph.Graph, opts engine.Options, log hclog.Logger) (runner, error) {
+	if b.name == "tensorrt" {
+		return b.newTensorRT(opts, log)
+	}
 	if b.name != "cuda" {
 		return engine.New(g, opts), nil
 	}
@@ -96,6 +109,45 @@ func (b *backendFlags) newRunner(g *graph.Graph, opts engine.Options, log hclog.
 	return b.gpu.NewEngine(g, opts), nil
 }
 
+// newTensorRT builds a TensorRT engine from the model file for --backend
+// tensorrt, opening TensorRT and the CUDA driver the first time.
+func (b *backendFlags) newTensorRT(opts engine.Options, log hclog.Logger) (runner, error) {
+	var p trt.Precision
+	switch opts.Precision {
+	case engine.FP32:
+		p = trt.FP32
+	case engine.FP16:
+		p = trt.FP16
+	default:
+		return nil, fmt.Errorf("--backend tensorrt: %s is not supported yet (INT8 with the calibration table's ranges needs per-tensor dynamic ranges, not yet wired); use --backend cpu or cuda for INT8", opts.Precision)
+	}
+	if b.trt == nil {
+		t, err := trt.Open(trt.Options{Lib: b.trtLib, CUDALib: b.libs.Driver, Device: b.device, Log: log})
+		if err != nil {
+			return nil, fmt.Errorf("--backend tensorrt: %s; usable here: %s (see int8cal doctor)", oneLine(err.Error()), b.usable())
+		}
+		log.Info("tensorrt backend", "version", t.Version(), "lib", t.TRT.Lib.File())
+		b.trt = t
+	}
+	model, err := os.ReadFile(b.model)
+	if err != nil {
+		return nil, fmt.Errorf("--backend tensorrt: %w", err)
+	}
+	e, err := b.trt.Build(model, trt.BuildOptions{Precision: p, DLACore: -1})
+	if err != nil {
+		return nil, fmt.Errorf("--backend tensorrt: building %s: %w", b.model, err)
+	}
+	return trtRunner{e}, nil
+}
+
+// trtRunner is a TensorRT engine as a runner: it runs the model, but
+// cannot show the intermediate tensors calibration observes.
+type trtRunner struct{ *trt.Engine }
+
+func (trtRunner) RunObserved(map[string]*tensor.Tensor, func(string, *tensor.Tensor)) (map[string]*tensor.Tensor, error) {
+	return nil, fmt.Errorf("--backend tensorrt cannot show a model's intermediate tensors: calibrate with --backend cpu or cuda")
+}
+
 // release frees an engine's device memory (nothing for the CPU engine).
 func release(r runner) {
 	if c, ok := r.(interface{ Close() error }); ok {
@@ -105,6 +157,10 @@ func release(r runner) {
 
 // close releases the GPU, when one was opened.
 func (b *backendFlags) close() {
+	if b.trt != nil {
+		b.trt.Close()
+		b.trt = nil
+	}
 	if b.gpu != nil {
 		b.gpu.Close()
 		b.gpu = nil

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/int8cal/int8cal/core/cuda"
+	trt "github.com/int8cal/int8cal/core/tensorrt"
 	"github.com/int8cal/int8cal/loader/cublaslt"
 	"github.com/int8cal/int8cal/loader/cudadriver"
 	"github.com/int8cal/int8cal/loader/nvrtc"
@@ -57,14 +58,14 @@ func doctorCommand(args []string, stdout, stderr io.Writer) error {
 	} else {
 		row("cuBLASLt", "%s, version %s", lib.Lib.File(), cublaslt.VersionString(lib.Version()))
 	}
-	trtWhy := "the TensorRT backend is not part of this build"
+	trtWhy := ""
 	if lib, err := tensorrt.Open(b.trtLib); err != nil {
 		notFound("TensorRT", err)
-		trtWhy = "no TensorRT library; " + trtWhy
+		trtWhy = "no TensorRT library"
 	} else {
 		row("TensorRT", "%s, version %s", lib.Lib.File(), lib.VersionString())
 		if err := lib.Supported(); err != nil {
-			trtWhy = oneLine(err.Error()) + "; " + trtWhy
+			trtWhy = oneLine(err.Error())
 		}
 	}
 
@@ -84,7 +85,20 @@ func doctorCommand(args []string, stdout, stderr io.Writer) error {
 	if cudaWhy != "" {
 		fmt.Fprintf(stdout, "backend cuda      not usable: %s\n", cudaWhy)
 	}
-	fmt.Fprintf(stdout, "backend tensorrt  not usable: %s\n", trtWhy)
+	if trtWhy == "" {
+		// The library is supported: the proof is opening the backend,
+		// its ONNX parser and a CUDA context.
+		t, err := trt.Open(trt.Options{Lib: b.trtLib, CUDALib: b.libs.Driver, Device: b.device})
+		if err != nil {
+			trtWhy = oneLine(err.Error())
+		} else {
+			fmt.Fprintf(stdout, "backend tensorrt  usable: TensorRT %s on GPU %d (fp32, fp16; int8 not yet)\n", t.Version(), b.device)
+			t.Close()
+		}
+	}
+	if trtWhy != "" {
+		fmt.Fprintf(stdout, "backend tensorrt  not usable: %s\n", trtWhy)
+	}
 	return nil
 }
 

@@ -95,6 +95,7 @@ func (c *commonFlags) resolve() error {
 	if hclog.LevelFromString(c.logLevel) == hclog.NoLevel {
 		return fmt.Errorf("--log-level %q unknown (trace, debug, info, warn, error)", c.logLevel)
 	}
+	c.backend.model = c.model
 	return c.backend.check()
 }
 

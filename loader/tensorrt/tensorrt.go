@@ -1,8 +1,8 @@
 // Package tensorrt finds NVIDIA TensorRT's libraries through loader,
 // without cgo: libnvinfer, whose version int8cal doctor reports, and the
 // ONNX parser libnvonnxparser. It reads their versions and tells which
-// TensorRT major versions are supported (8, 10 and 11); the TensorRT
-// backend itself is not part of this build.
+// TensorRT major versions are supported (8, 10 and 11). The TensorRT
+// backend itself is core/tensorrt.
 //
 // A library opened from a path (a flag or the environment variable) that
 // the system loader cannot open because it needs libraries that sit

@@ -18,10 +18,18 @@
 //   public headers declare them for that major version.
 // - Every call received and every object created or destroyed is
 //   recorded, one line each, and read back with trtdouble_log.
+// - For core/tensorrt's tests: a network parsed from a real ONNX model
+//   (bytes starting 0x08, a ModelProto's ir_version) builds an engine with
+//   LeNet's static I/O, data [1,1,28,28] in and prob [1,10] out, whose
+//   enqueueV3 writes prob[j] = sum(data) + j into the output buffer (host
+//   memory under the fake libcuda) and records it; the "ONNX..." model of
+//   abi's tests keeps the input/aux/output engine. TRTDOUBLE_DLA_CORES,
+//   read at each call, is what getNbDLACores returns (default 2).
 #include <cstdarg>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -236,6 +244,17 @@ static Tensor const kTensors[] = {
     {"output", 2, {2, {-1, 10}}},
 };
 static int const kNbTensors = 3;
+// An engine built from a real ONNX model (a ModelProto's bytes, which
+// start with field 1, ir_version: 0x08) has LeNet's static I/O instead:
+// data [1,1,28,28] in, prob [1,10] out, and enqueueV3 writes
+// prob[j] = sum(data) + j into the output buffer, reading the input
+// (host memory under the fake libcuda).
+static Tensor const kStaticTensors[] = {
+    {"data", 1, {4, {1, 1, 28, 28}}},
+    {"prob", 2, {2, {1, 10}}},
+};
+static int const kNbStaticTensors = 2;
+static char const kStaticMark[] = "\nio=static";
 
 static char const kTable[] = "TRT-DOUBLE-EntropyCalibration2\ninput: 3c010a14\naux: 3d4ccccd\n";
 
@@ -272,6 +291,7 @@ class VNetworkDefinition : public VRoot {
 public:
     uint32_t flags = 0;
     bool parsed = false;
+    bool staticIO = false; // parsed from a real ONNX model
 };
 
 class VBuilderConfig : public VRoot {
@@ -310,7 +330,9 @@ bool VBuilder::platformHasFastInt8() const noexcept {
 #endif
 int32_t VBuilder::getNbDLACores() const noexcept {
     rec("VBuilder.getNbDLACores this=0x%lx", p(this));
-    return 2;
+    // TRTDOUBLE_DLA_CORES, read at each call, changes the default 2.
+    char const* s = getenv("TRTDOUBLE_DLA_CORES");
+    return s && *s ? atoi(s) : 2;
 }
 IBuilderConfig* VBuilder::createBuilderConfig() noexcept {
     auto* c = new IBuilderConfig("IBuilderConfig", new VBuilderConfig);
@@ -388,6 +410,7 @@ IHostMemory* VBuilder::buildSerializedNetwork(INetworkDefinition& network, IBuil
     char head[96];
     snprintf(head, sizeof head, "TRTDOUBLE-ENGINE major=%d flags=%u\n", TRT_MAJOR, cfg->flags);
     impl->bytes = std::string(head) + calib;
+    if (network.mImpl->staticIO) impl->bytes += kStaticMark;
     auto* m = new IHostMemory("IHostMemory", impl);
     logTo(logger, 3, "buildSerializedNetwork: done");
     return m;
@@ -395,13 +418,15 @@ IHostMemory* VBuilder::buildSerializedNetwork(INetworkDefinition& network, IBuil
 
 class VExecutionContext : public VRoot {
 public:
+    Tensor const* tensors = kTensors;
+    int nbTensors = kNbTensors;
     void* addr[kNbTensors] = {};
     TRTD_VExecutionContext_VTABLE
 };
 bool VExecutionContext::setTensorAddress(char const* name, void* data) noexcept {
     rec("VExecutionContext.setTensorAddress this=0x%lx name=%s data=0x%lx", p(this), name ? name : "(null)", p(data));
-    for (int i = 0; i < kNbTensors; i++) {
-        if (name && strcmp(name, kTensors[i].name) == 0) {
+    for (int i = 0; i < nbTensors; i++) {
+        if (name && strcmp(name, tensors[i].name) == 0) {
             addr[i] = data;
             return true;
         }
@@ -410,50 +435,66 @@ bool VExecutionContext::setTensorAddress(char const* name, void* data) noexcept 
 }
 bool VExecutionContext::enqueueV3(void* stream) noexcept {
     bool ok = true;
-    for (int i = 0; i < kNbTensors; i++) ok = ok && addr[i] != nullptr;
+    for (int i = 0; i < nbTensors; i++) ok = ok && addr[i] != nullptr;
     rec("VExecutionContext.enqueueV3 this=0x%lx stream=0x%lx -> %d", p(this), p(stream), ok);
+    if (ok && tensors == kStaticTensors) {
+        float const* in = (float const*)addr[0];
+        float* out = (float*)addr[1];
+        double sum = 0;
+        for (int i = 0; i < 28 * 28; i++) sum += in[i];
+        for (int j = 0; j < 10; j++) out[j] = (float)sum + (float)j;
+        rec("VExecutionContext.enqueueV3 wrote prob[j] = sum(data) + j to 0x%lx, sum(data)=%g", p(out), sum);
+    }
     return ok;
 }
 
 class VCudaEngine : public VRoot {
 public:
+    Tensor const* tensors = kTensors;
+    int nbTensors = kNbTensors;
+    IExecutionContext* newContext() const {
+        auto* impl = new VExecutionContext;
+        impl->tensors = tensors;
+        impl->nbTensors = nbTensors;
+        return new IExecutionContext("IExecutionContext", impl);
+    }
     TRTD_VCudaEngine_VTABLE
 };
 #if TRT_MAJOR == 8
 IExecutionContext* VCudaEngine::createExecutionContext() noexcept {
-    auto* c = new IExecutionContext("IExecutionContext", new VExecutionContext);
+    auto* c = newContext();
     rec("VCudaEngine.createExecutionContext this=0x%lx -> 0x%lx", p(this), p(c));
     return c;
 }
 #else
 IExecutionContext* VCudaEngine::createExecutionContext(int32_t strategy) noexcept {
-    auto* c = new IExecutionContext("IExecutionContext", new VExecutionContext);
+    auto* c = newContext();
     rec("VCudaEngine.createExecutionContext this=0x%lx strategy=%d -> 0x%lx", p(this), strategy, p(c));
     return c;
 }
 #endif
 Dims VCudaEngine::getTensorShape(char const* name) const noexcept {
     rec("VCudaEngine.getTensorShape this=0x%lx name=%s", p(this), name ? name : "(null)");
-    for (int i = 0; i < kNbTensors; i++)
-        if (name && strcmp(name, kTensors[i].name) == 0) return kTensors[i].dims;
+    for (int i = 0; i < nbTensors; i++)
+        if (name && strcmp(name, tensors[i].name) == 0) return tensors[i].dims;
     Dims d{};
     d.nbDims = -1;
     return d;
 }
 int32_t VCudaEngine::getTensorIOMode(char const* name) const noexcept {
     rec("VCudaEngine.getTensorIOMode this=0x%lx name=%s", p(this), name ? name : "(null)");
-    for (int i = 0; i < kNbTensors; i++)
-        if (name && strcmp(name, kTensors[i].name) == 0) return kTensors[i].mode;
+    for (int i = 0; i < nbTensors; i++)
+        if (name && strcmp(name, tensors[i].name) == 0) return tensors[i].mode;
     return 0;
 }
 int32_t VCudaEngine::getNbIOTensors() const noexcept {
     rec("VCudaEngine.getNbIOTensors this=0x%lx", p(this));
-    return kNbTensors;
+    return nbTensors;
 }
 char const* VCudaEngine::getIOTensorName(int32_t index) const noexcept {
     rec("VCudaEngine.getIOTensorName this=0x%lx index=%d", p(this), index);
-    if (index < 0 || index >= kNbTensors) return nullptr;
-    return kTensors[index].name;
+    if (index < 0 || index >= nbTensors) return nullptr;
+    return tensors[index].name;
 }
 
 class VRuntime : public VRoot {
@@ -473,7 +514,13 @@ ICudaEngine* VRuntime::deserializeCudaEngine(void const* blob, std::size_t size)
         logTo(logger, 1, "deserializeCudaEngine: not an engine");
         return nullptr;
     }
-    return new ICudaEngine("ICudaEngine", new VCudaEngine);
+    auto* impl = new VCudaEngine;
+    std::string b((char const*)blob, size);
+    if (b.find(kStaticMark) != std::string::npos) {
+        impl->tensors = kStaticTensors;
+        impl->nbTensors = kNbStaticTensors;
+    }
+    return new ICudaEngine("ICudaEngine", impl);
 }
 
 // ---- the ONNX parser: plain abstract classes ----
@@ -499,6 +546,11 @@ bool IParser::parse(void const* data, std::size_t size, char const* path) noexce
     rec("IParser.parse this=0x%lx size=%zu path=%s", p(this), size, path ? path : "(null)");
     if (data != nullptr && size >= 4 && memcmp(data, "ONNX", 4) == 0) {
         network->mImpl->parsed = true;
+        return true;
+    }
+    if (data != nullptr && size >= 1 && ((unsigned char const*)data)[0] == 0x08) { // a ModelProto: ir_version first
+        network->mImpl->parsed = true;
+        network->mImpl->staticIO = true;
         return true;
     }
     auto* e = new IParserError;
