@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -31,10 +32,58 @@ type backendFlags struct {
 	// model is the ONNX file the command runs (set by resolve): TensorRT
 	// builds its engine from the file's bytes.
 	model string
+	// batch is the command's batch size (set by openModel): TensorRT
+	// fixes a dynamic batch dimension to it (min = opt = max).
+	batch int
+	// calibrateOnCPU is set while --backend tensorrt calibrates: TensorRT
+	// engines cannot show intermediate tensors, so the CPU engine
+	// observes them.
+	calibrateOnCPU bool
+	// int8Cache is the TensorRT calibration cache the calibration step
+	// wrote or reused (set by runCalibration): --backend tensorrt builds
+	// INT8 from its ranges.
+	int8Cache string
+	// dla is --useDLACore: the DLA core TensorRT builds for, with GPU
+	// fallback; its zero value is none.
+	dla dlaFlag
+}
+
+// dlaFlag is --useDLACore=N; unset (the zero value) or -1 is none.
+type dlaFlag struct {
+	core int
+	set  bool
+}
+
+func (d *dlaFlag) String() string {
+	if d == nil || !d.set {
+		return "-1"
+	}
+	return strconv.Itoa(d.core)
+}
+
+func (d *dlaFlag) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return fmt.Errorf("want a DLA core number (0, 1, …) or -1 for none")
+	}
+	d.core, d.set = n, n != -1
+	if n < -1 {
+		return fmt.Errorf("%d: want a DLA core number (0, 1, …) or -1 for none", n)
+	}
+	return nil
+}
+
+// Core is the DLA core, -1 for none.
+func (d dlaFlag) Core() int {
+	if !d.set {
+		return -1
+	}
+	return d.core
 }
 
 func (b *backendFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&b.name, "backend", "cpu", "where the model runs: cpu (pure Go, anywhere), cuda (an NVIDIA GPU through the CUDA driver, NVRTC and cuBLASLt) or tensorrt (an engine built by TensorRT 8.6, 10.x or 11.x; fp32 and fp16)")
+	fs.StringVar(&b.name, "backend", "cpu", "where the model runs: cpu (pure Go, anywhere), cuda (an NVIDIA GPU through the CUDA driver, NVRTC and cuBLASLt) or tensorrt (an engine built by TensorRT 8.6, 10.x or 11.x; fp32, fp16, and int8 from the calibration cache on 8.6 and 10.x)")
+	fs.Var(&b.dla, "useDLACore", "with --backend tensorrt: build for this DLA core (Jetson, DRIVE), with GPU fallback; fp16 and int8 engines only, fp32 ones stay on the GPU (default -1: none)")
 	b.registerLibraries(fs)
 }
 
@@ -48,6 +97,9 @@ func (b *backendFlags) registerLibraries(fs *flag.FlagSet) {
 }
 
 func (b *backendFlags) check() error {
+	if b.dla.Core() >= 0 && b.name != "tensorrt" {
+		return fmt.Errorf("--useDLACore=%d: DLA cores are used only by --backend tensorrt, not --backend %s", b.dla.Core(), b.name)
+	}
 	switch b.name {
 	case "cpu", "cuda":
 		return nil
@@ -92,7 +144,7 @@ type runner interface {
 
 // newRunner makes an engine for g on the chosen backend.
 func (b *backendFlags) newRunner(g *graph.Graph, opts engine.Options, log hclog.Logger) (runner, error) {
-	if b.name == "tensorrt" {
+	if b.name == "tensorrt" && !b.calibrateOnCPU {
 		return b.newTensorRT(opts, log)
 	}
 	if b.name != "cuda" {
@@ -118,8 +170,13 @@ func (b *backendFlags) newTensorRT(opts engine.Options, log hclog.Logger) (runne
 		p = trt.FP32
 	case engine.FP16:
 		p = trt.FP16
+	case engine.INT8:
+		p = trt.INT8
+		if b.int8Cache == "" {
+			return nil, fmt.Errorf("--backend tensorrt: INT8 needs the calibration cache of a calibration step (--calibrator NAME, --cache PATH), which did not run")
+		}
 	default:
-		return nil, fmt.Errorf("--backend tensorrt: %s is not supported yet (INT8 with the calibration table's ranges needs per-tensor dynamic ranges, not yet wired); use --backend cpu or cuda for INT8", opts.Precision)
+		return nil, fmt.Errorf("--backend tensorrt: precision %s is not supported", opts.Precision)
 	}
 	if b.trt == nil {
 		t, err := trt.Open(trt.Options{Lib: b.trtLib, CUDALib: b.libs.Driver, Device: b.device, Log: log})
@@ -133,7 +190,29 @@ func (b *backendFlags) newTensorRT(opts engine.Options, log hclog.Logger) (runne
 	if err != nil {
 		return nil, fmt.Errorf("--backend tensorrt: %w", err)
 	}
-	e, err := b.trt.Build(model, trt.BuildOptions{Precision: p, DLACore: -1})
+	bo := trt.BuildOptions{Precision: p, Batch: b.batch, DLACore: b.dla.Core()}
+	if p == trt.FP32 && bo.DLACore >= 0 {
+		// DLA has no FP32, and the commands build an FP32 engine first
+		// (the reference): that one runs on the GPU.
+		log.Warn("--useDLACore: DLA runs fp16 and int8 only; the fp32 engine is built for the GPU", "dla_core", bo.DLACore)
+		bo.DLACore = -1
+	}
+	if p == trt.INT8 {
+		if b.trt.ABI.Major >= 11 {
+			return nil, fmt.Errorf("--backend tensorrt: INT8 from a calibration cache needs implicit INT8 (IInt8Calibrator), which TensorRT %s removed; write a Q/DQ model with `int8cal export` and build that, or use TensorRT 8.6 or 10.x", b.trt.Version())
+		}
+		table, err := os.ReadFile(b.int8Cache)
+		if err != nil {
+			return nil, fmt.Errorf("--backend tensorrt: INT8: %w", err)
+		}
+		cal, err := trt.NewCacheCalibrator(table, b.int8Cache)
+		if err != nil {
+			return nil, fmt.Errorf("--backend tensorrt: %w", err)
+		}
+		bo.Calibrator = cal
+		log.Info("tensorrt int8 from the calibration cache", "cache", b.int8Cache, "algorithm", cal.Algorithm())
+	}
+	e, err := b.trt.Build(model, bo)
 	if err != nil {
 		return nil, fmt.Errorf("--backend tensorrt: building %s: %w", b.model, err)
 	}

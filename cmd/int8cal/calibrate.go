@@ -110,6 +110,14 @@ func runCalibration(c *commonFlags, cf *calibFlags, data role, stdout io.Writer,
 		return nil, err
 	}
 	defer src.close()
+	if c.backend.name == "tensorrt" {
+		// TensorRT cannot show the intermediate tensors calibration
+		// observes: the CPU engine calibrates, TensorRT builds INT8 from
+		// the cache.
+		log.Info("--backend tensorrt: calibrating on the cpu backend")
+		c.backend.calibrateOnCPU = true
+		defer func() { c.backend.calibrateOnCPU = false }()
+	}
 	m, err := openModel(c, cf.batch, src.SampleShape(), log)
 	if err != nil {
 		return nil, err
@@ -144,6 +152,7 @@ func runCalibration(c *commonFlags, cf *calibFlags, data role, stdout io.Writer,
 	if err != nil {
 		return nil, err
 	}
+	c.backend.int8Cache = cache
 	if cf.jsonOut != "" {
 		if err := writeJSONTable(cf.jsonOut, res.Table); err != nil {
 			return nil, err

@@ -158,6 +158,7 @@ type model struct {
 	graph  *graph.Graph
 	c      *commonFlags
 	eng    runner
+	batch  int // the batch size openModel checked
 	input  string
 	output string
 }
@@ -167,6 +168,7 @@ type model struct {
 func (m *model) withPrecision(p engine.Precision, scales map[string]float32, log hclog.Logger) (*model, error) {
 	v := *m
 	var err error
+	m.c.backend.batch = m.batch // the scoring batch, not the calibration batch
 	v.eng, err = m.c.backend.newRunner(m.graph, engine.Options{Workers: m.c.workers, Precision: p, Int8Scales: scales, Log: log}, log)
 	return &v, err
 }
@@ -187,6 +189,8 @@ func openModel(c *commonFlags, batch int, sample []int, log hclog.Logger) (*mode
 	}
 	log.Debug("model loaded", "path", path, "opset", g.Opset, "nodes", len(g.Nodes), "input", g.Inputs[0].Name, "output", g.Outputs[0].Name)
 	m := &model{graph: g, c: c, input: g.Inputs[0].Name, output: g.Outputs[0].Name}
+	c.backend.batch = batch // TensorRT engines are built for it
+	m.batch = batch
 	m.eng, err = c.backend.newRunner(g, engine.Options{Workers: c.workers}, log)
 	return m, err
 }

@@ -44,6 +44,11 @@ type BuildOptions struct {
 	// DLACore is the DLA core to build for, with GPU fallback; -1 for
 	// none (the GPU only). DLA needs FP16 or INT8.
 	DLACore int
+	// Batch is the batch size of inputs whose first dimension is dynamic
+	// (-1 in TensorRT, a symbolic or unknown dimension in the ONNX graph):
+	// the optimization profile's min, opt and max (0 means 1). Inputs of
+	// static shape ignore it.
+	Batch int
 	// Path is where the parser looks for the model's external weights
 	// ("" for none).
 	Path string
@@ -99,10 +104,69 @@ func (b *Backend) check(model []byte, o BuildOptions) error {
 	if o.DLACore >= 0 && o.Precision == FP32 {
 		return fmt.Errorf("tensorrt: DLA core %d: DLA runs FP16 or INT8 only, not FP32", o.DLACore)
 	}
+	if o.Batch < 0 {
+		return fmt.Errorf("tensorrt: batch size %d: want 1 or more (0 for 1)", o.Batch)
+	}
 	if o.DLACore < -1 {
 		return fmt.Errorf("tensorrt: DLA core %d: want -1 (none) or a core number", o.DLACore)
 	}
 	return nil
+}
+
+// profileShapes are, for each graph input of model with a dynamic
+// dimension, the shape of its optimization profile (min = opt = max): the
+// first dimension, if dynamic, is batch; any other dynamic dimension is
+// refused. Initializers listed among the inputs (IR version 3 and below)
+// are left out; so are inputs of unknown rank.
+func profileShapes(model []byte, batch int) ([]namedShape, error) {
+	m, err := onnx.Decode(model)
+	if err != nil || m.Graph == nil {
+		return nil, nil // the parser reports what is wrong with the model
+	}
+	inits := map[string]bool{}
+	for _, in := range m.Graph.Initializers {
+		inits[in.Name] = true
+	}
+	var out []namedShape
+	for _, v := range m.Graph.Inputs {
+		if inits[v.Name] || !v.HasShape {
+			continue
+		}
+		dynamic := false
+		shape := make([]int64, len(v.Dims))
+		for i, d := range v.Dims {
+			switch {
+			case d.Known():
+				shape[i] = d.Value
+			case i == 0:
+				shape[i] = int64(batch)
+				dynamic = true
+			default:
+				return nil, fmt.Errorf("tensorrt: input %q has the dynamic dimension %d (%s) in its shape %v; only a dynamic batch (the first dimension) is supported: export the model with fixed sizes for the others", v.Name, i, d, v.Dims)
+			}
+		}
+		if len(shape) > 8 {
+			return nil, fmt.Errorf("tensorrt: input %q has %d dimensions; TensorRT takes at most 8", v.Name, len(shape))
+		}
+		if dynamic {
+			out = append(out, namedShape{v.Name, shape})
+		}
+	}
+	return out, nil
+}
+
+// namedShape is an input and the shape of its optimization profile.
+type namedShape struct {
+	Name  string
+	Shape []int64
+}
+
+// batchOf is o.Batch, 1 for 0.
+func (o BuildOptions) batchOf() int {
+	if o.Batch <= 0 {
+		return 1
+	}
+	return o.Batch
 }
 
 // isQDQ says whether model (ONNX bytes) has QuantizeLinear or
@@ -128,17 +192,21 @@ func (b *Backend) Build(model []byte, o BuildOptions) (*Engine, error) {
 	if err := b.check(model, o); err != nil {
 		return nil, err
 	}
+	profile, err := profileShapes(model, o.batchOf())
+	if err != nil {
+		return nil, err
+	}
 	leave, err := b.ctx.Enter()
 	if err != nil {
 		return nil, err
 	}
 	defer leave()
 	b.takeErrors()
-	plan, err := b.serialize(model, o)
+	plan, err := b.serialize(model, o, profile)
 	if err != nil {
 		return nil, b.withLogged(err)
 	}
-	e, err := b.deserialize(plan)
+	e, err := b.deserialize(plan, o.batchOf(), profile)
 	if err != nil {
 		return nil, b.withLogged(err)
 	}
@@ -150,7 +218,7 @@ func (b *Backend) Build(model []byte, o BuildOptions) (*Engine, error) {
 }
 
 // serialize builds the serialized engine (the plan).
-func (b *Backend) serialize(model []byte, o BuildOptions) ([]byte, error) {
+func (b *Backend) serialize(model []byte, o BuildOptions, profile []namedShape) ([]byte, error) {
 	defer runtime.KeepAlive(model)
 	builder, err := b.ABI.CreateBuilder(b.logger)
 	if err != nil {
@@ -184,6 +252,24 @@ func (b *Backend) serialize(model []byte, o BuildOptions) ([]byte, error) {
 		return nil, err
 	}
 	defer config.Delete()
+	if len(profile) > 0 {
+		// One profile, min = opt = max for every dynamic input. The
+		// builder owns the profile.
+		p, err := builder.CreateOptimizationProfile()
+		if err != nil {
+			return nil, err
+		}
+		for _, in := range profile {
+			for _, sel := range []int32{abi.ProfileMin, abi.ProfileOpt, abi.ProfileMax} {
+				if err := p.SetDimensions(in.Name, sel, abi.MakeDims(in.Shape...)); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if _, err := config.AddOptimizationProfile(p); err != nil {
+			return nil, err
+		}
+	}
 	if o.Workspace > 0 {
 		config.SetMemoryPoolLimit(poolWorkspace, o.Workspace)
 	}
@@ -224,11 +310,14 @@ func (b *Backend) serialize(model []byte, o BuildOptions) ([]byte, error) {
 
 // deserialize makes the runtime, engine and execution context of a plan
 // and reads its I/O tensors.
-func (b *Backend) deserialize(plan []byte) (e *Engine, err error) {
+// Dynamic dimensions (-1) of an input take its profile's shape, and
+// dynamic first dimensions of an output the batch.
+func (b *Backend) deserialize(plan []byte, batch int, profile []namedShape) (e *Engine, err error) {
 	e = &Engine{b: b, Plan: plan}
+	made := e // the error returns below set e to nil before the deferred call
 	defer func() {
 		if err != nil {
-			e.destroy()
+			made.destroy()
 			e = nil
 		}
 	}()
@@ -255,9 +344,26 @@ func (b *Backend) deserialize(plan []byte) (e *Engine, err error) {
 		if dims.NbDims < 0 || dims.NbDims > 8 {
 			return nil, fmt.Errorf("tensorrt: I/O tensor %q has no shape (nbDims %d)", name, dims.NbDims)
 		}
-		for _, d := range dims.Shape() {
+		if ty := e.eng.TensorDataType(name); ty != abi.TypeFloat {
+			return nil, fmt.Errorf("tensorrt: I/O tensor %q is %s; only float32 inputs and outputs are supported (export the model with float32 I/O)", name, abi.TypeName(ty))
+		}
+		var prof []int64
+		for _, p := range profile {
+			if p.Name == name {
+				prof = p.Shape
+			}
+		}
+		for i, d := range dims.Shape() {
 			if d < 0 {
-				return nil, fmt.Errorf("tensorrt: I/O tensor %q has the dynamic shape %v; only static shapes are supported yet (export the model with a fixed batch)", name, dims.Shape())
+				switch {
+				case t.Mode == abi.IOInput && len(prof) == len(dims.Shape()):
+					d = prof[i]
+					t.Dynamic = true
+				case t.Mode == abi.IOOutput && i == 0:
+					d = int64(batch)
+				default:
+					return nil, fmt.Errorf("tensorrt: I/O tensor %q has the dynamic shape %v, which the optimization profile does not fix; only a dynamic batch (the first dimension) of inputs declared in the ONNX graph is supported", name, dims.Shape())
+				}
 			}
 			if d > 1<<31 {
 				return nil, fmt.Errorf("tensorrt: I/O tensor %q has the shape %v, too large", name, dims.Shape())

@@ -1,7 +1,8 @@
 // Package tensorrt is int8cal's TensorRT backend (issue 7): it builds a
 // TensorRT engine from an ONNX model's bytes, in FP32, FP16 or INT8
 // (implicit INT8 through a Go calibrator on TensorRT 8.6 and 10.x,
-// explicit Q/DQ models on every version), and runs it on named
+// CacheCalibrator serving the ranges of a calibration cache int8cal
+// wrote; explicit Q/DQ models on every version), and runs it on named
 // float32 tensors as a session.Runner.
 //
 // Everything is called without cgo: libnvinfer and libnvonnxparser are
@@ -10,9 +11,13 @@
 // context and the stream come from the CUDA driver (loader/cudadriver).
 // TensorRT's log messages reach an hclog.Logger.
 //
-// Limits: I/O tensors must have static shapes (the engine's
-// getTensorShape has no -1; there is no setInputShape call yet) and be
-// float32 (their data type is not read back from the engine yet).
+// Shapes: an ONNX graph input whose first dimension is dynamic (symbolic
+// or unknown, such as LeNet's N) gets one optimization profile with
+// min = opt = max = BuildOptions.Batch; the engine is built for that one
+// batch size, and Run sets the input's shape (setInputShape) before the
+// first enqueueV3. Other dynamic dimensions are refused, as are I/O
+// tensors whose getTensorDataType is not kFLOAT: inputs and outputs are
+// float32.
 //
 // This package has been checked only against the C++ ABI test double of
 // loader/tensorrt/abi (testdata/trtdouble.cpp, built for each major

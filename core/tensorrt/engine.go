@@ -32,7 +32,11 @@ type ioTensor struct {
 	Name  string
 	Mode  int32 // abi.IOInput or abi.IOOutput
 	Shape []int
-	ptr   cudadriver.Ptr
+	// Dynamic says the engine's shape has dynamic dimensions, which the
+	// optimization profile fixed to Shape: setInputShape before the
+	// first enqueueV3.
+	Dynamic bool
+	ptr     cudadriver.Ptr
 }
 
 func (t *ioTensor) bytes() int { return 4 * tensor.NumElements(t.Shape) }
@@ -119,7 +123,8 @@ func (e *Engine) Run(inputs map[string]*tensor.Tensor) (map[string]*tensor.Tenso
 }
 
 // bind allocates a device buffer for every I/O tensor and gives its
-// address to the context. The caller is inside the context.
+// address to the context, after the shape of each dynamic input
+// (setInputShape). The caller is inside the context.
 func (e *Engine) bind() error {
 	for i := range e.io {
 		t := &e.io[i]
@@ -129,6 +134,15 @@ func (e *Engine) bind() error {
 				return fmt.Errorf("tensorrt: device buffer for %q: %w", t.Name, err)
 			}
 			t.ptr = p
+		}
+		if t.Dynamic {
+			shape := make([]int64, len(t.Shape))
+			for j, d := range t.Shape {
+				shape[j] = int64(d)
+			}
+			if err := e.ctx.SetInputShape(t.Name, abi.MakeDims(shape...)); err != nil {
+				return err
+			}
 		}
 		if err := e.ctx.SetTensorAddress(t.Name, uintptr(t.ptr)); err != nil {
 			return err

@@ -246,8 +246,11 @@ func buildLines(major, modelSize int, config, calib []string, planSize int) []st
 		"VHostMemory.data this=IHostMemory.impl", "VHostMemory.size this=IHostMemory.impl",
 		// The intermediates, once each, the parser before its network.
 		"delete IHostMemory IHostMemory", "delete IBuilderConfig IBuilderConfig", "delete IParser IParser",
-		"delete INetworkDefinition INetworkDefinition", "delete IBuilder IBuilder",
-		fmt.Sprintf("createInferRuntime_INTERNAL logger=logger version=%d", map[int]int{8: 8601, 10: 101600, 11: 110100}[major]))
+		"delete INetworkDefinition INetworkDefinition", "delete IBuilder IBuilder")
+	if slices.Contains(config, "VBuilder.createOptimizationProfile this=IBuilder.impl -> IOptimizationProfile") {
+		l = append(l, "delete IOptimizationProfile IOptimizationProfile") // the builder's
+	}
+	l = append(l, fmt.Sprintf("createInferRuntime_INTERNAL logger=logger version=%d", map[int]int{8: 8601, 10: 101600, 11: 110100}[major]))
 	if major == 11 {
 		l = append(l, "ILogger.getInterfaceInfo -> kind=ILogger major=1 minor=0 api=0")
 	}
@@ -266,9 +269,22 @@ func buildLines(major, modelSize int, config, calib []string, planSize int) []st
 	for i, n := range []string{"data", "prob"} {
 		l = append(l, fmt.Sprintf("VCudaEngine.getIOTensorName this=ICudaEngine.impl index=%d", i),
 			"VCudaEngine.getTensorIOMode this=ICudaEngine.impl name="+n,
-			"VCudaEngine.getTensorShape this=ICudaEngine.impl name="+n)
+			"VCudaEngine.getTensorShape this=ICudaEngine.impl name="+n,
+			"VCudaEngine.getTensorDataType this=ICudaEngine.impl name="+n)
 	}
 	return l
+}
+
+// profiled prepends to config the optimization profile Build adds for
+// LeNet's dynamic batch: data [batch,1,28,28] as min, opt and max.
+func profiled(batch int, config ...string) []string {
+	l := []string{"new IOptimizationProfile IOptimizationProfile impl=IOptimizationProfile.impl",
+		"VBuilder.createOptimizationProfile this=IBuilder.impl -> IOptimizationProfile"}
+	for sel := 0; sel < 3; sel++ {
+		l = append(l, fmt.Sprintf("VOptimizationProfile.setDimensions this=IOptimizationProfile.impl name=data select=%d dims=[%d,1,28,28]", sel, batch))
+	}
+	l = append(l, "VBuilderConfig.addOptimizationProfile this=IBuilderConfig.impl profile=IOptimizationProfile -> 0")
+	return append(l, config...)
 }
 
 // calibrator serves one batch of fake device pointers.
@@ -324,12 +340,12 @@ func testFP32(t *testing.T, major int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := fmt.Sprintf("TRTDOUBLE-ENGINE major=%d flags=0\nnone\nio=static", major)
+	plan := fmt.Sprintf("TRTDOUBLE-ENGINE major=%d flags=0\nnone\nio=dynamic", major)
 	if string(e.Plan) != plan {
 		t.Errorf("plan %q, want %q", e.Plan, plan)
 	}
 	r.expect(t, "Build", buildLines(major, len(model),
-		[]string{"VBuilderConfig.setMemoryPoolLimit this=IBuilderConfig.impl pool=0 size=3221225472"}, nil, len(plan))...)
+		profiled(1, "VBuilderConfig.setMemoryPoolLimit this=IBuilderConfig.impl pool=0 size=3221225472"), nil, len(plan))...)
 	if io := e.IO(); !slices.EqualFunc(io, []Tensor{{"data", []int{1, 1, 28, 28}, true}, {"prob", []int{1, 10}, false}}, func(a, b Tensor) bool {
 		return a.Name == b.Name && a.Input == b.Input && slices.Equal(a.Shape, b.Shape)
 	}) {
@@ -362,11 +378,12 @@ func testFP32(t *testing.T, major int) {
 		}
 		var want []string
 		if run == 0 {
-			want = []string{"VExecutionContext.setTensorAddress this=IExecutionContext.impl name=data data=dev:data",
+			want = []string{"VExecutionContext.setInputShape this=IExecutionContext.impl name=data dims=[1,1,28,28]",
+				"VExecutionContext.setTensorAddress this=IExecutionContext.impl name=data data=dev:data",
 				"VExecutionContext.setTensorAddress this=IExecutionContext.impl name=prob data=dev:prob"}
 		}
 		want = append(want, "VExecutionContext.enqueueV3 this=IExecutionContext.impl stream=stream -> 1",
-			fmt.Sprintf("VExecutionContext.enqueueV3 wrote prob[j] = sum(data) + j to dev:prob, sum(data)=%.6g", sum))
+			"VExecutionContext.enqueueV3 wrote prob[i][j] = sum(data[i]) + j to dev:prob, batch=1")
 		r.expect(t, fmt.Sprintf("Run %d", run), want...)
 		p := out["prob"]
 		if len(out) != 1 || p == nil || !slices.Equal(p.Shape, []int{1, 10}) {
@@ -427,11 +444,11 @@ func testFP16(t *testing.T, major int) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	plan := fmt.Sprintf("TRTDOUBLE-ENGINE major=%d flags=9\nnone\nio=static", major) // kFP16 | kGPU_FALLBACK
-	lines := buildLines(major, len(model), []string{"VBuilderConfig.setFlag this=IBuilderConfig.impl flag=0",
+	plan := fmt.Sprintf("TRTDOUBLE-ENGINE major=%d flags=9\nnone\nio=dynamic", major) // kFP16 | kGPU_FALLBACK
+	lines := buildLines(major, len(model), profiled(1, "VBuilderConfig.setFlag this=IBuilderConfig.impl flag=0",
 		"VBuilderConfig.setDefaultDeviceType this=IBuilderConfig.impl type=1",
 		"VBuilderConfig.setDLACore this=IBuilderConfig.impl core=1",
-		"VBuilderConfig.setFlag this=IBuilderConfig.impl flag=3"}, nil, len(plan))
+		"VBuilderConfig.setFlag this=IBuilderConfig.impl flag=3"), nil, len(plan))
 	i := slices.Index(lines, "new IBuilder IBuilder impl=IBuilder.impl")
 	lines = slices.Insert(lines, i+1, "VBuilder.getNbDLACores this=IBuilder.impl")
 	r.expect(t, "Build FP16 on DLA", lines...)
@@ -462,11 +479,11 @@ func testINT8(t *testing.T, major int) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	plan := fmt.Sprintf("TRTDOUBLE-ENGINE major=%d flags=2\n\nio=static", major)
-	r.expect(t, "Build INT8", buildLines(major, len(model), []string{
+	plan := fmt.Sprintf("TRTDOUBLE-ENGINE major=%d flags=2\n\nio=dynamic", major)
+	r.expect(t, "Build INT8", buildLines(major, len(model), profiled(1,
 		"VBuilderConfig.setMemoryPoolLimit this=IBuilderConfig.impl pool=0 size=1048576",
 		"VBuilderConfig.setFlag this=IBuilderConfig.impl flag=1",
-		"VBuilderConfig.setInt8Calibrator this=IBuilderConfig.impl calibrator=calibrator"}, calibLines[major], len(plan))...)
+		"VBuilderConfig.setInt8Calibrator this=IBuilderConfig.impl calibrator=calibrator"), calibLines[major], len(plan))...)
 	if string(e.Plan) != plan {
 		t.Errorf("plan %q, want %q", e.Plan, plan)
 	}

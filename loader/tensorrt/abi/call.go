@@ -536,3 +536,117 @@ func (p Parser) Delete() {
 		p.method(p.Lib.Slots.Parser.Delete)
 	}
 }
+
+// OptProfileSelector values (IOptimizationProfile::setDimensions).
+const (
+	ProfileMin = 0 // kMIN
+	ProfileOpt = 1 // kOPT
+	ProfileMax = 2 // kMAX
+)
+
+// DataType values (ICudaEngine::getTensorDataType), the same in 8.6, 10.x
+// and 11.x where they exist.
+const (
+	TypeFloat = 0 // kFLOAT
+	TypeHalf  = 1 // kHALF
+	TypeInt8  = 2 // kINT8
+	TypeInt32 = 3 // kINT32
+	TypeBool  = 4 // kBOOL
+	TypeUint8 = 5 // kUINT8
+	TypeFP8   = 6 // kFP8
+	TypeBF16  = 7 // kBF16 (10.x, 11.x)
+	TypeInt64 = 8 // kINT64 (10.x, 11.x)
+	TypeInt4  = 9 // kINT4 (10.x, 11.x)
+)
+
+// TypeName names a DataType value.
+func TypeName(t int32) string {
+	names := []string{"float32 (kFLOAT)", "float16 (kHALF)", "int8 (kINT8)", "int32 (kINT32)", "bool (kBOOL)",
+		"uint8 (kUINT8)", "fp8 (kFP8)", "bfloat16 (kBF16)", "int64 (kINT64)", "int4 (kINT4)"}
+	if t >= 0 && int(t) < len(names) {
+		return names[t]
+	}
+	return fmt.Sprintf("DataType(%d)", t)
+}
+
+// MakeDims makes a Dims of shape (at most 8 dimensions).
+func MakeDims(shape ...int64) Dims {
+	var d Dims
+	d.NbDims = int32(copy(d.D[:], shape))
+	return d
+}
+
+// encodeDims lays d out as the opened version's Dims (Dims32 or Dims64),
+// for a Dims const& argument.
+func encodeDims(d Dims, dims32 bool) *dimsBuf {
+	buf := new(dimsBuf)
+	b := unsafe.Slice((*byte)(unsafe.Pointer(buf)), unsafe.Sizeof(*buf))
+	*(*int32)(unsafe.Pointer(&b[0])) = d.NbDims
+	for i, v := range d.D {
+		if dims32 {
+			*(*int32)(unsafe.Pointer(&b[4+4*i])) = int32(v)
+		} else {
+			buf[1+i] = uint64(v)
+		}
+	}
+	return buf
+}
+
+// Profile is an nvinfer1::IOptimizationProfile. The builder owns it: it
+// is not deleted.
+type Profile struct {
+	Lib *Lib
+	Obj Object
+}
+
+// CreateOptimizationProfile is IBuilder::createOptimizationProfile.
+func (b Builder) CreateOptimizationProfile() (Profile, error) {
+	r, _ := b.Lib.invoke(b.Obj, b.Lib.Slots.Builder.CreateOptimizationProfile)
+	if r == 0 {
+		return Profile{}, b.Lib.null("IBuilder::createOptimizationProfile")
+	}
+	return Profile{b.Lib, Object(r)}, nil
+}
+
+// SetDimensions is IOptimizationProfile::setDimensions(inputName,
+// OptProfileSelector, Dims const&); sel is ProfileMin, ProfileOpt or
+// ProfileMax.
+func (p Profile) SetDimensions(name string, sel int32, d Dims) error {
+	cname := cstring(name)
+	buf := encodeDims(d, p.Lib.Slots.Dims32)
+	r, _ := p.Lib.invoke(p.Obj, p.Lib.Slots.Profile.SetDimensions, uintptr(unsafe.Pointer(&cname[0])), uintptr(sel), uintptr(unsafe.Pointer(buf)))
+	if !cbool(r) {
+		return p.Lib.fail(fmt.Sprintf("IOptimizationProfile::setDimensions(%q, %d, %v)", name, sel, d.Shape()), "returned false")
+	}
+	return nil
+}
+
+// AddOptimizationProfile is IBuilderConfig::addOptimizationProfile: the
+// profile's index.
+func (c Config) AddOptimizationProfile(p Profile) (int, error) {
+	r, _ := c.Lib.invoke(c.Obj, c.Lib.Slots.Config.AddOptimizationProfile, uintptr(p.Obj))
+	i := int(int32(r))
+	if i < 0 {
+		return -1, c.Lib.fail("IBuilderConfig::addOptimizationProfile", fmt.Sprintf("returned %d (the profile is not valid)", i))
+	}
+	return i, nil
+}
+
+// TensorDataType is ICudaEngine::getTensorDataType(name) (TypeFloat, …).
+func (e Engine) TensorDataType(name string) int32 {
+	cname := cstring(name)
+	r, _ := e.Lib.invoke(e.Obj, e.Lib.Slots.Engine.GetTensorDataType, uintptr(unsafe.Pointer(&cname[0])))
+	return int32(r)
+}
+
+// SetInputShape is IExecutionContext::setInputShape(name, Dims const&),
+// for an input with dynamic dimensions, before enqueueV3.
+func (c Context) SetInputShape(name string, d Dims) error {
+	cname := cstring(name)
+	buf := encodeDims(d, c.Lib.Slots.Dims32)
+	r, _ := c.Lib.invoke(c.Obj, c.Lib.Slots.Context.SetInputShape, uintptr(unsafe.Pointer(&cname[0])), uintptr(unsafe.Pointer(buf)))
+	if !cbool(r) {
+		return c.Lib.fail(fmt.Sprintf("IExecutionContext::setInputShape(%q, %v)", name, d.Shape()), "returned false")
+	}
+	return nil
+}

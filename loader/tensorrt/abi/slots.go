@@ -22,12 +22,16 @@ type Slots struct {
 		CreateBuilderConfig, CreateNetworkV2, BuildSerializedNetwork int
 		PlatformHasFastInt8                                          int // Absent in 11
 		GetNbDLACores                                                int
+		CreateOptimizationProfile                                    int
 	}
 	Config struct {
 		SetFlag, SetMemoryPoolLimit, SetAvgTimingIterations int
 		SetInt8Calibrator                                   int // Absent in 11
 		SetDLACore, SetDefaultDeviceType                    int
+		AddOptimizationProfile                              int
 	}
+	// Profile is the apiv VOptimizationProfile (IOptimizationProfile).
+	Profile    struct{ SetDimensions int }
 	HostMemory struct{ Data, Size int }
 	Runtime    struct {
 		// DeserializeCudaEngine is (blob, size) in 10/11; in 8.6 it takes a
@@ -39,8 +43,9 @@ type Slots struct {
 		// in 10/11, nothing in 8.6.
 		CreateExecutionContext, GetNbIOTensors, GetIOTensorName int
 		GetTensorShape, GetTensorIOMode                         int
+		GetTensorDataType                                       int
 	}
-	Context struct{ SetTensorAddress, EnqueueV3 int }
+	Context struct{ SetInputShape, SetTensorAddress, EnqueueV3 int }
 	Parser  struct {
 		Parse, GetNbErrors, GetError int
 		Delete                       int // D0 of nvonnxparser::IParser
@@ -69,19 +74,24 @@ var slots8 = func() *Slots {
 	s.Builder.CreateBuilderConfig = 9
 	s.Builder.CreateNetworkV2 = 11
 	s.Builder.BuildSerializedNetwork = 17
+	s.Builder.CreateOptimizationProfile = 12
 	s.Config.SetAvgTimingIterations = 4 // after set/getMinTimingIterations, which 10.0 removed
 	s.Config.SetInt8Calibrator = 8
 	s.Config.SetFlag = 15
 	s.Config.SetDLACore = 22
 	s.Config.SetDefaultDeviceType = 24
 	s.Config.SetMemoryPoolLimit = 47
+	s.Config.AddOptimizationProfile = 29
+	s.Profile.SetDimensions = 2
 	s.HostMemory.Data, s.HostMemory.Size = 2, 3
 	s.Runtime.DeserializeCudaEngine = 2
 	s.Engine.CreateExecutionContext = 11
 	s.Engine.GetTensorShape = 34
+	s.Engine.GetTensorDataType = 35
 	s.Engine.GetTensorIOMode = 38
 	s.Engine.GetNbIOTensors = 45
 	s.Engine.GetIOTensorName = 46
+	s.Context.SetInputShape = 29
 	s.Context.SetTensorAddress = 32
 	s.Context.EnqueueV3 = 44
 	// IParser 8.6: parse 0, parseFromFile 1, supportsModel 2,
@@ -106,19 +116,24 @@ var slots10 = func() *Slots {
 	s.Builder.CreateBuilderConfig = 7
 	s.Builder.CreateNetworkV2 = 8
 	s.Builder.BuildSerializedNetwork = 14
+	s.Builder.CreateOptimizationProfile = 9
 	s.Config.SetAvgTimingIterations = 2
 	s.Config.SetInt8Calibrator = 6
 	s.Config.SetFlag = 11
 	s.Config.SetDLACore = 18
 	s.Config.SetDefaultDeviceType = 20
 	s.Config.SetMemoryPoolLimit = 43
+	s.Config.AddOptimizationProfile = 25
+	s.Profile.SetDimensions = 2
 	s.HostMemory.Data, s.HostMemory.Size = 2, 3
 	s.Runtime.DeserializeCudaEngine = 3
 	s.Engine.CreateExecutionContext = 5
 	s.Engine.GetTensorShape = 19
+	s.Engine.GetTensorDataType = 20
 	s.Engine.GetTensorIOMode = 23
 	s.Engine.GetNbIOTensors = 30
 	s.Engine.GetIOTensorName = 31
+	s.Context.SetInputShape = 21
 	s.Context.SetTensorAddress = 24
 	s.Context.EnqueueV3 = 37
 	s.Parser.Parse, s.Parser.GetNbErrors, s.Parser.GetError, s.Parser.Delete = 0, 5, 6, 9
@@ -138,19 +153,24 @@ var slots11 = func() *Slots {
 	s.Builder.CreateBuilderConfig = 5
 	s.Builder.CreateNetworkV2 = 6
 	s.Builder.BuildSerializedNetwork = 11
+	s.Builder.CreateOptimizationProfile = 7
 	s.Config.SetAvgTimingIterations = 2
 	s.Config.SetInt8Calibrator = Absent // removed in 11.0 with implicit quantization
 	s.Config.SetFlag = 9
 	s.Config.SetDLACore = 16
 	s.Config.SetDefaultDeviceType = 18
 	s.Config.SetMemoryPoolLimit = 32
+	s.Config.AddOptimizationProfile = 23
+	s.Profile.SetDimensions = 2
 	s.HostMemory.Data, s.HostMemory.Size = 2, 3
 	s.Runtime.DeserializeCudaEngine = 3
 	s.Engine.CreateExecutionContext = 5
 	s.Engine.GetTensorShape = 15
+	s.Engine.GetTensorDataType = 16
 	s.Engine.GetTensorIOMode = 19
 	s.Engine.GetNbIOTensors = 26
 	s.Engine.GetIOTensorName = 27
+	s.Context.SetInputShape = 20
 	s.Context.SetTensorAddress = 23
 	s.Context.EnqueueV3 = 36
 	s.Parser.Parse, s.Parser.GetNbErrors, s.Parser.GetError, s.Parser.Delete = 0, 3, 4, 7
@@ -158,6 +178,12 @@ var slots11 = func() *Slots {
 	s.VersionedLogger = true
 	return s
 }()
+
+// The dynamic-shape slots (createOptimizationProfile,
+// addOptimizationProfile, VOptimizationProfile::setDimensions,
+// setInputShape, getTensorDataType) were counted with genvtables.py's
+// parser from include/NvInferImpl.h at v8.6.1, v10.0.0 and v10.16 (which
+// agree), v11.0 and v11.1 (which agree).
 
 // Majors are the major versions ForMajor has tables for.
 var Majors = []int{8, 10, 11}

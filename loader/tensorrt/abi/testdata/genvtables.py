@@ -17,12 +17,15 @@ import sys
 # method becomes a stub that records an unexpected call.
 IMPL = {
     'VHostMemory': ['data', 'size'],
-    'VBuilder': ['platformHasFastInt8', 'getNbDLACores', 'createBuilderConfig', 'createNetworkV2', 'buildSerializedNetwork'],
+    'VBuilder': ['platformHasFastInt8', 'getNbDLACores', 'createBuilderConfig', 'createNetworkV2', 'buildSerializedNetwork',
+                 'createOptimizationProfile'],
     'VBuilderConfig': ['setAvgTimingIterations', 'setInt8Calibrator', 'setFlag', 'setDLACore', 'setDefaultDeviceType',
-                       'setMemoryPoolLimit'],
+                       'setMemoryPoolLimit', 'addOptimizationProfile'],
+    'VOptimizationProfile': ['setDimensions'],
     'VRuntime': ['deserializeCudaEngine'],
-    'VCudaEngine': ['createExecutionContext', 'getTensorShape', 'getTensorIOMode', 'getNbIOTensors', 'getIOTensorName'],
-    'VExecutionContext': ['setTensorAddress', 'enqueueV3'],
+    'VCudaEngine': ['createExecutionContext', 'getTensorShape', 'getTensorDataType', 'getTensorIOMode', 'getNbIOTensors',
+                    'getIOTensorName'],
+    'VExecutionContext': ['setInputShape', 'setTensorAddress', 'enqueueV3'],
     'IParser': ['parse', 'getNbErrors', 'getError'],
     'IParserError': ['code', 'desc'],
 }

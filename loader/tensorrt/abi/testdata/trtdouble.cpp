@@ -23,7 +23,13 @@
 //   LeNet's static I/O, data [1,1,28,28] in and prob [1,10] out, whose
 //   enqueueV3 writes prob[j] = sum(data) + j into the output buffer (host
 //   memory under the fake libcuda) and records it; the "ONNX..." model of
-//   abi's tests keeps the input/aux/output engine. TRTDOUBLE_DLA_CORES,
+//   abi's tests keeps the input/aux/output engine. With an optimization
+//   profile added to the config, the real model's engine has LeNet's
+//   dynamic batch instead (data [-1,1,28,28], prob [-1,10]):
+//   setInputShape sets the batch, which enqueueV3 needs, and it writes
+//   prob[i][j] = sum(data[i]) + j. Profiles and setInputShape are recorded
+//   with their dims; TRTDOUBLE_INT32_OUTPUT, read at deserialization,
+//   makes getTensorDataType say kINT32 for outputs. TRTDOUBLE_DLA_CORES,
 //   read at each call, is what getNbDLACores returns (default 2).
 #include <cstdarg>
 #include <cstddef>
@@ -179,6 +185,8 @@ class VNetworkDefinition;
 class VRuntime;
 class VCudaEngine;
 class VExecutionContext;
+class VOptimizationProfile;
+using IOptimizationProfile = Wrapper<VOptimizationProfile>;
 using IHostMemory = Wrapper<VHostMemory>;
 using IBuilder = Wrapper<VBuilder>;
 using IBuilderConfig = Wrapper<VBuilderConfig>;
@@ -199,6 +207,11 @@ class IParserError;
 #define TRTD_VBuilder_getNbDLACores virtual int32_t getNbDLACores() const noexcept;
 #define TRTD_VBuilder_createBuilderConfig virtual IBuilderConfig* createBuilderConfig() noexcept;
 #define TRTD_VBuilder_createNetworkV2 virtual INetworkDefinition* createNetworkV2(uint32_t flags) noexcept;
+#define TRTD_VBuilder_createOptimizationProfile virtual IOptimizationProfile* createOptimizationProfile() noexcept;
+#define TRTD_VBuilderConfig_addOptimizationProfile virtual int32_t addOptimizationProfile(IOptimizationProfile const* profile) noexcept;
+#define TRTD_VOptimizationProfile_setDimensions virtual bool setDimensions(char const* inputName, int32_t select, Dims const& dims) noexcept;
+#define TRTD_VCudaEngine_getTensorDataType virtual int32_t getTensorDataType(char const* name) const noexcept;
+#define TRTD_VExecutionContext_setInputShape virtual bool setInputShape(char const* name, Dims const& dims) noexcept;
 #define TRTD_VBuilder_buildSerializedNetwork virtual IHostMemory* buildSerializedNetwork(INetworkDefinition& network, IBuilderConfig& config) noexcept;
 #define TRTD_VBuilderConfig_setAvgTimingIterations virtual void setAvgTimingIterations(int32_t avgTiming) noexcept;
 #define TRTD_VBuilderConfig_setInt8Calibrator virtual void setInt8Calibrator(IInt8Calibrator* calibrator) noexcept;
@@ -232,6 +245,7 @@ struct Tensor {
     char const* name;
     int32_t mode; // TensorIOMode: 1 input, 2 output
     Dims dims;
+    int32_t type; // DataType: 0 kFLOAT (the default), 3 kINT32, …
 };
 #if TRT_MAJOR == 8
 static int32_t const kBig = 9;
@@ -255,6 +269,17 @@ static Tensor const kStaticTensors[] = {
 };
 static int const kNbStaticTensors = 2;
 static char const kStaticMark[] = "\nio=static";
+// Built from a real ONNX model with an optimization profile added, the
+// engine has LeNet's dynamic batch: data [-1,1,28,28] in, prob [-1,10]
+// out; setInputShape("data", [n,1,28,28]) sets the batch, and enqueueV3
+// refuses to run before it, then writes prob[i][j] = sum(data[i]) + j.
+static Tensor const kDynamicTensors[] = {
+    {"data", 1, {4, {-1, 1, 28, 28}}},
+    {"prob", 2, {2, {-1, 10}}},
+};
+static char const kDynamicMark[] = "\nio=dynamic";
+// TRTDOUBLE_INT32_OUTPUT set at deserialization makes the output int32
+// (DataType::kINT32), for the refusal of non-float32 I/O.
 
 static char const kTable[] = "TRT-DOUBLE-EntropyCalibration2\ninput: 3c010a14\naux: 3d4ccccd\n";
 
@@ -272,6 +297,25 @@ static void checkLogger(ILogger* logger) {
 #else
 static void checkLogger(ILogger*) {}
 #endif
+
+static std::string dimsString(Dims const& d) {
+    std::string s = "[";
+    for (int i = 0; i < d.nbDims && i < 8; i++) {
+        if (i) s += ",";
+        s += std::to_string((long long)d.d[i]);
+    }
+    return s + "]";
+}
+
+class VOptimizationProfile : public VRoot {
+public:
+    TRTD_VOptimizationProfile_VTABLE
+};
+bool VOptimizationProfile::setDimensions(char const* name, int32_t select, Dims const& dims) noexcept {
+    rec("VOptimizationProfile.setDimensions this=0x%lx name=%s select=%d dims=%s", p(this), name ? name : "(null)", select,
+        dimsString(dims).c_str());
+    return name != nullptr && select >= 0 && select <= 2 && dims.nbDims >= 0 && dims.nbDims <= 8;
+}
 
 class VHostMemory : public VRoot {
 public:
@@ -298,6 +342,7 @@ class VBuilderConfig : public VRoot {
 public:
     uint32_t flags = 0;
     IInt8Calibrator* calibrator = nullptr;
+    int32_t nbProfiles = 0;
     TRTD_VBuilderConfig_VTABLE
 };
 void VBuilderConfig::setAvgTimingIterations(int32_t n) noexcept { rec("VBuilderConfig.setAvgTimingIterations this=0x%lx n=%d", p(this), n); }
@@ -311,6 +356,11 @@ void VBuilderConfig::setFlag(int32_t f) noexcept {
     rec("VBuilderConfig.setFlag this=0x%lx flag=%d", p(this), f);
     if (f >= 0 && f < 32) flags |= 1u << f;
 }
+int32_t VBuilderConfig::addOptimizationProfile(IOptimizationProfile const* profile) noexcept {
+    int32_t i = profile ? nbProfiles++ : -1;
+    rec("VBuilderConfig.addOptimizationProfile this=0x%lx profile=0x%lx -> %d", p(this), p(profile), i);
+    return i;
+}
 void VBuilderConfig::setDLACore(int32_t c) noexcept { rec("VBuilderConfig.setDLACore this=0x%lx core=%d", p(this), c); }
 void VBuilderConfig::setDefaultDeviceType(int32_t t) noexcept { rec("VBuilderConfig.setDefaultDeviceType this=0x%lx type=%d", p(this), t); }
 void VBuilderConfig::setMemoryPoolLimit(int32_t pool, std::size_t size) noexcept {
@@ -320,8 +370,18 @@ void VBuilderConfig::setMemoryPoolLimit(int32_t pool, std::size_t size) noexcept
 class VBuilder : public VRoot {
 public:
     ILogger* logger = nullptr;
+    std::vector<IOptimizationProfile*> profiles; // owned by the builder, as in TensorRT
+    ~VBuilder() noexcept override {
+        for (auto* q : profiles) delete q;
+    }
     TRTD_VBuilder_VTABLE
 };
+IOptimizationProfile* VBuilder::createOptimizationProfile() noexcept {
+    auto* q = new IOptimizationProfile("IOptimizationProfile", new VOptimizationProfile);
+    profiles.push_back(q);
+    rec("VBuilder.createOptimizationProfile this=0x%lx -> 0x%lx", p(this), p(q));
+    return q;
+}
 #if TRT_MAJOR != 11
 bool VBuilder::platformHasFastInt8() const noexcept {
     rec("VBuilder.platformHasFastInt8 this=0x%lx", p(this));
@@ -410,7 +470,7 @@ IHostMemory* VBuilder::buildSerializedNetwork(INetworkDefinition& network, IBuil
     char head[96];
     snprintf(head, sizeof head, "TRTDOUBLE-ENGINE major=%d flags=%u\n", TRT_MAJOR, cfg->flags);
     impl->bytes = std::string(head) + calib;
-    if (network.mImpl->staticIO) impl->bytes += kStaticMark;
+    if (network.mImpl->staticIO) impl->bytes += cfg->nbProfiles > 0 ? kDynamicMark : kStaticMark;
     auto* m = new IHostMemory("IHostMemory", impl);
     logTo(logger, 3, "buildSerializedNetwork: done");
     return m;
@@ -421,6 +481,7 @@ public:
     Tensor const* tensors = kTensors;
     int nbTensors = kNbTensors;
     void* addr[kNbTensors] = {};
+    int64_t batch = -1; // set by setInputShape
     TRTD_VExecutionContext_VTABLE
 };
 bool VExecutionContext::setTensorAddress(char const* name, void* data) noexcept {
@@ -433,10 +494,27 @@ bool VExecutionContext::setTensorAddress(char const* name, void* data) noexcept 
     }
     return false;
 }
+bool VExecutionContext::setInputShape(char const* name, Dims const& dims) noexcept {
+    rec("VExecutionContext.setInputShape this=0x%lx name=%s dims=%s", p(this), name ? name : "(null)", dimsString(dims).c_str());
+    for (int i = 0; i < nbTensors; i++)
+        if (name && strcmp(name, tensors[i].name) == 0) {
+            if (tensors[i].mode != 1 || dims.nbDims != tensors[i].dims.nbDims || dims.nbDims < 1) return false;
+            for (int j = 1; j < dims.nbDims; j++)
+                if (tensors[i].dims.d[j] >= 0 && dims.d[j] != tensors[i].dims.d[j]) return false;
+            if (dims.d[0] < 1) return false;
+            batch = dims.d[0];
+            return true;
+        }
+    return false;
+}
 bool VExecutionContext::enqueueV3(void* stream) noexcept {
     bool ok = true;
     for (int i = 0; i < nbTensors; i++) ok = ok && addr[i] != nullptr;
     rec("VExecutionContext.enqueueV3 this=0x%lx stream=0x%lx -> %d", p(this), p(stream), ok);
+    if (ok && tensors == kDynamicTensors && batch < 1) {
+        rec("VExecutionContext.enqueueV3 refused: no setInputShape for the dynamic input data");
+        return false;
+    }
     if (ok && tensors == kStaticTensors) {
         float const* in = (float const*)addr[0];
         float* out = (float*)addr[1];
@@ -445,6 +523,16 @@ bool VExecutionContext::enqueueV3(void* stream) noexcept {
         for (int j = 0; j < 10; j++) out[j] = (float)sum + (float)j;
         rec("VExecutionContext.enqueueV3 wrote prob[j] = sum(data) + j to 0x%lx, sum(data)=%g", p(out), sum);
     }
+    if (ok && tensors == kDynamicTensors) {
+        float const* in = (float const*)addr[0];
+        float* out = (float*)addr[1];
+        for (int64_t b = 0; b < batch; b++) {
+            double sum = 0;
+            for (int i = 0; i < 28 * 28; i++) sum += in[b * 28 * 28 + i];
+            for (int j = 0; j < 10; j++) out[b * 10 + j] = (float)sum + (float)j;
+        }
+        rec("VExecutionContext.enqueueV3 wrote prob[i][j] = sum(data[i]) + j to 0x%lx, batch=%lld", p(out), (long long)batch);
+    }
     return ok;
 }
 
@@ -452,6 +540,7 @@ class VCudaEngine : public VRoot {
 public:
     Tensor const* tensors = kTensors;
     int nbTensors = kNbTensors;
+    bool int32Output = false;
     IExecutionContext* newContext() const {
         auto* impl = new VExecutionContext;
         impl->tensors = tensors;
@@ -480,6 +569,12 @@ Dims VCudaEngine::getTensorShape(char const* name) const noexcept {
     Dims d{};
     d.nbDims = -1;
     return d;
+}
+int32_t VCudaEngine::getTensorDataType(char const* name) const noexcept {
+    rec("VCudaEngine.getTensorDataType this=0x%lx name=%s", p(this), name ? name : "(null)");
+    for (int i = 0; i < nbTensors; i++)
+        if (name && strcmp(name, tensors[i].name) == 0) return int32Output && tensors[i].mode == 2 ? 3 : tensors[i].type;
+    return 0;
 }
 int32_t VCudaEngine::getTensorIOMode(char const* name) const noexcept {
     rec("VCudaEngine.getTensorIOMode this=0x%lx name=%s", p(this), name ? name : "(null)");
@@ -520,6 +615,12 @@ ICudaEngine* VRuntime::deserializeCudaEngine(void const* blob, std::size_t size)
         impl->tensors = kStaticTensors;
         impl->nbTensors = kNbStaticTensors;
     }
+    if (b.find(kDynamicMark) != std::string::npos) {
+        impl->tensors = kDynamicTensors;
+        impl->nbTensors = kNbStaticTensors;
+    }
+    char const* i32 = getenv("TRTDOUBLE_INT32_OUTPUT");
+    impl->int32Output = i32 && *i32;
     return new ICudaEngine("ICudaEngine", impl);
 }
 

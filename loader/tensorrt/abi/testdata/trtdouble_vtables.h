@@ -27,7 +27,7 @@
     TRTD_VBuilder_createBuilderConfig /* 9 */ \
     TRTD_STUB(VBuilder, buildEngineWithConfig, 10) \
     TRTD_VBuilder_createNetworkV2 /* 11 */ \
-    TRTD_STUB(VBuilder, createOptimizationProfile, 12) \
+    TRTD_VBuilder_createOptimizationProfile /* 12 */ \
     TRTD_STUB(VBuilder, setErrorRecorder, 13) \
     TRTD_STUB(VBuilder, getErrorRecorder, 14) \
     TRTD_STUB(VBuilder, reset, 15) \
@@ -68,7 +68,7 @@
     TRTD_STUB(VBuilderConfig, reset, 26) \
     TRTD_STUB(VBuilderConfig, setProfileStream, 27) \
     TRTD_STUB(VBuilderConfig, getProfileStream, 28) \
-    TRTD_STUB(VBuilderConfig, addOptimizationProfile, 29) \
+    TRTD_VBuilderConfig_addOptimizationProfile /* 29 */ \
     TRTD_STUB(VBuilderConfig, getNbOptimizationProfiles, 30) \
     TRTD_STUB(VBuilderConfig, setProfilingVerbosity, 31) \
     TRTD_STUB(VBuilderConfig, getProfilingVerbosity, 32) \
@@ -99,6 +99,17 @@
     TRTD_STUB(VBuilderConfig, getNbPluginsToSerialize, 57) \
     TRTD_STUB(VBuilderConfig, setMaxAuxStreams, 58) \
     TRTD_STUB(VBuilderConfig, getMaxAuxStreams, 59) \
+    /* end */
+// VOptimizationProfile: include/NvInferImpl.h v8.6.1
+#define TRTD_VOptimizationProfile_VTABLE \
+    TRTD_VOptimizationProfile_setDimensions /* 2 */ \
+    TRTD_STUB(VOptimizationProfile, getDimensions, 3) \
+    TRTD_STUB(VOptimizationProfile, setShapeValues, 4) \
+    TRTD_STUB(VOptimizationProfile, getNbShapeValues, 5) \
+    TRTD_STUB(VOptimizationProfile, getShapeValues, 6) \
+    TRTD_STUB(VOptimizationProfile, setExtraMemoryTarget, 7) \
+    TRTD_STUB(VOptimizationProfile, getExtraMemoryTarget, 8) \
+    TRTD_STUB(VOptimizationProfile, isValid, 9) \
     /* end */
 // VRuntime: include/NvInferImpl.h v8.6.1
 #define TRTD_VRuntime_VTABLE \
@@ -158,7 +169,7 @@
     TRTD_STUB(VCudaEngine, getProfilingVerbosity, 32) \
     TRTD_STUB(VCudaEngine, createEngineInspector, 33) \
     TRTD_VCudaEngine_getTensorShape /* 34 */ \
-    TRTD_STUB(VCudaEngine, getTensorDataType, 35) \
+    TRTD_VCudaEngine_getTensorDataType /* 35 */ \
     TRTD_STUB(VCudaEngine, getTensorLocation, 36) \
     TRTD_STUB(VCudaEngine, isShapeInferenceIO, 37) \
     TRTD_VCudaEngine_getTensorIOMode /* 38 */ \
@@ -208,7 +219,7 @@
     TRTD_STUB(VExecutionContext, setEnqueueEmitsProfile, 26) \
     TRTD_STUB(VExecutionContext, getEnqueueEmitsProfile, 27) \
     TRTD_STUB(VExecutionContext, reportToProfiler, 28) \
-    TRTD_STUB(VExecutionContext, setInputShape, 29) \
+    TRTD_VExecutionContext_setInputShape /* 29 */ \
     TRTD_STUB(VExecutionContext, getTensorShape, 30) \
     TRTD_STUB(VExecutionContext, getTensorStrides, 31) \
     TRTD_VExecutionContext_setTensorAddress /* 32 */ \
@@ -278,7 +289,7 @@
     TRTD_STUB(VBuilder, setGpuAllocator, 6) \
     TRTD_VBuilder_createBuilderConfig /* 7 */ \
     TRTD_VBuilder_createNetworkV2 /* 8 */ \
-    TRTD_STUB(VBuilder, createOptimizationProfile, 9) \
+    TRTD_VBuilder_createOptimizationProfile /* 9 */ \
     TRTD_STUB(VBuilder, setErrorRecorder, 10) \
     TRTD_STUB(VBuilder, getErrorRecorder, 11) \
     TRTD_STUB(VBuilder, reset, 12) \
@@ -318,7 +329,7 @@
     TRTD_STUB(VBuilderConfig, reset, 22) \
     TRTD_STUB(VBuilderConfig, setProfileStream, 23) \
     TRTD_STUB(VBuilderConfig, getProfileStream, 24) \
-    TRTD_STUB(VBuilderConfig, addOptimizationProfile, 25) \
+    TRTD_VBuilderConfig_addOptimizationProfile /* 25 */ \
     TRTD_STUB(VBuilderConfig, getNbOptimizationProfiles, 26) \
     TRTD_STUB(VBuilderConfig, setProfilingVerbosity, 27) \
     TRTD_STUB(VBuilderConfig, getProfilingVerbosity, 28) \
@@ -361,6 +372,19 @@
     TRTD_STUB(VBuilderConfig, getL2LimitForTiling, 65) \
     TRTD_STUB(VBuilderConfig, setRemoteAutoTuningConfig, 66) \
     TRTD_STUB(VBuilderConfig, getRemoteAutoTuningConfig, 67) \
+    /* end */
+// VOptimizationProfile: include/NvInferImpl.h v10.16
+#define TRTD_VOptimizationProfile_VTABLE \
+    TRTD_VOptimizationProfile_setDimensions /* 2 */ \
+    TRTD_STUB(VOptimizationProfile, getDimensions, 3) \
+    TRTD_STUB(VOptimizationProfile, setShapeValues, 4) \
+    TRTD_STUB(VOptimizationProfile, getNbShapeValues, 5) \
+    TRTD_STUB(VOptimizationProfile, getShapeValues, 6) \
+    TRTD_STUB(VOptimizationProfile, setExtraMemoryTarget, 7) \
+    TRTD_STUB(VOptimizationProfile, getExtraMemoryTarget, 8) \
+    TRTD_STUB(VOptimizationProfile, isValid, 9) \
+    TRTD_STUB(VOptimizationProfile, setShapeValuesV2, 10) \
+    TRTD_STUB(VOptimizationProfile, getShapeValuesV2, 11) \
     /* end */
 // VRuntime: include/NvInferImpl.h v10.16
 #define TRTD_VRuntime_VTABLE \
@@ -407,7 +431,7 @@
     TRTD_STUB(VCudaEngine, getProfilingVerbosity, 17) \
     TRTD_STUB(VCudaEngine, createEngineInspector, 18) \
     TRTD_VCudaEngine_getTensorShape /* 19 */ \
-    TRTD_STUB(VCudaEngine, getTensorDataType, 20) \
+    TRTD_VCudaEngine_getTensorDataType /* 20 */ \
     TRTD_STUB(VCudaEngine, getTensorLocation, 21) \
     TRTD_STUB(VCudaEngine, isShapeInferenceIO, 22) \
     TRTD_VCudaEngine_getTensorIOMode /* 23 */ \
@@ -468,7 +492,7 @@
     TRTD_STUB(VExecutionContext, setEnqueueEmitsProfile, 18) \
     TRTD_STUB(VExecutionContext, getEnqueueEmitsProfile, 19) \
     TRTD_STUB(VExecutionContext, reportToProfiler, 20) \
-    TRTD_STUB(VExecutionContext, setInputShape, 21) \
+    TRTD_VExecutionContext_setInputShape /* 21 */ \
     TRTD_STUB(VExecutionContext, getTensorShape, 22) \
     TRTD_STUB(VExecutionContext, getTensorStrides, 23) \
     TRTD_VExecutionContext_setTensorAddress /* 24 */ \
@@ -559,7 +583,7 @@
     TRTD_STUB(VBuilder, setGpuAllocator, 4) \
     TRTD_VBuilder_createBuilderConfig /* 5 */ \
     TRTD_VBuilder_createNetworkV2 /* 6 */ \
-    TRTD_STUB(VBuilder, createOptimizationProfile, 7) \
+    TRTD_VBuilder_createOptimizationProfile /* 7 */ \
     TRTD_STUB(VBuilder, setErrorRecorder, 8) \
     TRTD_STUB(VBuilder, getErrorRecorder, 9) \
     TRTD_STUB(VBuilder, reset, 10) \
@@ -597,7 +621,7 @@
     TRTD_STUB(VBuilderConfig, reset, 20) \
     TRTD_STUB(VBuilderConfig, setProfileStream, 21) \
     TRTD_STUB(VBuilderConfig, getProfileStream, 22) \
-    TRTD_STUB(VBuilderConfig, addOptimizationProfile, 23) \
+    TRTD_VBuilderConfig_addOptimizationProfile /* 23 */ \
     TRTD_STUB(VBuilderConfig, getNbOptimizationProfiles, 24) \
     TRTD_STUB(VBuilderConfig, setProfilingVerbosity, 25) \
     TRTD_STUB(VBuilderConfig, getProfilingVerbosity, 26) \
@@ -636,6 +660,17 @@
     TRTD_STUB(VBuilderConfig, getAllBuildRoutes, 59) \
     /* end */
 // not in VBuilderConfig v11.1: setInt8Calibrator
+// VOptimizationProfile: include/NvInferImpl.h v11.1
+#define TRTD_VOptimizationProfile_VTABLE \
+    TRTD_VOptimizationProfile_setDimensions /* 2 */ \
+    TRTD_STUB(VOptimizationProfile, getDimensions, 3) \
+    TRTD_STUB(VOptimizationProfile, getNbShapeValues, 4) \
+    TRTD_STUB(VOptimizationProfile, setExtraMemoryTarget, 5) \
+    TRTD_STUB(VOptimizationProfile, getExtraMemoryTarget, 6) \
+    TRTD_STUB(VOptimizationProfile, isValid, 7) \
+    TRTD_STUB(VOptimizationProfile, setShapeValuesV2, 8) \
+    TRTD_STUB(VOptimizationProfile, getShapeValuesV2, 9) \
+    /* end */
 // VRuntime: include/NvInferImpl.h v11.1
 #define TRTD_VRuntime_VTABLE \
     TRTD_STUB(VRuntime, getPImpl, 2) \
@@ -676,7 +711,7 @@
     TRTD_STUB(VCudaEngine, getProfilingVerbosity, 13) \
     TRTD_STUB(VCudaEngine, createEngineInspector, 14) \
     TRTD_VCudaEngine_getTensorShape /* 15 */ \
-    TRTD_STUB(VCudaEngine, getTensorDataType, 16) \
+    TRTD_VCudaEngine_getTensorDataType /* 16 */ \
     TRTD_STUB(VCudaEngine, getTensorLocation, 17) \
     TRTD_STUB(VCudaEngine, isShapeInferenceIO, 18) \
     TRTD_VCudaEngine_getTensorIOMode /* 19 */ \
@@ -732,7 +767,7 @@
     TRTD_STUB(VExecutionContext, setEnqueueEmitsProfile, 17) \
     TRTD_STUB(VExecutionContext, getEnqueueEmitsProfile, 18) \
     TRTD_STUB(VExecutionContext, reportToProfiler, 19) \
-    TRTD_STUB(VExecutionContext, setInputShape, 20) \
+    TRTD_VExecutionContext_setInputShape /* 20 */ \
     TRTD_STUB(VExecutionContext, getTensorShape, 21) \
     TRTD_STUB(VExecutionContext, getTensorStrides, 22) \
     TRTD_VExecutionContext_setTensorAddress /* 23 */ \
