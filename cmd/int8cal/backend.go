@@ -32,17 +32,6 @@ type backendFlags struct {
 	// model is the ONNX file the command runs (set by resolve): TensorRT
 	// builds its engine from the file's bytes.
 	model string
-	// batch is the command's batch size (set by openModel): TensorRT
-	// fixes a dynamic batch dimension to it (min = opt = max).
-	batch int
-	// calibrateOnCPU is set while --backend tensorrt calibrates: TensorRT
-	// engines cannot show intermediate tensors, so the CPU engine
-	// observes them.
-	calibrateOnCPU bool
-	// int8Cache is the TensorRT calibration cache the calibration step
-	// wrote or reused (set by runCalibration): --backend tensorrt builds
-	// INT8 from its ranges.
-	int8Cache string
 	// dla is --useDLACore: the DLA core TensorRT builds for, with GPU
 	// fallback; its zero value is none.
 	dla dlaFlag
@@ -142,10 +131,23 @@ type runner interface {
 	calibrate.ObservedRunner
 }
 
+// runSpec is what a runner is made for, besides the engine options.
+type runSpec struct {
+	// batch is the command's batch size: TensorRT fixes a dynamic batch
+	// dimension to it (min = opt = max).
+	batch int
+	// observe asks for a runner that shows every tensor (calibration);
+	// TensorRT engines cannot, so the CPU engine stands in for them.
+	observe bool
+	// int8Cache is the calibration cache the calibration step wrote or
+	// reused: --backend tensorrt builds INT8 from its ranges.
+	int8Cache string
+}
+
 // newRunner makes an engine for g on the chosen backend.
-func (b *backendFlags) newRunner(g *graph.Graph, opts engine.Options, log hclog.Logger) (runner, error) {
-	if b.name == "tensorrt" && !b.calibrateOnCPU {
-		return b.newTensorRT(opts, log)
+func (b *backendFlags) newRunner(g *graph.Graph, opts engine.Options, spec runSpec, log hclog.Logger) (runner, error) {
+	if b.name == "tensorrt" && !spec.observe {
+		return b.newTensorRT(opts, spec, log)
 	}
 	if b.name != "cuda" {
 		return engine.New(g, opts), nil
@@ -163,7 +165,7 @@ func (b *backendFlags) newRunner(g *graph.Graph, opts engine.Options, log hclog.
 
 // newTensorRT builds a TensorRT engine from the model file for --backend
 // tensorrt, opening TensorRT and the CUDA driver the first time.
-func (b *backendFlags) newTensorRT(opts engine.Options, log hclog.Logger) (runner, error) {
+func (b *backendFlags) newTensorRT(opts engine.Options, spec runSpec, log hclog.Logger) (runner, error) {
 	var p trt.Precision
 	switch opts.Precision {
 	case engine.FP32:
@@ -172,7 +174,7 @@ func (b *backendFlags) newTensorRT(opts engine.Options, log hclog.Logger) (runne
 		p = trt.FP16
 	case engine.INT8:
 		p = trt.INT8
-		if b.int8Cache == "" {
+		if spec.int8Cache == "" {
 			return nil, fmt.Errorf("--backend tensorrt: INT8 needs the calibration cache of a calibration step (--calibrator NAME, --cache PATH), which did not run")
 		}
 	default:
@@ -190,7 +192,7 @@ func (b *backendFlags) newTensorRT(opts engine.Options, log hclog.Logger) (runne
 	if err != nil {
 		return nil, fmt.Errorf("--backend tensorrt: %w", err)
 	}
-	bo := trt.BuildOptions{Precision: p, Batch: b.batch, DLACore: b.dla.Core()}
+	bo := trt.BuildOptions{Precision: p, Batch: spec.batch, DLACore: b.dla.Core()}
 	if p == trt.FP32 && bo.DLACore >= 0 {
 		// DLA has no FP32, and the commands build an FP32 engine first
 		// (the reference): that one runs on the GPU.
@@ -201,16 +203,16 @@ func (b *backendFlags) newTensorRT(opts engine.Options, log hclog.Logger) (runne
 		if b.trt.ABI.Major >= 11 {
 			return nil, fmt.Errorf("--backend tensorrt: INT8 from a calibration cache needs implicit INT8 (IInt8Calibrator), which TensorRT %s removed; write a Q/DQ model with `int8cal export` and build that, or use TensorRT 8.6 or 10.x", b.trt.Version())
 		}
-		table, err := os.ReadFile(b.int8Cache)
+		table, err := os.ReadFile(spec.int8Cache)
 		if err != nil {
 			return nil, fmt.Errorf("--backend tensorrt: INT8: %w", err)
 		}
-		cal, err := trt.NewCacheCalibrator(table, b.int8Cache)
+		cal, err := trt.NewCacheCalibrator(table, spec.int8Cache)
 		if err != nil {
 			return nil, fmt.Errorf("--backend tensorrt: %w", err)
 		}
 		bo.Calibrator = cal
-		log.Info("tensorrt int8 from the calibration cache", "cache", b.int8Cache, "algorithm", cal.Algorithm())
+		log.Info("tensorrt int8 from the calibration cache", "cache", spec.int8Cache, "algorithm", cal.Algorithm())
 	}
 	e, err := b.trt.Build(model, bo)
 	if err != nil {

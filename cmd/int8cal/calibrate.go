@@ -99,8 +99,24 @@ func calibrateCommand(args []string, stdout, stderr io.Writer) error {
 	return err
 }
 
+// calibrated is a calibration's result and the cache it wrote or reused.
+type calibrated struct {
+	*calibrate.Result
+	cache string
+}
+
+// scales are the per-tensor activation scales the table gives, as INT8
+// engines take them.
+func (c *calibrated) scales() map[string]float32 {
+	scales := map[string]float32{}
+	for _, e := range c.Table.Entries {
+		scales[e.Name] = e.Scale
+	}
+	return scales
+}
+
 // runCalibration calibrates (or reuses the cache) and returns the result.
-func runCalibration(c *commonFlags, cf *calibFlags, data role, stdout io.Writer, log hclog.Logger) (*calibrate.Result, error) {
+func runCalibration(c *commonFlags, cf *calibFlags, data role, stdout io.Writer, log hclog.Logger) (*calibrated, error) {
 	version, err := calibtable.ParseTRTVersion(cf.trtVersion)
 	if err != nil {
 		return nil, fmt.Errorf("--trt-version: %w", err)
@@ -115,10 +131,8 @@ func runCalibration(c *commonFlags, cf *calibFlags, data role, stdout io.Writer,
 		// observes: the CPU engine calibrates, TensorRT builds INT8 from
 		// the cache.
 		log.Info("--backend tensorrt: calibrating on the cpu backend")
-		c.backend.calibrateOnCPU = true
-		defer func() { c.backend.calibrateOnCPU = false }()
 	}
-	m, err := openModel(c, cf.batch, src.SampleShape(), log)
+	m, err := openModel(c, cf.batch, src.SampleShape(), true, log)
 	if err != nil {
 		return nil, err
 	}
@@ -152,13 +166,12 @@ func runCalibration(c *commonFlags, cf *calibFlags, data role, stdout io.Writer,
 	if err != nil {
 		return nil, err
 	}
-	c.backend.int8Cache = cache
 	if cf.jsonOut != "" {
 		if err := writeJSONTable(cf.jsonOut, res.Table); err != nil {
 			return nil, err
 		}
 	}
-	return res, nil
+	return &calibrated{Result: res, cache: cache}, nil
 }
 
 func writeJSONTable(path string, t *calibtable.Table) error {

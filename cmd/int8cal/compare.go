@@ -57,7 +57,7 @@ func compareCommand(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer src.close()
-	m, err := openModel(&c, *batch, src.SampleShape(), log)
+	m, err := openModel(&c, *batch, src.SampleShape(), false, log)
 	if err != nil {
 		return err
 	}
@@ -81,11 +81,7 @@ func compareCommand(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		took := time.Since(began).Seconds()
-		scales := map[string]float32{}
-		for _, e := range res.Table.Entries {
-			scales[e.Name] = e.Scale
-		}
-		m8, err := m.withPrecision(engine.INT8, scales, log)
+		m8, err := m.withPrecision(engine.INT8, res, log)
 		if err != nil {
 			return err
 		}

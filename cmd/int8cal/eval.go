@@ -36,7 +36,7 @@ func evalCommand(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer src.close()
-	m, err := openModel(&c, *batch, src.SampleShape(), log)
+	m, err := openModel(&c, *batch, src.SampleShape(), false, log)
 	if err != nil {
 		return err
 	}

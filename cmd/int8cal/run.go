@@ -50,18 +50,10 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	}
 	if err == nil {
 		var pass bool
-		calibrated := func() (map[string]float32, error) {
-			res, err := runCalibration(&c, &cf, d.calibration(), stdout, c.logger(stderr))
-			if err != nil {
-				return nil, err
-			}
-			scales := map[string]float32{}
-			for _, e := range res.Table.Entries {
-				scales[e.Name] = e.Scale
-			}
-			return scales, nil
+		calibrate := func() (*calibrated, error) {
+			return runCalibration(&c, &cf, d.calibration(), stdout, c.logger(stderr))
 		}
-		pass, err = sample(&c, list, d.evaluation(mnist.Train), calibrated, session.ScoreConfig{Batch: *batch, Start: *start, Batches: *score}, stdout, stderr)
+		pass, err = sample(&c, list, d.evaluation(mnist.Train), calibrate, session.ScoreConfig{Batch: *batch, Start: *start, Batches: *score}, stdout, stderr)
 		if err == nil && !pass {
 			fmt.Fprintln(stdout, "&&&& FAILED", header)
 			return errSilent
@@ -96,14 +88,14 @@ func parsePrecisions(s string) ([]engine.Precision, error) {
 // sample scores the model in each precision as the sample does and
 // reports whether the results meet its criterion: FP32 Top-1 and Top-5 of
 // at least 0.99, every other precision's Top-1 within 0.01 of FP32's.
-func sample(c *commonFlags, precisions []engine.Precision, data role, calibrated func() (map[string]float32, error), cfg session.ScoreConfig, stdout, stderr io.Writer) (bool, error) {
+func sample(c *commonFlags, precisions []engine.Precision, data role, calibrate func() (*calibrated, error), cfg session.ScoreConfig, stdout, stderr io.Writer) (bool, error) {
 	log := c.logger(stderr)
 	src, err := data.open(c, log)
 	if err != nil {
 		return false, err
 	}
 	defer src.close()
-	m, err := openModel(c, cfg.Batch, src.SampleShape(), log)
+	m, err := openModel(c, cfg.Batch, src.SampleShape(), false, log)
 	if err != nil {
 		return false, err
 	}
@@ -114,16 +106,16 @@ func sample(c *commonFlags, precisions []engine.Precision, data role, calibrated
 	pass := true
 	fp32 := -1.0
 	for _, p := range precisions {
-		var scales map[string]float32
+		var cal *calibrated
 		if p == engine.INT8 {
 			// As in the sample, calibration (or the cache) comes right
 			// before the INT8 engine is built.
-			if scales, err = calibrated(); err != nil {
+			if cal, err = calibrate(); err != nil {
 				return false, err
 			}
 		}
 		fmt.Fprintf(stdout, "%s run:%d batches of size %d starting at %d\n", p, cfg.Batches, cfg.Batch, cfg.Start)
-		mp, err := m.withPrecision(p, scales, log)
+		mp, err := m.withPrecision(p, cal, log)
 		if err != nil {
 			return false, err
 		}
@@ -164,18 +156,23 @@ type model struct {
 }
 
 // withPrecision returns the model running in precision p (with the
-// calibrated activation scales for INT8) on the same backend.
-func (m *model) withPrecision(p engine.Precision, scales map[string]float32, log hclog.Logger) (*model, error) {
+// calibration's scales and cache for INT8) on the same backend.
+func (m *model) withPrecision(p engine.Precision, cal *calibrated, log hclog.Logger) (*model, error) {
 	v := *m
+	opts := engine.Options{Workers: m.c.workers, Precision: p, Log: log}
+	spec := runSpec{batch: m.batch}
+	if cal != nil {
+		opts.Int8Scales, spec.int8Cache = cal.scales(), cal.cache
+	}
 	var err error
-	m.c.backend.batch = m.batch // the scoring batch, not the calibration batch
-	v.eng, err = m.c.backend.newRunner(m.graph, engine.Options{Workers: m.c.workers, Precision: p, Int8Scales: scales, Log: log}, log)
+	v.eng, err = m.c.backend.newRunner(m.graph, opts, spec, log)
 	return &v, err
 }
 
 // openModel loads the ONNX file of c and checks that batches of the
-// data's sample shape fit its input before any work is done.
-func openModel(c *commonFlags, batch int, sample []int, log hclog.Logger) (*model, error) {
+// data's sample shape fit its input before any work is done. observe asks
+// for an engine that shows every tensor (calibration).
+func openModel(c *commonFlags, batch int, sample []int, observe bool, log hclog.Logger) (*model, error) {
 	path := c.model
 	g, err := graph.Load(path)
 	if err != nil {
@@ -189,9 +186,8 @@ func openModel(c *commonFlags, batch int, sample []int, log hclog.Logger) (*mode
 	}
 	log.Debug("model loaded", "path", path, "opset", g.Opset, "nodes", len(g.Nodes), "input", g.Inputs[0].Name, "output", g.Outputs[0].Name)
 	m := &model{graph: g, c: c, input: g.Inputs[0].Name, output: g.Outputs[0].Name}
-	c.backend.batch = batch // TensorRT engines are built for it
 	m.batch = batch
-	m.eng, err = c.backend.newRunner(g, engine.Options{Workers: c.workers}, log)
+	m.eng, err = c.backend.newRunner(g, engine.Options{Workers: c.workers}, runSpec{batch: batch, observe: observe}, log)
 	return m, err
 }
 

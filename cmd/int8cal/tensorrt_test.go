@@ -58,9 +58,9 @@ func TestRunTensorRT(t *testing.T) {
 	}
 
 	// The engine's I/O has the command's batch.
-	eb := &backendFlags{name: "tensorrt", trtLib: double, model: filepath.Join(dataDir, "lenet.onnx"), batch: 5}
+	eb := &backendFlags{name: "tensorrt", trtLib: double, model: filepath.Join(dataDir, "lenet.onnx")}
 	eb.libs.Driver = fakeDriver(t)
-	r, err := eb.newRunner(nil, engine.Options{Precision: engine.FP32}, hclog.NewNullLogger())
+	r, err := eb.newRunner(nil, engine.Options{Precision: engine.FP32}, runSpec{batch: 5}, hclog.NewNullLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,9 +84,9 @@ func TestRunTensorRT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ib := &backendFlags{name: "tensorrt", trtLib: double, model: filepath.Join(dataDir, "lenet.onnx"), batch: 2, int8Cache: cache}
+	ib := &backendFlags{name: "tensorrt", trtLib: double, model: filepath.Join(dataDir, "lenet.onnx")}
 	ib.libs.Driver = fakeDriver(t)
-	r, err = ib.newRunner(nil, engine.Options{Precision: engine.INT8}, hclog.NewNullLogger())
+	r, err = ib.newRunner(nil, engine.Options{Precision: engine.INT8}, runSpec{batch: 2, int8Cache: cache}, hclog.NewNullLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestRunTensorRT(t *testing.T) {
 
 	// Without a calibration step, INT8 is refused before TensorRT is opened.
 	b := &backendFlags{name: "tensorrt", trtLib: double}
-	if _, err := b.newRunner(nil, engine.Options{Precision: engine.INT8}, hclog.NewNullLogger()); err == nil || !strings.Contains(err.Error(), "calibration cache") {
+	if _, err := b.newRunner(nil, engine.Options{Precision: engine.INT8}, runSpec{batch: 1}, hclog.NewNullLogger()); err == nil || !strings.Contains(err.Error(), "calibration cache") {
 		t.Errorf("--backend tensorrt in INT8 without a cache: got %v", err)
 	}
 	if b.trt != nil {
@@ -115,10 +115,10 @@ func TestTensorRT11INT8Refused(t *testing.T) {
 	if err := os.WriteFile(cache, []byte("TRT-8601-EntropyCalibration2\ndata: 3c010204\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	b := &backendFlags{name: "tensorrt", trtLib: double, model: filepath.Join(dataDir, "lenet.onnx"), batch: 1, int8Cache: cache}
+	b := &backendFlags{name: "tensorrt", trtLib: double, model: filepath.Join(dataDir, "lenet.onnx")}
 	b.libs.Driver = fakeDriver(t)
 	defer b.close()
-	if _, err := b.newRunner(nil, engine.Options{Precision: engine.INT8}, hclog.NewNullLogger()); err == nil || !strings.Contains(err.Error(), "int8cal export") {
+	if _, err := b.newRunner(nil, engine.Options{Precision: engine.INT8}, runSpec{batch: 1, int8Cache: cache}, hclog.NewNullLogger()); err == nil || !strings.Contains(err.Error(), "int8cal export") {
 		t.Errorf("INT8 on 11.x: want a refusal pointing to int8cal export, got %v", err)
 	}
 }
@@ -151,13 +151,13 @@ func TestUseDLACore(t *testing.T) {
 
 	// The option reaches BuildOptions.DLACore.
 	t.Setenv("TRTDOUBLE_DLA_CORES", "2")
-	b := &backendFlags{name: "tensorrt", trtLib: double, model: filepath.Join(dataDir, "lenet.onnx"), batch: 1}
+	b := &backendFlags{name: "tensorrt", trtLib: double, model: filepath.Join(dataDir, "lenet.onnx")}
 	b.libs.Driver = fakeDriver(t)
 	if err := b.dla.Set("1"); err != nil {
 		t.Fatal(err)
 	}
 	defer b.close()
-	r, err := b.newRunner(nil, engine.Options{Precision: engine.FP16}, hclog.NewNullLogger())
+	r, err := b.newRunner(nil, engine.Options{Precision: engine.FP16}, runSpec{batch: 1}, hclog.NewNullLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
