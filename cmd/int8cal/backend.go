@@ -3,7 +3,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"os"
 	"strconv"
 
 	"github.com/hashicorp/go-hclog"
@@ -13,7 +12,6 @@ import (
 	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/graph"
 	"github.com/int8cal/int8cal/core/session"
-	"github.com/int8cal/int8cal/core/tensor"
 	trt "github.com/int8cal/int8cal/core/tensorrt"
 	"github.com/int8cal/int8cal/loader/cublaslt"
 	"github.com/int8cal/int8cal/loader/cudadriver"
@@ -35,6 +33,12 @@ type backendFlags struct {
 	// dla is --useDLACore: the DLA core TensorRT builds for, with GPU
 	// fallback; its zero value is none.
 	dla dlaFlag
+	// trtINT8 is --tensorrt-int8, how TensorRT builds INT8 (check fills
+	// the default for the version found).
+	trtINT8 string
+	// trtWorkspaceMiB and trtAvgTiming are the builder's workspace limit
+	// and timing iterations (0: TensorRT's defaults).
+	trtWorkspaceMiB, trtAvgTiming int
 }
 
 // dlaFlag is --useDLACore=N; unset (the zero value) or -1 is none.
@@ -71,7 +75,10 @@ func (d dlaFlag) Core() int {
 }
 
 func (b *backendFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&b.name, "backend", "cpu", "where the model runs: cpu (pure Go, anywhere), cuda (an NVIDIA GPU through the CUDA driver, NVRTC and cuBLASLt) or tensorrt (an engine built by TensorRT 8.6, 10.x or 11.x; fp32, fp16, and int8 from the calibration cache on 8.6 and 10.x)")
+	fs.StringVar(&b.name, "backend", "cpu", "where the model runs: cpu (pure Go, anywhere), cuda (an NVIDIA GPU through the CUDA driver, NVRTC and cuBLASLt) or tensorrt (an engine built by TensorRT 8.6, 10.x or 11.x; fp32, fp16 on 8.6 and 10.x, int8 as --tensorrt-int8 says)")
+	fs.IntVar(&b.trtWorkspaceMiB, "tensorrt-workspace", 0, "with --backend tensorrt: the builder's workspace memory pool limit in MiB (default 0: TensorRT's, the device's memory)")
+	fs.IntVar(&b.trtAvgTiming, "tensorrt-avg-timing", 0, "with --backend tensorrt: timing iterations averaged per tactic by the builder (default 0: TensorRT's, 1)")
+	fs.StringVar(&b.trtINT8, "tensorrt-int8", "", "with --backend tensorrt, how INT8 is built: cache (TensorRT reads the calibration cache of --calibrator; 8.6 and 10.x), qdq (the model with Q/DQ nodes from that cache, as int8cal export writes it; every version), or tensorrt (TensorRT calibrates with its own implementation of --calibrator's algorithm, entropy2, entropy, minmax or legacy, from the calibration data, and writes its table to --cache; 8.6 and 10.x) (default: cache, qdq on 11.x)")
 	fs.Var(&b.dla, "useDLACore", "with --backend tensorrt: build for this DLA core (Jetson, DRIVE), with GPU fallback; fp16 and int8 engines only, fp32 ones stay on the GPU (default -1: none)")
 	b.registerLibraries(fs)
 }
@@ -89,6 +96,12 @@ func (b *backendFlags) check() error {
 	if b.dla.Core() >= 0 && b.name != "tensorrt" {
 		return fmt.Errorf("--useDLACore=%d: DLA cores are used only by --backend tensorrt, not --backend %s", b.dla.Core(), b.name)
 	}
+	if b.trtINT8 != "" && b.name != "tensorrt" {
+		return fmt.Errorf("--tensorrt-int8=%s: only --backend tensorrt builds INT8 that way, not --backend %s", b.trtINT8, b.name)
+	}
+	if b.trtWorkspaceMiB < 0 || b.trtAvgTiming < 0 {
+		return fmt.Errorf("--tensorrt-workspace=%d, --tensorrt-avg-timing=%d: want 0 (TensorRT's default) or more", b.trtWorkspaceMiB, b.trtAvgTiming)
+	}
 	switch b.name {
 	case "cpu", "cuda":
 		return nil
@@ -101,7 +114,10 @@ func (b *backendFlags) check() error {
 		if err := lib.Supported(); err != nil {
 			return fmt.Errorf("--backend tensorrt: %s; usable here: %s (see int8cal doctor)", oneLine(err.Error()), b.usable())
 		}
-		return nil
+		if !lib.Builder {
+			return fmt.Errorf("--backend tensorrt: %s exports no createInferBuilder_INTERNAL (a lean or dispatch runtime cannot build engines); give the full libnvinfer with --tensorrt-lib; usable here: %s (see int8cal doctor)", lib.Lib.File(), b.usable())
+		}
+		return b.checkTensorRTINT8(lib.Major, lib.VersionString())
 	}
 	return fmt.Errorf("--backend %q unknown; backends: cpu, cuda, tensorrt (usable here: %s)", b.name, b.usable())
 }
@@ -142,6 +158,9 @@ type runSpec struct {
 	// int8Cache is the calibration cache the calibration step wrote or
 	// reused: --backend tensorrt builds INT8 from its ranges.
 	int8Cache string
+	// tensorrt, with --tensorrt-int8 tensorrt, has TensorRT calibrate
+	// while it builds INT8 (instead of int8Cache).
+	tensorrt *trtCalibration
 }
 
 // newRunner makes an engine for g on the chosen backend.
@@ -161,72 +180,6 @@ func (b *backendFlags) newRunner(g *graph.Graph, opts engine.Options, spec runSp
 		b.gpu = gpu
 	}
 	return b.gpu.NewEngine(g, opts), nil
-}
-
-// newTensorRT builds a TensorRT engine from the model file for --backend
-// tensorrt, opening TensorRT and the CUDA driver the first time.
-func (b *backendFlags) newTensorRT(opts engine.Options, spec runSpec, log hclog.Logger) (runner, error) {
-	var p trt.Precision
-	switch opts.Precision {
-	case engine.FP32:
-		p = trt.FP32
-	case engine.FP16:
-		p = trt.FP16
-	case engine.INT8:
-		p = trt.INT8
-		if spec.int8Cache == "" {
-			return nil, fmt.Errorf("--backend tensorrt: INT8 needs the calibration cache of a calibration step (--calibrator NAME, --cache PATH), which did not run")
-		}
-	default:
-		return nil, fmt.Errorf("--backend tensorrt: precision %s is not supported", opts.Precision)
-	}
-	if b.trt == nil {
-		t, err := trt.Open(trt.Options{Lib: b.trtLib, CUDALib: b.libs.Driver, Device: b.device, Log: log})
-		if err != nil {
-			return nil, fmt.Errorf("--backend tensorrt: %s; usable here: %s (see int8cal doctor)", oneLine(err.Error()), b.usable())
-		}
-		log.Info("tensorrt backend", "version", t.Version(), "lib", t.TRT.Lib.File())
-		b.trt = t
-	}
-	model, err := os.ReadFile(b.model)
-	if err != nil {
-		return nil, fmt.Errorf("--backend tensorrt: %w", err)
-	}
-	bo := trt.BuildOptions{Precision: p, Batch: spec.batch, DLACore: b.dla.Core()}
-	if p == trt.FP32 && bo.DLACore >= 0 {
-		// DLA has no FP32, and the commands build an FP32 engine first
-		// (the reference): that one runs on the GPU.
-		log.Warn("--useDLACore: DLA runs fp16 and int8 only; the fp32 engine is built for the GPU", "dla_core", bo.DLACore)
-		bo.DLACore = -1
-	}
-	if p == trt.INT8 {
-		if b.trt.ABI.Major >= 11 {
-			return nil, fmt.Errorf("--backend tensorrt: INT8 from a calibration cache needs implicit INT8 (IInt8Calibrator), which TensorRT %s removed; write a Q/DQ model with `int8cal export` and build that, or use TensorRT 8.6 or 10.x", b.trt.Version())
-		}
-		table, err := os.ReadFile(spec.int8Cache)
-		if err != nil {
-			return nil, fmt.Errorf("--backend tensorrt: INT8: %w", err)
-		}
-		cal, err := trt.NewCacheCalibrator(table, spec.int8Cache)
-		if err != nil {
-			return nil, fmt.Errorf("--backend tensorrt: %w", err)
-		}
-		bo.Calibrator = cal
-		log.Info("tensorrt int8 from the calibration cache", "cache", spec.int8Cache, "algorithm", cal.Algorithm())
-	}
-	e, err := b.trt.Build(model, bo)
-	if err != nil {
-		return nil, fmt.Errorf("--backend tensorrt: building %s: %w", b.model, err)
-	}
-	return trtRunner{e}, nil
-}
-
-// trtRunner is a TensorRT engine as a runner: it runs the model, but
-// cannot show the intermediate tensors calibration observes.
-type trtRunner struct{ *trt.Engine }
-
-func (trtRunner) RunObserved(map[string]*tensor.Tensor, func(string, *tensor.Tensor)) (map[string]*tensor.Tensor, error) {
-	return nil, fmt.Errorf("--backend tensorrt cannot show a model's intermediate tensors: calibrate with --backend cpu or cuda")
 }
 
 // release frees an engine's device memory (nothing for the CPU engine).

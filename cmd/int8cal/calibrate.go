@@ -16,6 +16,7 @@ import (
 
 	"github.com/int8cal/int8cal/core/calibrate"
 	"github.com/int8cal/int8cal/core/calibtable"
+	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/pluginhost"
 	"github.com/int8cal/int8cal/internal/atomicfile"
 )
@@ -95,31 +96,63 @@ func calibrateCommand(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer c.backend.close()
-	_, err := runCalibration(&c, &cf, d.calibration(), stdout, c.logger(stderr))
-	return err
+	log := c.logger(stderr)
+	res, err := runCalibration(&c, &cf, d.calibration(), stdout, log)
+	if err != nil || res.tensorrt == nil {
+		return err
+	}
+	// TensorRT calibrates while it builds INT8: build an engine of the
+	// calibration batch size for its table.
+	r, err := c.backend.newTensorRT(engine.Options{Precision: engine.INT8}, runSpec{batch: cf.batch, tensorrt: res.tensorrt}, log)
+	if err != nil {
+		return err
+	}
+	release(r)
+	fmt.Fprintf(stdout, "wrote %s (TensorRT's %s)\n", res.cache, res.tensorrt.algorithm)
+	return nil
 }
 
-// calibrated is a calibration's result and the cache it wrote or reused.
+// calibrated is a calibration's result and the cache it wrote or reused;
+// or, when TensorRT calibrates (--tensorrt-int8 tensorrt), what its INT8
+// build needs for that.
 type calibrated struct {
-	*calibrate.Result
-	cache string
+	*calibrate.Result // nil when TensorRT calibrates
+	cache             string
+	tensorrt          *trtCalibration
 }
 
 // scales are the per-tensor activation scales the table gives, as INT8
-// engines take them.
+// engines take them (none when TensorRT calibrates).
 func (c *calibrated) scales() map[string]float32 {
 	scales := map[string]float32{}
-	for _, e := range c.Table.Entries {
-		scales[e.Name] = e.Scale
+	if c.Result != nil {
+		for _, e := range c.Table.Entries {
+			scales[e.Name] = e.Scale
+		}
 	}
 	return scales
 }
+
+// reused says a valid cache was reused instead of calibrating.
+func (c *calibrated) reused() bool { return c.Result != nil && c.Reused }
 
 // runCalibration calibrates (or reuses the cache) and returns the result.
 func runCalibration(c *commonFlags, cf *calibFlags, data role, stdout io.Writer, log hclog.Logger) (*calibrated, error) {
 	version, err := calibtable.ParseTRTVersion(cf.trtVersion)
 	if err != nil {
 		return nil, fmt.Errorf("--trt-version: %w", err)
+	}
+	cache := cf.cache
+	if cache == "" {
+		cache = "CalibrationTable" + modelName(c.model)
+	}
+	if c.backend.tensorrtCalibrates() {
+		// TensorRT calibrates when it builds the INT8 engine.
+		t, err := newTRTCalibration(cf, cache, func() (*openedData, error) { return data.open(c, log) })
+		if err != nil {
+			return nil, err
+		}
+		return &calibrated{cache: cache, tensorrt: t}, nil
 	}
 	src, err := data.open(c, log)
 	if err != nil {
@@ -129,7 +162,7 @@ func runCalibration(c *commonFlags, cf *calibFlags, data role, stdout io.Writer,
 	if c.backend.name == "tensorrt" {
 		// TensorRT cannot show the intermediate tensors calibration
 		// observes: the CPU engine calibrates, TensorRT builds INT8 from
-		// the cache.
+		// the cache or its Q/DQ model.
 		log.Info("--backend tensorrt: calibrating on the cpu backend")
 	}
 	m, err := openModel(c, cf.batch, src.SampleShape(), true, log)
@@ -150,10 +183,6 @@ func runCalibration(c *commonFlags, cf *calibFlags, data role, stdout io.Writer,
 		return nil, err
 	}
 	defer cal.Close()
-	cache := cf.cache
-	if cache == "" {
-		cache = "CalibrationTable" + modelName(c.model)
-	}
 	job := &calibrate.Job{
 		Runner: m.eng, Input: m.input, Source: src,
 		Batches:    calibrate.Batches{Batch: cf.batch, Batches: cf.batches, First: cf.first},

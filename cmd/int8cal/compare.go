@@ -90,7 +90,7 @@ func compareCommand(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		rows = append(rows, compareRow{Name: name, Top1: s.Top1, Top5: s.Top5, DeltaTop1: s.Top1 - fp32.Top1, CalibrateS: took, CacheReused: res.Reused})
+		rows = append(rows, compareRow{Name: name, Top1: s.Top1, Top5: s.Top5, DeltaTop1: s.Top1 - fp32.Top1, CalibrateS: took, CacheReused: res.reused()})
 	}
 	return printComparison(stdout, *format, rows)
 }

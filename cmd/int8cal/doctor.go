@@ -63,7 +63,7 @@ func doctorCommand(args []string, stdout, stderr io.Writer) error {
 		notFound("TensorRT", err)
 		trtWhy = "no TensorRT library"
 	} else {
-		row("TensorRT", "%s, version %s", lib.Lib.File(), lib.VersionString())
+		row("TensorRT", "%s, version %s (supported: %s)", lib.Lib.File(), lib.VersionString(), trt.Supported)
 		if err := lib.Supported(); err != nil {
 			trtWhy = oneLine(err.Error())
 		}
@@ -92,7 +92,7 @@ func doctorCommand(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			trtWhy = oneLine(err.Error())
 		} else {
-			fmt.Fprintf(stdout, "backend tensorrt  usable: TensorRT %s on GPU %d (fp32, fp16; int8 not yet)\n", t.Version(), b.device)
+			fmt.Fprintf(stdout, "backend tensorrt  usable: TensorRT %s on GPU %d (%s); %s\n", t.Version(), b.device, t.Precisions(), trt.Checked)
 			t.Close()
 		}
 	}

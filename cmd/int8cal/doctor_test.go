@@ -142,3 +142,26 @@ func TestRunBackendErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestDoctorTensorRT: with TensorRT (the ABI double of each major
+// version) and a GPU (the fake driver), doctor reports the version, the
+// versions supported, what that version builds, and how far the backend
+// has been checked.
+func TestDoctorTensorRT(t *testing.T) {
+	driver := fakeDriver(t)
+	for _, c := range []struct {
+		major      int
+		version    string
+		precisions string
+	}{{10, "10.16.0", "fp32, fp16; int8 from a calibrator or Q/DQ models"}, {11, "11.1.0", "fp32; int8 from Q/DQ models"}} {
+		double := trtDoubleMajor(t, c.major)
+		t.Setenv("INT8CAL_NVONNXPARSER_LIB", double)
+		code, out, errOut := run("doctor", "--cuda-lib", driver, "--tensorrt-lib", double)
+		if code != 0 {
+			t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+		}
+		checkLines(t, out,
+			"TensorRT      "+double+", version "+c.version+" (supported: 8.6, 10.x and 11.x)",
+			"backend tensorrt  usable: TensorRT "+c.version+" on GPU 0 ("+c.precisions+"); engine building and running checked against int8cal's C++ ABI test double only")
+	}
+}

@@ -162,7 +162,7 @@ func (m *model) withPrecision(p engine.Precision, cal *calibrated, log hclog.Log
 	opts := engine.Options{Workers: m.c.workers, Precision: p, Log: log}
 	spec := runSpec{batch: m.batch}
 	if cal != nil {
-		opts.Int8Scales, spec.int8Cache = cal.scales(), cal.cache
+		opts.Int8Scales, spec.int8Cache, spec.tensorrt = cal.scales(), cal.cache, cal.tensorrt
 	}
 	var err error
 	v.eng, err = m.c.backend.newRunner(m.graph, opts, spec, log)

@@ -12,6 +12,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/int8cal/int8cal/core/engine"
+	"github.com/int8cal/int8cal/internal/gpulibs"
+	"github.com/int8cal/int8cal/loader"
 )
 
 // trtDouble builds loader/tensorrt/abi's C++ ABI test double of TensorRT
@@ -37,6 +39,29 @@ func trtDoubleMajor(t *testing.T, major int) string {
 	return out
 }
 
+// doubleRecord returns a function that reads and clears the calls the
+// double at path has recorded (it is the library the commands load).
+func doubleRecord(t *testing.T, path string) func() string {
+	t.Helper()
+	lib, err := loader.Open(&loader.Spec{Name: "TensorRT ABI double", Sonames: []string{path}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log func(buf *byte, n int64) int64
+	var reset func()
+	if err := lib.BindAll(loader.Binding{Fn: &log, Symbol: "trtdouble_log"}, loader.Binding{Fn: &reset, Symbol: "trtdouble_reset"}); err != nil {
+		t.Fatal(err)
+	}
+	reset()
+	return func() string {
+		n := log(nil, 0)
+		buf := make([]byte, n+1)
+		n = log(&buf[0], n)
+		reset()
+		return string(buf[:n])
+	}
+}
+
 // TestRunTensorRT runs the sample with --backend tensorrt on the ABI
 // double and the fake libcuda: the engines are built for the command's
 // batch size (LeNet's batch dimension is dynamic) and run (the double's
@@ -57,15 +82,20 @@ func TestRunTensorRT(t *testing.T) {
 		t.Errorf("want a score for fp32 and fp16, got %d:\n%s\n%s", n, out, errOut)
 	}
 
-	// The engine's I/O has the command's batch.
-	eb := &backendFlags{name: "tensorrt", trtLib: double, model: filepath.Join(dataDir, "lenet.onnx")}
+	// The engine's I/O has the command's batch; the workspace and timing
+	// flags reach the builder's config.
+	eb := &backendFlags{name: "tensorrt", trtLib: double, model: filepath.Join(dataDir, "lenet.onnx"), trtWorkspaceMiB: 64, trtAvgTiming: 3}
 	eb.libs.Driver = fakeDriver(t)
+	record := doubleRecord(t, double)
 	r, err := eb.newRunner(nil, engine.Options{Precision: engine.FP32}, runSpec{batch: 5}, hclog.NewNullLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if io := r.(trtRunner).IO(); len(io) != 2 || !slices.Equal(io[0].Shape, []int{5, 1, 28, 28}) || !slices.Equal(io[1].Shape, []int{5, 10}) {
 		t.Errorf("the engine's I/O for batch 5: %+v", io)
+	}
+	if got := record(); !strings.Contains(got, "pool=0 size=67108864\n") || !strings.Contains(got, "setAvgTimingIterations this=") || !strings.Contains(got, " n=3\n") {
+		t.Errorf("the builder's config did not get the workspace (64 MiB) and 3 timing iterations:\n%s", got)
 	}
 	release(r)
 	eb.close()
@@ -98,28 +128,11 @@ func TestRunTensorRT(t *testing.T) {
 
 	// Without a calibration step, INT8 is refused before TensorRT is opened.
 	b := &backendFlags{name: "tensorrt", trtLib: double}
-	if _, err := b.newRunner(nil, engine.Options{Precision: engine.INT8}, runSpec{batch: 1}, hclog.NewNullLogger()); err == nil || !strings.Contains(err.Error(), "calibration cache") {
-		t.Errorf("--backend tensorrt in INT8 without a cache: got %v", err)
+	if _, err := b.newRunner(nil, engine.Options{Precision: engine.INT8}, runSpec{batch: 1}, hclog.NewNullLogger()); err == nil || !strings.Contains(err.Error(), "calibration step") {
+		t.Errorf("--backend tensorrt in INT8 without a calibration step: got %v", err)
 	}
 	if b.trt != nil {
 		t.Error("TensorRT was opened for a refused INT8 engine")
-	}
-}
-
-// TestTensorRT11INT8Refused: TensorRT 11 has no implicit INT8, so a
-// calibration cache cannot be used; the error points to int8cal export.
-func TestTensorRT11INT8Refused(t *testing.T) {
-	double := trtDoubleMajor(t, 11)
-	t.Setenv("INT8CAL_NVONNXPARSER_LIB", double)
-	cache := filepath.Join(t.TempDir(), "CalibrationTable")
-	if err := os.WriteFile(cache, []byte("TRT-8601-EntropyCalibration2\ndata: 3c010204\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	b := &backendFlags{name: "tensorrt", trtLib: double, model: filepath.Join(dataDir, "lenet.onnx")}
-	b.libs.Driver = fakeDriver(t)
-	defer b.close()
-	if _, err := b.newRunner(nil, engine.Options{Precision: engine.INT8}, runSpec{batch: 1, int8Cache: cache}, hclog.NewNullLogger()); err == nil || !strings.Contains(err.Error(), "int8cal export") {
-		t.Errorf("INT8 on 11.x: want a refusal pointing to int8cal export, got %v", err)
 	}
 }
 
@@ -165,4 +178,147 @@ func TestUseDLACore(t *testing.T) {
 		t.Errorf("plan %q: want FP16 with GPU fallback (a DLA build)", plan)
 	}
 	release(r)
+}
+
+// TestTensorRTQDQ builds INT8 from the Q/DQ model of the calibration
+// cache: the default on 11.x (which has no implicit INT8), asked for with
+// --tensorrt-int8 qdq on 10.x. The double counts the Q/DQ nodes of the
+// model its parser got; kINT8 is set only where it exists.
+func TestTensorRTQDQ(t *testing.T) {
+	needMNIST(t)
+	for _, c := range []struct {
+		major int
+		args  []string
+		flags int
+	}{{11, nil, 0}, {10, []string{"--tensorrt-int8", "qdq"}, 2}} {
+		t.Run(fmt.Sprint("TensorRT", c.major), func(t *testing.T) {
+			double := trtDoubleMajor(t, c.major)
+			t.Setenv("INT8CAL_NVONNXPARSER_LIB", double)
+			cache := filepath.Join(t.TempDir(), "CalibrationTable")
+			args := append([]string{"run", "--log-level", "error", "--datadir", dataDir, "--backend", "tensorrt", "--tensorrt-lib", double,
+				"--cuda-lib", fakeDriver(t), "--batch", "2", "--start", "0", "--score", "3", "--precision", "int8",
+				"--plugin-dir", pluginDir, "--calibrator", "entropy2", "--cache", cache, "--cal-batches", "2", "--cal-batch", "10"}, c.args...)
+			code, out, errOut := run(args...)
+			if n := strings.Count(out, "Top1: "); n != 1 {
+				t.Errorf("exit %d: want an INT8 score:\n%s\n%s", code, out, errOut)
+			}
+			b := &backendFlags{name: "tensorrt", trtLib: double, model: filepath.Join(dataDir, "lenet.onnx")}
+			if len(c.args) > 0 {
+				b.trtINT8 = c.args[1]
+			}
+			b.libs.Driver = fakeDriver(t)
+			defer b.close()
+			r, err := b.newRunner(nil, engine.Options{Precision: engine.INT8}, runSpec{batch: 2, int8Cache: cache}, hclog.NewNullLogger())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer release(r)
+			// The double counts the QuantizeLinear and DequantizeLinear
+			// names in the bytes its parser got: those of the exported
+			// model.
+			model, err := qdqModel(b.model, cache, hclog.NewNullLogger())
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := strings.Count(string(model), "QuantizeLinear") + strings.Count(string(model), "DequantizeLinear")
+			plan := string(r.(trtRunner).Plan)
+			if want := fmt.Sprintf("TRTDOUBLE-ENGINE major=%d flags=%d\nnone\nio=dynamic\nqdq=%d", c.major, c.flags, n); n < 8 || plan != want {
+				t.Errorf("plan %q, want %q", plan, want)
+			}
+		})
+	}
+}
+
+// TestTensorRTCalibrates: with --tensorrt-int8 tensorrt, TensorRT's own
+// calibration reads int8cal's calibration data through getBatch and its
+// table lands in --cache, from calibrate and from run.
+func TestTensorRTCalibrates(t *testing.T) {
+	needMNIST(t)
+	double := trtDouble(t)
+	t.Setenv("INT8CAL_NVONNXPARSER_LIB", double)
+	dir := t.TempDir()
+	base := []string{"--log-level", "error", "--datadir", dataDir, "--backend", "tensorrt", "--tensorrt-lib", double,
+		"--cuda-lib", fakeDriver(t), "--tensorrt-int8", "tensorrt", "--cal-batches", "2", "--cal-batch", "10"}
+
+	// calibrate: an engine of the calibration batch size, 2 batches.
+	cache := filepath.Join(dir, "legacy.table")
+	code, out, errOut := run(append([]string{"calibrate", "--calibrator", "legacy", "--calibrator-opt", "quantile=0.999", "--cache", cache}, base...)...)
+	if code != 0 || !strings.Contains(out, "wrote "+cache+" (TensorRT's LegacyCalibration)") {
+		t.Errorf("calibrate: exit %d\n%s\n%s", code, out, errOut)
+	}
+	// The double's table: its header, and the data's scale from the
+	// largest pixel of the 20 images (1.0 after the sample's scaling).
+	if b, err := os.ReadFile(cache); err != nil || string(b) != "TRT-101601-LegacyCalibration\ndata: 3c010204\nprob: 3c010a14\n" {
+		t.Errorf("the cache TensorRT wrote: %q, %v", b, err)
+	}
+
+	// run: the INT8 engine of the run's batch size (2) is the one
+	// calibrated, from 10 batches.
+	cache = filepath.Join(dir, "entropy2.table")
+	code, out, errOut = run(append([]string{"run", "--calibrator", "entropy2", "--cache", cache, "--batch", "2", "--start", "0", "--score", "3", "--precision", "int8"}, base...)...)
+	if n := strings.Count(out, "Top1: "); n != 1 || strings.Contains(out, "Writing Calibration Cache") {
+		t.Errorf("run: exit %d: want an INT8 score and no calibration by int8cal:\n%s\n%s", code, out, errOut)
+	}
+	if b, err := os.ReadFile(cache); err != nil || !strings.HasPrefix(string(b), "TRT-101601-EntropyCalibration2\n") {
+		t.Errorf("the cache TensorRT wrote: %q, %v", b, err)
+	}
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--calibrator", "percentile"}, `TensorRT has no calibrator "percentile"`},
+		{[]string{"--calibrator", "legacy", "--calibrator-opt", "quantile=2"}, "quantile must be in [0, 1], got 2"},
+		{[]string{"--calibrator", "minmax", "--calibrator-opt", "quantile=0.9"}, "MinMaxCalibration calibrator has no such option"},
+		{[]string{"run", "--calibrator", "minmax", "--batch", "32", "--precision", "int8", "--cache", filepath.Join(dir, "t")}, "the 20 calibration samples (--cal-batch × --cal-batches) make no batch of 32"},
+	} {
+		cmd := "calibrate"
+		if c.args[0] == "run" {
+			cmd, c.args = "run", c.args[1:]
+		}
+		args := append(append([]string{cmd}, base...), c.args...)
+		if code, _, errOut := run(args...); code == 0 || !strings.Contains(errOut, c.want) {
+			t.Errorf("%q: exit %d, want an error saying %q:\n%s", c.args, code, c.want, errOut)
+		}
+	}
+}
+
+// TestTensorRTINT8Flag: --tensorrt-int8 is checked against the backend
+// and the TensorRT version before anything runs.
+func TestTensorRTINT8Flag(t *testing.T) {
+	needMNIST(t)
+	double11 := trtDoubleMajor(t, 11)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--backend", "cpu", "--tensorrt-int8", "qdq"}, "only --backend tensorrt builds INT8 that way"},
+		{[]string{"--backend", "tensorrt", "--tensorrt-lib", double11, "--tensorrt-int8", "cache"}, "use --tensorrt-int8=qdq"},
+		{[]string{"--backend", "tensorrt", "--tensorrt-lib", double11, "--tensorrt-int8", "tensorrt"}, "which TensorRT 11.1.0 removed"},
+		{[]string{"--backend", "tensorrt", "--tensorrt-lib", double11, "--tensorrt-int8", "fast"}, "--tensorrt-int8=fast unknown: want cache, qdq or tensorrt"},
+	} {
+		args := append([]string{"calibrate", "--datadir", dataDir}, c.args...)
+		if code, _, errOut := run(args...); code == 0 || !strings.Contains(errOut, c.want) {
+			t.Errorf("%q: exit %d, want an error saying %q:\n%s", c.args, code, c.want, errOut)
+		}
+	}
+}
+
+// TestTensorRTLeanRuntime: NVIDIA's lean runtime (the wheels `make
+// trtlibs` installs) loads and has a supported version, but cannot build:
+// --backend tensorrt says so before any work.
+func TestTensorRTLeanRuntime(t *testing.T) {
+	wheels := gpulibs.TensorRT("../..")
+	if len(wheels) == 0 {
+		t.Skip("no TensorRT wheels in .trtlibs (make trtlibs)")
+	}
+	for _, w := range wheels {
+		if !w.Lean {
+			continue
+		}
+		code, _, errOut := run("calibrate", "--datadir", dataDir, "--backend", "tensorrt", "--tensorrt-lib", w.Infer)
+		if code == 0 || !strings.Contains(errOut, "a lean or dispatch runtime cannot build engines") {
+			t.Errorf("%s: exit %d, want a refusal naming the lean runtime:\n%s", w.Infer, code, errOut)
+		}
+	}
 }

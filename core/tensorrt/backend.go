@@ -181,3 +181,20 @@ func (b *Backend) release() {
 		b.TRT = nil
 	}
 }
+
+// Supported names the TensorRT versions the backend has slot tables for.
+const Supported = "8.6, 10.x and 11.x"
+
+// Checked says how far the backend has been checked against NVIDIA's
+// libraries: what `int8cal doctor` and the README state.
+const Checked = "engine building and running checked against int8cal's C++ ABI test double only (no full libnvinfer was at hand); runtime creation with the Go logger, deserializeCudaEngine and deletion confirmed on a GPU with NVIDIA's lean runtimes 10.16.1 and 11.4.0"
+
+// Precisions says what the opened version builds: FP16 and implicit INT8
+// (a calibrator) up to 10.x; from 11.0 strongly typed networks only, so
+// FP32 and INT8 from Q/DQ models.
+func (b *Backend) Precisions() string {
+	if b.ABI.Major >= 11 {
+		return "fp32; int8 from Q/DQ models"
+	}
+	return "fp32, fp16; int8 from a calibrator or Q/DQ models"
+}

@@ -37,6 +37,9 @@ type BuildOptions struct {
 	// Workspace limits the builder's workspace memory pool, in bytes
 	// (0: TensorRT's default, the device's memory).
 	Workspace uint64
+	// AvgTimingIterations is how many times the builder times each
+	// tactic and averages (0: TensorRT's default, 1).
+	AvgTimingIterations int
 	// Calibrator serves calibration batches for implicit INT8 (TensorRT
 	// 8.6 and 10.x; INT8 only). Nil for FP32, FP16 and for INT8 from a
 	// Q/DQ model.
@@ -106,6 +109,9 @@ func (b *Backend) check(model []byte, o BuildOptions) error {
 	}
 	if o.Batch < 0 {
 		return fmt.Errorf("tensorrt: batch size %d: want 1 or more (0 for 1)", o.Batch)
+	}
+	if o.AvgTimingIterations < 0 {
+		return fmt.Errorf("tensorrt: %d timing iterations: want 1 or more (0 for TensorRT's default)", o.AvgTimingIterations)
 	}
 	if o.DLACore < -1 {
 		return fmt.Errorf("tensorrt: DLA core %d: want -1 (none) or a core number", o.DLACore)
@@ -252,11 +258,11 @@ func (b *Backend) serialize(model []byte, o BuildOptions, profile []namedShape) 
 		return nil, err
 	}
 	defer config.Delete()
+	var p abi.Profile
 	if len(profile) > 0 {
 		// One profile, min = opt = max for every dynamic input. The
 		// builder owns the profile.
-		p, err := builder.CreateOptimizationProfile()
-		if err != nil {
+		if p, err = builder.CreateOptimizationProfile(); err != nil {
 			return nil, err
 		}
 		for _, in := range profile {
@@ -272,6 +278,9 @@ func (b *Backend) serialize(model []byte, o BuildOptions, profile []namedShape) 
 	}
 	if o.Workspace > 0 {
 		config.SetMemoryPoolLimit(poolWorkspace, o.Workspace)
+	}
+	if o.AvgTimingIterations > 0 {
+		config.SetAvgTimingIterations(int32(o.AvgTimingIterations))
 	}
 	switch o.Precision {
 	case FP16:
@@ -289,6 +298,14 @@ func (b *Backend) serialize(model []byte, o BuildOptions, profile []namedShape) 
 			if err := config.SetInt8Calibrator(cal); err != nil {
 				return nil, err
 			}
+			// Calibrating a network with runtime dimensions needs a
+			// calibration profile (NvInfer.h); the batches have its
+			// shapes, the build's.
+			if len(profile) > 0 {
+				if err := config.SetCalibrationProfile(p); err != nil {
+					return nil, err
+				}
+			}
 		}
 	}
 	if o.DLACore >= 0 {
@@ -297,6 +314,14 @@ func (b *Backend) serialize(model []byte, o BuildOptions, profile []namedShape) 
 		config.SetFlag(flagGPUFallback)
 	}
 	mem, err := builder.BuildSerializedNetwork(network, config)
+	// A calibrator whose data failed said "no more batches" to TensorRT,
+	// which then calibrates on what it got: that engine is not wanted.
+	if failed, ok := o.Calibrator.(interface{ Err() error }); ok && failed.Err() != nil {
+		if err == nil {
+			mem.Delete()
+		}
+		return nil, failed.Err()
+	}
 	if err != nil {
 		return nil, err
 	}

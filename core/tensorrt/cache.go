@@ -19,24 +19,19 @@ type CacheCalibrator struct {
 }
 
 // NewCacheCalibrator checks table's header ("TRT-<version>-<algorithm>")
-// and maps its algorithm: EntropyCalibration2 to 2, MinMaxCalibration to
-// 3, EntropyCalibration to 1. Any other (the legacy calibrator's among
-// them) is refused.
+// and maps its algorithm (Algorithms): EntropyCalibration2,
+// MinMaxCalibration or EntropyCalibration. Any other (the legacy
+// calibrator's among them) is refused.
 func NewCacheCalibrator(table []byte, name string) (*CacheCalibrator, error) {
 	t, err := calibtable.Parse(bytes.NewReader(table), name)
 	if err != nil {
 		return nil, fmt.Errorf("tensorrt: INT8 calibration cache: %w", err)
 	}
-	var algo int32
-	switch t.Algorithm {
-	case calibtable.EntropyCalibration2:
-		algo = abi.EntropyCalibration2
-	case calibtable.MinMaxCalibration:
-		algo = abi.MinMaxCalibration
-	case calibtable.EntropyCalibration:
-		algo = abi.EntropyCalibration
-	default:
-		return nil, fmt.Errorf("tensorrt: INT8 calibration cache %s: algorithm %q is not supported for a TensorRT build (want %s, %s or %s; the legacy calibrator is not)", name, t.Algorithm, calibtable.EntropyCalibration2, calibtable.MinMaxCalibration, calibtable.EntropyCalibration)
+	algo, ok := Algorithms[t.Algorithm]
+	if !ok || algo == abi.LegacyCalibration {
+		// TensorRT checks the header's algorithm against its calibrator's,
+		// and its name for the legacy one is not known.
+		return nil, fmt.Errorf("tensorrt: INT8 calibration cache %s: algorithm %q cannot be read by TensorRT's calibrators (they read %s, %s and %s); build from a Q/DQ model made from the table instead (int8cal export, or --tensorrt-int8 qdq)", name, t.Algorithm, calibtable.EntropyCalibration2, calibtable.MinMaxCalibration, calibtable.EntropyCalibration)
 	}
 	if len(t.Entries) == 0 {
 		return nil, fmt.Errorf("tensorrt: INT8 calibration cache %s has no tensors", name)
@@ -44,8 +39,9 @@ func NewCacheCalibrator(table []byte, name string) (*CacheCalibrator, error) {
 	return &CacheCalibrator{table: append([]byte(nil), table...), algo: algo}, nil
 }
 
-// BatchSize is 0: there are no batches.
-func (c *CacheCalibrator) BatchSize() int { return 0 }
+// BatchSize is 1, as DataCalibrator's: TensorRT asks even when it reads
+// a cache.
+func (c *CacheCalibrator) BatchSize() int { return 1 }
 
 // Batch says there are no more batches.
 func (c *CacheCalibrator) Batch([]string) ([]uintptr, bool) { return nil, false }

@@ -1,9 +1,17 @@
-// Package tensorrt is int8cal's TensorRT backend (issue 7): it builds a
-// TensorRT engine from an ONNX model's bytes, in FP32, FP16 or INT8
-// (implicit INT8 through a Go calibrator on TensorRT 8.6 and 10.x,
-// CacheCalibrator serving the ranges of a calibration cache int8cal
-// wrote; explicit Q/DQ models on every version), and runs it on named
-// float32 tensors as a session.Runner.
+// Package tensorrt is int8cal's TensorRT backend: it builds a TensorRT
+// engine from an ONNX model's bytes, in FP32, FP16 or INT8, and runs it on
+// named float32 tensors as a session.Runner. INT8 comes three ways:
+//
+//   - implicit, from int8cal's ranges (8.6, 10.x): CacheCalibrator hands
+//     TensorRT a calibration cache int8cal wrote (readCalibrationCache),
+//     and TensorRT takes every tensor's range from it;
+//   - implicit, TensorRT's own calibration (8.6, 10.x): DataCalibrator
+//     serves batches to getBatch from device buffers, TensorRT computes
+//     the ranges with its implementation of the algorithm (entropy 2,
+//     entropy, min-max, legacy) and its table comes back through
+//     writeCalibrationCache;
+//   - explicit, a model with QuantizeLinear/DequantizeLinear nodes and no
+//     calibrator (every version; the only INT8 of 11.x).
 //
 // Everything is called without cgo: libnvinfer and libnvonnxparser are
 // found by loader/tensorrt and called through loader/tensorrt/abi's
@@ -19,10 +27,11 @@
 // tensors whose getTensorDataType is not kFLOAT: inputs and outputs are
 // float32.
 //
-// This package has been checked only against the C++ ABI test double of
-// loader/tensorrt/abi (testdata/trtdouble.cpp, built for each major
-// version) and the fake libcuda of loader/cudadriver, whose device
+// Building and running have been checked only against the C++ ABI test
+// double of loader/tensorrt/abi (testdata/trtdouble.cpp, built for each
+// major version) and the fake libcuda of loader/cudadriver, whose device
 // memory is host memory: the order and arguments of the calls, the
-// copies, and the destruction of every object once. It has not been run
-// against a real TensorRT on a GPU.
+// copies, the batches TensorRT's calibration reads, and the destruction
+// of every object once (Checked says how far NVIDIA's real libraries
+// went).
 package tensorrt

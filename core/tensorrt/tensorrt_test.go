@@ -288,37 +288,48 @@ func profiled(batch int, config ...string) []string {
 }
 
 // calibrator serves one batch of fake device pointers.
-type calibrator struct {
-	mu      sync.Mutex
-	names   [][]string
-	written []byte
-}
-
-func (c *calibrator) BatchSize() int { return 1 }
-func (c *calibrator) Batch(names []string) ([]uintptr, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.names = append(c.names, names)
-	if len(c.names) > 1 {
-		return nil, false
+// batches are calibration data for LeNet at batch 1: batch i has the
+// value (i+1)/2 at even positions and -1/4 at odd ones, so its sum is
+// 196(i+1)-98 and the largest |x| of n batches is n/2.
+func batches(n int) func(names []string) ([][]float32, error) {
+	i := 0
+	return func(names []string) ([][]float32, error) {
+		if i == n {
+			return nil, nil
+		}
+		i++
+		x := make([]float32, 784)
+		for j := range x {
+			x[j] = -0.25
+			if j%2 == 0 {
+				x[j] = float32(i) / 2
+			}
+		}
+		return [][]float32{x}, nil
 	}
-	return []uintptr{0x1000, 0x2000}, true
-}
-func (c *calibrator) ReadCache() []byte   { return nil }
-func (c *calibrator) WriteCache(b []byte) { c.written = b }
-func (c *calibrator) Algorithm() int32    { return abi.EntropyCalibration2 }
-
-var calibLines = map[int][]string{
-	8: {"IInt8Calibrator.getBatchSize -> 1",
-		"IInt8Calibrator.getBatch #0 -> true input=0x1000 aux=0x2000",
-		"IInt8Calibrator.getBatch #1 -> false",
-		"IInt8Calibrator.readCalibrationCache -> null=1 len=0 data=",
-		"IInt8Calibrator.writeCalibrationCache len=61",
-		"IInt8Calibrator.getAlgorithm -> 2"},
 }
 
-func init() {
-	calibLines[10] = append([]string{"IInt8Calibrator.getInterfaceInfo -> kind=IInt8EntropyCalibrator2 major=1 minor=0 api=0"}, calibLines[8]...)
+// calibLines are what the double records when TensorRT calibrates from
+// batches(2) with the algorithm algo, which writes table.
+func calibLines(major int, algo int32, kind, table string) []string {
+	var l []string
+	if major == 10 {
+		l = append(l, "IInt8Calibrator.getInterfaceInfo -> kind="+kind+" major=1 minor=0 api=0")
+	}
+	l = append(l, "IInt8Calibrator.getBatchSize -> 1", fmt.Sprintf("IInt8Calibrator.getAlgorithm -> %d", algo))
+	if algo == abi.LegacyCalibration {
+		l = append(l, "IInt8LegacyCalibrator.getQuantile -> 0.99990000000000001",
+			"IInt8LegacyCalibrator.getRegressionCutoff -> 1",
+			"IInt8LegacyCalibrator.readHistogramCache -> null=1 len=0 data=")
+	}
+	l = append(l, "IInt8Calibrator.readCalibrationCache -> null=1 len=0 data=",
+		"IInt8Calibrator.getBatch #0 -> true data sum=98",
+		"IInt8Calibrator.getBatch #1 -> true data sum=294",
+		"IInt8Calibrator.getBatch #2 -> false")
+	if algo == abi.LegacyCalibration {
+		l = append(l, "IInt8LegacyCalibrator.writeHistogramCache len=10")
+	}
+	return append(l, fmt.Sprintf("IInt8Calibrator.writeCalibrationCache len=%d data=%s", len(table), strings.ReplaceAll(table, "\n", `\n`)))
 }
 
 func TestBackend(t *testing.T) {
@@ -457,49 +468,115 @@ func testFP16(t *testing.T, major int) {
 	}
 }
 
-// testINT8 builds INT8 with a calibrator (8.6, 10.x), or from a Q/DQ
-// model without one (11.x), which sets no flag.
+// testINT8 builds INT8 from a Q/DQ model without a calibrator (every
+// version; kINT8 set where it exists), then, on 8.6 and 10.x, with
+// TensorRT calibrating from batches (an entropy and the legacy
+// algorithm) and with a calibrator whose data fails.
 func testINT8(t *testing.T, major int) {
 	b, r, _ := open(t, major)
-	if major == 11 {
-		model := qdqModel(t)
-		e, err := b.Build(model, BuildOptions{Precision: INT8, DLACore: -1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer e.Close()
-		plan := "TRTDOUBLE-ENGINE major=11 flags=0\nnone\nio=static"
-		r.expect(t, "Build INT8 Q/DQ", buildLines(major, len(model), nil, nil, len(plan))...)
-		return
-	}
-	model := lenet(t)
-	c := &calibrator{}
-	e, err := b.Build(model, BuildOptions{Precision: INT8, Calibrator: c, Workspace: 1 << 20, DLACore: -1})
+	model := qdqModel(t)
+	e, err := b.Build(model, BuildOptions{Precision: INT8, DLACore: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer e.Close()
-	plan := fmt.Sprintf("TRTDOUBLE-ENGINE major=%d flags=2\n\nio=dynamic", major)
-	r.expect(t, "Build INT8", buildLines(major, len(model), profiled(1,
-		"VBuilderConfig.setMemoryPoolLimit this=IBuilderConfig.impl pool=0 size=1048576",
-		"VBuilderConfig.setFlag this=IBuilderConfig.impl flag=1",
-		"VBuilderConfig.setInt8Calibrator this=IBuilderConfig.impl calibrator=calibrator"), calibLines[major], len(plan))...)
+	flags, config := 2, []string{"VBuilderConfig.setFlag this=IBuilderConfig.impl flag=1"}
+	if major == 11 {
+		flags, config = 0, nil
+	}
+	// The double counts the QuantizeLinear and DequantizeLinear names in
+	// the model's bytes: the parser got the Q/DQ model.
+	plan := fmt.Sprintf("TRTDOUBLE-ENGINE major=%d flags=%d\nnone\nio=static\nqdq=2", major, flags)
+	r.expect(t, "Build INT8 Q/DQ", buildLines(major, len(model), config, nil, len(plan))...)
 	if string(e.Plan) != plan {
 		t.Errorf("plan %q, want %q", e.Plan, plan)
 	}
-	if len(c.names) != 2 || !slices.Equal(c.names[0], []string{"input", "aux"}) {
-		t.Errorf("the calibrator's Batch got %q", c.names)
+	e.Close()
+	r.take()
+	if major == 11 {
+		return
 	}
-	if !strings.HasPrefix(string(c.written), "TRT-DOUBLE-EntropyCalibration2\n") {
-		t.Errorf("the calibrator's WriteCache got %q", c.written)
+	for _, c := range []struct {
+		algorithm string
+		algo      int32
+		kind      string
+	}{
+		{"EntropyCalibration2", abi.EntropyCalibration2, "IInt8EntropyCalibrator2"},
+		{"LegacyCalibration", abi.LegacyCalibration, "IInt8Calibrator"},
+	} {
+		model := lenet(t)
+		cal, err := b.NewDataCalibrator(c.algorithm, LegacyParameters{Quantile: 0.9999, RegressionCutoff: 1}, batches(2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := b.Build(model, BuildOptions{Precision: INT8, Calibrator: cal, Workspace: 1 << 20, AvgTimingIterations: 4, DLACore: -1})
+		cal.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The double's table: the data's scale is 1/127 (max |x| 1).
+		table := fmt.Sprintf("TRT-%s-%s\ndata: 3c010204\nprob: 3c010a14\n", map[int]string{8: "8601", 10: "101601"}[major], c.algorithm)
+		plan := fmt.Sprintf("TRTDOUBLE-ENGINE major=%d flags=2\n%s\nio=dynamic", major, table)
+		r.expect(t, "Build INT8 "+c.algorithm, buildLines(major, len(model), profiled(1,
+			"VBuilderConfig.setMemoryPoolLimit this=IBuilderConfig.impl pool=0 size=1048576",
+			"VBuilderConfig.setAvgTimingIterations this=IBuilderConfig.impl n=4",
+			"VBuilderConfig.setFlag this=IBuilderConfig.impl flag=1",
+			"VBuilderConfig.setInt8Calibrator this=IBuilderConfig.impl calibrator=calibrator",
+			"VBuilderConfig.setCalibrationProfile this=IBuilderConfig.impl profile=IOptimizationProfile"), calibLines(major, c.algo, c.kind, table), len(plan))...)
+		if string(e.Plan) != plan {
+			t.Errorf("plan %q, want %q", e.Plan, plan)
+		}
+		if string(cal.Table()) != table || cal.Batches() != 2 {
+			t.Errorf("the calibrator kept the table %q after %d batches; want %q after 2", cal.Table(), cal.Batches(), table)
+		}
+		e.Close()
+		r.take()
 	}
+
+	// A batch that cannot be read ends the calibration and fails the
+	// build, though TensorRT saw only "no more batches".
+	bad := batches(1)
+	cal, err := b.NewDataCalibrator("MinMaxCalibration", LegacyParameters{}, func(names []string) ([][]float32, error) {
+		x, err := bad(names)
+		if x == nil && err == nil {
+			return nil, fmt.Errorf("reading sample 64: unexpected EOF")
+		}
+		return x, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cal.Close()
+	if _, err := b.Build(lenet(t), BuildOptions{Precision: INT8, Calibrator: cal, DLACore: -1}); err == nil || !strings.Contains(err.Error(), "calibration batch 1: reading sample 64: unexpected EOF") {
+		t.Errorf("a failing batch: want the build to fail with its error, got %v", err)
+	}
+	r.take()
+	// Batches must keep the shape of the first.
+	sizes := []int{784, 392}
+	cal2, _ := b.NewDataCalibrator("MinMaxCalibration", LegacyParameters{}, func(names []string) ([][]float32, error) {
+		if len(sizes) == 0 {
+			return nil, nil
+		}
+		n := sizes[0]
+		sizes = sizes[1:]
+		return [][]float32{make([]float32, n)}, nil
+	})
+	defer cal2.Close()
+	if _, err := b.Build(lenet(t), BuildOptions{Precision: INT8, Calibrator: cal2, DLACore: -1}); err == nil || !strings.Contains(err.Error(), "392 values, the first batch had 784") {
+		t.Errorf("a short batch: want an error naming both sizes, got %v", err)
+	}
+	r.take()
 }
 
 // testRefusals: what is refused before any call, a parse failure, and a
 // DLA core on a builder without any.
 func testRefusals(t *testing.T, major int) {
 	b, r, _ := open(t, major)
-	e, err := b.Build(lenet(t), BuildOptions{Precision: INT8, Calibrator: &calibrator{}, DLACore: -1})
+	noData, err := b.NewDataCalibrator("EntropyCalibration2", LegacyParameters{}, batches(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer noData.Close()
+	e, err := b.Build(lenet(t), BuildOptions{Precision: INT8, Calibrator: noData, DLACore: -1})
 	if e != nil {
 		e.Close()
 	}

@@ -5,12 +5,27 @@
 # the GoMNIST module) and, when ../shared is beside the clone, the CIFAR-10
 # arrays. Send .devpayload along with the working tree and run
 # tools/gpu/device-check.sh there.
+#
+# `pack.sh tensorrt` packs instead what tools/gpu/trt-check.sh needs: the
+# int8cal binary, the test binaries of loader/tensorrt and its abi, and
+# NVIDIA's lean TensorRT runtimes that `make trtlibs` installs (105 MB
+# each, 15 MB each compressed).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=.devpayload
 rm -rf "$out" && mkdir -p "$out/bin"
 export CGO_ENABLED=0
 flags=(-trimpath -ldflags="-s -w")
+if [ "${1:-}" = tensorrt ]; then
+  make trtlibs
+  go build "${flags[@]}" -o "$out/bin/int8cal" ./cmd/int8cal
+  go test -c "${flags[@]}" -o "$out/bin/abi.test" ./loader/tensorrt/abi
+  go test -c "${flags[@]}" -o "$out/bin/tensorrt.test" ./loader/tensorrt
+  tar -C "$out/bin" -cJf "$out/bin.tar.xz" . && rm -rf "$out/bin"
+  tar -cf - .trtlibs | xz -T0 > "$out/trtlibs.tar.xz"
+  du -sh "$out"
+  exit 0
+fi
 go build "${flags[@]}" -o "$out/bin/int8cal" ./cmd/int8cal
 go build "${flags[@]}" -o "$out/bin/int8cal-calibrator-entropy2" ./plugins/entropy2
 go build "${flags[@]}" -o "$out/bin/int8cal-batchstream-npy" ./datasets/plugins/npy

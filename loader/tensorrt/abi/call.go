@@ -632,6 +632,21 @@ func (c Config) AddOptimizationProfile(p Profile) (int, error) {
 	return i, nil
 }
 
+// SetCalibrationProfile is IBuilderConfig::setCalibrationProfile: the
+// shapes implicit INT8 calibration runs a network with runtime dimensions
+// at (its kOPT). TensorRT 11 has no such method: that is an *Error.
+func (c Config) SetCalibrationProfile(p Profile) error {
+	const method = "IBuilderConfig::setCalibrationProfile"
+	if c.Lib.Slots.Config.SetCalibrationProfile == Absent {
+		return c.Lib.fail(method, "no such method: implicit INT8 calibration was removed in TensorRT 11.0")
+	}
+	r, _ := c.Lib.invoke(c.Obj, c.Lib.Slots.Config.SetCalibrationProfile, uintptr(p.Obj))
+	if !cbool(r) {
+		return c.Lib.fail(method, "returned false (the profile is not valid)")
+	}
+	return nil
+}
+
 // TensorDataType is ICudaEngine::getTensorDataType(name) (TypeFloat, …).
 func (e Engine) TensorDataType(name string) int32 {
 	cname := cstring(name)

@@ -49,7 +49,7 @@ const (
 
 // CalibrationAlgoType values (IInt8Calibrator::getAlgorithm).
 const (
-	LegacyCalibration   = 0 // IInt8LegacyCalibrator: not supported here
+	LegacyCalibration   = 0 // IInt8LegacyCalibrator (amd64 only, see legacyDouble)
 	EntropyCalibration  = 1
 	EntropyCalibration2 = 2
 	MinMaxCalibration   = 3
@@ -63,6 +63,9 @@ var (
 		EntropyCalibration:  []byte("IInt8EntropyCalibrator\x00"),
 		EntropyCalibration2: []byte("IInt8EntropyCalibrator2\x00"),
 		MinMaxCalibration:   []byte("IInt8MinMaxCalibrator\x00"),
+		// IInt8LegacyCalibrator's getInterfaceInfo says IInt8Calibrator
+		// (NvInfer.h v10.16).
+		LegacyCalibration: []byte("IInt8Calibrator\x00"),
 	}
 	kindPinner runtime.Pinner
 )
@@ -81,7 +84,19 @@ var (
 	// getBatchSize, getBatch, readCalibrationCache,
 	// writeCalibrationCache, getAlgorithm].
 	calibratorVtable10 [9]uintptr
+	// IInt8LegacyCalibrator appends [getQuantile, getRegressionCutoff,
+	// readHistogramCache, writeHistogramCache] to each (NvInfer.h v8.6.1
+	// and v10.16).
+	legacyVtable8  [11]uintptr
+	legacyVtable10 [13]uintptr
 )
+
+// legacyDouble is the double getQuantile and getRegressionCutoff return.
+// purego callbacks cannot return float64, but a struct holding one
+// float64 is classified SSE by the x86-64 psABI and comes back in XMM0,
+// exactly where a C++ caller reads a double; only amd64 is relied on
+// (NewCalibrator refuses the legacy algorithm elsewhere).
+type legacyDouble struct{ V float64 }
 
 // guard turns a panic in a callback, which would otherwise unwind into
 // C++ on a thread Go does not own, into a message on stderr.
@@ -130,7 +145,7 @@ func makeVtables() {
 		readCache := purego.NewCallback(func(this, length uintptr) uintptr {
 			defer guard("IInt8Calibrator::readCalibrationCache")
 			if c, ok := lookup(this).(*Calibrator); ok {
-				return c.readCache(length)
+				return c.cache.lend(c.impl.ReadCache(), length)
 			}
 			*(*uintptr)(cptr(length)) = 0
 			return 0
@@ -138,11 +153,7 @@ func makeVtables() {
 		writeCache := purego.NewCallback(func(this, data, length uintptr) {
 			defer guard("IInt8Calibrator::writeCalibrationCache")
 			if c, ok := lookup(this).(*Calibrator); ok {
-				var b []byte
-				if data != 0 && length > 0 {
-					b = append(b, unsafe.Slice((*byte)(cptr(data)), length)...)
-				}
-				c.impl.WriteCache(b)
+				c.impl.WriteCache(copyOut(data, length))
 			}
 		})
 		algorithm := purego.NewCallback(func(this uintptr) int32 {
@@ -161,6 +172,40 @@ func makeVtables() {
 		})
 		calibratorVtable8 = [7]uintptr{batchSize, getBatch, readCache, writeCache, algorithm, dtor, dtor}
 		calibratorVtable10 = [9]uintptr{apiLanguage, calibratorInfo, dtor, dtor, batchSize, getBatch, readCache, writeCache, algorithm}
+
+		quantile := purego.NewCallback(func(this uintptr) legacyDouble {
+			defer guard("IInt8LegacyCalibrator::getQuantile")
+			if c, ok := lookup(this).(*Calibrator); ok && c.legacy != nil {
+				return legacyDouble{c.legacy.Quantile()}
+			}
+			return legacyDouble{}
+		})
+		cutoff := purego.NewCallback(func(this uintptr) legacyDouble {
+			defer guard("IInt8LegacyCalibrator::getRegressionCutoff")
+			if c, ok := lookup(this).(*Calibrator); ok && c.legacy != nil {
+				return legacyDouble{c.legacy.RegressionCutoff()}
+			}
+			return legacyDouble{}
+		})
+		readHist := purego.NewCallback(func(this, length uintptr) uintptr {
+			defer guard("IInt8LegacyCalibrator::readHistogramCache")
+			if c, ok := lookup(this).(*Calibrator); ok && c.legacy != nil {
+				return c.histogram.lend(c.legacy.ReadHistogramCache(), length)
+			}
+			*(*uintptr)(cptr(length)) = 0
+			return 0
+		})
+		writeHist := purego.NewCallback(func(this, data, length uintptr) {
+			defer guard("IInt8LegacyCalibrator::writeHistogramCache")
+			if c, ok := lookup(this).(*Calibrator); ok && c.legacy != nil {
+				c.legacy.WriteHistogramCache(copyOut(data, length))
+			}
+		})
+		legacy := [4]uintptr{quantile, cutoff, readHist, writeHist}
+		copy(legacyVtable8[:], calibratorVtable8[:])
+		copy(legacyVtable8[7:], legacy[:])
+		copy(legacyVtable10[:], calibratorVtable10[:])
+		copy(legacyVtable10[9:], legacy[:])
 	})
 }
 
@@ -211,7 +256,10 @@ func (lg *Logger) Close() {
 }
 
 // CalibratorImpl serves calibration batches to TensorRT's implicit INT8
-// calibration (8.6 and 10.x; removed in 11.0).
+// calibration (8.6 and 10.x; removed in 11.0). TensorRT first asks for a
+// cache (ReadCache); only without one does it take batches until Batch
+// says there are no more, compute the ranges itself and hand its table to
+// WriteCache.
 type CalibratorImpl interface {
 	// BatchSize is getBatchSize (ignored by 10.x, which has no implicit
 	// batch).
@@ -225,43 +273,75 @@ type CalibratorImpl interface {
 	// WriteCache receives the table TensorRT computed.
 	WriteCache([]byte)
 	// Algorithm is the CalibrationAlgoType: EntropyCalibration,
-	// EntropyCalibration2 or MinMaxCalibration.
+	// EntropyCalibration2, MinMaxCalibration, or LegacyCalibration for a
+	// LegacyCalibratorImpl.
 	Algorithm() int32
 }
 
-// Calibrator is an nvinfer1::IInt8Calibrator (an IInt8EntropyCalibrator2,
-// IInt8EntropyCalibrator or IInt8MinMaxCalibrator, as Algorithm says)
-// calling a CalibratorImpl.
-type Calibrator struct {
-	obj  *appObject
-	pin  *runtime.Pinner
-	impl CalibratorImpl
-	algo int32
+// LegacyCalibratorImpl is a CalibratorImpl for TensorRT's legacy
+// algorithm (IInt8LegacyCalibrator): the quantile and regression cutoff
+// it calibrates with, and a cache of the histograms it collects.
+type LegacyCalibratorImpl interface {
+	CalibratorImpl
+	// Quantile is getQuantile, in [0, 1].
+	Quantile() float64
+	// RegressionCutoff is getRegressionCutoff, in [0, 1].
+	RegressionCutoff() float64
+	// ReadHistogramCache returns histograms TensorRT saved before, or nil.
+	ReadHistogramCache() []byte
+	// WriteHistogramCache receives the histograms TensorRT collected.
+	WriteHistogramCache([]byte)
+}
 
-	mu       sync.Mutex
-	cache    []byte // the last table ReadCache returned, kept for TensorRT
-	cachePin runtime.Pinner
+// Calibrator is an nvinfer1::IInt8Calibrator (an IInt8EntropyCalibrator2,
+// IInt8EntropyCalibrator, IInt8MinMaxCalibrator or IInt8LegacyCalibrator,
+// as Algorithm says) calling a CalibratorImpl.
+type Calibrator struct {
+	obj    *appObject
+	pin    *runtime.Pinner
+	impl   CalibratorImpl
+	legacy LegacyCalibratorImpl // impl, when the algorithm is legacy
+	algo   int32
+
+	cache, histogram lentBytes
 }
 
 // NewCalibrator makes an IInt8Calibrator laid out for the library's
-// major version. It is an error for TensorRT 11, which has none, and for
-// the legacy algorithm (IInt8LegacyCalibrator's methods return doubles,
-// which purego callbacks cannot). Close it after the engine is built.
+// major version. It is an error for TensorRT 11, which has none, for an
+// unknown algorithm, and for the legacy algorithm unless impl is a
+// LegacyCalibratorImpl (on amd64: see legacyDouble). Close it after the
+// engine is built.
 func (l *Lib) NewCalibrator(impl CalibratorImpl) (*Calibrator, error) {
+	algo := impl.Algorithm()
 	var vt unsafe.Pointer
 	switch l.Slots.Calibrator {
 	case 8:
 		vt = unsafe.Pointer(&calibratorVtable8)
+		if algo == LegacyCalibration {
+			vt = unsafe.Pointer(&legacyVtable8)
+		}
 	case 10:
 		vt = unsafe.Pointer(&calibratorVtable10)
+		if algo == LegacyCalibration {
+			vt = unsafe.Pointer(&legacyVtable10)
+		}
 	default:
 		return nil, l.fail("IInt8Calibrator", "no such interface: implicit INT8 calibration was removed in TensorRT 11.0 (use explicit quantization, Q/DQ)")
 	}
-	algo := impl.Algorithm()
 	if _, ok := kindCalibrators[algo]; !ok {
-		return nil, fmt.Errorf("abi: calibration algorithm %d is not supported (want %d entropy, %d entropy 2 or %d min-max)", algo, EntropyCalibration, EntropyCalibration2, MinMaxCalibration)
+		return nil, fmt.Errorf("abi: calibration algorithm %d is not supported (want %d legacy, %d entropy, %d entropy 2 or %d min-max)", algo, LegacyCalibration, EntropyCalibration, EntropyCalibration2, MinMaxCalibration)
 	}
 	c := &Calibrator{impl: impl, algo: algo}
+	if algo == LegacyCalibration {
+		legacy, ok := impl.(LegacyCalibratorImpl)
+		if !ok {
+			return nil, fmt.Errorf("abi: the legacy calibration algorithm (%d) needs a LegacyCalibratorImpl (quantile, regression cutoff, histogram cache); %T is not one", algo, impl)
+		}
+		if runtime.GOARCH != "amd64" {
+			return nil, fmt.Errorf("abi: IInt8LegacyCalibrator returns doubles from callbacks, which is relied on only on amd64, not %s; use another algorithm", runtime.GOARCH)
+		}
+		c.legacy = legacy
+	}
 	c.obj, c.pin = newAppObject(vt, c)
 	return c, nil
 }
@@ -269,17 +349,15 @@ func (l *Lib) NewCalibrator(impl CalibratorImpl) (*Calibrator, error) {
 // Ptr is the IInt8Calibrator* to pass to TensorRT.
 func (c *Calibrator) Ptr() uintptr { return uintptr(unsafe.Pointer(c.obj)) }
 
-// Close unregisters and unpins the calibrator and its cache.
+// Close unregisters and unpins the calibrator and the caches it lent.
 func (c *Calibrator) Close() {
 	if c.obj == nil {
 		return
 	}
 	registry.Delete(c.Ptr())
 	c.pin.Unpin()
-	c.mu.Lock()
-	c.cachePin.Unpin()
-	c.cache = nil
-	c.mu.Unlock()
+	c.cache.release()
+	c.histogram.release()
 	c.obj = nil
 }
 
@@ -304,20 +382,43 @@ func (c *Calibrator) getBatch(bindings, names uintptr, nb int) bool {
 	return true
 }
 
-// readCache keeps the table in pinned Go memory until the next call or
-// Close: TensorRT reads it after the call returns.
-func (c *Calibrator) readCache(length uintptr) uintptr {
-	b := c.impl.ReadCache()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.cachePin.Unpin()
-	c.cache = nil
+// lentBytes are bytes handed to TensorRT (readCalibrationCache,
+// readHistogramCache), kept in pinned Go memory until the next call or
+// Close: TensorRT reads them after the call returns.
+type lentBytes struct {
+	mu  sync.Mutex
+	b   []byte
+	pin runtime.Pinner
+}
+
+// lend keeps a copy of b, stores its length at the size_t* length and
+// returns its address (0 and length 0 for no bytes).
+func (l *lentBytes) lend(b []byte, length uintptr) uintptr {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.pin.Unpin()
+	l.b = nil
 	if len(b) == 0 {
 		*(*uintptr)(cptr(length)) = 0
 		return 0
 	}
-	c.cache = append([]byte(nil), b...)
-	c.cachePin.Pin(&c.cache[0])
-	*(*uintptr)(cptr(length)) = uintptr(len(c.cache))
-	return uintptr(unsafe.Pointer(&c.cache[0]))
+	l.b = append([]byte(nil), b...)
+	l.pin.Pin(&l.b[0])
+	*(*uintptr)(cptr(length)) = uintptr(len(l.b))
+	return uintptr(unsafe.Pointer(&l.b[0]))
+}
+
+func (l *lentBytes) release() {
+	l.mu.Lock()
+	l.pin.Unpin()
+	l.b = nil
+	l.mu.Unlock()
+}
+
+// copyOut copies length bytes at data (C memory) into Go memory.
+func copyOut(data, length uintptr) []byte {
+	if data == 0 || length == 0 {
+		return nil
+	}
+	return append([]byte(nil), unsafe.Slice((*byte)(cptr(data)), length)...)
 }

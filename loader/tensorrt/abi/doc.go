@@ -25,8 +25,12 @@
 // were counted from NVIDIA/TensorRT's public headers at the tags named
 // beside each table, and are checked by the tests against an ABI test
 // double (testdata/trtdouble.cpp) compiled with those declaration orders;
-// they have not been checked against a real libnvinfer that builds or
-// runs engines.
+// no full libnvinfer that builds engines was at hand to check them
+// against. On a GPU, NVIDIA's lean runtimes 10.16.1 and 11.4.0 (PyPI)
+// confirmed the ILogger layouts (TensorRT logging through them from its
+// threads), IRuntime's getLogger, setMaxThreads, getMaxThreads and
+// deserializeCudaEngine slots, and deletion (TestRealRuntime,
+// tools/gpu/trt-check.sh).
 //
 // Application objects are C-layout objects whose vtables hold
 // purego.NewCallback function pointers. purego allows about 2000
@@ -35,4 +39,7 @@
 // through the object's address (the this pointer) in a registry. The
 // vtables are package-level arrays (never moved, never freed); each object
 // is a small Go allocation pinned with runtime.Pinner until it is closed.
+// IInt8LegacyCalibrator's getQuantile and getRegressionCutoff return
+// doubles, which purego callbacks cannot: they return struct{ float64 },
+// which the x86-64 psABI returns in XMM0 like a double (amd64 only).
 package abi

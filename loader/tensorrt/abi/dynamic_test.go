@@ -1,13 +1,13 @@
 package abi_test
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
 	"testing"
 	"unsafe"
 
-	"github.com/int8cal/int8cal/loader/tensorrt"
 	"github.com/int8cal/int8cal/loader/tensorrt/abi"
 )
 
@@ -23,44 +23,9 @@ func TestDynamicShapes(t *testing.T) {
 }
 
 func testDynamic(t *testing.T, path string, major int) {
-	tl, err := tensorrt.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tl.Lib.Close()
-	d := openDouble(t, tl.Lib)
-	lib, err := abi.New(tl.Lib, tl.Lib, tl.Major, tl.Version)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got logs
-	lg := lib.NewLogger(got.add)
-	defer lg.Close()
-	b, err := lib.CreateBuilder(lg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Delete()
-	bi := abi.Impl(b.Obj)
-	net, err := b.CreateNetworkV2(0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer net.Delete()
-	p, err := lib.CreateParser(net, lg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Delete()
-	if err := p.Parse([]byte{0x08, 0x07}, ""); err != nil { // a ModelProto's first bytes: LeNet's I/O
-		t.Fatal(err)
-	}
-	cfg, err := b.CreateBuilderConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cfg.Delete()
-	ci := abi.Impl(cfg.Obj)
+	s := openParsed(t, path, []byte{0x08, 0x07}) // a ModelProto's first bytes: LeNet's I/O
+	d, lib, b, net, cfg := s.d, s.lib, s.b, s.net, s.cfg
+	bi, ci := abi.Impl(b.Obj), abi.Impl(cfg.Obj)
 	d.take()
 
 	prof, err := b.CreateOptimizationProfile()
@@ -93,6 +58,21 @@ func testDynamic(t *testing.T, path string, major int) {
 		"VOptimizationProfile.setDimensions this="+hex(pi)+" name=data select=7 dims=[1]",
 		fmt.Sprintf("VBuilderConfig.addOptimizationProfile this=%s profile=%s -> 0", hex(ci), hex(prof.Obj)))
 
+	// The calibration profile (implicit INT8, gone in 11.x).
+	err = cfg.SetCalibrationProfile(prof)
+	if major == 11 {
+		var e *abi.Error
+		if !errors.As(err, &e) || e.Method != "IBuilderConfig::setCalibrationProfile" {
+			t.Errorf("11.x SetCalibrationProfile: want an *abi.Error naming the method, got %v", err)
+		}
+		d.expect(t)
+	} else {
+		if err != nil {
+			t.Error(err)
+		}
+		d.expect(t, fmt.Sprintf("VBuilderConfig.setCalibrationProfile this=%s profile=%s", hex(ci), hex(prof.Obj)))
+	}
+
 	hm, err := b.BuildSerializedNetwork(net, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +82,7 @@ func testDynamic(t *testing.T, path string, major int) {
 	if !strings.HasSuffix(string(plan), "\nio=dynamic") {
 		t.Fatalf("plan %q: want the dynamic-batch engine", plan)
 	}
-	rt, err := lib.CreateRuntime(lg)
+	rt, err := lib.CreateRuntime(s.lg)
 	if err != nil {
 		t.Fatal(err)
 	}

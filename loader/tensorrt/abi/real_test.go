@@ -105,4 +105,8 @@ func testRealRuntime(t *testing.T, path string) {
 	if errs == 0 {
 		t.Errorf("deserializing junk logged no error through the Go ILogger (%d messages)", len(msgs))
 	}
+	if !t.Failed() {
+		t.Logf("confirmed on %s: createInferRuntime_INTERNAL with the Go ILogger (%d.x layout, called back by TensorRT), IRuntime slots getLogger %d, setMaxThreads %d, getMaxThreads %d, deserializeCudaEngine %d; the runtime is deleted through the wrapper's slot %d next (a crash there fails the run)",
+			tl.VersionString(), tl.Major, extra[0], extra[1], extra[2], lib.Slots.Runtime.DeserializeCudaEngine, lib.Slots.Delete)
+	}
 }

@@ -29,6 +29,7 @@ type Slots struct {
 		SetInt8Calibrator                                   int // Absent in 11
 		SetDLACore, SetDefaultDeviceType                    int
 		AddOptimizationProfile                              int
+		SetCalibrationProfile                               int // Absent in 11
 	}
 	// Profile is the apiv VOptimizationProfile (IOptimizationProfile).
 	Profile    struct{ SetDimensions int }
@@ -82,6 +83,7 @@ var slots8 = func() *Slots {
 	s.Config.SetDefaultDeviceType = 24
 	s.Config.SetMemoryPoolLimit = 47
 	s.Config.AddOptimizationProfile = 29
+	s.Config.SetCalibrationProfile = 35
 	s.Profile.SetDimensions = 2
 	s.HostMemory.Data, s.HostMemory.Size = 2, 3
 	s.Runtime.DeserializeCudaEngine = 2
@@ -124,6 +126,7 @@ var slots10 = func() *Slots {
 	s.Config.SetDefaultDeviceType = 20
 	s.Config.SetMemoryPoolLimit = 43
 	s.Config.AddOptimizationProfile = 25
+	s.Config.SetCalibrationProfile = 31
 	s.Profile.SetDimensions = 2
 	s.HostMemory.Data, s.HostMemory.Size = 2, 3
 	s.Runtime.DeserializeCudaEngine = 3
@@ -161,6 +164,7 @@ var slots11 = func() *Slots {
 	s.Config.SetDefaultDeviceType = 18
 	s.Config.SetMemoryPoolLimit = 32
 	s.Config.AddOptimizationProfile = 23
+	s.Config.SetCalibrationProfile = Absent // removed in 11.0 with implicit quantization
 	s.Profile.SetDimensions = 2
 	s.HostMemory.Data, s.HostMemory.Size = 2, 3
 	s.Runtime.DeserializeCudaEngine = 3

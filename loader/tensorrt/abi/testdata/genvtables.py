@@ -20,7 +20,7 @@ IMPL = {
     'VBuilder': ['platformHasFastInt8', 'getNbDLACores', 'createBuilderConfig', 'createNetworkV2', 'buildSerializedNetwork',
                  'createOptimizationProfile'],
     'VBuilderConfig': ['setAvgTimingIterations', 'setInt8Calibrator', 'setFlag', 'setDLACore', 'setDefaultDeviceType',
-                       'setMemoryPoolLimit', 'addOptimizationProfile'],
+                       'setMemoryPoolLimit', 'addOptimizationProfile', 'setCalibrationProfile'],
     'VOptimizationProfile': ['setDimensions'],
     'VRuntime': ['deserializeCudaEngine'],
     'VCudaEngine': ['createExecutionContext', 'getTensorShape', 'getTensorDataType', 'getTensorIOMode', 'getNbIOTensors',

@@ -31,6 +31,14 @@
 //   with their dims; TRTDOUBLE_INT32_OUTPUT, read at deserialization,
 //   makes getTensorDataType say kINT32 for outputs. TRTDOUBLE_DLA_CORES,
 //   read at each call, is what getNbDLACores returns (default 2).
+// - Building with kINT8 and a calibrator calls it from another thread as
+//   TensorRT's builder does (calibrate below): algorithm, a legacy
+//   calibrator's doubles and histogram cache, readCalibrationCache; with
+//   no cache, getBatch until false (reading a real model's "data"
+//   batches, whose sums are recorded) and writeCalibrationCache with a
+//   table "computed" from them. The plan holds the cache read or the
+//   table written, and for a model with Q/DQ nodes the number of
+//   QuantizeLinear and DequantizeLinear names in its bytes ("qdq=N").
 #include <cstdarg>
 #include <cstddef>
 #include <cstdint>
@@ -150,6 +158,17 @@ public:
     virtual void writeCalibrationCache(void const* ptr, std::size_t length) noexcept = 0;
     virtual int32_t getAlgorithm() noexcept = 0;
 };
+#endif
+#if TRT_MAJOR == 8 || TRT_MAJOR == 10
+// NvInfer.h v8.6.1 and v10.16: four methods after IInt8Calibrator's; the
+// 10.x class's getInterfaceInfo says "IInt8Calibrator".
+class IInt8LegacyCalibrator : public IInt8Calibrator {
+public:
+    virtual double getQuantile() const noexcept = 0;
+    virtual double getRegressionCutoff() const noexcept = 0;
+    virtual void const* readHistogramCache(std::size_t& length) noexcept = 0;
+    virtual void writeHistogramCache(void const* ptr, std::size_t length) noexcept = 0;
+};
 #else
 class IInt8Calibrator; // removed in 11.0
 #endif
@@ -218,6 +237,7 @@ class IParserError;
 #define TRTD_VBuilderConfig_setFlag virtual void setFlag(int32_t flag) noexcept;
 #define TRTD_VBuilderConfig_setDLACore virtual void setDLACore(int32_t core) noexcept;
 #define TRTD_VBuilderConfig_setDefaultDeviceType virtual void setDefaultDeviceType(int32_t type) noexcept;
+#define TRTD_VBuilderConfig_setCalibrationProfile virtual bool setCalibrationProfile(IOptimizationProfile const* profile) noexcept;
 #define TRTD_VBuilderConfig_setMemoryPoolLimit virtual void setMemoryPoolLimit(int32_t pool, std::size_t size) noexcept;
 #if TRT_MAJOR == 8
 #define TRTD_VRuntime_deserializeCudaEngine virtual ICudaEngine* deserializeCudaEngine(void const* blob, std::size_t size, void* pluginFactory) noexcept;
@@ -281,8 +301,6 @@ static char const kDynamicMark[] = "\nio=dynamic";
 // TRTDOUBLE_INT32_OUTPUT set at deserialization makes the output int32
 // (DataType::kINT32), for the refusal of non-float32 I/O.
 
-static char const kTable[] = "TRT-DOUBLE-EntropyCalibration2\ninput: 3c010a14\naux: 3d4ccccd\n";
-
 static void logTo(ILogger* logger, int32_t sev, char const* msg) {
     if (logger) logger->log(sev, msg);
 }
@@ -309,11 +327,13 @@ static std::string dimsString(Dims const& d) {
 
 class VOptimizationProfile : public VRoot {
 public:
+    int64_t batch = 0; // the first dimension set, the batch calibration uses
     TRTD_VOptimizationProfile_VTABLE
 };
 bool VOptimizationProfile::setDimensions(char const* name, int32_t select, Dims const& dims) noexcept {
     rec("VOptimizationProfile.setDimensions this=0x%lx name=%s select=%d dims=%s", p(this), name ? name : "(null)", select,
         dimsString(dims).c_str());
+    if (dims.nbDims > 0) batch = dims.d[0];
     return name != nullptr && select >= 0 && select <= 2 && dims.nbDims >= 0 && dims.nbDims <= 8;
 }
 
@@ -336,6 +356,7 @@ public:
     uint32_t flags = 0;
     bool parsed = false;
     bool staticIO = false; // parsed from a real ONNX model
+    int qdq = 0;           // QuantizeLinear and DequantizeLinear names in the model's bytes
 };
 
 class VBuilderConfig : public VRoot {
@@ -343,6 +364,10 @@ public:
     uint32_t flags = 0;
     IInt8Calibrator* calibrator = nullptr;
     int32_t nbProfiles = 0;
+    // The calibration profile's batch; -1 while none is set, which a
+    // network with runtime dimensions does not calibrate without
+    // (NvInfer.h: "must be set"). 1 for static shapes.
+    int64_t calibrationBatch = -1;
     TRTD_VBuilderConfig_VTABLE
 };
 void VBuilderConfig::setAvgTimingIterations(int32_t n) noexcept { rec("VBuilderConfig.setAvgTimingIterations this=0x%lx n=%d", p(this), n); }
@@ -361,6 +386,14 @@ int32_t VBuilderConfig::addOptimizationProfile(IOptimizationProfile const* profi
     rec("VBuilderConfig.addOptimizationProfile this=0x%lx profile=0x%lx -> %d", p(this), p(profile), i);
     return i;
 }
+#if TRT_MAJOR != 11
+bool VBuilderConfig::setCalibrationProfile(IOptimizationProfile const* profile) noexcept {
+    rec("VBuilderConfig.setCalibrationProfile this=0x%lx profile=0x%lx", p(this), p(profile));
+    if (!profile || profile->mImpl->batch <= 0) return false;
+    calibrationBatch = profile->mImpl->batch;
+    return true;
+}
+#endif
 void VBuilderConfig::setDLACore(int32_t c) noexcept { rec("VBuilderConfig.setDLACore this=0x%lx core=%d", p(this), c); }
 void VBuilderConfig::setDefaultDeviceType(int32_t t) noexcept { rec("VBuilderConfig.setDefaultDeviceType this=0x%lx type=%d", p(this), t); }
 void VBuilderConfig::setMemoryPoolLimit(int32_t pool, std::size_t size) noexcept {
@@ -407,35 +440,116 @@ INetworkDefinition* VBuilder::createNetworkV2(uint32_t flags) noexcept {
     return n;
 }
 
+// count is the number of times name occurs in the model's bytes.
+static int count(void const* data, std::size_t size, char const* name) {
+    std::string bytes((char const*)data, size);
+    int n = 0;
+    for (std::size_t at = bytes.find(name); at != std::string::npos; at = bytes.find(name, at + 1)) n++;
+    return n;
+}
+
 #if TRT_MAJOR != 11
-// calibrate calls the calibrator as TensorRT's builder does, from its own thread.
-static std::string calibrate(IInt8Calibrator* cal) {
-    std::string cache;
+// oneLine escapes the newlines of a table for the record's one-line entries.
+static std::string oneLine(std::string s) {
+    for (std::size_t at = s.find('\n'); at != std::string::npos; at = s.find('\n', at + 2)) s.replace(at, 1, "\\n");
+    return s;
+}
+
+static char const* algorithmName(int32_t algo) {
+    switch (algo) {
+    case 0: return "LegacyCalibration";
+    case 1: return "EntropyCalibration";
+    case 2: return "EntropyCalibration2";
+    case 3: return "MinMaxCalibration";
+    }
+    return "Unknown";
+}
+
+static std::string hexFloat(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    char b[16];
+    snprintf(b, sizeof b, "%08x", u);
+    return b;
+}
+
+// calibrate calls the calibrator as TensorRT's builder does, from its own
+// thread: the algorithm (and a legacy calibrator's parameters and
+// histogram cache), then readCalibrationCache; a cache is used as it is,
+// otherwise getBatch is called until it returns false and the table
+// "computed" from the batches goes to writeCalibrationCache. The network
+// of a real ONNX model has LeNet's input "data", whose batches (batch x
+// 784 floats, host memory under the fake libcuda) are read: each one's
+// sum is recorded, and the table's data scale is max|x|/127. The "ONNX"
+// model of abi's tests has the inputs "input" and "aux", whose pointers
+// are only recorded. It returns the cache read or the table written.
+static std::string calibrate(IInt8Calibrator* cal, VNetworkDefinition const* net, int64_t batch) {
 #if TRT_MAJOR == 10
     InterfaceInfo info = cal->getInterfaceInfo();
     rec("IInt8Calibrator.getInterfaceInfo -> kind=%s major=%d minor=%d api=%d", info.kind ? info.kind : "(null)", info.major,
         info.minor, cal->getAPILanguage());
 #endif
     rec("IInt8Calibrator.getBatchSize -> %d", cal->getBatchSize());
-    for (int i = 0; i < 1000; i++) {
-        void* bindings[2] = {(void*)0xdeadbeef, (void*)0xdeadbeef};
-        char const* names[2] = {"input", "aux"};
-        bool ok = cal->getBatch(bindings, names, 2);
-        if (!ok) {
-            rec("IInt8Calibrator.getBatch #%d -> false", i);
-            break;
-        }
-        rec("IInt8Calibrator.getBatch #%d -> true input=0x%lx aux=0x%lx", i, p(bindings[0]), p(bindings[1]));
+    int32_t algo = cal->getAlgorithm();
+    rec("IInt8Calibrator.getAlgorithm -> %d", algo);
+    IInt8LegacyCalibrator* legacy = algo == 0 ? static_cast<IInt8LegacyCalibrator*>(cal) : nullptr;
+    if (legacy) {
+        rec("IInt8LegacyCalibrator.getQuantile -> %.17g", legacy->getQuantile());
+        rec("IInt8LegacyCalibrator.getRegressionCutoff -> %.17g", legacy->getRegressionCutoff());
+        std::size_t hlen = 777;
+        void const* hist = legacy->readHistogramCache(hlen);
+        if (hist == nullptr) hlen = 0;
+        rec("IInt8LegacyCalibrator.readHistogramCache -> null=%d len=%zu data=%s", hist == nullptr, hlen,
+            oneLine(std::string((char const*)hist, hlen)).c_str());
     }
     std::size_t len = 12345;
     void const* data = cal->readCalibrationCache(len);
     if (data == nullptr) len = 0;
-    cache.assign((char const*)data, len);
-    rec("IInt8Calibrator.readCalibrationCache -> null=%d len=%zu data=%s", data == nullptr, len, cache.c_str());
-    cal->writeCalibrationCache(kTable, sizeof kTable - 1);
-    rec("IInt8Calibrator.writeCalibrationCache len=%zu", sizeof kTable - 1);
-    rec("IInt8Calibrator.getAlgorithm -> %d", cal->getAlgorithm());
-    return cache;
+    std::string cache((char const*)data, len);
+    rec("IInt8Calibrator.readCalibrationCache -> null=%d len=%zu data=%s", data == nullptr, len, oneLine(cache).c_str());
+    if (len > 0) return cache;
+
+    char const* names[2] = {"input", "aux"};
+    int nb = 2;
+    if (net->staticIO) {
+        names[0] = "data";
+        nb = 1;
+    }
+    float amax = 0;
+    for (int i = 0; i < 1000; i++) {
+        void* bindings[2] = {(void*)0xdeadbeef, (void*)0xdeadbeef};
+        if (!cal->getBatch(bindings, names, nb)) {
+            rec("IInt8Calibrator.getBatch #%d -> false", i);
+            break;
+        }
+        if (!net->staticIO) {
+            rec("IInt8Calibrator.getBatch #%d -> true input=0x%lx aux=0x%lx", i, p(bindings[0]), p(bindings[1]));
+            continue;
+        }
+        float const* x = (float const*)bindings[0];
+        double sum = 0;
+        for (int64_t j = 0; j < batch * 784; j++) {
+            sum += x[j];
+            if (x[j] > amax) amax = x[j];
+            if (-x[j] > amax) amax = -x[j];
+        }
+        rec("IInt8Calibrator.getBatch #%d -> true data sum=%.9g", i, sum);
+    }
+    char version[16];
+    snprintf(version, sizeof version, "%d", TRT_MAJOR == 8 ? 8601 : 101601);
+    std::string table = std::string("TRT-") + version + "-" + algorithmName(algo) + "\n";
+    if (net->staticIO)
+        table += "data: " + hexFloat(amax / 127) + "\nprob: 3c010a14\n";
+    else
+        table += "input: 3c010a14\naux: 3d4ccccd\n";
+    if (legacy) {
+        static char const kHistogram[] = "HISTOGRAMS";
+        legacy->writeHistogramCache(kHistogram, sizeof kHistogram - 1);
+        rec("IInt8LegacyCalibrator.writeHistogramCache len=%zu", sizeof kHistogram - 1);
+    }
+    cal->writeCalibrationCache(table.data(), table.size());
+    rec("IInt8Calibrator.writeCalibrationCache len=%zu data=%s", table.size(), oneLine(table).c_str());
+    return table;
 }
 #endif
 
@@ -462,7 +576,13 @@ IHostMemory* VBuilder::buildSerializedNetwork(INetworkDefinition& network, IBuil
 #if TRT_MAJOR != 11
     if ((cfg->flags & (1u << 1)) && cfg->calibrator) { // BuilderFlag::kINT8 = 1
         IInt8Calibrator* cal = cfg->calibrator;
-        std::thread t([&] { calib = calibrate(cal); });
+        VNetworkDefinition const* net = network.mImpl;
+        int64_t batch = cfg->nbProfiles == 0 ? 1 : cfg->calibrationBatch;
+        if (batch < 0) {
+            logTo(logger, 1, "buildSerializedNetwork: INT8 calibration of a network with runtime dimensions needs a calibration profile");
+            return nullptr;
+        }
+        std::thread t([&] { calib = calibrate(cal, net, batch); });
         t.join();
     }
 #endif
@@ -471,6 +591,7 @@ IHostMemory* VBuilder::buildSerializedNetwork(INetworkDefinition& network, IBuil
     snprintf(head, sizeof head, "TRTDOUBLE-ENGINE major=%d flags=%u\n", TRT_MAJOR, cfg->flags);
     impl->bytes = std::string(head) + calib;
     if (network.mImpl->staticIO) impl->bytes += cfg->nbProfiles > 0 ? kDynamicMark : kStaticMark;
+    if (network.mImpl->qdq > 0) impl->bytes += "\nqdq=" + std::to_string(network.mImpl->qdq);
     auto* m = new IHostMemory("IHostMemory", impl);
     logTo(logger, 3, "buildSerializedNetwork: done");
     return m;
@@ -652,6 +773,7 @@ bool IParser::parse(void const* data, std::size_t size, char const* path) noexce
     if (data != nullptr && size >= 1 && ((unsigned char const*)data)[0] == 0x08) { // a ModelProto: ir_version first
         network->mImpl->parsed = true;
         network->mImpl->staticIO = true;
+        network->mImpl->qdq = count(data, size, "QuantizeLinear") + count(data, size, "DequantizeLinear");
         return true;
     }
     auto* e = new IParserError;

@@ -74,7 +74,7 @@
     TRTD_STUB(VBuilderConfig, getProfilingVerbosity, 32) \
     TRTD_STUB(VBuilderConfig, setAlgorithmSelector, 33) \
     TRTD_STUB(VBuilderConfig, getAlgorithmSelector, 34) \
-    TRTD_STUB(VBuilderConfig, setCalibrationProfile, 35) \
+    TRTD_VBuilderConfig_setCalibrationProfile /* 35 */ \
     TRTD_STUB(VBuilderConfig, getCalibrationProfile, 36) \
     TRTD_STUB(VBuilderConfig, setQuantizationFlags, 37) \
     TRTD_STUB(VBuilderConfig, getQuantizationFlags, 38) \
@@ -335,7 +335,7 @@
     TRTD_STUB(VBuilderConfig, getProfilingVerbosity, 28) \
     TRTD_STUB(VBuilderConfig, setAlgorithmSelector, 29) \
     TRTD_STUB(VBuilderConfig, getAlgorithmSelector, 30) \
-    TRTD_STUB(VBuilderConfig, setCalibrationProfile, 31) \
+    TRTD_VBuilderConfig_setCalibrationProfile /* 31 */ \
     TRTD_STUB(VBuilderConfig, getCalibrationProfile, 32) \
     TRTD_STUB(VBuilderConfig, setQuantizationFlags, 33) \
     TRTD_STUB(VBuilderConfig, getQuantizationFlags, 34) \
@@ -659,7 +659,7 @@
     TRTD_STUB(VBuilderConfig, getBuildRoute, 58) \
     TRTD_STUB(VBuilderConfig, getAllBuildRoutes, 59) \
     /* end */
-// not in VBuilderConfig v11.1: setInt8Calibrator
+// not in VBuilderConfig v11.1: setInt8Calibrator, setCalibrationProfile
 // VOptimizationProfile: include/NvInferImpl.h v11.1
 #define TRTD_VOptimizationProfile_VTABLE \
     TRTD_VOptimizationProfile_setDimensions /* 2 */ \

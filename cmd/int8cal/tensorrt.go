@@ -1,0 +1,284 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/int8cal/int8cal/core/calibtable"
+	"github.com/int8cal/int8cal/core/engine"
+	"github.com/int8cal/int8cal/core/onnx"
+	"github.com/int8cal/int8cal/core/qdq"
+	"github.com/int8cal/int8cal/core/tensor"
+	trt "github.com/int8cal/int8cal/core/tensorrt"
+	"github.com/int8cal/int8cal/internal/atomicfile"
+	"github.com/int8cal/int8cal/internal/progress"
+)
+
+// The ways --backend tensorrt builds INT8 (--tensorrt-int8).
+const (
+	// int8FromCache: implicit INT8, TensorRT reading int8cal's calibration
+	// cache through readCalibrationCache (8.6, 10.x).
+	int8FromCache = "cache"
+	// int8FromQDQ: explicit INT8, the model with Q/DQ nodes made from
+	// int8cal's calibration cache (every version; the only way on 11.x).
+	int8FromQDQ = "qdq"
+	// int8ByTensorRT: implicit INT8, TensorRT calibrating with its own
+	// implementation of the algorithm from int8cal's data (8.6, 10.x).
+	int8ByTensorRT = "tensorrt"
+)
+
+// checkTensorRTINT8 fills --tensorrt-int8's default for the TensorRT
+// found and refuses what that version cannot do.
+func (b *backendFlags) checkTensorRTINT8(major int, version string) error {
+	switch b.trtINT8 {
+	case "":
+		b.trtINT8 = int8FromCache
+		if major >= 11 {
+			b.trtINT8 = int8FromQDQ
+		}
+	case int8FromQDQ:
+	case int8FromCache, int8ByTensorRT:
+		if major >= 11 {
+			return fmt.Errorf("--tensorrt-int8=%s needs implicit INT8 (IInt8Calibrator), which TensorRT %s removed; use --tensorrt-int8=qdq (the default there), or TensorRT 8.6 or 10.x", b.trtINT8, version)
+		}
+	default:
+		return fmt.Errorf("--tensorrt-int8=%s unknown: want cache, qdq or tensorrt", b.trtINT8)
+	}
+	return nil
+}
+
+// tensorrtCalibrates says whether TensorRT itself calibrates
+// (--backend tensorrt --tensorrt-int8 tensorrt).
+func (b *backendFlags) tensorrtCalibrates() bool {
+	return b.name == "tensorrt" && b.trtINT8 == int8ByTensorRT
+}
+
+// trtAlgorithms are TensorRT's calibration algorithms by the name of
+// int8cal's calibrator plugin of the same algorithm.
+var trtAlgorithms = map[string]string{
+	"entropy2": calibtable.EntropyCalibration2,
+	"entropy":  calibtable.EntropyCalibration,
+	"minmax":   calibtable.MinMaxCalibration,
+	"legacy":   trt.LegacyCalibration,
+}
+
+// trtCalibration is TensorRT calibrating with its own implementation of
+// an algorithm when it builds INT8: where the batches come from and where
+// its table goes.
+type trtCalibration struct {
+	algorithm string // TensorRT's name, a key of trt.Algorithms
+	legacy    trt.LegacyParameters
+	open      func() (*openedData, error) // the calibration data
+	// first and samples choose the calibration samples, [first,
+	// first+samples): those of int8cal's own calibration.
+	first, samples int
+	cache          string
+}
+
+// newTRTCalibration checks the calibrator's name and options for
+// TensorRT's calibration.
+func newTRTCalibration(cf *calibFlags, cache string, open func() (*openedData, error)) (*trtCalibration, error) {
+	algorithm, ok := trtAlgorithms[cf.calibrator]
+	if !ok {
+		return nil, fmt.Errorf("--tensorrt-int8=tensorrt: TensorRT has no calibrator %q; it implements entropy2, entropy, minmax and legacy (other calibrators: --tensorrt-int8=cache or qdq)", cf.calibrator)
+	}
+	// TensorRT's BERT demo settings, as int8cal's legacy calibrator.
+	legacy := trt.LegacyParameters{Quantile: 0.9999, RegressionCutoff: 1}
+	for key, value := range cf.options {
+		var dst *float64
+		switch {
+		case algorithm == trt.LegacyCalibration && key == "quantile":
+			dst = &legacy.Quantile
+		case algorithm == trt.LegacyCalibration && key == "regression_cutoff":
+			dst = &legacy.RegressionCutoff
+		default:
+			return nil, fmt.Errorf("--calibrator-opt %s: TensorRT's %s calibrator has no such option (the legacy one takes quantile and regression_cutoff)", key, algorithm)
+		}
+		f, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			return nil, fmt.Errorf("--calibrator-opt %s=%s: want a number", key, value)
+		}
+		*dst = f
+	}
+	return &trtCalibration{algorithm: algorithm, legacy: legacy, open: open, first: cf.first, samples: cf.batch * cf.batches, cache: cache}, nil
+}
+
+// newTensorRT builds a TensorRT engine from the model file for --backend
+// tensorrt, opening TensorRT and the CUDA driver the first time.
+func (b *backendFlags) newTensorRT(opts engine.Options, spec runSpec, log hclog.Logger) (runner, error) {
+	var p trt.Precision
+	switch opts.Precision {
+	case engine.FP32:
+		p = trt.FP32
+	case engine.FP16:
+		p = trt.FP16
+	case engine.INT8:
+		p = trt.INT8
+		if spec.int8Cache == "" && spec.tensorrt == nil {
+			return nil, fmt.Errorf("--backend tensorrt: INT8 needs a calibration step (--calibrator NAME, --cache PATH), which did not run")
+		}
+	default:
+		return nil, fmt.Errorf("--backend tensorrt: precision %s is not supported", opts.Precision)
+	}
+	if b.trt == nil {
+		t, err := trt.Open(trt.Options{Lib: b.trtLib, CUDALib: b.libs.Driver, Device: b.device, Log: log})
+		if err != nil {
+			return nil, fmt.Errorf("--backend tensorrt: %s; usable here: %s (see int8cal doctor)", oneLine(err.Error()), b.usable())
+		}
+		log.Info("tensorrt backend", "version", t.Version(), "lib", t.TRT.Lib.File())
+		b.trt = t
+	}
+	if err := b.checkTensorRTINT8(b.trt.ABI.Major, b.trt.Version()); err != nil {
+		return nil, err
+	}
+	model, err := os.ReadFile(b.model)
+	if err != nil {
+		return nil, fmt.Errorf("--backend tensorrt: %w", err)
+	}
+	bo := trt.BuildOptions{Precision: p, Batch: spec.batch, DLACore: b.dla.Core(),
+		Workspace: uint64(b.trtWorkspaceMiB) << 20, AvgTimingIterations: b.trtAvgTiming}
+	if p == trt.FP32 && bo.DLACore >= 0 {
+		// DLA has no FP32, and the commands build an FP32 engine first
+		// (the reference): that one runs on the GPU.
+		log.Warn("--useDLACore: DLA runs fp16 and int8 only; the fp32 engine is built for the GPU", "dla_core", bo.DLACore)
+		bo.DLACore = -1
+	}
+	var calibrated *trt.DataCalibrator
+	if p == trt.INT8 {
+		switch {
+		case spec.tensorrt != nil:
+			next, done, err := spec.tensorrt.batches(spec.batch, log)
+			if err != nil {
+				return nil, fmt.Errorf("--backend tensorrt: %w", err)
+			}
+			defer done()
+			if calibrated, err = b.trt.NewDataCalibrator(spec.tensorrt.algorithm, spec.tensorrt.legacy, next); err != nil {
+				return nil, fmt.Errorf("--backend tensorrt: %w", err)
+			}
+			defer calibrated.Close()
+			bo.Calibrator = calibrated
+			log.Info("tensorrt int8: TensorRT calibrates", "algorithm", spec.tensorrt.algorithm)
+		case b.trtINT8 == int8FromQDQ:
+			if model, err = qdqModel(b.model, spec.int8Cache, log); err != nil {
+				return nil, fmt.Errorf("--backend tensorrt: %w", err)
+			}
+			log.Info("tensorrt int8 from the Q/DQ model of the calibration cache", "cache", spec.int8Cache)
+		default:
+			table, err := os.ReadFile(spec.int8Cache)
+			if err != nil {
+				return nil, fmt.Errorf("--backend tensorrt: INT8: %w", err)
+			}
+			cal, err := trt.NewCacheCalibrator(table, spec.int8Cache)
+			if err != nil {
+				return nil, fmt.Errorf("--backend tensorrt: %w", err)
+			}
+			bo.Calibrator = cal
+			log.Info("tensorrt int8 from the calibration cache", "cache", spec.int8Cache, "algorithm", cal.Algorithm())
+		}
+	}
+	e, err := b.trt.Build(model, bo)
+	if err != nil {
+		return nil, fmt.Errorf("--backend tensorrt: building %s: %w", b.model, err)
+	}
+	if calibrated != nil {
+		if err := spec.tensorrt.keep(calibrated, log); err != nil {
+			e.Close()
+			return nil, fmt.Errorf("--backend tensorrt: %w", err)
+		}
+	}
+	return trtRunner{e}, nil
+}
+
+// batches opens the calibration data and returns the reader of its
+// batches for a TensorRT engine built for batch: the calibration samples
+// in whole batches of that size (a rest smaller than one is left out and
+// logged), each served once.
+func (c *trtCalibration) batches(batch int, log hclog.Logger) (next func(names []string) ([][]float32, error), done func(), err error) {
+	src, err := c.open()
+	if err != nil {
+		return nil, nil, err
+	}
+	n := c.samples / batch
+	switch {
+	case n == 0:
+		src.close()
+		return nil, nil, fmt.Errorf("TensorRT's calibration: the %d calibration samples (--cal-batch × --cal-batches) make no batch of %d, the size the engine is built for", c.samples, batch)
+	case c.first+c.samples > src.Len():
+		src.close()
+		return nil, nil, fmt.Errorf("TensorRT's calibration: samples %d to %d asked for (--cal-first, --cal-batch × --cal-batches), but the calibration data (%s) has %d", c.first, c.first+c.samples-1, src.describe, src.Len())
+	case n*batch < c.samples:
+		log.Info("TensorRT calibrates on whole batches of the engine's batch size", "batch", batch, "batches", n, "samples_left_out", c.samples-n*batch)
+	}
+	images := make([]float32, batch*tensor.NumElements(src.SampleShape()))
+	labels := make([]int, batch)
+	bar := progress.New("TensorRT calibration", n, log)
+	i := 0
+	next = func(names []string) ([][]float32, error) {
+		if len(names) != 1 {
+			return nil, fmt.Errorf("TensorRT asks for the inputs %q; the calibration data feeds one", names)
+		}
+		if i == n {
+			return nil, nil
+		}
+		first := c.first + i*batch
+		if err := src.Read(first, batch, images, labels); err != nil {
+			return nil, fmt.Errorf("calibration data (%s), samples %d to %d: %w", src.describe, first, first+batch-1, err)
+		}
+		i++
+		bar.Add(1)
+		return [][]float32{images}, nil
+	}
+	return next, func() { bar.Finish(); src.close() }, nil
+}
+
+// keep writes the table TensorRT computed to the cache file (atomically),
+// after checking it parses.
+func (c *trtCalibration) keep(cal *trt.DataCalibrator, log hclog.Logger) error {
+	table := cal.Table()
+	if len(table) == 0 {
+		return fmt.Errorf("TensorRT built the INT8 engine after %d calibration batches but wrote no calibration table", cal.Batches())
+	}
+	t, err := calibtable.Parse(bytes.NewReader(table), "TensorRT's calibration table")
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(c.cache, table); err != nil {
+		return err
+	}
+	log.Info("TensorRT's calibration table written", "cache", c.cache, "header", t.Header(), "tensors", len(t.Entries), "batches", cal.Batches())
+	return nil
+}
+
+// qdqModel is the model file with Q/DQ nodes from the calibration cache,
+// as `int8cal export` writes it, encoded for TensorRT's parser.
+func qdqModel(path, cache string, log hclog.Logger) ([]byte, error) {
+	m, err := onnx.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	table, err := calibtable.ReadFile(cache)
+	if err != nil {
+		return nil, err
+	}
+	q, rep, err := qdq.Export(m, table, qdq.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("%s: Q/DQ from %s: %w", path, cache, err)
+	}
+	for _, w := range rep.Warnings() {
+		log.Warn("Q/DQ model: " + w)
+	}
+	log.Debug("Q/DQ model", "activations", len(rep.Activations), "weights", len(rep.Weights))
+	return onnx.Encode(q)
+}
+
+// trtRunner is a TensorRT engine as a runner: it runs the model, but
+// cannot show the intermediate tensors calibration observes.
+type trtRunner struct{ *trt.Engine }
+
+func (trtRunner) RunObserved(map[string]*tensor.Tensor, func(string, *tensor.Tensor)) (map[string]*tensor.Tensor, error) {
+	return nil, fmt.Errorf("--backend tensorrt cannot show a model's intermediate tensors: calibrate with --backend cpu or cuda")
+}
