@@ -1,7 +1,7 @@
 // Package tensorrt finds NVIDIA TensorRT's libraries through loader,
 // without cgo: libnvinfer, whose version int8cal doctor reports, and the
 // ONNX parser libnvonnxparser. It reads their versions and tells which
-// TensorRT major versions are supported (8, 10 and 11). The TensorRT
+// TensorRT versions are supported (8.6, 10.x and 11.x). The TensorRT
 // backend itself is core/tensorrt.
 //
 // A library opened from a path (a flag or the environment variable) that
@@ -92,7 +92,7 @@ func Open(explicit string) (*Library, error) {
 // Supported returns nil for the library's major version when it is
 // supported, a *loader.VersionError naming the library otherwise.
 func (l *Library) Supported() error {
-	err := Supported(l.Major)
+	err := Supported(l.Major, l.Minor)
 	if ve, ok := err.(*loader.VersionError); ok {
 		ve.Path = l.Lib.File()
 		ve.Got = l.VersionString()
@@ -105,15 +105,21 @@ func (l *Library) Supported() error {
 // number alone is ambiguous below 10.0 (TensorRT-RTX 1.7.1 reports 10701).
 func (l *Library) VersionString() string { return fmt.Sprintf("%d.%d.%d", l.Major, l.Minor, l.Patch) }
 
-// Supported returns nil for a supported TensorRT major version (8, 10 or
-// 11), a *loader.VersionError otherwise: the object layouts int8cal calls
-// into differ between major versions, so an unknown one is refused rather
-// than guessed at.
-func Supported(major int) error {
-	if slices.Contains(Majors, major) {
+// Supported returns nil for a supported TensorRT version (8.6, 10.x or
+// 11.x), a *loader.VersionError otherwise: the object layouts int8cal
+// calls into differ between major versions, so an unknown one is refused
+// rather than guessed at. Within 8.x only 8.6 is: the name-based I/O
+// calls (setTensorAddress, enqueueV3) came in 8.5, and the 8.x table was
+// counted from 8.6.1's headers, while 10.x and 11.x minors only append.
+func Supported(major, minor int) error {
+	if slices.Contains(Majors, major) && (major != 8 || minor == 6) {
 		return nil
 	}
-	return &loader.VersionError{Library: Spec.Name, Got: fmt.Sprintf("%d.x", major), Want: "8.x, 10.x or 11.x"}
+	got := fmt.Sprintf("%d.x", major)
+	if major == 8 {
+		got = fmt.Sprintf("8.%d", minor)
+	}
+	return &loader.VersionError{Library: Spec.Name, Got: got, Want: "8.6, 10.x or 11.x"}
 }
 
 // VersionString formats getInferLibVersion's number.

@@ -13,19 +13,22 @@ import (
 )
 
 func TestSupported(t *testing.T) {
-	for _, major := range []int{8, 10, 11} {
-		if err := tensorrt.Supported(major); err != nil {
-			t.Errorf("Supported(%d) = %v", major, err)
+	for _, v := range [][2]int{{8, 6}, {10, 0}, {10, 16}, {11, 0}, {11, 4}} {
+		if err := tensorrt.Supported(v[0], v[1]); err != nil {
+			t.Errorf("Supported(%d, %d) = %v", v[0], v[1], err)
 		}
 	}
-	for _, major := range []int{7, 9, 12} {
-		err := tensorrt.Supported(major)
+	for _, v := range [][2]int{{7, 1}, {8, 4}, {8, 5}, {9, 0}, {12, 0}} {
+		err := tensorrt.Supported(v[0], v[1])
 		var ve *loader.VersionError
-		if !errors.As(err, &ve) || !strings.Contains(err.Error(), "8.x, 10.x or 11.x") {
-			t.Errorf("Supported(%d) = %v, want a VersionError listing 8.x, 10.x or 11.x", major, err)
+		if !errors.As(err, &ve) || !strings.Contains(err.Error(), "8.6, 10.x or 11.x") {
+			t.Errorf("Supported(%d, %d) = %v, want a VersionError listing 8.6, 10.x or 11.x", v[0], v[1], err)
 		}
 	}
-	if got, want := tensorrt.Supported(9).Error(), "TensorRT version 9.x is not supported; supported: 8.x, 10.x or 11.x"; got != want {
+	if got, want := tensorrt.Supported(9, 0).Error(), "TensorRT version 9.x is not supported; supported: 8.6, 10.x or 11.x"; got != want {
+		t.Errorf("message %q, want %q", got, want)
+	}
+	if got, want := tensorrt.Supported(8, 5).Error(), "TensorRT version 8.5 is not supported; supported: 8.6, 10.x or 11.x"; got != want {
 		t.Errorf("message %q, want %q", got, want)
 	}
 }
@@ -127,6 +130,15 @@ func TestOldAndUnsupportedVersions(t *testing.T) {
 	}
 	if lib.Major != 8 || lib.Minor != 6 || lib.Patch != 1 || lib.Build != 0 || lib.Supported() != nil {
 		t.Errorf("8.6.1: got %+v, supported: %v", lib, lib.Supported())
+	}
+	lib.Lib.Close()
+	// 8.5: the 8.x table is 8.6's.
+	infer, _ = fakeWheel(t, "eightfive", "8", false, "-DVERSION=8503")
+	if lib, err = tensorrt.Open(infer); err != nil {
+		t.Fatal(err)
+	}
+	if err := lib.Supported(); err == nil || !strings.Contains(err.Error(), "8.5.3") {
+		t.Errorf("8.5.3: want a refusal naming it, got %v", err)
 	}
 	lib.Lib.Close()
 	// A newer major than there is support for.
