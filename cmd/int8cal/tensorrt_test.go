@@ -263,6 +263,17 @@ func TestTensorRTCalibrates(t *testing.T) {
 		t.Errorf("the cache TensorRT wrote: %q, %v", b, err)
 	}
 
+	// compare: each of TensorRT's algorithms calibrates and scores.
+	code, out, errOut = run(append([]string{"compare", "--calibrators", "entropy2,minmax", "--cache", filepath.Join(dir, "cmp"), "--batch", "10", "--format", "csv"}, base...)...)
+	if code != 0 || !strings.Contains(out, "\nentropy2,") || !strings.Contains(out, "\nminmax,") {
+		t.Errorf("compare: exit %d: want a row per algorithm:\n%s\n%s", code, out, errOut)
+	}
+	for _, name := range []string{"entropy2", "minmax"} {
+		if _, err := os.Stat(filepath.Join(dir, "cmp."+name)); err != nil {
+			t.Errorf("compare: TensorRT's %s table: %v", name, err)
+		}
+	}
+
 	for _, c := range []struct {
 		args []string
 		want string
