@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strconv"
 
@@ -236,7 +238,7 @@ func (c *trtCalibration) batches(batch int, log hclog.Logger) (next func(names [
 }
 
 // keep writes the table TensorRT computed to the cache file (atomically),
-// after checking it parses.
+// after checking it parses, and removes the cache's sidecar.
 func (c *trtCalibration) keep(cal *trt.DataCalibrator, log hclog.Logger) error {
 	table := cal.Table()
 	if len(table) == 0 {
@@ -247,6 +249,11 @@ func (c *trtCalibration) keep(cal *trt.DataCalibrator, log hclog.Logger) error {
 		return err
 	}
 	if err := atomicfile.WriteFile(c.cache, table); err != nil {
+		return err
+	}
+	// A sidecar left by an earlier int8cal calibration describes another
+	// table: without it, the cache reads as one TensorRT made.
+	if err := os.Remove(calibtable.SidecarPath(c.cache)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	log.Info("TensorRT's calibration table written", "cache", c.cache, "header", t.Header(), "tensors", len(t.Entries), "batches", cal.Batches())

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/int8cal/int8cal/core/calibtable"
 	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/internal/gpulibs"
 	"github.com/int8cal/int8cal/loader"
@@ -240,8 +243,13 @@ func TestTensorRTCalibrates(t *testing.T) {
 	base := []string{"--log-level", "error", "--datadir", dataDir, "--backend", "tensorrt", "--tensorrt-lib", double,
 		"--cuda-lib", fakeDriver(t), "--tensorrt-int8", "tensorrt", "--cal-batches", "2", "--cal-batch", "10"}
 
-	// calibrate: an engine of the calibration batch size, 2 batches.
+	// calibrate: an engine of the calibration batch size, 2 batches. A
+	// sidecar of an earlier int8cal calibration goes: it described
+	// another table.
 	cache := filepath.Join(dir, "legacy.table")
+	if err := os.WriteFile(calibtable.SidecarPath(cache), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	code, out, errOut := run(append([]string{"calibrate", "--calibrator", "legacy", "--calibrator-opt", "quantile=0.999", "--cache", cache}, base...)...)
 	if code != 0 || !strings.Contains(out, "wrote "+cache+" (TensorRT's LegacyCalibration)") {
 		t.Errorf("calibrate: exit %d\n%s\n%s", code, out, errOut)
@@ -250,6 +258,9 @@ func TestTensorRTCalibrates(t *testing.T) {
 	// largest pixel of the 20 images (1.0 after the sample's scaling).
 	if b, err := os.ReadFile(cache); err != nil || string(b) != "TRT-101601-LegacyCalibration\ndata: 3c010204\nprob: 3c010a14\n" {
 		t.Errorf("the cache TensorRT wrote: %q, %v", b, err)
+	}
+	if _, err := os.Stat(calibtable.SidecarPath(cache)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the stale sidecar: %v, want it removed", err)
 	}
 
 	// run: the INT8 engine of the run's batch size (2) is the one
