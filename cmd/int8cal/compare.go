@@ -85,6 +85,9 @@ func compareCommand(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		if res.tensorrt != nil {
+			took = time.Since(began).Seconds() // TensorRT calibrates while it builds
+		}
 		s, err := m8.score(src, cfg, "INT8 "+name, log)
 		release(m8.eng)
 		if err != nil {
