@@ -30,21 +30,13 @@ func exportCommand(args []string, stdout, stderr io.Writer) error {
 	if *model == "" || *cache == "" || *out == "" {
 		return fmt.Errorf("--model, --cache and --out are required (see int8cal export --help)")
 	}
-	m, err := onnx.ReadFile(*model)
-	if err != nil {
-		return err
-	}
-	table, err := calibtable.ReadFile(*cache)
-	if err != nil {
-		return err
-	}
 	opts := qdq.Options{PerTensorWeights: *perTensor}
 	if *extra != "" {
 		opts.ExtraOps = strings.Split(*extra, ",")
 	}
-	q, rep, err := qdq.Export(m, table, opts)
+	q, rep, err := exportQDQ(*model, *cache, opts)
 	if err != nil {
-		return fmt.Errorf("%s: %w", *model, err)
+		return err
 	}
 	for _, w := range rep.Warnings() {
 		fmt.Fprintln(stderr, "int8cal export: warning:", w)
@@ -55,4 +47,22 @@ func exportCommand(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprint(stdout, rep.String())
 	fmt.Fprintf(stdout, "wrote %s\n", *out)
 	return nil
+}
+
+// exportQDQ reads the model and the calibration cache and makes the Q/DQ
+// model: what export writes and --tensorrt-int8 qdq builds.
+func exportQDQ(model, cache string, opts qdq.Options) (*onnx.Model, *qdq.Report, error) {
+	m, err := onnx.ReadFile(model)
+	if err != nil {
+		return nil, nil, err
+	}
+	table, err := calibtable.ReadFile(cache)
+	if err != nil {
+		return nil, nil, err
+	}
+	q, rep, err := qdq.Export(m, table, opts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: Q/DQ from %s: %w", model, cache, err)
+	}
+	return q, rep, nil
 }

@@ -263,17 +263,9 @@ func (c *trtCalibration) keep(cal *trt.DataCalibrator, log hclog.Logger) error {
 // qdqModel is the model file with Q/DQ nodes from the calibration cache,
 // as `int8cal export` writes it, encoded for TensorRT's parser.
 func qdqModel(path, cache string, log hclog.Logger) ([]byte, error) {
-	m, err := onnx.ReadFile(path)
+	q, rep, err := exportQDQ(path, cache, qdq.Options{})
 	if err != nil {
 		return nil, err
-	}
-	table, err := calibtable.ReadFile(cache)
-	if err != nil {
-		return nil, err
-	}
-	q, rep, err := qdq.Export(m, table, qdq.Options{})
-	if err != nil {
-		return nil, fmt.Errorf("%s: Q/DQ from %s: %w", path, cache, err)
 	}
 	for _, w := range rep.Warnings() {
 		log.Warn("Q/DQ model: " + w)
