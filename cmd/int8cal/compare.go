@@ -26,6 +26,9 @@ type compareRow struct {
 	DeltaTop1   float64 `json:"delta_top1"`
 	CalibrateS  float64 `json:"calibration_seconds"`
 	CacheReused bool    `json:"cache_reused"`
+	// NonFinite counts NaN and infinite scores; a row with any is no
+	// result (its images counted as wrong) and the command fails.
+	NonFinite int `json:"non_finite_scores"`
 }
 
 func compareCommand(args []string, stdout, stderr io.Writer) error {
@@ -66,7 +69,11 @@ func compareCommand(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rows := []compareRow{{Name: "FP32", Top1: fp32.Top1, Top5: fp32.Top5}}
+	rows := []compareRow{{Name: "FP32", Top1: fp32.Top1, Top5: fp32.Top5, NonFinite: fp32.NonFinite.Values}}
+	var nonFinite []string
+	if !fp32.Finite() {
+		nonFinite = append(nonFinite, "FP32 "+fp32.NonFiniteReport())
+	}
 	baseCache := cf.cache
 	if baseCache == "" {
 		baseCache = "CalibrationTable" + modelName(c.model)
@@ -93,9 +100,18 @@ func compareCommand(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		rows = append(rows, compareRow{Name: name, Top1: s.Top1, Top5: s.Top5, DeltaTop1: s.Top1 - fp32.Top1, CalibrateS: took, CacheReused: res.reused()})
+		rows = append(rows, compareRow{Name: name, Top1: s.Top1, Top5: s.Top5, DeltaTop1: s.Top1 - fp32.Top1, CalibrateS: took, CacheReused: res.reused(), NonFinite: s.NonFinite.Values})
+		if !s.Finite() {
+			nonFinite = append(nonFinite, "INT8 "+name+" "+s.NonFiniteReport())
+		}
 	}
-	return printComparison(stdout, *format, rows)
+	if err := printComparison(stdout, *format, rows); err != nil {
+		return err
+	}
+	if len(nonFinite) > 0 {
+		return fmt.Errorf("scores were not all finite numbers, so these rows are no results: %s", strings.Join(nonFinite, "; "))
+	}
+	return nil
 }
 
 func printComparison(w io.Writer, format string, rows []compareRow) error {

@@ -72,8 +72,24 @@ func merge(base, over keyValues) keyValues {
 // and how to let it go.
 type openedData struct {
 	session.Source
+	role     string // "calibration" or "evaluation"
 	describe string
 	close    func()
+}
+
+// Read reads samples, checking that they are finite, and names the data
+// set in its errors: the same batch reaches calibration, scoring and
+// TensorRT's calibrator through here.
+func (d *openedData) Read(first, n int, images []float32, labels []int) error {
+	if err := session.ReadFinite(d.Source, first, n, images, labels); err != nil {
+		return d.errorf(err)
+	}
+	return nil
+}
+
+// errorf names the data set in err.
+func (d *openedData) errorf(err error) error {
+	return fmt.Errorf("%s data (%s): %w", d.role, d.describe, err)
 }
 
 // open starts the role's data: the named plugin, opened with its options,
@@ -86,7 +102,7 @@ func (r role) open(c *commonFlags, log hclog.Logger) (*openedData, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &openedData{Source: src, describe: "mnist " + r.split + " " + c.dataDir, close: func() {}}, nil
+		return &openedData{Source: src, role: r.name, describe: "mnist " + r.split + " " + c.dataDir, close: func() {}}, nil
 	}
 	opts := merge(nil, r.options)
 	if r.plugin == "mnist" {
@@ -110,7 +126,7 @@ func (r role) open(c *commonFlags, log hclog.Logger) (*openedData, error) {
 		return nil, fmt.Errorf("%s data: %w", r.name, err)
 	}
 	log.Debug("data set opened", "role", r.name, "plugin", r.plugin, "samples", bs.Len(), "shape", bs.SampleShape(), "shared_memory", bs.Shared)
-	return &openedData{Source: bs, describe: "plugin " + r.plugin + " " + opts.sorted(), close: bs.Close}, nil
+	return &openedData{Source: bs, role: r.name, describe: "plugin " + r.plugin + " " + opts.sorted(), close: bs.Close}, nil
 }
 
 // sorted renders options in name order, for descriptions.

@@ -54,5 +54,8 @@ func evalCommand(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "model %s, data %s, FP32: %d batches of size %d starting at %d\n", c.model, src.describe, s.Batches, s.Batch, cfg.Start)
 	printScore(stdout, s)
 	fmt.Fprintf(stdout, "Throughput: %.0f images/s\n", s.ImagesPerSecond())
+	if !s.Finite() {
+		return fmt.Errorf("the scores were not all finite numbers: %s", s.NonFiniteReport())
+	}
 	return nil
 }

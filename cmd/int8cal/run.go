@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -20,8 +21,9 @@ pure-Go engine, by default; cuda on an NVIDIA GPU): scores the model on
 MNIST training images (batch=32, start=16, score=1800: images 512 to 58111)
 in each precision of --precision and prints the sample's report for each.
 PASSED needs FP32 Top-1 and Top-5 of at least 0.99 and every other
-precision's Top-1 within 0.01 of FP32's, as the sample; otherwise FAILED and
-exit status 1. The sample's spellings batch=N, start=N, score=N also work.
+precision's Top-1 within 0.01 of FP32's, as the sample, with every score a
+finite number; otherwise FAILED, saying which rule failed, and exit status 1.
+Without fp32 in --precision nothing is compared: WAIVED, exit status 1. The sample's spellings batch=N, start=N, score=N also work.
 With --calibrator NAME it also calibrates (or reuses a valid cache) as the
 sample does before building its INT8 engine.`
 
@@ -49,14 +51,20 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 		list, err = parsePrecisions(*precisions)
 	}
 	if err == nil {
-		var pass bool
 		calibrate := func() (*calibrated, error) {
 			return runCalibration(&c, &cf, d.calibration(), stdout, c.logger(stderr))
 		}
-		pass, err = sample(&c, list, d.evaluation(mnist.Train), calibrate, session.ScoreConfig{Batch: *batch, Start: *start, Batches: *score}, stdout, stderr)
-		if err == nil && !pass {
-			fmt.Fprintln(stdout, "&&&& FAILED", header)
-			return errSilent
+		var scores []precisionScore
+		scores, err = sample(&c, list, d.evaluation(mnist.Train), calibrate, session.ScoreConfig{Batch: *batch, Start: *start, Batches: *score}, stdout, stderr)
+		if err == nil {
+			v := judge(scores)
+			for _, why := range v.reasons {
+				fmt.Fprintf(stderr, "int8cal run: %s: %s\n", v.status, why)
+			}
+			if v.status != passed {
+				fmt.Fprintln(stdout, "&&&& "+v.status, header)
+				return errSilent
+			}
 		}
 	}
 	if err != nil {
@@ -85,60 +93,112 @@ func parsePrecisions(s string) ([]engine.Precision, error) {
 	return out, nil
 }
 
-// sample scores the model in each precision as the sample does and
-// reports whether the results meet its criterion: FP32 Top-1 and Top-5 of
-// at least 0.99, every other precision's Top-1 within 0.01 of FP32's.
-func sample(c *commonFlags, precisions []engine.Precision, data role, calibrate func() (*calibrated, error), cfg session.ScoreConfig, stdout, stderr io.Writer) (bool, error) {
+// precisionScore is one precision's scoring pass.
+type precisionScore struct {
+	precision engine.Precision
+	score     *session.Score
+}
+
+// sample scores the model in each precision as the sample does.
+func sample(c *commonFlags, precisions []engine.Precision, data role, calibrate func() (*calibrated, error), cfg session.ScoreConfig, stdout, stderr io.Writer) ([]precisionScore, error) {
 	log := c.logger(stderr)
 	src, err := data.open(c, log)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	defer src.close()
 	m, err := openModel(c, cfg.Batch, src.SampleShape(), false, log)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	release(m.eng) // each precision below gets its own engine
 	if err := session.CheckRange(cfg, src.Len()); err != nil {
-		return false, err
+		return nil, err
 	}
-	pass := true
-	fp32 := -1.0
+	var scores []precisionScore
 	for _, p := range precisions {
 		var cal *calibrated
 		if p == engine.INT8 {
 			// As in the sample, calibration (or the cache) comes right
 			// before the INT8 engine is built.
 			if cal, err = calibrate(); err != nil {
-				return false, err
+				return nil, err
 			}
 		}
 		fmt.Fprintf(stdout, "%s run:%d batches of size %d starting at %d\n", p, cfg.Batches, cfg.Batch, cfg.Start)
 		mp, err := m.withPrecision(p, cal, log)
 		if err != nil {
-			return false, err
+			return nil, err
 		}
 		s, err := mp.score(src, cfg, p.String(), log)
 		release(mp.eng)
 		if err != nil {
-			return false, err
+			return nil, err
 		}
 		printScore(stdout, s)
-		switch {
-		case p == engine.FP32:
-			fp32 = s.Top1
-			pass = pass && s.Top1 >= 0.99 && s.Top5 >= 0.99
-		case fp32 >= 0:
-			pass = pass && s.Top1 >= fp32-0.01
+		scores = append(scores, precisionScore{p, s})
+	}
+	return scores, nil
+}
+
+// The sample's verdicts, as TensorRT's samples log them after "&&&& ".
+const (
+	passed = "PASSED"
+	failed = "FAILED"
+	waived = "WAIVED"
+)
+
+// verdict is the sample's criterion applied to a command's passes.
+type verdict struct {
+	status  string
+	reasons []string // why it did not pass, one rule each
+}
+
+// judge applies the sample's criterion: FP32 Top-1 and Top-5 of at least
+// 0.99, every other precision's Top-1 within 0.01 of FP32's. A pass whose
+// scores were not all finite fails whatever its numbers; without an FP32
+// pass in the same command there is nothing to compare against, and the
+// run is waived rather than passed.
+func judge(scores []precisionScore) verdict {
+	const minFP32, maxDrop = 0.99, 0.01
+	var v verdict
+	var fp32 *session.Score
+	for _, ps := range scores {
+		if !ps.score.Finite() {
+			v.reasons = append(v.reasons, fmt.Sprintf("%s %s", ps.precision, ps.score.NonFiniteReport()))
+		}
+		if ps.precision == engine.FP32 && fp32 == nil {
+			fp32 = ps.score
 		}
 	}
-	return pass, nil
+	if fp32 == nil {
+		if len(v.reasons) > 0 {
+			return verdict{failed, v.reasons}
+		}
+		return verdict{waived, []string{"no FP32 pass ran in this command, so the other precisions were compared against nothing; add fp32 to --precision for the sample's criterion"}}
+	}
+	if fp32.Top1 < minFP32 || fp32.Top5 < minFP32 {
+		v.reasons = append(v.reasons, fmt.Sprintf("FP32 Top-1 %s and Top-5 %s must both be at least %v (the sample's MNIST criterion)", g6(fp32.Top1), g6(fp32.Top5), minFP32))
+	}
+	for _, ps := range scores {
+		if ps.precision != engine.FP32 && ps.score.Top1 < fp32.Top1-maxDrop {
+			v.reasons = append(v.reasons, fmt.Sprintf("%s Top-1 %s is more than %v below FP32's %s", ps.precision, g6(ps.score.Top1), maxDrop, g6(fp32.Top1)))
+		}
+	}
+	if len(v.reasons) > 0 {
+		v.status = failed
+	} else {
+		v.status = passed
+	}
+	return v
 }
 
 func printScore(w io.Writer, s *session.Score) {
 	fmt.Fprintf(w, "Top1: %s, Top5: %s\n", g6(s.Top1), g6(s.Top5))
 	fmt.Fprintf(w, "Processing %d images averaged %s ms/image and %s ms/batch.\n", s.Images, g6(s.MsPerImage()), g6(s.MsPerBatch()))
+	if !s.Finite() {
+		fmt.Fprintf(w, "Warning: %s.\n", s.NonFiniteReport())
+	}
 }
 
 // g6 formats like C++ iostreams' default (6 significant digits), as the
@@ -191,10 +251,14 @@ func openModel(c *commonFlags, batch int, sample []int, observe bool, log hclog.
 	return m, err
 }
 
-func (m *model) score(src session.Source, cfg session.ScoreConfig, label string, log hclog.Logger) (*session.Score, error) {
+func (m *model) score(src *openedData, cfg session.ScoreConfig, label string, log hclog.Logger) (*session.Score, error) {
 	cfg.Input, cfg.Output = m.input, m.output
 	bar := progress.New(label+" run", cfg.Batches, log)
 	defer bar.Finish()
 	cfg.Progress = func(int) { bar.Add(1) }
-	return session.Evaluate(m.eng, src, cfg)
+	s, err := session.Evaluate(m.eng, src, cfg)
+	if le := (*session.LabelError)(nil); errors.As(err, &le) {
+		err = src.errorf(err)
+	}
+	return s, err
 }

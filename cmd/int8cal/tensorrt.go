@@ -228,7 +228,7 @@ func (c *trtCalibration) batches(batch int, log hclog.Logger) (next func(names [
 		}
 		first := c.first + i*batch
 		if err := src.Read(first, batch, images, labels); err != nil {
-			return nil, fmt.Errorf("calibration data (%s), samples %d to %d: %w", src.describe, first, first+batch-1, err)
+			return nil, err // names the data set and the sample
 		}
 		i++
 		bar.Add(1)

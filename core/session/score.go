@@ -2,6 +2,7 @@ package session
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/int8cal/int8cal/core/tensor"
@@ -42,6 +43,35 @@ type Score struct {
 	Compute time.Duration
 	Batches int
 	Batch   int
+	// Output is the output tensor scored.
+	Output string
+	// NonFinite counts the NaN and infinite scores seen; the images they
+	// belong to may have counted as wrong (see [Evaluate]).
+	NonFinite NonFinite
+}
+
+// NonFinite counts the NaN and infinite values of the scored output.
+type NonFinite struct {
+	Values int // NaN and ±Inf scores
+	Images int // images with at least one
+	// FirstBatch is the data set's batch number (counted from the first
+	// sample, as ScoreConfig.Start) of the first batch that had one.
+	FirstBatch int
+}
+
+// Finite reports whether every score of the pass was a finite number. A
+// pass that was not is not a result to compare or to pass.
+func (s *Score) Finite() bool { return s.NonFinite.Values == 0 }
+
+// NonFiniteReport says, for a pass whose scores were not all finite, what
+// was seen and where; it is empty for a finite pass.
+func (s *Score) NonFiniteReport() string {
+	if s.Finite() {
+		return ""
+	}
+	n := s.NonFinite
+	return fmt.Sprintf("output %q held %d NaN or infinite values in %d of the %d images scored (first in batch %d); an image whose label score is not finite, or whose scores hold a NaN, counted as wrong",
+		s.Output, n.Values, n.Images, s.Images, n.FirstBatch)
 }
 
 // MsPerImage returns the average inference time per image in milliseconds.
@@ -69,7 +99,11 @@ func CheckRange(cfg ScoreConfig, available int) error {
 	return nil
 }
 
-// Evaluate scores the model on the configured batches of src.
+// Evaluate scores the model on the configured batches of src. Samples must
+// be finite (an error names the sample otherwise). A non-finite score is
+// never a correct answer: an image whose label score is NaN or ±Inf, or
+// whose scores hold a NaN, counts as wrong for Top-1 and Top-5, and the
+// Score counts them (Score.NonFinite).
 func Evaluate(r Runner, src Source, cfg ScoreConfig) (*Score, error) {
 	if err := CheckRange(cfg, src.Len()); err != nil {
 		return nil, err
@@ -78,11 +112,11 @@ func Evaluate(r Runner, src Source, cfg ScoreConfig) (*Score, error) {
 	images := make([]float32, tensor.NumElements(shape))
 	labels := make([]int, cfg.Batch)
 	input := tensor.FromFloat32(images, shape...)
-	s := &Score{Batch: cfg.Batch}
+	s := &Score{Batch: cfg.Batch, Output: cfg.Output}
 	var hits1, hits5 int
 	for b := 0; b < cfg.Batches; b++ {
 		first := (cfg.Start + b) * cfg.Batch
-		if err := src.Read(first, cfg.Batch, images, labels); err != nil {
+		if err := ReadFinite(src, first, cfg.Batch, images, labels); err != nil {
 			return nil, err
 		}
 		began := time.Now()
@@ -95,12 +129,19 @@ func Evaluate(r Runner, src Source, cfg ScoreConfig) (*Score, error) {
 		if !ok {
 			return nil, fmt.Errorf("the model has no output %q", cfg.Output)
 		}
-		h1, h5, err := topK(scores, labels)
+		k, err := topK(scores, labels)
 		if err != nil {
-			return nil, fmt.Errorf("output %q: %w", cfg.Output, err)
+			return nil, fmt.Errorf("output %q, batch %d (samples %d to %d): %w", cfg.Output, cfg.Start+b, first, first+cfg.Batch-1, err)
 		}
-		hits1 += h1
-		hits5 += h5
+		hits1 += k.top1
+		hits5 += k.top5
+		if k.nonFinite.Values > 0 {
+			if s.NonFinite.Values == 0 {
+				s.NonFinite.FirstBatch = cfg.Start + b
+			}
+			s.NonFinite.Values += k.nonFinite.Values
+			s.NonFinite.Images += k.nonFinite.Images
+		}
 		s.Batches++
 		s.Images += cfg.Batch
 		if cfg.Progress != nil {
@@ -112,20 +153,46 @@ func Evaluate(r Runner, src Source, cfg ScoreConfig) (*Score, error) {
 	return s, nil
 }
 
-// topK counts the images whose label is within the best 1 and 5 scores.
-// As in sampleINT8, a label's rank is the number of classes scored strictly
-// higher, so ties go in the label's favour.
-func topK(scores *tensor.Tensor, labels []int) (top1, top5 int, err error) {
+// ranks is one batch's outcome: images whose label is within the best 1
+// and 5 scores, and the non-finite scores seen.
+type ranks struct {
+	top1, top5 int
+	nonFinite  NonFinite
+}
+
+// topK ranks each image's label among its scores. As in sampleINT8, a
+// label's rank is the number of classes scored strictly higher, so ties go
+// in the label's favour. A comparison with NaN is false, so without a check
+// a NaN row would rank its label first: an image whose label score is not
+// finite, or whose scores hold a NaN, is wrong instead. An infinite score of
+// another class ranks as the number it is.
+func topK(scores *tensor.Tensor, labels []int) (ranks, error) {
+	var k ranks
 	n := len(labels)
 	if scores.Len()%n != 0 || len(scores.Shape) == 0 || scores.Shape[0] != n {
-		return 0, 0, fmt.Errorf("shape %s does not hold one score vector per image of the batch of %d", tensor.ShapeString(scores.Shape), n)
+		return k, fmt.Errorf("shape %s does not hold one score vector per image of the batch of %d", tensor.ShapeString(scores.Shape), n)
 	}
 	classes := scores.Len() / n
 	for i, label := range labels {
 		if label < 0 || label >= classes {
-			return 0, 0, fmt.Errorf("label %d of image %d is outside the %d classes", label, i, classes)
+			return k, &LabelError{Image: i, Label: label, Classes: classes}
 		}
 		row := scores.F32[i*classes : (i+1)*classes]
+		bad, nan := 0, false
+		for _, v := range row {
+			if math.IsNaN(float64(v)) {
+				bad, nan = bad+1, true
+			} else if math.IsInf(float64(v), 0) {
+				bad++
+			}
+		}
+		if bad > 0 {
+			k.nonFinite.Values += bad
+			k.nonFinite.Images++
+		}
+		if nan || math.IsInf(float64(row[label]), 0) {
+			continue
+		}
 		rank := 0
 		for _, v := range row {
 			if v > row[label] {
@@ -133,11 +200,64 @@ func topK(scores *tensor.Tensor, labels []int) (top1, top5 int, err error) {
 			}
 		}
 		if rank < 1 {
-			top1++
+			k.top1++
 		}
 		if rank < 5 {
-			top5++
+			k.top5++
 		}
 	}
-	return top1, top5, nil
+	return k, nil
+}
+
+// LabelError is a label outside the classes of the output scored: the
+// data set's labels and the model do not belong together.
+type LabelError struct {
+	Image   int // in the batch
+	Label   int
+	Classes int
+}
+
+func (e *LabelError) Error() string {
+	return fmt.Sprintf("the label of image %d of the batch is %d, outside the output's %d classes (check the labels of the data set, or the output scored)", e.Image, e.Label, e.Classes)
+}
+
+// ReadFinite reads samples [first, first+n) of src and checks that every
+// value is a finite number: NaN or ±Inf in the data would otherwise pass
+// through the network and be blamed on it. The error names the sample and
+// the element.
+func ReadFinite(src Source, first, n int, images []float32, labels []int) error {
+	if err := src.Read(first, n, images, labels); err != nil {
+		return err
+	}
+	shape := src.SampleShape()
+	size := tensor.NumElements(shape)
+	for i, v := range images[:n*size] {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return &NonFiniteSampleError{Sample: first + i/size, Index: unravel(i%size, shape), Value: v}
+		}
+	}
+	return nil
+}
+
+// NonFiniteSampleError is a sample holding NaN or ±Inf.
+type NonFiniteSampleError struct {
+	Sample int   // index in the data set
+	Index  []int // position in the sample
+	Value  float32
+}
+
+func (e *NonFiniteSampleError) Error() string {
+	return fmt.Sprintf("sample %d holds %v at %v; samples must be finite numbers (check the data file or the preprocessing options)", e.Sample, e.Value, e.Index)
+}
+
+// unravel turns a row-major offset into an index of shape.
+func unravel(offset int, shape []int) []int {
+	idx := make([]int, len(shape))
+	for d := len(shape) - 1; d >= 0; d-- {
+		if shape[d] > 0 {
+			idx[d] = offset % shape[d]
+			offset /= shape[d]
+		}
+	}
+	return idx
 }

@@ -2,6 +2,7 @@ package session
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -23,22 +24,131 @@ func TestTopKRanksTiesInTheLabelsFavour(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := tensor.FromFloat32(tc.scores, 1, len(tc.scores))
-			top1, top5, err := topK(s, []int{tc.label})
+			k, err := topK(s, []int{tc.label})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if top1 != tc.top1 || top5 != tc.top5 {
-				t.Errorf("top1 %d top5 %d, want %d %d", top1, top5, tc.top1, tc.top5)
+			if k.top1 != tc.top1 || k.top5 != tc.top5 {
+				t.Errorf("top1 %d top5 %d, want %d %d", k.top1, k.top5, tc.top1, tc.top5)
 			}
 		})
 	}
 }
 
+// Regression (issue 13, finding 1): NaN compares false, so a NaN row once
+// ranked its label first and an all-NaN model scored Top-1 1.
+func TestTopKNonFiniteIsNeverCorrect(t *testing.T) {
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	for _, tc := range []struct {
+		name         string
+		scores       []float32
+		label        int
+		top1, top5   int
+		values, imgs int
+	}{
+		{"all NaN", []float32{nan, nan, nan}, 1, 0, 0, 3, 1},
+		{"NaN elsewhere", []float32{0.1, 0.9, nan}, 1, 0, 0, 1, 1},
+		{"label +Inf", []float32{0.1, inf, 0.2}, 1, 0, 0, 1, 1},
+		{"all +Inf", []float32{inf, inf, inf}, 0, 0, 0, 3, 1},
+		{"label -Inf", []float32{0.1, -inf, 0.2}, 1, 0, 0, 1, 1},
+		{"another +Inf ranks above", []float32{inf, 0.9, 0.2}, 1, 0, 1, 1, 1},
+		{"another -Inf ranks below", []float32{-inf, 0.9, 0.2}, 1, 1, 1, 1, 1},
+		{"finite", []float32{0.1, 0.9, 0.2}, 1, 1, 1, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			k, err := topK(tensor.FromFloat32(tc.scores, 1, len(tc.scores)), []int{tc.label})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if k.top1 != tc.top1 || k.top5 != tc.top5 || k.nonFinite.Values != tc.values || k.nonFinite.Images != tc.imgs {
+				t.Errorf("got top1 %d top5 %d non-finite %d in %d images, want %d %d %d %d",
+					k.top1, k.top5, k.nonFinite.Values, k.nonFinite.Images, tc.top1, tc.top5, tc.values, tc.imgs)
+			}
+		})
+	}
+}
+
+// nanModel answers NaN for every class of the images whose sample value
+// is at least from.
+type nanModel struct{ classes, from int }
+
+func (m nanModel) Run(in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+	x := in["x"]
+	out := tensor.New(tensor.Float32, x.Shape[0], m.classes)
+	for i := range x.Shape[0] {
+		if int(x.F32[i]) >= m.from {
+			for c := range m.classes {
+				out.F32[i*m.classes+c] = float32(math.NaN())
+			}
+		}
+	}
+	return map[string]*tensor.Tensor{"y": out}, nil
+}
+
+func TestEvaluateCountsNonFiniteScores(t *testing.T) {
+	s, err := Evaluate(nanModel{classes: 10, from: 10}, fakeSource{n: 40, classes: 10}, ScoreConfig{Batch: 4, Start: 1, Batches: 5, Input: "x", Output: "y"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Samples 4–23 are scored; 10–23 are NaN (14 images, 140 values),
+	// the first in batch 2 (samples 8–11). The finite rows score every
+	// class 0 and are right, by tie, for all six.
+	if s.Finite() || s.NonFinite.Values != 140 || s.NonFinite.Images != 14 || s.NonFinite.FirstBatch != 2 {
+		t.Errorf("non-finite %+v, want 140 values in 14 images from batch 2", s.NonFinite)
+	}
+	if s.Top1 != 6.0/20 || s.Top5 != 6.0/20 {
+		t.Errorf("top1 %v top5 %v, want 0.3: a NaN image is never correct", s.Top1, s.Top5)
+	}
+	if r := s.NonFiniteReport(); !strings.Contains(r, `output "y" held 140 NaN or infinite values in 14 of the 20 images scored (first in batch 2)`) {
+		t.Errorf("report %q", r)
+	}
+	if s, _ := Evaluate(oracle{classes: 10}, fakeSource{n: 8, classes: 10}, ScoreConfig{Batch: 4, Batches: 2, Input: "x", Output: "y"}); !s.Finite() || s.NonFiniteReport() != "" {
+		t.Errorf("a finite pass reports %+v", s.NonFinite)
+	}
+}
+
+// poisoned serves finite samples except sample bad, which holds v at
+// element 5 of a [2,3] sample.
+type poisoned struct {
+	bad int
+	v   float32
+}
+
+func (poisoned) Len() int           { return 10 }
+func (poisoned) SampleShape() []int { return []int{2, 3} }
+func (p poisoned) Read(first, n int, images []float32, labels []int) error {
+	for i := range n {
+		for j := range 6 {
+			images[i*6+j] = 0.5
+		}
+		if first+i == p.bad {
+			images[i*6+5] = p.v
+		}
+		labels[i] = 0
+	}
+	return nil
+}
+
+// Regression (issue 13, finding 7): non-finite data was blamed on the
+// network ("overflows float32"); the sample is named instead.
+func TestReadFiniteNamesTheSample(t *testing.T) {
+	for _, v := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+		err := ReadFinite(poisoned{bad: 7, v: v}, 6, 3, make([]float32, 18), make([]int, 3))
+		var nf *NonFiniteSampleError
+		if !errors.As(err, &nf) || nf.Sample != 7 || len(nf.Index) != 2 || nf.Index[0] != 1 || nf.Index[1] != 2 {
+			t.Errorf("value %v: error %v, want sample 7 at [1 2]", v, err)
+		}
+	}
+	if err := ReadFinite(poisoned{bad: 7, v: 1}, 6, 3, make([]float32, 18), make([]int, 3)); err != nil {
+		t.Errorf("finite data: %v", err)
+	}
+}
+
 func TestTopKErrors(t *testing.T) {
-	if _, _, err := topK(tensor.FromFloat32(make([]float32, 6), 2, 3), []int{0, 3}); err == nil || !strings.Contains(err.Error(), "label 3") {
+	if _, err := topK(tensor.FromFloat32(make([]float32, 6), 2, 3), []int{0, 3}); err == nil || !strings.Contains(err.Error(), "is 3, outside") {
 		t.Errorf("label outside the classes: %v", err)
 	}
-	if _, _, err := topK(tensor.FromFloat32(make([]float32, 6), 3, 2), []int{0, 1}); err == nil {
+	if _, err := topK(tensor.FromFloat32(make([]float32, 6), 3, 2), []int{0, 1}); err == nil {
 		t.Error("a batch of 3 score rows for 2 labels should fail")
 	}
 }

@@ -20,6 +20,9 @@ type Source struct {
 	Divisor float32
 }
 
+// Classes is the number of MNIST classes, the digits 0 to 9.
+const Classes = 10
+
 // Split names accepted by Open.
 const (
 	Train = "train"
@@ -50,6 +53,11 @@ func Open(dir, split string) (*Source, error) {
 	}
 	if len(labels) != images.Count {
 		return nil, fmt.Errorf("%s holds %d labels but %s holds %d images", lblPath, len(labels), imgPath, images.Count)
+	}
+	for i, l := range labels {
+		if l >= Classes {
+			return nil, fmt.Errorf("%s: label %d of sample %d is not an MNIST class (0 to %d); the file is damaged or not MNIST's", lblPath, l, i, Classes-1)
+		}
 	}
 	return &Source{images: images, labels: labels, Divisor: 255}, nil
 }

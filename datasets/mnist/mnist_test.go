@@ -1,6 +1,7 @@
 package mnist
 
 import (
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,5 +56,34 @@ func TestOpenErrors(t *testing.T) {
 	}
 	if _, err := Open(dir, "validation"); err == nil || !strings.Contains(err.Error(), "validation") {
 		t.Errorf("unknown split: %v", err)
+	}
+}
+
+// writeIDX writes an IDX file of unsigned bytes with the given dimensions.
+func writeIDX(t *testing.T, path string, data []byte, dims ...int) {
+	t.Helper()
+	b := []byte{0, 0, 0x08, byte(len(dims))}
+	for _, d := range dims {
+		b = binary.BigEndian.AppendUint32(b, uint32(d))
+	}
+	if err := os.WriteFile(path, append(b, data...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Regression (issue 13, finding 7): an out-of-range label was reported at
+// scoring time as "label 12 of image 3" without naming the labels file.
+func TestOpenRefusesLabelsOutsideTheDigits(t *testing.T) {
+	dir := t.TempDir()
+	writeIDX(t, filepath.Join(dir, "t10k-images-idx3-ubyte"), make([]byte, 3*2*2), 3, 2, 2)
+	labels := filepath.Join(dir, "t10k-labels-idx1-ubyte")
+	writeIDX(t, labels, []byte{9, 0, 12}, 3)
+	_, err := Open(dir, Test)
+	if err == nil || !strings.Contains(err.Error(), labels) || !strings.Contains(err.Error(), "label 12 of sample 2") {
+		t.Errorf("error %v, want the labels file and sample 2's label 12 named", err)
+	}
+	writeIDX(t, labels, []byte{9, 0, 1}, 3)
+	if _, err := Open(dir, Test); err != nil {
+		t.Errorf("labels 0–9: %v", err)
 	}
 }

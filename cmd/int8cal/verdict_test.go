@@ -1,0 +1,133 @@
+package main
+
+import (
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/int8cal/int8cal/core/engine"
+	"github.com/int8cal/int8cal/core/onnx"
+	"github.com/int8cal/int8cal/core/session"
+	"github.com/int8cal/int8cal/datasets/npy"
+)
+
+// poisonedLeNet writes LeNet with every weight of its last initializer set
+// to v, so that every output is v or NaN.
+func poisonedLeNet(t *testing.T, v float32) string {
+	t.Helper()
+	m, err := onnx.ReadFile(filepath.Join(dataDir, "lenet.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inits := m.Graph.Initializers
+	w := inits[len(inits)-1].Tensor.F32
+	for i := range w {
+		w[i] = v
+	}
+	path := filepath.Join(t.TempDir(), "poisoned.onnx")
+	if err := onnx.WriteFile(path, m); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// Regression (issue 13, finding 1): a model whose outputs are NaN or Inf
+// scored Top1 1 in eval, and run --precision fp32,fp16 printed PASSED.
+func TestNonFiniteScoresNeverPass(t *testing.T) {
+	needMNIST(t)
+	for _, v := range []float32{float32(math.NaN()), float32(math.Inf(1))} {
+		model := poisonedLeNet(t, v)
+		code, out, errOut := run("run", "--log-level", "error", "--datadir", dataDir, "--model", model, "batch=32", "start=0", "score=2", "--precision", "fp32,fp16")
+		if code == 0 || !strings.Contains(out, "&&&& FAILED") || strings.Contains(out, "PASSED") {
+			t.Errorf("%v weights: run exit %d, want FAILED:\n%s", v, code, out)
+		}
+		if !strings.Contains(out, "Top1: 0, Top5: 0") || !strings.Contains(out, `Warning: output "prob" held 640 NaN or infinite values in 64 of the 64 images scored (first in batch 0)`) {
+			t.Errorf("%v weights: the report should count no image correct and say why:\n%s", v, out)
+		}
+		if !strings.Contains(errOut, "FAILED: FP32 output") || !strings.Contains(errOut, "FAILED: FP16 output") {
+			t.Errorf("%v weights: stderr should give each failing precision:\n%s", v, errOut)
+		}
+		code, out, errOut = run("eval", "--log-level", "error", "--datadir", dataDir, "--model", model, "--batch", "100", "--score", "2")
+		if code == 0 || !strings.Contains(out, "Top1: 0, Top5: 0") || !strings.Contains(errOut, "not all finite") {
+			t.Errorf("%v weights: eval exit %d, want Top1 0 and an error:\n%s\n%s", v, code, out, errOut)
+		}
+	}
+}
+
+// Regression (issue 13, findings 1 and 7): all-NaN data through the npy
+// plugin scored Top1 1; now the data set and the sample are named.
+func TestNonFiniteDataNamesTheDataSet(t *testing.T) {
+	needMNIST(t)
+	dir := t.TempDir()
+	x, y := filepath.Join(dir, "x.npy"), filepath.Join(dir, "y.npy")
+	images := make([]float32, 4*28*28)
+	images[2*28*28+30] = float32(math.Inf(1))
+	for i := 3 * 28 * 28; i < len(images); i++ {
+		images[i] = float32(math.NaN())
+	}
+	if err := npy.Write(x, npy.NewFloat32([]int{4, 1, 28, 28}, images)); err != nil {
+		t.Fatal(err)
+	}
+	labels := &npy.Array{Descr: "|u1", Shape: []int{4}, Data: []byte{1, 2, 3, 4}}
+	if err := npy.Write(y, labels); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := run("eval", "--log-level", "error", "--datadir", dataDir, "--plugin-dir", pluginDir, "--batch", "2",
+		"--eval-data", "npy", "--eval-opt", "x="+x, "--eval-opt", "y="+y)
+	if code == 0 || strings.Contains(out, "Top1") {
+		t.Errorf("exit %d, want no score:\n%s", code, out)
+	}
+	for _, want := range []string{"evaluation data (plugin npy", x, "sample 2 holds +Inf at [0 1 2]"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("error %q lacks %q", errOut, want)
+		}
+	}
+	// Calibration reads through the same check: the data, not the
+	// network, is blamed.
+	code, _, errOut = run("calibrate", "--log-level", "error", "--datadir", dataDir, "--plugin-dir", pluginDir, "--cache", filepath.Join(dir, "table"),
+		"--cal-data", "npy", "--cal-opt", "x="+x, "--cal-opt", "y="+y, "--cal-batch", "2", "--cal-batches", "2")
+	if code == 0 || !strings.Contains(errOut, "calibration data (plugin npy") || !strings.Contains(errOut, "sample 2 holds +Inf") || strings.Contains(errOut, "overflows") {
+		t.Errorf("calibrate: exit %d, %q", code, errOut)
+	}
+}
+
+// The sample's verdict says which rule failed, and without an FP32 pass in
+// the same command nothing passes (issue 13: INT8 alone with broken scales
+// printed PASSED).
+func TestJudge(t *testing.T) {
+	score := func(top1, top5 float64, nonFinite int) *session.Score {
+		return &session.Score{Images: 10, Top1: top1, Top5: top5, Output: "prob", NonFinite: session.NonFinite{Values: nonFinite, Images: min(nonFinite, 10)}}
+	}
+	fp32 := func(s *session.Score) precisionScore { return precisionScore{engine.FP32, s} }
+	int8 := func(s *session.Score) precisionScore { return precisionScore{engine.INT8, s} }
+	for _, tc := range []struct {
+		name   string
+		scores []precisionScore
+		status string
+		why    []string
+	}{
+		{"sample passes", []precisionScore{fp32(score(0.995, 1, 0)), int8(score(0.99, 1, 0))}, passed, nil},
+		{"INT8 before FP32 still compared", []precisionScore{int8(score(0.5, 1, 0)), fp32(score(0.995, 1, 0))}, failed, []string{"INT8 Top-1 0.5 is more than 0.01 below FP32's 0.995"}},
+		{"FP32 below the sample's bar", []precisionScore{fp32(score(0.98, 1, 0))}, failed, []string{"FP32 Top-1 0.98 and Top-5 1 must both be at least 0.99"}},
+		{"INT8 alone", []precisionScore{int8(score(0.0958, 1, 0))}, waived, []string{"no FP32 pass ran in this command"}},
+		{"INT8 alone, NaN", []precisionScore{int8(score(0, 0, 5))}, failed, []string{`INT8 output "prob" held 5 NaN`}},
+		{"NaN FP32", []precisionScore{fp32(score(0, 0, 100)), int8(score(0, 0, 100))}, failed, []string{`FP32 output "prob" held 100 NaN`, `INT8 output "prob"`, "FP32 Top-1 0"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := judge(tc.scores)
+			if v.status != tc.status {
+				t.Errorf("status %s, want %s (%q)", v.status, tc.status, v.reasons)
+			}
+			all := strings.Join(v.reasons, "\n")
+			for _, w := range tc.why {
+				if !strings.Contains(all, w) {
+					t.Errorf("reasons %q lack %q", all, w)
+				}
+			}
+			if tc.why == nil && len(v.reasons) > 0 {
+				t.Errorf("reasons %q for a pass", all)
+			}
+		})
+	}
+}
