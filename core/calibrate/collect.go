@@ -161,7 +161,7 @@ func Collect(r ObservedRunner, src session.Source, input string, b Batches, need
 	onDevice = onDevice && need.Statistics != calib.Raw
 	var obsErr error
 	for i := 0; i < b.Batches; i++ {
-		if err := src.Read(b.First+i*b.Batch, b.Batch, images, labels); err != nil {
+		if err := session.ReadFinite(src, b.First+i*b.Batch, b.Batch, images, labels); err != nil {
 			return nil, err
 		}
 		began := time.Now()
@@ -292,10 +292,12 @@ func (c *collector) stats() (calib.TensorStats, error) {
 
 func (c *collector) nonFinite(nan, inf uint64) error {
 	switch {
+	// The samples were checked to be finite when read
+	// (session.ReadFinite), so the network made these values.
 	case inf > 0:
-		return fmt.Errorf("tensor %q: %d infinite values on the calibration data; the network overflows float32", c.name, inf)
+		return fmt.Errorf("tensor %q: %d infinite values on the calibration data, which is finite: the network overflows float32 or has infinite weights", c.name, inf)
 	case nan > 0:
-		return fmt.Errorf("tensor %q: %d NaN values on the calibration data", c.name, nan)
+		return fmt.Errorf("tensor %q: %d NaN values on the calibration data, which is finite: the network has NaN weights or computes NaN (e.g. 0/0, Inf-Inf)", c.name, nan)
 	}
 	return nil
 }
