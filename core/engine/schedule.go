@@ -6,6 +6,7 @@ import (
 	"github.com/int8cal/int8cal/core/graph"
 	"github.com/int8cal/int8cal/core/ops"
 	"github.com/int8cal/int8cal/core/tensor"
+	"github.com/int8cal/int8cal/internal/memlimit"
 )
 
 // Schedule is a graph specialised to fixed input shapes: every value that
@@ -37,22 +38,35 @@ type Step struct {
 // Schedule folds the engine's graph for the given input shapes. With half
 // set, float constants are rounded to half precision first (as FP16 plans
 // store them), so values folded from them are computed from the rounded
-// weights.
+// weights. What it allocates (those copies, folded values) is counted
+// against the graph's memory budget.
 func (e *Engine) Schedule(shapes map[string][]int, half bool) (*Schedule, error) {
+	return e.schedule(shapes, half, e.g.Budget.Account(e.g.ConstantBytes()))
+}
+
+// schedule is Schedule counting in acct, which the plan goes on with.
+func (e *Engine) schedule(shapes map[string][]int, half bool, acct *memlimit.Account) (*Schedule, error) {
 	g := e.g
 	sc := &Schedule{Inputs: g.Inputs, Consts: map[string]*tensor.Tensor{}, Metas: map[string]ops.Meta{}}
 	for name, c := range g.Constants {
+		meta := ops.Meta{DType: c.DType, Shape: c.Shape}
 		if half && c.DType.IsFloat() {
+			if err := acct.Take(meta.Bytes(), "the FP16 copy of "+meta.Named(name)); err != nil {
+				return nil, err
+			}
 			c = c.Clone()
 			tensor.RoundToFloat16(c.F32)
 		}
 		sc.Consts[name] = c
-		sc.Metas[name] = ops.Meta{DType: c.DType, Shape: c.Shape}
+		sc.Metas[name] = meta
 	}
 	for _, in := range g.Inputs {
 		s, ok := shapes[in.Name]
 		if !ok {
 			return nil, fmt.Errorf("no value for model input %q", in.Name)
+		}
+		if _, err := tensor.CheckShape(s); err != nil {
+			return nil, fmt.Errorf("model input %q: %w", in.Name, err)
 		}
 		if err := e.CheckInput(in.Name, s); err != nil {
 			return nil, err
@@ -92,7 +106,7 @@ func (e *Engine) Schedule(shapes map[string][]int, half bool) (*Schedule, error)
 			if !allConst {
 				vals = []*tensor.Tensor{{DType: inMetas[0].DType, Shape: inMetas[0].Shape}}
 			}
-			outs, err := graph.Evaluate(op, vals, len(n.Outputs))
+			outs, err := graph.Evaluate(op, vals, n.Outputs, acct)
 			if err != nil {
 				return nil, fmt.Errorf("node %q (%s): %w", n.Name, n.OpType, err)
 			}
@@ -104,7 +118,7 @@ func (e *Engine) Schedule(shapes map[string][]int, half bool) (*Schedule, error)
 			}
 			continue
 		}
-		outMetas, err := op.Infer(inMetas, inConsts)
+		outMetas, err := ops.Infer(op, inMetas, inConsts, n.Outputs)
 		if err != nil {
 			return nil, fmt.Errorf("node %q (%s) with inputs %s: %w", n.Name, n.OpType, metaList(inMetas), err)
 		}

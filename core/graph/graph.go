@@ -9,6 +9,7 @@ import (
 	"github.com/int8cal/int8cal/core/onnx"
 	"github.com/int8cal/int8cal/core/ops"
 	"github.com/int8cal/int8cal/core/tensor"
+	"github.com/int8cal/int8cal/internal/memlimit"
 )
 
 // Value describes a graph input or output. A dimension of -1 is not fixed
@@ -36,19 +37,45 @@ type Graph struct {
 	Outputs   []Value
 	Constants map[string]*tensor.Tensor
 	Nodes     []*Node
+	// Budget is the memory budget the graph was loaded under; engines
+	// count each plan, on top of the constants, against it.
+	Budget memlimit.Budget
 }
 
+// Options say how a model is loaded.
+type Options struct {
+	// Budget bounds the bytes of the graph's constants (initializers and
+	// values folded at load time) and, with them, of each plan an engine
+	// makes from the graph. The zero Budget sets no limit.
+	Budget memlimit.Budget
+}
+
+// Load reads and prepares an ONNX file with no memory limit.
+func Load(path string) (*Graph, error) { return Options{}.Load(path) }
+
+// FromONNX validates and prepares a decoded model with no memory limit.
+func FromONNX(m *onnx.Model) (*Graph, error) { return Options{}.FromONNX(m) }
+
 // Load reads and prepares an ONNX file. Errors name the file.
-func Load(path string) (*Graph, error) {
+func (o Options) Load(path string) (*Graph, error) {
 	m, err := onnx.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	g, err := FromONNX(m)
+	g, err := o.FromONNX(m)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return g, nil
+}
+
+// ConstantBytes returns the storage the graph's constants take.
+func (g *Graph) ConstantBytes() int64 {
+	var n int64
+	for _, c := range g.Constants {
+		n += 4*int64(len(c.F32)) + 8*int64(len(c.I64))
+	}
+	return n
 }
 
 // UnsupportedError lists every node the engine cannot run.
@@ -67,7 +94,7 @@ func (e *UnsupportedError) Error() string {
 }
 
 // FromONNX validates and prepares a decoded model.
-func FromONNX(m *onnx.Model) (*Graph, error) {
+func (o Options) FromONNX(m *onnx.Model) (*Graph, error) {
 	if m.Graph == nil {
 		return nil, errors.New("model has no graph")
 	}
@@ -78,9 +105,20 @@ func FromONNX(m *onnx.Model) (*Graph, error) {
 	if opset < ops.MinOpset || opset > ops.MaxOpset {
 		return nil, fmt.Errorf("opset %d not supported (supported: %d to %d); convert the model with onnx.version_converter", opset, ops.MinOpset, ops.MaxOpset)
 	}
-	g := &Graph{Name: m.Graph.Name, Opset: opset, Constants: map[string]*tensor.Tensor{}}
+	g := &Graph{Name: m.Graph.Name, Opset: opset, Constants: map[string]*tensor.Tensor{}, Budget: o.Budget}
+	// The initializers are in memory already (the file held them), but
+	// they count: what a plan may add is what they leave.
+	acct := o.Budget.Account(0)
 	for _, init := range m.Graph.Initializers {
-		g.Constants[init.Name] = init.Tensor
+		t := init.Tensor
+		if _, err := tensor.CheckShape(t.Shape); err != nil {
+			return nil, fmt.Errorf("initializer %q: %w", init.Name, err)
+		}
+		meta := ops.Meta{DType: t.DType, Shape: t.Shape}
+		if err := acct.Take(meta.Bytes(), meta.Named(init.Name)); err != nil {
+			return nil, fmt.Errorf("initializers: %w", err)
+		}
+		g.Constants[init.Name] = t
 	}
 	for _, vi := range m.Graph.Inputs {
 		if _, isConst := g.Constants[vi.Name]; isConst {
@@ -121,7 +159,7 @@ func FromONNX(m *onnx.Model) (*Graph, error) {
 	}
 	for _, i := range order {
 		n := m.Graph.Nodes[i]
-		folded, err := g.fold(n, built[i])
+		folded, err := g.fold(n, built[i], acct)
 		if err != nil {
 			return nil, err
 		}
@@ -246,8 +284,9 @@ func stuckError(nodes []*onnx.Node, done []bool, available map[string]bool, prod
 	return errors.New("the graph has a cycle")
 }
 
-// fold evaluates n now if all its inputs are constants.
-func (g *Graph) fold(n *onnx.Node, op ops.Op) (bool, error) {
+// fold evaluates n now if all its inputs are constants, counting the
+// values it makes in acct.
+func (g *Graph) fold(n *onnx.Node, op ops.Op, acct *memlimit.Account) (bool, error) {
 	in := make([]*tensor.Tensor, len(n.Inputs))
 	for i, name := range n.Inputs {
 		if name == "" {
@@ -259,7 +298,7 @@ func (g *Graph) fold(n *onnx.Node, op ops.Op) (bool, error) {
 		}
 		in[i] = c
 	}
-	outs, err := Evaluate(op, in, len(n.Outputs))
+	outs, err := Evaluate(op, in, n.Outputs, acct)
 	if err != nil {
 		return false, fmt.Errorf("node %q (%s): %w", n.Name, n.OpType, err)
 	}
@@ -272,24 +311,33 @@ func (g *Graph) fold(n *onnx.Node, op ops.Op) (bool, error) {
 }
 
 // Evaluate runs op on known input values on the calling goroutine and
-// returns its first nOut outputs. It is how constants are folded.
-func Evaluate(op ops.Op, in []*tensor.Tensor, nOut int) ([]*tensor.Tensor, error) {
+// returns its outputs, one per name in outputs ("" marks an omitted one,
+// left nil). It is how constants are folded. Each output's shape is
+// checked and its storage counted in acct before it is allocated.
+func Evaluate(op ops.Op, in []*tensor.Tensor, outputs []string, acct *memlimit.Account) ([]*tensor.Tensor, error) {
 	metas := make([]ops.Meta, len(in))
 	for i, t := range in {
 		if t != nil {
 			metas[i] = ops.Meta{DType: t.DType, Shape: t.Shape}
 		}
 	}
-	outMetas, err := op.Infer(metas, in)
+	outMetas, err := ops.Infer(op, metas, in, outputs)
 	if err != nil {
 		return nil, err
 	}
-	if nOut > len(outMetas) {
-		return nil, fmt.Errorf("node has %d outputs, the operator produces %d", nOut, len(outMetas))
+	if len(outputs) > len(outMetas) {
+		return nil, fmt.Errorf("node has %d outputs, the operator produces %d", len(outputs), len(outMetas))
 	}
-	out := make([]*tensor.Tensor, nOut)
-	for i := range out {
-		out[i] = tensor.New(outMetas[i].DType, outMetas[i].Shape...)
+	out := make([]*tensor.Tensor, len(outputs))
+	for i, name := range outputs {
+		if name == "" {
+			continue
+		}
+		m := outMetas[i]
+		if err := acct.Take(m.Bytes(), m.Named(name)); err != nil {
+			return nil, err
+		}
+		out[i] = tensor.New(m.DType, m.Shape...)
 	}
 	if p, ok := op.(ops.Preparer); ok {
 		if err := p.Prepare(in); err != nil {

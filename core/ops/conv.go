@@ -119,27 +119,55 @@ func (c *conv) Prepare(consts []*tensor.Tensor) error {
 	return nil
 }
 
-// geometryFor resolves the convolution of input x by weights w: the
-// geometry of one image and group, the batch size and the bias (the
-// prepared one, else input 2).
-func (c *conv) geometryFor(in []*tensor.Tensor) (geo convGeometry, n int, bias []float32, err error) {
-	x, w := in[0], in[1]
-	n, ch, hw, _ := spatialDims(x.Shape)
+// geometryOf resolves the convolution of an input of shape x by weights of
+// shape w: the geometry of one image and group, and the batch size.
+func (c *conv) geometryOf(x, w []int) (geo convGeometry, n int, err error) {
+	n, ch, hw, _ := spatialDims(x)
 	win, ohw, err := c.win.geometry(hw)
 	if err != nil {
-		return geo, 0, nil, err
+		return geo, 0, err
 	}
-	geo = convGeometry{win: win, inHW: hw, outHW: ohw, cin: ch / c.group, cout: w.Shape[0] / c.group}
+	geo = convGeometry{win: win, inHW: hw, outHW: ohw, cin: ch / c.group, cout: w[0] / c.group}
 	geo.k = geo.cin * win.kernel[0] * win.kernel[1]
 	geo.spatial = ohw[0] * ohw[1]
 	geo.pointwise = win.kernel == [2]int{1, 1} && win.stride == [2]int{1, 1} &&
 		win.padBegin == [2]int{} && win.padEnd == [2]int{}
 	geo.planWide()
+	return geo, n, nil
+}
+
+// geometryFor is geometryOf for input x and weights w, with the bias (the
+// prepared one, else input 2).
+func (c *conv) geometryFor(in []*tensor.Tensor) (geo convGeometry, n int, bias []float32, err error) {
+	geo, n, err = c.geometryOf(in[0].Shape, in[1].Shape)
+	if err != nil {
+		return geo, 0, nil, err
+	}
 	bias = c.bias
 	if bias == nil && len(in) > 2 && in[2] != nil {
 		bias = in[2].F32
 	}
 	return geo, n, bias, nil
+}
+
+// Memory counts the packed weights (as many floats as the weights) and
+// the scratch areas Run keeps: one per worker when the batch has at least
+// as many images × groups as there are workers, else one. Like Run, it
+// follows Infer, which takes the kernel size from the weights.
+func (c *conv) Memory(in []Meta, workers int) (prepared, working int64, err error) {
+	geo, n, err := c.geometryOf(in[0].Shape, in[1].Shape)
+	if err != nil {
+		return 0, 0, err
+	}
+	sizes, err := geo.scratchSizes()
+	if err != nil {
+		return 0, 0, err
+	}
+	areas := 1
+	if n*c.group >= max(1, workers) {
+		areas = max(1, workers)
+	}
+	return 4 * int64(tensor.NumElements(in[1].Shape)), 4 * int64(areas) * int64(sizes.col+sizes.padded+sizes.out), nil
 }
 
 func (c *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
@@ -200,8 +228,12 @@ func (c *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		}
 	}
 	workers := max(1, ctx.Workers)
+	sizes, err := geo.scratchSizes()
+	if err != nil {
+		return err
+	}
 	if units >= workers {
-		c.growScratch(workers, &geo)
+		c.growScratch(workers, sizes)
 		parallel.Each(units, workers, func(w, lo, hi int) {
 			for u := lo; u < hi; u++ {
 				runUnit(u, &c.scratch[w], 1)
@@ -209,7 +241,7 @@ func (c *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		})
 		return nil
 	}
-	c.growScratch(1, &geo)
+	c.growScratch(1, sizes)
 	for u := 0; u < units; u++ {
 		runUnit(u, &c.scratch[0], workers)
 	}
@@ -223,30 +255,52 @@ type convScratch struct {
 	col, padded, out []float32
 }
 
+// scratchSizes are the floats of one convScratch.
+type scratchSizes struct{ col, padded, out int }
+
+// scratchSizes returns what one scratch area needs for this geometry,
+// each size checked like a tensor's (the unfolded input has k times as
+// many values as an output channel, and neither bounds the other).
+func (g *convGeometry) scratchSizes() (scratchSizes, error) {
+	var s scratchSizes
+	n := g.spatial
+	if g.wide {
+		n = g.wideN
+	}
+	var err error
+	if !g.pointwise {
+		// gemm.PackedBSize(k, n): n rounded up to whole panels.
+		if s.col, err = tensor.CheckShape([]int{g.k, (n + gemm.NR - 1) / gemm.NR * gemm.NR}); err != nil {
+			return s, fmt.Errorf("the unfolded input of %d×%d values: %w", g.k, n, err)
+		}
+	}
+	if g.wide {
+		if s.padded, err = tensor.CheckShape([]int{g.cin, g.padHW[0], g.padHW[1]}); err != nil {
+			return s, fmt.Errorf("the padded input: %w", err)
+		}
+		if s.out, err = tensor.CheckShape([]int{g.cout, g.wideN}); err != nil {
+			return s, fmt.Errorf("the wide output: %w", err)
+		}
+	}
+	return s, nil
+}
+
 // growScratch makes sure the first workers scratch areas are large enough.
 // They live as long as the operator (one per plan, and plans are not run
 // concurrently), so steady-state runs allocate nothing.
-func (c *conv) growScratch(workers int, geo *convGeometry) {
+func (c *conv) growScratch(workers int, sizes scratchSizes) {
 	for len(c.scratch) < workers {
 		c.scratch = append(c.scratch, convScratch{})
 	}
-	n := geo.spatial
-	if geo.wide {
-		n = geo.wideN
-	}
-	colSize := 0
-	if !geo.pointwise {
-		colSize = gemm.PackedBSize(geo.k, n)
-	}
 	for w := 0; w < workers; w++ {
 		sc := &c.scratch[w]
-		if len(sc.col) < colSize {
-			sc.col = gemm.MakePackedBBuffer(colSize/gemm.NR, gemm.NR)
+		if len(sc.col) < sizes.col {
+			sc.col = gemm.MakePackedBBuffer(sizes.col/gemm.NR, gemm.NR)
 		}
-		sc.col = sc.col[:colSize]
-		if geo.wide {
-			sc.padded = grow(sc.padded, geo.cin*geo.padHW[0]*geo.padHW[1])
-			sc.out = grow(sc.out, geo.cout*geo.wideN)
+		sc.col = sc.col[:sizes.col]
+		if sizes.padded > 0 || sizes.out > 0 {
+			sc.padded = grow(sc.padded, sizes.padded)
+			sc.out = grow(sc.out, sizes.out)
 		}
 	}
 }
@@ -286,7 +340,13 @@ func (g *convGeometry) planWide() {
 		return
 	}
 	g.padHW = [2]int{g.inHW[0] + w.padBegin[0] + w.padEnd[0], g.inHW[1] + w.padBegin[1] + w.padEnd[1]}
-	g.wideN = (g.outHW[0]-1)*g.padHW[1] + g.outHW[1]
+	// (OH-1)·PW, checked: with padding much wider than the output it
+	// could overflow, and the wide strategy would not pay then anyway.
+	rows, err := tensor.CheckShape([]int{g.outHW[0] - 1, g.padHW[1]})
+	if err != nil {
+		return
+	}
+	g.wideN = rows + g.outHW[1]
 	g.wide = g.wideN*2 <= g.spatial*3
 }
 

@@ -47,7 +47,12 @@ func (c *concat) Infer(in []Meta, _ []*tensor.Tensor) ([]Meta, error) {
 				return nil, fmt.Errorf("input %d is %v, input 0 is %v: only axis %d may differ", i, m, in[0], axis)
 			}
 		}
+		// Checked as it grows: each input's axis is at most
+		// tensor.MaxElements, so the sum stops short of overflowing.
 		out[axis] += m.Shape[axis]
+		if _, err := tensor.CheckShape(out); err != nil {
+			return nil, fmt.Errorf("concatenating %d inputs: %w", len(in), err)
+		}
 	}
 	return one(in[0].DType, out), nil
 }
@@ -350,13 +355,9 @@ func (c *constantOfShape) Infer(in []Meta, consts []*tensor.Tensor) ([]Meta, err
 	if err != nil {
 		return nil, err
 	}
-	shape := s.Ints()
-	for _, d := range shape {
-		if d < 0 {
-			return nil, fmt.Errorf("negative dimension in %v", shape)
-		}
-	}
-	return one(c.value.DType, shape), nil
+	// The shape is checked with every operator's output (Infer): a
+	// negative or too large dimension is refused there.
+	return one(c.value.DType, s.Ints()), nil
 }
 
 func (c *constantOfShape) Run(_ *Ctx, _, out []*tensor.Tensor) error {
@@ -525,6 +526,13 @@ func (p *pad) resolve(rank int, consts []*tensor.Tensor) (begin, end []int, valu
 	}
 	if len(pads) != 2*len(axes) {
 		return nil, nil, value, fmt.Errorf("pads has %d values, want %d", len(pads), 2*len(axes))
+	}
+	// Bounded so that a dimension plus its two pads cannot overflow; the
+	// padded shape is then checked like every output.
+	for _, v := range pads {
+		if v < -tensor.MaxElements || v > tensor.MaxElements {
+			return nil, nil, value, fmt.Errorf("pads %v: %d is beyond ±%d, the most elements a tensor may have", pads, v, tensor.MaxElements)
+		}
 	}
 	begin, end = make([]int, rank), make([]int, rank)
 	for i, a := range axes {

@@ -144,22 +144,25 @@ func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 			c.act.apply(dst)
 		}
 	}
-	workers := max(1, ctx.Workers)
+	sizes, err := geo.int8ScratchSizes()
+	if err != nil {
+		return err
+	}
 	units := n * c.group
-	nsc := min(workers, units)
+	nsc := min(max(1, ctx.Workers), units)
 	for len(c.qscratch) < nsc {
 		c.qscratch = append(c.qscratch, qconvScratch{})
 	}
 	for i := 0; i < nsc; i++ {
 		sc := &c.qscratch[i]
-		sc.x = growI8(sc.x, geo.cin*plane)
-		sc.line = growI8(sc.line, qgemm.KGroup*cols)
-		if len(sc.col) < qgemm.PackedBSize(geo.k, cols) {
+		sc.x = growI8(sc.x, sizes.x)
+		sc.line = growI8(sc.line, sizes.line)
+		if len(sc.col) < sizes.col {
 			sc.col = qgemm.MakePackedBBuffer(geo.k, cols)
 		}
-		sc.acc = growI32(sc.acc, geo.cout*cols)
+		sc.acc = growI32(sc.acc, sizes.acc)
 		if geo.wide {
-			sc.padded = growI8(sc.padded, geo.cin*geo.padHW[0]*geo.padHW[1])
+			sc.padded = growI8(sc.padded, sizes.padded)
 		}
 	}
 	parallel.Each(units, nsc, func(wk, lo, hi int) {
@@ -168,6 +171,67 @@ func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		}
 	})
 	return nil
+}
+
+// int8ScratchSizes are the elements of one qconvScratch's buffers.
+type int8ScratchSizes struct{ x, padded, line, col, acc int }
+
+// int8ScratchSizes returns what one INT8 scratch area needs for this
+// geometry, each size checked like a tensor's.
+func (g *convGeometry) int8ScratchSizes() (int8ScratchSizes, error) {
+	cols := g.spatial
+	if g.wide {
+		cols = g.wideN
+	}
+	var s int8ScratchSizes
+	for _, b := range []struct {
+		n     *int
+		what  string
+		shape []int
+	}{
+		{&s.x, "the quantized input", []int{g.cin, g.inHW[0], g.inHW[1]}},
+		{&s.line, "the unfolded rows", []int{qgemm.KGroup, cols}},
+		// qgemm.PackedBSize(k, cols): whole panels of padded depth.
+		{&s.col, "the unfolded input", []int{qgemm.PaddedK(g.k), (cols + qgemm.NR - 1) / qgemm.NR * qgemm.NR}},
+		{&s.acc, "the integer products", []int{g.cout, cols}},
+	} {
+		n, err := tensor.CheckShape(b.shape)
+		if err != nil {
+			return s, fmt.Errorf("%s: %w", b.what, err)
+		}
+		*b.n = n
+	}
+	if g.wide {
+		n, err := tensor.CheckShape([]int{g.cin, g.padHW[0], g.padHW[1]})
+		if err != nil {
+			return s, fmt.Errorf("the padded input: %w", err)
+		}
+		s.padded = n
+	}
+	return s, nil
+}
+
+// Memory counts the int8 weights packed with their row sums and scales,
+// and the scratch areas Run keeps (one per worker, at most one per image
+// × group). The float packing the convolution it was made from holds is
+// counted with that one.
+func (c *qconv) Memory(in []Meta, workers int) (prepared, working int64, err error) {
+	geo, n, err := c.geometryOf(in[0].Shape, in[1].Shape)
+	if err != nil {
+		return 0, 0, err
+	}
+	sizes, err := geo.int8ScratchSizes()
+	if err != nil {
+		return 0, 0, err
+	}
+	m := int64(in[1].Shape[0])
+	weights, err := bufferBytes(1, "the packed int8 weights", int(m), qgemm.PaddedK(geo.k))
+	if err != nil {
+		return 0, 0, err
+	}
+	areas := int64(min(max(1, workers), n*c.group))
+	per := int64(sizes.x+sizes.padded+sizes.line+sizes.col) + 4*int64(sizes.acc)
+	return weights + 8*m, areas * per, nil
 }
 
 // dequantizeNarrow turns the wide integer result into the output in one
@@ -247,6 +311,25 @@ type qgemmOp struct {
 	// concurrently)
 	q   []int8
 	acc []int32
+}
+
+// Memory counts the int8 weights packed with their scales, and what Run
+// keeps (the quantized batch, the integer products) or packs per run.
+func (g *qgemmOp) Memory(in []Meta, _ int) (prepared, working int64, err error) {
+	m, k, n, err := g.dims(in[0].Shape, in[1].Shape)
+	if err != nil {
+		return 0, 0, err
+	}
+	// qgemm.PackedBSize(k, n): whole panels of padded depth.
+	if prepared, err = bufferBytes(1, "the packed int8 weights", qgemm.PaddedK(k), (n+qgemm.NR-1)/qgemm.NR*qgemm.NR); err != nil {
+		return 0, 0, err
+	}
+	quantized, err := bufferBytes(1, "the quantized batch", m, qgemm.PaddedK(k))
+	if err != nil {
+		return 0, 0, err
+	}
+	// q and the packed copy of it, then the int32 products.
+	return prepared + 4*int64(n), 2*quantized + 4*int64(m)*int64(n), nil
 }
 
 func (g *qgemmOp) Prepare(consts []*tensor.Tensor) error {

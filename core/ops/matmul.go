@@ -81,6 +81,29 @@ func (g *gemmOp) Infer(in []Meta, _ []*tensor.Tensor) ([]Meta, error) {
 	return one(tensor.Float32, []int{m, n}), nil
 }
 
+// Memory counts B packed (its columns rounded up to whole panels; packed
+// per run when B is not constant) and, with transA, the transposed copy
+// of A each run makes.
+func (g *gemmOp) Memory(in []Meta, _ int) (prepared, working int64, err error) {
+	m, k, n, err := g.dims(in[0].Shape, in[1].Shape)
+	if err != nil {
+		return 0, 0, err
+	}
+	if prepared, err = packedBBytes(k, n); err != nil {
+		return 0, 0, err
+	}
+	if g.transA {
+		working = 4 * int64(m) * int64(k)
+	}
+	return prepared, working, nil
+}
+
+// packedBBytes is the size of gemm's packed-B layout of a k×n operand
+// (gemm.PackedBSize floats), checked like a tensor's.
+func packedBBytes(k, n int) (int64, error) {
+	return bufferBytes(4, "the packed weights", k, (n+gemm.NR-1)/gemm.NR*gemm.NR)
+}
+
 func (g *gemmOp) Prepare(consts []*tensor.Tensor) error {
 	if len(consts) > 1 && consts[1] != nil {
 		b := consts[1]
@@ -213,6 +236,15 @@ func (mm *matMul) Infer(in []Meta, _ []*tensor.Tensor) ([]Meta, error) {
 		return nil, err
 	}
 	return one(tensor.Float32, out), nil
+}
+
+// Memory counts B packed when it is one matrix (Prepare packs it when it
+// is constant).
+func (mm *matMul) Memory(in []Meta, _ int) (prepared, working int64, err error) {
+	if b := in[1].Shape; len(b) == 2 {
+		prepared, err = packedBBytes(b[0], b[1])
+	}
+	return prepared, 0, err
 }
 
 func (mm *matMul) Prepare(consts []*tensor.Tensor) error {

@@ -17,6 +17,14 @@ type Meta struct {
 
 func (m Meta) String() string { return m.DType.String() + tensor.ShapeString(m.Shape) }
 
+// Named describes the value called name, for messages: `tensor "y"
+// float32[4,4]`.
+func (m Meta) Named(name string) string { return fmt.Sprintf("tensor %q %s", name, m) }
+
+// Bytes returns the storage a tensor of this meta takes; the shape must be
+// valid (tensor.CheckShape).
+func (m Meta) Bytes() int64 { return int64(tensor.NumElements(m.Shape)) * int64(m.DType.ElemBytes()) }
+
 // Ctx carries what kernels need from the executor.
 type Ctx struct {
 	// Workers is the number of goroutines a kernel may use.
@@ -63,6 +71,53 @@ type Fusable interface {
 // with r passed as input 3. FuseResidual returns false when they cannot.
 type ResidualFusable interface {
 	FuseResidual() bool
+}
+
+// Infer is op.Infer followed by the check every executor relies on: each
+// output's shape must be one a tensor can have (tensor.CheckShape), so
+// that a model cannot make the kernels or the buffer sizes overflow.
+// names are the node's output names, for the error; outputs the node
+// leaves out ("" or past the end of names) are not checked. With names nil
+// every output is checked.
+func Infer(op Op, in []Meta, consts []*tensor.Tensor, names []string) ([]Meta, error) {
+	out, err := op.Infer(in, consts)
+	if err != nil {
+		return nil, err
+	}
+	for i, m := range out {
+		name := fmt.Sprintf("output %d", i)
+		if names != nil {
+			if i >= len(names) || names[i] == "" {
+				continue
+			}
+			name = fmt.Sprintf("output %q", names[i])
+		}
+		if _, err := tensor.CheckShape(m.Shape); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return out, nil
+}
+
+// MemoryUser is implemented by operators that hold memory besides their
+// outputs, so that executors can count it against a memory budget before
+// it is allocated.
+type MemoryUser interface {
+	// Memory returns, for inputs of these metas (weights constant),
+	// the bytes Prepare allocates (packed weights) and the bytes Run
+	// keeps as working memory when it runs with the given number of
+	// workers. An error says the working memory is too large to exist.
+	Memory(in []Meta, workers int) (prepared, working int64, err error)
+}
+
+// bufferBytes returns the size of a buffer of elemSize-byte elements
+// laid out as shape (a GEMM operand, say), checked like a tensor's shape.
+func bufferBytes(elemSize int, what string, shape ...int) (int64, error) {
+	n, err := tensor.CheckShape(shape)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", what, err)
+	}
+	return int64(n) * int64(elemSize), nil
 }
 
 // Constant input values that an operator can use ahead of time (weights to

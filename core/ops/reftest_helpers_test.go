@@ -151,7 +151,7 @@ func rtEval(op Op, workers, nOut int, in []*tensor.Tensor, constant []bool) (_ [
 		}
 		saved[i] = x.Clone()
 	}
-	outMetas, err := op.Infer(metas, consts)
+	outMetas, err := Infer(op, metas, consts, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -56,7 +56,6 @@ func (r *reshape) Infer(in []Meta, consts []*tensor.Tensor) ([]Meta, error) {
 	target := st.Ints()
 	out := make([]int, len(target))
 	infer := -1
-	known := 1
 	for i, d := range target {
 		switch {
 		case d == 0 && !r.allowZero:
@@ -75,7 +74,17 @@ func (r *reshape) Infer(in []Meta, consts []*tensor.Tensor) ([]Meta, error) {
 		default:
 			out[i] = d
 		}
-		known *= out[i]
+	}
+	// The product of the given dimensions (the one to infer counting as
+	// 1), checked: a target such as [2^40, 2^40, -1] must not wrap around
+	// to a divisor of the input's size.
+	given := append([]int(nil), out...)
+	if infer >= 0 {
+		given[infer] = 1
+	}
+	known, err := tensor.CheckShape(given)
+	if err != nil {
+		return nil, fmt.Errorf("target shape %v: %w", target, err)
 	}
 	total := tensor.NumElements(in[0].Shape)
 	if infer >= 0 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/int8cal/int8cal/core/onnx"
+	"github.com/int8cal/int8cal/core/tensor"
 )
 
 // window holds the sliding-window geometry shared by Conv and the pooling
@@ -88,6 +89,12 @@ func readWindow(n *onnx.Node, needKernel bool) (*window, error) {
 		if w.kernel[i] < 1 || w.stride[i] < 1 || w.dilation[i] < 1 || w.padBegin[i] < 0 || w.padEnd[i] < 0 {
 			return nil, fmt.Errorf("kernel, strides and dilations must be positive and pads non-negative")
 		}
+		// Bounded so that the window arithmetic in geometry cannot
+		// overflow (sums of a few such values and of a dimension).
+		if max(w.kernel[i], w.stride[i], w.dilation[i], w.padBegin[i], w.padEnd[i]) > tensor.MaxElements {
+			return nil, fmt.Errorf("kernel %v, strides %v, dilations %v or pads %v exceed %d, the most elements a tensor may have",
+				k, s, d, p, tensor.MaxElements)
+		}
 	}
 	return w, nil
 }
@@ -99,7 +106,13 @@ func (w *window) geometry(in [2]int) (window, [2]int, error) {
 	r := *w
 	var out [2]int
 	for i := 0; i < 2; i++ {
-		ext := (w.kernel[i]-1)*w.dilation[i] + 1
+		// The dilated kernel's extent (k-1)·d + 1, its product checked
+		// like a shape's size.
+		reach, err := tensor.CheckShape([]int{w.kernel[i] - 1, w.dilation[i]})
+		if err != nil {
+			return r, out, fmt.Errorf("kernel %d dilated by %d: %w", w.kernel[i], w.dilation[i], err)
+		}
+		ext := reach + 1
 		switch w.autoPad {
 		case "VALID":
 			r.padBegin[i], r.padEnd[i] = 0, 0

@@ -53,6 +53,7 @@ type Tensor struct {
 }
 
 // NumElements returns the product of the dimensions (1 for a scalar).
+// shape must be valid (CheckShape): the product is not checked.
 func NumElements(shape []int) int {
 	n := 1
 	for _, d := range shape {
@@ -129,7 +130,8 @@ func ShapeString(shape []int) string {
 	return "[" + strings.Join(parts, ",") + "]"
 }
 
-// Strides returns the row-major element strides of shape.
+// Strides returns the row-major element strides of a valid shape
+// (CheckShape).
 func Strides(shape []int) []int {
 	s := make([]int, len(shape))
 	acc := 1
