@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/int8cal/int8cal/internal/memlimit"
 )
 
 var (
@@ -72,6 +74,10 @@ type commonFlags struct {
 	workers   int
 	pluginDir string
 	backend   backendFlags
+
+	memoryLimit string          // --memory-limit as given
+	budget      memlimit.Budget // resolved from it
+	budgetHow   string          // where the limit came from, for the log
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
@@ -81,6 +87,7 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: trace, debug, info, warn, error")
 	fs.IntVar(&c.workers, "workers", 0, "CPU threads for the engine (default: all cores)")
 	fs.StringVar(&c.pluginDir, "plugin-dir", "", "directory searched first for plugins (then $INT8CAL_PLUGIN_PATH, then next to int8cal)")
+	fs.StringVar(&c.memoryLimit, "memory-limit", "", memoryLimitUsage)
 	c.backend.register(fs)
 }
 
@@ -94,6 +101,10 @@ func (c *commonFlags) resolve() error {
 	}
 	if hclog.LevelFromString(c.logLevel) == hclog.NoLevel {
 		return fmt.Errorf("--log-level %q unknown (trace, debug, info, warn, error)", c.logLevel)
+	}
+	var err error
+	if c.budget, c.budgetHow, err = memoryBudget(c.memoryLimit); err != nil {
+		return err
 	}
 	c.backend.model = c.model
 	return c.backend.check()

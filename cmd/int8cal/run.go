@@ -234,7 +234,8 @@ func (m *model) withPrecision(p engine.Precision, cal *calibrated, log hclog.Log
 // for an engine that shows every tensor (calibration).
 func openModel(c *commonFlags, batch int, sample []int, observe bool, log hclog.Logger) (*model, error) {
 	path := c.model
-	g, err := graph.Load(path)
+	log.Debug("memory limit", "limit", c.budgetHow)
+	g, err := graph.Options{Budget: c.budget}.Load(path)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/int8cal/int8cal/core/internal/parallel"
 	"github.com/int8cal/int8cal/core/ops"
 	"github.com/int8cal/int8cal/core/tensor"
+	"github.com/int8cal/int8cal/internal/memlimit"
 )
 
 // Plan is an executable schedule for fixed input shapes.
@@ -40,30 +41,98 @@ type step struct {
 
 // Plan builds a schedule for the given input shapes. observed plans keep
 // every tensor (no fusion).
+//
+// Everything the plan allocates is counted against the graph's memory
+// budget first, on top of the graph's constants: values folded for these
+// shapes, FP16 copies, packed weights, operators' working memory and the
+// buffers (see countMemory).
 func (e *Engine) Plan(shapes map[string][]int, observed bool) (*Plan, error) {
 	half := e.opts.Precision == FP16
-	sc, err := e.Schedule(shapes, half)
+	acct := e.g.Budget.Account(e.g.ConstantBytes())
+	sc, err := e.schedule(shapes, half, acct)
 	if err != nil {
 		return nil, err
 	}
 	p := &Plan{engine: e, inputs: sc.Inputs, consts: sc.Consts, values: map[string]*tensor.Tensor{}, ctx: ops.Ctx{Workers: e.opts.Workers}, half: half, outputs: sc.Outputs}
+	metas := sc.Metas
+	if half {
+		for _, in := range sc.Inputs {
+			if m := metas[in.Name]; m.DType.IsFloat() {
+				if err := acct.Take(m.Bytes(), "the FP16 copy of input "+m.Named(in.Name)); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
 	for _, st := range sc.Steps {
+		s := &step{node: st.Node, op: st.Op, inputs: st.Node.Inputs, outputs: append([]string(nil), st.Node.Outputs...), metas: st.Metas}
 		if pr, ok := st.Op.(ops.Preparer); ok {
+			if err := p.countMemory(s, metas, acct, true, false); err != nil {
+				return nil, err
+			}
 			if err := pr.Prepare(st.Consts); err != nil {
 				return nil, fmt.Errorf("node %q (%s): %w", st.Node.Name, st.Node.OpType, err)
 			}
 		}
-		p.steps = append(p.steps, &step{node: st.Node, op: st.Op, inputs: st.Node.Inputs, outputs: append([]string(nil), st.Node.Outputs...), metas: st.Metas})
+		p.steps = append(p.steps, s)
 	}
-	metas := sc.Metas
 	if !observed && !e.opts.NoFusion {
 		p.fuse(metas)
 	}
 	if e.opts.Precision == INT8 {
+		float := make([]ops.Op, len(p.steps))
+		for i, s := range p.steps {
+			float[i] = s.op
+		}
 		p.quantize(e.opts.Int8Scales, e.opts.Log)
+		// The INT8 operators quantize and pack the weights again in
+		// quantize; those copies are smaller than the float packing
+		// counted above (int8 in the same panel layout), so counting them
+		// now, after the fact, cannot let memory run away.
+		for i, s := range p.steps {
+			if s.op != float[i] {
+				if err := p.countMemory(s, metas, acct, true, false); err != nil {
+					return nil, err
+				}
+			}
+		}
 	}
-	p.allocate(metas)
+	for _, s := range p.steps {
+		if err := p.countMemory(s, metas, acct, false, true); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.allocate(metas, acct); err != nil {
+		return nil, err
+	}
 	return p, nil
+}
+
+// countMemory counts in acct the memory s's operator holds besides its
+// outputs (ops.MemoryUser): what Prepare packs and/or the working memory
+// Run keeps.
+func (p *Plan) countMemory(s *step, metas map[string]ops.Meta, acct *memlimit.Account, prepared, working bool) error {
+	mu, ok := s.op.(ops.MemoryUser)
+	if !ok {
+		return nil
+	}
+	in := make([]ops.Meta, len(s.inputs))
+	for i, name := range s.inputs {
+		if name != "" {
+			in[i] = metas[name]
+		}
+	}
+	prep, work, err := mu.Memory(in, p.ctx.Workers)
+	if err == nil && prepared {
+		err = acct.Take(prep, "the packing of its weights")
+	}
+	if err == nil && working {
+		err = acct.Take(work, "its working memory")
+	}
+	if err != nil {
+		return fmt.Errorf("node %q (%s): %w", s.node.Name, s.node.OpType, err)
+	}
+	return nil
 }
 
 func metaList(ms []ops.Meta) string {
@@ -175,8 +244,9 @@ func activationOf(s *step) (ops.Activation, bool) {
 }
 
 // allocate assigns each computed tensor a storage slot, reusing a slot once
-// its last reader has run. Graph outputs get slots of their own.
-func (p *Plan) allocate(metas map[string]ops.Meta) {
+// its last reader has run. Graph outputs get slots of their own. Each
+// slot is counted in acct before it is allocated.
+func (p *Plan) allocate(metas map[string]ops.Meta, acct *memlimit.Account) error {
 	lastUse := map[string]int{}
 	for i, s := range p.steps {
 		for _, in := range s.inputs {
@@ -190,6 +260,9 @@ func (p *Plan) allocate(metas map[string]ops.Meta) {
 	type slot struct {
 		size  int
 		float bool
+		// sized is the step and output index of the tensor the slot was
+		// last grown for, to name it in a memory error.
+		sized struct{ step, output int }
 	}
 	var slots []slot
 	var free []int
@@ -219,15 +292,18 @@ func (p *Plan) allocate(metas map[string]ops.Meta) {
 					}
 				}
 			}
-			if pick >= 0 {
-				id := free[pick]
-				free = append(free[:pick], free[pick+1:]...)
-				slots[id].size = max(slots[id].size, need)
-				slotOf[name] = id
-			} else {
-				slotOf[name] = len(slots)
-				slots = append(slots, slot{size: need, float: isFloat})
+			if pick < 0 {
+				pick = len(free)
+				free = append(free, len(slots))
+				slots = append(slots, slot{float: isFloat})
 			}
+			id := free[pick]
+			free = append(free[:pick], free[pick+1:]...)
+			if need > slots[id].size {
+				slots[id].size = need
+				slots[id].sized.step, slots[id].sized.output = i, j
+			}
+			slotOf[name] = id
 		}
 		// Inputs whose last reader is this step, and outputs nobody reads,
 		// free their slots for the steps after this one.
@@ -240,6 +316,16 @@ func (p *Plan) allocate(metas map[string]ops.Meta) {
 			if _, read := lastUse[name]; !read {
 				release(name)
 			}
+		}
+	}
+	for _, s := range slots {
+		if s.size == 0 {
+			continue
+		}
+		st := p.steps[s.sized.step]
+		m := st.metas[s.sized.output]
+		if err := acct.Take(m.Bytes(), m.Named(st.outputs[s.sized.output])); err != nil {
+			return fmt.Errorf("node %q (%s): %w", st.node.Name, st.node.OpType, err)
 		}
 	}
 	p.slots = make([]*tensor.Tensor, len(slots))
@@ -268,6 +354,7 @@ func (p *Plan) allocate(metas map[string]ops.Meta) {
 			p.values[name] = view
 		}
 	}
+	return nil
 }
 
 // better reports whether a slot of size a suits a tensor of need elements
