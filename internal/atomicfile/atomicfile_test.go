@@ -5,7 +5,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -122,5 +125,84 @@ func TestWriteFileErrors(t *testing.T) {
 	}
 	if n := names(t, dir); !slices.Equal(n, []string{"sub"}) {
 		t.Errorf("directory holds %v", n)
+	}
+}
+
+// TestSweepsTemporaryFilesOfDeadProcesses: a write removes the temporary
+// files of its target left by processes that no longer exist (killed while
+// writing), and keeps those of live processes, of other targets and of
+// unknown writers.
+func TestSweepsTemporaryFilesOfDeadProcesses(t *testing.T) {
+	dir := t.TempDir()
+	const dead = 1<<22 + 1 // above Linux's largest pid_max
+	keep := []string{
+		".target.tmp" + strconv.Itoa(os.Getpid()) + "-123", // a live writer
+		".other.tmp" + strconv.Itoa(dead) + "-1",           // another target
+		".target.tmp123456789",                             // no process ID
+		"target.tmp" + strconv.Itoa(dead) + "-1",           // not a temporary name
+	}
+	for _, name := range append([]string{".target.tmp" + strconv.Itoa(dead) + "-42"}, keep...) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := WriteFile(filepath.Join(dir, "target"), []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	want := append([]string{"target"}, keep...)
+	if runtime.GOOS != "linux" {
+		want = append(want, ".target.tmp"+strconv.Itoa(dead)+"-42")
+	}
+	slices.Sort(want)
+	if got := names(t, dir); !slices.Equal(got, want) {
+		t.Errorf("directory holds %q, want %q", got, want)
+	}
+}
+
+// TestTemporaryNameCarriesPID: what the sweep relies on.
+func TestTemporaryNameCarriesPID(t *testing.T) {
+	dir := t.TempDir()
+	testHookBeforeRename = func(tmp string) error {
+		if want := ".f.tmp" + strconv.Itoa(os.Getpid()) + "-"; !strings.HasPrefix(filepath.Base(tmp), want) {
+			t.Errorf("temporary file %s, want prefix %s", tmp, want)
+		}
+		return nil
+	}
+	defer func() { testHookBeforeRename = nil }()
+	if err := WriteFile(filepath.Join(dir, "f"), []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCheckWritable(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	os.WriteFile(file, []byte("x"), 0o644)
+	sub := filepath.Join(dir, "sub")
+	os.Mkdir(sub, 0o755)
+	if err := CheckWritable(filepath.Join(dir, "new")); err != nil {
+		t.Errorf("new file in a writable directory: %v", err)
+	}
+	if err := CheckWritable(file); err != nil {
+		t.Errorf("existing file: %v", err)
+	}
+	for _, c := range []struct{ path, want string }{
+		{sub, "cannot write " + sub + ": is a directory"},
+		{filepath.Join(dir, "nope", "f"), "cannot write " + filepath.Join(dir, "nope", "f") + ": no such file or directory (in directory " + filepath.Join(dir, "nope") + ")"},
+		{filepath.Join(file, "f"), "not a directory"},
+	} {
+		if err := CheckWritable(c.path); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("CheckWritable(%s) = %v, want %q", c.path, err, c.want)
+		}
+	}
+	if os.Geteuid() != 0 { // root writes anywhere
+		ro := filepath.Join(dir, "ro")
+		os.Mkdir(ro, 0o555)
+		if err := CheckWritable(filepath.Join(ro, "f")); err == nil || !strings.Contains(err.Error(), "permission denied") {
+			t.Errorf("read-only directory: %v", err)
+		}
+	}
+	if got := names(t, dir); !slices.Equal(got, []string{"file", "sub"}) && !slices.Equal(got, []string{"file", "ro", "sub"}) {
+		t.Errorf("directory holds %q", got)
 	}
 }
