@@ -66,6 +66,15 @@
 // name that appears twice is an error. A table with a header and no entries is
 // valid.
 //
+// Every scale must be usable ([CheckScale]): a positive normal float32 whose
+// amax, 127·scale, is finite. NaN, ±Inf, zero, negative and denormal scales,
+// and ones so large that the amax overflows, are errors naming the line and
+// the tensor: a reader that let them through would quantize with them (or
+// silently not quantize) while reporting INT8. Lines are at most [MaxLine]
+// bytes and tables at most [MaxSize], found without reading further.
+// [Table.Match] checks a table against the tensors of the model it is used
+// with.
+//
 // # Writing
 //
 // [Write] emits the form of the published tables: the header line, then one

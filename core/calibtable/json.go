@@ -26,16 +26,12 @@ type jsonEntry struct {
 	Hex   string    `json:"hex"`
 }
 
-// jsonFloat writes the shortest decimal that reads back as the same float32,
-// and null for NaN and infinities, which JSON cannot hold.
+// jsonFloat writes the shortest decimal that reads back as the same
+// float32. Valid tables hold only finite amax and scale values.
 type jsonFloat float32
 
 func (f jsonFloat) MarshalJSON() ([]byte, error) {
-	x := float64(f)
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return []byte("null"), nil
-	}
-	return strconv.AppendFloat(nil, x, 'g', -1, 32), nil
+	return strconv.AppendFloat(nil, float64(f), 'g', -1, 32), nil
 }
 
 // WriteJSON writes t as an indented JSON object:
@@ -56,12 +52,12 @@ func (f jsonFloat) MarshalJSON() ([]byte, error) {
 //	  ]
 //	}
 //
-// followed by a newline. trt_version is present
-// when the header version decodes with [ParseHeaderVersion]. amax is
-// [Entry.Amax] and scale is [Entry.Scale], both as the shortest decimal that
-// reads back as the same float32, or null when not finite; hex is the exact
-// cache value. The table is validated first and nothing is written if it
-// fails; JSON strings are Unicode, so WriteJSON also refuses a table whose
+// followed by a newline. trt_version is present when the header version
+// decodes with [ParseHeaderVersion]. amax is [Entry.Amax] and scale is
+// [Entry.Scale], both as the shortest decimal that reads back as the same
+// float32; hex is the exact cache value. The table is validated first
+// (scales included, so every number is finite) and nothing is written if
+// it fails; JSON strings are Unicode, so WriteJSON also refuses a table whose
 // header fields or tensor names are not valid UTF-8 (the text format takes
 // any bytes).
 func WriteJSON(w io.Writer, t *Table) error {
@@ -98,7 +94,8 @@ func WriteJSON(w io.Writer, t *Table) error {
 // "version" and "algorithm", or from "header" when both are absent. A
 // tensor's value comes from "hex" when present (it is exact), else from
 // "scale", else from "amax" through [ScaleFromAmax]; one of them is required.
-// Unknown fields are ignored. The table must pass [Table.Validate].
+// Unknown fields are ignored. The table must pass [Table.Validate] (its
+// scales included), and the input must not exceed [MaxSize] bytes.
 func ReadJSON(r io.Reader) (*Table, error) {
 	var in struct {
 		Header    string `json:"header"`
@@ -111,7 +108,14 @@ func ReadJSON(r io.Reader) (*Table, error) {
 			Hex   string   `json:"hex"`
 		} `json:"tensors"`
 	}
-	if err := json.NewDecoder(r).Decode(&in); err != nil {
+	data, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("calibtable: json: %w", err)
+	}
+	if len(data) > MaxSize {
+		return nil, fmt.Errorf("calibtable: json: the input goes on past %d bytes, more than a calibration table of a million tensors", MaxSize)
+	}
+	if err := json.Unmarshal(data, &in); err != nil {
 		return nil, fmt.Errorf("calibtable: json: %w", err)
 	}
 	t := &Table{Version: in.Version, Algorithm: in.Algorithm}

@@ -2,6 +2,9 @@ package calibtable
 
 import (
 	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +24,15 @@ const (
 )
 
 const headerPrefix = "TRT-"
+
+// Bounds on what Parse and ReadJSON read, so that a damaged or hostile file
+// fails with an error instead of being held in memory whole: a line holds a
+// tensor name and 8 hex digits, and a table has one line per tensor (a
+// million tensors fit).
+const (
+	MaxLine = 64 << 10 // bytes in one line, its newline included
+	MaxSize = 64 << 20 // bytes in a whole table
+)
 
 // Table is a calibration cache: the header fields and the per-tensor scales
 // in file order.
@@ -67,6 +79,41 @@ func (e Entry) Bits() uint32 {
 // digits.
 func (e Entry) Hex() string {
 	return fmt.Sprintf("%08x", e.Bits())
+}
+
+// minNormal is the smallest positive normal float32, 2^-126.
+const minNormal = 0x1p-126
+
+// CheckScale reports whether scale can quantize a tensor. Quantizing
+// divides by the scale and TensorRT's readers turn it into the range
+// 127·scale, so it must be a positive normal float32 (not NaN, ±Inf, zero,
+// negative or denormal) whose amax, 127·scale in float32, is finite. A
+// table holding any other value is damaged or was not made by a
+// calibrator: no reader of this module uses it. The error gives the value
+// as the cache stores it and says what is wrong.
+func CheckScale(scale float32) error {
+	var why string
+	switch {
+	case scale != scale:
+		why = "is NaN"
+	case math.IsInf(float64(scale), 0):
+		why = "is infinite"
+	case scale == 0:
+		why = "is zero"
+	case scale < 0:
+		why = "is negative"
+	case scale < minNormal:
+		why = "is denormal (below 2^-126, the smallest normal float32)"
+	case math.IsInf(float64(float32(scale*127)), 0):
+		why = "is so large that its amax, 127·scale, overflows float32"
+	default:
+		return nil
+	}
+	value := fmt.Sprintf("%08x", math.Float32bits(scale))
+	if scale != 0 && !math.IsInf(float64(scale), 0) && scale == scale {
+		value += fmt.Sprintf(" (%v)", scale)
+	}
+	return fmt.Errorf("scale %s %s; want a positive normal float32 whose amax (127·scale) is finite", value, why)
 }
 
 // New returns an empty table for TensorRT version v and the calibrator
@@ -116,8 +163,9 @@ func (t *Table) index(name string) int {
 }
 
 // Validate reports whether [Write] can write the table so that [Parse] reads
-// it back unchanged: the header fields are well formed and every tensor name
-// is non-empty, unique and free of line breaks.
+// it back unchanged: the header fields are well formed, every tensor name
+// is non-empty, unique and free of line breaks, and every scale passes
+// [CheckScale].
 func (t *Table) Validate() error {
 	if msg := checkVersion(t.Version); msg != "" {
 		return fmt.Errorf("calibtable: header version %q: %s", t.Version, msg)
@@ -134,8 +182,53 @@ func (t *Table) Validate() error {
 			return fmt.Errorf("calibtable: entry %d: duplicate tensor name %q (also entry %d)", i, e.Name, j)
 		}
 		seen[e.Name] = i
+		if err := CheckScale(e.Scale); err != nil {
+			return fmt.Errorf("calibtable: entry %d: tensor %q: %w", i, e.Name, err)
+		}
 	}
 	return nil
+}
+
+// Match checks the table against the tensors of the model it is used
+// with and returns the entries' names that are not among them, in table
+// order. Such names are ignored by every reader; a TensorRT table also
+// names tensors of TensorRT's own making ("(Unnamed Layer* 4) [Fully
+// Connected]_output") that an ONNX model does not have. A table none of
+// whose entries names a tensor of the model, an empty one included, is an
+// error: it was made for another model. The error does not name the
+// table; the caller does.
+func (t *Table) Match(tensors []string) (unknown []string, err error) {
+	known := make(map[string]bool, len(tensors))
+	for _, name := range tensors {
+		known[name] = true
+	}
+	for _, e := range t.Entries {
+		if !known[e.Name] {
+			unknown = append(unknown, e.Name)
+		}
+	}
+	if len(unknown) < len(t.Entries) {
+		return unknown, nil
+	}
+	if len(t.Entries) == 0 {
+		return nil, errors.New("the table has no entries")
+	}
+	return unknown, fmt.Errorf("none of the table's %d tensors (%s) is a tensor of the model (%s); the table was made for another model", len(t.Entries), sample(unknown), sample(tensors))
+}
+
+// sample quotes the first few names of a list and counts the rest, for
+// messages about lists that may be long.
+func sample(names []string) string {
+	const shown = 5
+	quoted := make([]string, 0, shown)
+	for _, name := range names[:min(len(names), shown)] {
+		quoted = append(quoted, strconv.Quote(name))
+	}
+	s := strings.Join(quoted, ", ")
+	if len(names) > shown {
+		s += fmt.Sprintf(" and %d more", len(names)-shown)
+	}
+	return s
 }
 
 func checkVersion(s string) string {
@@ -167,7 +260,7 @@ func checkName(s string) string {
 	return ""
 }
 
-// ParseError is a syntax error in a cache file.
+// ParseError is an error in a cache file: bad syntax or an invalid scale.
 type ParseError struct {
 	File string // the name given to Parse, the path for ReadFile
 	Line int    // 1-based
@@ -182,29 +275,38 @@ func (e *ParseError) Error() string {
 const trailingSpace = " \t\r\n\v\f"
 
 // Parse reads a calibration cache; name (usually the file name) is used in
-// error messages. See the package documentation for what is accepted. Syntax
-// errors are *[ParseError] values.
+// error messages. See the package documentation for what is accepted.
+// Lines longer than [MaxLine] and input beyond [MaxSize] are errors, found
+// without reading more than that. Syntax errors and invalid scales (see
+// [CheckScale]) are *[ParseError] values.
 func Parse(r io.Reader, name string) (*Table, error) {
 	if name == "" {
 		name = "<input>"
 	}
-	br := bufio.NewReader(r)
+	br := bufio.NewReaderSize(io.LimitReader(r, MaxSize+1), MaxLine)
 	t := &Table{}
 	seen := make(map[string]int)
-	lineNo := 0
+	lineNo, size := 0, 0
 	fail := func(format string, args ...any) (*Table, error) {
 		return nil, &ParseError{File: name, Line: lineNo, Msg: fmt.Sprintf(format, args...)}
 	}
 	for {
-		raw, err := br.ReadString('\n')
-		if err != nil && !errors.Is(err, io.EOF) {
+		slice, err := br.ReadSlice('\n')
+		lineNo++
+		size += len(slice)
+		switch {
+		case size > MaxSize:
+			return fail("the input goes on past %d bytes, more than a calibration table of a million tensors; is this a calibration table?", MaxSize)
+		case errors.Is(err, bufio.ErrBufferFull):
+			return fail("line longer than %d bytes; want \"<tensor name>: <8 hex digits>\" lines (is this a calibration table?)", MaxLine)
+		case err != nil && !errors.Is(err, io.EOF):
 			return nil, fmt.Errorf("calibtable: %s: %w", name, err)
 		}
-		if raw == "" && err != nil {
+		if len(slice) == 0 && err != nil {
+			lineNo--
 			break
 		}
-		lineNo++
-		line := strings.TrimRight(raw, trailingSpace)
+		line := strings.TrimRight(string(slice), trailingSpace)
 		if lineNo == 1 {
 			version, algorithm, msg := parseHeader(line)
 			if msg != "" {
@@ -228,8 +330,12 @@ func Parse(r io.Reader, name string) (*Table, error) {
 			if first, dup := seen[tensor]; dup {
 				return fail("duplicate tensor name %q (first on line %d); want each tensor once", tensor, first)
 			}
+			scale := math.Float32frombits(bits)
+			if err := CheckScale(scale); err != nil {
+				return fail("tensor %q: %v; the table is damaged or was not made by a calibrator: calibrate again, or correct the line", tensor, err)
+			}
 			seen[tensor] = lineNo
-			t.Entries = append(t.Entries, Entry{Name: tensor, Scale: math.Float32frombits(bits)})
+			t.Entries = append(t.Entries, Entry{Name: tensor, Scale: scale})
 		}
 		if err != nil {
 			break
@@ -278,12 +384,39 @@ func parseHex(s string) (uint32, bool) {
 
 // ReadFile reads the calibration cache at path.
 func ReadFile(path string) (*Table, error) {
+	return readFile(path, io.Discard)
+}
+
+// ReadFileSHA256 is [ReadFile] that also returns the SHA-256 of the bytes
+// it parsed, hex encoded, as a [Sidecar] records it.
+func ReadFileSHA256(path string) (*Table, string, error) {
+	h := sha256.New()
+	t, err := readFile(path, h)
+	if err != nil {
+		return nil, "", err
+	}
+	return t, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// ReadFileBytes is [ReadFile] that also returns the bytes it parsed, for
+// readers that hand the file on (TensorRT's readCalibrationCache).
+func ReadFileBytes(path string) (*Table, []byte, error) {
+	var b bytes.Buffer
+	t, err := readFile(path, &b)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, b.Bytes(), nil
+}
+
+// readFile parses the file at path, copying what it reads to w.
+func readFile(path string, w io.Writer) (*Table, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("calibtable: %w", err)
 	}
 	defer f.Close()
-	return Parse(f, path)
+	return Parse(io.TeeReader(f, w), path)
 }
 
 // Write writes t in TensorRT's cache format: the header line, then
@@ -303,6 +436,17 @@ func Write(w io.Writer, t *Table) error {
 		return fmt.Errorf("calibtable: write: %w", err)
 	}
 	return nil
+}
+
+// SHA256 returns the SHA-256 of the bytes [Write] writes, hex encoded, as
+// a [Sidecar] records it.
+func (t *Table) SHA256() (string, error) {
+	b, err := t.encode()
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
 }
 
 // encode returns the bytes Write writes.

@@ -3,9 +3,11 @@ package calibtable
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -238,13 +240,10 @@ func TestParseSpecialEntries(t *testing.T) {
 	}{
 		{"a:b:c: 3c010204", "a:b:c", 0x3c010204, ""},
 		{"::: 3c010204", "::", 0x3c010204, ""},
-		{"name with spaces : 00000001", "name with spaces ", 1, ""},
+		{"name with spaces : 3c010204", "name with spaces ", 0x3c010204, ""},
 		{"  indented: 3c010204", "  indented", 0x3c010204, ""},
-		{"short: 0", "short", 0, "short: 00000000"},                      // anchors §1.5: accept < 8 digits
-		{"short2: 1a", "short2", 0x1a, "short2: 0000001a"},               // anchors §1.4: unpadded community writers
-		{"neg: bc010204", "neg", 0xbc010204, ""},                         // negative scale kept as is
-		{"nan: 7fc00001", "nan", 0x7fc00001, ""},                         // NaN payload kept bit for bit
-		{"inf: 7f800000", "inf", 0x7f800000, ""},                         //
+		{"short: 800000", "short", 0x800000, "short: 00800000"},          // anchors §1.5: accept < 8 digits
+		{"short2: abcdef0", "short2", 0xabcdef0, "short2: 0abcdef0"},     // anchors §1.4: unpadded community writers
 		{"utf8 ünïcødé/名前: 3c010204", "utf8 ünïcødé/名前", 0x3c010204, ""}, //
 	}
 	for _, c := range cases {
@@ -302,7 +301,7 @@ func TestParseErrors(t *testing.T) {
 		{h + ": 3c008912\n", 2, `tensor name "" is empty`},
 		{h + "a\rb: 3c008912\n", 2, "contains a line break"},
 		{h + "data: 3c008912\nconv1: 3c88edfc\ndata: 3c008912\n", 4, `duplicate tensor name "data" (first on line 2); want each tensor once`},
-		{h + "x: 1\r\nx: 2\r\n", 3, `duplicate tensor name "x"`},
+		{h + "x: 3c010204\r\nx: 3c010204\r\n", 3, `duplicate tensor name "x"`},
 		{h + "TRT-8601-EntropyCalibration2\n", 2, `missing ':' in "TRT-8601-EntropyCalibration2"`},
 	}
 	for _, c := range cases {
@@ -323,6 +322,148 @@ func TestParseErrors(t *testing.T) {
 		if s := err.Error(); !strings.HasPrefix(s, prefix) || !strings.Contains(s, c.want) {
 			t.Errorf("%q: error %q, want prefix %q and %q", c.in, s, prefix, c.want)
 		}
+	}
+}
+
+// maxScale is the largest scale whose amax, 127·scale in float32, is
+// finite.
+func maxScale() float32 {
+	s := float32(math.MaxFloat32 / 127)
+	for !math.IsInf(float64(float32(math.Nextafter32(s, 2*s)*127)), 0) {
+		s = math.Nextafter32(s, 2*s)
+	}
+	for math.IsInf(float64(float32(s*127)), 0) {
+		s = math.Nextafter32(s, 0)
+	}
+	return s
+}
+
+// TestInvalidScales: a scale no reader can use (NaN, infinite, zero,
+// negative, denormal, or so large that 127·scale overflows) is refused by
+// Parse with the file, line and tensor, by Validate (so by Write and
+// WriteFile), and by ReadJSON; the normal extremes are accepted.
+func TestInvalidScales(t *testing.T) {
+	largest := math.Float32bits(maxScale())
+	for _, c := range []struct {
+		bits uint32
+		want string // "" for a valid scale
+	}{
+		{0x7f800000, "7f800000 is infinite"},
+		{0xff800000, "ff800000 is infinite"},
+		{0x7fc00000, "7fc00000 is NaN"},
+		{0xffc00001, "ffc00001 is NaN"},
+		{0x00000000, "00000000 is zero"},
+		{0x80000000, "80000000 is zero"},
+		{0xbc010204, "bc010204 (-0.007874016) is negative"},
+		{0x00000001, "00000001 (1e-45) is denormal"},
+		{0x007fffff, "is denormal"},
+		{0x7f7fffff, "7f7fffff (3.4028235e+38) is so large that its amax, 127·scale, overflows float32"},
+		{largest + 1, "overflows float32"},
+		{largest, ""},
+		{0x00800000, ""},
+		{0x3c010204, ""},
+	} {
+		scale := math.Float32frombits(c.bits)
+		line := fmt.Sprintf("TRT-8601-EntropyCalibration2\ndata: 3c010204\nconv1: %08x\n", c.bits)
+		_, perr := Parse(strings.NewReader(line), "CalibrationTablelenet")
+		verr := (&Table{Version: "8601", Algorithm: EntropyCalibration2, Entries: []Entry{{"conv1", scale}}}).Validate()
+		_, jerr := ReadJSON(strings.NewReader(fmt.Sprintf(`{"header": "TRT-8601-EntropyCalibration2", "tensors": [{"name": "conv1", "hex": "%08x"}]}`, c.bits)))
+		if c.want == "" {
+			if perr != nil || verr != nil || jerr != nil || CheckScale(scale) != nil {
+				t.Errorf("%08x: valid scale refused: %v; %v; %v", c.bits, perr, verr, jerr)
+			}
+			continue
+		}
+		var pe *ParseError
+		if !errors.As(perr, &pe) || pe.Line != 3 || !strings.HasPrefix(perr.Error(), `calibtable: CalibrationTablelenet:3: tensor "conv1": scale `) || !strings.Contains(perr.Error(), c.want) {
+			t.Errorf("%08x: Parse error %v, want line 3, tensor conv1 and %q", c.bits, perr, c.want)
+		}
+		if verr == nil || !strings.Contains(verr.Error(), `entry 0: tensor "conv1": scale `) || !strings.Contains(verr.Error(), c.want) {
+			t.Errorf("%08x: Validate error %v, want %q", c.bits, verr, c.want)
+		}
+		if jerr == nil || !strings.Contains(jerr.Error(), c.want) {
+			t.Errorf("%08x: ReadJSON error %v, want %q", c.bits, jerr, c.want)
+		}
+	}
+}
+
+// TestParseBounded: a line longer than MaxLine fails once MaxLine bytes
+// are read, and input past MaxSize fails there, without reading the rest.
+func TestParseBounded(t *testing.T) {
+	long := &countingReader{r: io.MultiReader(strings.NewReader("TRT-8601-EntropyCalibration2\ndata"), repeatReader('x'))}
+	_, err := Parse(long, "huge")
+	if err == nil || !strings.Contains(err.Error(), "calibtable: huge:2: line longer than 65536 bytes") {
+		t.Errorf("long line: %v", err)
+	}
+	if long.n > 2*MaxLine {
+		t.Errorf("long line: read %d bytes", long.n)
+	}
+	entries := &countingReader{r: io.MultiReader(strings.NewReader("TRT-8601-EntropyCalibration2\n"), blankLines{})}
+	_, err = Parse(entries, "many")
+	if err == nil || !strings.Contains(err.Error(), "calibtable: many:") || !strings.Contains(err.Error(), "goes on past 67108864 bytes") {
+		t.Errorf("big input: %v", err)
+	}
+	if entries.n > MaxSize+MaxLine {
+		t.Errorf("big input: read %d bytes", entries.n)
+	}
+	_, err = ReadJSON(io.MultiReader(strings.NewReader(`{"tensors": [`), repeatReader(' ')))
+	if err == nil || !strings.Contains(err.Error(), "goes on past 67108864 bytes") {
+		t.Errorf("big JSON: %v", err)
+	}
+}
+
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
+}
+
+// repeatReader is an endless stream of one byte.
+type repeatReader byte
+
+func (b repeatReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(b)
+	}
+	return len(p), nil
+}
+
+// blankLines is an endless stream of white-space lines, which tables may
+// hold anywhere after the header.
+type blankLines struct{}
+
+func (blankLines) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = ' '
+		if i%1000 == 999 {
+			p[i] = '\n'
+		}
+	}
+	return len(p), nil
+}
+
+// TestMatch: entries are checked against the model's tensors.
+func TestMatch(t *testing.T) {
+	tb := lenetTable()
+	tensors := []string{"data", "conv1", "pool1", "conv2", "pool2", "ip1", "relu1", "ip2", "prob"}
+	if unknown, err := tb.Match(tensors); err != nil || unknown != nil {
+		t.Errorf("all known: %q, %v", unknown, err)
+	}
+	tb.SetScale("(Unnamed Layer* 4) [Fully Connected]_output", 1)
+	if unknown, err := tb.Match(tensors); err != nil || !slices.Equal(unknown, []string{"(Unnamed Layer* 4) [Fully Connected]_output"}) {
+		t.Errorf("one unknown: %q, %v", unknown, err)
+	}
+	unknown, err := tb.Match([]string{"input", "a", "b", "c", "d", "e", "f"})
+	if err == nil || len(unknown) != len(tb.Entries) || !strings.Contains(err.Error(), `none of the table's 9 tensors ("data", "conv1", "pool1", "conv2", "pool2" and 4 more) is a tensor of the model ("input", "a", "b", "c", "d" and 2 more)`) {
+		t.Errorf("none known: %q, %v", unknown, err)
+	}
+	if _, err := (&Table{Version: "8601", Algorithm: EntropyCalibration2}).Match(tensors); err == nil || !strings.Contains(err.Error(), "no entries") {
+		t.Errorf("empty table: %v", err)
 	}
 }
 
