@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -13,6 +14,7 @@ import (
 	"github.com/int8cal/int8cal/calib"
 	"github.com/int8cal/int8cal/core/calibtable"
 	"github.com/int8cal/int8cal/core/session"
+	"github.com/int8cal/int8cal/internal/atomicfile"
 )
 
 // Calibrator is the running calibrator (a *pluginhost.Calibrator, or an
@@ -21,6 +23,22 @@ type Calibrator interface {
 	Configure(options map[string]string) error
 	Calibrate(stats []calib.TensorStats) ([]calib.Range, error)
 }
+
+// Use says what a job does with the table at its CachePath.
+type Use int
+
+const (
+	// Reuse: the table is the job's own output, kept between runs. It is
+	// used when valid (it parses, its scales are usable, it names tensors
+	// of the model) and made from the same inputs (its header, and its
+	// sidecar when it has one, match the run); otherwise the job logs why
+	// and calibrates, replacing it.
+	Reuse Use = iota
+	// AsGiven: the table is the user's, to be used as it is: one that is
+	// missing or invalid is an error. Nothing is calibrated or written;
+	// header and sidecar are not consulted.
+	AsGiven
+)
 
 // Job is one calibration as the sample does it: reuse a valid cache, or
 // collect statistics, ask the calibrator and write the cache.
@@ -35,7 +53,12 @@ type Job struct {
 	Options    map[string]string
 
 	CachePath string
-	Version   calibtable.TRTVersion
+	Use       Use
+	// Tensors are the model's tensor names; a table is checked against
+	// them (calibtable.Table.Match), so none is reused or used as given
+	// without them.
+	Tensors []string
+	Version calibtable.TRTVersion
 	// StatsCache, when set, keeps the collected statistics in this file
 	// and reuses them when model, data and batches match (histogram and
 	// min/max statistics only; raw values are never cached).
@@ -60,8 +83,21 @@ type Result struct {
 	Collect, Search time.Duration
 }
 
-// Run performs the job.
+// Run performs the job. Before any calibration work it checks that the
+// files it would write can be written. The sidecar is written before the
+// table: were the table's write to fail (or the process to die in
+// between), the sidecar would describe a table that is not there, which
+// the table hash it records makes plain to the next run.
 func (j *Job) Run() (*Result, error) {
+	if j.Use == AsGiven {
+		t, unknown, err := ReadTable(j.CachePath, j.Tensors)
+		if err != nil {
+			return nil, err
+		}
+		j.warnUnknown(unknown)
+		j.Log.Info("using calibration table as given", "table", j.CachePath, "header", t.Header())
+		return &Result{Table: t, Reused: true}, nil
+	}
 	side := j.Provenance
 	side.Calibrator, side.CalibratorVersion, side.Algorithm = j.Info.Name, j.Info.Version, j.Info.Algorithm
 	side.Options = j.Options
@@ -70,6 +106,9 @@ func (j *Job) Run() (*Result, error) {
 
 	if t, ok := j.reusable(header, &side); ok {
 		return &Result{Table: t, Reused: true}, nil
+	}
+	if err := checkWritable(j.CachePath, j.StatsCache); err != nil {
+		return nil, err
 	}
 	if err := j.Calibrator.Configure(j.Options); err != nil {
 		return nil, err
@@ -86,19 +125,91 @@ func (j *Job) Run() (*Result, error) {
 	}
 	search := time.Since(collected)
 	fmt.Fprintf(j.Out, "Post Processing Calibration data in %g seconds.\n", search.Seconds())
-	t := calibtable.New(j.Version, j.Info.Algorithm)
-	for _, r := range ranges {
-		t.Set(r.Name, r.Amax)
+	t, err := j.table(ranges)
+	if err != nil {
+		return nil, err
 	}
 	fmt.Fprintf(j.Out, "Calibration completed in %g seconds.\n", time.Since(began).Seconds())
 	fmt.Fprintf(j.Out, "Writing Calibration Cache for calibrator: %s\n", t.Header())
-	if err := calibtable.WriteFile(j.CachePath, t); err != nil {
+	side.Format = calibtable.SidecarFormat
+	if side.TableSHA256, err = t.SHA256(); err != nil {
 		return nil, err
 	}
 	if err := calibtable.WriteSidecar(calibtable.SidecarPath(j.CachePath), &side); err != nil {
 		return nil, err
 	}
+	if err := calibtable.WriteFile(j.CachePath, t); err != nil {
+		return nil, err
+	}
 	return &Result{Table: t, Ranges: ranges, Collect: collected.Sub(began), Search: search}, nil
+}
+
+// table turns the calibrator's ranges into the table. A range whose scale
+// no reader could use (amax 0: the tensor was all zeros on the calibration
+// data) is left out and logged: the layers reading that tensor run in
+// FP32, as for any tensor without a range.
+func (j *Job) table(ranges []calib.Range) (*calibtable.Table, error) {
+	t := calibtable.New(j.Version, j.Info.Algorithm)
+	var left []string
+	for _, r := range ranges {
+		scale := calibtable.ScaleFromAmax(r.Amax)
+		if err := calibtable.CheckScale(scale); err != nil {
+			left = append(left, fmt.Sprintf("%s (amax %v: %v)", r.Name, r.Amax, err))
+			continue
+		}
+		t.SetScale(r.Name, scale)
+	}
+	if len(left) > 0 {
+		j.Log.Warn("tensors without a usable INT8 range are left out of the table; layers reading them run in FP32", "tensors", left)
+	}
+	if len(t.Entries) == 0 {
+		return nil, fmt.Errorf("calibrator %s gave no usable range for any of the %d tensors (%s); nothing to write to %s", j.Info.Name, len(ranges), strings.Join(left[:min(len(left), 3)], "; "), j.CachePath)
+	}
+	return t, nil
+}
+
+// checkWritable reports whether the files a calibration writes, the table
+// at cache, its sidecar and the histogram cache (when not ""), can be
+// written, so that the job fails before the work whose result it could
+// not save.
+func checkWritable(cache, statsCache string) error {
+	for _, path := range []string{cache, calibtable.SidecarPath(cache), statsCache} {
+		if path == "" {
+			continue
+		}
+		if err := atomicfile.CheckWritable(path); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReadTable reads a table to be used as it is (AsGiven; a table given to
+// export): it must parse, hold only usable scales and name at least one
+// tensor of the model (tensors). The names the model does not have are
+// returned. Errors name the file.
+func ReadTable(path string, tensors []string) (t *calibtable.Table, unknown []string, err error) {
+	t, _, unknown, err = readTable(path, tensors)
+	return t, unknown, err
+}
+
+// readTable is ReadTable that also returns the SHA-256 of the file.
+func readTable(path string, tensors []string) (t *calibtable.Table, sum string, unknown []string, err error) {
+	t, sum, err = calibtable.ReadFileSHA256(path)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if unknown, err = t.Match(tensors); err != nil {
+		return nil, "", nil, fmt.Errorf("calibration table %s: %w", path, err)
+	}
+	return t, sum, unknown, nil
+}
+
+// warnUnknown logs the table entries the model has no tensor for.
+func (j *Job) warnUnknown(unknown []string) {
+	if len(unknown) > 0 {
+		j.Log.Warn("the calibration table names tensors the model does not have; they are ignored", "table", j.CachePath, "tensors", unknown)
+	}
 }
 
 // statistics collects the statistics, or takes them from the histogram
@@ -107,7 +218,7 @@ func (j *Job) statistics(side *calibtable.Sidecar) ([]calib.TensorStats, error) 
 	cacheable := j.StatsCache != "" && j.Info.Statistics != calib.Raw
 	key := keyOf(side, j.Info)
 	if cacheable {
-		stats, why := loadStats(j.StatsCache, key)
+		stats, why := loadStats(j.StatsCache, key, j.Info)
 		if stats != nil {
 			j.Log.Info("using histogram cache: the network is not run", "cache", j.StatsCache, "tensors", len(stats))
 			return stats, nil
@@ -132,13 +243,13 @@ func (j *Job) statistics(side *calibtable.Sidecar) ([]calib.TensorStats, error) 
 // reusable reads the cache and decides whether it can be used as is,
 // logging why not.
 func (j *Job) reusable(header string, side *calibtable.Sidecar) (*calibtable.Table, bool) {
-	t, err := calibtable.ReadFile(j.CachePath)
+	t, sum, unknown, err := readTable(j.CachePath, j.Tensors)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		j.Log.Debug("no calibration cache yet; calibrating", "cache", j.CachePath)
 		return nil, false
 	case err != nil:
-		j.Log.Warn("calibration cache unreadable; recalibrating", "cache", j.CachePath, "error", err)
+		j.Log.Warn("calibration cache cannot be used; recalibrating", "cache", j.CachePath, "error", err)
 		return nil, false
 	case t.Version != header:
 		j.Log.Info("calibration cache is for another TensorRT version; recalibrating", "cache", j.CachePath, "cache_version", t.Version, "want", header)
@@ -149,6 +260,7 @@ func (j *Job) reusable(header string, side *calibtable.Sidecar) (*calibtable.Tab
 	}
 	had, err := calibtable.ReadSidecar(calibtable.SidecarPath(j.CachePath))
 	if errors.Is(err, fs.ErrNotExist) {
+		j.warnUnknown(unknown)
 		j.Log.Info("using calibration cache without a sidecar (made elsewhere, e.g. by TensorRT): header matches", "cache", j.CachePath)
 		return t, true
 	}
@@ -156,10 +268,13 @@ func (j *Job) reusable(header string, side *calibtable.Sidecar) (*calibtable.Tab
 		j.Log.Warn("calibration sidecar unreadable; recalibrating", "sidecar", calibtable.SidecarPath(j.CachePath), "error", err)
 		return nil, false
 	}
-	if why := had.Mismatch(side); why != "" {
+	want := *side
+	want.TableSHA256 = sum
+	if why := had.Mismatch(&want); why != "" {
 		j.Log.Info("calibration cache is stale; recalibrating: "+why, "cache", j.CachePath)
 		return nil, false
 	}
+	j.warnUnknown(unknown)
 	j.Log.Info("using calibration cache", "cache", j.CachePath, "header", t.Header())
 	return t, true
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/int8cal/int8cal/core/calibtable"
 	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/onnx"
 	"github.com/int8cal/int8cal/core/ops"
@@ -135,7 +136,7 @@ func (p *plan) lower(sc *engine.Schedule, groups []group) error {
 	if p.precision == engine.INT8 {
 		for _, g := range groups {
 			if g.step.Node.OpType == "Conv" {
-				if s, ok := p.scales[g.step.Node.Inputs[0]]; ok && s > 0 {
+				if s, ok := p.scales[g.step.Node.Inputs[0]]; ok && calibtable.CheckScale(s) == nil {
 					p.int8Inputs[g.step.Node.Inputs[0]] = s
 				}
 			}
@@ -527,7 +528,7 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 	var inScale float32
 	if precision == engine.INT8 {
 		s, ok := p.scales[n.Inputs[0]]
-		if !ok || !(s > 0) {
+		if !ok || calibtable.CheckScale(s) != nil { // as the CPU engine: a missing or unusable range
 			p.noRange[n.Inputs[0]] = true
 			precision = engine.FP32
 		} else {

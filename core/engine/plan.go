@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/int8cal/int8cal/core/calibtable"
 	"github.com/int8cal/int8cal/core/graph"
 	"github.com/int8cal/int8cal/core/internal/parallel"
 	"github.com/int8cal/int8cal/core/ops"
@@ -459,10 +460,12 @@ func roundHalf(x []float32, workers int) {
 }
 
 // quantize swaps in the INT8 kernels of the steps that have one and whose
-// input has a calibrated scale, and logs the steps left in FP32.
+// input has a calibrated scale that calibtable.CheckScale accepts, and
+// logs the steps left in FP32: by operator where there is no INT8 kernel,
+// by input tensor where the range is missing or unusable.
 func (p *Plan) quantize(scales map[string]float32, log hclog.Logger) {
 	var int8Steps int
-	noRange := map[string]bool{}
+	noRange := map[string]string{} // tensor name → why its range is unusable ("" when there is none)
 	noKernel := map[string]int{}
 	for _, s := range p.steps {
 		q, ok := s.op.(ops.Int8Capable)
@@ -472,7 +475,13 @@ func (p *Plan) quantize(scales map[string]float32, log hclog.Logger) {
 		}
 		scale, ok := scales[s.inputs[0]]
 		if !ok {
-			noRange[s.inputs[0]] = true
+			noRange[s.inputs[0]] = ""
+			continue
+		}
+		if err := calibtable.CheckScale(scale); err != nil {
+			// A range no reader of a table would use: the layer is
+			// reported as lacking one, not as lacking a kernel.
+			noRange[s.inputs[0]] = " (" + err.Error() + ")"
 			continue
 		}
 		op8, ok := q.Int8(scale)
@@ -501,8 +510,8 @@ func (p *Plan) quantize(scales map[string]float32, log hclog.Logger) {
 		kept = append(kept, fmt.Sprintf("%s×%d", op, n))
 	}
 	var missing []string
-	for name := range noRange {
-		missing = append(missing, name)
+	for name, why := range noRange {
+		missing = append(missing, name+why)
 	}
 	sort.Strings(kept)
 	sort.Strings(missing)
