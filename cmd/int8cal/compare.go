@@ -54,6 +54,20 @@ func compareCommand(args []string, stdout, stderr io.Writer) error {
 	default:
 		return fmt.Errorf("--format %q unknown (text, markdown, csv, json)", *format)
 	}
+	// Every calibrator keeps its own cache, <--cache>.<calibrator>.
+	var names, paths []string
+	caches := map[string]string{}
+	for _, name := range strings.Split(*calibrators, ",") {
+		name = strings.TrimSpace(name)
+		names = append(names, name)
+		if _, dup := caches[name]; !dup {
+			caches[name] = cf.cachePath(&c) + "." + name
+			paths = append(paths, caches[name])
+		}
+	}
+	if err := cf.preflight(&c, paths, d.calibration(), d.evaluation(mnist.Test)); err != nil {
+		return err
+	}
 	log := c.logger(stderr)
 	src, err := d.evaluation(mnist.Test).open(&c, log)
 	if err != nil {
@@ -74,14 +88,9 @@ func compareCommand(args []string, stdout, stderr io.Writer) error {
 	if !fp32.Finite() {
 		nonFinite = append(nonFinite, "FP32 "+fp32.NonFiniteReport())
 	}
-	baseCache := cf.cache
-	if baseCache == "" {
-		baseCache = "CalibrationTable" + modelName(c.model)
-	}
-	for _, name := range strings.Split(*calibrators, ",") {
-		name = strings.TrimSpace(name)
+	for _, name := range names {
 		run := cf
-		run.calibrator, run.cache = name, baseCache+"."+name
+		run.calibrator, run.cache = name, caches[name]
 		began := time.Now()
 		res, err := runCalibration(&c, &run, d.calibration(), io.Discard, log)
 		if err != nil {

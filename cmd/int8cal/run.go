@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -49,6 +50,9 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	var list []engine.Precision
 	if err == nil {
 		list, err = parsePrecisions(*precisions)
+	}
+	if err == nil && slices.Contains(list, engine.INT8) {
+		err = cf.preflight(&c, []string{cf.cachePath(&c)}, d.calibration(), d.evaluation(mnist.Train))
 	}
 	if err == nil {
 		calibrate := func() (*calibrated, error) {

@@ -170,7 +170,7 @@ func (b *backendFlags) newTensorRT(opts engine.Options, spec runSpec, log hclog.
 			}
 			log.Info("tensorrt int8 from the Q/DQ model of the calibration cache", "cache", spec.int8Cache)
 		default:
-			table, err := os.ReadFile(spec.int8Cache)
+			_, table, err := calibtable.ReadFileBytes(spec.int8Cache) // bounded, scales checked
 			if err != nil {
 				return nil, fmt.Errorf("--backend tensorrt: INT8: %w", err)
 			}
@@ -263,11 +263,11 @@ func (c *trtCalibration) keep(cal *trt.DataCalibrator, log hclog.Logger) error {
 // qdqModel is the model file with Q/DQ nodes from the calibration cache,
 // as `int8cal export` writes it, encoded for TensorRT's parser.
 func qdqModel(path, cache string, log hclog.Logger) ([]byte, error) {
-	q, rep, err := exportQDQ(path, cache, qdq.Options{})
+	q, rep, warnings, err := exportQDQ(path, cache, qdq.Options{})
 	if err != nil {
 		return nil, err
 	}
-	for _, w := range rep.Warnings() {
+	for _, w := range warnings {
 		log.Warn("Q/DQ model: " + w)
 	}
 	log.Debug("Q/DQ model", "activations", len(rep.Activations), "weights", len(rep.Weights))
