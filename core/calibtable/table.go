@@ -310,13 +310,13 @@ func Parse(r io.Reader, name string) (*Table, error) {
 		if lineNo == 1 {
 			version, algorithm, msg := parseHeader(line)
 			if msg != "" {
-				return fail("bad header %q: %s; want \"TRT-<version>-<algorithm>\", e.g. \"TRT-8601-EntropyCalibration2\"", line, msg)
+				return fail("bad header %q: %s; want \"TRT-<version>-<algorithm>\", e.g. \"TRT-8601-EntropyCalibration2\"", excerpt(line), msg)
 			}
 			t.Version, t.Algorithm = version, algorithm
 		} else if line != "" {
 			colon := strings.LastIndexByte(line, ':')
 			if colon < 0 {
-				return fail("missing ':' in %q; want \"<tensor name>: <8 hex digits>\"", line)
+				return fail("missing ':' in %q; want \"<tensor name>: <8 hex digits>\"", excerpt(line))
 			}
 			tensor := line[:colon]
 			if msg := checkName(tensor); msg != "" {
@@ -325,7 +325,7 @@ func Parse(r io.Reader, name string) (*Table, error) {
 			value := strings.TrimLeft(line[colon+1:], " \t")
 			bits, ok := parseHex(value)
 			if !ok {
-				return fail("bad hex value %q for tensor %q; want 1 to 8 hex digits (the float32 bits of amax/127, e.g. 3c010204) after the last ':'", value, tensor)
+				return fail("bad hex value %q for tensor %q; want 1 to 8 hex digits (the float32 bits of amax/127, e.g. 3c010204) after the last ':'", excerpt(value), tensor)
 			}
 			if first, dup := seen[tensor]; dup {
 				return fail("duplicate tensor name %q (first on line %d); want each tensor once", tensor, first)
@@ -346,6 +346,16 @@ func Parse(r io.Reader, name string) (*Table, error) {
 		return fail("empty input; want a header line \"TRT-<version>-<algorithm>\", e.g. \"TRT-8601-EntropyCalibration2\"")
 	}
 	return t, nil
+}
+
+// excerpt shortens a line quoted in an error (a line may be MaxLine
+// bytes long).
+func excerpt(s string) string {
+	const keep = 80
+	if len(s) <= keep {
+		return s
+	}
+	return s[:keep] + "..."
 }
 
 // parseHeader splits "TRT-<version>-<algorithm>"; msg says what is wrong.

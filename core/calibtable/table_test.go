@@ -564,3 +564,14 @@ func TestWriteShort(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestLongLinesQuotedShort: an error quotes at most the start of a line.
+func TestLongLinesQuotedShort(t *testing.T) {
+	long := strings.Repeat("x", 1000)
+	for _, in := range []string{long + "\n", "TRT-8601-MinMaxCalibration\n" + long + "\n", "TRT-8601-MinMaxCalibration\na: " + long + "\n"} {
+		_, err := Parse(strings.NewReader(in), "t")
+		if err == nil || len(err.Error()) > 400 || !strings.Contains(err.Error(), strings.Repeat("x", 80)+`..."`) {
+			t.Errorf("%d bytes: %v", len(in), err)
+		}
+	}
+}
