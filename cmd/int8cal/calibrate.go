@@ -17,6 +17,7 @@ import (
 	"github.com/int8cal/int8cal/core/calibrate"
 	"github.com/int8cal/int8cal/core/calibtable"
 	"github.com/int8cal/int8cal/core/engine"
+	"github.com/int8cal/int8cal/core/graph"
 	"github.com/int8cal/int8cal/core/pluginhost"
 	"github.com/int8cal/int8cal/internal/atomicfile"
 )
@@ -96,6 +97,9 @@ func calibrateCommand(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer c.backend.close()
+	if err := cf.preflight(&c, []string{cf.cachePath(&c)}, d.calibration()); err != nil {
+		return err
+	}
 	log := c.logger(stderr)
 	res, err := runCalibration(&c, &cf, d.calibration(), stdout, log)
 	if err != nil || res.tensorrt == nil {
@@ -137,15 +141,13 @@ func (c *calibrated) scales() map[string]float32 {
 func (c *calibrated) reused() bool { return c.Result != nil && c.Reused }
 
 // runCalibration calibrates (or reuses the cache) and returns the result.
+// The command has checked its outputs with calibFlags.preflight.
 func runCalibration(c *commonFlags, cf *calibFlags, data role, stdout io.Writer, log hclog.Logger) (*calibrated, error) {
 	version, err := calibtable.ParseTRTVersion(cf.trtVersion)
 	if err != nil {
 		return nil, fmt.Errorf("--trt-version: %w", err)
 	}
-	cache := cf.cache
-	if cache == "" {
-		cache = "CalibrationTable" + modelName(c.model)
-	}
+	cache := cf.cachePath(c)
 	if c.backend.tensorrtCalibrates() {
 		// TensorRT calibrates when it builds the INT8 engine.
 		t, err := newTRTCalibration(cf, cache, func() (*openedData, error) { return data.open(c, log) })
@@ -187,7 +189,8 @@ func runCalibration(c *commonFlags, cf *calibFlags, data role, stdout io.Writer,
 		Runner: m.eng, Input: m.input, Source: src,
 		Batches:    calibrate.Batches{Batch: cf.batch, Batches: cf.batches, First: cf.first},
 		Calibrator: cal, Info: cal.Info, Options: cf.options,
-		CachePath: cache, Version: version, StatsCache: cf.histCache,
+		CachePath: cache, Use: calibrate.Reuse, Tensors: graphTensors(m.graph),
+		Version: version, StatsCache: cf.histCache,
 		Provenance: calibtable.Sidecar{ModelSHA256: hash, Dataset: src.describe},
 		Out:        stdout, Log: log,
 	}
@@ -209,6 +212,23 @@ func writeJSONTable(path string, t *calibtable.Table) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return atomicfile.WriteFile(path, b.Bytes())
+}
+
+// graphTensors are the names of the model's tensors a calibration table
+// may name: its input, every node's outputs and its constants (which
+// include the tensors folded when it was loaded).
+func graphTensors(g *graph.Graph) []string {
+	var names []string
+	for _, in := range g.Inputs {
+		names = append(names, in.Name)
+	}
+	for _, n := range g.Nodes {
+		names = append(names, n.Outputs...)
+	}
+	for name := range g.Constants {
+		names = append(names, name)
+	}
+	return names
 }
 
 func fileSHA256(path string) (string, error) {
