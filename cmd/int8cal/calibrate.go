@@ -2,12 +2,9 @@ package main
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -20,6 +17,7 @@ import (
 	"github.com/int8cal/int8cal/core/graph"
 	"github.com/int8cal/int8cal/core/pluginhost"
 	"github.com/int8cal/int8cal/internal/atomicfile"
+	"github.com/int8cal/int8cal/internal/filehash"
 )
 
 // defaultTRTVersion is the TensorRT version whose cache header we write
@@ -172,11 +170,11 @@ func runCalibration(c *commonFlags, cf *calibFlags, data role, stdout io.Writer,
 		return nil, err
 	}
 	defer release(m.eng)
-	hash, err := fileSHA256(c.model)
+	hash, err := filehash.SHA256(c.model)
 	if err != nil {
 		return nil, err
 	}
-	found, err := pluginhost.Lookup(pluginhost.CalibratorKind, cf.calibrator, pluginhost.SearchDirs(c.pluginDir))
+	found, err := c.findPlugin(pluginhost.CalibratorKind, cf.calibrator)
 	if err != nil {
 		return nil, err
 	}
@@ -229,19 +227,6 @@ func graphTensors(g *graph.Graph) []string {
 		names = append(names, name)
 	}
 	return names
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // modelName is the model file's name without directory and extension, the

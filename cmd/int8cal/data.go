@@ -113,7 +113,7 @@ func (r role) open(c *commonFlags, log hclog.Logger) (*openedData, error) {
 			opts["split"] = r.split
 		}
 	}
-	found, err := pluginhost.Lookup(pluginhost.BatchStreamKind, r.plugin, pluginhost.SearchDirs(c.pluginDir))
+	found, err := c.findPlugin(pluginhost.BatchStreamKind, r.plugin)
 	if err != nil {
 		return nil, err
 	}

@@ -75,6 +75,8 @@ type commonFlags struct {
 	pluginDir string
 	backend   backendFlags
 
+	pluginLock string // --plugin-lock: the plugin lock file in force
+
 	memoryLimit string          // --memory-limit as given
 	budget      memlimit.Budget // resolved from it
 	budgetHow   string          // where the limit came from, for the log
@@ -87,6 +89,7 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: trace, debug, info, warn, error")
 	fs.IntVar(&c.workers, "workers", 0, "CPU threads for the engine (default: all cores)")
 	fs.StringVar(&c.pluginDir, "plugin-dir", "", "directory searched first for plugins (then $INT8CAL_PLUGIN_PATH, then next to int8cal)")
+	fs.StringVar(&c.pluginLock, "plugin-lock", "", lockFlagUsage)
 	fs.StringVar(&c.memoryLimit, "memory-limit", "", memoryLimitUsage)
 	c.backend.register(fs)
 }

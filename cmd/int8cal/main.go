@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/int8cal/int8cal/core/pluginhost"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -48,7 +50,14 @@ func usage(w io.Writer) {
 var errSilent = errors.New("")
 
 func main() {
-	os.Exit(runMain(os.Args[1:], os.Stdout, os.Stderr))
+	// Plugins run in process groups of their own: on SIGINT or SIGTERM,
+	// and before exiting, the host kills them and whatever they started,
+	// and removes their socket directory.
+	stop := pluginhost.HandleSignals()
+	code := runMain(os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	pluginhost.Shutdown()
+	os.Exit(code)
 }
 
 func runMain(args []string, stdout, stderr io.Writer) int {

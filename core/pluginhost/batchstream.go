@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -78,7 +77,7 @@ type BatchStream struct {
 	OpenTimeout, BatchTimeout time.Duration
 
 	log     hclog.Logger
-	client  *plugin.Client
+	in      *instance
 	rpc     *batchstreamrpc.Client
 	region  *batchstreamrpc.Region
 	opened  bool
@@ -95,51 +94,47 @@ type batches struct {
 	next, batch int
 }
 
-// StartBatchStream starts the plugin program and asks for its Info. Its
-// log lines arrive in log, named after the plugin. On Linux the program is
-// handed a shared memory region at start, which Open may choose to use.
+// StartBatchStream starts the plugin program and asks for its Info, which
+// must carry the name f was found under. Its log lines arrive in log,
+// named after the plugin. On Linux the program is handed a shared memory
+// region at start, which Open may choose to use.
 func StartBatchStream(f Found, log hclog.Logger) (*BatchStream, error) {
-	cmd := exec.Command(f.Path)
-	detach(cmd)
 	region, err := batchstreamrpc.NewRegion()
 	if err != nil {
 		log.Debug("batches will be streamed", "plugin", f.Name, "reason", err)
 		region = nil
-	} else {
-		region.Attach(cmd)
 	}
-	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  batchstreamrpc.Handshake,
-		VersionedPlugins: batchstreamrpc.Plugins(nil, region),
-		Cmd:              cmd,
-		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		Logger:           pluginLogger(log, f.Name),
-		StartTimeout:     StartTimeout,
-		GRPCDialOptions:  batchstreamrpc.DialOptions(),
-	})
-	b := &BatchStream{Found: f, log: log, client: client, region: region}
+	b := &BatchStream{Found: f, log: log, region: region}
+	var attach func(*exec.Cmd)
+	if region != nil {
+		attach = region.Attach
+	}
+	in, raw, err := launch(f, log, batchstreamrpc.Handshake, batchstreamrpc.Plugins(nil, region), batchstreamrpc.DialOptions(),
+		batchstreamrpc.PluginName, attach)
+	if err != nil {
+		region.Close()
+		return nil, b.errorf("start", "%v", err)
+	}
+	b.in, b.rpc = in, raw.(*batchstreamrpc.Client)
 	fail := func(err error) (*BatchStream, error) {
-		client.Kill()
+		in.close()
 		region.Close()
 		return nil, err
 	}
-	rpcClient, err := client.Client()
-	if err != nil {
-		return fail(b.errorf("start", "%v", err))
-	}
-	raw, err := rpcClient.Dispense(batchstreamrpc.PluginName)
-	if err != nil {
-		return fail(b.errorf("start", "%v", err))
-	}
-	b.rpc = raw.(*batchstreamrpc.Client)
-	b.Protocol = client.NegotiatedVersion()
+	b.Protocol = in.client.NegotiatedVersion()
 	ctx, cancel := context.WithTimeout(context.Background(), CallTimeout)
 	defer cancel()
 	if b.Info, err = b.rpc.Info(ctx); err != nil {
 		return fail(b.wrap("Info", err, CallTimeout))
 	}
-	if b.Info.Name == "" {
-		return fail(b.errorf("Info", "no name"))
+	if err := checkName(b.Info.Name, f); err != nil {
+		return fail(b.errorf("Info", "%v", err))
+	}
+	b.Info.Version = Clean(b.Info.Version, 256)
+	b.Info.Description = Clean(b.Info.Description, MaxErrorText)
+	for k := range b.Info.Options {
+		o := &b.Info.Options[k]
+		o.Default, o.Description = Clean(o.Default, MaxErrorText), Clean(o.Description, MaxErrorText)
 	}
 	return b, nil
 }
@@ -243,7 +238,7 @@ func (b *BatchStream) read(first, n int, images []float32, labels []int) error {
 	if err != nil {
 		b.stop()
 		if late.Load() {
-			b.client.Kill()
+			b.in.close()
 			return b.errorf("Read", "no batch within %v; the plugin is hung or too slow (it was stopped)", timeout)
 		}
 		return b.wrap("Read", err, timeout)
@@ -296,7 +291,7 @@ func (b *BatchStream) stop() {
 // Close asks the plugin to release the data set, then stops the process.
 func (b *BatchStream) Close() {
 	b.stop()
-	if b.opened && !b.client.Exited() {
+	if b.opened && !b.in.client.Exited() {
 		ctx, cancel := context.WithTimeout(context.Background(), CallTimeout)
 		if err := b.rpc.Close(ctx); err != nil {
 			b.log.Warn("data set plugin did not close cleanly", "plugin", b.Name, "error", b.wrap("Close", err, CallTimeout))
@@ -304,7 +299,7 @@ func (b *BatchStream) Close() {
 		cancel()
 	}
 	b.opened = false
-	b.client.Kill()
+	b.in.close()
 	b.region.Close()
 }
 
@@ -326,10 +321,10 @@ func (b *BatchStream) wrap(call string, err error, timeout time.Duration) error 
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || s.Code() == codes.DeadlineExceeded:
 		return b.errorf(call, "no answer within %v; the plugin is hung or too slow", timeout)
-	case b.client.Exited() || s.Code() == codes.Unavailable:
-		return b.errorf(call, "the plugin process exited or broke the connection (crashed?): %v", s.Message())
+	case b.in.client.Exited() || s.Code() == codes.Unavailable:
+		return b.errorf(call, "the plugin process exited or broke the connection (crashed?): %v%s", Clean(s.Message(), MaxErrorText), b.in.proc.exitNote(exitWait))
 	case !ok:
-		return b.errorf(call, "%v", err) // the client's own checks
+		return b.errorf(call, "%v", Clean(err.Error(), MaxErrorText)) // the client's own checks
 	}
-	return b.errorf(call, "%s", s.Message())
+	return b.errorf(call, "%s", Clean(s.Message(), MaxErrorText))
 }

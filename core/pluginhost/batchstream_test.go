@@ -30,12 +30,38 @@ var _ session.Source = (*BatchStream)(nil)
 // is a plugin instead of a test run (see TestMain).
 const testStreamPrefix = "int8cal-batchstream-test-"
 
+// testBinDir holds what the tests build once (the test plugin).
+var testBinDir string
+
 func TestMain(m *testing.M) {
 	if mode, ok := strings.CutPrefix(filepath.Base(os.Args[0]), testStreamPrefix); ok {
 		serveSynthetic(mode)
 		return
 	}
-	os.Exit(m.Run())
+	if dir := os.Getenv(testHostEnv); dir != "" {
+		serveTestHost(dir)
+		return
+	}
+	// Everything the tests and their plugins create, the socket
+	// directories included, goes into one directory removed at the end;
+	// its short name keeps socket paths within the system's limit.
+	tmp, err := os.MkdirTemp("", "ph")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("TMPDIR", tmp)
+	testBinDir = filepath.Join(tmp, "bin")
+	os.Mkdir(testBinDir, 0o755)
+	code := m.Run()
+	// Every plugin the tests started, and whatever those started, has
+	// TMPDIR=tmp in its environment: none may be left.
+	if left := leftovers(tmp); len(left) > 0 {
+		fmt.Fprintf(os.Stderr, "processes left behind by the tests: %v\n", left)
+		code = 1
+	}
+	Shutdown()
+	os.RemoveAll(tmp)
+	os.Exit(code)
 }
 
 // synthetic is the test data set: sample i is a window into a fixed
@@ -47,6 +73,7 @@ func TestMain(m *testing.M) {
 //	crash     exits with status 3 when asked for sample 100 or later
 //	hang      never answers for sample 100 or later
 //	badlabel  labels every sample 10 of 10 classes
+//	impostor  calls itself mnist
 type synthetic struct {
 	mode    string
 	meta    dataset.Meta
@@ -61,7 +88,11 @@ func serveSynthetic(mode string) {
 }
 
 func (s *synthetic) Info() dataset.Info {
-	return dataset.Info{Name: "test-" + s.mode, Version: "0.0.1", Options: []dataset.Option{
+	name := "test-" + s.mode
+	if s.mode == "impostor" {
+		name = "mnist" // not its file's name
+	}
+	return dataset.Info{Name: name, Version: "0.0.1", Options: []dataset.Option{
 		{Name: "samples", Default: "1000", Description: "number of samples"},
 		{Name: "shape", Default: "1x28x28", Description: "sample shape, e.g. 3x32x32"},
 	}}
@@ -284,7 +315,8 @@ func TestBatchStreamPlugins(t *testing.T) {
 	for _, tc := range []struct {
 		mode, want string
 	}{
-		{"crash", "exited or broke the connection"},
+		{"crash", "(crashed?): "},
+		{"crash", "it ended with exit status 3"},
 		{"hang", "no batch within"},
 		{"badlabel", "label 10 outside the 10 classes"},
 	} {

@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
-	"os/exec"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -35,62 +32,53 @@ type Calibrator struct {
 	// CalibrateTimeout bounds Calibrate; 0 means the package default.
 	CalibrateTimeout time.Duration
 
-	client *plugin.Client
-	rpc    *calibratorrpc.Client
+	in  *instance
+	rpc *calibratorrpc.Client
 }
 
-// StartCalibrator starts the plugin program and asks for its Info. Its
-// log lines arrive in log, named after the plugin.
+// StartCalibrator starts the plugin program and asks for its Info, which
+// must carry the name f was found under. Its log lines arrive in log,
+// named after the plugin.
 func StartCalibrator(f Found, log hclog.Logger) (*Calibrator, error) {
-	cmd := exec.Command(f.Path)
-	detach(cmd)
-	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  calibratorrpc.Handshake,
-		VersionedPlugins: calibratorrpc.Plugins(nil),
-		Cmd:              cmd,
-		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		Logger:           pluginLogger(log, f.Name),
-		StartTimeout:     StartTimeout,
-		GRPCDialOptions:  calibratorrpc.DialOptions(),
-	})
-	c := &Calibrator{Found: f, client: client}
-	rpcClient, err := client.Client()
+	c := &Calibrator{Found: f}
+	in, raw, err := launch(f, log, calibratorrpc.Handshake, calibratorrpc.Plugins(nil), calibratorrpc.DialOptions(), calibratorrpc.PluginName, nil)
 	if err != nil {
-		client.Kill()
 		return nil, c.errorf("start", "%v", err)
 	}
-	raw, err := rpcClient.Dispense(calibratorrpc.PluginName)
-	if err != nil {
-		client.Kill()
-		return nil, c.errorf("start", "%v", err)
-	}
-	c.rpc = raw.(*calibratorrpc.Client)
-	c.Protocol = client.NegotiatedVersion()
+	c.in, c.rpc = in, raw.(*calibratorrpc.Client)
+	c.Protocol = in.client.NegotiatedVersion()
 	ctx, cancel := context.WithTimeout(context.Background(), CallTimeout)
 	defer cancel()
 	if c.Info, err = c.rpc.Info(ctx); err != nil {
-		client.Kill()
+		in.close()
 		return nil, c.wrap("Info", err, CallTimeout)
 	}
-	if err := checkInfo(c.Info); err != nil {
-		client.Kill()
+	if err := checkName(c.Info.Name, f); err != nil {
+		in.close()
 		return nil, c.errorf("Info", "%v", err)
 	}
+	cleanCalibInfo(&c.Info)
 	return c, nil
 }
 
-func checkInfo(i calib.Info) error {
-	switch {
-	case i.Name == "":
-		return errors.New("no name")
-	case i.Algorithm == "":
-		return errors.New("no algorithm name for the cache header")
-	case i.Statistics < calib.AbsHistogram || i.Statistics > calib.Raw:
-		return fmt.Errorf("unknown statistics kind %d", int(i.Statistics))
-	case (i.Statistics == calib.AbsHistogram || i.Statistics == calib.SignedHistogram) && (i.Bins < 1 || i.Bins > 1<<20):
-		return fmt.Errorf("a histogram of %d bins (want 1 to %d)", i.Bins, 1<<20)
+// checkName refuses a plugin that calls itself otherwise than the name it
+// was asked for under (its file name).
+func checkName(name string, f Found) error {
+	if name != f.Name {
+		return fmt.Errorf("the plugin calls itself %q, but was asked for as %q (file %s); a plugin's Info name must match its file name int8cal-%s-<name>",
+			Clean(name, 256), f.Name, f.Path, f.Kind)
 	}
 	return nil
+}
+
+// cleanCalibInfo cleans the texts of a plugin's Info for display.
+func cleanCalibInfo(i *calib.Info) {
+	i.Version = Clean(i.Version, 256)
+	i.Description = Clean(i.Description, MaxErrorText)
+	for k := range i.Options {
+		o := &i.Options[k]
+		o.Default, o.Description = Clean(o.Default, MaxErrorText), Clean(o.Description, MaxErrorText)
+	}
 }
 
 // Configure checks the options against the plugin's Info, then sends them.
@@ -132,14 +120,9 @@ func (c *Calibrator) Calibrate(stats []calib.TensorStats) ([]calib.Range, error)
 	if err != nil {
 		return nil, c.wrap("Calibrate", err, timeout)
 	}
-	if len(ranges) != len(stats) {
-		return nil, c.errorf("Calibrate", "answered %d ranges for %d tensors", len(ranges), len(stats))
-	}
+	// calibratorrpc checked the count and each range's values.
 	byName := map[string]calib.Range{}
 	for _, r := range ranges {
-		if math.IsNaN(float64(r.Amax)) || math.IsInf(float64(r.Amax), 0) || r.Amax < 0 {
-			return nil, c.errorf("Calibrate", "tensor %q: amax %v is not a finite non-negative number", r.Name, r.Amax)
-		}
 		byName[r.Name] = r
 	}
 	out := make([]calib.Range, len(stats))
@@ -153,8 +136,8 @@ func (c *Calibrator) Calibrate(stats []calib.TensorStats) ([]calib.Range, error)
 	return out, nil
 }
 
-// Close stops the plugin process.
-func (c *Calibrator) Close() { c.client.Kill() }
+// Close stops the plugin process and everything it started.
+func (c *Calibrator) Close() { c.in.close() }
 
 func (c *Calibrator) errorf(call, format string, args ...any) error {
 	return fmt.Errorf("calibrator plugin %q (%s): %s: %s", c.Name, c.Path, call, fmt.Sprintf(format, args...))
@@ -167,8 +150,8 @@ func (c *Calibrator) wrap(call string, err error, timeout time.Duration) error {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || s.Code() == codes.DeadlineExceeded:
 		return c.errorf(call, "no answer within %v; the plugin is hung or too slow (it was stopped)", timeout)
-	case c.client.Exited() || s.Code() == codes.Unavailable:
-		return c.errorf(call, "the plugin process exited or broke the connection (crashed?): %v", s.Message())
+	case c.in.client.Exited() || s.Code() == codes.Unavailable:
+		return c.errorf(call, "the plugin process exited or broke the connection (crashed?): %v%s", Clean(s.Message(), MaxErrorText), c.in.proc.exitNote(exitWait))
 	}
-	return c.errorf(call, "%s", s.Message())
+	return c.errorf(call, "%s", Clean(s.Message(), MaxErrorText))
 }

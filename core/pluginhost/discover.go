@@ -23,15 +23,16 @@ const PathEnv = "INT8CAL_PLUGIN_PATH"
 
 // SearchDirs returns the directories searched, in order: dir (the
 // --plugin-dir flag, if set), the entries of $INT8CAL_PLUGIN_PATH, and the
-// directory holding the running executable.
+// directory holding the running executable, each made absolute (a
+// relative one is taken from the working directory).
 func SearchDirs(dir string) []string {
 	var dirs []string
 	if dir != "" {
-		dirs = append(dirs, dir)
+		dirs = append(dirs, absDir(dir))
 	}
 	for _, d := range filepath.SplitList(os.Getenv(PathEnv)) {
 		if d != "" {
-			dirs = append(dirs, d)
+			dirs = append(dirs, absDir(d))
 		}
 	}
 	if exe, err := os.Executable(); err == nil {
@@ -40,19 +41,37 @@ func SearchDirs(dir string) []string {
 	return dirs
 }
 
+func absDir(d string) string {
+	if a, err := filepath.Abs(d); err == nil {
+		return a
+	}
+	return d
+}
+
 // Found is a plugin program on disk.
 type Found struct {
 	Kind Kind
 	Name string
+	// Path is absolute: a plugin is never looked up on $PATH.
 	Path string
+	// SHA256, when set (hex), is what the program must hash to: the
+	// plugin is refused at start otherwise. Lock.Pin sets it, and
+	// LockFile to the lock file it comes from.
+	SHA256, LockFile string
 }
 
 // Find lists the plugins of a kind in dirs, sorted by name; when two
-// directories hold the same name, the earlier directory wins.
+// directories hold the same name, the earlier directory wins. Their paths
+// are absolute (a relative directory is taken from the working
+// directory).
 func Find(kind Kind, dirs []string) []Found {
 	seen := map[string]bool{}
 	var found []Found
 	for _, dir := range dirs {
+		dir, err := filepath.Abs(dir)
+		if err != nil {
+			continue
+		}
 		entries, err := os.ReadDir(dir)
 		if err != nil {
 			continue

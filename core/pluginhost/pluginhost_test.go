@@ -2,6 +2,7 @@ package pluginhost
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,17 +18,48 @@ import (
 
 var modes = []string{"ok", "crash", "hang", "badamax", "v2"}
 
-// buildTestPlugins builds testdata/testplugin once per mode into dir as
-// int8cal-calibrator-test-<mode>.
+// buildTestPlugins links the test plugin (built once) into a temporary
+// directory as int8cal-calibrator-test-<mode> for each of modes, which
+// the plugin reads from its name.
 func buildTestPlugins(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	for _, m := range modes {
-		out := filepath.Join(dir, "int8cal-calibrator-test-"+m)
-		cmd := exec.Command("go", "build", "-ldflags", "-X main.mode="+m, "-o", out, "./testdata/testplugin")
+	return linkTestPlugin(t, modes...)
+}
+
+var (
+	testPluginOnce sync.Once
+	testPluginPath string
+	testPluginErr  error
+)
+
+// testPlugin returns the path of testdata/testplugin, built once into the
+// directory TestMain removes at the end.
+func testPlugin(t testing.TB) string {
+	t.Helper()
+	testPluginOnce.Do(func() {
+		testPluginPath = filepath.Join(testBinDir, "testplugin")
+		cmd := exec.Command("go", "build", "-o", testPluginPath, "./testdata/testplugin")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if b, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("building the test plugin: %v\n%s", err, b)
+			testPluginErr = fmt.Errorf("building the test plugin: %v\n%s", err, b)
+		}
+	})
+	if testPluginErr != nil {
+		t.Fatal(testPluginErr)
+	}
+	return testPluginPath
+}
+
+// linkTestPlugin links the test plugin into a new temporary directory as
+// int8cal-calibrator-test-<mode> for each mode, and returns the
+// directory.
+func linkTestPlugin(t testing.TB, modes ...string) string {
+	t.Helper()
+	bin := testPlugin(t)
+	dir := t.TempDir()
+	for _, m := range modes {
+		if err := os.Symlink(bin, filepath.Join(dir, "int8cal-calibrator-test-"+m)); err != nil {
+			t.Fatal(err)
 		}
 	}
 	return dir
@@ -118,7 +150,8 @@ func TestPlugins(t *testing.T) {
 	for _, tc := range []struct {
 		mode, want string
 	}{
-		{"crash", "exited or broke the connection"},
+		{"crash", "(crashed?): "},
+		{"crash", "it ended with exit status 3"},
 		{"hang", "no answer within"},
 		{"badamax", "not a finite non-negative number"},
 	} {

@@ -373,7 +373,7 @@ func (c *Client) Info(ctx context.Context) (dataset.Info, error) {
 	if err != nil {
 		return dataset.Info{}, err
 	}
-	return infoFromProto(resp), nil
+	return InfoFromProto(resp)
 }
 
 // Opened is what Open learns: the data set, and whether the plugin can
@@ -393,11 +393,21 @@ func (c *Client) Open(ctx context.Context, options map[string]string) (Opened, e
 	if err != nil {
 		return Opened{}, err
 	}
+	return OpenedFromProto(resp, c.region != nil)
+}
+
+// OpenedFromProto reads a plugin's Open reply: float32 values, a sane
+// data set (dataset.Meta.Check), and shared memory only when the host has
+// a region (hasRegion).
+func OpenedFromProto(resp *pb.OpenResponse, hasRegion bool) (Opened, error) {
 	if resp.ElementType != pb.ElementType_ELEMENT_TYPE_FLOAT32 {
 		return Opened{}, fmt.Errorf("the plugin delivers %v; this host reads float32 only", resp.ElementType)
 	}
 	if resp.Samples > math.MaxInt32*64 || resp.Classes > math.MaxInt32 {
 		return Opened{}, fmt.Errorf("absurd data set: %d samples, %d classes", resp.Samples, resp.Classes)
+	}
+	if len(resp.SampleShape) > 64 {
+		return Opened{}, fmt.Errorf("absurd sample shape of %d dimensions", len(resp.SampleShape))
 	}
 	m := dataset.Meta{Samples: int(resp.Samples), Labels: resp.Labels, Classes: int(resp.Classes)}
 	for _, d := range resp.SampleShape {
@@ -409,7 +419,7 @@ func (c *Client) Open(ctx context.Context, options map[string]string) (Opened, e
 	if err := m.Check(); err != nil {
 		return Opened{}, fmt.Errorf("unusable data set: %v", err)
 	}
-	return Opened{Meta: m, Shared: resp.SharedMemory && c.region != nil}, nil
+	return Opened{Meta: m, Shared: resp.SharedMemory && hasRegion}, nil
 }
 
 // Close asks the plugin to release the data set.
@@ -611,10 +621,39 @@ func infoToProto(i dataset.Info) *pb.InfoResponse {
 	return r
 }
 
-func infoFromProto(r *pb.InfoResponse) dataset.Info {
+// Bounds on the texts and options of a plugin's Info.
+const (
+	MaxNameBytes = 256
+	MaxTextBytes = 64 << 10
+	MaxOptions   = 1024
+)
+
+// InfoFromProto reads a plugin's Info reply, refusing no name, too long
+// texts, and unnamed or repeated options.
+func InfoFromProto(r *pb.InfoResponse) (dataset.Info, error) {
+	switch {
+	case r.Name == "":
+		return dataset.Info{}, errors.New("Info: no name")
+	case len(r.Name) > MaxNameBytes || len(r.Version) > MaxNameBytes:
+		return dataset.Info{}, fmt.Errorf("Info: name or version longer than %d bytes", MaxNameBytes)
+	case len(r.Description) > MaxTextBytes:
+		return dataset.Info{}, fmt.Errorf("Info: description longer than %d bytes", MaxTextBytes)
+	case len(r.Options) > MaxOptions:
+		return dataset.Info{}, fmt.Errorf("Info: %d options (at most %d)", len(r.Options), MaxOptions)
+	}
 	i := dataset.Info{Name: r.Name, Version: r.Version, Description: r.Description}
+	seen := map[string]bool{}
 	for _, o := range r.Options {
+		switch {
+		case o.Name == "" || len(o.Name) > MaxNameBytes:
+			return dataset.Info{}, fmt.Errorf("Info: an option named %.64q", o.Name)
+		case seen[o.Name]:
+			return dataset.Info{}, fmt.Errorf("Info: option %.64q listed twice", o.Name)
+		case len(o.DefaultValue)+len(o.Description) > MaxTextBytes:
+			return dataset.Info{}, fmt.Errorf("Info: option %.64q: texts longer than %d bytes", o.Name, MaxTextBytes)
+		}
+		seen[o.Name] = true
 		i.Options = append(i.Options, dataset.Option{Name: o.Name, Default: o.DefaultValue, Description: o.Description})
 	}
-	return i
+	return i, nil
 }

@@ -187,7 +187,7 @@ func (c *Client) Info(ctx context.Context) (calib.Info, error) {
 	if err != nil {
 		return calib.Info{}, err
 	}
-	return infoFromProto(resp), nil
+	return InfoFromProto(resp)
 }
 
 // Configure sets options.
@@ -218,11 +218,7 @@ func (c *Client) Calibrate(ctx context.Context, stats []calib.TensorStats) ([]ca
 	if err != nil {
 		return nil, err
 	}
-	out := make([]calib.Range, len(resp.Ranges))
-	for i, r := range resp.Ranges {
-		out[i] = calib.Range{Name: r.Name, Amax: r.Amax, Curve: r.Curve, Chosen: int(r.Chosen)}
-	}
-	return out, nil
+	return RangesFromProto(resp, len(stats))
 }
 
 func sendTensor(stream pb.Calibrator_CalibrateClient, s *calib.TensorStats) error {
@@ -264,13 +260,104 @@ func infoToProto(i calib.Info) *pb.InfoResponse {
 	return r
 }
 
-func infoFromProto(r *pb.InfoResponse) calib.Info {
+// Bounds on what a plugin may answer: texts, options, histogram bins and
+// the length of a range's diagnostic curve.
+const (
+	MaxNameBytes = 256
+	MaxTextBytes = 64 << 10
+	MaxOptions   = 1024
+	MaxBins      = 1 << 20
+	MaxCurve     = 1 << 20
+)
+
+// InfoFromProto reads a plugin's Info reply, refusing what the host cannot
+// use: no name, an algorithm name that cannot go in a cache header (it
+// must be letters, digits and _.-), an unknown statistics kind, a
+// histogram of no or too many bins, too long texts, unnamed or repeated
+// options.
+func InfoFromProto(r *pb.InfoResponse) (calib.Info, error) {
 	i := calib.Info{
 		Name: r.Name, Version: r.Version, Algorithm: r.Algorithm, Description: r.Description,
 		Statistics: calib.StatisticsKind(r.Statistics), Bins: int(r.Bins),
 	}
+	switch {
+	case i.Name == "":
+		return calib.Info{}, errors.New("Info: no name")
+	case len(i.Name) > MaxNameBytes || len(i.Version) > MaxNameBytes:
+		return calib.Info{}, fmt.Errorf("Info: name or version longer than %d bytes", MaxNameBytes)
+	case !cacheWord(i.Algorithm):
+		return calib.Info{}, fmt.Errorf("Info: algorithm name %q for the cache header is not 1 to 64 letters, digits and _.-", trim(i.Algorithm))
+	case i.Statistics < calib.AbsHistogram || i.Statistics > calib.Raw:
+		return calib.Info{}, fmt.Errorf("Info: unknown statistics kind %d", int(i.Statistics))
+	case (i.Statistics == calib.AbsHistogram || i.Statistics == calib.SignedHistogram) && (i.Bins < 1 || i.Bins > MaxBins):
+		return calib.Info{}, fmt.Errorf("Info: a histogram of %d bins (want 1 to %d)", i.Bins, MaxBins)
+	case len(i.Description) > MaxTextBytes:
+		return calib.Info{}, fmt.Errorf("Info: description longer than %d bytes", MaxTextBytes)
+	case len(r.Options) > MaxOptions:
+		return calib.Info{}, fmt.Errorf("Info: %d options (at most %d)", len(r.Options), MaxOptions)
+	}
+	seen := map[string]bool{}
 	for _, o := range r.Options {
+		switch {
+		case o.Name == "" || len(o.Name) > MaxNameBytes:
+			return calib.Info{}, fmt.Errorf("Info: an option named %q", trim(o.Name))
+		case seen[o.Name]:
+			return calib.Info{}, fmt.Errorf("Info: option %q listed twice", trim(o.Name))
+		case len(o.DefaultValue)+len(o.Description) > MaxTextBytes:
+			return calib.Info{}, fmt.Errorf("Info: option %q: texts longer than %d bytes", trim(o.Name), MaxTextBytes)
+		}
+		seen[o.Name] = true
 		i.Options = append(i.Options, calib.Option{Name: o.Name, Default: o.DefaultValue, Description: o.Description})
 	}
-	return i
+	return i, nil
+}
+
+// RangesFromProto reads a plugin's Calibrate reply to a request for
+// tensors tensors: one range each, named, with a finite non-negative
+// amax, a curve of at most MaxCurve values and a non-negative chosen
+// candidate. Names are checked against the request by the caller.
+func RangesFromProto(resp *pb.CalibrateResponse, tensors int) ([]calib.Range, error) {
+	if len(resp.Ranges) != tensors {
+		return nil, fmt.Errorf("answered %d ranges for %d tensors", len(resp.Ranges), tensors)
+	}
+	out := make([]calib.Range, len(resp.Ranges))
+	for i, r := range resp.Ranges {
+		if r == nil {
+			r = &pb.TensorRange{}
+		}
+		switch {
+		case r.Name == "" || len(r.Name) > MaxTextBytes:
+			return nil, fmt.Errorf("range %d: a tensor named %q", i, trim(r.Name))
+		case math.IsNaN(float64(r.Amax)) || math.IsInf(float64(r.Amax), 0) || r.Amax < 0:
+			return nil, fmt.Errorf("tensor %q: amax %v is not a finite non-negative number", trim(r.Name), r.Amax)
+		case len(r.Curve) > MaxCurve:
+			return nil, fmt.Errorf("tensor %q: a curve of %d values (at most %d)", trim(r.Name), len(r.Curve), MaxCurve)
+		case r.Chosen < 0:
+			return nil, fmt.Errorf("tensor %q: chosen candidate %d", trim(r.Name), r.Chosen)
+		}
+		out[i] = calib.Range{Name: r.Name, Amax: r.Amax, Curve: r.Curve, Chosen: int(r.Chosen)}
+	}
+	return out, nil
+}
+
+// cacheWord reports whether s can stand in a calibration cache header.
+func cacheWord(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// trim shortens plugin-provided text quoted in an error (which the host
+// cleans further before showing it).
+func trim(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
 }

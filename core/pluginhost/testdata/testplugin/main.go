@@ -1,17 +1,28 @@
 // Command testplugin is a calibrator plugin for the host's tests. Its
-// behaviour is fixed at build time with -ldflags "-X main.mode=...":
+// behaviour is fixed at build time with -ldflags "-X main.mode=...", or
+// else by its file name, int8cal-calibrator-test-<mode> (any other name:
+// ok). It calls itself test-<mode>.
 //
-//	ok     answers amax = max|x|, logs one line per Calibrate
-//	crash  exits with status 3 in the middle of Calibrate
-//	hang   never answers Calibrate
+//	ok       answers amax = max|x|, logs one line per Calibrate
+//	crash    exits with status 3 in the middle of Calibrate
+//	hang     never answers Calibrate
 //	badamax  answers NaN
-//	v2     serves only protocol version 2 (a plugin from the future)
+//	v2       serves only protocol version 2 (a plugin from the future)
+//	child    starts `sleep 300` (in its process group) before serving
+//	ansi     fails Configure and logs with ANSI escapes and newlines
+//	early    writes a few lines to stderr and exits with status 7 before
+//	         its handshake
 package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 
 	"github.com/hashicorp/go-plugin"
 
@@ -20,7 +31,16 @@ import (
 	"github.com/int8cal/int8cal/plugins/sdk"
 )
 
-var mode = "ok"
+var mode = ""
+
+func init() {
+	if mode == "" {
+		mode = "ok"
+		if m, ok := strings.CutPrefix(filepath.Base(os.Args[0]), "int8cal-calibrator-test-"); ok {
+			mode = m
+		}
+	}
+}
 
 type cal struct{}
 
@@ -29,7 +49,16 @@ func (cal) Info() calib.Info {
 		Options: []calib.Option{{Name: "scale", Default: "1", Description: "multiplies amax"}}}
 }
 
-func (cal) Configure(opts map[string]string) error { return nil }
+// ansiText is what the ansi mode puts in its error and log line.
+const ansiText = "\x1b[31mred\x1b[0m alert\nsecond line\x07\x1b]0;title\x07 end"
+
+func (cal) Configure(opts map[string]string) error {
+	if mode == "ansi" {
+		sdk.Logger("test-"+mode).Warn(ansiText, "detail", ansiText)
+		return errors.New(ansiText)
+	}
+	return nil
+}
 
 func (cal) Calibrate(ctx context.Context, stats []calib.TensorStats) ([]calib.Range, error) {
 	sdk.Logger("test-"+mode).Info("calibrating", "tensors", len(stats))
@@ -50,6 +79,16 @@ func (cal) Calibrate(ctx context.Context, stats []calib.TensorStats) ([]calib.Ra
 }
 
 func main() {
+	switch mode {
+	case "child":
+		if err := exec.Command("sleep", "300").Start(); err != nil {
+			panic(err)
+		}
+	case "early":
+		fmt.Fprintln(os.Stderr, "loading weights")
+		fmt.Fprintln(os.Stderr, "fatal: \x1b[1mno such file\x1b[0m: /nonexistent")
+		os.Exit(7)
+	}
 	if mode != "v2" {
 		sdk.Serve(cal{})
 		return
