@@ -16,6 +16,7 @@ import (
 	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/graph"
 	"github.com/int8cal/int8cal/core/pluginhost"
+	"github.com/int8cal/int8cal/core/precision"
 	"github.com/int8cal/int8cal/internal/atomicfile"
 	"github.com/int8cal/int8cal/internal/filehash"
 )
@@ -105,7 +106,7 @@ func calibrateCommand(args []string, stdout, stderr io.Writer) error {
 	}
 	// TensorRT calibrates while it builds INT8: build an engine of the
 	// calibration batch size for its table.
-	r, err := c.backend.newTensorRT(engine.Options{Precision: engine.INT8}, runSpec{batch: cf.batch, tensorrt: res.tensorrt}, log)
+	r, err := c.backend.newTensorRT(engine.Options{Precision: precision.INT8}, runSpec{batch: cf.batch, tensorrt: res.tensorrt}, log)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/int8cal/int8cal/core/engine"
+	"github.com/int8cal/int8cal/core/precision"
 	"github.com/int8cal/int8cal/core/session"
 	"github.com/int8cal/int8cal/datasets/mnist"
 )
@@ -97,7 +97,7 @@ func compareCommand(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		took := time.Since(began).Seconds()
-		m8, err := m.withPrecision(engine.INT8, res, log)
+		m8, err := m.withPrecision(precision.INT8, res, log)
 		if err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/graph"
+	"github.com/int8cal/int8cal/core/precision"
 	"github.com/int8cal/int8cal/core/session"
 	"github.com/int8cal/int8cal/datasets/mnist"
 	"github.com/int8cal/int8cal/internal/progress"
@@ -47,11 +48,13 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintln(stdout, "&&&& RUNNING", header)
 	err := c.resolve()
 	defer c.backend.close()
-	var list []engine.Precision
+	var list []precision.Precision
 	if err == nil {
-		list, err = parsePrecisions(*precisions)
+		if list, err = precision.ParseList(*precisions); err != nil {
+			err = fmt.Errorf("--precision: %w", err)
+		}
 	}
-	if err == nil && slices.Contains(list, engine.INT8) {
+	if err == nil && slices.Contains(list, precision.INT8) {
 		err = cf.preflight(&c, []string{cf.cachePath(&c)}, d.calibration(), d.evaluation(mnist.Train))
 	}
 	if err == nil {
@@ -80,31 +83,14 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func parsePrecisions(s string) ([]engine.Precision, error) {
-	var out []engine.Precision
-	for _, name := range strings.Split(s, ",") {
-		switch strings.ToLower(strings.TrimSpace(name)) {
-		case "fp32":
-			out = append(out, engine.FP32)
-		case "fp16":
-			out = append(out, engine.FP16)
-		case "int8":
-			out = append(out, engine.INT8)
-		default:
-			return nil, fmt.Errorf("--precision: %q unknown (fp32, fp16, int8)", name)
-		}
-	}
-	return out, nil
-}
-
 // precisionScore is one precision's scoring pass.
 type precisionScore struct {
-	precision engine.Precision
+	precision precision.Precision
 	score     *session.Score
 }
 
 // sample scores the model in each precision as the sample does.
-func sample(c *commonFlags, precisions []engine.Precision, data role, calibrate func() (*calibrated, error), cfg session.ScoreConfig, stdout, stderr io.Writer) ([]precisionScore, error) {
+func sample(c *commonFlags, precisions []precision.Precision, data role, calibrate func() (*calibrated, error), cfg session.ScoreConfig, stdout, stderr io.Writer) ([]precisionScore, error) {
 	log := c.logger(stderr)
 	src, err := data.open(c, log)
 	if err != nil {
@@ -122,7 +108,7 @@ func sample(c *commonFlags, precisions []engine.Precision, data role, calibrate 
 	var scores []precisionScore
 	for _, p := range precisions {
 		var cal *calibrated
-		if p == engine.INT8 {
+		if p == precision.INT8 {
 			// As in the sample, calibration (or the cache) comes right
 			// before the INT8 engine is built.
 			if cal, err = calibrate(); err != nil {
@@ -171,7 +157,7 @@ func judge(scores []precisionScore) verdict {
 		if !ps.score.Finite() {
 			v.reasons = append(v.reasons, fmt.Sprintf("%s %s", ps.precision, ps.score.NonFiniteReport()))
 		}
-		if ps.precision == engine.FP32 && fp32 == nil {
+		if ps.precision == precision.FP32 && fp32 == nil {
 			fp32 = ps.score
 		}
 	}
@@ -185,7 +171,7 @@ func judge(scores []precisionScore) verdict {
 		v.reasons = append(v.reasons, fmt.Sprintf("FP32 Top-1 %s and Top-5 %s must both be at least %v (the sample's MNIST criterion)", g6(fp32.Top1), g6(fp32.Top5), minFP32))
 	}
 	for _, ps := range scores {
-		if ps.precision != engine.FP32 && ps.score.Top1 < fp32.Top1-maxDrop {
+		if ps.precision != precision.FP32 && ps.score.Top1 < fp32.Top1-maxDrop {
 			v.reasons = append(v.reasons, fmt.Sprintf("%s Top-1 %s is more than %v below FP32's %s", ps.precision, g6(ps.score.Top1), maxDrop, g6(fp32.Top1)))
 		}
 	}
@@ -221,7 +207,7 @@ type model struct {
 
 // withPrecision returns the model running in precision p (with the
 // calibration's scales and cache for INT8) on the same backend.
-func (m *model) withPrecision(p engine.Precision, cal *calibrated, log hclog.Logger) (*model, error) {
+func (m *model) withPrecision(p precision.Precision, cal *calibrated, log hclog.Logger) (*model, error) {
 	v := *m
 	opts := engine.Options{Workers: m.c.workers, Precision: p, Log: log}
 	spec := runSpec{batch: m.batch}

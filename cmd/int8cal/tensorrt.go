@@ -13,6 +13,7 @@ import (
 	"github.com/int8cal/int8cal/core/calibtable"
 	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/onnx"
+	"github.com/int8cal/int8cal/core/precision"
 	"github.com/int8cal/int8cal/core/qdq"
 	"github.com/int8cal/int8cal/core/tensor"
 	trt "github.com/int8cal/int8cal/core/tensorrt"
@@ -112,19 +113,9 @@ func newTRTCalibration(cf *calibFlags, cache string, open func() (*openedData, e
 // newTensorRT builds a TensorRT engine from the model file for --backend
 // tensorrt, opening TensorRT and the CUDA driver the first time.
 func (b *backendFlags) newTensorRT(opts engine.Options, spec runSpec, log hclog.Logger) (runner, error) {
-	var p trt.Precision
-	switch opts.Precision {
-	case engine.FP32:
-		p = trt.FP32
-	case engine.FP16:
-		p = trt.FP16
-	case engine.INT8:
-		p = trt.INT8
-		if spec.int8Cache == "" && spec.tensorrt == nil {
-			return nil, fmt.Errorf("--backend tensorrt: INT8 needs a calibration step (--calibrator NAME, --cache PATH), which did not run")
-		}
-	default:
-		return nil, fmt.Errorf("--backend tensorrt: precision %s is not supported", opts.Precision)
+	p := opts.Precision
+	if p == precision.INT8 && spec.int8Cache == "" && spec.tensorrt == nil {
+		return nil, fmt.Errorf("--backend tensorrt: INT8 needs a calibration step (--calibrator NAME, --cache PATH), which did not run")
 	}
 	if b.trt == nil {
 		t, err := trt.Open(trt.Options{Lib: b.trtLib, CUDALib: b.libs.Driver, Device: b.device, Log: log})
@@ -143,14 +134,14 @@ func (b *backendFlags) newTensorRT(opts engine.Options, spec runSpec, log hclog.
 	}
 	bo := trt.BuildOptions{Precision: p, Batch: spec.batch, DLACore: b.dla.Core(),
 		Workspace: uint64(b.trtWorkspaceMiB) << 20, AvgTimingIterations: b.trtAvgTiming}
-	if p == trt.FP32 && bo.DLACore >= 0 {
+	if p == precision.FP32 && bo.DLACore >= 0 {
 		// DLA has no FP32, and the commands build an FP32 engine first
 		// (the reference): that one runs on the GPU.
 		log.Warn("--useDLACore: DLA runs fp16 and int8 only; the fp32 engine is built for the GPU", "dla_core", bo.DLACore)
 		bo.DLACore = -1
 	}
 	var calibrated *trt.DataCalibrator
-	if p == trt.INT8 {
+	if p == precision.INT8 {
 		switch {
 		case spec.tensorrt != nil:
 			next, done, err := spec.tensorrt.batches(spec.batch, log)

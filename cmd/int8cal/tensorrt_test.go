@@ -15,6 +15,7 @@ import (
 
 	"github.com/int8cal/int8cal/core/calibtable"
 	"github.com/int8cal/int8cal/core/engine"
+	"github.com/int8cal/int8cal/core/precision"
 	"github.com/int8cal/int8cal/internal/gpulibs"
 	"github.com/int8cal/int8cal/loader"
 )
@@ -90,7 +91,7 @@ func TestRunTensorRT(t *testing.T) {
 	eb := &backendFlags{name: "tensorrt", trtLib: double, model: filepath.Join(dataDir, "lenet.onnx"), trtWorkspaceMiB: 64, trtAvgTiming: 3}
 	eb.libs.Driver = fakeDriver(t)
 	record := doubleRecord(t, double)
-	r, err := eb.newRunner(nil, engine.Options{Precision: engine.FP32}, runSpec{batch: 5}, hclog.NewNullLogger())
+	r, err := eb.newRunner(nil, engine.Options{Precision: precision.FP32}, runSpec{batch: 5}, hclog.NewNullLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +120,7 @@ func TestRunTensorRT(t *testing.T) {
 	}
 	ib := &backendFlags{name: "tensorrt", trtLib: double, model: filepath.Join(dataDir, "lenet.onnx")}
 	ib.libs.Driver = fakeDriver(t)
-	r, err = ib.newRunner(nil, engine.Options{Precision: engine.INT8}, runSpec{batch: 2, int8Cache: cache}, hclog.NewNullLogger())
+	r, err = ib.newRunner(nil, engine.Options{Precision: precision.INT8}, runSpec{batch: 2, int8Cache: cache}, hclog.NewNullLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +132,7 @@ func TestRunTensorRT(t *testing.T) {
 
 	// Without a calibration step, INT8 is refused before TensorRT is opened.
 	b := &backendFlags{name: "tensorrt", trtLib: double}
-	if _, err := b.newRunner(nil, engine.Options{Precision: engine.INT8}, runSpec{batch: 1}, hclog.NewNullLogger()); err == nil || !strings.Contains(err.Error(), "calibration step") {
+	if _, err := b.newRunner(nil, engine.Options{Precision: precision.INT8}, runSpec{batch: 1}, hclog.NewNullLogger()); err == nil || !strings.Contains(err.Error(), "calibration step") {
 		t.Errorf("--backend tensorrt in INT8 without a calibration step: got %v", err)
 	}
 	if b.trt != nil {
@@ -173,7 +174,7 @@ func TestUseDLACore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.close()
-	r, err := b.newRunner(nil, engine.Options{Precision: engine.FP16}, runSpec{batch: 1}, hclog.NewNullLogger())
+	r, err := b.newRunner(nil, engine.Options{Precision: precision.FP16}, runSpec{batch: 1}, hclog.NewNullLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +212,7 @@ func TestTensorRTQDQ(t *testing.T) {
 			}
 			b.libs.Driver = fakeDriver(t)
 			defer b.close()
-			r, err := b.newRunner(nil, engine.Options{Precision: engine.INT8}, runSpec{batch: 2, int8Cache: cache}, hclog.NewNullLogger())
+			r, err := b.newRunner(nil, engine.Options{Precision: precision.INT8}, runSpec{batch: 2, int8Cache: cache}, hclog.NewNullLogger())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/onnx"
+	"github.com/int8cal/int8cal/core/precision"
 	"github.com/int8cal/int8cal/core/session"
 	"github.com/int8cal/int8cal/datasets/npy"
 )
@@ -99,8 +99,8 @@ func TestJudge(t *testing.T) {
 	score := func(top1, top5 float64, nonFinite int) *session.Score {
 		return &session.Score{Images: 10, Top1: top1, Top5: top5, Output: "prob", NonFinite: session.NonFinite{Values: nonFinite, Images: min(nonFinite, 10)}}
 	}
-	fp32 := func(s *session.Score) precisionScore { return precisionScore{engine.FP32, s} }
-	int8 := func(s *session.Score) precisionScore { return precisionScore{engine.INT8, s} }
+	fp32 := func(s *session.Score) precisionScore { return precisionScore{precision.FP32, s} }
+	int8 := func(s *session.Score) precisionScore { return precisionScore{precision.INT8, s} }
 	for _, tc := range []struct {
 		name   string
 		scores []precisionScore

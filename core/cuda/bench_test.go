@@ -12,6 +12,7 @@ import (
 
 	"github.com/int8cal/int8cal/core/cuda"
 	"github.com/int8cal/int8cal/core/engine"
+	"github.com/int8cal/int8cal/core/precision"
 	"github.com/int8cal/int8cal/core/tensor"
 )
 
@@ -36,7 +37,7 @@ func BenchmarkThroughput(b *testing.B) {
 		}
 		in := map[string]*tensor.Tensor{m.input: x}
 		scales := scalesFrom(b, g, m.input, tensor.FromFloat32(x.F32[:x.Len()/m.shape[0]*2], append([]int{2}, m.shape[1:]...)...))
-		for _, p := range []engine.Precision{engine.FP32, engine.FP16, engine.INT8} {
+		for _, p := range []precision.Precision{precision.FP32, precision.FP16, precision.INT8} {
 			b.Run(fmt.Sprintf("%s/b%d/%s", m.name, m.shape[0], p), func(b *testing.B) {
 				e := gpu.NewEngine(g, engine.Options{Precision: p, Int8Scales: scales, Log: hclog.New(&hclog.LoggerOptions{Level: hclog.Warn})})
 				defer e.Close()

@@ -16,6 +16,7 @@ import (
 	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/graph"
 	"github.com/int8cal/int8cal/core/histogram"
+	"github.com/int8cal/int8cal/core/precision"
 	"github.com/int8cal/int8cal/core/tensor"
 	"github.com/int8cal/int8cal/datasets/npy"
 	"github.com/int8cal/int8cal/internal/gpulibs"
@@ -169,9 +170,9 @@ func TestPrecisionsMatchCPU(t *testing.T) {
 		g := load(t, name+".onnx")
 		scales := scalesFrom(t, g, inName, in)
 		for _, tc := range []struct {
-			p       engine.Precision
+			p       precision.Precision
 			maxDiff float64
-		}{{engine.FP32, 1e-4}, {engine.FP16, 2e-2}, {engine.INT8, 2e-2}} {
+		}{{precision.FP32, 1e-4}, {precision.FP16, 2e-2}, {precision.INT8, 2e-2}} {
 			opts := engine.Options{Precision: tc.p, Int8Scales: scales}
 			want, err := engine.New(g, opts).Run(map[string]*tensor.Tensor{inName: in})
 			if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/onnx"
 	"github.com/int8cal/int8cal/core/ops"
+	"github.com/int8cal/int8cal/core/precision"
 	"github.com/int8cal/int8cal/core/qgemm"
 	"github.com/int8cal/int8cal/core/tensor"
 	"github.com/int8cal/int8cal/loader/cublaslt"
@@ -133,7 +134,7 @@ func (p *plan) lower(sc *engine.Schedule, groups []group) error {
 	// that computes one also writes it quantized, channels-last (see
 	// finish in kernels.cu). INT8 Gemms quantize their (small) input
 	// themselves.
-	if p.precision == engine.INT8 {
+	if p.precision == precision.INT8 {
 		for _, g := range groups {
 			if g.step.Node.OpType == "Conv" {
 				if s, ok := p.scales[g.step.Node.Inputs[0]]; ok && calibtable.CheckScale(s) == nil {
@@ -524,13 +525,13 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 	n := g.step.Node
 	k := int(geo.C * geo.KH * geo.KW)
 	rows := int(geo.N * geo.OH * geo.OW)
-	precision := p.precision
+	prec := p.precision
 	var inScale float32
-	if precision == engine.INT8 {
+	if prec == precision.INT8 {
 		s, ok := p.scales[n.Inputs[0]]
 		if !ok || calibtable.CheckScale(s) != nil { // as the CPU engine: a missing or unusable range
 			p.noRange[n.Inputs[0]] = true
-			precision = engine.FP32
+			prec = precision.FP32
 		} else {
 			inScale = s
 			p.int8Layers++
@@ -540,7 +541,7 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 	// channels per pixel, C rounded up to 4), so that im2col copies whole
 	// words; their taps are then ordered (ky, kx, channel), which changes
 	// nothing in the exact int32 sums.
-	nhwc := precision == engine.INT8 && n.OpType == "Conv"
+	nhwc := prec == precision.INT8 && n.OpType == "Conv"
 	cq := roundUp(int(geo.C), 4)
 	kGemm := k
 	if nhwc {
@@ -554,14 +555,14 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 		colElem        int
 		err            error
 	)
-	switch precision {
-	case engine.FP32:
+	switch prec {
+	case precision.FP32:
 		wPtr, err = upload(p.b, padRows(weights, cout, cpad, k, kpad, func(v float32) float32 { return v }))
 		types, colElem = cublaslt.FP32, 4
-	case engine.FP16:
+	case precision.FP16:
 		wPtr, err = upload(p.b, padRows(weights, cout, cpad, k, kpad, tensor.Float32ToFloat16))
 		types, colElem = cublaslt.FP16, 2
-	case engine.INT8:
+	case precision.INT8:
 		q, ws := qgemm.QuantizeWeights(weights, cout, k)
 		for i := range ws {
 			ws[i] *= inScale
@@ -634,7 +635,7 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 		if p.half {
 			ep.Half = 1
 		}
-		if precision == engine.INT8 {
+		if prec == precision.INT8 {
 			return p.b.epilogueLaunch("epilogue_s32", ep, q != 0, acc, y, biasPtr, res, scalePtr, q, qScale, ep)
 		}
 		return p.b.epilogueLaunch("epilogue_f32", ep, q != 0, acc, y, biasPtr, res, q, qScale, ep)
@@ -670,10 +671,10 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 				p.queue(p.b.kernel("quantize_nhwc_s8", inElems, x, s.in, int32(inElems), geo.C, geo.H*geo.W, int32(cq), inScale))
 			}
 			im = p.b.kernelGrid("im2col_nhwc_s8", (mpad+nhwcRows-1)/nhwcRows, threadsPerBlock, 0, qIn, taps, s.col, geo, int32(cq/4))
-		case precision == engine.INT8:
+		case prec == precision.INT8:
 			p.queue(p.b.kernel("quantize_s8", inElems, x, s.in, int32(inElems), inScale))
 			im = p.b.kernelGrid2("im2col_s8", grid, s.in, taps, s.col, geo)
-		case precision == engine.FP16:
+		case prec == precision.FP16:
 			p.queue(p.b.kernel("to_half", inElems, x, s.in, int32(inElems)))
 			im = p.b.kernelGrid2("im2col_f16", grid, s.in, taps, s.col, geo)
 		default:

@@ -10,8 +10,8 @@ import (
 
 	"github.com/int8cal/int8cal/calib"
 	"github.com/int8cal/int8cal/core/calibrate"
-	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/histogram"
+	"github.com/int8cal/int8cal/core/precision"
 	"github.com/int8cal/int8cal/core/tensor"
 	"github.com/int8cal/int8cal/loader/cublaslt"
 	"github.com/int8cal/int8cal/loader/cudadriver"
@@ -34,7 +34,7 @@ type scratch struct {
 type plan struct {
 	b         *Backend
 	e         *Engine
-	precision engine.Precision
+	precision precision.Precision
 	half      bool
 	scales    map[string]float32
 
@@ -77,7 +77,7 @@ type plan struct {
 // newPlan lowers the engine's graph for the given input shapes; observed
 // plans fuse nothing, so that every tensor exists.
 func (e *Engine) newPlan(shapes map[string][]int, observed bool) (p *plan, err error) {
-	half := e.opts.Precision == engine.FP16
+	half := e.opts.Precision == precision.FP16
 	sc, err := e.cpu.Schedule(shapes, half)
 	if err != nil {
 		return nil, err
@@ -134,7 +134,7 @@ func (e *Engine) newPlan(shapes map[string][]int, observed bool) (p *plan, err e
 		build(&p.scratch)
 	}
 	p.builds = nil
-	if p.precision == engine.INT8 && e.opts.Log != nil {
+	if p.precision == precision.INT8 && e.opts.Log != nil {
 		var missing []string
 		for name := range p.noRange {
 			missing = append(missing, name)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/graph"
+	"github.com/int8cal/int8cal/core/precision"
 	"github.com/int8cal/int8cal/core/tensor"
 )
 
@@ -73,7 +74,7 @@ func benchINT8(b *testing.B, path string, batch int) {
 	}); err != nil {
 		b.Fatal(err)
 	}
-	eng := engine.New(g, engine.Options{Precision: engine.INT8, Int8Scales: scales})
+	eng := engine.New(g, engine.Options{Precision: precision.INT8, Int8Scales: scales})
 	if _, err := eng.Run(inputs); err != nil {
 		b.Fatal(err)
 	}

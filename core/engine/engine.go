@@ -10,6 +10,7 @@ import (
 
 	"github.com/int8cal/int8cal/core/graph"
 	"github.com/int8cal/int8cal/core/internal/parallel"
+	"github.com/int8cal/int8cal/core/precision"
 	"github.com/int8cal/int8cal/core/tensor"
 )
 
@@ -20,46 +21,21 @@ type Options struct {
 	// NoFusion keeps every operator separate even when nothing observes
 	// the intermediate tensors (for debugging and for tests).
 	NoFusion bool
-	// Precision is the arithmetic of the run (FP32 by default).
-	Precision Precision
+	// Precision is the arithmetic of the run (FP32 by default). FP16
+	// rounds weights to half precision when the plan is made, and the
+	// input and every tensor an executed step produces (after fusion) as
+	// they are written; kernels compute and accumulate in float32 on those
+	// values. INT8 runs every Conv and fully connected Gemm whose input
+	// has a calibrated scale with int8 operands and int32 accumulation
+	// (core/qgemm): activations quantized per tensor, weights per output
+	// channel, as TensorRT's implicit INT8; everything else stays FP32 and
+	// is listed in the log.
+	Precision precision.Precision
 	// Int8Scales are the per-tensor activation scales (amax/127, as a
 	// calibration table stores them) INT8 plans quantize with.
 	Int8Scales map[string]float32
 	// Log receives, for INT8 plans, the operators left in FP32 and why.
 	Log hclog.Logger
-}
-
-// Precision is the arithmetic a plan runs in.
-type Precision int
-
-const (
-	// FP32 computes and stores everything in float32.
-	FP32 Precision = iota
-	// FP16 stores every tensor as IEEE binary16: weights are rounded to
-	// half precision when the plan is made, the input and every tensor an
-	// executed step produces (after fusion) are rounded to half precision
-	// as they are written; kernels compute in float32 on those values and
-	// accumulate in float32, as TensorRT's FP16 kernels accumulate in
-	// FP32.
-	FP16
-	// INT8 runs every Conv and fully connected Gemm whose input has a
-	// calibrated scale with int8 operands and int32 accumulation
-	// (core/qgemm): activations quantized per tensor, weights per output
-	// channel, as TensorRT's implicit INT8. Everything else stays FP32 and
-	// is listed in the log.
-	INT8
-)
-
-func (p Precision) String() string {
-	switch p {
-	case FP32:
-		return "FP32"
-	case FP16:
-		return "FP16"
-	case INT8:
-		return "INT8"
-	}
-	return fmt.Sprintf("precision(%d)", int(p))
 }
 
 // Engine runs one graph. It is safe for concurrent use; each Plan is not.

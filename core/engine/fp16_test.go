@@ -6,6 +6,7 @@ import (
 
 	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/graph"
+	"github.com/int8cal/int8cal/core/precision"
 	"github.com/int8cal/int8cal/core/session"
 	"github.com/int8cal/int8cal/core/tensor"
 	"github.com/int8cal/int8cal/datasets/mnist"
@@ -14,7 +15,7 @@ import (
 // In FP16 every tensor the run produces holds half-precision values, and
 // the caller's input is not modified.
 func TestFP16TensorsAreHalfPrecision(t *testing.T) {
-	eng := engine.New(load(t, lenetPath), engine.Options{Precision: engine.FP16})
+	eng := engine.New(load(t, lenetPath), engine.Options{Precision: precision.FP16})
 	x := randomInput(2, 1, 28, 28)
 	orig := x.Clone()
 	_, err := eng.RunObserved(map[string]*tensor.Tensor{"data": x}, func(name string, v *tensor.Tensor) {
@@ -45,7 +46,7 @@ func TestFP16LeNetAccuracy(t *testing.T) {
 	}
 	cfg := session.ScoreConfig{Batch: 100, Batches: 100, Input: "data", Output: "prob"}
 	var top1 [2]float64
-	for i, p := range []engine.Precision{engine.FP32, engine.FP16} {
+	for i, p := range []precision.Precision{precision.FP32, precision.FP16} {
 		s, err := session.Evaluate(engine.New(g, engine.Options{Precision: p}), src, cfg)
 		if err != nil {
 			t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/int8cal/int8cal/core/engine"
+	"github.com/int8cal/int8cal/core/precision"
 	"github.com/int8cal/int8cal/core/tensor"
 )
 
@@ -25,7 +26,7 @@ func TestINT8PlanLogSeparatesRangeFromKernel(t *testing.T) {
 		"prob":  math.MaxFloat32 / 127, // read by no Conv or Gemm
 	}
 	g := load(t, lenetPath)
-	eng := engine.New(g, engine.Options{Precision: engine.INT8, Int8Scales: scales,
+	eng := engine.New(g, engine.Options{Precision: precision.INT8, Int8Scales: scales,
 		Log: hclog.New(&hclog.LoggerOptions{Output: &logged, Level: hclog.Info})})
 	if _, err := eng.Run(map[string]*tensor.Tensor{g.Inputs[0].Name: randomInput(1, 1, 28, 28)}); err != nil {
 		t.Fatal(err)

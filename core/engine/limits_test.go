@@ -8,6 +8,7 @@ import (
 	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/graph"
 	"github.com/int8cal/int8cal/core/onnx"
+	"github.com/int8cal/int8cal/core/precision"
 	"github.com/int8cal/int8cal/core/tensor"
 	"github.com/int8cal/int8cal/internal/memlimit"
 )
@@ -79,7 +80,7 @@ func TestLeNetUnderBudget(t *testing.T) {
 			scales[in] = 0.01
 		}
 	}
-	for _, p := range []engine.Precision{engine.FP32, engine.FP16, engine.INT8} {
+	for _, p := range []precision.Precision{precision.FP32, precision.FP16, precision.INT8} {
 		g, err := graph.Options{Budget: memlimit.Budget{Limit: 16 << 20}}.Load(lenetPath)
 		if err != nil {
 			t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"github.com/int8cal/int8cal/core/graph"
 	"github.com/int8cal/int8cal/core/internal/parallel"
 	"github.com/int8cal/int8cal/core/ops"
+	"github.com/int8cal/int8cal/core/precision"
 	"github.com/int8cal/int8cal/core/tensor"
 	"github.com/int8cal/int8cal/internal/memlimit"
 )
@@ -48,7 +49,7 @@ type step struct {
 // shapes, FP16 copies, packed weights, operators' working memory and the
 // buffers (see countMemory).
 func (e *Engine) Plan(shapes map[string][]int, observed bool) (*Plan, error) {
-	half := e.opts.Precision == FP16
+	half := e.opts.Precision == precision.FP16
 	acct := e.g.Budget.Account(e.g.ConstantBytes())
 	sc, err := e.schedule(shapes, half, acct)
 	if err != nil {
@@ -80,7 +81,7 @@ func (e *Engine) Plan(shapes map[string][]int, observed bool) (*Plan, error) {
 	if !observed && !e.opts.NoFusion {
 		p.fuse(metas)
 	}
-	if e.opts.Precision == INT8 {
+	if e.opts.Precision == precision.INT8 {
 		float := make([]ops.Op, len(p.steps))
 		for i, s := range p.steps {
 			float[i] = s.op

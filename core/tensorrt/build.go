@@ -6,34 +6,13 @@ import (
 	"runtime"
 
 	"github.com/int8cal/int8cal/core/onnx"
+	"github.com/int8cal/int8cal/core/precision"
 	"github.com/int8cal/int8cal/loader/tensorrt/abi"
 )
 
-// Precision is the precision an engine is built in.
-type Precision int
-
-// The precisions.
-const (
-	FP32 Precision = iota
-	FP16
-	INT8
-)
-
-func (p Precision) String() string {
-	switch p {
-	case FP32:
-		return "fp32"
-	case FP16:
-		return "fp16"
-	case INT8:
-		return "int8"
-	}
-	return fmt.Sprintf("precision(%d)", int(p))
-}
-
 // BuildOptions say how to build an engine.
 type BuildOptions struct {
-	Precision Precision
+	Precision precision.Precision
 	// Workspace limits the builder's workspace memory pool, in bytes
 	// (0: TensorRT's default, the device's memory).
 	Workspace uint64
@@ -86,12 +65,12 @@ var ErrImplicitINT8 = errors.New("TensorRT 11 removed implicit INT8 calibration 
 func (b *Backend) check(model []byte, o BuildOptions) error {
 	major := b.ABI.Major
 	switch o.Precision {
-	case FP32:
-	case FP16:
+	case precision.FP32:
+	case precision.FP16:
 		if major >= 11 {
 			return fmt.Errorf("tensorrt: FP16: TensorRT %s builds strongly typed networks only and has no BuilderFlag::kFP16; the precision comes from the model's types (export it in float16), or use TensorRT 8.6 or 10.x", b.Version())
 		}
-	case INT8:
+	case precision.INT8:
 		if major >= 11 && o.Calibrator != nil {
 			return fmt.Errorf("tensorrt: INT8 with TensorRT %s: %w", b.Version(), ErrImplicitINT8)
 		}
@@ -104,7 +83,7 @@ func (b *Backend) check(model []byte, o BuildOptions) error {
 	default:
 		return fmt.Errorf("tensorrt: unknown precision %d", int(o.Precision))
 	}
-	if o.DLACore >= 0 && o.Precision == FP32 {
+	if o.DLACore >= 0 && o.Precision == precision.FP32 {
 		return fmt.Errorf("tensorrt: DLA core %d: DLA runs FP16 or INT8 only, not FP32", o.DLACore)
 	}
 	if o.Batch < 0 {
@@ -283,9 +262,9 @@ func (b *Backend) serialize(model []byte, o BuildOptions, profile []namedShape) 
 		config.SetAvgTimingIterations(int32(o.AvgTimingIterations))
 	}
 	switch o.Precision {
-	case FP16:
+	case precision.FP16:
 		config.SetFlag(flagFP16)
-	case INT8:
+	case precision.INT8:
 		if b.ABI.Major < 11 {
 			config.SetFlag(flagINT8)
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/int8cal/int8cal/core/precision"
 	"github.com/int8cal/int8cal/loader/tensorrt/abi"
 )
 
@@ -43,7 +44,7 @@ func TestCacheCalibrator(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			e, err := b.Build(lenet(t), BuildOptions{Precision: INT8, Calibrator: cal, Batch: 2, DLACore: -1})
+			e, err := b.Build(lenet(t), BuildOptions{Precision: precision.INT8, Calibrator: cal, Batch: 2, DLACore: -1})
 			if major == 11 {
 				if !errors.Is(err, ErrImplicitINT8) {
 					t.Errorf("11.x: want ErrImplicitINT8, got %v", err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/int8cal/int8cal/core/onnx"
+	"github.com/int8cal/int8cal/core/precision"
 	"github.com/int8cal/int8cal/core/tensor"
 	"github.com/int8cal/int8cal/loader/tensorrt/abi"
 )
@@ -21,7 +22,7 @@ func TestDynamicBatch(t *testing.T) {
 		t.Run(fmt.Sprintf("TensorRT%d", major), func(t *testing.T) {
 			b, r, _ := open(t, major)
 			model := lenet(t)
-			e, err := b.Build(model, BuildOptions{Precision: FP32, Batch: 4, DLACore: -1})
+			e, err := b.Build(model, BuildOptions{Precision: precision.FP32, Batch: 4, DLACore: -1})
 			if err != nil {
 				t.Fatal(err)
 			}

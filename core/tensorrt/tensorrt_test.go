@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/int8cal/int8cal/core/onnx"
+	"github.com/int8cal/int8cal/core/precision"
 	"github.com/int8cal/int8cal/core/tensor"
 	"github.com/int8cal/int8cal/internal/gpulibs"
 	"github.com/int8cal/int8cal/loader"
@@ -347,7 +348,7 @@ func TestBackend(t *testing.T) {
 func testFP32(t *testing.T, major int) {
 	b, r, got := open(t, major)
 	model := lenet(t)
-	e, err := b.Build(model, BuildOptions{Precision: FP32, Workspace: 3 << 30, DLACore: -1})
+	e, err := b.Build(model, BuildOptions{Precision: precision.FP32, Workspace: 3 << 30, DLACore: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -443,7 +444,7 @@ func checkClean(t *testing.T, r *recorder) {
 func testFP16(t *testing.T, major int) {
 	b, r, _ := open(t, major)
 	model := lenet(t)
-	e, err := b.Build(model, BuildOptions{Precision: FP16, DLACore: 1})
+	e, err := b.Build(model, BuildOptions{Precision: precision.FP16, DLACore: 1})
 	if major == 11 {
 		if err == nil || !strings.Contains(err.Error(), "kFP16") {
 			t.Errorf("FP16 on 11.x: want a refusal naming kFP16, got %v", err)
@@ -475,7 +476,7 @@ func testFP16(t *testing.T, major int) {
 func testINT8(t *testing.T, major int) {
 	b, r, _ := open(t, major)
 	model := qdqModel(t)
-	e, err := b.Build(model, BuildOptions{Precision: INT8, DLACore: -1})
+	e, err := b.Build(model, BuildOptions{Precision: precision.INT8, DLACore: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -508,7 +509,7 @@ func testINT8(t *testing.T, major int) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e, err := b.Build(model, BuildOptions{Precision: INT8, Calibrator: cal, Workspace: 1 << 20, AvgTimingIterations: 4, DLACore: -1})
+		e, err := b.Build(model, BuildOptions{Precision: precision.INT8, Calibrator: cal, Workspace: 1 << 20, AvgTimingIterations: 4, DLACore: -1})
 		cal.Close()
 		if err != nil {
 			t.Fatal(err)
@@ -546,7 +547,7 @@ func testINT8(t *testing.T, major int) {
 		t.Fatal(err)
 	}
 	defer cal.Close()
-	if _, err := b.Build(lenet(t), BuildOptions{Precision: INT8, Calibrator: cal, DLACore: -1}); err == nil || !strings.Contains(err.Error(), "calibration batch 1: reading sample 64: unexpected EOF") {
+	if _, err := b.Build(lenet(t), BuildOptions{Precision: precision.INT8, Calibrator: cal, DLACore: -1}); err == nil || !strings.Contains(err.Error(), "calibration batch 1: reading sample 64: unexpected EOF") {
 		t.Errorf("a failing batch: want the build to fail with its error, got %v", err)
 	}
 	r.take()
@@ -561,7 +562,7 @@ func testINT8(t *testing.T, major int) {
 		return [][]float32{make([]float32, n)}, nil
 	})
 	defer cal2.Close()
-	if _, err := b.Build(lenet(t), BuildOptions{Precision: INT8, Calibrator: cal2, DLACore: -1}); err == nil || !strings.Contains(err.Error(), "392 values, the first batch had 784") {
+	if _, err := b.Build(lenet(t), BuildOptions{Precision: precision.INT8, Calibrator: cal2, DLACore: -1}); err == nil || !strings.Contains(err.Error(), "392 values, the first batch had 784") {
 		t.Errorf("a short batch: want an error naming both sizes, got %v", err)
 	}
 	r.take()
@@ -576,7 +577,7 @@ func testRefusals(t *testing.T, major int) {
 		t.Fatal(err)
 	}
 	defer noData.Close()
-	e, err := b.Build(lenet(t), BuildOptions{Precision: INT8, Calibrator: noData, DLACore: -1})
+	e, err := b.Build(lenet(t), BuildOptions{Precision: precision.INT8, Calibrator: noData, DLACore: -1})
 	if e != nil {
 		e.Close()
 	}
@@ -587,11 +588,11 @@ func testRefusals(t *testing.T, major int) {
 	} else if err != nil {
 		t.Errorf("INT8 with a calibrator on %d.x: %v", major, err)
 	}
-	_, err = b.Build(lenet(t), BuildOptions{Precision: INT8, DLACore: -1})
+	_, err = b.Build(lenet(t), BuildOptions{Precision: precision.INT8, DLACore: -1})
 	if major == 11 && !errors.Is(err, ErrImplicitINT8) || major != 11 && (err == nil || !strings.Contains(err.Error(), "needs a calibrator or a Q/DQ model")) {
 		t.Errorf("INT8 without calibrator or Q/DQ on %d.x: got %v", major, err)
 	}
-	if _, err := b.Build(lenet(t), BuildOptions{Precision: FP32, DLACore: 0}); err == nil || !strings.Contains(err.Error(), "FP16 or INT8 only") {
+	if _, err := b.Build(lenet(t), BuildOptions{Precision: precision.FP32, DLACore: 0}); err == nil || !strings.Contains(err.Error(), "FP16 or INT8 only") {
 		t.Errorf("FP32 on DLA: got %v", err)
 	}
 	r.take() // the successful INT8 build of 8.6 and 10.x is checked elsewhere
@@ -609,10 +610,10 @@ func testRefusals(t *testing.T, major int) {
 
 	// No DLA cores.
 	t.Setenv("TRTDOUBLE_DLA_CORES", "0")
-	opts := BuildOptions{Precision: FP16, DLACore: 0}
+	opts := BuildOptions{Precision: precision.FP16, DLACore: 0}
 	model := lenet(t)
 	if major == 11 {
-		opts.Precision, model = INT8, qdqModel(t)
+		opts.Precision, model = precision.INT8, qdqModel(t)
 	}
 	if _, err := b.Build(model, opts); err == nil || !strings.Contains(err.Error(), "reports no DLA cores") {
 		t.Errorf("DLA without cores: got %v", err)
