@@ -59,7 +59,7 @@ bench: all pydeps
 	$(GO) test -run '^$$' -bench 'FP32|INT8' -benchtime 3s -count 3 ./core/engine/
 	$(GO) test -run '^$$' -bench 'Qgemm|Quantize' -benchtime 200ms ./core/qgemm/
 	$(GO) test -run '^$$' -bench 'Calibrate|EntropySearch' -benchtime 3x ./core/calibrate/
-	$(GO) test -run '^$$' -bench 'Add' -benchtime 200ms ./core/histogram/
+	$(GO) test -run '^$$' -bench 'Add' -benchtime 200ms ./calib/histogram/
 	$(GO) test -run '^$$' -bench 'BatchStreamTransfer' -benchtime 1s ./core/pluginhost/
 	$(VPY) tools/ort/calib_bench.py
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/int8cal/int8cal/calib/entropy2"
-	"github.com/int8cal/int8cal/core/histogram"
+	"github.com/int8cal/int8cal/calib/histogram"
 )
 
 func fill(v float32, n int) []float32 {

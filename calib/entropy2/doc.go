@@ -89,7 +89,7 @@
 // # Histogram range
 //
 // TensorRT's histogram spans [0, max|x|] (inferred from the goldens). The
-// streaming histogram of core/histogram spans [0, R], R the smallest power
+// streaming histogram of calib/histogram spans [0, R], R the smallest power
 // of two >= max|x|, so the two agree exactly when max|x| is a power of two
 // (all goldens above: max 1). Otherwise the thresholds lie on a grid of
 // R/2048 instead of max|x|/2048 and the cut is searched over the bins up to

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/int8cal/int8cal/core/histogram"
+	"github.com/int8cal/int8cal/calib/histogram"
 )
 
 // Default search parameters (calibration-anchors.md section 4.1: 2048 bins,

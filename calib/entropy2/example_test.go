@@ -6,7 +6,7 @@ import (
 	"math"
 
 	"github.com/int8cal/int8cal/calib/entropy2"
-	"github.com/int8cal/int8cal/core/histogram"
+	"github.com/int8cal/int8cal/calib/histogram"
 )
 
 // Calibrate one tensor: collect its histogram batch by batch, then search

@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"github.com/int8cal/int8cal/calib/entropy2"
+	"github.com/int8cal/int8cal/calib/histogram"
 	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/graph"
-	"github.com/int8cal/int8cal/core/histogram"
 	"github.com/int8cal/int8cal/core/tensor"
 	"github.com/int8cal/int8cal/datasets/idx"
 )

@@ -6,7 +6,7 @@ import (
 
 	"github.com/int8cal/int8cal/calib"
 	"github.com/int8cal/int8cal/calib/entropy2"
-	"github.com/int8cal/int8cal/core/histogram"
+	"github.com/int8cal/int8cal/calib/histogram"
 )
 
 // A plugin receives calib.TensorStats (plain counts, range, min, max), not

@@ -5,7 +5,7 @@ import (
 	"strconv"
 
 	"github.com/int8cal/int8cal/calib"
-	"github.com/int8cal/int8cal/core/histogram"
+	"github.com/int8cal/int8cal/calib/histogram"
 )
 
 // Version is the calibrator's version, reported in its Info.

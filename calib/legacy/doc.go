@@ -65,7 +65,7 @@
 //
 // TensorRT's legacy calibrator can also cache the histograms themselves
 // (read/writeHistogramCache) to explore (quantile, cutoff) pairs without
-// re-running the network; core/histogram's MarshalBinary serves that
+// re-running the network; calib/histogram's MarshalBinary serves that
 // purpose here, and Amax is cheap enough (well under a millisecond per
 // tensor) for a grid search.
 package legacy

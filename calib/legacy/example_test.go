@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"log"
 
+	"github.com/int8cal/int8cal/calib/histogram"
 	"github.com/int8cal/int8cal/calib/legacy"
-	"github.com/int8cal/int8cal/core/histogram"
 )
 
 func Example() {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/int8cal/int8cal/core/histogram"
+	"github.com/int8cal/int8cal/calib/histogram"
 )
 
 // Options are the two parameters of TensorRT's IInt8LegacyCalibrator. They

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/int8cal/int8cal/calib/histogram"
 	"github.com/int8cal/int8cal/calib/legacy"
-	"github.com/int8cal/int8cal/core/histogram"
 )
 
 func hist(x ...[]float32) *histogram.Histogram {

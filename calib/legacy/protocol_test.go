@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/int8cal/int8cal/calib"
+	"github.com/int8cal/int8cal/calib/histogram"
 	"github.com/int8cal/int8cal/calib/legacy"
-	"github.com/int8cal/int8cal/core/histogram"
 )
 
 // AmaxFromBins on the calibrator protocol's statistics gives Amax's result.

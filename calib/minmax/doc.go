@@ -4,7 +4,7 @@
 //	amax = max over batches of max(|min|, |max|)
 //
 // (calibration-anchors.md sections 2 and 9; IInt8MinMaxCalibrator). The
-// statistic is exact: core/histogram tracks min and max exactly and
+// statistic is exact: calib/histogram tracks min and max exactly and
 // independently of batching, so Amax needs no histogram bins at all
 // (histogram.New(1) is enough). AmaxFromMinMax does the same from a min and
 // max alone, the form of the calibrator protocol's calib.TensorStats.

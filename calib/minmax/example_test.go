@@ -5,8 +5,8 @@ import (
 	"log"
 	"math"
 
+	"github.com/int8cal/int8cal/calib/histogram"
 	"github.com/int8cal/int8cal/calib/minmax"
-	"github.com/int8cal/int8cal/core/histogram"
 )
 
 func Example() {

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/int8cal/int8cal/core/histogram"
+	"github.com/int8cal/int8cal/calib/histogram"
 )
 
 // ErrEmpty is returned for a histogram without finite values.

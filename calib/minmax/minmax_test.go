@@ -7,8 +7,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/int8cal/int8cal/calib/histogram"
 	"github.com/int8cal/int8cal/calib/minmax"
-	"github.com/int8cal/int8cal/core/histogram"
 	"github.com/int8cal/int8cal/datasets/idx"
 )
 

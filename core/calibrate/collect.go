@@ -6,39 +6,18 @@ import (
 	"time"
 
 	"github.com/int8cal/int8cal/calib"
-	"github.com/int8cal/int8cal/core/histogram"
+	"github.com/int8cal/int8cal/calib/histogram"
 	"github.com/int8cal/int8cal/core/internal/parallel"
 	"github.com/int8cal/int8cal/core/session"
+	"github.com/int8cal/int8cal/core/stats"
 	"github.com/int8cal/int8cal/core/tensor"
 )
 
 // ObservedRunner runs the network and shows every tensor it computes;
-// *engine.Engine is one.
+// *engine.Engine is one. A runner that is also a stats.Runner (the GPU
+// backend) gathers the statistics itself, for every kind but Raw.
 type ObservedRunner interface {
 	RunObserved(inputs map[string]*tensor.Tensor, obs func(name string, t *tensor.Tensor)) (map[string]*tensor.Tensor, error)
-}
-
-// StatisticsRunner is an ObservedRunner that gathers the statistics
-// where the tensors are, a GPU backend that would otherwise copy every
-// activation to the host. RunStatistics runs the network on inputs and
-// hands emit each float tensor's statistics over the batch, in the order
-// RunObserved shows the tensors: for the histogram kinds a histogram
-// laid out as need asks (core/histogram's binning, so that merging is
-// exact), for MinMax the counts and extremes. Collect uses it for every
-// kind but Raw.
-type StatisticsRunner interface {
-	RunStatistics(inputs map[string]*tensor.Tensor, need calib.Info, emit func(BatchStatistics) error) error
-}
-
-// BatchStatistics is one tensor's statistics over one batch.
-type BatchStatistics struct {
-	Name string
-	// Histogram is set for the histogram kinds.
-	Histogram *histogram.Histogram
-	// Count is the number of values (finite or not), NaN and Inf the
-	// non-finite ones among them; Min and Max are the finite extremes.
-	Count, NaN, Inf uint64
-	Min, Max        float32
 }
 
 // Batches chooses the calibration data: Batches batches of Batch samples
@@ -157,7 +136,7 @@ func Collect(r ObservedRunner, src session.Source, input string, b Batches, need
 		}
 		return c
 	}
-	sr, onDevice := r.(StatisticsRunner)
+	sr, onDevice := r.(stats.Runner)
 	onDevice = onDevice && need.Statistics != calib.Raw
 	var obsErr error
 	for i := 0; i < b.Batches; i++ {
@@ -168,7 +147,7 @@ func Collect(r ObservedRunner, src session.Source, input string, b Batches, need
 		inputs := map[string]*tensor.Tensor{input: x}
 		var err error
 		if onDevice {
-			err = sr.RunStatistics(inputs, need, func(s BatchStatistics) error { return collectorOf(s.Name).addBatch(s) })
+			err = sr.RunStatistics(inputs, need, func(s stats.Batch) error { return collectorOf(s.Name).addBatch(s) })
 		} else {
 			_, err = r.RunObserved(inputs, func(name string, t *tensor.Tensor) {
 				if t.DType.IsFloat() && obsErr == nil {
@@ -197,23 +176,12 @@ func Collect(r ObservedRunner, src session.Source, input string, b Batches, need
 	return out, nil
 }
 
-// HistogramConfig is the layout of the histograms gathered for need (a
-// histogram kind): need.Bins over |x|, or over x with both signs (twice
-// histogram.DefaultBins when need.Bins is 0).
-func HistogramConfig(need calib.Info) histogram.Config {
-	c := histogram.Config{Bins: need.Bins, Signed: need.Statistics == calib.SignedHistogram}
-	if c.Signed && c.Bins == 0 {
-		c.Bins = 2 * histogram.DefaultBins
-	}
-	return c
-}
-
 func newCollector(name string, need calib.Info, workers int) *collector {
 	c := &collector{name: name, kind: need.Statistics, workers: workers}
 	for w := 0; w < workers; w++ {
 		switch need.Statistics {
 		case calib.AbsHistogram, calib.SignedHistogram:
-			h, err := histogram.NewConfig(HistogramConfig(need))
+			h, err := histogram.NewConfig(stats.HistogramConfig(need))
 			if err != nil {
 				panic(err) // calib.Info's bins are checked when the plugin starts
 			}
@@ -248,8 +216,8 @@ func (c *collector) add(v []float32) error {
 	return nil
 }
 
-// addBatch merges statistics gathered by a StatisticsRunner.
-func (c *collector) addBatch(s BatchStatistics) error {
+// addBatch merges statistics gathered by a stats.Runner.
+func (c *collector) addBatch(s stats.Batch) error {
 	if c.parts != nil {
 		if s.Histogram == nil {
 			return fmt.Errorf("tensor %q: the runner gathered no histogram", c.name)

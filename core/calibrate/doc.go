@@ -5,6 +5,6 @@
 // a TensorRT calibration table.
 //
 // Statistics are exact and deterministic: histograms grow their range by
-// powers of two, merging bins pairwise (core/histogram), so the same
+// powers of two, merging bins pairwise (calib/histogram), so the same
 // inputs give the same table byte for byte whatever the batching.
 package calibrate

@@ -10,8 +10,9 @@ import (
 	"os"
 
 	"github.com/int8cal/int8cal/calib"
+	"github.com/int8cal/int8cal/calib/histogram"
 	"github.com/int8cal/int8cal/core/calibtable"
-	"github.com/int8cal/int8cal/core/histogram"
+	"github.com/int8cal/int8cal/core/stats"
 	"github.com/int8cal/int8cal/internal/atomicfile"
 )
 
@@ -110,7 +111,7 @@ func checkStats(tensors []calib.TensorStats, need calib.Info) error {
 	}
 	bins := 0 // none for MinMax
 	if need.Statistics == calib.AbsHistogram || need.Statistics == calib.SignedHistogram {
-		h, err := histogram.NewConfig(HistogramConfig(need))
+		h, err := histogram.NewConfig(stats.HistogramConfig(need))
 		if err != nil {
 			return err
 		}
@@ -139,8 +140,8 @@ func checkStats(tensors []calib.TensorStats, need calib.Info) error {
 		switch {
 		case h == nil:
 			return fmt.Errorf("tensor %q: no histogram", s.Name)
-		case len(h.Counts) != bins || h.Signed != HistogramConfig(need).Signed:
-			return fmt.Errorf("tensor %q: histogram of %d bins (signed %v), want %d (signed %v)", s.Name, len(h.Counts), h.Signed, bins, HistogramConfig(need).Signed)
+		case len(h.Counts) != bins || h.Signed != stats.HistogramConfig(need).Signed:
+			return fmt.Errorf("tensor %q: histogram of %d bins (signed %v), want %d (signed %v)", s.Name, len(h.Counts), h.Signed, bins, stats.HistogramConfig(need).Signed)
 		case h.Range < 0:
 			return fmt.Errorf("tensor %q: histogram range %v", s.Name, h.Range)
 		}

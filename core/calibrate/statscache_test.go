@@ -9,7 +9,8 @@ import (
 	"testing"
 
 	"github.com/int8cal/int8cal/calib"
-	"github.com/int8cal/int8cal/core/histogram"
+	"github.com/int8cal/int8cal/calib/histogram"
+	"github.com/int8cal/int8cal/core/stats"
 )
 
 // statsFixture is a histogram cache as saveStats writes it: two tensors
@@ -22,7 +23,7 @@ func statsFixture(signed bool) (statsKey, calib.Info, statsFile) {
 	key := statsKey{Format: statsFormat, ModelSHA256: "m", Dataset: "d", BatchSize: 2, Batches: 1, Statistics: need.Statistics.String(), Bins: need.Bins}
 	file := statsFile{statsKey: key}
 	for _, name := range []string{"data", "conv1"} {
-		h, err := histogram.NewConfig(HistogramConfig(need))
+		h, err := histogram.NewConfig(stats.HistogramConfig(need))
 		if err != nil {
 			panic(err)
 		}

@@ -11,14 +11,15 @@ import (
 	"testing"
 
 	"github.com/int8cal/int8cal/calib"
+	"github.com/int8cal/int8cal/calib/histogram"
 	"github.com/int8cal/int8cal/core/calibrate"
 	"github.com/int8cal/int8cal/core/cuda"
 	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/graph"
-	"github.com/int8cal/int8cal/core/histogram"
+	"github.com/int8cal/int8cal/core/internal/npytensor"
 	"github.com/int8cal/int8cal/core/precision"
+	"github.com/int8cal/int8cal/core/stats"
 	"github.com/int8cal/int8cal/core/tensor"
-	"github.com/int8cal/int8cal/datasets/npy"
 	"github.com/int8cal/int8cal/internal/gpulibs"
 	"github.com/int8cal/int8cal/loader"
 )
@@ -55,15 +56,6 @@ func load(t testing.TB, name string) *graph.Graph {
 	return g
 }
 
-func readNpy(t testing.TB, path string) *tensor.Tensor {
-	t.Helper()
-	x, err := npy.ReadTensor(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return x
-}
-
 // golden returns a model's stored input and ONNX Runtime's final output.
 func golden(t testing.TB, model string) (input, want *tensor.Tensor, inName, outName string) {
 	t.Helper()
@@ -88,7 +80,7 @@ func golden(t testing.TB, model string) (input, want *tensor.Tensor, inName, out
 			last = o
 		}
 	}
-	return readNpy(t, filepath.Join(dir, mm.Input.File)), readNpy(t, filepath.Join(dir, last.File)), mm.Input.Name, last.Tensor
+	return npytensor.Read(t, filepath.Join(dir, mm.Input.File)), npytensor.Read(t, filepath.Join(dir, last.File)), mm.Input.Name, last.Tensor
 }
 
 // maxRelDiff is max |got-want| over max |want|.
@@ -281,7 +273,7 @@ func TestStatisticsOnGPU(t *testing.T) {
 
 // TestHistogramKernelExact feeds the statistics kernels known values
 // through a one-node graph (Relu of the input) and checks the histogram
-// against core/histogram byte for byte.
+// against calib/histogram byte for byte.
 func TestHistogramKernelExact(t *testing.T) {
 	b := backend(t)
 	g := load(t, "resnet20.onnx")
@@ -295,7 +287,7 @@ func TestHistogramKernelExact(t *testing.T) {
 	need := calib.Info{Statistics: calib.SignedHistogram, Bins: 4096}
 	e := b.NewEngine(g, engine.Options{})
 	var first *histogram.Histogram
-	err := e.RunStatistics(map[string]*tensor.Tensor{"input": x}, need, func(s calibrate.BatchStatistics) error {
+	err := e.RunStatistics(map[string]*tensor.Tensor{"input": x}, need, func(s stats.Batch) error {
 		if first == nil {
 			first = s.Histogram
 		}

@@ -24,7 +24,7 @@
 // with the CPU backend up to the order of summation.
 //
 // For calibration the engine gathers each tensor's statistics on the GPU
-// (core/calibrate.StatisticsRunner): a reduction for the extremes and
-// non-finite counts, then a histogram kernel with core/histogram's
-// binning, so only the bins travel to the host.
+// (core/stats.Runner): a reduction for the extremes and non-finite counts,
+// then a histogram kernel with calib/histogram's binning, so only the bins
+// travel to the host.
 package cuda

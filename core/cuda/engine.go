@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/int8cal/int8cal/calib"
-	"github.com/int8cal/int8cal/core/calibrate"
 	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/graph"
+	"github.com/int8cal/int8cal/core/stats"
 	"github.com/int8cal/int8cal/core/tensor"
 )
 
@@ -108,9 +108,9 @@ func (e *Engine) RunObserved(inputs map[string]*tensor.Tensor, obs engine.Observ
 	return out, err
 }
 
-// RunStatistics implements calibrate.StatisticsRunner: the statistics of
-// every tensor are gathered on the GPU and only they are copied back.
-func (e *Engine) RunStatistics(inputs map[string]*tensor.Tensor, need calib.Info, emit func(calibrate.BatchStatistics) error) error {
+// RunStatistics implements stats.Runner: the statistics of every tensor
+// are gathered on the GPU and only they are copied back.
+func (e *Engine) RunStatistics(inputs map[string]*tensor.Tensor, need calib.Info, emit func(stats.Batch) error) error {
 	return e.executed(inputs, true, func(p *plan) error { return p.statistics(need, emit) })
 }
 

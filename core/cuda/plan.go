@@ -9,9 +9,9 @@ import (
 	"unsafe"
 
 	"github.com/int8cal/int8cal/calib"
-	"github.com/int8cal/int8cal/core/calibrate"
-	"github.com/int8cal/int8cal/core/histogram"
+	"github.com/int8cal/int8cal/calib/histogram"
 	"github.com/int8cal/int8cal/core/precision"
+	"github.com/int8cal/int8cal/core/stats"
 	"github.com/int8cal/int8cal/core/tensor"
 	"github.com/int8cal/int8cal/loader/cublaslt"
 	"github.com/int8cal/int8cal/loader/cudadriver"
@@ -297,8 +297,8 @@ func (p *plan) outputsToHost() (map[string]*tensor.Tensor, error) {
 const statsRecord = 6
 
 // statistics gathers every shown tensor's statistics over the batch just
-// run (see calibrate.StatisticsRunner).
-func (p *plan) statistics(need calib.Info, emit func(calibrate.BatchStatistics) error) error {
+// run (see stats.Runner).
+func (p *plan) statistics(need calib.Info, emit func(stats.Batch) error) error {
 	names := append(append([]string(nil), p.inputs...), p.shown...)
 	d := p.b.Driver
 	if p.recs == 0 {
@@ -326,11 +326,11 @@ func (p *plan) statistics(need calib.Info, emit func(calibrate.BatchStatistics) 
 	if err := download(p.b, recs, p.recs); err != nil {
 		return err
 	}
-	batch := make([]calibrate.BatchStatistics, len(names))
+	batch := make([]stats.Batch, len(names))
 	for i, name := range names {
 		r := recs[i*statsRecord : (i+1)*statsRecord]
 		n := uint64(tensor.NumElements(p.tensors[name].shape))
-		s := calibrate.BatchStatistics{Name: name, Count: n, NaN: uint64(r[3]), Inf: uint64(r[4] + r[5])}
+		s := stats.Batch{Name: name, Count: n, NaN: uint64(r[3]), Inf: uint64(r[4] + r[5])}
 		if n > s.NaN+s.Inf {
 			s.Min, s.Max = unkey(int32(r[0])), unkey(int32(r[1]))
 		}
@@ -351,8 +351,8 @@ func (p *plan) statistics(need calib.Info, emit func(calibrate.BatchStatistics) 
 
 // histograms fills batch[i].Histogram with the GPU's binning of each
 // tensor over the range its extremes call for.
-func (p *plan) histograms(need calib.Info, names []string, recs []int64, batch []calibrate.BatchStatistics) error {
-	cfg := calibrate.HistogramConfig(need)
+func (p *plan) histograms(need calib.Info, names []string, recs []int64, batch []stats.Batch) error {
+	cfg := stats.HistogramConfig(need)
 	bins, side := cfg.Bins, 0
 	slots := bins + 1
 	if cfg.Signed {

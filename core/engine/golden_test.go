@@ -9,8 +9,8 @@ import (
 
 	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/graph"
+	"github.com/int8cal/int8cal/core/internal/npytensor"
 	"github.com/int8cal/int8cal/core/tensor"
-	"github.com/int8cal/int8cal/datasets/npy"
 )
 
 // repoRoot is where the test files of the whole module live, relative to
@@ -32,15 +32,6 @@ type goldenManifest struct {
 			File   string `json:"file"`
 		} `json:"outputs"`
 	} `json:"models"`
-}
-
-func readNpy(t *testing.T, path string) *tensor.Tensor {
-	t.Helper()
-	x, err := npy.ReadTensor(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return x
 }
 
 // TestGoldenONNXRuntime runs each model on the stored inputs and compares
@@ -67,10 +58,10 @@ func TestGoldenONNXRuntime(t *testing.T) {
 				t.Fatal(err)
 			}
 			eng := engine.New(g, engine.Options{})
-			input := readNpy(t, filepath.Join(dir, model.Input.File))
+			input := npytensor.Read(t, filepath.Join(dir, model.Input.File))
 			want := map[string]*tensor.Tensor{}
 			for _, o := range model.Outputs {
-				want[o.Tensor] = readNpy(t, filepath.Join(dir, o.File))
+				want[o.Tensor] = npytensor.Read(t, filepath.Join(dir, o.File))
 			}
 			got := runCollect(t, eng, model.Input.Name, input, want)
 			for tensorName, w := range want {

@@ -14,6 +14,7 @@ import (
 	"github.com/int8cal/int8cal/core/calibtable"
 	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/graph"
+	"github.com/int8cal/int8cal/core/internal/npytensor"
 	"github.com/int8cal/int8cal/core/onnx"
 	"github.com/int8cal/int8cal/core/tensor"
 	"github.com/int8cal/int8cal/datasets/mnist"
@@ -796,11 +797,7 @@ func ortRun(t *testing.T, py string, m *onnx.Model, input string, x *tensor.Tens
 		t.Fatalf("qdq_check.py: %v\n%s", err, res)
 	}
 	t.Logf("qdq_check.py: %s", strings.TrimSpace(string(res)))
-	y, err := npy.ReadTensor(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return y
+	return npytensor.Read(t, out)
 }
 
 // TestExportONNXRuntime runs the FP32 LeNet as re-encoded by onnx.Encode

@@ -5,7 +5,7 @@ import (
 	"log"
 	"math"
 
-	"github.com/int8cal/int8cal/core/histogram"
+	"github.com/int8cal/int8cal/calib/histogram"
 )
 
 // Collect one tensor's statistics over batches; the range grows by exact
