@@ -14,6 +14,7 @@ import (
 	"github.com/int8cal/int8cal/core/precision"
 	"github.com/int8cal/int8cal/core/qgemm"
 	"github.com/int8cal/int8cal/core/tensor"
+	"github.com/int8cal/int8cal/internal/float16"
 	"github.com/int8cal/int8cal/loader/cublaslt"
 	"github.com/int8cal/int8cal/loader/cudadriver"
 )
@@ -560,7 +561,7 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 		wPtr, err = upload(p.b, padRows(weights, cout, cpad, k, kpad, func(v float32) float32 { return v }))
 		types, colElem = cublaslt.FP32, 4
 	case precision.FP16:
-		wPtr, err = upload(p.b, padRows(weights, cout, cpad, k, kpad, tensor.Float32ToFloat16))
+		wPtr, err = upload(p.b, padRows(weights, cout, cpad, k, kpad, float16.FromFloat32))
 		types, colElem = cublaslt.FP16, 2
 	case precision.INT8:
 		q, ws := qgemm.QuantizeWeights(weights, cout, k)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/int8cal/int8cal/core/tensor"
 	"github.com/int8cal/int8cal/internal/atomicfile"
+	"github.com/int8cal/int8cal/internal/float16"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
@@ -284,7 +285,7 @@ func rawBytes(t *tensor.Tensor) ([]byte, error) {
 	case tensor.Float16:
 		out := make([]byte, 0, size*len(t.F32))
 		for _, v := range t.F32 {
-			out = le.AppendUint16(out, tensor.Float32ToFloat16(v))
+			out = le.AppendUint16(out, float16.FromFloat32(v))
 		}
 		return out, nil
 	case tensor.Float64:

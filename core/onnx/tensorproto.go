@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/int8cal/int8cal/core/tensor"
+	"github.com/int8cal/int8cal/internal/float16"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
@@ -287,7 +288,7 @@ func (r *rawTensor) build() (*tensor.Tensor, error) {
 			if v < 0 || v > math.MaxUint16 {
 				return nil, errorf("int32_data[%d] = %d is not a 16-bit float16 bit pattern", i, v)
 			}
-			t.F32[i] = tensor.Float16ToFloat32(uint16(v))
+			t.F32[i] = float16.ToFloat32(uint16(v))
 		}
 	case tensor.Int64:
 		t.I64 = r.int64s
@@ -331,7 +332,7 @@ func fromRaw(t *tensor.Tensor, raw []byte) {
 	case tensor.Float16:
 		t.F32 = make([]float32, len(raw)/2)
 		for i := range t.F32 {
-			t.F32[i] = tensor.Float16ToFloat32(le.Uint16(raw[2*i:]))
+			t.F32[i] = float16.ToFloat32(le.Uint16(raw[2*i:]))
 		}
 	case tensor.Float64:
 		t.F32 = make([]float32, len(raw)/8)

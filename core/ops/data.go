@@ -6,6 +6,7 @@ import (
 
 	"github.com/int8cal/int8cal/core/onnx"
 	"github.com/int8cal/int8cal/core/tensor"
+	"github.com/int8cal/int8cal/internal/float16"
 )
 
 func init() {
@@ -406,7 +407,7 @@ func CastInto(dst, src *tensor.Tensor) {
 			v := src.F32[i]
 			switch {
 			case dst.DType == tensor.Float16:
-				dst.F32[i] = tensor.Float16ToFloat32(tensor.Float32ToFloat16(v))
+				dst.F32[i] = float16.ToFloat32(float16.FromFloat32(v))
 			case dst.DType.IsFloat():
 				dst.F32[i] = v
 			case dst.DType == tensor.Bool:
@@ -419,7 +420,7 @@ func CastInto(dst, src *tensor.Tensor) {
 		v := src.I64[i]
 		switch {
 		case dst.DType == tensor.Float16:
-			dst.F32[i] = tensor.Float16ToFloat32(tensor.Float32ToFloat16(float32(v)))
+			dst.F32[i] = float16.ToFloat32(float16.FromFloat32(float32(v)))
 		case dst.DType.IsFloat():
 			dst.F32[i] = float32(v)
 		case dst.DType == tensor.Bool:

@@ -7,6 +7,7 @@ import (
 	"github.com/int8cal/int8cal/core/internal/parallel"
 	"github.com/int8cal/int8cal/core/onnx"
 	"github.com/int8cal/int8cal/core/tensor"
+	"github.com/int8cal/int8cal/internal/float16"
 )
 
 // QuantizeLinear and DequantizeLinear, opsets 10 to 21, for 8-bit integer
@@ -238,7 +239,7 @@ func (q *quantLinear) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 				for ; i < stop; i++ {
 					v := float32(x.I64[i]-z) * s
 					if roundF16 {
-						v = tensor.Float16ToFloat32(tensor.Float32ToFloat16(v))
+						v = float16.ToFloat32(float16.FromFloat32(v))
 					}
 					y.F32[i] = v
 				}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/int8cal/int8cal/core/onnx"
 	"github.com/int8cal/int8cal/core/tensor"
+	"github.com/int8cal/int8cal/internal/float16"
 )
 
 func q8(dt tensor.DType, shape []int, v ...int64) *tensor.Tensor {
@@ -153,7 +154,7 @@ func TestQuantizeLinearFloat16(t *testing.T) {
 	h := func(v ...float32) *tensor.Tensor {
 		t := tensor.New(tensor.Float16, len(v))
 		for i, x := range v {
-			t.F32[i] = tensor.Float16ToFloat32(tensor.Float32ToFloat16(x))
+			t.F32[i] = float16.ToFloat32(float16.FromFloat32(x))
 		}
 		return t
 	}
@@ -164,7 +165,7 @@ func TestQuantizeLinearFloat16(t *testing.T) {
 	d := rtOne(t, 19, "DequantizeLinear", []*tensor.Tensor{got, s, q8(tensor.Int8, sh(), 0)})
 	checkShape(t, d, tensor.Float16, sh(3))
 	for i, q := range []float32{10, -10, 127} {
-		want := tensor.Float16ToFloat32(tensor.Float32ToFloat16(q * s.F32[0]))
+		want := float16.ToFloat32(float16.FromFloat32(q * s.F32[0]))
 		if d.F32[i] != want {
 			t.Fatalf("DequantizeLinear float16 [%d] = %v, want %v", i, d.F32[i], want)
 		}

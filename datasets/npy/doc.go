@@ -17,8 +17,9 @@
 // 'fortran_order': True is an error that says how to rewrite the file.
 //
 // An Array keeps the file's raw little-endian bytes. Float32 converts any
-// supported type to float32 (float16 exactly, with tensor.Float16ToFloat32),
-// Ints any integer or boolean type to int64.
+// supported type to float32 (float16 exactly, with internal/float16, the
+// conversion the ONNX reader uses), Ints any integer or boolean type to
+// int64.
 //
 // A .npz file is a zip archive (stored or deflated) of .npy files; ReadNPZ
 // returns its arrays keyed by member name without the .npy suffix.

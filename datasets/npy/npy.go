@@ -12,9 +12,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/int8cal/int8cal/core/tensor"
 	"github.com/int8cal/int8cal/internal/atomicfile"
 	"github.com/int8cal/int8cal/internal/boundedread"
+	"github.com/int8cal/int8cal/internal/float16"
 )
 
 // Magic is the first six bytes of every .npy file.
@@ -139,7 +139,7 @@ func (a *Array) Float32() ([]float32, error) {
 		}
 	case dtype{'f', 2}:
 		for i := range out {
-			out[i] = tensor.Float16ToFloat32(binary.LittleEndian.Uint16(d[2*i:]))
+			out[i] = float16.ToFloat32(binary.LittleEndian.Uint16(d[2*i:]))
 		}
 	case dtype{'f', 4}:
 		for i := range out {
@@ -437,18 +437,4 @@ func Write(path string, a *Array) error {
 		return fmt.Errorf("npy: writing %s: %w", path, err)
 	}
 	return nil
-}
-
-// ReadTensor reads a .npy file of a float or integer type as a float32
-// tensor of its shape.
-func ReadTensor(path string) (*tensor.Tensor, error) {
-	a, err := ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	v, err := a.Float32()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return tensor.FromFloat32(v, a.Shape...), nil
 }
