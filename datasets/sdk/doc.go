@@ -6,9 +6,11 @@
 //
 // Build the program as int8cal-batchstream-<name> and put it in the plugin
 // directory (--plugin-dir, $INT8CAL_PLUGIN_PATH, or next to the int8cal
-// binary). Its Info name must be <name>: the host refuses a plugin that
-// calls itself otherwise. The host connects with mutual TLS and keeps the
-// socket in a private directory; Serve takes care of both. The host never needs rebuilding. Package batchstreamtest checks
-// an implementation before it ships; datasets/plugins/mnist is a complete
-// plugin.
+// binary); `int8cal plugins` lists it. Its Info name must be <name>: the
+// host refuses a plugin that calls itself otherwise. The host connects
+// with mutual TLS and keeps the socket in a private directory; Serve takes
+// care of both. The host never needs rebuilding.
+// docs/writing-a-dataset.md walks through a complete plugin
+// (datasets/plugins/mnist is another), and package batchstreamtest checks
+// an implementation before it ships.
 package sdk

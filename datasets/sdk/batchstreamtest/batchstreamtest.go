@@ -9,7 +9,9 @@
 // Run checks the implementation directly and again through the real
 // int8cal.batchstream.v1 gRPC adapters (in process), streamed and, on
 // Linux, through shared memory, so a data set that passes behaves the same
-// once served as a plugin.
+// once served as a plugin. Over gRPC it calls the plugin only through the
+// host's own client, never with hand-made protocol messages: what it
+// checks is what the host sees.
 package batchstreamtest
 
 import (
@@ -25,11 +27,10 @@ import (
 	"testing"
 
 	"github.com/hashicorp/go-plugin"
-	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
 
 	"github.com/int8cal/int8cal/datasets/dataset"
 	"github.com/int8cal/int8cal/internal/batchstreamrpc"
-	pb "github.com/int8cal/int8cal/internal/proto/batchstreamv1"
 )
 
 // MaxChecked bounds the samples Run reads in each pass: larger data sets
@@ -242,7 +243,7 @@ func checkGRPC(t *testing.T, d dataset.BatchStream, info dataset.Info, meta data
 				}
 				t.Cleanup(func() { plug.Close() })
 			}
-			c, conn := dial(t, d, host, plug)
+			c := dial(t, d, host, plug)
 			ctx := context.Background()
 			got, err := c.Info(ctx)
 			if err != nil {
@@ -289,15 +290,15 @@ func checkGRPC(t *testing.T, d dataset.BatchStream, info dataset.Info, meta data
 			}
 			// Out of range: refused by the plugin, not only by the client.
 			for _, r := range [][2]int{{meta.Samples, 1}, {meta.Samples - 1, 2}} {
-				if err := rawBatches(conn, r[0], r[1]); err == nil {
-					t.Errorf("batches [%d, %d) of %d samples: no error", r[0], r[0]+r[1], meta.Samples)
+				if err := unchecked(c, meta, r[0], r[1]); !fromPlugin(err) {
+					t.Errorf("batches [%d, %d) of %d samples: %v; want the plugin to refuse them", r[0], r[0]+r[1], meta.Samples, err)
 				}
 			}
 			if err := c.Close(ctx); err != nil {
 				t.Errorf("Close over gRPC: %v", err)
 			}
-			if err := rawBatches(conn, 0, 1); err == nil {
-				t.Error("batches were served after Close")
+			if err := unchecked(c, meta, 0, 1); !fromPlugin(err) {
+				t.Errorf("batches after Close: %v; want the plugin to refuse them", err)
 			}
 		})
 	}
@@ -329,17 +330,22 @@ func readSpans(t *testing.T, m dataset.Meta, spans []span, batch int, start func
 	return out
 }
 
-// rawBatches asks for samples [first, first+count) without the client's
-// own checks and returns the plugin's error, if any.
-func rawBatches(conn grpc.ClientConnInterface, first, count int) error {
+// unchecked asks for samples [first, first+count), one per batch, as a
+// host that believed the data set to hold them would: the client checks a
+// request only against the Meta it is given, so the plugin alone decides.
+// It reads every batch and returns the first error.
+func unchecked(c *batchstreamrpc.Client, meta dataset.Meta, first, count int) error {
+	believed := meta
+	believed.Samples = max(meta.Samples, first+count)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stream, err := pb.NewBatchStreamClient(conn).Batches(ctx, &pb.BatchesRequest{Start: uint64(first), Count: uint64(count), BatchSize: 1})
+	r, err := c.Batches(ctx, believed, first, count, 1)
 	if err != nil {
 		return err
 	}
+	images, labels := make([]float32, meta.SampleElements()), make([]int32, 1)
 	for {
-		if _, err := stream.Recv(); err != nil {
+		if _, _, err := r.Next(images, labels); err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil
 			}
@@ -348,14 +354,22 @@ func rawBatches(conn grpc.ClientConnInterface, first, count int) error {
 	}
 }
 
+// fromPlugin reports whether err is a refusal the plugin sent (a gRPC
+// status), rather than none or the client's own complaint about the
+// stream.
+func fromPlugin(err error) bool {
+	_, ok := status.FromError(err)
+	return err != nil && ok
+}
+
 // dial serves d over go-plugin's in-process gRPC pair, with a shared
 // memory region on both sides when host and plug are set, and returns the
-// host-side client and its connection.
-func dial(t *testing.T, d dataset.BatchStream, host, plug *batchstreamrpc.Region) (*batchstreamrpc.Client, grpc.ClientConnInterface) {
+// host-side client.
+func dial(t *testing.T, d dataset.BatchStream, host, plug *batchstreamrpc.Region) *batchstreamrpc.Client {
 	t.Helper()
 	client, _ := plugin.TestPluginGRPCConn(t, false, map[string]plugin.Plugin{
 		batchstreamrpc.PluginName: &batchstreamrpc.Plugin{Impl: d, Region: plug},
 	})
 	t.Cleanup(func() { client.Close() })
-	return batchstreamrpc.NewClient(client.Conn, host), client.Conn
+	return batchstreamrpc.NewClient(client.Conn, host)
 }
