@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
-	"github.com/int8cal/int8cal/core/precision"
+	"github.com/int8cal/int8cal/core/pipeline"
 	"github.com/int8cal/int8cal/core/session"
-	"github.com/int8cal/int8cal/datasets/mnist"
 )
 
 const compareSynopsis = `Calibrates the model with each calibrator and evaluates each INT8 result on
@@ -45,41 +43,38 @@ func compareCommand(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args, stdout, stderr); err != nil {
 		return err
 	}
-	if err := c.resolve(); err != nil {
+	p, _, err := c.open(stderr)
+	if err != nil {
 		return err
 	}
-	defer c.backend.close()
+	defer p.Close()
 	switch *format {
 	case "text", "markdown", "csv", "json":
 	default:
 		return fmt.Errorf("--format %q unknown (text, markdown, csv, json)", *format)
 	}
 	// Every calibrator keeps its own cache, <--cache>.<calibrator>.
+	cal := cf.calibration(d.calibration())
 	var names, paths []string
 	caches := map[string]string{}
 	for _, name := range strings.Split(*calibrators, ",") {
 		name = strings.TrimSpace(name)
 		names = append(names, name)
 		if _, dup := caches[name]; !dup {
-			caches[name] = cf.cachePath(&c) + "." + name
+			caches[name] = p.CachePath(cal) + "." + name
 			paths = append(paths, caches[name])
 		}
 	}
-	if err := cf.preflight(&c, paths, d.calibration(), d.evaluation(mnist.Test)); err != nil {
+	if err := p.CheckCalibrationOutputs(cal, paths, cal.Data, d.evaluation(pipeline.Test)); err != nil {
 		return err
 	}
-	log := c.logger(stderr)
-	src, err := d.evaluation(mnist.Test).open(&c, log)
+	src, err := p.OpenData(d.evaluation(pipeline.Test))
 	if err != nil {
 		return err
 	}
-	defer src.close()
-	m, err := openModel(&c, *batch, src.SampleShape(), false, log)
-	if err != nil {
-		return err
-	}
-	cfg := session.ScoreConfig{Batch: *batch, Batches: src.Len() / *batch}
-	fp32, err := m.score(src, cfg, "FP32", log)
+	defer src.Close()
+	e := pipeline.Evaluation{ScoreConfig: session.ScoreConfig{Batch: *batch}} // every whole batch
+	fp32, err := p.Evaluate(src, e)
 	if err != nil {
 		return err
 	}
@@ -88,30 +83,15 @@ func compareCommand(args []string, stdout, stderr io.Writer) error {
 	if !fp32.Finite() {
 		nonFinite = append(nonFinite, "FP32 "+fp32.NonFiniteReport())
 	}
-	for _, name := range names {
-		run := cf
-		run.calibrator, run.cache = name, caches[name]
-		began := time.Now()
-		res, err := runCalibration(&c, &run, d.calibration(), io.Discard, log)
-		if err != nil {
-			return err
-		}
-		took := time.Since(began).Seconds()
-		m8, err := m.withPrecision(precision.INT8, res, log)
-		if err != nil {
-			return err
-		}
-		if res.tensorrt != nil {
-			took = time.Since(began).Seconds() // TensorRT calibrates while it builds
-		}
-		s, err := m8.score(src, cfg, "INT8 "+name, log)
-		release(m8.eng)
-		if err != nil {
-			return err
-		}
-		rows = append(rows, compareRow{Name: name, Top1: s.Top1, Top5: s.Top5, DeltaTop1: s.Top1 - fp32.Top1, CalibrateS: took, CacheReused: res.reused(), NonFinite: s.NonFinite.Values})
+	results, err := p.Compare(src, e, cal, names, caches)
+	if err != nil {
+		return err
+	}
+	for _, r := range results {
+		s := r.Score
+		rows = append(rows, compareRow{Name: r.Calibrator, Top1: s.Top1, Top5: s.Top5, DeltaTop1: s.Top1 - fp32.Top1, CalibrateS: r.Calibration.Seconds(), CacheReused: r.Reused, NonFinite: s.NonFinite.Values})
 		if !s.Finite() {
-			nonFinite = append(nonFinite, "INT8 "+name+" "+s.NonFiniteReport())
+			nonFinite = append(nonFinite, "INT8 "+r.Calibrator+" "+s.NonFiniteReport())
 		}
 	}
 	if err := printComparison(stdout, *format, rows); err != nil {

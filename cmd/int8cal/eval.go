@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/int8cal/int8cal/core/pipeline"
+	"github.com/int8cal/int8cal/core/precision"
 	"github.com/int8cal/int8cal/core/session"
-	"github.com/int8cal/int8cal/datasets/mnist"
 )
 
 const evalSynopsis = `Scores a model in FP32 on labelled data, by default every sample, and prints
@@ -20,38 +21,31 @@ func evalCommand(args []string, stdout, stderr io.Writer) error {
 	batch := fs.Int("batch", 32, "images per batch")
 	start := fs.Int("start", 0, "first batch scored")
 	score := fs.Int("score", 0, "number of batches scored (default: all that fit)")
-	split := fs.String("split", mnist.Test, "MNIST split when no data set plugin is named: train or t10k")
+	split := fs.String("split", pipeline.Test, "MNIST split when no data set plugin is named: train or t10k")
 	var d dataFlags
 	d.register(fs, false, true)
 	if err := parse(fs, sampleArgs(args, "batch", "start", "score"), stdout, stderr); err != nil {
 		return err
 	}
-	if err := c.resolve(); err != nil {
-		return err
-	}
-	defer c.backend.close()
-	log := c.logger(stderr)
-	src, err := d.evaluation(*split).open(&c, log)
+	p, _, err := c.open(stderr)
 	if err != nil {
 		return err
 	}
-	defer src.close()
-	m, err := openModel(&c, *batch, src.SampleShape(), false, log)
+	defer p.Close()
+	src, err := p.OpenData(d.evaluation(*split))
 	if err != nil {
 		return err
 	}
-	cfg := session.ScoreConfig{Batch: *batch, Start: *start, Batches: *score}
-	if cfg.Batches == 0 && cfg.Batch > 0 {
-		cfg.Batches = src.Len()/cfg.Batch - cfg.Start
-	}
-	if err := session.CheckRange(cfg, src.Len()); err != nil {
-		return err
-	}
-	s, err := m.score(src, cfg, "FP32", log)
+	defer src.Close()
+	cfg, err := p.Prepare(src, session.ScoreConfig{Batch: *batch, Start: *start, Batches: *score})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "model %s, data %s, FP32: %d batches of size %d starting at %d\n", c.model, src.describe, s.Batches, s.Batch, cfg.Start)
+	s, err := p.Evaluate(src, pipeline.Evaluation{Precision: precision.FP32, ScoreConfig: cfg})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "model %s, data %s, FP32: %d batches of size %d starting at %d\n", c.model, src.Describe(), s.Batches, s.Batch, cfg.Start)
 	printScore(stdout, s)
 	fmt.Fprintf(stdout, "Throughput: %.0f images/s\n", s.ImagesPerSecond())
 	if !s.Finite() {

@@ -5,8 +5,8 @@ import (
 	"io"
 	"strings"
 
-	"github.com/int8cal/int8cal/core/calibrate"
 	"github.com/int8cal/int8cal/core/onnx"
+	"github.com/int8cal/int8cal/core/pipeline"
 	"github.com/int8cal/int8cal/core/qdq"
 )
 
@@ -36,10 +36,10 @@ func exportCommand(args []string, stdout, stderr io.Writer) error {
 	if *extra != "" {
 		opts.ExtraOps = strings.Split(*extra, ",")
 	}
-	if err := checkOutputs([]namedPath{{"--model", *model}, {"--cache", *cache}}, []namedPath{{"--out", *out}}); err != nil {
+	if err := pipeline.CheckOutputs([]pipeline.NamedPath{{What: "--model", Path: *model}, {What: "--cache", Path: *cache}}, []pipeline.NamedPath{{What: "--out", Path: *out}}); err != nil {
 		return err
 	}
-	q, rep, warnings, err := exportQDQ(*model, *cache, opts)
+	q, rep, warnings, err := pipeline.ExportQDQ(*model, *cache, opts)
 	if err != nil {
 		return err
 	}
@@ -52,45 +52,4 @@ func exportCommand(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprint(stdout, rep.String())
 	fmt.Fprintf(stdout, "wrote %s\n", *out)
 	return nil
-}
-
-// exportQDQ reads the model and the calibration cache and makes the Q/DQ
-// model: what export writes and --tensorrt-int8 qdq builds. The cache is
-// used as given (calibrate.ReadTable): an invalid one, or one naming none
-// of the model's tensors, is an error. The warnings list the cache's
-// tensors the model does not have and the inputs left in float.
-func exportQDQ(model, cache string, opts qdq.Options) (*onnx.Model, *qdq.Report, []string, error) {
-	m, err := onnx.ReadFile(model)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	table, unknown, err := calibrate.ReadTable(cache, onnxTensors(m))
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	q, rep, err := qdq.Export(m, table, opts)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%s: Q/DQ from %s: %w", model, cache, err)
-	}
-	var warnings []string
-	if len(unknown) > 0 {
-		warnings = append(warnings, fmt.Sprintf("%s names %d tensors that %s does not have; they are ignored: %s", cache, len(unknown), model, strings.Join(unknown, ", ")))
-	}
-	return q, rep, append(warnings, rep.Warnings()...), nil
-}
-
-// onnxTensors are the names of the model's tensors a calibration table
-// may name: its inputs, its initializers and every node's outputs.
-func onnxTensors(m *onnx.Model) []string {
-	var names []string
-	for _, in := range m.Graph.Inputs {
-		names = append(names, in.Name)
-	}
-	for _, init := range m.Graph.Initializers {
-		names = append(names, init.Name)
-	}
-	for _, n := range m.Graph.Nodes {
-		names = append(names, n.Outputs...)
-	}
-	return names
 }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/int8cal/int8cal/internal/memlimit"
+	"github.com/int8cal/int8cal/core/pipeline"
 )
 
 var (
@@ -75,11 +75,8 @@ type commonFlags struct {
 	pluginDir string
 	backend   backendFlags
 
-	pluginLock string // --plugin-lock: the plugin lock file in force
-
-	memoryLimit string          // --memory-limit as given
-	budget      memlimit.Budget // resolved from it
-	budgetHow   string          // where the limit came from, for the log
+	pluginLock  string // --plugin-lock: the plugin lock file in force
+	memoryLimit string // --memory-limit as given
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
@@ -94,8 +91,9 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	c.backend.register(fs)
 }
 
-// resolve fills the defaults that depend on the environment.
-func (c *commonFlags) resolve() error {
+// open resolves the defaults that depend on the environment and returns
+// the command's pipeline and logger; the command closes the pipeline.
+func (c *commonFlags) open(stderr io.Writer) (*pipeline.Pipeline, hclog.Logger, error) {
 	if c.dataDir == "" {
 		c.dataDir = defaultDataDir()
 	}
@@ -103,18 +101,21 @@ func (c *commonFlags) resolve() error {
 		c.model = filepath.Join(c.dataDir, "lenet.onnx")
 	}
 	if hclog.LevelFromString(c.logLevel) == hclog.NoLevel {
-		return fmt.Errorf("--log-level %q unknown (trace, debug, info, warn, error)", c.logLevel)
+		return nil, nil, fmt.Errorf("--log-level %q unknown (trace, debug, info, warn, error)", c.logLevel)
 	}
-	var err error
-	if c.budget, c.budgetHow, err = memoryBudget(c.memoryLimit); err != nil {
-		return err
+	budget, how, err := memoryBudget(c.memoryLimit)
+	if err != nil {
+		return nil, nil, err
 	}
-	c.backend.model = c.model
-	return c.backend.check()
-}
-
-func (c *commonFlags) logger(stderr io.Writer) hclog.Logger {
-	return hclog.New(&hclog.LoggerOptions{Name: "int8cal", Level: hclog.LevelFromString(c.logLevel), Output: stderr})
+	backend, err := c.backend.options()
+	if err != nil {
+		return nil, nil, err
+	}
+	log := hclog.New(&hclog.LoggerOptions{Name: "int8cal", Level: hclog.LevelFromString(c.logLevel), Output: stderr})
+	log.Debug("memory limit", "limit", how)
+	p, err := pipeline.New(pipeline.Options{Model: c.model, DataDir: c.dataDir, Workers: c.workers, Budget: budget,
+		PluginDir: c.pluginDir, PluginLock: c.pluginLock, Backend: backend, Log: log})
+	return p, log, err
 }
 
 // defaultDataDir is $INT8CAL_DATA, else data/mnist next to the bin/ holding

@@ -150,17 +150,3 @@ func option(w io.Writer, name, def, desc string) {
 
 const lockFlagUsage = "plugin lock file (from `int8cal plugins --lock`): plugins it does not list, or whose SHA-256 differs, are refused (default: " +
 	pluginhost.DefaultLockName + " beside the int8cal binary, if there; \"" + pluginhost.NoLock + "\": no pinning)"
-
-// findPlugin looks up a plugin of the commands that run one: in the
-// search directories, pinned by the lock file in force.
-func (c *commonFlags) findPlugin(kind pluginhost.Kind, name string) (pluginhost.Found, error) {
-	lock, err := pluginhost.LoadLock(c.pluginLock)
-	if err != nil {
-		return pluginhost.Found{}, err
-	}
-	f, err := pluginhost.Lookup(kind, name, pluginhost.SearchDirs(c.pluginDir))
-	if err != nil {
-		return f, err
-	}
-	return lock.Pin(f)
-}

@@ -1,21 +1,14 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 
-	"github.com/hashicorp/go-hclog"
-
-	"github.com/int8cal/int8cal/core/engine"
-	"github.com/int8cal/int8cal/core/graph"
+	"github.com/int8cal/int8cal/core/pipeline"
 	"github.com/int8cal/int8cal/core/precision"
 	"github.com/int8cal/int8cal/core/session"
-	"github.com/int8cal/int8cal/datasets/mnist"
-	"github.com/int8cal/int8cal/internal/progress"
 )
 
 const runSynopsis = `Runs TensorRT's sampleINT8 on the chosen backend (--backend cpu, the
@@ -46,210 +39,73 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	}
 	header := strings.TrimSpace("int8cal.run # int8cal run " + strings.Join(args, " "))
 	fmt.Fprintln(stdout, "&&&& RUNNING", header)
-	err := c.resolve()
-	defer c.backend.close()
-	var list []precision.Precision
-	if err == nil {
-		if list, err = precision.ParseList(*precisions); err != nil {
-			err = fmt.Errorf("--precision: %w", err)
-		}
-	}
-	if err == nil && slices.Contains(list, precision.INT8) {
-		err = cf.preflight(&c, []string{cf.cachePath(&c)}, d.calibration(), d.evaluation(mnist.Train))
-	}
-	if err == nil {
-		calibrate := func() (*calibrated, error) {
-			return runCalibration(&c, &cf, d.calibration(), stdout, c.logger(stderr))
-		}
-		var scores []precisionScore
-		scores, err = sample(&c, list, d.evaluation(mnist.Train), calibrate, session.ScoreConfig{Batch: *batch, Start: *start, Batches: *score}, stdout, stderr)
-		if err == nil {
-			v := judge(scores)
-			for _, why := range v.reasons {
-				fmt.Fprintf(stderr, "int8cal run: %s: %s\n", v.status, why)
-			}
-			if v.status != passed {
-				fmt.Fprintln(stdout, "&&&& "+v.status, header)
-				return errSilent
-			}
-		}
-	}
+	status, err := sample(&c, &cf, &d, *precisions, session.ScoreConfig{Batch: *batch, Start: *start, Batches: *score}, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "int8cal run: %s\n", oneLine(err.Error()))
-		fmt.Fprintln(stdout, "&&&& FAILED", header)
+		status = pipeline.Failed
+	}
+	fmt.Fprintln(stdout, "&&&& "+status, header)
+	if status != pipeline.Passed {
 		return errSilent
 	}
-	fmt.Fprintln(stdout, "&&&& PASSED", header)
 	return nil
 }
 
-// precisionScore is one precision's scoring pass.
-type precisionScore struct {
-	precision precision.Precision
-	score     *session.Score
-}
-
-// sample scores the model in each precision as the sample does.
-func sample(c *commonFlags, precisions []precision.Precision, data role, calibrate func() (*calibrated, error), cfg session.ScoreConfig, stdout, stderr io.Writer) ([]precisionScore, error) {
-	log := c.logger(stderr)
-	src, err := data.open(c, log)
+// sample scores the model in each precision as the sample does, printing
+// the sample's report, and returns its verdict.
+func sample(c *commonFlags, cf *calibFlags, d *dataFlags, precisions string, cfg session.ScoreConfig, stdout, stderr io.Writer) (string, error) {
+	p, _, err := c.open(stderr)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	defer src.close()
-	m, err := openModel(c, cfg.Batch, src.SampleShape(), false, log)
+	defer p.Close()
+	list, err := precision.ParseList(precisions)
 	if err != nil {
-		return nil, err
+		return "", fmt.Errorf("--precision: %w", err)
 	}
-	release(m.eng) // each precision below gets its own engine
-	if err := session.CheckRange(cfg, src.Len()); err != nil {
-		return nil, err
+	cal := cf.calibration(d.calibration())
+	if slices.Contains(list, precision.INT8) {
+		if err := p.CheckCalibrationOutputs(cal, []string{p.CachePath(cal)}, cal.Data, d.evaluation(pipeline.Train)); err != nil {
+			return "", err
+		}
 	}
-	var scores []precisionScore
-	for _, p := range precisions {
-		var cal *calibrated
-		if p == precision.INT8 {
+	src, err := p.OpenData(d.evaluation(pipeline.Train))
+	if err != nil {
+		return "", err
+	}
+	defer src.Close()
+	if cfg, err = p.Prepare(src, cfg); err != nil {
+		return "", err
+	}
+	var scores []pipeline.PrecisionScore
+	for _, prec := range list {
+		e := pipeline.Evaluation{Precision: prec, ScoreConfig: cfg}
+		if prec == precision.INT8 {
 			// As in the sample, calibration (or the cache) comes right
 			// before the INT8 engine is built.
-			if cal, err = calibrate(); err != nil {
-				return nil, err
+			if e.Calibration, err = p.Calibrate(cal, stdout); err != nil {
+				return "", err
 			}
 		}
-		fmt.Fprintf(stdout, "%s run:%d batches of size %d starting at %d\n", p, cfg.Batches, cfg.Batch, cfg.Start)
-		mp, err := m.withPrecision(p, cal, log)
+		fmt.Fprintf(stdout, "%s run:%d batches of size %d starting at %d\n", prec, cfg.Batches, cfg.Batch, cfg.Start)
+		s, err := p.Evaluate(src, e)
 		if err != nil {
-			return nil, err
-		}
-		s, err := mp.score(src, cfg, p.String(), log)
-		release(mp.eng)
-		if err != nil {
-			return nil, err
+			return "", err
 		}
 		printScore(stdout, s)
-		scores = append(scores, precisionScore{p, s})
+		scores = append(scores, pipeline.PrecisionScore{Precision: prec, Score: s})
 	}
-	return scores, nil
-}
-
-// The sample's verdicts, as TensorRT's samples log them after "&&&& ".
-const (
-	passed = "PASSED"
-	failed = "FAILED"
-	waived = "WAIVED"
-)
-
-// verdict is the sample's criterion applied to a command's passes.
-type verdict struct {
-	status  string
-	reasons []string // why it did not pass, one rule each
-}
-
-// judge applies the sample's criterion: FP32 Top-1 and Top-5 of at least
-// 0.99, every other precision's Top-1 within 0.01 of FP32's. A pass whose
-// scores were not all finite fails whatever its numbers; without an FP32
-// pass in the same command there is nothing to compare against, and the
-// run is waived rather than passed.
-func judge(scores []precisionScore) verdict {
-	const minFP32, maxDrop = 0.99, 0.01
-	var v verdict
-	var fp32 *session.Score
-	for _, ps := range scores {
-		if !ps.score.Finite() {
-			v.reasons = append(v.reasons, fmt.Sprintf("%s %s", ps.precision, ps.score.NonFiniteReport()))
-		}
-		if ps.precision == precision.FP32 && fp32 == nil {
-			fp32 = ps.score
-		}
+	v := pipeline.Judge(scores)
+	for _, why := range v.Reasons {
+		fmt.Fprintf(stderr, "int8cal run: %s: %s\n", v.Status, why)
 	}
-	if fp32 == nil {
-		if len(v.reasons) > 0 {
-			return verdict{failed, v.reasons}
-		}
-		return verdict{waived, []string{"no FP32 pass ran in this command, so the other precisions were compared against nothing; add fp32 to --precision for the sample's criterion"}}
-	}
-	if fp32.Top1 < minFP32 || fp32.Top5 < minFP32 {
-		v.reasons = append(v.reasons, fmt.Sprintf("FP32 Top-1 %s and Top-5 %s must both be at least %v (the sample's MNIST criterion)", g6(fp32.Top1), g6(fp32.Top5), minFP32))
-	}
-	for _, ps := range scores {
-		if ps.precision != precision.FP32 && ps.score.Top1 < fp32.Top1-maxDrop {
-			v.reasons = append(v.reasons, fmt.Sprintf("%s Top-1 %s is more than %v below FP32's %s", ps.precision, g6(ps.score.Top1), maxDrop, g6(fp32.Top1)))
-		}
-	}
-	if len(v.reasons) > 0 {
-		v.status = failed
-	} else {
-		v.status = passed
-	}
-	return v
+	return v.Status, nil
 }
 
 func printScore(w io.Writer, s *session.Score) {
-	fmt.Fprintf(w, "Top1: %s, Top5: %s\n", g6(s.Top1), g6(s.Top5))
-	fmt.Fprintf(w, "Processing %d images averaged %s ms/image and %s ms/batch.\n", s.Images, g6(s.MsPerImage()), g6(s.MsPerBatch()))
+	fmt.Fprintf(w, "Top1: %s, Top5: %s\n", pipeline.G6(s.Top1), pipeline.G6(s.Top5))
+	fmt.Fprintf(w, "Processing %d images averaged %s ms/image and %s ms/batch.\n", s.Images, pipeline.G6(s.MsPerImage()), pipeline.G6(s.MsPerBatch()))
 	if !s.Finite() {
 		fmt.Fprintf(w, "Warning: %s.\n", s.NonFiniteReport())
 	}
-}
-
-// g6 formats like C++ iostreams' default (6 significant digits), as the
-// sample prints.
-func g6(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
-
-// model is a loaded network ready to score.
-type model struct {
-	graph  *graph.Graph
-	c      *commonFlags
-	eng    runner
-	batch  int // the batch size openModel checked
-	input  string
-	output string
-}
-
-// withPrecision returns the model running in precision p (with the
-// calibration's scales and cache for INT8) on the same backend.
-func (m *model) withPrecision(p precision.Precision, cal *calibrated, log hclog.Logger) (*model, error) {
-	v := *m
-	opts := engine.Options{Workers: m.c.workers, Precision: p, Log: log}
-	spec := runSpec{batch: m.batch}
-	if cal != nil {
-		opts.Int8Scales, spec.int8Cache, spec.tensorrt = cal.scales(), cal.cache, cal.tensorrt
-	}
-	var err error
-	v.eng, err = m.c.backend.newRunner(m.graph, opts, spec, log)
-	return &v, err
-}
-
-// openModel loads the ONNX file of c and checks that batches of the
-// data's sample shape fit its input before any work is done. observe asks
-// for an engine that shows every tensor (calibration).
-func openModel(c *commonFlags, batch int, sample []int, observe bool, log hclog.Logger) (*model, error) {
-	path := c.model
-	log.Debug("memory limit", "limit", c.budgetHow)
-	g, err := graph.Options{Budget: c.budget}.Load(path)
-	if err != nil {
-		return nil, err
-	}
-	if len(g.Inputs) != 1 || len(g.Outputs) < 1 {
-		return nil, fmt.Errorf("%s: the model has %d inputs and %d outputs; one input and at least one output are needed", path, len(g.Inputs), len(g.Outputs))
-	}
-	if err := engine.New(g, engine.Options{Workers: 1}).CheckInput(g.Inputs[0].Name, append([]int{batch}, sample...)); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	log.Debug("model loaded", "path", path, "opset", g.Opset, "nodes", len(g.Nodes), "input", g.Inputs[0].Name, "output", g.Outputs[0].Name)
-	m := &model{graph: g, c: c, input: g.Inputs[0].Name, output: g.Outputs[0].Name}
-	m.batch = batch
-	m.eng, err = c.backend.newRunner(g, engine.Options{Workers: c.workers}, runSpec{batch: batch, observe: observe}, log)
-	return m, err
-}
-
-func (m *model) score(src *openedData, cfg session.ScoreConfig, label string, log hclog.Logger) (*session.Score, error) {
-	cfg.Input, cfg.Output = m.input, m.output
-	bar := progress.New(label+" run", cfg.Batches, log)
-	defer bar.Finish()
-	cfg.Progress = func(int) { bar.Add(1) }
-	s, err := session.Evaluate(m.eng, src, cfg)
-	if le := (*session.LabelError)(nil); errors.As(err, &le) {
-		err = src.errorf(err)
-	}
-	return s, err
 }

@@ -7,15 +7,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/go-hclog"
-
 	"github.com/int8cal/int8cal/core/calibtable"
-	"github.com/int8cal/int8cal/core/engine"
-	"github.com/int8cal/int8cal/core/precision"
 	"github.com/int8cal/int8cal/internal/gpulibs"
 	"github.com/int8cal/int8cal/loader"
 )
@@ -86,24 +81,6 @@ func TestRunTensorRT(t *testing.T) {
 		t.Errorf("want a score for fp32 and fp16, got %d:\n%s\n%s", n, out, errOut)
 	}
 
-	// The engine's I/O has the command's batch; the workspace and timing
-	// flags reach the builder's config.
-	eb := &backendFlags{name: "tensorrt", trtLib: double, model: filepath.Join(dataDir, "lenet.onnx"), trtWorkspaceMiB: 64, trtAvgTiming: 3}
-	eb.libs.Driver = fakeDriver(t)
-	record := doubleRecord(t, double)
-	r, err := eb.newRunner(nil, engine.Options{Precision: precision.FP32}, runSpec{batch: 5}, hclog.NewNullLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if io := r.(trtRunner).IO(); len(io) != 2 || !slices.Equal(io[0].Shape, []int{5, 1, 28, 28}) || !slices.Equal(io[1].Shape, []int{5, 10}) {
-		t.Errorf("the engine's I/O for batch 5: %+v", io)
-	}
-	if got := record(); !strings.Contains(got, "pool=0 size=67108864\n") || !strings.Contains(got, "setAvgTimingIterations this=") || !strings.Contains(got, " n=3\n") {
-		t.Errorf("the builder's config did not get the workspace (64 MiB) and 3 timing iterations:\n%s", got)
-	}
-	release(r)
-	eb.close()
-
 	// INT8: the CPU engine calibrates (TensorRT cannot show the
 	// intermediate tensors), then TensorRT builds from the cache the
 	// calibration wrote; the engine's plan holds the cache as the
@@ -113,30 +90,6 @@ func TestRunTensorRT(t *testing.T) {
 		"--cal-batches", "2", "--cal-batch", "10")...)
 	if n := strings.Count(out, "Top1: "); n != 1 || !strings.Contains(out, "Writing Calibration Cache for calibrator: TRT-") {
 		t.Errorf("exit %d: want a calibration and an INT8 score:\n%s\n%s", code, out, errOut)
-	}
-	table, err := os.ReadFile(cache)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ib := &backendFlags{name: "tensorrt", trtLib: double, model: filepath.Join(dataDir, "lenet.onnx")}
-	ib.libs.Driver = fakeDriver(t)
-	r, err = ib.newRunner(nil, engine.Options{Precision: precision.INT8}, runSpec{batch: 2, int8Cache: cache}, hclog.NewNullLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if plan := string(r.(trtRunner).Plan); !strings.Contains(plan, "flags=2\n"+string(table)) {
-		t.Errorf("the INT8 plan %q does not hold the cache %q as read by readCalibrationCache", plan, table)
-	}
-	release(r)
-	ib.close()
-
-	// Without a calibration step, INT8 is refused before TensorRT is opened.
-	b := &backendFlags{name: "tensorrt", trtLib: double}
-	if _, err := b.newRunner(nil, engine.Options{Precision: precision.INT8}, runSpec{batch: 1}, hclog.NewNullLogger()); err == nil || !strings.Contains(err.Error(), "calibration step") {
-		t.Errorf("--backend tensorrt in INT8 without a calibration step: got %v", err)
-	}
-	if b.trt != nil {
-		t.Error("TensorRT was opened for a refused INT8 engine")
 	}
 }
 
@@ -166,22 +119,6 @@ func TestUseDLACore(t *testing.T) {
 		t.Errorf("--useDLACore on a builder without DLA: %s", errOut)
 	}
 
-	// The option reaches BuildOptions.DLACore.
-	t.Setenv("TRTDOUBLE_DLA_CORES", "2")
-	b := &backendFlags{name: "tensorrt", trtLib: double, model: filepath.Join(dataDir, "lenet.onnx")}
-	b.libs.Driver = fakeDriver(t)
-	if err := b.dla.Set("1"); err != nil {
-		t.Fatal(err)
-	}
-	defer b.close()
-	r, err := b.newRunner(nil, engine.Options{Precision: precision.FP16}, runSpec{batch: 1}, hclog.NewNullLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if plan := string(r.(trtRunner).Plan); !strings.Contains(plan, "flags=9\n") { // kFP16 | kGPU_FALLBACK
-		t.Errorf("plan %q: want FP16 with GPU fallback (a DLA build)", plan)
-	}
-	release(r)
 }
 
 // TestTensorRTQDQ builds INT8 from the Q/DQ model of the calibration
@@ -205,29 +142,6 @@ func TestTensorRTQDQ(t *testing.T) {
 			code, out, errOut := run(args...)
 			if n := strings.Count(out, "Top1: "); n != 1 {
 				t.Errorf("exit %d: want an INT8 score:\n%s\n%s", code, out, errOut)
-			}
-			b := &backendFlags{name: "tensorrt", trtLib: double, model: filepath.Join(dataDir, "lenet.onnx")}
-			if len(c.args) > 0 {
-				b.trtINT8 = c.args[1]
-			}
-			b.libs.Driver = fakeDriver(t)
-			defer b.close()
-			r, err := b.newRunner(nil, engine.Options{Precision: precision.INT8}, runSpec{batch: 2, int8Cache: cache}, hclog.NewNullLogger())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer release(r)
-			// The double counts the QuantizeLinear and DequantizeLinear
-			// names in the bytes its parser got: those of the exported
-			// model.
-			model, err := qdqModel(b.model, cache, hclog.NewNullLogger())
-			if err != nil {
-				t.Fatal(err)
-			}
-			n := strings.Count(string(model), "QuantizeLinear") + strings.Count(string(model), "DequantizeLinear")
-			plan := string(r.(trtRunner).Plan)
-			if want := fmt.Sprintf("TRTDOUBLE-ENGINE major=%d flags=%d\nnone\nio=dynamic\nqdq=%d", c.major, c.flags, n); n < 8 || plan != want {
-				t.Errorf("plan %q, want %q", plan, want)
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package main
+package pipeline
 
 import (
 	"bytes"
@@ -11,7 +11,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/int8cal/int8cal/core/calibtable"
-	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/onnx"
 	"github.com/int8cal/int8cal/core/precision"
 	"github.com/int8cal/int8cal/core/qdq"
@@ -21,43 +20,43 @@ import (
 	"github.com/int8cal/int8cal/internal/progress"
 )
 
-// The ways --backend tensorrt builds INT8 (--tensorrt-int8).
+// The ways the TensorRT backend builds INT8 (TensorRTOptions.INT8).
 const (
-	// int8FromCache: implicit INT8, TensorRT reading int8cal's calibration
+	// INT8FromCache: implicit INT8, TensorRT reading int8cal's calibration
 	// cache through readCalibrationCache (8.6, 10.x).
-	int8FromCache = "cache"
-	// int8FromQDQ: explicit INT8, the model with Q/DQ nodes made from
+	INT8FromCache = "cache"
+	// INT8FromQDQ: explicit INT8, the model with Q/DQ nodes made from
 	// int8cal's calibration cache (every version; the only way on 11.x).
-	int8FromQDQ = "qdq"
-	// int8ByTensorRT: implicit INT8, TensorRT calibrating with its own
+	INT8FromQDQ = "qdq"
+	// INT8ByTensorRT: implicit INT8, TensorRT calibrating with its own
 	// implementation of the algorithm from int8cal's data (8.6, 10.x).
-	int8ByTensorRT = "tensorrt"
+	INT8ByTensorRT = "tensorrt"
 )
 
-// checkTensorRTINT8 fills --tensorrt-int8's default for the TensorRT
+// checkTensorRTINT8 fills the INT8 route's default for the TensorRT
 // found and refuses what that version cannot do.
-func (b *backendFlags) checkTensorRTINT8(major int, version string) error {
-	switch b.trtINT8 {
+func (p *Pipeline) checkTensorRTINT8(major int, version string) error {
+	t := &p.opts.Backend.TensorRT
+	switch t.INT8 {
 	case "":
-		b.trtINT8 = int8FromCache
+		t.INT8 = INT8FromCache
 		if major >= 11 {
-			b.trtINT8 = int8FromQDQ
+			t.INT8 = INT8FromQDQ
 		}
-	case int8FromQDQ:
-	case int8FromCache, int8ByTensorRT:
+	case INT8FromQDQ:
+	case INT8FromCache, INT8ByTensorRT:
 		if major >= 11 {
-			return fmt.Errorf("--tensorrt-int8=%s needs implicit INT8 (IInt8Calibrator), which TensorRT %s removed; use --tensorrt-int8=qdq (the default there), or TensorRT 8.6 or 10.x", b.trtINT8, version)
+			return fmt.Errorf("--tensorrt-int8=%s needs implicit INT8 (IInt8Calibrator), which TensorRT %s removed; use --tensorrt-int8=qdq (the default there), or TensorRT 8.6 or 10.x", t.INT8, version)
 		}
 	default:
-		return fmt.Errorf("--tensorrt-int8=%s unknown: want cache, qdq or tensorrt", b.trtINT8)
+		return fmt.Errorf("--tensorrt-int8=%s unknown: want cache, qdq or tensorrt", t.INT8)
 	}
 	return nil
 }
 
-// tensorrtCalibrates says whether TensorRT itself calibrates
-// (--backend tensorrt --tensorrt-int8 tensorrt).
-func (b *backendFlags) tensorrtCalibrates() bool {
-	return b.name == "tensorrt" && b.trtINT8 == int8ByTensorRT
+// tensorrtCalibrates says whether TensorRT itself calibrates.
+func (p *Pipeline) tensorrtCalibrates() bool {
+	return p.opts.Backend.Name == TensorRT && p.opts.Backend.TensorRT.INT8 == INT8ByTensorRT
 }
 
 // trtAlgorithms are TensorRT's calibration algorithms by the name of
@@ -75,7 +74,7 @@ var trtAlgorithms = map[string]string{
 type trtCalibration struct {
 	algorithm string // TensorRT's name, a key of trt.Algorithms
 	legacy    trt.LegacyParameters
-	open      func() (*openedData, error) // the calibration data
+	data      Data
 	// first and samples choose the calibration samples, [first,
 	// first+samples): those of int8cal's own calibration.
 	first, samples int
@@ -84,14 +83,14 @@ type trtCalibration struct {
 
 // newTRTCalibration checks the calibrator's name and options for
 // TensorRT's calibration.
-func newTRTCalibration(cf *calibFlags, cache string, open func() (*openedData, error)) (*trtCalibration, error) {
-	algorithm, ok := trtAlgorithms[cf.calibrator]
+func (p *Pipeline) newTRTCalibration(c Calibration, cache string) (*trtCalibration, error) {
+	algorithm, ok := trtAlgorithms[c.Calibrator]
 	if !ok {
-		return nil, fmt.Errorf("--tensorrt-int8=tensorrt: TensorRT has no calibrator %q; it implements entropy2, entropy, minmax and legacy (other calibrators: --tensorrt-int8=cache or qdq)", cf.calibrator)
+		return nil, fmt.Errorf("--tensorrt-int8=tensorrt: TensorRT has no calibrator %q; it implements entropy2, entropy, minmax and legacy (other calibrators: --tensorrt-int8=cache or qdq)", c.Calibrator)
 	}
 	// TensorRT's BERT demo settings, as int8cal's legacy calibrator.
 	legacy := trt.LegacyParameters{Quantile: 0.9999, RegressionCutoff: 1}
-	for key, value := range cf.options {
+	for key, value := range c.Options {
 		var dst *float64
 		switch {
 		case algorithm == trt.LegacyCalibration && key == "quantile":
@@ -107,78 +106,77 @@ func newTRTCalibration(cf *calibFlags, cache string, open func() (*openedData, e
 		}
 		*dst = f
 	}
-	return &trtCalibration{algorithm: algorithm, legacy: legacy, open: open, first: cf.first, samples: cf.batch * cf.batches, cache: cache}, nil
+	return &trtCalibration{algorithm: algorithm, legacy: legacy, data: c.Data, first: c.First, samples: c.Batch * c.Batches, cache: cache}, nil
 }
 
-// newTensorRT builds a TensorRT engine from the model file for --backend
-// tensorrt, opening TensorRT and the CUDA driver the first time.
-func (b *backendFlags) newTensorRT(opts engine.Options, spec runSpec, log hclog.Logger) (runner, error) {
-	p := opts.Precision
-	if p == precision.INT8 && spec.int8Cache == "" && spec.tensorrt == nil {
+// newTensorRT builds a TensorRT engine from the model file, opening
+// TensorRT and the CUDA driver the first time.
+func (p *Pipeline) newTensorRT(spec runSpec) (runner, error) {
+	prec := spec.precision
+	if prec == precision.INT8 && spec.cal == nil {
 		return nil, fmt.Errorf("--backend tensorrt: INT8 needs a calibration step (--calibrator NAME, --cache PATH), which did not run")
 	}
-	if b.trt == nil {
-		t, err := trt.Open(trt.Options{Lib: b.trtLib, CUDALib: b.libs.Driver, Device: b.device, Log: log})
-		if err != nil {
-			return nil, fmt.Errorf("--backend tensorrt: %s; usable here: %s (see int8cal doctor)", oneLine(err.Error()), b.usable())
-		}
-		log.Info("tensorrt backend", "version", t.Version(), "lib", t.TRT.Lib.File())
-		b.trt = t
-	}
-	if err := b.checkTensorRTINT8(b.trt.ABI.Major, b.trt.Version()); err != nil {
+	if err := p.open(); err != nil {
 		return nil, err
 	}
-	model, err := os.ReadFile(b.model)
+	if err := p.checkTensorRTINT8(p.trt.ABI.Major, p.trt.Version()); err != nil {
+		return nil, err
+	}
+	t, log, path := p.opts.Backend.TensorRT, p.log, p.opts.Model
+	model, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("--backend tensorrt: %w", err)
 	}
-	bo := trt.BuildOptions{Precision: p, Batch: spec.batch, DLACore: b.dla.Core(),
-		Workspace: uint64(b.trtWorkspaceMiB) << 20, AvgTimingIterations: b.trtAvgTiming}
-	if p == precision.FP32 && bo.DLACore >= 0 {
+	bo := trt.BuildOptions{Precision: prec, Batch: spec.batch, DLACore: -1,
+		Workspace: uint64(t.WorkspaceMiB) << 20, AvgTimingIterations: t.AvgTimingIterations}
+	if t.UseDLA {
+		bo.DLACore = t.DLACore
+	}
+	if prec == precision.FP32 && bo.DLACore >= 0 {
 		// DLA has no FP32, and the commands build an FP32 engine first
 		// (the reference): that one runs on the GPU.
 		log.Warn("--useDLACore: DLA runs fp16 and int8 only; the fp32 engine is built for the GPU", "dla_core", bo.DLACore)
 		bo.DLACore = -1
 	}
 	var calibrated *trt.DataCalibrator
-	if p == precision.INT8 {
-		switch {
-		case spec.tensorrt != nil:
-			next, done, err := spec.tensorrt.batches(spec.batch, log)
+	if prec == precision.INT8 {
+		switch cal := spec.cal; {
+		case cal.tensorrt != nil:
+			next, done, err := p.trtBatches(cal.tensorrt, spec.batch)
 			if err != nil {
 				return nil, fmt.Errorf("--backend tensorrt: %w", err)
 			}
 			defer done()
-			if calibrated, err = b.trt.NewDataCalibrator(spec.tensorrt.algorithm, spec.tensorrt.legacy, next); err != nil {
+			if calibrated, err = p.trt.NewDataCalibrator(cal.tensorrt.algorithm, cal.tensorrt.legacy, next); err != nil {
 				return nil, fmt.Errorf("--backend tensorrt: %w", err)
 			}
 			defer calibrated.Close()
 			bo.Calibrator = calibrated
-			log.Info("tensorrt int8: TensorRT calibrates", "algorithm", spec.tensorrt.algorithm)
-		case b.trtINT8 == int8FromQDQ:
-			if model, err = qdqModel(b.model, spec.int8Cache, log); err != nil {
+			log.Info("tensorrt int8: TensorRT calibrates", "algorithm", cal.tensorrt.algorithm)
+		case t.INT8 == INT8FromQDQ:
+			if model, err = qdqModel(path, cal.Cache, p.log); err != nil {
 				return nil, fmt.Errorf("--backend tensorrt: %w", err)
 			}
-			log.Info("tensorrt int8 from the Q/DQ model of the calibration cache", "cache", spec.int8Cache)
+			log.Info("tensorrt int8 from the Q/DQ model of the calibration cache", "cache", cal.Cache)
 		default:
-			_, table, err := calibtable.ReadFileBytes(spec.int8Cache) // bounded, scales checked
+			_, table, err := calibtable.ReadFileBytes(cal.Cache) // bounded, scales checked
 			if err != nil {
 				return nil, fmt.Errorf("--backend tensorrt: INT8: %w", err)
 			}
-			cal, err := trt.NewCacheCalibrator(table, spec.int8Cache)
+			tc, err := trt.NewCacheCalibrator(table, cal.Cache)
 			if err != nil {
 				return nil, fmt.Errorf("--backend tensorrt: %w", err)
 			}
-			bo.Calibrator = cal
-			log.Info("tensorrt int8 from the calibration cache", "cache", spec.int8Cache, "algorithm", cal.Algorithm())
+			bo.Calibrator = tc
+			log.Info("tensorrt int8 from the calibration cache", "cache", cal.Cache, "algorithm", tc.Algorithm())
 		}
 	}
-	e, err := b.trt.Build(model, bo)
+	e, err := p.trt.Build(model, bo)
 	if err != nil {
-		return nil, fmt.Errorf("--backend tensorrt: building %s: %w", b.model, err)
+		return nil, fmt.Errorf("--backend tensorrt: building %s: %w", path, err)
 	}
 	if calibrated != nil {
-		if err := spec.tensorrt.keep(calibrated, log); err != nil {
+		if err := p.keepTRTTable(spec.cal.tensorrt, calibrated); err != nil {
 			e.Close()
 			return nil, fmt.Errorf("--backend tensorrt: %w", err)
 		}
@@ -186,29 +184,29 @@ func (b *backendFlags) newTensorRT(opts engine.Options, spec runSpec, log hclog.
 	return trtRunner{e}, nil
 }
 
-// batches opens the calibration data and returns the reader of its
+// trtBatches opens the calibration data and returns the reader of its
 // batches for a TensorRT engine built for batch: the calibration samples
 // in whole batches of that size (a rest smaller than one is left out and
 // logged), each served once.
-func (c *trtCalibration) batches(batch int, log hclog.Logger) (next func(names []string) ([][]float32, error), done func(), err error) {
-	src, err := c.open()
+func (p *Pipeline) trtBatches(c *trtCalibration, batch int) (next func(names []string) ([][]float32, error), done func(), err error) {
+	src, err := p.OpenData(c.data)
 	if err != nil {
 		return nil, nil, err
 	}
 	n := c.samples / batch
 	switch {
 	case n == 0:
-		src.close()
+		src.Close()
 		return nil, nil, fmt.Errorf("TensorRT's calibration: the %d calibration samples (--cal-batch × --cal-batches) make no batch of %d, the size the engine is built for", c.samples, batch)
 	case c.first+c.samples > src.Len():
-		src.close()
-		return nil, nil, fmt.Errorf("TensorRT's calibration: samples %d to %d asked for (--cal-first, --cal-batch × --cal-batches), but the calibration data (%s) has %d", c.first, c.first+c.samples-1, src.describe, src.Len())
+		src.Close()
+		return nil, nil, fmt.Errorf("TensorRT's calibration: samples %d to %d asked for (--cal-first, --cal-batch × --cal-batches), but the calibration data (%s) has %d", c.first, c.first+c.samples-1, src.Describe(), src.Len())
 	case n*batch < c.samples:
-		log.Info("TensorRT calibrates on whole batches of the engine's batch size", "batch", batch, "batches", n, "samples_left_out", c.samples-n*batch)
+		p.log.Info("TensorRT calibrates on whole batches of the engine's batch size", "batch", batch, "batches", n, "samples_left_out", c.samples-n*batch)
 	}
 	images := make([]float32, batch*tensor.NumElements(src.SampleShape()))
 	labels := make([]int, batch)
-	bar := progress.New("TensorRT calibration", n, log)
+	bar := progress.New("TensorRT calibration", n, p.log)
 	i := 0
 	next = func(names []string) ([][]float32, error) {
 		if len(names) != 1 {
@@ -225,12 +223,13 @@ func (c *trtCalibration) batches(batch int, log hclog.Logger) (next func(names [
 		bar.Add(1)
 		return [][]float32{images}, nil
 	}
-	return next, func() { bar.Finish(); src.close() }, nil
+	return next, func() { bar.Finish(); src.Close() }, nil
 }
 
-// keep writes the table TensorRT computed to the cache file (atomically),
-// after checking it parses, and removes the cache's sidecar.
-func (c *trtCalibration) keep(cal *trt.DataCalibrator, log hclog.Logger) error {
+// keepTRTTable writes the table TensorRT computed to the cache file
+// (atomically), after checking it parses, and removes the cache's
+// sidecar.
+func (p *Pipeline) keepTRTTable(c *trtCalibration, cal *trt.DataCalibrator) error {
 	table := cal.Table()
 	if len(table) == 0 {
 		return fmt.Errorf("TensorRT built the INT8 engine after %d calibration batches but wrote no calibration table", cal.Batches())
@@ -247,14 +246,14 @@ func (c *trtCalibration) keep(cal *trt.DataCalibrator, log hclog.Logger) error {
 	if err := os.Remove(calibtable.SidecarPath(c.cache)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	log.Info("TensorRT's calibration table written", "cache", c.cache, "header", t.Header(), "tensors", len(t.Entries), "batches", cal.Batches())
+	p.log.Info("TensorRT's calibration table written", "cache", c.cache, "header", t.Header(), "tensors", len(t.Entries), "batches", cal.Batches())
 	return nil
 }
 
 // qdqModel is the model file with Q/DQ nodes from the calibration cache,
-// as `int8cal export` writes it, encoded for TensorRT's parser.
+// as ExportQDQ makes it, encoded for TensorRT's parser.
 func qdqModel(path, cache string, log hclog.Logger) ([]byte, error) {
-	q, rep, warnings, err := exportQDQ(path, cache, qdq.Options{})
+	q, rep, warnings, err := ExportQDQ(path, cache, qdq.Options{})
 	if err != nil {
 		return nil, err
 	}

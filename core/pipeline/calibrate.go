@@ -1,0 +1,207 @@
+package pipeline
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+
+	"github.com/int8cal/int8cal/core/calibrate"
+	"github.com/int8cal/int8cal/core/calibtable"
+	"github.com/int8cal/int8cal/core/graph"
+	"github.com/int8cal/int8cal/core/pluginhost"
+	"github.com/int8cal/int8cal/core/precision"
+	"github.com/int8cal/int8cal/internal/atomicfile"
+	"github.com/int8cal/int8cal/internal/filehash"
+)
+
+// DefaultTRTVersion is the TensorRT version whose cache header is written
+// unless told otherwise: 8.6.1, the last release line with sampleINT8's
+// implicit calibration and the most common reader of these caches.
+const DefaultTRTVersion = "8.6.1"
+
+// Calibration says how to calibrate.
+type Calibration struct {
+	// Calibrator is the calibrator plugin's name (--calibrator), and
+	// Options its options (--calibrator-opt).
+	Calibrator string
+	Options    map[string]string
+	// Batch, Batches and First choose the calibration samples: Batches
+	// batches of Batch from sample First (--cal-batch, --cal-batches,
+	// --cal-first).
+	Batch, Batches, First int
+	// Cache is the calibration table (--cache; "": CachePath's default).
+	Cache string
+	// TRTVersion is written in the table's header (--trt-version; "":
+	// DefaultTRTVersion).
+	TRTVersion string
+	// JSON, if set, also receives the table as JSON (--json).
+	JSON string
+	// HistogramCache, if set, keeps the collected statistics for reuse
+	// with other calibrator options (--histogram-cache).
+	HistogramCache string
+	// Data is the calibration data.
+	Data Data
+}
+
+// CachePath is the calibration's table: c.Cache, or
+// CalibrationTable<model name> in the current directory, as the sample
+// has it.
+func (p *Pipeline) CachePath(c Calibration) string {
+	if c.Cache != "" {
+		return c.Cache
+	}
+	return "CalibrationTable" + modelName(p.opts.Model)
+}
+
+// Calibrated is a calibration's result and the table it wrote or reused;
+// or, when TensorRT calibrates (INT8ByTensorRT), what its INT8 build
+// needs for that.
+type Calibrated struct {
+	// Result is the calibration, nil when TensorRT calibrates.
+	Result *calibrate.Result
+	// Cache is the table's file.
+	Cache    string
+	tensorrt *trtCalibration
+}
+
+// Scales are the per-tensor activation scales of the table, as INT8
+// engines take them (none when TensorRT calibrates).
+func (c *Calibrated) Scales() map[string]float32 {
+	scales := map[string]float32{}
+	if c.Result != nil {
+		for _, e := range c.Result.Table.Entries {
+			scales[e.Name] = e.Scale
+		}
+	}
+	return scales
+}
+
+// Reused says a valid table was reused instead of calibrating.
+func (c *Calibrated) Reused() bool { return c.Result != nil && c.Result.Reused }
+
+// ByTensorRT is TensorRT's algorithm when TensorRT calibrates, while it
+// builds the INT8 engine ("" otherwise).
+func (c *Calibrated) ByTensorRT() string {
+	if c.tensorrt == nil {
+		return ""
+	}
+	return c.tensorrt.algorithm
+}
+
+// Calibrate calibrates the model (or reuses a valid table; an invalid one
+// is recalibrated, the reason logged) and returns the result. The
+// sample's calibration lines go to out. The caller has checked the
+// outputs with CheckCalibrationOutputs.
+//
+// When TensorRT calibrates (INT8ByTensorRT), nothing happens yet: TensorRT
+// calibrates, and its table is written, when Evaluate builds the INT8
+// engine; WriteTable does it without evaluating.
+func (p *Pipeline) Calibrate(c Calibration, out io.Writer) (*Calibrated, error) {
+	if c.TRTVersion == "" {
+		c.TRTVersion = DefaultTRTVersion
+	}
+	version, err := calibtable.ParseTRTVersion(c.TRTVersion)
+	if err != nil {
+		return nil, fmt.Errorf("--trt-version: %w", err)
+	}
+	cache := p.CachePath(c)
+	if p.tensorrtCalibrates() {
+		t, err := p.newTRTCalibration(c, cache)
+		if err != nil {
+			return nil, err
+		}
+		return &Calibrated{Cache: cache, tensorrt: t}, nil
+	}
+	src, err := p.OpenData(c.Data)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	if p.opts.Backend.Name == TensorRT {
+		// TensorRT cannot show the intermediate tensors calibration
+		// observes: the CPU engine calibrates, TensorRT builds INT8 from
+		// the cache or its Q/DQ model.
+		p.log.Info("--backend tensorrt: calibrating on the cpu backend")
+	}
+	if err := p.load(c.Batch, src.SampleShape()); err != nil {
+		return nil, err
+	}
+	r, err := p.newRunner(runSpec{precision: precision.FP32, batch: c.Batch, observe: true})
+	if err != nil {
+		return nil, err
+	}
+	defer release(r)
+	hash, err := filehash.SHA256(p.opts.Model)
+	if err != nil {
+		return nil, err
+	}
+	found, err := p.findPlugin(pluginhost.CalibratorKind, c.Calibrator)
+	if err != nil {
+		return nil, err
+	}
+	cal, err := pluginhost.StartCalibrator(found, p.log)
+	if err != nil {
+		return nil, err
+	}
+	defer cal.Close()
+	job := &calibrate.Job{
+		Runner: r, Input: p.graph.Inputs[0].Name, Source: src,
+		Batches:    calibrate.Batches{Batch: c.Batch, Batches: c.Batches, First: c.First},
+		Calibrator: cal, Info: cal.Info, Options: c.Options,
+		CachePath: cache, Use: calibrate.Reuse, Tensors: graphTensors(p.graph),
+		Version: version, StatsCache: c.HistogramCache,
+		Provenance: calibtable.Sidecar{ModelSHA256: hash, Dataset: src.Describe()},
+		Out:        out, Log: p.log,
+	}
+	res, err := job.Run()
+	if err != nil {
+		return nil, err
+	}
+	if c.JSON != "" {
+		if err := writeJSONTable(c.JSON, res.Table); err != nil {
+			return nil, err
+		}
+	}
+	return &Calibrated{Result: res, Cache: cache}, nil
+}
+
+// WriteTable is Calibrate for a table alone: when TensorRT calibrates,
+// it builds an INT8 engine of the calibration batch size for TensorRT's
+// table, and lets the engine go.
+func (p *Pipeline) WriteTable(c Calibration, out io.Writer) (*Calibrated, error) {
+	res, err := p.Calibrate(c, out)
+	if err != nil || res.tensorrt == nil {
+		return res, err
+	}
+	r, err := p.newTensorRT(runSpec{precision: precision.INT8, batch: c.Batch, cal: res})
+	if err != nil {
+		return nil, err
+	}
+	release(r)
+	return res, nil
+}
+
+func writeJSONTable(path string, t *calibtable.Table) error {
+	var b bytes.Buffer
+	if err := calibtable.WriteJSON(&b, t); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return atomicfile.WriteFile(path, b.Bytes())
+}
+
+// graphTensors are the names of the model's tensors a calibration table
+// may name: its input, every node's outputs and its constants (which
+// include the tensors folded when it was loaded).
+func graphTensors(g *graph.Graph) []string {
+	var names []string
+	for _, in := range g.Inputs {
+		names = append(names, in.Name)
+	}
+	for _, n := range g.Nodes {
+		names = append(names, n.Outputs...)
+	}
+	for name := range g.Constants {
+		names = append(names, name)
+	}
+	return names
+}
