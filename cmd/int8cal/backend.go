@@ -3,7 +3,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"strconv"
 
 	"github.com/int8cal/int8cal/core/cuda"
 	"github.com/int8cal/int8cal/core/pipeline"
@@ -15,43 +14,10 @@ type backendFlags struct {
 	device int
 	libs   cuda.Libraries
 	// dla is --useDLACore: the DLA core TensorRT builds for, with GPU
-	// fallback; its zero value is none.
-	dla dlaFlag
+	// fallback; -1 is none.
+	dla int
 	// trt are the TensorRT backend's settings but DLA.
 	trt pipeline.TensorRTOptions
-}
-
-// dlaFlag is --useDLACore=N; unset (the zero value) or -1 is none.
-type dlaFlag struct {
-	core int
-	set  bool
-}
-
-func (d *dlaFlag) String() string {
-	if d == nil || !d.set {
-		return "-1"
-	}
-	return strconv.Itoa(d.core)
-}
-
-func (d *dlaFlag) Set(s string) error {
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		return fmt.Errorf("want a DLA core number (0, 1, …) or -1 for none")
-	}
-	d.core, d.set = n, n != -1
-	if n < -1 {
-		return fmt.Errorf("%d: want a DLA core number (0, 1, …) or -1 for none", n)
-	}
-	return nil
-}
-
-// Core is the DLA core, -1 for none.
-func (d dlaFlag) Core() int {
-	if !d.set {
-		return -1
-	}
-	return d.core
 }
 
 func (b *backendFlags) register(fs *flag.FlagSet) {
@@ -59,7 +25,7 @@ func (b *backendFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&b.trt.WorkspaceMiB, "tensorrt-workspace", 0, "with --backend tensorrt: the builder's workspace memory pool limit in MiB (default 0: TensorRT's, the device's memory)")
 	fs.IntVar(&b.trt.AvgTimingIterations, "tensorrt-avg-timing", 0, "with --backend tensorrt: timing iterations averaged per tactic by the builder (default 0: TensorRT's, 1)")
 	fs.StringVar(&b.trt.INT8, "tensorrt-int8", "", "with --backend tensorrt, how INT8 is built: cache (TensorRT reads the calibration cache of --calibrator; 8.6 and 10.x), qdq (the model with Q/DQ nodes from that cache, as int8cal export writes it; every version), or tensorrt (TensorRT calibrates with its own implementation of --calibrator's algorithm, entropy2, entropy, minmax or legacy, from the calibration data, and writes its table to --cache; 8.6 and 10.x) (default: cache, qdq on 11.x)")
-	fs.Var(&b.dla, "useDLACore", "with --backend tensorrt: build for this DLA core (Jetson, DRIVE), with GPU fallback; fp16 and int8 engines only, fp32 ones stay on the GPU (default -1: none)")
+	fs.IntVar(&b.dla, "useDLACore", -1, "with --backend tensorrt: build for this DLA core (Jetson, DRIVE), with GPU fallback; fp16 and int8 engines only, fp32 ones stay on the GPU; -1: none)")
 	b.registerLibraries(fs)
 }
 
@@ -75,13 +41,16 @@ func (b *backendFlags) registerLibraries(fs *flag.FlagSet) {
 // options checks the flags that only one backend takes and returns the
 // pipeline's backend options (the pipeline checks the backend itself).
 func (b *backendFlags) options() (pipeline.Backend, error) {
-	if b.dla.Core() >= 0 && b.name != pipeline.TensorRT {
-		return pipeline.Backend{}, fmt.Errorf("--useDLACore=%d: DLA cores are used only by --backend tensorrt, not --backend %s", b.dla.Core(), b.name)
+	if b.dla < -1 {
+		return pipeline.Backend{}, fmt.Errorf("--useDLACore=%d: want a DLA core number (0, 1, …) or -1 for none", b.dla)
+	}
+	if b.dla >= 0 && b.name != pipeline.TensorRT {
+		return pipeline.Backend{}, fmt.Errorf("--useDLACore=%d: DLA cores are used only by --backend tensorrt, not --backend %s", b.dla, b.name)
 	}
 	if b.trt.INT8 != "" && b.name != pipeline.TensorRT {
 		return pipeline.Backend{}, fmt.Errorf("--tensorrt-int8=%s: only --backend tensorrt builds INT8 that way, not --backend %s", b.trt.INT8, b.name)
 	}
 	t := b.trt
-	t.UseDLA, t.DLACore = b.dla.set, b.dla.core
+	t.UseDLA, t.DLACore = b.dla >= 0, max(b.dla, 0)
 	return pipeline.Backend{Name: b.name, Device: b.device, Libs: b.libs, TensorRT: t}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/int8cal/int8cal/core/pipeline"
@@ -53,19 +54,14 @@ func compareCommand(args []string, stdout, stderr io.Writer) error {
 	default:
 		return fmt.Errorf("--format %q unknown (text, markdown, csv, json)", *format)
 	}
-	// Every calibrator keeps its own cache, <--cache>.<calibrator>.
 	cal := cf.calibration(d.calibration())
-	var names, paths []string
-	caches := map[string]string{}
+	var names, caches []string
 	for _, name := range strings.Split(*calibrators, ",") {
-		name = strings.TrimSpace(name)
-		names = append(names, name)
-		if _, dup := caches[name]; !dup {
-			caches[name] = p.CachePath(cal) + "." + name
-			paths = append(paths, caches[name])
-		}
+		names = append(names, strings.TrimSpace(name))
+		caches = append(caches, p.ComparisonCache(cal, names[len(names)-1]))
 	}
-	if err := p.CheckCalibrationOutputs(cal, paths, cal.Data, d.evaluation(pipeline.Test)); err != nil {
+	slices.Sort(caches) // a calibrator named twice writes one table
+	if err := p.CheckCalibrationOutputs(cal, slices.Compact(caches), cal.Data, d.evaluation(pipeline.Test)); err != nil {
 		return err
 	}
 	src, err := p.OpenData(d.evaluation(pipeline.Test))
@@ -83,7 +79,7 @@ func compareCommand(args []string, stdout, stderr io.Writer) error {
 	if !fp32.Finite() {
 		nonFinite = append(nonFinite, "FP32 "+fp32.NonFiniteReport())
 	}
-	results, err := p.Compare(src, e, cal, names, caches)
+	results, err := p.Compare(src, e, cal, names)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/int8cal/int8cal/core/pipeline"
+	"github.com/int8cal/int8cal/internal/memlimit"
 )
 
 var (
@@ -87,7 +88,8 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.workers, "workers", 0, "CPU threads for the engine (default: all cores)")
 	fs.StringVar(&c.pluginDir, "plugin-dir", "", "directory searched first for plugins (then $INT8CAL_PLUGIN_PATH, then next to int8cal)")
 	fs.StringVar(&c.pluginLock, "plugin-lock", "", lockFlagUsage)
-	fs.StringVar(&c.memoryLimit, "memory-limit", "", memoryLimitUsage)
+	fs.StringVar(&c.memoryLimit, "memory-limit", "", "the most memory the model may make int8cal allocate (its constants, and the buffers, packed weights "+
+		"and working memory of a run), e.g. 8GiB or 500MB; 0 or off for no limit (default: $"+memlimit.Env+", else half of the memory available)")
 	c.backend.register(fs)
 }
 
@@ -103,7 +105,7 @@ func (c *commonFlags) open(stderr io.Writer) (*pipeline.Pipeline, hclog.Logger, 
 	if hclog.LevelFromString(c.logLevel) == hclog.NoLevel {
 		return nil, nil, fmt.Errorf("--log-level %q unknown (trace, debug, info, warn, error)", c.logLevel)
 	}
-	budget, how, err := memoryBudget(c.memoryLimit)
+	budget, how, err := memlimit.Resolve(c.memoryLimit)
 	if err != nil {
 		return nil, nil, err
 	}

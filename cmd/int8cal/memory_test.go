@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/int8cal/int8cal/internal/memlimit"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -55,7 +56,7 @@ func TestMemoryLimit(t *testing.T) {
 		{"not a size in the environment", "8 gigs", []string{"eval", "--model", pad}, `$INT8CAL_MEMORY_LIMIT "8 gigs": not a size`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv(memoryLimitEnv, tc.env)
+			t.Setenv(memlimit.Env, tc.env)
 			code, out, errOut := run(append(tc.args, "--datadir", dataDir, "--log-level", "error")...)
 			if code == 0 || !strings.Contains(errOut, tc.want) {
 				t.Errorf("exit %d, stderr:\n%s\nwant it to contain\n%s\nstdout:\n%s", code, errOut, tc.want, out)

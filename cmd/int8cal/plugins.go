@@ -8,7 +8,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/int8cal/int8cal/core/pluginhost"
-	"github.com/int8cal/int8cal/internal/filehash"
 )
 
 const pluginsSynopsis = `Lists the plugins found (in --plugin-dir, then $INT8CAL_PLUGIN_PATH, then
@@ -42,77 +41,16 @@ func pluginsCommand(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	dirs := pluginhost.SearchDirs(*dir)
-	calibrators := pluginhost.Find(pluginhost.CalibratorKind, dirs)
-	datasets := pluginhost.Find(pluginhost.BatchStreamKind, dirs)
+	listed := pluginhost.Survey(dirs, lock, record, log)
 	fmt.Fprintf(stdout, "Searched: %s\n", strings.Join(dirs, ", "))
 	if lock != nil {
 		fmt.Fprintf(stdout, "Plugin lock: %s\n", lock.File)
 	}
-	if len(calibrators)+len(datasets) == 0 {
+	if len(listed) == 0 {
 		fmt.Fprintln(stdout, "No plugins found; `make` builds the bundled ones into bin/.")
 	}
-	// prepare pins f: by the lock in force, or, when recording, to the
-	// program's hash now (so what is recorded is what was started).
-	prepare := func(f pluginhost.Found) (pluginhost.Found, error) {
-		if record == nil {
-			return lock.Pin(f)
-		}
-		sum, err := filehash.SHA256(f.Path)
-		if err != nil {
-			return f, err
-		}
-		f.SHA256 = sum
-		return f, nil
-	}
-	recorded := func(f pluginhost.Found) {
-		if record != nil {
-			record.Add(f, f.SHA256)
-		}
-	}
-	for _, f := range calibrators {
-		f, err := prepare(f)
-		var c *pluginhost.Calibrator
-		if err == nil {
-			c, err = pluginhost.StartCalibrator(f, log)
-		}
-		if err != nil {
-			unusable(stdout, f, err)
-			continue
-		}
-		i := c.Info
-		fmt.Fprintf(stdout, "\n%s %s %s (protocol %d, %s)\n", f.Kind, i.Name, i.Version, c.Protocol, f.Path)
-		fmt.Fprintf(stdout, "  algorithm %s; statistics %s", i.Algorithm, i.Statistics)
-		if i.Bins > 0 {
-			fmt.Fprintf(stdout, " (%d bins)", i.Bins)
-		}
-		fmt.Fprintln(stdout)
-		describe(stdout, i.Description)
-		for _, o := range i.Options {
-			option(stdout, o.Name, o.Default, o.Description)
-		}
-		pinned(stdout, f)
-		c.Close()
-		recorded(f)
-	}
-	for _, f := range datasets {
-		f, err := prepare(f)
-		var b *pluginhost.BatchStream
-		if err == nil {
-			b, err = pluginhost.StartBatchStream(f, log)
-		}
-		if err != nil {
-			unusable(stdout, f, err)
-			continue
-		}
-		i := b.Info
-		fmt.Fprintf(stdout, "\n%s %s %s (protocol %d, %s)\n", f.Kind, i.Name, i.Version, b.Protocol, f.Path)
-		describe(stdout, i.Description)
-		for _, o := range i.Options {
-			option(stdout, o.Name, o.Default, o.Description)
-		}
-		pinned(stdout, f)
-		b.Close()
-		recorded(f)
+	for _, l := range listed {
+		printListed(stdout, l)
 	}
 	if record != nil {
 		if err := record.Write(); err != nil {
@@ -123,14 +61,33 @@ func pluginsCommand(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func pinned(w io.Writer, f pluginhost.Found) {
-	if f.SHA256 != "" {
-		fmt.Fprintf(w, "  sha256 %s\n", f.SHA256)
+func printListed(w io.Writer, l pluginhost.Listed) {
+	if l.Err != nil {
+		fmt.Fprintf(w, "\n%s %s (%s)\n  unusable: %s\n", l.Kind, l.Name, l.Path, pluginhost.Clean(l.Err.Error(), 4*pluginhost.MaxErrorText))
+		return
 	}
-}
-
-func unusable(w io.Writer, f pluginhost.Found, err error) {
-	fmt.Fprintf(w, "\n%s %s (%s)\n  unusable: %s\n", f.Kind, f.Name, f.Path, pluginhost.Clean(err.Error(), 4*pluginhost.MaxErrorText))
+	if c := l.Calibrator; c != nil {
+		fmt.Fprintf(w, "\n%s %s %s (protocol %d, %s)\n", l.Kind, c.Name, c.Version, l.Protocol, l.Path)
+		fmt.Fprintf(w, "  algorithm %s; statistics %s", c.Algorithm, c.Statistics)
+		if c.Bins > 0 {
+			fmt.Fprintf(w, " (%d bins)", c.Bins)
+		}
+		fmt.Fprintln(w)
+		describe(w, c.Description)
+		for _, o := range c.Options {
+			option(w, o.Name, o.Default, o.Description)
+		}
+	} else {
+		d := l.Dataset
+		fmt.Fprintf(w, "\n%s %s %s (protocol %d, %s)\n", l.Kind, d.Name, d.Version, l.Protocol, l.Path)
+		describe(w, d.Description)
+		for _, o := range d.Options {
+			option(w, o.Name, o.Default, o.Description)
+		}
+	}
+	if l.SHA256 != "" {
+		fmt.Fprintf(w, "  sha256 %s\n", l.SHA256)
+	}
 }
 
 func describe(w io.Writer, text string) {

@@ -18,9 +18,10 @@ in each precision of --precision and prints the sample's report for each.
 PASSED needs FP32 Top-1 and Top-5 of at least 0.99 and every other
 precision's Top-1 within 0.01 of FP32's, as the sample, with every score a
 finite number; otherwise FAILED, saying which rule failed, and exit status 1.
-Without fp32 in --precision nothing is compared: WAIVED, exit status 1. The sample's spellings batch=N, start=N, score=N also work.
-With --calibrator NAME it also calibrates (or reuses a valid cache) as the
-sample does before building its INT8 engine.`
+Without fp32 in --precision nothing is compared: WAIVED, exit status 1.
+The sample's spellings batch=N, start=N, score=N also work. With
+--calibrator NAME it also calibrates (or reuses a valid cache) as the sample
+does before building its INT8 engine.`
 
 func runCommand(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("run", runSynopsis)

@@ -83,11 +83,17 @@ type Comparison struct {
 	Reused      bool
 }
 
+// ComparisonCache is the table Compare keeps for the calibrator name:
+// <the calibration's cache>.<name>, so that reruns reuse it.
+func (p *Pipeline) ComparisonCache(c Calibration, name string) string {
+	return p.CachePath(c) + "." + name
+}
+
 // Compare calibrates with each calibrator of names, each into its own
-// table caches[name] (the sample's calibration lines discarded), and
+// table (ComparisonCache; the sample's calibration lines discarded), and
 // scores INT8 with each table on data as e says (its precision and
 // calibration are Compare's).
-func (p *Pipeline) Compare(data *Dataset, e Evaluation, c Calibration, names []string, caches map[string]string) ([]Comparison, error) {
+func (p *Pipeline) Compare(data *Dataset, e Evaluation, c Calibration, names []string) ([]Comparison, error) {
 	cfg, err := p.Prepare(data, e.ScoreConfig)
 	if err != nil {
 		return nil, err
@@ -95,7 +101,7 @@ func (p *Pipeline) Compare(data *Dataset, e Evaluation, c Calibration, names []s
 	var out []Comparison
 	for _, name := range names {
 		run := c
-		run.Calibrator, run.Cache = name, caches[name]
+		run.Calibrator, run.Cache = name, p.ComparisonCache(c, name)
 		began := time.Now()
 		cal, err := p.Calibrate(run, io.Discard)
 		if err != nil {

@@ -89,8 +89,9 @@ func TestEvaluatePerPrecision(t *testing.T) {
 	}
 	// Compare calibrates each calibrator into its own table.
 	dir := t.TempDir()
-	caches := map[string]string{"minmax": filepath.Join(dir, "m"), "entropy2": filepath.Join(dir, "e")}
-	rows, err := p.Compare(data, Evaluation{ScoreConfig: session.ScoreConfig{Batch: 100, Batches: 5}}, calibration(dir), []string{"entropy2", "minmax"}, caches)
+	c := calibration(dir)
+	caches := []string{p.ComparisonCache(c, "entropy2"), p.ComparisonCache(c, "minmax")}
+	rows, err := p.Compare(data, Evaluation{ScoreConfig: session.ScoreConfig{Batch: 100, Batches: 5}}, c, []string{"entropy2", "minmax"})
 	if err != nil || len(rows) != 2 || rows[0].Calibrator != "entropy2" || rows[1].Score.Images != 500 {
 		t.Fatalf("compare: %v, %+v", err, rows)
 	}

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 )
@@ -163,4 +164,32 @@ func Default() (int64, string) {
 		how = fmt.Sprintf("%s: the minimum (%.0f%% of the %s available is less; %s)", Format(limit), DefaultFraction*100, Format(n), source)
 	}
 	return limit, how
+}
+
+// Env is the environment variable that sets the limit when no flag does.
+const Env = "INT8CAL_MEMORY_LIMIT"
+
+// Resolve returns the budget for a limit given as flag (the value of the
+// command's --memory-limit, "" when not given): the flag, else $Env, else
+// [Default]. how says where the limit came from, for the log.
+func Resolve(flag string) (b Budget, how string, err error) {
+	b.Hint = "--memory-limit to change"
+	switch env := os.Getenv(Env); {
+	case flag != "":
+		if b.Limit, err = Parse(flag); err != nil {
+			return b, "", fmt.Errorf("--memory-limit %w", err)
+		}
+		how = "--memory-limit"
+	case env != "":
+		if b.Limit, err = Parse(env); err != nil {
+			return b, "", fmt.Errorf("$%s %w", Env, err)
+		}
+		how = "$" + Env
+	default:
+		b.Limit, how = Default()
+	}
+	if b.Limit == 0 {
+		how = "none (" + how + ")"
+	}
+	return b, how, nil
 }
