@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/int8cal/int8cal/core/calibtable"
+	"github.com/int8cal/int8cal/internal/testfixture"
 )
 
 var pluginDir string
@@ -16,24 +17,9 @@ var pluginDir string
 // TestMain builds the bundled calibrator and data set plugins, as `make`
 // does, so that the CLI tests start the real plugin binaries.
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "int8cal-plugins")
+	dir, err := testfixture.BuildPlugins()
 	if err != nil {
 		panic(err)
-	}
-	calibrators, _ := filepath.Glob("../../plugins/*/main.go")
-	datasets, _ := filepath.Glob("../../datasets/plugins/*/main.go")
-	for _, e := range append(calibrators, datasets...) {
-		kind := "calibrator"
-		if strings.Contains(e, "datasets/") {
-			kind = "batchstream"
-		}
-		name := filepath.Base(filepath.Dir(e))
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "int8cal-"+kind+"-"+name), "./"+filepath.Dir(e))
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			os.Stderr.Write(out)
-			panic(err)
-		}
 	}
 	pluginDir = dir
 	code := m.Run()

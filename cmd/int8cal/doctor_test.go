@@ -1,27 +1,11 @@
 package main
 
 import (
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// fakeDriver compiles the fake CUDA driver of loader/cudadriver's tests
-// (see its header: one "Fake GPU", set up through FAKECUDA_* variables),
-// or skips when there is no C compiler; CI has gcc but no GPU.
-func fakeDriver(t *testing.T) string {
-	t.Helper()
-	cc, err := exec.LookPath("gcc")
-	if err != nil {
-		t.Skipf("no gcc to build the fake CUDA driver: %v", err)
-	}
-	out := filepath.Join(t.TempDir(), "libcuda.so.1")
-	if b, err := exec.Command(cc, "-shared", "-fPIC", "-o", out, "../../loader/cudadriver/testdata/fakecuda.c").CombinedOutput(); err != nil {
-		t.Fatalf("building the fake driver: %v\n%s", err, b)
-	}
-	return out
-}
+	"github.com/int8cal/int8cal/internal/testfixture"
+)
 
 // missingLibs point NVRTC, cuBLASLt and TensorRT at nowhere, so that
 // doctor's report does not depend on what the machine has installed (a
@@ -85,7 +69,7 @@ func TestDoctorWithFakeDriver(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.devices+" devices", func(t *testing.T) {
-			lib := fakeDriver(t)
+			lib := testfixture.FakeCUDADriver(t)
 			t.Setenv("FAKECUDA_DEVICES", tc.devices)
 			code, out, errOut := run(append([]string{"doctor", "--cuda-lib", lib}, missingLibs...)...)
 			if code != 0 {
@@ -122,7 +106,7 @@ func TestRunBackendErrors(t *testing.T) {
 			args := append([]string{"run", "--log-level", "error", "--datadir", dataDir}, tc.args...)
 			if tc.fake {
 				t.Setenv("FAKECUDA_DEVICES", "0")
-				args = append(args, "--cuda-lib", fakeDriver(t))
+				args = append(args, "--cuda-lib", testfixture.FakeCUDADriver(t))
 			}
 			code, out, errOut := run(args...)
 			if code == 0 {
@@ -148,13 +132,13 @@ func TestRunBackendErrors(t *testing.T) {
 // versions supported, what that version builds, and how far the backend
 // has been checked.
 func TestDoctorTensorRT(t *testing.T) {
-	driver := fakeDriver(t)
+	driver := testfixture.FakeCUDADriver(t)
 	for _, c := range []struct {
 		major      int
 		version    string
 		precisions string
 	}{{10, "10.16.0", "fp32, fp16; int8 from a calibrator or Q/DQ models"}, {11, "11.1.0", "fp32; int8 from Q/DQ models"}} {
-		double := trtDoubleMajor(t, c.major)
+		double := testfixture.TRTDouble(t, c.major)
 		t.Setenv("INT8CAL_NVONNXPARSER_LIB", double)
 		code, out, errOut := run("doctor", "--cuda-lib", driver, "--tensorrt-lib", double)
 		if code != 0 {

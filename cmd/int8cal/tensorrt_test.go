@@ -5,61 +5,14 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/int8cal/int8cal/core/calibtable"
 	"github.com/int8cal/int8cal/internal/gpulibs"
-	"github.com/int8cal/int8cal/loader"
+	"github.com/int8cal/int8cal/internal/testfixture"
 )
-
-// trtDouble builds loader/tensorrt/abi's C++ ABI test double of TensorRT
-// 10.x, which also stands in for libnvonnxparser: an engine built from a
-// real ONNX model with an optimization profile has LeNet's I/O with a
-// dynamic batch (data, prob), which setInputShape fixes, and its
-// enqueueV3 writes prob[i][j] = sum(data[i]) + j, or skips without g++.
-func trtDouble(t *testing.T) string { return trtDoubleMajor(t, 10) }
-
-// trtDoubleMajor builds the double of another major version.
-func trtDoubleMajor(t *testing.T, major int) string {
-	t.Helper()
-	cxx, err := exec.LookPath("g++")
-	if err != nil {
-		t.Skipf("no g++ to build the TensorRT ABI test double: %v", err)
-	}
-	out := filepath.Join(t.TempDir(), fmt.Sprintf("libnvinfer.so.%d", major))
-	cmd := exec.Command(cxx, "-std=c++17", "-O1", "-shared", "-fPIC", "-fvisibility=hidden", "-Wl,-Bsymbolic",
-		fmt.Sprintf("-DTRT_MAJOR=%d", major), "-o", out, "../../loader/tensorrt/abi/testdata/trtdouble.cpp", "-lpthread")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the double: %v\n%s", err, b)
-	}
-	return out
-}
-
-// doubleRecord returns a function that reads and clears the calls the
-// double at path has recorded (it is the library the commands load).
-func doubleRecord(t *testing.T, path string) func() string {
-	t.Helper()
-	lib, err := loader.Open(&loader.Spec{Name: "TensorRT ABI double", Sonames: []string{path}}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var log func(buf *byte, n int64) int64
-	var reset func()
-	if err := lib.BindAll(loader.Binding{Fn: &log, Symbol: "trtdouble_log"}, loader.Binding{Fn: &reset, Symbol: "trtdouble_reset"}); err != nil {
-		t.Fatal(err)
-	}
-	reset()
-	return func() string {
-		n := log(nil, 0)
-		buf := make([]byte, n+1)
-		n = log(&buf[0], n)
-		reset()
-		return string(buf[:n])
-	}
-}
 
 // TestRunTensorRT runs the sample with --backend tensorrt on the ABI
 // double and the fake libcuda: the engines are built for the command's
@@ -68,10 +21,10 @@ func doubleRecord(t *testing.T, path string) func() string {
 // is built from the calibration cache the CPU calibration wrote.
 func TestRunTensorRT(t *testing.T) {
 	needMNIST(t)
-	double := trtDouble(t)
+	double := testfixture.TRTDouble(t, 10)
 	t.Setenv("INT8CAL_NVONNXPARSER_LIB", double)
 	base := []string{"run", "--log-level", "error", "--datadir", dataDir, "--backend", "tensorrt", "--tensorrt-lib", double,
-		"--cuda-lib", fakeDriver(t), "--batch", "2", "--start", "0", "--score", "3"}
+		"--cuda-lib", testfixture.FakeCUDADriver(t), "--batch", "2", "--start", "0", "--score", "3"}
 
 	code, out, errOut := run(append(base, "--precision", "fp32,fp16")...)
 	if code == 0 || !strings.Contains(out, "&&&& FAILED int8cal.run") {
@@ -99,10 +52,10 @@ func TestRunTensorRT(t *testing.T) {
 // no DLA cores.
 func TestUseDLACore(t *testing.T) {
 	needMNIST(t)
-	double := trtDouble(t)
+	double := testfixture.TRTDouble(t, 10)
 	t.Setenv("INT8CAL_NVONNXPARSER_LIB", double)
 	base := []string{"run", "--log-level", "error", "--datadir", dataDir, "--tensorrt-lib", double,
-		"--cuda-lib", fakeDriver(t), "--batch", "2", "--start", "0", "--score", "2", "--precision", "fp16"}
+		"--cuda-lib", testfixture.FakeCUDADriver(t), "--batch", "2", "--start", "0", "--score", "2", "--precision", "fp16"}
 
 	code, out, errOut := run(append(base, "--backend", "tensorrt", "--useDLACore", "1")...)
 	if n := strings.Count(out, "Top1: "); n != 1 {
@@ -133,11 +86,11 @@ func TestTensorRTQDQ(t *testing.T) {
 		flags int
 	}{{11, nil, 0}, {10, []string{"--tensorrt-int8", "qdq"}, 2}} {
 		t.Run(fmt.Sprint("TensorRT", c.major), func(t *testing.T) {
-			double := trtDoubleMajor(t, c.major)
+			double := testfixture.TRTDouble(t, c.major)
 			t.Setenv("INT8CAL_NVONNXPARSER_LIB", double)
 			cache := filepath.Join(t.TempDir(), "CalibrationTable")
 			args := append([]string{"run", "--log-level", "error", "--datadir", dataDir, "--backend", "tensorrt", "--tensorrt-lib", double,
-				"--cuda-lib", fakeDriver(t), "--batch", "2", "--start", "0", "--score", "3", "--precision", "int8",
+				"--cuda-lib", testfixture.FakeCUDADriver(t), "--batch", "2", "--start", "0", "--score", "3", "--precision", "int8",
 				"--plugin-dir", pluginDir, "--calibrator", "entropy2", "--cache", cache, "--cal-batches", "2", "--cal-batch", "10"}, c.args...)
 			code, out, errOut := run(args...)
 			if n := strings.Count(out, "Top1: "); n != 1 {
@@ -152,11 +105,11 @@ func TestTensorRTQDQ(t *testing.T) {
 // table lands in --cache, from calibrate and from run.
 func TestTensorRTCalibrates(t *testing.T) {
 	needMNIST(t)
-	double := trtDouble(t)
+	double := testfixture.TRTDouble(t, 10)
 	t.Setenv("INT8CAL_NVONNXPARSER_LIB", double)
 	dir := t.TempDir()
 	base := []string{"--log-level", "error", "--datadir", dataDir, "--backend", "tensorrt", "--tensorrt-lib", double,
-		"--cuda-lib", fakeDriver(t), "--tensorrt-int8", "tensorrt", "--cal-batches", "2", "--cal-batch", "10"}
+		"--cuda-lib", testfixture.FakeCUDADriver(t), "--tensorrt-int8", "tensorrt", "--cal-batches", "2", "--cal-batch", "10"}
 
 	// calibrate: an engine of the calibration batch size, 2 batches. A
 	// sidecar of an earlier int8cal calibration goes: it described
@@ -224,7 +177,7 @@ func TestTensorRTCalibrates(t *testing.T) {
 // and the TensorRT version before anything runs.
 func TestTensorRTINT8Flag(t *testing.T) {
 	needMNIST(t)
-	double11 := trtDoubleMajor(t, 11)
+	double11 := testfixture.TRTDouble(t, 11)
 	for _, c := range []struct {
 		args []string
 		want string

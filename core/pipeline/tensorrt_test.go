@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/int8cal/int8cal/core/precision"
+	"github.com/int8cal/int8cal/internal/testfixture"
 )
 
 // trtPipeline is a pipeline of LeNet on the TensorRT double and the fake
@@ -46,7 +47,7 @@ func TestTensorRTRunner(t *testing.T) {
 	needMNIST(t)
 	double := trtDouble(t, 10)
 	eb := trtPipeline(t, double, TensorRTOptions{WorkspaceMiB: 64, AvgTimingIterations: 3})
-	record := doubleRecord(t, double)
+	record := testfixture.DoubleRecord(t, double)
 	r, err := eb.newRunner(runSpec{precision: precision.FP32, batch: 5})
 	if err != nil {
 		t.Fatal(err)
