@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 
+	"github.com/int8cal/int8cal/core/internal/parallel"
 	"github.com/int8cal/int8cal/core/tensor"
 )
 
@@ -133,3 +134,26 @@ func (p *broadcastPlan) rows(lo, hi int, fn func(outOff, aOff, bOff int)) {
 }
 
 func (p *broadcastPlan) numRows() int { return p.total / p.innerLen }
+
+// broadcastRows splits the loop nest of planBroadcast(out, a, b) over the
+// workers and calls fn for runs of n output elements starting at o, whose
+// operands start at ao and bo and step by sa and sb (0 or 1). One long row
+// (same shapes, or a scalar operand) is split itself; otherwise whole rows
+// are handed out. Nothing is called for an empty output.
+func broadcastRows(workers int, out, a, b []int, fn func(o, ao, bo, sa, sb, n int)) {
+	p := planBroadcast(out, a, b)
+	if p.total == 0 {
+		return
+	}
+	inner := p.innerLen
+	sa, sb := p.strideA[len(p.strideA)-1], p.strideB[len(p.strideB)-1]
+	if p.numRows() == 1 {
+		parallel.For(inner, workers, minParallel, func(lo, hi int) {
+			fn(lo, lo*sa, lo*sb, sa, sb, hi-lo)
+		})
+		return
+	}
+	parallel.For(p.numRows(), workers, max(1, minParallel/inner), func(lo, hi int) {
+		p.rows(lo, hi, func(o, ao, bo int) { fn(o, ao, bo, sa, sb, inner) })
+	})
+}

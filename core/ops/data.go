@@ -413,7 +413,7 @@ func CastInto(dst, src *tensor.Tensor) {
 			case dst.DType == tensor.Bool:
 				dst.I64[i] = boolInt(v != 0)
 			default:
-				dst.I64[i] = wrapInt(floatToInt64(v), dst.DType)
+				dst.I64[i] = wrapInt(floatToInt64(float64(v)), dst.DType)
 			}
 			continue
 		}
@@ -431,7 +431,7 @@ func CastInto(dst, src *tensor.Tensor) {
 	}
 }
 
-func floatToInt64(v float32) int64 {
+func floatToInt64(v float64) int64 {
 	switch {
 	case v != v:
 		return 0

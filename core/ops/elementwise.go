@@ -62,32 +62,20 @@ func (b *binary) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	if z.Len() == 0 {
 		return nil
 	}
-	p := planBroadcast(z.Shape, x.Shape, y.Shape)
 	if z.DType.IsFloat() {
 		f := floatBinary(b.kind)
-		inner := p.innerLen
-		sa, sb := p.strideA[len(p.strideA)-1], p.strideB[len(p.strideB)-1]
-		act := b.act
-		if b.kind == "Add" && act.Kind == ReluActivation && sa == 1 && sb == 1 {
-			f, act = addRelu, Activation{}
-		}
-		if p.numRows() == 1 {
-			// One long row (same shapes, or a scalar operand): split the
-			// row itself over the workers.
-			parallel.For(inner, ctx.Workers, minParallel, func(lo, hi int) {
-				f(z.F32[lo:hi], x.F32[lo*sa:], y.F32[lo*sb:], sa, sb)
-				act.apply(z.F32[lo:hi])
-			})
-			return nil
-		}
-		parallel.For(p.numRows(), ctx.Workers, max(1, minParallel/inner), func(lo, hi int) {
-			p.rows(lo, hi, func(o, ao, bo int) {
-				f(z.F32[o:o+inner], x.F32[ao:], y.F32[bo:], sa, sb)
-				act.apply(z.F32[o : o+inner])
-			})
+		addReluRows := b.kind == "Add" && b.act.Kind == ReluActivation
+		broadcastRows(ctx.Workers, z.Shape, x.Shape, y.Shape, func(o, ao, bo, sa, sb, n int) {
+			if addReluRows && sa == 1 && sb == 1 {
+				addRelu(z.F32[o:o+n], x.F32[ao:], y.F32[bo:], sa, sb)
+				return
+			}
+			f(z.F32[o:o+n], x.F32[ao:], y.F32[bo:], sa, sb)
+			b.act.apply(z.F32[o : o+n])
 		})
 		return nil
 	}
+	p := planBroadcast(z.Shape, x.Shape, y.Shape)
 	f, err := intBinary(b.kind)
 	if err != nil {
 		return err
