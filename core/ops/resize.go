@@ -266,26 +266,30 @@ type tap struct {
 }
 
 // source maps output index x of an axis of input extent in and output
-// extent out onto the input (coordinate_transformation_mode).
+// extent out onto the input (coordinate_transformation_mode). Like the
+// ONNX reference, the resized length the formulas divide by is in·scale,
+// which differs from out when scales (not sizes) are given and in·scale
+// is not a whole number.
 func (r *resize) source(x, in, out int, scale float64) float64 {
 	fx := float64(x)
+	length := float64(in) * scale
 	switch r.coord {
 	case "half_pixel":
 		return (fx+0.5)/scale - 0.5
 	case "half_pixel_symmetric":
-		adjust := float64(out) / (scale * float64(in))
+		adjust := float64(out) / length
 		center := float64(in) / 2
 		return center*(1-adjust) + (fx+0.5)/scale - 0.5
 	case "pytorch_half_pixel":
-		if out > 1 {
+		if length > 1 {
 			return (fx+0.5)/scale - 0.5
 		}
 		return 0
 	case "align_corners":
-		if out == 1 {
+		if length == 1 {
 			return 0
 		}
-		return fx * float64(in-1) / float64(out-1)
+		return fx * float64(in-1) / (length - 1)
 	case "tf_half_pixel_for_nn":
 		return (fx + 0.5) / scale
 	default: // asymmetric

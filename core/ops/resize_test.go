@@ -42,6 +42,12 @@ func TestResizeHand(t *testing.T) {
 		// resize_downsample_scales_linear: rows 1/3 of the way, columns at 1/3 and 2.
 		{"linear/half_pixel/x0.6", 13, []*onnx.Attribute{aString("mode", "linear")},
 			[]*tensor.Tensor{x24, nil, scales(1, 1, 0.6, 0.6)}, sh(1, 1, 1, 2), []float32{8. / 3, 13. / 3}},
+		// resize_downsample_scales_linear_align_corners: the resized
+		// length is 4·0.6 = 2.4, not the 2 columns written, so column 1
+		// samples the input at 1·3/1.4.
+		{"linear/align_corners/x0.6", 13,
+			[]*onnx.Attribute{aString("mode", "linear"), aString("coordinate_transformation_mode", "align_corners")},
+			[]*tensor.Tensor{x24, nil, scales(1, 1, 0.6, 0.6)}, sh(1, 1, 1, 2), []float32{1, 1 + 3/1.4}},
 		// resize_downsample_scales_nearest
 		{"nearest/half_pixel/x0.6", 13, nil,
 			[]*tensor.Tensor{x24, nil, scales(1, 1, 0.6, 0.6)}, sh(1, 1, 1, 2), []float32{1, 3}},
@@ -250,20 +256,21 @@ func refResize1D(data []float64, outLen int, scale float64, mode, coord, nearest
 	res := make([]float64, outLen)
 	for x := range res {
 		fx := float64(x)
+		resized := scale * float64(inLen) // not outLen: the reference's output_width
 		var xo float64
 		switch coord {
 		case "half_pixel":
 			xo = (fx+0.5)/scale - 0.5
 		case "half_pixel_symmetric":
-			adj := float64(outLen) / (scale * float64(inLen))
+			adj := float64(outLen) / resized
 			xo = float64(inLen)/2*(1-adj) + (fx+0.5)/scale - 0.5
 		case "pytorch_half_pixel":
-			if outLen > 1 {
+			if resized != 1 {
 				xo = (fx+0.5)/scale - 0.5
 			}
 		case "align_corners":
-			if outLen > 1 {
-				xo = fx * float64(inLen-1) / float64(outLen-1)
+			if resized != 1 {
+				xo = fx * float64(inLen-1) / (resized - 1)
 			}
 		case "asymmetric":
 			xo = fx / scale
