@@ -13,7 +13,7 @@ VPY       := $(VENV)/bin/python
 
 export CGO_ENABLED := 0
 
-.PHONY: all build data demo test bench crosscheck pydeps gpulibs trtlibs gpu-pack fuzz clean
+.PHONY: all build data demo test nodetests onnx-testdata bench crosscheck pydeps gpulibs trtlibs gpu-pack fuzz clean
 
 all: build data
 
@@ -49,6 +49,22 @@ demo: all
 test: all
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+
+# The ONNX backend node tests (ONNX 1.12's model.onnx and serialized
+# TensorProtos, from Debian's libonnx-testdata) for every operator the
+# engine claims, with the per-operator table and the summary line.
+# `make test` runs them too where the package is installed; without it
+# core/ops/nodetest skips, saying so.
+ONNX_NODE_TESTS := /usr/share/libonnx-testdata/data/node
+nodetests: onnx-testdata
+	@bash -o pipefail -c "$(GO) test -count=1 -v -run '^TestONNXNodeTests$$' ./core/ops/nodetest/ | grep -v -e '^=== ' -e '--- PASS'"
+
+onnx-testdata:
+	@test -d $(ONNX_NODE_TESTS) || { \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  echo "installing libonnx-testdata (the ONNX backend node tests) with apt-get"; \
+	  $$sudo apt-get install -y libonnx-testdata || \
+	    { $$sudo apt-get update && $$sudo apt-get install -y libonnx-testdata; }; }
 
 # Benchmarks: the GEMM kernels, then our engine and, beside it in the same
 # run (alternating rounds), ONNX Runtime on the same models and batch sizes,
