@@ -135,3 +135,25 @@ func TestWhere(t *testing.T) {
 	wantErr(t, rtErr(16, "Where", []*tensor.Tensor{cond, x, i64(sh(1), 1)}), "types must match")
 	wantErr(t, rtErr(16, "Where", []*tensor.Tensor{bools(sh(2), 1, 0), x, y}), "cannot be broadcast")
 }
+
+// Broadcasting can name outputs no tensor can have: ops.Infer refuses them
+// (from metas only; nothing of that size is allocated).
+func TestBroadcastOutputsChecked(t *testing.T) {
+	f := func(s ...int) Meta { return Meta{DType: tensor.Float32, Shape: s} }
+	b := func(s ...int) Meta { return Meta{DType: tensor.Bool, Shape: s} }
+	for _, tc := range []struct {
+		op string
+		in []Meta
+	}{
+		{"Max", []Meta{f(1<<30, 1), f(1, 1<<30)}},
+		{"Sum", []Meta{f(1<<21, 1, 1), f(1, 1<<21, 1), f(1 << 21)}},
+		{"Pow", []Meta{f(1<<30, 1), f(1, 1<<30)}},
+		{"Equal", []Meta{f(1<<30, 1), f(1, 1<<30)}},
+		{"Where", []Meta{b(1<<21, 1, 1), f(1, 1<<21, 1), f(1 << 21)}},
+	} {
+		t.Run(tc.op, func(t *testing.T) {
+			_, err := Infer(rtBuild(t, 16, tc.op), tc.in, make([]*tensor.Tensor, len(tc.in)), []string{"y"})
+			wantErr(t, err, `output "y"`, "elements")
+		})
+	}
+}

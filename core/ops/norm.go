@@ -11,7 +11,8 @@ import (
 
 func init() {
 	register("BatchNormalization", 7, buildBatchNorm, "epsilon", "momentum", "spatial", "training_mode")
-	register("Softmax", 1, buildSoftmax, "axis")
+	register("Softmax", 1, buildSoftmax(false), "axis")
+	register("LogSoftmax", 1, buildSoftmax(true), "axis")
 }
 
 // batchNorm is inference-mode BatchNormalization:
@@ -74,23 +75,27 @@ func (b *batchNorm) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	return nil
 }
 
-// softmax normalizes exponentials. Before opset 13 the input is viewed as a
-// 2-D matrix split at axis (default 1) and each row is normalized; from
-// opset 13 on only the single axis (default -1) is.
+// softmax normalizes exponentials (LogSoftmax: their logarithms). Before
+// opset 13 the input is viewed as a 2-D matrix split at axis (default 1)
+// and each row is normalized; from opset 13 on only the single axis
+// (default -1) is.
 type softmax struct {
 	axis     int
 	coerce2D bool
+	log      bool
 }
 
-func buildSoftmax(n *onnx.Node, opset int64) (Op, error) {
-	s := &softmax{coerce2D: opset < 13, axis: -1}
-	if opset < 13 {
-		s.axis = 1
+func buildSoftmax(log bool) builder {
+	return func(n *onnx.Node, opset int64) (Op, error) {
+		s := &softmax{coerce2D: opset < 13, axis: -1, log: log}
+		if opset < 13 {
+			s.axis = 1
+		}
+		if a := n.Attr("axis"); a != nil {
+			s.axis = int(a.I)
+		}
+		return s, nil
 	}
-	if a := n.Attr("axis"); a != nil {
-		s.axis = int(a.I)
-	}
-	return s, nil
 }
 
 func (s *softmax) Infer(in []Meta, _ []*tensor.Tensor) ([]Meta, error) {
@@ -125,6 +130,17 @@ func (s *softmax) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 				}
 			}
 			var sum float64
+			if s.log {
+				// x - max - log Σ e^(x-max): no exponential is divided.
+				for i := 0; i < n; i++ {
+					sum += math.Exp(float64(x[base+i*inner] - maxv))
+				}
+				shift := float64(maxv) + math.Log(sum)
+				for i := 0; i < n; i++ {
+					y[base+i*inner] = float32(float64(x[base+i*inner]) - shift)
+				}
+				continue
+			}
 			for i := 0; i < n; i++ {
 				e := math.Exp(float64(x[base+i*inner] - maxv))
 				y[base+i*inner] = float32(e)
