@@ -296,6 +296,9 @@ func TestMatMulReference(t *testing.T) {
 		{"4D-broadcast-both", []int{2, 1, 3, 4}, []int{1, 5, 4, 6}, []int{2, 5, 3, 6}},
 		{"4D×3D", []int{2, 3, 2, 4}, []int{3, 4, 5}, []int{2, 3, 2, 5}},
 		{"4D-batch1-in-b", []int{2, 3, 5, 4}, []int{2, 1, 4, 3}, []int{2, 3, 5, 3}},
+		// Attention scores Q·Kᵀ and their product with V: [B,H,S,D]×[B,H,D,S].
+		{"4D-attention-QK", []int{2, 3, 7, 4}, []int{2, 3, 4, 7}, []int{2, 3, 7, 7}},
+		{"4D-attention-PV", []int{2, 3, 7, 7}, []int{2, 3, 7, 4}, []int{2, 3, 7, 4}},
 		{"1D×2D", []int{5}, []int{5, 3}, []int{3}},
 		{"2D×1D", []int{3, 5}, []int{5}, []int{3}},
 		{"1D×3D", []int{4}, []int{2, 4, 3}, []int{2, 3}},
