@@ -424,9 +424,10 @@ func (r *resize) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 				combos, next = next, combos
 			}
 			dst := row * width
-			if y.F32 == nil { // integers: nearest only, one tap per axis
+			if r.mode == "nearest" { // one tap of weight 1 per axis: a gather
+				base := combos[0].off
 				for j, ts := range inner {
-					y.I64[dst+j] = x.I64[combos[0].off+ts[0].off]
+					copyElem(y, dst+j, x, base+ts[0].off)
 				}
 				continue
 			}
