@@ -13,6 +13,7 @@ func init() {
 		return &gatherElements{axis: int(attrInt(n, "axis", 0))}, nil
 	}, "axis")
 	register("ScatterND", 11, buildScatterND, "reduction")
+	register("ScatterElements", 11, buildScatterElements, "axis", "reduction")
 }
 
 // resolveIndex resolves a possibly negative index into an axis of extent d.
@@ -55,22 +56,27 @@ func (g *gatherElements) Infer(in []Meta, _ []*tensor.Tensor) ([]Meta, error) {
 }
 
 func (g *gatherElements) Run(_ *Ctx, in, out []*tensor.Tensor) error {
-	data, ix, y := in[0], in[1], out[0]
-	axis, _ := normAxis(g.axis, len(data.Shape))
-	strides := tensor.Strides(data.Shape)
+	return g.walk(in[0].Shape, in[1], func(o, src int) { copyElem(out[0], o, in[0], src) })
+}
+
+// walk calls fn for every position o of indices with the offset in data
+// (of shape) it addresses.
+func (g *gatherElements) walk(shape []int, ix *tensor.Tensor, fn func(o, at int)) error {
+	axis, _ := normAxis(g.axis, len(shape))
+	strides := tensor.Strides(shape)
 	pos := make([]int, len(ix.Shape))
 	for o := range ix.I64 {
-		src := 0
+		at := 0
 		for d, p := range pos {
 			if d != axis {
-				src += p * strides[d]
+				at += p * strides[d]
 			}
 		}
-		i, err := resolveIndex(ix.I64[o], data.Shape[axis], "GatherElements")
+		i, err := resolveIndex(ix.I64[o], shape[axis], "element")
 		if err != nil {
 			return err
 		}
-		copyElem(y, o, data, src+i*strides[axis])
+		fn(o, at+i*strides[axis])
 		for d := len(pos) - 1; d >= 0; d-- {
 			pos[d]++
 			if pos[d] < ix.Shape[d] {
@@ -87,15 +93,26 @@ func (g *gatherElements) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 // first q coordinates of a slice of data.
 type scatterND struct{ reduction string }
 
-func buildScatterND(n *onnx.Node, opset int64) (Op, error) {
+// readReduction reads the reduction attribute of ScatterND and
+// ScatterElements: none until opset 16, add and mul from 16, max and min
+// from 18.
+func readReduction(n *onnx.Node, opset int64) (string, error) {
 	r := attrString(n, "reduction", "none")
 	switch {
 	case n.Attr("reduction") != nil && opset < 16:
-		return nil, fmt.Errorf("reduction needs opset 16")
+		return "", fmt.Errorf("reduction needs opset 16")
 	case (r == "max" || r == "min") && opset < 18:
-		return nil, fmt.Errorf("reduction %s needs opset 18", r)
+		return "", fmt.Errorf("reduction %s needs opset 18", r)
 	case r != "none" && r != "add" && r != "mul" && r != "max" && r != "min":
-		return nil, fmt.Errorf("reduction %q is not supported (none, add, mul, max, min)", r)
+		return "", fmt.Errorf("reduction %q is not supported (none, add, mul, max, min)", r)
+	}
+	return r, nil
+}
+
+func buildScatterND(n *onnx.Node, opset int64) (Op, error) {
+	r, err := readReduction(n, opset)
+	if err != nil {
+		return nil, err
 	}
 	return &scatterND{reduction: r}, nil
 }
@@ -182,4 +199,45 @@ func combineI(reduction string, dst, src []int64) {
 			dst[i] = v
 		}
 	}
+}
+
+// scatterElements is GatherElements' inverse: a copy of data in which the
+// element at each position of indices, with the index along axis, takes
+// (or is combined with) the update at that position.
+type scatterElements struct {
+	gather    gatherElements // the same shape rules, with updates for the output
+	reduction string
+}
+
+func buildScatterElements(n *onnx.Node, opset int64) (Op, error) {
+	r, err := readReduction(n, opset)
+	if err != nil {
+		return nil, err
+	}
+	return &scatterElements{gather: gatherElements{axis: int(attrInt(n, "axis", 0))}, reduction: r}, nil
+}
+
+func (s *scatterElements) Infer(in []Meta, consts []*tensor.Tensor) ([]Meta, error) {
+	if err := wantInputs(in, 3, 3); err != nil {
+		return nil, err
+	}
+	if _, err := s.gather.Infer(in[:2], nil); err != nil {
+		return nil, err
+	}
+	if in[2].DType != in[0].DType || !tensor.EqualShape(in[2].Shape, in[1].Shape) {
+		return nil, fmt.Errorf("updates %v must have data's type and indices' shape %s", in[2], tensor.ShapeString(in[1].Shape))
+	}
+	return one(in[0].DType, append([]int(nil), in[0].Shape...)), nil
+}
+
+func (s *scatterElements) Run(_ *Ctx, in, out []*tensor.Tensor) error {
+	data, ix, u, y := in[0], in[1], in[2], out[0]
+	copyRange(y, 0, data, 0, data.Len())
+	return s.gather.walk(data.Shape, ix, func(o, dst int) {
+		if y.F32 != nil {
+			combineF(s.reduction, y.F32[dst:dst+1], u.F32[o:o+1])
+		} else {
+			combineI(s.reduction, y.I64[dst:dst+1], u.I64[o:o+1])
+		}
+	})
 }

@@ -53,6 +53,24 @@ func TestScatterND(t *testing.T) {
 	}
 }
 
+func TestScatterElements(t *testing.T) {
+	// The spec's examples.
+	got := rtOne(t, 13, "ScatterElements", []*tensor.Tensor{tensor.New(tensor.Float32, 3, 3),
+		i64(sh(2, 3), 1, 0, 2, 0, 2, 1), f32(sh(2, 3), 1, 1.1, 1.2, 2, 2.1, 2.2)})
+	checkF(t, got, sh(3, 3), 2, 1.1, 0, 1, 0, 2.2, 0, 2.1, 1.2)
+	got = rtOne(t, 13, "ScatterElements", []*tensor.Tensor{f32(sh(1, 5), 1, 2, 3, 4, 5), i64(sh(1, 2), 1, -2), f32(sh(1, 2), 1.1, 2.1)}, aInt("axis", 1))
+	checkF(t, got, sh(1, 5), 1, 1.1, 3, 2.1, 5)
+	got = rtOne(t, 16, "ScatterElements", []*tensor.Tensor{f32(sh(1, 5), 1, 2, 3, 4, 5), i64(sh(1, 2), 1, 1), f32(sh(1, 2), 1.1, 2.1)},
+		aInt("axis", 1), aString("reduction", "add"))
+	checkF(t, got, sh(1, 5), 1, 5.2, 3, 4, 5)
+	got = rtOne(t, 18, "ScatterElements", []*tensor.Tensor{iota64(1, 3), i64(sh(1, 2), 2, 2), i64(sh(1, 2), 9, 1)},
+		aInt("axis", 1), aString("reduction", "min"))
+	checkI(t, got, tensor.Int64, sh(1, 3), 0, 1, 1)
+	wantErr(t, rtErr(13, "ScatterElements", []*tensor.Tensor{iota32(3), i64(sh(1), 3), f32(sh(1), 1)}), "out of range")
+	wantErr(t, rtErr(13, "ScatterElements", []*tensor.Tensor{iota32(3), i64(sh(2), 0, 1), f32(sh(1), 1)}), "indices' shape")
+	wantErr(t, rtErr(13, "ScatterElements", []*tensor.Tensor{iota32(3), i64(sh(1), 0), f32(sh(1), 1)}, aString("reduction", "add")), "opset 16")
+}
+
 func TestTrilu(t *testing.T) {
 	x := iota32(3, 4)
 	got := rtOne(t, 14, "Trilu", []*tensor.Tensor{x})
