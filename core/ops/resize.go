@@ -90,8 +90,9 @@ func buildResize(n *onnx.Node, opset int64) (Op, error) {
 	default:
 		return nil, fmt.Errorf("coordinate_transformation_mode %q is not supported", r.coord)
 	}
-	switch r.nearest {
-	case "round_prefer_floor", "round_prefer_ceil", "floor", "ceil", legacyNearest:
+	switch {
+	case r.nearest == "round_prefer_floor", r.nearest == "round_prefer_ceil", r.nearest == "floor", r.nearest == "ceil":
+	case r.nearest == legacyNearest && r.legacy: // set above, not read from the model
 	default:
 		return nil, fmt.Errorf("nearest_mode %q is not supported (round_prefer_floor, round_prefer_ceil, floor, ceil)", r.nearest)
 	}

@@ -129,6 +129,7 @@ func TestResizeErrors(t *testing.T) {
 		{"keep_aspect_ratio", 18, []*tensor.Tensor{x, nil, sc}, []*onnx.Attribute{aString("keep_aspect_ratio_policy", "not_larger")}, "not_larger"},
 		{"mode", 13, []*tensor.Tensor{x, nil, sc}, []*onnx.Attribute{aString("mode", "area")}, "area"},
 		{"nearest_mode", 13, []*tensor.Tensor{x, nil, sc}, []*onnx.Attribute{aString("nearest_mode", "banker")}, "banker"},
+		{"nearest_mode-internal", 13, []*tensor.Tensor{x, nil, sc}, []*onnx.Attribute{aString("nearest_mode", legacyNearest)}, legacyNearest},
 		{"opset10-attr", 10, []*tensor.Tensor{x, sc}, []*onnx.Attribute{aString("coordinate_transformation_mode", "asymmetric")}, "opset 11"},
 		{"both", 13, []*tensor.Tensor{x, nil, sc, i64(sh(4), 1, 1, 4, 4)}, nil, "give one"},
 		{"neither", 13, []*tensor.Tensor{x}, nil, "one of scales and sizes"},
