@@ -127,3 +127,52 @@ func TestPointwiseRefused(t *testing.T) {
 	}
 	wantErr(t, rtErr(13, "Elu", []*tensor.Tensor{f32(sh(1), 1)}, aFloat("gamma", 1)), "attribute gamma not supported")
 }
+
+// The rational erf and tanh are as accurate as float32 allows, everywhere:
+// compared with math's over a dense grid, after rounding both to float32.
+// GELU is too, but for the cancellation of 1+erf in its negative tail
+// (an absolute error of about 0.5·|x|·1e-7).
+func TestErfTanhGeluAccuracy(t *testing.T) {
+	gelu := rtBuild(t, 20, "Gelu")
+	const n = 200001
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(-10 + 20*float64(i)/(n-1))
+	}
+	in := []*tensor.Tensor{tensor.FromFloat32(x, n)}
+	out := rtMust(t, gelu, 2, 1, in, allConst)[0]
+	for i, v := range x {
+		if v < 0 && out.F32[i] > 0 {
+			t.Fatalf("Gelu(%g) = %g: positive for a negative input", v, out.F32[i])
+		}
+	}
+	for _, c := range []struct {
+		name  string
+		got   func(i int) float64
+		exact func(float64) float64
+		rtol  float64
+	}{
+		{"erf", func(i int) float64 { return float64(float32(erf(float64(x[i])))) }, math.Erf, 1.3e-7},
+		{"tanh", func(i int) float64 { return float64(float32(tanh(float64(x[i])))) }, math.Tanh, 2.4e-7},
+		{"Gelu", func(i int) float64 { return float64(out.F32[i]) },
+			func(v float64) float64 { return 0.5 * v * math.Erfc(-v/math.Sqrt2) }, 2.4e-7},
+	} {
+		worst, at := 0.0, 0.0
+		for i, v := range x {
+			w := float64(float32(c.exact(float64(v))))
+			scale := math.Abs(w)
+			if c.name == "Gelu" {
+				scale = max(scale, 0.5*math.Abs(float64(v)))
+			}
+			if scale == 0 {
+				continue
+			}
+			if e := math.Abs(c.got(i)-w) / scale; e > worst {
+				worst, at = e, float64(v)
+			}
+		}
+		if worst > c.rtol {
+			t.Errorf("%s: relative error %.3g at x = %g, want at most %.3g", c.name, worst, at, c.rtol)
+		}
+	}
+}
