@@ -157,3 +157,13 @@ func TestBroadcastOutputsChecked(t *testing.T) {
 		})
 	}
 }
+
+// CastLike (what dynamo exports put beside scalars) casts to the type of
+// its second input, whatever that input's shape or values.
+func TestCastLike(t *testing.T) {
+	checkI(t, rtOne(t, 15, "CastLike", []*tensor.Tensor{f32(sh(3), -1.7, 0, 2.9), i64(sh(2, 2), 9, 9, 9, 9)}), tensor.Int64, sh(3), -1, 0, 2)
+	got := rtOne(t, 19, "CastLike", []*tensor.Tensor{i64(sh(), 3), f32(sh(1), 0)}, aInt("saturate", 1))
+	checkF(t, got, sh(), 3)
+	wantErr(t, rtErr(15, "CastLike", []*tensor.Tensor{f32(sh(1), 1)}), "want 2")
+	wantErr(t, rtErr(14, "CastLike", []*tensor.Tensor{f32(sh(1), 1), f32(sh(1), 1)}), "needs opset 15")
+}

@@ -23,6 +23,7 @@ func init() {
 	register("Constant", 1, buildConstant, "value", "value_float", "value_floats", "value_int", "value_ints")
 	register("ConstantOfShape", 9, buildConstantOfShape, "value")
 	register("Cast", 6, buildCast, "to", "saturate")
+	register("CastLike", 15, func(*onnx.Node, int64) (Op, error) { return &cast{like: true}, nil }, "saturate")
 	register("Pad", 2, buildPad, "mode", "pads", "value")
 }
 
@@ -371,7 +372,12 @@ func (c *constantOfShape) Run(_ *Ctx, _, out []*tensor.Tensor) error {
 	return nil
 }
 
-type cast struct{ to tensor.DType }
+// cast is Cast, or CastLike (like: the type is input 1's, whose values
+// are not read).
+type cast struct {
+	to   tensor.DType
+	like bool
+}
 
 func buildCast(n *onnx.Node, opset int64) (Op, error) {
 	a := n.Attr("to")
@@ -386,6 +392,12 @@ func buildCast(n *onnx.Node, opset int64) (Op, error) {
 }
 
 func (c *cast) Infer(in []Meta, _ []*tensor.Tensor) ([]Meta, error) {
+	if c.like {
+		if err := wantInputs(in, 2, 2); err != nil {
+			return nil, err
+		}
+		return one(in[1].DType, in[0].Shape), nil
+	}
 	if err := wantInputs(in, 1, 1); err != nil {
 		return nil, err
 	}
