@@ -9,7 +9,7 @@ import (
 	"github.com/int8cal/int8cal/core/tensor"
 )
 
-// The Reduce* operators and ArgMax/ArgMin. Floats accumulate in float64 and
+// The Reduce* operators, CumSum and ArgMax/ArgMin. Floats accumulate in float64 and
 // are rounded once; integers accumulate in wrapping int64 and are wrapped
 // to their type at the end.
 func init() {
@@ -43,6 +43,9 @@ func init() {
 			return r, nil
 		}, "axes", "keepdims", "noop_with_empty_axes")
 	}
+	register("CumSum", 11, func(n *onnx.Node, _ int64) (Op, error) {
+		return &cumSum{exclusive: attrInt(n, "exclusive", 0) != 0, reverse: attrInt(n, "reverse", 0) != 0}, nil
+	}, "exclusive", "reverse")
 	for _, name := range []string{"ArgMax", "ArgMin"} {
 		name := name
 		register(name, 1, func(n *onnx.Node, _ int64) (Op, error) {
@@ -455,6 +458,80 @@ func argRun[T float32 | int64](ctx *Ctx, a *argReduce, x []T, y []int64, n, inne
 				}
 			}
 			y[o] = int64(bi)
+		}
+	})
+}
+
+// cumSum is CumSum: running sums along an axis (input 1, which the
+// output's shape does not depend on), optionally exclusive (each sum leaves
+// its own element out) and reversed (summing from the end).
+type cumSum struct{ exclusive, reverse bool }
+
+// axis reads the axis tensor a for an input of the given rank.
+func (c *cumSum) axis(rank int, a *tensor.Tensor) (int, error) {
+	if a.Len() != 1 || len(a.Shape) > 1 {
+		return 0, fmt.Errorf("axis must hold one value, got %v%s", a.DType, tensor.ShapeString(a.Shape))
+	}
+	return normAxis(int(a.I64[0]), rank)
+}
+
+func (c *cumSum) Infer(in []Meta, consts []*tensor.Tensor) ([]Meta, error) {
+	if err := wantInputs(in, 2, 2); err != nil {
+		return nil, err
+	}
+	if in[0].DType == tensor.Bool {
+		return nil, fmt.Errorf("input type bool not supported; want a numeric type")
+	}
+	if dt := in[1].DType; dt != tensor.Int32 && dt != tensor.Int64 {
+		return nil, fmt.Errorf("axis is %v; want int32 or int64", dt)
+	}
+	if len(consts) > 1 && consts[1] != nil {
+		if _, err := c.axis(len(in[0].Shape), consts[1]); err != nil {
+			return nil, err
+		}
+	}
+	return one(in[0].DType, in[0].Shape), nil
+}
+
+func (c *cumSum) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
+	x, y := in[0], out[0]
+	ax, err := c.axis(len(x.Shape), in[1])
+	if err != nil {
+		return err
+	}
+	outer, n, inner := tensor.NumElements(x.Shape[:ax]), x.Shape[ax], tensor.NumElements(x.Shape[ax+1:])
+	if x.DType.IsFloat() {
+		cumSumRun(ctx, c, x.F32, y.F32, outer, n, inner, func(v float64) float32 { return float32(v) })
+	} else {
+		cumSumRun(ctx, c, x.I64, y.I64, outer, n, inner, func(v int64) int64 { return wrapInt(v, y.DType) })
+	}
+	return nil
+}
+
+func cumSumRun[T float32 | int64, A float64 | int64](ctx *Ctx, c *cumSum, x, y []T, outer, n, inner int, finish func(A) T) {
+	if outer*n*inner == 0 {
+		return
+	}
+	parallel.For(outer, ctx.Workers, max(1, minParallel/(n*inner)), func(lo, hi int) {
+		acc := make([]A, inner)
+		for o := lo; o < hi; o++ {
+			clear(acc)
+			for s := 0; s < n; s++ {
+				i := s
+				if c.reverse {
+					i = n - 1 - s
+				}
+				row := (o*n + i) * inner
+				for k, v := range x[row : row+inner] {
+					if c.exclusive {
+						y[row+k] = finish(acc[k])
+						acc[k] += A(v)
+					} else {
+						acc[k] += A(v)
+						y[row+k] = finish(acc[k])
+					}
+				}
+			}
 		}
 	})
 }

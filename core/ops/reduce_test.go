@@ -218,3 +218,39 @@ func TestArgMaxMin(t *testing.T) {
 	wantErr(t, rtErr(13, "ArgMax", []*tensor.Tensor{tensor.New(tensor.Float32, 2, 0)}, aInt("axis", 1)), "empty")
 	wantErr(t, rtErr(13, "ArgMax", []*tensor.Tensor{x}, aInt("axis", 2)), "out of range")
 }
+
+func TestCumSum(t *testing.T) {
+	x := f32(sh(2, 3), 1, 2, 3, 4, 5, 6)
+	for _, tc := range []struct {
+		axis           int64
+		exclusive, rev int64
+		want           []float32
+	}{
+		{1, 0, 0, []float32{1, 3, 6, 4, 9, 15}},
+		{-1, 1, 0, []float32{0, 1, 3, 0, 4, 9}},
+		{1, 0, 1, []float32{6, 5, 3, 15, 11, 6}},
+		{1, 1, 1, []float32{5, 3, 0, 11, 6, 0}},
+		{0, 0, 0, []float32{1, 2, 3, 5, 7, 9}},
+		{0, 1, 1, []float32{4, 5, 6, 0, 0, 0}},
+	} {
+		for _, workers := range []int{1, 2} {
+			op := rtBuild(t, 14, "CumSum", aInt("exclusive", tc.exclusive), aInt("reverse", tc.rev))
+			out := rtMust(t, op, workers, 1, []*tensor.Tensor{x, i64(sh(), tc.axis)}, allConst)
+			checkF(t, out[0], sh(2, 3), tc.want...)
+		}
+	}
+	// position ids from a mask: int64, exact
+	checkI(t, rtOne(t, 14, "CumSum", []*tensor.Tensor{i64(sh(1, 4), 1, 1, 0, 1), i64(sh(1), 1)}), tensor.Int64, sh(1, 4), 1, 2, 2, 3)
+	a32 := &tensor.Tensor{DType: tensor.Int32, Shape: sh(), I64: []int64{0}}
+	checkF(t, rtOne(t, 14, "CumSum", []*tensor.Tensor{f32(sh(2), 1, 2), a32}), sh(2), 1, 3)
+	checkF(t, rtOne(t, 14, "CumSum", []*tensor.Tensor{tensor.New(tensor.Float32, 0, 3), i64(sh(), 1)}), sh(0, 3))
+	wantErr(t, rtErr(14, "CumSum", []*tensor.Tensor{x, i64(sh(), 2)}), "out of range")
+	wantErr(t, rtErr(14, "CumSum", []*tensor.Tensor{x, f32(sh(), 1)}), "axis is float32")
+	wantErr(t, rtErr(14, "CumSum", []*tensor.Tensor{x, i64(sh(2), 0, 1)}), "one value")
+	// an axis known only when running (a graph input) is read then
+	op := rtBuild(t, 14, "CumSum")
+	out := rtMust(t, op, 1, 1, []*tensor.Tensor{x, i64(sh(), 0)}, constAt(2, 0))
+	checkF(t, out[0], sh(2, 3), 1, 2, 3, 5, 7, 9)
+	_, err := rtEval(op, 1, 1, []*tensor.Tensor{x, i64(sh(), 5)}, constAt(2, 0))
+	wantErr(t, err, "out of range")
+}
