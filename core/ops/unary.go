@@ -11,8 +11,9 @@ import (
 
 // The pointwise math functions and activations. Float kernels compute in
 // float64 and round once to float32, so that each result is within an ulp
-// or so of the exact value (ONNX Runtime's vectorized approximations are
-// within a few ulps of it too).
+// or two of the exact value (Erf and Tanh through rational approximations
+// accurate to that; ONNX Runtime's vectorized approximations are within a
+// few ulps too).
 func init() {
 	float := func(name string, minOpset int64, f func(float64) float64) {
 		register(name, minOpset, func(*onnx.Node, int64) (Op, error) { return &pointwise{f: f}, nil })
