@@ -152,7 +152,7 @@ func (c *convTranspose) geometry(x, w []int) (ctGeometry, error) {
 			}
 		}
 	}
-	if 2-rank == 1 {
+	if rank == 1 { // the height of a 1-D transposed convolution
 		g.out[0] = 1
 	}
 	return g, nil
