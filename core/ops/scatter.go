@@ -2,7 +2,6 @@ package ops
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/int8cal/int8cal/core/onnx"
 	"github.com/int8cal/int8cal/core/tensor"
@@ -159,32 +158,18 @@ func (s *scatterND) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 			off += i * strides[j]
 		}
 		if y.F32 != nil {
-			combineF(s.reduction, y.F32[off:off+slice], u.F32[k*slice:(k+1)*slice])
+			combine(s.reduction, y.F32[off:off+slice], u.F32[k*slice:(k+1)*slice])
 		} else {
-			combineI(s.reduction, y.I64[off:off+slice], u.I64[k*slice:(k+1)*slice])
+			combine(s.reduction, y.I64[off:off+slice], u.I64[k*slice:(k+1)*slice])
 		}
 	}
 	return nil
 }
 
-func combineF(reduction string, dst, src []float32) {
-	for i, v := range src {
-		switch reduction {
-		case "add":
-			dst[i] += v
-		case "mul":
-			dst[i] *= v
-		case "max":
-			dst[i] = float32(math.Max(float64(dst[i]), float64(v)))
-		case "min":
-			dst[i] = float32(math.Min(float64(dst[i]), float64(v)))
-		default:
-			dst[i] = v
-		}
-	}
-}
-
-func combineI(reduction string, dst, src []int64) {
+// combine applies a Scatter reduction ("" replaces) of src into dst.
+// Go's max and min return NaN when either side is NaN, as ONNX Runtime's
+// scatter reductions do.
+func combine[T float32 | int64](reduction string, dst, src []T) {
 	for i, v := range src {
 		switch reduction {
 		case "add":
@@ -235,9 +220,9 @@ func (s *scatterElements) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 	copyRange(y, 0, data, 0, data.Len())
 	return s.gather.walk(data.Shape, ix, func(o, dst int) {
 		if y.F32 != nil {
-			combineF(s.reduction, y.F32[dst:dst+1], u.F32[o:o+1])
+			combine(s.reduction, y.F32[dst:dst+1], u.F32[o:o+1])
 		} else {
-			combineI(s.reduction, y.I64[dst:dst+1], u.I64[o:o+1])
+			combine(s.reduction, y.I64[dst:dst+1], u.I64[o:o+1])
 		}
 	})
 }

@@ -29,8 +29,8 @@ func TestShapeOpsSizesAreChecked(t *testing.T) {
 			[]*tensor.Tensor{nil, nil, f32(sh(4), 1, 1, 1<<29, 1<<29)}, "elements"},
 		{"Range", "Range", nil, []Meta{{tensor.Int64, sh()}, {tensor.Int64, sh()}, {tensor.Int64, sh()}},
 			[]*tensor.Tensor{i64(sh(), 0), i64(sh(), 1<<50), i64(sh(), 1)}, "at most"},
-		{"DepthToSpace", "DepthToSpace", []*onnx.Attribute{aInt("blocksize", 1 << 20)}, []Meta{meta(1, 0, 1<<30, 1<<30)}, nil, "too large"},
-		{"SpaceToDepth", "SpaceToDepth", []*onnx.Attribute{aInt("blocksize", 1 << 10)}, []Meta{meta(1, 1<<30, 1<<10, 1<<10)}, nil, "elements"},
+		{"DepthToSpace", "DepthToSpace", []*onnx.Attribute{aInt("blocksize", 1<<20)}, []Meta{meta(1, 0, 1<<30, 1<<30)}, nil, "too large"},
+		{"SpaceToDepth", "SpaceToDepth", []*onnx.Attribute{aInt("blocksize", 1<<10)}, []Meta{meta(1, 1<<30, 1<<10, 1<<10)}, nil, "elements"},
 		{"ConvTranspose", "ConvTranspose", []*onnx.Attribute{aInts("strides", 1<<20, 1<<20)},
 			[]Meta{meta(1, 1, 1<<10, 1<<10), meta(1, 1, 1, 1)}, nil, "elements"},
 	} {
