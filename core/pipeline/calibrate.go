@@ -131,7 +131,7 @@ func (p *Pipeline) Calibrate(c Calibration, out io.Writer) (*Calibrated, error) 
 		return nil, err
 	}
 	defer release(r)
-	hash, err := filehash.SHA256(p.opts.Model)
+	hash, err := p.modelSHA256()
 	if err != nil {
 		return nil, err
 	}
@@ -204,4 +204,17 @@ func graphTensors(g *graph.Graph) []string {
 		names = append(names, name)
 	}
 	return names
+}
+
+// modelSHA256 is the model file's SHA-256, as calibration sidecars record
+// it, read once per pipeline (Compare calibrates once per calibrator).
+func (p *Pipeline) modelSHA256() (string, error) {
+	if p.modelHash == "" {
+		h, err := filehash.SHA256(p.opts.Model)
+		if err != nil {
+			return "", err
+		}
+		p.modelHash = h
+	}
+	return p.modelHash, nil
 }

@@ -63,6 +63,10 @@ func (d *Dataset) Read(first, n int, images []float32, labels []int) error {
 	return nil
 }
 
+// ChecksFinite says that Read checks the samples (session.FiniteChecker),
+// so that scoring and calibration do not scan them again.
+func (d *Dataset) ChecksFinite() bool { return true }
+
 // errorf names the data set in err.
 func (d *Dataset) errorf(err error) error {
 	return fmt.Errorf("%s data (%s): %w", d.role, d.describe, err)

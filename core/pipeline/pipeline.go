@@ -88,8 +88,10 @@ type Pipeline struct {
 	opts  Options
 	log   hclog.Logger
 	graph *graph.Graph // loaded by Load
-	gpu   *cuda.Backend
-	trt   *trt.Backend
+	// modelHash is the model file's SHA-256 once read (modelSHA256).
+	modelHash string
+	gpu       *cuda.Backend
+	trt       *trt.Backend
 }
 
 // New checks the backend (for TensorRT: the library is found, its version

@@ -228,3 +228,15 @@ func TestEvaluateErrors(t *testing.T) {
 		t.Errorf("a missing output should be named: %v", err)
 	}
 }
+
+// checked is poisoned data from a source that says it checks its own
+// samples: ReadFinite trusts it rather than scanning again.
+type checked struct{ poisoned }
+
+func (checked) ChecksFinite() bool { return true }
+
+func TestReadFiniteTrustsAFiniteChecker(t *testing.T) {
+	if err := ReadFinite(checked{poisoned{bad: 7, v: float32(math.NaN())}}, 6, 3, make([]float32, 18), make([]int, 3)); err != nil {
+		t.Errorf("a FiniteChecker's samples were scanned again: %v", err)
+	}
+}
