@@ -13,7 +13,7 @@ VPY       := $(VENV)/bin/python
 
 export CGO_ENABLED := 0
 
-.PHONY: all build data demo test nodetests onnx-testdata bench crosscheck pydeps gpulibs trtlibs gpu-pack fuzz clean
+.PHONY: all build data demo test nodetests onnx-testdata bench bench-models crosscheck pydeps gpulibs trtlibs gpu-pack fuzz clean
 
 all: build data
 
@@ -66,18 +66,30 @@ onnx-testdata:
 	  $$sudo apt-get install -y libonnx-testdata || \
 	    { $$sudo apt-get update && $$sudo apt-get install -y libonnx-testdata; }; }
 
-# Benchmarks: the GEMM kernels, then our engine and, beside it in the same
-# run (alternating rounds), ONNX Runtime on the same models and batch sizes,
-# with the ratio.
-bench: all pydeps
+# Benchmarks: the GEMM kernels, then our engine (FP32 and INT8) and, beside
+# it in the same run (alternating rounds), ONNX Runtime on the same models
+# and batch sizes, with the ratios: LeNet and ResNet-20, and the full-size
+# MobileNetV2, ResNet-50 and ViT-B/16 that bench-models regenerates.
+bench: all pydeps bench-models
 	$(GO) test -run '^$$' -bench 'Sgemm/conv16x144x1024|Sgemm/fc64x800x500' -benchtime 200ms ./core/gemm/
 	$(VPY) tools/ort/compare.py --rounds 3 --seconds 3
-	$(GO) test -run '^$$' -bench 'FP32|INT8' -benchtime 3s -count 3 ./core/engine/
+	$(GO) test -run '^$$' -bench '(LeNet|ResNet20)(FP32|INT8)' -benchtime 3s -count 3 ./core/engine/
 	$(GO) test -run '^$$' -bench 'Qgemm|Quantize' -benchtime 200ms ./core/qgemm/
 	$(GO) test -run '^$$' -bench 'Calibrate|EntropySearch' -benchtime 3x ./core/calibrate/
 	$(GO) test -run '^$$' -bench 'Add' -benchtime 200ms ./calib/histogram/
 	$(GO) test -run '^$$' -bench 'BatchStreamTransfer' -benchtime 1s ./core/pluginhost/
 	$(VPY) tools/ort/calib_bench.py
+
+# The full-size benchmark networks (torchvision's mobilenet_v2, resnet50 and
+# vit_b_16, 224x224), regenerated into .bench-models/ from the weight
+# skeletons PyTorch exported (testdata/bench; tools/gpu/export_bench.py):
+# seeded weights of the recorded mean and spread, 450 MB on disk.
+BENCH_SKELETONS := $(wildcard testdata/bench/*.skeleton.onnx)
+BENCH_MODELS    := $(patsubst testdata/bench/%.skeleton.onnx,.bench-models/%.onnx,$(BENCH_SKELETONS))
+bench-models: $(BENCH_MODELS)
+
+.bench-models/%.onnx: testdata/bench/%.skeleton.onnx tools/models/fill_weights.py | pydeps
+	$(VPY) tools/models/fill_weights.py --out .bench-models $<
 
 # NVIDIA's NVRTC from PyPI (its wheel, unpacked into .gpulibs/): NVRTC needs
 # no GPU, so with it the tests compile the cuda backend's kernels anywhere,

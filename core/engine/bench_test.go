@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"math/rand"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -15,7 +16,7 @@ import (
 // cores, reporting images/s (the figure `make bench` sets beside ONNX
 // Runtime's).
 func benchModel(b *testing.B, path string, batch int) {
-	g, err := graph.Load(path)
+	g, err := loadBench(b, path)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -51,7 +52,7 @@ func BenchmarkResNet20FP32Batch64(b *testing.B) {
 // benchINT8 measures INT8 throughput with activation scales taken from an
 // observed FP32 run on the benchmark input (max |x|/127 per tensor).
 func benchINT8(b *testing.B, path string, batch int) {
-	g, err := graph.Load(path)
+	g, err := loadBench(b, path)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -93,4 +94,45 @@ func BenchmarkLeNetINT8Batch32(b *testing.B) {
 
 func BenchmarkResNet20INT8Batch64(b *testing.B) {
 	benchINT8(b, filepath.Join(repoRoot, "testdata", "models", "resnet20.onnx"), 64)
+}
+
+// benchModels is where `make bench-models` writes the full-size networks
+// regenerated from the weight skeletons in testdata/bench.
+var benchModels = filepath.Join(repoRoot, ".bench-models")
+
+// loadBench loads a benchmark model, skipping (with how to make it) when a
+// regenerated one is absent.
+func loadBench(b *testing.B, path string) (*graph.Graph, error) {
+	if _, err := os.Stat(path); err != nil && filepath.Dir(path) == benchModels {
+		b.Skipf("%s is not there: `make bench-models` regenerates it from testdata/bench", path)
+	}
+	return graph.Load(path)
+}
+
+// The full-size networks of issue 15 (torchvision's, 224×224, 1000
+// classes): a mobile CNN (depthwise convolutions), a deep residual CNN and
+// a vision transformer. ViT-B/16 costs 17.6 GFLOP an image, hence its
+// smaller batch.
+func BenchmarkMobileNetV2FP32Batch32(b *testing.B) {
+	benchModel(b, filepath.Join(benchModels, "mobilenet_v2.onnx"), 32)
+}
+
+func BenchmarkMobileNetV2INT8Batch32(b *testing.B) {
+	benchINT8(b, filepath.Join(benchModels, "mobilenet_v2.onnx"), 32)
+}
+
+func BenchmarkResNet50FP32Batch32(b *testing.B) {
+	benchModel(b, filepath.Join(benchModels, "resnet50.onnx"), 32)
+}
+
+func BenchmarkResNet50INT8Batch32(b *testing.B) {
+	benchINT8(b, filepath.Join(benchModels, "resnet50.onnx"), 32)
+}
+
+func BenchmarkViTB16FP32Batch8(b *testing.B) {
+	benchModel(b, filepath.Join(benchModels, "vit_b_16.onnx"), 8)
+}
+
+func BenchmarkViTB16INT8Batch8(b *testing.B) {
+	benchINT8(b, filepath.Join(benchModels, "vit_b_16.onnx"), 8)
 }

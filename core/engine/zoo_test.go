@@ -1,61 +1,33 @@
 package engine_test
 
 import (
-	"encoding/json"
 	"errors"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/graph"
+	"github.com/int8cal/int8cal/core/internal/npytensor"
 	"github.com/int8cal/int8cal/core/tensor"
-	"github.com/int8cal/int8cal/datasets/npy"
+	"github.com/int8cal/int8cal/internal/testfixture"
 )
 
-// zooManifest mirrors testdata/zoo/manifest.json, written on the GPU
-// machine by tools/gpu/export_zoo.py: small-width variants of the networks
-// researchers bring, exported by PyTorch's TorchScript exporter and by
-// dynamo=True, with ONNX Runtime's outputs on a seeded input.
-type zooManifest struct {
-	Versions map[string]string `json:"versions"`
-	Models   []struct {
-		Name        string   `json:"name"`
-		Exporter    string   `json:"exporter"`
-		Opset       int      `json:"opset"`
-		Status      string   `json:"status"`
-		Error       string   `json:"error"`
-		File        string   `json:"file"`
-		Inputs      []string `json:"inputs"`
-		InputFiles  []string `json:"input_files"`
-		Outputs     []string `json:"outputs"`
-		OutputFiles []string `json:"output_files"`
-	} `json:"models"`
-}
-
-// TestZooMatchesONNXRuntime runs every exported model of the zoo in FP32
+// TestZooMatchesONNXRuntime runs every exported model of the zoo
+// (testfixture.Zoo) in FP32
 // and compares its outputs with ONNX Runtime's: the largest difference
 // must be within 1e-4 of the output's largest magnitude. A model with
 // operators the engine does not have yet is skipped, naming them (the
 // import refuses it cleanly: that is checked too).
 func TestZooMatchesONNXRuntime(t *testing.T) {
-	dir := filepath.Join(repoRoot, "testdata", "zoo")
-	raw, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m zooManifest
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatal(err)
-	}
-	for _, model := range m.Models {
+	models, versions := testfixture.Zoo(t, filepath.Join(repoRoot, "testdata", "zoo"))
+	for _, model := range models {
 		t.Run(model.Name+"/"+model.Exporter, func(t *testing.T) {
 			if model.Status != "ok" {
-				t.Skipf("PyTorch %s could not export it: %s", m.Versions["torch"], model.Error)
+				t.Skipf("PyTorch %s could not export it: %s", versions["torch"], model.Error)
 			}
-			g, err := graph.Load(filepath.Join(dir, model.File))
+			g, err := graph.Load(model.File)
 			var unsupported *graph.UnsupportedError
 			if errors.As(err, &unsupported) {
 				t.Skipf("operators not supported yet: %s", unsupportedOps(unsupported))
@@ -65,14 +37,14 @@ func TestZooMatchesONNXRuntime(t *testing.T) {
 			}
 			inputs := map[string]*tensor.Tensor{}
 			for i, name := range model.Inputs {
-				inputs[name] = readZooArray(t, filepath.Join(dir, model.InputFiles[i]))
+				inputs[name] = npytensor.ReadTyped(t, model.InputFiles[i])
 			}
 			out, err := engine.New(g, engine.Options{}).Run(inputs)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for i, name := range model.Outputs {
-				want := readZooArray(t, filepath.Join(dir, model.OutputFiles[i]))
+				want := npytensor.ReadTyped(t, model.OutputFiles[i])
 				if constant(want) {
 					t.Fatalf("ONNX Runtime's %s is one value repeated: a comparison with it would prove nothing (re-export with weights that reach the output)", name)
 				}
@@ -93,27 +65,6 @@ func unsupportedOps(e *graph.UnsupportedError) string {
 		}
 	}
 	return strings.Join(ops, ", ")
-}
-
-// readZooArray reads a float32 or int64 .npy array as a tensor of its type.
-func readZooArray(t *testing.T, path string) *tensor.Tensor {
-	t.Helper()
-	a, err := npy.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(a.Descr, "f") {
-		v, err := a.Float32()
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		return tensor.FromFloat32(v, a.Shape...)
-	}
-	v, err := a.Ints()
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return tensor.FromInt64(v, a.Shape...)
 }
 
 // constant reports whether every value of t is the same.

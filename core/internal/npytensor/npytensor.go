@@ -6,6 +6,7 @@
 package npytensor
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/int8cal/int8cal/core/tensor"
@@ -25,4 +26,27 @@ func Read(tb testing.TB, path string) *tensor.Tensor {
 		tb.Fatalf("%s: %v", path, err)
 	}
 	return tensor.FromFloat32(v, a.Shape...)
+}
+
+// ReadTyped reads a .npy file as a tensor of its own kind: float arrays as
+// float32, integer and boolean ones as int64 (token ids, masks), failing
+// the test with the file's name on error.
+func ReadTyped(tb testing.TB, path string) *tensor.Tensor {
+	tb.Helper()
+	a, err := npy.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if strings.Contains(a.Descr, "f") {
+		v, err := a.Float32()
+		if err != nil {
+			tb.Fatalf("%s: %v", path, err)
+		}
+		return tensor.FromFloat32(v, a.Shape...)
+	}
+	v, err := a.Ints()
+	if err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	return tensor.FromInt64(v, a.Shape...)
 }
