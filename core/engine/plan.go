@@ -461,9 +461,13 @@ func roundHalf(x []float32, workers int) {
 }
 
 // quantize swaps in the INT8 kernels of the steps that have one and whose
-// input has a calibrated scale that calibtable.CheckScale accepts, and
-// logs the steps left in FP32: by operator where there is no INT8 kernel,
-// by input tensor where the range is missing or unusable.
+// quantized inputs (ops.Int8Capable.Int8Inputs: the activation of a Conv,
+// Gemm or MatMul with constant weights, both operands of a MatMul of two
+// activations) all have a calibrated scale that calibtable.CheckScale
+// accepts, and logs the steps left in FP32: by operator where there is no
+// INT8 kernel (Add, Concat and the other operators that run FP32 on the
+// INT8 layers' float32 outputs are listed here), by input tensor where a
+// range is missing or unusable.
 func (p *Plan) quantize(scales map[string]float32, log hclog.Logger) {
 	var int8Steps int
 	noRange := map[string]string{} // tensor name → why its range is unusable ("" when there is none)
@@ -474,18 +478,38 @@ func (p *Plan) quantize(scales map[string]float32, log hclog.Logger) {
 			noKernel[s.node.OpType]++
 			continue
 		}
-		scale, ok := scales[s.inputs[0]]
+		constant := make([]bool, len(s.inputs))
+		for i, name := range s.inputs {
+			_, constant[i] = p.consts[name]
+		}
+		need, ok := q.Int8Inputs(constant)
 		if !ok {
-			noRange[s.inputs[0]] = ""
+			noKernel[s.node.OpType]++
 			continue
 		}
-		if err := calibtable.CheckScale(scale); err != nil {
-			// A range no reader of a table would use: the layer is
-			// reported as lacking one, not as lacking a kernel.
-			noRange[s.inputs[0]] = " (" + err.Error() + ")"
+		inScales := make([]float32, len(s.inputs))
+		ranged := true
+		for _, i := range need {
+			name := s.inputs[i]
+			scale, ok := scales[name]
+			if !ok {
+				noRange[name] = ""
+				ranged = false
+				continue
+			}
+			if err := calibtable.CheckScale(scale); err != nil {
+				// A range no reader of a table would use: the layer is
+				// reported as lacking one, not as lacking a kernel.
+				noRange[name] = " (" + err.Error() + ")"
+				ranged = false
+				continue
+			}
+			inScales[i] = scale
+		}
+		if !ranged {
 			continue
 		}
-		op8, ok := q.Int8(scale)
+		op8, ok := q.Int8(inScales)
 		if !ok {
 			noKernel[s.node.OpType]++
 			continue

@@ -8,13 +8,42 @@ import (
 	"github.com/int8cal/int8cal/core/tensor"
 )
 
-// Int8Capable is implemented by operators with an INT8 kernel. Int8 returns
-// the INT8 variant of the operator (keeping its fused activation and
-// residual) for an input quantized per tensor with scale inScale
-// (amax/127), or false when this instance cannot run in INT8 (weights not
-// constant, an attribute combination the kernel does not cover).
+// Int8Capable is implemented by operators with an INT8 kernel. The planner
+// first asks which inputs the kernel quantizes per tensor at run time
+// (Int8Inputs, given which inputs are constants: weights are quantized per
+// output channel when the kernel is prepared and need no calibrated range),
+// looks up a calibrated scale for each, and only when all of them have one
+// asks for the kernel (Int8).
 type Int8Capable interface {
-	Int8(inScale float32) (Op, bool)
+	// Int8Inputs returns the indices of the inputs that the INT8 kernel
+	// quantizes per tensor, or false when no INT8 kernel covers this
+	// instance (weights not constant, an attribute combination the kernel
+	// does not cover).
+	Int8Inputs(constant []bool) ([]int, bool)
+	// Int8 returns the INT8 variant of the operator (keeping its fused
+	// activation and residual) for inputs quantized per tensor with
+	// scales[i] (amax/127) for each input i that Int8Inputs named; the
+	// other entries are 0 and ignored. It returns false when a needed
+	// scale is not a positive number.
+	Int8(scales []float32) (Op, bool)
+}
+
+// scaleOf returns scales[i], or 0 when there is no such entry.
+func scaleOf(scales []float32, i int) float32 {
+	if i < len(scales) {
+		return scales[i]
+	}
+	return 0
+}
+
+// constantAt reports whether input i is constant (false when there is no
+// such entry).
+func constantAt(constant []bool, i int) bool { return i < len(constant) && constant[i] }
+
+// Int8Inputs: the input is quantized per tensor; the weights must be
+// constant.
+func (c *conv) Int8Inputs(constant []bool) ([]int, bool) {
+	return []int{0}, constantAt(constant, 1)
 }
 
 // Int8 makes the convolution compute its products in integers: the input
@@ -22,7 +51,8 @@ type Int8Capable interface {
 // output channel ([-127,127], scale max|w|/127), int8×int8 products are
 // summed in int32 (core/qgemm) and the sums dequantized with the two
 // scales, the float bias added and the activation applied in float32.
-func (c *conv) Int8(inScale float32) (Op, bool) {
+func (c *conv) Int8(scales []float32) (Op, bool) {
+	inScale := scaleOf(scales, 0)
 	if !(inScale > 0) {
 		return nil, false
 	}
@@ -285,114 +315,4 @@ func growI32(b []int32, n int) []int32 {
 		return make([]int32, n)
 	}
 	return b[:n]
-}
-
-// Int8 gives the fully connected layer (Gemm with constant weights B, no
-// transposed A, alpha = 1, a bias vector or none) an INT8 kernel.
-func (g *gemmOp) Int8(inScale float32) (Op, bool) {
-	if !(inScale > 0) || g.transA || g.alpha != 1 || g.beta != 1 {
-		return nil, false
-	}
-	return &qgemmOp{gemmOp: *g, inScale: inScale}, true
-}
-
-// qgemmOp is the INT8 fully connected layer: Y = X·Wᵀ in integers with
-// the batch's quantized activations as the left operand (packed per run)
-// and the weights, quantized per output feature, packed once as the right
-// operand, so no transposition is needed.
-type qgemmOp struct {
-	gemmOp
-	inScale  float32
-	wPacked  []int8    // Wᵀ (k×n) in qgemm's packed-B layout
-	colScale []float32 // inScale·weight scale per output feature
-	k, n     int
-	bias     []float32
-	// scratch, kept between runs (a plan's operators do not run
-	// concurrently)
-	q   []int8
-	acc []int32
-}
-
-// Memory counts the int8 weights packed with their scales, and what Run
-// keeps (the quantized batch, the integer products) or packs per run.
-func (g *qgemmOp) Memory(in []Meta, _ int) (prepared, working int64, err error) {
-	m, k, n, err := g.dims(in[0].Shape, in[1].Shape)
-	if err != nil {
-		return 0, 0, err
-	}
-	// qgemm.PackedBSize(k, n): whole panels of padded depth.
-	if prepared, err = bufferBytes(1, "the packed int8 weights", qgemm.PaddedK(k), (n+qgemm.NR-1)/qgemm.NR*qgemm.NR); err != nil {
-		return 0, 0, err
-	}
-	quantized, err := bufferBytes(1, "the quantized batch", m, qgemm.PaddedK(k))
-	if err != nil {
-		return 0, 0, err
-	}
-	// q and the packed copy of it, then the int32 products.
-	return prepared + 4*int64(n), 2*quantized + 4*int64(m)*int64(n), nil
-}
-
-func (g *qgemmOp) Prepare(consts []*tensor.Tensor) error {
-	if len(consts) < 2 || consts[1] == nil {
-		return fmt.Errorf("INT8 Gemm needs constant weights")
-	}
-	b := consts[1]
-	k, n := b.Shape[0], b.Shape[1]
-	w := b.F32
-	if g.transB {
-		k, n = n, k
-	} else {
-		w = transpose2D(b.F32, k, n) // rows are output features
-	}
-	q, scales := qgemm.QuantizeWeights(w, n, k)
-	qt := make([]int8, k*n) // Wᵀ
-	for j := 0; j < n; j++ {
-		for p := 0; p < k; p++ {
-			qt[p*n+j] = q[j*k+p]
-		}
-	}
-	g.wPacked = qgemm.PackB(k, n, qt, n)
-	for i := range scales {
-		scales[i] *= g.inScale
-	}
-	g.colScale, g.k, g.n = scales, k, n
-	if len(consts) > 2 && consts[2] != nil {
-		if consts[2].Len() != n {
-			return fmt.Errorf("INT8 Gemm: bias %s, want [%d]", tensor.ShapeString(consts[2].Shape), n)
-		}
-		g.bias = consts[2].F32
-	}
-	return nil
-}
-
-func (g *qgemmOp) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
-	a, y := in[0], out[0]
-	m := a.Shape[0]
-	if g.bias == nil && len(in) > 2 && in[2] != nil {
-		if in[2].Len() != g.n {
-			return fmt.Errorf("INT8 Gemm: C must be a bias vector of %d", g.n)
-		}
-		g.bias = in[2].F32
-	}
-	g.q, g.acc = growI8(g.q, m*g.k), growI32(g.acc, m*g.n)
-	qgemm.Quantize(g.q, a.F32, g.inScale)
-	qgemm.PackA(m, g.k, g.q, g.k).MulPackedBuf(g.n, g.wPacked, g.acc, g.n)
-	relu := g.act.Kind == ReluActivation
-	for r := 0; r < m; r++ {
-		row, acc := y.F32[r*g.n:(r+1)*g.n], g.acc[r*g.n:(r+1)*g.n]
-		for c, v := range acc {
-			f := float32(float32(v) * g.colScale[c])
-			if g.bias != nil {
-				f += g.bias[c]
-			}
-			if relu {
-				f = max(f, 0)
-			}
-			row[c] = f
-		}
-		if g.act.Kind == ClipActivation {
-			g.act.apply(row)
-		}
-	}
-	return nil
 }

@@ -114,7 +114,7 @@ func TestInt8ConvMatchesReference(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			q, ok := op.(Int8Capable).Int8(inScale)
+			q, ok := op.(Int8Capable).Int8([]float32{inScale})
 			if !ok {
 				t.Fatal("no INT8 variant")
 			}
@@ -168,7 +168,7 @@ func TestInt8GemmMatchesReference(t *testing.T) {
 		op, _ := Build(&onnx.Node{Name: "g", OpType: "Gemm", Attrs: attrs}, 13)
 		op.(Fusable).FuseActivation(Activation{Kind: ReluActivation})
 		const inScale = 0.02
-		q, ok := op.(Int8Capable).Int8(inScale)
+		q, ok := op.(Int8Capable).Int8([]float32{inScale})
 		if !ok {
 			t.Fatal("no INT8 variant")
 		}

@@ -120,7 +120,7 @@ func TestConvMemoryMatchesRun(t *testing.T) {
 				t.Errorf("%s, %d workers: Memory says %d bytes of working memory, Run keeps %d", tc.name, workers, working, 4*kept)
 			}
 
-			q, ok := rtBuild(t, 13, "Conv", tc.attrs...).(Int8Capable).Int8(0.1)
+			q, ok := rtBuild(t, 13, "Conv", tc.attrs...).(Int8Capable).Int8([]float32{0.1})
 			if !ok {
 				t.Fatal("no INT8 convolution")
 			}

@@ -275,17 +275,23 @@ func (mm *matMul) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	sa := expandStrides(pa[:len(pa)-2], len(batch))
 	sb := expandStrides(pb[:len(pb)-2], len(batch))
 	parallel.For(count, ctx.Workers, 1, func(lo, hi int) {
-		idx := make([]int, len(batch))
 		for bi := lo; bi < hi; bi++ {
-			r, ao, bo := bi, 0, 0
-			for d := len(batch) - 1; d >= 0; d-- {
-				idx[d] = r % batch[d]
-				r /= batch[d]
-				ao += idx[d] * sa[d]
-				bo += idx[d] * sb[d]
-			}
+			ao, bo := batchOffsets(bi, batch, sa, sb)
 			gemm.Sgemm(m, n, k, a.F32[ao*m*k:], k, b.F32[bo*k*n:], n, y.F32[bi*m*n:(bi+1)*m*n], n, false)
 		}
 	})
 	return nil
+}
+
+// batchOffsets returns the matrices of A and B (their indices in the
+// broadcast operands, with strides sa and sb over the batch dimensions)
+// that make matrix bi of the output batch.
+func batchOffsets(bi int, batch, sa, sb []int) (ao, bo int) {
+	for d := len(batch) - 1; d >= 0; d-- {
+		i := bi % batch[d]
+		bi /= batch[d]
+		ao += i * sa[d]
+		bo += i * sb[d]
+	}
+	return ao, bo
 }

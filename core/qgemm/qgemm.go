@@ -62,7 +62,7 @@ func MakePackedBBuffer(k, n int) []int8 { return panel.Aligned[int8](PackedBSize
 type PackedA struct {
 	m, k, kp, np int
 	data         []int8  // packed A (see doc.go)
-	data16       []int16 // the same values as int16 (AVX2 kernel), or nil
+	data16       []int16 // the same values as int16 (AVX2 kernel), or empty
 	corr         []int32 // corr[i] = −128·Σ_p A(i,p) (VNNI kernel)
 }
 
@@ -86,13 +86,39 @@ func (p *PackedA) RowSums() []int32 {
 // int8 values are allowed; the exactness bound of doc.go assumes weights in
 // [-127, 127].
 func PackA(m, k int, a []int8, lda int) *PackedA {
+	p := new(PackedA)
+	p.pack(m, k, a, lda, needA16())
+	return p
+}
+
+// Repack packs the m×k row-major int8 matrix a (leading dimension lda)
+// into p, reusing its buffers when they are large enough: the left operand
+// of a product of two activations, packed for every multiplication, where
+// PackA's allocations would cost as much as the product. Unlike PackA's,
+// the result is valid only under the implementation active when it was
+// packed (the AVX2 kernel's int16 copy is made only when that kernel is
+// the active one), and p must not be in use by a multiplication.
+func (p *PackedA) Repack(m, k int, a []int8, lda int) {
+	p.pack(m, k, a, lda, active().a16)
+}
+
+// pack fills p with the packed a, with the int16 copy when a16 is set.
+func (p *PackedA) pack(m, k int, a []int8, lda int, a16 bool) {
 	checkMat("A", m, k, a, lda)
 	kp := PaddedK(k)
 	np := 0
 	if m > 0 {
 		np = panel.Count(m, active().rowsPacked())
 	}
-	p := &PackedA{m: m, k: k, kp: kp, np: np, data: panel.Aligned[int8](m * kp), corr: make([]int32, m)}
+	p.m, p.k, p.kp, p.np = m, k, kp, np
+	if cap(p.data) < m*kp {
+		p.data = panel.Aligned[int8](m * kp)
+	} else {
+		// The pad columns k..kp-1 are read as zeros by the kernels.
+		p.data = p.data[:m*kp]
+		clear(p.data)
+	}
+	p.corr = growInt32(p.corr, m)
 	for i := 0; i < np && k > 0; i++ {
 		row0, rows := panel.Rows(m, np, i)
 		dst := p.data[row0*kp : (row0+rows)*kp]
@@ -106,13 +132,23 @@ func PackA(m, k int, a []int8, lda int) *PackedA {
 			p.corr[row0+r] = -128 * s
 		}
 	}
-	if needA16() {
-		p.data16 = panel.Aligned[int16](m * kp)
+	p.data16 = p.data16[:0]
+	if a16 {
+		if cap(p.data16) < m*kp {
+			p.data16 = panel.Aligned[int16](m * kp)
+		}
+		p.data16 = p.data16[:m*kp]
 		for i, v := range p.data {
 			p.data16[i] = int16(v)
 		}
 	}
-	return p
+}
+
+func growInt32(s []int32, n int) []int32 {
+	if cap(s) < n {
+		return make([]int32, n)
+	}
+	return s[:n]
 }
 
 func checkMat[T int8 | int32 | float32](name string, rows, cols int, s []T, ld int) {
@@ -210,6 +246,9 @@ type job struct {
 // last, narrower tile column comes after the column blocks.
 func (j *job) run() {
 	ks, pa := j.ks, j.pa
+	if ks.a16 && len(pa.data16) == 0 {
+		panic("qgemm: left operand repacked under another implementation than the active one")
+	}
 	kp := pa.kp
 	kg := kp / KGroup
 	nk := (kp + kcMax - 1) / kcMax

@@ -121,6 +121,18 @@ var paths = []struct {
 	{"Mul", func(p *problem, c []int32) {
 		PackA(p.m, p.k, p.a, p.lda).Mul(p.n, p.b, p.ldb, c, p.ldc)
 	}},
+	{"Repack(dirty).Mul", func(p *problem, c []int32) {
+		// Buffers reused from a larger operand full of nonzero bytes: the
+		// pad columns must read as zeros again.
+		var q PackedA
+		big := make([]int8, (p.m+3)*(p.k+5))
+		for i := range big {
+			big[i] = int8(i*29 + 3)
+		}
+		q.Repack(p.m+3, p.k+5, big, p.k+5)
+		q.Repack(p.m, p.k, p.a, p.lda)
+		q.Mul(p.n, p.b, p.ldb, c, p.ldc)
+	}},
 	{"MulPackedBuf(PackB)", func(p *problem, c []int32) {
 		PackA(p.m, p.k, p.a, p.lda).MulPackedBuf(p.n, PackB(p.k, p.n, p.b, p.ldb), c, p.ldc)
 	}},
