@@ -23,52 +23,99 @@ type Info struct {
 }
 
 // Meta describes an opened data set: Samples samples of SampleShape
-// float32 values each (row-major, e.g. [C, H, W]), with a class label each
-// when Labels is set.
+// float32 values each (row-major, e.g. [C, H, W]), or, for a TensorStream,
+// of the named Inputs instead, with a class label each when Labels is set.
 type Meta struct {
 	Samples     int
 	SampleShape []int
-	Labels      bool
+	// Inputs are a TensorStream's inputs (SampleShape is then unset).
+	Inputs []Input
+	Labels bool
 	// Classes is the number of classes when known: labels then lie in
 	// [0, Classes). 0 when unknown.
 	Classes int
 }
 
-// SampleElements returns the number of values in one sample.
-func (m Meta) SampleElements() int {
-	n := 1
-	for _, d := range m.SampleShape {
-		n *= d
+// SampleElements returns the number of values in one sample of
+// SampleShape.
+func (m Meta) SampleElements() int { return product(m.SampleShape) }
+
+// SampleBytes returns the bytes of one sample: its SampleShape float32
+// values, or the values of all its Inputs.
+func (m Meta) SampleBytes() int {
+	if len(m.Inputs) == 0 {
+		return 4 * m.SampleElements()
+	}
+	n := 0
+	for _, in := range m.Inputs {
+		n += in.Elements() * in.Type.Size()
 	}
 	return n
 }
 
 // Check reports a Meta the host cannot use: no shape, a dimension below 1,
-// or a negative count.
+// a negative count; with Inputs, a SampleShape beside them, an unknown
+// element type, a repeated name, or an unnamed input beside others.
 func (m Meta) Check() error {
 	switch {
 	case m.Samples < 0:
 		return fmt.Errorf("%d samples", m.Samples)
-	case len(m.SampleShape) == 0:
-		return fmt.Errorf("no sample shape")
 	case m.Classes < 0:
 		return fmt.Errorf("%d classes", m.Classes)
-	}
-	n := 1
-	for _, d := range m.SampleShape {
-		if d < 1 || d > MaxSampleElements {
-			return fmt.Errorf("sample shape %v has a dimension outside [1, %d]", m.SampleShape, MaxSampleElements)
+	case len(m.Inputs) == 0:
+		if len(m.SampleShape) == 0 {
+			return fmt.Errorf("no sample shape")
 		}
-		n *= d
-		if n > MaxSampleElements {
-			return fmt.Errorf("sample shape %v holds more than %d values", m.SampleShape, MaxSampleElements)
+		return checkShape("sample shape", m.SampleShape)
+	case len(m.SampleShape) != 0:
+		return fmt.Errorf("a sample shape %v beside %d inputs", m.SampleShape, len(m.Inputs))
+	case len(m.Inputs) > MaxInputs:
+		return fmt.Errorf("%d inputs (at most %d)", len(m.Inputs), MaxInputs)
+	}
+	seen := map[string]bool{}
+	total := 0
+	for _, in := range m.Inputs {
+		switch {
+		case in.Name == "" && len(m.Inputs) > 1:
+			return fmt.Errorf("an unnamed input among %d; only a data set's single input may go unnamed", len(m.Inputs))
+		case seen[in.Name]:
+			return fmt.Errorf("input %q listed twice", in.Name)
+		case !in.Type.Valid():
+			return fmt.Errorf("input %q: unknown %v", in.Name, in.Type)
+		case len(in.Shape) == 0:
+			return fmt.Errorf("input %q: no shape", in.Name)
+		}
+		seen[in.Name] = true
+		if err := checkShape(fmt.Sprintf("input %q: shape", in.Name), in.Shape); err != nil {
+			return err
+		}
+		if total += in.Elements(); total > MaxSampleElements {
+			return fmt.Errorf("the inputs hold more than %d values per sample", MaxSampleElements)
 		}
 	}
 	return nil
 }
 
-// MaxSampleElements bounds the values in one sample (1 GiB of float32).
-const MaxSampleElements = 1 << 28
+func checkShape(what string, shape []int) error {
+	n := 1
+	for _, d := range shape {
+		if d < 1 || d > MaxSampleElements {
+			return fmt.Errorf("%s %v has a dimension outside [1, %d]", what, shape, MaxSampleElements)
+		}
+		n *= d
+		if n > MaxSampleElements {
+			return fmt.Errorf("%s %v holds more than %d values", what, shape, MaxSampleElements)
+		}
+	}
+	return nil
+}
+
+// MaxSampleElements bounds the values in one sample (1 GiB of float32),
+// and MaxInputs the inputs of a sample.
+const (
+	MaxSampleElements = 1 << 28
+	MaxInputs         = 256
+)
 
 // BatchStream is a data set. The host calls Info, then Open with the
 // options the user set (an unknown option, a bad value, or a missing or

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"sync"
 
 	"github.com/hashicorp/go-plugin"
@@ -58,7 +59,7 @@ const (
 
 // BatchLimit is the largest batch of meta's samples one call may ask for.
 func BatchLimit(meta dataset.Meta) int {
-	return max(1, min(MaxBatch, MaxBatchBytes/(4*meta.SampleElements())))
+	return max(1, min(MaxBatch, MaxBatchBytes/meta.SampleBytes()))
 }
 
 // Shared memory layout bounds: slots per SharedBatches call, and the
@@ -127,11 +128,16 @@ func SlotBytes(meta dataset.Meta, batch int) int {
 
 type server struct {
 	pb.UnimplementedBatchStreamServer
+	base
 	impl   dataset.BatchStream
 	region *Region
+}
 
-	// mu serializes the calls into impl (go-plugin serves each RPC on its
-	// own goroutine) and guards meta.
+// base is what the servers of both protocol versions keep: the opened
+// data set, with the calls into the implementation serialized.
+type base struct {
+	// mu serializes the calls into the implementation (go-plugin serves
+	// each RPC on its own goroutine) and guards meta.
 	mu   sync.Mutex
 	meta *dataset.Meta // nil until Open
 	// streaming is held by the one Batches or SharedBatches call that
@@ -143,22 +149,19 @@ type server struct {
 func (s *server) Info(context.Context, *pb.InfoRequest) (*pb.InfoResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return infoToProto(s.impl.Info()), nil
+	i := s.impl.Info()
+	r := &pb.InfoResponse{Name: i.Name, Version: i.Version, Description: i.Description}
+	for _, o := range i.Options {
+		r.Options = append(r.Options, &pb.Option{Name: o.Name, DefaultValue: o.Default, Description: o.Description})
+	}
+	return r, nil
 }
 
 func (s *server) Open(_ context.Context, req *pb.OpenRequest) (*pb.OpenResponse, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.meta = nil
-	meta, err := s.impl.Open(req.Options)
+	meta, err := s.open(func() (dataset.Meta, error) { return s.impl.Open(req.Options) }, false)
 	if err != nil {
-		return nil, status.Error(codes.InvalidArgument, err.Error())
+		return nil, err
 	}
-	if err := meta.Check(); err != nil {
-		return nil, status.Errorf(codes.Internal, "Open described an unusable data set: %v", err)
-	}
-	meta.SampleShape = append([]int(nil), meta.SampleShape...)
-	s.meta = &meta
 	resp := &pb.OpenResponse{
 		Samples: uint64(meta.Samples), ElementType: pb.ElementType_ELEMENT_TYPE_FLOAT32,
 		Labels: meta.Labels, Classes: uint32(min(meta.Classes, math.MaxUint32)), SharedMemory: s.region != nil,
@@ -169,41 +172,70 @@ func (s *server) Open(_ context.Context, req *pb.OpenRequest) (*pb.OpenResponse,
 	return resp, nil
 }
 
-func (s *server) Close(context.Context, *pb.CloseRequest) (*pb.CloseResponse, error) {
+// open opens the data set through open and keeps what it describes:
+// named inputs (a TensorStream's) when inputs is set, else a sample shape.
+func (s *base) open(open func() (dataset.Meta, error), inputs bool) (dataset.Meta, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.meta = nil
-	if err := s.impl.Close(); err != nil {
-		return nil, status.Error(codes.Unknown, err.Error())
+	meta, err := open()
+	if err != nil {
+		return meta, status.Error(codes.InvalidArgument, err.Error())
 	}
-	return &pb.CloseResponse{}, nil
+	if err := meta.Check(); err != nil {
+		return meta, status.Errorf(codes.Internal, "Open described an unusable data set: %v", err)
+	}
+	if inputs != (len(meta.Inputs) > 0) {
+		return meta, status.Errorf(codes.Internal, "Open described %d named inputs; a BatchStream describes its SampleShape (sdk.Serve), a TensorStream its Inputs (sdk.ServeTensors)", len(meta.Inputs))
+	}
+	meta.SampleShape = slices.Clone(meta.SampleShape)
+	meta.Inputs = slices.Clone(meta.Inputs)
+	for i := range meta.Inputs {
+		meta.Inputs[i].Shape = slices.Clone(meta.Inputs[i].Shape)
+	}
+	s.meta = &meta
+	return meta, nil
+}
+
+func (s *server) Close(context.Context, *pb.CloseRequest) (*pb.CloseResponse, error) {
+	return &pb.CloseResponse{}, s.close(s.impl.Close)
+}
+
+func (s *base) close(close func() error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.meta = nil
+	if err := close(); err != nil {
+		return status.Error(codes.Unknown, err.Error())
+	}
+	return nil
 }
 
 // plan checks a batch request against the opened data set.
-func (s *server) plan(req *pb.BatchesRequest) (dataset.Meta, int, int, int, error) {
+func (s *base) plan(start, count uint64, batchSize uint32) (dataset.Meta, int, int, int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.meta == nil {
 		return dataset.Meta{}, 0, 0, 0, status.Error(codes.FailedPrecondition, "batches requested before Open")
 	}
 	m := *s.meta
-	if req.BatchSize < 1 || req.BatchSize > MaxBatch || int64(req.BatchSize)*int64(m.SampleElements())*4 > MaxBatchBytes {
-		return m, 0, 0, 0, status.Errorf(codes.InvalidArgument, "batch size %d: want 1 to %d samples and at most %d bytes of images", req.BatchSize, MaxBatch, int64(MaxBatchBytes))
+	if batchSize < 1 || batchSize > MaxBatch || int64(batchSize)*int64(m.SampleBytes()) > MaxBatchBytes {
+		return m, 0, 0, 0, status.Errorf(codes.InvalidArgument, "batch size %d: want 1 to %d samples and at most %d bytes of values", batchSize, MaxBatch, int64(MaxBatchBytes))
 	}
-	if req.Start > uint64(m.Samples) || req.Count > uint64(m.Samples)-req.Start {
-		return m, 0, 0, 0, status.Errorf(codes.OutOfRange, "samples [%d, %d) requested; the data set has %d", req.Start, req.Start+req.Count, m.Samples)
+	if start > uint64(m.Samples) || count > uint64(m.Samples)-start {
+		return m, 0, 0, 0, status.Errorf(codes.OutOfRange, "samples [%d, %d) requested; the data set has %d", start, start+count, m.Samples)
 	}
-	return m, int(req.Start), int(req.Count), int(req.BatchSize), nil
+	return m, int(start), int(count), int(batchSize), nil
 }
 
-// read fills one batch through the implementation.
-func (s *server) read(first, n int, images []float32, labels []int32) error {
+// read fills one batch through the implementation's read.
+func (s *base) read(first, n int, read func() error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.meta == nil {
 		return status.Error(codes.FailedPrecondition, "the data set was closed while batches were read")
 	}
-	if err := s.impl.Read(first, n, images, labels); err != nil {
+	if err := read(); err != nil {
 		return status.Errorf(codes.Unknown, "reading samples [%d, %d): %v", first, first+n, err)
 	}
 	return nil
@@ -212,7 +244,7 @@ func (s *server) read(first, n int, images []float32, labels []int32) error {
 func (s *server) Batches(req *pb.BatchesRequest, stream pb.BatchStream_BatchesServer) error {
 	s.streaming.Lock()
 	defer s.streaming.Unlock()
-	meta, first, count, batch, err := s.plan(req)
+	meta, first, count, batch, err := s.plan(req.Start, req.Count, req.BatchSize)
 	if err != nil {
 		return err
 	}
@@ -230,7 +262,7 @@ func (s *server) Batches(req *pb.BatchesRequest, stream pb.BatchStream_BatchesSe
 		if labels != nil {
 			lbl = labels[:n]
 		}
-		if err := s.read(first, n, img, lbl); err != nil {
+		if err := s.read(first, n, func() error { return s.impl.Read(first, n, img, lbl) }); err != nil {
 			return err
 		}
 		// gRPC encodes a message before Send returns (and the plugin
@@ -268,7 +300,7 @@ func (s *server) SharedBatches(stream pb.BatchStream_SharedBatchesServer) error 
 	if start == nil {
 		return status.Error(codes.InvalidArgument, "SharedBatches must begin with a SharedStart")
 	}
-	meta, first, count, batch, err := s.plan(start.Batches)
+	meta, first, count, batch, err := s.plan(start.Batches.GetStart(), start.Batches.GetCount(), start.Batches.GetBatchSize())
 	if err != nil {
 		return err
 	}
@@ -347,7 +379,7 @@ func (s *server) SharedBatches(stream pb.BatchStream_SharedBatchesServer) error 
 			labels = int32s(mem[off+imageBytes : off+imageBytes+labelBytes])
 		}
 		images := float32s(mem[off : off+imageBytes])
-		if err := s.read(first, n, images, labels); err != nil {
+		if err := s.read(first, n, func() error { return s.impl.Read(first, n, images, labels) }); err != nil {
 			return err
 		}
 		if err := stream.Send(&pb.SharedBatch{
@@ -483,8 +515,8 @@ func checkRange(meta dataset.Meta, first, count, batch int) error {
 	if first < 0 || count < 0 || first > meta.Samples || count > meta.Samples-first {
 		return fmt.Errorf("samples [%d, %d) requested; the data set has %d", first, first+count, meta.Samples)
 	}
-	if batch < 1 || batch > MaxBatch || int64(batch)*int64(meta.SampleElements())*4 > MaxBatchBytes {
-		return fmt.Errorf("batch size %d: want 1 to %d samples and at most %d bytes of images", batch, MaxBatch, int64(MaxBatchBytes))
+	if batch < 1 || batch > MaxBatch || int64(batch)*int64(meta.SampleBytes()) > MaxBatchBytes {
+		return fmt.Errorf("batch size %d: want 1 to %d samples and at most %d bytes of values", batch, MaxBatch, int64(MaxBatchBytes))
 	}
 	return nil
 }
@@ -613,14 +645,6 @@ func (r *Reader) nextShared(first, n int, images []float32, labels []int32) erro
 	return nil
 }
 
-func infoToProto(i dataset.Info) *pb.InfoResponse {
-	r := &pb.InfoResponse{Name: i.Name, Version: i.Version, Description: i.Description}
-	for _, o := range i.Options {
-		r.Options = append(r.Options, &pb.Option{Name: o.Name, DefaultValue: o.Default, Description: o.Description})
-	}
-	return r
-}
-
 // Bounds on the texts and options of a plugin's Info.
 const (
 	MaxNameBytes = 256
@@ -628,32 +652,39 @@ const (
 	MaxOptions   = 1024
 )
 
-// InfoFromProto reads a plugin's Info reply, refusing no name, too long
-// texts, and unnamed or repeated options.
+// InfoFromProto reads a plugin's Info reply (CheckInfo).
 func InfoFromProto(r *pb.InfoResponse) (dataset.Info, error) {
-	switch {
-	case r.Name == "":
-		return dataset.Info{}, errors.New("Info: no name")
-	case len(r.Name) > MaxNameBytes || len(r.Version) > MaxNameBytes:
-		return dataset.Info{}, fmt.Errorf("Info: name or version longer than %d bytes", MaxNameBytes)
-	case len(r.Description) > MaxTextBytes:
-		return dataset.Info{}, fmt.Errorf("Info: description longer than %d bytes", MaxTextBytes)
-	case len(r.Options) > MaxOptions:
-		return dataset.Info{}, fmt.Errorf("Info: %d options (at most %d)", len(r.Options), MaxOptions)
-	}
 	i := dataset.Info{Name: r.Name, Version: r.Version, Description: r.Description}
-	seen := map[string]bool{}
 	for _, o := range r.Options {
-		switch {
-		case o.Name == "" || len(o.Name) > MaxNameBytes:
-			return dataset.Info{}, fmt.Errorf("Info: an option named %.64q", o.Name)
-		case seen[o.Name]:
-			return dataset.Info{}, fmt.Errorf("Info: option %.64q listed twice", o.Name)
-		case len(o.DefaultValue)+len(o.Description) > MaxTextBytes:
-			return dataset.Info{}, fmt.Errorf("Info: option %.64q: texts longer than %d bytes", o.Name, MaxTextBytes)
-		}
-		seen[o.Name] = true
 		i.Options = append(i.Options, dataset.Option{Name: o.Name, Default: o.DefaultValue, Description: o.Description})
 	}
-	return i, nil
+	return i, CheckInfo(i)
+}
+
+// CheckInfo refuses a plugin's Info with no name, too long texts, too many
+// options, or unnamed or repeated ones.
+func CheckInfo(i dataset.Info) error {
+	switch {
+	case i.Name == "":
+		return errors.New("Info: no name")
+	case len(i.Name) > MaxNameBytes || len(i.Version) > MaxNameBytes:
+		return fmt.Errorf("Info: name or version longer than %d bytes", MaxNameBytes)
+	case len(i.Description) > MaxTextBytes:
+		return fmt.Errorf("Info: description longer than %d bytes", MaxTextBytes)
+	case len(i.Options) > MaxOptions:
+		return fmt.Errorf("Info: %d options (at most %d)", len(i.Options), MaxOptions)
+	}
+	seen := map[string]bool{}
+	for _, o := range i.Options {
+		switch {
+		case o.Name == "" || len(o.Name) > MaxNameBytes:
+			return fmt.Errorf("Info: an option named %.64q", o.Name)
+		case seen[o.Name]:
+			return fmt.Errorf("Info: option %.64q listed twice", o.Name)
+		case len(o.Default)+len(o.Description) > MaxTextBytes:
+			return fmt.Errorf("Info: option %.64q: texts longer than %d bytes", o.Name, MaxTextBytes)
+		}
+		seen[o.Name] = true
+	}
+	return nil
 }

@@ -1,4 +1,5 @@
-// Package batchstreamtest checks that a dataset.BatchStream keeps the
+// Package batchstreamtest checks that a dataset.BatchStream (Run) or a
+// dataset.TensorStream (RunTensors) keeps the
 // contract the int8cal host relies on, in the manner of testing/fstest.TestFS:
 // call Run from the data set's own tests.
 //
