@@ -213,75 +213,121 @@ func (g *ctGeometry) colSize() (int, error) {
 // Memory counts the packed weights (as many floats as the weights) and one
 // col matrix per worker that Run uses.
 func (c *convTranspose) Memory(in []Meta, workers int) (prepared, working int64, err error) {
-	g, err := c.geometry(in[0].Shape, in[1].Shape)
+	g, col, err := c.sized(in[0].Shape, in[1].Shape)
 	if err != nil {
 		return 0, 0, err
 	}
-	col, err := g.colSize()
-	if err != nil {
-		return 0, 0, fmt.Errorf("unfolded output: %w", err)
-	}
-	areas := 1
-	if g.n*c.group >= max(1, workers) {
-		areas = max(1, workers)
-	}
+	areas := unitAreas(g.n*c.group, max(1, workers))
 	return 4 * int64(tensor.NumElements(in[1].Shape)), 4 * int64(areas) * int64(col), nil
+}
+
+// sized returns the geometry for input and weight shapes x and w, and the
+// size of one col matrix.
+func (c *convTranspose) sized(x, w []int) (g ctGeometry, colLen int, err error) {
+	if g, err = c.geometry(x, w); err != nil {
+		return g, 0, err
+	}
+	if colLen, err = g.colSize(); err != nil {
+		return g, 0, fmt.Errorf("unfolded output: %w", err)
+	}
+	return g, colLen, nil
+}
+
+// resolve returns the geometry for the inputs of a run, the size of one
+// col matrix and the bias (the prepared one, else input 2).
+func (c *convTranspose) resolve(in []*tensor.Tensor) (g ctGeometry, colLen int, bias []float32, err error) {
+	if g, colLen, err = c.sized(in[0].Shape, in[1].Shape); err != nil {
+		return g, 0, nil, err
+	}
+	bias = c.bias
+	if bias == nil && len(in) > 2 && in[2] != nil {
+		bias = in[2].F32
+	}
+	return g, colLen, bias, nil
 }
 
 func (c *convTranspose) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	x, w, y := in[0], in[1], out[0]
-	g, err := c.geometry(x.Shape, w.Shape)
+	g, colLen, bias, err := c.resolve(in)
 	if err != nil {
 		return err
 	}
-	colLen, err := g.colSize()
-	if err != nil {
-		return err
-	}
-	packed, bias := c.packed, c.bias
+	packed := c.packed
 	if packed == nil { // weights computed at run time
 		packed = c.pack(w)
 	}
-	if bias == nil && len(in) > 2 && in[2] != nil {
-		bias = in[2].F32
-	}
-	inPlane, outPlane := g.in[0]*g.in[1], g.out[0]*g.out[1]
-	imgIn, imgOut := c.group*g.cin*inPlane, c.group*g.cout*outPlane
-	runUnit := func(u int, col []float32, workers int) {
-		img, grp := u/c.group, u%c.group
-		src := x.F32[img*imgIn+grp*g.cin*inPlane:]
-		dst := y.F32[img*imgOut+grp*g.cout*outPlane : img*imgOut+(grp+1)*g.cout*outPlane]
-		packed[grp].MulEx(inPlane, src, inPlane, col, inPlane, false, nil, workers)
-		parallel.For(g.cout, workers, 1, func(lo, hi int) {
-			for co := lo; co < hi; co++ {
-				plane := dst[co*outPlane : (co+1)*outPlane]
-				b := float32(0)
-				if bias != nil {
-					b = bias[grp*g.cout+co]
-				}
-				for i := range plane {
-					plane[i] = b
-				}
-				g.col2im(col[co*g.kernel[0]*g.kernel[1]*inPlane:], plane)
-			}
-		})
-	}
+	inPlane := g.in[0] * g.in[1]
 	workers := max(1, ctx.Workers)
-	units := g.n * c.group
+	c.growScratch(unitAreas(g.n*c.group, workers), colLen)
+	forUnits(g.n*c.group, workers, func(u, wk, inner int) {
+		img, grp := u/c.group, u%c.group
+		col := c.scratch[wk]
+		packed[grp].MulEx(inPlane, g.unitInput(x, img, grp, c.group), inPlane, col, inPlane, false, nil, inner)
+		g.scatter(col, g.unitOutput(y, img, grp, c.group), bias, grp, inner)
+	})
+	return nil
+}
+
+// unitAreas is how many scratch areas forUnits uses: one per worker when
+// there are at least as many units (image × group) as workers, else one.
+func unitAreas(units, workers int) int {
 	if units >= workers {
-		c.growScratch(workers, colLen)
+		return workers
+	}
+	return 1
+}
+
+// forUnits calls unit(u, area, inner) for every unit (image × group) u:
+// spread over the workers, each unit on one (inner = 1), when there are
+// enough units, else one unit after another, each split over all workers
+// (inner = workers). area indexes the scratch areas (unitAreas).
+func forUnits(units, workers int, unit func(u, area, inner int)) {
+	if units >= workers {
 		parallel.Each(units, workers, func(wk, lo, hi int) {
 			for u := lo; u < hi; u++ {
-				runUnit(u, c.scratch[wk], 1)
+				unit(u, wk, 1)
 			}
 		})
-		return nil
+		return
 	}
-	c.growScratch(1, colLen)
 	for u := 0; u < units; u++ {
-		runUnit(u, c.scratch[0], workers)
+		unit(u, 0, workers)
 	}
-	return nil
+}
+
+// unitInput returns the input channels of group grp of image img.
+func (g *ctGeometry) unitInput(x *tensor.Tensor, img, grp, groups int) []float32 {
+	inPlane := g.in[0] * g.in[1]
+	at := (img*groups + grp) * g.cin * inPlane
+	return x.F32[at : at+g.cin*inPlane]
+}
+
+// unitOutput returns the output channels of group grp of image img.
+func (g *ctGeometry) unitOutput(y *tensor.Tensor, img, grp, groups int) []float32 {
+	outPlane := g.out[0] * g.out[1]
+	at := (img*groups + grp) * g.cout * outPlane
+	return y.F32[at : at+g.cout*outPlane]
+}
+
+// scatter writes one unit's output channels (dst) from its col matrix:
+// each plane starts from the channel's bias and gets its taps added
+// (col2im), the channels split over workers.
+func (g *ctGeometry) scatter(col, dst, bias []float32, grp, workers int) {
+	outPlane := g.out[0] * g.out[1]
+	taps := g.kernel[0] * g.kernel[1] * g.in[0] * g.in[1]
+	parallel.For(g.cout, workers, 1, func(lo, hi int) {
+		for co := lo; co < hi; co++ {
+			plane := dst[co*outPlane : (co+1)*outPlane]
+			b := float32(0)
+			if bias != nil {
+				b = bias[grp*g.cout+co]
+			}
+			for i := range plane {
+				plane[i] = b
+			}
+			g.col2im(col[co*taps:], plane)
+		}
+	})
 }
 
 func (c *convTranspose) growScratch(workers, n int) {
