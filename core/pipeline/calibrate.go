@@ -10,6 +10,8 @@ import (
 	"github.com/int8cal/int8cal/core/graph"
 	"github.com/int8cal/int8cal/core/pluginhost"
 	"github.com/int8cal/int8cal/core/precision"
+	"github.com/int8cal/int8cal/core/session"
+	"github.com/int8cal/int8cal/core/tensor"
 	"github.com/int8cal/int8cal/internal/atomicfile"
 	"github.com/int8cal/int8cal/internal/filehash"
 )
@@ -123,7 +125,7 @@ func (p *Pipeline) Calibrate(c Calibration, out io.Writer) (*Calibrated, error) 
 		// the cache or its Q/DQ model.
 		p.log.Info("--backend tensorrt: calibrating on the cpu backend")
 	}
-	if err := p.load(c.Batch, src.SampleShape()); err != nil {
+	if err := p.load(c.Batch, src); err != nil {
 		return nil, err
 	}
 	r, err := p.newRunner(runSpec{precision: precision.FP32, batch: c.Batch, observe: true})
@@ -131,6 +133,14 @@ func (p *Pipeline) Calibrate(c Calibration, out io.Writer) (*Calibrated, error) 
 		return nil, err
 	}
 	defer release(r)
+	var data session.Source = src
+	if len(src.Inputs()) > 0 {
+		fed, err := newFed(src, p.graph, c.Batch)
+		if err != nil {
+			return nil, err
+		}
+		data, r = fed, fedRunner{runner: r, src: fed}
+	}
 	hash, err := p.modelSHA256()
 	if err != nil {
 		return nil, err
@@ -145,7 +155,7 @@ func (p *Pipeline) Calibrate(c Calibration, out io.Writer) (*Calibrated, error) 
 	}
 	defer cal.Close()
 	job := &calibrate.Job{
-		Runner: r, Input: p.graph.Inputs[0].Name, Source: src,
+		Runner: r, Input: p.graph.Inputs[0].Name, Source: data,
 		Batches:    calibrate.Batches{Batch: c.Batch, Batches: c.Batches, First: c.First},
 		Calibrator: cal, Info: cal.Info, Options: c.Options,
 		CachePath: cache, Use: calibrate.Reuse, Tensors: graphTensors(p.graph),
@@ -217,4 +227,47 @@ func (p *Pipeline) modelSHA256() (string, error) {
 		p.modelHash = h
 	}
 	return p.modelHash, nil
+}
+
+// fed adapts data of named inputs to calibrate.Collect, which feeds a
+// source's float32 samples to one input: Read reads each batch into the
+// model's inputs (session.Feed: every input, converted and checked) and
+// leaves Collect's stand-in sample alone, and fedRunner runs the model on
+// those inputs instead. Collect gathers statistics of float tensors only,
+// so integer ids and masks are never calibrated.
+type fed struct {
+	feed   *session.Feed
+	len    int
+	inputs map[string]*tensor.Tensor
+}
+
+func newFed(data *Dataset, g *graph.Graph, batch int) (*fed, error) {
+	feed, err := session.NewFeed(data, g.Inputs, batch)
+	if err != nil {
+		return nil, data.errorf(err)
+	}
+	return &fed{feed: feed, len: data.Len()}, nil
+}
+
+func (f *fed) Len() int { return f.len }
+
+// SampleShape is the stand-in's: a scalar per sample.
+func (f *fed) SampleShape() []int { return nil }
+
+func (f *fed) Read(first, n int, _ []float32, labels []int) (err error) {
+	f.inputs, err = f.feed.Read(first, labels)
+	return err
+}
+
+// ChecksFinite: the feed checked the samples.
+func (f *fed) ChecksFinite() bool { return true }
+
+// fedRunner runs the model on the inputs src read last.
+type fedRunner struct {
+	runner
+	src *fed
+}
+
+func (r fedRunner) RunObserved(_ map[string]*tensor.Tensor, obs func(string, *tensor.Tensor)) (map[string]*tensor.Tensor, error) {
+	return r.runner.RunObserved(r.src.inputs, obs)
 }

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/int8cal/int8cal/core/pluginhost"
 	"github.com/int8cal/int8cal/core/session"
+	"github.com/int8cal/int8cal/datasets/dataset"
 	"github.com/int8cal/int8cal/datasets/mnist"
 )
 
@@ -63,8 +65,31 @@ func (d *Dataset) Read(first, n int, images []float32, labels []int) error {
 	return nil
 }
 
-// ChecksFinite says that Read checks the samples (session.FiniteChecker),
-// so that scoring and calibration do not scan them again.
+// Inputs describes the named inputs of a data set plugin speaking
+// int8cal.batchstream.v2 (session.TensorSource); none for float32 samples.
+func (d *Dataset) Inputs() []dataset.Input {
+	if ts, ok := d.Source.(session.TensorSource); ok {
+		return ts.Inputs()
+	}
+	return nil
+}
+
+// ReadTensors reads samples of named inputs, checking that float values
+// are finite.
+func (d *Dataset) ReadTensors(first, n int, inputs []dataset.Tensor, labels []int) error {
+	ts, ok := d.Source.(session.TensorSource)
+	if !ok {
+		return d.errorf(errors.New("the data set has no named inputs"))
+	}
+	if err := session.ReadTensorsFinite(ts, first, n, inputs, labels); err != nil {
+		return d.errorf(err)
+	}
+	return nil
+}
+
+// ChecksFinite says that Read and ReadTensors check the samples
+// (session.FiniteChecker), so that scoring and calibration do not scan
+// them again.
 func (d *Dataset) ChecksFinite() bool { return true }
 
 // errorf names the data set in err.
@@ -97,7 +122,7 @@ func (p *Pipeline) OpenData(d Data) (*Dataset, error) {
 		bs.Close()
 		return nil, fmt.Errorf("%s data: %w", d.Role, err)
 	}
-	p.log.Debug("data set opened", "role", d.Role, "plugin", d.Plugin, "samples", bs.Len(), "shape", bs.SampleShape(), "shared_memory", bs.Shared)
+	p.log.Debug("data set opened", "role", d.Role, "plugin", d.Plugin, "protocol", bs.Protocol, "samples", bs.Len(), "shape", bs.SampleShape(), "inputs", bs.Inputs(), "shared_memory", bs.Shared)
 	return &Dataset{Source: bs, role: d.Role, describe: "plugin " + d.Plugin + " " + sorted(opts), close: bs.Close}, nil
 }
 

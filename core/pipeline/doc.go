@@ -7,7 +7,7 @@
 //
 //	p, err := pipeline.New(opts)            // the backend checked (TensorRT's version, its INT8 route)
 //	data, err := p.OpenData(d)              // a data set plugin, or MNIST read in process
-//	err = p.Load(batch, data.SampleShape()) // the ONNX file, its input checked against the data
+//	err = p.Load(batch, data)               // the ONNX file, its inputs checked against the data
 //	cal, err := p.Calibrate(c, out)         // a calibration table made, or a valid one reused
 //	score, err := p.Evaluate(data, e)       // a runner for a precision, scored: Top-1, Top-5, timing
 //	v := pipeline.Judge(scores)             // the sample's verdict

@@ -31,7 +31,7 @@ func (p *Pipeline) Prepare(data *Dataset, cfg session.ScoreConfig) (session.Scor
 	if cfg.Batches == 0 && cfg.Batch > 0 {
 		cfg.Batches = data.Len()/cfg.Batch - cfg.Start
 	}
-	if err := p.Load(cfg.Batch, data.SampleShape()); err != nil {
+	if err := p.Load(cfg.Batch, data); err != nil {
 		return cfg, err
 	}
 	return cfg, session.CheckRange(cfg, data.Len())
@@ -60,7 +60,7 @@ func (p *Pipeline) Evaluate(data *Dataset, e Evaluation) (*session.Score, error)
 
 // score scores data with r.
 func (p *Pipeline) score(r runner, data *Dataset, cfg session.ScoreConfig, label string) (*session.Score, error) {
-	cfg.Input, cfg.Output = p.graph.Inputs[0].Name, p.graph.Outputs[0].Name
+	cfg.Inputs, cfg.Output = p.graph.Inputs, p.graph.Outputs[0].Name
 	bar := progress.New(label+" run", cfg.Batches, p.log)
 	defer bar.Finish()
 	cfg.Progress = func(int) { bar.Add(1) }

@@ -151,12 +151,13 @@ func (p *Pipeline) Close() error {
 }
 
 // Load loads the ONNX file (once) and checks, before any work, that
-// batches of batch samples of the data's sample shape fit its input; it
-// opens the GPU or TensorRT, so that a backend that cannot run fails
-// before any work too. The model needs one input and at least one
-// output; the first output is scored.
-func (p *Pipeline) Load(batch int, sample []int) error {
-	if err := p.load(batch, sample); err != nil {
+// batches of batch samples of data fit its inputs (session.NewFeed: float32
+// samples its only input; named inputs its inputs of the same names, types
+// and shapes); it opens the GPU or TensorRT, so that a backend that cannot
+// run fails before any work too. The model needs at least one output; the
+// first output is scored.
+func (p *Pipeline) Load(batch int, data *Dataset) error {
+	if err := p.load(batch, data); err != nil {
 		return err
 	}
 	return p.open()
@@ -164,22 +165,21 @@ func (p *Pipeline) Load(batch int, sample []int) error {
 
 // load is Load without opening the backend: calibration, which runs on
 // the CPU for TensorRT, needs no TensorRT.
-func (p *Pipeline) load(batch int, sample []int) error {
+func (p *Pipeline) load(batch int, data *Dataset) error {
 	path := p.opts.Model
 	if p.graph == nil {
 		g, err := graph.Options{Budget: p.opts.Budget}.Load(path)
 		if err != nil {
 			return err
 		}
-		if len(g.Inputs) != 1 || len(g.Outputs) < 1 {
-			return fmt.Errorf("%s: the model has %d inputs and %d outputs; one input and at least one output are needed", path, len(g.Inputs), len(g.Outputs))
+		if len(g.Inputs) < 1 || len(g.Outputs) < 1 {
+			return fmt.Errorf("%s: the model has %d inputs and %d outputs; at least one of each is needed", path, len(g.Inputs), len(g.Outputs))
 		}
-		p.log.Debug("model loaded", "path", path, "opset", g.Opset, "nodes", len(g.Nodes), "input", g.Inputs[0].Name, "output", g.Outputs[0].Name)
+		p.log.Debug("model loaded", "path", path, "opset", g.Opset, "nodes", len(g.Nodes), "inputs", len(g.Inputs), "output", g.Outputs[0].Name)
 		p.graph = g
 	}
-	g := p.graph
-	if err := engine.New(g, engine.Options{Workers: 1}).CheckInput(g.Inputs[0].Name, append([]int{batch}, sample...)); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	if _, err := session.NewFeed(data, p.graph.Inputs, batch); err != nil {
+		return fmt.Errorf("%s: %w", path, data.errorf(err))
 	}
 	return nil
 }

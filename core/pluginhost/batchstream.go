@@ -58,12 +58,15 @@ func (t Transport) String() string {
 
 // BatchStream is a running data set plugin. Once opened it reads like an
 // in-process source (Len, SampleShape, Read), so the scoring and
-// calibration code consumes it unchanged. It is not safe for concurrent
-// use.
+// calibration code consumes it unchanged; a plugin of named inputs
+// (int8cal.batchstream.v2) describes them (Inputs) and reads them
+// (ReadTensors). It is not safe for concurrent use.
 type BatchStream struct {
 	Found
 	Info dataset.Info
-	// Protocol is the negotiated protocol version.
+	// Protocol is the negotiated protocol version: 1
+	// (batchstreamrpc.ProtocolVersion, float32 samples) or 2
+	// (batchstreamrpc.TensorsProtocolVersion, named inputs).
 	Protocol int
 	// Meta describes the data set once Open succeeded.
 	Meta dataset.Meta
@@ -78,7 +81,8 @@ type BatchStream struct {
 
 	log     hclog.Logger
 	in      *instance
-	rpc     *batchstreamrpc.Client
+	rpc     *batchstreamrpc.Client       // v1
+	trpc    *batchstreamrpc.TensorClient // v2
 	region  *batchstreamrpc.Region
 	opened  bool
 	cur     *batches
@@ -89,15 +93,18 @@ type BatchStream struct {
 // it while the caller asks for the batches that follow, so the plugin
 // prepares the next batch while the caller works on this one.
 type batches struct {
-	r           *batchstreamrpc.Reader
+	r           *batchstreamrpc.Reader       // v1
+	t           *batchstreamrpc.TensorReader // v2
 	cancel      context.CancelFunc
 	next, batch int
 }
 
 // StartBatchStream starts the plugin program and asks for its Info, which
 // must carry the name f was found under. Its log lines arrive in log,
-// named after the plugin. On Linux the program is handed a shared memory
-// region at start, which Open may choose to use.
+// named after the plugin. The host offers protocol versions 2 and 1, and
+// go-plugin settles on the highest the plugin serves. On Linux the program
+// is handed a shared memory region at start, which Open may choose to use
+// under v1.
 func StartBatchStream(f Found, log hclog.Logger) (*BatchStream, error) {
 	region, err := batchstreamrpc.NewRegion()
 	if err != nil {
@@ -109,13 +116,15 @@ func StartBatchStream(f Found, log hclog.Logger) (*BatchStream, error) {
 	if region != nil {
 		attach = region.Attach
 	}
-	in, raw, err := launch(f, log, batchstreamrpc.Handshake, batchstreamrpc.Plugins(nil, region), batchstreamrpc.DialOptions(),
+	in, raw, err := launch(f, log, batchstreamrpc.Handshake, batchstreamrpc.HostPlugins(region), batchstreamrpc.DialOptions(),
 		batchstreamrpc.PluginName, attach)
 	if err != nil {
 		region.Close()
 		return nil, b.errorf("start", "%v", err)
 	}
-	b.in, b.rpc = in, raw.(*batchstreamrpc.Client)
+	b.in = in
+	b.rpc, _ = raw.(*batchstreamrpc.Client)
+	b.trpc, _ = raw.(*batchstreamrpc.TensorClient)
 	fail := func(err error) (*BatchStream, error) {
 		in.close()
 		region.Close()
@@ -124,7 +133,12 @@ func StartBatchStream(f Found, log hclog.Logger) (*BatchStream, error) {
 	b.Protocol = in.client.NegotiatedVersion()
 	ctx, cancel := context.WithTimeout(context.Background(), CallTimeout)
 	defer cancel()
-	if b.Info, err = b.rpc.Info(ctx); err != nil {
+	if b.trpc != nil {
+		b.Info, err = b.trpc.Info(ctx)
+	} else {
+		b.Info, err = b.rpc.Info(ctx)
+	}
+	if err != nil {
 		return fail(b.wrap("Info", err, CallTimeout))
 	}
 	if err := checkName(b.Info.Name, f); err != nil {
@@ -163,7 +177,13 @@ func (b *BatchStream) Open(options map[string]string) (dataset.Meta, error) {
 	timeout := orDefault(b.OpenTimeout, OpenTimeout)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	opened, err := b.rpc.Open(ctx, options)
+	var opened batchstreamrpc.Opened
+	var err error
+	if b.trpc != nil {
+		opened.Meta, err = b.trpc.Open(ctx, options)
+	} else {
+		opened, err = b.rpc.Open(ctx, options)
+	}
 	if err != nil {
 		return dataset.Meta{}, b.wrap("Open", err, timeout)
 	}
@@ -172,7 +192,7 @@ func (b *BatchStream) Open(options map[string]string) (dataset.Meta, error) {
 		b.Shared = false
 	case TransportShared:
 		if !opened.Shared {
-			return dataset.Meta{}, b.errorf("Open", "shared memory was required, and the host or the plugin cannot use it")
+			return dataset.Meta{}, b.errorf("Open", "shared memory was required, and the host or the plugin cannot use it (protocol %d; only version 1 has it)", b.Protocol)
 		}
 		b.Shared = true
 	default:
@@ -180,35 +200,68 @@ func (b *BatchStream) Open(options map[string]string) (dataset.Meta, error) {
 	}
 	b.Meta = opened.Meta
 	b.opened = true
-	b.log.Debug("data set opened", "plugin", b.Name, "samples", b.Meta.Samples, "shape", b.Meta.SampleShape, "shared_memory", b.Shared)
+	b.log.Debug("data set opened", "plugin", b.Name, "protocol", b.Protocol, "samples", b.Meta.Samples, "shape", b.Meta.SampleShape, "inputs", b.Meta.Inputs, "shared_memory", b.Shared)
 	return b.Meta, nil
 }
 
 // Len returns the number of samples (0 before Open).
 func (b *BatchStream) Len() int { return b.Meta.Samples }
 
-// SampleShape returns the shape of one sample.
-func (b *BatchStream) SampleShape() []int { return slices.Clone(b.Meta.SampleShape) }
+// SampleShape returns the shape of one sample: under v2, that of a single
+// float32 input (nil otherwise: see Inputs).
+func (b *BatchStream) SampleShape() []int {
+	if in, ok := b.singleFloat32(); ok {
+		return slices.Clone(in.Shape)
+	}
+	return slices.Clone(b.Meta.SampleShape)
+}
+
+// Inputs returns the named inputs of a v2 data set; nil under v1, whose
+// samples are SampleShape float32 values.
+func (b *BatchStream) Inputs() []dataset.Input {
+	out := slices.Clone(b.Meta.Inputs)
+	for i := range out {
+		out[i].Shape = slices.Clone(out[i].Shape)
+	}
+	return out
+}
+
+// singleFloat32 returns the input of a v2 data set of one float32 input,
+// which Read serves too.
+func (b *BatchStream) singleFloat32() (dataset.Input, bool) {
+	if len(b.Meta.Inputs) == 1 && b.Meta.Inputs[0].Type == dataset.Float32 {
+		return b.Meta.Inputs[0], true
+	}
+	return dataset.Input{}, false
+}
 
 // Read writes samples [first, first+n) into images (n×SampleShape,
 // row-major) and their class indices into labels; -1 when the data set has
 // no labels. It checks what the plugin sends: the batch asked for, labels
-// within the announced classes.
+// within the announced classes. A v2 data set is read through ReadTensors
+// unless it has a single float32 input.
 func (b *BatchStream) Read(first, n int, images []float32, labels []int) error {
-	if !b.opened {
-		return b.errorf("Read", "the data set is not open")
+	if b.opened && b.trpc != nil {
+		if _, ok := b.singleFloat32(); !ok {
+			return b.errorf("Read", "the data set has named inputs (%s), not float32 samples; read it with ReadTensors", describeInputs(b.Meta.Inputs))
+		}
+		return b.ReadTensors(first, n, []dataset.Tensor{dataset.Float32Tensor(images)}, labels)
+	}
+	if err := b.checkRead(first, n, len(labels)); err != nil {
+		return err
 	}
 	elems := b.Meta.SampleElements()
-	switch {
-	case first < 0 || n < 0 || first > b.Meta.Samples-n:
-		return b.errorf("Read", "samples [%d, %d) requested; the data set has %d", first, first+n, b.Meta.Samples)
-	case len(images) < n*elems || len(labels) < n:
+	if len(images) < n*elems {
 		return b.errorf("Read", "buffers of %d values and %d labels for %d samples of %d values", len(images), len(labels), n, elems)
 	}
 	// A Read beyond what one batch may hold takes several.
 	for limit := batchstreamrpc.BatchLimit(b.Meta); n > 0; {
 		m := min(n, limit)
-		if err := b.read(first, m, images[:m*elems], labels[:m]); err != nil {
+		err := b.read(first, m, labels[:m], func(r *batches, lbl []int32) (int, error) {
+			_, got, err := r.r.Next(images[:m*elems], lbl)
+			return got, err
+		})
+		if err != nil {
 			return err
 		}
 		first, n, images, labels = first+m, n-m, images[m*elems:], labels[m:]
@@ -216,8 +269,72 @@ func (b *BatchStream) Read(first, n int, images []float32, labels []int) error {
 	return nil
 }
 
-// read reads one batch, continuing the call under way when it holds it.
-func (b *BatchStream) read(first, n int, images []float32, labels []int) error {
+// ReadTensors writes samples [first, first+n) of a v2 data set into
+// inputs, one per Inputs entry, of its type and with room for n samples,
+// and their class indices into labels (-1 without labels), checked as Read
+// checks them.
+func (b *BatchStream) ReadTensors(first, n int, inputs []dataset.Tensor, labels []int) error {
+	if err := b.checkRead(first, n, len(labels)); err != nil {
+		return err
+	}
+	if b.trpc == nil {
+		return b.errorf("ReadTensors", "the plugin speaks protocol %d: float32 samples, read with Read", b.Protocol)
+	}
+	ins := b.Meta.Inputs
+	if len(inputs) != len(ins) {
+		return b.errorf("ReadTensors", "%d buffers for the %d inputs %s", len(inputs), len(ins), describeInputs(ins))
+	}
+	for i, in := range ins {
+		if inputs[i].Type != in.Type || inputs[i].Len() < n*in.Elements() {
+			return b.errorf("ReadTensors", "input %q: a buffer of %d %v values for %d samples of %d %v values", in.Name, inputs[i].Len(), inputs[i].Type, n, in.Elements(), in.Type)
+		}
+	}
+	rest, part := slices.Clone(inputs), make([]dataset.Tensor, len(ins))
+	for limit := batchstreamrpc.BatchLimit(b.Meta); n > 0; {
+		m := min(n, limit)
+		for i, in := range ins {
+			part[i] = dataset.Tensor{Type: in.Type, Data: rest[i].Data[:m*in.Elements()*in.Type.Size()]}
+		}
+		err := b.read(first, m, labels[:m], func(r *batches, lbl []int32) (int, error) {
+			_, got, err := r.t.Next(part, lbl)
+			return got, err
+		})
+		if err != nil {
+			return err
+		}
+		for i, in := range ins {
+			rest[i].Data = rest[i].Data[m*in.Elements()*in.Type.Size():]
+		}
+		first, n, labels = first+m, n-m, labels[m:]
+	}
+	return nil
+}
+
+// describeInputs lists inputs as "name (type [shape])".
+func describeInputs(ins []dataset.Input) string {
+	parts := make([]string, len(ins))
+	for i, in := range ins {
+		parts[i] = fmt.Sprintf("%q (%v %v)", in.Name, in.Type, in.Shape)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// checkRead checks a read against the opened data set.
+func (b *BatchStream) checkRead(first, n, labels int) error {
+	switch {
+	case !b.opened:
+		return b.errorf("Read", "the data set is not open")
+	case first < 0 || n < 0 || first > b.Meta.Samples-n:
+		return b.errorf("Read", "samples [%d, %d) requested; the data set has %d", first, first+n, b.Meta.Samples)
+	case labels < n:
+		return b.errorf("Read", "%d labels for %d samples", labels, n)
+	}
+	return nil
+}
+
+// read reads one batch through next, continuing the call under way when
+// it holds it.
+func (b *BatchStream) read(first, n int, labels []int, next func(r *batches, labels []int32) (int, error)) error {
 	if b.cur == nil || b.cur.next != first || b.cur.batch != n {
 		if err := b.start(first, n); err != nil {
 			return err
@@ -230,7 +347,7 @@ func (b *BatchStream) read(first, n int, images []float32, labels []int) error {
 	var late atomic.Bool
 	cancel := b.cur.cancel
 	timer := time.AfterFunc(timeout, func() { late.Store(true); cancel() })
-	_, got, err := b.cur.r.Next(images, b.scratch[:n])
+	got, err := next(b.cur, b.scratch[:n])
 	timer.Stop()
 	if err == nil && got != n {
 		err = fmt.Errorf("a batch of %d samples where %d were asked", got, n)
@@ -265,18 +382,21 @@ func (b *BatchStream) read(first, n int, images []float32, labels []int) error {
 func (b *BatchStream) start(first, n int) error {
 	b.stop()
 	ctx, cancel := context.WithCancel(context.Background())
-	var r *batchstreamrpc.Reader
+	cur := &batches{cancel: cancel, next: first, batch: n}
 	var err error
-	if b.Shared {
-		r, err = b.rpc.SharedBatches(ctx, b.Meta, first, b.Meta.Samples-first, n, 0)
-	} else {
-		r, err = b.rpc.Batches(ctx, b.Meta, first, b.Meta.Samples-first, n)
+	switch count := b.Meta.Samples - first; {
+	case b.trpc != nil:
+		cur.t, err = b.trpc.Batches(ctx, b.Meta, first, count, n)
+	case b.Shared:
+		cur.r, err = b.rpc.SharedBatches(ctx, b.Meta, first, count, n, 0)
+	default:
+		cur.r, err = b.rpc.Batches(ctx, b.Meta, first, count, n)
 	}
 	if err != nil {
 		cancel()
 		return b.wrap("Read", err, 0)
 	}
-	b.cur = &batches{r: r, cancel: cancel, next: first, batch: n}
+	b.cur = cur
 	return nil
 }
 
@@ -293,7 +413,13 @@ func (b *BatchStream) Close() {
 	b.stop()
 	if b.opened && !b.in.client.Exited() {
 		ctx, cancel := context.WithTimeout(context.Background(), CallTimeout)
-		if err := b.rpc.Close(ctx); err != nil {
+		var err error
+		if b.trpc != nil {
+			err = b.trpc.Close(ctx)
+		} else {
+			err = b.rpc.Close(ctx)
+		}
+		if err != nil {
 			b.log.Warn("data set plugin did not close cleanly", "plugin", b.Name, "error", b.wrap("Close", err, CallTimeout))
 		}
 		cancel()

@@ -5,6 +5,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/int8cal/int8cal/core/graph"
 	"github.com/int8cal/int8cal/core/tensor"
 )
 
@@ -28,8 +29,12 @@ type ScoreConfig struct {
 	Batch   int // images per batch
 	Start   int // first batch scored (batches before it are skipped)
 	Batches int // number of batches scored
-	Input   string
-	Output  string
+	// Inputs are the model's inputs, which the data is matched with
+	// (NewFeed); without, a Source's float32 samples feed the input named
+	// Input.
+	Inputs []graph.Value
+	Input  string
+	Output string
 	// Progress, when set, is called after each batch.
 	Progress func(batchesDone int)
 }
@@ -108,19 +113,25 @@ func Evaluate(r Runner, src Source, cfg ScoreConfig) (*Score, error) {
 	if err := CheckRange(cfg, src.Len()); err != nil {
 		return nil, err
 	}
-	shape := append([]int{cfg.Batch}, src.SampleShape()...)
-	images := make([]float32, tensor.NumElements(shape))
+	model := cfg.Inputs
+	if len(model) == 0 {
+		model = []graph.Value{{Name: cfg.Input, DType: tensor.Float32}}
+	}
+	feed, err := NewFeed(src, model, cfg.Batch)
+	if err != nil {
+		return nil, err
+	}
 	labels := make([]int, cfg.Batch)
-	input := tensor.FromFloat32(images, shape...)
 	s := &Score{Batch: cfg.Batch, Output: cfg.Output}
 	var hits1, hits5 int
 	for b := 0; b < cfg.Batches; b++ {
 		first := (cfg.Start + b) * cfg.Batch
-		if err := ReadFinite(src, first, cfg.Batch, images, labels); err != nil {
+		inputs, err := feed.Read(first, labels)
+		if err != nil {
 			return nil, err
 		}
 		began := time.Now()
-		out, err := r.Run(map[string]*tensor.Tensor{cfg.Input: input})
+		out, err := r.Run(inputs)
 		s.Compute += time.Since(began)
 		if err != nil {
 			return nil, err
@@ -235,10 +246,16 @@ func ReadFinite(src Source, first, n int, images []float32, labels []int) error 
 		return nil
 	}
 	shape := src.SampleShape()
+	return checkFinite(images[:n*tensor.NumElements(shape)], first, shape, "")
+}
+
+// checkFinite checks the values of samples from first on, each of shape,
+// of the named input ("" for a source's samples).
+func checkFinite(values []float32, first int, shape []int, input string) error {
 	size := tensor.NumElements(shape)
-	for i, v := range images[:n*size] {
+	for i, v := range values {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return &NonFiniteSampleError{Sample: first + i/size, Index: unravel(i%size, shape), Value: v}
+			return &NonFiniteSampleError{Sample: first + i/size, Input: input, Index: unravel(i%size, shape), Value: v}
 		}
 	}
 	return nil
@@ -253,13 +270,18 @@ type FiniteChecker interface {
 
 // NonFiniteSampleError is a sample holding NaN or ±Inf.
 type NonFiniteSampleError struct {
-	Sample int   // index in the data set
-	Index  []int // position in the sample
+	Sample int    // index in the data set
+	Input  string // the input holding it, for a data set of named inputs
+	Index  []int  // position in the sample (or its input)
 	Value  float32
 }
 
 func (e *NonFiniteSampleError) Error() string {
-	return fmt.Sprintf("sample %d holds %v at %v; samples must be finite numbers (check the data file or the preprocessing options)", e.Sample, e.Value, e.Index)
+	at := fmt.Sprint(e.Index)
+	if e.Input != "" {
+		at = fmt.Sprintf("%v of input %q", e.Index, e.Input)
+	}
+	return fmt.Sprintf("sample %d holds %v at %s; samples must be finite numbers (check the data file or the preprocessing options)", e.Sample, e.Value, at)
 }
 
 // unravel turns a row-major offset into an index of shape.

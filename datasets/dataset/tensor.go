@@ -72,6 +72,12 @@ func NewTensor(t ElementType, n int) Tensor {
 	return Tensor{Type: t, Data: unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(words))), n*t.Size())}
 }
 
+// Float32Tensor views v as a Float32 tensor (no copy), e.g. to read a
+// single float32 input into a slice the caller holds.
+func Float32Tensor(v []float32) Tensor {
+	return Tensor{Type: Float32, Data: unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), 4*len(v))}
+}
+
 // Len returns the number of values.
 func (t Tensor) Len() int { return len(t.Data) / max(t.Type.Size(), 1) }
 
