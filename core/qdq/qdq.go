@@ -14,8 +14,10 @@ import (
 	"github.com/int8cal/int8cal/core/tensor"
 )
 
-// DefaultOps are the operator types whose inputs Export always quantizes.
-var DefaultOps = []string{"Conv", "Gemm", "MatMul"}
+// DefaultOps are the operator types whose inputs Export always quantizes:
+// those the CPU engine runs in INT8 (ops.Int8Capable), so that the Q/DQ
+// model and the engine's INT8 plan quantize the same tensors.
+var DefaultOps = []string{"Conv", "ConvTranspose", "Gemm", "MatMul"}
 
 // Options tune Export.
 type Options struct {
@@ -234,12 +236,15 @@ const (
 func (e *exporter) roleOf(n *onnx.Node, j int, w *tensor.Tensor) (role, int) {
 	isConst := w != nil
 	switch n.OpType {
-	case "Conv":
-		switch j {
-		case 0:
+	case "Conv", "ConvTranspose":
+		switch {
+		case j == 0:
 			return activation, 0
-		case 1:
+		case j == 1 && n.OpType == "Conv":
 			return weight, 0
+		case j == 1:
+			// [C, M/group, k...]: the output channels are axis 1.
+			return weight, 1
 		}
 		return keep, 0
 	case "Gemm", "MatMul":
@@ -319,6 +324,10 @@ func (e *exporter) quantizeNode(n *onnx.Node, i int) []*onnx.Node {
 		}
 		if n.OpType == "Conv" && len(w.Shape) < 3 {
 			skip("a Conv weight of shape %s (want [M,C,k...])", tensor.ShapeString(w.Shape))
+			continue
+		}
+		if n.OpType == "ConvTranspose" && len(w.Shape) < 3 {
+			skip("a ConvTranspose weight of shape %s (want [C,M/group,k...])", tensor.ShapeString(w.Shape))
 			continue
 		}
 		if n.OpType == "Gemm" && len(w.Shape) != 2 {

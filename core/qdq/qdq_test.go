@@ -2,6 +2,7 @@ package qdq
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -58,22 +59,24 @@ func mnistImages(t testing.TB, split string, first, n int) (*tensor.Tensor, []in
 	return x, labels
 }
 
-// minMaxTable runs m in our engine on x and records max|v| of every float
-// tensor as a calibration table (a MinMax calibration).
-func minMaxTable(t testing.TB, m *onnx.Model, input string, x *tensor.Tensor) *calibtable.Table {
+// minMaxTable runs m in our engine on each batch xs and records max|v| of
+// every float tensor as a calibration table (a MinMax calibration).
+func minMaxTable(t testing.TB, m *onnx.Model, input string, xs ...*tensor.Tensor) *calibtable.Table {
 	t.Helper()
-	g := load(t, m)
+	eng := engine.New(load(t, m), engine.Options{})
 	amax := map[string]float32{}
-	_, err := engine.New(g, engine.Options{}).RunObserved(map[string]*tensor.Tensor{input: x}, func(name string, v *tensor.Tensor) {
-		if !v.DType.IsFloat() {
-			return
+	for _, x := range xs {
+		_, err := eng.RunObserved(map[string]*tensor.Tensor{input: x}, func(name string, v *tensor.Tensor) {
+			if !v.DType.IsFloat() {
+				return
+			}
+			for _, f := range v.F32 {
+				amax[name] = max(amax[name], float32(math.Abs(float64(f))))
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		for _, f := range v.F32 {
-			amax[name] = max(amax[name], float32(math.Abs(float64(f))))
-		}
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	names := make([]string, 0, len(amax))
 	for n := range amax {
@@ -517,6 +520,39 @@ func TestExportGemmAxes(t *testing.T) {
 	}
 }
 
+// ConvTranspose weights [C, M/group, kh, kw] are quantized per output
+// channel, axis 1; the bias stays in float.
+func TestExportConvTransposeAxis(t *testing.T) {
+	// C = 2, M = 3, 1×1 kernel: output channel j's weights are w[:, j].
+	w := tensor.FromFloat32([]float32{
+		1, -0.5, 0,
+		-2, 0.25, 0,
+	}, 2, 3, 1, 1)
+	n := &onnx.Node{Name: "up", OpType: "ConvTranspose", Inputs: []string{"x", "W", "b"}, Outputs: []string{"y"}}
+	m := &onnx.Model{IRVersion: 8, Opsets: map[string]int64{"": 17}, Graph: &onnx.Graph{
+		Name: "g", Nodes: []*onnx.Node{n},
+		Initializers: []*onnx.Initializer{{Name: "W", Tensor: w}, {Name: "b", Tensor: tensor.FromFloat32([]float32{1, 2, 3}, 3)}},
+		Inputs:       []*onnx.ValueInfo{{Name: "x", DType: tensor.Float32, HasShape: true, Dims: []onnx.Dim{{Value: 1}, {Value: 2}, {Value: 2}, {Value: 2}}}},
+		Outputs:      []*onnx.ValueInfo{{Name: "y", DType: tensor.Float32}},
+	}}
+	tbl := calibtable.New(calibtable.TRTVersion{Major: 10}, calibtable.MinMaxCalibration)
+	tbl.Set("x", 4)
+	out, rep, err := Export(m, tbl, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Weights) != 1 || rep.Weights[0].Axis != 1 || len(rep.Activations) != 1 || len(rep.Skipped) != 0 {
+		t.Fatalf("report:\n%s", rep)
+	}
+	want := []float32{float32(2) / 127, float32(0.5) / 127, 1}
+	if s := findInit(out.Graph, "W_scale"); s == nil || fmt.Sprint(s.F32) != fmt.Sprint(want) {
+		t.Errorf("scales %v, want %v", s, want)
+	}
+	if got := findNode(out.Graph, "up").Inputs; got[2] != "b" {
+		t.Errorf("ConvTranspose inputs %v: the bias must stay float", got)
+	}
+}
+
 // MatMul of two activations quantizes both; a MatMul whose weight is a
 // constant computed from an initializer (mnist_zoo) is quantized too.
 func TestExportMatMulActivations(t *testing.T) {
@@ -779,8 +815,9 @@ func venvPython(t *testing.T) string {
 	return abs
 }
 
-// ortRun runs tools/ort/qdq_check.py on a model and input.
-func ortRun(t *testing.T, py string, m *onnx.Model, input string, x *tensor.Tensor, opt string) *tensor.Tensor {
+// ortRun runs tools/ort/qdq_check.py on a model and input, with further
+// flags of the script (--runs) in flags.
+func ortRun(t *testing.T, py string, m *onnx.Model, input string, x *tensor.Tensor, opt string, flags ...string) *tensor.Tensor {
 	t.Helper()
 	dir := t.TempDir()
 	model, in, out := filepath.Join(dir, "m.onnx"), filepath.Join(dir, "x.npy"), filepath.Join(dir, "y.npy")
@@ -790,8 +827,9 @@ func ortRun(t *testing.T, py string, m *onnx.Model, input string, x *tensor.Tens
 	if err := npy.Write(in, npy.NewFloat32(x.Shape, x.F32)); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(py, filepath.Join(repoRoot, "tools", "ort", "qdq_check.py"),
-		"--model", model, "--input", input, "--npy", in, "--out", out, "--check", "--opt", opt)
+	args := append([]string{filepath.Join(repoRoot, "tools", "ort", "qdq_check.py"),
+		"--model", model, "--input", input, "--npy", in, "--out", out, "--check", "--opt", opt}, flags...)
+	cmd := exec.Command(py, args...)
 	res, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("qdq_check.py: %v\n%s", err, res)

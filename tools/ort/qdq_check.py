@@ -5,7 +5,7 @@ write one output as a .npy file, so that Go tests (core/qdq) and
 model with ONNX Runtime's.
 
   python3 tools/ort/qdq_check.py --model exported.onnx --input data \\
-      --npy inputs.npy --out outputs.npy [--output prob] [--check] [--opt all]
+      --npy inputs.npy --out outputs.npy [--output prob] [--check] [--opt all] [--runs]
 
 --input defaults to the model's only graph input (initializers listed as
 inputs by old models are not counted); --output to its first output. The
@@ -16,7 +16,10 @@ problem. --opt chooses ONNX Runtime's graph optimization level: "disable"
 such, the reference semantics) or "basic", "extended", "all" (ONNX Runtime
 may then fuse Q/DQ around operators into integer kernels, whose results
 differ slightly from fake quantization). The session uses one intra-op
-thread. A one-line JSON summary goes to stdout.
+thread. --runs reads the array as several inputs stacked along a new
+first axis (for a model whose batch size is fixed): each is run in turn and
+the outputs are stacked the same way. A one-line JSON summary goes to
+stdout.
 """
 
 import argparse
@@ -57,6 +60,8 @@ def main():
     ap.add_argument("--check", action="store_true", help="run onnx.checker.check_model(full_check=True) first")
     ap.add_argument("--opt", choices=sorted(OPT_LEVELS), default="disable",
                     help="ONNX Runtime graph optimization level (default: disable)")
+    ap.add_argument("--runs", action="store_true",
+                    help="the array's first axis counts separate runs; stack their outputs")
     args = ap.parse_args()
 
     if args.check:
@@ -92,7 +97,10 @@ def main():
     if dtype is None:
         sys.exit("%s: input %r has type %s, which this script does not feed" % (args.model, inp.name, inp.type))
     x = np.ascontiguousarray(x.astype(dtype, copy=False))
-    (y,) = sess.run([out_name], {inp.name: x})
+    if args.runs:
+        y = np.stack([sess.run([out_name], {inp.name: xi})[0] for xi in x])
+    else:
+        (y,) = sess.run([out_name], {inp.name: x})
     np.save(args.out, y)
     print(json.dumps({
         "onnxruntime": ort.__version__,
@@ -104,6 +112,7 @@ def main():
         "output_dtype": str(y.dtype),
         "opt": args.opt,
         "checked": bool(args.check),
+        "runs": int(x.shape[0]) if args.runs else 1,
     }))
 
 
