@@ -100,18 +100,12 @@ func (l *qlinear) run(ctx *Ctx, x []float32, m int, y, bias []float32, act Activ
 // dequantizeCols turns rows of integer products into float32 with one
 // scale (and bias) per column, then applies the activation row by row.
 func dequantizeCols(acc []int32, y []float32, n int, colScale, bias []float32, act Activation) {
-	for r := 0; r < len(acc)/n; r++ {
-		row, a := y[r*n:(r+1)*n], acc[r*n:(r+1)*n]
-		if bias == nil {
-			for c, v := range a {
-				row[c] = float32(v) * colScale[c]
-			}
-		} else {
-			for c, v := range a {
-				row[c] = float32(float32(v)*colScale[c]) + bias[c]
-			}
+	rows := len(acc) / n
+	qgemm.DequantizeCols(acc, rows, n, n, colScale, bias, y, n)
+	if act.Kind != NoActivation {
+		for r := 0; r < rows; r++ {
+			act.apply(y[r*n : (r+1)*n])
 		}
-		act.apply(row)
 	}
 }
 
@@ -293,7 +287,7 @@ func (mm *qmatMul) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	for len(mm.scratch) < workers {
 		mm.scratch = append(mm.scratch, qmatMulScratch{})
 	}
-	scale := mm.lin.inScale * mm.bScale
+	scale := []float32{mm.lin.inScale * mm.bScale}
 	parallel.Each(count, workers, func(wk, lo, hi int) {
 		sc := &mm.scratch[wk]
 		sc.qa, sc.qb, sc.acc = growI8(sc.qa, m*k), growI8(sc.qb, k*n), growI32(sc.acc, m*n)
@@ -307,10 +301,7 @@ func (mm *qmatMul) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 			sc.a.Repack(m, k, sc.qa, k)
 			qgemm.PackBInto(sc.b, k, n, sc.qb, n)
 			sc.a.MulPackedBuf(n, sc.b, sc.acc, n)
-			dst := y.F32[bi*m*n : (bi+1)*m*n]
-			for i, v := range sc.acc {
-				dst[i] = float32(v) * scale
-			}
+			qgemm.Dequantize(sc.acc, 1, m*n, m*n, scale, nil, false, y.F32[bi*m*n:(bi+1)*m*n], m*n)
 		}
 	})
 	return nil

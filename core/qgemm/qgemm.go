@@ -124,12 +124,17 @@ func (p *PackedA) pack(m, k int, a []int8, lda int, a16 bool) {
 		dst := p.data[row0*kp : (row0+rows)*kp]
 		for r := 0; r < rows; r++ {
 			src := a[(row0+r)*lda:][:k]
-			var s int32
-			for q, v := range src {
-				dst[q/KGroup*KGroup*rows+r*KGroup+q%KGroup] = v
-				s += int32(v)
+			// Group q/KGroup of row r is at (q/KGroup)·KGroup·rows + r·KGroup:
+			// whole groups move as one 4-byte word.
+			d := dst[r*KGroup:]
+			q := 0
+			for ; q+KGroup <= k; q += KGroup {
+				*(*[KGroup]int8)(d[q*rows:]) = *(*[KGroup]int8)(src[q:])
 			}
-			p.corr[row0+r] = -128 * s
+			for ; q < k; q++ {
+				d[q/KGroup*KGroup*rows+q%KGroup] = src[q]
+			}
+			p.corr[row0+r] = -128 * rowSum(src)
 		}
 	}
 	p.data16 = p.data16[:0]
@@ -142,6 +147,20 @@ func (p *PackedA) pack(m, k int, a []int8, lda int, a16 bool) {
 			p.data16[i] = int16(v)
 		}
 	}
+}
+
+// rowSum returns the sum of v, eight values per step.
+func rowSum(v []int8) int32 {
+	var s int32
+	i := 0
+	for ; i+8 <= len(v); i += 8 {
+		w := (*[8]int8)(v[i:])
+		s += int32(w[0]) + int32(w[1]) + int32(w[2]) + int32(w[3]) + int32(w[4]) + int32(w[5]) + int32(w[6]) + int32(w[7])
+	}
+	for _, x := range v[i:] {
+		s += int32(x)
+	}
+	return s
 }
 
 func growInt32(s []int32, n int) []int32 {

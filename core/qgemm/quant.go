@@ -26,33 +26,52 @@ func Dequantize(c []int32, rows, cols, ldc int, rowScale []float32, bias []float
 		panic(fmt.Sprintf("qgemm: Dequantize of %d rows with %d scales and %d biases", rows, len(rowScale), len(bias)))
 	}
 	for i := 0; i < rows; i++ {
-		src := c[i*ldc:][:cols]
 		out := dst[i*ldd:][:cols]
-		s := rowScale[i]
-		var b float32
+		var b []float32
 		if bias != nil {
-			b = bias[i]
+			b = bias[i : i+1]
 		}
-		switch {
-		case bias == nil && !relu:
-			for j, x := range src {
-				out[j] = float32(x) * s
-			}
-		case !relu:
-			for j, x := range src {
-				out[j] = float32(float32(x)*s) + b
-			}
-		case bias == nil:
+		scaleInts(out, c[i*ldc:][:cols], rowScale[i:i+1], b, 0)
+		if relu {
 			// max compiles to a branch-free MAXSS; a branch on the sign
 			// of a convolution's output mispredicts half the time.
-			for j, x := range src {
-				out[j] = max(float32(x)*s, 0)
-			}
-		default:
-			for j, x := range src {
-				out[j] = max(float32(float32(x)*s)+b, 0)
+			for j, v := range out {
+				out[j] = max(v, 0)
 			}
 		}
+	}
+}
+
+// DequantizeCols converts a rows×cols int32 GEMM result (row-major,
+// leading dimension ldc) to float32 (leading dimension ldd) with a scale
+// and bias per column, for products whose right operand holds the
+// weights (a fully connected layer, a MatMul):
+//
+//	dst[i][j] = float32(float32(c[i][j]) * colScale[j]) + bias[j]
+//
+// rounded step by step as in Dequantize; bias may be nil.
+func DequantizeCols(c []int32, rows, cols, ldc int, colScale, bias []float32, dst []float32, ldd int) {
+	checkMat("C", rows, cols, c, ldc)
+	checkMat("dst", rows, cols, dst, ldd)
+	if len(colScale) < cols || bias != nil && len(bias) < cols {
+		panic(fmt.Sprintf("qgemm: DequantizeCols of %d columns with %d scales and %d biases", cols, len(colScale), len(bias)))
+	}
+	for i := 0; i < rows; i++ {
+		scaleInts(dst[i*ldd:][:cols], c[i*ldc:][:cols], colScale[:cols], bias, 1)
+	}
+}
+
+// scaleInts sets dst[j] = float32(float32(src[j])·scale) + bias with scale
+// and bias (nil: none) taken per element (step 1) or as the one value
+// they hold (step 0), 16 values at a time with AVX-512 where it is there.
+func scaleInts(dst []float32, src []int32, scale, bias []float32, step int) {
+	done := dequantizeFast(dst, src, scale, bias, step)
+	for j := done; j < len(src); j++ {
+		v := float32(float32(src[j]) * scale[j*step])
+		if bias != nil {
+			v += bias[j*step]
+		}
+		dst[j] = v
 	}
 }
 

@@ -177,3 +177,52 @@ func TestDequantize(t *testing.T) {
 		}
 	}
 }
+
+// DequantizeCols and Dequantize on random data against a float64 model of
+// the documented order, on the vector path and the Go one (ImplGo turns
+// the vector path off), for widths with and without a tail of 16.
+func TestDequantizeColsAndRowsEveryPath(t *testing.T) {
+	r := rand.New(rand.NewSource(4))
+	for _, im := range Available() {
+		withImpl(t, im, func() {
+			for _, cols := range []int{1, 15, 16, 17, 48, 53} {
+				const rows = 5
+				c := make([]int32, rows*cols)
+				for i := range c {
+					c[i] = int32(r.Intn(1<<26) - 1<<25)
+				}
+				sc, bs := make([]float32, max(rows, cols)), make([]float32, max(rows, cols))
+				for i := range sc {
+					sc[i] = float32(r.Float64() * 1e-4)
+					bs[i] = float32(r.NormFloat64())
+				}
+				for _, bias := range [][]float32{nil, bs} {
+					cols8, rows8 := make([]float32, rows*cols), make([]float32, rows*cols)
+					DequantizeCols(c, rows, cols, cols, sc, bias, cols8, cols)
+					Dequantize(c, rows, cols, cols, sc, bias, false, rows8, cols)
+					for i := 0; i < rows; i++ {
+						for j := 0; j < cols; j++ {
+							model := func(s, b float64) float32 {
+								v := float32(float64(float32(c[i*cols+j])) * s)
+								if bias != nil {
+									v = float32(float64(v) + b)
+								}
+								return v
+							}
+							var bj, bi float64
+							if bias != nil {
+								bj, bi = float64(bias[j]), float64(bias[i])
+							}
+							if want := model(float64(sc[j]), bj); cols8[i*cols+j] != want {
+								t.Fatalf("%v cols %d bias %v: DequantizeCols [%d][%d] = %v, want %v", im, cols, bias != nil, i, j, cols8[i*cols+j], want)
+							}
+							if want := model(float64(sc[i]), bi); rows8[i*cols+j] != want {
+								t.Fatalf("%v cols %d bias %v: Dequantize [%d][%d] = %v, want %v", im, cols, bias != nil, i, j, rows8[i*cols+j], want)
+							}
+						}
+					}
+				}
+			}
+		})
+	}
+}

@@ -18,3 +18,29 @@ func quantizeFast(dst []int8, src []float32, scale float32) int {
 	quantizeAVX512(&dst[0], &src[0], n, scale)
 	return n
 }
+
+//go:noescape
+func dequantizeAVX512(dst *float32, src *int32, n int, scale *float32, step int, bias *float32)
+
+// dequantizeFast converts the leading multiple of 16 values of src with
+// AVX-512 when the CPU has it and the Go kernels are not forced, and
+// returns how many it did (see scaleInts).
+func dequantizeFast(dst []float32, src []int32, scale []float32, bias []float32, step int) int {
+	n := len(src) &^ 15
+	if n == 0 || !cpu.X86.HasAVX512F || CurrentImpl() == ImplGo {
+		return 0
+	}
+	var b *float32
+	if bias != nil {
+		b = &bias[0]
+	}
+	_ = dst[n-1]
+	if step == 1 {
+		_ = scale[n-1]
+		if bias != nil {
+			_ = bias[n-1]
+		}
+	}
+	dequantizeAVX512(&dst[0], &src[0], n, &scale[0], step, b)
+	return n
+}

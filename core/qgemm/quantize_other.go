@@ -4,3 +4,8 @@ package qgemm
 
 // quantizeFast has no vector version here.
 func quantizeFast(dst []int8, src []float32, scale float32) int { return 0 }
+
+// dequantizeFast has no vector version here.
+func dequantizeFast(dst []float32, src []int32, scale []float32, bias []float32, step int) int {
+	return 0
+}
