@@ -81,6 +81,10 @@ type synthetic struct {
 }
 
 func serveSynthetic(mode string) {
+	if strings.HasPrefix(mode, "tensors") {
+		sdk.ServeTensors(&syntheticTensors{mode: mode})
+		return
+	}
 	if mode == "noshm" {
 		os.Unsetenv(batchstreamrpc.ShmFDEnv)
 	}
