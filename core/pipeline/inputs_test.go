@@ -1,11 +1,9 @@
 package pipeline
 
 import (
-	"archive/zip"
 	"bytes"
 	"encoding/binary"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -48,31 +46,16 @@ func bertArrays(t *testing.T) map[string]*npy.Array {
 	return map[string]*npy.Array{"input_ids": ids, "attention_mask": bools, "y": y}
 }
 
-// writeNPZ writes arrays as numpy.savez does, and each as name.npy beside.
+// writeNPZ writes arrays as bert.npz in dir, and each as name.npy beside.
 func writeNPZ(t *testing.T, dir string, arrays map[string]*npy.Array) string {
 	t.Helper()
-	var b bytes.Buffer
-	z := zip.NewWriter(&b)
 	for name, a := range arrays {
-		path := filepath.Join(dir, name+".npy")
-		if err := npy.Write(path, a); err != nil {
+		if err := npy.Write(filepath.Join(dir, name+".npy"), a); err != nil {
 			t.Fatal(err)
 		}
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w, err := z.Create(name + ".npy")
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(raw)
-	}
-	if err := z.Close(); err != nil {
-		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "bert.npz")
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+	if err := npy.WriteNPZ(path, arrays); err != nil {
 		t.Fatal(err)
 	}
 	return path

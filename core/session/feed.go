@@ -175,7 +175,6 @@ func convertible(to tensor.DType) string {
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1] + " values"
 }
 
-
 // Read reads the batch of samples [first, first+batch) into the model's
 // inputs and their class indices into labels, and returns the inputs
 // (the same tensors each time). Float values must be finite: the error

@@ -1,4 +1,4 @@
-// Package npy reads and writes NumPy .npy files and reads .npz archives.
+// Package npy reads and writes NumPy .npy files and .npz archives.
 //
 // A .npy file (format versions 1.0, 2.0 and 3.0) is the magic "\x93NUMPY",
 // a major and minor version byte, the length of a header (uint16
@@ -26,7 +26,8 @@
 //
 // Write stores an Array as a version 1.0 .npy file with the header layout
 // numpy.save uses, atomically (a temporary file in the same directory is
-// renamed over the target), for golden files.
+// renamed over the target), for golden files; WriteNPZ stores arrays as a
+// .npz archive, as numpy.savez does.
 //
 // Every error is a single line naming the file and what is wrong with it.
 package npy

@@ -2,10 +2,12 @@ package npy
 
 import (
 	"archive/zip"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"slices"
@@ -434,6 +436,36 @@ func Write(path string, a *Array) error {
 		return fmt.Errorf("npy: writing %s: %v", path, err)
 	}
 	if err := atomicfile.WriteFile(path, append(hdr, a.Data...)); err != nil {
+		return fmt.Errorf("npy: writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// WriteNPZ stores arrays as a .npz archive at path, as numpy.savez would
+// (members name.npy, stored), atomically, in name order.
+func WriteNPZ(path string, arrays map[string]*Array) error {
+	var b bytes.Buffer
+	z := zip.NewWriter(&b)
+	for _, name := range slices.Sorted(maps.Keys(arrays)) {
+		a := arrays[name]
+		if _, _, err := a.check(); err != nil {
+			return fmt.Errorf("npy: writing %s[%s.npy]: %v", path, name, err)
+		}
+		hdr, err := header(a)
+		if err != nil {
+			return fmt.Errorf("npy: writing %s[%s.npy]: %v", path, name, err)
+		}
+		w, err := z.CreateHeader(&zip.FileHeader{Name: name + ".npy", Method: zip.Store})
+		if err != nil {
+			return fmt.Errorf("npy: writing %s: %v", path, err)
+		}
+		w.Write(hdr)
+		w.Write(a.Data)
+	}
+	if err := z.Close(); err != nil {
+		return fmt.Errorf("npy: writing %s: %v", path, err)
+	}
+	if err := atomicfile.WriteFile(path, b.Bytes()); err != nil {
 		return fmt.Errorf("npy: writing %s: %w", path, err)
 	}
 	return nil

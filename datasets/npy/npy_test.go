@@ -499,3 +499,27 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// WriteNPZ writes what ReadNPZ reads back, member by member.
+func TestWriteNPZRoundTrip(t *testing.T) {
+	want := map[string]*Array{
+		"input_ids": {Descr: "<i8", Shape: []int{2, 3}, Data: make([]byte, 48)},
+		"mask":      {Descr: "|b1", Shape: []int{2, 3}, Data: []byte{1, 1, 0, 1, 0, 0}},
+		"x":         NewFloat32([]int{1, 2}, []float32{0.5, -2}),
+	}
+	want["input_ids"].Data[8] = 7
+	path := filepath.Join(t.TempDir(), "a.npz")
+	if err := WriteNPZ(path, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadNPZ(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("read back %v, wrote %v", got, want)
+	}
+	if err := WriteNPZ(path, map[string]*Array{"bad": {Descr: "<i8", Shape: []int{2}, Data: make([]byte, 3)}}); err == nil || !strings.Contains(err.Error(), "a.npz[bad.npy]") {
+		t.Errorf("a bad member: %v", err)
+	}
+}

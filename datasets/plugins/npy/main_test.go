@@ -1,10 +1,8 @@
 package main
 
 import (
-	"archive/zip"
 	"encoding/binary"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -125,41 +123,11 @@ func tokenArrays(n int) map[string]*npy.Array {
 	return map[string]*npy.Array{"input_ids": ids, "attention_mask": mask, "weights": weights, "y": y}
 }
 
-// writeNPZ writes arrays into a .npz archive, as numpy.savez does.
-func writeNPZ(t *testing.T, path string, arrays map[string]*npy.Array) {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	z := zip.NewWriter(f)
-	dir := t.TempDir()
-	for name, a := range arrays {
-		tmp := filepath.Join(dir, name+".npy")
-		if err := npy.Write(tmp, a); err != nil {
-			t.Fatal(err)
-		}
-		b, err := os.ReadFile(tmp)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w, err := z.Create(name + ".npy")
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(b)
-	}
-	if err := z.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestConformanceNamedInputs(t *testing.T) {
 	dir := t.TempDir()
-	writeNPZ(t, filepath.Join(dir, "tokens.npz"), tokenArrays(70))
+	if err := npy.WriteNPZ(filepath.Join(dir, "tokens.npz"), tokenArrays(70)); err != nil {
+		t.Fatal(err)
+	}
 	batchstreamtest.RunTensors(t, &stream{}, map[string]string{"x": filepath.Join(dir, "tokens.npz")})
 }
 
@@ -168,7 +136,9 @@ func TestConformanceNamedInputs(t *testing.T) {
 func TestNamedInputs(t *testing.T) {
 	dir := t.TempDir()
 	arrays := tokenArrays(5)
-	writeNPZ(t, filepath.Join(dir, "tokens.npz"), arrays)
+	if err := npy.WriteNPZ(filepath.Join(dir, "tokens.npz"), arrays); err != nil {
+		t.Fatal(err)
+	}
 	for name, a := range arrays {
 		if err := npy.Write(filepath.Join(dir, name+".npy"), a); err != nil {
 			t.Fatal(err)

@@ -50,20 +50,12 @@ const unknownOption = "no-such-option-xyz"
 func Run(t *testing.T, d dataset.BatchStream, options map[string]string) {
 	t.Helper()
 	info := d.Info()
-	t.Run("Info", func(t *testing.T) { checkInfo(t, info) })
-	var meta dataset.Meta
-	ok := t.Run("Open", func(t *testing.T) {
-		if _, err := d.Open(map[string]string{unknownOption: "1"}); err == nil || !strings.Contains(err.Error(), unknownOption) {
-			t.Errorf("Open with an unknown option: error %v; want one naming it", err)
-		}
-		var err error
-		if meta, err = d.Open(options); err != nil {
-			t.Fatalf("Open(%v): %v", options, err)
-		}
-		checkMeta(t, meta)
-	})
+	meta, ok := infoAndOpen(t, info, d.Open, options)
 	if !ok {
 		return
+	}
+	if len(meta.Inputs) != 0 {
+		t.Fatalf("Open described named inputs %+v: a data set of named inputs is a TensorStream (RunTensors)", meta.Inputs)
 	}
 	spans := checkedSpans(meta.Samples)
 	var want []uint64
@@ -101,6 +93,26 @@ func Run(t *testing.T, d dataset.BatchStream, options map[string]string) {
 			t.Errorf("Close: %v", err)
 		}
 	})
+}
+
+// infoAndOpen checks info, then that open refuses an unknown option naming
+// it and opens options, describing a usable data set. It returns what
+// open described, and false when it failed.
+func infoAndOpen(t *testing.T, info dataset.Info, open func(map[string]string) (dataset.Meta, error), options map[string]string) (dataset.Meta, bool) {
+	t.Helper()
+	t.Run("Info", func(t *testing.T) { checkInfo(t, info) })
+	var meta dataset.Meta
+	ok := t.Run("Open", func(t *testing.T) {
+		if _, err := open(map[string]string{unknownOption: "1"}); err == nil || !strings.Contains(err.Error(), unknownOption) {
+			t.Errorf("Open with an unknown option: error %v; want one naming it", err)
+		}
+		var err error
+		if meta, err = open(options); err != nil {
+			t.Fatalf("Open(%v): %v", options, err)
+		}
+		checkMeta(t, meta)
+	})
+	return meta, ok
 }
 
 func checkInfo(t *testing.T, info dataset.Info) {

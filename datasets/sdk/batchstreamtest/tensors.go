@@ -25,23 +25,12 @@ import (
 func RunTensors(t *testing.T, d dataset.TensorStream, options map[string]string) {
 	t.Helper()
 	info := d.Info()
-	t.Run("Info", func(t *testing.T) { checkInfo(t, info) })
-	var meta dataset.Meta
-	ok := t.Run("Open", func(t *testing.T) {
-		if _, err := d.Open(map[string]string{unknownOption: "1"}); err == nil || !strings.Contains(err.Error(), unknownOption) {
-			t.Errorf("Open with an unknown option: error %v; want one naming it", err)
-		}
-		var err error
-		if meta, err = d.Open(options); err != nil {
-			t.Fatalf("Open(%v): %v", options, err)
-		}
-		checkMeta(t, meta)
-		if len(meta.Inputs) == 0 {
-			t.Fatalf("Open described no Inputs: %+v", meta)
-		}
-	})
+	meta, ok := infoAndOpen(t, info, d.Open, options)
 	if !ok {
 		return
+	}
+	if len(meta.Inputs) == 0 {
+		t.Fatalf("Open described no Inputs: %+v", meta)
 	}
 	spans := checkedSpans(meta.Samples)
 	var want []uint64
