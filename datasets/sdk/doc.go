@@ -2,7 +2,9 @@
 // a program whose main calls Serve. The host starts the program as its own
 // process (hashicorp/go-plugin), speaks int8cal.batchstream.v1 to it over
 // gRPC, reads batches from it (through shared memory on Linux, streamed
-// otherwise) and shows what it logs through Logger in its own log.
+// otherwise) and shows what it logs through Logger in its own log. A
+// dataset.TensorStream (named inputs of any element type) is served by
+// ServeTensors over int8cal.batchstream.v2, streamed.
 //
 // Build the program as int8cal-batchstream-<name> and put it in the plugin
 // directory (--plugin-dir, $INT8CAL_PLUGIN_PATH, or next to the int8cal
