@@ -65,20 +65,23 @@ func (c *conv) Int8(scales []float32) (Op, bool) {
 type qconv struct {
 	conv
 	inScale  float32
-	qpacked  []*qgemm.PackedA // per group
+	qpacked  []*qgemm.PackedA // per group (nil for a depthwise convolution)
+	dw       []int32          // a depthwise convolution's weights (int8 values)
 	rowScale [][]float32      // per group: inScale·weight scale per output channel
 	qscratch []qconvScratch
 }
 
 type qconvScratch struct {
-	x      []int8  // the image's quantized input planes
-	padded []int8  // wide strategy: zero-padded planes
-	line   []int8  // qgemm.KGroup unfolded rows
-	col    []int8  // the unfolded matrix, packed
-	acc    []int32 // the integer products
+	x      []int8    // the image's quantized input planes
+	padded []int8    // wide strategy: zero-padded planes
+	line   []int8    // qgemm.KGroup unfolded rows
+	col    []int8    // the unfolded matrix, packed
+	acc    []int32   // the integer products
+	wide   []float32 // wide and depthwise: one channel's products dequantized
 }
 
-// Prepare quantizes and packs the weights.
+// Prepare quantizes the weights and packs them for the GEMM, or keeps
+// them as they are for the direct depthwise kernel.
 func (c *qconv) Prepare(consts []*tensor.Tensor) error {
 	if len(consts) < 2 || consts[1] == nil {
 		return fmt.Errorf("INT8 convolution needs constant weights")
@@ -86,11 +89,17 @@ func (c *qconv) Prepare(consts []*tensor.Tensor) error {
 	w := consts[1]
 	m := w.Shape[0] / c.group
 	k := tensor.NumElements(w.Shape[1:])
+	depthwise := isDepthwise(w.Shape, c.group)
 	c.qpacked = make([]*qgemm.PackedA, c.group)
 	c.rowScale = make([][]float32, c.group)
+	c.dw = nil
 	for g := range c.qpacked {
 		q, scales := qgemm.QuantizeWeights(w.F32[g*m*k:(g+1)*m*k], m, k)
-		c.qpacked[g] = qgemm.PackA(m, k, q, k)
+		if depthwise {
+			c.dw = append(c.dw, dwWeights(q)...)
+		} else {
+			c.qpacked[g] = qgemm.PackA(m, k, q, k)
+		}
 		for i := range scales {
 			scales[i] *= c.inScale
 		}
@@ -103,6 +112,9 @@ func (c *qconv) Prepare(consts []*tensor.Tensor) error {
 }
 
 func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
+	if c.dw != nil {
+		return c.runDepthwise(ctx, in, out)
+	}
 	x, w, y := in[0], in[1], out[0]
 	geo, n, bias, err := c.geometryFor(in)
 	if err != nil {
@@ -157,7 +169,7 @@ func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		}
 		switch {
 		case geo.wide:
-			dequantizeNarrow(&geo, sc.acc, dst, res, c.rowScale[g], gb, relu)
+			dequantizeNarrow(sc.acc, geo.wideN, geo.padHW[1], geo.outHW[0], geo.outHW[1], dst, res, c.rowScale[g], gb, sc.wide, relu)
 		default:
 			qgemm.Dequantize(sc.acc, geo.cout, cols, cols, c.rowScale[g], gb, relu && res == nil, dst, cols)
 			if res != nil {
@@ -193,6 +205,7 @@ func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		sc.acc = growI32(sc.acc, sizes.acc)
 		if geo.wide {
 			sc.padded = growI8(sc.padded, sizes.padded)
+			sc.wide = grow(sc.wide, geo.wideN)
 		}
 	}
 	parallel.Each(units, nsc, func(wk, lo, hi int) {
@@ -250,6 +263,9 @@ func (c *qconv) Memory(in []Meta, workers int) (prepared, working int64, err err
 	if err != nil {
 		return 0, 0, err
 	}
+	if isDepthwise(in[1].Shape, c.group) {
+		return c.depthwiseMemory(&geo, n, in[1].Shape, workers)
+	}
 	sizes, err := geo.int8ScratchSizes()
 	if err != nil {
 		return 0, 0, err
@@ -261,42 +277,42 @@ func (c *qconv) Memory(in []Meta, workers int) (prepared, working int64, err err
 	}
 	areas := int64(min(max(1, workers), n*c.group))
 	per := int64(sizes.x+sizes.padded+sizes.line+sizes.col) + 4*int64(sizes.acc)
+	if geo.wide {
+		per += 4 * int64(geo.wideN)
+	}
 	return weights + 8*m, areas * per, nil
 }
 
-// dequantizeNarrow turns the wide integer result into the output in one
-// pass: the valid columns only, scaled per output channel, plus bias and
-// the fused residual, then the ReLU, in the order qgemm.Dequantize uses.
-func dequantizeNarrow(g *convGeometry, acc []int32, dst, res, rowScale, bias []float32, relu bool) {
-	oh, ow, pw := g.outHW[0], g.outHW[1], g.padHW[1]
-	for c := 0; c < g.cout; c++ {
-		s := rowScale[c]
-		var b float32
+// dequantizeNarrow turns the wide integer result into the output: each
+// channel dequantized whole into wide (scaled per output channel, plus
+// bias, then the ReLU unless a residual comes), then its valid columns
+// copied out, the fused residual added (and the ReLU applied) on the way,
+// in the order qgemm.Dequantize uses. Output channel c (len(rowScale) of
+// them) holds oh×ow values in dst (and res); in acc it starts at
+// c·stride, its rows pw apart. wide holds (oh−1)·pw + ow values.
+func dequantizeNarrow(acc []int32, stride, pw, oh, ow int, dst, res, rowScale, bias, wide []float32, relu bool) {
+	n := (oh-1)*pw + ow
+	for c := range rowScale {
+		var b []float32
 		if bias != nil {
-			b = bias[c]
+			b = bias[c : c+1]
 		}
+		qgemm.Dequantize(acc[c*stride:], 1, n, n, rowScale[c:c+1], b, relu && res == nil, wide, n)
 		for y := 0; y < oh; y++ {
 			at := (c*oh + y) * ow
-			out, row := dst[at:at+ow], acc[c*g.wideN+y*pw:c*g.wideN+y*pw+ow]
-			// One loop per case: the compiler does not hoist the tests.
+			out, row := dst[at:at+ow], wide[y*pw:y*pw+ow]
 			switch {
-			case res == nil && !relu:
-				for i, a := range row {
-					out[i] = float32(float32(a)*s) + b
-				}
 			case res == nil:
-				for i, a := range row {
-					out[i] = max(float32(float32(a)*s)+b, 0)
-				}
-			case !relu:
+				copy(out, row)
+			case relu:
 				r := res[at : at+ow]
-				for i, a := range row {
-					out[i] = float32(float32(a)*s) + b + r[i]
+				for i, v := range row {
+					out[i] = max(v+r[i], 0)
 				}
 			default:
 				r := res[at : at+ow]
-				for i, a := range row {
-					out[i] = max(float32(float32(a)*s)+b+r[i], 0)
+				for i, v := range row {
+					out[i] = v + r[i]
 				}
 			}
 		}

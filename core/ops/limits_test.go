@@ -96,6 +96,7 @@ func TestConvMemoryMatchesRun(t *testing.T) {
 		{"wide", sh(2, 3, 8, 8), sh(4, 3, 3, 3), []*onnx.Attribute{aInts("pads", 1, 1, 1, 1)}},
 		{"unfolded", sh(2, 3, 9, 9), sh(4, 3, 3, 3), []*onnx.Attribute{aInts("strides", 2, 2)}},
 		{"grouped", sh(3, 4, 7, 7), sh(4, 2, 3, 3), []*onnx.Attribute{aInt("group", 2)}},
+		{"depthwise", sh(2, 4, 9, 8), sh(4, 1, 3, 3), []*onnx.Attribute{aInt("group", 4), aInts("pads", 1, 1, 1, 1), aInts("strides", 2, 2)}},
 	} {
 		for _, workers := range []int{1, 3, 8} {
 			x, w := iota32(tc.x...), iota32(tc.w...)
@@ -135,7 +136,7 @@ func TestConvMemoryMatchesRun(t *testing.T) {
 			rtMust(t, qc, workers, 1, []*tensor.Tensor{x, w}, allConst)
 			kept = 0
 			for _, sc := range qc.qscratch {
-				kept += len(sc.x) + len(sc.padded) + len(sc.line) + len(sc.col) + 4*len(sc.acc)
+				kept += len(sc.x) + len(sc.padded) + len(sc.line) + len(sc.col) + 4*len(sc.acc) + 4*len(sc.wide)
 			}
 			if int64(kept) != working {
 				t.Errorf("%s INT8, %d workers: Memory says %d bytes of working memory, Run keeps %d", tc.name, workers, working, kept)

@@ -44,3 +44,17 @@ func dequantizeFast(dst []float32, src []int32, scale []float32, bias []float32,
 	dequantizeAVX512(&dst[0], &src[0], n, &scale[0], step, b)
 	return n
 }
+
+//go:noescape
+func depthwiseAVX512(acc *int32, x *int8, off *int, w *int32, taps int, chunks int)
+
+// depthwiseFast runs DepthwiseSums' np (a multiple of 16) positions with
+// AVX-512 when the CPU has it and the Go kernels are not forced, and
+// reports whether it did.
+func depthwiseFast(acc []int32, x []int8, off []int, w []int32, np int) bool {
+	if len(off) == 0 || !cpu.X86.HasAVX512F || CurrentImpl() == ImplGo {
+		return false
+	}
+	depthwiseAVX512(&acc[0], &x[0], &off[0], &w[0], len(off), np/16)
+	return true
+}

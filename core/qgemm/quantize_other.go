@@ -9,3 +9,6 @@ func quantizeFast(dst []int8, src []float32, scale float32) int { return 0 }
 func dequantizeFast(dst []float32, src []int32, scale []float32, bias []float32, step int) int {
 	return 0
 }
+
+// depthwiseFast has no vector version here.
+func depthwiseFast(acc []int32, x []int8, off []int, w []int32, np int) bool { return false }

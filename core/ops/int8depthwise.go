@@ -1,0 +1,170 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/int8cal/int8cal/core/internal/parallel"
+	"github.com/int8cal/int8cal/core/qgemm"
+	"github.com/int8cal/int8cal/core/tensor"
+)
+
+// Depthwise convolutions (one input channel per group: MobileNet's 3×3
+// layers) skip the GEMM. Per group it would be a product of one weight
+// row (m = 1 per output channel, k = the taps) with the unfolded input,
+// which packs and unfolds as much as it multiplies: measured no faster
+// than the float path, and slower with stride 2. The direct kernel
+// instead quantizes the channel once into zero-padded planes split into
+// stride×stride phases, where every tap of every output position reads a
+// contiguous run at a fixed offset (outputs at a fixed pitch, a few
+// discarded where a row wraps: the wide strategy of the float path,
+// extended to strides), and sums the taps in int32 16 positions at a time
+// (qgemm.DepthwiseSums).
+
+// isDepthwise reports whether weights of shape w with group groups have
+// one input channel per group.
+func isDepthwise(w []int, group int) bool { return group > 1 && len(w) > 1 && w[1] == 1 }
+
+// dwGeometry is the phase-split layout of one channel.
+type dwGeometry struct {
+	sub     [2]int // one phase's rows and columns
+	phase   int    // one phase's values
+	off     []int  // per tap: where its run starts
+	wideN   int    // output positions computed: (OH-1)·sub[1] + OW
+	bufLen  int    // the buffer the taps read (every run of qgemm.DepthwisePadded(wideN) inside)
+	accLen  int
+	padLeft [2]int
+}
+
+func (g *convGeometry) depthwise() (dwGeometry, error) {
+	w := &g.win
+	var d dwGeometry
+	padded := [2]int{g.inHW[0] + w.padBegin[0] + w.padEnd[0], g.inHW[1] + w.padBegin[1] + w.padEnd[1]}
+	for a := range 2 {
+		d.sub[a] = (padded[a] + w.stride[a] - 1) / w.stride[a]
+	}
+	d.padLeft = w.padBegin
+	var err error
+	if d.phase, err = tensor.CheckShape([]int{d.sub[0], d.sub[1]}); err != nil {
+		return d, fmt.Errorf("the padded input: %w", err)
+	}
+	planes, err := tensor.CheckShape([]int{w.stride[0], w.stride[1], d.phase})
+	if err != nil {
+		return d, fmt.Errorf("the padded input: %w", err)
+	}
+	d.wideN = (g.outHW[0]-1)*d.sub[1] + g.outHW[1]
+	d.accLen = qgemm.DepthwisePadded(d.wideN)
+	d.bufLen = planes
+	for ky := 0; ky < w.kernel[0]; ky++ {
+		for kx := 0; kx < w.kernel[1]; kx++ {
+			dy, dx := ky*w.dilation[0], kx*w.dilation[1]
+			o := ((dy%w.stride[0])*w.stride[1]+dx%w.stride[1])*d.phase + dy/w.stride[0]*d.sub[1] + dx/w.stride[1]
+			d.off = append(d.off, o)
+			d.bufLen = max(d.bufLen, o+d.accLen)
+		}
+	}
+	return d, nil
+}
+
+// fill writes one channel's input plane, quantized, into the zero-padded
+// phase planes of buf; q is scratch for the quantized plane (quantized at
+// once: rows of small planes are shorter than a vector).
+func (d *dwGeometry) fill(g *convGeometry, buf, q []int8, src []float32, scale float32) {
+	clear(buf)
+	ih, iw := g.inHW[0], g.inHW[1]
+	sh, sw := g.win.stride[0], g.win.stride[1]
+	qgemm.Quantize(q, src, scale)
+	for y := 0; y < ih; y++ {
+		row := q[y*iw : (y+1)*iw]
+		py := y + d.padLeft[0]
+		line := buf[((py%sh)*sw)*d.phase+py/sh*d.sub[1]:]
+		if sw == 1 {
+			copy(line[d.padLeft[1]:], row)
+			continue
+		}
+		// Phase b holds the padded columns b, b+sw, ...: the input
+		// columns x ≡ b − left (mod sw), in order.
+		left := d.padLeft[1]
+		for b := 0; b < sw; b++ {
+			x0 := ((b-left)%sw + sw) % sw
+			dst := line[b*d.phase+(x0+left)/sw:]
+			for i, x := 0, x0; x < iw; i, x = i+1, x+sw {
+				dst[i] = row[x]
+			}
+		}
+	}
+}
+
+// dwWeights returns the quantized weights widened to int32, output
+// channel by output channel.
+func dwWeights(q []int8) []int32 {
+	w := make([]int32, len(q))
+	for i, v := range q {
+		w[i] = int32(v)
+	}
+	return w
+}
+
+// runDepthwise is Run for a depthwise convolution: units are image ×
+// group, each with its own output channels (the channel multiplier).
+func (c *qconv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
+	x, y := in[0], out[0]
+	geo, n, bias, err := c.geometryFor(in)
+	if err != nil {
+		return err
+	}
+	d, err := geo.depthwise()
+	if err != nil {
+		return err
+	}
+	taps := len(d.off)
+	plane, outPlane := geo.inHW[0]*geo.inHW[1], geo.spatial
+	units := n * c.group
+	workers := min(max(1, ctx.Workers), units)
+	for len(c.qscratch) < workers {
+		c.qscratch = append(c.qscratch, qconvScratch{})
+	}
+	for i := 0; i < workers; i++ {
+		sc := &c.qscratch[i]
+		sc.x, sc.line, sc.acc = growI8(sc.x, d.bufLen), growI8(sc.line, plane), growI32(sc.acc, d.accLen)
+		sc.wide = grow(sc.wide, d.wideN)
+	}
+	relu := c.act.Kind == ReluActivation
+	parallel.Each(units, workers, func(wk, lo, hi int) {
+		sc := &c.qscratch[wk]
+		for u := lo; u < hi; u++ {
+			img, g := u/c.group, u%c.group
+			d.fill(&geo, sc.x, sc.line, x.F32[(img*c.group+g)*plane:(img*c.group+g+1)*plane], c.inScale)
+			for co := 0; co < geo.cout; co++ {
+				o := g*geo.cout + co
+				at := (img*c.group*geo.cout + o) * outPlane
+				dst := y.F32[at : at+outPlane]
+				var res, b []float32
+				if c.residual {
+					res = in[3].F32[at : at+outPlane]
+				}
+				if bias != nil {
+					b = bias[o : o+1]
+				}
+				qgemm.DepthwiseSums(sc.acc, sc.x, d.off, c.dw[o*taps:(o+1)*taps], d.wideN)
+				dequantizeNarrow(sc.acc, 0, d.sub[1], geo.outHW[0], geo.outHW[1], dst, res, c.rowScale[g][co:co+1], b, sc.wide, relu)
+				if c.act.Kind == ClipActivation {
+					c.act.apply(dst)
+				}
+			}
+		}
+	})
+	return nil
+}
+
+// depthwiseMemory is Memory for a depthwise convolution: the int32
+// weights with their scales, and per worker the phase planes, the
+// quantized plane, the sums and their dequantized copy.
+func (c *qconv) depthwiseMemory(geo *convGeometry, n int, w []int, workers int) (prepared, working int64, err error) {
+	d, err := geo.depthwise()
+	if err != nil {
+		return 0, 0, err
+	}
+	weights := int64(tensor.NumElements(w))
+	areas := int64(min(max(1, workers), n*c.group))
+	return 4*weights + 4*int64(w[0]), areas * (int64(d.bufLen+geo.inHW[0]*geo.inHW[1]) + 4*int64(d.accLen+d.wideN)), nil
+}
