@@ -191,12 +191,9 @@ func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		return err
 	}
 	units := n * c.group
-	nsc := min(max(1, ctx.Workers), units)
-	for len(c.qscratch) < nsc {
-		c.qscratch = append(c.qscratch, qconvScratch{})
-	}
-	for i := 0; i < nsc; i++ {
-		sc := &c.qscratch[i]
+	areas := c.areas(ctx.Workers, units)
+	for i := range areas {
+		sc := &areas[i]
 		sc.x = growI8(sc.x, sizes.x)
 		sc.line = growI8(sc.line, sizes.line)
 		if len(sc.col) < sizes.col {
@@ -208,12 +205,22 @@ func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 			sc.wide = grow(sc.wide, geo.wideN)
 		}
 	}
-	parallel.Each(units, nsc, func(wk, lo, hi int) {
+	parallel.Each(units, len(areas), func(wk, lo, hi int) {
 		for u := lo; u < hi; u++ {
-			runUnit(u, &c.qscratch[wk], 1)
+			runUnit(u, &areas[wk], 1)
 		}
 	})
 	return nil
+}
+
+// areas returns one scratch area per worker, at most one per unit
+// (image × group), making those that are missing.
+func (c *qconv) areas(workers, units int) []qconvScratch {
+	n := min(max(1, workers), units)
+	for len(c.qscratch) < n {
+		c.qscratch = append(c.qscratch, qconvScratch{})
+	}
+	return c.qscratch[:n]
 }
 
 // int8ScratchSizes are the elements of one qconvScratch's buffers.

@@ -119,18 +119,15 @@ func (c *qconv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
 	taps := len(d.off)
 	plane, outPlane := geo.inHW[0]*geo.inHW[1], geo.spatial
 	units := n * c.group
-	workers := min(max(1, ctx.Workers), units)
-	for len(c.qscratch) < workers {
-		c.qscratch = append(c.qscratch, qconvScratch{})
-	}
-	for i := 0; i < workers; i++ {
-		sc := &c.qscratch[i]
+	areas := c.areas(ctx.Workers, units)
+	for i := range areas {
+		sc := &areas[i]
 		sc.x, sc.line, sc.acc = growI8(sc.x, d.bufLen), growI8(sc.line, plane), growI32(sc.acc, d.accLen)
 		sc.wide = grow(sc.wide, d.wideN)
 	}
 	relu := c.act.Kind == ReluActivation
-	parallel.Each(units, workers, func(wk, lo, hi int) {
-		sc := &c.qscratch[wk]
+	parallel.Each(units, len(areas), func(wk, lo, hi int) {
+		sc := &areas[wk]
 		for u := lo; u < hi; u++ {
 			img, g := u/c.group, u%c.group
 			d.fill(&geo, sc.x, sc.line, x.F32[(img*c.group+g)*plane:(img*c.group+g+1)*plane], c.inScale)
