@@ -441,10 +441,10 @@ func TestBatchStreamMNIST(t *testing.T) {
 // BenchmarkBatchStreamTransfer measures plugin→host throughput of image
 // data (float32 values, labels not counted) through a real plugin process,
 // streamed over gRPC and through shared memory, for MNIST-sized and
-// CIFAR-sized batches of 256 from the synthetic data set, and for the
-// real MNIST plugin.
+// CIFAR-sized batches of 256 from the synthetic data set (and CIFAR-sized
+// through protocol 2, which streams only), and for the real MNIST plugin.
 func BenchmarkBatchStreamTransfer(b *testing.B) {
-	dir := linkTestStreams(b, "ok")
+	dir := linkTestStreams(b, "ok", "tensors-image")
 	const batch = 256
 	type source struct {
 		name, plugin string
@@ -453,6 +453,7 @@ func BenchmarkBatchStreamTransfer(b *testing.B) {
 	sources := []source{
 		{"mnist-sized", "test-ok", map[string]string{"samples": strconv.Itoa(40 * batch), "shape": "1x28x28"}},
 		{"cifar-sized", "test-ok", map[string]string{"samples": strconv.Itoa(40 * batch), "shape": "3x32x32"}},
+		{"cifar-sized-v2", "test-tensors-image", map[string]string{"samples": strconv.Itoa(40 * batch), "values": "3072"}},
 	}
 	mnistPlugins := ""
 	if _, err := os.Stat(filepath.Join(mnistDir, "train-images-idx3-ubyte")); err == nil {
@@ -476,7 +477,10 @@ func BenchmarkBatchStreamTransfer(b *testing.B) {
 				if err != nil {
 					b.Skip(err)
 				}
-				elems := meta.SampleElements()
+				elems := 1 // SampleShape, not meta's: protocol 2 describes inputs
+				for _, d := range s.SampleShape() {
+					elems *= d
+				}
 				images := make([]float32, batch*elems)
 				labels := make([]int, batch)
 				batches := meta.Samples / batch
