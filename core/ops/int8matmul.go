@@ -75,8 +75,11 @@ func (l *qlinear) run(ctx *Ctx, x []float32, m int, y, bias []float32, act Activ
 	if m == 0 {
 		return
 	}
-	// Blocks of rows small enough that every worker gets one.
-	blocks := min(max(1, ctx.Workers), m)
+	// Blocks of rows small enough that every worker gets one, but not
+	// so small that starting a worker costs more than it saves (the
+	// float MatMul's threshold: about 8192·64 multiply-adds).
+	minRows := max(1, 8192/max(1, n*k/64))
+	blocks := min(max(1, ctx.Workers), (m+minRows-1)/minRows)
 	rows := min(qlinearRows, (m+blocks-1)/blocks)
 	blocks = (m + rows - 1) / rows
 	workers := min(max(1, ctx.Workers), blocks)
