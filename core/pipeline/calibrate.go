@@ -134,7 +134,7 @@ func (p *Pipeline) Calibrate(c Calibration, out io.Writer) (*Calibrated, error) 
 	}
 	defer release(r)
 	var data session.Source = src
-	if len(src.Inputs()) > 0 {
+	if len(src.SampleShape()) == 0 { // named inputs, not one float32 input
 		fed, err := newFed(src, p.graph, c.Batch)
 		if err != nil {
 			return nil, err
@@ -234,7 +234,9 @@ func (p *Pipeline) modelSHA256() (string, error) {
 // model's inputs (session.Feed: every input, converted and checked) and
 // leaves Collect's stand-in sample alone, and fedRunner runs the model on
 // those inputs instead. Collect gathers statistics of float tensors only,
-// so integer ids and masks are never calibrated.
+// so integer ids and masks are never calibrated. A fedRunner is no
+// stats.Runner: on the GPU, statistics of such models are gathered from
+// copied tensors.
 type fed struct {
 	feed   *session.Feed
 	len    int
