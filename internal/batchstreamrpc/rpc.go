@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"sync"
 
@@ -112,18 +111,6 @@ func (p *Plugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc.Cli
 // was handed region (or nil) at start.
 func NewClient(conn grpc.ClientConnInterface, region *Region) *Client {
 	return &Client{rpc: pb.NewBatchStreamClient(conn), region: region}
-}
-
-// SlotBytes is the size of one shared memory slot holding a batch of
-// batch samples of meta: the images, then the labels, rounded up to whole
-// pages.
-func SlotBytes(meta dataset.Meta, batch int) int {
-	n := batch * meta.SampleElements() * 4
-	if meta.Labels {
-		n += batch * 4
-	}
-	page := os.Getpagesize()
-	return (n + page - 1) / page * page
 }
 
 type server struct {
@@ -304,73 +291,25 @@ func (s *server) SharedBatches(stream pb.BatchStream_SharedBatchesServer) error 
 	if err != nil {
 		return err
 	}
-	slots, slotBytes := int(start.Slots), start.SlotBytes
-	need := SlotBytes(meta, min(batch, max(count, 1)))
-	switch {
-	case slots < 1 || slots > MaxSlots:
-		return status.Errorf(codes.InvalidArgument, "%d slots (want 1 to %d)", slots, MaxSlots)
-	case slotBytes < uint64(need) || slotBytes%8 != 0 || slotBytes > 1<<40:
-		return status.Errorf(codes.InvalidArgument, "slots of %d bytes for batches of %d bytes", slotBytes, need)
-	case start.RegionBytes < uint64(slots)*slotBytes || start.RegionBytes > math.MaxInt:
-		return status.Errorf(codes.InvalidArgument, "a region of %d bytes for %d slots of %d", start.RegionBytes, slots, slotBytes)
-	}
-	mem, err := s.region.Map(int(start.RegionBytes))
+	mem, err := s.region.mapSlots(meta, count, batch, int(start.Slots), start.SlotBytes, start.RegionBytes)
 	if err != nil {
-		return status.Error(codes.FailedPrecondition, err.Error())
+		return err
 	}
-
-	// The host releases slots on the same stream, in any order; the loop
-	// below owns the slots and hands out the free ones.
-	ctx := stream.Context()
-	released := make(chan uint32)
-	recvErr := make(chan error, 1)
-	go func() {
-		for {
-			msg, err := stream.Recv()
-			if err == nil && msg.GetRelease() == nil {
-				err = status.Errorf(codes.InvalidArgument, "expected a slot release, got %v", msg)
-			}
-			if err != nil {
-				recvErr <- err
-				return
-			}
-			select {
-			case released <- msg.GetRelease().Slot:
-			case <-ctx.Done():
-				return
-			}
+	pool := newSlotPool(stream.Context(), int(start.Slots), func() (uint32, error) {
+		msg, err := stream.Recv()
+		if err == nil && msg.GetRelease() == nil {
+			err = status.Errorf(codes.InvalidArgument, "expected a slot release, got %v", msg)
 		}
-	}()
-	free := make([]uint32, slots)
-	for i := range free {
-		free[i] = uint32(i)
-	}
-	held := make([]bool, slots)
-
+		return msg.GetRelease().GetSlot(), err
+	})
 	elems := meta.SampleElements()
 	for end := first + count; first < end; first += batch {
 		n := min(batch, end-first)
-		for len(free) == 0 {
-			select {
-			case slot := <-released:
-				if int(slot) >= slots || !held[slot] {
-					return status.Errorf(codes.InvalidArgument, "slot %d released, which the host does not hold", slot)
-				}
-				held[slot] = false
-				free = append(free, slot)
-			case err := <-recvErr:
-				if errors.Is(err, io.EOF) {
-					return status.Error(codes.Canceled, "the host stopped reading")
-				}
-				return err
-			case <-ctx.Done():
-				return status.FromContextError(ctx.Err()).Err()
-			}
+		slot, err := pool.take()
+		if err != nil {
+			return err
 		}
-		slot := free[0]
-		free = free[1:]
-		held[slot] = true
-		off := uint64(slot) * slotBytes
+		off := uint64(slot) * start.SlotBytes
 		imageBytes := uint64(n * elems * 4)
 		labelBytes := uint64(0)
 		var labels []int32
@@ -477,20 +416,7 @@ func (c *Client) Batches(ctx context.Context, meta dataset.Meta, first, count, b
 // slots slots (DefaultSlots when 0). Only while no other Reader of c is in
 // use: the region may be remapped.
 func (c *Client) SharedBatches(ctx context.Context, meta dataset.Meta, first, count, batch, slots int) (*Reader, error) {
-	if c.region == nil {
-		return nil, errors.New("no shared memory region")
-	}
-	if err := checkRange(meta, first, count, batch); err != nil {
-		return nil, err
-	}
-	if slots == 0 {
-		slots = DefaultSlots
-	}
-	if slots < 1 || slots > MaxSlots {
-		return nil, fmt.Errorf("%d slots (want 1 to %d)", slots, MaxSlots)
-	}
-	slotBytes := SlotBytes(meta, min(batch, max(count, 1)))
-	mem, err := c.region.Reserve(slots * slotBytes)
+	mem, slots, slotBytes, err := c.region.reserveSlots(meta, first, count, batch, slots)
 	if err != nil {
 		return nil, err
 	}
@@ -619,30 +545,19 @@ func (r *Reader) nextShared(first, n int, images []float32, labels []int32) erro
 	if r.meta.Labels {
 		labelBytes = uint64(n) * 4
 	}
-	switch {
-	case b.First != uint64(first) || b.Samples != uint32(n):
-		return fmt.Errorf("batch [%d, +%d) announced; expected [%d, +%d)", b.First, b.Samples, first, n)
-	case int(b.Slot) >= r.slots || b.Offset != uint64(b.Slot)*uint64(r.slotBytes):
-		return fmt.Errorf("batch at sample %d in slot %d at offset %d; the region has %d slots of %d bytes", first, b.Slot, b.Offset, r.slots, r.slotBytes)
-	case b.ImageBytes != imageBytes || b.LabelBytes != labelBytes:
+	if err := checkSlot(first, n, b.First, b.Samples, b.Slot, b.Offset, r.slots, r.slotBytes); err != nil {
+		return err
+	}
+	if b.ImageBytes != imageBytes || b.LabelBytes != labelBytes {
 		return fmt.Errorf("batch at sample %d of %d+%d bytes; expected %d+%d", first, b.ImageBytes, b.LabelBytes, imageBytes, labelBytes)
 	}
 	copy(images, float32s(r.mem[b.Offset:b.Offset+imageBytes]))
 	if r.meta.Labels {
 		copy(labels, int32s(r.mem[b.Offset+imageBytes:b.Offset+imageBytes+labelBytes]))
 	}
-	if first+n >= r.end {
-		// The plugin writes nothing more in this call: releasing the last
-		// slot is optional, and the call may already be over.
-		return nil
-	}
-	err = r.shared.Send(&pb.SharedBatchesRequest{Part: &pb.SharedBatchesRequest_Release{Release: &pb.Release{Slot: b.Slot}}})
-	if err != nil && !errors.Is(err, io.EOF) {
-		return err
-	}
-	// io.EOF: the plugin has sent its last batch and ended the call (or
-	// failed, which the next Recv reports).
-	return nil
+	return release(first+n >= r.end, func() error {
+		return r.shared.Send(&pb.SharedBatchesRequest{Part: &pb.SharedBatchesRequest_Release{Release: &pb.Release{Slot: b.Slot}}})
+	})
 }
 
 // Bounds on the texts and options of a plugin's Info.
