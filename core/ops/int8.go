@@ -128,7 +128,6 @@ func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	plane := hw[0] * hw[1]
 	imgIn, imgOut := ch*plane, w.Shape[0]*geo.spatial
 	relu := c.act.Kind == ReluActivation
-	quantize := func(dst []int8, src []float32) { qgemm.Quantize(dst, src, c.inScale) }
 	runUnit := func(u int, sc *qconvScratch, workers int) {
 		img, g := u/c.group, u%c.group
 		src := x.F32[img*imgIn+g*geo.cin*plane : img*imgIn+(g+1)*geo.cin*plane]
@@ -137,10 +136,11 @@ func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		if c.residual {
 			res = in[3].F32[img*imgOut+g*geo.cout*geo.spatial : img*imgOut+(g+1)*geo.cout*geo.spatial]
 		}
+		// The group's planes are quantized at once (rows of small planes
+		// are shorter than a vector), then copied into the padded planes.
+		qgemm.Quantize(sc.x, src, c.inScale)
 		if geo.wide {
-			padPlanes(&geo, src, sc.padded, quantize)
-		} else {
-			qgemm.Quantize(sc.x, src, c.inScale)
+			padPlanes(&geo, sc.x, sc.padded, copyInt8)
 		}
 		// Rows of the unfolded matrix are built qgemm.KGroup at a time
 		// into sc.line and packed together: the packed layout interleaves
@@ -325,6 +325,8 @@ func dequantizeNarrow(acc []int32, stride, pw, oh, ow int, dst, res, rowScale, b
 		}
 	}
 }
+
+func copyInt8(dst, src []int8) { copy(dst, src) }
 
 func growI8(b []int8, n int) []int8 {
 	if cap(b) < n {

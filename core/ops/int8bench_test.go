@@ -92,3 +92,20 @@ func BenchmarkInt8DepthwiseConv(b *testing.B) {
 		})
 	}
 }
+
+// Grouped 3×3 convolutions at batch 8: ResNeXt's 32 groups of 4 channels
+// and RegNet's groups of 16 (stride 1, pad 1).
+func BenchmarkInt8GroupedConv(b *testing.B) {
+	for _, tc := range []struct{ c, group, hw int }{{128, 32, 28}, {256, 16, 14}} {
+		b.Run(fmt.Sprintf("c%d_g%d_%dx%d", tc.c, tc.group, tc.hw, tc.hw), func(b *testing.B) {
+			rng := rand.New(rand.NewSource(4))
+			x, w, bias := randomTensor(rng, 8, tc.c, tc.hw, tc.hw), randomTensor(rng, tc.c, tc.c/tc.group, 3, 3), randomTensor(rng, tc.c)
+			op, err := Build(&onnx.Node{Name: "gc", OpType: "Conv", Attrs: []*onnx.Attribute{
+				aInt("group", int64(tc.group)), aInts("pads", 1, 1, 1, 1)}}, 13)
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchPair(b, op, []*tensor.Tensor{x, w, bias}, []*tensor.Tensor{nil, w, bias})
+		})
+	}
+}
