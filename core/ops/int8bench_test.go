@@ -109,3 +109,18 @@ func BenchmarkInt8GroupedConv(b *testing.B) {
 		})
 	}
 }
+
+// U-Net's up-sampling: 2×2 transposed convolutions of stride 2 at batch 8.
+func BenchmarkInt8ConvTranspose(b *testing.B) {
+	for _, tc := range []struct{ c, m, hw int }{{128, 64, 16}, {64, 32, 32}} {
+		b.Run(fmt.Sprintf("c%d_m%d_%dx%d", tc.c, tc.m, tc.hw, tc.hw), func(b *testing.B) {
+			rng := rand.New(rand.NewSource(5))
+			x, w, bias := randomTensor(rng, 8, tc.c, tc.hw, tc.hw), randomTensor(rng, tc.c, tc.m, 2, 2), randomTensor(rng, tc.m)
+			op, err := Build(&onnx.Node{Name: "up", OpType: "ConvTranspose", Attrs: []*onnx.Attribute{aInts("strides", 2, 2)}}, 13)
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchPair(b, op, []*tensor.Tensor{x, w, bias}, []*tensor.Tensor{nil, w, bias})
+		})
+	}
+}
