@@ -58,14 +58,14 @@ func (l *qlinear) memory(m, k, n, workers int) (prepared, working int64, err err
 		return 0, 0, err
 	}
 	rows := min(m, qlinearRows)
-	// The quantized rows, their packing (int8 and the int16 copy) and the
-	// int32 products.
+	// The quantized rows, their packing (int8, the int16 copy and the row
+	// sums) and the int32 products.
 	block, err := bufferBytes(1, "the quantized rows", rows, qgemm.PaddedK(k))
 	if err != nil {
 		return 0, 0, err
 	}
 	areas := int64(min(max(1, workers), max(1, m)))
-	return prepared + 4*int64(n), areas * (4*block + 4*int64(rows)*int64(n)), nil
+	return prepared + 4*int64(n), areas * (4*block + 4*int64(rows) + 4*int64(rows)*int64(n)), nil
 }
 
 // run computes y (m×n) = dequantized (quantized x (m×k) · weights), plus
@@ -265,10 +265,10 @@ func (mm *qmatMul) Memory(in []Meta, workers int) (prepared, working int64, err 
 	if err != nil {
 		return 0, 0, err
 	}
-	// A quantized and packed (int8 and the int16 copy), B quantized and
-	// packed, the int32 products.
+	// A quantized and packed (int8, the int16 copy and the row sums), B
+	// quantized and packed, the int32 products.
 	areas := int64(min(max(1, workers), max(1, tensor.NumElements(out)/max(1, m*n))))
-	return 0, areas * (4*a + 2*b + 4*int64(m)*int64(n)), nil
+	return 0, areas * (4*a + 4*int64(m) + 2*b + 4*int64(m)*int64(n)), nil
 }
 
 func (mm *qmatMul) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
