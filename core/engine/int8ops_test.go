@@ -62,6 +62,7 @@ func TestINT8PlanTransformerEncoder(t *testing.T) {
 		return logged.String()
 	}
 	log := run(scales)
+	t.Logf("plan log: %s", log)
 	for _, want := range []string{"INT8 plan: int8_layers=12 ", "Add×", "Softmax×2", "fp32_no_calibrated_range=\"\""} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %q:\n%s", want, log)
