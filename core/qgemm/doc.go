@@ -8,6 +8,9 @@
 //
 //	PackA                        weights (m = output channels × k), packed
 //	                             once at model load.
+//	(*PackedA).Repack            activations as the left operand (INT8
+//	                             MatMul rows, attention's Q), packed per
+//	                             multiplication into reused buffers.
 //	(*PackedA).Mul               B row-major (k×n); packs B per call in
 //	                             blocks of 512 columns (pooled buffer).
 //	(*PackedA).MulPackedBuf      the convolution hot path: B already in the
@@ -16,6 +19,12 @@
 //	                             allocates.
 //	Dequantize                   int32 C → float32: ·rowScale[i] + bias[i],
 //	                             optional ReLU.
+//	DequantizeCols               int32 C → float32: ·colScale[j] + bias[j]
+//	                             (weights as the right operand). Both
+//	                             convert 16 values per step with AVX-512.
+//	DepthwiseSums                a depthwise convolution's taps summed
+//	                             exactly over contiguous runs, 16 positions
+//	                             per step with AVX-512 (no GEMM).
 //	Quantize                     float32 → int8 with a per-tensor scale.
 //	QuantizeWeights              per-row symmetric weight quantization.
 //
