@@ -98,10 +98,11 @@ func quantizedNodes(g *onnx.Graph) int {
 // seeded batches), runs our engine in INT8 with the table's scales and
 // ONNX Runtime (optimizations off: Q/DQ run as written) on the Q/DQ model
 // exported from the same table, on eight other batches, and compares.
-// The models, from both exporters, cover the operators the engine runs in INT8: depthwise
-// convolutions (mobilenet_v2), grouped ones (shufflenet_v2, resnext),
-// ConvTranspose (unet), MatMul with constant weights and of two
-// activations (transformer_encoder, swin_t).
+// The models, from both exporters, cover the operators the engine runs in
+// INT8: depthwise convolutions (mobilenet_v2), grouped ones
+// (shufflenet_v2, resnext), ConvTranspose (unet), MatMul with constant
+// weights and of two activations (transformer_encoder, swin_t); without
+// -short, every other zoo model with a float input too.
 //
 // The two compute the same quantized model with different float
 // arithmetic: ONNX Runtime sums float products of dequantized values, we
@@ -119,7 +120,12 @@ func quantizedNodes(g *onnx.Graph) int {
 func TestZooINT8MatchesONNXRuntime(t *testing.T) {
 	py := venvPython(t)
 	models, _ := testfixture.Zoo(t, filepath.Join(repoRoot, "testdata", "zoo"))
+	// Every zoo model with a float input; -short keeps one of each kind.
 	names := []string{"mobilenet_v2", "shufflenet_v2", "resnext", "unet", "transformer_encoder", "swin_t"}
+	if !testing.Short() {
+		names = append(names, "regnet", "efficientnet_b0", "mobilenet_v3_small", "mobilenet_v3_large", "resnet50",
+			"squeezenet", "densenet", "convnext_tiny", "deeplabv3", "yolo")
+	}
 	for _, zm := range models {
 		if !slices.Contains(names, zm.Name) {
 			continue
