@@ -103,8 +103,7 @@ type batches struct {
 // must carry the name f was found under. Its log lines arrive in log,
 // named after the plugin. The host offers protocol versions 2 and 1, and
 // go-plugin settles on the highest the plugin serves. On Linux the program
-// is handed a shared memory region at start, which Open may choose to use
-// under v1.
+// is handed a shared memory region at start, which Open may choose to use.
 func StartBatchStream(f Found, log hclog.Logger) (*BatchStream, error) {
 	region, err := batchstreamrpc.NewRegion()
 	if err != nil {
@@ -180,7 +179,7 @@ func (b *BatchStream) Open(options map[string]string) (dataset.Meta, error) {
 	var opened batchstreamrpc.Opened
 	var err error
 	if b.trpc != nil {
-		opened.Meta, err = b.trpc.Open(ctx, options)
+		opened, err = b.trpc.Open(ctx, options)
 	} else {
 		opened, err = b.rpc.Open(ctx, options)
 	}
@@ -192,7 +191,7 @@ func (b *BatchStream) Open(options map[string]string) (dataset.Meta, error) {
 		b.Shared = false
 	case TransportShared:
 		if !opened.Shared {
-			return dataset.Meta{}, b.errorf("Open", "shared memory was required, and the host or the plugin cannot use it (protocol %d; only version 1 has it)", b.Protocol)
+			return dataset.Meta{}, b.errorf("Open", "shared memory was required, and the host or the plugin cannot use it")
 		}
 		b.Shared = true
 	default:
@@ -385,6 +384,8 @@ func (b *BatchStream) start(first, n int) error {
 	cur := &batches{cancel: cancel, next: first, batch: n}
 	var err error
 	switch count := b.Meta.Samples - first; {
+	case b.trpc != nil && b.Shared:
+		cur.t, err = b.trpc.SharedBatches(ctx, b.Meta, first, count, n, 0)
 	case b.trpc != nil:
 		cur.t, err = b.trpc.Batches(ctx, b.Meta, first, count, n)
 	case b.Shared:

@@ -442,7 +442,7 @@ func TestBatchStreamMNIST(t *testing.T) {
 // data (float32 values, labels not counted) through a real plugin process,
 // streamed over gRPC and through shared memory, for MNIST-sized and
 // CIFAR-sized batches of 256 from the synthetic data set (and CIFAR-sized
-// through protocol 2, which streams only), and for the real MNIST plugin.
+// through protocol 2), and for the real MNIST plugin.
 func BenchmarkBatchStreamTransfer(b *testing.B) {
 	dir := linkTestStreams(b, "ok", "tensors-image")
 	const batch = 256

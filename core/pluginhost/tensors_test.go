@@ -113,25 +113,63 @@ func (s *syntheticTensors) Close() error { return nil }
 
 func TestBatchStreamNamedInputs(t *testing.T) {
 	dir := linkTestStreams(t, "tensors", "tensors-image")
+	for _, tc := range []struct {
+		transport Transport
+		shared    bool
+	}{
+		{TransportAuto, runtime.GOOS == "linux"},
+		{TransportStream, false},
+	} {
+		t.Run(tc.transport.String(), func(t *testing.T) {
+			b := startStream(t, dir, "test-tensors", hclog.NewNullLogger())
+			if b.Protocol != 2 {
+				t.Fatalf("protocol %d, want 2: the host offers v2 and the plugin serves it", b.Protocol)
+			}
+			b.Transport = tc.transport
+			meta, err := b.Open(map[string]string{"samples": "70000"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.Shared != tc.shared || b.SampleShape() != nil || !reflect.DeepEqual(b.Inputs(), meta.Inputs) || len(meta.Inputs) != 3 {
+				t.Fatalf("shared %v, sample shape %v, inputs %+v", b.Shared, b.SampleShape(), b.Inputs())
+			}
+			checkSyntheticTensors(t, b)
+		})
+	}
 	b := startStream(t, dir, "test-tensors", hclog.NewNullLogger())
-	if b.Protocol != 2 {
-		t.Fatalf("protocol %d, want 2: the host offers v2 and the plugin serves it", b.Protocol)
-	}
-	if runtime.GOOS == "linux" {
-		b.Transport = TransportShared
-		if _, err := b.Open(nil); err == nil || !strings.Contains(err.Error(), "only version 1 has it") {
-			t.Errorf("shared memory required of a v2 plugin: %v", err)
-		}
-	}
-	b.Transport = TransportAuto
-	meta, err := b.Open(map[string]string{"samples": "70000"})
-	if err != nil {
+	if _, err := b.Open(nil); err != nil {
 		t.Fatal(err)
 	}
-	if b.Shared || b.SampleShape() != nil || !reflect.DeepEqual(b.Inputs(), meta.Inputs) || len(meta.Inputs) != 3 {
-		t.Fatalf("shared %v, sample shape %v, inputs %+v", b.Shared, b.SampleShape(), b.Inputs())
+	err := b.Read(0, 1, make([]float32, 100), make([]int, 1))
+	if err == nil || !strings.Contains(err.Error(), `named inputs ("input_ids" (int64 [5])`) || !strings.Contains(err.Error(), "ReadTensors") {
+		t.Errorf("Read of named inputs: %v", err)
 	}
-	// In order, jumping back, and more than one call may carry.
+	err = b.ReadTensors(0, 1, []dataset.Tensor{dataset.NewTensor(dataset.Int32, 5)}, make([]int, 1))
+	if err == nil || !strings.Contains(err.Error(), "3 inputs") {
+		t.Errorf("too few buffers: %v", err)
+	}
+
+	// A v2 data set of one float32 input reads as float32 samples too.
+	img := startStream(t, dir, "test-tensors-image", hclog.NewNullLogger())
+	if _, err := img.Open(nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := img.SampleShape(); !reflect.DeepEqual(got, []int{3}) {
+		t.Errorf("sample shape %v", got)
+	}
+	images, labels := make([]float32, 6), make([]int, 2)
+	if err := img.Read(998, 2, images, labels); err != nil {
+		t.Fatal(err)
+	}
+	if images[0] != 998 || images[5] != 1001 || labels[1] != 9 {
+		t.Errorf("images %v labels %v", images, labels)
+	}
+}
+
+// checkSyntheticTensors reads b in order, jumping back, and in a read more
+// than one call carries, and compares with the synthetic data set.
+func checkSyntheticTensors(t *testing.T, b *BatchStream) {
+	meta := b.Meta
 	for _, r := range [][2]int{{0, 7}, {7, 7}, {3, 1}, {1, 69999}} {
 		first, n := r[0], r[1]
 		bufs := make([]dataset.Tensor, len(meta.Inputs))
@@ -159,29 +197,5 @@ func TestBatchStreamNamedInputs(t *testing.T) {
 				t.Fatalf("sample %d weight %d: %#x, want %#x", first+j/2, j%2, w[j], want)
 			}
 		}
-	}
-	err = b.Read(0, 1, make([]float32, 100), make([]int, 1))
-	if err == nil || !strings.Contains(err.Error(), `named inputs ("input_ids" (int64 [5])`) || !strings.Contains(err.Error(), "ReadTensors") {
-		t.Errorf("Read of named inputs: %v", err)
-	}
-	err = b.ReadTensors(0, 1, []dataset.Tensor{dataset.NewTensor(dataset.Int32, 5)}, make([]int, 1))
-	if err == nil || !strings.Contains(err.Error(), "3 inputs") {
-		t.Errorf("too few buffers: %v", err)
-	}
-
-	// A v2 data set of one float32 input reads as float32 samples too.
-	img := startStream(t, dir, "test-tensors-image", hclog.NewNullLogger())
-	if _, err := img.Open(nil); err != nil {
-		t.Fatal(err)
-	}
-	if got := img.SampleShape(); !reflect.DeepEqual(got, []int{3}) {
-		t.Errorf("sample shape %v", got)
-	}
-	images, labels := make([]float32, 6), make([]int, 2)
-	if err := img.Read(998, 2, images, labels); err != nil {
-		t.Fatal(err)
-	}
-	if images[0] != 998 || images[5] != 1001 || labels[1] != 9 {
-		t.Errorf("images %v labels %v", images, labels)
 	}
 }

@@ -4,7 +4,7 @@
 // gRPC, reads batches from it (through shared memory on Linux, streamed
 // otherwise) and shows what it logs through Logger in its own log. A
 // dataset.TensorStream (named inputs of any element type) is served by
-// ServeTensors over int8cal.batchstream.v2, streamed.
+// ServeTensors over int8cal.batchstream.v2, the same ways.
 //
 // Build the program as int8cal-batchstream-<name> and put it in the plugin
 // directory (--plugin-dir, $INT8CAL_PLUGIN_PATH, or next to the int8cal

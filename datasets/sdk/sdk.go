@@ -36,14 +36,17 @@ func Serve(d dataset.BatchStream) {
 
 // ServeTensors runs d, a data set of named inputs of any element type
 // (token ids, masks, images), as a plugin speaking int8cal.batchstream.v2
-// until the host disconnects. Calls into d never overlap. Batches are
-// streamed (v2 has no shared memory path); a host that speaks v1 only
-// refuses the plugin at its handshake. Run by hand, the program prints
-// that it is a plugin and exits with status 1.
+// until the host disconnects. Calls into d never overlap; batches go
+// through shared memory as with Serve (d's ReadTensors then gets views of
+// it, which it must not keep). A host that speaks v1 only refuses the
+// plugin at its handshake. Run by hand, the program prints that it is a
+// plugin and exits with status 1.
 func ServeTensors(d dataset.TensorStream) {
+	region := batchstreamrpc.RegionFromEnv()
+	defer region.Close()
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  batchstreamrpc.Handshake,
-		VersionedPlugins: batchstreamrpc.TensorPlugins(d),
+		VersionedPlugins: batchstreamrpc.TensorPlugins(d, region),
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
 			return grpc.NewServer(append(opts, batchstreamrpc.ServerOptions()...)...)
 		},

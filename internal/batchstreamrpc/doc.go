@@ -17,8 +17,9 @@
 // (SharedBatches, Linux), the host hands the plugin process a memory file
 // at start (Region), the plugin writes each batch into one of a few slots
 // of it and only says where, and the host copies the batch out and
-// releases the slot: the data never crosses the socket. v2 streams only:
-// each batch is its inputs in turn, each cut into chunks of whole values.
+// releases the slot: the data never crosses the socket. v2 does both: a
+// streamed batch is its inputs in turn, each cut into chunks of whole
+// values; in a slot, each input starts at a multiple of 8 bytes.
 //
 // The generated code (internal/proto/batchstreamv1, v2) comes from
 // proto/int8cal/batchstream with protoc 3.21, protoc-gen-go v1.36.12 and

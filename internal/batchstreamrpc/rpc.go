@@ -429,7 +429,7 @@ func (c *Client) SharedBatches(ctx context.Context, meta dataset.Meta, first, co
 		Slots:   uint32(slots), SlotBytes: uint64(slotBytes), RegionBytes: uint64(len(mem)),
 	}}})
 	if err != nil {
-		return nil, recvErr(stream, err)
+		return nil, recvErr(func() error { return stream.RecvMsg(new(pb.SharedBatch)) }, err)
 	}
 	return &Reader{
 		meta: meta, next: first, end: first + count, batch: batch, elems: meta.SampleElements(),
@@ -448,10 +448,10 @@ func checkRange(meta dataset.Meta, first, count, batch int) error {
 }
 
 // recvErr explains a failed Send on a SharedBatches stream: the server's
-// own status is the better error when there is one.
-func recvErr(stream pb.BatchStream_SharedBatchesClient, err error) error {
+// own status, which recv reads, is the better error when there is one.
+func recvErr(recv func() error, err error) error {
 	if errors.Is(err, io.EOF) {
-		if rerr := stream.RecvMsg(new(pb.SharedBatch)); rerr != nil && !errors.Is(rerr, io.EOF) {
+		if rerr := recv(); rerr != nil && !errors.Is(rerr, io.EOF) {
 			return rerr
 		}
 	}

@@ -18,46 +18,50 @@ import (
 
 // TensorsProtocolVersion is the go-plugin protocol version of
 // int8cal.batchstream.v2: samples of several named inputs of any
-// dataset.ElementType, streamed (no shared memory path).
+// dataset.ElementType, streamed or through shared memory.
 const TensorsProtocolVersion = 2
 
 // HostPlugins are the plugin sets the host offers: v2 and v1. go-plugin
 // settles on the highest version the plugin serves too, so a plugin built
 // against v1 keeps speaking v1 (and gets region) and a TensorStream
 // speaks v2. Dispensed, PluginName is a *Client under v1 and a
-// *TensorClient under v2.
+// *TensorClient under v2. Both use region, the host's shared memory
+// region, or nil.
 func HostPlugins(region *Region) map[int]plugin.PluginSet {
 	sets := Plugins(nil, region)
-	sets[TensorsProtocolVersion] = TensorPlugins(nil)[TensorsProtocolVersion]
+	sets[TensorsProtocolVersion] = TensorPlugins(nil, region)[TensorsProtocolVersion]
 	return sets
 }
 
-// TensorPlugins returns the plugin set of a TensorStream: v2 only.
-func TensorPlugins(impl dataset.TensorStream) map[int]plugin.PluginSet {
-	return map[int]plugin.PluginSet{TensorsProtocolVersion: {PluginName: &TensorPlugin{Impl: impl}}}
+// TensorPlugins returns the plugin set of a TensorStream: v2 only. region
+// is the shared memory region as in Plugins.
+func TensorPlugins(impl dataset.TensorStream, region *Region) map[int]plugin.PluginSet {
+	return map[int]plugin.PluginSet{TensorsProtocolVersion: {PluginName: &TensorPlugin{Impl: impl, Region: region}}}
 }
 
 // TensorPlugin is the go-plugin glue for v2 (gRPC only).
 type TensorPlugin struct {
 	plugin.NetRPCUnsupportedPlugin
-	Impl dataset.TensorStream // set on the plugin side
+	Impl   dataset.TensorStream // set on the plugin side
+	Region *Region              // shared memory, or nil
 }
 
 // GRPCServer registers the implementation (plugin side).
 func (p *TensorPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
-	pb.RegisterBatchStreamServer(s, &tensorServer{impl: p.Impl})
+	pb.RegisterBatchStreamServer(s, &tensorServer{impl: p.Impl, region: p.Region})
 	return nil
 }
 
 // GRPCClient returns a *TensorClient (host side).
 func (p *TensorPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
-	return NewTensorClient(c), nil
+	return NewTensorClient(c, p.Region), nil
 }
 
 type tensorServer struct {
 	pb.UnimplementedBatchStreamServer
 	base
-	impl dataset.TensorStream
+	impl   dataset.TensorStream
+	region *Region
 }
 
 func (s *tensorServer) Info(context.Context, *pb.InfoRequest) (*pb.InfoResponse, error) {
@@ -76,7 +80,7 @@ func (s *tensorServer) Open(_ context.Context, req *pb.OpenRequest) (*pb.OpenRes
 	if err != nil {
 		return nil, err
 	}
-	resp := &pb.OpenResponse{Samples: uint64(meta.Samples), Labels: meta.Labels, Classes: uint32(min(meta.Classes, math.MaxUint32))}
+	resp := &pb.OpenResponse{Samples: uint64(meta.Samples), Labels: meta.Labels, Classes: uint32(min(meta.Classes, math.MaxUint32)), SharedMemory: s.region != nil}
 	for _, in := range meta.Inputs {
 		p := &pb.Input{Name: in.Name, ElementType: pb.ElementType(in.Type)}
 		for _, d := range in.Shape {
@@ -143,6 +147,61 @@ func (s *tensorServer) Batches(req *pb.BatchesRequest, stream pb.BatchStream_Bat
 	return nil
 }
 
+func (s *tensorServer) SharedBatches(stream pb.BatchStream_SharedBatchesServer) error {
+	s.streaming.Lock()
+	defer s.streaming.Unlock()
+	if s.region == nil {
+		return status.Error(codes.FailedPrecondition, "no shared memory region was handed to this plugin")
+	}
+	msg, err := stream.Recv()
+	if err != nil {
+		return err
+	}
+	start := msg.GetStart()
+	if start == nil {
+		return status.Error(codes.InvalidArgument, "SharedBatches must begin with a SharedStart")
+	}
+	meta, first, count, batch, err := s.plan(start.Batches.GetStart(), start.Batches.GetCount(), start.Batches.GetBatchSize())
+	if err != nil {
+		return err
+	}
+	mem, err := s.region.mapSlots(meta, count, batch, int(start.Slots), start.SlotBytes, start.RegionBytes)
+	if err != nil {
+		return err
+	}
+	pool := newSlotPool(stream.Context(), int(start.Slots), func() (uint32, error) {
+		msg, err := stream.Recv()
+		if err == nil && msg.GetRelease() == nil {
+			err = status.Errorf(codes.InvalidArgument, "expected a slot release, got %v", msg)
+		}
+		return msg.GetRelease().GetSlot(), err
+	})
+	views := make([]dataset.Tensor, len(meta.Inputs))
+	for end := first + count; first < end; first += batch {
+		n := min(batch, end-first)
+		slot, err := pool.take()
+		if err != nil {
+			return err
+		}
+		off := int(uint64(slot) * start.SlotBytes)
+		inputs, labelsAt, bytes := slotLayout(meta, n)
+		for i, in := range meta.Inputs {
+			views[i] = dataset.Tensor{Type: in.Type, Data: mem[off+inputs[i] : off+inputs[i]+n*in.Elements()*in.Type.Size()]}
+		}
+		var labels []int32
+		if meta.Labels {
+			labels = int32s(mem[off+labelsAt : off+bytes])
+		}
+		if err := s.read(first, n, func() error { return s.impl.ReadTensors(first, n, views, labels) }); err != nil {
+			return err
+		}
+		if err := stream.Send(&pb.SharedBatch{First: uint64(first), Samples: uint32(n), Slot: slot, Offset: uint64(off), Bytes: uint64(bytes)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // toWire returns values of size bytes each as little-endian bytes: b
 // itself on little-endian machines, else a copy into scratch.
 func toWire(b []byte, size int, scratch *[]byte) []byte {
@@ -160,13 +219,14 @@ func toWire(b []byte, size int, scratch *[]byte) []byte {
 // TensorClient is the host's view of a v2 data set plugin. Every call
 // takes a context; the host puts a deadline on each.
 type TensorClient struct {
-	rpc pb.BatchStreamClient
+	rpc    pb.BatchStreamClient
+	region *Region
 }
 
 // NewTensorClient returns the host's client over a connection to a v2
-// plugin.
-func NewTensorClient(conn grpc.ClientConnInterface) *TensorClient {
-	return &TensorClient{rpc: pb.NewBatchStreamClient(conn)}
+// plugin that was handed region (or nil) at start.
+func NewTensorClient(conn grpc.ClientConnInterface, region *Region) *TensorClient {
+	return &TensorClient{rpc: pb.NewBatchStreamClient(conn), region: region}
 }
 
 // Info asks the plugin to describe itself.
@@ -189,15 +249,16 @@ func TensorInfoFromProto(r *pb.InfoResponse) (dataset.Info, error) {
 
 // Open selects the data set. An error the plugin raises about the options
 // comes back as a plain error carrying its message.
-func (c *TensorClient) Open(ctx context.Context, options map[string]string) (dataset.Meta, error) {
+func (c *TensorClient) Open(ctx context.Context, options map[string]string) (Opened, error) {
 	resp, err := c.rpc.Open(ctx, &pb.OpenRequest{Options: options})
 	if s, ok := status.FromError(err); ok && s.Code() == codes.InvalidArgument {
-		return dataset.Meta{}, errors.New(s.Message())
+		return Opened{}, errors.New(s.Message())
 	}
 	if err != nil {
-		return dataset.Meta{}, err
+		return Opened{}, err
 	}
-	return TensorMetaFromProto(resp)
+	m, err := TensorMetaFromProto(resp)
+	return Opened{Meta: m, Shared: resp.SharedMemory && c.region != nil}, err
 }
 
 // TensorMetaFromProto reads a v2 plugin's Open reply: at least one input,
@@ -251,15 +312,47 @@ func (c *TensorClient) Batches(ctx context.Context, meta dataset.Meta, first, co
 	return &TensorReader{meta: meta, next: first, end: first + count, batch: batch, stream: stream}, nil
 }
 
-// TensorReader receives the batches of one Batches call, in order, and
-// checks each against what was asked: the batch, every input in order, in
-// whole values of its type, bools 0 or 1, labels on the first chunk only.
-// Cancel the context the call was made with once done with it.
+// SharedBatches starts the same through the shared memory region, cut into
+// slots slots (DefaultSlots when 0). Only while no other reader of c is in
+// use: the region may be remapped.
+func (c *TensorClient) SharedBatches(ctx context.Context, meta dataset.Meta, first, count, batch, slots int) (*TensorReader, error) {
+	mem, slots, slotBytes, err := c.region.reserveSlots(meta, first, count, batch, slots)
+	if err != nil {
+		return nil, err
+	}
+	stream, err := c.rpc.SharedBatches(ctx)
+	if err != nil {
+		return nil, err
+	}
+	err = stream.Send(&pb.SharedBatchesRequest{Part: &pb.SharedBatchesRequest_Start{Start: &pb.SharedStart{
+		Batches: &pb.BatchesRequest{Start: uint64(first), Count: uint64(count), BatchSize: uint32(batch)},
+		Slots:   uint32(slots), SlotBytes: uint64(slotBytes), RegionBytes: uint64(len(mem)),
+	}}})
+	if err != nil {
+		return nil, recvErr(func() error { return stream.RecvMsg(new(pb.SharedBatch)) }, err)
+	}
+	return &TensorReader{meta: meta, next: first, end: first + count, batch: batch, shared: stream, mem: mem, slots: slots, slotBytes: slotBytes}, nil
+}
+
+// TensorReader receives the batches of one Batches or SharedBatches call,
+// in order, and checks each against what was asked: the batch, every
+// input in order, in whole values of its type, bools 0 or 1, labels on the
+// first chunk only (or the slot and its layout). Cancel the context the
+// call was made with once done with it.
 type TensorReader struct {
 	meta             dataset.Meta
 	next, end, batch int
-	stream           pb.BatchStream_BatchesClient
+
+	stream pb.BatchStream_BatchesClient // streamed
+
+	shared    pb.BatchStream_SharedBatchesClient // through shared memory
+	mem       []byte
+	slots     int
+	slotBytes int
 }
+
+// Shared reports whether the batches come through shared memory.
+func (r *TensorReader) Shared() bool { return r.shared != nil }
 
 // Next returns the first sample of the next batch, and n its size; it
 // writes each input's values of the batch into inputs (one per
@@ -278,12 +371,62 @@ func (r *TensorReader) Next(inputs []dataset.Tensor, labels []int32) (first, n i
 		if inputs[i].Type != in.Type || inputs[i].Len() < n*in.Elements() {
 			return 0, 0, fmt.Errorf("input %q: a buffer of %d %v values; the batch of %d needs %d %v", in.Name, inputs[i].Len(), inputs[i].Type, n, n*in.Elements(), in.Type)
 		}
-		if err := r.receive(first, n, i, inputs[i].Data[:n*in.Elements()*in.Type.Size()], labels); err != nil {
-			return 0, 0, err
+	}
+	if r.shared != nil {
+		err = r.nextShared(first, n, inputs, labels)
+	}
+	for i, in := range r.meta.Inputs {
+		if r.shared == nil && err == nil {
+			err = r.receive(first, n, i, inputs[i].Data[:n*in.Elements()*in.Type.Size()], labels)
 		}
+		if err == nil && in.Type == dataset.Bool {
+			err = checkBools(in, first, inputs[i].Data[:n*in.Elements()])
+		}
+	}
+	if err != nil {
+		return 0, 0, err
 	}
 	r.next += n
 	return first, n, nil
+}
+
+// nextShared copies the batch out of the slot the plugin announces, and
+// releases the slot.
+func (r *TensorReader) nextShared(first, n int, inputs []dataset.Tensor, labels []int32) error {
+	b, err := r.shared.Recv()
+	if errors.Is(err, io.EOF) {
+		return fmt.Errorf("the stream ended before the batch at sample %d", first)
+	}
+	if err != nil {
+		return err
+	}
+	if err := checkSlot(first, n, b.First, b.Samples, b.Slot, b.Offset, r.slots, r.slotBytes); err != nil {
+		return err
+	}
+	at, labelsAt, bytes := slotLayout(r.meta, n)
+	if b.Bytes != uint64(bytes) {
+		return fmt.Errorf("batch at sample %d of %d bytes; expected %d", first, b.Bytes, bytes)
+	}
+	slot := r.mem[b.Offset : b.Offset+uint64(bytes)]
+	for i, in := range r.meta.Inputs {
+		copy(inputs[i].Data, slot[at[i]:at[i]+n*in.Elements()*in.Type.Size()])
+	}
+	if r.meta.Labels {
+		copy(labels, int32s(slot[labelsAt:]))
+	}
+	return release(first+n >= r.end, func() error {
+		return r.shared.Send(&pb.SharedBatchesRequest{Part: &pb.SharedBatchesRequest_Release{Release: &pb.Release{Slot: b.Slot}}})
+	})
+}
+
+// checkBools refuses a bool other than 0 or 1 in an input's values.
+func checkBools(in dataset.Input, first int, data []byte) error {
+	for k, v := range data {
+		if v > 1 {
+			return fmt.Errorf("input %q: sample %d holds %d for a bool (0 or 1)", in.Name, first+k/in.Elements(), v)
+		}
+	}
+	return nil
 }
 
 // receive reads input i's values of the batch into dst.
@@ -315,13 +458,6 @@ func (r *TensorReader) receive(first, n, i int, dst []byte, labels []int32) erro
 		}
 		dataset.CopyLittleEndian(dst[got:], c.Data, size)
 		got += len(c.Data)
-	}
-	if in.Type == dataset.Bool {
-		for k, v := range dst {
-			if v > 1 {
-				return fmt.Errorf("input %q: sample %d holds %d for a bool (0 or 1)", in.Name, first+k/in.Elements(), v)
-			}
-		}
 	}
 	return nil
 }

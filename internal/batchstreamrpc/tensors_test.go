@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -196,7 +197,7 @@ func TestTensorClientChecksOpen(t *testing.T) {
 		{"no shape", `input "m": no shape`, []*pb.Input{{Name: "m", ElementType: pb.ElementType_ELEMENT_TYPE_BOOL}}},
 	} {
 		client, _ := plugin.TestPluginGRPCConn(t, false, map[string]plugin.Plugin{PluginName: &tensorLiarPlugin{resp: &pb.OpenResponse{Samples: 4, Inputs: tc.inputs}}})
-		_, err := NewTensorClient(client.Conn).Open(context.Background(), nil)
+		_, err := NewTensorClient(client.Conn, nil).Open(context.Background(), nil)
 		client.Close()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v; want an error containing %q", tc.name, err, tc.want)
@@ -217,5 +218,83 @@ func TestServerRefusesTheOtherKindOfMeta(t *testing.T) {
 	}, false)
 	if err == nil || !strings.Contains(err.Error(), "sdk.Serve") {
 		t.Errorf("a BatchStream with inputs: %v", err)
+	}
+}
+
+type tensorSharedStream struct{ fakeStream[pb.SharedBatch] }
+
+func (s *tensorSharedStream) Recv() (*pb.SharedBatch, error) {
+	b := new(pb.SharedBatch)
+	return b, s.next(b)
+}
+
+func (s *tensorSharedStream) Send(*pb.SharedBatchesRequest) error { return nil }
+
+// sharedTensorReader reads fuzzed slot announcements over a region of
+// slots slots, whose bytes are a pattern with every bool 0 or 1.
+func sharedTensorReader(meta dataset.Meta, batch, slots int, data []byte) (*TensorReader, []byte, int) {
+	slotBytes := SlotBytes(meta, min(batch, meta.Samples))
+	mem := make([]byte, slots*slotBytes)
+	for i := range mem {
+		mem[i] = byte(i*7+i>>8) & 1
+	}
+	return &TensorReader{meta: meta, end: meta.Samples, batch: batch, mem: mem, slots: slots, slotBytes: slotBytes,
+		shared: &tensorSharedStream{fakeStream[pb.SharedBatch]{msgs: messages(data)}}}, mem, slotBytes
+}
+
+func FuzzTensorSharedSlots(f *testing.F) {
+	meta := tensorMeta(2, 1, true) // 3 samples, in batches of 2
+	slotBytes := SlotBytes(meta, 2)
+	_, _, two := slotLayout(meta, 2)
+	_, _, one := slotLayout(meta, 1)
+	f.Add(frame(
+		&pb.SharedBatch{First: 0, Samples: 2, Slot: 0, Offset: 0, Bytes: uint64(two)},
+		&pb.SharedBatch{First: 2, Samples: 1, Slot: 1, Offset: uint64(slotBytes), Bytes: uint64(one)},
+	), uint16(2), uint8(1), true, uint8(1), uint8(1))
+	f.Add(frame(
+		&pb.SharedBatch{First: 0, Samples: 2, Slot: 7, Offset: 7 * uint64(slotBytes), Bytes: uint64(two)},
+	), uint16(2), uint8(1), true, uint8(1), uint8(7))
+	f.Fuzz(func(t *testing.T, data []byte, samples uint16, elems uint8, labels bool, batch, slots uint8) {
+		r, _, _ := sharedTensorReader(tensorMeta(samples, elems, labels), 1+int(batch)%8, 1+int(slots)%MaxSlots, data)
+		drainTensors(t, r)
+	})
+}
+
+func TestTensorReaderChecksSlots(t *testing.T) {
+	meta := tensorMeta(2, 1, true)
+	_, _, two := slotLayout(meta, 2)
+	_, _, one := slotLayout(meta, 1)
+	read := func(batches ...*pb.SharedBatch) error {
+		var msgs []proto.Message
+		for _, b := range batches {
+			msgs = append(msgs, b)
+		}
+		r, _, _ := sharedTensorReader(meta, 2, 2, frame(msgs...))
+		return drainTensors(t, r)
+	}
+	slotBytes := uint64(SlotBytes(meta, 2))
+	second := &pb.SharedBatch{First: 2, Samples: 1, Slot: 0, Bytes: uint64(one)}
+	if err := read(&pb.SharedBatch{First: 0, Samples: 2, Slot: 1, Offset: slotBytes, Bytes: uint64(two)}, second); err != nil {
+		t.Errorf("well-formed: %v", err)
+	}
+	for _, tc := range []struct {
+		name, want string
+		b          *pb.SharedBatch
+	}{
+		{"slot out of range", "slot 2", &pb.SharedBatch{First: 0, Samples: 2, Slot: 2, Offset: 2 * slotBytes, Bytes: uint64(two)}},
+		{"slot offset", "slot 0 at offset 8", &pb.SharedBatch{First: 0, Samples: 2, Slot: 0, Offset: 8, Bytes: uint64(two)}},
+		{"size", "expected " + strconv.Itoa(two), &pb.SharedBatch{First: 0, Samples: 2, Slot: 0, Bytes: slotBytes}},
+		{"batch", "batch [1, +2) announced", &pb.SharedBatch{First: 1, Samples: 2, Slot: 0, Bytes: uint64(two)}},
+	} {
+		if err := read(tc.b, second); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one containing %q", tc.name, err, tc.want)
+		}
+	}
+	// A bool of 2 in the slot is refused.
+	r, mem, _ := sharedTensorReader(meta, 2, 1, frame(&pb.SharedBatch{First: 0, Samples: 2, Bytes: uint64(two)}))
+	at, _, _ := slotLayout(meta, 2)
+	mem[at[1]+3] = 2
+	if err := drainTensors(t, r); err == nil || !strings.Contains(err.Error(), `input "attention_mask": sample 1 holds 2`) {
+		t.Errorf("a bool of 2: %v", err)
 	}
 }

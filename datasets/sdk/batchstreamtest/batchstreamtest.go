@@ -244,18 +244,7 @@ func checkGRPC(t *testing.T, d dataset.BatchStream, info dataset.Info, meta data
 			name = "SharedMemory"
 		}
 		t.Run(name, func(t *testing.T) {
-			var host, plug *batchstreamrpc.Region
-			if shared {
-				var err error
-				if host, err = batchstreamrpc.NewRegion(); err != nil {
-					t.Skipf("no shared memory here: %v", err)
-				}
-				t.Cleanup(func() { host.Close() })
-				if plug, err = host.Dup(); err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { plug.Close() })
-			}
+			host, plug := regions(t, shared)
 			c := dial(t, d, host, plug)
 			ctx := context.Background()
 			got, err := c.Info(ctx)
@@ -315,6 +304,25 @@ func checkGRPC(t *testing.T, d dataset.BatchStream, info dataset.Info, meta data
 			}
 		})
 	}
+}
+
+// regions returns a shared memory region for the host and the plugin's
+// copy of it when shared is set (skipping t where there is none), else
+// nils.
+func regions(t *testing.T, shared bool) (host, plug *batchstreamrpc.Region) {
+	if !shared {
+		return nil, nil
+	}
+	host, err := batchstreamrpc.NewRegion()
+	if err != nil {
+		t.Skipf("no shared memory here: %v", err)
+	}
+	t.Cleanup(func() { host.Close() })
+	if plug, err = host.Dup(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { plug.Close() })
+	return host, plug
 }
 
 // readSpans reads every span in one call each, in batches of batch.

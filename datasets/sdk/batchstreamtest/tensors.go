@@ -53,66 +53,13 @@ func RunTensors(t *testing.T, d dataset.TensorStream, options map[string]string)
 			}
 		}
 	})
-	t.Run("OverGRPC", func(t *testing.T) {
-		client, _ := plugin.TestPluginGRPCConn(t, false, map[string]plugin.Plugin{
-			batchstreamrpc.PluginName: &batchstreamrpc.TensorPlugin{Impl: d},
-		})
-		t.Cleanup(func() { client.Close() })
-		c := batchstreamrpc.NewTensorClient(client.Conn)
-		ctx := context.Background()
-		got, err := c.Info(ctx)
-		if err != nil {
-			t.Fatalf("Info over gRPC: %v", err)
+	for _, shared := range []bool{false, true} {
+		name := "OverGRPC/Streamed"
+		if shared {
+			name = "OverGRPC/SharedMemory"
 		}
-		if !reflect.DeepEqual(got, info) {
-			t.Errorf("Info over gRPC %+v differs from direct %+v", got, info)
-		}
-		if _, err := c.Open(ctx, map[string]string{unknownOption: "1"}); err == nil || !strings.Contains(err.Error(), unknownOption) {
-			t.Errorf("Open with an unknown option over gRPC: error %v; want one naming it", err)
-		}
-		opened, err := c.Open(ctx, options)
-		if err != nil {
-			t.Fatalf("Open over gRPC: %v", err)
-		}
-		if !reflect.DeepEqual(opened, meta) {
-			t.Errorf("Open over gRPC %+v differs from direct %+v", opened, meta)
-		}
-		for _, batch := range []int{256, 7} {
-			var got []uint64
-			for _, s := range spans {
-				ctx, cancel := context.WithCancel(ctx)
-				r, err := c.Batches(ctx, meta, s.first, s.end-s.first, batch)
-				if err != nil {
-					cancel()
-					t.Fatalf("batches [%d, %d) of %d: %v", s.first, s.end, batch, err)
-				}
-				got = append(got, tensorHashes(t, meta, []span{s}, batch, func(first, n int, inputs []dataset.Tensor, labels []int32) error {
-					f, m, err := r.Next(inputs, labels)
-					if err == nil && (f != first || m != n) {
-						return fmt.Errorf("batch [%d, +%d) returned; expected [%d, +%d)", f, m, first, n)
-					}
-					return err
-				})...)
-				bufs, labels := tensorBuffers(meta, batch)
-				if _, _, err := r.Next(bufs, labels); err != io.EOF {
-					t.Errorf("after the last batch: %v, want io.EOF", err)
-				}
-				cancel()
-			}
-			compare(t, got, want, spans)
-		}
-		r, err := c.Batches(ctx, dataset.Meta{Samples: meta.Samples + 1, Inputs: meta.Inputs, Labels: meta.Labels}, meta.Samples, 1, 1)
-		if err == nil {
-			bufs, labels := tensorBuffers(meta, 1)
-			_, _, err = r.Next(bufs, labels)
-		}
-		if !fromPlugin(err) {
-			t.Errorf("a sample past the end: %v; want the plugin to refuse it", err)
-		}
-		if err := c.Close(ctx); err != nil {
-			t.Errorf("Close over gRPC: %v", err)
-		}
-	})
+		t.Run(name, func(t *testing.T) { checkTensorsGRPC(t, d, info, meta, options, spans, want, shared) })
+	}
 	t.Run("Close", func(t *testing.T) {
 		if err := d.Close(); err != nil {
 			t.Errorf("Close: %v", err)
@@ -225,4 +172,78 @@ func checkValues(t dataset.Tensor) error {
 		}
 	}
 	return nil
+}
+
+// checkTensorsGRPC reads d through the v2 adapters, streamed or through
+// shared memory, as Run's checkGRPC does.
+func checkTensorsGRPC(t *testing.T, d dataset.TensorStream, info dataset.Info, meta dataset.Meta, options map[string]string, spans []span, want []uint64, shared bool) {
+	host, plug := regions(t, shared)
+	client, _ := plugin.TestPluginGRPCConn(t, false, map[string]plugin.Plugin{
+		batchstreamrpc.PluginName: &batchstreamrpc.TensorPlugin{Impl: d, Region: plug},
+	})
+	t.Cleanup(func() { client.Close() })
+	c := batchstreamrpc.NewTensorClient(client.Conn, host)
+	ctx := context.Background()
+	got, err := c.Info(ctx)
+	if err != nil {
+		t.Fatalf("Info over gRPC: %v", err)
+	}
+	if !reflect.DeepEqual(got, info) {
+		t.Errorf("Info over gRPC %+v differs from direct %+v", got, info)
+	}
+	if _, err := c.Open(ctx, map[string]string{unknownOption: "1"}); err == nil || !strings.Contains(err.Error(), unknownOption) {
+		t.Errorf("Open with an unknown option over gRPC: error %v; want one naming it", err)
+	}
+	opened, err := c.Open(ctx, options)
+	if err != nil {
+		t.Fatalf("Open over gRPC: %v", err)
+	}
+	if !reflect.DeepEqual(opened.Meta, meta) {
+		t.Errorf("Open over gRPC %+v differs from direct %+v", opened.Meta, meta)
+	}
+	if opened.Shared != shared {
+		t.Fatalf("shared memory offered: %v, want %v", opened.Shared, shared)
+	}
+	start := func(ctx context.Context, m dataset.Meta, first, count, batch int) (*batchstreamrpc.TensorReader, error) {
+		if shared {
+			return c.SharedBatches(ctx, m, first, count, batch, 0)
+		}
+		return c.Batches(ctx, m, first, count, batch)
+	}
+	for _, batch := range []int{256, 7} {
+		var got []uint64
+		for _, s := range spans {
+			ctx, cancel := context.WithCancel(ctx)
+			r, err := start(ctx, meta, s.first, s.end-s.first, batch)
+			if err != nil {
+				cancel()
+				t.Fatalf("batches [%d, %d) of %d: %v", s.first, s.end, batch, err)
+			}
+			got = append(got, tensorHashes(t, meta, []span{s}, batch, func(first, n int, inputs []dataset.Tensor, labels []int32) error {
+				f, m, err := r.Next(inputs, labels)
+				if err == nil && (f != first || m != n) {
+					return fmt.Errorf("batch [%d, +%d) returned; expected [%d, +%d)", f, m, first, n)
+				}
+				return err
+			})...)
+			bufs, labels := tensorBuffers(meta, batch)
+			if _, _, err := r.Next(bufs, labels); err != io.EOF {
+				t.Errorf("after the last batch: %v, want io.EOF", err)
+			}
+			cancel()
+		}
+		compare(t, got, want, spans)
+	}
+	// Out of range: refused by the plugin, not only by the client.
+	r, err := start(ctx, dataset.Meta{Samples: meta.Samples + 1, Inputs: meta.Inputs, Labels: meta.Labels}, meta.Samples, 1, 1)
+	if err == nil {
+		bufs, labels := tensorBuffers(meta, 1)
+		_, _, err = r.Next(bufs, labels)
+	}
+	if !fromPlugin(err) {
+		t.Errorf("a sample past the end: %v; want the plugin to refuse it", err)
+	}
+	if err := c.Close(ctx); err != nil {
+		t.Errorf("Close over gRPC: %v", err)
+	}
 }
