@@ -22,15 +22,23 @@ func Logger(name string) hclog.Logger { return pluginlog.New(name) }
 // it, which it must not keep. Run by hand instead of by the host, the program prints that it is
 // a plugin and exits with status 1.
 func Serve(d dataset.BatchStream) {
+	serve(d.Info().Name, func(region *batchstreamrpc.Region) map[int]plugin.PluginSet {
+		return batchstreamrpc.Plugins(d, region)
+	})
+}
+
+// serve serves the plugin sets made for the shared memory region the host
+// handed over (or nil), logging as name.
+func serve(name string, plugins func(*batchstreamrpc.Region) map[int]plugin.PluginSet) {
 	region := batchstreamrpc.RegionFromEnv()
 	defer region.Close()
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  batchstreamrpc.Handshake,
-		VersionedPlugins: batchstreamrpc.Plugins(d, region),
+		VersionedPlugins: plugins(region),
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
 			return grpc.NewServer(append(opts, batchstreamrpc.ServerOptions()...)...)
 		},
-		Logger: Logger(d.Info().Name),
+		Logger: Logger(name),
 	})
 }
 
@@ -42,14 +50,7 @@ func Serve(d dataset.BatchStream) {
 // plugin at its handshake. Run by hand, the program prints that it is a
 // plugin and exits with status 1.
 func ServeTensors(d dataset.TensorStream) {
-	region := batchstreamrpc.RegionFromEnv()
-	defer region.Close()
-	plugin.Serve(&plugin.ServeConfig{
-		HandshakeConfig:  batchstreamrpc.Handshake,
-		VersionedPlugins: batchstreamrpc.TensorPlugins(d, region),
-		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
-			return grpc.NewServer(append(opts, batchstreamrpc.ServerOptions()...)...)
-		},
-		Logger: Logger(d.Info().Name),
+	serve(d.Info().Name, func(region *batchstreamrpc.Region) map[int]plugin.PluginSet {
+		return batchstreamrpc.TensorPlugins(d, region)
 	})
 }

@@ -276,40 +276,19 @@ func (s *server) Batches(req *pb.BatchesRequest, stream pb.BatchStream_BatchesSe
 func (s *server) SharedBatches(stream pb.BatchStream_SharedBatchesServer) error {
 	s.streaming.Lock()
 	defer s.streaming.Unlock()
-	if s.region == nil {
-		return status.Error(codes.FailedPrecondition, "no shared memory region was handed to this plugin")
-	}
-	msg, err := stream.Recv()
+	call, err := beginShared[*pb.BatchesRequest, *pb.SharedStart, *pb.Release](&s.base, s.region, stream.Context(), stream.Recv)
 	if err != nil {
 		return err
 	}
-	start := msg.GetStart()
-	if start == nil {
-		return status.Error(codes.InvalidArgument, "SharedBatches must begin with a SharedStart")
-	}
-	meta, first, count, batch, err := s.plan(start.Batches.GetStart(), start.Batches.GetCount(), start.Batches.GetBatchSize())
-	if err != nil {
-		return err
-	}
-	mem, err := s.region.mapSlots(meta, count, batch, int(start.Slots), start.SlotBytes, start.RegionBytes)
-	if err != nil {
-		return err
-	}
-	pool := newSlotPool(stream.Context(), int(start.Slots), func() (uint32, error) {
-		msg, err := stream.Recv()
-		if err == nil && msg.GetRelease() == nil {
-			err = status.Errorf(codes.InvalidArgument, "expected a slot release, got %v", msg)
-		}
-		return msg.GetRelease().GetSlot(), err
-	})
+	meta, mem := call.meta, call.mem
 	elems := meta.SampleElements()
-	for end := first + count; first < end; first += batch {
-		n := min(batch, end-first)
-		slot, err := pool.take()
+	for first, end := call.first, call.first+call.count; first < end; first += call.batch {
+		n := min(call.batch, end-first)
+		slot, err := call.pool.take()
 		if err != nil {
 			return err
 		}
-		off := uint64(slot) * start.SlotBytes
+		off := uint64(slot) * call.slotBytes
 		imageBytes := uint64(n * elems * 4)
 		labelBytes := uint64(0)
 		var labels []int32

@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/int8cal/int8cal/datasets/dataset"
 )
@@ -87,6 +88,74 @@ func (r *Region) mapSlots(meta dataset.Meta, count, batch, slots int, slotBytes,
 		return nil, status.Error(codes.FailedPrecondition, err.Error())
 	}
 	return mem, nil
+}
+
+// The messages of a SharedBatches call, of either version.
+type (
+	batchesRequest interface {
+		GetStart() uint64
+		GetCount() uint64
+		GetBatchSize() uint32
+	}
+	sharedStart[B batchesRequest] interface {
+		proto.Message
+		GetBatches() B
+		GetSlots() uint32
+		GetSlotBytes() uint64
+		GetRegionBytes() uint64
+	}
+	slotRelease interface {
+		proto.Message
+		GetSlot() uint32
+	}
+	sharedRequest[B batchesRequest, S sharedStart[B], R slotRelease] interface {
+		GetStart() S
+		GetRelease() R
+	}
+)
+
+// sharedCall is a SharedBatches call begun on the plugin's side: the
+// batches planned, the region mapped, its slots handed out by pool.
+type sharedCall struct {
+	meta                dataset.Meta
+	first, count, batch int
+	slotBytes           uint64
+	mem                 []byte
+	pool                *slotPool
+}
+
+// beginShared begins a SharedBatches call: recv reads the host's first
+// message, a SharedStart checked against the opened data set and the
+// region, then each slot release.
+func beginShared[B batchesRequest, S sharedStart[B], R slotRelease, M sharedRequest[B, S, R]](s *base, region *Region, ctx context.Context, recv func() (M, error)) (*sharedCall, error) {
+	if region == nil {
+		return nil, status.Error(codes.FailedPrecondition, "no shared memory region was handed to this plugin")
+	}
+	msg, err := recv()
+	if err != nil {
+		return nil, err
+	}
+	start := msg.GetStart()
+	if !start.ProtoReflect().IsValid() {
+		return nil, status.Error(codes.InvalidArgument, "SharedBatches must begin with a SharedStart")
+	}
+	b := start.GetBatches()
+	c := &sharedCall{slotBytes: start.GetSlotBytes()}
+	if c.meta, c.first, c.count, c.batch, err = s.plan(b.GetStart(), b.GetCount(), b.GetBatchSize()); err != nil {
+		return nil, err
+	}
+	slots := int(start.GetSlots())
+	if c.mem, err = region.mapSlots(c.meta, c.count, c.batch, slots, c.slotBytes, start.GetRegionBytes()); err != nil {
+		return nil, err
+	}
+	c.pool = newSlotPool(ctx, slots, func() (uint32, error) {
+		msg, err := recv()
+		if err == nil && !msg.GetRelease().ProtoReflect().IsValid() {
+			err = status.Errorf(codes.InvalidArgument, "expected a slot release, got %v", msg)
+		}
+		return msg.GetRelease().GetSlot(), err
+	})
+	return c, nil
 }
 
 // slotPool hands out the slots of one SharedBatches call on the plugin's

@@ -150,40 +150,19 @@ func (s *tensorServer) Batches(req *pb.BatchesRequest, stream pb.BatchStream_Bat
 func (s *tensorServer) SharedBatches(stream pb.BatchStream_SharedBatchesServer) error {
 	s.streaming.Lock()
 	defer s.streaming.Unlock()
-	if s.region == nil {
-		return status.Error(codes.FailedPrecondition, "no shared memory region was handed to this plugin")
-	}
-	msg, err := stream.Recv()
+	call, err := beginShared[*pb.BatchesRequest, *pb.SharedStart, *pb.Release](&s.base, s.region, stream.Context(), stream.Recv)
 	if err != nil {
 		return err
 	}
-	start := msg.GetStart()
-	if start == nil {
-		return status.Error(codes.InvalidArgument, "SharedBatches must begin with a SharedStart")
-	}
-	meta, first, count, batch, err := s.plan(start.Batches.GetStart(), start.Batches.GetCount(), start.Batches.GetBatchSize())
-	if err != nil {
-		return err
-	}
-	mem, err := s.region.mapSlots(meta, count, batch, int(start.Slots), start.SlotBytes, start.RegionBytes)
-	if err != nil {
-		return err
-	}
-	pool := newSlotPool(stream.Context(), int(start.Slots), func() (uint32, error) {
-		msg, err := stream.Recv()
-		if err == nil && msg.GetRelease() == nil {
-			err = status.Errorf(codes.InvalidArgument, "expected a slot release, got %v", msg)
-		}
-		return msg.GetRelease().GetSlot(), err
-	})
+	meta, mem := call.meta, call.mem
 	views := make([]dataset.Tensor, len(meta.Inputs))
-	for end := first + count; first < end; first += batch {
-		n := min(batch, end-first)
-		slot, err := pool.take()
+	for first, end := call.first, call.first+call.count; first < end; first += call.batch {
+		n := min(call.batch, end-first)
+		slot, err := call.pool.take()
 		if err != nil {
 			return err
 		}
-		off := int(uint64(slot) * start.SlotBytes)
+		off := int(uint64(slot) * call.slotBytes)
 		inputs, labelsAt, bytes := slotLayout(meta, n)
 		for i, in := range meta.Inputs {
 			views[i] = dataset.Tensor{Type: in.Type, Data: mem[off+inputs[i] : off+inputs[i]+n*in.Elements()*in.Type.Size()]}

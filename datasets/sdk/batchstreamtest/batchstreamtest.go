@@ -247,26 +247,7 @@ func checkGRPC(t *testing.T, d dataset.BatchStream, info dataset.Info, meta data
 			host, plug := regions(t, shared)
 			c := dial(t, d, host, plug)
 			ctx := context.Background()
-			got, err := c.Info(ctx)
-			if err != nil {
-				t.Fatalf("Info over gRPC: %v", err)
-			}
-			if !reflect.DeepEqual(got, info) {
-				t.Errorf("Info over gRPC %+v differs from direct %+v", got, info)
-			}
-			if _, err := c.Open(ctx, map[string]string{unknownOption: "1"}); err == nil || !strings.Contains(err.Error(), unknownOption) {
-				t.Errorf("Open with an unknown option over gRPC: error %v; want one naming it", err)
-			}
-			opened, err := c.Open(ctx, options)
-			if err != nil {
-				t.Fatalf("Open over gRPC: %v", err)
-			}
-			if !reflect.DeepEqual(opened.Meta, meta) {
-				t.Errorf("Open over gRPC %+v differs from direct %+v", opened.Meta, meta)
-			}
-			if opened.Shared != shared {
-				t.Fatalf("shared memory offered: %v, want %v", opened.Shared, shared)
-			}
+			checkOpenGRPC(t, c.Info, c.Open, info, meta, options, shared)
 			start := func(ctx context.Context, first, count, batch int) (*batchstreamrpc.Reader, error) {
 				if shared {
 					return c.SharedBatches(ctx, meta, first, count, batch, 0)
@@ -303,6 +284,35 @@ func checkGRPC(t *testing.T, d dataset.BatchStream, info dataset.Info, meta data
 				t.Errorf("batches after Close: %v; want the plugin to refuse them", err)
 			}
 		})
+	}
+}
+
+// checkOpenGRPC checks Info and Open over gRPC (getInfo, open) against
+// the direct info and meta: an unknown option refused naming it, options
+// opened as directly, shared memory offered when the host has a region.
+func checkOpenGRPC(t *testing.T, getInfo func(context.Context) (dataset.Info, error), open func(context.Context, map[string]string) (batchstreamrpc.Opened, error),
+	info dataset.Info, meta dataset.Meta, options map[string]string, shared bool) {
+	t.Helper()
+	ctx := context.Background()
+	got, err := getInfo(ctx)
+	if err != nil {
+		t.Fatalf("Info over gRPC: %v", err)
+	}
+	if !reflect.DeepEqual(got, info) {
+		t.Errorf("Info over gRPC %+v differs from direct %+v", got, info)
+	}
+	if _, err := open(ctx, map[string]string{unknownOption: "1"}); err == nil || !strings.Contains(err.Error(), unknownOption) {
+		t.Errorf("Open with an unknown option over gRPC: error %v; want one naming it", err)
+	}
+	opened, err := open(ctx, options)
+	if err != nil {
+		t.Fatalf("Open over gRPC: %v", err)
+	}
+	if !reflect.DeepEqual(opened.Meta, meta) {
+		t.Errorf("Open over gRPC %+v differs from direct %+v", opened.Meta, meta)
+	}
+	if opened.Shared != shared {
+		t.Fatalf("shared memory offered: %v, want %v", opened.Shared, shared)
 	}
 }
 

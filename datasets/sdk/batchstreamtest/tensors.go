@@ -7,9 +7,7 @@ import (
 	"hash/fnv"
 	"io"
 	"math"
-	"reflect"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/hashicorp/go-plugin"
@@ -184,26 +182,7 @@ func checkTensorsGRPC(t *testing.T, d dataset.TensorStream, info dataset.Info, m
 	t.Cleanup(func() { client.Close() })
 	c := batchstreamrpc.NewTensorClient(client.Conn, host)
 	ctx := context.Background()
-	got, err := c.Info(ctx)
-	if err != nil {
-		t.Fatalf("Info over gRPC: %v", err)
-	}
-	if !reflect.DeepEqual(got, info) {
-		t.Errorf("Info over gRPC %+v differs from direct %+v", got, info)
-	}
-	if _, err := c.Open(ctx, map[string]string{unknownOption: "1"}); err == nil || !strings.Contains(err.Error(), unknownOption) {
-		t.Errorf("Open with an unknown option over gRPC: error %v; want one naming it", err)
-	}
-	opened, err := c.Open(ctx, options)
-	if err != nil {
-		t.Fatalf("Open over gRPC: %v", err)
-	}
-	if !reflect.DeepEqual(opened.Meta, meta) {
-		t.Errorf("Open over gRPC %+v differs from direct %+v", opened.Meta, meta)
-	}
-	if opened.Shared != shared {
-		t.Fatalf("shared memory offered: %v, want %v", opened.Shared, shared)
-	}
+	checkOpenGRPC(t, c.Info, c.Open, info, meta, options, shared)
 	start := func(ctx context.Context, m dataset.Meta, first, count, batch int) (*batchstreamrpc.TensorReader, error) {
 		if shared {
 			return c.SharedBatches(ctx, m, first, count, batch, 0)
