@@ -1,8 +1,10 @@
 package qgemm
 
 import (
+	"encoding/binary"
 	"fmt"
 	"sync"
+	"unsafe"
 
 	"github.com/int8cal/int8cal/core/internal/panel"
 )
@@ -127,9 +129,10 @@ func (p *PackedA) pack(m, k int, a []int8, lda int, a16 bool) {
 			// Group q/KGroup of row r is at (q/KGroup)·KGroup·rows + r·KGroup:
 			// whole groups move as one 4-byte word.
 			d := dst[r*KGroup:]
+			sb, db := asBytes(src), asBytes(d)
 			q := 0
 			for ; q+KGroup <= k; q += KGroup {
-				*(*[KGroup]int8)(d[q*rows:]) = *(*[KGroup]int8)(src[q:])
+				binary.LittleEndian.PutUint32(db[q*rows:], binary.LittleEndian.Uint32(sb[q:]))
 			}
 			for ; q < k; q++ {
 				d[q/KGroup*KGroup*rows+q%KGroup] = src[q]
@@ -149,18 +152,32 @@ func (p *PackedA) pack(m, k int, a []int8, lda int, a16 bool) {
 	}
 }
 
-// rowSum returns the sum of v, eight values per step.
+// rowSum returns the sum of v, eight values per step: each byte made
+// unsigned (+128), pairs of bytes added into four 16-bit lanes of a word,
+// the lanes folded every 128 steps before they could overflow (2·255·128
+// < 2^16).
 func rowSum(v []int8) int32 {
-	var s int32
+	b := asBytes(v)
+	var total int64
 	i := 0
-	for ; i+8 <= len(v); i += 8 {
-		w := (*[8]int8)(v[i:])
-		s += int32(w[0]) + int32(w[1]) + int32(w[2]) + int32(w[3]) + int32(w[4]) + int32(w[5]) + int32(w[6]) + int32(w[7])
+	for i+8 <= len(b) {
+		var lanes uint64
+		for end := min(len(b)&^7, i+8*128); i < end; i += 8 {
+			x := binary.LittleEndian.Uint64(b[i:]) ^ 0x8080808080808080
+			lanes += x&0x00FF00FF00FF00FF + x>>8&0x00FF00FF00FF00FF
+		}
+		total += int64(lanes&0xFFFF + lanes>>16&0xFFFF + lanes>>32&0xFFFF + lanes>>48)
 	}
+	total -= 128 * int64(i)
 	for _, x := range v[i:] {
-		s += int32(x)
+		total += int64(x)
 	}
-	return s
+	return int32(total)
+}
+
+// asBytes views int8 values as the bytes that hold them.
+func asBytes(v []int8) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), len(v))
 }
 
 func growInt32(s []int32, n int) []int32 {

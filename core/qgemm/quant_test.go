@@ -226,3 +226,26 @@ func TestDequantizeColsAndRowsEveryPath(t *testing.T) {
 		})
 	}
 }
+
+// rowSum's lanes fold before they overflow: long rows of -128 and of 127,
+// and random rows of every length around the fold and the word.
+func TestRowSum(t *testing.T) {
+	r := rand.New(rand.NewSource(6))
+	for _, n := range []int{0, 1, 7, 8, 9, 1023, 1024, 1025, 2047, 3000, 9000} {
+		for _, fill := range []func(int) int8{
+			func(int) int8 { return -128 },
+			func(int) int8 { return 127 },
+			func(int) int8 { return int8(r.Intn(256) - 128) },
+		} {
+			v := make([]int8, n)
+			var want int32
+			for i := range v {
+				v[i] = fill(i)
+				want += int32(v[i])
+			}
+			if got := rowSum(v); got != want {
+				t.Fatalf("rowSum of %d values = %d, want %d", n, got, want)
+			}
+		}
+	}
+}
