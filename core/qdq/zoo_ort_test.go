@@ -217,3 +217,46 @@ func readZooShape(t *testing.T, m *onnx.Model, input string) *tensor.Tensor {
 	t.Fatalf("no input %s", input)
 	return nil
 }
+
+// ExtraOps puts Q/DQ on the inputs of residual Adds and Concats (here
+// densenet's concatenations) for runtimes that run them in INT8; the
+// exported model passes ONNX's checker, and ONNX Runtime and our engine
+// run its fake quantization alike (float sums in another order may move a
+// value across a rounding boundary now and then, hence a tolerance). Its
+// outputs differ from the engine's INT8 plan, which keeps Add and Concat
+// in FP32, by that extra rounding; see the package documentation.
+func TestExportExtraOpsConcat(t *testing.T) {
+	m := readModel(t, filepath.Join(repoRoot, "testdata", "zoo", "densenet.torchscript.onnx"))
+	x := zooBatches(readZooShape(t, m, "input"), 1, 3)
+	tbl := minMaxTable(t, m, "input", batch(x, 0))
+	out, _, err := Export(m, tbl, Options{ExtraOps: []string{"Add", "Concat"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dq := map[string]bool{}
+	for _, n := range out.Graph.Nodes {
+		if n.OpType == "DequantizeLinear" {
+			dq[n.Outputs[0]] = true
+		}
+	}
+	concats, quantized := 0, 0
+	for _, n := range out.Graph.Nodes {
+		if n.OpType != "Concat" {
+			continue
+		}
+		concats++
+		if slices.ContainsFunc(n.Inputs, func(s string) bool { return dq[s] }) {
+			quantized++
+		}
+	}
+	if concats == 0 || quantized != concats {
+		t.Errorf("%d of %d Concat nodes read dequantized inputs", quantized, concats)
+	}
+	py := venvPython(t)
+	ours, ort := run(t, out, "input", "output", batch(x, 0)), ortRun(t, py, out, "input", batch(x, 0), "disable")
+	d := compareOutputs(ours.F32, ort.F32, 0)
+	t.Logf("densenet with Concat and Add quantized, our engine vs ONNX Runtime on the Q/DQ model: max %.2e, RMS %.2e (relative)", d.maxRel, d.rmsRel)
+	if d.rmsRel > 1e-3 {
+		t.Errorf("the Q/DQ model with Concat quantized: our engine and ONNX Runtime differ by RMS %.3g", d.rmsRel)
+	}
+}
