@@ -9,7 +9,7 @@ import (
 )
 
 // Depthwise convolutions (one input channel per group: MobileNet's 3×3
-// layers) skip the GEMM. Per group it would be a product of one weight
+// layers) skip the GEMM where the CPU has AVX-512. Per group it would be a product of one weight
 // row (m = 1 per output channel, k = the taps) with the unfolded input,
 // which packs and unfolds as much as it multiplies: measured no faster
 // than the float path, and slower with stride 2. The direct kernel
@@ -21,8 +21,11 @@ import (
 // (qgemm.DepthwiseSums).
 
 // isDepthwise reports whether weights of shape w with group groups have
-// one input channel per group.
-func isDepthwise(w []int, group int) bool { return group > 1 && len(w) > 1 && w[1] == 1 }
+// one input channel per group, and the direct kernel is vectorised here
+// (without AVX-512 the per-group GEMM, vectorised with AVX2, stays).
+func isDepthwise(w []int, group int) bool {
+	return group > 1 && len(w) > 1 && w[1] == 1 && qgemm.DepthwiseVector()
+}
 
 // dwGeometry is the phase-split layout of one channel.
 type dwGeometry struct {

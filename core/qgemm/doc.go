@@ -24,7 +24,8 @@
 //	                             convert 16 values per step with AVX-512.
 //	DepthwiseSums                a depthwise convolution's taps summed
 //	                             exactly over contiguous runs, 16 positions
-//	                             per step with AVX-512 (no GEMM).
+//	                             per step with AVX-512 (no GEMM;
+//	                             DepthwiseVector says whether it is there).
 //	Quantize                     float32 → int8 with a per-tensor scale.
 //	QuantizeWeights              per-row symmetric weight quantization.
 //

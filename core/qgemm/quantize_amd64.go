@@ -58,3 +58,8 @@ func depthwiseFast(acc []int32, x []int8, off []int, w []int32, np int) bool {
 	depthwiseAVX512(&acc[0], &x[0], &off[0], &w[0], len(off), np/16)
 	return true
 }
+
+// DepthwiseVector reports whether DepthwiseSums has a vector kernel on
+// this CPU and build (AVX-512); without one its Go loop is no faster than
+// a GEMM, which callers may prefer.
+func DepthwiseVector() bool { return cpu.X86.HasAVX512F }

@@ -12,3 +12,7 @@ func dequantizeFast(dst []float32, src []int32, scale []float32, bias []float32,
 
 // depthwiseFast has no vector version here.
 func depthwiseFast(acc []int32, x []int8, off []int, w []int32, np int) bool { return false }
+
+// DepthwiseVector reports whether DepthwiseSums has a vector kernel on
+// this CPU and build: not here.
+func DepthwiseVector() bool { return false }
