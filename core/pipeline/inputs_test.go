@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/int8cal/int8cal/core/engine"
+	"github.com/int8cal/int8cal/core/internal/npytensor"
 	"github.com/int8cal/int8cal/core/pluginhost"
 	"github.com/int8cal/int8cal/core/session"
 	"github.com/int8cal/int8cal/core/tensor"
@@ -71,24 +72,6 @@ func zooPipeline(t *testing.T, model string) *Pipeline {
 	return p
 }
 
-// zooTensor reads a golden .npy as a tensor of its type.
-func zooTensor(t *testing.T, name string) *tensor.Tensor {
-	t.Helper()
-	a, err := npy.ReadFile(filepath.Join(zooDir, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a.Descr == "<f4" {
-		v, _ := a.Float32()
-		return tensor.FromFloat32(v, a.Shape...)
-	}
-	v, err := a.Ints()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tensor.FromInt64(v, a.Shape...)
-}
-
 // The BERT encoder of the zoo, fed int64 ids and a bool mask by the npy
 // plugin over protocol 2 (an .npz of arrays named after its inputs, or an
 // explicit inputs= mapping), computes what the engine fed ONNX Runtime's
@@ -129,12 +112,12 @@ func TestNamedInputsFeedBERT(t *testing.T) {
 				t.Fatal(err)
 			}
 			direct, err := engine.New(p.graph, engine.Options{}).Run(map[string]*tensor.Tensor{
-				"input_ids": zooTensor(t, "bert.input.0.npy"), "attention_mask": zooTensor(t, "bert.input.1.npy"),
+				"input_ids": npytensor.ReadTyped(t, filepath.Join(zooDir, "bert.input.0.npy")), "attention_mask": npytensor.ReadTyped(t, filepath.Join(zooDir, "bert.input.1.npy")),
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
-			ort := zooTensor(t, "bert."+exporter+".output.0.npy")
+			ort := npytensor.ReadTyped(t, filepath.Join(zooDir, "bert."+exporter+".output.0.npy"))
 			largest, worst := 0.0, 0.0
 			for i, v := range got["output"].F32 {
 				if math.Float32bits(v) != math.Float32bits(direct["output"].F32[i]) {
