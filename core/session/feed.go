@@ -34,16 +34,10 @@ type Feed struct {
 	src    Source
 	ts     TensorSource // nil: src's float32 samples feed the model's only input
 	batch  int
-	images []float32 // a Source's batch
-	bufs   []dataset.Tensor
-	binds  []binding // per entry of bufs
+	images []float32        // a Source's batch
+	bufs   []dataset.Tensor // a TensorSource's batch, per data input
+	fed    []*tensor.Tensor // the model input each feeds
 	inputs map[string]*tensor.Tensor
-}
-
-// binding is one data input feeding one model input.
-type binding struct {
-	data dataset.Input
-	t    *tensor.Tensor // the model input's tensor, reused
 }
 
 // NewFeed matches src with the model's inputs for batches of batch
@@ -100,7 +94,7 @@ func NewFeed(src Source, model []graph.Value, batch int) (*Feed, error) {
 		}
 		t := tensor.New(m.DType, shape...)
 		f.inputs[m.Name] = t
-		f.binds = append(f.binds, binding{data: in, t: t})
+		f.fed = append(f.fed, t)
 		f.bufs = append(f.bufs, dataset.NewTensor(in.Type, batch*in.Elements()))
 	}
 	return f, nil
@@ -186,8 +180,8 @@ func (f *Feed) Read(first int, labels []int) (map[string]*tensor.Tensor, error) 
 	if err := ReadTensorsFinite(f.ts, first, f.batch, f.bufs, labels); err != nil {
 		return nil, err
 	}
-	for i, b := range f.binds {
-		convert(b.t, f.bufs[i])
+	for i, t := range f.fed {
+		convert(t, f.bufs[i])
 	}
 	return f.inputs, nil
 }
