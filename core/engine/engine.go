@@ -130,7 +130,7 @@ func (e *Engine) CheckInput(name string, shape []int) error {
 			ok = in.Shape[i] < 0 || in.Shape[i] == shape[i]
 		}
 		if !ok {
-			return fmt.Errorf("input %q of the model has shape %s, the data has %s", name, dynShape(in.Shape), tensor.ShapeString(shape))
+			return fmt.Errorf("input %q of the model has shape %s, the data has %s", name, tensor.InputShapeString(in.Shape), tensor.InputShapeString(shape))
 		}
 		return nil
 	}
@@ -143,16 +143,4 @@ func (e *Engine) inputNames() string {
 		names = append(names, in.Name)
 	}
 	return strings.Join(names, ", ")
-}
-
-func dynShape(s []int) string {
-	parts := make([]string, len(s))
-	for i, d := range s {
-		if d < 0 {
-			parts[i] = "N"
-		} else {
-			parts[i] = fmt.Sprint(d)
-		}
-	}
-	return "[" + strings.Join(parts, ",") + "]"
 }

@@ -80,7 +80,7 @@ func NewFeed(src Source, model []graph.Value, batch int) (*Feed, error) {
 	}
 	for _, m := range model {
 		if _, ok := byName[m.Name]; !ok {
-			return nil, fmt.Errorf("the model's input %q (%v %s) is not in the data set, whose inputs are %s", m.Name, m.DType, dynShape(m.Shape), describeData(data))
+			return nil, fmt.Errorf("the model's input %q (%v %s) is not in the data set, whose inputs are %s", m.Name, m.DType, tensor.InputShapeString(m.Shape), describeData(data))
 		}
 	}
 	for _, in := range data {
@@ -123,7 +123,7 @@ func checkInput(m graph.Value, t dataset.ElementType, shape []int) error {
 		ok = m.Shape[i] < 0 || m.Shape[i] == shape[i]
 	}
 	if !ok {
-		return fmt.Errorf("input %q of the model has shape %s, the data has %s", m.Name, dynShape(m.Shape), tensor.ShapeString(shape))
+		return fmt.Errorf("input %q of the model has shape %s, the data has %s", m.Name, tensor.InputShapeString(m.Shape), tensor.ShapeString(shape))
 	}
 	return nil
 }
@@ -257,7 +257,7 @@ func put[T int64 | int32 | int8 | uint8](dst *tensor.Tensor, v []T) {
 func describeModel(model []graph.Value) string {
 	parts := make([]string, len(model))
 	for i, m := range model {
-		parts[i] = fmt.Sprintf("%q %v %s", m.Name, m.DType, dynShape(m.Shape))
+		parts[i] = fmt.Sprintf("%q %v %s", m.Name, m.DType, tensor.InputShapeString(m.Shape))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -268,17 +268,4 @@ func describeData(data []dataset.Input) string {
 		parts[i] = fmt.Sprintf("%q %v %s", in.Name, in.Type, tensor.ShapeString(in.Shape))
 	}
 	return strings.Join(parts, ", ")
-}
-
-// dynShape writes a model's shape with its dynamic dimensions as N.
-func dynShape(s []int) string {
-	parts := make([]string, len(s))
-	for i, d := range s {
-		if d < 0 {
-			parts[i] = "N"
-		} else {
-			parts[i] = fmt.Sprint(d)
-		}
-	}
-	return "[" + strings.Join(parts, ",") + "]"
 }

@@ -130,6 +130,20 @@ func ShapeString(shape []int) string {
 	return "[" + strings.Join(parts, ",") + "]"
 }
 
+// InputShapeString formats a model input's declared shape, its free
+// dimensions (negative, such as the batch) written N: [N,3,224,224].
+func InputShapeString(shape []int) string {
+	parts := make([]string, len(shape))
+	for i, d := range shape {
+		if d < 0 {
+			parts[i] = "N"
+		} else {
+			parts[i] = fmt.Sprint(d)
+		}
+	}
+	return "[" + strings.Join(parts, ",") + "]"
+}
+
 // Strides returns the row-major element strides of a valid shape
 // (CheckShape).
 func Strides(shape []int) []int {
