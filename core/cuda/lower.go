@@ -1,6 +1,7 @@
 package cuda
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -50,12 +51,34 @@ const productAlign = 8
 // maxWorkspace bounds the cuBLASLt workspace an algorithm may use.
 const maxWorkspace = 32 << 20
 
-// UnsupportedError lists the nodes the cuda backend cannot run.
-type UnsupportedError struct{ Nodes []string }
+// UnsupportedError says what of a model the cuda backend cannot run: the
+// inputs of types it does not take, and each node it has no kernel for
+// (`node "name" (Op): why`). Nodes refused only because they read what
+// such a node would have written are counted in Downstream, not listed.
+type UnsupportedError struct {
+	Inputs     []string
+	Nodes      []string
+	Downstream int
+}
 
 func (e *UnsupportedError) Error() string {
-	return fmt.Sprintf("the cuda backend cannot run %d node(s) (use --backend cpu):\n  %s", len(e.Nodes), strings.Join(e.Nodes, "\n  "))
+	var b strings.Builder
+	fmt.Fprintf(&b, "the cuda backend cannot run this model (use --backend cpu):")
+	for _, in := range e.Inputs {
+		fmt.Fprintf(&b, "\n  %s", in)
+	}
+	for _, n := range e.Nodes {
+		fmt.Fprintf(&b, "\n  %s", n)
+	}
+	if e.Downstream > 0 {
+		fmt.Fprintf(&b, "\n  and %d node(s) after them that read what they would write", e.Downstream)
+	}
+	return b.String()
 }
+
+// errNotOnGPU refuses a node whose input a refused node should have
+// written.
+var errNotOnGPU = errors.New("input not on the GPU")
 
 // group is a schedule step with the Relu and residual Add fused into it.
 type group struct {
@@ -73,11 +96,15 @@ type group struct {
 // the Add's place.
 func fuseSteps(sc *engine.Schedule, fuse bool) []group {
 	readers := map[string][]int{}
+	producer := map[string]int{}
 	for i, st := range sc.Steps {
 		for _, in := range st.Node.Inputs {
 			if in != "" {
 				readers[in] = append(readers[in], i)
 			}
+		}
+		for _, o := range st.Node.Outputs {
+			producer[o] = i
 		}
 	}
 	for _, o := range sc.Outputs {
@@ -105,7 +132,12 @@ func fuseSteps(sc *engine.Schedule, fuse bool) []group {
 				if other == g.out {
 					other = add.Inputs[1]
 				}
-				if other != g.out && tensor.ShapeString(sc.Metas[other].Shape) == tensor.ShapeString(st.Metas[0].Shape) {
+				// The residual must exist when the Conv runs: of a
+				// bottleneck's two branches (a downsampling Conv and the
+				// last Conv of the main path, both read only by the Add)
+				// only the one scheduled second can take the other in.
+				at, produced := producer[other]
+				if other != g.out && (!produced || at < i) && tensor.ShapeString(sc.Metas[other].Shape) == tensor.ShapeString(st.Metas[0].Shape) {
 					g.residual, g.out, g.pos = other, add.Outputs[0], j
 					skip[j] = true
 				}
@@ -180,15 +212,19 @@ func (p *plan) lower(sc *engine.Schedule, groups []group) error {
 			}
 		}
 	}
-	var unsupported []string
+	unsupported := &UnsupportedError{}
 	for _, g := range groups {
-		if err := p.lowerGroup(sc, g); err != nil {
+		err := p.lowerGroup(sc, g)
+		switch {
+		case errors.Is(err, errNotOnGPU):
+			unsupported.Downstream++
+		case err != nil:
 			n := g.step.Node
-			unsupported = append(unsupported, fmt.Sprintf("node %q (%s): %v", n.Name, n.OpType, err))
+			unsupported.Nodes = append(unsupported.Nodes, fmt.Sprintf("node %q (%s): %v", n.Name, n.OpType, err))
 		}
 	}
-	if unsupported != nil {
-		return &UnsupportedError{Nodes: unsupported}
+	if unsupported.Nodes != nil || unsupported.Downstream > 0 {
+		return unsupported
 	}
 	return nil
 }
@@ -201,9 +237,12 @@ func (p *plan) lowerGroup(sc *engine.Schedule, g group) error {
 			return fmt.Errorf("output %d (%s) is not supported", i, o)
 		}
 	}
-	for _, in := range n.Inputs {
+	// An input (or the residual fused in) that an earlier, refused node
+	// should have written is not on the GPU: this node is refused too,
+	// so that every node is reported at once.
+	for _, in := range append(n.Inputs[:len(n.Inputs):len(n.Inputs)], g.residual) {
 		if in != "" && sc.Consts[in] == nil && p.tensors[in] == nil {
-			return fmt.Errorf("input %q is not on the GPU", in)
+			return fmt.Errorf("%w: %q", errNotOnGPU, in)
 		}
 	}
 	inMetas := make([]ops.Meta, len(n.Inputs))

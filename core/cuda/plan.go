@@ -86,16 +86,25 @@ func (e *Engine) newPlan(shapes map[string][]int, observed bool) (p *plan, err e
 		tensors: map[string]*devTensor{}, host: map[string]*tensor.Tensor{}, noRange: map[string]bool{},
 		int8Inputs: map[string]float32{}, quantized: map[string]cudadriver.Ptr{}, floatRead: map[string]bool{}, observed: observed,
 		gatherFeedsGather: map[string]bool{}, deferred: map[string]*deferredGather{}}
+	// The plan is freed through its own variable: returning nil, err sets
+	// the named result p to nil before deferred calls run.
+	building := p
 	defer func() {
 		if err != nil {
-			p.free()
+			building.free()
 		}
 	}()
+	var wrongType []string
+	for _, in := range sc.Inputs {
+		if m := sc.Metas[in.Name]; m.DType != tensor.Float32 {
+			wrongType = append(wrongType, fmt.Sprintf("input %q is %s; the cuda backend takes float32 inputs", in.Name, m.DType))
+		}
+	}
+	if wrongType != nil {
+		return nil, &UnsupportedError{Inputs: wrongType}
+	}
 	for _, in := range sc.Inputs {
 		m := sc.Metas[in.Name]
-		if m.DType != tensor.Float32 {
-			return nil, fmt.Errorf("input %q is %s; the cuda backend takes float32 inputs", in.Name, m.DType)
-		}
 		if err := fitsIndex(int64(tensor.NumElements(m.Shape))); err != nil {
 			return nil, fmt.Errorf("input %q: %w", in.Name, err)
 		}

@@ -19,8 +19,9 @@ import (
 // (testfixture.Zoo): it either runs one in FP32 within 1e-3 of ONNX
 // Runtime's outputs (cuBLASLt may sum in another order and in TF32-free
 // FP32; 1e-3 of the largest magnitude covers that) or refuses it with a
-// *cuda.UnsupportedError naming every node it has no kernel for. Nothing
-// else — no other error, no crash — is acceptable.
+// *cuda.UnsupportedError naming every input type it does not take and
+// every node it has no kernel for. Nothing else — no other error, no
+// crash — is acceptable.
 func TestZooRunsOrRefuses(t *testing.T) {
 	b := backend(t)
 	models, _ := testfixture.Zoo(t, filepath.Join(repoRoot, "testdata", "zoo"))
@@ -44,7 +45,10 @@ func TestZooRunsOrRefuses(t *testing.T) {
 		e.Close()
 		var unsupported *cuda.UnsupportedError
 		if errors.As(err, &unsupported) {
-			refused = append(refused, label+": "+opTypes(unsupported.Nodes))
+			if len(unsupported.Inputs)+len(unsupported.Nodes) == 0 {
+				t.Errorf("%s: refused without naming an input or a node: %v", label, err)
+			}
+			refused = append(refused, label+": "+strings.Join(append(unsupported.Inputs, opTypes(unsupported.Nodes)...), "; "))
 			continue
 		}
 		if err != nil {
@@ -65,7 +69,7 @@ func TestZooRunsOrRefuses(t *testing.T) {
 
 // opTypes lists the operator types in UnsupportedError's node lines
 // (`node "name" (Op): why`), once each.
-func opTypes(nodes []string) string {
+func opTypes(nodes []string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, n := range nodes {
@@ -79,5 +83,5 @@ func opTypes(nodes []string) string {
 			out = append(out, op)
 		}
 	}
-	return strings.Join(out, ", ")
+	return out
 }
