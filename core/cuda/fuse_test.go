@@ -5,8 +5,10 @@ import (
 
 	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/graph"
+	"github.com/int8cal/int8cal/core/internal/npytensor"
 	"github.com/int8cal/int8cal/core/ops"
 	"github.com/int8cal/int8cal/core/tensor"
+	"github.com/int8cal/int8cal/internal/testfixture"
 )
 
 // TestFuseSteps checks the lowering's fusion on ResNet-20 without a GPU:
@@ -43,6 +45,51 @@ func TestFuseSteps(t *testing.T) {
 	for i, gr := range unfused {
 		if gr.step.Node != sc.Steps[i].Node || gr.relu || gr.residual != "" {
 			t.Fatalf("unfused group %d is not step %d alone", i, i)
+		}
+	}
+}
+
+// TestFuseStepsOrder checks on every zoo model with a float input (a
+// ResNet-50 bottleneck's Add reads two Convs) that each step is in one
+// group and that every tensor a group reads, its residual included, is
+// written by a group that runs before it.
+func TestFuseStepsOrder(t *testing.T) {
+	models, _ := testfixture.Zoo(t, "../../testdata/zoo")
+	for _, m := range models {
+		if m.Status != "ok" {
+			continue
+		}
+		g, err := graph.Load(m.File)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shapes := map[string][]int{}
+		for i, name := range m.Inputs {
+			shapes[name] = npytensor.ReadTyped(t, m.InputFiles[i]).Shape
+		}
+		sc, err := engine.New(g, engine.Options{}).Schedule(shapes, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		groups := fuseSteps(sc, true)
+		claimed := map[string]bool{} // step outputs folded into some group
+		written := map[string]int{}  // tensor → index of the group writing it
+		for k, gr := range groups {
+			written[gr.out] = k
+			for _, o := range gr.step.Node.Outputs {
+				written[o] = k
+			}
+		}
+		for k, gr := range groups {
+			if claimed[gr.out] {
+				t.Errorf("%s/%s: %s is written by two groups", m.Name, m.Exporter, gr.out)
+			}
+			claimed[gr.out] = true
+			for _, in := range append(gr.step.Node.Inputs, gr.residual) {
+				if w, ok := written[in]; ok && w >= k {
+					t.Errorf("%s/%s: group %d (%s) reads %q, written by group %d", m.Name, m.Exporter, k, gr.step.Node.Name, in, w)
+				}
+			}
 		}
 	}
 }

@@ -132,12 +132,17 @@ func fuseSteps(sc *engine.Schedule, fuse bool) []group {
 				if other == g.out {
 					other = add.Inputs[1]
 				}
-				// The residual must exist when the Conv runs: of a
-				// bottleneck's two branches (a downsampling Conv and the
-				// last Conv of the main path, both read only by the Add)
-				// only the one scheduled second can take the other in.
-				at, produced := producer[other]
-				if other != g.out && (!produced || at < i) && tensor.ShapeString(sc.Metas[other].Shape) == tensor.ShapeString(st.Metas[0].Shape) {
+				// The residual must exist when the Conv runs at the Add's
+				// place: of a bottleneck's two branches (a downsampling
+				// Conv and the main path's last Conv, both read only by
+				// the Add) the one scheduled second takes the other in.
+				at := producer[other]
+				otherFuses := false
+				if at > i && sc.Steps[at].Node.OpType == "Conv" {
+					k, ok := sole(other, "Add")
+					otherFuses = ok && k == j
+				}
+				if other != g.out && !skip[j] && !otherFuses && tensor.ShapeString(sc.Metas[other].Shape) == tensor.ShapeString(st.Metas[0].Shape) {
 					g.residual, g.out, g.pos = other, add.Outputs[0], j
 					skip[j] = true
 				}
