@@ -32,7 +32,9 @@ type Options struct {
 	// is listed in the log.
 	Precision precision.Precision
 	// Int8Scales are the per-tensor activation scales (amax/127, as a
-	// calibration table stores them) INT8 plans quantize with.
+	// calibration table stores them) INT8 plans quantize with: the inputs
+	// of Conv, ConvTranspose, Gemm and MatMul (both inputs of a MatMul of
+	// two activations).
 	Int8Scales map[string]float32
 	// Log receives, for INT8 plans, the operators left in FP32 and why.
 	Log hclog.Logger
