@@ -22,22 +22,9 @@ import time
 
 import numpy as np
 import onnxruntime as ort
-from onnxruntime.quantization.calibrate import CalibrationDataReader, CalibrationMethod, create_calibrator
+from onnxruntime.quantization.calibrate import CalibrationMethod, create_calibrator
 
-MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32).reshape(1, 3, 1, 1)
-STD = np.array([0.229, 0.224, 0.225], dtype=np.float32).reshape(1, 3, 1, 1)
-
-
-class Reader(CalibrationDataReader):
-    def __init__(self, x, batch, name):
-        self.x, self.batch, self.name, self.i = x, batch, name, 0
-
-    def get_next(self):
-        if self.i >= len(self.x):
-            return None
-        b = self.x[self.i:self.i + self.batch]
-        self.i += self.batch
-        return {self.name: b}
+from cifar import Reader, normalise
 
 
 def main():
@@ -51,8 +38,7 @@ def main():
     if not os.path.exists(path):
         print("ort-calib skipped: %s not found" % path)
         return
-    x = np.load(path).astype(np.float32).transpose(0, 3, 1, 2) / 255.0
-    x = ((x - MEAN) / STD).astype(np.float32)
+    x = normalise(np.load(path))
     name = ort.InferenceSession(args.model, providers=["CPUExecutionProvider"]).get_inputs()[0].name
     for method in args.methods.split(","):
         with tempfile.TemporaryDirectory() as tmp:
