@@ -11,11 +11,12 @@ arrays int8cal uses (cifar10_calib_x.npy) and scored on the 10,000 test
 arrays. The model is first run through ORT's quant_pre_process (shape
 inference and graph optimisation), as ORT's documentation advises.
 
-A method may name its histogram's bins (extra option CalibNumBins), e.g.
-Entropy:2048. ORT's Entropy defaults to 128 bins for 128 quantized bins,
-which leaves it one candidate threshold, the whole range: its scales are
-then MinMax's. With 2048 bins it searches thresholds as TensorRT's
-entropy calibration does, so the default list runs both.
+A method may name its histogram's bins, e.g. Entropy:2048. ORT's Entropy
+defaults to 128 bins for 128 quantized bins, which leaves it one candidate
+threshold, the whole range: its scales are then MinMax's. With 2048 bins
+it searches thresholds as TensorRT's entropy calibration does, so the
+default list runs both. quantize_static (1.32) passes no bin count to its
+calibrator, so this script gives it one by wrapping create_calibrator.
 
 Prints one JSON object per line:
   {"runtime": "onnxruntime", "precision": "fp32"|"int8", "method": ..., "top1": ..., "top5": ...,
@@ -25,6 +26,7 @@ Usage: .venv/bin/python tools/ort/quantize_accuracy.py --model M.onnx --cifar ..
 """
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -37,6 +39,21 @@ from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, 
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
 from cifar import Reader, load
+
+# The module, not the function of the same name the package exports.
+quantize_module = importlib.import_module("onnxruntime.quantization.quantize")
+_create_calibrator = quantize_module.create_calibrator
+
+
+def with_bins(bins):
+    """Makes quantize_static's calibrator use bins histogram bins (None:
+    ORT's default)."""
+    def create(*args, extra_options=None, **kwargs):
+        extra = dict(extra_options or {})
+        extra["num_bins"] = bins
+        return _create_calibrator(*args, extra_options=extra, **kwargs)
+    quantize_module.create_calibrator = create if bins else _create_calibrator
+
 
 def score(path, x, y, batch):
     opts = ort.SessionOptions()
@@ -73,16 +90,14 @@ def main():
         quant_pre_process(args.model, pre, skip_symbolic_shape=True)
         for spec in args.methods.split(","):
             method, _, bins = spec.partition(":")
-            extra = {"ActivationSymmetric": True, "WeightSymmetric": True}
-            if bins:
-                extra["CalibNumBins"] = int(bins)
+            with_bins(int(bins) if bins else None)
             out = os.path.join(tmp, f"int8.{method}{bins}.onnx")
             start = time.perf_counter()
             quantize_static(pre, out, Reader(xc, args.cal_batch, name),
                             quant_format=QuantFormat.QDQ, per_channel=True,
                             activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
                             calibrate_method=getattr(CalibrationMethod, method),
-                            extra_options=extra)
+                            extra_options={"ActivationSymmetric": True, "WeightSymmetric": True})
             seconds = time.perf_counter() - start
             t1, t5 = score(out, xt, yt, args.batch)
             print(json.dumps({"runtime": "onnxruntime", "version": ort.__version__,
