@@ -36,6 +36,10 @@ type Options struct {
 	// of Conv, ConvTranspose, Gemm and MatMul (both inputs of a MatMul of
 	// two activations).
 	Int8Scales map[string]float32
+	// Exclude keeps the nodes it matches in FP32 in INT8 plans (mixed
+	// precision); the caller has checked it against the graph
+	// (precision.Exclusions.Check).
+	Exclude precision.Exclusions
 	// Log receives, for INT8 plans, the operators left in FP32 and why.
 	Log hclog.Logger
 }

@@ -86,7 +86,7 @@ func (e *Engine) Plan(shapes map[string][]int, observed bool) (*Plan, error) {
 		for i, s := range p.steps {
 			float[i] = s.op
 		}
-		p.quantize(e.opts.Int8Scales, e.opts.Log)
+		p.quantize(e.opts.Int8Scales, e.opts.Exclude, e.opts.Log)
 		// The INT8 operators quantize and pack the weights again in
 		// quantize; those copies are smaller than the float packing
 		// counted above (int8 in the same panel layout), so counting them
@@ -467,11 +467,13 @@ func roundHalf(x []float32, workers int) {
 // accepts, and logs the steps left in FP32: by operator where there is no
 // INT8 kernel (Add, Concat and the other operators that run FP32 on the
 // INT8 layers' float32 outputs are listed here), by input tensor where a
-// range is missing or unusable.
-func (p *Plan) quantize(scales map[string]float32, log hclog.Logger) {
+// range is missing or unusable, and by node, with the entry that matched,
+// where exclude keeps a layer that has an INT8 kernel in FP32.
+func (p *Plan) quantize(scales map[string]float32, exclude precision.Exclusions, log hclog.Logger) {
 	var int8Steps int
 	noRange := map[string]string{} // tensor name → why its range is unusable ("" when there is none)
 	noKernel := map[string]int{}
+	var excluded []string
 	for _, s := range p.steps {
 		q, ok := s.op.(ops.Int8Capable)
 		if !ok {
@@ -485,6 +487,10 @@ func (p *Plan) quantize(scales map[string]float32, log hclog.Logger) {
 		need, ok := q.Int8Inputs(constant)
 		if !ok {
 			noKernel[s.node.OpType]++
+			continue
+		}
+		if why, ok := exclude.Match(s.node.Name, s.node.OpType); ok {
+			excluded = append(excluded, fmt.Sprintf("%s (%s, %s)", s.node.Name, s.node.OpType, why))
 			continue
 		}
 		inScales := make([]float32, len(s.inputs))
@@ -540,5 +546,9 @@ func (p *Plan) quantize(scales map[string]float32, log hclog.Logger) {
 	}
 	sort.Strings(kept)
 	sort.Strings(missing)
-	log.Info("INT8 plan", "int8_layers", int8Steps, "fp32_no_int8_kernel", strings.Join(kept, ", "), "fp32_no_calibrated_range", strings.Join(missing, ", "))
+	args := []any{"int8_layers", int8Steps, "fp32_no_int8_kernel", strings.Join(kept, ", "), "fp32_no_calibrated_range", strings.Join(missing, ", ")}
+	if !exclude.Empty() {
+		args = append(args, "fp32_excluded", strings.Join(excluded, ", "))
+	}
+	log.Info("INT8 plan", args...)
 }
