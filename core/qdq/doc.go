@@ -35,6 +35,10 @@
 // input is left alone and reported. An input already produced by a
 // DequantizeLinear is left alone: the model is already quantized there.
 //
+// The nodes [Options.Exclude] matches (by name, pattern or operator type)
+// get neither: they stay in float, as the CPU and CUDA engines keep them
+// in FP32 under the same exclusions, and are listed in [Report.Excluded].
+//
 // # Residual connections and concatenations
 //
 // Add and Concat get no Q/DQ by default. The engine's INT8 layers write

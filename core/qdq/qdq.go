@@ -11,6 +11,7 @@ import (
 	"github.com/int8cal/int8cal/core/graph"
 	"github.com/int8cal/int8cal/core/onnx"
 	"github.com/int8cal/int8cal/core/ops"
+	"github.com/int8cal/int8cal/core/precision"
 	"github.com/int8cal/int8cal/core/tensor"
 )
 
@@ -30,6 +31,11 @@ type Options struct {
 	// constant inputs are left in float. TensorRT uses such Q/DQ to run the
 	// operator in INT8 (an Add of a residual connection, say).
 	ExtraOps []string
+	// Exclude keeps the nodes it matches in FP32 (mixed precision): no
+	// Q/DQ on their inputs and float weights, so that TensorRT and ONNX
+	// Runtime run them in float too. Export checks it against the model
+	// first: a name or pattern matching no node is an error.
+	Exclude precision.Exclusions
 }
 
 // Report says what Export did.
@@ -45,6 +51,9 @@ type Report struct {
 	Weights []Weight
 	// Skipped lists the inputs of quantizable nodes left in float, and why.
 	Skipped []Skip
+	// Excluded are the nodes Options.Exclude kept in float, in graph
+	// order.
+	Excluded []Excluded
 	// Removed names the nodes ("node NAME") and initializers
 	// ("initializer NAME") that the rewiring left unused and that were
 	// removed.
@@ -82,6 +91,19 @@ type Skip struct {
 	Reason string
 }
 
+// Excluded is a node of a quantized type that Options.Exclude kept in
+// float.
+type Excluded struct {
+	Node, OpType string
+	// Reason is the entry that matched: `by name "n"`, `by pattern "p"`
+	// or `by op type T`.
+	Reason string
+}
+
+func (x Excluded) String() string {
+	return fmt.Sprintf("node %q (%s) kept in FP32: excluded %s", x.Node, x.OpType, x.Reason)
+}
+
 func (s Skip) String() string {
 	return fmt.Sprintf("tensor %q (input %d of node %q) left in float: %s", s.Tensor, s.Input, s.Node, s.Reason)
 }
@@ -103,8 +125,12 @@ func (r *Report) String() string {
 	if r.Opset != r.FromOpset {
 		fmt.Fprintf(&b, " -> %d", r.Opset)
 	}
-	fmt.Fprintf(&b, "; %d activation(s) and %d weight(s) quantized, %d input(s) left in float\n",
+	fmt.Fprintf(&b, "; %d activation(s) and %d weight(s) quantized, %d input(s) left in float",
 		len(r.Activations), len(r.Weights), len(r.Skipped))
+	if len(r.Excluded) > 0 {
+		fmt.Fprintf(&b, ", %d node(s) excluded", len(r.Excluded))
+	}
+	b.WriteString("\n")
 	for _, a := range r.Activations {
 		fmt.Fprintf(&b, "  activation %s: scale %g (amax %g), read by %s\n", a.Tensor, a.Scale, a.Scale*127, strings.Join(a.Readers, ", "))
 	}
@@ -117,6 +143,9 @@ func (r *Report) String() string {
 	}
 	for _, s := range r.Skipped {
 		fmt.Fprintf(&b, "  warning: %s\n", s)
+	}
+	for _, x := range r.Excluded {
+		fmt.Fprintf(&b, "  %s\n", x)
 	}
 	for _, s := range r.Removed {
 		fmt.Fprintf(&b, "  removed unused %s\n", s)
@@ -144,6 +173,13 @@ func Export(m *onnx.Model, table *calibtable.Table, opts Options) (*onnx.Model, 
 			return nil, nil, fmt.Errorf("qdq: %q cannot be quantized", op)
 		}
 		targets[op] = true
+	}
+	named := make([]precision.Node, len(m.Graph.Nodes))
+	for i, n := range m.Graph.Nodes {
+		named[i] = precision.Node{Name: n.Name, OpType: n.OpType}
+	}
+	if err := opts.Exclude.Check(named, ops.Supported()); err != nil {
+		return nil, nil, err
 	}
 	from, ok := m.Opsets[""]
 	if !ok {
@@ -184,7 +220,11 @@ func Export(m *onnx.Model, table *calibtable.Table, opts Options) (*onnx.Model, 
 	nodes := make([]*onnx.Node, 0, len(out.Graph.Nodes))
 	for i, n := range out.Graph.Nodes {
 		if n.Domain == "" && targets[n.OpType] {
-			nodes = append(nodes, e.quantizeNode(n, i)...)
+			if why, ok := opts.Exclude.Match(n.Name, n.OpType); ok {
+				rep.Excluded = append(rep.Excluded, Excluded{Node: nodeLabel(n, i), OpType: n.OpType, Reason: why})
+			} else {
+				nodes = append(nodes, e.quantizeNode(n, i)...)
+			}
 		}
 		nodes = append(nodes, n)
 	}
