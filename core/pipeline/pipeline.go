@@ -11,6 +11,7 @@ import (
 	"github.com/int8cal/int8cal/core/cuda"
 	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/graph"
+	"github.com/int8cal/int8cal/core/ops"
 	"github.com/int8cal/int8cal/core/pluginhost"
 	"github.com/int8cal/int8cal/core/precision"
 	"github.com/int8cal/int8cal/core/session"
@@ -46,6 +47,13 @@ type Options struct {
 	PluginLock string
 	// Backend is where the model runs.
 	Backend Backend
+	// Exclude keeps the nodes it matches in FP32 when INT8 runs
+	// (--exclude-nodes, --exclude-op-types) on every backend: the CPU and
+	// CUDA engines, and TensorRT through the Q/DQ model (the route chosen
+	// by default then). Load checks it against the model. Calibration
+	// ignores it: statistics are collected for every tensor, so that one
+	// table serves every choice of exclusions.
+	Exclude precision.Exclusions
 	// Log receives the pipeline's log (nil: none).
 	Log hclog.Logger
 }
@@ -70,7 +78,7 @@ type TensorRTOptions struct {
 	Lib string
 	// INT8 is how INT8 is built (--tensorrt-int8): INT8FromCache,
 	// INT8FromQDQ or INT8ByTensorRT; "" is the default for the version
-	// found (the cache, Q/DQ on 11.x).
+	// found (the cache; Q/DQ on 11.x or with Options.Exclude).
 	INT8 string
 	// UseDLA builds for the DLA core DLACore, with GPU fallback
 	// (--useDLACore); FP32 engines stay on the GPU.
@@ -176,6 +184,13 @@ func (p *Pipeline) load(batch int, data *Dataset) error {
 			return fmt.Errorf("%s: the model has %d inputs and %d outputs; at least one of each is needed", path, len(g.Inputs), len(g.Outputs))
 		}
 		p.log.Debug("model loaded", "path", path, "opset", g.Opset, "nodes", len(g.Nodes), "inputs", len(g.Inputs), "output", g.Outputs[0].Name)
+		nodes := make([]precision.Node, len(g.Nodes))
+		for i, n := range g.Nodes {
+			nodes[i] = precision.Node{Name: n.Name, OpType: n.OpType}
+		}
+		if err := p.opts.Exclude.Check(nodes, ops.Supported()); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
 		p.graph = g
 	}
 	if _, err := session.NewFeed(data, p.graph.Inputs, batch); err != nil {
@@ -228,7 +243,7 @@ type runSpec struct {
 
 // newRunner makes an engine of the loaded model on the backend.
 func (p *Pipeline) newRunner(spec runSpec) (runner, error) {
-	opts := engine.Options{Workers: p.opts.Workers, Precision: spec.precision}
+	opts := engine.Options{Workers: p.opts.Workers, Precision: spec.precision, Exclude: p.opts.Exclude}
 	if !spec.observe {
 		opts.Log = p.log // the operators INT8 leaves in float
 	}

@@ -40,11 +40,16 @@ func (p *Pipeline) checkTensorRTINT8(major int, version string) error {
 	switch t.INT8 {
 	case "":
 		t.INT8 = INT8FromCache
-		if major >= 11 {
+		if major >= 11 || !p.opts.Exclude.Empty() { // only Q/DQ keeps excluded layers in FP32
 			t.INT8 = INT8FromQDQ
 		}
 	case INT8FromQDQ:
 	case INT8FromCache, INT8ByTensorRT:
+		if !p.opts.Exclude.Empty() {
+			// Implicit INT8 chooses per layer itself; only a Q/DQ model
+			// tells TensorRT which layers stay in float.
+			return fmt.Errorf("--tensorrt-int8=%s cannot keep layers in FP32 (--exclude-nodes, --exclude-op-types): TensorRT chooses each layer's precision itself there; use --tensorrt-int8=qdq", t.INT8)
+		}
 		if major >= 11 {
 			return fmt.Errorf("--tensorrt-int8=%s needs implicit INT8 (IInt8Calibrator), which TensorRT %s removed; use --tensorrt-int8=qdq (the default there), or TensorRT 8.6 or 10.x", t.INT8, version)
 		}
@@ -154,7 +159,7 @@ func (p *Pipeline) newTensorRT(spec runSpec) (runner, error) {
 			bo.Calibrator = calibrated
 			log.Info("tensorrt int8: TensorRT calibrates", "algorithm", cal.tensorrt.algorithm)
 		case t.INT8 == INT8FromQDQ:
-			if model, err = qdqModel(path, cal.Cache, p.log); err != nil {
+			if model, err = qdqModel(path, cal.Cache, qdq.Options{Exclude: p.opts.Exclude}, p.log); err != nil {
 				return nil, fmt.Errorf("--backend tensorrt: %w", err)
 			}
 			log.Info("tensorrt int8 from the Q/DQ model of the calibration cache", "cache", cal.Cache)
@@ -251,9 +256,9 @@ func (p *Pipeline) keepTRTTable(c *trtCalibration, cal *trt.DataCalibrator) erro
 }
 
 // qdqModel is the model file with Q/DQ nodes from the calibration cache,
-// as ExportQDQ makes it, encoded for TensorRT's parser.
-func qdqModel(path, cache string, log hclog.Logger) ([]byte, error) {
-	q, rep, warnings, err := ExportQDQ(path, cache, qdq.Options{})
+// as ExportQDQ makes it with opts, encoded for TensorRT's parser.
+func qdqModel(path, cache string, opts qdq.Options, log hclog.Logger) ([]byte, error) {
+	q, rep, warnings, err := ExportQDQ(path, cache, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -261,6 +266,9 @@ func qdqModel(path, cache string, log hclog.Logger) ([]byte, error) {
 		log.Warn("Q/DQ model: " + w)
 	}
 	log.Debug("Q/DQ model", "activations", len(rep.Activations), "weights", len(rep.Weights))
+	for _, x := range rep.Excluded {
+		log.Info("Q/DQ model: " + x.String())
+	}
 	return onnx.Encode(q)
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/int8cal/int8cal/core/precision"
+	"github.com/int8cal/int8cal/core/qdq"
 	"github.com/int8cal/int8cal/internal/testfixture"
 )
 
@@ -121,7 +122,7 @@ func TestTensorRTQDQRunner(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer release(r)
-			model, err := qdqModel(b.opts.Model, cache, hclog.NewNullLogger())
+			model, err := qdqModel(b.opts.Model, cache, qdq.Options{}, hclog.NewNullLogger())
 			if err != nil {
 				t.Fatal(err)
 			}
