@@ -130,8 +130,8 @@ func TestReportFormats(t *testing.T) {
 	r := compare(t, g, batches[:1], scales, SortAlone)
 	r.Truncate(3)
 	out := text(t, r)
-	if !strings.Contains(out, "layer") || !strings.Contains(out, "SQNR acc dB") || strings.Count(out, "\n") != 2+3+1 {
-		t.Errorf("text report: want a title, a header, 3 layers and the model output:\n%s", out)
+	if !strings.Contains(out, "layer") || !strings.Contains(out, "SQNR acc dB") || strings.Count(out, "\n") != 3+3+1 {
+		t.Errorf("text report: want a title, a legend, a header, 3 layers and the model output:\n%s", out)
 	}
 	var b bytes.Buffer
 	if err := r.WriteJSON(&b); err != nil {

@@ -137,6 +137,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 // outputs with every layer quantized.
 func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "%d of %d quantized layers, worst first by %s SQNR; %d batches, %d samples\n", len(r.Layers), r.Quantized, r.Sort, r.Batches, r.Samples)
+	fmt.Fprintln(w, "acc: every layer INT8, at the layer's tensor; alone: only this layer INT8, at its tensor and at the model's (first) output")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "layer\top\ttensor\tSQNR acc dB\tSQNR alone dB\tSQNR alone out dB\tcosine acc\tmax abs acc\tmean abs acc\tnon-finite\t")
 	for _, l := range r.Layers {
