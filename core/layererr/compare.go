@@ -30,6 +30,9 @@ type Options struct {
 	Scales map[string]float32
 	// Workers is the number of goroutines kernels use; 0 means one per CPU.
 	Workers int
+	// Exclude keeps the nodes it matches in FP32 (mixed precision): they
+	// are not layers of the comparison, and stay FP32 in the INT8 run.
+	Exclude precision.Exclusions
 }
 
 // Comparer runs FP32 and INT8 side by side, batch by batch (Add), and
@@ -51,15 +54,16 @@ type Comparer struct {
 func New(g *graph.Graph, opts Options) *Comparer {
 	return &Comparer{g: g, opts: opts,
 		fp32: engine.New(g, engine.Options{Workers: opts.Workers}),
-		int8: engine.New(g, engine.Options{Workers: opts.Workers, Precision: precision.INT8, Int8Scales: opts.Scales}),
+		int8: engine.New(g, engine.Options{Workers: opts.Workers, Precision: precision.INT8, Int8Scales: opts.Scales, Exclude: opts.Exclude}),
 	}
 }
 
 // Layers lists the nodes the INT8 engine quantizes for inputs of the
 // given shapes, in graph order: those with an INT8 kernel
-// (ops.Int8Capable) whose quantized inputs all have a usable scale in
-// scales. It follows the rules of the engine's INT8 plans.
-func Layers(g *graph.Graph, shapes map[string][]int, scales map[string]float32) ([]Layer, error) {
+// (ops.Int8Capable), not excluded by opts.Exclude, whose quantized inputs
+// all have a usable scale in opts.Scales. It follows the rules of the
+// engine's INT8 plans.
+func Layers(g *graph.Graph, shapes map[string][]int, opts Options) ([]Layer, error) {
 	sc, err := engine.New(g, engine.Options{}).Schedule(shapes, false)
 	if err != nil {
 		return nil, err
@@ -67,7 +71,7 @@ func Layers(g *graph.Graph, shapes map[string][]int, scales map[string]float32) 
 	var layers []Layer
 	for _, st := range sc.Steps {
 		q, ok := st.Op.(ops.Int8Capable)
-		if !ok {
+		if _, excluded := opts.Exclude.Match(st.Node.Name, st.Node.OpType); !ok || excluded {
 			continue
 		}
 		constant := make([]bool, len(st.Consts))
@@ -81,7 +85,7 @@ func Layers(g *graph.Graph, shapes map[string][]int, scales map[string]float32) 
 		l := Layer{Node: st.Node.Name, Op: st.Node.OpType, Output: st.Node.Outputs[0]}
 		for _, i := range need {
 			name := st.Node.Inputs[i]
-			if s, ok := scales[name]; !ok || calibtable.CheckScale(s) != nil {
+			if s, ok := opts.Scales[name]; !ok || calibtable.CheckScale(s) != nil {
 				l.Inputs = nil
 				break
 			}
@@ -169,7 +173,7 @@ func (c *Comparer) start(inputs map[string]*tensor.Tensor) error {
 	for name, t := range inputs {
 		shapes[name] = t.Shape
 	}
-	layers, err := Layers(c.g, shapes, c.opts.Scales)
+	layers, err := Layers(c.g, shapes, c.opts)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/graph"
+	"github.com/int8cal/int8cal/core/precision"
 	"github.com/int8cal/int8cal/core/tensor"
 )
 
@@ -105,7 +106,7 @@ func TestCompareResNet20(t *testing.T) {
 // levels: that layer must come first in the "alone" order.
 func TestCompareFindsTheBadLayer(t *testing.T) {
 	g, batches, scales := resnet20(t)
-	layers, err := Layers(g, map[string][]int{g.Inputs[0].Name: batches[0][g.Inputs[0].Name].Shape}, scales)
+	layers, err := Layers(g, map[string][]int{g.Inputs[0].Name: batches[0][g.Inputs[0].Name].Shape}, Options{Scales: scales})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,5 +163,26 @@ func TestCompareNoLayer(t *testing.T) {
 	err := New(g, Options{Scales: map[string]float32{"nothing": 0.1}}).Add(batches[0])
 	if err == nil || !strings.Contains(err.Error(), "no node") {
 		t.Errorf("err = %v, want one saying no node is quantized", err)
+	}
+}
+
+// Excluded nodes stay FP32: they are not listed, and the accumulated run
+// keeps them in float (the first layer's accumulated error is then its
+// error alone, since it is the only one left quantized before it).
+func TestCompareExclude(t *testing.T) {
+	g, batches, scales := resnet20(t)
+	c := New(g, Options{Scales: scales, Exclude: precision.Exclusions{Nodes: []string{"/layer*"}, OpTypes: []string{"Gemm"}}})
+	if err := c.Add(batches[0]); err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Report(SortAlone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Layers) != 1 || r.Layers[0].Node != "/conv1/Conv" {
+		t.Fatalf("layers %+v, want /conv1/Conv alone", r.Layers)
+	}
+	if l := r.Layers[0]; l.Accumulated.SQNR != l.Alone.SQNR || r.Outputs[0].SQNR != l.AloneOutputs[0].SQNR {
+		t.Errorf("with one layer quantized, accumulated %+v and %+v differ from alone %+v and %+v", l.Accumulated, r.Outputs[0], l.Alone, l.AloneOutputs[0])
 	}
 }

@@ -58,7 +58,7 @@ func (p *Pipeline) Debug(data *Dataset, d Debugging) (*layererr.Report, error) {
 	if err != nil {
 		return nil, data.errorf(err)
 	}
-	c := layererr.New(p.graph, layererr.Options{Scales: scales, Workers: p.opts.Workers})
+	c := layererr.New(p.graph, layererr.Options{Scales: scales, Workers: p.opts.Workers, Exclude: p.opts.Exclude})
 	labels := make([]int, cfg.Batch)
 	bar := progress.New("FP32/INT8 per-layer comparison", cfg.Batches, p.log)
 	defer bar.Finish()
