@@ -15,7 +15,8 @@ import (
 const compareSynopsis = `Calibrates the model with each calibrator and evaluates each INT8 result on
 the same evaluation data beside FP32, printing one table: Top-1, Top-5, the
 change against FP32 and the calibration time. Every calibrator writes its
-own cache (<--cache>.<calibrator>, so reruns reuse them).`
+own cache (<--cache>.<calibrator>, so reruns reuse them). --exclude-nodes and
+--exclude-op-types keep the layers they name in FP32 in every INT8 run.`
 
 // compareRow is one line of the comparison.
 type compareRow struct {
@@ -34,6 +35,7 @@ func compareCommand(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("compare", compareSynopsis)
 	var c commonFlags
 	c.register(fs)
+	c.registerExclude(fs)
 	calibrators := fs.String("calibrators", "entropy2,minmax,legacy", "calibrator plugins to compare, comma-separated")
 	format := fs.String("format", "text", "output format: text, markdown, csv, json")
 	batch := fs.Int("batch", 32, "evaluation batch size")

@@ -26,13 +26,15 @@ func exportCommand(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "output .onnx file (required)")
 	perTensor := fs.Bool("per-tensor-weights", false, "one scale per weight tensor instead of per output channel")
 	extra := fs.String("extra-ops", "", "comma-separated operators whose activation inputs also get Q/DQ, e.g. Add")
+	var opts qdq.Options
+	registerExclusions(fs, &opts.Exclude)
 	if err := parse(fs, args, stdout, stderr); err != nil {
 		return err
 	}
 	if *model == "" || *cache == "" || *out == "" {
 		return fmt.Errorf("--model, --cache and --out are required (see int8cal export --help)")
 	}
-	opts := qdq.Options{PerTensorWeights: *perTensor}
+	opts.PerTensorWeights = *perTensor
 	if *extra != "" {
 		opts.ExtraOps = strings.Split(*extra, ",")
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/int8cal/int8cal/core/pipeline"
+	"github.com/int8cal/int8cal/core/precision"
 	"github.com/int8cal/int8cal/internal/memlimit"
 )
 
@@ -78,6 +79,8 @@ type commonFlags struct {
 
 	pluginLock  string // --plugin-lock: the plugin lock file in force
 	memoryLimit string // --memory-limit as given
+
+	exclude precision.Exclusions // --exclude-nodes, --exclude-op-types (registerExclude)
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
@@ -91,6 +94,29 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.memoryLimit, "memory-limit", "", "the most memory the model may make int8cal allocate (its constants, and the buffers, packed weights "+
 		"and working memory of a run), e.g. 8GiB or 500MB; 0 or off for no limit (default: $"+memlimit.Env+", else half of the memory available)")
 	c.backend.register(fs)
+}
+
+// registerExclude adds the mixed-precision flags, for the commands that
+// run or write INT8.
+func (c *commonFlags) registerExclude(fs *flag.FlagSet) {
+	registerExclusions(fs, &c.exclude)
+}
+
+// registerExclusions adds --exclude-nodes and --exclude-op-types, each
+// comma-separated and repeatable, filling x.
+func registerExclusions(fs *flag.FlagSet, x *precision.Exclusions) {
+	fs.Var((*listFlag)(&x.Nodes), "exclude-nodes", "ONNX node names or glob patterns (* also matches /, e.g. '/layer1/*') kept in FP32 when INT8 runs; comma-separated, repeatable")
+	fs.Var((*listFlag)(&x.OpTypes), "exclude-op-types", "ONNX operator types (e.g. MatMul,Gemm) kept in FP32 when INT8 runs; comma-separated, repeatable")
+}
+
+// listFlag is a comma-separated flag that may be given several times.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	*l = append(*l, precision.SplitList(v)...)
+	return nil
 }
 
 // open resolves the defaults that depend on the environment and returns
@@ -116,7 +142,7 @@ func (c *commonFlags) open(stderr io.Writer) (*pipeline.Pipeline, hclog.Logger, 
 	log := hclog.New(&hclog.LoggerOptions{Name: "int8cal", Level: hclog.LevelFromString(c.logLevel), Output: stderr})
 	log.Debug("memory limit", "limit", how)
 	p, err := pipeline.New(pipeline.Options{Model: c.model, DataDir: c.dataDir, Workers: c.workers, Budget: budget,
-		PluginDir: c.pluginDir, PluginLock: c.pluginLock, Backend: backend, Log: log})
+		PluginDir: c.pluginDir, PluginLock: c.pluginLock, Backend: backend, Exclude: c.exclude, Log: log})
 	return p, log, err
 }
 

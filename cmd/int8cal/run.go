@@ -21,12 +21,14 @@ finite number; otherwise FAILED, saying which rule failed, and exit status 1.
 Without fp32 in --precision nothing is compared: WAIVED, exit status 1.
 The sample's spellings batch=N, start=N, score=N also work. With
 --calibrator NAME it also calibrates (or reuses a valid cache) as the sample
-does before building its INT8 engine.`
+does before building its INT8 engine. --exclude-nodes and --exclude-op-types
+keep the layers they name in FP32 in the INT8 run (mixed precision).`
 
 func runCommand(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("run", runSynopsis)
 	var c commonFlags
 	c.register(fs)
+	c.registerExclude(fs)
 	batch := fs.Int("batch", 32, "images per batch")
 	start := fs.Int("start", 16, "first batch scored")
 	score := fs.Int("score", 1800, "number of batches scored")

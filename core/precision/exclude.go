@@ -124,15 +124,13 @@ func exampleName(nodes []Node) string {
 	return ""
 }
 
-// SplitList reads a repeatable comma-separated flag's values into one
-// list, spaces around entries and empty entries dropped.
-func SplitList(values []string) []string {
+// SplitList reads a comma-separated list of names or patterns, spaces
+// around entries and empty entries dropped.
+func SplitList(s string) []string {
 	var out []string
-	for _, v := range values {
-		for _, s := range strings.Split(v, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				out = append(out, s)
-			}
+	for _, e := range strings.Split(s, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			out = append(out, e)
 		}
 	}
 	return out

@@ -62,7 +62,7 @@ func TestExclusionsCheck(t *testing.T) {
 }
 
 func TestSplitList(t *testing.T) {
-	got := SplitList([]string{"Conv, MatMul", "", "Gemm,"})
+	got := SplitList(" Conv, MatMul,,Gemm,")
 	if strings.Join(got, "|") != "Conv|MatMul|Gemm" {
 		t.Errorf("SplitList = %q", got)
 	}
