@@ -10,6 +10,7 @@ import (
 
 	"github.com/int8cal/int8cal/core/calibtable"
 	"github.com/int8cal/int8cal/core/engine"
+	"github.com/int8cal/int8cal/core/graph"
 	"github.com/int8cal/int8cal/core/onnx"
 	"github.com/int8cal/int8cal/core/ops"
 	"github.com/int8cal/int8cal/core/precision"
@@ -172,12 +173,10 @@ func (p *plan) lower(sc *engine.Schedule, groups []group) error {
 	// that computes one also writes it quantized, channels-last (see
 	// finish in kernels.cu). INT8 Gemms quantize their (small) input
 	// themselves.
-	if p.precision == precision.INT8 {
-		for _, g := range groups {
-			if g.step.Node.OpType == "Conv" {
-				if s, ok := p.scales[g.step.Node.Inputs[0]]; ok && calibtable.CheckScale(s) == nil {
-					p.int8Inputs[g.step.Node.Inputs[0]] = s
-				}
+	for _, g := range groups {
+		if g.step.Node.OpType == "Conv" {
+			if s, ok := p.int8Scale(g.step.Node); ok {
+				p.int8Inputs[g.step.Node.Inputs[0]] = s
 			}
 		}
 	}
@@ -186,8 +185,9 @@ func (p *plan) lower(sc *engine.Schedule, groups []group) error {
 	// quantized one. A product whose output is read only quantized skips
 	// writing the float values.
 	for _, g := range groups {
+		_, int8 := p.int8Scale(g.step.Node) // an excluded Conv reads float32 where others read int8
 		for i, in := range g.step.Node.Inputs {
-			if _, quantized := p.int8Inputs[in]; i > 0 || !quantized || g.step.Node.OpType != "Conv" {
+			if i > 0 || !int8 || g.step.Node.OpType != "Conv" {
 				p.floatRead[in] = true
 			}
 		}
@@ -559,6 +559,21 @@ func (p *plan) lowerGemm(sc *engine.Schedule, g group, in []ops.Meta) error {
 	return p.lowerProduct(g, geo, nOut, rows, bias)
 }
 
+// int8Scale decides, as the CPU engine does, whether an INT8 plan runs
+// the product of node n (a Conv or Gemm) in INT8, and with which scale it
+// quantizes the input: not in other precisions, not when Options.Exclude
+// keeps the node in FP32, not when its input has no usable range.
+func (p *plan) int8Scale(n *graph.Node) (float32, bool) {
+	if p.precision != precision.INT8 {
+		return 0, false
+	}
+	if _, excluded := p.e.opts.Exclude.Match(n.Name, n.OpType); excluded {
+		return 0, false
+	}
+	s, ok := p.scales[n.Inputs[0]]
+	return s, ok && calibtable.CheckScale(s) == nil
+}
+
 // lowerProduct lowers a Conv or Gemm given its geometry and its weights
 // as rows of k = C·KH·KW values per output channel: im2col (the unfolded
 // input, one row of kpad taps per output pixel), one cuBLASLt product of
@@ -573,11 +588,15 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 	prec := p.precision
 	var inScale float32
 	if prec == precision.INT8 {
-		s, ok := p.scales[n.Inputs[0]]
-		if !ok || calibtable.CheckScale(s) != nil { // as the CPU engine: a missing or unusable range
+		s, ok := p.int8Scale(n)
+		switch why, excluded := p.e.opts.Exclude.Match(n.Name, n.OpType); {
+		case excluded:
+			p.excluded = append(p.excluded, fmt.Sprintf("%s (%s, %s)", n.Name, n.OpType, why))
+			prec = precision.FP32
+		case !ok:
 			p.noRange[n.Inputs[0]] = true
 			prec = precision.FP32
-		} else {
+		default:
 			inScale = s
 			p.int8Layers++
 		}

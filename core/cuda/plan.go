@@ -55,6 +55,7 @@ type plan struct {
 
 	int8Layers int
 	noRange    map[string]bool
+	excluded   []string        // the products Options.Exclude kept in FP32, with why
 	observed   bool            // every tensor is shown: nothing is fused or skipped
 	floatRead  map[string]bool // tensors something reads as float32
 	// gathers read only by another gather, and those waiting for it
@@ -149,7 +150,11 @@ func (e *Engine) newPlan(shapes map[string][]int, observed bool) (p *plan, err e
 			missing = append(missing, name)
 		}
 		sort.Strings(missing)
-		e.opts.Log.Info("INT8 plan (cuda)", "int8_layers", p.int8Layers, "fp32_no_calibrated_range", strings.Join(missing, ", "))
+		args := []any{"int8_layers", p.int8Layers, "fp32_no_calibrated_range", strings.Join(missing, ", ")}
+		if !e.opts.Exclude.Empty() {
+			args = append(args, "fp32_excluded", strings.Join(p.excluded, ", "))
+		}
+		e.opts.Log.Info("INT8 plan (cuda)", args...)
 	}
 	return p, nil
 }
