@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/int8cal/int8cal/core/engine"
-	"github.com/int8cal/int8cal/core/graph"
 	"github.com/int8cal/int8cal/core/precision"
 )
 
@@ -13,14 +12,7 @@ import (
 // the exclusions name, a product without a range stays FP32, and other
 // precisions never quantize.
 func TestInt8ScaleExclude(t *testing.T) {
-	g, err := graph.Load("../../testdata/models/resnet20.onnx")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc, err := engine.New(g, engine.Options{}).Schedule(map[string][]int{"input": {2, 3, 32, 32}}, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc := resnet20Schedule(t)
 	scales := map[string]float32{}
 	for _, st := range sc.Steps {
 		scales[st.Node.Inputs[0]] = 0.01

@@ -11,11 +11,10 @@ import (
 	"github.com/int8cal/int8cal/internal/testfixture"
 )
 
-// TestFuseSteps checks the lowering's fusion on ResNet-20 without a GPU:
-// every Relu and every residual Add disappears into a Conv (19 Conv
-// groups), and the Conv of each block's second layer runs where its Add
-// was, after the shortcut's Slice and Pad.
-func TestFuseSteps(t *testing.T) {
+// resnet20Schedule is ResNet-20's FP32 schedule for a batch of 2, what the
+// lowering starts from.
+func resnet20Schedule(t *testing.T) *engine.Schedule {
+	t.Helper()
 	g, err := graph.Load("../../testdata/models/resnet20.onnx")
 	if err != nil {
 		t.Fatal(err)
@@ -24,6 +23,15 @@ func TestFuseSteps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return sc
+}
+
+// TestFuseSteps checks the lowering's fusion on ResNet-20 without a GPU:
+// every Relu and every residual Add disappears into a Conv (19 Conv
+// groups), and the Conv of each block's second layer runs where its Add
+// was, after the shortcut's Slice and Pad.
+func TestFuseSteps(t *testing.T) {
+	sc := resnet20Schedule(t)
 	count := map[string]int{}
 	residual := 0
 	for _, gr := range fuseSteps(sc, true) {
