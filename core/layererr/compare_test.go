@@ -98,7 +98,30 @@ func TestCompareResNet20(t *testing.T) {
 		prev = float64(l.Accumulated.SQNR)
 	}
 	if len(r.Outputs) != 1 || float64(r.Outputs[0].SQNR) <= 0 {
-		t.Errorf("model outputs %+v, want one with a positive SQNR", r.Outputs)
+		t.Fatalf("model outputs %+v, want one with a positive SQNR", r.Outputs)
+	}
+
+	// The model output's SQNR computed apart: plain (fused) runs of both
+	// precisions and the formula written out.
+	var signal, noise float64
+	for _, b := range batches {
+		ref, err := engine.New(g, engine.Options{}).Run(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := engine.New(g, engine.Options{Precision: precision.INT8, Int8Scales: scales}).Run(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := g.Outputs[0].Name
+		for i, v := range ref[name].F32 {
+			d := float64(v) - float64(x[name].F32[i])
+			signal += float64(v) * float64(v)
+			noise += d * d
+		}
+	}
+	if want := 10 * math.Log10(signal/noise); math.Abs(float64(r.Outputs[0].SQNR)-want) > 0.01 {
+		t.Errorf("model output SQNR %v dB, computed apart %v dB", r.Outputs[0].SQNR, want)
 	}
 }
 
