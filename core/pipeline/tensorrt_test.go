@@ -104,31 +104,49 @@ func TestTensorRTDLACore(t *testing.T) {
 }
 
 // INT8 from the Q/DQ model of the calibration cache: the default on 11.x,
-// asked for on 10.x. The double counts the Q/DQ nodes of the model its
+// asked for on 10.x, and the default there too when layers are excluded,
+// which then get no Q/DQ. The double counts the Q/DQ nodes of the model its
 // parser got (moved from cmd/int8cal's TestTensorRTQDQ).
 func TestTensorRTQDQRunner(t *testing.T) {
 	needMNIST(t)
 	cache := minmaxTable(t, "entropy2")
+	qdqNodes := func(opts qdq.Options) int {
+		model, err := qdqModel(filepath.Join(dataDir, "lenet.onnx"), cache, opts, hclog.NewNullLogger())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Count(string(model), "QuantizeLinear") + strings.Count(string(model), "DequantizeLinear")
+	}
+	all := qdqNodes(qdq.Options{})
+	if all < 8 {
+		t.Fatalf("%d Q/DQ nodes in LeNet's Q/DQ model, want 8 or more", all)
+	}
 	for _, c := range []struct {
-		major int
-		int8  string
-		flags int
-	}{{11, "", 0}, {10, INT8FromQDQ, 2}} {
-		t.Run(fmt.Sprint("TensorRT", c.major), func(t *testing.T) {
+		name    string
+		major   int
+		int8    string
+		exclude precision.Exclusions
+		flags   int
+	}{
+		{"TensorRT11", 11, "", precision.Exclusions{}, 0},
+		{"TensorRT10", 10, INT8FromQDQ, precision.Exclusions{}, 2},
+		{"TensorRT10 excluding Gemm", 10, "", precision.Exclusions{OpTypes: []string{"Gemm"}}, 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
 			double := trtDouble(t, c.major)
 			b := trtPipeline(t, double, TensorRTOptions{INT8: c.int8})
+			b.opts.Exclude = c.exclude
 			r, err := b.newRunner(runSpec{precision: precision.INT8, batch: 2, cal: &Calibrated{Cache: cache}})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer release(r)
-			model, err := qdqModel(b.opts.Model, cache, qdq.Options{}, hclog.NewNullLogger())
-			if err != nil {
-				t.Fatal(err)
+			n := qdqNodes(qdq.Options{Exclude: c.exclude})
+			if (n < all) != !c.exclude.Empty() {
+				t.Errorf("%d Q/DQ nodes with %+v excluded, %d without", n, c.exclude, all)
 			}
-			n := strings.Count(string(model), "QuantizeLinear") + strings.Count(string(model), "DequantizeLinear")
 			plan := string(r.(trtRunner).Plan)
-			if want := fmt.Sprintf("TRTDOUBLE-ENGINE major=%d flags=%d\nnone\nio=dynamic\nqdq=%d", c.major, c.flags, n); n < 8 || plan != want {
+			if want := fmt.Sprintf("TRTDOUBLE-ENGINE major=%d flags=%d\nnone\nio=dynamic\nqdq=%d", c.major, c.flags, n); plan != want {
 				t.Errorf("plan %q, want %q", plan, want)
 			}
 		})
