@@ -18,12 +18,15 @@ carries the errors of those before it) and alone (only that layer quantized,
 the rest FP32; at its output and at the model's output). Layers come worst
 first: by the model output's SQNR with the layer alone (--sort alone: the
 layers the network is most sensitive to) or by the layer's accumulated SQNR.
-The table is read as given, never written. Runs on the CPU engine.`
+Layers kept in FP32 by --exclude-nodes and --exclude-op-types are left out
+and stay FP32 in the INT8 run. The table is read as given, never written.
+Runs on the CPU engine.`
 
 func debugCommand(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("debug", debugSynopsis)
 	var c commonFlags
 	c.register(fs)
+	c.registerExclude(fs)
 	var table string
 	fs.StringVar(&table, "table", "", "calibration table, TensorRT format, used as given (required)")
 	fs.StringVar(&table, "cache", "", "same as --table")

@@ -60,6 +60,10 @@ func TestDebugLeNet(t *testing.T) {
 		t.Errorf("with pool1's scale 28× too large, the worst layer alone is %+v, want conv2", r.Layers)
 	}
 
+	if r := debug(t, cache, "--exclude-nodes", "conv2", "--exclude-op-types", "Gemm"); r.Quantized != 1 || r.Layers[0].Node != "conv1" {
+		t.Errorf("with conv2 and the Gemms kept in FP32, the layers are %+v, want conv1 alone", r.Layers)
+	}
+
 	code, out, errOut := run("debug", "--datadir", dataDir, "--cache", cache, "--batches", "1", "--sort", "accumulated", "--log-level", "warn")
 	if code != 0 || !strings.Contains(out, "worst first by accumulated SQNR") || !strings.Contains(out, "SQNR acc dB") || !strings.Contains(out, "model output prob") {
 		t.Errorf("text report: exit %d, stdout:\n%s\nstderr:\n%s", code, out, errOut)
