@@ -18,6 +18,7 @@ type calibFlags struct {
 	batches    int
 	first      int
 	cache      string
+	table      string // --table (registerTable)
 	trtVersion string
 	jsonOut    string
 	histCache  string
@@ -29,10 +30,29 @@ func (c *calibFlags) register(fs *flag.FlagSet, defaultCalibrator string) {
 	fs.IntVar(&c.batch, "cal-batch", 50, "calibration batch size")
 	fs.IntVar(&c.batches, "cal-batches", 10, "number of calibration batches")
 	fs.IntVar(&c.first, "cal-first", 0, "first calibration sample")
-	fs.StringVar(&c.cache, "cache", "", "calibration cache file (default: CalibrationTable<model name> in the current directory)")
+	fs.StringVar(&c.cache, "cache", "", "calibration cache file, read and written: a valid one made from the same inputs is reused, "+
+		"otherwise it is recalibrated and replaced (default: CalibrationTable<model name> in the current directory)")
 	fs.StringVar(&c.trtVersion, "trt-version", pipeline.DefaultTRTVersion, "TensorRT version written in the cache header (e.g. 8.6.1, 10.3)")
 	fs.StringVar(&c.jsonOut, "json", "", "also write amax and scale per tensor as JSON to this file")
 	fs.StringVar(&c.histCache, "histogram-cache", "", "keep the collected statistics in this file and reuse them when model, data and batches match (explore calibrator options without running the network)")
+}
+
+// tableUsage is --table's help, wherever a table is used as given.
+const tableUsage = "calibration table, TensorRT format, used as given for INT8: read, checked against the model " +
+	"(usable scales, at least one name of its tensors) and never written"
+
+// registerTable adds --table to a command that can also calibrate (run).
+func (c *calibFlags) registerTable(fs *flag.FlagSet) {
+	fs.StringVar(&c.table, "table", "", tableUsage+"; instead of calibrating, so not with --cache, which calibrates and rewrites its table when it is invalid")
+}
+
+// checkTable refuses --table with --cache: one is a table used as given,
+// the other a table calibration may replace, and either alone is clear.
+func (c *calibFlags) checkTable() error {
+	if c.table != "" && c.cache != "" {
+		return fmt.Errorf("--table %s and --cache %s: give one; --table uses a table as given and never writes it, --cache calibrates and rewrites its table when it is invalid", c.table, c.cache)
+	}
+	return nil
 }
 
 // keyValues is a repeatable KEY=VALUE flag.

@@ -28,7 +28,7 @@ func debugCommand(args []string, stdout, stderr io.Writer) error {
 	c.register(fs)
 	c.registerExclude(fs)
 	var table string
-	fs.StringVar(&table, "table", "", "calibration table, TensorRT format, used as given (required)")
+	fs.StringVar(&table, "table", "", tableUsage+" (required)")
 	fs.StringVar(&table, "cache", "", "same as --table")
 	batch := fs.Int("batch", 32, "images per batch")
 	start := fs.Int("start", 0, "first batch compared")

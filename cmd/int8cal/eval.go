@@ -9,8 +9,12 @@ import (
 	"github.com/int8cal/int8cal/core/session"
 )
 
-const evalSynopsis = `Scores a model in FP32 on labelled data, by default every sample, and prints
-Top-1, Top-5 and throughput. The data is an MNIST split of --datadir (t10k by
+const evalSynopsis = `Scores a model in one precision (--precision fp32, fp16 or int8) on labelled
+data, by default every sample, and prints Top-1, Top-5 and throughput; no
+thresholds are applied (int8cal run applies the sample's). INT8 runs from
+the calibration table --table FILE, used as given and never written (int8cal
+calibrate writes one); --exclude-nodes and --exclude-op-types keep the
+layers they name in FP32. The data is an MNIST split of --datadir (t10k by
 default) or a data set plugin: --eval-data npy --eval-opt x=... --eval-opt y=...
 (int8cal plugins lists the plugins and their options).`
 
@@ -18,6 +22,9 @@ func evalCommand(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("eval", evalSynopsis)
 	var c commonFlags
 	c.register(fs)
+	c.registerExclude(fs)
+	prec := fs.String("precision", "fp32", "the precision scored: fp32, fp16 or int8 (int8 needs --table)")
+	table := fs.String("table", "", tableUsage+" (--precision int8)")
 	batch := fs.Int("batch", 32, "images per batch")
 	start := fs.Int("start", 0, "first batch scored")
 	score := fs.Int("score", 0, "number of batches scored (default: all that fit)")
@@ -26,6 +33,15 @@ func evalCommand(args []string, stdout, stderr io.Writer) error {
 	d.register(fs, false, true)
 	if err := parse(fs, sampleArgs(args, "batch", "start", "score"), stdout, stderr); err != nil {
 		return err
+	}
+	pr, err := precision.Parse(*prec)
+	switch {
+	case err != nil:
+		return fmt.Errorf("--precision: %w", err)
+	case pr == precision.INT8 && *table == "":
+		return fmt.Errorf("--precision int8 needs --table FILE, the calibration table INT8 runs from (int8cal calibrate writes one; int8cal run calibrates and scores)")
+	case pr != precision.INT8 && *table != "":
+		return fmt.Errorf("--table %s is for --precision int8; %s uses no table", *table, pr)
 	}
 	p, _, err := c.open(stderr)
 	if err != nil {
@@ -41,11 +57,19 @@ func evalCommand(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s, err := p.Evaluate(src, pipeline.Evaluation{Precision: precision.FP32, ScoreConfig: cfg})
+	e := pipeline.Evaluation{Precision: pr, ScoreConfig: cfg}
+	from := ""
+	if *table != "" {
+		if e.Calibration, err = p.TableAsGiven(*table); err != nil {
+			return err
+		}
+		from = ", table " + *table
+	}
+	s, err := p.Evaluate(src, e)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "model %s, data %s, FP32: %d batches of size %d starting at %d\n", c.model, src.Describe(), s.Batches, s.Batch, cfg.Start)
+	fmt.Fprintf(stdout, "model %s, data %s%s, %s: %d batches of size %d starting at %d\n", c.model, src.Describe(), from, pr, s.Batches, s.Batch, cfg.Start)
 	printScore(stdout, s)
 	fmt.Fprintf(stdout, "Throughput: %.0f images/s\n", s.ImagesPerSecond())
 	if !s.Finite() {

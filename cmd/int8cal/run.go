@@ -21,7 +21,8 @@ finite number; otherwise FAILED, saying which rule failed, and exit status 1.
 Without fp32 in --precision nothing is compared: WAIVED, exit status 1.
 The sample's spellings batch=N, start=N, score=N also work. With
 --calibrator NAME it also calibrates (or reuses a valid cache) as the sample
-does before building its INT8 engine. --exclude-nodes and --exclude-op-types
+does before building its INT8 engine; with --table FILE INT8 runs from that
+table as given, nothing calibrated or written. --exclude-nodes and --exclude-op-types
 keep the layers they name in FP32 in the INT8 run (mixed precision).`
 
 func runCommand(args []string, stdout, stderr io.Writer) error {
@@ -35,9 +36,13 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	precisions := fs.String("precision", "fp32,fp16,int8", "precisions to run, in order: fp32, fp16, int8")
 	var cf calibFlags
 	cf.register(fs, "entropy2")
+	cf.registerTable(fs)
 	var d dataFlags
 	d.register(fs, true, true)
 	if err := parse(fs, sampleArgs(args, "batch", "start", "score", "datadir", "model"), stdout, stderr); err != nil {
+		return err
+	}
+	if err := cf.checkTable(); err != nil {
 		return err
 	}
 	header := strings.TrimSpace("int8cal.run # int8cal run " + strings.Join(args, " "))
@@ -67,7 +72,8 @@ func sample(c *commonFlags, cf *calibFlags, d *dataFlags, precisions string, cfg
 		return "", fmt.Errorf("--precision: %w", err)
 	}
 	cal := cf.calibration(d.calibration())
-	if slices.Contains(list, precision.INT8) {
+	int8 := slices.Contains(list, precision.INT8)
+	if int8 && cf.table == "" {
 		if err := p.CheckCalibrationOutputs(cal, []string{p.CachePath(cal)}, cal.Data, d.evaluation(pipeline.Train)); err != nil {
 			return "", err
 		}
@@ -80,10 +86,19 @@ func sample(c *commonFlags, cf *calibFlags, d *dataFlags, precisions string, cfg
 	if cfg, err = p.Prepare(src, cfg); err != nil {
 		return "", err
 	}
+	var table *pipeline.Calibrated
+	if int8 && cf.table != "" { // checked before any pass runs
+		if table, err = p.TableAsGiven(cf.table); err != nil {
+			return "", err
+		}
+	}
 	var scores []pipeline.PrecisionScore
 	for _, prec := range list {
 		e := pipeline.Evaluation{Precision: prec, ScoreConfig: cfg}
-		if prec == precision.INT8 {
+		switch {
+		case prec == precision.INT8 && table != nil:
+			e.Calibration = table
+		case prec == precision.INT8:
 			// As in the sample, calibration (or the cache) comes right
 			// before the INT8 engine is built.
 			if e.Calibration, err = p.Calibrate(cal, stdout); err != nil {

@@ -175,6 +175,28 @@ func (p *Pipeline) Calibrate(c Calibration, out io.Writer) (*Calibrated, error) 
 	return &Calibrated{Result: res, Cache: cache}, nil
 }
 
+// TableAsGiven is INT8 from the table at path, used as it is and never
+// written (--table): it must parse, hold only usable scales and name at
+// least one tensor of the model (calibrate.ReadTable); entries naming
+// tensors the model does not have are logged and ignored. The model is
+// loaded (Prepare) before. On the TensorRT backend, TensorRT reads this
+// table, or the Q/DQ model made from it, whatever --tensorrt-int8 says of
+// calibrating.
+func (p *Pipeline) TableAsGiven(path string) (*Calibrated, error) {
+	if p.graph == nil {
+		return nil, fmt.Errorf("calibration table %s: the model is not loaded yet (Prepare first)", path)
+	}
+	t, unknown, err := calibrate.ReadTable(path, graphTensors(p.graph))
+	if err != nil {
+		return nil, err
+	}
+	if len(unknown) > 0 {
+		p.log.Warn("the calibration table names tensors the model does not have; they are ignored", "table", path, "tensors", unknown)
+	}
+	p.log.Info("using calibration table as given", "table", path, "header", t.Header())
+	return &Calibrated{Result: &calibrate.Result{Table: t, Reused: true}, Cache: path}, nil
+}
+
 // WriteTable is Calibrate for a table alone: when TensorRT calibrates,
 // it builds an INT8 engine of the calibration batch size for TensorRT's
 // table, and lets the engine go.

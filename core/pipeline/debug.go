@@ -3,7 +3,6 @@ package pipeline
 import (
 	"fmt"
 
-	"github.com/int8cal/int8cal/core/calibrate"
 	"github.com/int8cal/int8cal/core/layererr"
 	"github.com/int8cal/int8cal/core/session"
 	"github.com/int8cal/int8cal/internal/progress"
@@ -43,17 +42,11 @@ func (p *Pipeline) Debug(data *Dataset, d Debugging) (*layererr.Report, error) {
 	if p.opts.Backend.Name != CPU {
 		p.log.Info("the per-layer comparison runs on the cpu backend, the only one that shows every tensor", "backend", p.opts.Backend.Name)
 	}
-	table, unknown, err := calibrate.ReadTable(d.Table, graphTensors(p.graph))
+	table, err := p.TableAsGiven(d.Table)
 	if err != nil {
 		return nil, err
 	}
-	if len(unknown) > 0 {
-		p.log.Warn("the calibration table names tensors the model does not have; they are ignored", "table", d.Table, "tensors", unknown)
-	}
-	scales := map[string]float32{}
-	for _, e := range table.Entries {
-		scales[e.Name] = e.Scale
-	}
+	scales := table.Scales()
 	feed, err := session.NewFeed(data, p.graph.Inputs, cfg.Batch)
 	if err != nil {
 		return nil, data.errorf(err)

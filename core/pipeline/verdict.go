@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 
 	"github.com/int8cal/int8cal/core/precision"
@@ -50,12 +51,20 @@ func Judge(scores []PrecisionScore) Verdict {
 		}
 		return Verdict{Waived, []string{"no FP32 pass ran in this command, so the other precisions were compared against nothing; add fp32 to --precision for the sample's criterion"}}
 	}
-	if fp32.Top1 < minFP32 || fp32.Top5 < minFP32 {
-		v.Reasons = append(v.Reasons, fmt.Sprintf("FP32 Top-1 %s and Top-5 %s must both be at least %v (the sample's MNIST criterion)", G6(fp32.Top1), G6(fp32.Top5), minFP32))
+	// One reason per rule broken, each with its threshold and the
+	// measured value, so that a FAILED says what to look at.
+	for _, m := range []struct {
+		name  string
+		value float64
+	}{{"Top-1", fp32.Top1}, {"Top-5", fp32.Top5}} {
+		if m.value < minFP32 {
+			v.Reasons = append(v.Reasons, fmt.Sprintf("FP32 %s %s is below the threshold %v (the sample's MNIST criterion; int8cal eval scores without thresholds)", m.name, G6(m.value), minFP32))
+		}
 	}
 	for _, ps := range scores {
-		if ps.Precision != precision.FP32 && ps.Score.Top1 < fp32.Top1-maxDrop {
-			v.Reasons = append(v.Reasons, fmt.Sprintf("%s Top-1 %s is more than %v below FP32's %s", ps.Precision, G6(ps.Score.Top1), maxDrop, G6(fp32.Top1)))
+		if ps.Precision != precision.FP32 && ps.Score.Top1 < fp32.Top1-maxDrop { // the sample's comparison
+			drop := roundDrop(fp32.Top1 - ps.Score.Top1)
+			v.Reasons = append(v.Reasons, fmt.Sprintf("%s Top-1 %s is %s below FP32's %s, more than the threshold %v", ps.Precision, G6(ps.Score.Top1), G6(drop), G6(fp32.Top1), maxDrop))
 		}
 	}
 	if len(v.Reasons) > 0 {
@@ -65,6 +74,10 @@ func Judge(scores []PrecisionScore) Verdict {
 	}
 	return v
 }
+
+// roundDrop rounds a difference of two scores to 1e-6, so that 0.995-0.5
+// prints as 0.495 and not as its float64 residue.
+func roundDrop(d float64) float64 { return math.Round(d*1e6) / 1e6 }
 
 // G6 formats like C++ iostreams' default (6 significant digits), as the
 // sample prints its numbers.

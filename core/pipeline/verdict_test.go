@@ -24,8 +24,11 @@ func TestJudge(t *testing.T) {
 		why    []string
 	}{
 		{"sample passes", []PrecisionScore{fp32(score(0.995, 1, 0)), int8(score(0.99, 1, 0))}, Passed, nil},
-		{"INT8 before FP32 still compared", []PrecisionScore{int8(score(0.5, 1, 0)), fp32(score(0.995, 1, 0))}, Failed, []string{"INT8 Top-1 0.5 is more than 0.01 below FP32's 0.995"}},
-		{"FP32 below the sample's bar", []PrecisionScore{fp32(score(0.98, 1, 0))}, Failed, []string{"FP32 Top-1 0.98 and Top-5 1 must both be at least 0.99"}},
+		{"INT8 before FP32 still compared", []PrecisionScore{int8(score(0.5, 1, 0)), fp32(score(0.995, 1, 0))}, Failed, []string{"INT8 Top-1 0.5 is 0.495 below FP32's 0.995, more than the threshold 0.01"}},
+		{"INT8 just within", []PrecisionScore{fp32(score(0.995, 1, 0)), int8(score(0.986, 1, 0))}, Passed, nil},
+		{"FP16 and INT8 each judged", []PrecisionScore{fp32(score(0.995, 1, 0)), {precision.FP16, score(0.99, 1, 0)}, int8(score(0.9, 1, 0))}, Failed, []string{"INT8 Top-1 0.9 is 0.095 below"}},
+		{"FP32 below the sample's bar", []PrecisionScore{fp32(score(0.98, 1, 0))}, Failed, []string{"FP32 Top-1 0.98 is below the threshold 0.99"}},
+		{"FP32 Top-5 below the sample's bar", []PrecisionScore{fp32(score(0.995, 0.985, 0))}, Failed, []string{"FP32 Top-5 0.985 is below the threshold 0.99"}},
 		{"INT8 alone", []PrecisionScore{int8(score(0.0958, 1, 0))}, Waived, []string{"no FP32 pass ran in this command"}},
 		{"INT8 alone, NaN", []PrecisionScore{int8(score(0, 0, 5))}, Failed, []string{`INT8 output "prob" held 5 NaN`}},
 		{"NaN FP32", []PrecisionScore{fp32(score(0, 0, 100)), int8(score(0, 0, 100))}, Failed, []string{`FP32 output "prob" held 100 NaN`, `INT8 output "prob"`, "FP32 Top-1 0"}},
