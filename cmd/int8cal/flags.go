@@ -103,10 +103,16 @@ func (c *commonFlags) registerExclude(fs *flag.FlagSet) {
 }
 
 // registerExclusions adds --exclude-nodes and --exclude-op-types, each
-// comma-separated and repeatable, filling x.
+// comma-separated and repeatable, and --exclude-file (int8cal fallback's
+// result), filling x.
 func registerExclusions(fs *flag.FlagSet, x *precision.Exclusions) {
 	fs.Var((*listFlag)(&x.Nodes), "exclude-nodes", "ONNX node names or glob patterns (* also matches /, e.g. '/layer1/*') kept in FP32 when INT8 runs; comma-separated, repeatable")
 	fs.Var((*listFlag)(&x.OpTypes), "exclude-op-types", "ONNX operator types (e.g. MatMul,Gemm) kept in FP32 when INT8 runs; comma-separated, repeatable")
+	fs.Func("exclude-file", "exclusions file (int8cal fallback --out writes one): a node name or pattern per line, 'op-type: T' lines, '#' comments; added to --exclude-nodes and --exclude-op-types; repeatable", func(path string) error {
+		f, err := precision.ReadExclusions(path)
+		x.Nodes, x.OpTypes = append(x.Nodes, f.Nodes...), append(x.OpTypes, f.OpTypes...)
+		return err
+	})
 }
 
 // listFlag is a comma-separated flag that may be given several times.

@@ -29,6 +29,7 @@ func commands() []command {
 		{"plugins", "list the plugins found, with their versions and options", pluginsCommand},
 		{"compare", "calibrate with several calibrators and compare their INT8 accuracy in one table", compareCommand},
 		{"debug", "compare FP32 and INT8 layer by layer: SQNR, cosine and abs error of every quantized layer, worst first", debugCommand},
+		{"fallback", "find the layers to keep in FP32 so that INT8 loses at most --max-drop of Top-1, and write them for --exclude-file", fallbackCommand},
 		{"export", "write a QDQ (explicitly quantized) ONNX model from a model and its calibration cache", exportCommand},
 		{"doctor", "report the GPU libraries found (CUDA driver, NVRTC, cuBLASLt, TensorRT) and which backends are usable", doctorCommand},
 		{"version", "print the version", func(_ []string, stdout, _ io.Writer) error {
