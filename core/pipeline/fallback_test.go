@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/go-hclog"
-
 	"github.com/int8cal/int8cal/core/session"
 )
 
@@ -33,7 +31,6 @@ func badLeNetTable(t *testing.T, bad ...string) string {
 }
 
 func TestFallback(t *testing.T) {
-	needMNIST(t)
 	tests := []struct {
 		name      string
 		bad       []string // table entries spoiled
@@ -51,11 +48,7 @@ func TestFallback(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := New(Options{Model: filepath.Join(dataDir, "lenet.onnx"), DataDir: dataDir, Log: hclog.NewNullLogger()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close()
+			p := lenet(t, Backend{})
 			data, err := p.OpenData(Data{Role: EvaluationRole, Split: Test})
 			if err != nil {
 				t.Fatal(err)
