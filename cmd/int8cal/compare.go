@@ -13,9 +13,14 @@ import (
 )
 
 const compareSynopsis = `Calibrates the model with each calibrator and evaluates each INT8 result on
-the same evaluation data beside FP32, printing one table: Top-1, Top-5, the
-change against FP32 and the calibration time. Every calibrator writes its
-own cache (<--cache>.<calibrator>, so reruns reuse them). --exclude-nodes and
+the same evaluation data beside FP32 (every whole batch, or --score batches
+from batch --start), printing one table: Top-1, Top-5, the change against
+FP32 and the calibration time. A calibrator may carry its own options,
+NAME:KEY=VALUE[:KEY=VALUE...] (over --calibrator-opt), so that one plugin
+with several settings is compared: --calibrators
+entropy2,legacy:quantile=0.999,legacy:quantile=0.9999. Every calibrator and
+its options are checked before anything runs. Each writes its own cache
+(<--cache>.<name>[-KEY=VALUE...], so reruns reuse them). --exclude-nodes and
 --exclude-op-types keep the layers they name in FP32 in every INT8 run.`
 
 // compareRow is one line of the comparison.
@@ -36,14 +41,20 @@ func compareCommand(args []string, stdout, stderr io.Writer) error {
 	var c commonFlags
 	c.register(fs)
 	c.registerExclude(fs)
-	calibrators := fs.String("calibrators", "entropy2,minmax,legacy", "calibrator plugins to compare, comma-separated")
+	calibrators := fs.String("calibrators", "entropy2,minmax,legacy", "calibrators to compare, comma-separated, each a plugin name with its own options if any: NAME[:KEY=VALUE...]")
 	format := fs.String("format", "text", "output format: text, markdown, csv, json")
 	batch := fs.Int("batch", 32, "evaluation batch size")
+	start := fs.Int("start", 0, "first evaluation batch scored")
+	score := fs.Int("score", 0, "number of evaluation batches scored (default: all that fit)")
 	var cf calibFlags
 	cf.register(fs, "")
 	var d dataFlags
 	d.register(fs, true, true)
-	if err := parse(fs, args, stdout, stderr); err != nil {
+	if err := parse(fs, sampleArgs(args, "batch", "start", "score"), stdout, stderr); err != nil {
+		return err
+	}
+	cals, err := pipeline.ParseCalibrators(*calibrators)
+	if err != nil {
 		return err
 	}
 	p, _, err := c.open(stderr)
@@ -57,13 +68,15 @@ func compareCommand(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--format %q unknown (text, markdown, csv, json)", *format)
 	}
 	cal := cf.calibration(d.calibration())
-	var names, caches []string
-	for _, name := range strings.Split(*calibrators, ",") {
-		names = append(names, strings.TrimSpace(name))
-		caches = append(caches, p.ComparisonCache(cal, names[len(names)-1]))
+	var caches []string
+	for _, spec := range cals {
+		caches = append(caches, p.ComparisonCache(cal, spec))
 	}
 	slices.Sort(caches) // a calibrator named twice writes one table
 	if err := p.CheckCalibrationOutputs(cal, slices.Compact(caches), cal.Data, d.evaluation(pipeline.Test)); err != nil {
+		return err
+	}
+	if err := p.CheckCalibrators(cal, cals); err != nil {
 		return err
 	}
 	src, err := p.OpenData(d.evaluation(pipeline.Test))
@@ -71,7 +84,10 @@ func compareCommand(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer src.Close()
-	e := pipeline.Evaluation{ScoreConfig: session.ScoreConfig{Batch: *batch}} // every whole batch
+	e := pipeline.Evaluation{ScoreConfig: session.ScoreConfig{Batch: *batch, Start: *start, Batches: *score}}
+	if e.ScoreConfig, err = p.Prepare(src, e.ScoreConfig); err != nil {
+		return err
+	}
 	fp32, err := p.Evaluate(src, e)
 	if err != nil {
 		return err
@@ -81,7 +97,7 @@ func compareCommand(args []string, stdout, stderr io.Writer) error {
 	if !fp32.Finite() {
 		nonFinite = append(nonFinite, "FP32 "+fp32.NonFiniteReport())
 	}
-	results, err := p.Compare(src, e, cal, names)
+	results, err := p.Compare(src, e, cal, cals)
 	if err != nil {
 		return err
 	}
@@ -134,10 +150,14 @@ func printComparison(w io.Writer, format string, rows []compareRow) error {
 		}
 		return nil
 	}
-	fmt.Fprintf(w, "%-12s %8s %8s %14s %14s\n", header[0], header[1], header[2], header[3], header[4])
+	width := len(header[0]) + 2 // as wide as the longest spec, options included
+	for _, r := range rows {
+		width = max(width, len(r.Name))
+	}
+	fmt.Fprintf(w, "%-*s %8s %8s %14s %14s\n", width, header[0], header[1], header[2], header[3], header[4])
 	for _, r := range rows {
 		c := cell(r)
-		fmt.Fprintf(w, "%-12s %8s %8s %14s %14s\n", c[0], c[1], c[2], c[3], c[4])
+		fmt.Fprintf(w, "%-*s %8s %8s %14s %14s\n", width, c[0], c[1], c[2], c[3], c[4])
 	}
 	return nil
 }

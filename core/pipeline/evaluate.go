@@ -73,7 +73,7 @@ func (p *Pipeline) score(r runner, data *Dataset, cfg session.ScoreConfig, label
 
 // Comparison is one calibrator's INT8 result (Compare).
 type Comparison struct {
-	// Calibrator is the calibrator's name.
+	// Calibrator is the calibrator's spec (Calibrator.String).
 	Calibrator string
 	Score      *session.Score
 	// Calibration is how long calibrating took (when TensorRT calibrates,
@@ -83,25 +83,21 @@ type Comparison struct {
 	Reused      bool
 }
 
-// ComparisonCache is the table Compare keeps for the calibrator name:
-// <the calibration's cache>.<name>, so that reruns reuse it.
-func (p *Pipeline) ComparisonCache(c Calibration, name string) string {
-	return p.CachePath(c) + "." + name
-}
-
-// Compare calibrates with each calibrator of names, each into its own
+// Compare calibrates with each calibrator of cals, each into its own
 // table (ComparisonCache; the sample's calibration lines discarded), and
 // scores INT8 with each table on data as e says (its precision and
-// calibration are Compare's).
-func (p *Pipeline) Compare(data *Dataset, e Evaluation, c Calibration, names []string) ([]Comparison, error) {
+// calibration are Compare's). The caller has checked cals
+// (CheckCalibrators).
+func (p *Pipeline) Compare(data *Dataset, e Evaluation, c Calibration, cals []Calibrator) ([]Comparison, error) {
 	cfg, err := p.Prepare(data, e.ScoreConfig)
 	if err != nil {
 		return nil, err
 	}
 	var out []Comparison
-	for _, name := range names {
+	for _, spec := range cals {
+		name := spec.String()
 		run := c
-		run.Calibrator, run.Cache = name, p.ComparisonCache(c, name)
+		run.Calibrator, run.Options, run.Cache = spec.Name, spec.options(c.Options), p.ComparisonCache(c, spec)
 		began := time.Now()
 		cal, err := p.Calibrate(run, io.Discard)
 		if err != nil {

@@ -90,9 +90,16 @@ func TestEvaluatePerPrecision(t *testing.T) {
 	// Compare calibrates each calibrator into its own table.
 	dir := t.TempDir()
 	c := calibration(dir)
-	caches := []string{p.ComparisonCache(c, "entropy2"), p.ComparisonCache(c, "minmax")}
-	rows, err := p.Compare(data, Evaluation{ScoreConfig: session.ScoreConfig{Batch: 100, Batches: 5}}, c, []string{"entropy2", "minmax"})
-	if err != nil || len(rows) != 2 || rows[0].Calibrator != "entropy2" || rows[1].Score.Images != 500 {
+	cals := []Calibrator{{Name: "entropy2"}, {Name: "legacy", Options: map[string]string{"quantile": "0.999"}}}
+	caches := []string{p.ComparisonCache(c, cals[0]), p.ComparisonCache(c, cals[1])}
+	if want := c.Cache + ".legacy-quantile=0.999"; caches[1] != want {
+		t.Errorf("legacy's cache %s, want %s", caches[1], want)
+	}
+	if err := p.CheckCalibrators(c, cals); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := p.Compare(data, Evaluation{ScoreConfig: session.ScoreConfig{Batch: 100, Batches: 5}}, c, cals)
+	if err != nil || len(rows) != 2 || rows[0].Calibrator != "entropy2" || rows[1].Calibrator != "legacy:quantile=0.999" || rows[1].Score.Images != 500 {
 		t.Fatalf("compare: %v, %+v", err, rows)
 	}
 	for _, f := range caches {
