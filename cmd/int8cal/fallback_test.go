@@ -23,8 +23,8 @@ func spoiledTable(t *testing.T, dir string, bad ...string) string {
 	return path
 }
 
-// fallback finds conv2, writes it for --exclude-file, and run and export
-// read it back; JSON parses; an unreachable target is an error that
+// fallback finds conv2, writes it for --exclude-file, and run, eval and
+// export read it back; JSON parses; an unreachable target is an error that
 // writes nothing.
 func TestFallbackLeNet(t *testing.T) {
 	needMNIST(t)
@@ -58,6 +58,10 @@ func TestFallbackLeNet(t *testing.T) {
 	code, out, errOut = run("run", "--datadir", dataDir, "--precision", "fp32,int8", "score=5", "--table", table, "--exclude-file", mixed)
 	if want := `fp32_excluded="conv2 (Conv, by name \"conv2\")"`; !strings.Contains(out+errOut, want) {
 		t.Errorf("run --exclude-file: exit %d, output lacks %s:\n%s%s", code, want, out, errOut)
+	}
+	code, out, errOut = run("eval", "--datadir", dataDir, "--precision", "int8", "--table", table, "--exclude-file", mixed, "score=5")
+	if want := `fp32_excluded="conv2 (Conv, by name \"conv2\")"`; code != 0 || !strings.Contains(out+errOut, want) {
+		t.Errorf("eval --exclude-file: exit %d, output lacks %s:\n%s%s", code, want, out, errOut)
 	}
 	code, out, errOut = run("export", "--model", lenet, "--cache", table, "--out", filepath.Join(dir, "q.onnx"), "--exclude-file", mixed)
 	if want := `node "conv2" (Conv) kept in FP32: excluded by name "conv2"`; code != 0 || !strings.Contains(out, want) {
