@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 
@@ -100,7 +101,7 @@ func fallbackCommand(args []string, stdout, stderr io.Writer) error {
 			Out       string  `json:"out,omitempty"`
 			INT8Share float64 `json:"int8_share"`
 			*pipeline.FallbackResult
-		}{c.model, src.Describe(), table, written, r.INT8Share(), r})
+		}{c.model, src.Describe(), table, written, math.Round(r.INT8Share()*1e4) / 1e4, r}) // a share to 0.01%
 	} else {
 		err = writeFallback(stdout, c.model, src.Describe(), table, written, r)
 	}
@@ -108,8 +109,12 @@ func fallbackCommand(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if !r.Met {
+		bound := len(r.Ranked)
+		if *maxLayers > 0 {
+			bound = min(bound, *maxLayers)
+		}
 		return fmt.Errorf("cannot meet --max-drop %s with at most %d layer(s) in FP32: the best tried, %d layer(s), drops Top-1 by %s (raise --max-layers or --max-drop, or recalibrate)",
-			percent(drop), min(*maxLayers, len(r.Ranked)), len(r.Chosen), percent(r.Drop))
+			percent(drop), bound, len(r.Chosen), percent(r.Drop))
 	}
 	return nil
 }
