@@ -128,6 +128,7 @@ func (p *Pipeline) Calibrate(c Calibration, out io.Writer) (*Calibrated, error) 
 	if err := p.load(c.Batch, src); err != nil {
 		return nil, err
 	}
+	p.inputStats(src, c.First, c.Batch)
 	r, err := p.newRunner(runSpec{precision: precision.FP32, batch: c.Batch, observe: true})
 	if err != nil {
 		return nil, err

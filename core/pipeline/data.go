@@ -25,6 +25,9 @@ const (
 	Test  = mnist.Test
 )
 
+// roleDataFlag is the flag naming a role's data set plugin, for messages.
+var roleDataFlag = map[string]string{CalibrationRole: "--cal-data", EvaluationRole: "--eval-data"}
+
 // Data says where samples come from: a data set plugin with its options
 // (--data, --cal-data, --eval-data and their -opt flags), or, without one,
 // an MNIST split of Options.DataDir read in process, as the sample does.
@@ -45,6 +48,7 @@ type Dataset struct {
 	role     string
 	describe string
 	close    func()
+	stats    *session.InputStats // read once (Pipeline.inputStats)
 }
 
 // Describe says which data this is: "mnist train DIR" or "plugin NAME
@@ -102,6 +106,9 @@ func (d *Dataset) errorf(err error) error {
 // the data's split unless its options say otherwise, so that the plugin
 // alone behaves like the default.
 func (p *Pipeline) OpenData(d Data) (*Dataset, error) {
+	if d.Plugin == "" && len(d.Options) > 0 && p.once("options "+d.Role) {
+		p.log.Warn(fmt.Sprintf("data set options were given for the %s data, which no plugin reads (MNIST is read in process): they are ignored; name a data set plugin for it with %s or --data", d.Role, roleDataFlag[d.Role]), "options", sorted(d.Options))
+	}
 	if d.Plugin == "" {
 		src, err := mnist.Open(p.opts.DataDir, d.Split)
 		if err != nil {

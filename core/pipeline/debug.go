@@ -46,6 +46,7 @@ func (p *Pipeline) Debug(data *Dataset, d Debugging) (*layererr.Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.checkInput(data, cfg, table)
 	scales := table.Scales()
 	feed, err := session.NewFeed(data, p.graph.Inputs, cfg.Batch)
 	if err != nil {

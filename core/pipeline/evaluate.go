@@ -46,6 +46,7 @@ func (p *Pipeline) Evaluate(data *Dataset, e Evaluation) (*session.Score, error)
 	if err != nil {
 		return nil, err
 	}
+	p.checkInput(data, cfg, e.Calibration)
 	r, err := p.newRunner(runSpec{precision: e.Precision, batch: cfg.Batch, cal: e.Calibration})
 	if err != nil {
 		return nil, err
@@ -104,6 +105,7 @@ func (p *Pipeline) Compare(data *Dataset, e Evaluation, c Calibration, cals []Ca
 			return nil, err
 		}
 		took := time.Since(began)
+		p.checkInput(data, cfg, cal)
 		r, err := p.newRunner(runSpec{precision: precision.INT8, batch: cfg.Batch, cal: cal})
 		if err != nil {
 			return nil, err

@@ -100,6 +100,8 @@ type Pipeline struct {
 	modelHash string
 	gpu       *cuda.Backend
 	trt       *trt.Backend
+	// said holds what was logged once per run (once).
+	said map[string]bool
 }
 
 // New checks the backend (for TensorRT: the library is found, its version
