@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,5 +53,28 @@ func TestInputSanity(t *testing.T) {
 				t.Errorf("%s: %s statistics logged %d times", tc.name, role, n)
 			}
 		}
+	}
+}
+
+// eval --format json carries the scores, the run's inputs and the data's
+// statistics, for scripts.
+func TestEvalJSON(t *testing.T) {
+	needMNIST(t)
+	cache, _ := calibratedCache(t, t.TempDir())
+	code, out, errOut := run("eval", "--datadir", dataDir, "--precision", "int8", "--table", cache, "--batch", "100", "--start", "1", "--score", "2", "--format", "json", "--log-level", "warn")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var r evalJSON
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	in := r.Input
+	if r.Precision != "INT8" || r.Table != cache || r.Images != 200 || r.Start != 1 || r.Top1 < 0.95 || in == nil || in.Samples != 100 ||
+		len(in.Channels) != 1 || in.Channels[0].Min != 0 || in.Channels[0].Max != 1 || in.Channels[0].Mean <= 0 {
+		t.Errorf("eval's JSON: %s", out)
+	}
+	if code, _, errOut := run("eval", "--datadir", dataDir, "--format", "xml"); code == 0 || !strings.Contains(errOut, `--format "xml" unknown`) {
+		t.Errorf("--format xml: exit %d, %s", code, errOut)
 	}
 }

@@ -55,6 +55,11 @@ type Dataset struct {
 // OPTIONS", as the calibration sidecar records it.
 func (d *Dataset) Describe() string { return d.describe }
 
+// InputStats are the per-channel statistics of the data's first batch,
+// once a pass has read them (Calibrate, Evaluate, Compare, Debug); nil
+// before, and for data of named inputs.
+func (d *Dataset) InputStats() *session.InputStats { return d.stats }
+
 // Close lets the data go (stops its plugin).
 func (d *Dataset) Close() error {
 	d.close()

@@ -50,7 +50,7 @@ func TestReadInputStats(t *testing.T) {
 		}
 		for i, c := range s.Channels {
 			w := tc.want[i]
-			if math.Abs(c.Mean-w.Mean) > 1e-9 || math.Abs(c.Std-w.Std) > 1e-9 || c.Min != w.Min || c.Max != w.Max {
+			if math.Abs(c.Mean-w.Mean) > 1e-6*math.Abs(w.Mean) || math.Abs(c.Std-w.Std) > 1e-5*w.Std || c.Min != w.Min || c.Max != w.Max {
 				t.Errorf("%s: channel %d %+v, want %+v", tc.name, i, c, w)
 			}
 		}
