@@ -72,8 +72,8 @@ func sample(c *commonFlags, cf *calibFlags, d *dataFlags, precisions string, cfg
 		return "", fmt.Errorf("--precision: %w", err)
 	}
 	cal := cf.calibration(d.calibration())
-	int8 := slices.Contains(list, precision.INT8)
-	if int8 && cf.table == "" {
+	wantINT8 := slices.Contains(list, precision.INT8)
+	if wantINT8 && cf.table == "" {
 		if err := p.CheckCalibrationOutputs(cal, []string{p.CachePath(cal)}, cal.Data, d.evaluation(pipeline.Train)); err != nil {
 			return "", err
 		}
@@ -87,7 +87,7 @@ func sample(c *commonFlags, cf *calibFlags, d *dataFlags, precisions string, cfg
 		return "", err
 	}
 	var table *pipeline.Calibrated
-	if int8 && cf.table != "" { // checked before any pass runs
+	if wantINT8 && cf.table != "" { // checked before any pass runs
 		if table, err = p.TableAsGiven(cf.table); err != nil {
 			return "", err
 		}
