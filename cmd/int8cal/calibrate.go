@@ -48,9 +48,15 @@ func (c *calibFlags) registerTable(fs *flag.FlagSet) {
 
 // checkTable refuses --table with --cache: one is a table used as given,
 // the other a table calibration may replace, and either alone is clear.
+// The options of a calibration are refused with --table too, rather than
+// ignored.
 func (c *calibFlags) checkTable() error {
-	if c.table != "" && c.cache != "" {
+	switch {
+	case c.table == "":
+	case c.cache != "":
 		return fmt.Errorf("--table %s and --cache %s: give one; --table uses a table as given and never writes it, --cache calibrates and rewrites its table when it is invalid", c.table, c.cache)
+	case len(c.options) > 0 || c.jsonOut != "" || c.histCache != "":
+		return fmt.Errorf("--table %s: nothing is calibrated, so --calibrator-opt, --json and --histogram-cache have nothing to do; leave them out, or calibrate with --cache", c.table)
 	}
 	return nil
 }

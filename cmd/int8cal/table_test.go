@@ -72,6 +72,8 @@ func TestTableErrors(t *testing.T) {
 		{[]string{"eval", "--precision", "int8", "--table", zero}, zero},
 		{[]string{"eval", "--precision", "int8", "--table", filepath.Join(dir, "none")}, "none"},
 		{[]string{"run", "--table", cache, "--cache", cache}, "give one; --table uses a table as given"},
+		{[]string{"run", "--table", cache, "--calibrator-opt", "quantile=0.9"}, "nothing is calibrated, so --calibrator-opt"},
+		{[]string{"run", "--table", cache, "--histogram-cache", filepath.Join(dir, "h")}, "nothing is calibrated"},
 		{[]string{"run", "--table", foreign, "score=1"}, "the table was made for another model"},
 	} {
 		code, _, errOut := run(append(tc.args, "--datadir", dataDir, "--plugin-dir", pluginDir, "--log-level", "warn")...)
