@@ -17,7 +17,9 @@ MNIST training images (batch=32, start=16, score=1800: images 512 to 58111)
 in each precision of --precision and prints the sample's report for each.
 PASSED needs FP32 Top-1 and Top-5 of at least 0.99 and every other
 precision's Top-1 within 0.01 of FP32's, as the sample, with every score a
-finite number; otherwise FAILED, saying which rule failed, and exit status 1.
+finite number; otherwise FAILED, naming each rule broken with its threshold
+and the measured values, and exit status 1 (int8cal eval scores without
+thresholds).
 Without fp32 in --precision nothing is compared: WAIVED, exit status 1.
 The sample's spellings batch=N, start=N, score=N also work. With
 --calibrator NAME it also calibrates (or reuses a valid cache) as the sample
