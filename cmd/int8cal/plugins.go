@@ -26,7 +26,11 @@ func pluginsCommand(args []string, stdout, stderr io.Writer) error {
 	logLevel := fs.String("log-level", "warn", "log level for the plugins' own logs")
 	lockOut := fs.String("lock", "", "write a plugin lock file recording the SHA-256 of the usable plugins found")
 	lockIn := fs.String("plugin-lock", "", lockFlagUsage)
+	format := fs.String("format", "text", formatUsage)
 	if err := parse(fs, args, stdout, stderr); err != nil {
+		return err
+	}
+	if err := checkFormat(*format); err != nil {
 		return err
 	}
 	log := hclog.New(&hclog.LoggerOptions{Name: "int8cal", Level: hclog.LevelFromString(*logLevel), Output: stderr})
@@ -42,6 +46,15 @@ func pluginsCommand(args []string, stdout, stderr io.Writer) error {
 	}
 	dirs := pluginhost.SearchDirs(*dir)
 	listed := pluginhost.Survey(dirs, lock, record, log)
+	if *format == "json" {
+		// The lock is written first, so that "recorded" is true.
+		if record != nil {
+			if err := record.Write(); err != nil {
+				return err
+			}
+		}
+		return writeJSON(stdout, newPluginsJSON(dirs, lock, record, listed))
+	}
 	fmt.Fprintf(stdout, "Searched: %s\n", strings.Join(dirs, ", "))
 	if lock != nil {
 		fmt.Fprintf(stdout, "Plugin lock: %s\n", lock.File)
@@ -59,6 +72,69 @@ func pluginsCommand(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "\nRecorded %d plugin(s) in %s\n", len(record.Plugins), record.File)
 	}
 	return nil
+}
+
+// pluginsJSON is plugins' --format json: what printListed prints, as fields.
+type pluginsJSON struct {
+	Searched []string `json:"searched"`
+	Lock     string   `json:"plugin_lock,omitempty"`
+	// Recorded is the lock file written by --lock.
+	Recorded string       `json:"recorded,omitempty"`
+	Plugins  []pluginJSON `json:"plugins"`
+}
+
+type pluginJSON struct {
+	Kind     string `json:"kind"`
+	Name     string `json:"name"`
+	Version  string `json:"version,omitempty"`
+	Protocol int    `json:"protocol,omitempty"`
+	Path     string `json:"path"`
+	SHA256   string `json:"sha256,omitempty"`
+	// Unusable is why the plugin cannot be used; the fields below are
+	// then empty.
+	Unusable    string       `json:"unusable,omitempty"`
+	Algorithm   string       `json:"algorithm,omitempty"`
+	Statistics  string       `json:"statistics,omitempty"`
+	Bins        int          `json:"bins,omitempty"`
+	Description string       `json:"description,omitempty"`
+	Options     []optionJSON `json:"options,omitempty"`
+}
+
+type optionJSON struct {
+	Name        string `json:"name"`
+	Default     string `json:"default"`
+	Description string `json:"description"`
+}
+
+func newPluginsJSON(dirs []string, lock, record *pluginhost.Lock, listed []pluginhost.Listed) pluginsJSON {
+	out := pluginsJSON{Searched: dirs, Plugins: []pluginJSON{}}
+	if lock != nil {
+		out.Lock = lock.File
+	}
+	if record != nil {
+		out.Recorded = record.File
+	}
+	for _, l := range listed {
+		p := pluginJSON{Kind: string(l.Kind), Name: l.Name, Protocol: l.Protocol, Path: l.Path, SHA256: l.SHA256}
+		switch {
+		case l.Err != nil:
+			p.Unusable = pluginhost.Clean(l.Err.Error(), 4*pluginhost.MaxErrorText)
+		case l.Calibrator != nil:
+			c := l.Calibrator
+			p.Name, p.Version, p.Algorithm, p.Statistics, p.Bins, p.Description = c.Name, c.Version, c.Algorithm, c.Statistics.String(), c.Bins, c.Description
+			for _, o := range c.Options {
+				p.Options = append(p.Options, optionJSON{pluginhost.Clean(o.Name, 256), o.Default, o.Description})
+			}
+		default:
+			d := l.Dataset
+			p.Name, p.Version, p.Description = d.Name, d.Version, d.Description
+			for _, o := range d.Options {
+				p.Options = append(p.Options, optionJSON{pluginhost.Clean(o.Name, 256), o.Default, o.Description})
+			}
+		}
+		out.Plugins = append(out.Plugins, p)
+	}
+	return out
 }
 
 func printListed(w io.Writer, l pluginhost.Listed) {

@@ -114,3 +114,25 @@ func TestPluginErrorTextSanitized(t *testing.T) {
 		}
 	}
 }
+
+// plugins --format json holds what the text lists, as fields.
+func TestPluginsJSON(t *testing.T) {
+	dir := t.TempDir()
+	path := copyPlugin(t, dir, "int8cal-calibrator-minmax")
+	copyPlugin(t, dir, "int8cal-batchstream-npy")
+	code, out, errOut := run("plugins", "--plugin-dir", dir, "--log-level", "off", "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	var got pluginsJSON
+	if err := json.Unmarshal([]byte(out), &got); err != nil || len(got.Plugins) != 2 || got.Searched[0] != dir {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	m := got.Plugins[0]
+	if m.Kind != "calibrator" || m.Name != "minmax" || m.Path != path || m.Protocol == 0 || m.Version == "" || m.Algorithm == "" || m.Statistics == "" {
+		t.Errorf("minmax: %+v", m)
+	}
+	if n := got.Plugins[1]; n.Kind != "batchstream" || n.Name != "npy" || len(n.Options) == 0 || n.Options[0].Description == "" {
+		t.Errorf("npy: %+v", n)
+	}
+}
