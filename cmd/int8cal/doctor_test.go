@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -147,5 +148,35 @@ func TestDoctorTensorRT(t *testing.T) {
 		checkLines(t, out,
 			"TensorRT      "+double+", version "+c.version+" (supported: 8.6, 10.x and 11.x)",
 			"backend tensorrt  usable: TensorRT "+c.version+" on GPU 0 ("+c.precisions+"); engine building and running checked against int8cal's C++ ABI test double only")
+	}
+}
+
+// doctor --format json holds each probe and each backend as fields.
+func TestDoctorJSON(t *testing.T) {
+	lib := testfixture.FakeCUDADriver(t)
+	t.Setenv("FAKECUDA_DEVICES", "1")
+	code, out, errOut := run(append([]string{"doctor", "--format", "json", "--cuda-lib", lib}, missingLibs...)...)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	var d doctorJSON
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	if !d.Driver.Found || d.Driver.Path != lib || d.Driver.Version != "13.0" || d.NVRTC.Found || !strings.Contains(d.NVRTC.Error, "/nonexistent/libnvrtc.so.13") {
+		t.Errorf("libraries: %+v, %+v", d.Driver, d.NVRTC)
+	}
+	if len(d.GPUs) != 1 || d.GPUs[0].Name != "Fake GPU" || d.GPUs[0].ComputeCapability != "9.0" || d.GPUs[0].SMs != 132 {
+		t.Errorf("GPUs: %+v", d.GPUs)
+	}
+	want := []backendStatus{{Name: "cpu", Usable: true}, {Name: "cuda", Why: "no NVRTC"}, {Name: "tensorrt", Why: "no TensorRT library"}}
+	if len(d.Backends) != len(want) {
+		t.Fatalf("backends: %+v", d.Backends)
+	}
+	for i, w := range want {
+		g := d.Backends[i]
+		if g.Name != w.Name || g.Usable != w.Usable || !strings.HasPrefix(g.Why, w.Why) {
+			t.Errorf("backend %d: %+v, want %+v", i, g, w)
+		}
 	}
 }
