@@ -25,7 +25,25 @@ The sample's spellings batch=N, start=N, score=N also work. With
 --calibrator NAME it also calibrates (or reuses a valid cache) as the sample
 does before building its INT8 engine; with --table FILE INT8 runs from that
 table as given, nothing calibrated or written. --exclude-nodes and --exclude-op-types
-keep the layers they name in FP32 in the INT8 run (mixed precision).`
+keep the layers they name in FP32 in the INT8 run (mixed precision).
+With --format json the report is one JSON object on stdout (the run's
+metadata, each precision's score, the verdict and the rules it broke) and
+the text goes to stderr.`
+
+// runJSON is run's --format json.
+type runJSON struct {
+	Metadata *metadata   `json:"metadata,omitempty"`
+	Batch    int         `json:"batch"`
+	Start    int         `json:"start"`
+	Batches  int         `json:"batches"`
+	Scores   []scoreJSON `json:"scores"`
+	// Status is the sample's verdict; Failed the rules broken, each with
+	// its threshold and the values measured.
+	Status string   `json:"status"`
+	Failed []string `json:"failed,omitempty"`
+	// Error is what stopped the run before a verdict.
+	Error string `json:"error,omitempty"`
+}
 
 func runCommand(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("run", runSynopsis)
@@ -36,6 +54,7 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	start := fs.Int("start", 16, "first batch scored")
 	score := fs.Int("score", 1800, "number of batches scored")
 	precisions := fs.String("precision", "fp32,fp16,int8", "precisions to run, in order: fp32, fp16, int8")
+	format := fs.String("format", "text", "output: text or json (the report as JSON on stdout, the text on stderr)")
 	var cf calibFlags
 	cf.register(fs, "entropy2")
 	cf.registerTable(fs)
@@ -47,51 +66,79 @@ func runCommand(args []string, stdout, stderr io.Writer) error {
 	if err := cf.checkTable(); err != nil {
 		return err
 	}
+	if err := checkFormat(*format); err != nil {
+		return err
+	}
+	text := stdout
+	if *format == "json" {
+		text = stderr
+	}
 	header := strings.TrimSpace("int8cal.run # int8cal run " + strings.Join(args, " "))
-	fmt.Fprintln(stdout, "&&&& RUNNING", header)
-	status, err := sample(&c, &cf, &d, *precisions, session.ScoreConfig{Batch: *batch, Start: *start, Batches: *score}, stdout, stderr)
+	fmt.Fprintln(text, "&&&& RUNNING", header)
+	report, err := sample(&c, &cf, &d, *precisions, session.ScoreConfig{Batch: *batch, Start: *start, Batches: *score}, text, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "int8cal run: %s\n", oneLine(err.Error()))
-		status = pipeline.Failed
+		report.Status, report.Error = pipeline.Failed, oneLine(err.Error())
 	}
-	fmt.Fprintln(stdout, "&&&& "+status, header)
-	if status != pipeline.Passed {
+	fmt.Fprintln(text, "&&&& "+report.Status, header)
+	if *format == "json" {
+		if err := writeJSON(stdout, report); err != nil {
+			return err
+		}
+	}
+	if report.Status != pipeline.Passed {
 		return errSilent
 	}
 	return nil
 }
 
 // sample scores the model in each precision as the sample does, printing
-// the sample's report, and returns its verdict.
-func sample(c *commonFlags, cf *calibFlags, d *dataFlags, precisions string, cfg session.ScoreConfig, stdout, stderr io.Writer) (string, error) {
+// the sample's report, and returns it with its verdict; on an error, with
+// what was done before it.
+func sample(c *commonFlags, cf *calibFlags, d *dataFlags, precisions string, cfg session.ScoreConfig, stdout, stderr io.Writer) (*runJSON, error) {
+	report := &runJSON{Scores: []scoreJSON{}}
 	p, _, err := c.open(stderr)
 	if err != nil {
-		return "", err
+		return report, err
 	}
 	defer p.Close()
 	list, err := precision.ParseList(precisions)
 	if err != nil {
-		return "", fmt.Errorf("--precision: %w", err)
+		return report, fmt.Errorf("--precision: %w", err)
 	}
 	cal := cf.calibration(d.calibration())
 	wantINT8 := slices.Contains(list, precision.INT8)
 	if wantINT8 && cf.table == "" {
 		if err := p.CheckCalibrationOutputs(cal, []string{p.CachePath(cal)}, cal.Data, d.evaluation(pipeline.Train)); err != nil {
-			return "", err
+			return report, err
 		}
 	}
 	src, err := p.OpenData(d.evaluation(pipeline.Train))
 	if err != nil {
-		return "", err
+		return report, err
 	}
 	defer src.Close()
 	if cfg, err = p.Prepare(src, cfg); err != nil {
-		return "", err
+		return report, err
+	}
+	// The model is loaded and checked: its hash names what was run.
+	if report.Metadata, err = newMetadata(p, c); err != nil {
+		return report, err
+	}
+	report.Metadata.addData(d.evaluation(pipeline.Train), src)
+	report.Batch, report.Start, report.Batches = cfg.Batch, cfg.Start, cfg.Batches
+	switch {
+	case wantINT8 && cf.table != "":
+		report.Metadata.Table = cf.table
+	case wantINT8:
+		m := report.Metadata
+		m.Calibrator, m.CalibratorOptions, m.Table = cal.Calibrator, cal.Options, p.CachePath(cal)
+		m.addData(cal.Data, nil)
 	}
 	var table *pipeline.Calibrated
 	if wantINT8 && cf.table != "" { // checked before any pass runs
 		if table, err = p.TableAsGiven(cf.table); err != nil {
-			return "", err
+			return report, err
 		}
 	}
 	var scores []pipeline.PrecisionScore
@@ -104,22 +151,24 @@ func sample(c *commonFlags, cf *calibFlags, d *dataFlags, precisions string, cfg
 			// As in the sample, calibration (or the cache) comes right
 			// before the INT8 engine is built.
 			if e.Calibration, err = p.Calibrate(cal, stdout); err != nil {
-				return "", err
+				return report, err
 			}
 		}
 		fmt.Fprintf(stdout, "%s run:%d batches of size %d starting at %d\n", prec, cfg.Batches, cfg.Batch, cfg.Start)
 		s, err := p.Evaluate(src, e)
 		if err != nil {
-			return "", err
+			return report, err
 		}
 		printScore(stdout, s)
 		scores = append(scores, pipeline.PrecisionScore{Precision: prec, Score: s})
+		report.Scores = append(report.Scores, newScoreJSON(prec, s))
 	}
 	v := pipeline.Judge(scores)
 	for _, why := range v.Reasons {
 		fmt.Fprintf(stderr, "int8cal run: %s: %s\n", v.Status, why)
 	}
-	return v.Status, nil
+	report.Status, report.Failed = v.Status, v.Reasons
+	return report, nil
 }
 
 func printScore(w io.Writer, s *session.Score) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"math"
 	"path/filepath"
 	"strings"
@@ -87,5 +88,32 @@ func TestNonFiniteDataNamesTheDataSet(t *testing.T) {
 		"--cal-data", "npy", "--cal-opt", "x="+x, "--cal-opt", "y="+y, "--cal-batch", "2", "--cal-batches", "2")
 	if code == 0 || !strings.Contains(errOut, "calibration data (plugin npy") || !strings.Contains(errOut, "sample 2 holds +Inf") || strings.Contains(errOut, "overflows") {
 		t.Errorf("calibrate: exit %d, %q", code, errOut)
+	}
+}
+
+// run --format json writes the report as one JSON object on stdout: the
+// metadata, each precision's score and the verdict; the text goes to
+// stderr.
+func TestRunJSON(t *testing.T) {
+	needMNIST(t)
+	table := filepath.Join(t.TempDir(), "table")
+	code, out, errOut := run("run", "--format", "json", "--datadir", dataDir, "--plugin-dir", pluginDir, "--cache", table, "score=4", "--log-level", "warn")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	var r runJSON
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	m := r.Metadata
+	if m == nil || len(m.ModelSHA256) != 64 || m.Calibrator != "entropy2" || m.Table != table || m.Backend != "cpu" ||
+		m.Data["evaluation"].Split != "train" || m.Data["calibration"].Split != "train" || m.GoVersion == "" || m.Platform == "" {
+		t.Errorf("metadata: %+v", m)
+	}
+	if r.Status != "PASSED" || r.Batches != 4 || r.Start != 16 || len(r.Scores) != 3 || r.Scores[2].Precision != "INT8" || r.Scores[0].Images != 128 || r.Scores[0].Top1 < 0.9 {
+		t.Errorf("report: %+v", r)
+	}
+	if !strings.Contains(errOut, "&&&& PASSED int8cal.run") {
+		t.Errorf("stderr:\n%s", errOut)
 	}
 }

@@ -142,7 +142,7 @@ func (p *Pipeline) Calibrate(c Calibration, out io.Writer) (*Calibrated, error) 
 		}
 		data, r = fed, fedRunner{runner: r, src: fed}
 	}
-	hash, err := p.modelSHA256()
+	hash, err := p.ModelSHA256()
 	if err != nil {
 		return nil, err
 	}
@@ -239,9 +239,10 @@ func graphTensors(g *graph.Graph) []string {
 	return names
 }
 
-// modelSHA256 is the model file's SHA-256, as calibration sidecars record
-// it, read once per pipeline (Compare calibrates once per calibrator).
-func (p *Pipeline) modelSHA256() (string, error) {
+// ModelSHA256 is the model file's SHA-256, as calibration sidecars and
+// reports record it, read once per pipeline (Compare calibrates once per
+// calibrator).
+func (p *Pipeline) ModelSHA256() (string, error) {
 	if p.modelHash == "" {
 		h, err := filehash.SHA256(p.opts.Model)
 		if err != nil {

@@ -96,7 +96,7 @@ type Pipeline struct {
 	opts  Options
 	log   hclog.Logger
 	graph *graph.Graph // loaded by Load
-	// modelHash is the model file's SHA-256 once read (modelSHA256).
+	// modelHash is the model file's SHA-256 once read (ModelSHA256).
 	modelHash string
 	gpu       *cuda.Backend
 	trt       *trt.Backend
