@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 
@@ -35,7 +34,7 @@ func debugCommand(args []string, stdout, stderr io.Writer) error {
 	batches := fs.Int("batches", 4, "number of batches compared")
 	top := fs.Int("top", 20, "layers listed, worst first (0: all)")
 	sort := fs.String("sort", layererr.SortAlone, "order: alone (the model output's SQNR with the layer quantized alone) or accumulated (the layer's SQNR in the INT8 run)")
-	format := fs.String("format", "text", "output: text or json")
+	format := fs.String("format", "text", formatUsage)
 	split := fs.String("split", pipeline.Test, "MNIST split when no data set plugin is named: train or t10k")
 	var d dataFlags
 	d.register(fs, false, true)
@@ -45,10 +44,11 @@ func debugCommand(args []string, stdout, stderr io.Writer) error {
 	switch {
 	case table == "":
 		return fmt.Errorf("--table is required: the calibration table to compare with (int8cal calibrate writes one)")
-	case *format != "text" && *format != "json":
-		return fmt.Errorf("--format %q unknown: text or json", *format)
 	case *batches <= 0 || *top < 0:
 		return fmt.Errorf("--batches %d, --top %d: want a positive number of batches and a top of 0 (all) or more", *batches, *top)
+	}
+	if err := checkFormat(*format); err != nil {
+		return err
 	}
 	p, _, err := c.open(stderr)
 	if err != nil {
@@ -67,15 +67,18 @@ func debugCommand(args []string, stdout, stderr io.Writer) error {
 	}
 	r.Truncate(*top)
 	if *format == "json" {
+		m, err := newMetadata(p, &c, d.evaluation(*split), src, table)
+		if err != nil {
+			return err
+		}
 		// The run's inputs first, then the report's fields.
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
-			Model string `json:"model"`
-			Data  string `json:"data"`
-			Table string `json:"table"`
+		return writeJSON(stdout, struct {
+			Metadata *metadata `json:"metadata"`
+			Model    string    `json:"model"`
+			Data     string    `json:"data"`
+			Table    string    `json:"table"`
 			*layererr.Report
-		}{c.model, src.Describe(), table, r})
+		}{m, c.model, src.Describe(), table, r})
 	}
 	fmt.Fprintf(stdout, "model %s, data %s, table %s\n", c.model, src.Describe(), table)
 	return r.WriteText(stdout)

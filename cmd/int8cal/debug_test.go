@@ -10,6 +10,7 @@ import (
 )
 
 type debugJSON struct {
+	Metadata  *metadata
 	Model     string
 	Table     string
 	Quantized int `json:"quantized_layers"`
@@ -44,6 +45,7 @@ func TestDebugLeNet(t *testing.T) {
 	if r.Quantized != 4 || len(r.Layers) != 4 || r.Table != cache || !strings.HasSuffix(r.Model, "lenet.onnx") {
 		t.Errorf("want the model, the table and 4 layers: %+v", r)
 	}
+	checkMetadata(t, r.Metadata, cache)
 	for _, l := range r.Layers {
 		if q, ok := l.Accumulated.SQNR.(float64); !ok || q <= 0 {
 			t.Errorf("node %q: accumulated SQNR %v, want a positive number", l.Node, l.Accumulated.SQNR)

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 
 	"github.com/int8cal/int8cal/core/pipeline"
 	"github.com/int8cal/int8cal/core/precision"
@@ -22,19 +20,15 @@ default) or a data set plugin: --eval-data npy --eval-opt x=... --eval-opt y=...
 
 // evalJSON is eval's --format json: the run's inputs, then its scores.
 type evalJSON struct {
-	Model           string              `json:"model"`
-	Data            string              `json:"data"`
-	Table           string              `json:"table,omitempty"`
-	Precision       string              `json:"precision"`
-	Batch           int                 `json:"batch"`
-	Start           int                 `json:"start"`
-	Batches         int                 `json:"batches"`
-	Images          int                 `json:"images"`
-	Top1            float64             `json:"top1"`
-	Top5            float64             `json:"top5"`
-	NonFinite       int                 `json:"non_finite_scores"`
-	ImagesPerSecond float64             `json:"images_per_second"`
-	Input           *session.InputStats `json:"input_statistics,omitempty"`
+	Metadata *metadata `json:"metadata"`
+	Model    string    `json:"model"`
+	Data     string    `json:"data"`
+	Table    string    `json:"table,omitempty"`
+	Batch    int       `json:"batch"`
+	Start    int       `json:"start"`
+	Batches  int       `json:"batches"`
+	scoreJSON
+	Input *session.InputStats `json:"input_statistics,omitempty"`
 }
 
 func evalCommand(args []string, stdout, stderr io.Writer) error {
@@ -44,7 +38,7 @@ func evalCommand(args []string, stdout, stderr io.Writer) error {
 	c.registerExclude(fs)
 	prec := fs.String("precision", "fp32", "the precision scored: fp32, fp16 or int8 (int8 needs --table)")
 	table := fs.String("table", "", tableUsage+" (--precision int8)")
-	format := fs.String("format", "text", "output: text or json (the scores, the run's inputs and the data's per-channel statistics)")
+	format := fs.String("format", "text", formatUsage+" (the scores, the run's metadata and the data's per-channel statistics)")
 	batch := fs.Int("batch", 32, "images per batch")
 	start := fs.Int("start", 0, "first batch scored")
 	score := fs.Int("score", 0, "number of batches scored (default: all that fit)")
@@ -62,8 +56,9 @@ func evalCommand(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--precision int8 needs --table FILE, the calibration table INT8 runs from (int8cal calibrate writes one; int8cal run calibrates and scores)")
 	case pr != precision.INT8 && *table != "":
 		return fmt.Errorf("--table %s is for --precision int8; %s uses no table", *table, pr)
-	case *format != "text" && *format != "json":
-		return fmt.Errorf("--format %q unknown: text or json", *format)
+	}
+	if err := checkFormat(*format); err != nil {
+		return err
 	}
 	p, _, err := c.open(stderr)
 	if err != nil {
@@ -92,11 +87,12 @@ func evalCommand(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *format == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(evalJSON{Model: c.model, Data: src.Describe(), Table: *table, Precision: pr.String(),
-			Batch: s.Batch, Start: cfg.Start, Batches: s.Batches, Images: s.Images, Top1: s.Top1, Top5: s.Top5,
-			NonFinite: s.NonFinite.Values, ImagesPerSecond: math.Round(s.ImagesPerSecond()), Input: src.InputStats()})
+		m, err := newMetadata(p, &c, d.evaluation(*split), src, *table)
+		if err != nil {
+			return err
+		}
+		err = writeJSON(stdout, evalJSON{Metadata: m, Model: c.model, Data: src.Describe(), Table: *table,
+			Batch: s.Batch, Start: cfg.Start, Batches: s.Batches, scoreJSON: newScoreJSON(pr, s), Input: src.InputStats()})
 		if err != nil {
 			return err
 		}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -42,7 +41,7 @@ func fallbackCommand(args []string, stdout, stderr io.Writer) error {
 	start := fs.Int("start", 0, "first batch evaluated")
 	score := fs.Int("score", 0, "number of batches evaluated (default: all that fit)")
 	sensitivity := fs.Int("sensitivity-batches", 4, "batches (from --start) the layers are ranked on")
-	format := fs.String("format", "text", "output: text or json")
+	format := fs.String("format", "text", formatUsage)
 	split := fs.String("split", pipeline.Test, "MNIST split when no data set plugin is named: train or t10k")
 	var d dataFlags
 	d.register(fs, false, true)
@@ -55,10 +54,11 @@ func fallbackCommand(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--table is required: the calibration table to start from (int8cal calibrate writes one)")
 	case err != nil:
 		return err
-	case *format != "text" && *format != "json":
-		return fmt.Errorf("--format %q unknown: text or json", *format)
 	case *sensitivity <= 0:
 		return fmt.Errorf("--sensitivity-batches %d: want 1 or more", *sensitivity)
+	}
+	if err := checkFormat(*format); err != nil {
+		return err
 	}
 	p, _, err := c.open(stderr)
 	if err != nil {
@@ -92,16 +92,19 @@ func fallbackCommand(args []string, stdout, stderr io.Writer) error {
 		written = *out
 	}
 	if *format == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(struct {
-			Model     string  `json:"model"`
-			Data      string  `json:"data"`
-			Table     string  `json:"table"`
-			Out       string  `json:"out,omitempty"`
-			INT8Share float64 `json:"int8_share"`
+		var m *metadata
+		if m, err = newMetadata(p, &c, d.evaluation(*split), src, table); err != nil {
+			return err
+		}
+		err = writeJSON(stdout, struct {
+			Metadata  *metadata `json:"metadata"`
+			Model     string    `json:"model"`
+			Data      string    `json:"data"`
+			Table     string    `json:"table"`
+			Out       string    `json:"out,omitempty"`
+			INT8Share float64   `json:"int8_share"`
 			*pipeline.FallbackResult
-		}{c.model, src.Describe(), table, written, math.Round(r.INT8Share()*1e4) / 1e4, r}) // a share to 0.01%
+		}{m, c.model, src.Describe(), table, written, math.Round(r.INT8Share()*1e4) / 1e4, r}) // a share to 0.01%
 	} else {
 		err = writeFallback(stdout, c.model, src.Describe(), table, written, r)
 	}

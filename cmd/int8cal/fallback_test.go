@@ -36,6 +36,7 @@ func TestFallbackLeNet(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	var r struct {
+		Metadata  *metadata
 		Met       bool
 		Out       string
 		Drop      float64
@@ -49,6 +50,7 @@ func TestFallbackLeNet(t *testing.T) {
 	if !r.Met || r.Out != mixed || len(r.Chosen) == 0 || r.Chosen[0].Node != "conv2" || r.Chosen[0].Op != "Conv" || r.Drop > 0.005 || len(r.Ranked) != 4 || r.INT8Share <= 0 || r.INT8Share >= 1 {
 		t.Errorf("want conv2 chosen, the target met and the file written:\n%s", out)
 	}
+	checkMetadata(t, r.Metadata, table)
 	file, err := os.ReadFile(mixed)
 	if err != nil || !strings.Contains(string(file), "\nconv2\n") {
 		t.Fatalf("%s: %v\n%s", mixed, err, file)

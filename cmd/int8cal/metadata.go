@@ -38,15 +38,18 @@ type dataMetadata struct {
 	Opened string `json:"opened,omitempty"`
 }
 
-// newMetadata is the model's and the build's part of the metadata;
-// commands add their data, calibration and table.
-func newMetadata(p *pipeline.Pipeline, c *commonFlags) (*metadata, error) {
+// newMetadata is the metadata of a command that scored the evaluation
+// data eval, opened as src, with INT8 from table ("" for none); run adds
+// its calibration.
+func newMetadata(p *pipeline.Pipeline, c *commonFlags, eval pipeline.Data, src *pipeline.Dataset, table string) (*metadata, error) {
 	hash, err := p.ModelSHA256()
 	if err != nil {
 		return nil, err
 	}
-	return &metadata{Model: c.model, ModelSHA256: hash, Data: map[string]dataMetadata{}, Backend: c.backend.name,
-		Version: version, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}, nil
+	m := &metadata{Model: c.model, ModelSHA256: hash, Data: map[string]dataMetadata{}, Table: table, Backend: c.backend.name,
+		Version: version, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	m.addData(eval, src)
+	return m, nil
 }
 
 // addData records d, opened as opened (nil when the pipeline opens it).

@@ -122,15 +122,11 @@ func sample(c *commonFlags, cf *calibFlags, d *dataFlags, precisions string, cfg
 		return report, err
 	}
 	// The model is loaded and checked: its hash names what was run.
-	if report.Metadata, err = newMetadata(p, c); err != nil {
+	if report.Metadata, err = newMetadata(p, c, d.evaluation(pipeline.Train), src, cf.table); err != nil {
 		return report, err
 	}
-	report.Metadata.addData(d.evaluation(pipeline.Train), src)
 	report.Batch, report.Start, report.Batches = cfg.Batch, cfg.Start, cfg.Batches
-	switch {
-	case wantINT8 && cf.table != "":
-		report.Metadata.Table = cf.table
-	case wantINT8:
+	if wantINT8 && cf.table == "" {
 		m := report.Metadata
 		m.Calibrator, m.CalibratorOptions, m.Table = cal.Calibrator, cal.Options, p.CachePath(cal)
 		m.addData(cal.Data, nil)
