@@ -2,12 +2,12 @@ package main
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 
+	"github.com/int8cal/int8cal/core/layererr"
 	"github.com/int8cal/int8cal/core/pipeline"
 	"github.com/int8cal/int8cal/core/session"
 )
@@ -23,14 +23,16 @@ its options are checked before anything runs. Each writes its own cache
 (<--cache>.<name>[-KEY=VALUE...], so reruns reuse them). --exclude-nodes and
 --exclude-op-types keep the layers they name in FP32 in every INT8 run.`
 
-// compareRow is one line of the comparison.
+// compareRow is one line of the comparison, its numbers rounded as every
+// JSON report's (layererr.Number): a delta of two Top-1s carries no float
+// noise.
 type compareRow struct {
-	Name        string  `json:"name"`
-	Top1        float64 `json:"top1"`
-	Top5        float64 `json:"top5"`
-	DeltaTop1   float64 `json:"delta_top1"`
-	CalibrateS  float64 `json:"calibration_seconds"`
-	CacheReused bool    `json:"cache_reused"`
+	Name        string          `json:"name"`
+	Top1        layererr.Number `json:"top1"`
+	Top5        layererr.Number `json:"top5"`
+	DeltaTop1   layererr.Number `json:"delta_top1"`
+	CalibrateS  layererr.Number `json:"calibration_seconds"`
+	CacheReused bool            `json:"cache_reused"`
 	// NonFinite counts NaN and infinite scores; a row with any is no
 	// result (its images counted as wrong) and the command fails.
 	NonFinite int `json:"non_finite_scores"`
@@ -92,7 +94,7 @@ func compareCommand(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rows := []compareRow{{Name: "FP32", Top1: fp32.Top1, Top5: fp32.Top5, NonFinite: fp32.NonFinite.Values}}
+	rows := []compareRow{{Name: "FP32", Top1: layererr.Number(fp32.Top1), Top5: layererr.Number(fp32.Top5), NonFinite: fp32.NonFinite.Values}}
 	var nonFinite []string
 	if !fp32.Finite() {
 		nonFinite = append(nonFinite, "FP32 "+fp32.NonFiniteReport())
@@ -103,7 +105,8 @@ func compareCommand(args []string, stdout, stderr io.Writer) error {
 	}
 	for _, r := range results {
 		s := r.Score
-		rows = append(rows, compareRow{Name: r.Calibrator, Top1: s.Top1, Top5: s.Top5, DeltaTop1: s.Top1 - fp32.Top1, CalibrateS: r.Calibration.Seconds(), CacheReused: r.Reused, NonFinite: s.NonFinite.Values})
+		rows = append(rows, compareRow{Name: r.Calibrator, Top1: layererr.Number(s.Top1), Top5: layererr.Number(s.Top5), DeltaTop1: layererr.Number(s.Top1 - fp32.Top1),
+			CalibrateS: layererr.Number(r.Calibration.Seconds()), CacheReused: r.Reused, NonFinite: s.NonFinite.Values})
 		if !s.Finite() {
 			nonFinite = append(nonFinite, "INT8 "+r.Calibrator+" "+s.NonFiniteReport())
 		}
@@ -132,9 +135,7 @@ func printComparison(w io.Writer, format string, rows []compareRow) error {
 	header := []string{"calibrator", "Top-1", "Top-5", "Top-1 vs FP32", "calibration s"}
 	switch format {
 	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rows)
+		return writeJSON(w, rows)
 	case "csv":
 		cw := csv.NewWriter(w)
 		cw.Write(header)

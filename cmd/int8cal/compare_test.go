@@ -22,6 +22,7 @@ func TestCompareCalibratorOptions(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rows); err != nil {
 		t.Fatalf("%v:\n%s", err, out)
 	}
+	noFloatNoise(t, out)
 	var names []string
 	for _, r := range rows {
 		names = append(names, r.Name)

@@ -177,7 +177,7 @@ func TestCompareResNet20INT8(t *testing.T) {
 	for _, r := range rows {
 		t.Logf("%-9s Top-1 %.4f Top-5 %.4f (%+.4f) calibration %.2f s", r.Name, r.Top1, r.Top5, r.DeltaTop1, r.CalibrateS)
 		if r.Name != "FP32" {
-			best = max(best, r.Top1)
+			best = max(best, float64(r.Top1))
 		}
 	}
 	if rows[0].Top1 != 0.8082 || best < 0.8062 {

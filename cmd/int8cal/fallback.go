@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/int8cal/int8cal/core/layererr"
 	"github.com/int8cal/int8cal/core/pipeline"
 	"github.com/int8cal/int8cal/core/session"
 	"github.com/int8cal/int8cal/internal/atomicfile"
@@ -96,15 +97,7 @@ func fallbackCommand(args []string, stdout, stderr io.Writer) error {
 		if m, err = newMetadata(p, &c, d.evaluation(*split), src, table); err != nil {
 			return err
 		}
-		err = writeJSON(stdout, struct {
-			Metadata  *metadata `json:"metadata"`
-			Model     string    `json:"model"`
-			Data      string    `json:"data"`
-			Table     string    `json:"table"`
-			Out       string    `json:"out,omitempty"`
-			INT8Share float64   `json:"int8_share"`
-			*pipeline.FallbackResult
-		}{m, c.model, src.Describe(), table, written, math.Round(r.INT8Share()*1e4) / 1e4, r}) // a share to 0.01%
+		err = writeJSON(stdout, newFallbackJSON(m, src.Describe(), written, r))
 	} else {
 		err = writeFallback(stdout, c.model, src.Describe(), table, written, r)
 	}
@@ -120,6 +113,41 @@ func fallbackCommand(args []string, stdout, stderr io.Writer) error {
 			percent(drop), bound, len(r.Chosen), percent(r.Drop))
 	}
 	return nil
+}
+
+// fallbackJSON is fallback's --format json: the run's inputs, then r's
+// fields, its fractions rounded as every JSON report's (layererr.Number)
+// by the fields that shadow r's.
+type fallbackJSON struct {
+	Metadata  *metadata          `json:"metadata"`
+	Model     string             `json:"model"`
+	Data      string             `json:"data"`
+	Table     string             `json:"table"`
+	Out       string             `json:"out,omitempty"`
+	INT8Share float64            `json:"int8_share"`
+	MaxDrop   layererr.Number    `json:"max_drop"`
+	FP32Top1  layererr.Number    `json:"fp32_top1"`
+	Top1      layererr.Number    `json:"top1"`
+	Drop      layererr.Number    `json:"drop"`
+	Steps     []fallbackStepJSON `json:"steps"`
+	*pipeline.FallbackResult
+}
+
+type fallbackStepJSON struct {
+	FP32Layers int             `json:"fp32_layers"`
+	Top1       layererr.Number `json:"top1"`
+	Drop       layererr.Number `json:"drop"`
+}
+
+func newFallbackJSON(m *metadata, data, written string, r *pipeline.FallbackResult) fallbackJSON {
+	f := fallbackJSON{Metadata: m, Model: m.Model, Data: data, Table: m.Table, Out: written,
+		INT8Share: math.Round(r.INT8Share()*1e4) / 1e4, // a share to 0.01%
+		MaxDrop:   layererr.Number(r.MaxDrop), FP32Top1: layererr.Number(r.FP32Top1), Top1: layererr.Number(r.Top1), Drop: layererr.Number(r.Drop),
+		Steps: []fallbackStepJSON{}, FallbackResult: r}
+	for _, s := range r.Steps {
+		f.Steps = append(f.Steps, fallbackStepJSON{s.FP32Layers, layererr.Number(s.Top1), layererr.Number(s.Drop)})
+	}
+	return f
 }
 
 // writeFallback prints r as text.

@@ -51,6 +51,7 @@ func TestFallbackLeNet(t *testing.T) {
 		t.Errorf("want conv2 chosen, the target met and the file written:\n%s", out)
 	}
 	checkMetadata(t, r.Metadata, table)
+	noFloatNoise(t, out)
 	file, err := os.ReadFile(mixed)
 	if err != nil || !strings.Contains(string(file), "\nconv2\n") {
 		t.Fatalf("%s: %v\n%s", mixed, err, file)

@@ -74,6 +74,7 @@ func TestEvalJSON(t *testing.T) {
 		len(in.Channels) != 1 || in.Channels[0].Min != 0 || in.Channels[0].Max != 1 || in.Channels[0].Mean <= 0 {
 		t.Errorf("eval's JSON: %s", out)
 	}
+	noFloatNoise(t, out)
 	checkMetadata(t, r.Metadata, cache)
 	if code, _, errOut := run("eval", "--datadir", dataDir, "--format", "xml"); code == 0 || !strings.Contains(errOut, `--format "xml" unknown`) {
 		t.Errorf("--format xml: exit %d, %s", code, errOut)

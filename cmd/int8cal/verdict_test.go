@@ -105,6 +105,7 @@ func TestRunJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("%v:\n%s", err, out)
 	}
+	noFloatNoise(t, out)
 	m := r.Metadata
 	if m == nil || len(m.ModelSHA256) != 64 || m.Calibrator != "entropy2" || m.Table != table || m.Backend != "cpu" ||
 		m.Data["evaluation"].Split != "train" || m.Data["calibration"].Split != "train" || m.GoVersion == "" || m.Platform == "" {

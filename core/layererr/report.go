@@ -13,7 +13,10 @@ import (
 
 // Number is a metric as JSON writes it: six significant digits, and the
 // strings "inf", "-inf" and "nan" (which Python's float() reads) where
-// JSON has no number.
+// JSON has no number. Every int8cal JSON report writes its measured
+// fractions through it (Top-1, Top-5 and their deltas, timings), so that a
+// difference of two scores reads 0.0006, not 0.0006000000000000449: six
+// digits keep a Top-1 of 100,000 images within one image.
 type Number float64
 
 // MarshalJSON writes n.
