@@ -30,7 +30,21 @@ type Plan struct {
 	// graph input.
 	half  bool
 	input map[string]*tensor.Tensor
+	// int8 are the steps quantize gave an integer kernel, in plan order.
+	int8 []Int8Layer
 }
+
+// Int8Layer is a node an INT8 plan runs with an integer kernel, and the
+// activation tensors it quantizes with their calibrated scales.
+type Int8Layer struct {
+	Node   *graph.Node
+	Inputs []string
+}
+
+// Int8Layers lists the nodes the plan runs in INT8, in plan order (none
+// for other precisions): the one statement of which layers a table and
+// exclusions quantize, for tools that compare them (core/layererr).
+func (p *Plan) Int8Layers() []Int8Layer { return p.int8 }
 
 type step struct {
 	node    *graph.Node
@@ -532,6 +546,11 @@ func (p *Plan) quantize(scales map[string]float32, exclude precision.Exclusions,
 		}
 		s.op = op8
 		int8Steps++
+		quantized := make([]string, len(need))
+		for k, i := range need {
+			quantized[k] = s.inputs[i]
+		}
+		p.int8 = append(p.int8, Int8Layer{Node: s.node, Inputs: quantized})
 	}
 	if log == nil {
 		return

@@ -4,10 +4,8 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/int8cal/int8cal/core/calibtable"
 	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/graph"
-	"github.com/int8cal/int8cal/core/ops"
 	"github.com/int8cal/int8cal/core/precision"
 	"github.com/int8cal/int8cal/core/tensor"
 )
@@ -59,41 +57,17 @@ func New(g *graph.Graph, opts Options) *Comparer {
 }
 
 // Layers lists the nodes the INT8 engine quantizes for inputs of the
-// given shapes, in graph order: those with an INT8 kernel
-// (ops.Int8Capable), not excluded by opts.Exclude, whose quantized inputs
-// all have a usable scale in opts.Scales. It follows the rules of the
-// engine's INT8 plans.
+// given shapes, in graph order, as an observed INT8 plan with opts.Scales
+// and opts.Exclude reports them (engine.Plan.Int8Layers): those with an
+// INT8 kernel whose quantized inputs all have a usable scale.
 func Layers(g *graph.Graph, shapes map[string][]int, opts Options) ([]Layer, error) {
-	sc, err := engine.New(g, engine.Options{}).Schedule(shapes, false)
+	p, err := engine.New(g, engine.Options{Workers: opts.Workers, Precision: precision.INT8, Int8Scales: opts.Scales, Exclude: opts.Exclude}).Plan(shapes, true)
 	if err != nil {
 		return nil, err
 	}
 	var layers []Layer
-	for _, st := range sc.Steps {
-		q, ok := st.Op.(ops.Int8Capable)
-		if _, excluded := opts.Exclude.Match(st.Node.Name, st.Node.OpType); !ok || excluded {
-			continue
-		}
-		constant := make([]bool, len(st.Consts))
-		for i, c := range st.Consts {
-			constant[i] = c != nil
-		}
-		need, ok := q.Int8Inputs(constant)
-		if !ok {
-			continue
-		}
-		l := Layer{Node: st.Node.Name, Op: st.Node.OpType, Output: st.Node.Outputs[0]}
-		for _, i := range need {
-			name := st.Node.Inputs[i]
-			if s, ok := opts.Scales[name]; !ok || calibtable.CheckScale(s) != nil {
-				l.Inputs = nil
-				break
-			}
-			l.Inputs = append(l.Inputs, name)
-		}
-		if len(l.Inputs) > 0 {
-			layers = append(layers, l)
-		}
+	for _, l := range p.Int8Layers() {
+		layers = append(layers, Layer{Node: l.Node.Name, Op: l.Node.OpType, Output: l.Node.Outputs[0], Inputs: l.Inputs})
 	}
 	return layers, nil
 }
