@@ -13,7 +13,7 @@ VPY       := $(VENV)/bin/python
 
 export CGO_ENABLED := 0
 
-.PHONY: all build data demo test nodetests onnx-testdata bench bench-models crosscheck pydeps gpulibs trtlibs gpu-pack fuzz clean
+.PHONY: all build data demo test nodetests onnx-testdata chromium bench bench-models crosscheck pydeps gpulibs trtlibs gpu-pack fuzz clean
 
 all: build data
 
@@ -65,6 +65,15 @@ onnx-testdata:
 	  echo "installing libonnx-testdata (the ONNX backend node tests) with apt-get"; \
 	  $$sudo apt-get install -y libonnx-testdata || \
 	    { $$sudo apt-get update && $$sudo apt-get install -y libonnx-testdata; }; }
+
+# Debian's Chromium, for the test that opens the HTML report in a real
+# headless browser (core/report); without it that test skips, saying so.
+chromium:
+	@command -v chromium >/dev/null || { \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  echo "installing chromium (headless checks of the HTML report) with apt-get"; \
+	  $$sudo apt-get install -y chromium || \
+	    { $$sudo apt-get update && $$sudo apt-get install -y chromium; }; }
 
 # Benchmarks: the GEMM kernels, then our engine (FP32 and INT8) and, beside
 # it in the same run (alternating rounds), ONNX Runtime on the same models
