@@ -61,10 +61,7 @@ func parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 
 func newFlagSet(name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: int8cal %s [options]\n\n%s\n\nOptions:\n", name, synopsis)
-		fs.PrintDefaults()
-	}
+	fs.Usage = func() { printUsage(fs.Output(), name, synopsis, fs) }
 	return fs
 }
 

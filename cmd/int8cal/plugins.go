@@ -181,5 +181,5 @@ func option(w io.Writer, name, def, desc string) {
 	fmt.Fprintf(w, "  option %s (default %q): %s\n", name, def, desc)
 }
 
-const lockFlagUsage = "plugin lock file (from `int8cal plugins --lock`): plugins it does not list, or whose SHA-256 differs, are refused (default: " +
+const lockFlagUsage = "plugin lock file (written by int8cal plugins --lock): plugins it does not list, or whose SHA-256 differs, are refused (default: " +
 	pluginhost.DefaultLockName + " beside the int8cal binary, if there; \"" + pluginhost.NoLock + "\": no pinning)"
