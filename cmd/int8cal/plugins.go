@@ -139,11 +139,11 @@ func newPluginsJSON(dirs []string, lock, record *pluginhost.Lock, listed []plugi
 
 func printListed(w io.Writer, l pluginhost.Listed) {
 	if l.Err != nil {
-		fmt.Fprintf(w, "\n%s %s (%s)\n  unusable: %s\n", l.Kind, l.Name, l.Path, pluginhost.Clean(l.Err.Error(), 4*pluginhost.MaxErrorText))
+		fmt.Fprintf(w, "\n%s %s (%s)\n  unusable: %s\n", kindLabel(l.Kind), l.Name, l.Path, pluginhost.Clean(l.Err.Error(), 4*pluginhost.MaxErrorText))
 		return
 	}
 	if c := l.Calibrator; c != nil {
-		fmt.Fprintf(w, "\n%s %s %s (protocol %d, %s)\n", l.Kind, c.Name, c.Version, l.Protocol, l.Path)
+		fmt.Fprintf(w, "\n%s %s %s (protocol %d, %s)\n", kindLabel(l.Kind), c.Name, c.Version, l.Protocol, l.Path)
 		fmt.Fprintf(w, "  algorithm %s; statistics %s", c.Algorithm, c.Statistics)
 		if c.Bins > 0 {
 			fmt.Fprintf(w, " (%d bins)", c.Bins)
@@ -155,7 +155,7 @@ func printListed(w io.Writer, l pluginhost.Listed) {
 		}
 	} else {
 		d := l.Dataset
-		fmt.Fprintf(w, "\n%s %s %s (protocol %d, %s)\n", l.Kind, d.Name, d.Version, l.Protocol, l.Path)
+		fmt.Fprintf(w, "\n%s %s %s (protocol %d, %s)\n", kindLabel(l.Kind), d.Name, d.Version, l.Protocol, l.Path)
 		describe(w, d.Description)
 		for _, o := range d.Options {
 			option(w, o.Name, o.Default, o.Description)
@@ -164,6 +164,17 @@ func printListed(w io.Writer, l pluginhost.Listed) {
 	if l.SHA256 != "" {
 		fmt.Fprintf(w, "  sha256 %s\n", l.SHA256)
 	}
+}
+
+// kindLabel is a kind as the text output names it: "data set" for the
+// programs named int8cal-batchstream-<name>, as everywhere users read
+// (the JSON output and lock files keep the kind as the file prefix spells
+// it, "batchstream").
+func kindLabel(k pluginhost.Kind) string {
+	if k == pluginhost.BatchStreamKind {
+		return "data set"
+	}
+	return string(k)
 }
 
 func describe(w io.Writer, text string) {
