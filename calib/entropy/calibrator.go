@@ -1,0 +1,80 @@
+package entropy
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	"github.com/int8cal/int8cal/calib"
+	"github.com/int8cal/int8cal/calib/histogram"
+)
+
+// Version is the calibrator's version, reported in its Info.
+const Version = "1.0.0"
+
+// Calibrator is EntropyCalibration (v1) as a calib.Calibrator: it asks the
+// host for a 2048-bin histogram of |x| per tensor, the talk's bin count.
+type Calibrator struct{ opts Options }
+
+// NewCalibrator returns the calibrator with the talk's settings.
+func NewCalibrator() *Calibrator { return &Calibrator{} }
+
+var options = []calib.Option{
+	{Name: "start", Default: strconv.Itoa(DefaultStart), Description: "smallest candidate cut (bins kept)"},
+	{Name: "levels", Default: strconv.Itoa(DefaultLevels), Description: "quantized levels the reference is compared with"},
+	{Name: "keep_zero_bin", Default: "true", Description: "keep bin 0 as counted (the talk's pseudocode); false replaces it by bin 1 as entropy2 does"},
+	{Name: "last_minimum", Default: "false", Description: "take the last of equal minima instead of the first"},
+}
+
+// Info describes the calibrator. Algorithm is the name TensorRT writes in
+// the cache header of IInt8EntropyCalibrator (calibration-anchors.md 1.3).
+func (*Calibrator) Info() calib.Info {
+	return calib.Info{
+		Name: "entropy", Version: Version, Algorithm: "EntropyCalibration",
+		Description: "TensorRT's EntropyCalibration (v1) as the GTC 2017 talk publishes it: the cut below the last bin of the |x| histogram minimizing the KL divergence to its 128-level quantization",
+		Statistics:  calib.AbsHistogram, Bins: histogram.DefaultBins, Options: options,
+	}
+}
+
+// Configure resets to the talk's settings, then applies options.
+func (c *Calibrator) Configure(opts map[string]string) error {
+	var o Options
+	err := calib.ParseOptions("entropy", options, opts, func(name, v string) error {
+		var err error
+		switch name {
+		case "start":
+			o.Start, err = positive(v)
+		case "levels":
+			o.Levels, err = positive(v)
+		case "keep_zero_bin":
+			var keep bool
+			keep, err = strconv.ParseBool(v)
+			o.ReplaceZeroBin = !keep
+		case "last_minimum":
+			o.LastMinimum, err = strconv.ParseBool(v)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	c.opts = o
+	return nil
+}
+
+func positive(v string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, errors.New("want a positive integer")
+	}
+	return n, nil
+}
+
+// Calibrate runs the search on each tensor's histogram; the divergence
+// curve and the index of the chosen cut in it travel back as diagnostics.
+func (c *Calibrator) Calibrate(ctx context.Context, tensors []calib.TensorStats) ([]calib.Range, error) {
+	return calib.ForEachHistogram(ctx, "entropy", tensors, func(t *calib.TensorStats) (calib.Range, error) {
+		amax, d, err := AmaxFromBins(t.Histogram.Counts, t.Histogram.BinWidth(), t.MaxAbs(), c.opts)
+		return calib.Range{Amax: amax, Curve: d.Divergence, Chosen: d.Best - d.Start}, err
+	})
+}
