@@ -87,7 +87,8 @@ type Range struct {
 	Name string
 	Amax float32
 	// Curve and Chosen are optional diagnostics: the quantity the
-	// calibrator minimized per candidate and the candidate it chose.
+	// calibrator minimized per candidate and the candidate it chose, an
+	// index in Curve (int8cal's report marks Curve[Chosen]).
 	Curve  []float64
 	Chosen int
 }

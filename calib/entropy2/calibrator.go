@@ -71,10 +71,11 @@ func positive(v string) (int, error) {
 }
 
 // Calibrate runs the search on each tensor's histogram; the divergence
-// curve and the chosen cut travel back as diagnostics.
+// curve and the chosen cut travel back as diagnostics, the cut as its
+// index in the curve (which starts at d.Start bins kept).
 func (c *Calibrator) Calibrate(ctx context.Context, tensors []calib.TensorStats) ([]calib.Range, error) {
 	return calib.ForEachHistogram(ctx, "entropy2", tensors, func(t *calib.TensorStats) (calib.Range, error) {
 		amax, d, err := AmaxFromBins(t.Histogram.Counts, t.Histogram.BinWidth(), t.MaxAbs(), c.opts)
-		return calib.Range{Amax: amax, Curve: d.Divergence, Chosen: d.Best}, err
+		return calib.Range{Amax: amax, Curve: d.Divergence, Chosen: d.Best - d.Start}, err
 	})
 }
