@@ -1,0 +1,10 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/int8cal/int8cal/calib/aciq"
+	"github.com/int8cal/int8cal/plugins/sdk/calibratortest"
+)
+
+func TestConformance(t *testing.T) { calibratortest.Run(t, aciq.NewCalibrator()) }
