@@ -1,0 +1,11 @@
+// Package plugintest tests the Python plugin SDK (python/int8cal_plugin)
+// and its examples against the real int8cal host: the example plugins run
+// as real subprocesses started by core/pluginhost and pass the Go
+// conformance suites (plugins/sdk/calibratortest,
+// datasets/sdk/batchstreamtest). It has no code besides its tests.
+//
+// The tests need the repository's virtual environment (.venv, `make
+// pydeps`) with grpcio, protobuf and numpy; they skip, saying so, without
+// it. The plugins run the SDK of this working tree (PYTHONPATH), not the
+// copy pip installed into .venv.
+package plugintest
