@@ -32,7 +32,8 @@ func TestPluginsListsBundledCalibrators(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"calibrator minmax", "protocol 1", "MinMaxCalibration"} {
+	for _, want := range []string{"calibrator minmax", "protocol 1", "MinMaxCalibration", "calibrator entropy2", "calibrator legacy",
+		"calibrator entropy ", "algorithm EntropyCalibration;", "calibrator percentile", "calibrator mse", "calibrator aciq"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plugins output lacks %q:\n%s", want, out)
 		}
