@@ -114,7 +114,7 @@ def socket_path(env: dict[str, str]) -> str:
     """A fresh socket path in PLUGIN_UNIX_SOCKET_DIR (the host's private
     directory), else in the temporary directory, as go-plugin picks it."""
     directory = env.get("PLUGIN_UNIX_SOCKET_DIR") or os.environ.get("TMPDIR", "/tmp")
-    return os.path.join(directory, "plugin" + secrets.token_hex(8))
+    return os.path.join(directory, "plugin" + secrets.token_hex(5))
 
 
 def _not_started_by_host(proto: Protocol, name: str) -> NoReturn:
