@@ -136,12 +136,14 @@ trtlibs: .trtlibs/.installed
 gpu-pack:
 	tools/gpu/pack.sh
 
-# Python packages for the cross-checks and peer benchmarks, in a virtualenv.
+# Python packages for the cross-checks and peer benchmarks, and the Python
+# plugin SDK (python/, with grpcio and protobuf), in a virtualenv.
 pydeps: $(VENV)/.installed
 
-$(VENV)/.installed: tools/ort/requirements.txt
+$(VENV)/.installed: tools/ort/requirements.txt python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install --quiet -r tools/ort/requirements.txt
+	$(VPY) -m pip install --quiet ./python
 	touch $@
 
 # Regenerates the ONNX Runtime golden outputs and compares our engine to them.
