@@ -129,19 +129,11 @@ func (p *Pipeline) Calibrate(c Calibration, out io.Writer) (*Calibrated, error) 
 		return nil, err
 	}
 	p.inputStats(src, c.First, c.Batch)
-	r, err := p.newRunner(runSpec{precision: precision.FP32, batch: c.Batch, observe: true})
+	r, data, done, err := p.observing(src, c.Batch)
 	if err != nil {
 		return nil, err
 	}
-	defer release(r)
-	var data session.Source = src
-	if len(src.SampleShape()) == 0 { // named inputs, not one float32 input
-		fed, err := newFed(src, p.graph, c.Batch)
-		if err != nil {
-			return nil, err
-		}
-		data, r = fed, fedRunner{runner: r, src: fed}
-	}
+	defer done()
 	hash, err := p.ModelSHA256()
 	if err != nil {
 		return nil, err
@@ -251,6 +243,29 @@ func (p *Pipeline) ModelSHA256() (string, error) {
 		p.modelHash = h
 	}
 	return p.modelHash, nil
+}
+
+// observing is an FP32 runner of batch that shows every tensor and the
+// source it reads from src: calibrate.Collect's pair, for a calibration
+// and for a report's histograms. Data of named inputs go through a feed
+// (fed). done releases the runner.
+func (p *Pipeline) observing(src *Dataset, batch int) (r runner, data session.Source, done func(), err error) {
+	r, err = p.newRunner(runSpec{precision: precision.FP32, batch: batch, observe: true})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	inner := r
+	done = func() { release(inner) }
+	if len(src.SampleShape()) > 0 {
+		return r, src, done, nil
+	}
+	// Named inputs, not one float32 input.
+	fed, err := newFed(src, p.graph, batch)
+	if err != nil {
+		done()
+		return nil, nil, nil, err
+	}
+	return fedRunner{runner: r, src: fed}, fed, done, nil
 }
 
 // fed adapts data of named inputs to calibrate.Collect, which feeds a

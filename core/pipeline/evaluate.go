@@ -82,6 +82,8 @@ type Comparison struct {
 	// was reused instead.
 	Calibration time.Duration
 	Reused      bool
+	// Calibrated is the table scored, for a report's thresholds.
+	Calibrated *Calibrated
 }
 
 // Compare calibrates with each calibrator of cals, each into its own
@@ -118,7 +120,7 @@ func (p *Pipeline) Compare(data *Dataset, e Evaluation, c Calibration, cals []Ca
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Comparison{Calibrator: name, Score: s, Calibration: took, Reused: cal.Reused()})
+		out = append(out, Comparison{Calibrator: name, Score: s, Calibration: took, Reused: cal.Reused(), Calibrated: cal})
 	}
 	return out, nil
 }

@@ -131,11 +131,11 @@ func NewTensor(s calib.TensorStats) (Tensor, error) {
 		Histogram: Histogram{BinWidth: h.BinWidth() * float64(merge), Counts: counts}}, nil
 }
 
-// NewThreshold is calibrator's range r for the tensor whose full
-// histogram of |x| is h, with its clipped fraction and its curve reduced
-// to at most MaxPoints points.
-func NewThreshold(calibrator string, r calib.Range, h *calib.Histogram) Threshold {
-	t := Threshold{Calibrator: calibrator, Amax: r.Amax, Clipped: number(Clipped(h, float64(r.Amax)))}
+// NewThreshold is calibrator's range r for the tensor of statistics s
+// (with its full histogram of |x|), with its clipped fraction and its
+// curve reduced to at most MaxPoints points.
+func NewThreshold(calibrator string, r calib.Range, s calib.TensorStats) Threshold {
+	t := Threshold{Calibrator: calibrator, Amax: r.Amax, Clipped: number(Clipped(s, float64(r.Amax)))}
 	if len(r.Curve) == 0 {
 		return t
 	}
@@ -157,20 +157,25 @@ func NewThreshold(calibrator string, r calib.Range, h *calib.Histogram) Threshol
 	return t
 }
 
-// Clipped is the share of the values of h (a histogram of |x|) above
-// amax, taking the values of the bin amax falls in as spread evenly over
-// it.
-func Clipped(h *calib.Histogram, amax float64) float64 {
+// Clipped is the share of the values of s above amax, from its histogram
+// of |x| (NewTensor's), taking the values of a bin as spread evenly over
+// it up to max|x|: nothing is clipped at or above max|x|.
+func Clipped(s calib.TensorStats, amax float64) float64 {
+	top := float64(s.MaxAbs())
+	if s.Histogram == nil || amax >= top {
+		return 0
+	}
 	var total, above float64
-	w := h.BinWidth()
-	for i, c := range h.Counts {
+	w := s.Histogram.BinWidth()
+	for i, c := range s.Histogram.Counts {
 		total += float64(c)
 		lo := float64(i) * w
+		hi := min(lo+w, top)
 		switch {
 		case lo >= amax:
 			above += float64(c)
-		case lo+w > amax:
-			above += float64(c) * (lo + w - amax) / w
+		case hi > amax:
+			above += float64(c) * (hi - amax) / (hi - lo)
 		}
 	}
 	if total == 0 {

@@ -57,18 +57,21 @@ func TestNewTensorHistogram(t *testing.T) {
 	}
 }
 
+// stats are 40 values, |x| up to 3.5, ten in each bin of [0, 4).
+var stats = calib.TensorStats{Name: "t", Count: 40, Min: -1, Max: 3.5, Histogram: abs(10, 10, 10, 10)}
+
 // Clipped counts the bins above amax and the part of the bin amax falls
-// in, on hand-computed cases.
+// in, whose values are taken as spread up to max|x|, on hand-computed
+// cases.
 func TestClipped(t *testing.T) {
-	h := abs(10, 10, 10, 10) // |x| in [0, 4), 40 values
 	for _, tc := range []struct{ amax, want float64 }{
-		{0, 1}, {2, 0.5}, {2.5, 15.0 / 40}, {3.75, 2.5 / 40}, {4, 0}, {9, 0},
+		{0, 1}, {2, 0.5}, {2.5, 15.0 / 40}, {3.25, 5.0 / 40}, {3.5, 0}, {9, 0},
 	} {
-		if got := Clipped(h, tc.amax); math.Abs(got-tc.want) > 1e-12 {
+		if got := Clipped(stats, tc.amax); math.Abs(got-tc.want) > 1e-12 {
 			t.Errorf("Clipped(amax %v) = %v, want %v", tc.amax, got, tc.want)
 		}
 	}
-	if got := Clipped(abs(0, 0), 1); got != 0 {
+	if got := Clipped(calib.TensorStats{Max: 2, Histogram: abs(0, 0)}, 1); got != 0 {
 		t.Errorf("no values: %v clipped, want 0", got)
 	}
 }
@@ -81,7 +84,7 @@ func TestNewThresholdCurve(t *testing.T) {
 		curve[i] = float64(i)
 	}
 	curve[0], curve[700] = math.Inf(1), 0.5
-	th := NewThreshold("entropy2", calib.Range{Amax: 2, Curve: curve, Chosen: 700}, abs(10, 10, 10, 10))
+	th := NewThreshold("entropy2", calib.Range{Amax: 2, Curve: curve, Chosen: 700}, stats)
 	c := th.Curve
 	if c.Step != 3 || len(c.Points) != 400 || c.Chosen != 700 || c.ChosenValue != 0.5 {
 		t.Fatalf("step %d, %d points, chosen %d (%v); want 3, 400, 700 (0.5)", c.Step, len(c.Points), c.Chosen, c.ChosenValue)
@@ -92,15 +95,15 @@ func TestNewThresholdCurve(t *testing.T) {
 	if th.Clipped != 0.5 {
 		t.Errorf("clipped %v, want 0.5", th.Clipped)
 	}
-	b, err := json.Marshal(NewThreshold("x", calib.Range{Amax: 1, Curve: []float64{math.Inf(1), math.NaN(), 1.23456789}, Chosen: 9}, abs(1)))
+	b, err := json.Marshal(NewThreshold("x", calib.Range{Amax: 1, Curve: []float64{math.Inf(1), math.NaN(), 1.23456789}, Chosen: 9}, stats))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := `"curve":{"step":1,"points":[null,null,1.235],"chosen":-1,"chosen_value":null}`; !strings.Contains(string(b), want) {
 		t.Errorf("JSON %s lacks %s (a chosen candidate outside the curve is -1)", b, want)
 	}
-	if NewThreshold("minmax", calib.Range{Amax: 4}, abs(1)).Curve != nil {
-		t.Error("a range without a curve got one")
+	if th := NewThreshold("minmax", calib.Range{Amax: 3.5}, stats); th.Curve != nil || th.Clipped != 0 {
+		t.Errorf("minmax's range: curve %v, %v clipped; want no curve, nothing clipped at max|x|", th.Curve, th.Clipped)
 	}
 }
 
@@ -109,10 +112,12 @@ func TestNewThresholdCurve(t *testing.T) {
 const hostile = "x</script><script>document.title='pwned'</script><!--\"'&\u2028"
 
 func sample() *Report {
-	tensor, _ := NewTensor(calib.TensorStats{Name: hostile, Count: 40, Max: 3.9, Histogram: abs(10, 10, 10, 10)})
+	s := stats
+	s.Name = hostile
+	tensor, _ := NewTensor(s)
 	tensor.Thresholds = []Threshold{
-		NewThreshold("entropy2", calib.Range{Amax: 3, Curve: []float64{3, 1, 2}, Chosen: 1}, abs(10, 10, 10, 10)),
-		NewThreshold("minmax", calib.Range{Amax: 3.9}, abs(10, 10, 10, 10)),
+		NewThreshold("entropy2", calib.Range{Amax: 3, Curve: []float64{3, 1, 2}, Chosen: 1}, s),
+		NewThreshold("minmax", calib.Range{Amax: 3.5}, s),
 	}
 	return &Report{Title: "int8cal compare", Model: "<b>model</b>.onnx", Calibrators: []string{"entropy2", "minmax"},
 		Metadata: []Field{{Name: "data", Value: "mnist t10k"}}, Statistics: "histograms of |x|", Tensors: []Tensor{tensor},
