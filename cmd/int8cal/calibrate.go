@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/int8cal/int8cal/core/pipeline"
+	"github.com/int8cal/int8cal/core/report"
 )
 
 // calibFlags are the options of a calibration, shared by calibrate and run.
@@ -99,6 +100,8 @@ func calibrateCommand(args []string, stdout, stderr io.Writer) error {
 	cf.register(fs, "entropy2")
 	var d dataFlags
 	d.register(fs, true, false)
+	var rf reportFlag
+	rf.register(fs)
 	if err := parse(fs, args, stdout, stderr); err != nil {
 		return err
 	}
@@ -111,12 +114,19 @@ func calibrateCommand(args []string, stdout, stderr io.Writer) error {
 	if err := p.CheckCalibrationOutputs(cal, []string{p.CachePath(cal)}, cal.Data); err != nil {
 		return err
 	}
-	res, err := p.WriteTable(cal, stdout)
-	if err != nil || res.ByTensorRT() == "" {
+	if err := p.CheckReport(rf.path, &cal, []string{p.CachePath(cal)}, cal.Data); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s (TensorRT's %s)\n", res.Cache, res.ByTensorRT())
-	return nil
+	res, err := p.WriteTable(cal, stdout)
+	if err != nil {
+		return err
+	}
+	if res.ByTensorRT() != "" {
+		fmt.Fprintf(stdout, "wrote %s (TensorRT's %s)\n", res.Cache, res.ByTensorRT())
+	}
+	return rf.write(stdout, func() (*report.Report, error) {
+		return p.CalibrationReport("int8cal calibrate", cal, []pipeline.Reported{{Name: cal.Calibrator, Calibrated: res}})
+	})
 }
 
 // calibration is the pipeline's calibration of the flags, on data.

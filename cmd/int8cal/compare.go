@@ -9,6 +9,7 @@ import (
 
 	"github.com/int8cal/int8cal/core/layererr"
 	"github.com/int8cal/int8cal/core/pipeline"
+	"github.com/int8cal/int8cal/core/report"
 	"github.com/int8cal/int8cal/core/session"
 )
 
@@ -52,6 +53,8 @@ func compareCommand(args []string, stdout, stderr io.Writer) error {
 	cf.register(fs, "")
 	var d dataFlags
 	d.register(fs, true, true)
+	var rf reportFlag
+	rf.register(fs)
 	if err := parse(fs, sampleArgs(args, "batch", "start", "score"), stdout, stderr); err != nil {
 		return err
 	}
@@ -75,7 +78,11 @@ func compareCommand(args []string, stdout, stderr io.Writer) error {
 		caches = append(caches, p.ComparisonCache(cal, spec))
 	}
 	slices.Sort(caches) // a calibrator named twice writes one table
-	if err := p.CheckCalibrationOutputs(cal, slices.Compact(caches), cal.Data, d.evaluation(pipeline.Test)); err != nil {
+	caches = slices.Compact(caches)
+	if err := p.CheckCalibrationOutputs(cal, caches, cal.Data, d.evaluation(pipeline.Test)); err != nil {
+		return err
+	}
+	if err := p.CheckReport(rf.path, &cal, caches, cal.Data, d.evaluation(pipeline.Test)); err != nil {
 		return err
 	}
 	if err := p.CheckCalibrators(cal, cals); err != nil {
@@ -112,6 +119,11 @@ func compareCommand(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if err := printComparison(stdout, *format, rows); err != nil {
+		return err
+	}
+	if err := rf.write(messages(*format, stdout, stderr), func() (*report.Report, error) {
+		return p.CompareReport("int8cal compare", cal, fp32, results)
+	}); err != nil {
 		return err
 	}
 	if len(nonFinite) > 0 {

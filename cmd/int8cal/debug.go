@@ -6,6 +6,7 @@ import (
 
 	"github.com/int8cal/int8cal/core/layererr"
 	"github.com/int8cal/int8cal/core/pipeline"
+	"github.com/int8cal/int8cal/core/report"
 	"github.com/int8cal/int8cal/core/session"
 )
 
@@ -38,6 +39,8 @@ func debugCommand(args []string, stdout, stderr io.Writer) error {
 	split := fs.String("split", pipeline.Test, "MNIST split when no data set plugin is named: train or t10k")
 	var d dataFlags
 	d.register(fs, false, true)
+	var rf reportFlag
+	rf.register(fs)
 	if err := parse(fs, sampleArgs(args, "batch", "start"), stdout, stderr); err != nil {
 		return err
 	}
@@ -55,14 +58,22 @@ func debugCommand(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer p.Close()
+	if err := p.CheckReport(rf.path, nil, []string{table}, d.evaluation(*split)); err != nil {
+		return err
+	}
 	src, err := p.OpenData(d.evaluation(*split))
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	r, err := p.Debug(src, pipeline.Debugging{Table: table, Sort: *sort,
-		ScoreConfig: session.ScoreConfig{Batch: *batch, Start: *start, Batches: *batches}})
+	dbg := pipeline.Debugging{Table: table, Sort: *sort, ScoreConfig: session.ScoreConfig{Batch: *batch, Start: *start, Batches: *batches}}
+	r, err := p.Debug(src, dbg)
 	if err != nil {
+		return err
+	}
+	if err := rf.write(messages(*format, stdout, stderr), func() (*report.Report, error) {
+		return p.DebugReport("int8cal debug", src, dbg, r) // every layer, before --top
+	}); err != nil {
 		return err
 	}
 	r.Truncate(*top)
