@@ -37,7 +37,7 @@ func repoRoot(t testing.TB) string {
 // python returns the repository's virtual environment's Python, skipping
 // t when it is missing or lacks the SDK's dependencies, and points the
 // plugins started after at it and at this working tree's SDK.
-func python(t *testing.T) string {
+func python(t testing.TB) string {
 	t.Helper()
 	root := repoRoot(t)
 	py := filepath.Join(root, ".venv", "bin", "python")
