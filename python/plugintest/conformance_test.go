@@ -3,6 +3,8 @@ package plugintest
 import (
 	"bytes"
 	"encoding/binary"
+	"flag"
+	"fmt"
 	"math"
 	"path/filepath"
 	"strings"
@@ -15,10 +17,90 @@ import (
 	"github.com/int8cal/int8cal/plugins/sdk/calibratortest"
 )
 
-// TestPercentileCalibrator runs the calibrator conformance suite against
-// python/examples/percentile_calibrator.py started by the real host, checks
-// its answers and its errors, then that closing it is quick and that the
-// host logged no warning.
+// The plugin TestConformance checks instead of the examples, and its
+// options (a data set's Open options; a calibrator is checked at its
+// defaults):
+//
+//	go test ./python/plugintest/ -run '^TestConformance$' -args -plugin /abs/int8cal-batchstream-x -opt dir=/abs/data
+var (
+	pluginFlag = flag.String("plugin", "", "a plugin program (int8cal-calibrator-NAME or int8cal-batchstream-NAME) to run the conformance suites against, instead of the examples")
+	optFlag    optionsFlag
+)
+
+func init() {
+	flag.Var(&optFlag, "opt", "a data set option KEY=VALUE for -plugin (repeatable)")
+}
+
+type optionsFlag map[string]string
+
+func (o *optionsFlag) String() string { return "" }
+
+func (o *optionsFlag) Set(v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	if !ok {
+		return fmt.Errorf("%q is not KEY=VALUE", v)
+	}
+	if *o == nil {
+		*o = optionsFlag{}
+	}
+	(*o)[k] = val
+	return nil
+}
+
+// TestConformance runs the Go conformance suites (calibratortest.Run,
+// batchstreamtest.RunTensors with batches streamed and through shared
+// memory) against plugin programs started by the real host: the examples,
+// or the program -plugin names. Each must close within a second and leave
+// no warning in the host's log.
+func TestConformance(t *testing.T) {
+	if *pluginFlag != "" {
+		path, err := filepath.Abs(*pluginFlag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := filepath.Base(path)
+		for _, kind := range []pluginhost.Kind{pluginhost.CalibratorKind, pluginhost.BatchStreamKind} {
+			if name, ok := strings.CutPrefix(base, "int8cal-"+string(kind)+"-"); ok {
+				conformance(t, pluginhost.Found{Kind: kind, Name: name, Path: path}, optFlag)
+				return
+			}
+		}
+		t.Fatalf("-plugin %s: the name is neither int8cal-calibrator-NAME nor int8cal-batchstream-NAME", path)
+	}
+	python(t)
+	conformance(t, example(t, pluginhost.CalibratorKind, "pypercentile"), nil)
+	dir, _, _, _ := npyFolder(t, 150)
+	conformance(t, example(t, pluginhost.BatchStreamKind, "npyfolder"), map[string]string{"dir": dir})
+}
+
+func conformance(t *testing.T, f pluginhost.Found, options map[string]string) {
+	t.Run(f.Name, func(t *testing.T) {
+		if f.Kind == pluginhost.CalibratorKind {
+			log, logger := newHostLog()
+			c, err := pluginhost.StartCalibrator(f, logger)
+			if err != nil {
+				t.Fatal(err)
+			}
+			calibratortest.Run(t, calibrator{c})
+			timeClose(t, "the calibrator plugin", c.Close)
+			checkQuiet(t, log)
+			return
+		}
+		for _, tr := range []pluginhost.Transport{pluginhost.TransportStream, pluginhost.TransportShared} {
+			t.Run(tr.String(), func(t *testing.T) {
+				log, logger := newHostLog()
+				d := startBatchStream(t, f, logger, tr)
+				batchstreamtest.RunTensors(t, d, options)
+				d.Close()
+				checkQuiet(t, log)
+			})
+		}
+	})
+}
+
+// TestPercentileCalibrator checks the answers and errors of
+// python/examples/percentile_calibrator.py started by the real host, then
+// that closing it is quick and that the host logged no warning.
 func TestPercentileCalibrator(t *testing.T) {
 	python(t)
 	log, logger := newHostLog()
@@ -33,8 +115,6 @@ func TestPercentileCalibrator(t *testing.T) {
 	if c.Protocol != 1 || c.Info.Statistics != calib.AbsHistogram || c.Info.Bins != 2048 {
 		t.Errorf("protocol %d, Info %+v; want protocol 1, an abs-histogram of 2048 bins", c.Protocol, c.Info)
 	}
-
-	calibratortest.Run(t, calibrator{c})
 
 	t.Run("Percentile", func(t *testing.T) {
 		// 1000 values in bins 0..999 (width 1) and one outlier in bin
@@ -130,11 +210,10 @@ func npyFolder(t *testing.T, samples int) (string, []dataset.Input, [][]byte, []
 	return dir, inputs, values, labels
 }
 
-// TestNpyFolderDataset runs the data set conformance suite (v2, named
-// inputs) against python/examples/npy_folder_dataset.py started by the real
-// host, its batches streamed and through shared memory, checks the values
-// against the files, then that closing it is quick and that the host
-// logged no warning.
+// TestNpyFolderDataset reads python/examples/npy_folder_dataset.py started
+// by the real host, its batches streamed and through shared memory, checks
+// the values against the files and its errors, then that closing it is
+// quick and that the host logged no warning.
 func TestNpyFolderDataset(t *testing.T) {
 	python(t)
 	const samples = 150
@@ -144,9 +223,6 @@ func TestNpyFolderDataset(t *testing.T) {
 		t.Run(tr.String(), func(t *testing.T) {
 			log, logger := newHostLog()
 			d := startBatchStream(t, example(t, pluginhost.BatchStreamKind, "npyfolder"), logger, tr)
-
-			batchstreamtest.RunTensors(t, d, options)
-
 			t.Run("Values", func(t *testing.T) {
 				meta, err := d.Open(options)
 				if err != nil {
