@@ -1,0 +1,191 @@
+package plugintest
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The page TestPythonGuide runs, and what each int8cal subcommand it
+// runs must print.
+const guidePage = "docs/writing-a-python-plugin.md"
+
+var guideExpect = map[string][]string{
+	"plugins": {"calibrator pypercentile 1.0.0 (protocol 1", `option p (default "99.99")`, "data set npyfolder 1.0.0 (protocol 2", "option dir:"},
+	"eval":    {"Top1: 0.98"},
+	"compare": {"FP32", "pypercentile ", "pypercentile:p=99.9"},
+}
+
+// fence is a fenced code block of a Markdown page.
+type fence struct {
+	info  string // what follows the opening ```: "python file=x.py", "sh doc-test"
+	text  string
+	start int // the line after the opening fence, 1-based
+}
+
+func fences(t *testing.T, path string) []fence {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []fence
+	var cur *fence
+	var lines []string
+	s := bufio.NewScanner(f)
+	for n := 1; s.Scan(); n++ {
+		line := s.Text()
+		switch {
+		case cur == nil && strings.HasPrefix(line, "```"):
+			cur, lines = &fence{info: strings.TrimSpace(line[3:]), start: n + 1}, nil
+		case cur != nil && line == "```":
+			cur.text = strings.Join(lines, "\n") + "\n"
+			out = append(out, *cur)
+			cur = nil
+		case cur != nil:
+			lines = append(lines, line)
+		}
+	}
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// fileName returns NAME of a block opened with ```LANG file=NAME.
+func fileName(info string) (string, bool) {
+	for _, f := range strings.Fields(info) {
+		if name, ok := strings.CutPrefix(f, "file="); ok {
+			return name, true
+		}
+	}
+	return "", false
+}
+
+// TestPythonGuide does what docs/writing-a-python-plugin.md says, in a
+// fresh folder, as someone with only the page would: its files written
+// where they appear (the Python ones must be python/examples' files, byte
+// for byte), its commands run in order, the int8cal they call built from
+// this checkout. Two steps stand in for what needs the network: the
+// page's venv is a link to the checkout's .venv, and its `pip install` of
+// the SDK is PYTHONPATH pointing at this working tree's.
+func TestPythonGuide(t *testing.T) {
+	python(t)
+	root := repoRoot(t)
+	mnist := filepath.Join(root, "data", "mnist")
+	if _, err := os.Stat(filepath.Join(mnist, "t10k-images-idx3-ubyte")); err != nil {
+		t.Skipf("MNIST is not in %s (make data): %v", mnist, err)
+	}
+	bin := t.TempDir()
+	build := exec.Command("go", "build", "-o", filepath.Join(bin, "int8cal"), "./cmd/int8cal")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/int8cal: %v\n%s", err, out)
+	}
+	// t.TempDir's long name would make the plugins' socket paths too long
+	// for Unix sockets once int8cal's directories are added: a short one.
+	dir, err := os.MkdirTemp("", "pyguide")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	t.Setenv("TMPDIR", dir)
+	examples := map[string]bool{}
+	ran := 0
+	for _, b := range fences(t, filepath.Join(root, guidePage)) {
+		where := fmt.Sprintf("%s:%d", guidePage, b.start)
+		if name, ok := fileName(b.info); ok {
+			if strings.HasPrefix(b.info, "python") {
+				want, err := os.ReadFile(filepath.Join(root, "python", "examples", name))
+				if err != nil {
+					t.Fatalf("%s: %s is not in python/examples: %v", where, name, err)
+				}
+				if b.text != string(want) {
+					t.Errorf("%s: the page's %s differs from python/examples/%s", where, name, name)
+				}
+				examples[name] = true
+			}
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(b.text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if b.info != "sh doc-test" {
+			continue
+		}
+		for i, line := range strings.Split(strings.TrimSpace(b.text), "\n") {
+			where := fmt.Sprintf("%s:%d", guidePage, b.start+i)
+			if c, _, ok := strings.Cut(line, " #"); ok {
+				line = c
+			}
+			line = strings.TrimSpace(line)
+			args := strings.Fields(os.Expand(line, func(v string) string {
+				switch v {
+				case "INT8CAL":
+					return root
+				case "PWD":
+					return dir
+				}
+				t.Fatalf("%s: the test knows $INT8CAL and $PWD only, not $%s", where, v)
+				return ""
+			}))
+			switch {
+			case len(args) == 0 || strings.HasPrefix(args[0], "#") || strings.HasPrefix(line, "export INT8CAL="):
+				continue
+			case len(args) == 5 && args[0] == "mkdir" && args[2] == "&&" && args[3] == "cd" && args[1] == args[4]:
+				dir = filepath.Join(dir, args[1])
+				if err := os.Mkdir(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			case line == "python3 -m venv venv":
+				if err := os.Symlink(filepath.Join(root, ".venv"), filepath.Join(dir, "venv")); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			case line == "venv/bin/pip install $INT8CAL/python":
+				continue // python(t) set PYTHONPATH to this working tree's SDK
+			case args[0] == filepath.Join(root, "bin", "int8cal"):
+				args[0] = filepath.Join(bin, "int8cal")
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+			cmd.Dir = dir
+			start := time.Now()
+			out, err := cmd.CombinedOutput()
+			cancel()
+			if err != nil {
+				t.Fatalf("%s: %s: %v\n%s", where, line, err, out)
+			}
+			t.Logf("%s: %s (%v)", where, line, time.Since(start).Round(time.Millisecond))
+			if len(args) > 1 && args[0] == filepath.Join(bin, "int8cal") {
+				for _, want := range guideExpect[args[1]] {
+					if !strings.Contains(string(out), want) {
+						t.Errorf("%s: %s: the output lacks %q:\n%s", where, line, want, out)
+					}
+				}
+				for _, bad := range []string{"unusable", "[WARN]", "[ERROR]"} {
+					if strings.Contains(string(out), bad) {
+						t.Errorf("%s: %s: the output holds %q:\n%s", where, line, bad, out)
+					}
+				}
+			}
+			ran++
+		}
+	}
+	for _, name := range []string{"percentile_calibrator.py", "npy_folder_dataset.py"} {
+		if !examples[name] {
+			t.Errorf("%s does not show python/examples/%s", guidePage, name)
+		}
+	}
+	if ran < 5 {
+		t.Errorf("%d commands of the page ran; it has more", ran)
+	}
+}
