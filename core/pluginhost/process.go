@@ -202,8 +202,10 @@ func (p *process) kill() {
 }
 
 func (p *process) Stdout() io.ReadCloser { return pipeReader{f: p.stdout} }
-func (p *process) Stderr() io.ReadCloser { return pipeReader{f: p.stderr, tee: &p.tail} }
-func (p *process) Name() string          { return p.path }
+func (p *process) Stderr() io.ReadCloser {
+	return &logLines{src: pipeReader{f: p.stderr, tee: &p.tail}}
+}
+func (p *process) Name() string { return p.path }
 
 func (p *process) ID() string {
 	if p.pid == 0 {

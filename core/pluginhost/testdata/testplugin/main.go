@@ -12,6 +12,8 @@
 //	ansi     fails Configure and logs with ANSI escapes and newlines
 //	early    writes a few lines to stderr and exits with status 7 before
 //	         its handshake
+//	badlog   writes JSON log lines whose hclog fields are not strings
+//	         (badLogLines) to stderr in Configure, then succeeds
 package main
 
 import (
@@ -52,7 +54,20 @@ func (cal) Info() calib.Info {
 // ansiText is what the ansi mode puts in its error and log line.
 const ansiText = "\x1b[31mred\x1b[0m alert\nsecond line\x07\x1b]0;title\x07 end"
 
+// badLogLines are JSON log lines go-plugin's parser would panic on: an
+// hclog field that is not a string (one key spelled with a JSON escape).
+var badLogLines = []string{`{"@message":1}`, `{"@level":["warn"]}`, `{"@timestamp":{}}`, `{"\u0040message":null,"@level":"info"}`}
+
 func (cal) Configure(opts map[string]string) error {
+	if mode == "badlog" {
+		// File descriptor 2 itself: go-plugin's Serve points os.Stderr at
+		// its stdio stream, which the host does not parse.
+		stderr := os.NewFile(2, "stderr")
+		for _, l := range badLogLines {
+			fmt.Fprintln(stderr, l)
+		}
+		return nil
+	}
 	if mode == "ansi" {
 		sdk.Logger("test-"+mode).Warn(ansiText, "detail", ansiText)
 		return errors.New(ansiText)
