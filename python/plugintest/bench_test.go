@@ -30,8 +30,8 @@ func resnet20Stats() []calib.TensorStats {
 
 // BenchmarkPercentile compares the Python example percentile calibrator
 // with the Go percentile plugin (plugins/percentile), both started by the
-// host: Start is a plugin's start (handshake, Info) and its Close,
-// Calibrate one Calibrate call with ResNet-20's 57 histograms.
+// host: Start is a plugin's start (to the answer of its Info), Close its
+// end, Calibrate one Calibrate call with ResNet-20's 57 histograms.
 //
 //	go test -run '^$' -bench Percentile -benchtime 20x ./python/plugintest/
 func BenchmarkPercentile(b *testing.B) {
@@ -59,6 +59,19 @@ func BenchmarkPercentile(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
+				b.StopTimer()
+				c.Close()
+				b.StartTimer()
+			}
+		})
+		b.Run("Close/"+p.name, func(b *testing.B) {
+			for range b.N {
+				b.StopTimer()
+				c, err := pluginhost.StartCalibrator(p.f, hclog.NewNullLogger())
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
 				c.Close()
 			}
 		})
