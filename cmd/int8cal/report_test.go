@@ -296,7 +296,7 @@ func TestReportInChromium(t *testing.T) {
 			t.Error("the per-layer table was not drawn")
 		}
 	})
-	t.Run("hostile names", func(t *testing.T) {
+	t.Run("hostile names and a bare tensor", func(t *testing.T) {
 		const name = `x</script><script>document.title="pwned"</script><!--"'&`
 		s := calib.TensorStats{Name: name, Count: 40, Max: 3.9, Histogram: &calib.Histogram{Range: 4, Counts: []uint64{10, 10, 10, 10}}}
 		tensor, err := report.NewTensor(s)
@@ -306,7 +306,12 @@ func TestReportInChromium(t *testing.T) {
 		tensor.Thresholds = []report.Threshold{report.NewThreshold(name, calib.Range{Amax: 3, Curve: []float64{2, 1, 3}, Chosen: 1}, s)}
 		page := filepath.Join(dir, "hostile.html")
 		var b bytes.Buffer
-		if err := report.Write(&b, &report.Report{Title: "t", Model: name, Calibrators: []string{name}, Tensors: []report.Tensor{tensor}}); err != nil {
+		bare, err := report.NewTensor(calib.TensorStats{Name: "zeros", Histogram: &calib.Histogram{Range: 1, Counts: []uint64{0}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// bare: no threshold, no values.
+		if err := report.Write(&b, &report.Report{Title: "t", Model: name, Calibrators: []string{name}, Tensors: []report.Tensor{tensor, bare}}); err != nil {
 			t.Fatal(err)
 		}
 		os.WriteFile(page, b.Bytes(), 0o644)

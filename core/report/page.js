@@ -3,6 +3,8 @@
 // plain DOM and SVG, no library, so the file opens offline.
 (function () {
   const R = JSON.parse(document.getElementById("report-data").textContent);
+  R.calibrators = R.calibrators || []; // Go writes an empty slice as null
+  R.tensors = R.tensors || [];
   const SVG = "http://www.w3.org/2000/svg";
   const PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#ea580c", "#9333ea", "#0891b2", "#ca8a04", "#db2777", "#4b5563", "#65a30d"];
   const color = (name) => PALETTE[Math.max(0, R.calibrators.indexOf(name)) % PALETTE.length];
@@ -159,15 +161,21 @@
   function tensors() {
     const items = R.tensors.map((t, index) => {
       const clipped = Math.max(0, ...t.thresholds.map((s) => num(s.clipped)).filter(isFinite));
-      const chips = t.thresholds.map((s) => el("span", { class: "chip", title: s.calibrator }, swatch(s.calibrator),
-        `amax ${fmt(s.amax)} · ${pct(s.clipped, 3)} clipped`));
+      const chips = t.thresholds.map((s) => el("span", { class: "chip", title: s.calibrator + ": amax · clipped" }, swatch(s.calibrator),
+        `${fmt(s.amax)} · ${pct(s.clipped, 3)}`));
       const w = worst[t.name];
       const summary = el("summary", {}, el("span", { class: "tname" }, t.name), el("span", { class: "chips" }, ...chips),
         w ? el("span", { class: "err", title: "worst model-output SQNR of a layer quantizing this tensor alone" }, `${w.layer}: ${fmt(w.sqnr)} dB`) : null);
       const curves = t.thresholds.filter((s) => s.curve).map(curve);
+      // The thresholds' table is the histogram's legend.
+      const legend = el("table", { class: "thresholds" },
+        el("thead", {}, el("tr", {}, el("th", {}, "calibrator"), el("th", {}, "amax"), el("th", {}, "clipped"), el("th", {}, "chosen candidate"))),
+        el("tbody", {}, ...t.thresholds.map((s) => el("tr", {}, el("td", { class: "name" }, swatch(s.calibrator), s.calibrator),
+          el("td", {}, fmt(s.amax)), el("td", {}, pct(s.clipped, 3)), el("td", {}, s.curve && s.curve.chosen >= 0 ? "#" + s.curve.chosen : "–")))));
       const body = el("div", { class: "body" },
         el("p", { class: "note" }, `${t.count} values, min ${fmt(t.min)}, max ${fmt(t.max)}; bins of ${fmt(t.histogram.bin_width)}`),
-        histogram(t), curves.length ? el("div", { class: "curves" }, ...curves) : el("p", { class: "note" }, "no calibrator curve for this tensor"));
+        el("div", {}, histogram(t), legend),
+        curves.length ? el("div", { class: "curves" }, ...curves) : el("p", { class: "note" }, "no calibrator curve for this tensor"));
       const node = el("details", { class: "tensor", "data-name": t.name }, summary, body);
       return { node, index, name: t.name, clipped, sqnr: w ? w.sqnr : Infinity };
     });
@@ -199,7 +207,7 @@
     collapse.onclick = () => items.forEach((it) => { it.node.open = false; });
     items.slice(0, 2).forEach((it) => { it.node.open = true; });
     update();
-    return section("Tensors", true, el("p", { class: "note" }, R.statistics),
+    return section("Tensors", true, el("p", { class: "note" }, R.statistics + " Each tensor's line: amax · clipped, per calibrator."),
       el("div", { class: "controls" }, search, sort, expand, collapse, count), list);
   }
 

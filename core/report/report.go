@@ -127,7 +127,9 @@ func NewTensor(s calib.TensorStats) (Tensor, error) {
 	for i, c := range h.Counts[:n] {
 		counts[i/merge] += c
 	}
-	return Tensor{Name: s.Name, Count: s.Count, Min: s.Min, Max: s.Max,
+	// Thresholds start empty, not nil: a tensor no calibrator gave a
+	// range (a table leaves out all-zero tensors) is [] to the script.
+	return Tensor{Name: s.Name, Count: s.Count, Min: s.Min, Max: s.Max, Thresholds: []Threshold{},
 		Histogram: Histogram{BinWidth: h.BinWidth() * float64(merge), Counts: counts}}, nil
 }
 
