@@ -16,13 +16,13 @@ const Version = "1.0.0"
 // host for a 2048-bin histogram of |x| per tensor, the talk's bin count.
 type Calibrator struct{ opts Options }
 
-// NewCalibrator returns the calibrator with the talk's settings.
+// NewCalibrator returns the calibrator with the defaults of the package doc.
 func NewCalibrator() *Calibrator { return &Calibrator{} }
 
 var options = []calib.Option{
 	{Name: "start", Default: strconv.Itoa(DefaultStart), Description: "smallest candidate cut (bins kept)"},
 	{Name: "levels", Default: strconv.Itoa(DefaultLevels), Description: "quantized levels the reference is compared with"},
-	{Name: "keep_zero_bin", Default: "true", Description: "keep bin 0 as counted (the talk's pseudocode); false replaces it by bin 1 as entropy2 does"},
+	{Name: "keep_zero_bin", Default: "false", Description: "keep bin 0 as counted, as the talk's pseudocode reads, instead of replacing it by bin 1 (clips ReLU outputs hard)"},
 	{Name: "last_minimum", Default: "false", Description: "take the last of equal minima instead of the first"},
 }
 
@@ -36,7 +36,7 @@ func (*Calibrator) Info() calib.Info {
 	}
 }
 
-// Configure resets to the talk's settings, then applies options.
+// Configure resets to the defaults, then applies options.
 func (c *Calibrator) Configure(opts map[string]string) error {
 	var o Options
 	err := calib.ParseOptions("entropy", options, opts, func(name, v string) error {
@@ -47,9 +47,7 @@ func (c *Calibrator) Configure(opts map[string]string) error {
 		case "levels":
 			o.Levels, err = positive(v)
 		case "keep_zero_bin":
-			var keep bool
-			keep, err = strconv.ParseBool(v)
-			o.ReplaceZeroBin = !keep
+			o.KeepZeroBin, err = strconv.ParseBool(v)
 		case "last_minimum":
 			o.LastMinimum, err = strconv.ParseBool(v)
 		}

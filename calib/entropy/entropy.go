@@ -16,8 +16,8 @@ const (
 	DefaultLevels = entropy2.DefaultLevels
 )
 
-// Options tunes the search. The zero value is the talk's algorithm as
-// the package doc reads it.
+// Options tunes the search. The zero value is EntropyCalibration as the
+// package doc reads it.
 type Options struct {
 	// Start is the smallest candidate cut i (bins kept); 0 means
 	// DefaultStart.
@@ -25,10 +25,12 @@ type Options struct {
 	// Levels is the number of quantized levels Q is built from; 0 means
 	// DefaultLevels.
 	Levels int
-	// ReplaceZeroBin replaces bin 0 by bin 1 before the search, as
-	// EntropyCalibration2 (calib/entropy2) does; by default bin 0 is kept
-	// as counted, as the talk's pseudocode reads.
-	ReplaceZeroBin bool
+	// KeepZeroBin keeps bin 0 as counted, as the talk's pseudocode reads.
+	// By default bin 0 is replaced by bin 1 before the search, as
+	// EntropyCalibration2 (calib/entropy2) does: kept, the zero spike of a
+	// ReLU's output pulls the cut down to the first candidates (see the
+	// package doc).
+	KeepZeroBin bool
 	// LastMinimum picks the last of equal minima instead of the first.
 	LastMinimum bool
 }
@@ -92,7 +94,7 @@ func AmaxFromBins(bins []uint64, binWidth float64, maxAbs float32, opts Options)
 		return 0, d, nil
 	}
 	amax, d2, err := entropy2.AmaxFromBins(bins, binWidth, maxAbs, entropy2.Options{
-		Start: opts.Start, Levels: opts.Levels, KeepZeroBin: !opts.ReplaceZeroBin, LastMinimum: opts.LastMinimum,
+		Start: opts.Start, Levels: opts.Levels, KeepZeroBin: opts.KeepZeroBin, LastMinimum: opts.LastMinimum,
 	})
 	if err != nil {
 		return 0, d, fmt.Errorf("entropy: %w", err)

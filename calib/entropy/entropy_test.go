@@ -31,7 +31,7 @@ func TestHandComputed(t *testing.T) {
 		// D = ½ln(½/⅔) + ½ln(½/⅓) = ½ln(9/8).
 		// i=4 (no clipping, only the fallback): Q = P, D = 0, but v1's
 		// candidates stop at n-1 = 3.
-		"last bin excluded", []uint64{4, 0, 2, 2}, entropy.Options{Start: 2, Levels: 2},
+		"last bin excluded", []uint64{4, 0, 2, 2}, entropy.Options{Start: 2, Levels: 2, KeepZeroBin: true},
 		[]float64{inf, ln(9.0/8) / 2, 0}, 3,
 	}, {
 		// i=2: P = [10, 1+2]/13, Q = [10, 1]/11:
@@ -41,7 +41,7 @@ func TestHandComputed(t *testing.T) {
 		// i=4: bin 3 empty receives the outlier: +Inf.
 		// i=5 (fallback only): levels {0,1,2} (12 over 3) and {3,4} (1
 		// over 1): Q = [4, 4, 4, 0, 1]/13, D = 10/13·ln(10/4) + 2/13·ln(1/4).
-		"zero bin kept", []uint64{10, 1, 1, 0, 1}, entropy.Options{Start: 2, Levels: 2},
+		"zero bin kept", []uint64{10, 1, 1, 0, 1}, entropy.Options{Start: 2, Levels: 2, KeepZeroBin: true},
 		[]float64{10.0/13*ln(11.0/13) + 3.0/13*ln(33.0/13),
 			10.0/13*ln(10.0/13/(5.5/12)) + 1.0/13*ln(1.0/13/(5.5/12)) + 2.0/13*ln(2.0/13*12), inf, 10.0/13*ln(2.5) + 2.0/13*ln(0.25)}, 2,
 	}, {
@@ -49,7 +49,7 @@ func TestHandComputed(t *testing.T) {
 		// i=2: P = [1, 3]/4, Q = [1, 1]/2: D = ¼ln(½) + ¾ln(3/2).
 		// i=3: P = [1, 1, 2]/4, Q = [1, 1, 1]/3: D = ½ln(¾) + ½ln(3/2).
 		// i=5: Q = P, D = 0, not a v1 candidate.
-		"zero bin replaced", []uint64{10, 1, 1, 0, 1}, entropy.Options{Start: 2, Levels: 2, ReplaceZeroBin: true},
+		"zero bin replaced", []uint64{10, 1, 1, 0, 1}, entropy.Options{Start: 2, Levels: 2},
 		[]float64{ln(0.5)/4 + 0.75*ln(1.5), ln(0.75)/2 + ln(1.5)/2, inf, 0}, 3,
 	}, {
 		// Everything in the last bin: no finite cut below n, fallback n.

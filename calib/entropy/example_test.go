@@ -24,19 +24,19 @@ func Example() {
 	h := histogram.New(histogram.DefaultBins)
 	h.Add(x)
 
-	v1, d, err := entropy.Amax(h, entropy.Options{})
+	v1, d, err := entropy.Amax(h, entropy.Options{KeepZeroBin: true})
 	if err != nil {
 		log.Fatal(err)
 	}
-	v1z, _, _ := entropy.Amax(h, entropy.Options{ReplaceZeroBin: true})
+	v1z, _, _ := entropy.Amax(h, entropy.Options{})
 	v2, _, _ := entropy2.Amax(h, entropy2.Options{})
 	fmt.Printf("max|x| %.2f\n", h.MaxAbs())
 	fmt.Printf("EntropyCalibration, bin 0 kept: amax %.2f (cut %d of %d candidates)\n", v1, d.Best, len(d.Divergence)-1)
-	fmt.Printf("EntropyCalibration, bin 0 replaced: amax %.2f\n", v1z)
+	fmt.Printf("EntropyCalibration, bin 0 replaced (default): amax %.2f\n", v1z)
 	fmt.Printf("EntropyCalibration2: amax %.2f\n", v2)
 	// Output:
 	// max|x| 4.85
 	// EntropyCalibration, bin 0 kept: amax 2.00 (cut 512 of 1920 candidates)
-	// EntropyCalibration, bin 0 replaced: amax 4.95
+	// EntropyCalibration, bin 0 replaced (default): amax 4.95
 	// EntropyCalibration2: amax 4.95
 }
