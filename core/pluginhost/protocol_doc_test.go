@@ -79,6 +79,7 @@ func TestProtocolDocNumbers(t *testing.T) {
 		"pluginhost.CalibrateTimeout":               docDuration(CalibrateTimeout),
 		"pluginhost.OpenTimeout":                    docDuration(OpenTimeout),
 		"pluginhost.BatchTimeout":                   docDuration(BatchTimeout),
+		"pluginhost.closeGrace":                     docDuration(closeGrace),
 		"calibratorrpc.MaxMessageSize":              n(calibratorrpc.MaxMessageSize),
 		"calibratorrpc.ChunkValues":                 n(calibratorrpc.ChunkValues),
 		"calibratorrpc.MaxNameBytes":                n(calibratorrpc.MaxNameBytes),

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/int8cal/int8cal/calib"
+	"github.com/int8cal/int8cal/internal/pidalive"
 )
 
 // A calibrator that does only what docs/protocol.md says a plugin must
@@ -19,16 +20,7 @@ import (
 // starts, answers, logs through the host, and stops at once on Shutdown,
 // with nothing above debug level in the host's log about what it lacks.
 func TestPluginFromProtocolDoc(t *testing.T) {
-	dir := t.TempDir()
-	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "int8cal-calibrator-fromdoc"), "./testdata/docplugin")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building testdata/docplugin: %v\n%s", err, b)
-	}
-	f, err := Lookup(CalibratorKind, "fromdoc", []string{dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := buildDocPlugin(t)
 	var logs syncBuffer
 	log := hclog.New(&hclog.LoggerOptions{Name: "int8cal", Level: hclog.Trace, Output: &logs})
 	c, err := StartCalibrator(f, log)
@@ -62,5 +54,42 @@ func TestPluginFromProtocolDoc(t *testing.T) {
 		if strings.Contains(out, bad) {
 			t.Errorf("the host's log holds %q:\n%s", bad, out)
 		}
+	}
+}
+
+// buildDocPlugin builds testdata/docplugin as the calibrator "fromdoc".
+func buildDocPlugin(t *testing.T) Found {
+	t.Helper()
+	dir := t.TempDir()
+	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "int8cal-calibrator-fromdoc"), "./testdata/docplugin")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building testdata/docplugin: %v\n%s", err, b)
+	}
+	f, err := Lookup(CalibratorKind, "fromdoc", []string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// A plugin that never answers Shutdown is killed after closeGrace; go-plugin
+// alone would wait for its answer forever.
+func TestCloseBoundedWhenShutdownHangs(t *testing.T) {
+	needLinux(t)
+	f := buildDocPlugin(t)
+	t.Setenv("INT8CAL_TEST_HANG_SHUTDOWN", "1")
+	c, err := StartCalibrator(f, hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := c.in.proc.pid
+	start := time.Now()
+	c.Close()
+	if d := time.Since(start); d < closeGrace || d > closeGrace+2*time.Second {
+		t.Errorf("Close took %v, want about closeGrace (%v)", d, closeGrace)
+	}
+	if pidalive.Alive(pid) {
+		t.Errorf("plugin process %d outlived Close", pid)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
@@ -56,10 +57,26 @@ func launch(f Found, log hclog.Logger, handshake plugin.HandshakeConfig, plugins
 	return in, raw, nil
 }
 
-// close stops the plugin (gracefully if it still answers), kills its
-// process group and releases its socket directory.
+// closeGrace bounds a graceful stop. go-plugin's Kill sends Shutdown and
+// then waits up to 2 s for the process to exit, but the Shutdown call
+// itself has no deadline: a plugin that never answers it would hold the
+// host forever.
+const closeGrace = 3 * time.Second
+
+// close stops the plugin (gracefully if it answers within closeGrace),
+// kills its process group and releases its socket directory.
 func (in *instance) close() {
-	in.client.Kill()
+	stopped := make(chan struct{})
+	go func() {
+		in.client.Kill()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-time.After(closeGrace):
+		in.proc.kill() // its exit ends go-plugin's Shutdown call
+		<-stopped
+	}
 	in.proc.kill()
 	release(in.proc)
 }

@@ -115,6 +115,10 @@ func main() {
 	}
 }
 
+// hangShutdownEnv, set to anything, makes Shutdown never answer: the
+// host's test of a plugin that hangs on its way out.
+const hangShutdownEnv = "INT8CAL_TEST_HANG_SHUTDOWN"
+
 // controller is plugin.GRPCController, written out: its Empty message is
 // wire-identical to google.protobuf.Empty.
 var controller = grpc.ServiceDesc{
@@ -125,6 +129,9 @@ var controller = grpc.ServiceDesc{
 		Handler: func(srv any, _ context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
 			if err := dec(new(emptypb.Empty)); err != nil {
 				return nil, err
+			}
+			if os.Getenv(hangShutdownEnv) != "" {
+				select {} // a plugin that never answers Shutdown, for the host's test
 			}
 			go srv.(func())()
 			return new(emptypb.Empty), nil
