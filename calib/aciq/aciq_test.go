@@ -115,3 +115,16 @@ func TestOptionsAndDegenerate(t *testing.T) {
 		t.Errorf("infinite values: %v", err)
 	}
 }
+
+func BenchmarkAmax(b *testing.B) {
+	h := histogram.New(0)
+	x := make([]float32, 1<<18)
+	for i := range x {
+		x[i] = float32(math.Sin(float64(i))) * float32(i%97)
+	}
+	h.Add(x)
+	bins, w, m, _ := h.Magnitudes()
+	for b.Loop() {
+		aciq.AmaxFromBins(bins, w, m, false, aciq.Options{})
+	}
+}

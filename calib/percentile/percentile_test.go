@@ -103,3 +103,16 @@ func TestDegenerate(t *testing.T) {
 		t.Errorf("median in bin 0: %v", got)
 	}
 }
+
+func BenchmarkAmax(b *testing.B) {
+	h := histogram.New(0)
+	x := make([]float32, 1<<18)
+	for i := range x {
+		x[i] = float32(math.Sin(float64(i))) * float32(i%97)
+	}
+	h.Add(x)
+	bins, w, m, _ := h.Magnitudes()
+	for b.Loop() {
+		percentile.AmaxFromBins(bins, w, m, percentile.Options{})
+	}
+}
