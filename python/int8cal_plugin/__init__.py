@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import NoReturn
 
+from . import calibrator, dataset
 from ._log import get_logger
 from .calibrator import Calibrator, Histogram, Range, Statistics, TensorStats
 from .dataset import Batch, Dataset, Input, Meta
@@ -49,11 +50,7 @@ def serve(plugin: Calibrator | Dataset) -> NoReturn:
     """Serves a Calibrator or a Dataset as an int8cal plugin until the host
     shuts it down, then exits the process."""
     if isinstance(plugin, Calibrator):
-        from . import calibrator
-
         calibrator.serve(plugin)
     if isinstance(plugin, Dataset):
-        from . import dataset
-
         dataset.serve(plugin)
     raise TypeError(f"serve takes an int8cal_plugin.Calibrator or Dataset, not {type(plugin).__name__}")

@@ -23,6 +23,7 @@ a Unix socket in a directory it chooses:
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import signal
@@ -216,12 +217,11 @@ class _PluginServices:
         ]
 
 
-def _watch_parent(done: threading.Event) -> None:
+def _watch_parent(parent: int, done: threading.Event) -> None:
     """Ends serving when the host is gone: the plugin is then re-parented
     (to init or a subreaper). The host also asks the kernel to kill its
     plugins when it dies (Pdeathsig), which covers a plugin started
     directly; this covers one started through a wrapper that did not exec."""
-    parent = os.getppid()
     while not done.wait(_PARENT_POLL):
         if os.getppid() != parent:
             done.set()
@@ -231,6 +231,7 @@ def serve(proto: Protocol, name: str, register: Callable[[grpc.Server], None], w
     """Serves one int8cal plugin until the host shuts it down or goes away,
     then exits the process. register adds the int8cal service to the
     server."""
+    parent = os.getppid()  # the host, before anything can take long
     env = dict(os.environ)
     log = _log.get_logger(name)
     _log.install_root()
@@ -272,14 +273,16 @@ def serve(proto: Protocol, name: str, register: Callable[[grpc.Server], None], w
         # empty certificate field on the handshake line.
         bound = server.add_insecure_port(address)
     if not bound:
-        log.error(f"{name}: cannot listen on the Unix socket {path}")
-        sys.exit(1)
+        _fail(log, f"{name}: cannot listen on the Unix socket {path}")
     server.start()
     group = env.get("PLUGIN_UNIX_SOCKET_GROUP")
-    if group:
-        _share_with_group(path, group)
-    else:
-        os.chmod(path, 0o600)
+    try:
+        if group:
+            _share_with_group(path, group)
+        else:
+            os.chmod(path, 0o600)
+    except (HandshakeError, OSError) as e:
+        _fail(log, f"{name}: the socket {path}: {e}")
 
     sys.stdout.write(handshake_line(version, path, cert) + "\n")
     sys.stdout.flush()
@@ -287,7 +290,7 @@ def serve(proto: Protocol, name: str, register: Callable[[grpc.Server], None], w
     # reaches the host's log (at DEBUG) instead.
     sys.stdout = sys.stderr
 
-    threading.Thread(target=_watch_parent, args=(done,), daemon=True, name="parent-watch").start()
+    threading.Thread(target=_watch_parent, args=(parent, done), daemon=True, name="parent-watch").start()
     done.wait()
     server.stop(_STOP_GRACE).wait()
     try:
@@ -298,6 +301,14 @@ def serve(proto: Protocol, name: str, register: Callable[[grpc.Server], None], w
     # Not sys.exit: a worker thread still inside user code would keep the
     # interpreter from ending.
     os._exit(0)
+
+
+def _fail(log: logging.Logger, message: str) -> NoReturn:
+    """Logs why the plugin cannot serve and exits with status 1: os._exit,
+    since gRPC's threads may already run."""
+    log.error(message)
+    sys.stderr.flush()
+    os._exit(1)
 
 
 def _share_with_group(path: str, group: str) -> None:

@@ -182,7 +182,7 @@ def info_message(c: Calibrator) -> pb.InfoResponse:
         version=c.version,
         algorithm=c.algorithm,
         description=c.description,
-        statistics=int(c.statistics),
+        statistics=pb.StatisticsKind.Name(int(c.statistics)),
         bins=c.bins if c.statistics in (Statistics.ABS_HISTOGRAM, Statistics.SIGNED_HISTOGRAM) else 0,
         options=[pb.Option(name=o.name, default_value=o.default, description=o.description) for o in c.options],
     )

@@ -22,7 +22,7 @@ import queue
 import threading
 import traceback
 from dataclasses import dataclass
-from typing import Callable, Iterator, Mapping, NoReturn, Sequence
+from typing import Any, Callable, Iterator, Mapping, NoReturn, Sequence
 
 import grpc
 import numpy as np
@@ -49,7 +49,7 @@ MAX_INPUTS = 64
 
 # The element types the protocol carries (ONNX TensorProto numbering) and
 # the numpy types that hold them.
-ELEMENT_TYPES: dict[np.dtype, int] = {
+ELEMENT_TYPES: dict[np.dtype[Any], pb.ElementType] = {
     np.dtype(np.float32): pb.ELEMENT_TYPE_FLOAT32,
     np.dtype(np.uint8): pb.ELEMENT_TYPE_UINT8,
     np.dtype(np.int8): pb.ELEMENT_TYPE_INT8,
@@ -318,7 +318,7 @@ class _Servicer(pb_grpc.BatchStreamServicer):
             n = min(request.batch_size, end - first)
             arrays, labels = self._read(meta, first, n, context)
             for i, a in enumerate(arrays):
-                data = memoryview(a.astype(a.dtype.newbyteorder("<"), copy=False)).cast("B")
+                data = a.astype(a.dtype.newbyteorder("<"), copy=False).reshape(-1).view(np.uint8)
                 size = a.dtype.itemsize
                 off = 0
                 while off < len(data):  # never empty: n ≥ 1, every dimension ≥ 1
@@ -328,7 +328,7 @@ class _Servicer(pb_grpc.BatchStreamServicer):
                         chunk.labels.extend(labels.tolist())
                         room -= 4 * len(labels)
                     m = min(max(room // size, 1) * size, len(data) - off)
-                    chunk.data = bytes(data[off : off + m])
+                    chunk.data = data[off : off + m].tobytes()
                     yield chunk
                     off += m
 

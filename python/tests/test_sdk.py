@@ -9,16 +9,16 @@ import os
 import subprocess
 import sys
 import unittest
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import grpc
 import numpy as np
 
 from int8cal_plugin import Dataset, Input, Meta, Option, OptionError, Statistics, _server, _x509
+from int8cal_plugin._proto.int8cal.batchstream.v2 import batchstream_pb2 as dpb
+from int8cal_plugin._proto.int8cal.calibrator.v1 import calibrator_pb2 as cpb
 from int8cal_plugin.calibrator import receive
-from int8cal_plugin.calibrator import pb as cpb
 from int8cal_plugin.dataset import CHUNK_BYTES, _Servicer, checked_batch, slot_layout
-from int8cal_plugin.dataset import pb as dpb
 from int8cal_plugin.options import merge
 
 EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples")
@@ -203,7 +203,7 @@ class CheckedBatchTest(unittest.TestCase):
         self.assertEqual(labels.dtype, np.int32)
 
     def test_bad(self) -> None:
-        cases = [
+        cases: list[tuple[dict[str, Any], str]] = [
             ({"x": np.zeros((2, 2))}, r"input 'x' is float64, declared float32 \(convert with .astype\)"),
             ({"x": np.zeros((2, 3), np.float32)}, r"input 'x' has shape \(2, 3\), want \(2, 2\)"),
             ({"labels": np.array([0, 4])}, r"label 4 outside \[0, 4\)"),
@@ -272,7 +272,7 @@ class BatchesTest(unittest.TestCase):
 
     def test_refusals(self) -> None:
         s = _Servicer(Ramp(), None)
-        cases = [
+        cases: list[tuple[Callable[[Any], object], grpc.StatusCode]] = [
             (lambda ctx: list(s.Batches(dpb.BatchesRequest(start=0, count=1, batch_size=1), ctx)), grpc.StatusCode.FAILED_PRECONDITION),
             (lambda ctx: s.Open(dpb.OpenRequest(options={"m": "1"}), ctx), grpc.StatusCode.INVALID_ARGUMENT),
             (lambda ctx: s.Open(dpb.OpenRequest(options={"n": "x"}), ctx), grpc.StatusCode.INVALID_ARGUMENT),
