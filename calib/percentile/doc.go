@@ -54,7 +54,9 @@
 // interpolated point clips p of the mass exactly under the uniform-bin
 // assumption. Linear interpolation is the rule calib/legacy's quantile
 // uses, so legacy with regression_cutoff 1 and quantile p/100 gives the
-// same amax.
+// same amax up to the rounding of p/100 (99.99/100 is not the float64
+// 0.9999): the tables of percentile and legacy's defaults are identical on
+// LeNet and ResNet-20 (BENCHMARKS.md).
 //
 // A quantile in bin 0 gives a positive amax below w (bin 0 holds exact
 // zeros and tiny values alike): a tensor that is 99.99% zeros gets an amax
