@@ -16,7 +16,7 @@ import (
 // curve (see the package documentation).
 const (
 	MaxBins   = 512
-	MaxPoints = 512
+	MaxPoints = 256
 )
 
 // Report is what the page shows.

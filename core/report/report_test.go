@@ -86,11 +86,12 @@ func TestNewThresholdCurve(t *testing.T) {
 	curve[0], curve[700] = math.Inf(1), 0.5
 	th := NewThreshold("entropy2", calib.Range{Amax: 2, Curve: curve, Chosen: 700}, stats)
 	c := th.Curve
-	if c.Step != 3 || len(c.Points) != 400 || c.Chosen != 700 || c.ChosenValue != 0.5 {
-		t.Fatalf("step %d, %d points, chosen %d (%v); want 3, 400, 700 (0.5)", c.Step, len(c.Points), c.Chosen, c.ChosenValue)
+	// 1200 candidates, at most 256 points: runs of 5.
+	if c.Step != 5 || len(c.Points) != 240 || c.Chosen != 700 || c.ChosenValue != 0.5 {
+		t.Fatalf("step %d, %d points, chosen %d (%v); want 5, 240, 700 (0.5)", c.Step, len(c.Points), c.Chosen, c.ChosenValue)
 	}
-	if c.Points[0] != 1 || c.Points[233] != 0.5 || c.Points[399] != 1197 {
-		t.Errorf("points %v, %v, %v; want the minima 1, 0.5, 1197", c.Points[0], c.Points[233], c.Points[399])
+	if c.Points[0] != 1 || c.Points[140] != 0.5 || c.Points[239] != 1195 {
+		t.Errorf("points %v, %v, %v; want the minima 1, 0.5, 1195", c.Points[0], c.Points[140], c.Points[239])
 	}
 	if th.Clipped != 0.5 {
 		t.Errorf("clipped %v, want 0.5", th.Clipped)
