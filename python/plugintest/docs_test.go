@@ -74,10 +74,10 @@ func fileName(info string) (string, bool) {
 // where they appear (the Python ones must be python/examples' files, byte
 // for byte), its commands run in order, the int8cal they call built from
 // this checkout. Two steps stand in for what needs the network: the
-// page's venv is a link to the checkout's .venv, and its `pip install` of
-// the SDK is PYTHONPATH pointing at this working tree's.
+// page's venv is a link to the tests' (the checkout's .venv), and its
+// `pip install` of the SDK is PYTHONPATH pointing at this working tree's.
 func TestPythonGuide(t *testing.T) {
-	python(t)
+	py := python(t)
 	root := repoRoot(t)
 	mnist := filepath.Join(root, "data", "mnist")
 	if _, err := os.Stat(filepath.Join(mnist, "t10k-images-idx3-ubyte")); err != nil {
@@ -146,7 +146,7 @@ func TestPythonGuide(t *testing.T) {
 				}
 				continue
 			case line == "python3 -m venv venv":
-				if err := os.Symlink(filepath.Join(root, ".venv"), filepath.Join(dir, "venv")); err != nil {
+				if err := os.Symlink(filepath.Dir(filepath.Dir(py)), filepath.Join(dir, "venv")); err != nil {
 					t.Fatal(err)
 				}
 				continue

@@ -34,22 +34,84 @@ func repoRoot(t testing.TB) string {
 	return root
 }
 
-// python returns the repository's virtual environment's Python, skipping
-// t when it is missing or lacks the SDK's dependencies, and points the
-// plugins started after at it and at this working tree's SDK.
+// python returns a Python with grpcio, protobuf and numpy: the
+// repository's virtual environment (.venv, `make pydeps`), else one made
+// once per test binary in a temporary directory with `python3 -m pip`. It
+// skips t, saying why, only where pip cannot install them (no python3, no
+// network). It points the plugins started after at that Python and at this
+// working tree's SDK, their bytecode caches kept out of the tree.
 func python(t testing.TB) string {
 	t.Helper()
 	root := repoRoot(t)
+	tmp := scratchDir(t)
 	py := filepath.Join(root, ".venv", "bin", "python")
-	if _, err := os.Stat(py); err != nil {
-		t.Skipf("no virtual environment at %s: run `make pydeps` to test the Python plugin SDK", py)
-	}
-	if out, err := exec.Command(py, "-c", "import grpc, google.protobuf, numpy").CombinedOutput(); err != nil {
-		t.Skipf("%s lacks grpcio, protobuf or numpy (run `make pydeps`): %v: %s", py, err, lastLine(out))
+	if err := hasDeps(py); err != nil {
+		fallback.once.Do(func() { fallback.py, fallback.err = makeVenv(root, filepath.Join(tmp, "venv")) })
+		if fallback.err != nil {
+			t.Skipf("no Python with grpcio, protobuf and numpy: %s has none (%v; `make pydeps` makes it), and python3 -m pip could not install them: %v", py, err, fallback.err)
+		}
+		py = fallback.py
 	}
 	t.Setenv("INT8CAL_PYTHON", py)
 	t.Setenv("PYTHONPATH", filepath.Join(root, "python"))
+	t.Setenv("PYTHONPYCACHEPREFIX", filepath.Join(tmp, "pycache"))
 	return py
+}
+
+func hasDeps(py string) error {
+	if _, err := os.Stat(py); err != nil {
+		return err
+	}
+	if out, err := exec.Command(py, "-c", "import grpc, google.protobuf, numpy").CombinedOutput(); err != nil {
+		return fmt.Errorf("%v: %s", err, lastLine(out))
+	}
+	return nil
+}
+
+// scratch is a temporary directory shared by the tests of this binary
+// (Python's bytecode caches, the fallback virtual environment); TestMain
+// removes it.
+var scratch struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+func scratchDir(t testing.TB) string {
+	t.Helper()
+	scratch.once.Do(func() { scratch.dir, scratch.err = os.MkdirTemp("", "int8cal-pysdk") })
+	if scratch.err != nil {
+		t.Fatal(scratch.err)
+	}
+	return scratch.dir
+}
+
+// fallback is the virtual environment made when the repository has none.
+var fallback struct {
+	once sync.Once
+	py   string
+	err  error
+}
+
+// makeVenv makes a virtual environment in dir with the SDK's dependencies,
+// installing a copy of python/ (pip builds in the source folder).
+func makeVenv(root, dir string) (string, error) {
+	src := filepath.Join(dir, "src")
+	if err := os.CopyFS(src, os.DirFS(filepath.Join(root, "python"))); err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	for _, args := range [][]string{
+		{"python3", "-m", "venv", dir},
+		{filepath.Join(dir, "bin", "python"), "-m", "pip", "install", "--quiet", "--retries", "1", "--timeout", "20", src},
+	} {
+		if out, err := exec.CommandContext(ctx, args[0], args[1:]...).CombinedOutput(); err != nil {
+			return "", fmt.Errorf("%s: %v: %s", strings.Join(args, " "), err, lastLine(out))
+		}
+	}
+	py := filepath.Join(dir, "bin", "python")
+	return py, hasDeps(py)
 }
 
 func lastLine(b []byte) string {

@@ -27,7 +27,11 @@ func TestMain(m *testing.M) {
 		helperHost(mode)
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if scratch.dir != "" {
+		os.RemoveAll(scratch.dir)
+	}
+	os.Exit(code)
 }
 
 // helperHost starts the example calibrator, prints its process ID, and
