@@ -232,6 +232,12 @@ func TestNpyFolderDataset(t *testing.T) {
 				if !equalMeta(meta, want) {
 					t.Fatalf("Open described %+v, want %+v", meta, want)
 				}
+				// The SDK's log line about it, an hclog JSON line on the
+				// plugin's stderr, is in the host's log at its level, with
+				// its fields, as go-plugin shows a Go plugin's.
+				if !strings.Contains(log.String(), "[DEBUG] int8cal.npyfolder.int8cal-batchstream-npyfolder: opened: @module=npyfolder samples=150 inputs=7") {
+					t.Errorf("the plugin's log line about Open is not in the host's log:\n%s", log.String())
+				}
 				for _, batch := range []int{samples, 1, 64} {
 					got := make([]dataset.Tensor, len(inputs))
 					for i, in := range inputs {
