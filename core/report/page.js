@@ -71,7 +71,7 @@
     const xmax = Math.max(n * h.bin_width, ...t.thresholds.map((s) => s.amax), Number.MIN_VALUE) * 1.04;
     const top = Math.max(1, Math.ceil(Math.log10(1 + Math.max(1, ...h.counts))));
     const decades = Array.from({ length: top + 1 }, (_, k) => k);
-    const c = chart("hist", 660, 230, 0, xmax, 0, top, "|x|", "count (log)", decades, (k) => (k === 0 ? "0" : "1e" + k));
+    const c = chart("hist", 600, 230, 0, xmax, 0, top, "|x|", "count (log)", decades, (k) => (k === 0 ? "0" : "1e" + k));
     let d = `M${c.X(0)},${c.Y(0)}`;
     h.counts.forEach((v, i) => { d += `V${c.Y(Math.log10(1 + v))}H${c.X((i + 1) * h.bin_width)}`; });
     c.svg.append(el("svg:path", { d: d + `V${c.Y(0)}Z`, class: "bars" }));
@@ -91,8 +91,8 @@
     const log = lo > 0 && hi / lo > 1e3;
     const f = (v) => (log ? Math.log10(v) : v);
     const y0 = vals.length ? f(lo) : 0, y1 = vals.length ? f(hi) : 1;
-    const yt = log ? ticks(Math.ceil(y0), Math.floor(y1), 4) : ticks(y0, y1, 4);
-    const c = chart("curve", 330, 200, 0, Math.max(1, (cv.points.length - 1) * cv.step), y0, y1 > y0 ? y1 : y0 + 1,
+    const yt = log ? ticks(Math.ceil(y0), Math.floor(y1), 4).filter(Number.isInteger) : ticks(y0, y1, 4); // whole decades
+    const c = chart("curve", 300, 190, 0, Math.max(1, (cv.points.length - 1) * cv.step), y0, y1 > y0 ? y1 : y0 + 1,
       "candidate index", log ? "minimized (log)" : "minimized", yt, (v) => (log ? "1e" + v : fmt(v, 3)));
     let d = "", pen = "M";
     cv.points.forEach((v, j) => {
