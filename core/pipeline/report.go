@@ -113,8 +113,8 @@ func (p *Pipeline) newReport(title string, src *Dataset, b calibrate.Batches, ru
 	}
 	rep := &report.Report{Title: title, Model: p.opts.Model,
 		Metadata: []report.Field{{Name: "model SHA-256", Value: hash}, {Name: src.role + " data", Value: src.Describe()}, {Name: "backend", Value: p.opts.Backend.Name}},
-		Statistics: fmt.Sprintf("Histograms of |x| in %d bins (shown in at most %d), collected for this report over %d batches of %d from sample %d of %s; clipped: the share of |x| above a threshold.",
-			reportStatistics.Bins, report.MaxBins, b.Batches, b.Batch, b.First, src.Describe())}
+		Statistics: fmt.Sprintf("Histograms of |x| in %d bins (shown in at most %d), collected for this report over %d batches of %d from sample %d of the %s data; clipped: the share of |x| above a threshold.",
+			reportStatistics.Bins, report.MaxBins, b.Batches, b.Batch, b.First, src.role)}
 	ranges := make([]map[string]calib.Range, len(runs))
 	for i, run := range runs {
 		rep.Calibrators = append(rep.Calibrators, run.Name)
