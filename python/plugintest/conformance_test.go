@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/int8cal/int8cal/calib"
 	"github.com/int8cal/int8cal/core/pluginhost"
@@ -228,6 +229,9 @@ func TestNpyFolderDataset(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				if d.b.Shared != (tr == pluginhost.TransportShared) {
+					t.Errorf("batches through shared memory: %v, with transport %v", d.b.Shared, tr)
+				}
 				want := dataset.Meta{Samples: samples, Inputs: inputs, Labels: true, Classes: 10}
 				if !equalMeta(meta, want) {
 					t.Fatalf("Open described %+v, want %+v", meta, want)
@@ -235,7 +239,21 @@ func TestNpyFolderDataset(t *testing.T) {
 				// The SDK's log line about it, an hclog JSON line on the
 				// plugin's stderr, is in the host's log at its level, with
 				// its fields, as go-plugin shows a Go plugin's.
-				if !strings.Contains(log.String(), "[DEBUG] int8cal.npyfolder.int8cal-batchstream-npyfolder: opened: @module=npyfolder samples=150 inputs=7") {
+				// The host reads stderr on its own: the line may come after
+				// Open's answer. go-plugin orders the fields as it likes.
+				logged := func() bool {
+					for _, l := range strings.Split(log.String(), "\n") {
+						if strings.Contains(l, "[DEBUG] int8cal.npyfolder.int8cal-batchstream-npyfolder: opened:") &&
+							strings.Contains(l, " samples=150") && strings.Contains(l, " inputs=7") && strings.Contains(l, " @module=npyfolder") {
+							return true
+						}
+					}
+					return false
+				}
+				for end := time.Now().Add(2 * time.Second); !logged() && time.Now().Before(end); {
+					time.Sleep(10 * time.Millisecond)
+				}
+				if !logged() {
 					t.Errorf("the plugin's log line about Open is not in the host's log:\n%s", log.String())
 				}
 				for _, batch := range []int{samples, 1, 64} {
