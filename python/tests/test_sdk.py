@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import base64
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+import time
 import unittest
 from typing import Any, Callable, Mapping
 
@@ -293,6 +296,62 @@ class BatchesTest(unittest.TestCase):
             self.assertEqual(ctx.code, code, ctx.details)
             if code == grpc.StatusCode.OUT_OF_RANGE:
                 self.assertEqual(ctx.details, "samples [15, 21) requested; the data set has 20")
+
+
+class ServingTest(unittest.TestCase):
+    """The example calibrator run as the host runs it, without the host:
+    the handshake, go-plugin's services, the calibrator service over TLS,
+    and the exit on Shutdown."""
+
+    def start(self, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+        tmp = tempfile.mkdtemp(prefix="pysdk")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        full = dict(os.environ, INT8CAL_PLUGIN_COOKIE="int8cal-calibrator-c0ffee", PLUGIN_PROTOCOL_VERSIONS="1", PLUGIN_UNIX_SOCKET_DIR=tmp, **env)
+        proc = subprocess.Popen([sys.executable, os.path.join(EXAMPLES, "percentile_calibrator.py")], env=full, stdout=subprocess.PIPE)
+        assert proc.stdout is not None
+        self.addCleanup(proc.stdout.close)
+        self.addCleanup(proc.wait)
+        self.addCleanup(proc.kill)
+        fields = _server.parse_handshake(proc.stdout.readline().decode())
+        self.assertEqual((fields["core"], fields["version"], fields["network"], fields["protocol"]), ("1", "1", "unix", "grpc"))
+        self.assertEqual(os.path.dirname(fields["address"]), tmp)
+        self.assertEqual(os.stat(fields["address"]).st_mode & 0o777, 0o600)
+        return proc, fields
+
+    def test_services(self) -> None:
+        proc, fields = self.start({})
+        self.assertEqual(fields["cert"], "", "no certificate without PLUGIN_CLIENT_CERT")
+        with grpc.insecure_channel("unix:" + fields["address"]) as ch:
+            check = ch.unary_unary("/grpc.health.v1.Health/Check")
+            self.assertEqual(check(b"\x0a\x06plugin", timeout=10), b"\x08\x01")  # SERVING
+            with self.assertRaises(grpc.RpcError) as e:
+                check(b"\x0a\x03xyz", timeout=10)
+            self.assertEqual(e.exception.code(), grpc.StatusCode.NOT_FOUND)
+            stdio = ch.unary_stream("/plugin.GRPCStdio/StreamStdio")(b"", timeout=10)
+            self.assertTrue(stdio.running() or not stdio.done())
+            start = time.monotonic()
+            self.assertEqual(ch.unary_unary("/plugin.GRPCController/Shutdown")(b"", timeout=10), b"")
+        proc.wait(timeout=5)
+        self.assertLess(time.monotonic() - start, 1.0, "exit after Shutdown")
+        self.assertEqual(proc.returncode, 0)
+        self.assertFalse(os.path.exists(fields["address"]), "the socket is removed")
+
+    def test_tls(self) -> None:
+        client = _x509.generate()
+        proc, fields = self.start({"PLUGIN_CLIENT_CERT": client.cert_pem.decode()})
+        der = base64.b64decode(fields["cert"] + "=" * (-len(fields["cert"]) % 4))
+        pem = b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(der) + b"-----END CERTIFICATE-----\n"
+        creds = grpc.ssl_channel_credentials(root_certificates=pem, private_key=client.key_pem, certificate_chain=client.cert_pem)
+        with grpc.secure_channel("unix:" + fields["address"], creds, options=[("grpc.ssl_target_name_override", "localhost")]) as ch:
+            info = ch.unary_unary("/int8cal.calibrator.v1.Calibrator/Info", response_deserializer=cpb.InfoResponse.FromString)(b"", timeout=10)
+            self.assertEqual((info.name, info.algorithm, info.bins, info.options[0].name), ("pypercentile", "Percentile", 2048, "p"))
+            configure = ch.unary_unary("/int8cal.calibrator.v1.Calibrator/Configure", request_serializer=cpb.ConfigureRequest.SerializeToString)
+            with self.assertRaises(grpc.RpcError) as e:
+                configure(cpb.ConfigureRequest(options={"q": "1"}), timeout=10)
+            self.assertEqual(e.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+            self.assertEqual(e.exception.details(), 'pypercentile: unknown option "q" (options: p)')
+            ch.unary_unary("/plugin.GRPCController/Shutdown")(b"", timeout=10)
+        proc.wait(timeout=5)
 
 
 if __name__ == "__main__":
