@@ -4,8 +4,9 @@
 // conformance suites (plugins/sdk/calibratortest,
 // datasets/sdk/batchstreamtest). It has no code besides its tests.
 //
-// The tests need the repository's virtual environment (.venv, `make
-// pydeps`) with grpcio, protobuf and numpy; they skip, saying so, without
-// it. The plugins run the SDK of this working tree (PYTHONPATH), not the
-// copy pip installed into .venv.
+// The tests use the repository's virtual environment (.venv, `make
+// pydeps`), else make one with `python3 -m pip` in a temporary directory;
+// they skip, saying so, only where pip cannot install grpcio, protobuf and
+// numpy. The plugins run the SDK of this working tree (PYTHONPATH), not the
+// copy pip installed.
 package plugintest
