@@ -163,7 +163,7 @@ class _Servicer(pb_grpc.CalibratorServicer):
         with self.lock:
             try:
                 return ranges_message(stats, self.impl.calibrate(stats))
-            except (ValueError, ArithmeticError) as e:
+            except ValueError as e:
                 context.abort(grpc.StatusCode.UNKNOWN, f"{self.impl.name}: {e}")
             except Exception as e:
                 self.log.error("Calibrate failed", exc_info=True)

@@ -17,10 +17,11 @@ from typing import Any, Callable, Mapping
 import grpc
 import numpy as np
 
-from int8cal_plugin import Dataset, Input, Meta, Option, OptionError, Statistics, _server, _x509
+from int8cal_plugin import Calibrator, Dataset, Input, Meta, Option, OptionError, Range, Statistics, TensorStats, _server, _x509
 from int8cal_plugin._proto.int8cal.batchstream.v2 import batchstream_pb2 as dpb
 from int8cal_plugin._proto.int8cal.calibrator.v1 import calibrator_pb2 as cpb
-from int8cal_plugin.calibrator import receive
+from int8cal_plugin.calibrator import _Servicer as _CalibratorServicer
+from int8cal_plugin.calibrator import ranges_message, receive
 from int8cal_plugin.dataset import CHUNK_BYTES, _Servicer, checked_batch, slot_layout
 from int8cal_plugin.options import merge
 
@@ -296,6 +297,51 @@ class BatchesTest(unittest.TestCase):
             self.assertEqual(ctx.code, code, ctx.details)
             if code == grpc.StatusCode.OUT_OF_RANGE:
                 self.assertEqual(ctx.details, "samples [15, 21) requested; the data set has 20")
+
+
+class Broken(Calibrator):
+    """A calibrator with a bug, and one answering with diagnostics."""
+
+    name = "broken"
+    algorithm = "Broken"
+
+    def calibrate(self, tensors: list[TensorStats]) -> list[Range]:
+        if tensors[0].name == "bug":
+            return [Range(t.name, 1 / 0) for t in tensors]
+        return [Range(t.name, 2.5, curve=np.array([3.0, 1.0, 2.0]), chosen=1) for t in tensors]
+
+
+class CalibrateTest(unittest.TestCase):
+    def call(self, name: str) -> tuple[FakeContext, object]:
+        chunks = [cpb.CalibrateChunk(header=cpb.TensorHeader(name=name, count=1, min=-1, max=3, histogram_range=4, histogram_bins=1)),
+                  cpb.CalibrateChunk(bins=cpb.BinCounts(counts=[1]))]
+        ctx = FakeContext()
+        try:
+            return ctx, _CalibratorServicer(Broken()).Calibrate(iter(chunks), ctx)
+        except Aborted:
+            return ctx, None
+
+    def test_diagnostics(self) -> None:
+        _, resp = self.call("conv")
+        assert isinstance(resp, cpb.CalibrateResponse)
+        (r,) = resp.ranges
+        self.assertEqual((r.name, r.amax, list(r.curve), r.chosen), ("conv", 2.5, [3.0, 1.0, 2.0], 1))
+
+    def test_bug(self) -> None:
+        ctx, _ = self.call("bug")
+        self.assertEqual(ctx.code, grpc.StatusCode.UNKNOWN)
+        self.assertRegex(ctx.details, r"^broken: ZeroDivisionError: division by zero \(at .*test_sdk.py:\d+; traceback in the log\)$")
+
+    def test_bad_answers(self) -> None:
+        stats = [TensorStats("a", 1, 0, 1)]
+        for ranges, message in [
+            ([], "returned 0 ranges for 1 tensors"),
+            ([Range("b", 1)], "range for 'b' where tensor 'a' was expected"),
+            ([Range("a", float("nan"))], "tensor 'a': amax nan is not finite"),
+            ([Range("a", -1)], "tensor 'a': amax -1.0 is not finite and non-negative"),
+        ]:
+            with self.subTest(message=message), self.assertRaisesRegex(ValueError, message):
+                ranges_message(stats, ranges)
 
 
 class ServingTest(unittest.TestCase):
