@@ -29,6 +29,7 @@ import secrets
 import signal
 import sys
 import threading
+import traceback
 from concurrent import futures
 from dataclasses import dataclass
 from typing import Callable, Iterator, NoReturn
@@ -301,6 +302,19 @@ def serve(proto: Protocol, name: str, register: Callable[[grpc.Server], None], w
     # Not sys.exit: a worker thread still inside user code would keep the
     # interpreter from ending.
     os._exit(0)
+
+
+def abort_bug(log: logging.Logger, context: grpc.ServicerContext, name: str, what: str, e: Exception) -> NoReturn:
+    """Ends a call whose plugin code raised an unexpected exception (a bug,
+    not a refusal): gRPC UNKNOWN with the exception's type, message and
+    line for the user, the traceback in the host's log."""
+    log.error(f"{what} failed", exc_info=e)
+    where = traceback.extract_tb(e.__traceback__)[-1]
+    context.abort(
+        grpc.StatusCode.UNKNOWN,
+        f"{name}: {what}: {type(e).__name__}: {e} (at {where.filename}:{where.lineno}; traceback in the log)",
+    )
+    raise AssertionError("not reached: abort raises")
 
 
 def _fail(log: logging.Logger, message: str) -> NoReturn:

@@ -12,7 +12,6 @@ import abc
 import enum
 import math
 import threading
-import traceback
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Mapping, NoReturn, Sequence
 
@@ -153,6 +152,8 @@ class _Servicer(pb_grpc.CalibratorServicer):
                 context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
             except ValueError as e:
                 context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{self.impl.name}: {e}")
+            except Exception as e:
+                _server.abort_bug(self.log, context, self.impl.name, "Configure", e)
         return pb.ConfigureResponse()
 
     def Calibrate(self, request_iterator: Iterator[pb.CalibrateChunk], context: grpc.ServicerContext) -> pb.CalibrateResponse:
@@ -166,13 +167,8 @@ class _Servicer(pb_grpc.CalibratorServicer):
             except ValueError as e:
                 context.abort(grpc.StatusCode.UNKNOWN, f"{self.impl.name}: {e}")
             except Exception as e:
-                self.log.error("Calibrate failed", exc_info=True)
-                where = traceback.extract_tb(e.__traceback__)[-1]
-                context.abort(
-                    grpc.StatusCode.UNKNOWN,
-                    f"{self.impl.name}: {type(e).__name__}: {e} (at {where.filename}:{where.lineno}; traceback in the log)",
-                )
-        return pb.CalibrateResponse()  # not reached: abort raises
+                _server.abort_bug(self.log, context, self.impl.name, "Calibrate", e)
+        raise AssertionError("not reached: abort raises")
 
 
 def info_message(c: Calibrator) -> pb.InfoResponse:

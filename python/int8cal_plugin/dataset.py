@@ -20,7 +20,6 @@ import mmap
 import os
 import queue
 import threading
-import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, NoReturn, Sequence
 
@@ -258,7 +257,7 @@ class _Servicer(pb_grpc.BatchStreamServicer):
             except (ValueError, OSError) as e:
                 context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{self.impl.name}: Open: {e}")
             except Exception as e:
-                self._abort_crash(context, "Open", e)
+                _server.abort_bug(self.log, context, self.impl.name, "Open", e)
             self.meta = meta
             self.log.debug("opened", extra={"fields": {"samples": meta.samples, "inputs": len(meta.inputs)}})
             return resp
@@ -269,7 +268,7 @@ class _Servicer(pb_grpc.BatchStreamServicer):
             try:
                 self.impl.close()
             except Exception as e:
-                self._abort_crash(context, "Close", e)
+                _server.abort_bug(self.log, context, self.impl.name, "Close", e)
         return pb.CloseResponse()
 
     def _plan(self, req: pb.BatchesRequest, context: grpc.ServicerContext) -> Meta:
@@ -299,16 +298,7 @@ class _Servicer(pb_grpc.BatchStreamServicer):
             except (ValueError, OSError) as e:
                 context.abort(grpc.StatusCode.UNKNOWN, f"{self.impl.name}: reading samples [{first}, {first + n}): {e}")
             except Exception as e:
-                self._abort_crash(context, f"reading samples [{first}, {first + n})", e)
-        raise AssertionError("not reached: abort raises")
-
-    def _abort_crash(self, context: grpc.ServicerContext, what: str, e: Exception) -> NoReturn:
-        self.log.error(f"{what} failed", exc_info=True)
-        where = traceback.extract_tb(e.__traceback__)[-1]
-        context.abort(
-            grpc.StatusCode.UNKNOWN,
-            f"{self.impl.name}: {what}: {type(e).__name__}: {e} (at {where.filename}:{where.lineno}; traceback in the log)",
-        )
+                _server.abort_bug(self.log, context, self.impl.name, f"reading samples [{first}, {first + n})", e)
         raise AssertionError("not reached: abort raises")
 
     def Batches(self, request: pb.BatchesRequest, context: grpc.ServicerContext) -> Iterator[pb.BatchChunk]:

@@ -330,7 +330,7 @@ class CalibrateTest(unittest.TestCase):
     def test_bug(self) -> None:
         ctx, _ = self.call("bug")
         self.assertEqual(ctx.code, grpc.StatusCode.UNKNOWN)
-        self.assertRegex(ctx.details, r"^broken: ZeroDivisionError: division by zero \(at .*test_sdk.py:\d+; traceback in the log\)$")
+        self.assertRegex(ctx.details, r"^broken: Calibrate: ZeroDivisionError: division by zero \(at .*test_sdk.py:\d+; traceback in the log\)$")
 
     def test_bad_answers(self) -> None:
         stats = [TensorStats("a", 1, 0, 1)]
