@@ -69,6 +69,8 @@ class Protocol:
     """The go-plugin protocol version served."""
     package: str
     """The protobuf package, for messages."""
+    title: str
+    """What int8cal calls this kind of plugin: "calibrator", "data set"."""
 
 
 class HandshakeError(Exception):
@@ -121,7 +123,7 @@ def socket_path(env: dict[str, str]) -> str:
 
 def _not_started_by_host(proto: Protocol, name: str) -> NoReturn:
     sys.stderr.write(
-        f"{os.path.basename(sys.argv[0]) or name} is an int8cal {proto.kind} plugin ({name}), "
+        f"{os.path.basename(sys.argv[0]) or name} is an int8cal {proto.title} plugin ({name}), "
         "not a program to run by hand: the int8cal host starts it.\n"
         f"Put it (named int8cal-{proto.kind}-{name}) in a directory and pass that to int8cal "
         "with --plugin-dir, or list the directory in $INT8CAL_PLUGIN_PATH.\n"

@@ -25,7 +25,7 @@ from ._proto.int8cal.calibrator.v1 import calibrator_pb2_grpc as pb_grpc
 from .options import Option, OptionError, merge
 
 PROTOCOL = _server.Protocol(
-    kind="calibrator", cookie="int8cal-calibrator-c0ffee", version=1, package="int8cal.calibrator.v1"
+    kind="calibrator", cookie="int8cal-calibrator-c0ffee", version=1, package="int8cal.calibrator.v1", title="calibrator"
 )
 
 # Bounds the host's own server checks too (internal/calibratorrpc).

@@ -33,7 +33,7 @@ from ._proto.int8cal.batchstream.v2 import batchstream_pb2_grpc as pb_grpc
 from .options import Option, OptionError, merge
 
 PROTOCOL = _server.Protocol(
-    kind="batchstream", cookie="int8cal-batchstream-5eed", version=2, package="int8cal.batchstream.v2"
+    kind="batchstream", cookie="int8cal-batchstream-5eed", version=2, package="int8cal.batchstream.v2", title="data set"
 )
 
 SHM_FD_ENV = "INT8CAL_BATCHSTREAM_SHM_FD"

@@ -95,8 +95,8 @@ def _thread_pool() -> Any:
     return futures.ThreadPoolExecutor(max_workers=1)
 
 
-CALIBRATOR = _server.Protocol("calibrator", "c", 1, "int8cal.calibrator.v1")
-BATCHSTREAM = _server.Protocol("batchstream", "b", 2, "int8cal.batchstream.v2")
+CALIBRATOR = _server.Protocol("calibrator", "c", 1, "int8cal.calibrator.v1", "calibrator")
+BATCHSTREAM = _server.Protocol("batchstream", "b", 2, "int8cal.batchstream.v2", "data set")
 
 
 class HandshakeTest(unittest.TestCase):
@@ -136,6 +136,7 @@ class HandshakeTest(unittest.TestCase):
             self.assertEqual(run.returncode, 1, script)
             self.assertEqual(run.stdout, "", script)
             self.assertIn("not a program to run by hand", run.stderr)
+            self.assertIn("calibrator plugin (pypercentile)" if "percentile" in script else "data set plugin (npyfolder)", run.stderr)
             self.assertIn("--plugin-dir", run.stderr)
 
     def test_wrong_version(self) -> None:
