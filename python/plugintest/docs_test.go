@@ -77,6 +77,9 @@ func fileName(info string) (string, bool) {
 // page's venv is a link to the tests' (the checkout's .venv), and its
 // `pip install` of the SDK is PYTHONPATH pointing at this working tree's.
 func TestPythonGuide(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds int8cal and runs the guide's commands; not with -short")
+	}
 	py := python(t)
 	root := repoRoot(t)
 	mnist := filepath.Join(root, "data", "mnist")
