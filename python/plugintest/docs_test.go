@@ -98,8 +98,9 @@ func TestPythonGuide(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	t.Setenv("TMPDIR", dir)
+	top := dir // dir moves into the folder the page makes
+	t.Cleanup(func() { os.RemoveAll(top) })
+	t.Setenv("TMPDIR", top)
 	examples := map[string]bool{}
 	ran := 0
 	for _, b := range fences(t, filepath.Join(root, guidePage)) {
