@@ -137,13 +137,15 @@ gpu-pack:
 	tools/gpu/pack.sh
 
 # Python packages for the cross-checks and peer benchmarks, and the Python
-# plugin SDK (python/, with grpcio and protobuf), in a virtualenv.
+# plugin SDK (python/, with grpcio and protobuf), in a virtualenv. The SDK
+# is installed editable, so the repository's example plugins always run
+# the SDK's current source.
 pydeps: $(VENV)/.installed
 
 $(VENV)/.installed: tools/ort/requirements.txt python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install --quiet -r tools/ort/requirements.txt
-	$(VPY) -m pip install --quiet ./python
+	$(VPY) -m pip install --quiet -e ./python
 	touch $@
 
 # Regenerates the ONNX Runtime golden outputs and compares our engine to them.

@@ -18,13 +18,22 @@ type instance struct {
 	proc   *process
 }
 
-// launch starts f's program for go-plugin (gRPC, automatic mutual TLS,
+// launch starts f's program for go-plugin (gRPC, mutual TLS (hostTLS),
 // its socket in this host's private directory), completes the handshake
 // and dispenses name. On failure everything is stopped and the error says
 // why, with the plugin's exit status and stderr when it died early.
 func launch(f Found, log hclog.Logger, handshake plugin.HandshakeConfig, plugins map[int]plugin.PluginSet,
 	dial []grpc.DialOption, name string, prepare func(*exec.Cmd)) (*instance, any, error) {
-	p, err := newProcess(f, prepare)
+	tlsConfig, certPEM, err := hostTLS()
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := newProcess(f, func(cmd *exec.Cmd) {
+		cmd.Env = append(cmd.Env, clientCertEnv+"="+certPEM)
+		if prepare != nil {
+			prepare(cmd)
+		}
+	})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -38,7 +47,7 @@ func launch(f Found, log hclog.Logger, handshake plugin.HandshakeConfig, plugins
 		RunnerFunc:       p.runnerFunc,
 		UnixSocketConfig: &plugin.UnixSocketConfig{TempDir: dir},
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		AutoMTLS:         true,
+		TLSConfig:        tlsConfig, // mutual TLS, as go-plugin's AutoMTLS but with our certificate
 		Logger:           pluginLogger(log, f.Name),
 		StartTimeout:     StartTimeout,
 		GRPCDialOptions:  dial,

@@ -8,8 +8,8 @@ a Unix socket in a directory it chooses:
 * protocol version negotiation against PLUGIN_PROTOCOL_VERSIONS;
 * a gRPC server on a Unix socket in PLUGIN_UNIX_SOCKET_DIR, with TLS when
   the host asks for AutoMTLS (PLUGIN_CLIENT_CERT set): a fresh self-signed
-  certificate for "localhost" (see _x509), which the host verifies (the
-  host's own certificate cannot be verified in return: see serve);
+  certificate for "localhost" (see _x509), which the host verifies, and
+  the host's certificate verified in return;
 * the handshake line on stdout:
   ``1|<protocol version>|unix|<socket path>|grpc|<base64 DER certificate>``;
 * go-plugin's own services, so the host logs no warnings: grpc.health.v1
@@ -261,16 +261,17 @@ def serve(proto: Protocol, name: str, register: Callable[[grpc.Server], None], w
     client_cert = env.get("PLUGIN_CLIENT_CERT", "")
     address = "unix:" + path
     if client_cert:
-        # AutoMTLS: the host verifies this certificate, which the handshake
-        # line carries. The host's own certificate (PLUGIN_CLIENT_CERT) is
-        # not verified in return: go-plugin makes it with a P-521 key, and
-        # grpcio's BoringSSL does not accept P-521 signatures
-        # (ecdsa_secp521r1_sha512 is not among its verify algorithms), so a
-        # server requiring it fails every handshake. Who may connect is
-        # bounded instead by the socket's place and mode: the host's private
-        # 0700 directory, and 0600 on the socket itself (below).
+        # Mutual TLS: the host verifies this certificate, which the
+        # handshake line carries, and this server verifies the host's
+        # (PLUGIN_CLIENT_CERT, its root). The int8cal host makes its
+        # certificate with a P-256 key (core/pluginhost/tls.go): go-plugin's
+        # own AutoMTLS uses P-521, whose signatures grpcio's BoringSSL does
+        # not accept, so a stock go-plugin host cannot connect here.
         cert = _x509.generate()
-        bound = server.add_secure_port(address, grpc.ssl_server_credentials([(cert.key_pem, cert.cert_pem)]))
+        credentials = grpc.ssl_server_credentials(
+            [(cert.key_pem, cert.cert_pem)], root_certificates=client_cert.encode(), require_client_auth=True
+        )
+        bound = server.add_secure_port(address, credentials)
     else:
         # A host without AutoMTLS (go-plugin's default): plaintext, and an
         # empty certificate field on the handshake line.

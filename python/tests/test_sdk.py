@@ -400,6 +400,22 @@ class ServingTest(unittest.TestCase):
             ch.unary_unary("/plugin.GRPCController/Shutdown")(b"", timeout=10)
         proc.wait(timeout=5)
 
+    def test_tls_refuses_others(self) -> None:
+        """Only the host's certificate (PLUGIN_CLIENT_CERT) gets in."""
+        host, stranger = _x509.generate(), _x509.generate()
+        proc, fields = self.start({"PLUGIN_CLIENT_CERT": host.cert_pem.decode()})
+        der = base64.b64decode(fields["cert"] + "=" * (-len(fields["cert"]) % 4))
+        pem = b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(der) + b"-----END CERTIFICATE-----\n"
+        for name, creds in [
+            ("another certificate", grpc.ssl_channel_credentials(root_certificates=pem, private_key=stranger.key_pem, certificate_chain=stranger.cert_pem)),
+            ("no certificate", grpc.ssl_channel_credentials(root_certificates=pem)),
+        ]:
+            with self.subTest(client=name), grpc.secure_channel("unix:" + fields["address"], creds, options=[("grpc.ssl_target_name_override", "localhost")]) as ch:
+                with self.assertRaises(grpc.RpcError) as e:
+                    ch.unary_unary("/int8cal.calibrator.v1.Calibrator/Info")(b"", timeout=5)
+                self.assertEqual(e.exception.code(), grpc.StatusCode.UNAVAILABLE)
+        proc.kill()
+
 
 if __name__ == "__main__":
     unittest.main()
