@@ -49,7 +49,7 @@ func BenchmarkPercentile(b *testing.B) {
 	}{
 		{"Go", pluginhost.Found{Kind: pluginhost.CalibratorKind, Name: "percentile", Path: goBin}, map[string]string{"percentile": "99.99"}},
 		{"Python", pluginhost.Found{Kind: pluginhost.CalibratorKind, Name: "pypercentile",
-			Path: filepath.Join(repoRoot(b), "python", "examples", "int8cal-calibrator-pypercentile")}, map[string]string{"p": "99.99"}},
+			Path: filepath.Join(repoRoot(b), "python", "examples", "int8cal-calibrator-pypercentile")}, map[string]string{"percentile": "99.99"}},
 	}
 	stats := resnet20Stats()
 	for _, p := range plugins {

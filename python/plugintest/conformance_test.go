@@ -131,7 +131,7 @@ func TestPercentileCalibrator(t *testing.T) {
 			p    string
 			want float32
 		}{{"99.9", 1000}, {"100", 2000.5}, {"50", 501}} {
-			if err := c.Configure(map[string]string{"p": tc.p}); err != nil {
+			if err := c.Configure(map[string]string{"percentile": tc.p}); err != nil {
 				t.Fatal(err)
 			}
 			r, err := c.Calibrate(stats)
@@ -146,8 +146,8 @@ func TestPercentileCalibrator(t *testing.T) {
 
 	t.Run("BadOption", func(t *testing.T) {
 		for _, v := range []string{"150", "0", "x"} {
-			err := c.Configure(map[string]string{"p": v})
-			want := "pypercentile: option p=" + v + ": want a number in (0, 100]"
+			err := c.Configure(map[string]string{"percentile": v})
+			want := "pypercentile: option percentile=" + v + ": want a number in (0, 100]"
 			if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), `calibrator plugin "pypercentile"`) {
 				t.Errorf("p=%s: error %v; want one naming the plugin and saying %q", v, err, want)
 			}

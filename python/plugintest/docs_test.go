@@ -17,9 +17,9 @@ import (
 const guidePage = "docs/writing-a-python-plugin.md"
 
 var guideExpect = map[string][]string{
-	"plugins": {"calibrator pypercentile 1.0.0 (protocol 1", `option p (default "99.99")`, "data set npyfolder 1.0.0 (protocol 2", "option dir:"},
+	"plugins": {"calibrator pypercentile 1.0.0 (protocol 1", `option percentile (default "99.99")`, "data set npyfolder 1.0.0 (protocol 2", "option dir:"},
 	"eval":    {"Top1: 0.98"},
-	"compare": {"FP32", "pypercentile ", "pypercentile:p=99.9"},
+	"compare": {"FP32", "pypercentile ", "pypercentile:percentile=99.9"},
 }
 
 // fence is a fenced code block of a Markdown page.

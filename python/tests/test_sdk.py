@@ -391,12 +391,12 @@ class ServingTest(unittest.TestCase):
         creds = grpc.ssl_channel_credentials(root_certificates=pem, private_key=client.key_pem, certificate_chain=client.cert_pem)
         with grpc.secure_channel("unix:" + fields["address"], creds, options=[("grpc.ssl_target_name_override", "localhost")]) as ch:
             info = ch.unary_unary("/int8cal.calibrator.v1.Calibrator/Info", response_deserializer=cpb.InfoResponse.FromString)(b"", timeout=10)
-            self.assertEqual((info.name, info.algorithm, info.bins, info.options[0].name), ("pypercentile", "Percentile", 2048, "p"))
+            self.assertEqual((info.name, info.algorithm, info.bins, info.options[0].name), ("pypercentile", "Percentile", 2048, "percentile"))
             configure = ch.unary_unary("/int8cal.calibrator.v1.Calibrator/Configure", request_serializer=cpb.ConfigureRequest.SerializeToString)
             with self.assertRaises(grpc.RpcError) as e:
                 configure(cpb.ConfigureRequest(options={"q": "1"}), timeout=10)
             self.assertEqual(e.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
-            self.assertEqual(e.exception.details(), 'pypercentile: unknown option "q" (options: p)')
+            self.assertEqual(e.exception.details(), 'pypercentile: unknown option "q" (options: percentile)')
             ch.unary_unary("/plugin.GRPCController/Shutdown")(b"", timeout=10)
         proc.wait(timeout=5)
 
