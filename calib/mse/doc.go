@@ -46,7 +46,9 @@
 //   - Followed: bin centers stand for their values; candidate amaxes are
 //     centers from bin 128 on, stride 1; signed 8-bit narrow-range
 //     quantization (127 levels a side: TensorRT's symmetric INT8, and
-//     pytorch-quantization's default unsigned=False); first minimum.
+//     pytorch-quantization with unsigned off, QuantDescriptor's default;
+//     unsigned=True would give a one-sided tensor 255 levels, which
+//     TensorRT's symmetric INT8 does not have); first minimum.
 //   - Mean over values, not over bins: we divide by N where .mean()
 //     divides by the number of bins. Both are constant over the
 //     candidates, so the choice is the same; ours makes Curve an MSE in
