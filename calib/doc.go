@@ -5,6 +5,7 @@
 //
 // A calibrator implements Calibrator. Served as a plugin (plugins/sdk) it
 // runs in its own process and the host reaches it over the
-// int8cal.calibrator.v1 gRPC protocol; the subpackages (entropy2, minmax,
-// legacy) hold the algorithms of the calibrators int8cal ships.
+// int8cal.calibrator.v1 gRPC protocol; the subpackages (entropy2, entropy,
+// minmax, legacy, percentile, mse, aciq) hold the algorithms of the
+// calibrators int8cal ships, and histogram the statistics they read.
 package calib

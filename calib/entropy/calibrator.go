@@ -2,10 +2,10 @@ package entropy
 
 import (
 	"context"
-	"errors"
 	"strconv"
 
 	"github.com/int8cal/int8cal/calib"
+	"github.com/int8cal/int8cal/calib/entropy2"
 	"github.com/int8cal/int8cal/calib/histogram"
 )
 
@@ -38,34 +38,12 @@ func (*Calibrator) Info() calib.Info {
 
 // Configure resets to the defaults, then applies options.
 func (c *Calibrator) Configure(opts map[string]string) error {
-	var o Options
-	err := calib.ParseOptions("entropy", options, opts, func(name, v string) error {
-		var err error
-		switch name {
-		case "start":
-			o.Start, err = positive(v)
-		case "levels":
-			o.Levels, err = positive(v)
-		case "keep_zero_bin":
-			o.KeepZeroBin, err = strconv.ParseBool(v)
-		case "last_minimum":
-			o.LastMinimum, err = strconv.ParseBool(v)
-		}
-		return err
-	})
-	if err != nil {
+	var o entropy2.Options // the same options as EntropyCalibration2's
+	if err := calib.ParseOptions("entropy", options, opts, o.Set); err != nil {
 		return err
 	}
-	c.opts = o
+	c.opts = Options(o)
 	return nil
-}
-
-func positive(v string) (int, error) {
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		return 0, errors.New("want a positive integer")
-	}
-	return n, nil
 }
 
 // Calibrate runs the search on each tensor's histogram; the divergence

@@ -93,9 +93,7 @@ func AmaxFromBins(bins []uint64, binWidth float64, maxAbs float32, opts Options)
 	if maxAbs == 0 {
 		return 0, d, nil
 	}
-	amax, d2, err := entropy2.AmaxFromBins(bins, binWidth, maxAbs, entropy2.Options{
-		Start: opts.Start, Levels: opts.Levels, KeepZeroBin: opts.KeepZeroBin, LastMinimum: opts.LastMinimum,
-	})
+	amax, d2, err := entropy2.AmaxFromBins(bins, binWidth, maxAbs, entropy2.Options(opts))
 	if err != nil {
 		return 0, d, fmt.Errorf("entropy: %w", err)
 	}

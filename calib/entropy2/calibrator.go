@@ -3,6 +3,7 @@ package entropy2
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 
 	"github.com/int8cal/int8cal/calib"
@@ -38,21 +39,7 @@ func (*Calibrator) Info() calib.Info {
 // Configure resets to TensorRT's settings, then applies options.
 func (c *Calibrator) Configure(opts map[string]string) error {
 	var o Options
-	err := calib.ParseOptions("entropy2", options, opts, func(name, v string) error {
-		var err error
-		switch name {
-		case "start":
-			o.Start, err = positive(v)
-		case "levels":
-			o.Levels, err = positive(v)
-		case "keep_zero_bin":
-			o.KeepZeroBin, err = strconv.ParseBool(v)
-		case "last_minimum":
-			o.LastMinimum, err = strconv.ParseBool(v)
-		}
-		return err
-	})
-	if err != nil {
+	if err := calib.ParseOptions("entropy2", options, opts, o.Set); err != nil {
 		return err
 	}
 	if _, _, err := o.resolve(); err != nil {
@@ -60,6 +47,25 @@ func (c *Calibrator) Configure(opts map[string]string) error {
 	}
 	c.opts = o
 	return nil
+}
+
+// Set sets the option name (start, levels, keep_zero_bin or last_minimum)
+// from its text, for calib.ParseOptions; calib/entropy shares it.
+func (o *Options) Set(name, v string) error {
+	var err error
+	switch name {
+	case "start":
+		o.Start, err = positive(v)
+	case "levels":
+		o.Levels, err = positive(v)
+	case "keep_zero_bin":
+		o.KeepZeroBin, err = strconv.ParseBool(v)
+	case "last_minimum":
+		o.LastMinimum, err = strconv.ParseBool(v)
+	default:
+		err = fmt.Errorf("unknown option %q", name)
+	}
+	return err
 }
 
 func positive(v string) (int, error) {

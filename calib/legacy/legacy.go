@@ -118,7 +118,7 @@ func AmaxFromBins(bins []uint64, binWidth float64, maxAbs float32, opts Options)
 	if !(binWidth > 0 && binWidth <= math.MaxFloat64) {
 		return 0, d, fmt.Errorf("legacy: bin width %v: must be finite and positive", binWidth)
 	}
-	d.QuantileValue = quantile(bins, cum, binWidth, m, opts.Quantile)
+	d.QuantileValue = histogram.Quantile(bins, binWidth, m, cum[len(bins)], opts.Quantile)
 	if opts.RegressionCutoff == 1 {
 		return float32(d.QuantileValue), d, nil
 	}
@@ -127,25 +127,6 @@ func AmaxFromBins(bins []uint64, binWidth float64, maxAbs float32, opts Options)
 	}
 	d.Method = Regression
 	return float32(min(max(d.Extrapolated, d.QuantileValue), m)), d, nil
-}
-
-// quantile returns the q-quantile of |x| from the histogram: the point
-// where the cumulative count reaches q·N, interpolating linearly inside the
-// bin that crosses it (values taken as uniform within a bin), clamped to
-// max|x|; exactly max|x| for q = 1.
-func quantile(bins, cum []uint64, w, m, q float64) float64 {
-	if q == 1 {
-		return m
-	}
-	n := cum[len(bins)]
-	t := q * float64(n)
-	for j, c := range bins {
-		if c != 0 && float64(cum[j+1]) >= t {
-			frac := max(0, (t-float64(cum[j]))/float64(c))
-			return min((float64(j)+frac)*w, m)
-		}
-	}
-	return m
 }
 
 // regress fits ln S(x) linearly over the bin edges x = k·w in
