@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/int8cal/int8cal/core/pluginhost"
 )
 
 // The page TestPythonGuide runs, and what each int8cal subcommand it
@@ -76,6 +78,8 @@ func fileName(info string) (string, bool) {
 // this checkout. Two steps stand in for what needs the network: the
 // page's venv is a link to the tests' (the checkout's .venv), and its
 // `pip install` of the SDK is PYTHONPATH pointing at this working tree's.
+// Last, the conformance suites run on the plugins the page made, as its
+// section 5 says.
 func TestPythonGuide(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds int8cal and runs the guide's commands; not with -short")
@@ -192,4 +196,8 @@ func TestPythonGuide(t *testing.T) {
 	if ran < 5 {
 		t.Errorf("%d commands of the page ran; it has more", ran)
 	}
+	// Section 5: the conformance suites, on the very plugins the page made.
+	conformance(t, pluginhost.Found{Kind: pluginhost.CalibratorKind, Name: "pypercentile", Path: filepath.Join(dir, "int8cal-calibrator-pypercentile")}, nil)
+	conformance(t, pluginhost.Found{Kind: pluginhost.BatchStreamKind, Name: "npyfolder", Path: filepath.Join(dir, "int8cal-batchstream-npyfolder")},
+		map[string]string{"dir": filepath.Join(dir, "mnist-test")})
 }
