@@ -68,11 +68,11 @@
 //     dominate P and Q and the divergence is smallest at the first
 //     candidates, cutting post-ReLU tensors at 128.5/2048 of the
 //     histogram range. Measured with `int8cal compare` on ResNet-20
-//     (CIFAR-10, 10,000 test images; BENCHMARKS.md): 35.35% Top-1 against
-//     80.82% in FP32, and 80.65% with bin 0 replaced; MobileNetV2 11.51%
-//     against 86.93% (86.64%); LeNet 98.91% against 99.02% (99.02%). The
-//     ViT, with few ReLUs, is the exception: 78.74% against 78.76%
-//     (78.51%). TensorRT's entropy calibrator was its recommended
+//     (CIFAR-10, 10,000 test images, 1,000 calibration images;
+//     BENCHMARKS.md): 35.40% Top-1 against 80.82% in FP32, and 80.75% with
+//     bin 0 replaced; MobileNetV2 11.45% against 86.93% (86.99%); LeNet
+//     98.91% against 99.02% (99.02%). The ViT, with few ReLUs, is the
+//     exception: 78.74% against 78.76% (78.61%). TensorRT's entropy calibrator was its recommended
 //     one for CNNs before EntropyCalibration2 ("produces better results"
 //     than the legacy calibrator, NvInfer.h), so it cannot have cut that
 //     way: it must discount the zero spike somehow. How is not published
