@@ -72,12 +72,11 @@ type qconv struct {
 }
 
 type qconvScratch struct {
-	x      []int8    // the image's quantized input planes
-	padded []int8    // wide strategy: zero-padded planes
-	line   []int8    // qgemm.KGroup unfolded rows
-	col    []int8    // the unfolded matrix, packed
-	acc    []int32   // the integer products
-	wide   []float32 // wide and depthwise: one channel's products dequantized
+	x      []int8  // the image's quantized input planes
+	padded []int8  // wide strategy: zero-padded planes
+	line   []int8  // qgemm.KGroup unfolded rows
+	col    []int8  // the unfolded matrix, packed
+	acc    []int32 // the integer products
 }
 
 // Prepare quantizes the weights and packs them for the GEMM, or keeps
@@ -163,24 +162,24 @@ func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 			qgemm.PackBRows(sc.col, geo.k, cols, row0, rows, sc.line, cols)
 		}
 		c.qpacked[g].MulPackedBuf(cols, sc.col, sc.acc, cols)
-		var gb []float32
-		if bias != nil {
-			gb = bias[g*geo.cout : (g+1)*geo.cout]
+		// One pass per output channel scales, adds the bias and the
+		// residual and applies the ReLU, reading a wide product's valid
+		// columns straight out of its padded rows. Channel oc's products
+		// start at oc·cols.
+		oh, ow, ldc := 1, geo.spatial, cols
+		if geo.wide {
+			oh, ow, ldc = geo.outHW[0], geo.outHW[1], geo.padHW[1]
 		}
-		switch {
-		case geo.wide:
-			dequantizeNarrow(sc.acc, geo.wideN, geo.padHW[1], geo.outHW[0], geo.outHW[1], dst, res, c.rowScale[g], gb, sc.wide, relu)
-		default:
-			qgemm.Dequantize(sc.acc, geo.cout, cols, cols, c.rowScale[g], gb, relu && res == nil, dst, cols)
-			if res != nil {
-				for i, v := range dst {
-					v += res[i]
-					if relu {
-						v = max(v, 0)
-					}
-					dst[i] = v
-				}
+		for oc := 0; oc < geo.cout; oc++ {
+			var b, r []float32
+			if bias != nil {
+				b = bias[g*geo.cout+oc:]
 			}
+			out := dst[oc*geo.spatial : (oc+1)*geo.spatial]
+			if res != nil {
+				r = res[oc*geo.spatial : (oc+1)*geo.spatial]
+			}
+			qgemm.DequantizePlane(sc.acc[oc*cols:], oh, ow, ldc, c.rowScale[g][oc], b, r, ow, relu, out, ow)
 		}
 		if c.act.Kind == ClipActivation {
 			c.act.apply(dst)
@@ -202,7 +201,6 @@ func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		sc.acc = growI32(sc.acc, sizes.acc)
 		if geo.wide {
 			sc.padded = growI8(sc.padded, sizes.padded)
-			sc.wide = grow(sc.wide, geo.wideN)
 		}
 	}
 	parallel.Each(units, len(areas), func(wk, lo, hi int) {
@@ -284,46 +282,7 @@ func (c *qconv) Memory(in []Meta, workers int) (prepared, working int64, err err
 	}
 	areas := int64(min(max(1, workers), n*c.group))
 	per := int64(sizes.x+sizes.padded+sizes.line+sizes.col) + 4*int64(sizes.acc)
-	if geo.wide {
-		per += 4 * int64(geo.wideN)
-	}
 	return weights + 8*m, areas * per, nil
-}
-
-// dequantizeNarrow turns the wide integer result into the output: each
-// channel dequantized whole into wide (scaled per output channel, plus
-// bias, then the ReLU unless a residual comes), then its valid columns
-// copied out, the fused residual added (and the ReLU applied) on the way,
-// in the order qgemm.Dequantize uses. Output channel c (len(rowScale) of
-// them) holds oh×ow values in dst (and res); in acc it starts at
-// c·stride, its rows pw apart. wide holds (oh−1)·pw + ow values.
-func dequantizeNarrow(acc []int32, stride, pw, oh, ow int, dst, res, rowScale, bias, wide []float32, relu bool) {
-	n := (oh-1)*pw + ow
-	for c := range rowScale {
-		var b []float32
-		if bias != nil {
-			b = bias[c : c+1]
-		}
-		qgemm.Dequantize(acc[c*stride:], 1, n, n, rowScale[c:c+1], b, relu && res == nil, wide, n)
-		for y := 0; y < oh; y++ {
-			at := (c*oh + y) * ow
-			out, row := dst[at:at+ow], wide[y*pw:y*pw+ow]
-			switch {
-			case res == nil:
-				copy(out, row)
-			case relu:
-				r := res[at : at+ow]
-				for i, v := range row {
-					out[i] = max(v+r[i], 0)
-				}
-			default:
-				r := res[at : at+ow]
-				for i, v := range row {
-					out[i] = v + r[i]
-				}
-			}
-		}
-	}
 }
 
 func copyInt8(dst, src []int8) { copy(dst, src) }

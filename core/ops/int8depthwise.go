@@ -126,7 +126,6 @@ func (c *qconv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
 	for i := range areas {
 		sc := &areas[i]
 		sc.x, sc.line, sc.acc = growI8(sc.x, d.bufLen), growI8(sc.line, plane), growI32(sc.acc, d.accLen)
-		sc.wide = grow(sc.wide, d.wideN)
 	}
 	relu := c.act.Kind == ReluActivation
 	parallel.Each(units, len(areas), func(wk, lo, hi int) {
@@ -143,10 +142,11 @@ func (c *qconv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
 					res = in[3].F32[at : at+outPlane]
 				}
 				if bias != nil {
-					b = bias[o : o+1]
+					b = bias[o:]
 				}
 				qgemm.DepthwiseSums(sc.acc, sc.x, d.off, c.dw[o*taps:(o+1)*taps], d.wideN)
-				dequantizeNarrow(sc.acc, 0, d.sub[1], geo.outHW[0], geo.outHW[1], dst, res, c.rowScale[g][co:co+1], b, sc.wide, relu)
+				// The sums' rows are sub[1] apart, the valid columns first.
+				qgemm.DequantizePlane(sc.acc, geo.outHW[0], geo.outHW[1], d.sub[1], c.rowScale[g][co], b, res, geo.outHW[1], relu, dst, geo.outHW[1])
 				if c.act.Kind == ClipActivation {
 					c.act.apply(dst)
 				}
@@ -158,7 +158,7 @@ func (c *qconv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
 
 // depthwiseMemory is Memory for a depthwise convolution: the int32
 // weights with their scales, and per worker the phase planes, the
-// quantized plane, the sums and their dequantized copy.
+// quantized plane and the sums.
 func (c *qconv) depthwiseMemory(geo *convGeometry, n int, w []int, workers int) (prepared, working int64, err error) {
 	d, err := geo.depthwise()
 	if err != nil {
@@ -166,5 +166,5 @@ func (c *qconv) depthwiseMemory(geo *convGeometry, n int, w []int, workers int) 
 	}
 	weights := int64(tensor.NumElements(w))
 	areas := int64(min(max(1, workers), n*c.group))
-	return 4*weights + 4*int64(w[0]), areas * (int64(d.bufLen+geo.inHW[0]*geo.inHW[1]) + 4*int64(d.accLen+d.wideN)), nil
+	return 4*weights + 4*int64(w[0]), areas * (int64(d.bufLen+geo.inHW[0]*geo.inHW[1]) + 4*int64(d.accLen)), nil
 }

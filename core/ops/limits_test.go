@@ -136,7 +136,7 @@ func TestConvMemoryMatchesRun(t *testing.T) {
 			rtMust(t, qc, workers, 1, []*tensor.Tensor{x, w}, allConst)
 			kept = 0
 			for _, sc := range qc.qscratch {
-				kept += len(sc.x) + len(sc.padded) + len(sc.line) + len(sc.col) + 4*len(sc.acc) + 4*len(sc.wide)
+				kept += len(sc.x) + len(sc.padded) + len(sc.line) + len(sc.col) + 4*len(sc.acc)
 			}
 			if int64(kept) != working {
 				t.Errorf("%s INT8, %d workers: Memory says %d bytes of working memory, Run keeps %d", tc.name, workers, working, kept)

@@ -19,9 +19,15 @@
 //	                             allocates.
 //	Dequantize                   int32 C → float32: ·rowScale[i] + bias[i],
 //	                             optional ReLU.
+//	DequantizePlane              one convolution output channel: ·scale +
+//	                             bias + residual, optional ReLU, rows read
+//	                             at a stride (the wide strategy's padded
+//	                             rows), in one pass.
 //	DequantizeCols               int32 C → float32: ·colScale[j] + bias[j]
-//	                             (weights as the right operand). Both
-//	                             convert 16 values per step with AVX-512.
+//	                             (weights as the right operand). All three
+//	                             convert 16 values per step with AVX-512
+//	                             (a row's last ones under a mask), 8 with
+//	                             AVX2.
 //	DepthwiseSums                a depthwise convolution's taps summed
 //	                             exactly over contiguous runs, 16 positions
 //	                             per step with AVX-512 (no GEMM;

@@ -12,7 +12,7 @@ import (
 //	v = float32(c[i][j])          // int32 → float32, round to nearest even
 //	v = float32(v * rowScale[i])  // rounded to float32
 //	v = v + bias[i]               // rounded to float32; skipped if bias == nil
-//	if relu && v < 0 { v = 0 }    // NaN is propagated
+//	if relu { v = max(v, 0) }     // Go's max: NaN is propagated, −0 → +0
 //	dst[i][j] = v
 //
 // Each step is rounded separately (no fused multiply-add), so the result is
@@ -25,21 +25,32 @@ func Dequantize(c []int32, rows, cols, ldc int, rowScale []float32, bias []float
 	if len(rowScale) < rows || bias != nil && len(bias) < rows {
 		panic(fmt.Sprintf("qgemm: Dequantize of %d rows with %d scales and %d biases", rows, len(rowScale), len(bias)))
 	}
-	for i := 0; i < rows; i++ {
-		out := dst[i*ldd:][:cols]
-		var b []float32
-		if bias != nil {
-			b = bias[i : i+1]
-		}
-		scaleInts(out, c[i*ldc:][:cols], rowScale[i:i+1], b, 0)
-		if relu {
-			// max compiles to a branch-free MAXSS; a branch on the sign
-			// of a convolution's output mispredicts half the time.
-			for j, v := range out {
-				out[j] = max(v, 0)
-			}
-		}
+	epilogue(&epilogueArgs{c: c, dst: dst, scale: rowScale, bias: bias, rows: rows, cols: cols, ldc: ldc, ldd: ldd, rowStep: 1, relu: relu})
+}
+
+// DequantizePlane converts one output channel of a convolution: a
+// rows×cols int32 result (leading dimension ldc) whose rows all share the
+// scale and bias (bias nil: none, else bias[0]), with a residual (res, nil
+// for none, leading dimension ldr) added before the optional ReLU:
+//
+//	v = float32(float32(c[i][j]) * scale)
+//	v = v + bias[0]               // skipped if bias == nil
+//	v = v + res[i][j]             // skipped if res == nil
+//	if relu { v = max(v, 0) }
+//	dst[i][j] = v
+//
+// rounded step by step as in Dequantize. ldc > cols lets it read the valid
+// columns out of a product computed over padded rows.
+func DequantizePlane(c []int32, rows, cols, ldc int, scale float32, bias, res []float32, ldr int, relu bool, dst []float32, ldd int) {
+	checkMat("C", rows, cols, c, ldc)
+	checkMat("dst", rows, cols, dst, ldd)
+	if res != nil {
+		checkMat("res", rows, cols, res, ldr)
 	}
+	if bias != nil {
+		bias = bias[:1]
+	}
+	epilogue(&epilogueArgs{c: c, dst: dst, res: res, scale: []float32{scale}, bias: bias, rows: rows, cols: cols, ldc: ldc, ldd: ldd, ldr: ldr, relu: relu})
 }
 
 // DequantizeCols converts a rows×cols int32 GEMM result (row-major,
@@ -56,22 +67,63 @@ func DequantizeCols(c []int32, rows, cols, ldc int, colScale, bias []float32, ds
 	if len(colScale) < cols || bias != nil && len(bias) < cols {
 		panic(fmt.Sprintf("qgemm: DequantizeCols of %d columns with %d scales and %d biases", cols, len(colScale), len(bias)))
 	}
-	for i := 0; i < rows; i++ {
-		scaleInts(dst[i*ldd:][:cols], c[i*ldc:][:cols], colScale[:cols], bias, 1)
-	}
+	epilogue(&epilogueArgs{c: c, dst: dst, scale: colScale, bias: bias, rows: rows, cols: cols, ldc: ldc, ldd: ldd, colVec: true})
 }
 
-// scaleInts sets dst[j] = float32(float32(src[j])·scale) + bias with scale
-// and bias (nil: none) taken per element (step 1) or as the one value
-// they hold (step 0), 16 values at a time with AVX-512 where it is there.
-func scaleInts(dst []float32, src []int32, scale, bias []float32, step int) {
-	done := dequantizeFast(dst, src, scale, bias, step)
-	for j := done; j < len(src); j++ {
-		v := float32(float32(src[j]) * scale[j*step])
-		if bias != nil {
-			v += bias[j*step]
+// epilogueArgs is one dequantization: rows×cols values of c (leading
+// dimension ldc) scaled, biased, summed with res (leading dimension ldr)
+// and passed through the ReLU into dst (leading dimension ldd), in the
+// order Dequantize and DequantizePlane document. The scale and bias are
+// per column (colVec), per row (rowStep 1) or shared (rowStep 0); bias and
+// res may be nil. The callers have checked the bounds.
+type epilogueArgs struct {
+	c             []int32
+	dst, res      []float32
+	scale, bias   []float32
+	rows, cols    int
+	ldc, ldd, ldr int
+	rowStep       int
+	colVec, relu  bool
+}
+
+// epilogue runs the vector kernel where there is one, then the columns it
+// left (its return) in Go.
+func epilogue(a *epilogueArgs) {
+	if a.rows == 0 || a.cols == 0 {
+		return
+	}
+	done := epilogueFast(a)
+	if done == a.cols {
+		return
+	}
+	for i := 0; i < a.rows; i++ {
+		s, b := a.scale[i*a.rowStep:], a.bias
+		if b != nil {
+			b = b[i*a.rowStep:]
 		}
-		dst[j] = v
+		out := a.dst[i*a.ldd:][:a.cols]
+		src := a.c[i*a.ldc:][:a.cols]
+		var res []float32
+		if a.res != nil {
+			res = a.res[i*a.ldr:][:a.cols]
+		}
+		for j := done; j < a.cols; j++ {
+			k := 0
+			if a.colVec {
+				k = j
+			}
+			v := float32(float32(src[j]) * s[k])
+			if b != nil {
+				v += b[k]
+			}
+			if res != nil {
+				v += res[j]
+			}
+			if a.relu {
+				v = max(v, 0)
+			}
+			out[j] = v
+		}
 	}
 }
 

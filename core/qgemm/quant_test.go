@@ -249,3 +249,73 @@ func TestRowSum(t *testing.T) {
 		}
 	}
 }
+
+// DequantizePlane on every path (ImplAVX2 forces the AVX2 epilogue,
+// ImplGo the Go loop) against the documented steps done in Go, with
+// strided rows, widths around both vector lengths, and the values whose
+// handling vector code could get wrong: NaN, ±Inf and −0 (a negative
+// scale makes float32(0)·scale −0, a −0 residual keeps it −0; the ReLU
+// turns it into +0 and keeps NaN, as Go's max does).
+func TestDequantizePlaneEveryPath(t *testing.T) {
+	r := rand.New(rand.NewSource(5))
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	specials := []float32{nan, inf, -inf, float32(math.Copysign(0, -1)), 0}
+	for _, im := range Available() {
+		withImpl(t, im, func() {
+			for _, cols := range []int{1, 7, 8, 9, 15, 16, 17, 24, 33} {
+				const rows, ldc, ldr, ldd = 3, 40, 37, 35
+				c := make([]int32, rows*ldc)
+				res := make([]float32, rows*ldr)
+				for i := range c {
+					c[i] = int32(r.Intn(1<<26) - 1<<25)
+					if r.Intn(4) == 0 {
+						c[i] = 0
+					}
+				}
+				for i := range res {
+					res[i] = float32(r.NormFloat64())
+					if r.Intn(4) == 0 {
+						res[i] = specials[r.Intn(len(specials))]
+					}
+				}
+				for _, scale := range []float32{float32(r.Float64() * 1e-4), -float32(r.Float64() * 1e-4), 1e38} {
+					for _, bias := range [][]float32{nil, {float32(r.NormFloat64())}} {
+						for _, rs := range [][]float32{nil, res} {
+							for _, relu := range []bool{false, true} {
+								const pad = float32(-777)
+								dst := make([]float32, rows*ldd)
+								for i := range dst {
+									dst[i] = pad
+								}
+								DequantizePlane(c, rows, cols, ldc, scale, bias, rs, ldr, relu, dst, ldd)
+								for i := 0; i < rows; i++ {
+									for j := 0; j < ldd; j++ {
+										want := pad
+										if j < cols {
+											// Conversions keep Go from fusing the steps.
+											want = float32(float32(c[i*ldc+j]) * scale)
+											if bias != nil {
+												want = float32(want + bias[0])
+											}
+											if rs != nil {
+												want += rs[i*ldr+j]
+											}
+											if relu {
+												want = max(want, 0)
+											}
+										}
+										got := dst[i*ldd+j]
+										if math.Float32bits(got) != math.Float32bits(want) && !(got != got && want != want) {
+											t.Fatalf("%v cols %d scale %g bias %v res %v relu %v: [%d][%d] = %v, want %v",
+												im, cols, scale, bias != nil, rs != nil, relu, i, j, got, want)
+										}
+									}
+								}
+							}
+						}
+					}
+				}
+			}
+		})
+	}
+}

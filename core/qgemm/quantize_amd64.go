@@ -2,7 +2,11 @@
 
 package qgemm
 
-import "golang.org/x/sys/cpu"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
 
 //go:noescape
 func quantizeAVX512(dst *int8, src *float32, n int, scale float32)
@@ -19,30 +23,60 @@ func quantizeFast(dst []int8, src []float32, scale float32) int {
 	return n
 }
 
-//go:noescape
-func dequantizeAVX512(dst *float32, src *int32, n int, scale *float32, step int, bias *float32)
+// epilogueFrame is epilogueArgs as the assembly reads it: pointers to
+// the first elements (res and bias nil when absent) and strides in bytes.
+type epilogueFrame struct {
+	dst, c, res, scale, bias unsafe.Pointer
+	rows, cols               int
+	ldd, ldc, ldr            int
+	rowStep                  int // bytes the scale and bias advance a row
+	colVec, relu             int // 1 or 0
+}
 
-// dequantizeFast converts the leading multiple of 16 values of src with
-// AVX-512 when the CPU has it and the Go kernels are not forced, and
-// returns how many it did (see scaleInts).
-func dequantizeFast(dst []float32, src []int32, scale []float32, bias []float32, step int) int {
-	n := len(src) &^ 15
-	if n == 0 || !cpu.X86.HasAVX512F || CurrentImpl() == ImplGo {
+//go:noescape
+func epilogueAVX512(f *epilogueFrame)
+
+//go:noescape
+func epilogueAVX2(f *epilogueFrame)
+
+// epilogueFast converts with AVX-512 (every column, the last ones under a
+// mask) or AVX2 (the leading multiple of 8 of each row), and returns how
+// many leading columns of each row it did. Forcing the AVX2 GEMM kernels
+// forces the AVX2 epilogue as well, so that an AVX-512 machine tests and
+// measures the path AVX2-only machines take; ImplGo turns both off.
+func epilogueFast(a *epilogueArgs) int {
+	impl := CurrentImpl()
+	cols := a.cols
+	avx512 := cpu.X86.HasAVX512F && impl != ImplAVX2
+	if !avx512 {
+		cols &^= 7
+	}
+	if cols == 0 || impl == ImplGo || !cpu.X86.HasAVX2 {
 		return 0
 	}
-	var b *float32
-	if bias != nil {
-		b = &bias[0]
+	f := epilogueFrame{
+		dst: unsafe.Pointer(&a.dst[0]), c: unsafe.Pointer(&a.c[0]), scale: unsafe.Pointer(&a.scale[0]),
+		rows: a.rows, cols: cols,
+		ldd: 4 * a.ldd, ldc: 4 * a.ldc, ldr: 4 * a.ldr, rowStep: 4 * a.rowStep,
 	}
-	_ = dst[n-1]
-	if step == 1 {
-		_ = scale[n-1]
-		if bias != nil {
-			_ = bias[n-1]
-		}
+	if a.res != nil {
+		f.res = unsafe.Pointer(&a.res[0])
 	}
-	dequantizeAVX512(&dst[0], &src[0], n, &scale[0], step, b)
-	return n
+	if a.bias != nil {
+		f.bias = unsafe.Pointer(&a.bias[0])
+	}
+	if a.colVec {
+		f.colVec = 1
+	}
+	if a.relu {
+		f.relu = 1
+	}
+	if avx512 {
+		epilogueAVX512(&f)
+	} else {
+		epilogueAVX2(&f)
+	}
+	return cols
 }
 
 //go:noescape

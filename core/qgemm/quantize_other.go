@@ -5,10 +5,8 @@ package qgemm
 // quantizeFast has no vector version here.
 func quantizeFast(dst []int8, src []float32, scale float32) int { return 0 }
 
-// dequantizeFast has no vector version here.
-func dequantizeFast(dst []float32, src []int32, scale []float32, bias []float32, step int) int {
-	return 0
-}
+// epilogueFast has no vector version here.
+func epilogueFast(a *epilogueArgs) int { return 0 }
 
 // depthwiseFast has no vector version here.
 func depthwiseFast(acc []int32, x []int8, off []int, w []int32, np int) bool { return false }

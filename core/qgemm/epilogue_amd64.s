@@ -1,0 +1,196 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// The epilogue kernels convert an int32 product to float32 as
+// qgemm.DequantizePlane documents, one row at a time:
+//
+//	v = float32(c)·scale (+ bias) (+ res), then max(v, 0) if relu
+//
+// each operation rounded to float32 as Go rounds it (no fused
+// multiply-add). They read an epilogueFrame (quantize_amd64.go):
+#define F_DST 0
+#define F_C 8
+#define F_RES 16
+#define F_SCALE 24
+#define F_BIAS 32
+#define F_ROWS 40
+#define F_COLS 48
+#define F_LDD 56
+#define F_LDC 64
+#define F_LDR 72
+#define F_ROWSTEP 80
+#define F_COLVEC 88
+#define F_RELU 96
+
+// func epilogueAVX512(f *epilogueFrame)
+// Every column, 16 at a time, the last ones under a mask. src, dst, res
+// and per-column scale and bias all have 4-byte elements, so one byte
+// offset (BX) walks them all.
+TEXT ·epilogueAVX512(SB), NOSPLIT, $0-8
+	MOVQ f+0(FP), AX
+	MOVQ F_DST(AX), DI
+	MOVQ F_C(AX), SI
+	MOVQ F_RES(AX), R11
+	MOVQ F_SCALE(AX), R8
+	MOVQ F_BIAS(AX), R10
+	MOVQ F_ROWS(AX), R12
+	VXORPS Z4, Z4, Z4
+
+row512:
+	KXNORW K0, K0, K1
+	CMPQ   F_COLVEC(AX), $0
+	JNE    cols512
+	VBROADCASTSS (R8), Z1
+	TESTQ  R10, R10
+	JZ     cols512
+	VBROADCASTSS (R10), Z2
+
+cols512:
+	MOVQ F_COLS(AX), CX
+	XORQ BX, BX
+
+col512:
+	CMPQ CX, $16
+	JGE  body512
+	TESTQ CX, CX
+	JZ   next512
+	// The tail: a mask of its CX lanes, then one pass as if 16 were left.
+	MOVL  $1, DX
+	SHLL  CX, DX
+	DECL  DX
+	KMOVW DX, K1
+	MOVQ  $16, CX
+
+body512:
+	VMOVDQU32.Z (SI)(BX*1), K1, Z0
+	VCVTDQ2PS   Z0, Z0
+	CMPQ        F_COLVEC(AX), $0
+	JE          scaled512
+	VMOVUPS.Z   (R8)(BX*1), K1, Z1
+	TESTQ       R10, R10
+	JZ          scaled512
+	VMOVUPS.Z   (R10)(BX*1), K1, Z2
+
+scaled512:
+	VMULPS Z1, Z0, Z0
+	TESTQ  R10, R10
+	JZ     biased512
+	VADDPS Z2, Z0, Z0
+
+biased512:
+	TESTQ     R11, R11
+	JZ        summed512
+	VMOVUPS.Z (R11)(BX*1), K1, Z3
+	VADDPS    Z3, Z0, Z0
+
+summed512:
+	CMPQ F_RELU(AX), $0
+	JE   store512
+	// Go's max(v, 0): MAXPS(v, 0) gives v > 0 ? v : +0 (so −0 → +0),
+	// and NaN lanes (unordered with themselves) keep v.
+	VCMPPS  $3, Z0, Z0, K2
+	VMAXPS  Z4, Z0, Z5
+	VMOVAPS Z0, K2, Z5
+	VMOVAPS Z5, Z0
+
+store512:
+	VMOVUPS Z0, K1, (DI)(BX*1)
+	ADDQ    $64, BX
+	SUBQ    $16, CX
+	JMP     col512
+
+next512:
+	ADDQ  F_LDD(AX), DI
+	ADDQ  F_LDC(AX), SI
+	ADDQ  F_ROWSTEP(AX), R8
+	TESTQ R11, R11
+	JZ    nextBias512
+	ADDQ  F_LDR(AX), R11
+
+nextBias512:
+	TESTQ R10, R10
+	JZ    nextRow512
+	ADDQ  F_ROWSTEP(AX), R10
+
+nextRow512:
+	DECQ R12
+	JNZ  row512
+	VZEROUPPER
+	RET
+
+// func epilogueAVX2(f *epilogueFrame)
+// The columns 8 at a time; cols is a multiple of 8 (Go does the rest).
+TEXT ·epilogueAVX2(SB), NOSPLIT, $0-8
+	MOVQ f+0(FP), AX
+	MOVQ F_DST(AX), DI
+	MOVQ F_C(AX), SI
+	MOVQ F_RES(AX), R11
+	MOVQ F_SCALE(AX), R8
+	MOVQ F_BIAS(AX), R10
+	MOVQ F_ROWS(AX), R12
+	VXORPS Y4, Y4, Y4
+
+row2:
+	CMPQ F_COLVEC(AX), $0
+	JNE  cols2
+	VBROADCASTSS (R8), Y1
+	TESTQ R10, R10
+	JZ    cols2
+	VBROADCASTSS (R10), Y2
+
+cols2:
+	MOVQ F_COLS(AX), CX
+	XORQ BX, BX
+
+col2:
+	VCVTDQ2PS (SI)(BX*1), Y0
+	CMPQ      F_COLVEC(AX), $0
+	JE        scaled2
+	VMOVUPS   (R8)(BX*1), Y1
+	TESTQ     R10, R10
+	JZ        scaled2
+	VMOVUPS   (R10)(BX*1), Y2
+
+scaled2:
+	VMULPS Y1, Y0, Y0
+	TESTQ  R10, R10
+	JZ     biased2
+	VADDPS Y2, Y0, Y0
+
+biased2:
+	TESTQ  R11, R11
+	JZ     summed2
+	VADDPS (R11)(BX*1), Y0, Y0
+
+summed2:
+	CMPQ F_RELU(AX), $0
+	JE   store2
+	// As in the AVX-512 kernel: MAXPS(v, 0), NaN lanes blended back.
+	VCMPPS    $3, Y0, Y0, Y6
+	VMAXPS    Y4, Y0, Y5
+	VBLENDVPS Y6, Y0, Y5, Y0
+
+store2:
+	VMOVUPS Y0, (DI)(BX*1)
+	ADDQ    $32, BX
+	SUBQ    $8, CX
+	JNZ     col2
+
+	ADDQ  F_LDD(AX), DI
+	ADDQ  F_LDC(AX), SI
+	ADDQ  F_ROWSTEP(AX), R8
+	TESTQ R11, R11
+	JZ    nextBias2
+	ADDQ  F_LDR(AX), R11
+
+nextBias2:
+	TESTQ R10, R10
+	JZ    nextRow2
+	ADDQ  F_ROWSTEP(AX), R10
+
+nextRow2:
+	DECQ R12
+	JNZ  row2
+	VZEROUPPER
+	RET
