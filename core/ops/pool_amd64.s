@@ -1,0 +1,61 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func maxPool2x2AVX2(dst, r0, r1 *float32, n int)
+// n (a multiple of 4) outputs of 2×2, stride-2 max pooling: dst[i] is the
+// maximum of r0[2i], r0[2i+1], r1[2i], r1[2i+1], compared in maxPool2x2's
+// order. MAXPS(x, y) is x > y ? x : y, so MAXPS(b, a) is Go's
+// "if b > a { a = b }", NaN and ±0 included: (a, b) and (c, d) first,
+// then the pair maxima, the second over the first.
+TEXT ·maxPool2x2AVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ r0+8(FP), SI
+	MOVQ r1+16(FP), DX
+	MOVQ n+24(FP), CX
+
+loop8:
+	CMPQ CX, $8
+	JL   tail4
+	// Within each 128-bit lane, shuffle 0x88 takes the even taps and
+	// 0xDD the odd ones: outputs 0,1,4,5 | 2,3,6,7, put in order by the
+	// VPERMPD at the end.
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xDD, Y1, Y0, Y3
+	VMAXPS  Y2, Y3, Y2
+	VMOVUPS (DX), Y4
+	VMOVUPS 32(DX), Y5
+	VSHUFPS $0x88, Y5, Y4, Y6
+	VSHUFPS $0xDD, Y5, Y4, Y7
+	VMAXPS  Y6, Y7, Y6
+	VMAXPS  Y2, Y6, Y2
+	VPERMPD $0xD8, Y2, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DX
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     loop8
+
+tail4:
+	// At most one group of 4 is left; one lane holds it in order.
+	TESTQ   CX, CX
+	JZ      done
+	VMOVUPS (SI), X0
+	VMOVUPS 16(SI), X1
+	VSHUFPS $0x88, X1, X0, X2
+	VSHUFPS $0xDD, X1, X0, X3
+	VMAXPS  X2, X3, X2
+	VMOVUPS (DX), X4
+	VMOVUPS 16(DX), X5
+	VSHUFPS $0x88, X5, X4, X6
+	VSHUFPS $0xDD, X5, X4, X7
+	VMAXPS  X6, X7, X6
+	VMAXPS  X2, X6, X2
+	VMOVUPS X2, (DI)
+
+done:
+	VZEROUPPER
+	RET

@@ -1,0 +1,6 @@
+//go:build !amd64 || purego
+
+package ops
+
+// maxPool2x2Fast has no vector version here.
+func maxPool2x2Fast(out, r0, r1 []float32) int { return 0 }
