@@ -46,7 +46,7 @@ func bestKernels() *kernels {
 }
 
 //go:noescape
-func packB4x32AVX2(dst *int8, r0, r1, r2, r3 *int8, n32 int, pnl int)
+func packB4x32AVX2(dst *int8, r0, r1, r2, r3 *int8, n16 int, pnl int)
 
 //go:noescape
 func packBRowAVX512(dst *int8, src *int8, n16 int, pnl int)
@@ -58,18 +58,28 @@ var (
 
 // packBGroup writes one group of 4 rows (rows[t] holds nb columns) into
 // ceil(nb/NR) packed-B panels, 64 bytes per panel at dst[q·pnl:],
-// zero-padding the last panel.
+// zero-padding the last panel. A partial last panel is packed from a
+// zeroed copy of its columns: an unfolded convolution's row length is
+// rarely a multiple of 16, and the Go loop's byte stores cost as much as
+// all the full panels of a small layer.
 func packBGroup(dst []int8, pnl int, rows *[KGroup][]int8, nb int) {
-	n32 := nb / (2 * NR)
-	if !useAVX2Pack || n32 == 0 {
-		packBGroupGo(dst, pnl, rows, nb, 0)
+	if !useAVX2Pack {
+		packBGroupGo(dst, pnl, rows, nb)
 		return
 	}
-	_ = dst[(2*n32-1)*pnl+KGroup*NR-1]
-	r0, r1, r2, r3 := rows[0][:n32*2*NR], rows[1][:n32*2*NR], rows[2][:n32*2*NR], rows[3][:n32*2*NR]
-	packB4x32AVX2(&dst[0], &r0[0], &r1[0], &r2[0], &r3[0], n32, pnl)
-	if nb > n32*2*NR {
-		packBGroupGo(dst, pnl, rows, nb, 2*n32)
+	n16 := nb / NR
+	if n16 > 0 {
+		_ = dst[(n16-1)*pnl+KGroup*NR-1]
+		r0, r1, r2, r3 := rows[0][:n16*NR], rows[1][:n16*NR], rows[2][:n16*NR], rows[3][:n16*NR]
+		packB4x32AVX2(&dst[0], &r0[0], &r1[0], &r2[0], &r3[0], n16, pnl)
+	}
+	if j0 := n16 * NR; j0 < nb {
+		var last [KGroup][NR]int8
+		for t := range last {
+			copy(last[t][:], rows[t][j0:nb])
+		}
+		_ = dst[n16*pnl+KGroup*NR-1]
+		packB4x32AVX2(&dst[n16*pnl], &last[0][0], &last[1][0], &last[2][0], &last[3][0], 1, pnl)
 	}
 }
 

@@ -14,7 +14,7 @@ func bestKernels() *kernels { return &goKernels }
 func needA16() bool { return false }
 
 func packBGroup(dst []int8, pnl int, rows *[KGroup][]int8, nb int) {
-	packBGroupGo(dst, pnl, rows, nb, 0)
+	packBGroupGo(dst, pnl, rows, nb)
 }
 
 func packBRow(dst []int8, pnl, p int, row []int8) { packBRowGo(dst, pnl, p, row, 0) }

@@ -59,12 +59,12 @@ func packBBlock(dst []int8, k int, b []int8, ldb, j0, nb int) {
 	}
 }
 
-// packBGroupGo writes columns from panel q0 on of one group of 4 rows
-// (rows[t] holds nb columns) into the packed-B panels, 64 bytes per panel at
-// dst[q·pnl:], zero-padding the last panel.
-func packBGroupGo(dst []int8, pnl int, rows *[KGroup][]int8, nb int, q0 int) {
+// packBGroupGo writes one group of 4 rows (rows[t] holds nb columns) into
+// the packed-B panels, 64 bytes per panel at dst[q·pnl:], zero-padding the
+// last panel.
+func packBGroupGo(dst []int8, pnl int, rows *[KGroup][]int8, nb int) {
 	r0, r1, r2, r3 := rows[0][:nb], rows[1][:nb], rows[2][:nb], rows[3][:nb]
-	for q := q0; q*NR < nb; q++ {
+	for q := 0; q*NR < nb; q++ {
 		d := dst[q*pnl:][:KGroup*NR]
 		for jj := 0; jj < NR; jj++ {
 			j := q*NR + jj

@@ -2,23 +2,24 @@
 
 #include "textflag.h"
 
-// func packB4x32AVX2(dst *int8, r0, r1, r2, r3 *int8, n32 int, pnl int)
-// Interleaves 4 rows r0..r3 of n32·32 int8 into the packed-B layout: for
+// func packB4x32AVX2(dst *int8, r0, r1, r2, r3 *int8, n16 int, pnl int)
+// Interleaves 4 rows r0..r3 of n16·16 int8 into the packed-B layout: for
 // each 32 columns, the 64-byte group lines of two panels (dst and dst + pnl)
-// get column j's 4 bytes (rows 0..3) at 4·(j%16).
+// get column j's 4 bytes (rows 0..3) at 4·(j%16); an odd last 16 columns
+// fill one panel's line with the same interleave on 128-bit registers.
 TEXT ·packB4x32AVX2(SB), NOSPLIT, $0-56
 	MOVQ dst+0(FP), DI
 	MOVQ r0+8(FP), AX
 	MOVQ r1+16(FP), BX
 	MOVQ r2+24(FP), DX
 	MOVQ r3+32(FP), SI
-	MOVQ n32+40(FP), CX
+	MOVQ n16+40(FP), CX
 	MOVQ pnl+48(FP), R9
 	XORQ R8, R8 // column offset
-	TESTQ CX, CX
-	JZ    done
 
 loop:
+	CMPQ CX, $2
+	JL   last16
 	VMOVDQU (AX)(R8*1), Y0    // row 0, columns 0..31
 	VMOVDQU (BX)(R8*1), Y1    // row 1
 	VMOVDQU (DX)(R8*1), Y2    // row 2
@@ -43,8 +44,28 @@ loop:
 	VMOVDQU Y15, 32(DI)(R9*1)
 	ADDQ $32, R8
 	LEAQ (DI)(R9*2), DI
-	DECQ CX
-	JNZ  loop
+	SUBQ $2, CX
+	JMP  loop
+
+last16:
+	TESTQ CX, CX
+	JZ    done
+	VMOVDQU    (AX)(R8*1), X0
+	VMOVDQU    (BX)(R8*1), X1
+	VMOVDQU    (DX)(R8*1), X2
+	VMOVDQU    (SI)(R8*1), X3
+	VPUNPCKLBW X1, X0, X4
+	VPUNPCKHBW X1, X0, X5
+	VPUNPCKLBW X3, X2, X6
+	VPUNPCKHBW X3, X2, X7
+	VPUNPCKLWD X6, X4, X8     // columns 0..3
+	VPUNPCKHWD X6, X4, X9     // columns 4..7
+	VPUNPCKLWD X7, X5, X10    // columns 8..11
+	VPUNPCKHWD X7, X5, X11    // columns 12..15
+	VMOVDQU    X8, (DI)
+	VMOVDQU    X9, 16(DI)
+	VMOVDQU    X10, 32(DI)
+	VMOVDQU    X11, 48(DI)
 
 done:
 	VZEROUPPER

@@ -461,3 +461,30 @@ func TestNoAllocs(t *testing.T) {
 		})
 	}
 }
+
+// packBGroup's vector path (full panels, then a partial last one packed
+// from a zeroed copy) writes the bytes of the Go loop, pad columns
+// included, for widths around the panel and the kernel's 32 columns.
+func TestPackBGroupMatchesGo(t *testing.T) {
+	r := rand.New(rand.NewSource(10))
+	const pnl = 3 * KGroup * NR
+	for nb := 1; nb <= 5*NR+1; nb++ {
+		var rows [KGroup][]int8
+		for i := range rows {
+			rows[i] = make([]int8, nb)
+			fill(r, rows[i], valRandom, false)
+		}
+		panels := (nb + NR - 1) / NR
+		got, want := make([]int8, panels*pnl), make([]int8, panels*pnl)
+		for i := range got {
+			got[i], want[i] = 99, 99
+		}
+		packBGroup(got, pnl, &rows, nb)
+		packBGroupGo(want, pnl, &rows, nb)
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("%d columns: byte %d = %d, the Go loop writes %d", nb, i, got[i], want[i])
+			}
+		}
+	}
+}
