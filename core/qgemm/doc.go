@@ -32,7 +32,9 @@
 //	                             exactly over contiguous runs, 16 positions
 //	                             per step with AVX-512 (no GEMM;
 //	                             DepthwiseVector says whether it is there).
-//	Quantize                     float32 → int8 with a per-tensor scale.
+//	Quantize                     float32 → int8 with a per-tensor scale,
+//	                             16 values per step with AVX-512, 8 with
+//	                             AVX2.
 //	QuantizeWeights              per-row symmetric weight quantization.
 //
 // C is always overwritten (there is no accumulate mode) and k = 0 gives

@@ -11,15 +11,29 @@ import (
 //go:noescape
 func quantizeAVX512(dst *int8, src *float32, n int, scale float32)
 
-// quantizeFast quantizes the leading multiple of 16 values with AVX-512
-// when the CPU has it and the Go kernels are not forced, and returns how
-// many it did.
+//go:noescape
+func quantizeAVX2(dst *int8, src *float32, n int, scale float32)
+
+// quantizeFast quantizes the leading multiple of 16 values with AVX-512,
+// or of 8 with AVX2, and returns how many it did. As in epilogueFast,
+// forcing the AVX2 GEMM kernels forces the AVX2 kernel, so an AVX-512
+// machine tests the path AVX2-only machines take; ImplGo turns both off.
 func quantizeFast(dst []int8, src []float32, scale float32) int {
-	n := len(src) &^ 15
-	if n == 0 || !cpu.X86.HasAVX512F || !cpu.X86.HasAVX512BW || CurrentImpl() == ImplGo {
+	impl := CurrentImpl()
+	if impl == ImplGo || !hasAVX2() {
 		return 0
 	}
-	quantizeAVX512(&dst[0], &src[0], n, scale)
+	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && impl != ImplAVX2 {
+		n := len(src) &^ 15
+		if n > 0 {
+			quantizeAVX512(&dst[0], &src[0], n, scale)
+		}
+		return n
+	}
+	n := len(src) &^ 7
+	if n > 0 {
+		quantizeAVX2(&dst[0], &src[0], n, scale)
+	}
 	return n
 }
 

@@ -33,3 +33,42 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func quantizeAVX2(dst *int8, src *float32, n int, scale float32)
+// quantizeAVX512's steps on 8 values at a time (n a multiple of 8): the
+// NaN lanes are cleared after converting, and the clamped int32s narrow
+// to bytes through the packs, which cannot saturate any more.
+TEXT ·quantizeAVX2(SB), NOSPLIT, $0-28
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS scale+24(FP), Y1
+	MOVL         $0x42fe0000, AX // 127.0
+	MOVL         AX, X3
+	VPBROADCASTD X3, Y3
+	MOVL         $0xc3000000, AX // -128.0
+	MOVL         AX, X4
+	VPBROADCASTD X4, Y4
+	SHRQ         $3, CX
+	JZ           done2
+
+loop2:
+	VMOVUPS      (SI), Y0
+	VDIVPS       Y1, Y0, Y0     // x / scale, correctly rounded
+	VCMPPS       $0, Y0, Y0, Y5 // lanes that are not NaN
+	VMINPS       Y3, Y0, Y0
+	VMAXPS       Y4, Y0, Y0
+	VCVTPS2DQ    Y0, Y2         // round half to even
+	VPAND        Y5, Y2, Y2     // NaN lanes → 0
+	VEXTRACTI128 $1, Y2, X0
+	VPACKSSDW    X0, X2, X2
+	VPACKSSWB    X2, X2, X2
+	MOVQ         X2, (DI)
+	ADDQ         $32, SI
+	ADDQ         $8, DI
+	DECQ         CX
+	JNZ          loop2
+
+done2:
+	VZEROUPPER
+	RET

@@ -6,9 +6,10 @@ import (
 	"testing"
 )
 
-// The vector Quantize equals the scalar one value for value: ties, values
-// beyond the range, infinities, NaN, subnormals, and lengths that are not
-// multiples of 16.
+// The vector Quantize equals the scalar one value for value on every path
+// (ImplAVX2 forces the AVX2 kernel, ImplGo the Go loop): ties, the ties
+// and values at the ends of the range, infinities, NaN, −0, subnormals,
+// and lengths that are not multiples of 8 or 16.
 func TestQuantizeVectorMatchesScalar(t *testing.T) {
 	rng := rand.New(rand.NewSource(4))
 	src := make([]float32, 10000+13)
@@ -22,21 +23,28 @@ func TestQuantizeVectorMatchesScalar(t *testing.T) {
 			src[i] = float32(rng.NormFloat64() * 4)
 		}
 	}
-	src[3], src[4], src[5], src[6] = float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 1e-42
-	for _, scale := range []float32{0.05, 1, 0.0078125, 3.3} {
-		want := make([]int8, len(src))
-		for i, x := range src {
-			want[i] = quantize1(float32(x/scale), -128)
-		}
-		for _, n := range []int{len(src), 16, 15, 33, 0} {
-			got := make([]int8, n)
-			Quantize(got, src[:n], scale)
-			for i := range got {
-				if got[i] != want[i] {
-					t.Fatalf("scale %v, n %d: value %d (%v) → %d, scalar %d", scale, n, i, src[i], got[i], want[i])
+	edges := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 1e-42,
+		float32(math.Copysign(0, -1)), 126.5, 127.5, -127.5, -128.5, -128.49999, 127.49999, -0.5, 0.5, 1.5, -2.5,
+		math.MaxFloat32, -math.MaxFloat32, 1 << 22, -(1 << 23) - 0.5, 1 << 31, -(1 << 31)}
+	copy(src[3:], edges)
+	for _, im := range Available() {
+		withImpl(t, im, func() {
+			for _, scale := range []float32{0.05, 1, 0.0078125, 3.3} {
+				want := make([]int8, len(src))
+				for i, x := range src {
+					want[i] = quantize1(float32(x/scale), -128)
+				}
+				for _, n := range []int{len(src), 16, 15, 33, 7, 8, 9, 17, 24, 0} {
+					got := make([]int8, n)
+					Quantize(got, src[:n], scale)
+					for i := range got {
+						if got[i] != want[i] {
+							t.Fatalf("%v scale %v, n %d: value %d (%v) → %d, scalar %d", im, scale, n, i, src[i], got[i], want[i])
+						}
+					}
 				}
 			}
-		}
+		})
 	}
 }
 
