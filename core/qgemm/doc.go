@@ -33,8 +33,8 @@
 //	                             per step with AVX-512 (no GEMM;
 //	                             DepthwiseVector says whether it is there).
 //	Quantize                     float32 → int8 with a per-tensor scale,
-//	                             16 values per step with AVX-512, 8 with
-//	                             AVX2.
+//	                             16 values per step with AVX-512 (the last
+//	                             ones under a mask), 8 with AVX2.
 //	QuantizeWeights              per-row symmetric weight quantization.
 //
 // C is always overwritten (there is no accumulate mode) and k = 0 gives

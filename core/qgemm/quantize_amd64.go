@@ -14,8 +14,8 @@ func quantizeAVX512(dst *int8, src *float32, n int, scale float32)
 //go:noescape
 func quantizeAVX2(dst *int8, src *float32, n int, scale float32)
 
-// quantizeFast quantizes the leading multiple of 16 values with AVX-512,
-// or of 8 with AVX2, and returns how many it did. As in epilogueFast,
+// quantizeFast quantizes every value with AVX-512, or the leading
+// multiple of 8 with AVX2, and returns how many it did. As in epilogueFast,
 // forcing the AVX2 GEMM kernels forces the AVX2 kernel, so an AVX-512
 // machine tests the path AVX2-only machines take; ImplGo turns both off.
 func quantizeFast(dst []int8, src []float32, scale float32) int {
@@ -24,11 +24,10 @@ func quantizeFast(dst []int8, src []float32, scale float32) int {
 		return 0
 	}
 	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && impl != ImplAVX2 {
-		n := len(src) &^ 15
-		if n > 0 {
-			quantizeAVX512(&dst[0], &src[0], n, scale)
+		if len(src) > 0 {
+			quantizeAVX512(&dst[0], &src[0], len(src), scale)
 		}
-		return n
+		return len(src)
 	}
 	n := len(src) &^ 7
 	if n > 0 {

@@ -9,7 +9,8 @@ import (
 // The vector Quantize equals the scalar one value for value on every path
 // (ImplAVX2 forces the AVX2 kernel, ImplGo the Go loop): ties, the ties
 // and values at the ends of the range, infinities, NaN, −0, subnormals,
-// and lengths that are not multiples of 8 or 16.
+// and lengths that are not multiples of 8 or 16, whose tails must not
+// write past them.
 func TestQuantizeVectorMatchesScalar(t *testing.T) {
 	rng := rand.New(rand.NewSource(4))
 	src := make([]float32, 10000+13)
@@ -35,11 +36,19 @@ func TestQuantizeVectorMatchesScalar(t *testing.T) {
 					want[i] = quantize1(float32(x/scale), -128)
 				}
 				for _, n := range []int{len(src), 16, 15, 33, 7, 8, 9, 17, 24, 0} {
-					got := make([]int8, n)
+					// Bytes past n must stay as they were (masked tails).
+					got := make([]int8, n+16)
+					for i := range got {
+						got[i] = 99
+					}
 					Quantize(got, src[:n], scale)
 					for i := range got {
-						if got[i] != want[i] {
-							t.Fatalf("%v scale %v, n %d: value %d (%v) → %d, scalar %d", im, scale, n, i, src[i], got[i], want[i])
+						w := int8(99)
+						if i < n {
+							w = want[i]
+						}
+						if got[i] != w {
+							t.Fatalf("%v scale %v, n %d: value %d → %d, want %d", im, scale, n, i, got[i], w)
 						}
 					}
 				}
