@@ -1,11 +1,9 @@
-// Package docs_test keeps the documentation true: the plugin guides are
-// built and run as a newcomer would run them (docs_test.go), and the
-// numbers protocol.md states are checked against the code
-// (protocol_test.go).
+// Package docs_test keeps the plugin guides true: they are built and run
+// as a newcomer would run them. (The numbers protocol.md states are
+// checked against the code by core/pluginhost's protocol_doc_test.go.)
 package docs_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"math"
@@ -22,6 +20,7 @@ import (
 
 	"github.com/int8cal/int8cal/calib"
 	"github.com/int8cal/int8cal/core/pluginhost"
+	"github.com/int8cal/int8cal/internal/testfixture"
 	"github.com/int8cal/int8cal/plugins/sdk/calibratortest"
 )
 
@@ -33,41 +32,6 @@ func repoRoot(t *testing.T) string {
 		t.Fatal("no caller information to find the module")
 	}
 	return filepath.Dir(filepath.Dir(file))
-}
-
-// block is a fenced code block of a Markdown page.
-type block struct {
-	info  string // what follows the opening fence: "go", "sh doc-test"
-	lines []string
-	line  int // of the opening fence, 1-based
-}
-
-func readBlocks(t *testing.T, path string) []block {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var blocks []block
-	var cur *block
-	s := bufio.NewScanner(f)
-	for n := 1; s.Scan(); n++ {
-		line := s.Text()
-		switch {
-		case cur == nil && strings.HasPrefix(line, "```"):
-			cur = &block{info: strings.TrimSpace(strings.TrimPrefix(line, "```")), line: n}
-		case cur != nil && line == "```":
-			blocks = append(blocks, *cur)
-			cur = nil
-		case cur != nil:
-			cur.lines = append(cur.lines, line)
-		}
-	}
-	if err := s.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return blocks
 }
 
 // The markers docs/writing-a-*.md use: a code block whose first line is
@@ -169,19 +133,19 @@ func runGuide(t *testing.T, g guide) {
 	dir := t.TempDir()
 	offline := false
 	ran := 0
-	for _, b := range readBlocks(t, filepath.Join(root, "docs", g.page)) {
-		if len(b.lines) > 0 && strings.HasPrefix(b.lines[0], fileMarker) {
-			name := strings.TrimPrefix(b.lines[0], fileMarker)
-			if err := os.WriteFile(filepath.Join(dir, name), []byte(strings.Join(b.lines, "\n")+"\n"), 0o644); err != nil {
+	for _, b := range testfixture.CodeBlocks(t, filepath.Join(root, "docs", g.page)) {
+		if len(b.Lines) > 0 && strings.HasPrefix(b.Lines[0], fileMarker) {
+			name := strings.TrimPrefix(b.Lines[0], fileMarker)
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(b.Text()), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			continue
 		}
-		if b.info != runFence {
+		if b.Info != runFence {
 			continue
 		}
-		for i, line := range b.lines {
-			where := fmt.Sprintf("%s:%d", g.page, b.line+1+i)
+		for i, line := range b.Lines {
+			where := fmt.Sprintf("%s:%d", g.page, b.Line+1+i)
 			if c, _, ok := strings.Cut(line, " #"); ok {
 				line = c
 			}

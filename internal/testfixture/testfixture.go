@@ -1,6 +1,6 @@
 // Package testfixture builds what the host's tests run against: the
 // bundled plugin programs, the fake CUDA driver and the TensorRT ABI test
-// double. Only tests import it; it finds the sources from its own location,
+// double; and reads the code blocks of the guides that tests follow. Only tests import it; it finds the sources from its own location,
 // so any package's tests can call it.
 package testfixture
 

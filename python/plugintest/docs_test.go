@@ -1,7 +1,6 @@
 package plugintest
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/int8cal/int8cal/core/pluginhost"
+	"github.com/int8cal/int8cal/internal/testfixture"
 )
 
 // The page TestPythonGuide runs, and what each int8cal subcommand it
@@ -22,43 +22,6 @@ var guideExpect = map[string][]string{
 	"plugins": {"calibrator pypercentile 1.0.0 (protocol 1", `option percentile (default "99.99")`, "data set npyfolder 1.0.0 (protocol 2", "option dir:"},
 	"eval":    {"Top1: 0.98"},
 	"compare": {"FP32", "pypercentile ", "pypercentile:percentile=99.9"},
-}
-
-// fence is a fenced code block of a Markdown page.
-type fence struct {
-	info  string // what follows the opening ```: "python file=x.py", "sh doc-test"
-	text  string
-	start int // the line after the opening fence, 1-based
-}
-
-func fences(t *testing.T, path string) []fence {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []fence
-	var cur *fence
-	var lines []string
-	s := bufio.NewScanner(f)
-	for n := 1; s.Scan(); n++ {
-		line := s.Text()
-		switch {
-		case cur == nil && strings.HasPrefix(line, "```"):
-			cur, lines = &fence{info: strings.TrimSpace(line[3:]), start: n + 1}, nil
-		case cur != nil && line == "```":
-			cur.text = strings.Join(lines, "\n") + "\n"
-			out = append(out, *cur)
-			cur = nil
-		case cur != nil:
-			lines = append(lines, line)
-		}
-	}
-	if err := s.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 // fileName returns NAME of a block opened with ```LANG file=NAME.
@@ -107,29 +70,29 @@ func TestPythonGuide(t *testing.T) {
 	t.Setenv("TMPDIR", top)
 	examples := map[string]bool{}
 	ran := 0
-	for _, b := range fences(t, filepath.Join(root, guidePage)) {
-		where := fmt.Sprintf("%s:%d", guidePage, b.start)
-		if name, ok := fileName(b.info); ok {
-			if strings.HasPrefix(b.info, "python") {
+	for _, b := range testfixture.CodeBlocks(t, filepath.Join(root, guidePage)) {
+		where := fmt.Sprintf("%s:%d", guidePage, b.Line+1)
+		if name, ok := fileName(b.Info); ok {
+			if strings.HasPrefix(b.Info, "python") {
 				want, err := os.ReadFile(filepath.Join(root, "python", "examples", name))
 				if err != nil {
 					t.Fatalf("%s: %s is not in python/examples: %v", where, name, err)
 				}
-				if b.text != string(want) {
+				if b.Text() != string(want) {
 					t.Errorf("%s: the page's %s differs from python/examples/%s", where, name, name)
 				}
 				examples[name] = true
 			}
-			if err := os.WriteFile(filepath.Join(dir, name), []byte(b.text), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(b.Text()), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			continue
 		}
-		if b.info != "sh doc-test" {
+		if b.Info != "sh doc-test" {
 			continue
 		}
-		for i, line := range strings.Split(strings.TrimSpace(b.text), "\n") {
-			where := fmt.Sprintf("%s:%d", guidePage, b.start+i)
+		for i, line := range strings.Split(strings.TrimSpace(b.Text()), "\n") {
+			where := fmt.Sprintf("%s:%d", guidePage, b.Line+1+i)
 			if c, _, ok := strings.Cut(line, " #"); ok {
 				line = c
 			}
