@@ -110,3 +110,47 @@ func depthwiseFast(acc []int32, x []int8, off []int, w []int32, np int) bool {
 // this CPU and build (AVX-512); without one its Go loop is no faster than
 // a GEMM, which callers may prefer.
 func DepthwiseVector() bool { return cpu.X86.HasAVX512F }
+
+// interleaveFrame is a QuantizeInterleaved call as the assembly reads it:
+// four planes, strides in bytes.
+type interleaveFrame struct {
+	dst, src   unsafe.Pointer
+	rows, cols int
+	ldd, lds   int
+	plane      int
+	scale      float32
+}
+
+//go:noescape
+func quantizeInterleavedAVX512(f *interleaveFrame)
+
+//go:noescape
+func quantizeInterleavedAVX2(f *interleaveFrame)
+
+// quantizeInterleavedFast quantizes four planes with AVX-512 (every
+// column) or AVX2 (the leading multiple of 8 of each row), chosen as
+// quantizeFast chooses, and returns how many leading columns of each row
+// it did.
+func quantizeInterleavedFast(dst []int8, ldd int, src []float32, planeStride, lds, rows, cols int, scale float32) int {
+	impl := CurrentImpl()
+	if impl == ImplGo || !hasAVX2() {
+		return 0
+	}
+	avx512 := cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && impl != ImplAVX2
+	if !avx512 {
+		cols &^= 7
+		if cols == 0 {
+			return 0
+		}
+	}
+	f := interleaveFrame{
+		dst: unsafe.Pointer(&dst[0]), src: unsafe.Pointer(&src[0]),
+		rows: rows, cols: cols, ldd: ldd, lds: 4 * lds, plane: 4 * planeStride, scale: scale,
+	}
+	if avx512 {
+		quantizeInterleavedAVX512(&f)
+	} else {
+		quantizeInterleavedAVX2(&f)
+	}
+	return cols
+}

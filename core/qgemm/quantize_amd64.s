@@ -92,3 +92,149 @@ loop2:
 done2:
 	VZEROUPPER
 	RET
+
+// The interleaving quantizers: four planes' rows quantized as
+// quantizeAVX512 / quantizeAVX2 do, each value's int32 clamped to
+// [-128, 127], and the four channels' low bytes merged into one dword per
+// position (plane c in byte c), so 16 (8) positions of 4 planes are one
+// 64-byte (32-byte) store. Frame: see interleaveFrame in quantize_amd64.go.
+
+// QUANT16 quantizes the 16 floats at addr (lanes of K2) into Z2's int32
+// lanes, NaN and masked-off lanes 0.
+#define QUANT16(addr) \
+	VMOVUPS.Z   addr, K2, Z0 \
+	VDIVPS      Z1, Z0, Z0 \
+	VCMPPS      $0, Z0, Z0, K2, K1 \
+	VMINPS      Z3, Z0, Z0 \
+	VMAXPS      Z4, Z0, Z0 \
+	VCVTPS2DQ.Z Z0, K1, Z2
+
+// func quantizeInterleavedAVX512(f *interleaveFrame)
+TEXT ·quantizeInterleavedAVX512(SB), NOSPLIT, $0-8
+	MOVQ         f+0(FP), R8
+	MOVQ         0(R8), DI        // dst
+	MOVQ         8(R8), SI        // src
+	MOVQ         16(R8), R9       // rows
+	MOVQ         32(R8), R11      // ldd
+	MOVQ         40(R8), R12      // lds
+	MOVQ         48(R8), BX       // plane
+	LEAQ         (BX)(BX*2), R13  // 3·plane
+	VBROADCASTSS 56(R8), Z1
+	MOVL         $0x42fe0000, AX  // 127.0
+	VPBROADCASTD AX, Z3
+	MOVL         $0xc3000000, AX  // -128.0
+	VPBROADCASTD AX, Z4
+	MOVL         $0xff, AX
+	VPBROADCASTD AX, Z5
+
+irow:
+	MOVQ   SI, AX
+	MOVQ   DI, DX
+	MOVQ   24(R8), CX // cols
+	KXNORW K0, K0, K2
+
+icol:
+	CMPQ  CX, $16
+	JAE   ifull
+	TESTQ CX, CX
+	JZ    inext
+	// The last cols mod 16 positions: one pass under a mask of them.
+	MOVL  $1, R10
+	SHLL  CX, R10
+	DECL  R10
+	KMOVW R10, K2
+	MOVQ  $16, CX
+
+ifull:
+	QUANT16((AX))
+	VPANDD    Z5, Z2, Z6
+	QUANT16((AX)(BX*1))
+	VPANDD    Z5, Z2, Z2
+	VPSLLD    $8, Z2, Z2
+	VPORD     Z2, Z6, Z6
+	QUANT16((AX)(BX*2))
+	VPANDD    Z5, Z2, Z2
+	VPSLLD    $16, Z2, Z2
+	VPORD     Z2, Z6, Z6
+	QUANT16((AX)(R13*1))
+	VPSLLD    $24, Z2, Z2
+	VPORD     Z2, Z6, Z6
+	VMOVDQU32 Z6, K2, (DX)
+	ADDQ      $64, AX
+	ADDQ      $64, DX
+	SUBQ      $16, CX
+	JMP       icol
+
+inext:
+	ADDQ R12, SI
+	ADDQ R11, DI
+	DECQ R9
+	JNZ  irow
+	VZEROUPPER
+	RET
+
+// QUANT8 quantizes the 8 floats at addr into Y2's int32 lanes, NaN
+// lanes 0.
+#define QUANT8(addr) \
+	VMOVUPS   addr, Y0 \
+	VDIVPS    Y1, Y0, Y0 \
+	VCMPPS    $0, Y0, Y0, Y5 \
+	VMINPS    Y3, Y0, Y0 \
+	VMAXPS    Y4, Y0, Y0 \
+	VCVTPS2DQ Y0, Y2 \
+	VPAND     Y5, Y2, Y2
+
+// func quantizeInterleavedAVX2(f *interleaveFrame)
+// The leading multiple of 8 of each row's positions (cols is one).
+TEXT ·quantizeInterleavedAVX2(SB), NOSPLIT, $0-8
+	MOVQ         f+0(FP), R8
+	MOVQ         0(R8), DI
+	MOVQ         8(R8), SI
+	MOVQ         16(R8), R9
+	MOVQ         32(R8), R11
+	MOVQ         40(R8), R12
+	MOVQ         48(R8), BX
+	LEAQ         (BX)(BX*2), R13
+	VBROADCASTSS 56(R8), Y1
+	MOVL         $0x42fe0000, AX
+	VMOVD        AX, X3
+	VPBROADCASTD X3, Y3
+	MOVL         $0xc3000000, AX
+	VMOVD        AX, X4
+	VPBROADCASTD X4, Y4
+	MOVL         $0xff, AX
+	VMOVD        AX, X6
+	VPBROADCASTD X6, Y6
+
+jrow:
+	MOVQ SI, AX
+	MOVQ DI, DX
+	MOVQ 24(R8), CX
+	SHRQ $3, CX
+
+jcol:
+	QUANT8((AX))
+	VPAND   Y6, Y2, Y7
+	QUANT8((AX)(BX*1))
+	VPAND   Y6, Y2, Y2
+	VPSLLD  $8, Y2, Y2
+	VPOR    Y2, Y7, Y7
+	QUANT8((AX)(BX*2))
+	VPAND   Y6, Y2, Y2
+	VPSLLD  $16, Y2, Y2
+	VPOR    Y2, Y7, Y7
+	QUANT8((AX)(R13*1))
+	VPSLLD  $24, Y2, Y2
+	VPOR    Y2, Y7, Y7
+	VMOVDQU Y7, (DX)
+	ADDQ    $32, AX
+	ADDQ    $32, DX
+	DECQ    CX
+	JNZ     jcol
+
+	ADDQ R12, SI
+	ADDQ R11, DI
+	DECQ R9
+	JNZ  jrow
+	VZEROUPPER
+	RET

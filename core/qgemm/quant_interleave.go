@@ -1,0 +1,49 @@
+package qgemm
+
+import "fmt"
+
+// QuantizeInterleaved quantizes a block of up to KGroup float planes into
+// one channel-interleaved int8 plane, the layout MulTaps reads an
+// activation image in: the KGroup values of one position, one per plane,
+// are adjacent, so that a k group of the weights (KGroup input channels
+// of one kernel tap) meets one dword of B.
+//
+// Plane c (0 ≤ c < ch ≤ KGroup) holds rows×cols values; value (i, j) is
+// src[c·planeStride + i·lds + j·colStep] and goes to
+// dst[i·ldd + KGroup·j + c]; the bytes of planes ch..KGroup-1 are set to
+// 0. Each value is quantized exactly as Quantize does (the same bytes).
+// colStep > 1 gathers one phase of a strided convolution's input.
+func QuantizeInterleaved(dst []int8, ldd int, src []float32, planeStride, lds, colStep, ch, rows, cols int, scale float32) {
+	if rows <= 0 || cols <= 0 {
+		return
+	}
+	if ch < 1 || ch > KGroup || colStep < 1 || ldd < KGroup*cols {
+		panic(fmt.Sprintf("qgemm: QuantizeInterleaved of %d planes, column step %d, %d columns into rows of %d bytes", ch, colStep, cols, ldd))
+	}
+	last := (ch-1)*planeStride + (rows-1)*lds + (cols-1)*colStep
+	if last >= len(src) || (rows-1)*ldd+KGroup*cols > len(dst) {
+		panic(fmt.Sprintf("qgemm: QuantizeInterleaved of %d×%d values: source of %d values, destination of %d bytes too short", rows, cols, len(src), len(dst)))
+	}
+	done := 0
+	if ch == KGroup && colStep == 1 {
+		done = quantizeInterleavedFast(dst, ldd, src, planeStride, lds, rows, cols, scale)
+	}
+	if done == cols {
+		return
+	}
+	for i := 0; i < rows; i++ {
+		out := dst[i*ldd:]
+		for c := 0; c < KGroup; c++ {
+			if c >= ch {
+				for j := done; j < cols; j++ {
+					out[KGroup*j+c] = 0
+				}
+				continue
+			}
+			in := src[c*planeStride+i*lds:]
+			for j := done; j < cols; j++ {
+				out[KGroup*j+c] = quantize1(float32(in[j*colStep]/scale), -128)
+			}
+		}
+	}
+}

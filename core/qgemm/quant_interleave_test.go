@@ -1,0 +1,107 @@
+package qgemm
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+)
+
+// QuantizeInterleaved writes, on every path, exactly the bytes Quantize
+// gives each value, at dst[i·ldd + 4j + c], zeros for the planes past ch,
+// and nothing else: the bytes between rows (ldd > 4·cols) keep their
+// content. Rows of every length around the vector widths, one to four
+// planes, gathered columns, and the values quantization treats specially.
+func TestQuantizeInterleavedMatchesQuantize(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	src := make([]float32, 4000)
+	for i := range src {
+		switch i % 5 {
+		case 0:
+			src[i] = math.Float32frombits(rng.Uint32())
+		case 1:
+			src[i] = float32(rng.Intn(600)-300) * 0.5
+		default:
+			src[i] = float32(rng.NormFloat64() * 40)
+		}
+	}
+	edges := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 1e-42,
+		float32(math.Copysign(0, -1)), 126.5, 127.5, -127.5, -128.5, -0.5, 0.5, 1.5, -2.5, math.MaxFloat32}
+	for i, e := range edges {
+		copy(src[i*97:], []float32{e})
+	}
+	for _, im := range Available() {
+		withImpl(t, im, func() {
+			for _, ch := range []int{4, 3, 1} {
+				for _, step := range []int{1, 2, 3} {
+					for _, cols := range []int{1, 7, 8, 9, 15, 16, 17, 31, 33, 40} {
+						rows, lds, plane, scale := 3, cols*step+5, 0, float32(0.75)
+						plane = rows * lds
+						ldd := 4*cols + 12
+						got := make([]int8, rows*ldd)
+						for i := range got {
+							got[i] = 99
+						}
+						QuantizeInterleaved(got, ldd, src, plane, lds, step, ch, rows, cols, scale)
+						for i := 0; i < rows; i++ {
+							for b := 0; b < ldd; b++ {
+								want := int8(99)
+								if j, c := b/4, b%4; j < cols && c < ch {
+									want = quantize1(float32(src[c*plane+i*lds+j*step]/scale), -128)
+								} else if j < cols {
+									want = 0
+								}
+								if g := got[i*ldd+b]; g != want {
+									t.Fatalf("%v, %d planes, step %d, %d columns: row %d byte %d = %d, want %d", im, ch, step, cols, i, b, g, want)
+								}
+							}
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// Too short a source or destination, or an impossible plane count, is a
+// programming error reported by a panic naming the call.
+func TestQuantizeInterleavedChecksBounds(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		dst, src, ch, ld int
+	}{
+		{"short source", 64, 10, 4, 16},
+		{"short destination", 10, 100, 4, 16},
+		{"five planes", 64, 100, 5, 16},
+		{"rows overlap", 64, 100, 4, 8},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", tc.name)
+				}
+			}()
+			QuantizeInterleaved(make([]int8, tc.dst), tc.ld, make([]float32, tc.src), 12, 4, 1, tc.ch, 2, 4, 1)
+		}()
+	}
+}
+
+func BenchmarkQuantizeInterleaved(b *testing.B) {
+	// One ResNet-20 stage-1 block: 16 channels of 32×32 into padded rows.
+	src := make([]float32, 16*32*32)
+	for i := range src {
+		src[i] = float32(i%251) - 125
+	}
+	dst := make([]int8, 4*34*34*4)
+	for _, im := range Available() {
+		b.Run(im.String(), func(b *testing.B) {
+			withImpl(b, im, func() {
+				b.SetBytes(int64(4 * len(src)))
+				for range b.N {
+					for g := 0; g < 4; g++ {
+						QuantizeInterleaved(dst[g*34*34*4+(34+1)*4:], 34*4, src[g*4*1024:], 1024, 32, 1, 4, 32, 32, 0.5)
+					}
+				}
+			})
+		})
+	}
+}
