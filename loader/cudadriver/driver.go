@@ -69,6 +69,10 @@ type Driver struct {
 	cuMemcpyDtoH              func(dst unsafe.Pointer, src uint64, n uint64) int32
 	cuMemcpyDtoD              func(dst, src uint64, n uint64) int32
 	cuMemsetD8                func(dst uint64, v uint8, n uint64) int32
+	cuMemAllocHost            func(p *unsafe.Pointer, bytes uint64) int32
+	cuMemFreeHost             func(p unsafe.Pointer) int32
+	cuMemcpyHtoDAsync         func(dst uint64, src unsafe.Pointer, n uint64, s uintptr) int32
+	cuMemcpyDtoHAsync         func(dst unsafe.Pointer, src uint64, n uint64, s uintptr) int32
 	cuModuleLoadData          func(m *uintptr, image unsafe.Pointer) int32
 	cuModuleGetFunction       func(f *uintptr, m uintptr, name string) int32
 	cuModuleUnload            func(m uintptr) int32
@@ -129,6 +133,10 @@ func Open(explicit string) (*Driver, error) {
 		loader.Binding{Fn: &d.cuMemcpyDtoH, Symbol: "cuMemcpyDtoH_v2"},
 		loader.Binding{Fn: &d.cuMemcpyDtoD, Symbol: "cuMemcpyDtoD_v2"},
 		loader.Binding{Fn: &d.cuMemsetD8, Symbol: "cuMemsetD8_v2"},
+		loader.Binding{Fn: &d.cuMemAllocHost, Symbol: "cuMemAllocHost_v2"},
+		loader.Binding{Fn: &d.cuMemFreeHost, Symbol: "cuMemFreeHost"},
+		loader.Binding{Fn: &d.cuMemcpyHtoDAsync, Symbol: "cuMemcpyHtoDAsync_v2"},
+		loader.Binding{Fn: &d.cuMemcpyDtoHAsync, Symbol: "cuMemcpyDtoHAsync_v2"},
 		loader.Binding{Fn: &d.cuModuleLoadData, Symbol: "cuModuleLoadData"},
 		loader.Binding{Fn: &d.cuModuleGetFunction, Symbol: "cuModuleGetFunction"},
 		loader.Binding{Fn: &d.cuModuleUnload, Symbol: "cuModuleUnload"},
@@ -306,6 +314,71 @@ func (d *Driver) CopyOnDevice(dst, src Ptr, n int) error {
 // Zero sets n bytes to zero.
 func (d *Driver) Zero(dst Ptr, n int) error {
 	return d.check("cuMemsetD8_v2", d.cuMemsetD8(uint64(dst), 0, uint64(n)))
+}
+
+// HostBuffer is page-locked host memory (cuMemAllocHost): the GPU's copy
+// engines read and write it directly, so copies from and to it are
+// asynchronous, run at the bus's speed and can be recorded into a graph,
+// none of which holds for Go's pageable memory.
+type HostBuffer struct {
+	p unsafe.Pointer
+	n int
+}
+
+// AllocHost allocates n bytes of page-locked host memory.
+func (d *Driver) AllocHost(n int) (*HostBuffer, error) {
+	var p unsafe.Pointer
+	if err := d.check(fmt.Sprintf("cuMemAllocHost_v2(%d bytes)", n), d.cuMemAllocHost(&p, uint64(max(n, 1)))); err != nil {
+		return nil, err
+	}
+	return &HostBuffer{p: p, n: n}, nil
+}
+
+// FreeHost releases a host buffer; it must not be used afterwards.
+func (d *Driver) FreeHost(h *HostBuffer) error {
+	if h == nil || h.p == nil {
+		return nil
+	}
+	err := d.check("cuMemFreeHost", d.cuMemFreeHost(h.p))
+	h.p, h.n = nil, 0
+	return err
+}
+
+// Bytes is the buffer's memory as a byte slice (nil once freed).
+func (h *HostBuffer) Bytes() []byte {
+	if h.p == nil {
+		return nil
+	}
+	return unsafe.Slice((*byte)(h.p), h.n)
+}
+
+// CopyToDeviceAsync queues a copy of n bytes of h, from its byte offset
+// off, to dst on stream s.
+func (d *Driver) CopyToDeviceAsync(dst Ptr, h *HostBuffer, off, n int, s Stream) error {
+	if err := h.span(off, n); err != nil {
+		return err
+	}
+	return d.check("cuMemcpyHtoDAsync_v2", d.cuMemcpyHtoDAsync(uint64(dst), unsafe.Add(h.p, off), uint64(n), uintptr(s)))
+}
+
+// CopyToHostAsync queues a copy of n bytes from src into h at its byte
+// offset off on stream s.
+func (d *Driver) CopyToHostAsync(h *HostBuffer, off int, src Ptr, n int, s Stream) error {
+	if err := h.span(off, n); err != nil {
+		return err
+	}
+	return d.check("cuMemcpyDtoHAsync_v2", d.cuMemcpyDtoHAsync(unsafe.Add(h.p, off), uint64(src), uint64(n), uintptr(s)))
+}
+
+// span refuses a copy outside the buffer (the driver would not notice).
+func (h *HostBuffer) span(off, n int) error {
+	if h == nil || h.p == nil {
+		return fmt.Errorf("host buffer freed or nil")
+	}
+	if off < 0 || n < 0 || off+n > h.n {
+		return fmt.Errorf("%d bytes at offset %d outside a host buffer of %d", n, off, h.n)
+	}
+	return nil
 }
 
 // Module is a loaded PTX or CUBIN image.

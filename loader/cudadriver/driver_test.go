@@ -201,3 +201,60 @@ func TestMemoryRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestHostBuffer: page-locked buffers round-trip through device memory
+// with the asynchronous copies, at offsets, and copies outside the buffer
+// or into a freed one are refused with an error, not passed to the driver.
+func TestHostBuffer(t *testing.T) {
+	d := open(t)
+	h, err := d.AllocHost(64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := h.Bytes()
+	if len(buf) != 64 {
+		t.Fatalf("Bytes has %d bytes, want 64", len(buf))
+	}
+	for i := range buf {
+		buf[i] = byte(i + 1)
+	}
+	dev, err := d.Alloc(16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Free(dev)
+	if err := d.CopyToDeviceAsync(dev, h, 8, 16, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.CopyToHostAsync(h, 40, dev, 16, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SyncStream(0); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 16; i++ {
+		if buf[40+i] != byte(9+i) {
+			t.Fatalf("byte %d after the round trip is %d, want %d", 40+i, buf[40+i], 9+i)
+		}
+	}
+	for _, tc := range []struct{ off, n int }{{60, 8}, {-1, 4}, {0, 65}} {
+		if err := d.CopyToDeviceAsync(dev, h, tc.off, tc.n, 0); err == nil {
+			t.Errorf("copy of %d bytes at %d from a 64-byte buffer accepted", tc.n, tc.off)
+		}
+		if err := d.CopyToHostAsync(h, tc.off, dev, tc.n, 0); err == nil {
+			t.Errorf("copy of %d bytes to %d in a 64-byte buffer accepted", tc.n, tc.off)
+		}
+	}
+	if err := d.FreeHost(h); err != nil {
+		t.Fatal(err)
+	}
+	if h.Bytes() != nil {
+		t.Error("a freed buffer still has bytes")
+	}
+	if err := d.CopyToDeviceAsync(dev, h, 0, 4, 0); err == nil {
+		t.Error("copy from a freed buffer accepted")
+	}
+	if err := d.FreeHost(h); err != nil {
+		t.Errorf("freeing twice: %v", err)
+	}
+}

@@ -181,6 +181,32 @@ int cuMemsetD8_v2(uint64_t dst, unsigned char v, size_t n) {
 	return SUCCESS;
 }
 
+/* Page-locked host memory is plain memory here; "asynchronous" copies
+ * complete at once. */
+int cuMemAllocHost_v2(void **p, size_t bytes) {
+	if (!initialized)
+		return NOT_INITIALIZED;
+	if (bytes == 0)
+		return INVALID_VALUE;
+	*p = malloc(bytes);
+	return *p ? SUCCESS : 2;
+}
+
+int cuMemFreeHost(void *p) {
+	free(p);
+	return SUCCESS;
+}
+
+int cuMemcpyHtoDAsync_v2(uint64_t dst, const void *src, size_t n, uintptr_t s) {
+	(void)s;
+	return cuMemcpyHtoD_v2(dst, src, n);
+}
+
+int cuMemcpyDtoHAsync_v2(void *dst, uint64_t src, size_t n, uintptr_t s) {
+	(void)s;
+	return cuMemcpyDtoH_v2(dst, src, n);
+}
+
 /* The fake runs no code: modules and kernels are not supported. */
 int cuModuleLoadData(uintptr_t *m, const void *image) {
 	(void)m;
