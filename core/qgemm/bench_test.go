@@ -114,7 +114,7 @@ func BenchmarkKernel(b *testing.B) {
 			}
 			b.Run(fmt.Sprintf("%v/%dx%d", im, rows, w), func(b *testing.B) {
 				for i := 0; i < b.N; i++ {
-					ks.call(rows, w, 1, k/KGroup, &a[0], &a16[0], as, &bp[0], NR*k, &c[0], 2*NR*4, 0, nil)
+					ks.call(rows, w, 1, k/KGroup, &a[0], &a16[0], as, bp, nil, NR*k, &c[0], 2*NR*4, 0, nil)
 				}
 				b.ReportMetric(2*float64(rows*w*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOPS")
 			})
@@ -155,4 +155,80 @@ func benchPackB(b *testing.B, k, n int) {
 			}
 		}
 	})
+}
+
+// convTaps describes a 3×3 stride-1 convolution over a zero-padded,
+// channel-interleaved image ([C/4][Hp·Wp][4] bytes, the layout MulTaps is
+// for): k = 9·C ordered (channel group, tap, 4 channels), n = H·Wp output
+// columns (the padded width; 2 per row are discarded), and group g =
+// 9·cg + tap at offset cg·Hp·Wp·4 + (dy·Wp + dx)·4.
+func convTaps(c, h, w int) (k, n int, offs []int32, srcLen int) {
+	wp, hp := w+2, h+2
+	plane := hp * wp * KGroup
+	k, n = 9*c, h*wp
+	for cg := 0; cg < c/KGroup; cg++ {
+		for dy := 0; dy < 3; dy++ {
+			for dx := 0; dx < 3; dx++ {
+				offs = append(offs, int32(cg*plane+(dy*wp+dx)*KGroup))
+			}
+		}
+	}
+	last := int(offs[len(offs)-1])
+	return k, n, offs, max(c/KGroup*plane, last+TapsSpan(n))
+}
+
+// BenchmarkQgemmTaps compares, on ResNet-20's 3×3 convolutions (m output
+// channels, k = 9·m, n = H·(W+2)), per implementation:
+//
+//	taps         MulTaps on the channel-interleaved image
+//	pack+packed  what a caller pays without it at the least: copying each
+//	             group's 64-byte lines from the same image into a packed-B
+//	             buffer (no unfolding arithmetic), then MulPackedBuf
+//	packed       MulPackedBuf alone (B packed beforehand)
+//
+// GOPS counts the 2·m·n·k operations of the product.
+func BenchmarkQgemmTaps(b *testing.B) {
+	r := rand.New(rand.NewSource(1))
+	for _, s := range []struct{ c, hw int }{{16, 32}, {32, 16}, {64, 8}} {
+		m := s.c
+		k, n, offs, srcLen := convTaps(s.c, s.hw, s.hw)
+		src := make([]int8, srcLen)
+		fill(r, src, valRandom, false)
+		a := make([]int8, m*k)
+		fill(r, a, valRandom, true)
+		c := make([]int32, m*n)
+		buf := MakePackedBBuffer(k, n)
+		pnl := NR * PaddedK(k)
+		pack := func() {
+			for g, o := range offs {
+				for q := 0; q*NR < n; q++ {
+					copy(buf[q*pnl+g*KGroup*NR:][:KGroup*NR], src[int(o)+q*KGroup*NR:])
+				}
+			}
+		}
+		ops := 2 * float64(m) * float64(n) * float64(k)
+		for _, im := range Available() {
+			for _, path := range []string{"taps", "pack+packed", "packed"} {
+				b.Run(fmt.Sprintf("m%dk%dn%d/%v/%s", m, k, n, im, path), func(b *testing.B) {
+					withImpl(b, im, func() {
+						pa := PackA(m, k, a, k)
+						pack()
+						f := func() { pa.MulTaps(n, src, offs, c, n) }
+						switch path {
+						case "pack+packed":
+							f = func() { pack(); pa.MulPackedBuf(n, buf, c, n) }
+						case "packed":
+							f = func() { pa.MulPackedBuf(n, buf, c, n) }
+						}
+						f()
+						b.ResetTimer()
+						for i := 0; i < b.N; i++ {
+							f()
+						}
+						b.ReportMetric(ops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOPS")
+					})
+				})
+			}
+		}
+	}
 }

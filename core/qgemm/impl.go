@@ -43,15 +43,25 @@ type kernels struct {
 
 // call runs one micro-kernel on nt ≥ 1 adjacent rows×width tiles (see
 // gen_kernels.go). as is in bytes of the A copy the kernel reads (a16 for
-// the AVX2 kernel, a8 otherwise); pnl and ldc are in bytes.
-func (ks *kernels) call(rows, width, nt, kg int, a8 *int8, a16 *int16, as int, b *int8, pnl int, c *int32, ldc int, flags int, rb *int32) {
-	switch ks.impl {
-	case ImplVNNI:
-		kernVNNI(rows, width/NR, kg, a8, as, b, pnl, c, ldc, flags, rb, nt)
-	case ImplAVX2:
-		kernAVX2(rows, kg, a16, as, b, pnl, c, ldc, flags, rb, nt)
+// the AVX2 kernel, a8 otherwise); pnl and ldc are in bytes. b starts at the
+// first tile's B: with offs nil it is packed (group g of panel q at
+// b[q·pnl+64g:]); else B is read in place (MulTaps), group g of panel q at
+// b[offs[g]+64q:], pnl unused, and len(offs) = kg.
+func (ks *kernels) call(rows, width, nt, kg int, a8 *int8, a16 *int16, as int, b []int8, offs []int32, pnl int, c *int32, ldc int, flags int, rb *int32) {
+	if ks.impl == ImplGo {
+		kernGo(rows, width/NR*nt, kg, a8, as, b, offs, pnl, c, ldc, flags, rb)
+		return
+	}
+	bp := &b[0]
+	switch {
+	case ks.impl == ImplVNNI && offs == nil:
+		kernVNNI(rows, width/NR, kg, a8, as, bp, pnl, c, ldc, flags, rb, nt)
+	case ks.impl == ImplVNNI:
+		kernVNNIT(rows, width/NR, kg, a8, as, bp, &offs[0], c, ldc, flags, rb, nt)
+	case offs == nil:
+		kernAVX2(rows, kg, a16, as, bp, pnl, c, ldc, flags, rb, nt)
 	default:
-		kernGo(rows, width/NR*nt, kg, a8, as, b, pnl, c, ldc, flags, rb)
+		kernAVX2T(rows, kg, a16, as, bp, &offs[0], c, ldc, flags, rb, nt)
 	}
 }
 

@@ -19,10 +19,20 @@ func packBGroup(dst []int8, pnl int, rows *[KGroup][]int8, nb int) {
 
 func packBRow(dst []int8, pnl, p int, row []int8) { packBRowGo(dst, pnl, p, row, 0) }
 
+// The assembly kernels are never selected in this build.
+
 func kernAVX2(rows, kg int, a *int16, as int, b *int8, pnl int, c *int32, ldc int, flags int, rb *int32, nt int) {
 	panic("qgemm: AVX2 kernel not built")
 }
 
+func kernAVX2T(rows, kg int, a *int16, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int) {
+	panic("qgemm: AVX2 kernel not built")
+}
+
 func kernVNNI(rows, panels, kg int, a *int8, as int, b *int8, pnl int, c *int32, ldc int, flags int, rb *int32, nt int) {
+	panic("qgemm: VNNI kernel not built")
+}
+
+func kernVNNIT(rows, panels, kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int) {
 	panic("qgemm: VNNI kernel not built")
 }

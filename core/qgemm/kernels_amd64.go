@@ -135,6 +135,134 @@ func kernVNNI(rows, panels int, kg int, a *int8, as int, b *int8, pnl int, c *in
 var maxRowsVNNI = [...]int{0, 12, 12}
 
 //go:noescape
+func qgemmVNNIR1P1T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmVNNIR2P1T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmVNNIR3P1T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmVNNIR4P1T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmVNNIR5P1T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmVNNIR6P1T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmVNNIR7P1T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmVNNIR8P1T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmVNNIR9P1T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmVNNIR10P1T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmVNNIR11P1T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmVNNIR12P1T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmVNNIR1P2T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmVNNIR2P2T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmVNNIR3P2T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmVNNIR4P2T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmVNNIR5P2T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmVNNIR6P2T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmVNNIR7P2T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmVNNIR8P2T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmVNNIR9P2T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmVNNIR10P2T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmVNNIR11P2T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmVNNIR12P2T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+// kernVNNIT runs the VNNI kernel for a rows×(16·panels) tile.
+func kernVNNIT(rows, panels int, kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int) {
+	switch panels<<8 | rows {
+	case 1<<8 | 1:
+		qgemmVNNIR1P1T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 1<<8 | 2:
+		qgemmVNNIR2P1T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 1<<8 | 3:
+		qgemmVNNIR3P1T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 1<<8 | 4:
+		qgemmVNNIR4P1T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 1<<8 | 5:
+		qgemmVNNIR5P1T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 1<<8 | 6:
+		qgemmVNNIR6P1T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 1<<8 | 7:
+		qgemmVNNIR7P1T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 1<<8 | 8:
+		qgemmVNNIR8P1T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 1<<8 | 9:
+		qgemmVNNIR9P1T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 1<<8 | 10:
+		qgemmVNNIR10P1T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 1<<8 | 11:
+		qgemmVNNIR11P1T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 1<<8 | 12:
+		qgemmVNNIR12P1T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 2<<8 | 1:
+		qgemmVNNIR1P2T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 2<<8 | 2:
+		qgemmVNNIR2P2T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 2<<8 | 3:
+		qgemmVNNIR3P2T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 2<<8 | 4:
+		qgemmVNNIR4P2T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 2<<8 | 5:
+		qgemmVNNIR5P2T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 2<<8 | 6:
+		qgemmVNNIR6P2T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 2<<8 | 7:
+		qgemmVNNIR7P2T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 2<<8 | 8:
+		qgemmVNNIR8P2T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 2<<8 | 9:
+		qgemmVNNIR9P2T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 2<<8 | 10:
+		qgemmVNNIR10P2T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 2<<8 | 11:
+		qgemmVNNIR11P2T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 2<<8 | 12:
+		qgemmVNNIR12P2T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	default:
+		panic("qgemm: no VNNI kernel for this tile")
+	}
+}
+
+//go:noescape
 func qgemmAVX2R1(kg int, a *int16, as int, b *int8, pnl int, c *int32, ldc int, flags int, rb *int32, nt int)
 
 //go:noescape
@@ -173,3 +301,41 @@ func kernAVX2(rows int, kg int, a *int16, as int, b *int8, pnl int, c *int32, ld
 }
 
 const maxRowsAVX2 = 6
+
+//go:noescape
+func qgemmAVX2R1T(kg int, a *int16, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmAVX2R2T(kg int, a *int16, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmAVX2R3T(kg int, a *int16, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmAVX2R4T(kg int, a *int16, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmAVX2R5T(kg int, a *int16, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmAVX2R6T(kg int, a *int16, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+// kernAVX2T runs the AVX2 kernel for a rows×8 tile.
+func kernAVX2T(rows int, kg int, a *int16, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int) {
+	switch rows {
+	case 1:
+		qgemmAVX2R1T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 2:
+		qgemmAVX2R2T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 3:
+		qgemmAVX2R3T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 4:
+		qgemmAVX2R4T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 5:
+		qgemmAVX2R5T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 6:
+		qgemmAVX2R6T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	default:
+		panic("qgemm: no AVX2 kernel for this tile")
+	}
+}

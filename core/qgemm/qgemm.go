@@ -261,20 +261,64 @@ func (p *PackedA) MulPackedBuf(n int, packedB []int8, c []int32, ldc int) {
 	j.run()
 }
 
+// TapsSpan returns how many bytes of src after each offset MulTaps may read
+// for n columns: 4·n rounded up to whole 16-column panels (64 bytes), the
+// same under every implementation. (A 32-column tile runs only where more
+// than 16 columns remain, so it never ends past the panel holding column
+// n−1.)
+func TapsSpan(n int) int { return (n + NR - 1) / NR * NR * KGroup }
+
+// MulTaps computes C = A·B (C m×n at stride ldc, overwritten) with B read
+// in place from src instead of a packed-B buffer: B(p, j) is
+// src[offs[p/4] + 4·j + p%4]. len(offs) must be PaddedK(k)/KGroup.
+// Whole tiles of columns are read, so every offs[g] + TapsSpan(n) must
+// be ≤ len(src) (products of the extra columns are discarded).
+//
+// This is the packed-B layout with a panel stride of 64 bytes and a base
+// offset per group instead of +64 per group: a stride-1 convolution over a
+// channel-interleaved image ([C/4][pixels][4] bytes) reads its 4 channels
+// × 16 output columns of one tap as one 64-byte line of the image itself,
+// so it needs no unfolding and no packing. The pad rows k..PaddedK(k)-1
+// meet the zeros of the packed A, so their bytes are irrelevant. It never
+// allocates; offsets outside the bound panic.
+func (p *PackedA) MulTaps(n int, src []int8, offs []int32, c []int32, ldc int) {
+	checkMat("C", p.m, n, c, ldc)
+	if len(offs) != p.kp/KGroup {
+		panic(fmt.Sprintf("qgemm: MulTaps has %d offsets, need %d (k = %d)", len(offs), p.kp/KGroup, p.k))
+	}
+	if p.m == 0 || n == 0 {
+		return
+	}
+	span := TapsSpan(n)
+	for g, o := range offs {
+		if o < 0 || int(o) > len(src)-span {
+			panic(fmt.Sprintf("qgemm: MulTaps offset %d of group %d: %d columns read [%d, %d), src has %d bytes", o, g, n, o, int(o)+span, len(src)))
+		}
+	}
+	if p.k == 0 {
+		zeroC(c, p.m, n, ldc)
+		return
+	}
+	j := job{ks: active(), pa: p, n: n, bp: src, offs: offs, c: c, ldc: ldc}
+	j.run()
+}
+
 func zeroC(c []int32, m, n, ldc int) {
 	for i := 0; i < m; i++ {
 		clear(c[i*ldc : i*ldc+n])
 	}
 }
 
-// job is one multiplication of a packed A by a packed B into C.
+// job is one multiplication of a packed A by a packed B (or, with offs,
+// B read in place; see MulTaps) into C.
 type job struct {
-	ks  *kernels
-	pa  *PackedA
-	n   int
-	bp  []int8 // packed B, k×n
-	c   []int32
-	ldc int
+	ks   *kernels
+	pa   *PackedA
+	n    int
+	bp   []int8  // packed B, k×n, or MulTaps's src
+	offs []int32 // MulTaps: offset of each group of B in bp
+	c    []int32
+	ldc  int
 }
 
 // run computes C. Loop nest (outer to inner): k block → row block of A →
@@ -336,6 +380,12 @@ func (j *job) panels(ig, ie, ti, nt, w, col, pg, kbg, flags int, corr []int32) {
 	pnl := NR * kp
 	tw, mr := j.ks.widths[ti], j.ks.mr[ti]
 	boff := col/NR*pnl + col%NR*KGroup + pg*KGroup*NR
+	var offs []int32
+	if j.offs != nil {
+		// In place: column col at 4·col, the block's groups at offs[pg:].
+		boff, pnl = col*KGroup, KGroup*NR
+		offs = j.offs[pg : pg+kbg]
+	}
 	base, extra := pa.m/pa.np, pa.m%pa.np // panel i has base+1 rows if i < extra, else base
 	row0, rows := panel.Rows(pa.m, pa.np, ig)
 	for i := ig; i < ie; i++ {
@@ -354,7 +404,7 @@ func (j *job) panels(ig, ie, ti, nt, w, col, pg, kbg, flags int, corr []int32) {
 			if corr != nil {
 				rb = &corr[row0+r0]
 			}
-			j.tile(rr, tw, nt, w, kbg, aoff+KGroup*r0, KGroup*rows, boff, pnl, (row0+r0)*j.ldc+col, flags, rb)
+			j.tile(rr, tw, nt, w, kbg, aoff+KGroup*r0, KGroup*rows, boff, pnl, offs, (row0+r0)*j.ldc+col, flags, rb)
 		}
 		row0 += rows
 	}
@@ -363,8 +413,8 @@ func (j *job) panels(ig, ie, ti, nt, w, col, pg, kbg, flags int, corr []int32) {
 // tile runs one micro-kernel call for nt tiles of rows×tw starting at c[ci];
 // a single tile with w < tw valid columns goes through a temporary tile.
 // aoff and as are in elements of A (int8 or int16 alike), boff in bytes of
-// B.
-func (j *job) tile(rows, tw, nt, w, kg, aoff, as, boff, pnl, ci, flags int, rb *int32) {
+// B; offs are the tile's group offsets when B is read in place.
+func (j *job) tile(rows, tw, nt, w, kg, aoff, as, boff, pnl int, offs []int32, ci, flags int, rb *int32) {
 	pa := j.pa
 	var a16 *int16
 	if j.ks.a16 {
@@ -372,9 +422,9 @@ func (j *job) tile(rows, tw, nt, w, kg, aoff, as, boff, pnl, ci, flags int, rb *
 		as *= 2
 	}
 	a8 := &pa.data[aoff]
-	b := &j.bp[boff]
+	b := j.bp[boff:]
 	if w == tw {
-		j.ks.call(rows, tw, nt, kg, a8, a16, as, b, pnl, &j.c[ci], j.ldc*4, flags, rb)
+		j.ks.call(rows, tw, nt, kg, a8, a16, as, b, offs, pnl, &j.c[ci], j.ldc*4, flags, rb)
 		return
 	}
 	var tmp [maxTileRows * maxTileCols]int32
@@ -384,7 +434,7 @@ func (j *job) tile(rows, tw, nt, w, kg, aoff, as, boff, pnl, ci, flags int, rb *
 			copy(tmp[r*tw:r*tw+w], cs[r*j.ldc:r*j.ldc+w])
 		}
 	}
-	j.ks.call(rows, tw, 1, kg, a8, a16, as, b, pnl, &tmp[0], tw*4, flags, rb)
+	j.ks.call(rows, tw, 1, kg, a8, a16, as, b, offs, pnl, &tmp[0], tw*4, flags, rb)
 	for r := 0; r < rows; r++ {
 		copy(cs[r*j.ldc:r*j.ldc+w], tmp[r*tw:r*tw+w])
 	}
