@@ -31,7 +31,8 @@ func benchData(kind string, n int) []float32 {
 
 // BenchmarkAdd reports Add's throughput in MB/s of float32 input, for one
 // 256 KiB batch of one tensor, over data of several shapes: normal (dense),
-// relu (half zeros), mnist (80% zeros, pixels/255), softmax (mostly tiny).
+// relu (half zeros), mnist (80% zeros, pixels/255), softmax (mostly tiny),
+// with each implementation (Available).
 func BenchmarkAdd(b *testing.B) {
 	const n = 1 << 16
 	for _, kind := range []string{"normal", "relu", "mnist", "softmax"} {
@@ -40,19 +41,23 @@ func BenchmarkAdd(b *testing.B) {
 			if signed {
 				name += "/signed"
 			}
-			b.Run(name, func(b *testing.B) {
-				x := benchData(kind, n)
-				h := New(0)
-				if signed {
-					h = NewSigned(0)
-				}
-				h.Add(x)
-				b.SetBytes(4 * n)
-				b.ResetTimer()
-				for b.Loop() {
+			for _, i := range Available() {
+				b.Run(name+"/"+i.String(), func(b *testing.B) {
+					prev, _ := SetImpl(i)
+					defer SetImpl(prev)
+					x := benchData(kind, n)
+					h := New(0)
+					if signed {
+						h = NewSigned(0)
+					}
 					h.Add(x)
-				}
-			})
+					b.SetBytes(4 * n)
+					b.ResetTimer()
+					for b.Loop() {
+						h.Add(x)
+					}
+				})
+			}
 		}
 	}
 }

@@ -213,7 +213,16 @@ func (h *Histogram) Add(x []float32) {
 // fill is Add's hot loop: it adds the leading values of x whose magnitude
 // bits are at most rb and stops at the first other one, returning how many
 // it added, the updated min/max keys and the number of zeros among them.
+// The vector kernels (fillVector) take the whole vectors, fillGo the rest.
 func fill(counts []uint64, x []float32, scale float64, rb uint32, side int, mn, mx int32) (int, int32, int32, uint64) {
+	done, mn, mx, zeros := fillVector(counts, x, scale, rb, side, mn, mx)
+	n, mn, mx, z := fillGo(counts, x[done:], scale, rb, side, mn, mx)
+	return done + n, mn, mx, zeros + z
+}
+
+// fillGo is fill one value at a time: the definition the vector kernels
+// follow.
+func fillGo(counts []uint64, x []float32, scale float64, rb uint32, side int, mn, mx int32) (int, int32, int32, uint64) {
 	var zeros uint64
 	for i, v := range x {
 		b := math.Float32bits(v)

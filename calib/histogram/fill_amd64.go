@@ -1,0 +1,71 @@
+//go:build amd64 && !purego
+
+package histogram
+
+import "golang.org/x/sys/cpu"
+
+// fillBlock is how many values the vector kernels index before they
+// increment the counts; fillBuf holds their packed indices, with room
+// for one full vector stored past the last one packed.
+const (
+	fillBlock = 256
+	fillBuf   = fillBlock + 16
+)
+
+// x/sys/cpu reports AVX2 and AVX-512 only where the OS saves the
+// registers.
+var (
+	hasAVX2   = cpu.X86.HasAVX && cpu.X86.HasAVX2 && cpu.X86.HasPOPCNT
+	hasAVX512 = hasAVX2 && cpu.X86.HasAVX512F
+)
+
+func available() []Impl {
+	out := []Impl{ImplGo}
+	if hasAVX2 {
+		out = append(out, ImplAVX2)
+	}
+	if hasAVX512 {
+		out = append(out, ImplAVX512)
+	}
+	return out
+}
+
+// packLUT[m] lists the lanes set in the 8-bit mask m, in order, then
+// zeros: the VPERMD indices that pack those lanes to the front.
+var packLUT = func() *[256][8]uint32 {
+	var t [256][8]uint32
+	for m := range t {
+		k := 0
+		for lane := range 8 {
+			if m>>lane&1 != 0 {
+				t[m][k] = uint32(lane)
+				k++
+			}
+		}
+	}
+	return &t
+}()
+
+//go:noescape
+func fillAVX512(counts []uint64, x []float32, scale float64, rb uint32, side int, mn, mx int32, buf *[fillBuf]uint32) (done int, mno, mxo int32, zeros uint64)
+
+//go:noescape
+func fillAVX2(counts []uint64, x []float32, scale float64, rb uint32, side int, mn, mx int32, buf *[fillBuf]uint32, lut *[256][8]uint32) (done int, mno, mxo int32, zeros uint64)
+
+// fillVector adds the leading whole vectors of x up to the first one
+// holding a value fillGo would stop at, as fillGo would, and returns what
+// fillGo returns for them.
+func fillVector(counts []uint64, x []float32, scale float64, rb uint32, side int, mn, mx int32) (int, int32, int32, uint64) {
+	var buf [fillBuf]uint32
+	switch impl {
+	case ImplAVX512:
+		if len(x) >= 16 {
+			return fillAVX512(counts, x, scale, rb, side, mn, mx, &buf)
+		}
+	case ImplAVX2:
+		if len(x) >= 8 {
+			return fillAVX2(counts, x, scale, rb, side, mn, mx, &buf, packLUT)
+		}
+	}
+	return 0, mn, mx, 0
+}

@@ -1,0 +1,283 @@
+//go:build amd64 && !purego
+
+#include "go_asm.h"
+#include "textflag.h"
+
+// The fill kernels do fillGo's work on whole vectors of values: for each
+// value v with bits b and magnitude bits a = b &^ sign, while a <= rb,
+// the min/max of key(b), the count of a == 0, and one increment of
+// counts[side·signbit(b) + int(float64(|v|)·scale)]. The products and the
+// truncation are the scalar ones (an exact float32 → float64 conversion,
+// one IEEE multiplication, truncation toward zero), so every index is
+// fillGo's. They stop before the first vector holding a value with a > rb
+// (NaN, ±Inf, beyond the range) and return how many values they added;
+// fillGo goes on from there.
+//
+// Each block of fillBlock values is done in two phases: the vector phase
+// computes the indices and packs those of the values that are not +0
+// into buf, the increment phase adds one to each packed slot. +0 (most
+// of a ReLU output) goes to slot 0 through one count at the end instead:
+// a run of increments of one slot waits on store-to-load forwarding for
+// each. The indices are clamped to len(counts)-1, which they never
+// exceed (the package doc's bound), so that no input can write outside
+// counts.
+
+// func fillAVX512(counts []uint64, x []float32, scale float64, rb uint32, side int, mn, mx int32, buf *[fillBuf]uint32) (done int, mno, mxo int32, zeros uint64)
+TEXT ·fillAVX512(SB), NOSPLIT, $0-112
+	MOVQ         counts_base+0(FP), R9
+	MOVQ         counts_len+8(FP), AX
+	DECQ         AX
+	VPBROADCASTD AX, Z27              // clamp: len(counts)-1
+	MOVQ         x_base+24(FP), SI
+	MOVQ         x_len+32(FP), DX
+	ANDQ         $-16, DX             // whole vectors only
+	VBROADCASTSD scale+48(FP), Z29
+	MOVL         rb+56(FP), AX
+	VPBROADCASTD AX, Z30
+	MOVQ         side+64(FP), AX
+	VPBROADCASTD AX, Z28
+	MOVL         $0x7fffffff, AX
+	VPBROADCASTD AX, Z31
+	MOVL         mn+72(FP), AX
+	VPBROADCASTD AX, Z26
+	MOVL         mx+76(FP), AX
+	VPBROADCASTD AX, Z25
+	MOVQ         buf+80(FP), DI
+	XORQ         BX, BX               // values done
+	XORQ         R10, R10             // zeros (±0)
+	XORQ         R11, R11             // +0s, counted into slot 0 at the end
+
+block:
+	CMPQ BX, DX
+	JGE  done
+	MOVQ BX, R12
+	ADDQ $const_fillBlock, R12
+	CMPQ R12, DX
+	CMOVQGT DX, R12                   // block end
+	XORQ R8, R8                       // indices packed into buf
+
+vec:
+	CMPQ       BX, R12
+	JGE        incr
+	VMOVDQU32  (SI)(BX*4), Z0         // b
+	VPANDD     Z31, Z0, Z1            // a
+	VPCMPUD    $6, Z30, Z1, K1        // a > rb
+	KORTESTW   K1, K1
+	JNE        stop
+	VPSRAD     $31, Z0, Z3            // -1 for negative lanes
+	VPANDD     Z31, Z3, Z2
+	VPXORD     Z0, Z2, Z2             // key(b)
+	VPMINSD    Z2, Z26, Z26
+	VPMAXSD    Z2, Z25, Z25
+	VPTESTNMD  Z1, Z1, K2             // a == 0
+	KMOVW      K2, AX
+	POPCNTL    AX, AX
+	ADDQ       AX, R10
+	VPTESTNMD  Z0, Z0, K3             // b == 0 (+0)
+	KMOVW      K3, AX
+	POPCNTL    AX, AX
+	ADDQ       AX, R11
+	KNOTW      K3, K4
+	VCVTPS2PD  Y1, Z5
+	VEXTRACTF64X4 $1, Z1, Y6
+	VCVTPS2PD  Y6, Z6
+	VMULPD     Z29, Z5, Z5
+	VMULPD     Z29, Z6, Z6
+	VCVTTPD2DQ Z5, Y5
+	VCVTTPD2DQ Z6, Y6
+	VINSERTI64X4 $1, Y6, Z5, Z5
+	VPANDD     Z28, Z3, Z3
+	VPADDD     Z3, Z5, Z5
+	VPMINUD    Z27, Z5, Z5
+	VPCOMPRESSD Z5, K4, Z7
+	VMOVDQU32  Z7, (DI)(R8*4)
+	KMOVW      K4, AX
+	POPCNTL    AX, AX
+	ADDQ       AX, R8
+	ADDQ       $16, BX
+	JMP        vec
+
+stop:
+	MOVQ BX, DX                       // end after this block's increments
+
+incr:
+	XORQ CX, CX
+
+inc2:
+	LEAQ 2(CX), AX
+	CMPQ AX, R8
+	JGT  inc1
+	MOVL (DI)(CX*4), AX
+	MOVL 4(DI)(CX*4), R14
+	ADDQ $1, (R9)(AX*8)
+	ADDQ $1, (R9)(R14*8)
+	ADDQ $2, CX
+	JMP  inc2
+
+inc1:
+	CMPQ CX, R8
+	JGE  block
+	MOVL (DI)(CX*4), AX
+	ADDQ $1, (R9)(AX*8)
+	JMP  block
+
+done:
+	ADDQ R11, (R9)
+	VEXTRACTI64X4 $1, Z26, Y0
+	VPMINSD       Y0, Y26, Y26
+	VEXTRACTI32X4 $1, Y26, X0
+	VPMINSD       X0, X26, X26
+	VPSHUFD       $0x4e, X26, X0
+	VPMINSD       X0, X26, X26
+	VPSHUFD       $0xb1, X26, X0
+	VPMINSD       X0, X26, X26
+	VMOVD         X26, AX
+	MOVL          AX, mno+96(FP)
+	VEXTRACTI64X4 $1, Z25, Y0
+	VPMAXSD       Y0, Y25, Y25
+	VEXTRACTI32X4 $1, Y25, X0
+	VPMAXSD       X0, X25, X25
+	VPSHUFD       $0x4e, X25, X0
+	VPMAXSD       X0, X25, X25
+	VPSHUFD       $0xb1, X25, X0
+	VPMAXSD       X0, X25, X25
+	VMOVD         X25, AX
+	MOVL          AX, mxo+100(FP)
+	MOVQ          BX, done+88(FP)
+	MOVQ          R10, zeros+104(FP)
+	VZEROUPPER
+	RET
+
+// func fillAVX2(counts []uint64, x []float32, scale float64, rb uint32, side int, mn, mx int32, buf *[fillBuf]uint32, lut *[256][8]uint32) (done int, mno, mxo int32, zeros uint64)
+// fillAVX512's steps on 8 values at a time, the indices packed through
+// lut (row m: the lanes set in m, in order, for VPERMD). VEX encodings
+// only (see core/qgemm's quantizeAVX2).
+TEXT ·fillAVX2(SB), NOSPLIT, $0-120
+	MOVQ         counts_base+0(FP), R9
+	MOVQ         counts_len+8(FP), AX
+	DECQ         AX
+	VMOVQ        AX, X11
+	VPBROADCASTD X11, Y11             // clamp: len(counts)-1
+	MOVQ         x_base+24(FP), SI
+	MOVQ         x_len+32(FP), DX
+	ANDQ         $-8, DX              // whole vectors only
+	VBROADCASTSD scale+48(FP), Y13
+	MOVL         rb+56(FP), AX
+	VMOVD        AX, X14
+	VPBROADCASTD X14, Y14
+	MOVQ         side+64(FP), AX
+	VMOVD        AX, X12
+	VPBROADCASTD X12, Y12
+	MOVL         $0x7fffffff, AX
+	VMOVD        AX, X15
+	VPBROADCASTD X15, Y15
+	MOVL         mn+72(FP), AX
+	VMOVD        AX, X10
+	VPBROADCASTD X10, Y10
+	MOVL         mx+76(FP), AX
+	VMOVD        AX, X9
+	VPBROADCASTD X9, Y9
+	VPXOR        Y8, Y8, Y8
+	MOVQ         buf+80(FP), DI
+	MOVQ         lut+88(FP), R13
+	XORQ         BX, BX
+	XORQ         R10, R10
+	XORQ         R11, R11
+
+block2:
+	CMPQ    BX, DX
+	JGE     done2
+	MOVQ    BX, R12
+	ADDQ    $const_fillBlock, R12
+	CMPQ    R12, DX
+	CMOVQGT DX, R12
+	XORQ    R8, R8
+
+vec2:
+	CMPQ         BX, R12
+	JGE          incr2
+	VMOVDQU      (SI)(BX*4), Y0        // b
+	VPAND        Y15, Y0, Y1           // a
+	VPCMPGTD     Y14, Y1, Y2           // a > rb (both non-negative as int32)
+	VPTEST       Y2, Y2
+	JNE          stop2
+	VPSRAD       $31, Y0, Y3
+	VPAND        Y15, Y3, Y2
+	VPXOR        Y0, Y2, Y2            // key(b)
+	VPMINSD      Y2, Y10, Y10
+	VPMAXSD      Y2, Y9, Y9
+	VPCMPEQD     Y8, Y1, Y4            // a == 0
+	VMOVMSKPS    Y4, AX
+	POPCNTL      AX, AX
+	ADDQ         AX, R10
+	VPCMPEQD     Y8, Y0, Y4            // b == 0 (+0)
+	VMOVMSKPS    Y4, AX
+	POPCNTL      AX, CX
+	ADDQ         CX, R11
+	XORL         $0xff, AX             // lanes to count
+	VCVTPS2PD    X1, Y5
+	VEXTRACTI128 $1, Y1, X6
+	VCVTPS2PD    X6, Y6
+	VMULPD       Y13, Y5, Y5
+	VMULPD       Y13, Y6, Y6
+	VCVTTPD2DQY  Y5, X5
+	VCVTTPD2DQY  Y6, X6
+	VINSERTI128  $1, X6, Y5, Y5
+	VPAND        Y12, Y3, Y3
+	VPADDD       Y3, Y5, Y5
+	VPMINUD      Y11, Y5, Y5
+	SHLQ         $5, AX
+	VMOVDQU      (R13)(AX*1), Y6
+	VPERMD       Y5, Y6, Y7
+	VMOVDQU      Y7, (DI)(R8*4)
+	ADDQ         $8, R8
+	SUBQ         CX, R8
+	ADDQ         $8, BX
+	JMP          vec2
+
+stop2:
+	MOVQ BX, DX
+
+incr2:
+	XORQ CX, CX
+
+inc22:
+	LEAQ 2(CX), AX
+	CMPQ AX, R8
+	JGT  inc12
+	MOVL (DI)(CX*4), AX
+	MOVL 4(DI)(CX*4), R14
+	ADDQ $1, (R9)(AX*8)
+	ADDQ $1, (R9)(R14*8)
+	ADDQ $2, CX
+	JMP  inc22
+
+inc12:
+	CMPQ CX, R8
+	JGE  block2
+	MOVL (DI)(CX*4), AX
+	ADDQ $1, (R9)(AX*8)
+	JMP  block2
+
+done2:
+	ADDQ         R11, (R9)
+	VEXTRACTI128 $1, Y10, X0
+	VPMINSD      X0, X10, X10
+	VPSHUFD      $0x4e, X10, X0
+	VPMINSD      X0, X10, X10
+	VPSHUFD      $0xb1, X10, X0
+	VPMINSD      X0, X10, X10
+	VMOVD        X10, AX
+	MOVL         AX, mno+104(FP)
+	VEXTRACTI128 $1, Y9, X0
+	VPMAXSD      X0, X9, X9
+	VPSHUFD      $0x4e, X9, X0
+	VPMAXSD      X0, X9, X9
+	VPSHUFD      $0xb1, X9, X0
+	VPMAXSD      X0, X9, X9
+	VMOVD        X9, AX
+	MOVL         AX, mxo+108(FP)
+	MOVQ         BX, done+96(FP)
+	MOVQ         R10, zeros+112(FP)
+	VZEROUPPER
+	RET
