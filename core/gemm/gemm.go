@@ -13,7 +13,8 @@ const NR = 16
 
 const (
 	flagAccumulate = 1 << 0 // kernel adds the old C tile
-	flagReLU       = 1 << 1 // kernel clamps the result at 0
+	flagMax        = 1 << 1 // kernel raises the result to at least lo
+	flagMin        = 1 << 2 // kernel lowers the result to at most hi
 )
 
 // Cache blocking (BLIS-style loop nest, see doc.go). kcMax bounds the depth
@@ -38,17 +39,38 @@ const (
 )
 
 // Epilogue is applied to each C tile right after its last rank-kc update,
-// while it is still in registers: C = ReLU(acc + C_old + RowBias[i] +
+// while it is still in registers: C = act(acc + C_old + RowBias[i] +
 // ColBias[j]) with each term present only if requested (C_old only when
-// accumulating). A nil *Epilogue or a zero Epilogue is a no-op.
+// accumulating), act a ReLU and/or a clip. A nil *Epilogue or a zero
+// Epilogue is a no-op.
 type Epilogue struct {
 	RowBias []float32 // len ≥ m; per row of C (per output channel of a conv), or nil
 	ColBias []float32 // len ≥ n; per column of C (per output feature of a Gemm with batch rows), or nil
 	ReLU    bool      // clamp at zero (NaN is propagated)
+	// Clip clamps to [Lo, Hi] (ONNX Clip, MobileNet's ReLU6): a value
+	// below Lo becomes Lo, one above Hi becomes Hi, NaN is propagated.
+	// With ReLU too, the lower bound is max(Lo, 0).
+	Clip   bool
+	Lo, Hi float32
 }
 
 func (ep *Epilogue) empty() bool {
-	return ep == nil || (ep.RowBias == nil && ep.ColBias == nil && !ep.ReLU)
+	return ep == nil || (ep.RowBias == nil && ep.ColBias == nil && !ep.ReLU && !ep.Clip)
+}
+
+// bounds returns the kernel flags and bounds of the epilogue's clamp.
+func (ep *Epilogue) bounds() (flags int, lo, hi float32) {
+	if ep.ReLU {
+		flags |= flagMax
+	}
+	if ep.Clip {
+		flags |= flagMax | flagMin
+		lo, hi = ep.Lo, ep.Hi
+		if ep.ReLU {
+			lo = max(lo, 0)
+		}
+	}
+	return flags, lo, hi
 }
 
 // PackedBSize returns the number of float32 of the packed-B layout of a k×n
@@ -399,14 +421,16 @@ type job struct {
 	acc     bool
 	rowBias []float32
 	colBias []float32
-	relu    bool
+	clamp   int // flagMax|flagMin of the last k block
+	lo, hi  float32
 }
 
 func (j *job) setEpilogue(ep *Epilogue) {
 	if ep.empty() {
 		return
 	}
-	j.rowBias, j.colBias, j.relu = ep.RowBias, ep.ColBias, ep.ReLU
+	j.rowBias, j.colBias = ep.RowBias, ep.ColBias
+	j.clamp, j.lo, j.hi = ep.bounds()
 }
 
 // do runs the job on up to workers goroutines. sc may be nil when B is
@@ -506,8 +530,8 @@ func (j *job) run(p0, p1, c0, c1 int, sc *scratch) {
 				flags |= flagAccumulate
 			}
 			last := pc+kb == k
-			if last && j.relu {
-				flags |= flagReLU
+			if last {
+				flags |= j.clamp
 			}
 			for ig := p0; ig < p1; ig += mcPanels {
 				ie := min(ig+mcPanels, p1)
@@ -564,7 +588,7 @@ func (j *job) tile(rows, panels, kb int, a *float32, as int, b *float32, pnl int
 		if cb != nil {
 			cbp = &cb[0]
 		}
-		j.ks.call(rows, panels, kb, a, as, b, pnl, &j.c[ci], j.ldc*4, flags, rbp, cbp)
+		j.ks.call(rows, panels, kb, a, as, b, pnl, &j.c[ci], j.ldc*4, flags, rbp, cbp, j.lo, j.hi)
 		return
 	}
 	j.edgeTile(rows, panels, kb, a, as, b, pnl, ci, w, flags, rbp, cb)
@@ -585,13 +609,13 @@ func (j *job) edgeTile(rows, panels, kb int, a *float32, as int, b *float32, pnl
 		copy(cbt[:], cb[:w])
 		cbp = &cbt[0]
 	}
-	j.ks.call(rows, panels, kb, a, as, b, pnl, &tmp[0], W*4, flags, rbp, cbp)
+	j.ks.call(rows, panels, kb, a, as, b, pnl, &tmp[0], W*4, flags, rbp, cbp, j.lo, j.hi)
 	for r := 0; r < rows; r++ {
 		copy(cs[r*j.ldc:r*j.ldc+w], tmp[r*W:r*W+w])
 	}
 }
 
-// noK handles k == 0: C = (C_old if accumulating) + biases, then ReLU.
+// noK handles k == 0: C = (C_old if accumulating) + biases, then the clamp.
 func (j *job) noK(p0, p1, c0, c1 int) {
 	r0, _ := panel.Rows(j.m, j.np, p0)
 	r1, rows := panel.Rows(j.m, j.np, p1-1)
@@ -609,10 +633,7 @@ func (j *job) noK(p0, p1, c0, c1 int) {
 			if j.colBias != nil {
 				v += j.colBias[jj]
 			}
-			if j.relu && v < 0 {
-				v = 0
-			}
-			row[jj] = v
+			row[jj] = clampTo(v, j.clamp, j.lo, j.hi)
 		}
 	}
 }

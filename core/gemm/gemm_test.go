@@ -65,6 +65,10 @@ func newProblem(r *rand.Rand, m, n, k int, pad, acc bool, epMode int) *problem {
 		p.ep = &Epilogue{RowBias: randSlice(r, m), ColBias: randSlice(r, n), ReLU: true}
 	case 4:
 		p.ep = &Epilogue{ReLU: true}
+	case 5: // ReLU6 as MobileNet's Clip, with a bias that moves values past 6
+		p.ep = &Epilogue{RowBias: scaled(randSlice(r, m), 8), Clip: true, Lo: 0, Hi: 6}
+	case 6: // a clip whose lower bound is below 0, with ReLU: [0, 0.25]
+		p.ep = &Epilogue{ColBias: randSlice(r, n), ReLU: true, Clip: true, Lo: -0.5, Hi: 0.25}
 	}
 	p.reference()
 	return p
@@ -98,6 +102,9 @@ func (p *problem) reference() {
 			}
 			if p.ep != nil && p.ep.ReLU && s < 0 {
 				s = 0
+			}
+			if p.ep != nil && p.ep.Clip {
+				s = min(max(s, float64(p.ep.Lo)), float64(p.ep.Hi))
 			}
 			p.want[i*p.n+j] = s
 			p.scale[i*p.n+j] = sa
@@ -208,7 +215,7 @@ func TestAllShapes(t *testing.T) {
 		for _, n := range sizes {
 			for _, k := range sizes {
 				idx++
-				p := newProblem(r, m, n, k, idx%2 == 0, idx%3 == 0, idx%5)
+				p := newProblem(r, m, n, k, idx%2 == 0, idx%3 == 0, idx%7)
 				for _, im := range impls {
 					withImpl(t, im, func() {
 						for _, path := range paths {
@@ -353,6 +360,31 @@ func TestPackedBLayout(t *testing.T) {
 				t.Fatalf("%v: PackBInto and PackedBOffset disagree at %d", s, i)
 			}
 		}
+	}
+}
+
+func scaled(v []float32, f float32) []float32 {
+	for i := range v {
+		v[i] *= f
+	}
+	return v
+}
+
+// TestClipNaN: the clip keeps a NaN and clamps values past either bound.
+func TestClipNaN(t *testing.T) {
+	for _, im := range Available() {
+		withImpl(t, im, func() {
+			a := []float32{float32(math.NaN()), 1, -9, 2.5}
+			b := make([]float32, NR)
+			for i := range b {
+				b[i] = 1
+			}
+			c := make([]float32, 4*NR)
+			SgemmEx(4, NR, 1, a, 1, b, NR, c, NR, false, &Epilogue{Clip: true, Lo: -1, Hi: 2}, 1)
+			if !math.IsNaN(float64(c[0])) || c[NR] != 1 || c[2*NR] != -1 || c[3*NR] != 2 {
+				t.Errorf("%v: clip to [-1,2] of NaN, 1, -9, 2.5 = %v %v %v %v", im, c[0], c[NR], c[2*NR], c[3*NR])
+			}
+		})
 	}
 }
 

@@ -10,7 +10,8 @@
 //	if flags&1: acc += C_old
 //	if rb != nil: acc[r][:] += rb[r]
 //	if cb != nil: acc[:][j] += cb[j]
-//	if flags&2: acc = max(acc, 0)
+//	if flags&2: acc = max(acc, lo)     (lo < acc ? … : a NaN acc is kept)
+//	if flags&4: acc = min(acc, hi)
 //	C = acc
 //
 // Argument units: a is advanced by as bytes per p (row r of the micro-panel is
@@ -74,7 +75,7 @@ func kname(is isa, rows, panels int) string {
 	return fmt.Sprintf("sgemm%sR%dP%d", is.name, rows, panels)
 }
 
-const proto = "k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32"
+const proto = "k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32"
 
 func genDispatch(g *bytes.Buffer, is isa) {
 	fmt.Fprintf(g, "// kern%s runs the %s kernel for a rows×(16·panels) tile.\n", is.name, is.name)
@@ -86,7 +87,7 @@ func genDispatch(g *bytes.Buffer, is isa) {
 			continue
 		}
 		for rows := 1; rows <= mr; rows++ {
-			fmt.Fprintf(g, "case %d<<8 | %d:\n%s(k, a, as, b, pnl, c, ldc, flags, rb, cb)\n", panels, rows, kname(is, rows, panels))
+			fmt.Fprintf(g, "case %d<<8 | %d:\n%s(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)\n", panels, rows, kname(is, rows, panels))
 		}
 	}
 	fmt.Fprintf(g, "default:\npanic(\"gemm: no %s kernel for this tile\")\n}\n}\n\n", is.name)
@@ -149,7 +150,7 @@ func genKernel(s, g *bytes.Buffer, is isa, rows, panels int) {
 	label := func(l string) { fmt.Fprintf(s, "%s_%s:\n", name, l) }
 
 	fmt.Fprintf(s, "\n// func %s(%s)\n", name, proto)
-	fmt.Fprintf(s, "TEXT ·%s(SB), NOSPLIT, $0-80\n", name)
+	fmt.Fprintf(s, "TEXT ·%s(SB), NOSPLIT, $0-88\n", name)
 	p("MOVQ k+0(FP), CX")
 	p("MOVQ a+8(FP), AX")
 	p("MOVQ as+16(FP), R9")
@@ -242,15 +243,25 @@ func genKernel(s, g *bytes.Buffer, is isa, rows, panels int) {
 		}
 	}
 	label("nocb")
-	p("TESTQ $2, DX")
-	p("JZ %s_norelu", name)
+	// Clamp: Go operand order VMAXPS src2, src1, dst = src1 > src2 ?
+	// src1 : src2 with src1 the bound and src2 the accumulator, so a NaN
+	// accumulator is kept (likewise VMINPS).
 	z := tmp(0)
-	p("%s %s, %s, %s", is.zero, z, z, z)
+	p("TESTQ $2, DX")
+	p("JZ %s_nomax", name)
+	p("VBROADCASTSS lo+80(FP), %s", z)
 	for r := 0; r < rows; r++ {
 		for v := 0; v < nv; v++ {
-			// Go operand order: VMAXPS src2, src1, dst = max(src1=0, src2=acc);
-			// a NaN in acc (src2) is propagated.
 			p("VMAXPS %s, %s, %s", acc(r, v), z, acc(r, v))
+		}
+	}
+	label("nomax")
+	p("TESTQ $4, DX")
+	p("JZ %s_norelu", name)
+	p("VBROADCASTSS hi+84(FP), %s", z)
+	for r := 0; r < rows; r++ {
+		for v := 0; v < nv; v++ {
+			p("VMINPS %s, %s, %s", acc(r, v), z, acc(r, v))
 		}
 	}
 	label("norelu")

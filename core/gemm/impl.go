@@ -80,13 +80,13 @@ func SetImpl(i Impl) (prev Impl, err error) {
 }
 
 // call runs one micro-kernel: a rows×(NR·panels) tile. Strides are in bytes.
-func (ks *kernels) call(rows, panels, k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb, cb *float32) {
+func (ks *kernels) call(rows, panels, k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32) {
 	switch ks.impl {
 	case ImplAVX512:
-		kernAVX512(rows, panels, k, a, as, b, pnl, c, ldc, flags, rb, cb)
+		kernAVX512(rows, panels, k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
 	case ImplAVX2:
-		kernAVX2(rows, panels, k, a, as, b, pnl, c, ldc, flags, rb, cb)
+		kernAVX2(rows, panels, k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
 	default:
-		kernGo(rows, panels, k, a, as, b, pnl, c, ldc, flags, rb, cb)
+		kernGo(rows, panels, k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
 	}
 }

@@ -11,11 +11,11 @@ func kernelsFor(i Impl) *kernels {
 
 func bestKernels() *kernels { return &goKernels }
 
-func kernAVX2(rows, panels, k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb, cb *float32) {
+func kernAVX2(rows, panels, k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32) {
 	panic("gemm: AVX2 kernel not built")
 }
 
-func kernAVX512(rows, panels, k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb, cb *float32) {
+func kernAVX512(rows, panels, k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32) {
 	panic("gemm: AVX-512 kernel not built")
 }
 

@@ -12,7 +12,7 @@ import "unsafe"
 // The tile is computed in 2×4 register blocks (8 scalar accumulators plus 6
 // operands fit the 16 SSE registers without spilling; 4×4 spills and is
 // slower).
-func kernGo(rows, panels, k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb, cb *float32) {
+func kernGo(rows, panels, k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32) {
 	ldc4 := ldc / 4
 	csl := unsafe.Slice(c, (rows-1)*ldc4+panels*NR)
 	var rbs, cbs []float32
@@ -51,15 +51,24 @@ func kernGo(rows, panels, k int, a *float32, as int, b *float32, pnl int, c *flo
 						if cbs != nil {
 							v += cbs[col+jj]
 						}
-						if flags&flagReLU != 0 && v < 0 {
-							v = 0
-						}
-						cv[jj] = v
+						cv[jj] = clampTo(v, flags, lo, hi)
 					}
 				}
 			}
 		}
 	}
+}
+
+// clampTo applies the kernels' clamp (flagMax, flagMin) to v: a NaN fails
+// both comparisons and is kept, as the assembly's VMAXPS/VMINPS keep it.
+func clampTo(v float32, flags int, lo, hi float32) float32 {
+	if flags&flagMax != 0 && v < lo {
+		v = lo
+	}
+	if flags&flagMin != 0 && v > hi {
+		v = hi
+	}
+	return v
 }
 
 // dot2x4 returns Σ_p A(r,p)·B(p,j) for rows r = 0, 1 at a (+as bytes per p)

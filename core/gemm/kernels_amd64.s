@@ -4,8 +4,8 @@
 
 #include "textflag.h"
 
-// func sgemmAVX2R1P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32)
-TEXT ·sgemmAVX2R1P1(SB), NOSPLIT, $0-80
+// func sgemmAVX2R1P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+TEXT ·sgemmAVX2R1P1(SB), NOSPLIT, $0-88
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -83,18 +83,24 @@ sgemmAVX2R1P1_norb:
 	VADDPS Y3, Y1, Y1
 sgemmAVX2R1P1_nocb:
 	TESTQ $2, DX
-	JZ sgemmAVX2R1P1_norelu
-	VXORPS Y2, Y2, Y2
+	JZ sgemmAVX2R1P1_nomax
+	VBROADCASTSS lo+80(FP), Y2
 	VMAXPS Y0, Y2, Y0
 	VMAXPS Y1, Y2, Y1
+sgemmAVX2R1P1_nomax:
+	TESTQ $4, DX
+	JZ sgemmAVX2R1P1_norelu
+	VBROADCASTSS hi+84(FP), Y2
+	VMINPS Y0, Y2, Y0
+	VMINPS Y1, Y2, Y1
 sgemmAVX2R1P1_norelu:
 	VMOVUPS Y0, 0(DI)
 	VMOVUPS Y1, 32(DI)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R2P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32)
-TEXT ·sgemmAVX2R2P1(SB), NOSPLIT, $0-80
+// func sgemmAVX2R2P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+TEXT ·sgemmAVX2R2P1(SB), NOSPLIT, $0-88
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -199,12 +205,20 @@ sgemmAVX2R2P1_norb:
 	VADDPS Y5, Y3, Y3
 sgemmAVX2R2P1_nocb:
 	TESTQ $2, DX
-	JZ sgemmAVX2R2P1_norelu
-	VXORPS Y4, Y4, Y4
+	JZ sgemmAVX2R2P1_nomax
+	VBROADCASTSS lo+80(FP), Y4
 	VMAXPS Y0, Y4, Y0
 	VMAXPS Y1, Y4, Y1
 	VMAXPS Y2, Y4, Y2
 	VMAXPS Y3, Y4, Y3
+sgemmAVX2R2P1_nomax:
+	TESTQ $4, DX
+	JZ sgemmAVX2R2P1_norelu
+	VBROADCASTSS hi+84(FP), Y4
+	VMINPS Y0, Y4, Y0
+	VMINPS Y1, Y4, Y1
+	VMINPS Y2, Y4, Y2
+	VMINPS Y3, Y4, Y3
 sgemmAVX2R2P1_norelu:
 	VMOVUPS Y0, 0(DI)
 	VMOVUPS Y1, 32(DI)
@@ -214,8 +228,8 @@ sgemmAVX2R2P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R3P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32)
-TEXT ·sgemmAVX2R3P1(SB), NOSPLIT, $0-80
+// func sgemmAVX2R3P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+TEXT ·sgemmAVX2R3P1(SB), NOSPLIT, $0-88
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -347,14 +361,24 @@ sgemmAVX2R3P1_norb:
 	VADDPS Y7, Y5, Y5
 sgemmAVX2R3P1_nocb:
 	TESTQ $2, DX
-	JZ sgemmAVX2R3P1_norelu
-	VXORPS Y6, Y6, Y6
+	JZ sgemmAVX2R3P1_nomax
+	VBROADCASTSS lo+80(FP), Y6
 	VMAXPS Y0, Y6, Y0
 	VMAXPS Y1, Y6, Y1
 	VMAXPS Y2, Y6, Y2
 	VMAXPS Y3, Y6, Y3
 	VMAXPS Y4, Y6, Y4
 	VMAXPS Y5, Y6, Y5
+sgemmAVX2R3P1_nomax:
+	TESTQ $4, DX
+	JZ sgemmAVX2R3P1_norelu
+	VBROADCASTSS hi+84(FP), Y6
+	VMINPS Y0, Y6, Y0
+	VMINPS Y1, Y6, Y1
+	VMINPS Y2, Y6, Y2
+	VMINPS Y3, Y6, Y3
+	VMINPS Y4, Y6, Y4
+	VMINPS Y5, Y6, Y5
 sgemmAVX2R3P1_norelu:
 	VMOVUPS Y0, 0(DI)
 	VMOVUPS Y1, 32(DI)
@@ -367,8 +391,8 @@ sgemmAVX2R3P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R4P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32)
-TEXT ·sgemmAVX2R4P1(SB), NOSPLIT, $0-80
+// func sgemmAVX2R4P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+TEXT ·sgemmAVX2R4P1(SB), NOSPLIT, $0-88
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -527,8 +551,8 @@ sgemmAVX2R4P1_norb:
 	VADDPS Y9, Y7, Y7
 sgemmAVX2R4P1_nocb:
 	TESTQ $2, DX
-	JZ sgemmAVX2R4P1_norelu
-	VXORPS Y8, Y8, Y8
+	JZ sgemmAVX2R4P1_nomax
+	VBROADCASTSS lo+80(FP), Y8
 	VMAXPS Y0, Y8, Y0
 	VMAXPS Y1, Y8, Y1
 	VMAXPS Y2, Y8, Y2
@@ -537,6 +561,18 @@ sgemmAVX2R4P1_nocb:
 	VMAXPS Y5, Y8, Y5
 	VMAXPS Y6, Y8, Y6
 	VMAXPS Y7, Y8, Y7
+sgemmAVX2R4P1_nomax:
+	TESTQ $4, DX
+	JZ sgemmAVX2R4P1_norelu
+	VBROADCASTSS hi+84(FP), Y8
+	VMINPS Y0, Y8, Y0
+	VMINPS Y1, Y8, Y1
+	VMINPS Y2, Y8, Y2
+	VMINPS Y3, Y8, Y3
+	VMINPS Y4, Y8, Y4
+	VMINPS Y5, Y8, Y5
+	VMINPS Y6, Y8, Y6
+	VMINPS Y7, Y8, Y7
 sgemmAVX2R4P1_norelu:
 	VMOVUPS Y0, 0(DI)
 	VMOVUPS Y1, 32(DI)
@@ -552,8 +588,8 @@ sgemmAVX2R4P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R5P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32)
-TEXT ·sgemmAVX2R5P1(SB), NOSPLIT, $0-80
+// func sgemmAVX2R5P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+TEXT ·sgemmAVX2R5P1(SB), NOSPLIT, $0-88
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -739,8 +775,8 @@ sgemmAVX2R5P1_norb:
 	VADDPS Y11, Y9, Y9
 sgemmAVX2R5P1_nocb:
 	TESTQ $2, DX
-	JZ sgemmAVX2R5P1_norelu
-	VXORPS Y10, Y10, Y10
+	JZ sgemmAVX2R5P1_nomax
+	VBROADCASTSS lo+80(FP), Y10
 	VMAXPS Y0, Y10, Y0
 	VMAXPS Y1, Y10, Y1
 	VMAXPS Y2, Y10, Y2
@@ -751,6 +787,20 @@ sgemmAVX2R5P1_nocb:
 	VMAXPS Y7, Y10, Y7
 	VMAXPS Y8, Y10, Y8
 	VMAXPS Y9, Y10, Y9
+sgemmAVX2R5P1_nomax:
+	TESTQ $4, DX
+	JZ sgemmAVX2R5P1_norelu
+	VBROADCASTSS hi+84(FP), Y10
+	VMINPS Y0, Y10, Y0
+	VMINPS Y1, Y10, Y1
+	VMINPS Y2, Y10, Y2
+	VMINPS Y3, Y10, Y3
+	VMINPS Y4, Y10, Y4
+	VMINPS Y5, Y10, Y5
+	VMINPS Y6, Y10, Y6
+	VMINPS Y7, Y10, Y7
+	VMINPS Y8, Y10, Y8
+	VMINPS Y9, Y10, Y9
 sgemmAVX2R5P1_norelu:
 	VMOVUPS Y0, 0(DI)
 	VMOVUPS Y1, 32(DI)
@@ -769,8 +819,8 @@ sgemmAVX2R5P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R6P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32)
-TEXT ·sgemmAVX2R6P1(SB), NOSPLIT, $0-80
+// func sgemmAVX2R6P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+TEXT ·sgemmAVX2R6P1(SB), NOSPLIT, $0-88
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -983,8 +1033,8 @@ sgemmAVX2R6P1_norb:
 	VADDPS Y13, Y11, Y11
 sgemmAVX2R6P1_nocb:
 	TESTQ $2, DX
-	JZ sgemmAVX2R6P1_norelu
-	VXORPS Y12, Y12, Y12
+	JZ sgemmAVX2R6P1_nomax
+	VBROADCASTSS lo+80(FP), Y12
 	VMAXPS Y0, Y12, Y0
 	VMAXPS Y1, Y12, Y1
 	VMAXPS Y2, Y12, Y2
@@ -997,6 +1047,22 @@ sgemmAVX2R6P1_nocb:
 	VMAXPS Y9, Y12, Y9
 	VMAXPS Y10, Y12, Y10
 	VMAXPS Y11, Y12, Y11
+sgemmAVX2R6P1_nomax:
+	TESTQ $4, DX
+	JZ sgemmAVX2R6P1_norelu
+	VBROADCASTSS hi+84(FP), Y12
+	VMINPS Y0, Y12, Y0
+	VMINPS Y1, Y12, Y1
+	VMINPS Y2, Y12, Y2
+	VMINPS Y3, Y12, Y3
+	VMINPS Y4, Y12, Y4
+	VMINPS Y5, Y12, Y5
+	VMINPS Y6, Y12, Y6
+	VMINPS Y7, Y12, Y7
+	VMINPS Y8, Y12, Y8
+	VMINPS Y9, Y12, Y9
+	VMINPS Y10, Y12, Y10
+	VMINPS Y11, Y12, Y11
 sgemmAVX2R6P1_norelu:
 	VMOVUPS Y0, 0(DI)
 	VMOVUPS Y1, 32(DI)
@@ -1018,8 +1084,8 @@ sgemmAVX2R6P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R1P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32)
-TEXT ·sgemmAVX512R1P1(SB), NOSPLIT, $0-80
+// func sgemmAVX512R1P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+TEXT ·sgemmAVX512R1P1(SB), NOSPLIT, $0-88
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -1082,16 +1148,21 @@ sgemmAVX512R1P1_norb:
 	VADDPS Z1, Z0, Z0
 sgemmAVX512R1P1_nocb:
 	TESTQ $2, DX
-	JZ sgemmAVX512R1P1_norelu
-	VPXORD Z1, Z1, Z1
+	JZ sgemmAVX512R1P1_nomax
+	VBROADCASTSS lo+80(FP), Z1
 	VMAXPS Z0, Z1, Z0
+sgemmAVX512R1P1_nomax:
+	TESTQ $4, DX
+	JZ sgemmAVX512R1P1_norelu
+	VBROADCASTSS hi+84(FP), Z1
+	VMINPS Z0, Z1, Z0
 sgemmAVX512R1P1_norelu:
 	VMOVUPS Z0, 0(DI)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R2P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32)
-TEXT ·sgemmAVX512R2P1(SB), NOSPLIT, $0-80
+// func sgemmAVX512R2P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+TEXT ·sgemmAVX512R2P1(SB), NOSPLIT, $0-88
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -1172,10 +1243,16 @@ sgemmAVX512R2P1_norb:
 	VADDPS Z2, Z1, Z1
 sgemmAVX512R2P1_nocb:
 	TESTQ $2, DX
-	JZ sgemmAVX512R2P1_norelu
-	VPXORD Z2, Z2, Z2
+	JZ sgemmAVX512R2P1_nomax
+	VBROADCASTSS lo+80(FP), Z2
 	VMAXPS Z0, Z2, Z0
 	VMAXPS Z1, Z2, Z1
+sgemmAVX512R2P1_nomax:
+	TESTQ $4, DX
+	JZ sgemmAVX512R2P1_norelu
+	VBROADCASTSS hi+84(FP), Z2
+	VMINPS Z0, Z2, Z0
+	VMINPS Z1, Z2, Z1
 sgemmAVX512R2P1_norelu:
 	VMOVUPS Z0, 0(DI)
 	ADDQ R11, DI
@@ -1183,8 +1260,8 @@ sgemmAVX512R2P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R3P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32)
-TEXT ·sgemmAVX512R3P1(SB), NOSPLIT, $0-80
+// func sgemmAVX512R3P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+TEXT ·sgemmAVX512R3P1(SB), NOSPLIT, $0-88
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -1283,11 +1360,18 @@ sgemmAVX512R3P1_norb:
 	VADDPS Z3, Z2, Z2
 sgemmAVX512R3P1_nocb:
 	TESTQ $2, DX
-	JZ sgemmAVX512R3P1_norelu
-	VPXORD Z3, Z3, Z3
+	JZ sgemmAVX512R3P1_nomax
+	VBROADCASTSS lo+80(FP), Z3
 	VMAXPS Z0, Z3, Z0
 	VMAXPS Z1, Z3, Z1
 	VMAXPS Z2, Z3, Z2
+sgemmAVX512R3P1_nomax:
+	TESTQ $4, DX
+	JZ sgemmAVX512R3P1_norelu
+	VBROADCASTSS hi+84(FP), Z3
+	VMINPS Z0, Z3, Z0
+	VMINPS Z1, Z3, Z1
+	VMINPS Z2, Z3, Z2
 sgemmAVX512R3P1_norelu:
 	VMOVUPS Z0, 0(DI)
 	ADDQ R11, DI
@@ -1297,8 +1381,8 @@ sgemmAVX512R3P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R4P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32)
-TEXT ·sgemmAVX512R4P1(SB), NOSPLIT, $0-80
+// func sgemmAVX512R4P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+TEXT ·sgemmAVX512R4P1(SB), NOSPLIT, $0-88
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -1415,12 +1499,20 @@ sgemmAVX512R4P1_norb:
 	VADDPS Z4, Z3, Z3
 sgemmAVX512R4P1_nocb:
 	TESTQ $2, DX
-	JZ sgemmAVX512R4P1_norelu
-	VPXORD Z4, Z4, Z4
+	JZ sgemmAVX512R4P1_nomax
+	VBROADCASTSS lo+80(FP), Z4
 	VMAXPS Z0, Z4, Z0
 	VMAXPS Z1, Z4, Z1
 	VMAXPS Z2, Z4, Z2
 	VMAXPS Z3, Z4, Z3
+sgemmAVX512R4P1_nomax:
+	TESTQ $4, DX
+	JZ sgemmAVX512R4P1_norelu
+	VBROADCASTSS hi+84(FP), Z4
+	VMINPS Z0, Z4, Z0
+	VMINPS Z1, Z4, Z1
+	VMINPS Z2, Z4, Z2
+	VMINPS Z3, Z4, Z3
 sgemmAVX512R4P1_norelu:
 	VMOVUPS Z0, 0(DI)
 	ADDQ R11, DI
@@ -1432,8 +1524,8 @@ sgemmAVX512R4P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R5P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32)
-TEXT ·sgemmAVX512R5P1(SB), NOSPLIT, $0-80
+// func sgemmAVX512R5P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+TEXT ·sgemmAVX512R5P1(SB), NOSPLIT, $0-88
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -1568,13 +1660,22 @@ sgemmAVX512R5P1_norb:
 	VADDPS Z5, Z4, Z4
 sgemmAVX512R5P1_nocb:
 	TESTQ $2, DX
-	JZ sgemmAVX512R5P1_norelu
-	VPXORD Z5, Z5, Z5
+	JZ sgemmAVX512R5P1_nomax
+	VBROADCASTSS lo+80(FP), Z5
 	VMAXPS Z0, Z5, Z0
 	VMAXPS Z1, Z5, Z1
 	VMAXPS Z2, Z5, Z2
 	VMAXPS Z3, Z5, Z3
 	VMAXPS Z4, Z5, Z4
+sgemmAVX512R5P1_nomax:
+	TESTQ $4, DX
+	JZ sgemmAVX512R5P1_norelu
+	VBROADCASTSS hi+84(FP), Z5
+	VMINPS Z0, Z5, Z0
+	VMINPS Z1, Z5, Z1
+	VMINPS Z2, Z5, Z2
+	VMINPS Z3, Z5, Z3
+	VMINPS Z4, Z5, Z4
 sgemmAVX512R5P1_norelu:
 	VMOVUPS Z0, 0(DI)
 	ADDQ R11, DI
@@ -1588,8 +1689,8 @@ sgemmAVX512R5P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R6P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32)
-TEXT ·sgemmAVX512R6P1(SB), NOSPLIT, $0-80
+// func sgemmAVX512R6P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+TEXT ·sgemmAVX512R6P1(SB), NOSPLIT, $0-88
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -1742,14 +1843,24 @@ sgemmAVX512R6P1_norb:
 	VADDPS Z6, Z5, Z5
 sgemmAVX512R6P1_nocb:
 	TESTQ $2, DX
-	JZ sgemmAVX512R6P1_norelu
-	VPXORD Z6, Z6, Z6
+	JZ sgemmAVX512R6P1_nomax
+	VBROADCASTSS lo+80(FP), Z6
 	VMAXPS Z0, Z6, Z0
 	VMAXPS Z1, Z6, Z1
 	VMAXPS Z2, Z6, Z2
 	VMAXPS Z3, Z6, Z3
 	VMAXPS Z4, Z6, Z4
 	VMAXPS Z5, Z6, Z5
+sgemmAVX512R6P1_nomax:
+	TESTQ $4, DX
+	JZ sgemmAVX512R6P1_norelu
+	VBROADCASTSS hi+84(FP), Z6
+	VMINPS Z0, Z6, Z0
+	VMINPS Z1, Z6, Z1
+	VMINPS Z2, Z6, Z2
+	VMINPS Z3, Z6, Z3
+	VMINPS Z4, Z6, Z4
+	VMINPS Z5, Z6, Z5
 sgemmAVX512R6P1_norelu:
 	VMOVUPS Z0, 0(DI)
 	ADDQ R11, DI
@@ -1765,8 +1876,8 @@ sgemmAVX512R6P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R7P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32)
-TEXT ·sgemmAVX512R7P1(SB), NOSPLIT, $0-80
+// func sgemmAVX512R7P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+TEXT ·sgemmAVX512R7P1(SB), NOSPLIT, $0-88
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -1937,8 +2048,8 @@ sgemmAVX512R7P1_norb:
 	VADDPS Z7, Z6, Z6
 sgemmAVX512R7P1_nocb:
 	TESTQ $2, DX
-	JZ sgemmAVX512R7P1_norelu
-	VPXORD Z7, Z7, Z7
+	JZ sgemmAVX512R7P1_nomax
+	VBROADCASTSS lo+80(FP), Z7
 	VMAXPS Z0, Z7, Z0
 	VMAXPS Z1, Z7, Z1
 	VMAXPS Z2, Z7, Z2
@@ -1946,6 +2057,17 @@ sgemmAVX512R7P1_nocb:
 	VMAXPS Z4, Z7, Z4
 	VMAXPS Z5, Z7, Z5
 	VMAXPS Z6, Z7, Z6
+sgemmAVX512R7P1_nomax:
+	TESTQ $4, DX
+	JZ sgemmAVX512R7P1_norelu
+	VBROADCASTSS hi+84(FP), Z7
+	VMINPS Z0, Z7, Z0
+	VMINPS Z1, Z7, Z1
+	VMINPS Z2, Z7, Z2
+	VMINPS Z3, Z7, Z3
+	VMINPS Z4, Z7, Z4
+	VMINPS Z5, Z7, Z5
+	VMINPS Z6, Z7, Z6
 sgemmAVX512R7P1_norelu:
 	VMOVUPS Z0, 0(DI)
 	ADDQ R11, DI
@@ -1963,8 +2085,8 @@ sgemmAVX512R7P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R8P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32)
-TEXT ·sgemmAVX512R8P1(SB), NOSPLIT, $0-80
+// func sgemmAVX512R8P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+TEXT ·sgemmAVX512R8P1(SB), NOSPLIT, $0-88
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -2153,8 +2275,8 @@ sgemmAVX512R8P1_norb:
 	VADDPS Z8, Z7, Z7
 sgemmAVX512R8P1_nocb:
 	TESTQ $2, DX
-	JZ sgemmAVX512R8P1_norelu
-	VPXORD Z8, Z8, Z8
+	JZ sgemmAVX512R8P1_nomax
+	VBROADCASTSS lo+80(FP), Z8
 	VMAXPS Z0, Z8, Z0
 	VMAXPS Z1, Z8, Z1
 	VMAXPS Z2, Z8, Z2
@@ -2163,6 +2285,18 @@ sgemmAVX512R8P1_nocb:
 	VMAXPS Z5, Z8, Z5
 	VMAXPS Z6, Z8, Z6
 	VMAXPS Z7, Z8, Z7
+sgemmAVX512R8P1_nomax:
+	TESTQ $4, DX
+	JZ sgemmAVX512R8P1_norelu
+	VBROADCASTSS hi+84(FP), Z8
+	VMINPS Z0, Z8, Z0
+	VMINPS Z1, Z8, Z1
+	VMINPS Z2, Z8, Z2
+	VMINPS Z3, Z8, Z3
+	VMINPS Z4, Z8, Z4
+	VMINPS Z5, Z8, Z5
+	VMINPS Z6, Z8, Z6
+	VMINPS Z7, Z8, Z7
 sgemmAVX512R8P1_norelu:
 	VMOVUPS Z0, 0(DI)
 	ADDQ R11, DI
@@ -2182,8 +2316,8 @@ sgemmAVX512R8P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R1P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32)
-TEXT ·sgemmAVX512R1P2(SB), NOSPLIT, $0-80
+// func sgemmAVX512R1P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+TEXT ·sgemmAVX512R1P2(SB), NOSPLIT, $0-88
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -2262,18 +2396,24 @@ sgemmAVX512R1P2_norb:
 	VADDPS Z3, Z1, Z1
 sgemmAVX512R1P2_nocb:
 	TESTQ $2, DX
-	JZ sgemmAVX512R1P2_norelu
-	VPXORD Z2, Z2, Z2
+	JZ sgemmAVX512R1P2_nomax
+	VBROADCASTSS lo+80(FP), Z2
 	VMAXPS Z0, Z2, Z0
 	VMAXPS Z1, Z2, Z1
+sgemmAVX512R1P2_nomax:
+	TESTQ $4, DX
+	JZ sgemmAVX512R1P2_norelu
+	VBROADCASTSS hi+84(FP), Z2
+	VMINPS Z0, Z2, Z0
+	VMINPS Z1, Z2, Z1
 sgemmAVX512R1P2_norelu:
 	VMOVUPS Z0, 0(DI)
 	VMOVUPS Z1, 64(DI)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R2P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32)
-TEXT ·sgemmAVX512R2P2(SB), NOSPLIT, $0-80
+// func sgemmAVX512R2P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+TEXT ·sgemmAVX512R2P2(SB), NOSPLIT, $0-88
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -2380,12 +2520,20 @@ sgemmAVX512R2P2_norb:
 	VADDPS Z5, Z3, Z3
 sgemmAVX512R2P2_nocb:
 	TESTQ $2, DX
-	JZ sgemmAVX512R2P2_norelu
-	VPXORD Z4, Z4, Z4
+	JZ sgemmAVX512R2P2_nomax
+	VBROADCASTSS lo+80(FP), Z4
 	VMAXPS Z0, Z4, Z0
 	VMAXPS Z1, Z4, Z1
 	VMAXPS Z2, Z4, Z2
 	VMAXPS Z3, Z4, Z3
+sgemmAVX512R2P2_nomax:
+	TESTQ $4, DX
+	JZ sgemmAVX512R2P2_norelu
+	VBROADCASTSS hi+84(FP), Z4
+	VMINPS Z0, Z4, Z0
+	VMINPS Z1, Z4, Z1
+	VMINPS Z2, Z4, Z2
+	VMINPS Z3, Z4, Z3
 sgemmAVX512R2P2_norelu:
 	VMOVUPS Z0, 0(DI)
 	VMOVUPS Z1, 64(DI)
@@ -2395,8 +2543,8 @@ sgemmAVX512R2P2_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R3P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32)
-TEXT ·sgemmAVX512R3P2(SB), NOSPLIT, $0-80
+// func sgemmAVX512R3P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+TEXT ·sgemmAVX512R3P2(SB), NOSPLIT, $0-88
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -2531,14 +2679,24 @@ sgemmAVX512R3P2_norb:
 	VADDPS Z7, Z5, Z5
 sgemmAVX512R3P2_nocb:
 	TESTQ $2, DX
-	JZ sgemmAVX512R3P2_norelu
-	VPXORD Z6, Z6, Z6
+	JZ sgemmAVX512R3P2_nomax
+	VBROADCASTSS lo+80(FP), Z6
 	VMAXPS Z0, Z6, Z0
 	VMAXPS Z1, Z6, Z1
 	VMAXPS Z2, Z6, Z2
 	VMAXPS Z3, Z6, Z3
 	VMAXPS Z4, Z6, Z4
 	VMAXPS Z5, Z6, Z5
+sgemmAVX512R3P2_nomax:
+	TESTQ $4, DX
+	JZ sgemmAVX512R3P2_norelu
+	VBROADCASTSS hi+84(FP), Z6
+	VMINPS Z0, Z6, Z0
+	VMINPS Z1, Z6, Z1
+	VMINPS Z2, Z6, Z2
+	VMINPS Z3, Z6, Z3
+	VMINPS Z4, Z6, Z4
+	VMINPS Z5, Z6, Z5
 sgemmAVX512R3P2_norelu:
 	VMOVUPS Z0, 0(DI)
 	VMOVUPS Z1, 64(DI)
@@ -2551,8 +2709,8 @@ sgemmAVX512R3P2_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R4P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32)
-TEXT ·sgemmAVX512R4P2(SB), NOSPLIT, $0-80
+// func sgemmAVX512R4P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+TEXT ·sgemmAVX512R4P2(SB), NOSPLIT, $0-88
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -2715,8 +2873,8 @@ sgemmAVX512R4P2_norb:
 	VADDPS Z9, Z7, Z7
 sgemmAVX512R4P2_nocb:
 	TESTQ $2, DX
-	JZ sgemmAVX512R4P2_norelu
-	VPXORD Z8, Z8, Z8
+	JZ sgemmAVX512R4P2_nomax
+	VBROADCASTSS lo+80(FP), Z8
 	VMAXPS Z0, Z8, Z0
 	VMAXPS Z1, Z8, Z1
 	VMAXPS Z2, Z8, Z2
@@ -2725,6 +2883,18 @@ sgemmAVX512R4P2_nocb:
 	VMAXPS Z5, Z8, Z5
 	VMAXPS Z6, Z8, Z6
 	VMAXPS Z7, Z8, Z7
+sgemmAVX512R4P2_nomax:
+	TESTQ $4, DX
+	JZ sgemmAVX512R4P2_norelu
+	VBROADCASTSS hi+84(FP), Z8
+	VMINPS Z0, Z8, Z0
+	VMINPS Z1, Z8, Z1
+	VMINPS Z2, Z8, Z2
+	VMINPS Z3, Z8, Z3
+	VMINPS Z4, Z8, Z4
+	VMINPS Z5, Z8, Z5
+	VMINPS Z6, Z8, Z6
+	VMINPS Z7, Z8, Z7
 sgemmAVX512R4P2_norelu:
 	VMOVUPS Z0, 0(DI)
 	VMOVUPS Z1, 64(DI)
@@ -2740,8 +2910,8 @@ sgemmAVX512R4P2_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R5P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32)
-TEXT ·sgemmAVX512R5P2(SB), NOSPLIT, $0-80
+// func sgemmAVX512R5P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+TEXT ·sgemmAVX512R5P2(SB), NOSPLIT, $0-88
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -2932,8 +3102,8 @@ sgemmAVX512R5P2_norb:
 	VADDPS Z11, Z9, Z9
 sgemmAVX512R5P2_nocb:
 	TESTQ $2, DX
-	JZ sgemmAVX512R5P2_norelu
-	VPXORD Z10, Z10, Z10
+	JZ sgemmAVX512R5P2_nomax
+	VBROADCASTSS lo+80(FP), Z10
 	VMAXPS Z0, Z10, Z0
 	VMAXPS Z1, Z10, Z1
 	VMAXPS Z2, Z10, Z2
@@ -2944,6 +3114,20 @@ sgemmAVX512R5P2_nocb:
 	VMAXPS Z7, Z10, Z7
 	VMAXPS Z8, Z10, Z8
 	VMAXPS Z9, Z10, Z9
+sgemmAVX512R5P2_nomax:
+	TESTQ $4, DX
+	JZ sgemmAVX512R5P2_norelu
+	VBROADCASTSS hi+84(FP), Z10
+	VMINPS Z0, Z10, Z0
+	VMINPS Z1, Z10, Z1
+	VMINPS Z2, Z10, Z2
+	VMINPS Z3, Z10, Z3
+	VMINPS Z4, Z10, Z4
+	VMINPS Z5, Z10, Z5
+	VMINPS Z6, Z10, Z6
+	VMINPS Z7, Z10, Z7
+	VMINPS Z8, Z10, Z8
+	VMINPS Z9, Z10, Z9
 sgemmAVX512R5P2_norelu:
 	VMOVUPS Z0, 0(DI)
 	VMOVUPS Z1, 64(DI)
@@ -2962,8 +3146,8 @@ sgemmAVX512R5P2_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R6P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32)
-TEXT ·sgemmAVX512R6P2(SB), NOSPLIT, $0-80
+// func sgemmAVX512R6P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+TEXT ·sgemmAVX512R6P2(SB), NOSPLIT, $0-88
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -3182,8 +3366,8 @@ sgemmAVX512R6P2_norb:
 	VADDPS Z13, Z11, Z11
 sgemmAVX512R6P2_nocb:
 	TESTQ $2, DX
-	JZ sgemmAVX512R6P2_norelu
-	VPXORD Z12, Z12, Z12
+	JZ sgemmAVX512R6P2_nomax
+	VBROADCASTSS lo+80(FP), Z12
 	VMAXPS Z0, Z12, Z0
 	VMAXPS Z1, Z12, Z1
 	VMAXPS Z2, Z12, Z2
@@ -3196,6 +3380,22 @@ sgemmAVX512R6P2_nocb:
 	VMAXPS Z9, Z12, Z9
 	VMAXPS Z10, Z12, Z10
 	VMAXPS Z11, Z12, Z11
+sgemmAVX512R6P2_nomax:
+	TESTQ $4, DX
+	JZ sgemmAVX512R6P2_norelu
+	VBROADCASTSS hi+84(FP), Z12
+	VMINPS Z0, Z12, Z0
+	VMINPS Z1, Z12, Z1
+	VMINPS Z2, Z12, Z2
+	VMINPS Z3, Z12, Z3
+	VMINPS Z4, Z12, Z4
+	VMINPS Z5, Z12, Z5
+	VMINPS Z6, Z12, Z6
+	VMINPS Z7, Z12, Z7
+	VMINPS Z8, Z12, Z8
+	VMINPS Z9, Z12, Z9
+	VMINPS Z10, Z12, Z10
+	VMINPS Z11, Z12, Z11
 sgemmAVX512R6P2_norelu:
 	VMOVUPS Z0, 0(DI)
 	VMOVUPS Z1, 64(DI)
@@ -3217,8 +3417,8 @@ sgemmAVX512R6P2_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R7P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32)
-TEXT ·sgemmAVX512R7P2(SB), NOSPLIT, $0-80
+// func sgemmAVX512R7P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+TEXT ·sgemmAVX512R7P2(SB), NOSPLIT, $0-88
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -3465,8 +3665,8 @@ sgemmAVX512R7P2_norb:
 	VADDPS Z15, Z13, Z13
 sgemmAVX512R7P2_nocb:
 	TESTQ $2, DX
-	JZ sgemmAVX512R7P2_norelu
-	VPXORD Z14, Z14, Z14
+	JZ sgemmAVX512R7P2_nomax
+	VBROADCASTSS lo+80(FP), Z14
 	VMAXPS Z0, Z14, Z0
 	VMAXPS Z1, Z14, Z1
 	VMAXPS Z2, Z14, Z2
@@ -3481,6 +3681,24 @@ sgemmAVX512R7P2_nocb:
 	VMAXPS Z11, Z14, Z11
 	VMAXPS Z12, Z14, Z12
 	VMAXPS Z13, Z14, Z13
+sgemmAVX512R7P2_nomax:
+	TESTQ $4, DX
+	JZ sgemmAVX512R7P2_norelu
+	VBROADCASTSS hi+84(FP), Z14
+	VMINPS Z0, Z14, Z0
+	VMINPS Z1, Z14, Z1
+	VMINPS Z2, Z14, Z2
+	VMINPS Z3, Z14, Z3
+	VMINPS Z4, Z14, Z4
+	VMINPS Z5, Z14, Z5
+	VMINPS Z6, Z14, Z6
+	VMINPS Z7, Z14, Z7
+	VMINPS Z8, Z14, Z8
+	VMINPS Z9, Z14, Z9
+	VMINPS Z10, Z14, Z10
+	VMINPS Z11, Z14, Z11
+	VMINPS Z12, Z14, Z12
+	VMINPS Z13, Z14, Z13
 sgemmAVX512R7P2_norelu:
 	VMOVUPS Z0, 0(DI)
 	VMOVUPS Z1, 64(DI)
@@ -3505,8 +3723,8 @@ sgemmAVX512R7P2_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R8P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32)
-TEXT ·sgemmAVX512R8P2(SB), NOSPLIT, $0-80
+// func sgemmAVX512R8P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+TEXT ·sgemmAVX512R8P2(SB), NOSPLIT, $0-88
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -3781,8 +3999,8 @@ sgemmAVX512R8P2_norb:
 	VADDPS Z17, Z15, Z15
 sgemmAVX512R8P2_nocb:
 	TESTQ $2, DX
-	JZ sgemmAVX512R8P2_norelu
-	VPXORD Z16, Z16, Z16
+	JZ sgemmAVX512R8P2_nomax
+	VBROADCASTSS lo+80(FP), Z16
 	VMAXPS Z0, Z16, Z0
 	VMAXPS Z1, Z16, Z1
 	VMAXPS Z2, Z16, Z2
@@ -3799,6 +4017,26 @@ sgemmAVX512R8P2_nocb:
 	VMAXPS Z13, Z16, Z13
 	VMAXPS Z14, Z16, Z14
 	VMAXPS Z15, Z16, Z15
+sgemmAVX512R8P2_nomax:
+	TESTQ $4, DX
+	JZ sgemmAVX512R8P2_norelu
+	VBROADCASTSS hi+84(FP), Z16
+	VMINPS Z0, Z16, Z0
+	VMINPS Z1, Z16, Z1
+	VMINPS Z2, Z16, Z2
+	VMINPS Z3, Z16, Z3
+	VMINPS Z4, Z16, Z4
+	VMINPS Z5, Z16, Z5
+	VMINPS Z6, Z16, Z6
+	VMINPS Z7, Z16, Z7
+	VMINPS Z8, Z16, Z8
+	VMINPS Z9, Z16, Z9
+	VMINPS Z10, Z16, Z10
+	VMINPS Z11, Z16, Z11
+	VMINPS Z12, Z16, Z12
+	VMINPS Z13, Z16, Z13
+	VMINPS Z14, Z16, Z14
+	VMINPS Z15, Z16, Z15
 sgemmAVX512R8P2_norelu:
 	VMOVUPS Z0, 0(DI)
 	VMOVUPS Z1, 64(DI)

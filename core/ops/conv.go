@@ -22,7 +22,7 @@ type conv struct {
 	group    int
 	act      Activation
 	residual bool            // input 3 is added before the activation
-	packed   []*gemm.PackedA // per group, nil until Prepare
+	packed   []*gemm.PackedA // per group, nil until Prepare (and for a depthwise convolution)
 	bias     []float32
 	scratch  []convScratch // per worker
 }
@@ -101,17 +101,15 @@ func (c *conv) Infer(in []Meta, _ []*tensor.Tensor) ([]Meta, error) {
 	return one(tensor.Float32, spatialShape(n, m, out, len(x.Shape))), nil
 }
 
-// Prepare packs constant weights for the GEMM kernel.
+// Prepare packs constant weights for the GEMM kernel (a depthwise
+// convolution's kernel reads them as they are).
 func (c *conv) Prepare(consts []*tensor.Tensor) error {
 	if len(consts) < 2 || consts[1] == nil {
 		return nil
 	}
 	w := consts[1]
-	m := w.Shape[0] / c.group
-	k := tensor.NumElements(w.Shape[1:])
-	c.packed = make([]*gemm.PackedA, c.group)
-	for g := range c.packed {
-		c.packed[g] = gemm.PackA(m, k, w.F32[g*m*k:], k)
+	if !isDepthwiseF32(w.Shape, c.group) {
+		c.packed = packWeights(w, c.group)
 	}
 	if len(consts) > 2 && consts[2] != nil {
 		c.bias = consts[2].F32
@@ -159,6 +157,10 @@ func (c *conv) Memory(in []Meta, workers int) (prepared, working int64, err erro
 	if err != nil {
 		return 0, 0, err
 	}
+	if isDepthwiseF32(in[1].Shape, c.group) {
+		one, err := geo.depthwiseWorking()
+		return 4 * int64(tensor.NumElements(in[1].Shape)), int64(min(max(1, workers), n*c.group)) * one, err
+	}
 	sizes, err := geo.scratchSizes()
 	if err != nil {
 		return 0, 0, err
@@ -170,7 +172,32 @@ func (c *conv) Memory(in []Meta, workers int) (prepared, working int64, err erro
 	return 4 * int64(tensor.NumElements(in[1].Shape)), 4 * int64(areas) * int64(sizes.col+sizes.padded+sizes.out), nil
 }
 
+// packWeights packs each group's weights for the GEMM kernel.
+func packWeights(w *tensor.Tensor, group int) []*gemm.PackedA {
+	m := w.Shape[0] / group
+	k := tensor.NumElements(w.Shape[1:])
+	packed := make([]*gemm.PackedA, group)
+	for g := range packed {
+		packed[g] = gemm.PackA(m, k, w.F32[g*m*k:], k)
+	}
+	return packed
+}
+
+// actEpilogue is the GEMM epilogue that applies activation a.
+func actEpilogue(a Activation) gemm.Epilogue {
+	switch a.Kind {
+	case ReluActivation:
+		return gemm.Epilogue{ReLU: true}
+	case ClipActivation:
+		return gemm.Epilogue{Clip: true, Lo: a.Min, Hi: a.Max}
+	}
+	return gemm.Epilogue{}
+}
+
 func (c *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
+	if isDepthwiseF32(in[1].Shape, c.group) {
+		return c.runDepthwise(ctx, in, out)
+	}
 	x, w, y := in[0], in[1], out[0]
 	geo, n, bias, err := c.geometryFor(in)
 	if err != nil {
@@ -179,12 +206,7 @@ func (c *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	ch, hw := x.Shape[1], geo.inHW
 	packed := c.packed
 	if packed == nil { // weights computed at run time: pack per call
-		m := w.Shape[0] / c.group
-		k := tensor.NumElements(w.Shape[1:])
-		packed = make([]*gemm.PackedA, c.group)
-		for g := range packed {
-			packed[g] = gemm.PackA(m, k, w.F32[g*m*k:], k)
-		}
+		packed = packWeights(w, c.group)
 	}
 	units := n * c.group
 	imgIn, imgOut := ch*hw[0]*hw[1], w.Shape[0]*geo.spatial
@@ -192,8 +214,7 @@ func (c *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		img, g := u/c.group, u%c.group
 		src := x.F32[img*imgIn+g*geo.cin*hw[0]*hw[1]:]
 		dst := y.F32[img*imgOut+g*geo.cout*geo.spatial : img*imgOut+(g+1)*geo.cout*geo.spatial]
-		relu := c.act.Kind == ReluActivation
-		ep := gemm.Epilogue{ReLU: relu}
+		ep := actEpilogue(c.act)
 		if bias != nil {
 			ep.RowBias = bias[g*geo.cout : (g+1)*geo.cout]
 		}
@@ -206,11 +227,13 @@ func (c *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		}
 		switch {
 		case geo.wide:
-			ep.ReLU = relu && res == nil
+			if res != nil { // narrow adds it, then applies the activation
+				ep.ReLU, ep.Clip = false, false
+			}
 			padPlanes(&geo, src, sc.padded, copyRow)
 			geo.unfoldWide(sc.padded, sc.col, workers)
 			packed[g].MulPackedBufEx(geo.wideN, sc.col, sc.out, geo.wideN, false, &ep, workers)
-			geo.narrow(sc.out, dst, res, relu)
+			geo.narrow(sc.out, dst, res, c.act)
 		case geo.pointwise:
 			if res != nil {
 				copy(dst, res)
@@ -222,9 +245,6 @@ func (c *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 			}
 			geo.im2colPacked(src, sc.col, workers)
 			packed[g].MulPackedBufEx(geo.spatial, sc.col, dst, geo.spatial, res != nil, &ep, workers)
-		}
-		if c.act.Kind == ClipActivation {
-			c.act.apply(dst)
 		}
 	}
 	workers := max(1, ctx.Workers)
@@ -250,9 +270,11 @@ func (c *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 
 // convScratch is one worker's working memory: the unfolded input in the
 // packed-B layout and, for the wide strategy, the padded input planes and
-// the wide output.
+// the wide output; for a depthwise convolution, the phase planes in
+// padded, whose layout dw records (dwconv.go).
 type convScratch struct {
 	col, padded, out []float32
+	dw               dwKey
 }
 
 // scratchSizes are the floats of one convScratch.
@@ -386,10 +408,9 @@ func (g *convGeometry) unfoldWide(padded, col []float32, workers int) {
 	})
 }
 
-// narrow copies the valid columns of the wide result into the output,
-// adding the residual res (when not nil) and then applying a ReLU when
-// relu is set.
-func (g *convGeometry) narrow(wide, dst, res []float32, relu bool) {
+// narrow copies the valid columns of the wide result into the output;
+// with a residual res (not nil) it adds it and then applies act.
+func (g *convGeometry) narrow(wide, dst, res []float32, act Activation) {
 	oh, ow, pw := g.outHW[0], g.outHW[1], g.padHW[1]
 	for c := 0; c < g.cout; c++ {
 		src := wide[c*g.wideN:]
@@ -401,15 +422,10 @@ func (g *convGeometry) narrow(wide, dst, res []float32, relu bool) {
 				continue
 			}
 			r := res[at : at+ow]
-			if relu {
-				for i, v := range row {
-					out[i] = max(v+r[i], 0)
-				}
-			} else {
-				for i, v := range row {
-					out[i] = v + r[i]
-				}
+			for i, v := range row {
+				out[i] = v + r[i]
 			}
+			act.apply(out)
 		}
 	}
 }

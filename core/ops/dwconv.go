@@ -1,0 +1,222 @@
+package ops
+
+import (
+	"math"
+
+	"github.com/int8cal/int8cal/core/internal/parallel"
+	"github.com/int8cal/int8cal/core/tensor"
+)
+
+// Depthwise FP32 convolutions (one input channel per group: MobileNet's
+// 3×3 layers) run a direct kernel instead of one GEMM per group, which
+// would have a single row (m = the channel multiplier, k = the taps) and
+// unfold as much as it multiplies. Each channel is copied once into
+// zero-padded planes split into stride×stride phases (dwGeometry, shared
+// with the INT8 kernel), where every tap of an output row reads a
+// contiguous run at a fixed offset; the kernel then sums the taps 16
+// (AVX-512) or 8 (AVX2) outputs at a time straight into the output rows,
+// adding the bias and clamping (ReLU, Clip) before the store.
+//
+// The implementation follows the GEMM's (gemm.SetImpl forces it): the
+// AVX-512 and AVX2 kernels are assembly, the Go one is the reference.
+// Every output is Σ_t w[t]·x[t] over the taps in order (one FMA each in
+// assembly, a rounded product and sum in Go), then + bias, then the
+// clamp: a NaN passes the clamp, as in the GEMM's epilogue.
+
+// isDepthwiseF32 reports whether weights of shape w with group groups
+// have one input channel per group.
+func isDepthwiseF32(w []int, group int) bool {
+	return group > 1 && len(w) > 1 && w[1] == 1
+}
+
+// dwKey identifies a phase layout: the input size, the padding before it
+// and the strides fix which positions hold input values.
+type dwKey struct{ in, pad, stride, sub [2]int }
+
+// dwSlack is how far past a tap's run of wideN values the kernels may
+// read: the AVX2 kernel loads a whole vector of 8 for a row's last
+// outputs (AVX-512 masks its loads).
+const dwSlack = 7
+
+// dwPlan is a depthwise convolution's layout for one input size.
+type dwPlan struct {
+	d     dwGeometry
+	off   []int // per tap, bytes: where its run starts in the phase planes
+	rowIn int   // bytes between output rows in the phase planes
+	n     int   // floats of the phase planes with the kernels' slack
+	key   dwKey
+}
+
+func (g *convGeometry) dwPlan() (dwPlan, error) {
+	d, err := g.depthwise()
+	if err != nil {
+		return dwPlan{}, err
+	}
+	p := dwPlan{d: d, off: make([]int, len(d.off)), rowIn: 4 * d.sub[1], n: d.bufLen + dwSlack}
+	for t, o := range d.off {
+		p.off[t] = 4 * o
+	}
+	p.key = dwKey{in: g.inHW, pad: g.win.padBegin, stride: g.win.stride, sub: d.sub}
+	return p, nil
+}
+
+// fill copies one input plane into the zero-padded phase planes, a
+// worker's sc.padded. Only input positions are ever written, so the
+// padding stays zero once cleared: the planes are cleared when they are
+// (re)made for a layout.
+func (p *dwPlan) fill(g *convGeometry, sc *convScratch, src []float32) {
+	if sc.dw != p.key || len(sc.padded) != p.n {
+		sc.padded = grow(sc.padded, p.n)
+		clear(sc.padded)
+		sc.dw = p.key
+	}
+	d := &p.d
+	ih, iw := g.inHW[0], g.inHW[1]
+	sh, sw := g.win.stride[0], g.win.stride[1]
+	left := d.padLeft[1]
+	for y := 0; y < ih; y++ {
+		row := src[y*iw : (y+1)*iw]
+		py := y + d.padLeft[0]
+		line := sc.padded[((py%sh)*sw)*d.phase+py/sh*d.sub[1]:]
+		if sw == 1 {
+			copy(line[left:left+iw], row)
+			continue
+		}
+		// Phase b holds the padded columns b, b+sw, ...: the input
+		// columns x ≡ b − left (mod sw), in order.
+		for b := 0; b < sw; b++ {
+			x0 := ((b-left)%sw + sw) % sw
+			dst := line[b*d.phase+(x0+left)/sw:]
+			for i, x := 0, x0; x < iw; i, x = i+1, x+sw {
+				dst[i] = row[x]
+			}
+		}
+	}
+}
+
+// dwArgs is one call of a depthwise kernel: rows output rows of n
+// values, rows dstPitch floats apart in dst, the input of output row r
+// at src + r·srcPitch bytes, tap t's values at byte offset off[t] from
+// there, weighted by w[t].
+type dwArgs struct {
+	dst, src           []float32
+	off                []int
+	w                  []float32
+	rows, n            int
+	srcPitch, dstPitch int // bytes
+	bias, lo, hi       float32
+}
+
+// depthwiseRows runs the kernel of the active implementation.
+func depthwiseRows(a *dwArgs) {
+	if a.rows == 0 || a.n == 0 {
+		return
+	}
+	// Every load and store in bounds: the last row's last vector included.
+	last := (a.rows-1)*a.srcPitch/4 + a.n
+	for _, o := range a.off {
+		_ = a.src[o/4+last-1+dwSlack]
+	}
+	_ = a.dst[(a.rows-1)*a.dstPitch/4+a.n-1]
+	_ = a.w[len(a.off)-1]
+	if depthwiseRowsFast(a) {
+		return
+	}
+	depthwiseRowsGo(a)
+}
+
+// depthwiseRowsGo is the portable kernel, the reference of the others.
+func depthwiseRowsGo(a *dwArgs) {
+	for r := 0; r < a.rows; r++ {
+		out := a.dst[r*a.dstPitch/4:][:a.n]
+		base := r * a.srcPitch / 4
+		for j := range out {
+			var s float32
+			for t, o := range a.off {
+				s += a.w[t] * a.src[base+o/4+j]
+			}
+			s += a.bias
+			if s < a.lo {
+				s = a.lo
+			}
+			if s > a.hi {
+				s = a.hi
+			}
+			out[j] = s
+		}
+	}
+}
+
+// clampBounds returns the bounds that apply activation act (none: the
+// infinities, which leave every value, NaN included, as it is).
+func clampBounds(act Activation) (lo, hi float32) {
+	lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
+	switch act.Kind {
+	case ReluActivation:
+		lo = 0
+	case ClipActivation:
+		lo, hi = act.Min, act.Max
+	}
+	return lo, hi
+}
+
+// runDepthwise is Run for a depthwise convolution: units are image ×
+// group (input channel), each with its channel multiplier's outputs.
+func (c *conv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
+	x, w, y := in[0], in[1], out[0]
+	geo, n, bias, err := c.geometryFor(in)
+	if err != nil {
+		return err
+	}
+	p, err := geo.dwPlan()
+	if err != nil {
+		return err
+	}
+	taps := len(p.off)
+	plane, outPlane := geo.inHW[0]*geo.inHW[1], geo.spatial
+	units := n * c.group
+	workers := min(max(1, ctx.Workers), units)
+	for len(c.scratch) < workers {
+		c.scratch = append(c.scratch, convScratch{})
+	}
+	lo, hi := clampBounds(c.act)
+	if c.residual { // the activation follows the residual's sum
+		lo, hi = clampBounds(Activation{})
+	}
+	oh, ow := geo.outHW[0], geo.outHW[1]
+	parallel.Each(units, workers, func(wk, u0, u1 int) {
+		sc := &c.scratch[wk]
+		for u := u0; u < u1; u++ {
+			p.fill(&geo, sc, x.F32[u*plane:(u+1)*plane])
+			img, g := u/c.group, u%c.group
+			for co := 0; co < geo.cout; co++ {
+				o := g*geo.cout + co
+				at := (img*c.group*geo.cout + o) * outPlane
+				dst := y.F32[at : at+outPlane]
+				a := dwArgs{dst: dst, src: sc.padded, off: p.off, w: w.F32[o*taps : (o+1)*taps],
+					rows: oh, n: ow, srcPitch: p.rowIn, dstPitch: 4 * ow, lo: lo, hi: hi}
+				if bias != nil {
+					a.bias = bias[o]
+				}
+				depthwiseRows(&a)
+				if c.residual {
+					for i, r := range in[3].F32[at : at+outPlane] {
+						dst[i] += r
+					}
+					c.act.apply(dst)
+				}
+			}
+		}
+	})
+	return nil
+}
+
+// depthwiseWorking is Memory's working size of a depthwise convolution:
+// one worker's phase planes.
+func (g *convGeometry) depthwiseWorking() (int64, error) {
+	p, err := g.dwPlan()
+	if err != nil {
+		return 0, err
+	}
+	return 4 * int64(p.n), nil
+}

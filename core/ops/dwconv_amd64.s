@@ -1,0 +1,227 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Depthwise convolution rows (see dwArgs in dwconv.go): for each of rows
+// output rows, out[j] = clamp(Σ_t w[t]·src[off[t] + j] + bias, lo, hi)
+// for j < n, taps summed in order with one FMA each. Registers across
+// rows: R14 the output row, R13 the input row, R8 the offsets (bytes), R9
+// the weights, R10 the taps, R11 the rows left; in a row, DI and SI walk
+// the outputs and inputs and R12 counts the outputs left. The tap loop
+// walks BX (offsets), DX (weights) and counts CX, AX holding the offset.
+
+// The epilogue of one accumulator: + bias, then the clamp. Go operand
+// order VMAXPS src2, src1, dst = src1 > src2 ? src1 : src2 with the bound
+// as src1, so a NaN accumulator (src2) is kept; likewise VMINPS.
+#define EPI512(acc) \
+	VADDPS Z28, acc, acc \
+	VMAXPS acc, Z29, acc \
+	VMINPS acc, Z30, acc
+
+#define TAPS_START \
+	MOVQ R8, BX \
+	MOVQ R9, DX \
+	MOVQ R10, CX
+
+#define TAPS_NEXT(label) \
+	ADDQ $8, BX \
+	ADDQ $4, DX \
+	DECQ CX \
+	JNZ  label
+
+// func depthwiseRowsAVX512(dst, src *float32, off *int, w *float32, taps, rows, n, srcPitch, dstPitch int, bias, lo, hi float32)
+TEXT ·depthwiseRowsAVX512(SB), NOSPLIT, $0-84
+	MOVQ dst+0(FP), R14
+	MOVQ src+8(FP), R13
+	MOVQ off+16(FP), R8
+	MOVQ w+24(FP), R9
+	MOVQ taps+32(FP), R10
+	MOVQ rows+40(FP), R11
+	VBROADCASTSS bias+72(FP), Z28
+	VBROADCASTSS lo+76(FP), Z29
+	VBROADCASTSS hi+80(FP), Z30
+
+row512:
+	MOVQ R14, DI
+	MOVQ R13, SI
+	MOVQ n+48(FP), R12
+	CMPQ R12, $64
+	JB   one512
+
+four512: // 64 outputs: four independent sums hide the FMA latency
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	TAPS_START
+
+tap4_512:
+	MOVQ         (BX), AX
+	VBROADCASTSS (DX), Z4
+	VFMADD231PS  0(SI)(AX*1), Z4, Z0
+	VFMADD231PS  64(SI)(AX*1), Z4, Z1
+	VFMADD231PS  128(SI)(AX*1), Z4, Z2
+	VFMADD231PS  192(SI)(AX*1), Z4, Z3
+	TAPS_NEXT(tap4_512)
+	EPI512(Z0)
+	EPI512(Z1)
+	EPI512(Z2)
+	EPI512(Z3)
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	ADDQ    $256, SI
+	ADDQ    $256, DI
+	SUBQ    $64, R12
+	CMPQ    R12, $64
+	JAE     four512
+
+one512:
+	CMPQ R12, $16
+	JB   tail512
+
+loop1_512:
+	VPXORD Z0, Z0, Z0
+	TAPS_START
+
+tap1_512:
+	MOVQ         (BX), AX
+	VBROADCASTSS (DX), Z4
+	VFMADD231PS  0(SI)(AX*1), Z4, Z0
+	TAPS_NEXT(tap1_512)
+	EPI512(Z0)
+	VMOVUPS Z0, 0(DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	SUBQ    $16, R12
+	CMPQ    R12, $16
+	JAE     loop1_512
+
+tail512: // the last n%16 outputs under mask K1, loads included
+	TESTQ R12, R12
+	JZ    next512
+	MOVQ  R12, CX
+	MOVL  $1, AX
+	SHLL  CX, AX
+	DECL  AX
+	KMOVW AX, K1
+	VPXORD Z0, Z0, Z0
+	TAPS_START
+
+tapm_512:
+	MOVQ         (BX), AX
+	VBROADCASTSS (DX), Z4
+	VFMADD231PS  0(SI)(AX*1), Z4, K1, Z0
+	TAPS_NEXT(tapm_512)
+	EPI512(Z0)
+	VMOVUPS Z0, K1, 0(DI)
+
+next512:
+	ADDQ srcPitch+56(FP), R13
+	ADDQ dstPitch+64(FP), R14
+	DECQ R11
+	JNZ  row512
+	VZEROUPPER
+	RET
+
+#define EPI256(acc) \
+	VADDPS Y12, acc, acc \
+	VMAXPS acc, Y13, acc \
+	VMINPS acc, Y14, acc
+
+// func depthwiseRowsAVX2(dst, src *float32, off *int, w *float32, taps, rows, n, srcPitch, dstPitch int, bias, lo, hi float32, mask *int32)
+TEXT ·depthwiseRowsAVX2(SB), NOSPLIT, $0-96
+	MOVQ dst+0(FP), R14
+	MOVQ src+8(FP), R13
+	MOVQ off+16(FP), R8
+	MOVQ w+24(FP), R9
+	MOVQ taps+32(FP), R10
+	MOVQ rows+40(FP), R11
+	VBROADCASTSS bias+72(FP), Y12
+	VBROADCASTSS lo+76(FP), Y13
+	VBROADCASTSS hi+80(FP), Y14
+
+row256:
+	MOVQ R14, DI
+	MOVQ R13, SI
+	MOVQ n+48(FP), R12
+	CMPQ R12, $32
+	JB   one256
+
+four256:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	TAPS_START
+
+tap4_256:
+	MOVQ         (BX), AX
+	VBROADCASTSS (DX), Y4
+	VFMADD231PS  0(SI)(AX*1), Y4, Y0
+	VFMADD231PS  32(SI)(AX*1), Y4, Y1
+	VFMADD231PS  64(SI)(AX*1), Y4, Y2
+	VFMADD231PS  96(SI)(AX*1), Y4, Y3
+	TAPS_NEXT(tap4_256)
+	EPI256(Y0)
+	EPI256(Y1)
+	EPI256(Y2)
+	EPI256(Y3)
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ    $128, SI
+	ADDQ    $128, DI
+	SUBQ    $32, R12
+	CMPQ    R12, $32
+	JAE     four256
+
+one256:
+	CMPQ R12, $8
+	JB   tail256
+
+loop1_256:
+	VXORPS Y0, Y0, Y0
+	TAPS_START
+
+tap1_256:
+	MOVQ         (BX), AX
+	VBROADCASTSS (DX), Y4
+	VFMADD231PS  0(SI)(AX*1), Y4, Y0
+	TAPS_NEXT(tap1_256)
+	EPI256(Y0)
+	VMOVUPS Y0, 0(DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	SUBQ    $8, R12
+	CMPQ    R12, $8
+	JAE     loop1_256
+
+tail256: // the last n%8 outputs: whole vectors read (the planes have
+	// dwSlack values of room), the store masked
+	TESTQ R12, R12
+	JZ    next256
+	MOVQ  mask+88(FP), AX
+	MOVQ  $8, CX
+	SUBQ  R12, CX
+	VMOVDQU (AX)(CX*4), Y15
+	VXORPS Y0, Y0, Y0
+	TAPS_START
+
+tapm_256:
+	MOVQ         (BX), AX
+	VBROADCASTSS (DX), Y4
+	VFMADD231PS  0(SI)(AX*1), Y4, Y0
+	TAPS_NEXT(tapm_256)
+	EPI256(Y0)
+	VMASKMOVPS Y0, Y15, 0(DI)
+
+next256:
+	ADDQ srcPitch+56(FP), R13
+	ADDQ dstPitch+64(FP), R14
+	DECQ R11
+	JNZ  row256
+	VZEROUPPER
+	RET

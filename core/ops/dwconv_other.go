@@ -1,0 +1,6 @@
+//go:build !amd64 || purego
+
+package ops
+
+// depthwiseRowsFast has no vector version here.
+func depthwiseRowsFast(a *dwArgs) bool { return false }
