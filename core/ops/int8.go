@@ -69,11 +69,20 @@ type qconv struct {
 	dw       []int32          // a depthwise convolution's weights (int8 values)
 	rowScale [][]float32      // per group: inScale·weight scale per output channel
 	qscratch []qconvScratch
+	// taps: qpacked holds the weights in the implicit GEMM's k order
+	// (int8taps.go), and tapsGeo is the layout for the input size tapsHW.
+	taps    bool
+	tapsGeo tapsGeometry
+	tapsHW  [2]int
 }
 
 type qconvScratch struct {
-	x      []int8  // the image's quantized input planes
-	padded []int8  // wide strategy: zero-padded planes
+	x      []int8 // the image's quantized input planes
+	padded []int8 // wide strategy: zero-padded planes; implicit GEMM: the interleaved image
+	// laidOut is the input size padded was zeroed for (implicit GEMM: its
+	// padding is never written, so it must be cleared when the size
+	// changes).
+	laidOut [2]int
 	line   []int8  // qgemm.KGroup unfolded rows
 	col    []int8  // the unfolded matrix, packed
 	acc    []int32 // the integer products
@@ -92,11 +101,18 @@ func (c *qconv) Prepare(consts []*tensor.Tensor) error {
 	c.qpacked = make([]*qgemm.PackedA, c.group)
 	c.rowScale = make([][]float32, c.group)
 	c.dw = nil
+	cin, taps := w.Shape[1], tensor.NumElements(w.Shape[2:])
+	c.taps = !depthwise && tapsWorthIt(cin, taps)
+	c.tapsHW = [2]int{}
 	for g := range c.qpacked {
 		q, scales := qgemm.QuantizeWeights(w.F32[g*m*k:(g+1)*m*k], m, k)
-		if depthwise {
+		switch {
+		case depthwise:
 			c.dw = append(c.dw, dwWeights(q)...)
-		} else {
+		case c.taps:
+			reordered, kt := tapsWeights(q, m, cin, taps)
+			c.qpacked[g] = qgemm.PackA(m, kt, reordered, kt)
+		default:
 			c.qpacked[g] = qgemm.PackA(m, k, q, k)
 		}
 		for i := range scales {
@@ -114,27 +130,22 @@ func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	if c.dw != nil {
 		return c.runDepthwise(ctx, in, out)
 	}
-	x, w, y := in[0], in[1], out[0]
 	geo, n, bias, err := c.geometryFor(in)
 	if err != nil {
 		return err
 	}
-	ch, hw, win := x.Shape[1], geo.inHW, geo.win
+	if c.taps {
+		return c.runTaps(ctx, &geo, n, bias, in, out)
+	}
+	hw, win := geo.inHW, geo.win
 	cols := geo.spatial
 	if geo.wide {
 		cols = geo.wideN
 	}
 	plane := hw[0] * hw[1]
-	imgIn, imgOut := ch*plane, w.Shape[0]*geo.spatial
-	relu := c.act.Kind == ReluActivation
-	runUnit := func(u int, sc *qconvScratch, workers int) {
-		img, g := u/c.group, u%c.group
-		src := x.F32[img*imgIn+g*geo.cin*plane : img*imgIn+(g+1)*geo.cin*plane]
-		dst := y.F32[img*imgOut+g*geo.cout*geo.spatial : img*imgOut+(g+1)*geo.cout*geo.spatial]
-		var res []float32
-		if c.residual {
-			res = in[3].F32[img*imgOut+g*geo.cout*geo.spatial : img*imgOut+(g+1)*geo.cout*geo.spatial]
-		}
+	runUnit := func(u int, sc *qconvScratch) {
+		g := u % c.group
+		src, dst, res := c.unitTensors(&geo, u, in, out)
 		// The group's planes are quantized at once (rows of small planes
 		// are shorter than a vector), then copied into the padded planes.
 		qgemm.Quantize(sc.x, src, c.inScale)
@@ -162,28 +173,11 @@ func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 			qgemm.PackBRows(sc.col, geo.k, cols, row0, rows, sc.line, cols)
 		}
 		c.qpacked[g].MulPackedBuf(cols, sc.col, sc.acc, cols)
-		// One pass per output channel scales, adds the bias and the
-		// residual and applies the ReLU, reading a wide product's valid
-		// columns straight out of its padded rows. Channel oc's products
-		// start at oc·cols.
 		oh, ow, ldc := 1, geo.spatial, cols
 		if geo.wide {
 			oh, ow, ldc = geo.outHW[0], geo.outHW[1], geo.padHW[1]
 		}
-		for oc := 0; oc < geo.cout; oc++ {
-			var b, r []float32
-			if bias != nil {
-				b = bias[g*geo.cout+oc:]
-			}
-			out := dst[oc*geo.spatial : (oc+1)*geo.spatial]
-			if res != nil {
-				r = res[oc*geo.spatial : (oc+1)*geo.spatial]
-			}
-			qgemm.DequantizePlane(sc.acc[oc*cols:], oh, ow, ldc, c.rowScale[g][oc], b, r, ow, relu, out, ow)
-		}
-		if c.act.Kind == ClipActivation {
-			c.act.apply(dst)
-		}
+		c.dequantize(&geo, g, sc.acc, cols, oh, ow, ldc, bias, res, dst)
 	}
 	sizes, err := geo.int8ScratchSizes()
 	if err != nil {
@@ -205,10 +199,46 @@ func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	}
 	parallel.Each(units, len(areas), func(wk, lo, hi int) {
 		for u := lo; u < hi; u++ {
-			runUnit(u, &areas[wk], 1)
+			runUnit(u, &areas[wk])
 		}
 	})
 	return nil
+}
+
+// unitTensors returns the input planes, output planes and residual planes
+// (nil without a residual) of unit u: image u / group, group u mod group.
+func (c *qconv) unitTensors(geo *convGeometry, u int, in, out []*tensor.Tensor) (src, dst, res []float32) {
+	img, g := u/c.group, u%c.group
+	plane := geo.inHW[0] * geo.inHW[1]
+	imgIn, imgOut := in[0].Shape[1]*plane, in[1].Shape[0]*geo.spatial
+	src = in[0].F32[img*imgIn+g*geo.cin*plane : img*imgIn+(g+1)*geo.cin*plane]
+	dst = out[0].F32[img*imgOut+g*geo.cout*geo.spatial : img*imgOut+(g+1)*geo.cout*geo.spatial]
+	if c.residual {
+		res = in[3].F32[img*imgOut+g*geo.cout*geo.spatial : img*imgOut+(g+1)*geo.cout*geo.spatial]
+	}
+	return src, dst, res
+}
+
+// dequantize converts group g's integer products acc (output channel oc's
+// at oc·cols, an oh×ow block at stride ldc: a wide product's valid columns
+// are read straight out of its padded rows) into dst in one pass per
+// output channel: scale, bias, residual, ReLU; then a Clip activation.
+func (c *qconv) dequantize(geo *convGeometry, g int, acc []int32, cols, oh, ow, ldc int, bias, res, dst []float32) {
+	relu := c.act.Kind == ReluActivation
+	for oc := 0; oc < geo.cout; oc++ {
+		var b, r []float32
+		if bias != nil {
+			b = bias[g*geo.cout+oc:]
+		}
+		out := dst[oc*geo.spatial : (oc+1)*geo.spatial]
+		if res != nil {
+			r = res[oc*geo.spatial : (oc+1)*geo.spatial]
+		}
+		qgemm.DequantizePlane(acc[oc*cols:], oh, ow, ldc, c.rowScale[g][oc], b, r, ow, relu, out, ow)
+	}
+	if c.act.Kind == ClipActivation {
+		c.act.apply(dst)
+	}
 }
 
 // areas returns one scratch area per worker, at most one per unit
@@ -270,6 +300,9 @@ func (c *qconv) Memory(in []Meta, workers int) (prepared, working int64, err err
 	}
 	if isDepthwise(in[1].Shape, c.group) {
 		return c.depthwiseMemory(&geo, n, in[1].Shape, workers)
+	}
+	if tapsWorthIt(in[1].Shape[1], tensor.NumElements(in[1].Shape[2:])) {
+		return c.tapsMemory(&geo, n, in[1].Shape, workers)
 	}
 	sizes, err := geo.int8ScratchSizes()
 	if err != nil {

@@ -79,6 +79,11 @@ func TestInt8ConvMatchesReference(t *testing.T) {
 		{"dilated", 2, 3, 5, 12, 12, 3, 1, 1, 2, 2, true, true},
 		{"1x1", 2, 13, 11, 5, 6, 1, 1, 1, 0, 1, true, true},
 		{"odd channels, wide", 4, 7, 3, 13, 13, 3, 1, 1, 1, 1, true, true},
+		{"1x1 stride 2 (a shortcut: one phase read)", 2, 8, 6, 9, 10, 1, 1, 2, 0, 1, false, true},
+		{"stride 3 dilated", 2, 6, 5, 17, 16, 3, 1, 3, 2, 2, true, true},
+		{"groups of 4 channels", 2, 8, 6, 7, 9, 3, 2, 1, 1, 1, true, true},
+		{"2x2 stride 2 no pad", 1, 12, 4, 8, 8, 2, 1, 2, 0, 1, false, false},
+		{"3 channels (RGB), stride 2", 2, 3, 8, 15, 14, 3, 1, 2, 1, 1, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			x := tensor.New(tensor.Float32, tc.n, tc.c, tc.h, tc.w)

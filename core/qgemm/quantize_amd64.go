@@ -118,6 +118,7 @@ type interleaveFrame struct {
 	rows, cols int
 	ldd, lds   int
 	plane      int
+	step       int // 1 or 2 (AVX-512 only)
 	scale      float32
 }
 
@@ -128,15 +129,18 @@ func quantizeInterleavedAVX512(f *interleaveFrame)
 func quantizeInterleavedAVX2(f *interleaveFrame)
 
 // quantizeInterleavedFast quantizes four planes with AVX-512 (every
-// column) or AVX2 (the leading multiple of 8 of each row), chosen as
-// quantizeFast chooses, and returns how many leading columns of each row
-// it did.
-func quantizeInterleavedFast(dst []int8, ldd int, src []float32, planeStride, lds, rows, cols int, scale float32) int {
+// column, column step 1 or 2) or AVX2 (the leading multiple of 8 of each
+// row, step 1), chosen as quantizeFast chooses, and returns how many
+// leading columns of each row it did.
+func quantizeInterleavedFast(dst []int8, ldd int, src []float32, planeStride, lds, step, rows, cols int, scale float32) int {
 	impl := CurrentImpl()
 	if impl == ImplGo || !hasAVX2() {
 		return 0
 	}
 	avx512 := cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && impl != ImplAVX2
+	if !avx512 && step != 1 {
+		return 0
+	}
 	if !avx512 {
 		cols &^= 7
 		if cols == 0 {
@@ -145,7 +149,7 @@ func quantizeInterleavedFast(dst []int8, ldd int, src []float32, planeStride, ld
 	}
 	f := interleaveFrame{
 		dst: unsafe.Pointer(&dst[0]), src: unsafe.Pointer(&src[0]),
-		rows: rows, cols: cols, ldd: ldd, lds: 4 * lds, plane: 4 * planeStride, scale: scale,
+		rows: rows, cols: cols, ldd: ldd, lds: 4 * lds, plane: 4 * planeStride, step: step, scale: scale,
 	}
 	if avx512 {
 		quantizeInterleavedAVX512(&f)

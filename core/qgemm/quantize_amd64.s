@@ -99,17 +99,32 @@ done2:
 // position (plane c in byte c), so 16 (8) positions of 4 planes are one
 // 64-byte (32-byte) store. Frame: see interleaveFrame in quantize_amd64.go.
 
-// QUANT16 quantizes the 16 floats at addr (lanes of K2) into Z2's int32
-// lanes, NaN and masked-off lanes 0.
-#define QUANT16(addr) \
-	VMOVUPS.Z   addr, K2, Z0 \
+// CONV16 quantizes Z0's floats (lanes of K2) into Z2's int32 lanes, NaN
+// and masked-off lanes 0.
+#define CONV16 \
 	VDIVPS      Z1, Z0, Z0 \
 	VCMPPS      $0, Z0, Z0, K2, K1 \
 	VMINPS      Z3, Z0, Z0 \
 	VMAXPS      Z4, Z0, Z0 \
 	VCVTPS2DQ.Z Z0, K1, Z2
 
+// LOAD16 loads 16 consecutive floats (lanes of K2); LOAD16S2 every other
+// float of 32 (those of K3 and K4 loaded: no read past the last needed),
+// gathered by a two-table permute of the even lanes.
+#define LOAD16(addr) VMOVUPS.Z addr, K2, Z0
+#define LOAD16S2(addr, next) \
+	VMOVUPS.Z addr, K3, Z0 \
+	VMOVUPS.Z next, K4, Z7 \
+	VPERMT2PS Z7, Z8, Z0
+
+// MERGE16 puts Z2's low bytes into byte lane sh/8 of Z6's dwords.
+#define MERGE16(sh) \
+	VPANDD Z5, Z2, Z2 \
+	VPSLLD $sh, Z2, Z2 \
+	VPORD  Z2, Z6, Z6
+
 // func quantizeInterleavedAVX512(f *interleaveFrame)
+// Column step 1 or 2 (f.step).
 TEXT ·quantizeInterleavedAVX512(SB), NOSPLIT, $0-8
 	MOVQ         f+0(FP), R8
 	MOVQ         0(R8), DI        // dst
@@ -119,48 +134,81 @@ TEXT ·quantizeInterleavedAVX512(SB), NOSPLIT, $0-8
 	MOVQ         40(R8), R12      // lds
 	MOVQ         48(R8), BX       // plane
 	LEAQ         (BX)(BX*2), R13  // 3·plane
-	VBROADCASTSS 56(R8), Z1
+	MOVQ         56(R8), R14      // step
+	VBROADCASTSS 64(R8), Z1
 	MOVL         $0x42fe0000, AX  // 127.0
 	VPBROADCASTD AX, Z3
 	MOVL         $0xc3000000, AX  // -128.0
 	VPBROADCASTD AX, Z4
 	MOVL         $0xff, AX
 	VPBROADCASTD AX, Z5
+	VMOVDQU32    evenLanes<>(SB), Z8
 
 irow:
 	MOVQ   SI, AX
 	MOVQ   DI, DX
 	MOVQ   24(R8), CX // cols
 	KXNORW K0, K0, K2
+	KXNORW K0, K0, K3
+	MOVL   $0x7fff, R10 // 16 positions at step 2 read 31 floats
+	KMOVW  R10, K4
 
 icol:
 	CMPQ  CX, $16
 	JAE   ifull
 	TESTQ CX, CX
 	JZ    inext
-	// The last cols mod 16 positions: one pass under a mask of them.
+	// The last cols mod 16 positions, r: one pass under a mask of them
+	// (K2) and of the floats step 2 reads (2r−1: K3 the first 16, K4
+	// the rest).
 	MOVL  $1, R10
 	SHLL  CX, R10
 	DECL  R10
 	KMOVW R10, K2
+	LEAQ  -1(CX)(CX*1), CX
+	MOVQ  $1, R10
+	SHLQ  CX, R10
+	DECQ  R10
+	KMOVW R10, K3
+	SHRQ  $16, R10
+	KMOVW R10, K4
 	MOVQ  $16, CX
 
 ifull:
-	QUANT16((AX))
-	VPANDD    Z5, Z2, Z6
-	QUANT16((AX)(BX*1))
-	VPANDD    Z5, Z2, Z2
-	VPSLLD    $8, Z2, Z2
-	VPORD     Z2, Z6, Z6
-	QUANT16((AX)(BX*2))
-	VPANDD    Z5, Z2, Z2
-	VPSLLD    $16, Z2, Z2
-	VPORD     Z2, Z6, Z6
-	QUANT16((AX)(R13*1))
-	VPSLLD    $24, Z2, Z2
-	VPORD     Z2, Z6, Z6
+	CMPQ R14, $1
+	JNE  istep2
+	LOAD16((AX))
+	CONV16
+	VPANDD Z5, Z2, Z6
+	LOAD16((AX)(BX*1))
+	CONV16
+	MERGE16(8)
+	LOAD16((AX)(BX*2))
+	CONV16
+	MERGE16(16)
+	LOAD16((AX)(R13*1))
+	CONV16
+	MERGE16(24)
+	ADDQ $64, AX
+	JMP  istore
+
+istep2:
+	LOAD16S2((AX), 64(AX))
+	CONV16
+	VPANDD Z5, Z2, Z6
+	LOAD16S2((AX)(BX*1), 64(AX)(BX*1))
+	CONV16
+	MERGE16(8)
+	LOAD16S2((AX)(BX*2), 64(AX)(BX*2))
+	CONV16
+	MERGE16(16)
+	LOAD16S2((AX)(R13*1), 64(AX)(R13*1))
+	CONV16
+	MERGE16(24)
+	ADDQ $128, AX
+
+istore:
 	VMOVDQU32 Z6, K2, (DX)
-	ADDQ      $64, AX
 	ADDQ      $64, DX
 	SUBQ      $16, CX
 	JMP       icol
@@ -172,6 +220,25 @@ inext:
 	JNZ  irow
 	VZEROUPPER
 	RET
+
+// evenLanes indexes the even floats of two ZMM tables: 0, 2, …, 30.
+DATA evenLanes<>+0(SB)/4, $0
+DATA evenLanes<>+4(SB)/4, $2
+DATA evenLanes<>+8(SB)/4, $4
+DATA evenLanes<>+12(SB)/4, $6
+DATA evenLanes<>+16(SB)/4, $8
+DATA evenLanes<>+20(SB)/4, $10
+DATA evenLanes<>+24(SB)/4, $12
+DATA evenLanes<>+28(SB)/4, $14
+DATA evenLanes<>+32(SB)/4, $16
+DATA evenLanes<>+36(SB)/4, $18
+DATA evenLanes<>+40(SB)/4, $20
+DATA evenLanes<>+44(SB)/4, $22
+DATA evenLanes<>+48(SB)/4, $24
+DATA evenLanes<>+52(SB)/4, $26
+DATA evenLanes<>+56(SB)/4, $28
+DATA evenLanes<>+60(SB)/4, $30
+GLOBL evenLanes<>(SB), RODATA|NOPTR, $64
 
 // QUANT8 quantizes the 8 floats at addr into Y2's int32 lanes, NaN
 // lanes 0.
@@ -195,7 +262,7 @@ TEXT ·quantizeInterleavedAVX2(SB), NOSPLIT, $0-8
 	MOVQ         40(R8), R12
 	MOVQ         48(R8), BX
 	LEAQ         (BX)(BX*2), R13
-	VBROADCASTSS 56(R8), Y1
+	VBROADCASTSS 64(R8), Y1
 	MOVL         $0x42fe0000, AX
 	VMOVD        AX, X3
 	VPBROADCASTD X3, Y3

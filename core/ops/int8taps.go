@@ -1,0 +1,216 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/int8cal/int8cal/core/internal/parallel"
+	"github.com/int8cal/int8cal/core/qgemm"
+	"github.com/int8cal/int8cal/core/tensor"
+)
+
+// The implicit-GEMM INT8 convolution: no unfolded matrix. The input of
+// one image and group is quantized once into a zero-padded,
+// channel-interleaved int8 image (qgemm.QuantizeInterleaved: blocks of
+// qgemm.KGroup channels whose bytes are adjacent per position), and the
+// weights' k is ordered (channel block, kernel tap, channel in block), so
+// that a k group of the GEMM is one tap of one channel block and its
+// operand for GEMM column j is the dword at a fixed offset + 4j of that
+// image: qgemm's MulTaps reads B in place from per-group offsets.
+//
+// Column j stands for output position (j / PW, j mod PW) of a "wide"
+// output of PW columns per row, as in the float wide strategy: columns
+// with j mod PW ≥ OW are computed and dropped. A stride s > 1 is turned
+// into stride 1 by splitting the padded image into s_h·s_w phases (padded
+// position (y, x) goes to phase (y mod s_h, x mod s_w) at (y div s_h,
+// x div s_w)); tap (ky, kx) then reads one phase at a shift, and PW is
+// the phases' width. Only the phases some tap reads are written (a 1×1
+// stride-2 shortcut quantizes a quarter of its input).
+
+// tapsGeometry is the implicit GEMM's layout of one image's group of
+// input channels.
+type tapsGeometry struct {
+	blocks     int      // channel blocks: ceil(cin / KGroup)
+	stride     [2]int   // the convolution's, = the phase grid
+	phaseHW    [2]int   // one phase plane: the padded size / stride, rounded up
+	read       [][2]int // the phases some tap reads
+	planeBytes int      // one phase plane of a block: KGroup bytes a position
+	blockBytes int      // all phases of a block
+	n          int      // GEMM columns: (OH-1)·PW + OW
+	offs       []int32  // per k group (block, tap): where its operand starts
+	size       int      // bytes of the interleaved image, reads past the end included
+}
+
+// tapsWorthIt says whether the implicit GEMM suits cin input channels per
+// group: padding them to whole blocks of qgemm.KGroup may add at most a
+// third to the products (3 RGB channels padded to 4: yes; LeNet's single
+// channel to 4, four times the work: no).
+func tapsWorthIt(cin, taps int) bool {
+	blocks := (cin + qgemm.KGroup - 1) / qgemm.KGroup
+	return 3*blocks*qgemm.KGroup*taps <= 4*qgemm.PaddedK(cin*taps)
+}
+
+// taps lays out g's input for the implicit GEMM; an error says the image
+// is too large for the GEMM's 32-bit offsets.
+func (g *convGeometry) taps() (tapsGeometry, error) {
+	w := &g.win
+	t := tapsGeometry{blocks: (g.cin + qgemm.KGroup - 1) / qgemm.KGroup, stride: w.stride}
+	var padded [2]int
+	for d := range 2 {
+		padded[d] = g.inHW[d] + w.padBegin[d] + w.padEnd[d]
+		t.phaseHW[d] = (padded[d] + w.stride[d] - 1) / w.stride[d]
+	}
+	pw := t.phaseHW[1]
+	sizes := []struct {
+		n     *int
+		shape []int
+	}{
+		{&t.planeBytes, []int{t.phaseHW[0], pw, qgemm.KGroup}},
+		{&t.blockBytes, []int{w.stride[0] * w.stride[1], t.phaseHW[0], pw, qgemm.KGroup}},
+		{&t.n, []int{g.outHW[0] - 1, pw}},
+	}
+	for _, s := range sizes {
+		n, err := tensor.CheckShape(s.shape)
+		if err != nil {
+			return t, fmt.Errorf("the interleaved INT8 input: %w", err)
+		}
+		*s.n = n
+	}
+	t.n += g.outHW[1]
+	kh, kw := w.kernel[0], w.kernel[1]
+	t.offs = make([]int32, 0, t.blocks*kh*kw)
+	seen := make(map[[2]int]bool)
+	maxOff := 0
+	for b := 0; b < t.blocks; b++ {
+		for ky := 0; ky < kh; ky++ {
+			for kx := 0; kx < kw; kx++ {
+				dy, dx := ky*w.dilation[0], kx*w.dilation[1]
+				phase := [2]int{dy % w.stride[0], dx % w.stride[1]}
+				if !seen[phase] {
+					seen[phase] = true
+					t.read = append(t.read, phase)
+				}
+				off := b*t.blockBytes + (phase[0]*w.stride[1]+phase[1])*t.planeBytes +
+					((dy/w.stride[0])*pw+dx/w.stride[1])*qgemm.KGroup
+				maxOff = max(maxOff, off)
+				t.offs = append(t.offs, int32(min(off, math.MaxInt32)))
+			}
+		}
+	}
+	all, err := tensor.CheckShape([]int{t.blocks, t.blockBytes})
+	if err == nil {
+		t.size = max(all, maxOff+tapsSpan(t.n))
+	}
+	if err != nil || t.size > math.MaxInt32 {
+		return t, fmt.Errorf("the interleaved INT8 input of %d channels of %d×%d: over 2 GiB, too large for the implicit GEMM's offsets", g.cin, g.inHW[0], g.inHW[1])
+	}
+	return t, nil
+}
+
+// fill quantizes the group's input planes src (cin planes of the input
+// size) into buf, writing every position a tap reads. Padding is never
+// written: buf holds zeros there from when it was laid out.
+func (t *tapsGeometry) fill(g *convGeometry, buf []int8, src []float32, scale float32) {
+	ih, iw := g.inHW[0], g.inHW[1]
+	top, left := g.win.padBegin[0], g.win.padBegin[1]
+	sh, sw := t.stride[0], t.stride[1]
+	pw := t.phaseHW[1]
+	for b := 0; b < t.blocks; b++ {
+		ch := min(qgemm.KGroup, g.cin-b*qgemm.KGroup)
+		planes := src[b*qgemm.KGroup*ih*iw:]
+		for _, p := range t.read {
+			// The first input row and column that land in phase p.
+			y0, x0 := floorMod(p[0]-top, sh), floorMod(p[1]-left, sw)
+			rows, cols := ceilDiv(ih-y0, sh), ceilDiv(iw-x0, sw)
+			if rows <= 0 || cols <= 0 {
+				continue
+			}
+			at := b*t.blockBytes + (p[0]*sw+p[1])*t.planeBytes + ((y0+top)/sh*pw+(x0+left)/sw)*qgemm.KGroup
+			qgemm.QuantizeInterleaved(buf[at:], pw*qgemm.KGroup, planes[y0*iw+x0:], ih*iw, sh*iw, sw, ch, rows, cols, scale)
+		}
+	}
+}
+
+// tapsWeights reorders the m×(cin·taps) quantized weights q (k ordered
+// channel, tap) into the implicit GEMM's k order (channel block, tap,
+// channel in block), zero for the channels that pad the last block.
+func tapsWeights(q []int8, m, cin, taps int) (reordered []int8, k int) {
+	blocks := (cin + qgemm.KGroup - 1) / qgemm.KGroup
+	k = blocks * taps * qgemm.KGroup
+	reordered = make([]int8, m*k)
+	for i := 0; i < m; i++ {
+		row, out := q[i*cin*taps:], reordered[i*k:]
+		for c := 0; c < cin; c++ {
+			b, cb := c/qgemm.KGroup, c%qgemm.KGroup
+			for r := 0; r < taps; r++ {
+				out[(b*taps+r)*qgemm.KGroup+cb] = row[c*taps+r]
+			}
+		}
+	}
+	return reordered, k
+}
+
+// floorMod is a mod m in [0, m).
+func floorMod(a, m int) int { return ((a % m) + m) % m }
+
+// runTaps is Run for weights prepared in the implicit GEMM's order: per
+// unit (image × group) one pass quantizes the input into the interleaved
+// image, one MulTaps computes the products, one pass per output channel
+// dequantizes them.
+func (c *qconv) runTaps(ctx *Ctx, geo *convGeometry, n int, bias []float32, in, out []*tensor.Tensor) error {
+	if c.tapsHW != geo.inHW || c.tapsGeo.offs == nil {
+		t, err := geo.taps()
+		if err != nil {
+			return err
+		}
+		c.tapsGeo, c.tapsHW = t, geo.inHW
+	}
+	t := &c.tapsGeo
+	acc, err := tensor.CheckShape([]int{geo.cout, t.n})
+	if err != nil {
+		return fmt.Errorf("the integer products: %w", err)
+	}
+	units := n * c.group
+	areas := c.areas(ctx.Workers, units)
+	for i := range areas {
+		sc := &areas[i]
+		if len(sc.padded) != t.size || sc.laidOut != geo.inHW {
+			sc.padded = growI8(sc.padded, t.size)
+			clear(sc.padded)
+			sc.laidOut = geo.inHW
+		}
+		sc.acc = growI32(sc.acc, acc)
+	}
+	parallel.Each(units, len(areas), func(wk, lo, hi int) {
+		sc := &areas[wk]
+		for u := lo; u < hi; u++ {
+			g := u % c.group
+			src, dst, res := c.unitTensors(geo, u, in, out)
+			t.fill(geo, sc.padded, src, c.inScale)
+			mulTaps(c.qpacked[g], t.n, sc.padded, t.offs, sc.acc, t.n, &sc.col)
+			c.dequantize(geo, g, sc.acc, t.n, geo.outHW[0], geo.outHW[1], t.phaseHW[1], bias, res, dst)
+		}
+	})
+	return nil
+}
+
+// tapsMemory is Memory for the implicit GEMM: the reordered weights
+// packed (k padded to whole channel blocks) with their row sums and
+// scales, and per scratch area the interleaved image and the products.
+func (c *qconv) tapsMemory(geo *convGeometry, n int, w []int, workers int) (prepared, working int64, err error) {
+	t, err := geo.taps()
+	if err != nil {
+		return 0, 0, err
+	}
+	m := int64(w[0])
+	weights, err := bufferBytes(1, "the packed int8 weights", int(m), len(t.offs)*qgemm.KGroup)
+	if err != nil {
+		return 0, 0, err
+	}
+	acc, err := bufferBytes(4, "the integer products", geo.cout, t.n)
+	if err != nil {
+		return 0, 0, err
+	}
+	areas := int64(min(max(1, workers), n*c.group))
+	return weights + 8*m, areas * (int64(t.size) + acc + tapsTmpBytes(t)), nil
+}

@@ -1,0 +1,45 @@
+//go:build unix
+
+package qgemm
+
+import (
+	"syscall"
+	"testing"
+	"unsafe"
+)
+
+// QuantizeInterleaved never reads past the last value it needs: the
+// source ends right before a page that cannot be read, and every row
+// length and column step runs on every path without a fault.
+func TestQuantizeInterleavedStopsAtLastValue(t *testing.T) {
+	page := syscall.Getpagesize()
+	mem, err := syscall.Mmap(-1, 0, 2*page, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	if err != nil {
+		t.Skip("no anonymous mmap:", err)
+	}
+	defer syscall.Munmap(mem)
+	if err := syscall.Mprotect(mem[page:], syscall.PROT_NONE); err != nil {
+		t.Skip("no mprotect:", err)
+	}
+	all := unsafe.Slice((*float32)(unsafe.Pointer(&mem[0])), page/4)
+	for i := range all {
+		all[i] = float32(i%200) - 100
+	}
+	for _, im := range Available() {
+		withImpl(t, im, func() {
+			for _, step := range []int{1, 2, 3} {
+				for cols := 1; cols <= 40; cols++ {
+					const rows, lds = 2, 100
+					plane := rows * lds
+					need := 3*plane + (rows-1)*lds + (cols-1)*step + 1
+					src := all[len(all)-need:]
+					dst := make([]int8, rows*4*cols)
+					QuantizeInterleaved(dst, 4*cols, src, plane, lds, step, 4, rows, cols, 1)
+					if got, want := dst[len(dst)-1], quantize1(src[need-1], -128); got != want {
+						t.Fatalf("%v, step %d, %d columns: last byte %d, want %d", im, step, cols, got, want)
+					}
+				}
+			}
+		})
+	}
+}
