@@ -78,19 +78,38 @@ func (p *dwPlan) fill(g *convGeometry, sc *convScratch, src []float32) {
 		row := src[y*iw : (y+1)*iw]
 		py := y + d.padLeft[0]
 		line := sc.padded[((py%sh)*sw)*d.phase+py/sh*d.sub[1]:]
-		if sw == 1 {
+		switch sw {
+		case 1:
 			copy(line[left:left+iw], row)
-			continue
-		}
-		// Phase b holds the padded columns b, b+sw, ...: the input
-		// columns x ≡ b − left (mod sw), in order.
-		for b := 0; b < sw; b++ {
-			x0 := ((b-left)%sw + sw) % sw
-			dst := line[b*d.phase+(x0+left)/sw:]
-			for i, x := 0, x0; x < iw; i, x = i+1, x+sw {
-				dst[i] = row[x]
+		case 2: // MobileNet's stride-2 layers: one vector pass per row
+			e, o := line[(left+1)/2:d.phase], line[d.phase+left/2:]
+			if left%2 == 1 { // input column 0 is padded column 1: phase 1
+				e, o = o, e
+			}
+			deinterleave(e, o, row)
+		default:
+			// Phase b holds the padded columns b, b+sw, ...: the input
+			// columns x ≡ b − left (mod sw), in order.
+			for b := 0; b < sw; b++ {
+				x0 := ((b-left)%sw + sw) % sw
+				dst := line[b*d.phase+(x0+left)/sw:]
+				for i, x := 0, x0; x < iw; i, x = i+1, x+sw {
+					dst[i] = row[x]
+				}
 			}
 		}
+	}
+}
+
+// deinterleave writes src's even-indexed values to even and odd-indexed
+// ones to odd (len(src) of them in all).
+func deinterleave(even, odd, src []float32) {
+	i := deinterleaveFast(even, odd, src)
+	for ; 2*i+1 < len(src); i++ {
+		even[i], odd[i] = src[2*i], src[2*i+1]
+	}
+	if 2*i < len(src) {
+		even[i] = src[2*i]
 	}
 }
 

@@ -10,6 +10,35 @@ func depthwiseRowsAVX512(dst, src *float32, off *int, w *float32, taps, rows, n,
 //go:noescape
 func depthwiseRowsAVX2(dst, src *float32, off *int, w *float32, taps, rows, n, srcPitch, dstPitch int, bias, lo, hi float32, mask *int32)
 
+//go:noescape
+func deinterleaveAVX512(even, odd, src *float32, n int, idx *uint32)
+
+//go:noescape
+func deinterleaveAVX2(even, odd, src *float32, n int)
+
+var deinterleaveIdx = [32]uint32{0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30,
+	1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31}
+
+// deinterleaveFast splits the leading pairs of src into even and odd
+// with the implementation's vectors (16 or 8 pairs a step) and returns
+// how many pairs it did.
+func deinterleaveFast(even, odd, src []float32) int {
+	pairs := min(len(even), len(odd), len(src)/2)
+	switch gemm.CurrentImpl() {
+	case gemm.ImplAVX512:
+		if n := pairs / 16; n > 0 {
+			deinterleaveAVX512(&even[0], &odd[0], &src[0], n, &deinterleaveIdx[0])
+			return 16 * n
+		}
+	case gemm.ImplAVX2:
+		if n := pairs / 8; n > 0 {
+			deinterleaveAVX2(&even[0], &odd[0], &src[0], n)
+			return 8 * n
+		}
+	}
+	return 0
+}
+
 // dwTailMask: 8 lanes on, then 8 off; the AVX2 kernel's store mask for
 // the last r < 8 outputs of a row starts at dwTailMask[8-r].
 var dwTailMask = [16]int32{-1, -1, -1, -1, -1, -1, -1, -1}

@@ -225,3 +225,58 @@ next256:
 	JNZ  row256
 	VZEROUPPER
 	RET
+
+// func deinterleaveAVX512(even, odd, src *float32, n int, idx *uint32)
+// even[i] = src[2i], odd[i] = src[2i+1] for i < 16n; idx holds the 32
+// indices 0, 2, ..., 30, 1, 3, ..., 31 of the two permutations.
+TEXT ·deinterleaveAVX512(SB), NOSPLIT, $0-40
+	MOVQ    even+0(FP), DI
+	MOVQ    odd+8(FP), DX
+	MOVQ    src+16(FP), SI
+	MOVQ    n+24(FP), CX
+	MOVQ    idx+32(FP), AX
+	VMOVDQU32 0(AX), Z2
+	VMOVDQU32 64(AX), Z3
+
+loop512:
+	VMOVUPS   0(SI), Z0
+	VMOVUPS   64(SI), Z1
+	VMOVAPS   Z0, Z4
+	VPERMT2PS Z1, Z2, Z4 // Z4 = evens of (Z0, Z1)
+	VPERMT2PS Z1, Z3, Z0 // Z0 = odds
+	VMOVUPS   Z4, 0(DI)
+	VMOVUPS   Z0, 0(DX)
+	ADDQ      $128, SI
+	ADDQ      $64, DI
+	ADDQ      $64, DX
+	DECQ      CX
+	JNZ       loop512
+	VZEROUPPER
+	RET
+
+// func deinterleaveAVX2(even, odd, src *float32, n int)
+// As deinterleaveAVX512, 8 pairs a step: VSHUFPS picks the even (odd)
+// values of each 128-bit lane of the two loads, VPERMPD puts the lanes'
+// halves in order.
+TEXT ·deinterleaveAVX2(SB), NOSPLIT, $0-32
+	MOVQ even+0(FP), DI
+	MOVQ odd+8(FP), DX
+	MOVQ src+16(FP), SI
+	MOVQ n+24(FP), CX
+
+loop256:
+	VMOVUPS 0(SI), Y0
+	VMOVUPS 32(SI), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xDD, Y1, Y0, Y3
+	VPERMPD $0xD8, Y2, Y2
+	VPERMPD $0xD8, Y3, Y3
+	VMOVUPS Y2, 0(DI)
+	VMOVUPS Y3, 0(DX)
+	ADDQ    $64, SI
+	ADDQ    $32, DI
+	ADDQ    $32, DX
+	DECQ    CX
+	JNZ     loop256
+	VZEROUPPER
+	RET

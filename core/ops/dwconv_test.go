@@ -149,3 +149,34 @@ func TestDepthwiseRowsStoresInRows(t *testing.T) {
 		}
 	})
 }
+
+// deinterleave on every implementation, lengths around the vector steps:
+// exactly the values it should move, and nothing past them.
+func TestDeinterleave(t *testing.T) {
+	forEachGemmImpl(t, func(t *testing.T) {
+		for n := 0; n <= 70; n++ {
+			src := make([]float32, n)
+			for i := range src {
+				src[i] = float32(i)
+			}
+			even, odd := make([]float32, (n+1)/2+2), make([]float32, n/2+2)
+			for i := range even {
+				even[i] = -1
+			}
+			for i := range odd {
+				odd[i] = -1
+			}
+			deinterleave(even, odd, src)
+			for i, v := range even {
+				if want := float32(2 * i); (2*i < n && v != want) || (2*i >= n && v != -1) {
+					t.Fatalf("n=%d: even[%d] = %v", n, i, v)
+				}
+			}
+			for i, v := range odd {
+				if want := float32(2*i + 1); (2*i+1 < n && v != want) || (2*i+1 >= n && v != -1) {
+					t.Fatalf("n=%d: odd[%d] = %v", n, i, v)
+				}
+			}
+		}
+	})
+}
