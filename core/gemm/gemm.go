@@ -380,6 +380,51 @@ func (p *PackedA) MulPackedBufEx(n int, packedB []float32, c []float32, ldc int,
 	j.do(workers, nil)
 }
 
+// MulRowsEx computes C = Apacked·B (or C += … with accumulate) for a k×n B
+// whose row p is b[off[p] : off[p]+n] (k = p.K() = len(off)), with an
+// optional epilogue and worker count (see SgemmEx). It reads B in place:
+// the rows of a convolution's input (a pointwise convolution's input
+// planes, off[p] = p·H·W; a stride-1 convolution's zero-padded planes
+// shifted by each tap) need no unfolding or packing. Whole tiles are read
+// by the indirect kernels; the last partial one, and every tile of the Go
+// implementation, is packed per k block.
+func (p *PackedA) MulRowsEx(n int, b []float32, off []int, c []float32, ldc int, accumulate bool, ep *Epilogue, workers int) {
+	checkMat("C", p.m, n, c, ldc)
+	checkEpilogue(ep, p.m, n)
+	if len(off) != p.k {
+		panic(fmt.Sprintf("gemm: %d row offsets for k = %d", len(off), p.k))
+	}
+	if p.m == 0 || n == 0 {
+		return
+	}
+	for _, o := range off {
+		if o < 0 || o > len(b)-n {
+			panic(fmt.Sprintf("gemm: B row at %d of %d values past the %d of b", o, n, len(b)))
+		}
+	}
+	sc := getScratch()
+	j := job{ks: active(), m: p.m, n: n, k: p.k, a: p.data, np: p.np, b: b, boff: off, c: c, ldc: ldc, acc: accumulate}
+	j.setEpilogue(ep)
+	j.do(workers, sc)
+	putScratch(sc)
+}
+
+// packRows packs columns [j0, j0+nb) of the rows of b at offsets off (a k
+// block) as ceil(nb/NR) panels of len(off)×NR floats, zero-padding the
+// last panel.
+func packRows(dst, b []float32, off []int, j0, nb int) {
+	kb := len(off)
+	for q := 0; q*NR < nb; q++ {
+		d := dst[q*NR*kb : (q+1)*NR*kb]
+		w := min(NR, nb-q*NR)
+		for p, o := range off {
+			src := b[o+j0+q*NR:][:w]
+			dd := d[p*NR:][:NR]
+			clear(dd[copy(dd, src):])
+		}
+	}
+}
+
 // MulPackedB computes C = A·Bpacked (or C += … with accumulate) for a
 // row-major m×k A (leading dimension lda, k = p.K()) and m×n C (n = p.N()),
 // on the calling goroutine.
@@ -416,6 +461,7 @@ type job struct {
 	bp      []float32 // packed B over the full k, or nil
 	b       []float32 // raw B (used when bp == nil)
 	ldb     int
+	boff    []int // B's row offsets in b (MulRowsEx), or nil: rows ldb apart
 	c       []float32
 	ldc     int
 	acc     bool
@@ -511,16 +557,31 @@ func (j *job) run(p0, p1, c0, c1 int, sc *scratch) {
 	if j.bp == nil {
 		ncb = ncMax
 	}
+	inPlace := j.boff != nil && ks.indirect()
 	for jc := c0; jc < c1; jc += ncb {
 		nb := min(ncb, c1-jc)
+		// Tiles [0, full) of the block are read in place (indirect
+		// kernels), the others from bBlock, which starts at column from.
+		full, from := 0, 0
+		if inPlace {
+			full = nb / tileW * tileW
+			from = full
+		}
 		for pc := 0; pc < k; pc += kc {
 			kb := min(kc, k-pc)
 			var bBlock []float32
 			var pnl int // floats between consecutive B panels
-			if j.bp != nil {
+			switch {
+			case j.bp != nil:
 				bBlock = j.bp[jc/NR*NR*k+pc*NR:]
 				pnl = NR * k
-			} else {
+			case j.boff != nil:
+				if from < nb {
+					bBlock = sc.bbuf(PackedBSize(kb, nb-from))
+					packRows(bBlock, j.b, j.boff[pc:pc+kb], jc+from, nb-from)
+				}
+				pnl = NR * kb
+			default:
 				bBlock = sc.bbuf(PackedBSize(kb, nb))
 				packBBlock(bBlock, j.b, j.ldb, false, pc, kb, jc, nb)
 				pnl = NR * kb
@@ -538,8 +599,14 @@ func (j *job) run(p0, p1, c0, c1 int, sc *scratch) {
 				for jr := 0; jr < nb; jr += tileW {
 					w := min(tileW, nb-jr)
 					npn := (w + NR - 1) / NR
-					bt := &bBlock[jr/NR*pnl]
 					col := jc + jr
+					var bt *float32
+					var boff *int // in place: row p of the tile at bt + 4·boff[p]
+					if jr < full {
+						bt, boff = &j.b[col], &j.boff[pc]
+					} else {
+						bt = &bBlock[(jr-from)/NR*pnl]
+					}
 					var cb []float32
 					if last && j.colBias != nil {
 						cb = j.colBias[col : col+w]
@@ -556,7 +623,7 @@ func (j *job) run(p0, p1, c0, c1 int, sc *scratch) {
 							if last && j.rowBias != nil {
 								rb = j.rowBias[row0:][:rows]
 							}
-							j.tile(rows, npn, kb, &ap[0], rows*4, bt, pnl*4, row0*j.ldc+col, w, flags, rb, cb)
+							j.tile(rows, npn, kb, &ap[0], rows*4, bt, pnl*4, boff, row0*j.ldc+col, w, flags, rb, cb)
 						} else {
 							// Packed for taller tiles (another implementation).
 							nsub := (rows + mr - 1) / mr
@@ -566,7 +633,7 @@ func (j *job) run(p0, p1, c0, c1 int, sc *scratch) {
 								if last && j.rowBias != nil {
 									rb = j.rowBias[row0+r0:][:rr]
 								}
-								j.tile(rr, npn, kb, &ap[r0], rows*4, bt, pnl*4, (row0+r0)*j.ldc+col, w, flags, rb, cb)
+								j.tile(rr, npn, kb, &ap[r0], rows*4, bt, pnl*4, boff, (row0+r0)*j.ldc+col, w, flags, rb, cb)
 							}
 						}
 						row0 += rows
@@ -578,11 +645,19 @@ func (j *job) run(p0, p1, c0, c1 int, sc *scratch) {
 }
 
 // tile runs one micro-kernel call for a rows×w block of C starting at c[ci];
-// w < NR·panels goes through a temporary tile.
-func (j *job) tile(rows, panels, kb int, a *float32, as int, b *float32, pnl int, ci, w, flags int, rb, cb []float32) {
+// w < NR·panels goes through a temporary tile. With boff (a whole tile
+// only) B is read in place by the indirect kernel.
+func (j *job) tile(rows, panels, kb int, a *float32, as int, b *float32, pnl int, boff *int, ci, w, flags int, rb, cb []float32) {
 	var rbp, cbp *float32
 	if rb != nil {
 		rbp = &rb[0]
+	}
+	if boff != nil {
+		if cb != nil {
+			cbp = &cb[0]
+		}
+		j.ks.callI(rows, panels, kb, a, as, b, boff, &j.c[ci], j.ldc*4, flags, rbp, cbp, j.lo, j.hi)
+		return
 	}
 	if w == panels*NR {
 		if cb != nil {

@@ -172,6 +172,17 @@ var paths = []struct {
 		PackBInto(buf, p.k, p.n, p.b, p.ldb, false)
 		PackA(p.m, p.k, p.a, p.lda).MulPackedBufEx(p.n, buf, c, p.ldc, p.acc, p.ep, 2)
 	}},
+	{"PackedA.MulRows", func(p *problem, c []float32) {
+		off := make([]int, p.k)
+		for i := range off {
+			off[i] = i * p.ldb
+		}
+		PackA(p.m, p.k, p.a, p.lda).MulRowsEx(p.n, p.b, off, c, p.ldc, p.acc, p.ep, 1)
+	}},
+	{"PackedA.MulRowsScattered2", func(p *problem, c []float32) {
+		b, off := scatterRows(p)
+		PackA(p.m, p.k, p.a, p.lda).MulRowsEx(p.n, b, off, c, p.ldc, p.acc, p.ep, 2)
+	}},
 	{"MulPackedB", func(p *problem, c []float32) {
 		MulPackedBEx(p.m, p.a, p.lda, PackB(p.k, p.n, p.b, p.ldb, false), c, p.ldc, p.acc, p.ep, 1)
 	}},
@@ -183,6 +194,23 @@ var paths = []struct {
 		}
 		MulPackedBEx(p.m, p.a, p.lda, pb, c, p.ldc, p.acc, p.ep, 4)
 	}},
+}
+
+// scatterRows copies B's rows into a buffer in shuffled order, NaN around
+// and between them (a kernel reading past a row makes C NaN), returning
+// the buffer and the rows' offsets.
+func scatterRows(p *problem) ([]float32, []int) {
+	gap := 3
+	b := make([]float32, p.k*(p.n+gap)+gap)
+	for i := range b {
+		b[i] = float32(math.NaN())
+	}
+	off := make([]int, p.k)
+	for i, slot := range rand.New(rand.NewSource(int64(p.k))).Perm(p.k) {
+		off[i] = gap + slot*(p.n+gap)
+		copy(b[off[i]:off[i]+p.n], p.b[i*p.ldb:i*p.ldb+p.n])
+	}
+	return b, off
 }
 
 func withImpl(t testing.TB, i Impl, f func()) {

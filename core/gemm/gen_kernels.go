@@ -17,6 +17,11 @@
 // Argument units: a is advanced by as bytes per p (row r of the micro-panel is
 // at byte offset 4r), b by 64 bytes per p, panel q of B starts pnl·q bytes
 // after b, ldc is in bytes.
+//
+// The indirect kernels (suffix I) read B in place instead: row p of the
+// tile is the 16·panels floats at b + 4·off[p] (off: one int per p), so
+// a convolution's input rows need no packing. They take off where the
+// others take pnl.
 package main
 
 import (
@@ -51,10 +56,12 @@ func main() {
 				continue
 			}
 			for rows := 1; rows <= mr; rows++ {
-				genKernel(&s, &g, is, rows, panels)
+				genKernel(&s, &g, is, rows, panels, false)
+				genKernel(&s, &g, is, rows, panels, true)
 			}
 		}
-		genDispatch(&g, is)
+		genDispatch(&g, is, false)
+		genDispatch(&g, is, true)
 	}
 	src, err := format.Source(g.Bytes())
 	if err != nil {
@@ -71,15 +78,36 @@ func must(err error) {
 	}
 }
 
-func kname(is isa, rows, panels int) string {
-	return fmt.Sprintf("sgemm%sR%dP%d", is.name, rows, panels)
+func kname(is isa, rows, panels int, indirect bool) string {
+	return fmt.Sprintf("sgemm%sR%dP%d%s", is.name, rows, panels, suffix(indirect))
 }
 
-const proto = "k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32"
+func suffix(indirect bool) string {
+	if indirect {
+		return "I"
+	}
+	return ""
+}
 
-func genDispatch(g *bytes.Buffer, is isa) {
-	fmt.Fprintf(g, "// kern%s runs the %s kernel for a rows×(16·panels) tile.\n", is.name, is.name)
-	fmt.Fprintf(g, "func kern%s(rows, panels int, %s) {\n", is.name, proto)
+const (
+	proto  = "k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32"
+	protoI = "k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32"
+)
+
+func protoOf(indirect bool) string {
+	if indirect {
+		return protoI
+	}
+	return proto
+}
+
+func genDispatch(g *bytes.Buffer, is isa, indirect bool) {
+	bArg := "pnl"
+	if indirect {
+		bArg = "off"
+	}
+	fmt.Fprintf(g, "// kern%s%s runs the %s kernel for a rows×(16·panels) tile.\n", is.name, suffix(indirect), is.name)
+	fmt.Fprintf(g, "func kern%s%s(rows, panels int, %s) {\n", is.name, suffix(indirect), protoOf(indirect))
 	fmt.Fprintf(g, "switch panels<<8 | rows {\n")
 	for panels := 1; panels <= 3; panels++ {
 		mr, ok := is.maxRows[panels]
@@ -87,10 +115,13 @@ func genDispatch(g *bytes.Buffer, is isa) {
 			continue
 		}
 		for rows := 1; rows <= mr; rows++ {
-			fmt.Fprintf(g, "case %d<<8 | %d:\n%s(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)\n", panels, rows, kname(is, rows, panels))
+			fmt.Fprintf(g, "case %d<<8 | %d:\n%s(k, a, as, b, %s, c, ldc, flags, rb, cb, lo, hi)\n", panels, rows, kname(is, rows, panels, indirect), bArg)
 		}
 	}
 	fmt.Fprintf(g, "default:\npanic(\"gemm: no %s kernel for this tile\")\n}\n}\n\n", is.name)
+	if indirect {
+		return
+	}
 	maxP := 0
 	for p := range is.maxRows {
 		maxP = max(maxP, p)
@@ -103,9 +134,9 @@ func genDispatch(g *bytes.Buffer, is isa) {
 	fmt.Fprintf(g, "}\n\n")
 }
 
-func genKernel(s, g *bytes.Buffer, is isa, rows, panels int) {
-	name := kname(is, rows, panels)
-	fmt.Fprintf(g, "//go:noescape\nfunc %s(%s)\n\n", name, proto)
+func genKernel(s, g *bytes.Buffer, is isa, rows, panels int, indirect bool) {
+	name := kname(is, rows, panels, indirect)
+	fmt.Fprintf(g, "//go:noescape\nfunc %s(%s)\n\n", name, protoOf(indirect))
 
 	vpp := 64 / is.vecBytes // vectors per panel
 	nv := panels * vpp      // vectors per row
@@ -122,6 +153,9 @@ func genKernel(s, g *bytes.Buffer, is isa, rows, panels int) {
 	// bOff returns the memory operand of vector v of B at step u.
 	bOff := func(u, v int) string {
 		pan, h := v/vpp, v%vpp
+		if indirect { // R14 holds off[p] of this step
+			return fmt.Sprintf("%d(BX)(R14*4)", pan*64+h*is.vecBytes)
+		}
 		d := u*64 + h*is.vecBytes
 		switch pan {
 		case 0:
@@ -149,13 +183,17 @@ func genKernel(s, g *bytes.Buffer, is isa, rows, panels int) {
 	p := func(format string, args ...any) { fmt.Fprintf(s, "\t"+format+"\n", args...) }
 	label := func(l string) { fmt.Fprintf(s, "%s_%s:\n", name, l) }
 
-	fmt.Fprintf(s, "\n// func %s(%s)\n", name, proto)
+	fmt.Fprintf(s, "\n// func %s(%s)\n", name, protoOf(indirect))
 	fmt.Fprintf(s, "TEXT ·%s(SB), NOSPLIT, $0-88\n", name)
 	p("MOVQ k+0(FP), CX")
 	p("MOVQ a+8(FP), AX")
 	p("MOVQ as+16(FP), R9")
 	p("MOVQ b+24(FP), BX")
-	p("MOVQ pnl+32(FP), R8")
+	if indirect {
+		p("MOVQ off+32(FP), R13")
+	} else {
+		p("MOVQ pnl+32(FP), R8")
+	}
 	p("MOVQ c+40(FP), DI")
 	p("MOVQ ldc+48(FP), R11")
 	for i := 0; i < nacc; i++ {
@@ -178,6 +216,9 @@ func genKernel(s, g *bytes.Buffer, is isa, rows, panels int) {
 	p("JZ %s_tail", name)
 	label("loop4")
 	step := func(u int) {
+		if indirect {
+			p("MOVQ %d(R13), R14", 8*u)
+		}
 		for v := 0; v < nv; v++ {
 			p("VMOVUPS %s, %s", bOff(u, v), breg(v))
 		}
@@ -193,7 +234,11 @@ func genKernel(s, g *bytes.Buffer, is isa, rows, panels int) {
 		step(u)
 	}
 	p("LEAQ (AX)(R9*4), AX")
-	p("ADDQ $256, BX")
+	if indirect {
+		p("ADDQ $32, R13")
+	} else {
+		p("ADDQ $256, BX")
+	}
 	p("DECQ DX")
 	p("JNZ %s_loop4", name)
 	label("tail")
@@ -202,7 +247,11 @@ func genKernel(s, g *bytes.Buffer, is isa, rows, panels int) {
 	label("loop1")
 	step(0)
 	p("ADDQ R9, AX")
-	p("ADDQ $64, BX")
+	if indirect {
+		p("ADDQ $8, R13")
+	} else {
+		p("ADDQ $64, BX")
+	}
 	p("DECQ CX")
 	p("JNZ %s_loop1", name)
 	label("done")

@@ -90,3 +90,20 @@ func (ks *kernels) call(rows, panels, k int, a *float32, as int, b *float32, pnl
 		kernGo(rows, panels, k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
 	}
 }
+
+// indirect reports whether the implementation has indirect kernels
+// (callI); the Go one packs such operands instead.
+func (ks *kernels) indirect() bool { return ks.impl != ImplGo }
+
+// callI runs one indirect micro-kernel: row p of the B tile is read at
+// b + 4·off[p] bytes.
+func (ks *kernels) callI(rows, panels, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32) {
+	switch ks.impl {
+	case ImplAVX512:
+		kernAVX512I(rows, panels, k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi)
+	case ImplAVX2:
+		kernAVX2I(rows, panels, k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi)
+	default:
+		panic("gemm: no indirect Go kernel")
+	}
+}

@@ -24,3 +24,11 @@ func packBFull(dst, b []float32, ldb, kb, np, pnl int) { packBFullGo(dst, b, ldb
 func packAPanel(dst []float32, rows, k int, a []float32, lda int) {
 	packAPanelGo(dst, rows, k, a, lda, 0)
 }
+
+func kernAVX2I(rows, panels, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32) {
+	panic("gemm: AVX2 kernel not built")
+}
+
+func kernAVX512I(rows, panels, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32) {
+	panic("gemm: AVX-512 kernel not built")
+}

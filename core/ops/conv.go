@@ -25,6 +25,7 @@ type conv struct {
 	packed   []*gemm.PackedA // per group, nil until Prepare (and for a depthwise convolution)
 	bias     []float32
 	scratch  []convScratch // per worker
+	rowOff   []int         // B's row offsets of the in-place strategies (rowOffsets)
 }
 
 func buildConv(n *onnx.Node, opset int64) (Op, error) {
@@ -231,14 +232,13 @@ func (c *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 				ep.ReLU, ep.Clip = false, false
 			}
 			padPlanes(&geo, src, sc.padded, copyRow)
-			geo.unfoldWide(sc.padded, sc.col, workers)
-			packed[g].MulPackedBufEx(geo.wideN, sc.col, sc.out, geo.wideN, false, &ep, workers)
+			packed[g].MulRowsEx(geo.wideN, sc.padded, c.rowOff, sc.out, geo.wideN, false, &ep, workers)
 			geo.narrow(sc.out, dst, res, c.act)
 		case geo.pointwise:
 			if res != nil {
 				copy(dst, res)
 			}
-			packed[g].MulEx(geo.spatial, src, geo.spatial, dst, geo.spatial, res != nil, &ep, workers)
+			packed[g].MulRowsEx(geo.spatial, src, c.rowOff, dst, geo.spatial, res != nil, &ep, workers)
 		default:
 			if res != nil {
 				copy(dst, res)
@@ -252,6 +252,7 @@ func (c *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	if err != nil {
 		return err
 	}
+	c.rowOff = geo.rowOffsets(c.rowOff[:0])
 	if units >= workers {
 		c.growScratch(workers, sizes)
 		parallel.Each(units, workers, func(w, lo, hi int) {
@@ -289,13 +290,19 @@ func (g *convGeometry) scratchSizes() (scratchSizes, error) {
 	if g.wide {
 		n = g.wideN
 	}
-	var err error
 	if !g.pointwise {
-		// gemm.PackedBSize(k, n): n rounded up to whole panels.
-		if s.col, err = tensor.CheckShape([]int{g.k, (n + gemm.NR - 1) / gemm.NR * gemm.NR}); err != nil {
+		// gemm.PackedBSize(k, n): n rounded up to whole panels. The wide
+		// strategy reads its rows in place, but the unfolded matrix's
+		// size still bounds the offsets and the work, so it is checked.
+		col, err := tensor.CheckShape([]int{g.k, (n + gemm.NR - 1) / gemm.NR * gemm.NR})
+		if err != nil {
 			return s, fmt.Errorf("the unfolded input of %d×%d values: %w", g.k, n, err)
 		}
+		if !g.wide {
+			s.col = col
+		}
 	}
+	var err error
 	if g.wide {
 		if s.padded, err = tensor.CheckShape([]int{g.cin, g.padHW[0], g.padHW[1]}); err != nil {
 			return s, fmt.Errorf("the padded input: %w", err)
@@ -393,19 +400,27 @@ func padPlanes[S, D any](g *convGeometry, src []S, padded []D, fill func(dst []D
 
 func copyRow(dst, src []float32) { copy(dst, src) }
 
-// unfoldWide writes the unfolded matrix of the padded planes: row
-// (c·KH + ky)·KW + kx is the run of wideN values starting where tap
-// (ky, kx) sees output position 0.
-func (g *convGeometry) unfoldWide(padded, col []float32, workers int) {
-	kh, kw := g.win.kernel[0], g.win.kernel[1]
-	ph, pw := g.padHW[0], g.padHW[1]
-	parallel.For(g.k, workers, 16, func(lo, hi int) {
-		for row := lo; row < hi; row++ {
-			c, r := row/(kh*kw), row%(kh*kw)
-			at := c*ph*pw + (r/kw)*g.win.dilation[0]*pw + (r%kw)*g.win.dilation[1]
-			gemm.PackBRow(col, g.k, row, padded[at:at+g.wideN])
+// rowOffsets appends to dst the offsets of the rows of the GEMM's right
+// operand where the strategy reads them in place (gemm.MulRowsEx): a
+// pointwise convolution's input planes; for the wide strategy, row
+// (c·KH + ky)·KW + kx is the run of wideN values of the padded planes
+// starting where tap (ky, kx) sees output position 0. Other strategies
+// have none.
+func (g *convGeometry) rowOffsets(dst []int) []int {
+	switch {
+	case g.pointwise:
+		for row := 0; row < g.k; row++ {
+			dst = append(dst, row*g.spatial)
 		}
-	})
+	case g.wide:
+		kh, kw := g.win.kernel[0], g.win.kernel[1]
+		ph, pw := g.padHW[0], g.padHW[1]
+		for row := 0; row < g.k; row++ {
+			c, r := row/(kh*kw), row%(kh*kw)
+			dst = append(dst, c*ph*pw+(r/kw)*g.win.dilation[0]*pw+(r%kw)*g.win.dilation[1])
+		}
+	}
+	return dst
 }
 
 // narrow copies the valid columns of the wide result into the output;
