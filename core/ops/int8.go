@@ -83,9 +83,9 @@ type qconvScratch struct {
 	// padding is never written, so it must be cleared when the size
 	// changes).
 	laidOut [2]int
-	line   []int8  // qgemm.KGroup unfolded rows
-	col    []int8  // the unfolded matrix, packed
-	acc    []int32 // the integer products
+	line    []int8  // qgemm.KGroup unfolded rows
+	col     []int8  // the unfolded matrix, packed
+	acc     []int32 // the integer products
 }
 
 // Prepare quantizes the weights and packs them for the GEMM, or keeps
@@ -222,9 +222,9 @@ func (c *qconv) unitTensors(geo *convGeometry, u int, in, out []*tensor.Tensor) 
 // dequantize converts group g's integer products acc (output channel oc's
 // at oc·cols, an oh×ow block at stride ldc: a wide product's valid columns
 // are read straight out of its padded rows) into dst in one pass per
-// output channel: scale, bias, residual, ReLU; then a Clip activation.
+// output channel: scale, bias, residual, activation.
 func (c *qconv) dequantize(geo *convGeometry, g int, acc []int32, cols, oh, ow, ldc int, bias, res, dst []float32) {
-	relu := c.act.Kind == ReluActivation
+	act := c.act.int8Epilogue()
 	for oc := 0; oc < geo.cout; oc++ {
 		var b, r []float32
 		if bias != nil {
@@ -234,11 +234,19 @@ func (c *qconv) dequantize(geo *convGeometry, g int, acc []int32, cols, oh, ow, 
 		if res != nil {
 			r = res[oc*geo.spatial : (oc+1)*geo.spatial]
 		}
-		qgemm.DequantizePlane(acc[oc*cols:], oh, ow, ldc, c.rowScale[g][oc], b, r, ow, relu, out, ow)
+		qgemm.DequantizePlane(acc[oc*cols:], oh, ow, ldc, c.rowScale[g][oc], b, r, ow, act, out, ow)
 	}
-	if c.act.Kind == ClipActivation {
-		c.act.apply(dst)
+}
+
+// int8Epilogue is the activation as the INT8 epilogue applies it.
+func (a Activation) int8Epilogue() qgemm.Activation {
+	switch a.Kind {
+	case ReluActivation:
+		return qgemm.Activation{ReLU: true}
+	case ClipActivation:
+		return qgemm.Activation{Clip: true, Lo: a.Min, Hi: a.Max}
 	}
+	return qgemm.Activation{}
 }
 
 // areas returns one scratch area per worker, at most one per unit

@@ -14,7 +14,7 @@ import (
 // quantization of input (per tensor) and weights (per output channel) as
 // the kernel, integer products summed in int64 over a direct convolution,
 // then the same dequantization, so the kernel must match it bit for bit.
-func refQConv(x, w, b *tensor.Tensor, group, stride, pad, dil int, inScale float32, relu bool) []float32 {
+func refQConv(x, w, b *tensor.Tensor, group, stride, pad, dil int, inScale float32, act Activation) []float32 {
 	n, c, h, wd := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
 	m, cg, kh, kw := w.Shape[0], w.Shape[1], w.Shape[2], w.Shape[3]
 	oh := (h+2*pad-(kh-1)*dil-1)/stride + 1
@@ -48,8 +48,13 @@ func refQConv(x, w, b *tensor.Tensor, group, stride, pad, dil int, inScale float
 					if b != nil {
 						v += b.F32[o]
 					}
-					if relu && v < 0 {
+					switch {
+					case act.Kind == ReluActivation && v < 0:
 						v = 0
+					case act.Kind == ClipActivation && v < act.Min:
+						v = act.Min
+					case act.Kind == ClipActivation && v > act.Max:
+						v = act.Max
 					}
 					out[((img*m+o)*oh+y)*ow+xx] = v
 				}
@@ -65,25 +70,28 @@ func TestInt8ConvMatchesReference(t *testing.T) {
 		name                                      string
 		n, c, m, h, w, k, group, stride, pad, dil int
 		relu, bias                                bool
+		clip                                      bool // ReLU6 instead of the ReLU
 	}{
-		{"wide 3x3 pad 1", 3, 5, 7, 9, 9, 3, 1, 1, 1, 1, true, true},
-		{"stride 2", 2, 4, 6, 11, 10, 3, 1, 2, 1, 1, false, true},
-		{"groups", 2, 6, 9, 8, 8, 3, 3, 1, 1, 1, true, false},
-		{"depthwise", 1, 4, 4, 7, 7, 3, 4, 1, 1, 1, false, true},
-		{"depthwise stride 2", 3, 6, 6, 11, 10, 3, 6, 2, 1, 1, true, true},
-		{"depthwise dilated 5x5", 2, 5, 5, 13, 12, 5, 5, 1, 4, 2, false, true},
-		{"depthwise multiplier 2", 2, 4, 8, 9, 9, 3, 4, 1, 1, 1, true, false},
-		{"depthwise stride 3 no pad", 1, 3, 3, 14, 17, 3, 3, 3, 0, 1, false, true},
-		{"depthwise 1x1 wide rows", 2, 17, 17, 3, 40, 1, 17, 1, 0, 1, true, true},
-		{"5x5 no pad (LeNet)", 3, 1, 20, 28, 28, 5, 1, 1, 0, 1, false, true},
-		{"dilated", 2, 3, 5, 12, 12, 3, 1, 1, 2, 2, true, true},
-		{"1x1", 2, 13, 11, 5, 6, 1, 1, 1, 0, 1, true, true},
-		{"odd channels, wide", 4, 7, 3, 13, 13, 3, 1, 1, 1, 1, true, true},
-		{"1x1 stride 2 (a shortcut: one phase read)", 2, 8, 6, 9, 10, 1, 1, 2, 0, 1, false, true},
-		{"stride 3 dilated", 2, 6, 5, 17, 16, 3, 1, 3, 2, 2, true, true},
-		{"groups of 4 channels", 2, 8, 6, 7, 9, 3, 2, 1, 1, 1, true, true},
-		{"2x2 stride 2 no pad", 1, 12, 4, 8, 8, 2, 1, 2, 0, 1, false, false},
-		{"3 channels (RGB), stride 2", 2, 3, 8, 15, 14, 3, 1, 2, 1, 1, true, true},
+		{"wide 3x3 pad 1", 3, 5, 7, 9, 9, 3, 1, 1, 1, 1, true, true, false},
+		{"stride 2", 2, 4, 6, 11, 10, 3, 1, 2, 1, 1, false, true, false},
+		{"groups", 2, 6, 9, 8, 8, 3, 3, 1, 1, 1, true, false, false},
+		{"depthwise", 1, 4, 4, 7, 7, 3, 4, 1, 1, 1, false, true, false},
+		{"depthwise stride 2", 3, 6, 6, 11, 10, 3, 6, 2, 1, 1, true, true, false},
+		{"depthwise dilated 5x5", 2, 5, 5, 13, 12, 5, 5, 1, 4, 2, false, true, false},
+		{"depthwise multiplier 2", 2, 4, 8, 9, 9, 3, 4, 1, 1, 1, true, false, false},
+		{"depthwise stride 3 no pad", 1, 3, 3, 14, 17, 3, 3, 3, 0, 1, false, true, false},
+		{"depthwise 1x1 wide rows", 2, 17, 17, 3, 40, 1, 17, 1, 0, 1, true, true, false},
+		{"5x5 no pad (LeNet)", 3, 1, 20, 28, 28, 5, 1, 1, 0, 1, false, true, false},
+		{"dilated", 2, 3, 5, 12, 12, 3, 1, 1, 2, 2, true, true, false},
+		{"1x1", 2, 13, 11, 5, 6, 1, 1, 1, 0, 1, true, true, false},
+		{"odd channels, wide", 4, 7, 3, 13, 13, 3, 1, 1, 1, 1, true, true, false},
+		{"1x1 stride 2 (a shortcut: one phase read)", 2, 8, 6, 9, 10, 1, 1, 2, 0, 1, false, true, false},
+		{"stride 3 dilated", 2, 6, 5, 17, 16, 3, 1, 3, 2, 2, true, true, false},
+		{"groups of 4 channels", 2, 8, 6, 7, 9, 3, 2, 1, 1, 1, true, true, false},
+		{"2x2 stride 2 no pad", 1, 12, 4, 8, 8, 2, 1, 2, 0, 1, false, false, false},
+		{"3 channels (RGB), stride 2", 2, 3, 8, 15, 14, 3, 1, 2, 1, 1, true, true, false},
+		{"ReLU6, wide", 2, 8, 5, 9, 9, 3, 1, 1, 1, 1, false, true, true},
+		{"ReLU6, depthwise", 2, 8, 8, 9, 9, 3, 8, 2, 1, 1, false, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			x := tensor.New(tensor.Float32, tc.n, tc.c, tc.h, tc.w)
@@ -109,8 +117,15 @@ func TestInt8ConvMatchesReference(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tc.relu {
-				op.(Fusable).FuseActivation(Activation{Kind: ReluActivation})
+			var act Activation
+			switch {
+			case tc.clip:
+				act = Activation{Kind: ClipActivation, Min: 0, Max: 0.5}
+			case tc.relu:
+				act = Activation{Kind: ReluActivation}
+			}
+			if act.Kind != NoActivation {
+				op.(Fusable).FuseActivation(act)
 			}
 			var bias *tensor.Tensor
 			in := []*tensor.Tensor{x, w}
@@ -131,7 +146,7 @@ func TestInt8ConvMatchesReference(t *testing.T) {
 			if err := q.(Preparer).Prepare(append([]*tensor.Tensor{nil}, in[1:]...)); err != nil {
 				t.Fatal(err)
 			}
-			want := refQConv(x, w, bias, tc.group, tc.stride, tc.pad, tc.dil, inScale, tc.relu)
+			want := refQConv(x, w, bias, tc.group, tc.stride, tc.pad, tc.dil, inScale, act)
 			// Every kernel (VNNI, AVX2, pure Go) and any worker count
 			// gives the reference bit for bit.
 			for _, impl := range qgemm.Available() {

@@ -127,7 +127,7 @@ func (c *qconv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
 		sc := &areas[i]
 		sc.x, sc.line, sc.acc = growI8(sc.x, d.bufLen), growI8(sc.line, plane), growI32(sc.acc, d.accLen)
 	}
-	relu := c.act.Kind == ReluActivation
+	act := c.act.int8Epilogue()
 	parallel.Each(units, len(areas), func(wk, lo, hi int) {
 		sc := &areas[wk]
 		for u := lo; u < hi; u++ {
@@ -146,10 +146,7 @@ func (c *qconv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
 				}
 				qgemm.DepthwiseSums(sc.acc, sc.x, d.off, c.dw[o*taps:(o+1)*taps], d.wideN)
 				// The sums' rows are sub[1] apart, the valid columns first.
-				qgemm.DequantizePlane(sc.acc, geo.outHW[0], geo.outHW[1], d.sub[1], c.rowScale[g][co], b, res, geo.outHW[1], relu, dst, geo.outHW[1])
-				if c.act.Kind == ClipActivation {
-					c.act.apply(dst)
-				}
+				qgemm.DequantizePlane(sc.acc, geo.outHW[0], geo.outHW[1], d.sub[1], c.rowScale[g][co], b, res, geo.outHW[1], act, dst, geo.outHW[1])
 			}
 		}
 	})

@@ -99,7 +99,7 @@ func (g *convGeometry) taps() (tapsGeometry, error) {
 	}
 	all, err := tensor.CheckShape([]int{t.blocks, t.blockBytes})
 	if err == nil {
-		t.size = max(all, maxOff+tapsSpan(t.n))
+		t.size = max(all, maxOff+qgemm.TapsSpan(t.n))
 	}
 	if err != nil || t.size > math.MaxInt32 {
 		return t, fmt.Errorf("the interleaved INT8 input of %d channels of %d×%d: over 2 GiB, too large for the implicit GEMM's offsets", g.cin, g.inHW[0], g.inHW[1])
@@ -187,7 +187,7 @@ func (c *qconv) runTaps(ctx *Ctx, geo *convGeometry, n int, bias []float32, in, 
 			g := u % c.group
 			src, dst, res := c.unitTensors(geo, u, in, out)
 			t.fill(geo, sc.padded, src, c.inScale)
-			mulTaps(c.qpacked[g], t.n, sc.padded, t.offs, sc.acc, t.n, &sc.col)
+			c.qpacked[g].MulTaps(t.n, sc.padded, t.offs, sc.acc, t.n)
 			c.dequantize(geo, g, sc.acc, t.n, geo.outHW[0], geo.outHW[1], t.phaseHW[1], bias, res, dst)
 		}
 	})
@@ -212,5 +212,5 @@ func (c *qconv) tapsMemory(geo *convGeometry, n int, w []int, workers int) (prep
 		return 0, 0, err
 	}
 	areas := int64(min(max(1, workers), n*c.group))
-	return weights + 8*m, areas * (int64(t.size) + acc + tapsTmpBytes(t)), nil
+	return weights + 8*m, areas * (int64(t.size) + acc), nil
 }

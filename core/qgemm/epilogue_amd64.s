@@ -5,7 +5,8 @@
 // The epilogue kernels convert an int32 product to float32 as
 // qgemm.DequantizePlane documents, one row at a time:
 //
-//	v = float32(c)·scale (+ bias) (+ res), then max(v, 0) if relu
+//	v = float32(c)·scale (+ bias) (+ res), then max(v, 0) if relu,
+//	then v clamped to [lo, hi] if clip (NaN and −0 kept)
 //
 // each operation rounded to float32 as Go rounds it (no fused
 // multiply-add). They read an epilogueFrame (quantize_amd64.go):
@@ -22,6 +23,9 @@
 #define F_ROWSTEP 80
 #define F_COLVEC 88
 #define F_RELU 96
+#define F_CLIP 104
+#define F_LO 112
+#define F_HI 116
 
 // func epilogueAVX512(f *epilogueFrame)
 // Every column, 16 at a time, the last ones under a mask. src, dst, res
@@ -36,6 +40,8 @@ TEXT ·epilogueAVX512(SB), NOSPLIT, $0-8
 	MOVQ F_BIAS(AX), R10
 	MOVQ F_ROWS(AX), R12
 	VXORPS Z4, Z4, Z4
+	VBROADCASTSS F_LO(AX), Z6
+	VBROADCASTSS F_HI(AX), Z7
 
 row512:
 	KXNORW K0, K0, K1
@@ -86,13 +92,21 @@ biased512:
 
 summed512:
 	CMPQ F_RELU(AX), $0
-	JE   store512
+	JE   clip512
 	// Go's max(v, 0): MAXPS(v, 0) gives v > 0 ? v : +0 (so −0 → +0),
 	// and NaN lanes (unordered with themselves) keep v.
 	VCMPPS  $3, Z0, Z0, K2
 	VMAXPS  Z4, Z0, Z5
 	VMOVAPS Z0, K2, Z5
 	VMOVAPS Z5, Z0
+
+clip512:
+	CMPQ F_CLIP(AX), $0
+	JE   store512
+	// MAXPS(lo, v) and MINPS(hi, v) return their second operand, v, when
+	// it is NaN or equal to the bound: ONNX Clip, −0 kept.
+	VMAXPS Z0, Z6, Z0
+	VMINPS Z0, Z7, Z0
 
 store512:
 	VMOVUPS Z0, K1, (DI)(BX*1)
@@ -130,6 +144,8 @@ TEXT ·epilogueAVX2(SB), NOSPLIT, $0-8
 	MOVQ F_BIAS(AX), R10
 	MOVQ F_ROWS(AX), R12
 	VXORPS Y4, Y4, Y4
+	VBROADCASTSS F_LO(AX), Y7
+	VBROADCASTSS F_HI(AX), Y8
 
 row2:
 	CMPQ F_COLVEC(AX), $0
@@ -165,11 +181,17 @@ biased2:
 
 summed2:
 	CMPQ F_RELU(AX), $0
-	JE   store2
+	JE   clip2
 	// As in the AVX-512 kernel: MAXPS(v, 0), NaN lanes blended back.
 	VCMPPS    $3, Y0, Y0, Y6
 	VMAXPS    Y4, Y0, Y5
 	VBLENDVPS Y6, Y0, Y5, Y0
+
+clip2:
+	CMPQ F_CLIP(AX), $0
+	JE   store2
+	VMAXPS Y0, Y7, Y0
+	VMINPS Y0, Y8, Y0
 
 store2:
 	VMOVUPS Y0, (DI)(BX*1)

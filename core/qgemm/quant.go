@@ -25,23 +25,49 @@ func Dequantize(c []int32, rows, cols, ldc int, rowScale []float32, bias []float
 	if len(rowScale) < rows || bias != nil && len(bias) < rows {
 		panic(fmt.Sprintf("qgemm: Dequantize of %d rows with %d scales and %d biases", rows, len(rowScale), len(bias)))
 	}
-	epilogue(&epilogueArgs{c: c, dst: dst, scale: rowScale, bias: bias, rows: rows, cols: cols, ldc: ldc, ldd: ldd, rowStep: 1, relu: relu})
+	epilogue(&epilogueArgs{c: c, dst: dst, scale: rowScale, bias: bias, rows: rows, cols: cols, ldc: ldc, ldd: ldd, rowStep: 1, act: Activation{ReLU: relu}})
+}
+
+// Activation is what DequantizePlane applies last: a ReLU, a clip, or
+// nothing.
+type Activation struct {
+	// ReLU is Go's max(v, 0): NaN kept, −0 → +0.
+	ReLU bool
+	// Clip clamps to [Lo, Hi] as ONNX Clip does (MobileNet's ReLU6):
+	// v < Lo → Lo, v > Hi → Hi, NaN and −0 kept.
+	Clip   bool
+	Lo, Hi float32
+}
+
+// apply returns v after the activation, the rule the vector kernels follow.
+func (a Activation) apply(v float32) float32 {
+	if a.ReLU {
+		v = max(v, 0)
+	}
+	if a.Clip {
+		if v < a.Lo {
+			v = a.Lo
+		} else if v > a.Hi {
+			v = a.Hi
+		}
+	}
+	return v
 }
 
 // DequantizePlane converts one output channel of a convolution: a
 // rows×cols int32 result (leading dimension ldc) whose rows all share the
 // scale and bias (bias nil: none, else bias[0]), with a residual (res, nil
-// for none, leading dimension ldr) added before the optional ReLU:
+// for none, leading dimension ldr) added before the activation:
 //
 //	v = float32(float32(c[i][j]) * scale)
 //	v = v + bias[0]               // skipped if bias == nil
 //	v = v + res[i][j]             // skipped if res == nil
-//	if relu { v = max(v, 0) }
+//	v = act(v)                    // ReLU, Clip or none
 //	dst[i][j] = v
 //
 // rounded step by step as in Dequantize. ldc > cols lets it read the valid
 // columns out of a product computed over padded rows.
-func DequantizePlane(c []int32, rows, cols, ldc int, scale float32, bias, res []float32, ldr int, relu bool, dst []float32, ldd int) {
+func DequantizePlane(c []int32, rows, cols, ldc int, scale float32, bias, res []float32, ldr int, act Activation, dst []float32, ldd int) {
 	checkMat("C", rows, cols, c, ldc)
 	checkMat("dst", rows, cols, dst, ldd)
 	if res != nil {
@@ -50,7 +76,7 @@ func DequantizePlane(c []int32, rows, cols, ldc int, scale float32, bias, res []
 	if bias != nil {
 		bias = bias[:1]
 	}
-	epilogue(&epilogueArgs{c: c, dst: dst, res: res, scale: []float32{scale}, bias: bias, rows: rows, cols: cols, ldc: ldc, ldd: ldd, ldr: ldr, relu: relu})
+	epilogue(&epilogueArgs{c: c, dst: dst, res: res, scale: []float32{scale}, bias: bias, rows: rows, cols: cols, ldc: ldc, ldd: ldd, ldr: ldr, act: act})
 }
 
 // DequantizeCols converts a rows×cols int32 GEMM result (row-major,
@@ -72,7 +98,7 @@ func DequantizeCols(c []int32, rows, cols, ldc int, colScale, bias []float32, ds
 
 // epilogueArgs is one dequantization: rows×cols values of c (leading
 // dimension ldc) scaled, biased, summed with res (leading dimension ldr)
-// and passed through the ReLU into dst (leading dimension ldd), in the
+// and passed through the activation into dst (leading dimension ldd), in the
 // order Dequantize and DequantizePlane document. The scale and bias are
 // per column (colVec), per row (rowStep 1) or shared (rowStep 0); bias and
 // res may be nil. The callers have checked the bounds.
@@ -83,7 +109,8 @@ type epilogueArgs struct {
 	rows, cols    int
 	ldc, ldd, ldr int
 	rowStep       int
-	colVec, relu  bool
+	colVec        bool
+	act           Activation
 }
 
 // epilogue runs the vector kernel where there is one, then the columns it
@@ -119,10 +146,7 @@ func epilogue(a *epilogueArgs) {
 			if res != nil {
 				v += res[j]
 			}
-			if a.relu {
-				v = max(v, 0)
-			}
-			out[j] = v
+			out[j] = a.act.apply(v)
 		}
 	}
 }

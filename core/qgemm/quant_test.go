@@ -255,7 +255,7 @@ func TestRowSum(t *testing.T) {
 // strided rows, widths around both vector lengths, and the values whose
 // handling vector code could get wrong: NaN, ±Inf and −0 (a negative
 // scale makes float32(0)·scale −0, a −0 residual keeps it −0; the ReLU
-// turns it into +0 and keeps NaN, as Go's max does).
+// turns it into +0 and keeps NaN, as Go's max does; the clip keeps both).
 func TestDequantizePlaneEveryPath(t *testing.T) {
 	r := rand.New(rand.NewSource(5))
 	nan, inf := float32(math.NaN()), float32(math.Inf(1))
@@ -281,13 +281,13 @@ func TestDequantizePlaneEveryPath(t *testing.T) {
 				for _, scale := range []float32{float32(r.Float64() * 1e-4), -float32(r.Float64() * 1e-4), 1e38} {
 					for _, bias := range [][]float32{nil, {float32(r.NormFloat64())}} {
 						for _, rs := range [][]float32{nil, res} {
-							for _, relu := range []bool{false, true} {
+							for _, act := range []Activation{{}, {ReLU: true}, {Clip: true, Lo: 0, Hi: 6}, {Clip: true, Lo: -0.5, Hi: 1e-5}} {
 								const pad = float32(-777)
 								dst := make([]float32, rows*ldd)
 								for i := range dst {
 									dst[i] = pad
 								}
-								DequantizePlane(c, rows, cols, ldc, scale, bias, rs, ldr, relu, dst, ldd)
+								DequantizePlane(c, rows, cols, ldc, scale, bias, rs, ldr, act, dst, ldd)
 								for i := 0; i < rows; i++ {
 									for j := 0; j < ldd; j++ {
 										want := pad
@@ -300,14 +300,19 @@ func TestDequantizePlaneEveryPath(t *testing.T) {
 											if rs != nil {
 												want += rs[i*ldr+j]
 											}
-											if relu {
+											if act.ReLU {
 												want = max(want, 0)
+											}
+											if act.Clip && want < act.Lo {
+												want = act.Lo
+											} else if act.Clip && want > act.Hi {
+												want = act.Hi
 											}
 										}
 										got := dst[i*ldd+j]
 										if math.Float32bits(got) != math.Float32bits(want) && !(got != got && want != want) {
-											t.Fatalf("%v cols %d scale %g bias %v res %v relu %v: [%d][%d] = %v, want %v",
-												im, cols, scale, bias != nil, rs != nil, relu, i, j, got, want)
+											t.Fatalf("%v cols %d scale %g bias %v res %v act %+v: [%d][%d] = %v, want %v",
+												im, cols, scale, bias != nil, rs != nil, act, i, j, got, want)
 										}
 									}
 								}

@@ -43,7 +43,8 @@ type epilogueFrame struct {
 	rows, cols               int
 	ldd, ldc, ldr            int
 	rowStep                  int // bytes the scale and bias advance a row
-	colVec, relu             int // 1 or 0
+	colVec, relu, clip       int // 1 or 0
+	lo, hi                   float32
 }
 
 //go:noescape
@@ -81,8 +82,11 @@ func epilogueFast(a *epilogueArgs) int {
 	if a.colVec {
 		f.colVec = 1
 	}
-	if a.relu {
+	if a.act.ReLU {
 		f.relu = 1
+	}
+	if a.act.Clip {
+		f.clip, f.lo, f.hi = 1, a.act.Lo, a.act.Hi
 	}
 	if avx512 {
 		epilogueAVX512(&f)
