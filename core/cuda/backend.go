@@ -34,6 +34,9 @@ type Backend struct {
 	lt     *cublaslt.Handle
 	stream cudadriver.Stream // every launch and product goes here
 	log    hclog.Logger
+	// tensorCoresS8: the GPU has the int8 mma.sync shapes of sm_80 and
+	// newer, which the conv_s8 kernels use.
+	tensorCoresS8 bool
 }
 
 // ErrNoGPU is wrapped by Open's error when the driver is installed but
@@ -73,6 +76,7 @@ func Open(libs Libraries, ordinal int, log hclog.Logger) (b *Backend, err error)
 	if b.Device, err = b.Driver.Describe(dev); err != nil {
 		return nil, err
 	}
+	b.tensorCoresS8 = b.Device.Major >= 8
 	if b.Compiler, err = nvrtc.Open(libs.NVRTC); err != nil {
 		return nil, err
 	}

@@ -18,8 +18,11 @@ import (
 
 // BenchmarkThroughput measures images/s with the input on the GPU (the
 // transfers Run adds are left out, as PyTorch's numbers leave them out):
-// LeNet at the sample's batch of 32, ResNet-20 at 256, in each precision.
-// INT8 uses scales from a CPU pass (speed does not depend on them).
+// LeNet at the sample's batch of 32, ResNet-20 at 256, in each precision;
+// INT8-cublaslt is INT8 with every product computed by im2col, cuBLASLt
+// and an epilogue (the path before the conv_s8 kernels), for a ratio in
+// the same run. INT8 uses scales from a CPU pass (speed does not depend
+// on them).
 func BenchmarkThroughput(b *testing.B) {
 	gpu := backend(b)
 	for _, m := range []struct {
@@ -37,9 +40,18 @@ func BenchmarkThroughput(b *testing.B) {
 		}
 		in := map[string]*tensor.Tensor{m.input: x}
 		scales := scalesFrom(b, g, m.input, tensor.FromFloat32(x.F32[:x.Len()/m.shape[0]*2], append([]int{2}, m.shape[1:]...)...))
-		for _, p := range []precision.Precision{precision.FP32, precision.FP16, precision.INT8} {
-			b.Run(fmt.Sprintf("%s/b%d/%s", m.name, m.shape[0], p), func(b *testing.B) {
-				e := gpu.NewEngine(g, engine.Options{Precision: p, Int8Scales: scales, Log: hclog.New(&hclog.LoggerOptions{Level: hclog.Warn})})
+		for _, c := range []struct {
+			p     precision.Precision
+			force string
+		}{{precision.FP32, ""}, {precision.FP16, ""}, {precision.INT8, ""}, {precision.INT8, "cublaslt"}} {
+			label := c.p.String()
+			if c.force != "" {
+				label += "-" + c.force
+			}
+			b.Run(fmt.Sprintf("%s/b%d/%s", m.name, m.shape[0], label), func(b *testing.B) {
+				restore := cuda.ForceProduct(c.force)
+				e := gpu.NewEngine(g, engine.Options{Precision: c.p, Int8Scales: scales, Log: hclog.New(&hclog.LoggerOptions{Level: hclog.Warn})})
+				defer restore()
 				defer e.Close()
 				if _, err := e.Throughput(in, 10); err != nil { // plan and warm up
 					b.Fatal(err)
@@ -77,4 +89,43 @@ func logProfile(b *testing.B, e *cuda.Engine, in map[string]*tensor.Tensor) {
 		parts = append(parts, fmt.Sprintf("%s %.1fµs", l, float64(prof[l].Nanoseconds())/1e3))
 	}
 	b.Logf("profile (each operation alone, synchronized): total %.1fµs: %s", float64(total.Nanoseconds())/1e3, strings.Join(parts, ", "))
+}
+
+// BenchmarkRun measures Run on LeNet at the sample's batch of 32, host
+// transfers included, as the sample's ms/image does: staged is Run
+// (page-locked buffers, the copies inside the graph), unstaged the
+// synchronous copies from Go memory it replaced, in the same run.
+func BenchmarkRun(b *testing.B) {
+	gpu := backend(b)
+	g := load(b, "lenet.onnx")
+	x := tensor.New(tensor.Float32, 32, 1, 28, 28)
+	r := rand.New(rand.NewPCG(1, 1))
+	for i := range x.F32 {
+		x.F32[i] = r.Float32()
+	}
+	in := map[string]*tensor.Tensor{"data": x}
+	scales := scalesFrom(b, g, "data", x)
+	for _, p := range []precision.Precision{precision.FP32, precision.INT8} {
+		e := gpu.NewEngine(g, engine.Options{Precision: p, Int8Scales: scales})
+		for _, path := range []struct {
+			name string
+			run  func(map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error)
+		}{{"staged", e.Run}, {"unstaged", e.RunUnstaged}} {
+			b.Run(fmt.Sprintf("lenet/b32/%s/%s", p, path.name), func(b *testing.B) {
+				for i := 0; i < 10; i++ { // plan and warm up
+					if _, err := path.run(in); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if _, err := path.run(in); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(32*b.N), "ms/image")
+			})
+		}
+		e.Close()
+	}
 }

@@ -82,12 +82,17 @@ func (e *Engine) executed(inputs map[string]*tensor.Tensor, observed bool, then 
 
 // Run computes the graph's outputs. They belong to the engine and are
 // overwritten by its next run.
-func (e *Engine) Run(inputs map[string]*tensor.Tensor) (out map[string]*tensor.Tensor, err error) {
-	err = e.executed(inputs, false, func(p *plan) error {
-		out, err = p.outputsToHost()
-		return err
-	})
-	return out, err
+func (e *Engine) Run(inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+	leave, err := e.b.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	p, err := e.planFor(inputs, false)
+	if err != nil {
+		return nil, err
+	}
+	return p.run(inputs)
 }
 
 // RunObserved runs without fusion and shows obs every tensor, copied to

@@ -78,19 +78,12 @@ extern "C" __global__ void to_half(const float* x, unsigned short* h, int n) {
 	if (i < n) h[i] = f2h(x[i]);
 }
 
-// Quantized with the layer's input scale.
-extern "C" __global__ void quantize_s8(const float* x, signed char* q, int n, float scale) {
-	int i = gid();
-	if (i < n) q[i] = (signed char)quant(x[i], scale);
-}
-
 __device__ __forceinline__ float4 pack4(const float* v) { return make_float4(v[0], v[1], v[2], v[3]); }
 // (Four halves or four int8 of a tile row start on a 32-bit word.)
 __device__ __forceinline__ uint2 pack4(const unsigned short* v) {
 	const unsigned int* w = (const unsigned int*)v;
 	return make_uint2(w[0], w[1]);
 }
-__device__ __forceinline__ unsigned int pack4(const signed char* v) { return *(const unsigned int*)v; }
 
 // Tile of the unfolded input one im2col block builds: TILE_ROWS product
 // rows × TILE_TAPS taps (blockIdx.x picks the rows, blockIdx.y the taps),
@@ -165,10 +158,6 @@ extern "C" __global__ void im2col_f32(const float* x, const int4* taps, float4* 
 }
 
 extern "C" __global__ void im2col_f16(const unsigned short* x, const int4* taps, uint2* col, ConvGeo g) {
-	im2col_tiled(x, taps, col, g);
-}
-
-extern "C" __global__ void im2col_s8(const signed char* x, const int4* taps, unsigned int* col, ConvGeo g) {
 	im2col_tiled(x, taps, col, g);
 }
 
@@ -450,3 +439,152 @@ extern "C" __global__ void histogram(const float* x, int n, u64* counts, double 
 			if (local[j]) atomicAdd(&counts[j], (u64)local[j]);
 	}
 }
+
+// Implicit-GEMM INT8 convolution on the tensor cores (sm_80 and newer):
+// the product of the unfolded channels-last input and the weights without
+// writing the unfolded matrix, and the epilogue (scale, bias, residual,
+// ReLU, the float output and the quantized channels-last copy) applied to
+// the accumulators in registers, so that an INT8 convolution is one
+// kernel instead of im2col, a cuBLASLt product and an epilogue. The sums
+// are exact int32 and the epilogue is epilogue_s32's arithmetic in its
+// order, so the outputs are those of that path bit for bit.
+//
+// A block of CONV_WARPS warps covers CONV_WARPS·16·MT output pixels
+// (product rows) × 8·NT output channels (blockIdx.y picks the channel
+// chunk); each warp owns MT tiles of 16 rows and all NT tiles of 8
+// channels, stepping through K 32 taps at a time with
+// mma.m16n8k32.s8.s8.s32. Operands come straight from global memory
+// (read-only cache): a fragment register is one 32-bit word of four
+// consecutive channels of one input pixel (A: words[] says which, as for
+// im2col_nhwc_s8, zero outside the image) or of one weight row (B, rows
+// of ksteps·32 bytes, K in (ky, kx, channel) order). PTX's m16n8k32 s8
+// fragments: with g = lane/4 and t = lane%4, A registers 0-3 hold rows g,
+// g+8, g, g+8 at K words t, t, t+4, t+4; B registers 0-1 hold channel g at
+// K words t and t+4; accumulator registers 0-3 hold (row g, channel 2t),
+// (g, 2t+1), (g+8, 2t), (g+8, 2t+1).
+struct IConv {
+	int rows, hw, ow, h, w, sh, sw, ph, pw, wpt, ksteps, cout, qstride, relu;
+};
+
+#define CONV_WARPS 4
+
+__device__ __forceinline__ void mma_s8(int* c, const unsigned* a, unsigned b0, unsigned b1) {
+#if __CUDA_ARCH__ >= 800
+	asm volatile("mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+		: "+r"(c[0]), "+r"(c[1]), "+r"(c[2]), "+r"(c[3])
+		: "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+#else
+	__trap(); // the host never launches these kernels below sm_80
+#endif
+}
+
+template <int MT, int NT>
+__device__ __forceinline__ void conv_s8(const unsigned* __restrict__ q, const int4* __restrict__ words, const unsigned* __restrict__ wts,
+	const float* __restrict__ scale, const float* __restrict__ bias, const float* __restrict__ res, float* __restrict__ y,
+	signed char* __restrict__ qo, float qscale, const IConv& g) {
+	const int BM = CONV_WARPS * 16 * MT, BN = 8 * NT;
+	__shared__ __align__(16) signed char qt[BM][BN + 4]; // the quantized tile, written out a word at a time
+	int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+	int gr = lane >> 2, tg = lane & 3;
+	int row0 = blockIdx.x * BM + warp * 16 * MT;
+	int c0 = blockIdx.y * BN;
+	// The window corner and image of each of this thread's 2·MT rows;
+	// rows past the product's get a corner no tap reaches, so they read 0.
+	int y0[MT][2], x0[MT][2], img[MT][2];
+#pragma unroll
+	for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+		for (int h = 0; h < 2; h++) {
+			int row = row0 + mt * 16 + gr + 8 * h;
+			y0[mt][h] = -(1 << 28);
+			x0[mt][h] = 0;
+			img[mt][h] = 0;
+			if (row < g.rows) {
+				int b = row / g.hw, p = row - b * g.hw;
+				int oy = p / g.ow, ox = p - oy * g.ow;
+				y0[mt][h] = oy * g.sh - g.ph;
+				x0[mt][h] = ox * g.sw - g.pw;
+				img[mt][h] = b * g.h * g.w * g.wpt;
+			}
+		}
+	if (qo)
+		for (int j = threadIdx.x; j < BM * (BN + 4) / 4; j += blockDim.x) ((int*)qt)[j] = 0;
+	int acc[MT][NT][4];
+#pragma unroll
+	for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+		for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+			for (int i = 0; i < 4; i++) acc[mt][nt][i] = 0;
+	int wrow = g.ksteps * 8; // words per weight row
+	const unsigned* wbase = wts + (c0 + gr) * wrow + tg;
+	for (int ks = 0; ks < g.ksteps; ks++) {
+		int4 t0 = __ldg(&words[ks * 8 + tg]), t1 = __ldg(&words[ks * 8 + 4 + tg]);
+		unsigned a[MT][4];
+#pragma unroll
+		for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+			for (int h = 0; h < 2; h++) {
+				unsigned iy = y0[mt][h] + t0.x, ix = x0[mt][h] + t0.y;
+				a[mt][h] = (iy < (unsigned)g.h && ix < (unsigned)g.w) ? __ldg(&q[img[mt][h] + (iy * g.w + ix) * g.wpt + t0.z]) : 0u;
+				iy = y0[mt][h] + t1.x;
+				ix = x0[mt][h] + t1.y;
+				a[mt][2 + h] = (iy < (unsigned)g.h && ix < (unsigned)g.w) ? __ldg(&q[img[mt][h] + (iy * g.w + ix) * g.wpt + t1.z]) : 0u;
+			}
+#pragma unroll
+		for (int nt = 0; nt < NT; nt++) {
+			const unsigned* wr = wbase + nt * 8 * wrow + ks * 8;
+			unsigned b0 = __ldg(wr), b1 = __ldg(wr + 4);
+#pragma unroll
+			for (int mt = 0; mt < MT; mt++) mma_s8(acc[mt][nt], a[mt], b0, b1);
+		}
+	}
+	if (qo) __syncthreads(); // the tile is zeroed
+#pragma unroll
+	for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+		for (int h = 0; h < 2; h++) {
+			int r = warp * 16 * MT + mt * 16 + gr + 8 * h; // row within the block
+			int row = blockIdx.x * BM + r;
+			if (row >= g.rows) continue;
+			int b = row / g.hw, p = row - b * g.hw;
+#pragma unroll
+			for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+				for (int j = 0; j < 2; j++) {
+					int c = c0 + nt * 8 + 2 * tg + j;
+					if (c >= g.cout) continue;
+					int i = (b * g.cout + c) * g.hw + p;
+					float v = (float)acc[mt][nt][2 * h + j];
+					v = v * scale[c];
+					if (bias) v = v + bias[c];
+					if (res) v = v + res[i];
+					if (g.relu) v = fmaxf(v, 0.0f);
+					if (y) y[i] = v;
+					if (qo) qt[r][c - c0] = (signed char)quant(v, qscale);
+				}
+		}
+	if (!qo) return;
+	__syncthreads();
+	int qw = min(BN, g.qstride - c0) >> 2, rowWords = g.qstride >> 2;
+	for (int idx = threadIdx.x; idx < BM * qw; idx += blockDim.x) {
+		int r = idx / qw, w = idx - r * qw;
+		int row = blockIdx.x * BM + r;
+		if (row < g.rows) ((unsigned*)qo)[row * rowWords + (c0 >> 2) + w] = *(const unsigned*)&qt[r][4 * w];
+	}
+}
+
+#define CONV_S8(MT, NT)                                                                                                          \
+	extern "C" __global__ void __launch_bounds__(CONV_WARPS * 32) conv_s8_m##MT##n##NT(const unsigned* q, const int4* words,  \
+		const unsigned* wts, const float* scale, const float* bias, const float* res, float* y, signed char* qo, float qscale, \
+		IConv g) {                                                                                                              \
+		conv_s8<MT, NT>(q, words, wts, scale, bias, res, y, qo, qscale, g);                                                     \
+	}
+CONV_S8(1, 1)
+CONV_S8(1, 2)
+CONV_S8(1, 4)
+CONV_S8(1, 8)
+CONV_S8(2, 1)
+CONV_S8(2, 2)
+CONV_S8(2, 4)
+CONV_S8(2, 8)

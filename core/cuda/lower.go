@@ -169,12 +169,12 @@ type affineMapper interface {
 // allocated as it goes; the launches themselves are made by p.builds
 // once the shared scratch space is sized.
 func (p *plan) lower(sc *engine.Schedule, groups []group) error {
-	// The tensors INT8 convolutions read, with their scales: the product
-	// that computes one also writes it quantized, channels-last (see
-	// finish in kernels.cu). INT8 Gemms quantize their (small) input
-	// themselves.
+	// The tensors INT8 products read, with their scales: the product
+	// that computes one also writes it quantized, channels-last (a Gemm's
+	// [rows][features] is the channels-last form of a 1×1 image), in its
+	// epilogue.
 	for _, g := range groups {
-		if g.step.Node.OpType == "Conv" {
+		if op := g.step.Node.OpType; op == "Conv" || op == "Gemm" {
 			if s, ok := p.int8Scale(g.step.Node); ok {
 				p.int8Inputs[g.step.Node.Inputs[0]] = s
 			}
@@ -185,9 +185,9 @@ func (p *plan) lower(sc *engine.Schedule, groups []group) error {
 	// quantized one. A product whose output is read only quantized skips
 	// writing the float values.
 	for _, g := range groups {
-		_, int8 := p.int8Scale(g.step.Node) // an excluded Conv reads float32 where others read int8
+		_, int8 := p.int8Scale(g.step.Node) // an excluded product reads float32 where others read int8
 		for i, in := range g.step.Node.Inputs {
-			if i > 0 || !int8 || g.step.Node.OpType != "Conv" {
+			if op := g.step.Node.OpType; i > 0 || !int8 || (op != "Conv" && op != "Gemm") {
 				p.floatRead[in] = true
 			}
 		}
@@ -601,11 +601,11 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 			p.int8Layers++
 		}
 	}
-	// INT8 convolutions read their input quantized channels-last (cq
-	// channels per pixel, C rounded up to 4), so that im2col copies whole
-	// words; their taps are then ordered (ky, kx, channel), which changes
-	// nothing in the exact int32 sums.
-	nhwc := prec == precision.INT8 && n.OpType == "Conv"
+	// INT8 products read their input quantized channels-last (cq
+	// channels per pixel, C rounded up to 4), so that im2col and the
+	// implicit-GEMM kernels read whole words; their taps are then ordered
+	// (ky, kx, channel), which changes nothing in the exact int32 sums.
+	nhwc := prec == precision.INT8
 	cq := roundUp(int(geo.C), 4)
 	kGemm := k
 	if nhwc {
@@ -618,6 +618,7 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 		types          cublaslt.Types
 		colElem        int
 		err            error
+		wq             []int8 // INT8: the quantized weights, channels-last
 	)
 	switch prec {
 	case precision.FP32:
@@ -634,12 +635,8 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 		if scalePtr, err = p.own(upload(p.b, ws)); err != nil {
 			return err
 		}
-		if nhwc {
-			q = channelsLast(q, cout, int(geo.C), int(geo.KH*geo.KW), cq)
-			wPtr, err = upload(p.b, padRows(q, cout, cpad, kGemm, kpad, func(v int8) int8 { return v }))
-		} else {
-			wPtr, err = upload(p.b, padRows(q, cout, cpad, k, kpad, func(v int8) int8 { return v }))
-		}
+		wq = channelsLast(q, cout, int(geo.C), int(geo.KH*geo.KW), cq)
+		wPtr, err = upload(p.b, padRows(wq, cout, cpad, kGemm, kpad, func(v int8) int8 { return v }))
 		types, colElem = cublaslt.INT8, 1
 	}
 	if _, err = p.own(wPtr, err); err != nil {
@@ -653,7 +650,11 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 	}
 	table := tapTable(geo)
 	if nhwc {
-		table = wordTable(geo, int32(cq/4))
+		// Words up to K rounded up to 32, the conv_s8 kernels' step;
+		// im2col reads the first kpad/4.
+		g := geo
+		g.Kpad = int32(roundUp(kGemm, 32))
+		table = wordTable(g, int32(cq/4))
 	}
 	taps, err := p.own(upload(p.b, table))
 	if err != nil {
@@ -704,13 +705,41 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 		}
 		return p.b.epilogueLaunch("epilogue_f32", ep, q != 0, acc, y, biasPtr, res, q, qScale, ep)
 	}
-	prod, err := p.tune(types, mpad, cpad, kpad, wPtr, colBytes, accBytes, 4*outputs, epilogueFor)
-	if err != nil {
+	// The float output is left out when only INT8 products read it.
+	writeY := !quantizeOut || p.observed || p.floatRead[g.out]
+	im2colFor := func(in, col cudadriver.Ptr) *launch {
+		return p.b.kernelGrid("im2col_nhwc_s8", (mpad+nhwcRows-1)/nhwcRows, threadsPerBlock, 0, in, taps, col, geo, int32(cq/4))
+	}
+	prod, ltTime, err := p.tune(types, mpad, cpad, kpad, wPtr, colBytes, accBytes, 4*outputs, epilogueFor)
+	if err != nil && !(nhwc && p.b.tensorCoresS8) {
 		return fmt.Errorf("%w (product of %d×%d by %d×%d)", err, rows, kGemm, kGemm, cout)
 	}
-	p.colBytes = max(p.colBytes, colBytes)
-	p.accBytes = max(p.accBytes, accBytes)
-	p.wsBytes = max(p.wsBytes, prod.mm.Workspace)
+	// INT8: the implicit-GEMM kernels (one launch, no unfolded matrix and
+	// no separate epilogue) where one of them runs faster than im2col,
+	// the cuBLASLt product and its epilogue together.
+	var conv *convS8
+	if nhwc && p.b.tensorCoresS8 {
+		if prod != nil && forceProduct == "" {
+			t, err := p.timeOn(inElems, colBytes, func(in, col cudadriver.Ptr) error { return p.b.run(im2colFor(in, col)) })
+			if err != nil {
+				return err
+			}
+			ltTime += t
+		}
+		if conv, err = p.tuneConv(geo, cout, wq, kGemm, cq, taps, scalePtr, biasPtr, g.relu, inElems, outputs, rows*cqOut, writeY, quantizeOut, prod != nil, ltTime); err != nil {
+			return fmt.Errorf("%w (product of %d×%d by %d×%d)", err, rows, kGemm, kGemm, cout)
+		}
+	}
+	if conv != nil {
+		if err := p.b.Driver.Free(wPtr); err != nil { // cuBLASLt's copy of the weights is not needed
+			return err
+		}
+		p.disown(wPtr)
+	} else {
+		p.colBytes = max(p.colBytes, colBytes)
+		p.accBytes = max(p.accBytes, accBytes)
+		p.wsBytes = max(p.wsBytes, prod.mm.Workspace)
+	}
 	p.inBytes = max(p.inBytes, inElems*colElem)
 	y, err := p.alloc(g.out, g.step.Metas[0].Shape)
 	if err != nil {
@@ -721,7 +750,7 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 	if g.residual != "" {
 		res = p.tensors[g.residual].ptr
 	}
-	if quantizeOut && !p.observed && !p.floatRead[g.out] {
+	if !writeY {
 		y = 0
 	}
 	qIn, haveQIn := p.quantized[n.Inputs[0]]
@@ -734,10 +763,11 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 				qIn = s.in
 				p.queue(p.b.kernel("quantize_nhwc_s8", inElems, x, s.in, int32(inElems), geo.C, geo.H*geo.W, int32(cq), inScale))
 			}
-			im = p.b.kernelGrid("im2col_nhwc_s8", (mpad+nhwcRows-1)/nhwcRows, threadsPerBlock, 0, qIn, taps, s.col, geo, int32(cq/4))
-		case prec == precision.INT8:
-			p.queue(p.b.kernel("quantize_s8", inElems, x, s.in, int32(inElems), inScale))
-			im = p.b.kernelGrid2("im2col_s8", grid, s.in, taps, s.col, geo)
+			if conv != nil {
+				p.queue(conv.launch(p.b, qIn, res, y, qOut, qScale))
+				return
+			}
+			im = im2colFor(qIn, s.col)
 		case prec == precision.FP16:
 			p.queue(p.b.kernel("to_half", inElems, x, s.in, int32(inElems)))
 			im = p.b.kernelGrid2("im2col_f16", grid, s.in, taps, s.col, geo)
@@ -837,9 +867,10 @@ func (pr *product) run(col, w, acc, ws cudadriver.Ptr, s cudadriver.Stream) erro
 // tune picks, as TensorRT's tactic selection does, the fastest way to
 // compute a product and its epilogue here: both orientations (which lay
 // the product out differently for the epilogue to read), each with every
-// algorithm cuBLASLt's heuristic offers, timed on scratch buffers.
+// algorithm cuBLASLt's heuristic offers, timed on scratch buffers. It
+// returns the time of the product and epilogue chosen.
 func (p *plan) tune(types cublaslt.Types, mpad, cpad, kpad int, w cudadriver.Ptr, colBytes, accBytes, outBytes int,
-	epilogueFor func(channels bool, acc, y, res, q cudadriver.Ptr, qScale float32) *launch) (*product, error) {
+	epilogueFor func(channels bool, acc, y, res, q cudadriver.Ptr, qScale float32) *launch) (*product, time.Duration, error) {
 	var cands []*product
 	for _, channels := range []bool{false, true} {
 		s := cublaslt.Shape{M: mpad, N: cpad, K: kpad, TransA: true, LDA: kpad, LDB: kpad, LDD: mpad}
@@ -854,7 +885,7 @@ func (p *plan) tune(types cublaslt.Types, mpad, cpad, kpad int, w cudadriver.Ptr
 		cands = append(cands, &product{mm: mm, channels: channels})
 	}
 	if len(cands) == 0 {
-		return nil, fmt.Errorf("cuBLASLt offers no algorithm in either orientation")
+		return nil, 0, fmt.Errorf("cuBLASLt offers no algorithm in either orientation")
 	}
 	d := p.b.Driver
 	var tmp [4]cudadriver.Ptr
@@ -867,11 +898,8 @@ func (p *plan) tune(types cublaslt.Types, mpad, cpad, kpad int, w cudadriver.Ptr
 	}()
 	for i, n := range []int{colBytes, accBytes, maxWorkspace, outBytes} {
 		var err error
-		if tmp[i], err = d.Alloc(n); err != nil {
-			return nil, err
-		}
-		if err := d.Zero(tmp[i], n); err != nil {
-			return nil, err
+		if tmp[i], err = zeroed(d, n); err != nil {
+			return nil, 0, err
 		}
 	}
 	var best *product
@@ -880,7 +908,7 @@ func (p *plan) tune(types cublaslt.Types, mpad, cpad, kpad int, w cudadriver.Ptr
 		epl := epilogueFor(c.channels, tmp[1], tmp[3], 0, 0, 0)
 		epi, err := timeIt(d, tuneRuns, func() error { return p.b.run(epl) })
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		for a := 0; a < c.mm.Candidates(); a++ {
 			c.mm.Choose(a)
@@ -892,10 +920,179 @@ func (p *plan) tune(types cublaslt.Types, mpad, cpad, kpad int, w cudadriver.Ptr
 		}
 	}
 	if best == nil {
-		return nil, fmt.Errorf("no cuBLASLt algorithm ran")
+		return nil, 0, fmt.Errorf("no cuBLASLt algorithm ran")
 	}
 	best.mm.Choose(bestAlgo)
-	return best, nil
+	return best, bestTime, nil
+}
+
+// zeroed allocates n bytes of device memory set to 0.
+func zeroed(d *cudadriver.Driver, n int) (cudadriver.Ptr, error) {
+	ptr, err := d.Alloc(n)
+	if err != nil {
+		return 0, err
+	}
+	if err := d.Zero(ptr, n); err != nil {
+		d.Free(ptr)
+		return 0, err
+	}
+	return ptr, nil
+}
+
+// timeOn times f on two zeroed scratch buffers of the given sizes.
+func (p *plan) timeOn(aBytes, bBytes int, f func(a, b cudadriver.Ptr) error) (time.Duration, error) {
+	d := p.b.Driver
+	a, err := zeroed(d, aBytes)
+	if err != nil {
+		return 0, err
+	}
+	defer d.Free(a)
+	b, err := zeroed(d, bBytes)
+	if err != nil {
+		return 0, err
+	}
+	defer d.Free(b)
+	return timeIt(d, tuneRuns, func() error { return f(a, b) })
+}
+
+// forceProduct, when set, makes every INT8 product run by cuBLASLt
+// ("cublaslt") or by the named conv_s8 kernel, untimed (for the tests
+// that compare the paths; export_test.go).
+var forceProduct string
+
+// convConfig is one of the conv_s8 kernels: MT tiles of 16 rows per warp,
+// NT tiles of 8 channels per block.
+type convConfig struct{ mt, nt int }
+
+// convConfigs are the conv_s8 kernels kernels.cu instantiates.
+var convConfigs = []convConfig{{1, 1}, {1, 2}, {1, 4}, {1, 8}, {2, 1}, {2, 2}, {2, 4}, {2, 8}}
+
+// convWarps is the warps per block of conv_s8 (CONV_WARPS in kernels.cu);
+// convChannels is the widest channel chunk (8·NT), to which the weights
+// are padded so that every kernel reads within them.
+const (
+	convWarps    = 4
+	convChannels = 64
+)
+
+func (c convConfig) name() string { return fmt.Sprintf("conv_s8_m%dn%d", c.mt, c.nt) }
+
+// rows and channels are a block's tile.
+func (c convConfig) rows() int     { return convWarps * 16 * c.mt }
+func (c convConfig) channels() int { return 8 * c.nt }
+
+// convCandidates are the kernels worth timing for cout output channels:
+// a chunk at most twice as wide as the channels (rounded up to 8), since
+// a wider one computes padding.
+func convCandidates(cout int) []convConfig {
+	var out []convConfig
+	for _, c := range convConfigs {
+		if c.channels() < 2*roundUp(cout, 8) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// iconv mirrors IConv in kernels.cu.
+type iconv struct {
+	Rows, HW, OW, H, W, SH, SW, PH, PW, WPT, KSteps, Cout, QStride, Relu int32
+}
+
+// convS8 is an INT8 product run by a conv_s8 kernel, with its weights
+// (rows of ksteps·32 bytes, convChannels-padded) and word table.
+type convS8 struct {
+	cfg            convConfig
+	geo            iconv
+	words, weights cudadriver.Ptr
+	scale, bias    cudadriver.Ptr
+}
+
+// launch prepares the kernel reading the quantized input q, adding res
+// (0: none), writing y (0: not needed) and the quantized copy qo (0: none).
+func (c *convS8) launch(b *Backend, q, res, y, qo cudadriver.Ptr, qScale float32) *launch {
+	l := b.kernelGrid(c.cfg.name(), (int(c.geo.Rows)+c.cfg.rows()-1)/c.cfg.rows(), convWarps*32, 0,
+		q, c.words, c.weights, c.scale, c.bias, res, y, qo, qScale, c.geo)
+	l.grid[1] = uint32((int(c.geo.Cout) + c.cfg.channels() - 1) / c.cfg.channels())
+	return l
+}
+
+// tuneConv uploads a convolution's weights for the conv_s8 kernels and
+// returns the fastest kernel, or nil when the cuBLASLt path (haveLt,
+// taking ltTime) is faster. wq is the quantized weights, cout rows of
+// kGemm bytes in (ky, kx, channel) order; words is the word table
+// (wordTable) up to kGemm rounded up to 32.
+func (p *plan) tuneConv(geo convGeo, cout int, wq []int8, kGemm, cq int, words, scale, bias cudadriver.Ptr, relu bool,
+	inElems, outputs, qBytes int, writeY, quantized, haveLt bool, ltTime time.Duration) (*convS8, error) {
+	cands := convCandidates(cout)
+	switch forceProduct {
+	case "":
+	case "cublaslt":
+		if haveLt {
+			return nil, nil
+		}
+	default:
+		cands = nil
+		for _, c := range convConfigs {
+			if c.name() == forceProduct {
+				cands = []convConfig{c}
+			}
+		}
+		if cands == nil {
+			return nil, fmt.Errorf("no INT8 product kernel %q", forceProduct)
+		}
+	}
+	k32 := roundUp(kGemm, 32)
+	c := &convS8{words: words, scale: scale, bias: bias, geo: iconv{Rows: geo.Rows, HW: geo.OH * geo.OW, OW: geo.OW, H: geo.H, W: geo.W,
+		SH: geo.SH, SW: geo.SW, PH: geo.PH, PW: geo.PW, WPT: int32(cq / 4), KSteps: int32(k32 / 32), Cout: int32(cout),
+		QStride: int32(roundUp(cout, 4))}}
+	if relu {
+		c.geo.Relu = 1
+	}
+	var err error
+	if c.weights, err = p.own(upload(p.b, padRows(wq, cout, roundUp(cout, convChannels), kGemm, k32, func(v int8) int8 { return v }))); err != nil {
+		return nil, err
+	}
+	if len(cands) == 1 && (!haveLt || forceProduct != "") {
+		c.cfg = cands[0]
+		return c, nil
+	}
+	d := p.b.Driver
+	var tmp [3]cudadriver.Ptr
+	defer func() {
+		for _, t := range tmp {
+			if t != 0 {
+				d.Free(t)
+			}
+		}
+	}()
+	for i, n := range []int{inElems, 4 * outputs, qBytes} {
+		if i == 1 && !writeY || i == 2 && !quantized {
+			continue
+		}
+		if tmp[i], err = zeroed(d, n); err != nil {
+			return nil, err
+		}
+	}
+	best, bestTime := -1, ltTime
+	for i, cfg := range cands {
+		c.cfg = cfg
+		l := c.launch(p.b, tmp[0], 0, tmp[1], tmp[2], 1)
+		took, err := timeIt(d, tuneRuns, func() error { return p.b.run(l) })
+		if err != nil {
+			return nil, err
+		}
+		if best < 0 && !haveLt || took < bestTime {
+			best, bestTime = i, took
+		}
+	}
+	if best < 0 {
+		d.Free(c.weights)
+		p.disown(c.weights)
+		return nil, nil
+	}
+	c.cfg = cands[best]
+	return c, nil
 }
 
 // tuneRuns is how many timed runs each candidate gets (after one warm-up).

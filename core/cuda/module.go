@@ -55,7 +55,8 @@ func kernelImage(rtc *nvrtc.Compiler, major, minor int, log hclog.Logger) ([]byt
 
 // kernelNames are the kernels looked up once when the module loads.
 var kernelNames = []string{
-	"to_half", "quantize_s8", "im2col_f32", "im2col_f16", "im2col_s8", "epilogue_f32", "epilogue_s32", "quantize_nhwc_s8", "im2col_nhwc_s8",
+	"to_half", "im2col_f32", "im2col_f16", "epilogue_f32", "epilogue_s32", "quantize_nhwc_s8", "im2col_nhwc_s8",
 	"relu", "round_half_inplace", "add", "maxpool", "global_avgpool", "softmax",
 	"gather_affine", "stats", "histogram",
+	"conv_s8_m1n1", "conv_s8_m1n2", "conv_s8_m1n4", "conv_s8_m1n8", "conv_s8_m2n1", "conv_s8_m2n2", "conv_s8_m2n4", "conv_s8_m2n8",
 }

@@ -69,6 +69,13 @@ type plan struct {
 	// launched one by one.
 	graph   *cudadriver.Graph
 	noGraph bool
+	// Run's transfers (see run): the inputs and outputs staged in
+	// page-locked memory, their byte offsets there, and the graph that
+	// copies them in, runs ops and copies the outputs back.
+	stagedIn, stagedOut   *cudadriver.HostBuffer
+	inOffsets, outOffsets []int
+	runGraph              *cudadriver.Graph
+	noStaging             bool // page-locked memory or its graph failed once: Run uses execute
 
 	// statistics buffers (RunStatistics)
 	recs, counts cudadriver.Ptr
@@ -168,6 +175,18 @@ func (p *plan) own(ptr cudadriver.Ptr, err error) (cudadriver.Ptr, error) {
 	return ptr, err
 }
 
+// disown forgets device memory freed before the plan is.
+func (p *plan) disown(ptrs ...cudadriver.Ptr) {
+	for _, ptr := range ptrs {
+		for i, o := range p.owned {
+			if o == ptr {
+				p.owned = append(p.owned[:i], p.owned[i+1:]...)
+				break
+			}
+		}
+	}
+}
+
 // alloc gives tensor name its own device buffer.
 func (p *plan) alloc(name string, shape []int) (cudadriver.Ptr, error) {
 	ptr, err := p.own(p.b.Driver.Alloc(4 * tensor.NumElements(shape)))
@@ -191,10 +210,15 @@ func (p *plan) queue(l *launch) {
 }
 
 func (p *plan) free() {
-	if p.graph != nil {
-		p.b.Driver.DestroyGraph(p.graph)
-		p.graph = nil
+	for _, g := range []**cudadriver.Graph{&p.graph, &p.runGraph} {
+		if *g != nil {
+			p.b.Driver.DestroyGraph(*g)
+			*g = nil
+		}
 	}
+	p.b.Driver.FreeHost(p.stagedIn)
+	p.b.Driver.FreeHost(p.stagedOut)
+	p.stagedIn, p.stagedOut = nil, nil
 	for _, m := range p.matmuls {
 		m.Destroy()
 	}
@@ -209,30 +233,145 @@ func (p *plan) free() {
 	p.owned, p.matmuls, p.recs, p.counts = nil, nil, 0, 0
 }
 
-// execute uploads the inputs and queues every operation (the caller is
-// inside the context and synchronizes).
-func (p *plan) execute(inputs map[string]*tensor.Tensor) error {
+// checkInputs refuses inputs that are missing or not of the plan's
+// shapes.
+func (p *plan) checkInputs(inputs map[string]*tensor.Tensor) error {
 	for _, name := range p.inputs {
 		t, ok := inputs[name]
 		if !ok {
 			return fmt.Errorf("no value for model input %q", name)
 		}
 		d := p.tensors[name]
-		if tensor.ShapeString(t.Shape) != tensor.ShapeString(d.shape) || t.DType != tensor.Float32 {
+		if tensor.ShapeString(t.Shape) != tensor.ShapeString(d.shape) || t.DType != tensor.Float32 || len(t.F32) != tensor.NumElements(d.shape) {
 			return fmt.Errorf("input %q is %s%s, the plan was made for float32%s", name, t.DType, tensor.ShapeString(t.Shape), tensor.ShapeString(d.shape))
 		}
+	}
+	return nil
+}
+
+// execute uploads the inputs and queues every operation (the caller is
+// inside the context and synchronizes).
+func (p *plan) execute(inputs map[string]*tensor.Tensor) error {
+	if err := p.checkInputs(inputs); err != nil {
+		return err
+	}
+	for _, name := range p.inputs {
+		t, d := inputs[name], p.tensors[name]
 		if len(t.F32) > 0 {
 			if err := p.b.Driver.CopyToDevice(d.ptr, unsafe.Pointer(&t.F32[0]), 4*len(t.F32)); err != nil {
 				return fmt.Errorf("input %q: %w", name, err)
 			}
 		}
-		if p.half {
-			if err := p.b.run(p.b.kernel("round_half_inplace", len(t.F32), d.ptr, int32(len(t.F32)))); err != nil {
-				return err
-			}
+		if err := p.roundInput(name); err != nil {
+			return err
 		}
 	}
 	return p.replay()
+}
+
+// roundInput rounds an FP16 plan's uploaded input to half precision, as
+// the CPU engine does.
+func (p *plan) roundInput(name string) error {
+	if !p.half {
+		return nil
+	}
+	d := p.tensors[name]
+	n := tensor.NumElements(d.shape)
+	return p.b.run(p.b.kernel("round_half_inplace", n, d.ptr, int32(n)))
+}
+
+// run is Run's path: the inputs are copied into page-locked buffers, and
+// one graph launch copies them to the GPU, runs the plan and copies the
+// outputs back, followed by one wait; the outputs are then copied out of
+// the page-locked buffer. Against execute's synchronous copies from Go
+// memory this saves the driver's staging of pageable memory and two
+// synchronizations per batch. Where page-locked memory or the graph
+// cannot be had, it falls back to execute.
+func (p *plan) run(inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+	if err := p.checkInputs(inputs); err != nil {
+		return nil, err
+	}
+	if !p.noStaging && p.runGraph == nil {
+		if err := p.stage(); err != nil {
+			p.noStaging = true
+			p.e.log().Debug("Run stages no transfers in page-locked memory; copying from Go memory", "error", err)
+		}
+	}
+	if p.noStaging {
+		if err := p.execute(inputs); err != nil {
+			return nil, err
+		}
+		return p.outputsToHost()
+	}
+	in := p.stagedIn.Bytes()
+	for i, name := range p.inputs {
+		copy(floats(in[p.inOffsets[i]:]), inputs[name].F32)
+	}
+	if err := p.b.Driver.LaunchGraph(p.runGraph, p.b.stream); err != nil {
+		return nil, err
+	}
+	if err := p.b.Driver.SyncStream(p.b.stream); err != nil {
+		return nil, err
+	}
+	out := p.stagedOut.Bytes()
+	res := make(map[string]*tensor.Tensor, len(p.outputs))
+	for i, name := range p.outputs {
+		h := p.host[name]
+		copy(h.F32, floats(out[p.outOffsets[i]:]))
+		res[name] = h
+	}
+	return res, nil
+}
+
+// stage allocates the page-locked buffers and records runGraph.
+func (p *plan) stage() error {
+	d := p.b.Driver
+	offsets := func(names []string) ([]int, int) {
+		var offs []int
+		at := 0
+		for _, name := range names {
+			offs = append(offs, at)
+			at += roundUp(4*tensor.NumElements(p.tensors[name].shape), 256)
+		}
+		return offs, at
+	}
+	var inBytes, outBytes int
+	p.inOffsets, inBytes = offsets(p.inputs)
+	p.outOffsets, outBytes = offsets(p.outputs)
+	var err error
+	if p.stagedIn, err = d.AllocHost(inBytes); err != nil {
+		return err
+	}
+	if p.stagedOut, err = d.AllocHost(outBytes); err != nil {
+		return err
+	}
+	p.runGraph, err = d.Capture(p.b.stream, func() error {
+		for i, name := range p.inputs {
+			t := p.tensors[name]
+			if err := d.CopyToDeviceAsync(t.ptr, p.stagedIn, p.inOffsets[i], 4*tensor.NumElements(t.shape), p.b.stream); err != nil {
+				return err
+			}
+			if err := p.roundInput(name); err != nil {
+				return err
+			}
+		}
+		if err := p.launchAll(); err != nil {
+			return err
+		}
+		for i, name := range p.outputs {
+			t := p.tensors[name]
+			if err := d.CopyToHostAsync(p.stagedOut, p.outOffsets[i], t.ptr, 4*tensor.NumElements(t.shape), p.b.stream); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return err
+}
+
+// floats views page-locked bytes (4-byte aligned) as float32 values.
+func floats(b []byte) []float32 {
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/4)
 }
 
 // replay queues the plan's operations on device-resident inputs: the

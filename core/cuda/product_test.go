@@ -1,0 +1,118 @@
+package cuda_test
+
+import (
+	"math"
+	"testing"
+
+	"github.com/int8cal/int8cal/core/cuda"
+	"github.com/int8cal/int8cal/core/engine"
+	"github.com/int8cal/int8cal/core/graph"
+	"github.com/int8cal/int8cal/core/precision"
+	"github.com/int8cal/int8cal/core/tensor"
+)
+
+// firstImages is a batch of the first n images of x.
+func firstImages(x *tensor.Tensor, n int) *tensor.Tensor {
+	per := x.Len() / x.Shape[0]
+	return tensor.FromFloat32(append([]float32(nil), x.F32[:n*per]...), append([]int{n}, x.Shape[1:]...)...)
+}
+
+// int8Run runs g in INT8 on the GPU with every product forced to kernel
+// ("": the tactic timing's choice) and returns the output's values.
+func int8Run(t *testing.T, b *cuda.Backend, g *graph.Graph, opts engine.Options, in map[string]*tensor.Tensor, out, kernel string) []float32 {
+	t.Helper()
+	defer cuda.ForceProduct(kernel)()
+	e := b.NewEngine(g, opts)
+	defer e.Close()
+	res, err := e.Run(in)
+	if err != nil {
+		t.Fatalf("INT8 products by %q: %v", kernel, err)
+	}
+	return append([]float32(nil), res[out].F32...)
+}
+
+// sameBits reports the first index where a and b differ in their bits.
+func sameBits(a, b []float32) (int, bool) {
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return i, false
+		}
+	}
+	return 0, len(a) == len(b)
+}
+
+// TestINT8ProductPaths runs LeNet and ResNet-20 in INT8 with the products
+// computed by cuBLASLt (im2col, product, epilogue) and by each of the
+// implicit-GEMM conv_s8 kernels: the int32 sums are exact and the
+// epilogues compute the same expression in the same order, so the
+// outputs must be equal bit for bit, at a batch of 16 and of 3 (row
+// tiles, channel chunks and Gemm rows with tails: LeNet's 500 features
+// are 8 chunks of 64 with 12 left over). The tactic timing's own choice
+// must agree too, and all of them with the CPU engine within the
+// rounding of float sums (TestPrecisionsMatchCPU's bound).
+func TestINT8ProductPaths(t *testing.T) {
+	b := backend(t)
+	if !b.TensorCoresS8() {
+		t.Skipf("%s (sm_%d%d) has no int8 mma.sync: the conv_s8 kernels need sm_80", b.Device.Name, b.Device.Major, b.Device.Minor)
+	}
+	for _, name := range []string{"lenet", "resnet20"} {
+		full, _, inName, outName := golden(t, name)
+		g := load(t, name+".onnx")
+		opts := engine.Options{Precision: precision.INT8, Int8Scales: scalesFrom(t, g, inName, full)}
+		for _, batch := range []int{16, 3} {
+			in := map[string]*tensor.Tensor{inName: firstImages(full, batch)}
+			cpu, err := engine.New(g, opts).Run(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref := int8Run(t, b, g, opts, in, outName, "cublaslt")
+			if d := maxRelDiff(ref, cpu[outName].F32); d > 2e-2 {
+				t.Errorf("%s b%d: cuBLASLt path differs from the CPU by %.3g", name, batch, d)
+			}
+			if _, same := sameBits(ref, cpu[outName].F32); same {
+				t.Logf("%s b%d: GPU INT8 outputs equal the CPU engine's bit for bit", name, batch)
+			} else {
+				t.Logf("%s b%d: GPU INT8 outputs within %.3g of the CPU engine's", name, batch, maxRelDiff(ref, cpu[outName].F32))
+			}
+			for _, k := range append(cuda.ProductKernels(), "") {
+				got := int8Run(t, b, g, opts, in, outName, k)
+				if i, same := sameBits(got, ref); !same {
+					t.Errorf("%s b%d: products by %q differ from cuBLASLt's path: output %d is %g, want %g", name, batch, k, i, got[i], ref[i])
+				}
+			}
+		}
+	}
+}
+
+// TestRunStaged: Run (page-locked staging, copies inside the graph) gives
+// the outputs of the synchronous path bit for bit in every precision,
+// and a second batch's outputs, not the first's, on the next call.
+func TestRunStaged(t *testing.T) {
+	b := backend(t)
+	for _, name := range []string{"lenet", "resnet20"} {
+		full, _, inName, outName := golden(t, name)
+		g := load(t, name+".onnx")
+		scales := scalesFrom(t, g, inName, full)
+		first, second := firstImages(full, 8), tensor.FromFloat32(append([]float32(nil), full.F32[full.Len()/2:]...), append([]int{8}, full.Shape[1:]...)...)
+		for _, p := range []precision.Precision{precision.FP32, precision.FP16, precision.INT8} {
+			opts := engine.Options{Precision: p, Int8Scales: scales}
+			e := b.NewEngine(g, opts)
+			for _, x := range []*tensor.Tensor{first, second} {
+				in := map[string]*tensor.Tensor{inName: x}
+				got, err := e.Run(in)
+				if err != nil {
+					t.Fatalf("%s %s: %v", name, p, err)
+				}
+				staged := append([]float32(nil), got[outName].F32...)
+				want, err := e.RunUnstaged(in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if i, same := sameBits(staged, want[outName].F32); !same {
+					t.Errorf("%s %s: staged Run's output %d is %g, the synchronous path's %g", name, p, i, staged[i], want[outName].F32[i])
+				}
+			}
+			e.Close()
+		}
+	}
+}
