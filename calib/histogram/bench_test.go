@@ -74,3 +74,19 @@ func BenchmarkMerge(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkBounds reports Bounds's throughput (the min/max statistics'
+// scan) with each implementation.
+func BenchmarkBounds(b *testing.B) {
+	x := benchData("normal", 1<<16)
+	for _, i := range Available() {
+		b.Run(i.String(), func(b *testing.B) {
+			prev, _ := SetImpl(i)
+			defer SetImpl(prev)
+			b.SetBytes(4 << 16)
+			for b.Loop() {
+				Bounds(x)
+			}
+		})
+	}
+}

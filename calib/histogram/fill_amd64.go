@@ -69,3 +69,22 @@ func fillVector(counts []uint64, x []float32, scale float64, rb uint32, side int
 	}
 	return 0, mn, mx, 0
 }
+
+//go:noescape
+func boundsAVX512(x []float32, mn, mx int32) (done int, mno, mxo int32)
+
+//go:noescape
+func boundsAVX2(x []float32, mn, mx int32) (done int, mno, mxo int32)
+
+// boundsVector folds the keys of the leading whole vectors of x (32 or
+// 16 values) into mn, mx, as boundsGo would, and returns how many values
+// it took.
+func boundsVector(x []float32, mn, mx int32) (int, int32, int32) {
+	switch impl {
+	case ImplAVX512:
+		return boundsAVX512(x, mn, mx)
+	case ImplAVX2:
+		return boundsAVX2(x, mn, mx)
+	}
+	return 0, mn, mx
+}

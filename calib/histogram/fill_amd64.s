@@ -281,3 +281,125 @@ done2:
 	MOVQ         R10, zeros+112(FP)
 	VZEROUPPER
 	RET
+
+// func boundsAVX512(x []float32, mn, mx int32) (done int, mno, mxo int32)
+// The min and max of key(b) over the leading 32-value blocks of x, two
+// vectors a step with one pair of accumulators each.
+TEXT ·boundsAVX512(SB), NOSPLIT, $0-48
+	MOVQ         x_base+0(FP), SI
+	MOVQ         x_len+8(FP), DX
+	ANDQ         $-32, DX
+	MOVL         $0x7fffffff, AX
+	VPBROADCASTD AX, Z31
+	MOVL         mn+24(FP), AX
+	VPBROADCASTD AX, Z26
+	VMOVDQA64    Z26, Z24
+	MOVL         mx+28(FP), AX
+	VPBROADCASTD AX, Z25
+	VMOVDQA64    Z25, Z23
+	XORQ         BX, BX
+
+bloop:
+	CMPQ      BX, DX
+	JGE       bdone
+	VMOVDQU32 (SI)(BX*4), Z0
+	VMOVDQU32 64(SI)(BX*4), Z1
+	VPSRAD    $31, Z0, Z2
+	VPSRAD    $31, Z1, Z3
+	VPANDD    Z31, Z2, Z2
+	VPANDD    Z31, Z3, Z3
+	VPXORD    Z0, Z2, Z2
+	VPXORD    Z1, Z3, Z3
+	VPMINSD   Z2, Z26, Z26
+	VPMAXSD   Z2, Z25, Z25
+	VPMINSD   Z3, Z24, Z24
+	VPMAXSD   Z3, Z23, Z23
+	ADDQ      $32, BX
+	JMP       bloop
+
+bdone:
+	VPMINSD       Z24, Z26, Z26
+	VPMAXSD       Z23, Z25, Z25
+	VEXTRACTI64X4 $1, Z26, Y0
+	VPMINSD       Y0, Y26, Y26
+	VEXTRACTI32X4 $1, Y26, X0
+	VPMINSD       X0, X26, X26
+	VPSHUFD       $0x4e, X26, X0
+	VPMINSD       X0, X26, X26
+	VPSHUFD       $0xb1, X26, X0
+	VPMINSD       X0, X26, X26
+	VMOVD         X26, AX
+	MOVL          AX, mno+40(FP)
+	VEXTRACTI64X4 $1, Z25, Y0
+	VPMAXSD       Y0, Y25, Y25
+	VEXTRACTI32X4 $1, Y25, X0
+	VPMAXSD       X0, X25, X25
+	VPSHUFD       $0x4e, X25, X0
+	VPMAXSD       X0, X25, X25
+	VPSHUFD       $0xb1, X25, X0
+	VPMAXSD       X0, X25, X25
+	VMOVD         X25, AX
+	MOVL          AX, mxo+44(FP)
+	MOVQ          BX, done+32(FP)
+	VZEROUPPER
+	RET
+
+// func boundsAVX2(x []float32, mn, mx int32) (done int, mno, mxo int32)
+// boundsAVX512 on 16-value blocks.
+TEXT ·boundsAVX2(SB), NOSPLIT, $0-48
+	MOVQ         x_base+0(FP), SI
+	MOVQ         x_len+8(FP), DX
+	ANDQ         $-16, DX
+	MOVL         $0x7fffffff, AX
+	VMOVD        AX, X15
+	VPBROADCASTD X15, Y15
+	MOVL         mn+24(FP), AX
+	VMOVD        AX, X10
+	VPBROADCASTD X10, Y10
+	VMOVDQA      Y10, Y8
+	MOVL         mx+28(FP), AX
+	VMOVD        AX, X9
+	VPBROADCASTD X9, Y9
+	VMOVDQA      Y9, Y7
+	XORQ         BX, BX
+
+bloop2:
+	CMPQ    BX, DX
+	JGE     bdone2
+	VMOVDQU (SI)(BX*4), Y0
+	VMOVDQU 32(SI)(BX*4), Y1
+	VPSRAD  $31, Y0, Y2
+	VPSRAD  $31, Y1, Y3
+	VPAND   Y15, Y2, Y2
+	VPAND   Y15, Y3, Y3
+	VPXOR   Y0, Y2, Y2
+	VPXOR   Y1, Y3, Y3
+	VPMINSD Y2, Y10, Y10
+	VPMAXSD Y2, Y9, Y9
+	VPMINSD Y3, Y8, Y8
+	VPMAXSD Y3, Y7, Y7
+	ADDQ    $16, BX
+	JMP     bloop2
+
+bdone2:
+	VPMINSD      Y8, Y10, Y10
+	VPMAXSD      Y7, Y9, Y9
+	VEXTRACTI128 $1, Y10, X0
+	VPMINSD      X0, X10, X10
+	VPSHUFD      $0x4e, X10, X0
+	VPMINSD      X0, X10, X10
+	VPSHUFD      $0xb1, X10, X0
+	VPMINSD      X0, X10, X10
+	VMOVD        X10, AX
+	MOVL         AX, mno+40(FP)
+	VEXTRACTI128 $1, Y9, X0
+	VPMAXSD      X0, X9, X9
+	VPSHUFD      $0x4e, X9, X0
+	VPMAXSD      X0, X9, X9
+	VPSHUFD      $0xb1, X9, X0
+	VPMAXSD      X0, X9, X9
+	VMOVD        X9, AX
+	MOVL         AX, mxo+44(FP)
+	MOVQ         BX, done+32(FP)
+	VZEROUPPER
+	RET

@@ -2,9 +2,9 @@ package histogram
 
 import "fmt"
 
-// Impl names an implementation of the fill loop of [Histogram.Add] (and
-// of [Extremes.Add]). Every implementation gives identical histograms;
-// SetImpl exists for tests and benchmarks.
+// Impl names an implementation of the loops of [Histogram.Add] and
+// [Bounds]. Every implementation gives identical results; SetImpl exists
+// for tests and benchmarks.
 type Impl int
 
 const (

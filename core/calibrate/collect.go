@@ -3,6 +3,8 @@ package calibrate
 import (
 	"fmt"
 	"math"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/int8cal/int8cal/calib"
@@ -18,6 +20,18 @@ import (
 // backend) gathers the statistics itself, for every kind but Raw.
 type ObservedRunner interface {
 	RunObserved(inputs map[string]*tensor.Tensor, obs func(name string, t *tensor.Tensor)) (map[string]*tensor.Tensor, error)
+}
+
+// ChunkRunner is an ObservedRunner that can also hand over the values of
+// some tensors in pieces while it computes them (*engine.Engine's
+// RunObservedChunks): chunk receives them from up to Workers() goroutines
+// at once, each with its own worker index, before obs sees the tensor
+// whole. Collect fills the statistics of those tensors from the pieces,
+// while they are in cache, and ignores their whole view.
+type ChunkRunner interface {
+	ObservedRunner
+	RunObservedChunks(inputs map[string]*tensor.Tensor, obs func(name string, t *tensor.Tensor), chunk func(worker int, name string, values []float32)) (map[string]*tensor.Tensor, error)
+	Workers() int
 }
 
 // Batches chooses the calibration data: Batches batches of Batch samples
@@ -40,6 +54,9 @@ type collector struct {
 	minmax  []minMax               // per worker, for MinMax and Raw
 	raw     []float32
 	workers int
+	// chunked is set by the first piece of the tensor (ChunkRunner): its
+	// statistics come from the pieces, not from the whole tensor.
+	chunked atomic.Bool
 }
 
 // minMax tracks count, min, max and non-finite values of a stream.
@@ -50,26 +67,19 @@ type minMax struct {
 }
 
 func (m *minMax) add(v []float32) {
-	lo, hi := m.min, m.max
-	if m.count == 0 && len(v) > 0 {
-		lo, hi = float32(math.Inf(1)), float32(math.Inf(-1))
+	lo, hi, ok := histogram.Bounds(v)
+	switch {
+	case !ok:
+		// Empty, or some value is not finite (rare): count them and take
+		// the bounds of the finite ones.
+		m.min, m.max = m.finiteBounds(v)
+	case m.count == m.nan+m.inf:
+		m.min, m.max = lo, hi
+	default:
+		// min and max order -0 below +0, as Bounds does, so that the
+		// bounds do not depend on the order of the values.
+		m.min, m.max = min(m.min, lo), max(m.max, hi)
 	}
-	nan := false
-	for _, x := range v {
-		if x < lo {
-			lo = x
-		}
-		if x > hi {
-			hi = x
-		}
-		nan = nan || x != x
-	}
-	if nan || math.IsInf(float64(lo), 0) || math.IsInf(float64(hi), 0) {
-		// Rare: some value is not finite; count them and redo the bounds
-		// over the finite ones.
-		lo, hi = m.finiteBounds(v)
-	}
-	m.min, m.max = lo, hi
 }
 
 // merge adds o's values to m.
@@ -125,16 +135,46 @@ func Collect(r ObservedRunner, src session.Source, input string, b Batches, need
 	labels := make([]int, b.Batch)
 	x := tensor.FromFloat32(images, shape...)
 	workers := parallel.Workers()
+	cr, chunked := r.(ChunkRunner)
+	// Raw values are kept in the order observed: whole tensors only.
+	chunked = chunked && need.Statistics != calib.Raw
+	if chunked {
+		workers = max(workers, cr.Workers())
+	}
+	// order lists the collectors in the order the network computes their
+	// tensors (obs's order); chunk may make one first, from any worker,
+	// hence the lock.
 	var order []*collector
+	var mu sync.Mutex
 	byName := map[string]*collector{}
 	collectorOf := func(name string) *collector {
+		mu.Lock()
+		defer mu.Unlock()
 		c := byName[name]
 		if c == nil {
 			c = newCollector(name, need, workers)
 			byName[name] = c
-			order = append(order, c)
 		}
 		return c
+	}
+	seen := map[*collector]bool{}
+	observe := func(name string, t *tensor.Tensor) error {
+		c := collectorOf(name)
+		if !seen[c] {
+			seen[c] = true
+			order = append(order, c)
+		}
+		if c.chunked.Load() {
+			return nil
+		}
+		return c.add(t.F32)
+	}
+	chunk := func(worker int, name string, v []float32) {
+		c := collectorOf(name)
+		if !c.chunked.Load() {
+			c.chunked.Store(true)
+		}
+		c.addPart(worker, v)
 	}
 	sr, onDevice := r.(stats.Runner)
 	onDevice = onDevice && need.Statistics != calib.Raw
@@ -146,14 +186,25 @@ func Collect(r ObservedRunner, src session.Source, input string, b Batches, need
 		began := time.Now()
 		inputs := map[string]*tensor.Tensor{input: x}
 		var err error
-		if onDevice {
-			err = sr.RunStatistics(inputs, need, func(s stats.Batch) error { return collectorOf(s.Name).addBatch(s) })
-		} else {
-			_, err = r.RunObserved(inputs, func(name string, t *tensor.Tensor) {
-				if t.DType.IsFloat() && obsErr == nil {
-					obsErr = collectorOf(name).add(t.F32)
+		obs := func(name string, t *tensor.Tensor) {
+			if t.DType.IsFloat() && obsErr == nil {
+				obsErr = observe(name, t)
+			}
+		}
+		switch {
+		case onDevice:
+			err = sr.RunStatistics(inputs, need, func(s stats.Batch) error {
+				c := collectorOf(s.Name)
+				if !seen[c] {
+					seen[c] = true
+					order = append(order, c)
 				}
+				return c.addBatch(s)
 			})
+		case chunked:
+			_, err = cr.RunObservedChunks(inputs, obs, chunk)
+		default:
+			_, err = r.RunObserved(inputs, obs)
 		}
 		if err != nil {
 			return nil, err
@@ -198,15 +249,7 @@ const minChunk = 1 << 15
 
 func (c *collector) add(v []float32) error {
 	workers := min(c.workers, max(1, len(v)/minChunk))
-	parallel.Each(len(v), workers, func(w, lo, hi int) {
-		if c.parts != nil {
-			c.parts[w].Add(v[lo:hi])
-			return
-		}
-		m := &c.minmax[w]
-		m.add(v[lo:hi])
-		m.count += uint64(hi - lo)
-	})
+	parallel.Each(len(v), workers, func(w, lo, hi int) { c.addPart(w, v[lo:hi]) })
 	if c.kind == calib.Raw {
 		if len(c.raw)+len(v) > maxRawValues {
 			return fmt.Errorf("tensor %q: the calibrator asks for raw values and they exceed %d; use fewer calibration batches or a histogram calibrator", c.name, maxRawValues)
@@ -214,6 +257,17 @@ func (c *collector) add(v []float32) error {
 		c.raw = append(c.raw, v...)
 	}
 	return nil
+}
+
+// addPart adds values to worker w's partial statistics (not Raw's list).
+func (c *collector) addPart(w int, v []float32) {
+	if c.parts != nil {
+		c.parts[w].Add(v)
+		return
+	}
+	m := &c.minmax[w]
+	m.add(v)
+	m.count += uint64(len(v))
 }
 
 // addBatch merges statistics gathered by a stats.Runner.

@@ -72,7 +72,7 @@ type Observer = func(name string, t *tensor.Tensor)
 // Run plans for the inputs' shapes (reusing a cached plan) and runs. The
 // returned outputs belong to the plan and are overwritten by its next run.
 func (e *Engine) Run(inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
-	p, err := e.planFor(inputs, false)
+	p, err := e.planFor(inputs, planFused)
 	if err != nil {
 		return nil, err
 	}
@@ -81,25 +81,47 @@ func (e *Engine) Run(inputs map[string]*tensor.Tensor) (map[string]*tensor.Tenso
 
 // RunObserved is Run with an observer called for every tensor.
 func (e *Engine) RunObserved(inputs map[string]*tensor.Tensor, obs Observer) (map[string]*tensor.Tensor, error) {
-	p, err := e.planFor(inputs, true)
+	p, err := e.planFor(inputs, planObserved)
 	if err != nil {
 		return nil, err
 	}
 	return p.Run(inputs, obs)
 }
 
-func (e *Engine) planFor(inputs map[string]*tensor.Tensor, observed bool) (*Plan, error) {
+// RunObservedChunks is RunObserved for a caller that can also take values
+// in pieces: in an FP32 plan, each Relu runs together with the step that
+// computes its input when that is the step right before it (an Add of
+// two tensors of one shape then computes both tensors in one pass), and
+// hands the values it computes to chunk, piece by piece, as it makes them,
+// before obs sees the tensor whole. Which tensors come through chunk does
+// not change from run to run. Every tensor, and its values, are those
+// RunObserved gives, observed by obs in the same order.
+func (e *Engine) RunObservedChunks(inputs map[string]*tensor.Tensor, obs Observer, chunk ChunkObserver) (map[string]*tensor.Tensor, error) {
+	p, err := e.planFor(inputs, planChained)
+	if err != nil {
+		return nil, err
+	}
+	p.chunk = chunk
+	defer func() { p.chunk = nil }()
+	return p.Run(inputs, obs)
+}
+
+// Workers returns the number of goroutines the kernels use (the bound on
+// a chunk observer's worker index).
+func (e *Engine) Workers() int { return e.opts.Workers }
+
+func (e *Engine) planFor(inputs map[string]*tensor.Tensor, mode planMode) (*Plan, error) {
 	shapes := map[string][]int{}
 	for name, t := range inputs {
 		shapes[name] = t.Shape
 	}
-	key := shapeKey(shapes, observed)
+	key := shapeKey(shapes, mode)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if p, ok := e.plans[key]; ok {
 		return p, nil
 	}
-	p, err := e.Plan(shapes, observed)
+	p, err := e.plan(shapes, mode)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +129,7 @@ func (e *Engine) planFor(inputs map[string]*tensor.Tensor, observed bool) (*Plan
 	return p, nil
 }
 
-func shapeKey(shapes map[string][]int, observed bool) string {
+func shapeKey(shapes map[string][]int, mode planMode) string {
 	names := make([]string, 0, len(shapes))
 	for n := range shapes {
 		names = append(names, n)
@@ -117,7 +139,7 @@ func shapeKey(shapes map[string][]int, observed bool) string {
 	for _, n := range names {
 		fmt.Fprintf(&b, "%s%v;", n, shapes[n])
 	}
-	fmt.Fprint(&b, observed)
+	fmt.Fprint(&b, mode)
 	return b.String()
 }
 

@@ -32,6 +32,9 @@ type Plan struct {
 	input map[string]*tensor.Tensor
 	// int8 are the steps quantize gave an integer kernel, in plan order.
 	int8 []Int8Layer
+	// chunk is the chunk observer of the run in progress (chained plans,
+	// see RunObservedChunks), read by their chainOp steps.
+	chunk ChunkObserver
 }
 
 // Int8Layer is a node an INT8 plan runs with an integer kernel, and the
@@ -63,6 +66,24 @@ type step struct {
 // shapes, FP16 copies, packed weights, operators' working memory and the
 // buffers (see countMemory).
 func (e *Engine) Plan(shapes map[string][]int, observed bool) (*Plan, error) {
+	mode := planFused
+	if observed {
+		mode = planObserved
+	}
+	return e.plan(shapes, mode)
+}
+
+// planMode says what a plan is for.
+type planMode int
+
+const (
+	planFused    planMode = iota // Run: fusion, intermediates not observable
+	planObserved                 // RunObserved: every tensor, no fusion
+	planChained                  // RunObservedChunks: every tensor, Relus chained (see chain)
+)
+
+func (e *Engine) plan(shapes map[string][]int, mode planMode) (*Plan, error) {
+	observed := mode != planFused
 	half := e.opts.Precision == precision.FP16
 	acct := e.g.Budget.Account(e.g.ConstantBytes())
 	sc, err := e.schedule(shapes, half, acct)
@@ -94,6 +115,9 @@ func (e *Engine) Plan(shapes map[string][]int, observed bool) (*Plan, error) {
 	}
 	if !observed && !e.opts.NoFusion {
 		p.fuse(metas)
+	}
+	if mode == planChained && e.opts.Precision == precision.FP32 {
+		p.chain(metas)
 	}
 	if e.opts.Precision == precision.INT8 {
 		float := make([]ops.Op, len(p.steps))

@@ -1,0 +1,127 @@
+package engine_test
+
+import (
+	"math"
+	"sync"
+	"testing"
+	"unsafe"
+
+	"github.com/int8cal/int8cal/core/engine"
+	"github.com/int8cal/int8cal/core/tensor"
+)
+
+type observedTensor struct {
+	name string
+	bits []uint32
+}
+
+func observe(t *tensor.Tensor) []uint32 {
+	b := make([]uint32, len(t.F32))
+	for i, v := range t.F32 {
+		b[i] = math.Float32bits(v)
+	}
+	return b
+}
+
+// RunObservedChunks shows the tensors RunObserved shows, bit for bit and
+// in the same order, and hands over the values of each Relu (and of an
+// Add right before one) in pieces that partition the tensor, each piece
+// unchanged after it was handed over, with worker indices below
+// Workers().
+func TestObservedChunksMatchObservedRun(t *testing.T) {
+	for _, tc := range []struct {
+		path    string
+		input   string
+		shape   []int
+		workers int
+		chunked int // tensors whose values come in pieces
+	}{
+		{lenetPath, "data", []int{3, 1, 28, 28}, 0, 1},
+		{resnet20Path, "input", []int{5, 3, 32, 32}, 0, 19 + 9},
+		{resnet20Path, "input", []int{2, 3, 32, 32}, 3, 19 + 9},
+	} {
+		g := load(t, tc.path)
+		eng := engine.New(g, engine.Options{Workers: tc.workers})
+		x := randomInput(tc.shape...)
+		for i := range x.F32 {
+			x.F32[i] = 2*x.F32[i] - 1
+		}
+		in := map[string]*tensor.Tensor{tc.input: x}
+		var want []observedTensor
+		if _, err := eng.RunObserved(in, func(name string, v *tensor.Tensor) {
+			if v.DType.IsFloat() {
+				want = append(want, observedTensor{name, observe(v)})
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		type piece struct {
+			at     unsafe.Pointer
+			values []uint32
+		}
+		var mu sync.Mutex
+		pieces := map[string][]piece{}
+		var got []observedTensor
+		chunked := 0
+		_, err := eng.RunObservedChunks(in, func(name string, v *tensor.Tensor) {
+			if !v.DType.IsFloat() {
+				return
+			}
+			got = append(got, observedTensor{name, observe(v)})
+			ps := pieces[name]
+			if len(ps) == 0 {
+				return
+			}
+			chunked++
+			covered := make([]int, len(v.F32))
+			base := uintptr(unsafe.Pointer(unsafe.SliceData(v.F32)))
+			for _, p := range ps {
+				off := int(uintptr(p.at)-base) / 4
+				if uintptr(p.at) < base || off+len(p.values) > len(v.F32) {
+					t.Fatalf("%s: a piece lies outside the tensor", name)
+				}
+				for i, b := range p.values {
+					covered[off+i]++
+					if math.Float32bits(v.F32[off+i]) != b {
+						t.Fatalf("%s[%d]: changed after it was handed over", name, off+i)
+					}
+				}
+			}
+			for i, c := range covered {
+				if c != 1 {
+					t.Fatalf("%s[%d]: in %d pieces, want 1", name, i, c)
+				}
+			}
+		}, func(worker int, name string, values []float32) {
+			if worker < 0 || worker >= eng.Workers() {
+				t.Errorf("worker %d of %d", worker, eng.Workers())
+			}
+			bits := make([]uint32, len(values))
+			for i, v := range values {
+				bits[i] = math.Float32bits(v)
+			}
+			mu.Lock()
+			pieces[name] = append(pieces[name], piece{unsafe.Pointer(unsafe.SliceData(values)), bits})
+			mu.Unlock()
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d tensors observed, RunObserved shows %d", tc.path, len(got), len(want))
+		}
+		for i := range want {
+			if got[i].name != want[i].name {
+				t.Fatalf("%s: tensor %d is %s, RunObserved shows %s", tc.path, i, got[i].name, want[i].name)
+			}
+			for j := range want[i].bits {
+				if got[i].bits[j] != want[i].bits[j] {
+					t.Fatalf("%s: %s[%d] = %#x, RunObserved gives %#x", tc.path, want[i].name, j, got[i].bits[j], want[i].bits[j])
+				}
+			}
+		}
+		if chunked != tc.chunked {
+			t.Errorf("%s: %d tensors came in pieces, want %d", tc.path, chunked, tc.chunked)
+		}
+	}
+}
