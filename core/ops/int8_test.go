@@ -135,8 +135,7 @@ func TestInt8ConvMatchesReference(t *testing.T) {
 				in = append(in, b)
 				metas = append(metas, Meta{tensor.Float32, b.Shape})
 			}
-			ms, err := op.Infer(metas, nil)
-			if err != nil {
+			if _, err := op.Infer(metas, nil); err != nil {
 				t.Fatal(err)
 			}
 			q, ok := op.(Int8Capable).Int8([]float32{inScale})
@@ -146,22 +145,36 @@ func TestInt8ConvMatchesReference(t *testing.T) {
 			if err := q.(Preparer).Prepare(append([]*tensor.Tensor{nil}, in[1:]...)); err != nil {
 				t.Fatal(err)
 			}
-			want := refQConv(x, w, bias, tc.group, tc.stride, tc.pad, tc.dil, inScale, act)
 			// Every kernel (VNNI, AVX2, pure Go) and any worker count
-			// gives the reference bit for bit.
+			// gives the reference bit for bit; so does the same prepared
+			// convolution on an input of another size and back (the
+			// zero padding laid out for one size must not leak into
+			// another).
+			other := tensor.New(tensor.Float32, tc.n, tc.c, tc.h+3, tc.w+2)
+			for i := range other.F32 {
+				other.F32[i] = float32(rng.NormFloat64())
+			}
 			for _, impl := range qgemm.Available() {
 				prev, err := qgemm.SetImpl(impl)
 				if err != nil {
 					t.Fatal(err)
 				}
-				for _, workers := range []int{1, 3} {
-					got := tensor.New(tensor.Float32, ms[0].Shape...)
-					if err := q.Run(&Ctx{Workers: workers}, in, []*tensor.Tensor{got}); err != nil {
+				for _, input := range []*tensor.Tensor{x, other, x} {
+					in[0], metas[0] = input, Meta{tensor.Float32, input.Shape}
+					ms, err := op.Infer(metas, nil)
+					if err != nil {
 						t.Fatal(err)
 					}
-					for i := range want {
-						if math.Float32bits(got.F32[i]) != math.Float32bits(want[i]) {
-							t.Fatalf("%v, workers %d: value %d = %v, reference %v", impl, workers, i, got.F32[i], want[i])
+					want := refQConv(input, w, bias, tc.group, tc.stride, tc.pad, tc.dil, inScale, act)
+					for _, workers := range []int{1, 3} {
+						got := tensor.New(tensor.Float32, ms[0].Shape...)
+						if err := q.Run(&Ctx{Workers: workers}, in, []*tensor.Tensor{got}); err != nil {
+							t.Fatal(err)
+						}
+						for i := range want {
+							if math.Float32bits(got.F32[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("%v, input %v, workers %d: value %d = %v, reference %v", impl, input.Shape, workers, i, got.F32[i], want[i])
+							}
 						}
 					}
 				}

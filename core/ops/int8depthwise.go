@@ -68,31 +68,19 @@ func (g *convGeometry) depthwise() (dwGeometry, error) {
 	return d, nil
 }
 
-// fill writes one channel's input plane, quantized, into the zero-padded
-// phase planes of buf; q is scratch for the quantized plane (quantized at
-// once: rows of small planes are shorter than a vector).
-func (d *dwGeometry) fill(g *convGeometry, buf, q []int8, src []float32, scale float32) {
-	clear(buf)
-	ih, iw := g.inHW[0], g.inHW[1]
-	sh, sw := g.win.stride[0], g.win.stride[1]
-	qgemm.Quantize(q, src, scale)
-	for y := 0; y < ih; y++ {
-		row := q[y*iw : (y+1)*iw]
-		py := y + d.padLeft[0]
-		line := buf[((py%sh)*sw)*d.phase+py/sh*d.sub[1]:]
-		if sw == 1 {
-			copy(line[d.padLeft[1]:], row)
-			continue
-		}
-		// Phase b holds the padded columns b, b+sw, ...: the input
-		// columns x ≡ b − left (mod sw), in order.
-		left := d.padLeft[1]
+// fill quantizes one channel's input plane src straight into the
+// stride×stride phase planes of buf, a pass per phase. Padding is never
+// written: buf holds zeros there from when it was laid out.
+func (d *dwGeometry) fill(g *convGeometry, buf []int8, src []float32, scale float32) {
+	sh, sw, iw := g.win.stride[0], g.win.stride[1], g.inHW[1]
+	for a := 0; a < sh; a++ {
 		for b := 0; b < sw; b++ {
-			x0 := ((b-left)%sw + sw) % sw
-			dst := line[b*d.phase+(x0+left)/sw:]
-			for i, x := 0, x0; x < iw; i, x = i+1, x+sw {
-				dst[i] = row[x]
+			r := g.phaseRun([2]int{a, b})
+			if r.rows <= 0 || r.cols <= 0 {
+				continue
 			}
+			at := (a*sw+b)*d.phase + r.row*d.sub[1] + r.col
+			qgemm.QuantizeRows(buf[at:], d.sub[1], src[r.y0*iw+r.x0:], sh*iw, sw, r.rows, r.cols, scale)
 		}
 	}
 }
@@ -125,14 +113,19 @@ func (c *qconv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
 	areas := c.areas(ctx.Workers, units)
 	for i := range areas {
 		sc := &areas[i]
-		sc.x, sc.line, sc.acc = growI8(sc.x, d.bufLen), growI8(sc.line, plane), growI32(sc.acc, d.accLen)
+		if len(sc.x) != d.bufLen || sc.laidOut != geo.inHW {
+			sc.x = growI8(sc.x, d.bufLen)
+			clear(sc.x)
+			sc.laidOut = geo.inHW
+		}
+		sc.acc = growI32(sc.acc, d.accLen)
 	}
 	act := c.act.int8Epilogue()
 	parallel.Each(units, len(areas), func(wk, lo, hi int) {
 		sc := &areas[wk]
 		for u := lo; u < hi; u++ {
 			img, g := u/c.group, u%c.group
-			d.fill(&geo, sc.x, sc.line, x.F32[(img*c.group+g)*plane:(img*c.group+g+1)*plane], c.inScale)
+			d.fill(&geo, sc.x, x.F32[(img*c.group+g)*plane:(img*c.group+g+1)*plane], c.inScale)
 			for co := 0; co < geo.cout; co++ {
 				o := g*geo.cout + co
 				at := (img*c.group*geo.cout + o) * outPlane
@@ -154,8 +147,8 @@ func (c *qconv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
 }
 
 // depthwiseMemory is Memory for a depthwise convolution: the int32
-// weights with their scales, and per worker the phase planes, the
-// quantized plane and the sums.
+// weights with their scales, and per worker the phase planes and the
+// sums.
 func (c *qconv) depthwiseMemory(geo *convGeometry, n int, w []int, workers int) (prepared, working int64, err error) {
 	d, err := geo.depthwise()
 	if err != nil {
@@ -163,5 +156,5 @@ func (c *qconv) depthwiseMemory(geo *convGeometry, n int, w []int, workers int) 
 	}
 	weights := int64(tensor.NumElements(w))
 	areas := int64(min(max(1, workers), n*c.group))
-	return 4*weights + 4*int64(w[0]), areas * (int64(d.bufLen+geo.inHW[0]*geo.inHW[1]) + 4*int64(d.accLen)), nil
+	return 4*weights + 4*int64(w[0]), areas * (int64(d.bufLen) + 4*int64(d.accLen)), nil
 }

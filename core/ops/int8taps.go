@@ -112,23 +112,37 @@ func (g *convGeometry) taps() (tapsGeometry, error) {
 // written: buf holds zeros there from when it was laid out.
 func (t *tapsGeometry) fill(g *convGeometry, buf []int8, src []float32, scale float32) {
 	ih, iw := g.inHW[0], g.inHW[1]
-	top, left := g.win.padBegin[0], g.win.padBegin[1]
 	sh, sw := t.stride[0], t.stride[1]
 	pw := t.phaseHW[1]
 	for b := 0; b < t.blocks; b++ {
 		ch := min(qgemm.KGroup, g.cin-b*qgemm.KGroup)
 		planes := src[b*qgemm.KGroup*ih*iw:]
 		for _, p := range t.read {
-			// The first input row and column that land in phase p.
-			y0, x0 := floorMod(p[0]-top, sh), floorMod(p[1]-left, sw)
-			rows, cols := ceilDiv(ih-y0, sh), ceilDiv(iw-x0, sw)
-			if rows <= 0 || cols <= 0 {
+			r := g.phaseRun(p)
+			if r.rows <= 0 || r.cols <= 0 {
 				continue
 			}
-			at := b*t.blockBytes + (p[0]*sw+p[1])*t.planeBytes + ((y0+top)/sh*pw+(x0+left)/sw)*qgemm.KGroup
-			qgemm.QuantizeInterleaved(buf[at:], pw*qgemm.KGroup, planes[y0*iw+x0:], ih*iw, sh*iw, sw, ch, rows, cols, scale)
+			at := b*t.blockBytes + (p[0]*sw+p[1])*t.planeBytes + (r.row*pw+r.col)*qgemm.KGroup
+			qgemm.QuantizeInterleaved(buf[at:], pw*qgemm.KGroup, planes[r.y0*iw+r.x0:], ih*iw, sh*iw, sw, ch, r.rows, r.cols, scale)
 		}
 	}
+}
+
+// phaseRun is the part of an input plane that lands in one phase of its
+// zero-padded, stride-split copy: rows×cols values from input position
+// (y0, x0) on, every stride-th row and column, written from position
+// (row, col) of the phase.
+type phaseRun struct{ y0, x0, rows, cols, row, col int }
+
+// phaseRun returns phase p's part of g's input (rows or cols ≤ 0: none).
+func (g *convGeometry) phaseRun(p [2]int) phaseRun {
+	sh, sw := g.win.stride[0], g.win.stride[1]
+	top, left := g.win.padBegin[0], g.win.padBegin[1]
+	// The first input row and column whose padded position is ≡ p.
+	r := phaseRun{y0: floorMod(p[0]-top, sh), x0: floorMod(p[1]-left, sw)}
+	r.rows, r.cols = ceilDiv(g.inHW[0]-r.y0, sh), ceilDiv(g.inHW[1]-r.x0, sw)
+	r.row, r.col = (r.y0+top)/sh, (r.x0+left)/sw
+	return r
 }
 
 // tapsWeights reorders the m×(cin·taps) quantized weights q (k ordered

@@ -47,3 +47,32 @@ func QuantizeInterleaved(dst []int8, ldd int, src []float32, planeStride, lds, c
 		}
 	}
 }
+
+// QuantizeRows quantizes rows×cols values into rows of bytes, as Quantize
+// does each value: dst[i·ldd + j] = q(src[i·lds + j·colStep]). Rows at a
+// pitch write straight into zero-padded planes; colStep > 1 gathers one
+// phase of a strided convolution's input.
+func QuantizeRows(dst []int8, ldd int, src []float32, lds, colStep, rows, cols int, scale float32) {
+	if rows <= 0 || cols <= 0 {
+		return
+	}
+	if colStep < 1 || ldd < cols {
+		panic(fmt.Sprintf("qgemm: QuantizeRows of %d columns at step %d into rows of %d bytes", cols, colStep, ldd))
+	}
+	if (rows-1)*lds+(cols-1)*colStep >= len(src) || (rows-1)*ldd+cols > len(dst) {
+		panic(fmt.Sprintf("qgemm: QuantizeRows of %d×%d values: source of %d values, destination of %d bytes too short", rows, cols, len(src), len(dst)))
+	}
+	if quantizeRowsFast(dst, ldd, src, lds, colStep, rows, cols, scale) {
+		return
+	}
+	for i := 0; i < rows; i++ {
+		out, in := dst[i*ldd:i*ldd+cols], src[i*lds:]
+		if colStep == 1 {
+			Quantize(out, in[:cols], scale)
+			continue
+		}
+		for j := range out {
+			out[j] = quantize1(float32(in[j*colStep]/scale), -128)
+		}
+	}
+}

@@ -105,3 +105,44 @@ func BenchmarkQuantizeInterleaved(b *testing.B) {
 		})
 	}
 }
+
+// QuantizeRows writes, on every path, the bytes Quantize gives each
+// value at dst[i·ldd + j], and nothing between the rows.
+func TestQuantizeRowsMatchesQuantize(t *testing.T) {
+	rng := rand.New(rand.NewSource(8))
+	src := make([]float32, 2000)
+	for i := range src {
+		src[i] = float32(rng.NormFloat64() * 60)
+		if i%11 == 0 {
+			src[i] = math.Float32frombits(rng.Uint32())
+		}
+	}
+	for i, e := range []float32{float32(math.NaN()), float32(math.Inf(-1)), -128.5, 127.5, 0.5, -2.5} {
+		src[i*31] = e
+	}
+	for _, im := range Available() {
+		withImpl(t, im, func() {
+			for _, step := range []int{1, 2, 3} {
+				for _, cols := range []int{1, 7, 8, 9, 15, 16, 17, 31, 33, 40} {
+					rows, lds, ldd, scale := 4, cols*step+3, cols+5, float32(0.6)
+					got := make([]int8, rows*ldd)
+					for i := range got {
+						got[i] = 99
+					}
+					QuantizeRows(got, ldd, src, lds, step, rows, cols, scale)
+					for i := 0; i < rows; i++ {
+						for j := 0; j < ldd; j++ {
+							want := int8(99)
+							if j < cols {
+								want = quantize1(float32(src[i*lds+j*step]/scale), -128)
+							}
+							if g := got[i*ldd+j]; g != want {
+								t.Fatalf("%v, step %d, %d columns: [%d][%d] = %d, want %d", im, step, cols, i, j, g, want)
+							}
+						}
+					}
+				}
+			}
+		})
+	}
+}

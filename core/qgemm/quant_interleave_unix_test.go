@@ -8,7 +8,7 @@ import (
 	"unsafe"
 )
 
-// QuantizeInterleaved never reads past the last value it needs: the
+// QuantizeInterleaved and QuantizeRows never read past the last value they need: the
 // source ends right before a page that cannot be read, and every row
 // length and column step runs on every path without a fault.
 func TestQuantizeInterleavedStopsAtLastValue(t *testing.T) {
@@ -37,6 +37,13 @@ func TestQuantizeInterleavedStopsAtLastValue(t *testing.T) {
 					QuantizeInterleaved(dst, 4*cols, src, plane, lds, step, 4, rows, cols, 1)
 					if got, want := dst[len(dst)-1], quantize1(src[need-1], -128); got != want {
 						t.Fatalf("%v, step %d, %d columns: last byte %d, want %d", im, step, cols, got, want)
+					}
+					// One plane: its last value is the slice's last.
+					one := all[len(all)-(rows-1)*lds-(cols-1)*step-1:]
+					bytes := make([]int8, rows*cols)
+					QuantizeRows(bytes, cols, one, lds, step, rows, cols, 1)
+					if got, want := bytes[len(bytes)-1], quantize1(one[len(one)-1], -128); got != want {
+						t.Fatalf("%v, step %d, %d columns: QuantizeRows' last byte %d, want %d", im, step, cols, got, want)
 					}
 				}
 			}

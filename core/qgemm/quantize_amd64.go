@@ -162,3 +162,21 @@ func quantizeInterleavedFast(dst []int8, ldd int, src []float32, planeStride, ld
 	}
 	return cols
 }
+
+//go:noescape
+func quantizeRowsAVX512(f *interleaveFrame)
+
+// quantizeRowsFast quantizes rows with AVX-512 (column step 1 or 2) and
+// reports whether it did; elsewhere QuantizeRows goes row by row.
+func quantizeRowsFast(dst []int8, ldd int, src []float32, lds, step, rows, cols int, scale float32) bool {
+	impl := CurrentImpl()
+	if step > 2 || impl == ImplGo || impl == ImplAVX2 || !cpu.X86.HasAVX512F || !cpu.X86.HasAVX512BW {
+		return false
+	}
+	f := interleaveFrame{
+		dst: unsafe.Pointer(&dst[0]), src: unsafe.Pointer(&src[0]),
+		rows: rows, cols: cols, ldd: ldd, lds: 4 * lds, step: step, scale: scale,
+	}
+	quantizeRowsAVX512(&f)
+	return true
+}

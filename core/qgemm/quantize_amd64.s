@@ -221,6 +221,78 @@ inext:
 	VZEROUPPER
 	RET
 
+// func quantizeRowsAVX512(f *interleaveFrame)
+// One plane (f.plane unused), column step 1 or 2, the bytes stored as they
+// are: dst[i·ldd + j] = q(src[i·lds + j·step]). The masks as in
+// quantizeInterleavedAVX512.
+TEXT ·quantizeRowsAVX512(SB), NOSPLIT, $0-8
+	MOVQ         f+0(FP), R8
+	MOVQ         0(R8), DI
+	MOVQ         8(R8), SI
+	MOVQ         16(R8), R9
+	MOVQ         32(R8), R11
+	MOVQ         40(R8), R12
+	MOVQ         56(R8), R14
+	VBROADCASTSS 64(R8), Z1
+	MOVL         $0x42fe0000, AX
+	VPBROADCASTD AX, Z3
+	MOVL         $0xc3000000, AX
+	VPBROADCASTD AX, Z4
+	VMOVDQU32    evenLanes<>(SB), Z8
+
+rrow:
+	MOVQ   SI, AX
+	MOVQ   DI, DX
+	MOVQ   24(R8), CX
+	KXNORW K0, K0, K2
+	KXNORW K0, K0, K3
+	MOVL   $0x7fff, R10
+	KMOVW  R10, K4
+
+rcol:
+	CMPQ  CX, $16
+	JAE   rfull
+	TESTQ CX, CX
+	JZ    rnext
+	MOVL  $1, R10
+	SHLL  CX, R10
+	DECL  R10
+	KMOVW R10, K2
+	LEAQ  -1(CX)(CX*1), CX
+	MOVQ  $1, R10
+	SHLQ  CX, R10
+	DECQ  R10
+	KMOVW R10, K3
+	SHRQ  $16, R10
+	KMOVW R10, K4
+	MOVQ  $16, CX
+
+rfull:
+	CMPQ R14, $1
+	JNE  rstep2
+	LOAD16((AX))
+	ADDQ $64, AX
+	JMP  rconv
+
+rstep2:
+	LOAD16S2((AX), 64(AX))
+	ADDQ $128, AX
+
+rconv:
+	CONV16
+	VPMOVSDB Z2, K2, (DX)
+	ADDQ     $16, DX
+	SUBQ     $16, CX
+	JMP      rcol
+
+rnext:
+	ADDQ R12, SI
+	ADDQ R11, DI
+	DECQ R9
+	JNZ  rrow
+	VZEROUPPER
+	RET
+
 // evenLanes indexes the even floats of two ZMM tables: 0, 2, …, 30.
 DATA evenLanes<>+0(SB)/4, $0
 DATA evenLanes<>+4(SB)/4, $2

@@ -19,3 +19,8 @@ func DepthwiseVector() bool { return false }
 func quantizeInterleavedFast(dst []int8, ldd int, src []float32, planeStride, lds, step, rows, cols int, scale float32) int {
 	return 0
 }
+
+// quantizeRowsFast has no vector version here.
+func quantizeRowsFast(dst []int8, ldd int, src []float32, lds, step, rows, cols int, scale float32) bool {
+	return false
+}
