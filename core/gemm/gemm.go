@@ -386,27 +386,67 @@ func (p *PackedA) MulPackedBufEx(n int, packedB []float32, c []float32, ldc int,
 // the rows of a convolution's input (a pointwise convolution's input
 // planes, off[p] = p·H·W; a stride-1 convolution's zero-padded planes
 // shifted by each tap) need no unfolding or packing. Whole tiles are read
-// by the indirect kernels; the last partial one, and every tile of the Go
-// implementation, is packed per k block.
+// by the indirect kernels, a partial last one by the masked AVX-512 ones;
+// the AVX2 implementation packs a partial last tile per k block, the Go
+// one every tile.
 func (p *PackedA) MulRowsEx(n int, b []float32, off []int, c []float32, ldc int, accumulate bool, ep *Epilogue, workers int) {
-	checkMat("C", p.m, n, c, ldc)
-	checkEpilogue(ep, p.m, n)
+	p.MulGridEx(1, n, b, off, 0, c, ldc, 0, accumulate, ep, workers)
+}
+
+// MulGridEx is MulRowsEx over a grid of lines×width columns: column
+// (y, x) of row p of B is b[off[p] + y·bPitch + x], and of row i of C
+// c[i·ldc + y·cPitch + x]; ColBias, if any, is indexed by x. A
+// convolution's output rows are its lines: B's rows are the taps' shifted
+// rows of the padded input, and C is the output, so the padding columns
+// that a single run of columns (MulRowsEx over the padded planes) would
+// compute and drop are never computed.
+func (p *PackedA) MulGridEx(lines, width int, b []float32, off []int, bPitch int, c []float32, ldc, cPitch int, accumulate bool, ep *Epilogue, workers int) {
+	if lines < 0 || width < 0 || bPitch < 0 || cPitch < 0 {
+		panic(fmt.Sprintf("gemm: grid of %d×%d columns, pitches %d and %d", lines, width, bPitch, cPitch))
+	}
+	checkEpilogue(ep, p.m, width)
 	if len(off) != p.k {
 		panic(fmt.Sprintf("gemm: %d row offsets for k = %d", len(off), p.k))
 	}
-	if p.m == 0 || n == 0 {
+	if p.m == 0 || lines == 0 || width == 0 {
 		return
 	}
+	span := (lines-1)*bPitch + width // of one B row
 	for _, o := range off {
-		if o < 0 || o > len(b)-n {
-			panic(fmt.Sprintf("gemm: B row at %d of %d values past the %d of b", o, n, len(b)))
+		if o < 0 || o > len(b)-span {
+			panic(fmt.Sprintf("gemm: B row at %d of %d values past the %d of b", o, span, len(b)))
 		}
 	}
-	sc := getScratch()
-	j := job{ks: active(), m: p.m, n: n, k: p.k, a: p.data, np: p.np, b: b, boff: off, c: c, ldc: ldc, acc: accumulate}
+	checkMat("C", p.m, (lines-1)*cPitch+width, c, ldc)
+	j := job{ks: active(), m: p.m, n: width, k: p.k, a: p.data, np: p.np, boff: off, ldc: ldc, acc: accumulate}
 	j.setEpilogue(ep)
-	j.do(workers, sc)
-	putScratch(sc)
+	// Workers split the lines when there are several (each line as long
+	// as the parallel variants' least work), else a line's columns.
+	flops := 2 * float64(p.m) * float64(width) * float64(p.k)
+	nw := min(workers, lines, max(1, int(flops*float64(lines)/parMinFlops)))
+	if lines == 1 || nw <= 1 {
+		sc := getScratch()
+		for y := 0; y < lines; y++ {
+			j.b, j.c = b[y*bPitch:], c[y*cPitch:]
+			j.do(workers, sc)
+		}
+		putScratch(sc)
+		return
+	}
+	var wg sync.WaitGroup
+	for t := 0; t < nw; t++ {
+		wg.Add(1)
+		go func(jt job, y0, y1 int) {
+			defer wg.Done()
+			sc := getScratch()
+			for y := y0; y < y1; y++ {
+				jt.b, jt.c = b[y*bPitch:], c[y*cPitch:]
+				jt.run(0, jt.np, 0, jt.n, sc)
+			}
+			putScratch(sc)
+		}(j, t*lines/nw, (t+1)*lines/nw)
+	}
+	wg.Wait()
 }
 
 // packRows packs columns [j0, j0+nb) of the rows of b at offsets off (a k
@@ -561,11 +601,15 @@ func (j *job) run(p0, p1, c0, c1 int, sc *scratch) {
 	for jc := c0; jc < c1; jc += ncb {
 		nb := min(ncb, c1-jc)
 		// Tiles [0, full) of the block are read in place (indirect
-		// kernels), the others from bBlock, which starts at column from.
+		// kernels; a partial last one too with masked kernels), the
+		// others from bBlock, which starts at column from.
 		full, from := 0, 0
 		if inPlace {
 			full = nb / tileW * tileW
 			from = full
+			if ks.masked() {
+				full, from = nb, nb
+			}
 		}
 		for pc := 0; pc < k; pc += kc {
 			kb := min(kc, k-pc)
@@ -645,8 +689,8 @@ func (j *job) run(p0, p1, c0, c1 int, sc *scratch) {
 }
 
 // tile runs one micro-kernel call for a rows×w block of C starting at c[ci];
-// w < NR·panels goes through a temporary tile. With boff (a whole tile
-// only) B is read in place by the indirect kernel.
+// w < NR·panels goes through a temporary tile. With boff B is read in
+// place by the indirect kernel, a partial tile's last vector under mask.
 func (j *job) tile(rows, panels, kb int, a *float32, as int, b *float32, pnl int, boff *int, ci, w, flags int, rb, cb []float32) {
 	var rbp, cbp *float32
 	if rb != nil {
@@ -656,7 +700,12 @@ func (j *job) tile(rows, panels, kb int, a *float32, as int, b *float32, pnl int
 		if cb != nil {
 			cbp = &cb[0]
 		}
-		j.ks.callI(rows, panels, kb, a, as, b, boff, &j.c[ci], j.ldc*4, flags, rbp, cbp, j.lo, j.hi)
+		if w == panels*NR {
+			j.ks.callI(rows, panels, kb, a, as, b, boff, &j.c[ci], j.ldc*4, flags, rbp, cbp, j.lo, j.hi)
+			return
+		}
+		mask := 1<<(w-(panels-1)*NR) - 1
+		j.ks.callIM(rows, panels, kb, a, as, b, boff, &j.c[ci], j.ldc*4, flags, rbp, cbp, j.lo, j.hi, mask)
 		return
 	}
 	if w == panels*NR {

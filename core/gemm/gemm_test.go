@@ -462,3 +462,103 @@ func TestNoAllocs(t *testing.T) {
 		})
 	}
 }
+
+// MulGridEx against SgemmEx on the gathered operand: lines of width
+// columns, B's lines bPitch apart with NaN between them (a read past a
+// line's columns makes C NaN) and C's lines cPitch apart with sentinels
+// between them (which must survive); every implementation, one and three
+// workers, accumulating or not, with each epilogue.
+func TestMulGrid(t *testing.T) {
+	forceParallel(t)
+	r := rand.New(rand.NewSource(7))
+	nan := float32(math.NaN())
+	for trial := 0; trial < 60; trial++ {
+		m, k := 1+r.Intn(20), 1+r.Intn(40)
+		if trial%10 == 0 {
+			k = 520 + r.Intn(60) // two k blocks
+		}
+		lines, width := 1+r.Intn(4), 1+r.Intn(70)
+		bPitch, cPitch := width+r.Intn(4), width+r.Intn(4)
+		rowLen := (lines-1)*bPitch + width
+		b := make([]float32, k*(rowLen+2)+1)
+		for i := range b {
+			b[i] = nan
+		}
+		off := make([]int, k)
+		dense := make([]float32, k*lines*width) // B gathered, k × lines·width
+		for p, slot := range r.Perm(k) {
+			off[p] = 1 + slot*(rowLen+2)
+			for y := 0; y < lines; y++ {
+				for x := 0; x < width; x++ {
+					v := r.Float32()*2 - 1
+					b[off[p]+y*bPitch+x] = v
+					dense[p*lines*width+y*width+x] = v
+				}
+			}
+		}
+		a := randSlice(r, m*k)
+		ldc := (lines-1)*cPitch + width + r.Intn(3)
+		c0 := make([]float32, m*ldc)
+		for i := range c0 {
+			c0[i] = sentinel
+		}
+		for i := 0; i < m; i++ {
+			for y := 0; y < lines; y++ {
+				copy(c0[i*ldc+y*cPitch:][:width], randSlice(r, width))
+			}
+		}
+		acc := trial%2 == 0
+		var ep *Epilogue
+		switch trial % 4 {
+		case 1:
+			ep = &Epilogue{RowBias: randSlice(r, m), ReLU: true}
+		case 2:
+			ep = &Epilogue{ColBias: randSlice(r, width), Clip: true, Lo: -0.5, Hi: 0.5}
+		case 3:
+			ep = &Epilogue{RowBias: randSlice(r, m), ColBias: randSlice(r, width)}
+		}
+		// The reference: C over the gathered columns, then scattered.
+		want := make([]float32, m*lines*width)
+		for i := 0; i < m; i++ {
+			for y := 0; y < lines; y++ {
+				copy(want[i*lines*width+y*width:][:width], c0[i*ldc+y*cPitch:])
+			}
+		}
+		var wep *Epilogue
+		if ep != nil {
+			e := *ep
+			if e.ColBias != nil {
+				e.ColBias = make([]float32, 0, lines*width)
+				for y := 0; y < lines; y++ {
+					e.ColBias = append(e.ColBias, ep.ColBias...)
+				}
+			}
+			wep = &e
+		}
+		withImpl(t, ImplGo, func() { SgemmEx(m, lines*width, k, a, k, dense, lines*width, want, lines*width, acc, wep, 1) })
+		for _, im := range Available() {
+			withImpl(t, im, func() {
+				for _, workers := range []int{1, 3} {
+					c := append([]float32(nil), c0...)
+					PackA(m, k, a, k).MulGridEx(lines, width, b, off, bPitch, c, ldc, cPitch, acc, ep, workers)
+					for i := 0; i < m; i++ {
+						for j := 0; j < ldc; j++ {
+							got := c[i*ldc+j]
+							y, x := j/cPitch, j%cPitch
+							if y >= lines || x >= width {
+								if got != sentinel {
+									t.Fatalf("%v trial %d: C[%d][%d] between lines overwritten: %v", im, trial, i, j, got)
+								}
+								continue
+							}
+							w := want[i*lines*width+y*width+x]
+							if d := math.Abs(float64(got - w)); !(d <= 1e-4*(1+math.Abs(float64(w)))) {
+								t.Fatalf("%v trial %d (m=%d k=%d %d×%d, workers %d): C[%d][%d] = %v, want %v", im, trial, m, k, lines, width, workers, i, j, got, w)
+							}
+						}
+					}
+				}
+			})
+		}
+	}
+}

@@ -21,7 +21,10 @@
 // The indirect kernels (suffix I) read B in place instead: row p of the
 // tile is the 16·panels floats at b + 4·off[p] (off: one int per p), so
 // a convolution's input rows need no packing. They take off where the
-// others take pnl.
+// others take pnl. The masked AVX-512 ones (suffix IM) serve a last
+// partial tile: the last vector of each row of the tile is loaded, added
+// and stored under mask (an extra argument, bit i for column i of that
+// vector), so nothing past the tile's columns is read or written.
 package main
 
 import (
@@ -38,11 +41,12 @@ type isa struct {
 	nregs    int    // 16 or 32
 	zero     string // instruction used to zero a register
 	maxRows  map[int]int
+	masks    bool // has mask registers (the masked indirect kernels)
 }
 
 var isas = []isa{
 	{name: "AVX2", vecBytes: 32, reg: "Y", nregs: 16, zero: "VXORPS", maxRows: map[int]int{1: 6}},
-	{name: "AVX512", vecBytes: 64, reg: "Z", nregs: 32, zero: "VPXORD", maxRows: map[int]int{1: 8, 2: 8}},
+	{name: "AVX512", vecBytes: 64, reg: "Z", nregs: 32, zero: "VPXORD", maxRows: map[int]int{1: 8, 2: 8}, masks: true},
 }
 
 func main() {
@@ -56,12 +60,18 @@ func main() {
 				continue
 			}
 			for rows := 1; rows <= mr; rows++ {
-				genKernel(&s, &g, is, rows, panels, false)
-				genKernel(&s, &g, is, rows, panels, true)
+				genKernel(&s, &g, is, rows, panels, false, false)
+				genKernel(&s, &g, is, rows, panels, true, false)
+				if is.masks {
+					genKernel(&s, &g, is, rows, panels, true, true)
+				}
 			}
 		}
-		genDispatch(&g, is, false)
-		genDispatch(&g, is, true)
+		genDispatch(&g, is, false, false)
+		genDispatch(&g, is, true, false)
+		if is.masks {
+			genDispatch(&g, is, true, true)
+		}
 	}
 	src, err := format.Source(g.Bytes())
 	if err != nil {
@@ -78,12 +88,15 @@ func must(err error) {
 	}
 }
 
-func kname(is isa, rows, panels int, indirect bool) string {
-	return fmt.Sprintf("sgemm%sR%dP%d%s", is.name, rows, panels, suffix(indirect))
+func kname(is isa, rows, panels int, indirect, masked bool) string {
+	return fmt.Sprintf("sgemm%sR%dP%d%s", is.name, rows, panels, suffix(indirect, masked))
 }
 
-func suffix(indirect bool) string {
-	if indirect {
+func suffix(indirect, masked bool) string {
+	switch {
+	case masked:
+		return "IM"
+	case indirect:
 		return "I"
 	}
 	return ""
@@ -94,20 +107,27 @@ const (
 	protoI = "k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32"
 )
 
-func protoOf(indirect bool) string {
-	if indirect {
+func protoOf(indirect, masked bool) string {
+	switch {
+	case masked:
+		return protoI + ", mask int"
+	case indirect:
 		return protoI
 	}
 	return proto
 }
 
-func genDispatch(g *bytes.Buffer, is isa, indirect bool) {
-	bArg := "pnl"
-	if indirect {
-		bArg = "off"
+func genDispatch(g *bytes.Buffer, is isa, indirect, masked bool) {
+	args := "pnl, c, ldc, flags, rb, cb, lo, hi"
+	switch {
+	case masked:
+		args = "off, c, ldc, flags, rb, cb, lo, hi, mask"
+	case indirect:
+		args = "off, c, ldc, flags, rb, cb, lo, hi"
 	}
-	fmt.Fprintf(g, "// kern%s%s runs the %s kernel for a rows×(16·panels) tile.\n", is.name, suffix(indirect), is.name)
-	fmt.Fprintf(g, "func kern%s%s(rows, panels int, %s) {\n", is.name, suffix(indirect), protoOf(indirect))
+	sfx := suffix(indirect, masked)
+	fmt.Fprintf(g, "// kern%s%s runs the %s kernel for a rows×(16·panels) tile.\n", is.name, sfx, is.name)
+	fmt.Fprintf(g, "func kern%s%s(rows, panels int, %s) {\n", is.name, sfx, protoOf(indirect, masked))
 	fmt.Fprintf(g, "switch panels<<8 | rows {\n")
 	for panels := 1; panels <= 3; panels++ {
 		mr, ok := is.maxRows[panels]
@@ -115,7 +135,7 @@ func genDispatch(g *bytes.Buffer, is isa, indirect bool) {
 			continue
 		}
 		for rows := 1; rows <= mr; rows++ {
-			fmt.Fprintf(g, "case %d<<8 | %d:\n%s(k, a, as, b, %s, c, ldc, flags, rb, cb, lo, hi)\n", panels, rows, kname(is, rows, panels, indirect), bArg)
+			fmt.Fprintf(g, "case %d<<8 | %d:\n%s(k, a, as, b, %s)\n", panels, rows, kname(is, rows, panels, indirect, masked), args)
 		}
 	}
 	fmt.Fprintf(g, "default:\npanic(\"gemm: no %s kernel for this tile\")\n}\n}\n\n", is.name)
@@ -134,9 +154,9 @@ func genDispatch(g *bytes.Buffer, is isa, indirect bool) {
 	fmt.Fprintf(g, "}\n\n")
 }
 
-func genKernel(s, g *bytes.Buffer, is isa, rows, panels int, indirect bool) {
-	name := kname(is, rows, panels, indirect)
-	fmt.Fprintf(g, "//go:noescape\nfunc %s(%s)\n\n", name, protoOf(indirect))
+func genKernel(s, g *bytes.Buffer, is isa, rows, panels int, indirect, masked bool) {
+	name := kname(is, rows, panels, indirect, masked)
+	fmt.Fprintf(g, "//go:noescape\nfunc %s(%s)\n\n", name, protoOf(indirect, masked))
 
 	vpp := 64 / is.vecBytes // vectors per panel
 	nv := panels * vpp      // vectors per row
@@ -179,18 +199,40 @@ func genKernel(s, g *bytes.Buffer, is isa, rows, panels int, indirect bool) {
 		}
 	}
 	cOff := func(v int) int { return v * is.vecBytes }
+	// k1 is the mask operand of vector v ("K1, " on the last vector of a
+	// masked kernel's row, else nothing); z adds the zeroing suffix.
+	k1 := func(v int) string {
+		if masked && v == nv-1 {
+			return "K1, "
+		}
+		return ""
+	}
+	z := func(v int) string {
+		if masked && v == nv-1 {
+			return ".Z"
+		}
+		return ""
+	}
 
 	p := func(format string, args ...any) { fmt.Fprintf(s, "\t"+format+"\n", args...) }
 	label := func(l string) { fmt.Fprintf(s, "%s_%s:\n", name, l) }
 
-	fmt.Fprintf(s, "\n// func %s(%s)\n", name, protoOf(indirect))
-	fmt.Fprintf(s, "TEXT ·%s(SB), NOSPLIT, $0-88\n", name)
+	fmt.Fprintf(s, "\n// func %s(%s)\n", name, protoOf(indirect, masked))
+	frame := 88
+	if masked {
+		frame = 96
+	}
+	fmt.Fprintf(s, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", name, frame)
 	p("MOVQ k+0(FP), CX")
 	p("MOVQ a+8(FP), AX")
 	p("MOVQ as+16(FP), R9")
 	p("MOVQ b+24(FP), BX")
 	if indirect {
 		p("MOVQ off+32(FP), R13")
+		if masked {
+			p("MOVQ mask+88(FP), R12")
+			p("KMOVW R12, K1")
+		}
 	} else {
 		p("MOVQ pnl+32(FP), R8")
 	}
@@ -220,7 +262,7 @@ func genKernel(s, g *bytes.Buffer, is isa, rows, panels int, indirect bool) {
 			p("MOVQ %d(R13), R14", 8*u)
 		}
 		for v := 0; v < nv; v++ {
-			p("VMOVUPS %s, %s", bOff(u, v), breg(v))
+			p("VMOVUPS%s %s, %s%s", z(v), bOff(u, v), k1(v), breg(v))
 		}
 		for r := 0; r < rows; r++ {
 			b := bc(u*rows + r)
@@ -262,7 +304,7 @@ func genKernel(s, g *bytes.Buffer, is isa, rows, panels int, indirect bool) {
 	p("MOVQ DI, R12")
 	for r := 0; r < rows; r++ {
 		for v := 0; v < nv; v++ {
-			p("VADDPS %d(R12), %s, %s", cOff(v), acc(r, v), acc(r, v))
+			p("VADDPS %d(R12), %s, %s%s", cOff(v), acc(r, v), k1(v), acc(r, v))
 		}
 		if r != rows-1 {
 			p("ADDQ R11, R12")
@@ -284,7 +326,7 @@ func genKernel(s, g *bytes.Buffer, is isa, rows, panels int, indirect bool) {
 	p("TESTQ SI, SI")
 	p("JZ %s_nocb", name)
 	for v := 0; v < nv; v++ {
-		p("VMOVUPS %d(SI), %s", cOff(v), tmp(v))
+		p("VMOVUPS%s %d(SI), %s%s", z(v), cOff(v), k1(v), tmp(v))
 	}
 	for r := 0; r < rows; r++ {
 		for v := 0; v < nv; v++ {
@@ -295,28 +337,28 @@ func genKernel(s, g *bytes.Buffer, is isa, rows, panels int, indirect bool) {
 	// Clamp: Go operand order VMAXPS src2, src1, dst = src1 > src2 ?
 	// src1 : src2 with src1 the bound and src2 the accumulator, so a NaN
 	// accumulator is kept (likewise VMINPS).
-	z := tmp(0)
+	bound := tmp(0)
 	p("TESTQ $2, DX")
 	p("JZ %s_nomax", name)
-	p("VBROADCASTSS lo+80(FP), %s", z)
+	p("VBROADCASTSS lo+80(FP), %s", bound)
 	for r := 0; r < rows; r++ {
 		for v := 0; v < nv; v++ {
-			p("VMAXPS %s, %s, %s", acc(r, v), z, acc(r, v))
+			p("VMAXPS %s, %s, %s", acc(r, v), bound, acc(r, v))
 		}
 	}
 	label("nomax")
 	p("TESTQ $4, DX")
 	p("JZ %s_norelu", name)
-	p("VBROADCASTSS hi+84(FP), %s", z)
+	p("VBROADCASTSS hi+84(FP), %s", bound)
 	for r := 0; r < rows; r++ {
 		for v := 0; v < nv; v++ {
-			p("VMINPS %s, %s, %s", acc(r, v), z, acc(r, v))
+			p("VMINPS %s, %s, %s", acc(r, v), bound, acc(r, v))
 		}
 	}
 	label("norelu")
 	for r := 0; r < rows; r++ {
 		for v := 0; v < nv; v++ {
-			p("VMOVUPS %s, %d(DI)", acc(r, v), cOff(v))
+			p("VMOVUPS %s, %s%d(DI)", acc(r, v), k1(v), cOff(v))
 		}
 		if r != rows-1 {
 			p("ADDQ R11, DI")

@@ -95,6 +95,19 @@ func (ks *kernels) call(rows, panels, k int, a *float32, as int, b *float32, pnl
 // (callI); the Go one packs such operands instead.
 func (ks *kernels) indirect() bool { return ks.impl != ImplGo }
 
+// masked reports whether the implementation has masked indirect kernels
+// (callIM), which read a partial last tile in place.
+func (ks *kernels) masked() bool { return ks.impl == ImplAVX512 }
+
+// callIM runs one masked indirect micro-kernel: as callI, the last vector
+// of each row under mask.
+func (ks *kernels) callIM(rows, panels, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32, mask int) {
+	if ks.impl != ImplAVX512 {
+		panic("gemm: no masked kernel")
+	}
+	kernAVX512IM(rows, panels, k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, mask)
+}
+
 // callI runs one indirect micro-kernel: row p of the B tile is read at
 // b + 4·off[p] bytes.
 func (ks *kernels) callI(rows, panels, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32) {

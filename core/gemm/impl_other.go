@@ -32,3 +32,7 @@ func kernAVX2I(rows, panels, k int, a *float32, as int, b *float32, off *int, c 
 func kernAVX512I(rows, panels, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32) {
 	panic("gemm: AVX-512 kernel not built")
 }
+
+func kernAVX512IM(rows, panels, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32, mask int) {
+	panic("gemm: AVX-512 kernel not built")
+}

@@ -91,10 +91,16 @@ func sgemmAVX512R1P1(k int, a *float32, as int, b *float32, pnl int, c *float32,
 func sgemmAVX512R1P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
+func sgemmAVX512R1P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int)
+
+//go:noescape
 func sgemmAVX512R2P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
 func sgemmAVX512R2P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+
+//go:noescape
+func sgemmAVX512R2P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int)
 
 //go:noescape
 func sgemmAVX512R3P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
@@ -103,10 +109,16 @@ func sgemmAVX512R3P1(k int, a *float32, as int, b *float32, pnl int, c *float32,
 func sgemmAVX512R3P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
+func sgemmAVX512R3P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int)
+
+//go:noescape
 func sgemmAVX512R4P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
 func sgemmAVX512R4P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+
+//go:noescape
+func sgemmAVX512R4P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int)
 
 //go:noescape
 func sgemmAVX512R5P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
@@ -115,10 +127,16 @@ func sgemmAVX512R5P1(k int, a *float32, as int, b *float32, pnl int, c *float32,
 func sgemmAVX512R5P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
+func sgemmAVX512R5P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int)
+
+//go:noescape
 func sgemmAVX512R6P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
 func sgemmAVX512R6P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+
+//go:noescape
+func sgemmAVX512R6P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int)
 
 //go:noescape
 func sgemmAVX512R7P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
@@ -127,10 +145,16 @@ func sgemmAVX512R7P1(k int, a *float32, as int, b *float32, pnl int, c *float32,
 func sgemmAVX512R7P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
+func sgemmAVX512R7P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int)
+
+//go:noescape
 func sgemmAVX512R8P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
 func sgemmAVX512R8P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+
+//go:noescape
+func sgemmAVX512R8P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int)
 
 //go:noescape
 func sgemmAVX512R1P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
@@ -139,10 +163,16 @@ func sgemmAVX512R1P2(k int, a *float32, as int, b *float32, pnl int, c *float32,
 func sgemmAVX512R1P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
+func sgemmAVX512R1P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int)
+
+//go:noescape
 func sgemmAVX512R2P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
 func sgemmAVX512R2P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+
+//go:noescape
+func sgemmAVX512R2P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int)
 
 //go:noescape
 func sgemmAVX512R3P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
@@ -151,10 +181,16 @@ func sgemmAVX512R3P2(k int, a *float32, as int, b *float32, pnl int, c *float32,
 func sgemmAVX512R3P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
+func sgemmAVX512R3P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int)
+
+//go:noescape
 func sgemmAVX512R4P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
 func sgemmAVX512R4P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+
+//go:noescape
+func sgemmAVX512R4P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int)
 
 //go:noescape
 func sgemmAVX512R5P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
@@ -163,10 +199,16 @@ func sgemmAVX512R5P2(k int, a *float32, as int, b *float32, pnl int, c *float32,
 func sgemmAVX512R5P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
+func sgemmAVX512R5P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int)
+
+//go:noescape
 func sgemmAVX512R6P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
 func sgemmAVX512R6P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+
+//go:noescape
+func sgemmAVX512R6P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int)
 
 //go:noescape
 func sgemmAVX512R7P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
@@ -175,10 +217,16 @@ func sgemmAVX512R7P2(k int, a *float32, as int, b *float32, pnl int, c *float32,
 func sgemmAVX512R7P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
+func sgemmAVX512R7P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int)
+
+//go:noescape
 func sgemmAVX512R8P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
 func sgemmAVX512R8P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+
+//go:noescape
+func sgemmAVX512R8P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int)
 
 // kernAVX512 runs the AVX512 kernel for a rows×(16·panels) tile.
 func kernAVX512(rows, panels int, k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32) {
@@ -259,6 +307,46 @@ func kernAVX512I(rows, panels int, k int, a *float32, as int, b *float32, off *i
 		sgemmAVX512R7P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi)
 	case 2<<8 | 8:
 		sgemmAVX512R8P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi)
+	default:
+		panic("gemm: no AVX512 kernel for this tile")
+	}
+}
+
+// kernAVX512IM runs the AVX512 kernel for a rows×(16·panels) tile.
+func kernAVX512IM(rows, panels int, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int) {
+	switch panels<<8 | rows {
+	case 1<<8 | 1:
+		sgemmAVX512R1P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, mask)
+	case 1<<8 | 2:
+		sgemmAVX512R2P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, mask)
+	case 1<<8 | 3:
+		sgemmAVX512R3P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, mask)
+	case 1<<8 | 4:
+		sgemmAVX512R4P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, mask)
+	case 1<<8 | 5:
+		sgemmAVX512R5P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, mask)
+	case 1<<8 | 6:
+		sgemmAVX512R6P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, mask)
+	case 1<<8 | 7:
+		sgemmAVX512R7P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, mask)
+	case 1<<8 | 8:
+		sgemmAVX512R8P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, mask)
+	case 2<<8 | 1:
+		sgemmAVX512R1P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, mask)
+	case 2<<8 | 2:
+		sgemmAVX512R2P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, mask)
+	case 2<<8 | 3:
+		sgemmAVX512R3P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, mask)
+	case 2<<8 | 4:
+		sgemmAVX512R4P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, mask)
+	case 2<<8 | 5:
+		sgemmAVX512R5P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, mask)
+	case 2<<8 | 6:
+		sgemmAVX512R6P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, mask)
+	case 2<<8 | 7:
+		sgemmAVX512R7P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, mask)
+	case 2<<8 | 8:
+		sgemmAVX512R8P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, mask)
 	default:
 		panic("gemm: no AVX512 kernel for this tile")
 	}

@@ -1,0 +1,84 @@
+package ops
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/int8cal/int8cal/core/tensor"
+)
+
+// The float convolution's in-place strategies against refConv on every
+// GEMM implementation: pointwise (input planes read in place), grid
+// (output rows, 16 or more wide: whole and partial tiles) and wide (a
+// run of padded rows, narrowed), each checked to take the strategy it is
+// named for, with fused activations and residuals.
+func TestConvInPlaceStrategies(t *testing.T) {
+	relu := Activation{Kind: ReluActivation}
+	relu6 := Activation{Kind: ClipActivation, Min: 0, Max: 6}
+	one := [2]int{1, 1}
+	cases := []struct {
+		cc       convCase
+		strategy string
+	}{
+		{convCase{n: 2, c: 3, h: 5, w: 32, m: 9, kh: 3, kw: 3, pads: [4]int{1, 1, 1, 1}, bias: true, act: relu}, "grid"},
+		{convCase{n: 1, c: 5, h: 4, w: 16, m: 17, kh: 3, kw: 3, pads: [4]int{1, 1, 1, 1}, act: relu6}, "grid"},
+		{convCase{n: 1, c: 2, h: 6, w: 45, m: 7, kh: 3, kw: 3, pads: [4]int{1, 1, 1, 1}, bias: true}, "grid"},
+		{convCase{n: 1, c: 3, h: 5, w: 28, m: 5, kh: 5, kw: 3, pads: [4]int{2, 1, 2, 1}, dilation: [2]int{1, 1}}, "grid"},
+		{convCase{n: 1, c: 2, h: 9, w: 30, m: 4, kh: 3, kw: 3, pads: [4]int{2, 2, 2, 2}, dilation: [2]int{2, 2}, bias: true}, "grid"},
+		{convCase{n: 2, c: 4, h: 8, w: 8, m: 6, kh: 3, kw: 3, pads: [4]int{1, 1, 1, 1}, bias: true, act: relu}, "wide"},
+		{convCase{n: 2, c: 7, h: 5, w: 6, m: 20, kh: 1, kw: 1, bias: true, act: relu6}, "pointwise"},
+		{convCase{n: 1, c: 600, h: 3, w: 37, m: 9, kh: 1, kw: 1, bias: true}, "pointwise"},
+	}
+	forEachGemmImpl(t, func(t *testing.T) {
+		r := rtRand(44)
+		for _, tc := range cases {
+			cc := tc.cc
+			cc.group, cc.stride = 1, one
+			if cc.dilation == [2]int{} {
+				cc.dilation = one
+			}
+			cc.name = fmt.Sprintf("%s/%dx%d_k%dx%d_c%d_m%d", tc.strategy, cc.h, cc.w, cc.kh, cc.kw, cc.c, cc.m)
+			c := rtBuild(t, 13, "Conv", cc.attrs()...).(*conv)
+			in := []Meta{{tensor.Float32, []int{cc.n, cc.c, cc.h, cc.w}}, {tensor.Float32, []int{cc.m, cc.c, cc.kh, cc.kw}}}
+			if _, err := Infer(c, in, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			geo, _, err := c.geometryOf(in[0].Shape, in[1].Shape)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[bool]string{true: "pointwise"}[geo.pointwise]
+			if geo.wide {
+				got = map[bool]string{true: "grid", false: "wide"}[geo.grid]
+			}
+			if got != tc.strategy {
+				t.Fatalf("%s: strategy %q", cc.name, got)
+			}
+			t.Run(cc.name, func(t *testing.T) { cc.run(t, r) })
+		}
+	})
+}
+
+// A fused residual on the grid and pointwise strategies, every
+// implementation: act(conv(x) + b + r).
+func TestConvInPlaceResidual(t *testing.T) {
+	forEachGemmImpl(t, func(t *testing.T) {
+		r := rtRand(45)
+		for _, k := range []int{1, 3} {
+			x, w, b := randT(r, 2, 3, 6, 20), randT(r, 5, 3, k, k), randT(r, 5)
+			pad := int64(k / 2)
+			op := rtBuild(t, 13, "Conv", aInts("pads", pad, pad, pad, pad))
+			act := Activation{Kind: ReluActivation}
+			if !op.(ResidualFusable).FuseResidual() || !op.(Fusable).FuseActivation(act) {
+				t.Fatal("fusion refused")
+			}
+			res := randT(r, 2, 5, 6, 20)
+			want := refConv(x.F32, 2, 3, 6, 20, w.F32, 5, k, k, b.F32, 1, [2]int{1, 1}, [2]int{1, 1}, [2]int{k / 2, k / 2}, 6, 20, Activation{})
+			for i := range want {
+				want[i] = max(want[i]+float64(res.F32[i]), 0)
+			}
+			out := rtMust(t, op, 2, 1, []*tensor.Tensor{x, w, b, res}, constAt(4, 1, 2))
+			checkClose(t, out[0], sh(2, 5, 6, 20), want, 1e-5)
+		}
+	})
+}
