@@ -208,9 +208,15 @@ func (c *cifarCalib) Read(first, n int, images []float32, labels []int) error {
 }
 
 // ResNet-20 on the 1,000 CIFAR-10 calibration images (batches of 50), the
-// run set beside ONNX Runtime's calibrators by `make bench`.
+// run set beside ONNX Runtime's calibrators by `make bench`
+// (tools/ort/calib_bench.py --compare). The images are read from
+// ../shared, or from the folder INT8CAL_CIFAR10 names.
 func BenchmarkCalibrateResNet20(b *testing.B) {
-	path := filepath.Join("..", "..", "..", "shared", "data", "cifar10", "cifar10_calib_x.npy")
+	dir := filepath.Join("..", "..", "..", "shared", "data", "cifar10")
+	if d := os.Getenv("INT8CAL_CIFAR10"); d != "" {
+		dir = d
+	}
+	path := filepath.Join(dir, "cifar10_calib_x.npy")
 	a, err := npy.ReadFile(path)
 	if err != nil {
 		b.Skipf("CIFAR-10 calibration images not found (they live in ../shared): %v", err)

@@ -25,10 +25,10 @@ const chainPiece = 4096
 // chainOp computes, for a chunk-observed plan, an Add followed by a Relu
 // of its result (add) or a Relu alone, in one pass over the values that
 // hands every piece of its outputs to the plan's chunk observer. It
-// computes exactly what the two unfused operators compute (core/ops's
-// same-shape Add, a[i] = x[i] + y[i]; Relu, max(v, 0)), so statistics and
-// tables do not change; the observer still sees every tensor whole after
-// the step.
+// computes what the two unfused operators compute (core/ops's same-shape
+// Add, a[i] = x[i] + y[i]; Relu, Go's max(v, 0)) bit for bit (chainGo,
+// and vector kernels that follow it), so statistics and tables do not
+// change; the observer still sees every tensor whole after the step.
 type chainOp struct {
 	plan  *Plan
 	add   bool
@@ -46,27 +46,42 @@ func (c *chainOp) Run(ctx *ops.Ctx, in, out []*tensor.Tensor) error {
 	parallel.Each(len(o), ctx.Workers, func(w, lo, hi int) {
 		for ; lo < hi; lo += chainPiece {
 			end := min(hi, lo+chainPiece)
-			x := in[0].F32[lo:end]
+			var a, y []float32
 			if c.add {
-				a, y := out[0].F32[lo:end], in[1].F32[lo:end]
-				for i := range a {
-					a[i] = x[i] + y[i]
-				}
-				if chunk != nil {
-					chunk(w, c.names[0], a)
-				}
-				x = a
+				a, y = out[0].F32[lo:end], in[1].F32[lo:end]
 			}
-			r := o[lo:end]
-			for i, v := range x[:len(r)] {
-				r[i] = max(v, 0)
+			chainValues(a, o[lo:end], in[0].F32[lo:end], y)
+			if chunk == nil {
+				continue
 			}
-			if chunk != nil {
-				chunk(w, c.names[len(c.names)-1], r)
+			if c.add {
+				chunk(w, c.names[0], a)
 			}
+			chunk(w, c.names[len(c.names)-1], o[lo:end])
 		}
 	})
 	return nil
+}
+
+// chainGo computes o[i] = max(v, 0) for v = x[i] when a is nil, else
+// for v = x[i] + y[i], also stored in a[i]: core/ops's Relu and same-shape
+// Add. The vector kernels (chainValues) follow it bit for bit, but for
+// the NaN an addition of two NaNs returns, which IEEE leaves open (the
+// first operand's here, either one in compiled Go).
+func chainGo(a, o, x, y []float32) {
+	if a == nil {
+		x = x[:len(o)]
+		for i, v := range x {
+			o[i] = max(v, 0)
+		}
+		return
+	}
+	a, x, y = a[:len(o)], x[:len(o)], y[:len(o)]
+	for i := range o {
+		v := x[i] + y[i]
+		a[i] = v
+		o[i] = max(v, 0)
+	}
 }
 
 // chain merges, in a plan that observes every tensor, each Relu with the

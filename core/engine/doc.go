@@ -10,5 +10,10 @@
 // A run can observe every tensor as it is produced (the graph input, each
 // intermediate and the outputs), which is how calibration collects
 // activation statistics; an observed plan is built without fusion so that
-// every tensor the model names exists.
+// every tensor the model names exists. RunObservedChunks runs such a plan
+// with each Relu merged into the step right before it when that step
+// computes its input (an Add of two same-shape tensors and the Relu in
+// one vector pass), handing the values these steps compute to the caller
+// piece by piece while they are in cache: calibration fills its
+// statistics there instead of reading the tensors again.
 package engine
