@@ -177,7 +177,7 @@ func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		if geo.wide {
 			oh, ow, ldc = geo.outHW[0], geo.outHW[1], geo.padHW[1]
 		}
-		c.dequantize(&geo, g, sc.acc, cols, oh, ow, ldc, bias, res, dst)
+		c.dequantize(&geo, g, sc.acc, cols, 0, oh, ow, ldc, bias, res, dst)
 	}
 	sizes, err := geo.int8ScratchSizes()
 	if err != nil {
@@ -219,22 +219,24 @@ func (c *qconv) unitTensors(geo *convGeometry, u int, in, out []*tensor.Tensor) 
 	return src, dst, res
 }
 
-// dequantize converts group g's integer products acc (output channel oc's
-// at oc·cols, an oh×ow block at stride ldc: a wide product's valid columns
-// are read straight out of its padded rows) into dst in one pass per
-// output channel: scale, bias, residual, activation.
-func (c *qconv) dequantize(geo *convGeometry, g int, acc []int32, cols, oh, ow, ldc int, bias, res, dst []float32) {
+// dequantize converts output rows [y0, y0+rows) of group g from the
+// integer products acc (output channel oc's at oc·cols, rows at stride
+// ldc: a wide product's valid columns are read straight out of its padded
+// rows) into dst in one pass per output channel: scale, bias, residual,
+// activation.
+func (c *qconv) dequantize(geo *convGeometry, g int, acc []int32, cols, y0, rows, ow, ldc int, bias, res, dst []float32) {
 	act := c.act.int8Epilogue()
 	for oc := 0; oc < geo.cout; oc++ {
 		var b, r []float32
 		if bias != nil {
 			b = bias[g*geo.cout+oc:]
 		}
-		out := dst[oc*geo.spatial : (oc+1)*geo.spatial]
+		at := oc*geo.spatial + y0*ow
+		out := dst[at : at+rows*ow]
 		if res != nil {
-			r = res[oc*geo.spatial : (oc+1)*geo.spatial]
+			r = res[at : at+rows*ow]
 		}
-		qgemm.DequantizePlane(acc[oc*cols:], oh, ow, ldc, c.rowScale[g][oc], b, r, ow, act, out, ow)
+		qgemm.DequantizePlane(acc[oc*cols:], rows, ow, ldc, c.rowScale[g][oc], b, r, ow, act, out, ow)
 	}
 }
 

@@ -91,6 +91,8 @@ func TestInt8ConvMatchesReference(t *testing.T) {
 		{"2x2 stride 2 no pad", 1, 12, 4, 8, 8, 2, 1, 2, 0, 1, false, false, false},
 		{"3 channels (RGB), stride 2", 2, 3, 8, 15, 14, 3, 1, 2, 1, 1, true, true, false},
 		{"ReLU6, wide", 2, 8, 5, 9, 9, 3, 1, 1, 1, 1, false, true, true},
+		{"chunks of output rows", 1, 8, 64, 40, 40, 3, 1, 1, 1, 1, true, true, false},
+		{"chunks of output rows, stride 2", 1, 8, 80, 81, 80, 3, 1, 2, 1, 1, false, true, false},
 		{"ReLU6, depthwise", 2, 8, 8, 9, 9, 3, 8, 2, 1, 1, false, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -179,6 +181,55 @@ func TestInt8ConvMatchesReference(t *testing.T) {
 					}
 				}
 				qgemm.SetImpl(prev)
+			}
+
+			// With a fused residual r: act(conv + bias + r), the sum
+			// rounded before the activation.
+			withRes, err := Build(&onnx.Node{Name: "c", OpType: "Conv", Attrs: attrs}, 13)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !withRes.(ResidualFusable).FuseResidual() || act.Kind != NoActivation && !withRes.(Fusable).FuseActivation(act) {
+				t.Fatal("residual or activation refused")
+			}
+			in[0], metas[0] = x, Meta{tensor.Float32, x.Shape}
+			ms, err := withRes.Infer(metas, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := tensor.New(tensor.Float32, ms[0].Shape...)
+			for i := range r.F32 {
+				r.F32[i] = float32(rng.NormFloat64())
+			}
+			qr, ok := withRes.(Int8Capable).Int8([]float32{inScale})
+			if !ok {
+				t.Fatal("no INT8 variant with a residual")
+			}
+			if err := qr.(Preparer).Prepare(append([]*tensor.Tensor{nil}, in[1:]...)); err != nil {
+				t.Fatal(err)
+			}
+			resIn := []*tensor.Tensor{x, w, bias, r}
+			if bias == nil {
+				resIn[2] = nil
+			}
+			got := tensor.New(tensor.Float32, ms[0].Shape...)
+			if err := qr.Run(&Ctx{Workers: 2}, resIn, []*tensor.Tensor{got}); err != nil {
+				t.Fatal(err)
+			}
+			want := refQConv(x, w, bias, tc.group, tc.stride, tc.pad, tc.dil, inScale, Activation{})
+			for i := range want {
+				v := want[i] + r.F32[i]
+				switch {
+				case act.Kind == ReluActivation:
+					v = max(v, 0)
+				case act.Kind == ClipActivation && v < act.Min:
+					v = act.Min
+				case act.Kind == ClipActivation && v > act.Max:
+					v = act.Max
+				}
+				if math.Float32bits(got.F32[i]) != math.Float32bits(v) {
+					t.Fatalf("with a residual: value %d = %v, reference %v", i, got.F32[i], v)
+				}
 			}
 		})
 	}

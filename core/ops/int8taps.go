@@ -27,6 +27,10 @@ import (
 // the phases' width. Only the phases some tap reads are written (a 1×1
 // stride-2 shortcut quantizes a quarter of its input).
 
+// tapsChunkBytes bounds the integer products of one chunk of output rows:
+// a part of the L2 cache of any recent x86 core.
+const tapsChunkBytes = 256 << 10
+
 // tapsGeometry is the implicit GEMM's layout of one image's group of
 // input channels.
 type tapsGeometry struct {
@@ -37,6 +41,8 @@ type tapsGeometry struct {
 	planeBytes int      // one phase plane of a block: KGroup bytes a position
 	blockBytes int      // all phases of a block
 	n          int      // GEMM columns: (OH-1)·PW + OW
+	chunkRows  int      // output rows multiplied and dequantized at once
+	chunkCols  int      // GEMM columns of a whole chunk: (chunkRows-1)·PW + OW
 	offs       []int32  // per k group (block, tap): where its operand starts
 	size       int      // bytes of the interleaved image, reads past the end included
 }
@@ -77,6 +83,10 @@ func (g *convGeometry) taps() (tapsGeometry, error) {
 		*s.n = n
 	}
 	t.n += g.outHW[1]
+	// Chunks of output rows whose products fit tapsChunkBytes, so that
+	// the epilogue reads them back from the cache they were written to.
+	t.chunkRows = min(g.outHW[0], max(1, (tapsChunkBytes/(4*max(1, g.cout))-g.outHW[1])/pw+1))
+	t.chunkCols = (t.chunkRows-1)*pw + g.outHW[1]
 	kh, kw := w.kernel[0], w.kernel[1]
 	t.offs = make([]int32, 0, t.blocks*kh*kw)
 	seen := make(map[[2]int]bool)
@@ -99,7 +109,10 @@ func (g *convGeometry) taps() (tapsGeometry, error) {
 	}
 	all, err := tensor.CheckShape([]int{t.blocks, t.blockBytes})
 	if err == nil {
-		t.size = max(all, maxOff+qgemm.TapsSpan(t.n))
+		// A chunk from column c0 reads TapsSpan of its own width from
+		// offset + 4·c0: up to 15 columns (one 64-byte panel) past what
+		// TapsSpan(n) covers, when c0 is not a multiple of 16.
+		t.size = max(all, maxOff+qgemm.TapsSpan(t.n)+qgemm.TapsSpan(1))
 	}
 	if err != nil || t.size > math.MaxInt32 {
 		return t, fmt.Errorf("the interleaved INT8 input of %d channels of %d×%d: over 2 GiB, too large for the implicit GEMM's offsets", g.cin, g.inHW[0], g.inHW[1])
@@ -169,8 +182,8 @@ func floorMod(a, m int) int { return ((a % m) + m) % m }
 
 // runTaps is Run for weights prepared in the implicit GEMM's order: per
 // unit (image × group) one pass quantizes the input into the interleaved
-// image, one MulTaps computes the products, one pass per output channel
-// dequantizes them.
+// image; then per chunk of output rows one MulTaps computes the products
+// and one pass per output channel dequantizes them.
 func (c *qconv) runTaps(ctx *Ctx, geo *convGeometry, n int, bias []float32, in, out []*tensor.Tensor) error {
 	if c.tapsHW != geo.inHW || c.tapsGeo.offs == nil {
 		t, err := geo.taps()
@@ -180,7 +193,7 @@ func (c *qconv) runTaps(ctx *Ctx, geo *convGeometry, n int, bias []float32, in, 
 		c.tapsGeo, c.tapsHW = t, geo.inHW
 	}
 	t := &c.tapsGeo
-	acc, err := tensor.CheckShape([]int{geo.cout, t.n})
+	acc, err := tensor.CheckShape([]int{geo.cout, t.chunkCols})
 	if err != nil {
 		return fmt.Errorf("the integer products: %w", err)
 	}
@@ -201,8 +214,13 @@ func (c *qconv) runTaps(ctx *Ctx, geo *convGeometry, n int, bias []float32, in, 
 			g := u % c.group
 			src, dst, res := c.unitTensors(geo, u, in, out)
 			t.fill(geo, sc.padded, src, c.inScale)
-			c.qpacked[g].MulTaps(t.n, sc.padded, t.offs, sc.acc, t.n)
-			c.dequantize(geo, g, sc.acc, t.n, geo.outHW[0], geo.outHW[1], t.phaseHW[1], bias, res, dst)
+			oh, ow, pw := geo.outHW[0], geo.outHW[1], t.phaseHW[1]
+			for y0 := 0; y0 < oh; y0 += t.chunkRows {
+				rows := min(t.chunkRows, oh-y0)
+				cols := (rows-1)*pw + ow
+				c.qpacked[g].MulTaps(cols, sc.padded[y0*pw*qgemm.KGroup:], t.offs, sc.acc, cols)
+				c.dequantize(geo, g, sc.acc, cols, y0, rows, ow, pw, bias, res, dst)
+			}
 		}
 	})
 	return nil
@@ -221,7 +239,7 @@ func (c *qconv) tapsMemory(geo *convGeometry, n int, w []int, workers int) (prep
 	if err != nil {
 		return 0, 0, err
 	}
-	acc, err := bufferBytes(4, "the integer products", geo.cout, t.n)
+	acc, err := bufferBytes(4, "the integer products", geo.cout, t.chunkCols)
 	if err != nil {
 		return 0, 0, err
 	}
