@@ -91,7 +91,8 @@ func toF32(s []int8) []float32 {
 }
 
 // BenchmarkKernel measures one micro-kernel call per tile shape on
-// L1-resident operands (k = 256).
+// L1-resident operands (k = 256); AVX2's two kernels apart (u8: B ≥ 0,
+// VPMADDUBSW; widen: any B).
 func BenchmarkKernel(b *testing.B) {
 	const k = 256
 	r := rand.New(rand.NewSource(1))
@@ -102,22 +103,28 @@ func BenchmarkKernel(b *testing.B) {
 		a16[i] = int16(v)
 	}
 	bp := panel.Aligned[int8](2 * NR * k)
-	fill(r, bp, valRandom, false)
 	c := make([]int32, 16*2*NR)
 	for _, im := range Available() {
-		ks := kernelsFor(im)
-		for ti, w := range ks.widths {
-			rows := ks.mr[ti]
-			as := KGroup * rows
-			if ks.a16 {
-				as *= 2
+		for ks := kernelsFor(im); ks != nil; ks = ks.signed {
+			name := im.String()
+			mode := valRandom
+			if ks.signed != nil {
+				name, mode = name+"-u8", valNonNegB
 			}
-			b.Run(fmt.Sprintf("%v/%dx%d", im, rows, w), func(b *testing.B) {
-				for i := 0; i < b.N; i++ {
-					ks.call(rows, w, 1, k/KGroup, &a[0], &a16[0], as, bp, nil, NR*k, &c[0], 2*NR*4, 0, nil)
+			for ti, w := range ks.widths {
+				rows := ks.mr[ti]
+				as := KGroup * rows
+				if ks.a16 {
+					as *= 2
 				}
-				b.ReportMetric(2*float64(rows*w*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOPS")
-			})
+				b.Run(fmt.Sprintf("%s/%dx%d", name, rows, w), func(b *testing.B) {
+					fill(r, bp, mode, false)
+					for i := 0; i < b.N; i++ {
+						ks.call(rows, w, 1, k/KGroup, &a[0], &a16[0], as, bp, nil, NR*k, &c[0], 2*NR*4, 0, nil)
+					}
+					b.ReportMetric(2*float64(rows*w*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOPS")
+				})
+			}
 		}
 	}
 }

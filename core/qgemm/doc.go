@@ -93,12 +93,13 @@
 // # Packed-A layout (internal)
 //
 // The m rows of A are split as evenly as possible into ceil(m/MR) panels
-// (MR = 12 for VNNI, 6 for AVX2, 8 for Go; m = 20 gives 10+10). A panel of r
+// (MR = 12 for VNNI and AVX2, 8 for Go; m = 20 gives 10+10). A panel of r
 // rows starting at row0 occupies [row0·Kp, (row0+r)·Kp) and is group-major:
 // A(row0+i, p) is at row0·Kp + (p/4)·4r + 4i + p%4 (zero for p ≥ k), so per
 // group the kernel broadcasts one dword (4 k values) per row. PackA also
-// keeps an int16 copy with the same indices (read by the AVX2 kernel) and
-// the row sums (for the VNNI correction). A PackedA packed under one
+// keeps an int16 copy with the same indices (read by AVX2's widening
+// kernel, for B with negative bytes) and the row sums (for the VNNI
+// correction). A PackedA packed under one
 // implementation is usable under another (taller panels are run as several
 // shorter tiles).
 //
@@ -120,12 +121,31 @@
 //	                         Σ A·B exactly (mod 2^32). Per group: 2 ZMM loads
 //	                         + 2 XOR of B, r dword broadcasts of A, 2r
 //	                         VPDPBUSD (64 multiply-adds each).
-//	AVX2                     r×8, r = 1..6. No VPMADDUBSW (it saturates at
-//	                         int16: 255·127·2 > 32767): B is sign-extended to
-//	                         int16 (VPMOVSXBW), A is read from its int16
-//	                         copy, VPMADDWD sums pairs into int32 (|2·127·128|
+//	AVX2, B ≥ 0              r×8, r = 1..12. VPMADDUBSW multiplies B as
+//	                         unsigned bytes by A and sums pairs into int16,
+//	                         which cannot saturate while B ≤ 127:
+//	                         |2·127·128| < 32767; VPMADDWD with ones adds a
+//	                         column's two pairs into int32, VPADDD
+//	                         accumulates. Per group and row: one dword
+//	                         broadcast of A and 3 vector operations for 32
+//	                         multiply-adds (the widening kernel needs 4 and
+//	                         a conversion). Post-ReLU activations are
+//	                         ≥ 0, so this is the common case. Every B load
+//	                         is ORed into a register; a tile whose B has a
+//	                         negative byte (read as 256+b) stores nothing,
+//	                         and the kernel returns the tiles it left: the
+//	                         widening kernel does the rest of that
+//	                         multiplication (a wasted tile, then the same
+//	                         speed as before).
+//	AVX2, any B              r×8, r = 1..6. B is sign-extended to int16
+//	                         (VPMOVSXBW), A is read from its int16 copy,
+//	                         VPMADDWD sums pairs into int32 (|2·128·128|
 //	                         cannot saturate), VPADDD accumulates; the two
 //	                         partial sums per column are added at the end.
+//	                         (The exact VPMADDUBSW scheme for signed B,
+//	                         |B|·sign(B)·A with VPABSB/VPSIGNB, needs a
+//	                         fourth operation per 32 multiply-adds and A ≠
+//	                         −128; it measured no faster than this one.)
 //	Go                       any tile, 2 rows × 16 columns at a time.
 //
 // The VNNI kernel is chosen at init when the CPU and OS support it

@@ -18,7 +18,7 @@
 //
 // Argument units: a is advanced by as bytes per group of 4 (row r of the
 // micro-panel is at byte offset 4r for int8 A, 8r for the int16 A of the
-// AVX2 kernel), b by 64 bytes per group, panel q of B starts pnl·q bytes
+// AVX2 widening kernel), b by 64 bytes per group, panel q of B starts pnl·q bytes
 // after b, ldc is in bytes.
 //
 // Every kernel comes in two variants that differ only in where group g of
@@ -33,13 +33,22 @@
 // VPDPBUSD (u8·s8, 4 products summed into each int32 lane).
 //
 // AVX2: r×8 tiles (half a panel; when nt > 1, b must point at the start of
-// a panel: tiles alternate between its two halves). Per group: two
-// VPMOVSXBW loads of 16
-// bytes (columns j..j+3 and j+4..j+7, 4 k each, widened to int16), then
-// per row one 64-bit broadcast of the 4 int16 A(r, 4g..4g+3) and two
-// VPMADDWD + VPADDD. VPMADDWD leaves 2 partial sums per column (k pairs
-// 01 and 23) which the epilogue adds with VPHADDD (+ VPERMQ to restore the
-// column order). No saturation is possible: |a·b + a·b| ≤ 2·127·128.
+// a panel: tiles alternate between its two halves), in two kinds:
+//
+//   - widening (any B): per group, two VPMOVSXBW loads of 16 bytes
+//     (columns j..j+3 and j+4..j+7, 4 k each, widened to int16), then per
+//     row one 64-bit broadcast of the 4 int16 A(r, 4g..4g+3) and two
+//     VPMADDWD + VPADDD. VPMADDWD leaves 2 partial sums per column (k pairs
+//     01 and 23) which the epilogue adds with VPHADDD (+ VPERMQ to restore
+//     the column order). No saturation is possible: |a·b + a·b| ≤ 2·128·128.
+//   - U8 (B ≥ 0 only; int8 A, r ≤ 12; returns left int): per group, one
+//     32-byte load of B (8 columns × 4 k), ORed into a sign register; per
+//     row one 32-bit broadcast of A, VPMADDUBSW (B as u8 × A as s8, pairs
+//     summed to int16: ≤ 2·127·128 < 2^15 while B ≤ 127), VPMADDWD with
+//     int16 ones (a column's two pairs to int32), VPADDD. After a tile's
+//     k loop, if any B byte had its sign bit set, the kernel stores nothing
+//     for that tile and returns the number of tiles left (that one
+//     included); else it goes on, and returns 0 after the last.
 package main
 
 import (
@@ -52,7 +61,7 @@ import (
 // Rows per tile.
 var (
 	vnniRows = map[int]int{1: 12, 2: 12} // panels → max rows
-	avx2Rows = 6
+	avx2Rows = map[avx2Kind]int{avx2Widen: 6, avx2U8: 12}
 )
 
 func main() {
@@ -67,11 +76,13 @@ func main() {
 		}
 		genDispatchVNNI(&g, m)
 	}
-	for _, m := range []bmode{packedB, tapsB} {
-		for rows := 1; rows <= avx2Rows; rows++ {
-			genAVX2(&s, &g, m, rows)
+	for _, kind := range []avx2Kind{avx2Widen, avx2U8} {
+		for _, m := range []bmode{packedB, tapsB} {
+			for rows := 1; rows <= avx2Rows[kind]; rows++ {
+				genAVX2(&s, &g, m, kind, rows)
+			}
+			genDispatchAVX2(&g, m, kind)
 		}
-		genDispatchAVX2(&g, m)
 	}
 	src, err := format.Source(g.Bytes())
 	if err != nil {
@@ -125,7 +136,10 @@ func protoVNNI(m bmode) string {
 	return "kg int, a *int8, as int, b *int8, " + m.arg() + ", c *int32, ldc int, flags int, rb *int32, nt int"
 }
 
-func protoAVX2(m bmode) string {
+func protoAVX2(m bmode, kind avx2Kind) string {
+	if kind == avx2U8 {
+		return protoVNNI(m) + ") (left int"
+	}
 	return "kg int, a *int16, as int, b *int8, " + m.arg() + ", c *int32, ldc int, flags int, rb *int32, nt int"
 }
 
@@ -192,7 +206,12 @@ func (m bmode) nextTile(p func(string, ...any), panels int) {
 func vnniName(m bmode, rows, panels int) string {
 	return fmt.Sprintf("qgemmVNNIR%dP%d%s", rows, panels, m.suffix())
 }
-func avx2Name(m bmode, rows int) string { return fmt.Sprintf("qgemmAVX2R%d%s", rows, m.suffix()) }
+func avx2Name(m bmode, kind avx2Kind, rows int) string {
+	if kind == avx2U8 {
+		return fmt.Sprintf("qgemmAVX2U8R%d%s", rows, m.suffix())
+	}
+	return fmt.Sprintf("qgemmAVX2R%d%s", rows, m.suffix())
+}
 
 func genDispatchVNNI(g *bytes.Buffer, m bmode) {
 	fmt.Fprintf(g, "// kernVNNI%s runs the VNNI kernel for a rows×(16·panels) tile.\n", m.suffix())
@@ -209,16 +228,26 @@ func genDispatchVNNI(g *bytes.Buffer, m bmode) {
 	}
 }
 
-func genDispatchAVX2(g *bytes.Buffer, m bmode) {
-	fmt.Fprintf(g, "// kernAVX2%s runs the AVX2 kernel for a rows×8 tile.\n", m.suffix())
-	fmt.Fprintf(g, "func kernAVX2%s(rows int, %s) {\n", m.suffix(), protoAVX2(m))
+func genDispatchAVX2(g *bytes.Buffer, m bmode, kind avx2Kind) {
+	fn, ret, call := "kernAVX2"+m.suffix(), "", ""
+	if kind == avx2U8 {
+		fn, ret, call = "kernAVX2U8"+m.suffix(), " (left int)", "return "
+		fmt.Fprintf(g, "// %s runs the AVX2 kernel for B ≥ 0 on rows×8 tiles; it returns\n// the number of tiles it left uncomputed (from the first whose B has a\n// negative byte on), 0 when all were.\n", fn)
+	} else {
+		fmt.Fprintf(g, "// %s runs the AVX2 kernel for a rows×8 tile.\n", fn)
+	}
+	proto := protoAVX2(m, kind)
+	if kind == avx2U8 {
+		proto = protoVNNI(m)
+	}
+	fmt.Fprintf(g, "func %s(rows int, %s)%s {\n", fn, proto, ret)
 	fmt.Fprintf(g, "switch rows {\n")
-	for rows := 1; rows <= avx2Rows; rows++ {
-		fmt.Fprintf(g, "case %d:\n%s(kg, a, as, b, %s, c, ldc, flags, rb, nt)\n", rows, avx2Name(m, rows), m.argName())
+	for rows := 1; rows <= avx2Rows[kind]; rows++ {
+		fmt.Fprintf(g, "case %d:\n%s%s(kg, a, as, b, %s, c, ldc, flags, rb, nt)\n", rows, call, avx2Name(m, kind, rows), m.argName())
 	}
 	fmt.Fprintf(g, "default:\npanic(\"qgemm: no AVX2 kernel for this tile\")\n}\n}\n\n")
 	if !m.taps {
-		fmt.Fprintf(g, "const maxRowsAVX2 = %d\n\n", avx2Rows)
+		fmt.Fprintf(g, "const maxRows%s = %d\n\n", map[avx2Kind]string{avx2Widen: "AVX2", avx2U8: "AVX2U8"}[kind], avx2Rows[kind])
 	}
 }
 
@@ -375,19 +404,45 @@ func genVNNI(s, g *bytes.Buffer, m bmode, rows, panels int) {
 	p("RET")
 }
 
-func genAVX2(s, g *bytes.Buffer, m bmode, rows int) {
-	name := avx2Name(m, rows)
-	proto := protoAVX2(m)
+// avx2Kind selects one of the two AVX2 kernels (see the file comment).
+type avx2Kind int
+
+const (
+	avx2Widen avx2Kind = iota // any B: int16 products (VPMADDWD), r×8, r ≤ 6
+	avx2U8                    // B ≥ 0 only: VPMADDUBSW, r×8, r ≤ 12
+)
+
+func genAVX2(s, g *bytes.Buffer, m bmode, kind avx2Kind, rows int) {
+	name := avx2Name(m, kind, rows)
+	proto := protoAVX2(m, kind)
 	fmt.Fprintf(g, "//go:noescape\nfunc %s(%s)\n\n", name, proto)
+	p := func(format string, args ...any) { fmt.Fprintf(s, "\t"+format+"\n", args...) }
+	// Registers. Widening: acc(r, v) for columns 4v..4v+3 of row r, two
+	// int16 B halves, the A broadcast and a temporary. U8: one accumulator
+	// per row, B, the OR of every B load (sign check), a temporary and
+	// ones (int16 1s for VPMADDWD).
+	nacc := 2 * rows
 	acc := func(r, v int) string { return fmt.Sprintf("Y%d", 2*r+v) }
 	breg := func(v int) string { return fmt.Sprintf("Y%d", 2*rows+v) }
 	areg := fmt.Sprintf("Y%d", 2*rows+2)
 	treg := fmt.Sprintf("Y%d", 2*rows+3)
-	p := func(format string, args ...any) { fmt.Fprintf(s, "\t"+format+"\n", args...) }
+	const bu, orreg, tu, ones = "Y12", "Y13", "Y14", "Y15"
+	frame := 80
+	if kind == avx2U8 {
+		nacc = rows
+		acc = func(r, _ int) string { return fmt.Sprintf("Y%d", r) }
+		treg = tu
+		frame = 88
+	}
 
 	fmt.Fprintf(s, "\n// func %s(%s)\n", name, proto)
-	fmt.Fprintf(s, "TEXT ·%s(SB), NOSPLIT, $0-80\n", name)
+	fmt.Fprintf(s, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", name, frame)
 	prologue(p, m)
+	if kind == avx2U8 {
+		p("MOVL $0x00010001, DX")
+		p("VMOVD DX, X15")
+		p("VPBROADCASTD X15, %s", ones)
+	}
 	// The tile loop is unrolled twice: the two 8-column halves of a panel
 	// (B at +0 and +32 bytes), then the next panel.
 	for half := 0; half < 2; half++ {
@@ -395,8 +450,11 @@ func genAVX2(s, g *bytes.Buffer, m bmode, rows int) {
 		label := func(l string) { fmt.Fprintf(s, "%s_%s:\n", lname, l) }
 		label("tile")
 		tileStart(p)
-		for i := 0; i < 2*rows; i++ {
+		for i := 0; i < nacc; i++ {
 			p("VPXOR Y%d, Y%d, Y%d", i, i, i)
+		}
+		if kind == avx2U8 {
+			p("VPXOR %s, %s, %s", orreg, orreg, orreg)
 		}
 		p("MOVQ DI, R12")
 		for r := 0; r < rows; r++ {
@@ -406,24 +464,45 @@ func genAVX2(s, g *bytes.Buffer, m bmode, rows int) {
 			}
 		}
 		m.tileB(p, 32*half)
-		loop(p, label, lname, m, func(u int) {
-			p("VPMOVSXBW %s, %s", m.at(u, 0, 0), breg(0))
-			p("VPMOVSXBW %s, %s", m.at(u, 0, 16), breg(1))
-			for r := 0; r < rows; r++ {
-				p("VPBROADCASTQ %s, %s", aOff(u, 8*r), areg)
-				for v := 0; v < 2; v++ {
-					p("VPMADDWD %s, %s, %s", breg(v), areg, treg)
-					p("VPADDD %s, %s, %s", treg, acc(r, v), acc(r, v))
+		if kind == avx2Widen {
+			loop(p, label, lname, m, func(u int) {
+				p("VPMOVSXBW %s, %s", m.at(u, 0, 0), breg(0))
+				p("VPMOVSXBW %s, %s", m.at(u, 0, 16), breg(1))
+				for r := 0; r < rows; r++ {
+					p("VPBROADCASTQ %s, %s", aOff(u, 8*r), areg)
+					for v := 0; v < 2; v++ {
+						p("VPMADDWD %s, %s, %s", breg(v), areg, treg)
+						p("VPADDD %s, %s, %s", treg, acc(r, v), acc(r, v))
+					}
 				}
+			})
+			// acc(r,0) holds columns 0..3, acc(r,1) columns 4..7, each as
+			// two partial sums (k01, k23) per column. VPHADDD adds the pairs
+			// within 128-bit lanes, giving columns 0 1 4 5 | 2 3 6 7; VPERMQ
+			// $0xD8 restores 0..7.
+			for r := 0; r < rows; r++ {
+				p("VPHADDD %s, %s, %s", acc(r, 1), acc(r, 0), acc(r, 0))
+				p("VPERMQ $0xD8, %s, %s", acc(r, 0), acc(r, 0))
 			}
-		})
-		// Epilogue: acc(r,0) holds columns 0..3, acc(r,1) columns 4..7, each
-		// as two partial sums (k01, k23) per column. VPHADDD adds the pairs
-		// within 128-bit lanes, giving columns 0 1 4 5 | 2 3 6 7; VPERMQ
-		// $0xD8 restores 0..7.
-		for r := 0; r < rows; r++ {
-			p("VPHADDD %s, %s, %s", acc(r, 1), acc(r, 0), acc(r, 0))
-			p("VPERMQ $0xD8, %s, %s", acc(r, 0), acc(r, 0))
+		} else {
+			loop(p, label, lname, m, func(u int) {
+				p("VMOVDQU %s, %s", m.at(u, 0, 0), bu)
+				p("VPOR %s, %s, %s", bu, orreg, orreg)
+				for r := 0; r < rows; r++ {
+					// B as u8 times A as s8, pairs summed to int16 (no
+					// saturation: |2·127·128| < 2^15), then the two pairs
+					// of a column summed to int32 by VPMADDWD with ones.
+					p("VPBROADCASTD %s, %s", aOff(u, 4*r), tu)
+					p("VPMADDUBSW %s, %s, %s", tu, bu, tu)
+					p("VPMADDWD %s, %s, %s", ones, tu, tu)
+					p("VPADDD %s, %s, %s", tu, acc(r, 0), acc(r, 0))
+				}
+			})
+			// A negative byte anywhere in the tile's B was read as 256+b:
+			// store nothing and return the tiles left, this one included.
+			p("VPMOVMSKB %s, DX", orreg)
+			p("TESTL DX, DX")
+			p("JNZ %s_signed", name)
 		}
 		p("MOVQ flags+56(FP), DX")
 		p("TESTQ $1, DX")
@@ -462,6 +541,16 @@ func genAVX2(s, g *bytes.Buffer, m bmode, rows int) {
 		}
 	}
 	fmt.Fprintf(s, "%s_end:\n", name)
+	if kind == avx2U8 {
+		p("MOVQ $0, left+80(FP)")
+	}
 	p("VZEROUPPER")
 	p("RET")
+	if kind == avx2U8 {
+		fmt.Fprintf(s, "%s_signed:\n", name)
+		p("MOVQ nt+72(FP), DX")
+		p("MOVQ DX, left+80(FP)")
+		p("VZEROUPPER")
+		p("RET")
+	}
 }

@@ -11,8 +11,9 @@ type Impl int
 const (
 	// ImplGo is the portable pure-Go kernel (always available).
 	ImplGo Impl = iota
-	// ImplAVX2 is the AVX2 kernel: int8 widened to int16, VPMADDWD pairs
-	// summed into int32 (6×8 register tile).
+	// ImplAVX2 is the AVX2 kernel: VPMADDUBSW on B as unsigned bytes when
+	// B has no negative byte (12×8 register tile), else int8 widened to
+	// int16, VPMADDWD pairs summed into int32 (6×8).
 	ImplAVX2
 	// ImplVNNI is the AVX-512 VNNI kernel: VPDPBUSD on u8×s8 groups of 4
 	// (up to 12×32 register tile).
@@ -39,18 +40,28 @@ type kernels struct {
 	mr     []int // mr[i]: max rows of a tile widths[i] wide
 	a16    bool  // reads the int16 copy of packed A
 	offset bool  // computes Σ A·(B+128): needs the −128·ΣA row correction
+	// signed, when set, marks kernels that take only B ≥ 0 (AVX2's
+	// VPMADDUBSW): a call returns the tiles it left uncomputed from the
+	// first whose B has a negative byte, and these kernels take over the
+	// rest of the multiplication.
+	signed *kernels
 }
+
+// needsA16 reports whether these kernels (or their signed fallback) read
+// the int16 copy of packed A.
+func (ks *kernels) needsA16() bool { return ks.a16 || ks.signed != nil && ks.signed.a16 }
 
 // call runs one micro-kernel on nt ≥ 1 adjacent rows×width tiles (see
 // gen_kernels.go). as is in bytes of the A copy the kernel reads (a16 for
 // the AVX2 kernel, a8 otherwise); pnl and ldc are in bytes. b starts at the
 // first tile's B: with offs nil it is packed (group g of panel q at
 // b[q·pnl+64g:]); else B is read in place (MulTaps), group g of panel q at
-// b[offs[g]+64q:], pnl unused, and len(offs) = kg.
-func (ks *kernels) call(rows, width, nt, kg int, a8 *int8, a16 *int16, as int, b []int8, offs []int32, pnl int, c *int32, ldc int, flags int, rb *int32) {
+// b[offs[g]+64q:], pnl unused, and len(offs) = kg. It returns the number
+// of tiles left uncomputed (always 0 unless ks.signed is set).
+func (ks *kernels) call(rows, width, nt, kg int, a8 *int8, a16 *int16, as int, b []int8, offs []int32, pnl int, c *int32, ldc int, flags int, rb *int32) (left int) {
 	if ks.impl == ImplGo {
 		kernGo(rows, width/NR*nt, kg, a8, as, b, offs, pnl, c, ldc, flags, rb)
-		return
+		return 0
 	}
 	bp := &b[0]
 	switch {
@@ -58,11 +69,16 @@ func (ks *kernels) call(rows, width, nt, kg int, a8 *int8, a16 *int16, as int, b
 		kernVNNI(rows, width/NR, kg, a8, as, bp, pnl, c, ldc, flags, rb, nt)
 	case ks.impl == ImplVNNI:
 		kernVNNIT(rows, width/NR, kg, a8, as, bp, &offs[0], c, ldc, flags, rb, nt)
+	case ks.signed != nil && offs == nil:
+		return kernAVX2U8(rows, kg, a8, as, bp, pnl, c, ldc, flags, rb, nt)
+	case ks.signed != nil:
+		return kernAVX2U8T(rows, kg, a8, as, bp, &offs[0], c, ldc, flags, rb, nt)
 	case offs == nil:
 		kernAVX2(rows, kg, a16, as, bp, pnl, c, ldc, flags, rb, nt)
 	default:
 		kernAVX2T(rows, kg, a16, as, bp, &offs[0], c, ldc, flags, rb, nt)
 	}
+	return 0
 }
 
 // rowsPacked is the micro-panel height used when packing A for this

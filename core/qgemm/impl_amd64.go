@@ -4,8 +4,11 @@ package qgemm
 
 import "golang.org/x/sys/cpu"
 
+// ImplAVX2 runs the VPMADDUBSW kernel (B ≥ 0) and, from the first tile
+// whose B has a negative byte on, the widening kernel.
 var (
-	avx2Kernels = kernels{impl: ImplAVX2, widths: []int{8}, mr: []int{maxRowsAVX2}, a16: true}
+	avx2Kernels = kernels{impl: ImplAVX2, widths: []int{8}, mr: []int{maxRowsAVX2U8}, signed: &avx2Widen}
+	avx2Widen   = kernels{impl: ImplAVX2, widths: []int{8}, mr: []int{maxRowsAVX2}, a16: true}
 	vnniKernels = kernels{impl: ImplVNNI, widths: []int{NR, 2 * NR}, mr: []int{maxRowsVNNI[1], maxRowsVNNI[2]}, offset: true}
 )
 

@@ -339,3 +339,145 @@ func kernAVX2T(rows int, kg int, a *int16, as int, b *int8, offs *int32, c *int3
 		panic("qgemm: no AVX2 kernel for this tile")
 	}
 }
+
+//go:noescape
+func qgemmAVX2U8R1(kg int, a *int8, as int, b *int8, pnl int, c *int32, ldc int, flags int, rb *int32, nt int) (left int)
+
+//go:noescape
+func qgemmAVX2U8R2(kg int, a *int8, as int, b *int8, pnl int, c *int32, ldc int, flags int, rb *int32, nt int) (left int)
+
+//go:noescape
+func qgemmAVX2U8R3(kg int, a *int8, as int, b *int8, pnl int, c *int32, ldc int, flags int, rb *int32, nt int) (left int)
+
+//go:noescape
+func qgemmAVX2U8R4(kg int, a *int8, as int, b *int8, pnl int, c *int32, ldc int, flags int, rb *int32, nt int) (left int)
+
+//go:noescape
+func qgemmAVX2U8R5(kg int, a *int8, as int, b *int8, pnl int, c *int32, ldc int, flags int, rb *int32, nt int) (left int)
+
+//go:noescape
+func qgemmAVX2U8R6(kg int, a *int8, as int, b *int8, pnl int, c *int32, ldc int, flags int, rb *int32, nt int) (left int)
+
+//go:noescape
+func qgemmAVX2U8R7(kg int, a *int8, as int, b *int8, pnl int, c *int32, ldc int, flags int, rb *int32, nt int) (left int)
+
+//go:noescape
+func qgemmAVX2U8R8(kg int, a *int8, as int, b *int8, pnl int, c *int32, ldc int, flags int, rb *int32, nt int) (left int)
+
+//go:noescape
+func qgemmAVX2U8R9(kg int, a *int8, as int, b *int8, pnl int, c *int32, ldc int, flags int, rb *int32, nt int) (left int)
+
+//go:noescape
+func qgemmAVX2U8R10(kg int, a *int8, as int, b *int8, pnl int, c *int32, ldc int, flags int, rb *int32, nt int) (left int)
+
+//go:noescape
+func qgemmAVX2U8R11(kg int, a *int8, as int, b *int8, pnl int, c *int32, ldc int, flags int, rb *int32, nt int) (left int)
+
+//go:noescape
+func qgemmAVX2U8R12(kg int, a *int8, as int, b *int8, pnl int, c *int32, ldc int, flags int, rb *int32, nt int) (left int)
+
+// kernAVX2U8 runs the AVX2 kernel for B ≥ 0 on rows×8 tiles; it returns
+// the number of tiles it left uncomputed (from the first whose B has a
+// negative byte on), 0 when all were.
+func kernAVX2U8(rows int, kg int, a *int8, as int, b *int8, pnl int, c *int32, ldc int, flags int, rb *int32, nt int) (left int) {
+	switch rows {
+	case 1:
+		return qgemmAVX2U8R1(kg, a, as, b, pnl, c, ldc, flags, rb, nt)
+	case 2:
+		return qgemmAVX2U8R2(kg, a, as, b, pnl, c, ldc, flags, rb, nt)
+	case 3:
+		return qgemmAVX2U8R3(kg, a, as, b, pnl, c, ldc, flags, rb, nt)
+	case 4:
+		return qgemmAVX2U8R4(kg, a, as, b, pnl, c, ldc, flags, rb, nt)
+	case 5:
+		return qgemmAVX2U8R5(kg, a, as, b, pnl, c, ldc, flags, rb, nt)
+	case 6:
+		return qgemmAVX2U8R6(kg, a, as, b, pnl, c, ldc, flags, rb, nt)
+	case 7:
+		return qgemmAVX2U8R7(kg, a, as, b, pnl, c, ldc, flags, rb, nt)
+	case 8:
+		return qgemmAVX2U8R8(kg, a, as, b, pnl, c, ldc, flags, rb, nt)
+	case 9:
+		return qgemmAVX2U8R9(kg, a, as, b, pnl, c, ldc, flags, rb, nt)
+	case 10:
+		return qgemmAVX2U8R10(kg, a, as, b, pnl, c, ldc, flags, rb, nt)
+	case 11:
+		return qgemmAVX2U8R11(kg, a, as, b, pnl, c, ldc, flags, rb, nt)
+	case 12:
+		return qgemmAVX2U8R12(kg, a, as, b, pnl, c, ldc, flags, rb, nt)
+	default:
+		panic("qgemm: no AVX2 kernel for this tile")
+	}
+}
+
+const maxRowsAVX2U8 = 12
+
+//go:noescape
+func qgemmAVX2U8R1T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int) (left int)
+
+//go:noescape
+func qgemmAVX2U8R2T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int) (left int)
+
+//go:noescape
+func qgemmAVX2U8R3T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int) (left int)
+
+//go:noescape
+func qgemmAVX2U8R4T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int) (left int)
+
+//go:noescape
+func qgemmAVX2U8R5T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int) (left int)
+
+//go:noescape
+func qgemmAVX2U8R6T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int) (left int)
+
+//go:noescape
+func qgemmAVX2U8R7T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int) (left int)
+
+//go:noescape
+func qgemmAVX2U8R8T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int) (left int)
+
+//go:noescape
+func qgemmAVX2U8R9T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int) (left int)
+
+//go:noescape
+func qgemmAVX2U8R10T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int) (left int)
+
+//go:noescape
+func qgemmAVX2U8R11T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int) (left int)
+
+//go:noescape
+func qgemmAVX2U8R12T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int) (left int)
+
+// kernAVX2U8T runs the AVX2 kernel for B ≥ 0 on rows×8 tiles; it returns
+// the number of tiles it left uncomputed (from the first whose B has a
+// negative byte on), 0 when all were.
+func kernAVX2U8T(rows int, kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int) (left int) {
+	switch rows {
+	case 1:
+		return qgemmAVX2U8R1T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 2:
+		return qgemmAVX2U8R2T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 3:
+		return qgemmAVX2U8R3T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 4:
+		return qgemmAVX2U8R4T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 5:
+		return qgemmAVX2U8R5T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 6:
+		return qgemmAVX2U8R6T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 7:
+		return qgemmAVX2U8R7T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 8:
+		return qgemmAVX2U8R8T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 9:
+		return qgemmAVX2U8R9T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 10:
+		return qgemmAVX2U8R10T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 11:
+		return qgemmAVX2U8R11T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 12:
+		return qgemmAVX2U8R12T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	default:
+		panic("qgemm: no AVX2 kernel for this tile")
+	}
+}

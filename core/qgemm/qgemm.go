@@ -64,7 +64,7 @@ func MakePackedBBuffer(k, n int) []int8 { return panel.Aligned[int8](PackedBSize
 type PackedA struct {
 	m, k, kp, np int
 	data         []int8  // packed A (see doc.go)
-	data16       []int16 // the same values as int16 (AVX2 kernel), or empty
+	data16       []int16 // the same values as int16 (AVX2 widening kernel), or empty
 	corr         []int32 // corr[i] = −128·Σ_p A(i,p) (VNNI kernel)
 }
 
@@ -98,10 +98,10 @@ func PackA(m, k int, a []int8, lda int) *PackedA {
 // of a product of two activations, packed for every multiplication, where
 // PackA's allocations would cost as much as the product. Unlike PackA's,
 // the result is valid only under the implementation active when it was
-// packed (the AVX2 kernel's int16 copy is made only when that kernel is
-// the active one), and p must not be in use by a multiplication.
+// packed (the int16 copy for AVX2's widening kernel is made only when AVX2
+// is the active one), and p must not be in use by a multiplication.
 func (p *PackedA) Repack(m, k int, a []int8, lda int) {
-	p.pack(m, k, a, lda, active().a16)
+	p.pack(m, k, a, lda, active().needsA16())
 }
 
 // pack fills p with the packed a, with the int16 copy when a16 is set.
@@ -326,7 +326,7 @@ type job struct {
 // last, narrower tile column comes after the column blocks.
 func (j *job) run() {
 	ks, pa := j.ks, j.pa
-	if ks.a16 && len(pa.data16) == 0 {
+	if ks.needsA16() && len(pa.data16) == 0 {
 		panic("qgemm: left operand repacked under another implementation than the active one")
 	}
 	kp := pa.kp
@@ -376,66 +376,101 @@ const l1Block = 24 << 10
 // are valid when nt == 1 (w = width otherwise).
 func (j *job) panels(ig, ie, ti, nt, w, col, pg, kbg, flags int, corr []int32) {
 	pa := j.pa
-	kp := pa.kp
-	pnl := NR * kp
-	tw, mr := j.ks.widths[ti], j.ks.mr[ti]
-	boff := col/NR*pnl + col%NR*KGroup + pg*KGroup*NR
-	var offs []int32
-	if j.offs != nil {
-		// In place: column col at 4·col, the block's groups at offs[pg:].
-		boff, pnl = col*KGroup, KGroup*NR
-		offs = j.offs[pg : pg+kbg]
-	}
+	t := tiles{ti: ti, nt: nt, w: w, col: col, pg: pg, kg: kbg, flags: flags, corr: corr}
 	base, extra := pa.m/pa.np, pa.m%pa.np // panel i has base+1 rows if i < extra, else base
 	row0, rows := panel.Rows(pa.m, pa.np, ig)
 	for i := ig; i < ie; i++ {
 		if i == extra {
 			rows = base
 		}
-		aoff := row0*kp + pg*KGroup*rows
-		nsub := (rows + mr - 1) / mr
-		for s := 0; s < nsub; s++ {
-			r0, rr := 0, rows
-			if nsub > 1 {
-				// Packed for taller tiles (another implementation).
-				r0, rr = panel.Rows(rows, nsub, s)
-			}
-			var rb *int32
-			if corr != nil {
-				rb = &corr[row0+r0]
-			}
-			j.tile(rr, tw, nt, w, kbg, aoff+KGroup*r0, KGroup*rows, boff, pnl, offs, (row0+r0)*j.ldc+col, flags, rb)
-		}
+		j.rowsOf(row0, rows, 0, rows, 0, &t)
 		row0 += rows
 	}
 }
 
-// tile runs one micro-kernel call for nt tiles of rows×tw starting at c[ci];
-// a single tile with w < tw valid columns goes through a temporary tile.
-// aoff and as are in elements of A (int8 or int16 alike), boff in bytes of
-// B; offs are the tile's group offsets when B is read in place.
-func (j *job) tile(rows, tw, nt, w, kg, aoff, as, boff, pnl int, offs []int32, ci, flags int, rb *int32) {
-	pa := j.pa
+// tiles is the column side of the kernel calls of panels.
+type tiles struct {
+	ti, nt, w, col int // see panels
+	pg, kg, flags  int
+	corr           []int32
+}
+
+// rowsOf runs rows [lo, hi) of the A panel of rows rows at row0 over tiles
+// [t0, t.nt), in kernel calls of at most mr rows (a panel packed for
+// taller tiles, by another implementation, is split evenly).
+func (j *job) rowsOf(row0, rows, lo, hi, t0 int, t *tiles) {
+	for r := lo; r < hi; {
+		ks := j.ks
+		nsub := (hi - r + ks.mr[t.ti] - 1) / ks.mr[t.ti]
+		rr := (hi - r + nsub - 1) / nsub
+		if done := j.tile(row0, rows, r, rr, t0, t.nt, t); done < t.nt {
+			// B has a negative byte, which the AVX2 kernel for B ≥ 0
+			// cannot take: it computed tiles [t0, done) and stored nothing
+			// else; the signed kernel does the rest of the multiplication.
+			j.ks = ks.signed
+			j.rowsOf(row0, rows, r, r+rr, done, t)
+		}
+		r += rr
+	}
+}
+
+// tile runs one micro-kernel call for rows [r0, r0+rr) of the A panel of
+// rows rows at row0 over tiles [t0, t1) and returns the end of the tiles
+// it computed: t1, unless a kernel for B ≥ 0 met a negative byte. A call
+// that would start in the second half of a 16-column panel (AVX2's
+// 8-column tiles alternate between the halves) computes that tile alone
+// first; a single tile with w < tw valid columns goes through a temporary
+// tile.
+func (j *job) tile(row0, rows, r0, rr, t0, t1 int, t *tiles) int {
+	pa, ks := j.pa, j.ks
+	tw := ks.widths[t.ti]
+	col := t.col + t0*tw
+	if col%NR != 0 && t1-t0 > 1 {
+		if done := j.tile(row0, rows, r0, rr, t0, t0+1, t); done == t0 {
+			return done
+		}
+		return j.tile(row0, rows, r0, rr, t0+1, t1, t)
+	}
+	kp := pa.kp
+	// A: group g of row r0+i at (row0·kp + (pg+g)·4·rows + 4·(r0+i))
+	// elements (int8 or int16 alike).
+	aoff := row0*kp + t.pg*KGroup*rows + KGroup*r0
+	as := KGroup * rows
 	var a16 *int16
-	if j.ks.a16 {
+	if ks.a16 {
 		a16 = &pa.data16[aoff]
 		as *= 2
 	}
 	a8 := &pa.data[aoff]
+	pnl := NR * kp
+	boff := col/NR*pnl + col%NR*KGroup + t.pg*KGroup*NR
+	var offs []int32
+	if j.offs != nil {
+		// In place: column col at 4·col, the block's groups at offs[pg:].
+		boff, pnl = col*KGroup, KGroup*NR
+		offs = j.offs[t.pg : t.pg+t.kg]
+	}
 	b := j.bp[boff:]
-	if w == tw {
-		j.ks.call(rows, tw, nt, kg, a8, a16, as, b, offs, pnl, &j.c[ci], j.ldc*4, flags, rb)
-		return
+	var rb *int32
+	if t.corr != nil {
+		rb = &t.corr[row0+r0]
+	}
+	ci := (row0+r0)*j.ldc + col
+	if t.w == tw {
+		return t1 - ks.call(rr, tw, t1-t0, t.kg, a8, a16, as, b, offs, pnl, &j.c[ci], j.ldc*4, t.flags, rb)
 	}
 	var tmp [maxTileRows * maxTileCols]int32
-	cs := j.c[ci:]
-	if flags&flagAccumulate != 0 {
-		for r := 0; r < rows; r++ {
+	cs, w := j.c[ci:], t.w
+	if t.flags&flagAccumulate != 0 {
+		for r := 0; r < rr; r++ {
 			copy(tmp[r*tw:r*tw+w], cs[r*j.ldc:r*j.ldc+w])
 		}
 	}
-	j.ks.call(rows, tw, 1, kg, a8, a16, as, b, offs, pnl, &tmp[0], tw*4, flags, rb)
-	for r := 0; r < rows; r++ {
+	if ks.call(rr, tw, 1, t.kg, a8, a16, as, b, offs, pnl, &tmp[0], tw*4, t.flags, rb) > 0 {
+		return t0
+	}
+	for r := 0; r < rr; r++ {
 		copy(cs[r*j.ldc:r*j.ldc+w], tmp[r*tw:r*tw+w])
 	}
+	return t1
 }

@@ -16,6 +16,7 @@ const (
 	valExtreme        // A, B each one of -128, -127, 127 (saturation traps)
 	valMaxPos         // A = B = 127: the largest positive products
 	valMaxNeg         // A = -128, B = 127: the largest negative products
+	valNonNegB        // A in [-128,127], B in [0,127] (AVX2's VPMADDUBSW path)
 	numValModes
 )
 
@@ -37,6 +38,12 @@ func fill(r *rand.Rand, s []int8, mode int, isA bool) {
 				s[i] = -128
 			} else {
 				s[i] = 127
+			}
+		case valNonNegB:
+			if isA {
+				s[i] = int8(r.Intn(256) - 128)
+			} else {
+				s[i] = int8(r.Intn(128))
 			}
 		}
 	}
@@ -484,6 +491,49 @@ func TestPackBGroupMatchesGo(t *testing.T) {
 		for i := range got {
 			if got[i] != want[i] {
 				t.Fatalf("%d columns: byte %d = %d, the Go loop writes %d", nb, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// TestSignFallback plants one negative byte in an otherwise nonnegative B
+// at places that make AVX2's VPMADDUBSW kernel hand over to the widening
+// kernel at different points of a multiplication: the first tile, the
+// middle of a multi-tile call, the second half of a panel, the last
+// partial tile, the second k block (accumulating into C), the second row
+// block, the last row. Every path on every implementation must stay exact.
+func TestSignFallback(t *testing.T) {
+	r := rand.New(rand.NewSource(22))
+	for _, s := range []struct{ m, n, k int }{{30, 100, 37}, {13, 1100, 20}, {9, 40, 1030}, {400, 24, 9}, {12, 17, 5}} {
+		spots := [][2]int{{0, 0}, {s.k / 2, s.n / 2}, {s.k - 1, s.n - 1}, {s.k - 1, 8}, {0, s.n / 3}}
+		if s.k > kcMax {
+			spots = append(spots, [2]int{s.k - 3, 1})
+		}
+		for _, spot := range spots {
+			p := newProblem(r, s.m, s.n, s.k, true, valNonNegB)
+			p.b[spot[0]*p.ldb+spot[1]] = -128
+			p.want = reference(p.m, p.n, p.k, p.a, p.lda, p.b, p.ldb)
+			tp := &tapsProblem{src: make([]int8, PaddedK(s.k)*s.n+TapsSpan(s.n)), offs: make([]int32, PaddedK(s.k)/KGroup)}
+			for g := range tp.offs {
+				tp.offs[g] = int32(g * KGroup * s.n)
+			}
+			for q := 0; q < s.k; q++ {
+				for j := 0; j < s.n; j++ {
+					tp.src[int(tp.offs[q/KGroup])+KGroup*j+q%KGroup] = p.b[q*p.ldb+j]
+				}
+			}
+			for _, im := range Available() {
+				withImpl(t, im, func() {
+					what := fmt.Sprintf("%v %v B(%d,%d) < 0", im, s, spot[0], spot[1])
+					for _, path := range paths {
+						c := p.freshC()
+						path.run(p, c)
+						p.check(t, what+" "+path.name, c)
+					}
+					c := p.freshC()
+					PackA(p.m, p.k, p.a, p.lda).MulTaps(p.n, tp.src, tp.offs, c, p.ldc)
+					p.check(t, what+" MulTaps", c)
+				})
 			}
 		}
 	}
