@@ -2,11 +2,16 @@
 
 package histogram
 
-import "golang.org/x/sys/cpu"
+import (
+	"math"
+
+	"golang.org/x/sys/cpu"
+)
 
 // fillBlock is how many values the vector kernels index before they
 // increment the counts; fillBuf holds their packed indices, with room
-// for one full vector stored past the last one packed.
+// for one full vector stored past the last one packed (in fillAVX512's
+// frame, in a buffer fillAVX2 is given).
 const (
 	fillBlock = 256
 	fillBuf   = fillBlock + 16
@@ -47,27 +52,52 @@ var packLUT = func() *[256][8]uint32 {
 }()
 
 //go:noescape
-func fillAVX512(counts []uint64, x []float32, scale float64, rb uint32, side int, mn, mx int32, buf *[fillBuf]uint32) (done int, mno, mxo int32, zeros uint64)
+func fillAVX512(counts []uint64, x []float32, scale float64, scale32 float32, rb uint32, side int, mn, mx int32) (done int, mno, mxo int32, zeros uint64)
 
 //go:noescape
 func fillAVX2(counts []uint64, x []float32, scale float64, rb uint32, side int, mn, mx int32, buf *[fillBuf]uint32, lut *[256][8]uint32) (done int, mno, mxo int32, zeros uint64)
 
 // fillVector adds the leading whole vectors of x up to the first one
 // holding a value fillGo would stop at, as fillGo would, and returns what
-// fillGo returns for them.
+// fillGo returns for them. It hands the kernels at most fillMax values a
+// call, so that their 32-bit per-lane counts cannot overflow.
 func fillVector(counts []uint64, x []float32, scale float64, rb uint32, side int, mn, mx int32) (int, int32, int32, uint64) {
-	var buf [fillBuf]uint32
-	switch impl {
-	case ImplAVX512:
-		if len(x) >= 16 {
-			return fillAVX512(counts, x, scale, rb, side, mn, mx, &buf)
+	var done int
+	var zeros uint64
+	for len(x) >= 16 {
+		seg := x[:min(len(x), fillMax)]
+		var n int
+		var z uint64
+		switch impl {
+		case ImplAVX512:
+			n, mn, mx, z = fillAVX512(counts, seg, scale, exactScale32(scale), rb, side, mn, mx)
+		case ImplAVX2:
+			var buf [fillBuf]uint32
+			n, mn, mx, z = fillAVX2(counts, seg, scale, rb, side, mn, mx, &buf, packLUT)
+		default:
+			return done, mn, mx, zeros
 		}
-	case ImplAVX2:
-		if len(x) >= 8 {
-			return fillAVX2(counts, x, scale, rb, side, mn, mx, &buf, packLUT)
+		done, zeros, x = done+n, zeros+z, x[n:]
+		if n < len(seg)&^15 || len(seg) < fillMax {
+			break
 		}
 	}
-	return 0, mn, mx, 0
+	return done, mn, mx, zeros
+}
+
+// fillMax bounds the values of one kernel call (a multiple of 16).
+const fillMax = 1 << 30
+
+// exactScale32 returns scale as a float32 when it is a power of two that
+// float32 holds as a normal number (then |v|·scale is exact in float32
+// wherever it is at least 2^-126, and truncates to 0 below, as in
+// float64), 0 otherwise.
+func exactScale32(scale float64) float32 {
+	frac, e := math.Frexp(scale)
+	if frac != 0.5 || e-1 < -126 || e-1 > 127 {
+		return 0
+	}
+	return float32(scale)
 }
 
 //go:noescape

@@ -15,15 +15,20 @@
 //
 // Each block of fillBlock values is done in two phases: the vector phase
 // computes the indices and packs those of the values that are not +0
-// into buf, the increment phase adds one to each packed slot. +0 (most
-// of a ReLU output) goes to slot 0 through one count at the end instead:
-// a run of increments of one slot waits on store-to-load forwarding for
-// each. The indices are clamped to len(counts)-1, which they never
+// into a buffer (fillBuf indices), the increment phase adds one to each
+// packed slot. +0 (most of a ReLU output) goes to slot 0 through one
+// count at the end instead: a run of increments of one slot waits on
+// store-to-load forwarding for each. The indices are clamped to len(counts)-1, which they never
 // exceed (the package doc's bound), so that no input can write outside
 // counts.
 
-// func fillAVX512(counts []uint64, x []float32, scale float64, rb uint32, side int, mn, mx int32, buf *[fillBuf]uint32) (done int, mno, mxo int32, zeros uint64)
-TEXT ·fillAVX512(SB), NOSPLIT, $0-112
+// func fillAVX512(counts []uint64, x []float32, scale float64, scale32 float32, rb uint32, side int, mn, mx int32) (done int, mno, mxo int32, zeros uint64)
+// When scale32 is not 0 it is scale, a power of two: |v|·scale is then
+// exact in float32 as in float64 (or below 2^-126, where both truncate to
+// 0), and one VMULPS and one VCVTTPS2DQ index 16 values. The packed
+// indices live in the frame (not NOSPLIT: it is larger than a nosplit
+// frame may be).
+TEXT ·fillAVX512(SB), $1088-104
 	MOVQ         counts_base+0(FP), R9
 	MOVQ         counts_len+8(FP), AX
 	DECQ         AX
@@ -32,29 +37,33 @@ TEXT ·fillAVX512(SB), NOSPLIT, $0-112
 	MOVQ         x_len+32(FP), DX
 	ANDQ         $-16, DX             // whole vectors only
 	VBROADCASTSD scale+48(FP), Z29
-	MOVL         rb+56(FP), AX
+	MOVL         scale32+56(FP), AX
+	VPBROADCASTD AX, Z21
+	MOVL         rb+60(FP), AX
 	VPBROADCASTD AX, Z30
 	MOVQ         side+64(FP), AX
 	VPBROADCASTD AX, Z28
 	MOVL         $0x7fffffff, AX
 	VPBROADCASTD AX, Z31
+	MOVL         $1, AX
+	VPBROADCASTD AX, Z23              // ones
+	VPXORD       Z22, Z22, Z22        // zeros (±0), per lane
 	MOVL         mn+72(FP), AX
 	VPBROADCASTD AX, Z26
 	MOVL         mx+76(FP), AX
 	VPBROADCASTD AX, Z25
-	MOVQ         buf+80(FP), DI
+	LEAQ         0(SP), DI            // the packed indices
 	XORQ         BX, BX               // values done
-	XORQ         R10, R10             // zeros (±0)
-	XORQ         R11, R11             // +0s, counted into slot 0 at the end
+	XORQ         R11, R11             // indices packed, over all blocks
 
 block:
-	CMPQ BX, DX
-	JGE  done
-	MOVQ BX, R12
-	ADDQ $const_fillBlock, R12
-	CMPQ R12, DX
+	CMPQ    BX, DX
+	JGE     done
+	MOVQ    BX, R12
+	ADDQ    $const_fillBlock, R12
+	CMPQ    R12, DX
 	CMOVQGT DX, R12                   // block end
-	XORQ R8, R8                       // indices packed into buf
+	XORQ    R8, R8                    // indices packed into the frame
 
 vec:
 	CMPQ       BX, R12
@@ -70,14 +79,15 @@ vec:
 	VPMINSD    Z2, Z26, Z26
 	VPMAXSD    Z2, Z25, Z25
 	VPTESTNMD  Z1, Z1, K2             // a == 0
-	KMOVW      K2, AX
-	POPCNTL    AX, AX
-	ADDQ       AX, R10
-	VPTESTNMD  Z0, Z0, K3             // b == 0 (+0)
-	KMOVW      K3, AX
-	POPCNTL    AX, AX
-	ADDQ       AX, R11
-	KNOTW      K3, K4
+	VPADDD     Z23, Z22, K2, Z22
+	VPTESTMD   Z0, Z0, K4             // b != 0: the lanes to count (+0 is not)
+	CMPL       scale32+56(FP), $0
+	JEQ        wide
+	VMULPS     Z21, Z1, Z5
+	VCVTTPS2DQ Z5, Z5
+	JMP        index
+
+wide:
 	VCVTPS2PD  Y1, Z5
 	VEXTRACTF64X4 $1, Z1, Y6
 	VCVTPS2PD  Y6, Z6
@@ -86,6 +96,8 @@ vec:
 	VCVTTPD2DQ Z5, Y5
 	VCVTTPD2DQ Z6, Y6
 	VINSERTI64X4 $1, Y6, Z5, Z5
+
+index:
 	VPANDD     Z28, Z3, Z3
 	VPADDD     Z3, Z5, Z5
 	VPMINUD    Z27, Z5, Z5
@@ -101,28 +113,46 @@ stop:
 	MOVQ BX, DX                       // end after this block's increments
 
 incr:
+	ADDQ R8, R11
 	XORQ CX, CX
 
-inc2:
-	LEAQ 2(CX), AX
+inc4:
+	LEAQ 4(CX), AX
 	CMPQ AX, R8
 	JGT  inc1
 	MOVL (DI)(CX*4), AX
-	MOVL 4(DI)(CX*4), R14
+	MOVL 4(DI)(CX*4), R10
+	MOVL 8(DI)(CX*4), R13
+	MOVL 12(DI)(CX*4), R14
 	ADDQ $1, (R9)(AX*8)
+	ADDQ $1, (R9)(R10*8)
+	ADDQ $1, (R9)(R13*8)
 	ADDQ $1, (R9)(R14*8)
-	ADDQ $2, CX
-	JMP  inc2
+	ADDQ $4, CX
+	JMP  inc4
 
 inc1:
 	CMPQ CX, R8
 	JGE  block
 	MOVL (DI)(CX*4), AX
 	ADDQ $1, (R9)(AX*8)
-	JMP  block
+	INCQ CX
+	JMP  inc1
 
 done:
-	ADDQ R11, (R9)
+	MOVQ BX, AX
+	SUBQ R11, AX
+	ADDQ AX, (R9)                     // the +0s: slot 0
+	VEXTRACTI64X4 $1, Z22, Y0
+	VPADDD        Y0, Y22, Y22
+	VEXTRACTI32X4 $1, Y22, X0
+	VPADDD        X0, X22, X22
+	VPSHUFD       $0x4e, X22, X0
+	VPADDD        X0, X22, X22
+	VPSHUFD       $0xb1, X22, X0
+	VPADDD        X0, X22, X22
+	VMOVD         X22, AX
+	MOVQ          AX, zeros+96(FP)
 	VEXTRACTI64X4 $1, Z26, Y0
 	VPMINSD       Y0, Y26, Y26
 	VEXTRACTI32X4 $1, Y26, X0
@@ -132,7 +162,7 @@ done:
 	VPSHUFD       $0xb1, X26, X0
 	VPMINSD       X0, X26, X26
 	VMOVD         X26, AX
-	MOVL          AX, mno+96(FP)
+	MOVL          AX, mno+88(FP)
 	VEXTRACTI64X4 $1, Z25, Y0
 	VPMAXSD       Y0, Y25, Y25
 	VEXTRACTI32X4 $1, Y25, X0
@@ -142,9 +172,8 @@ done:
 	VPSHUFD       $0xb1, X25, X0
 	VPMAXSD       X0, X25, X25
 	VMOVD         X25, AX
-	MOVL          AX, mxo+100(FP)
-	MOVQ          BX, done+88(FP)
-	MOVQ          R10, zeros+104(FP)
+	MOVL          AX, mxo+92(FP)
+	MOVQ          BX, done+80(FP)
 	VZEROUPPER
 	RET
 

@@ -86,7 +86,9 @@ func fillCases(r *rand.Rand) map[string][]float32 {
 // from 0 to 70 (tails, single vectors) and longer ones, from unaligned
 // starts, whole and in batches.
 func TestFillImplsIdentical(t *testing.T) {
-	layouts := []Config{{}, {Bins: 8}, {Bins: 3}, {Signed: true}, {Bins: 6, Signed: true}, {Range: 1.5}, {Bins: 100, Range: 0.001}}
+	// Power-of-two scales (bins/R) take the kernels' float32 path, others
+	// the float64 one; fixed ranges both.
+	layouts := []Config{{}, {Bins: 8}, {Bins: 3}, {Signed: true}, {Bins: 6, Signed: true}, {Range: 1.5}, {Bins: 100, Range: 0.001}, {Range: 2}, {Bins: 16, Range: 0.25}}
 	withImpl(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(7, 7))
 		for name, data := range fillCases(r) {

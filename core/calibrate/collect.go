@@ -169,9 +169,17 @@ func Collect(r ObservedRunner, src session.Source, input string, b Batches, need
 		}
 		return c.add(t.F32)
 	}
+	// Each worker looks its tensors up in a map of its own, so that the
+	// pieces do not contend for the lock.
+	perWorker := make([]map[string]*collector, workers)
 	chunk := func(worker int, name string, v []float32) {
-		c := collectorOf(name)
-		if !c.chunked.Load() {
+		c := perWorker[worker][name]
+		if c == nil {
+			c = collectorOf(name)
+			if perWorker[worker] == nil {
+				perWorker[worker] = map[string]*collector{}
+			}
+			perWorker[worker][name] = c
 			c.chunked.Store(true)
 		}
 		c.addPart(worker, v)
