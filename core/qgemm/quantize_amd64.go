@@ -122,7 +122,7 @@ type interleaveFrame struct {
 	rows, cols int
 	ldd, lds   int
 	plane      int
-	step       int // 1 or 2 (AVX-512 only)
+	step       int // 1 or 2
 	scale      float32
 }
 
@@ -132,22 +132,24 @@ func quantizeInterleavedAVX512(f *interleaveFrame)
 //go:noescape
 func quantizeInterleavedAVX2(f *interleaveFrame)
 
-// quantizeInterleavedFast quantizes four planes with AVX-512 (every
-// column, column step 1 or 2) or AVX2 (the leading multiple of 8 of each
-// row, step 1), chosen as quantizeFast chooses, and returns how many
-// leading columns of each row it did.
+// quantizeInterleavedFast quantizes four planes at column step 1 or 2
+// with AVX-512 (every column) or AVX2 (leading blocks of 8 columns),
+// chosen as quantizeFast chooses, and returns how many leading columns of
+// each row it did.
 func quantizeInterleavedFast(dst []int8, ldd int, src []float32, planeStride, lds, step, rows, cols int, scale float32) int {
 	impl := CurrentImpl()
 	if impl == ImplGo || !hasAVX2() {
 		return 0
 	}
 	avx512 := cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && impl != ImplAVX2
-	if !avx512 && step != 1 {
-		return 0
-	}
 	if !avx512 {
+		// Whole blocks of 8 positions; at step 2 a block loads 16
+		// floats, one past its last, so the last position stays in Go.
+		if step == 2 {
+			cols--
+		}
 		cols &^= 7
-		if cols == 0 {
+		if cols <= 0 {
 			return 0
 		}
 	}

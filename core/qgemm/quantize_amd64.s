@@ -312,10 +312,8 @@ DATA evenLanes<>+56(SB)/4, $28
 DATA evenLanes<>+60(SB)/4, $30
 GLOBL evenLanes<>(SB), RODATA|NOPTR, $64
 
-// QUANT8 quantizes the 8 floats at addr into Y2's int32 lanes, NaN
-// lanes 0.
-#define QUANT8(addr) \
-	VMOVUPS   addr, Y0 \
+// CONV8 quantizes Y0's floats into Y2's int32 lanes, NaN lanes 0.
+#define CONV8 \
 	VDIVPS    Y1, Y0, Y0 \
 	VCMPPS    $0, Y0, Y0, Y5 \
 	VMINPS    Y3, Y0, Y0 \
@@ -323,8 +321,25 @@ GLOBL evenLanes<>(SB), RODATA|NOPTR, $64
 	VCVTPS2DQ Y0, Y2 \
 	VPAND     Y5, Y2, Y2
 
+// LOAD8 loads 8 consecutive floats; LOAD8S2 the even ones of 16 (the
+// caller makes sure all 16 may be read), through a shuffle within lanes
+// and a permute of the 64-bit halves.
+#define LOAD8(addr) VMOVUPS addr, Y0
+#define LOAD8S2(addr, next) \
+	VMOVUPS addr, Y0 \
+	VMOVUPS next, Y8 \
+	VSHUFPS $0x88, Y8, Y0, Y0 \
+	VPERMPD $0xD8, Y0, Y0
+
+// MERGE8 puts Y2's low bytes into byte lane sh/8 of Y7's dwords.
+#define MERGE8(sh) \
+	VPAND  Y6, Y2, Y2 \
+	VPSLLD $sh, Y2, Y2 \
+	VPOR   Y2, Y7, Y7
+
 // func quantizeInterleavedAVX2(f *interleaveFrame)
-// The leading multiple of 8 of each row's positions (cols is one).
+// The leading multiple of 8 of each row's positions (cols is one), column
+// step 1 or 2.
 TEXT ·quantizeInterleavedAVX2(SB), NOSPLIT, $0-8
 	MOVQ         f+0(FP), R8
 	MOVQ         0(R8), DI
@@ -334,6 +349,7 @@ TEXT ·quantizeInterleavedAVX2(SB), NOSPLIT, $0-8
 	MOVQ         40(R8), R12
 	MOVQ         48(R8), BX
 	LEAQ         (BX)(BX*2), R13
+	MOVQ         56(R8), R14
 	VBROADCASTSS 64(R8), Y1
 	MOVL         $0x42fe0000, AX
 	VMOVD        AX, X3
@@ -352,21 +368,40 @@ jrow:
 	SHRQ $3, CX
 
 jcol:
-	QUANT8((AX))
-	VPAND   Y6, Y2, Y7
-	QUANT8((AX)(BX*1))
-	VPAND   Y6, Y2, Y2
-	VPSLLD  $8, Y2, Y2
-	VPOR    Y2, Y7, Y7
-	QUANT8((AX)(BX*2))
-	VPAND   Y6, Y2, Y2
-	VPSLLD  $16, Y2, Y2
-	VPOR    Y2, Y7, Y7
-	QUANT8((AX)(R13*1))
-	VPSLLD  $24, Y2, Y2
-	VPOR    Y2, Y7, Y7
+	CMPQ R14, $1
+	JNE  jstep2
+	LOAD8((AX))
+	CONV8
+	VPAND Y6, Y2, Y7
+	LOAD8((AX)(BX*1))
+	CONV8
+	MERGE8(8)
+	LOAD8((AX)(BX*2))
+	CONV8
+	MERGE8(16)
+	LOAD8((AX)(R13*1))
+	CONV8
+	MERGE8(24)
+	ADDQ $32, AX
+	JMP  jstore
+
+jstep2:
+	LOAD8S2((AX), 32(AX))
+	CONV8
+	VPAND Y6, Y2, Y7
+	LOAD8S2((AX)(BX*1), 32(AX)(BX*1))
+	CONV8
+	MERGE8(8)
+	LOAD8S2((AX)(BX*2), 32(AX)(BX*2))
+	CONV8
+	MERGE8(16)
+	LOAD8S2((AX)(R13*1), 32(AX)(R13*1))
+	CONV8
+	MERGE8(24)
+	ADDQ $64, AX
+
+jstore:
 	VMOVDQU Y7, (DX)
-	ADDQ    $32, AX
 	ADDQ    $32, DX
 	DECQ    CX
 	JNZ     jcol
