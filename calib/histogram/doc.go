@@ -8,11 +8,18 @@
 // side and imports nothing of this module: a plugin binary never depends
 // on the host.
 //
-// The host calls Add once per batch per tensor. Add is the hot path: it
-// does not allocate and runs at 1.5–1.7 GB/s of float32 input on one quiet
-// Xeon core (BenchmarkAdd, 256 KiB batches; about 1.1–1.6 GB/s on a loaded
-// shared core); memory is (bins+1)·8 bytes per side, 16 KiB for the default
-// histogram of |x|.
+// The host calls Add once per batch per tensor, or per piece of a tensor.
+// Add is the hot path: it does not allocate, and on amd64 its loop runs
+// in AVX-512 or AVX2 assembly (16 or 8 bin indices a step, the +0s of a
+// ReLU output counted apart, the increments from a packed buffer), with
+// the portable Go loop as the definition they follow and the fallback
+// (build tag purego, other architectures; SetImpl forces one for tests
+// and benchmarks). On one core of the 2-core development Xeon
+// (BenchmarkAdd, 256 KiB batches): AVX-512 9.5 GB/s of float32 input on
+// dense data and 13 GB/s on ReLU outputs, AVX2 6.1 and 7.6, Go 2.4. Memory
+// is (bins+1)·8 bytes per side, 16 KiB for the default histogram of |x|.
+// Bounds is the min/max scan alone (what min/max calibration needs), with
+// the same order of values (-0 below +0) and kernels.
 //
 // # Range growth: power-of-two doubling, exact
 //

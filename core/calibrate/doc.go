@@ -7,4 +7,12 @@
 // Statistics are exact and deterministic: histograms grow their range by
 // powers of two, merging bins pairwise (calib/histogram), so the same
 // inputs give the same table byte for byte whatever the batching.
+//
+// Collection runs where the values are: with a runner that can hand over
+// pieces of tensors (ChunkRunner, the CPU engine's RunObservedChunks), the
+// outputs of each Relu, and of an Add feeding one, are added to per-worker
+// partial statistics piece by piece as the engine computes them, while
+// they are in cache; the other tensors are split over the cores after
+// their step. Either way each worker fills its own partial histogram and
+// the parts merge exactly, so the split does not change a byte.
 package calibrate
