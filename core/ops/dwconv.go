@@ -45,7 +45,18 @@ type dwPlan struct {
 	rowIn int   // bytes between output rows in the phase planes
 	n     int   // floats of the phase planes with the kernels' slack
 	key   dwKey
+	// wide: outputs narrower than a vector are computed as one run of
+	// d.wideN positions (rows d.sub[1] apart, the padding columns
+	// between them computed and dropped) into a buffer, then narrowed:
+	// row by row, each row would be a single masked vector whose taps
+	// form one dependent chain of FMAs (7×7 and 14×14 planes ran twice
+	// as long that way).
+	wide bool
 }
+
+// dwWideBelow is the output width under which a depthwise convolution
+// computes its plane as one wide run (dwPlan.wide).
+const dwWideBelow = 16
 
 func (g *convGeometry) dwPlan() (dwPlan, error) {
 	d, err := g.depthwise()
@@ -57,6 +68,7 @@ func (g *convGeometry) dwPlan() (dwPlan, error) {
 		p.off[t] = 4 * o
 	}
 	p.key = dwKey{in: g.inHW, pad: g.win.padBegin, stride: g.win.stride, sub: d.sub}
+	p.wide = g.outHW[1] < dwWideBelow && g.outHW[0] > 1
 	return p, nil
 }
 
@@ -74,10 +86,16 @@ func (p *dwPlan) fill(g *convGeometry, sc *convScratch, src []float32) {
 	ih, iw := g.inHW[0], g.inHW[1]
 	sh, sw := g.win.stride[0], g.win.stride[1]
 	left := d.padLeft[1]
-	for y := 0; y < ih; y++ {
+	// Padded row py = y + top is row py/sh of row phase py%sh, kept
+	// incrementally (a division per row costs as much as copying a short
+	// one).
+	ph, pr := d.padLeft[0]%sh, d.padLeft[0]/sh
+	for y := 0; y < ih; y, ph = y+1, ph+1 {
+		if ph == sh {
+			ph, pr = 0, pr+1
+		}
 		row := src[y*iw : (y+1)*iw]
-		py := y + d.padLeft[0]
-		line := sc.padded[((py%sh)*sw)*d.phase+py/sh*d.sub[1]:]
+		line := sc.padded[ph*sw*d.phase+pr*d.sub[1]:]
 		switch sw {
 		case 1:
 			copy(line[left:left+iw], row)
@@ -198,6 +216,11 @@ func (c *conv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
 	for len(c.scratch) < workers {
 		c.scratch = append(c.scratch, convScratch{})
 	}
+	if p.wide {
+		for i := range workers {
+			c.scratch[i].out = grow(c.scratch[i].out, p.d.wideN)
+		}
+	}
 	lo, hi := clampBounds(c.act)
 	if c.residual { // the activation follows the residual's sum
 		lo, hi = clampBounds(Activation{})
@@ -217,7 +240,15 @@ func (c *conv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
 				if bias != nil {
 					a.bias = bias[o]
 				}
+				if p.wide {
+					a.dst, a.rows, a.n = sc.out, 1, p.d.wideN
+				}
 				depthwiseRows(&a)
+				if p.wide {
+					for oy := 0; oy < oh; oy++ {
+						copy(dst[oy*ow:(oy+1)*ow], sc.out[oy*p.d.sub[1]:])
+					}
+				}
 				if c.residual {
 					for i, r := range in[3].F32[at : at+outPlane] {
 						dst[i] += r
@@ -231,11 +262,15 @@ func (c *conv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
 }
 
 // depthwiseWorking is Memory's working size of a depthwise convolution:
-// one worker's phase planes.
+// one worker's phase planes, and its wide run if any.
 func (g *convGeometry) depthwiseWorking() (int64, error) {
 	p, err := g.dwPlan()
 	if err != nil {
 		return 0, err
 	}
-	return 4 * int64(p.n), nil
+	n := int64(p.n)
+	if p.wide {
+		n += int64(p.d.wideN)
+	}
+	return 4 * n, nil
 }
