@@ -24,7 +24,8 @@ const chainPiece = 4096
 
 // chainOp computes, for a chunk-observed plan, an Add followed by a Relu
 // of its result (add) or a Relu alone, in one pass over the values that
-// hands every piece of its outputs to the plan's chunk observer. It
+// hands every piece of its outputs to the plan's chunk observer, and of
+// one input when the step right before computed it (input >= 0). It
 // computes what the two unfused operators compute (core/ops's same-shape
 // Add, a[i] = x[i] + y[i]; Relu, Go's max(v, 0)) bit for bit (chainGo,
 // and vector kernels that follow it), so statistics and tables do not
@@ -33,6 +34,10 @@ type chainOp struct {
 	plan  *Plan
 	add   bool
 	names []string // the outputs, for the chunk observer
+	// input is the index of the input handed over in pieces too, named
+	// inName, or -1.
+	input  int
+	inName string
 }
 
 // Infer is never called: a chainOp is made from steps already inferred.
@@ -53,6 +58,9 @@ func (c *chainOp) Run(ctx *ops.Ctx, in, out []*tensor.Tensor) error {
 			chainValues(a, o[lo:end], in[0].F32[lo:end], y)
 			if chunk == nil {
 				continue
+			}
+			if c.input >= 0 {
+				chunk(w, c.inName, in[c.input].F32[lo:end])
 			}
 			if c.add {
 				chunk(w, c.names[0], a)
@@ -88,9 +96,12 @@ func chainGo(a, o, x, y []float32) {
 // step right before it when that step produces its input: an Add of two
 // float tensors of its output's shape becomes one chainOp computing both
 // tensors, any other producer keeps its step and the Relu becomes a
-// chainOp alone. The steps stay in the same order and every tensor is
-// still computed and observed, in the same order; only the Relu's (and the
-// Add's) values reach the chunk observer as they are made.
+// chainOp alone. When the step before a chainOp computes one of its
+// inputs (a Conv before its Relu, or before the Add of a residual block),
+// that input is handed over in pieces too, and observed whole at the
+// chainOp, just before the chainOp's outputs: the order of observation
+// does not change. The steps stay in the same order and every tensor is
+// still computed and observed.
 func (p *Plan) chain(metas map[string]ops.Meta) {
 	var kept []*step
 	for i := 0; i < len(p.steps); i++ {
@@ -98,19 +109,45 @@ func (p *Plan) chain(metas map[string]ops.Meta) {
 		if i+1 < len(p.steps) && isRelu(p.steps[i+1], metas) && len(s.outputs) == 1 && p.steps[i+1].inputs[0] == s.outputs[0] {
 			r := p.steps[i+1]
 			if p.sameShapeAdd(s, metas) {
-				s.op = &chainOp{plan: p, add: true, names: []string{s.outputs[0], r.outputs[0]}}
+				s.op = &chainOp{plan: p, add: true, names: []string{s.outputs[0], r.outputs[0]}, input: -1}
 				s.outputs = append(s.outputs, r.outputs[0])
 				s.metas = append(s.metas[:1:1], r.metas[0])
 				s.fused = r.node.Name
 				kept = append(kept, s)
+				p.chainInput(kept)
 				i++
 				continue
 			}
-			r.op = &chainOp{plan: p, names: r.outputs[:1]}
+			r.op = &chainOp{plan: p, names: r.outputs[:1], input: -1}
 		}
 		kept = append(kept, s)
+		p.chainInput(kept)
 	}
 	p.steps = kept
+}
+
+// chainInput makes the last step of kept, when it is a chainOp, take over
+// the observation of an input that the step right before computes (one
+// float32 output, not itself a chainOp's): that step is deferred, and the
+// chainOp hands the input over in pieces and observes it first.
+func (p *Plan) chainInput(kept []*step) {
+	n := len(kept)
+	c, ok := kept[n-1].op.(*chainOp)
+	if !ok || n < 2 {
+		return
+	}
+	prev := kept[n-2]
+	if _, isChain := prev.op.(*chainOp); isChain || len(prev.outputs) != 1 || prev.metas[0].DType != tensor.Float32 {
+		return
+	}
+	for k, in := range kept[n-1].inputs {
+		if in == prev.outputs[0] {
+			c.input, c.inName = k, in
+			prev.deferred = true
+			kept[n-1].observeFirst = []string{in}
+			return
+		}
+	}
 }
 
 // isRelu reports whether s is a Relu of one float32 tensor.

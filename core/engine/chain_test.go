@@ -25,8 +25,9 @@ func observe(t *tensor.Tensor) []uint32 {
 
 // RunObservedChunks shows the tensors RunObserved shows, bit for bit and
 // in the same order, and hands over the values of each Relu (and of an
-// Add right before one) in pieces that partition the tensor, each piece
-// unchanged after it was handed over, with worker indices below
+// Add right before one, and of the step right before either) in pieces
+// that partition the tensor, each piece unchanged after it was handed
+// over and before the tensor is observed, with worker indices below
 // Workers().
 func TestObservedChunksMatchObservedRun(t *testing.T) {
 	for _, tc := range []struct {
@@ -36,9 +37,13 @@ func TestObservedChunksMatchObservedRun(t *testing.T) {
 		workers int
 		chunked int // tensors whose values come in pieces
 	}{
-		{lenetPath, "data", []int{3, 1, 28, 28}, 0, 1},
-		{resnet20Path, "input", []int{5, 3, 32, 32}, 0, 19 + 9},
-		{resnet20Path, "input", []int{2, 3, 32, 32}, 3, 19 + 9},
+		// LeNet: ip1 and relu1. ResNet-20: the 19 Relus, the 9 Adds before
+		// a Relu, and the step right before either: 17 Convs (the other 2
+		// come before a downsampling shortcut's Slice and Pad) and those 2
+		// Pads.
+		{lenetPath, "data", []int{3, 1, 28, 28}, 0, 2},
+		{resnet20Path, "input", []int{5, 3, 32, 32}, 0, 19 + 9 + 17 + 2},
+		{resnet20Path, "input", []int{2, 3, 32, 32}, 3, 19 + 9 + 17 + 2},
 	} {
 		g := load(t, tc.path)
 		eng := engine.New(g, engine.Options{Workers: tc.workers})

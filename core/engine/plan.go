@@ -56,6 +56,11 @@ type step struct {
 	outputs []string // after fusion, the fused activation's output
 	metas   []ops.Meta
 	fused   string // the fused activation node's name, for messages
+	// In chained plans (see chain): deferred steps leave the observation
+	// of their output to the next step, which observes the tensors in
+	// observeFirst before its own outputs.
+	deferred     bool
+	observeFirst []string
 }
 
 // Plan builds a schedule for the given input shapes. observed plans keep
@@ -458,8 +463,11 @@ func (p *Plan) Run(inputs map[string]*tensor.Tensor, obs Observer) (map[string]*
 			}
 		}
 		if obs != nil {
+			for _, name := range s.observeFirst {
+				obs(name, p.values[name])
+			}
 			for i, name := range s.outputs {
-				if name != "" {
+				if name != "" && !s.deferred {
 					obs(name, out[i])
 				}
 			}
