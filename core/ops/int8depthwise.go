@@ -36,6 +36,7 @@ type dwGeometry struct {
 	bufLen  int    // the buffer the taps read (every run of qgemm.DepthwisePadded(wideN) inside)
 	accLen  int
 	padLeft [2]int
+	runs    []phaseRun // the input's part in each phase
 }
 
 func (g *convGeometry) depthwise() (dwGeometry, error) {
@@ -53,6 +54,14 @@ func (g *convGeometry) depthwise() (dwGeometry, error) {
 	planes, err := tensor.CheckShape([]int{w.stride[0], w.stride[1], d.phase})
 	if err != nil {
 		return d, fmt.Errorf("the padded input: %w", err)
+	}
+	for a := 0; a < w.stride[0]; a++ {
+		for b := 0; b < w.stride[1]; b++ {
+			if r := g.phaseRun([2]int{a, b}, d.sub[1]); r.rows > 0 && r.cols > 0 {
+				r.at += (a*w.stride[1] + b) * d.phase
+				d.runs = append(d.runs, r)
+			}
+		}
 	}
 	d.wideN = (g.outHW[0]-1)*d.sub[1] + g.outHW[1]
 	d.accLen = qgemm.DepthwisePadded(d.wideN)
@@ -73,15 +82,8 @@ func (g *convGeometry) depthwise() (dwGeometry, error) {
 // written: buf holds zeros there from when it was laid out.
 func (d *dwGeometry) fill(g *convGeometry, buf []int8, src []float32, scale float32) {
 	sh, sw, iw := g.win.stride[0], g.win.stride[1], g.inHW[1]
-	for a := 0; a < sh; a++ {
-		for b := 0; b < sw; b++ {
-			r := g.phaseRun([2]int{a, b})
-			if r.rows <= 0 || r.cols <= 0 {
-				continue
-			}
-			at := (a*sw+b)*d.phase + r.row*d.sub[1] + r.col
-			qgemm.QuantizeRows(buf[at:], d.sub[1], src[r.y0*iw+r.x0:], sh*iw, sw, r.rows, r.cols, scale)
-		}
+	for _, r := range d.runs {
+		qgemm.QuantizeRows(buf[r.at:], d.sub[1], src[r.from:], sh*iw, sw, r.rows, r.cols, scale)
 	}
 }
 

@@ -37,7 +37,7 @@ type tapsGeometry struct {
 	blocks     int      // channel blocks: ceil(cin / KGroup)
 	stride     [2]int   // the convolution's, = the phase grid
 	phaseHW    [2]int   // one phase plane: the padded size / stride, rounded up
-	read       [][2]int // the phases some tap reads
+	runs       []phaseRun // the input's parts in the phases some tap reads
 	planeBytes int      // one phase plane of a block: KGroup bytes a position
 	blockBytes int      // all phases of a block
 	n          int      // GEMM columns: (OH-1)·PW + OW
@@ -96,10 +96,11 @@ func (g *convGeometry) taps() (tapsGeometry, error) {
 			for kx := 0; kx < kw; kx++ {
 				dy, dx := ky*w.dilation[0], kx*w.dilation[1]
 				phase := [2]int{dy % w.stride[0], dx % w.stride[1]}
-				if !seen[phase] {
-					seen[phase] = true
-					t.read = append(t.read, phase)
+				if r := g.phaseRun(phase, pw); !seen[phase] && r.rows > 0 && r.cols > 0 {
+					r.at = (phase[0]*w.stride[1]+phase[1])*t.planeBytes + r.at*qgemm.KGroup
+					t.runs = append(t.runs, r)
 				}
+				seen[phase] = true
 				off := b*t.blockBytes + (phase[0]*w.stride[1]+phase[1])*t.planeBytes +
 					((dy/w.stride[0])*pw+dx/w.stride[1])*qgemm.KGroup
 				maxOff = max(maxOff, off)
@@ -130,32 +131,30 @@ func (t *tapsGeometry) fill(g *convGeometry, buf []int8, src []float32, scale fl
 	for b := 0; b < t.blocks; b++ {
 		ch := min(qgemm.KGroup, g.cin-b*qgemm.KGroup)
 		planes := src[b*qgemm.KGroup*ih*iw:]
-		for _, p := range t.read {
-			r := g.phaseRun(p)
-			if r.rows <= 0 || r.cols <= 0 {
-				continue
-			}
-			at := b*t.blockBytes + (p[0]*sw+p[1])*t.planeBytes + (r.row*pw+r.col)*qgemm.KGroup
-			qgemm.QuantizeInterleaved(buf[at:], pw*qgemm.KGroup, planes[r.y0*iw+r.x0:], ih*iw, sh*iw, sw, ch, r.rows, r.cols, scale)
+		for _, r := range t.runs {
+			qgemm.QuantizeInterleaved(buf[b*t.blockBytes+r.at:], pw*qgemm.KGroup, planes[r.from:], ih*iw, sh*iw, sw, ch, r.rows, r.cols, scale)
 		}
 	}
 }
 
 // phaseRun is the part of an input plane that lands in one phase of its
-// zero-padded, stride-split copy: rows×cols values from input position
-// (y0, x0) on, every stride-th row and column, written from position
-// (row, col) of the phase.
-type phaseRun struct{ y0, x0, rows, cols, row, col int }
+// zero-padded, stride-split copy: rows×cols values from input offset from
+// on, every stride-th row and column, written from offset at of the phase
+// (in positions; callers scale it to their layout).
+type phaseRun struct{ from, rows, cols, at int }
 
-// phaseRun returns phase p's part of g's input (rows or cols ≤ 0: none).
-func (g *convGeometry) phaseRun(p [2]int) phaseRun {
+// phaseRun returns phase p's part of g's input, for phases pw positions
+// wide (rows or cols ≤ 0: none).
+func (g *convGeometry) phaseRun(p [2]int, pw int) phaseRun {
 	sh, sw := g.win.stride[0], g.win.stride[1]
 	top, left := g.win.padBegin[0], g.win.padBegin[1]
 	// The first input row and column whose padded position is ≡ p.
-	r := phaseRun{y0: floorMod(p[0]-top, sh), x0: floorMod(p[1]-left, sw)}
-	r.rows, r.cols = ceilDiv(g.inHW[0]-r.y0, sh), ceilDiv(g.inHW[1]-r.x0, sw)
-	r.row, r.col = (r.y0+top)/sh, (r.x0+left)/sw
-	return r
+	y0, x0 := floorMod(p[0]-top, sh), floorMod(p[1]-left, sw)
+	return phaseRun{
+		from: y0*g.inHW[1] + x0,
+		rows: ceilDiv(g.inHW[0]-y0, sh), cols: ceilDiv(g.inHW[1]-x0, sw),
+		at: (y0+top)/sh*pw + (x0+left)/sw,
+	}
 }
 
 // tapsWeights reorders the m×(cin·taps) quantized weights q (k ordered
