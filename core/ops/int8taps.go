@@ -34,17 +34,17 @@ const tapsChunkBytes = 256 << 10
 // tapsGeometry is the implicit GEMM's layout of one image's group of
 // input channels.
 type tapsGeometry struct {
-	blocks     int      // channel blocks: ceil(cin / KGroup)
-	stride     [2]int   // the convolution's, = the phase grid
-	phaseHW    [2]int   // one phase plane: the padded size / stride, rounded up
+	blocks     int        // channel blocks: ceil(cin / KGroup)
+	stride     [2]int     // the convolution's, = the phase grid
+	phaseHW    [2]int     // one phase plane: the padded size / stride, rounded up
 	runs       []phaseRun // the input's parts in the phases some tap reads
-	planeBytes int      // one phase plane of a block: KGroup bytes a position
-	blockBytes int      // all phases of a block
-	n          int      // GEMM columns: (OH-1)·PW + OW
-	chunkRows  int      // output rows multiplied and dequantized at once
-	chunkCols  int      // GEMM columns of a whole chunk: (chunkRows-1)·PW + OW
-	offs       []int32  // per k group (block, tap): where its operand starts
-	size       int      // bytes of the interleaved image, reads past the end included
+	planeBytes int        // one phase plane of a block: KGroup bytes a position
+	blockBytes int        // all phases of a block
+	n          int        // GEMM columns: (OH-1)·PW + OW
+	chunkRows  int        // output rows multiplied and dequantized at once
+	chunkCols  int        // GEMM columns of a whole chunk: (chunkRows-1)·PW + OW
+	offs       []int32    // per k group (block, tap): where its operand starts
+	size       int        // bytes of the interleaved image, reads past the end included
 }
 
 // tapsWorthIt says whether the implicit GEMM suits cin input channels per
