@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
+	"sync"
+	"sync/atomic"
 
 	"github.com/int8cal/int8cal/calib"
 	"github.com/int8cal/int8cal/calib/histogram"
@@ -78,10 +81,43 @@ func positive(v string) (int, error) {
 
 // Calibrate runs the search on each tensor's histogram; the divergence
 // curve and the chosen cut travel back as diagnostics, the cut as its
-// index in the curve (which starts at d.Start bins kept).
+// index in the curve (which starts at d.Start bins kept). The searches
+// (about 1 ms a tensor) are independent: they run on all cores first, and
+// ForEachHistogram then takes their results in order, with its checks and
+// errors, as if it had run them itself.
 func (c *Calibrator) Calibrate(ctx context.Context, tensors []calib.TensorStats) ([]calib.Range, error) {
+	type found struct {
+		r   calib.Range
+		err error
+	}
+	results := make(map[*calib.TensorStats]*found, len(tensors))
+	for i := range tensors {
+		if t := &tensors[i]; t.Histogram != nil && !t.Histogram.Signed && t.MaxAbs() != 0 {
+			results[t] = &found{}
+		}
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(tensors)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= len(tensors) {
+					return
+				}
+				t := &tensors[i]
+				if f := results[t]; f != nil {
+					amax, d, err := AmaxFromBins(t.Histogram.Counts, t.Histogram.BinWidth(), t.MaxAbs(), c.opts)
+					f.r, f.err = calib.Range{Amax: amax, Curve: d.Divergence, Chosen: d.Best - d.Start}, err
+				}
+			}
+		}()
+	}
+	wg.Wait()
 	return calib.ForEachHistogram(ctx, "entropy2", tensors, func(t *calib.TensorStats) (calib.Range, error) {
-		amax, d, err := AmaxFromBins(t.Histogram.Counts, t.Histogram.BinWidth(), t.MaxAbs(), c.opts)
-		return calib.Range{Amax: amax, Curve: d.Divergence, Chosen: d.Best - d.Start}, err
+		f := results[t]
+		return f.r, f.err
 	})
 }
