@@ -17,6 +17,7 @@ const (
 	valMaxPos         // A = B = 127: the largest positive products
 	valMaxNeg         // A = -128, B = 127: the largest negative products
 	valNonNegB        // A in [-128,127], B in [0,127] (AVX2's VPMADDUBSW path)
+	valSatTrap        // B = -128, A = ±127 alternating: saturates a naive VPMADDUBSW
 	numValModes
 )
 
@@ -44,6 +45,12 @@ func fill(r *rand.Rand, s []int8, mode int, isA bool) {
 				s[i] = int8(r.Intn(256) - 128)
 			} else {
 				s[i] = int8(r.Intn(128))
+			}
+		case valSatTrap:
+			if isA {
+				s[i] = int8(127 - 254*(i%2))
+			} else {
+				s[i] = -128
 			}
 		}
 	}
@@ -211,8 +218,8 @@ func TestAllShapes(t *testing.T) {
 // traps on all tile shapes: all-extreme operands for odd and even k.
 func TestExtremes(t *testing.T) {
 	r := rand.New(rand.NewSource(7))
-	for _, mode := range []int{valExtreme, valMaxPos, valMaxNeg} {
-		for _, s := range [][3]int{{12, 32, 4}, {13, 33, 5}, {8, 64, 255}, {7, 16, 1}, {25, 48, 3}} {
+	for _, mode := range []int{valExtreme, valMaxPos, valMaxNeg, valNonNegB, valSatTrap} {
+		for _, s := range [][3]int{{12, 32, 4}, {13, 33, 5}, {8, 64, 255}, {7, 16, 1}, {25, 48, 3}, {24, 40, 1030}} {
 			p := newProblem(r, s[0], s[1], s[2], true, mode)
 			for _, im := range Available() {
 				withImpl(t, im, func() {

@@ -111,7 +111,7 @@ func TestMulTaps(t *testing.T) {
 // several tiles per kernel call.
 func TestMulTapsTiles(t *testing.T) {
 	r := rand.New(rand.NewSource(12))
-	for _, mode := range []int{valRandom, valExtreme, valMaxPos, valMaxNeg, valNonNegB} {
+	for _, mode := range []int{valRandom, valExtreme, valMaxPos, valMaxNeg, valNonNegB, valSatTrap} {
 		for _, s := range [][3]int{{12, 96, 20}, {24, 200, 13}, {6, 64, 8}, {18, 130, 33}, {50, 40, 7}} {
 			m, n, k := s[0], s[1], s[2]
 			tp := newTapsProblem(r, k, n, 1, mode)
