@@ -26,6 +26,7 @@ type conv struct {
 	bias     []float32
 	scratch  []convScratch // per worker
 	rowOff   []int         // B's row offsets of the in-place strategies (rowOffsets)
+	phases   *dwPlan       // the phase layout (depthwise and phased strategies), per input size
 }
 
 func buildConv(n *onnx.Node, opset int64) (Op, error) {
@@ -133,6 +134,7 @@ func (c *conv) geometryOf(x, w []int) (geo convGeometry, n int, err error) {
 		win.padBegin == [2]int{} && win.padEnd == [2]int{}
 	geo.planWide()
 	geo.planGrid()
+	geo.planPhased()
 	return geo, n, nil
 }
 
@@ -206,6 +208,12 @@ func (c *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		return err
 	}
 	ch, hw := x.Shape[1], geo.inHW
+	var phases *dwPlan
+	if geo.phased {
+		if phases, err = c.plan(&geo); err != nil {
+			return err
+		}
+	}
 	packed := c.packed
 	if packed == nil { // weights computed at run time: pack per call
 		packed = packWeights(w, c.group)
@@ -228,6 +236,16 @@ func (c *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 			res = in[3].F32[img*imgOut+g*geo.cout*geo.spatial : img*imgOut+(g+1)*geo.cout*geo.spatial]
 		}
 		switch {
+		case geo.phased:
+			if res != nil {
+				copy(dst, res)
+			}
+			phases.ready(sc, (geo.cin-1)*phases.planes+phases.n)
+			plane := hw[0] * hw[1]
+			for ci := 0; ci < geo.cin; ci++ {
+				phases.fill(&geo, sc.padded[ci*phases.planes:], src[ci*plane:(ci+1)*plane])
+			}
+			packed[g].MulGridEx(geo.outHW[0], geo.outHW[1], sc.padded, c.rowOff, phases.d.sub[1], dst, geo.spatial, geo.outHW[1], res != nil, &ep, workers)
 		case geo.grid:
 			if res != nil {
 				copy(dst, res)
@@ -259,7 +277,7 @@ func (c *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	if err != nil {
 		return err
 	}
-	c.rowOff = geo.rowOffsets(c.rowOff[:0])
+	c.rowOff = geo.rowOffsets(c.rowOff[:0], phases)
 	if units >= workers {
 		c.growScratch(workers, sizes)
 		parallel.Each(units, workers, func(w, lo, hi int) {
@@ -305,9 +323,20 @@ func (g *convGeometry) scratchSizes() (scratchSizes, error) {
 		if err != nil {
 			return s, fmt.Errorf("the unfolded input of %d×%d values: %w", g.k, n, err)
 		}
-		if !g.wide {
+		if !g.wide && !g.phased {
 			s.col = col
 		}
+	}
+	if g.phased {
+		p, err := g.dwPlan()
+		if err != nil {
+			return s, err
+		}
+		if s.padded, err = tensor.CheckShape([]int{g.cin - 1, p.planes}); err != nil {
+			return s, fmt.Errorf("the phase planes: %w", err)
+		}
+		s.padded += p.n
+		return s, nil
 	}
 	var err error
 	if g.wide {
@@ -375,6 +404,23 @@ type convGeometry struct {
 	// padding columns nor the narrowing pass cost anything; the price is
 	// a partial tile at the end of each output row.
 	grid bool
+	// phased: a strided convolution's input in phase planes (planPhased).
+	phased bool
+}
+
+// planPhased decides whether a strided convolution reads its input in
+// place from phase planes (each channel split into stride×stride planes,
+// dwGeometry's layout, where every tap of an output row reads a
+// contiguous run) through gemm.MulGridEx, instead of unfolding it: when
+// its output rows fill the GEMM's 16-column tiles at least three
+// quarters full (MobileNet's and ResNet-50's stride-2 layers down to 14
+// wide; 8- and 7-wide rows stay unfolded).
+func (g *convGeometry) planPhased() {
+	if g.pointwise || g.wide || g.win.stride == [2]int{1, 1} {
+		return
+	}
+	ow := g.outHW[1]
+	g.phased = 4*ow >= 3*((ow+gemm.NR-1)/gemm.NR*gemm.NR)
 }
 
 // planGrid decides whether a wide convolution computes output rows
@@ -433,13 +479,20 @@ func padPlanes[S, D any](g *convGeometry, src []S, padded []D, fill func(dst []D
 func copyRow(dst, src []float32) { copy(dst, src) }
 
 // rowOffsets appends to dst the offsets of the rows of the GEMM's right
-// operand where the strategy reads them in place (gemm.MulRowsEx): a
-// pointwise convolution's input planes; for the wide strategy, row
-// (c·KH + ky)·KW + kx is the run of wideN values of the padded planes
-// starting where tap (ky, kx) sees output position 0. Other strategies
-// have none.
-func (g *convGeometry) rowOffsets(dst []int) []int {
+// operand where the strategy reads them in place (gemm.MulRowsEx,
+// MulGridEx): a pointwise convolution's input planes; for the wide and
+// grid strategies, row (c·KH + ky)·KW + kx is the run of the padded planes
+// starting where tap (ky, kx) sees output position 0; for the phased one,
+// the same in channel c's phase planes (phases). Other strategies have
+// none.
+func (g *convGeometry) rowOffsets(dst []int, phases *dwPlan) []int {
 	switch {
+	case g.phased:
+		for ci := 0; ci < g.cin; ci++ {
+			for _, o := range phases.d.off {
+				dst = append(dst, ci*phases.planes+o)
+			}
+		}
 	case g.pointwise:
 		for row := 0; row < g.k; row++ {
 			dst = append(dst, row*g.spatial)

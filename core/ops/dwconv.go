@@ -40,7 +40,8 @@ const dwSlack = 7
 
 // dwPlan is a depthwise convolution's layout for one input size.
 type dwPlan struct {
-	d     dwGeometry
+	d      dwGeometry
+	planes int // floats of one channel's phase planes
 	off   []int // per tap, bytes: where its run starts in the phase planes
 	rowIn int   // bytes between output rows in the phase planes
 	n     int   // floats of the phase planes with the kernels' slack
@@ -63,7 +64,7 @@ func (g *convGeometry) dwPlan() (dwPlan, error) {
 	if err != nil {
 		return dwPlan{}, err
 	}
-	p := dwPlan{d: d, off: make([]int, len(d.off)), rowIn: 4 * d.sub[1], n: d.bufLen + dwSlack}
+	p := dwPlan{d: d, planes: g.win.stride[0] * g.win.stride[1] * d.phase, off: make([]int, len(d.off)), rowIn: 4 * d.sub[1], n: d.bufLen + dwSlack}
 	for t, o := range d.off {
 		p.off[t] = 4 * o
 	}
@@ -72,16 +73,32 @@ func (g *convGeometry) dwPlan() (dwPlan, error) {
 	return p, nil
 }
 
-// fill copies one input plane into the zero-padded phase planes, a
-// worker's sc.padded. Only input positions are ever written, so the
-// padding stays zero once cleared: the planes are cleared when they are
-// (re)made for a layout.
-func (p *dwPlan) fill(g *convGeometry, sc *convScratch, src []float32) {
-	if sc.dw != p.key || len(sc.padded) != p.n {
-		sc.padded = grow(sc.padded, p.n)
+// plan returns the convolution's phase layout, computed once per input
+// size (Run is never concurrent for one operator).
+func (c *conv) plan(g *convGeometry) (*dwPlan, error) {
+	if c.phases == nil || c.phases.key.in != g.inHW {
+		p, err := g.dwPlan()
+		if err != nil {
+			return nil, err
+		}
+		c.phases = &p
+	}
+	return c.phases, nil
+}
+
+// ready makes sc.padded n floats of zero-padded phase planes. Only input
+// positions are ever written (fill), so the padding stays zero once
+// cleared: the planes are cleared when they are (re)made for a layout.
+func (p *dwPlan) ready(sc *convScratch, n int) {
+	if sc.dw != p.key || len(sc.padded) != n {
+		sc.padded = grow(sc.padded, n)
 		clear(sc.padded)
 		sc.dw = p.key
 	}
+}
+
+// fill copies one input plane src into the phase planes starting at dst.
+func (p *dwPlan) fill(g *convGeometry, dst, src []float32) {
 	d := &p.d
 	ih, iw := g.inHW[0], g.inHW[1]
 	sh, sw := g.win.stride[0], g.win.stride[1]
@@ -95,7 +112,7 @@ func (p *dwPlan) fill(g *convGeometry, sc *convScratch, src []float32) {
 			ph, pr = 0, pr+1
 		}
 		row := src[y*iw : (y+1)*iw]
-		line := sc.padded[ph*sw*d.phase+pr*d.sub[1]:]
+		line := dst[ph*sw*d.phase+pr*d.sub[1]:]
 		switch sw {
 		case 1:
 			copy(line[left:left+iw], row)
@@ -205,7 +222,7 @@ func (c *conv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
 	if err != nil {
 		return err
 	}
-	p, err := geo.dwPlan()
+	p, err := c.plan(&geo)
 	if err != nil {
 		return err
 	}
@@ -229,7 +246,8 @@ func (c *conv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
 	parallel.Each(units, workers, func(wk, u0, u1 int) {
 		sc := &c.scratch[wk]
 		for u := u0; u < u1; u++ {
-			p.fill(&geo, sc, x.F32[u*plane:(u+1)*plane])
+			p.ready(sc, p.n)
+			p.fill(&geo, sc.padded, x.F32[u*plane:(u+1)*plane])
 			img, g := u/c.group, u%c.group
 			for co := 0; co < geo.cout; co++ {
 				o := g*geo.cout + co

@@ -9,9 +9,10 @@ import (
 
 // The float convolution's in-place strategies against refConv on every
 // GEMM implementation: pointwise (input planes read in place), grid
-// (output rows, 16 or more wide: whole and partial tiles) and wide (a
-// run of padded rows, narrowed), each checked to take the strategy it is
-// named for, with fused activations and residuals.
+// (output rows, 16 or more wide: whole and partial tiles), wide (a run of
+// padded rows, narrowed) and phased (strided, from phase planes: strides
+// 2 and 3, 1×1 to 7×7, dilation, asymmetric padding), each checked to
+// take the strategy it is named for, with fused activations.
 func TestConvInPlaceStrategies(t *testing.T) {
 	relu := Activation{Kind: ReluActivation}
 	relu6 := Activation{Kind: ClipActivation, Min: 0, Max: 6}
@@ -28,12 +29,22 @@ func TestConvInPlaceStrategies(t *testing.T) {
 		{convCase{n: 2, c: 4, h: 8, w: 8, m: 6, kh: 3, kw: 3, pads: [4]int{1, 1, 1, 1}, bias: true, act: relu}, "wide"},
 		{convCase{n: 2, c: 7, h: 5, w: 6, m: 20, kh: 1, kw: 1, bias: true, act: relu6}, "pointwise"},
 		{convCase{n: 1, c: 600, h: 3, w: 37, m: 9, kh: 1, kw: 1, bias: true}, "pointwise"},
+		{convCase{n: 2, c: 3, h: 11, w: 64, m: 8, kh: 3, kw: 3, stride: [2]int{2, 2}, pads: [4]int{1, 1, 1, 1}, bias: true, act: relu6}, "phased"},
+		{convCase{n: 1, c: 4, h: 9, w: 56, m: 5, kh: 3, kw: 3, stride: [2]int{2, 2}, pads: [4]int{0, 0, 1, 1}}, "phased"},
+		{convCase{n: 1, c: 3, h: 12, w: 60, m: 6, kh: 7, kw: 7, stride: [2]int{2, 2}, pads: [4]int{3, 3, 3, 3}, bias: true, act: relu}, "phased"},
+		{convCase{n: 1, c: 5, h: 6, w: 57, m: 7, kh: 1, kw: 1, stride: [2]int{2, 2}, bias: true}, "phased"},
+		{convCase{n: 1, c: 2, h: 10, w: 80, m: 3, kh: 3, kw: 2, stride: [2]int{3, 3}, dilation: [2]int{2, 3}, pads: [4]int{1, 2, 0, 1}}, "phased"},
+		{convCase{n: 1, c: 3, h: 7, w: 30, m: 4, kh: 3, kw: 3, stride: [2]int{1, 2}, pads: [4]int{1, 0, 1, 1}, bias: true}, "phased"},
+		{convCase{n: 1, c: 3, h: 9, w: 16, m: 4, kh: 3, kw: 3, stride: [2]int{2, 2}, pads: [4]int{1, 1, 1, 1}}, "unfolded"},
 	}
 	forEachGemmImpl(t, func(t *testing.T) {
 		r := rtRand(44)
 		for _, tc := range cases {
 			cc := tc.cc
-			cc.group, cc.stride = 1, one
+			cc.group = 1
+			if cc.stride == [2]int{} {
+				cc.stride = one
+			}
 			if cc.dilation == [2]int{} {
 				cc.dilation = one
 			}
@@ -47,8 +58,13 @@ func TestConvInPlaceStrategies(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := map[bool]string{true: "pointwise"}[geo.pointwise]
-			if geo.wide {
+			got := "unfolded"
+			switch {
+			case geo.pointwise:
+				got = "pointwise"
+			case geo.phased:
+				got = "phased"
+			case geo.wide:
 				got = map[bool]string{true: "grid", false: "wide"}[geo.grid]
 			}
 			if got != tc.strategy {
@@ -59,7 +75,7 @@ func TestConvInPlaceStrategies(t *testing.T) {
 	})
 }
 
-// A fused residual on the grid and pointwise strategies, every
+// A fused residual on the grid, pointwise and phased strategies, every
 // implementation: act(conv(x) + b + r).
 func TestConvInPlaceResidual(t *testing.T) {
 	forEachGemmImpl(t, func(t *testing.T) {
@@ -80,5 +96,18 @@ func TestConvInPlaceResidual(t *testing.T) {
 			out := rtMust(t, op, 2, 1, []*tensor.Tensor{x, w, b, res}, constAt(4, 1, 2))
 			checkClose(t, out[0], sh(2, 5, 6, 20), want, 1e-5)
 		}
+		// Phased: 3×3 stride 2 on 7×56, 28-wide output rows.
+		x, w, b := randT(r, 2, 3, 7, 56), randT(r, 5, 3, 3, 3), randT(r, 5)
+		op := rtBuild(t, 13, "Conv", aInts("pads", 1, 1, 1, 1), aInts("strides", 2, 2))
+		if !op.(ResidualFusable).FuseResidual() || !op.(Fusable).FuseActivation(Activation{Kind: ReluActivation}) {
+			t.Fatal("fusion refused")
+		}
+		res := randT(r, 2, 5, 4, 28)
+		want := refConv(x.F32, 2, 3, 7, 56, w.F32, 5, 3, 3, b.F32, 1, [2]int{2, 2}, [2]int{1, 1}, [2]int{1, 1}, 4, 28, Activation{})
+		for i := range want {
+			want[i] = max(want[i]+float64(res.F32[i]), 0)
+		}
+		out := rtMust(t, op, 2, 1, []*tensor.Tensor{x, w, b, res}, constAt(4, 1, 2))
+		checkClose(t, out[0], sh(2, 5, 4, 28), want, 1e-5)
 	})
 }
