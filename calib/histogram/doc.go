@@ -16,7 +16,7 @@
 // (build tag purego, other architectures; SetImpl forces one for tests
 // and benchmarks). On one core of the 2-core development Xeon
 // (BenchmarkAdd, 256 KiB batches): AVX-512 9.5 GB/s of float32 input on
-// dense data and 13 GB/s on ReLU outputs, AVX2 6.1 and 7.6, Go 2.4. Memory
+// dense data and 13 GB/s on ReLU outputs, AVX2 7.6 and 9.7, Go 2.4. Memory
 // is (bins+1)·8 bytes per side, 16 KiB for the default histogram of |x|.
 // Bounds is the min/max scan alone (what min/max calibration needs), with
 // the same order of values (-0 below +0) and kernels.

@@ -9,13 +9,10 @@ import (
 )
 
 // fillBlock is how many values the vector kernels index before they
-// increment the counts; fillBuf holds their packed indices, with room
-// for one full vector stored past the last one packed (in fillAVX512's
-// frame, in a buffer fillAVX2 is given).
-const (
-	fillBlock = 256
-	fillBuf   = fillBlock + 16
-)
+// increment the counts. Their frames hold the packed indices, with room
+// for one full vector stored past the last one packed: 4·(fillBlock+16)
+// = 1088 bytes, a literal in the TEXT lines.
+const fillBlock = 256
 
 // x/sys/cpu reports AVX2 and AVX-512 only where the OS saves the
 // registers.
@@ -55,7 +52,7 @@ var packLUT = func() *[256][8]uint32 {
 func fillAVX512(counts []uint64, x []float32, scale float64, scale32 float32, rb uint32, side int, mn, mx int32) (done int, mno, mxo int32, zeros uint64)
 
 //go:noescape
-func fillAVX2(counts []uint64, x []float32, scale float64, rb uint32, side int, mn, mx int32, buf *[fillBuf]uint32, lut *[256][8]uint32) (done int, mno, mxo int32, zeros uint64)
+func fillAVX2(counts []uint64, x []float32, scale float64, scale32 float32, rb uint32, side int, mn, mx int32, lut *[256][8]uint32) (done int, mno, mxo int32, zeros uint64)
 
 // fillVector adds the leading whole vectors of x up to the first one
 // holding a value fillGo would stop at, as fillGo would, and returns what
@@ -72,8 +69,7 @@ func fillVector(counts []uint64, x []float32, scale float64, rb uint32, side int
 		case ImplAVX512:
 			n, mn, mx, z = fillAVX512(counts, seg, scale, exactScale32(scale), rb, side, mn, mx)
 		case ImplAVX2:
-			var buf [fillBuf]uint32
-			n, mn, mx, z = fillAVX2(counts, seg, scale, rb, side, mn, mx, &buf, packLUT)
+			n, mn, mx, z = fillAVX2(counts, seg, scale, exactScale32(scale), rb, side, mn, mx, packLUT)
 		default:
 			return done, mn, mx, zeros
 		}

@@ -15,7 +15,7 @@
 //
 // Each block of fillBlock values is done in two phases: the vector phase
 // computes the indices and packs those of the values that are not +0
-// into a buffer (fillBuf indices), the increment phase adds one to each
+// into the frame (see fillBlock), the increment phase adds one to each
 // packed slot. +0 (most of a ReLU output) goes to slot 0 through one
 // count at the end instead: a run of increments of one slot waits on
 // store-to-load forwarding for each. The indices are clamped to len(counts)-1, which they never
@@ -177,11 +177,11 @@ done:
 	VZEROUPPER
 	RET
 
-// func fillAVX2(counts []uint64, x []float32, scale float64, rb uint32, side int, mn, mx int32, buf *[fillBuf]uint32, lut *[256][8]uint32) (done int, mno, mxo int32, zeros uint64)
+// func fillAVX2(counts []uint64, x []float32, scale float64, scale32 float32, rb uint32, side int, mn, mx int32, lut *[256][8]uint32) (done int, mno, mxo int32, zeros uint64)
 // fillAVX512's steps on 8 values at a time, the indices packed through
 // lut (row m: the lanes set in m, in order, for VPERMD). VEX encodings
 // only (see core/qgemm's quantizeAVX2).
-TEXT ·fillAVX2(SB), NOSPLIT, $0-120
+TEXT ·fillAVX2(SB), $1104-112
 	MOVQ         counts_base+0(FP), R9
 	MOVQ         counts_len+8(FP), AX
 	DECQ         AX
@@ -191,7 +191,10 @@ TEXT ·fillAVX2(SB), NOSPLIT, $0-120
 	MOVQ         x_len+32(FP), DX
 	ANDQ         $-8, DX              // whole vectors only
 	VBROADCASTSD scale+48(FP), Y13
-	MOVL         rb+56(FP), AX
+	MOVL         scale32+56(FP), AX
+	VMOVD        AX, X7
+	VPBROADCASTD X7, Y7
+	MOVL         rb+60(FP), AX
 	VMOVD        AX, X14
 	VPBROADCASTD X14, Y14
 	MOVQ         side+64(FP), AX
@@ -206,24 +209,24 @@ TEXT ·fillAVX2(SB), NOSPLIT, $0-120
 	MOVL         mx+76(FP), AX
 	VMOVD        AX, X9
 	VPBROADCASTD X9, Y9
-	VPXOR        Y8, Y8, Y8
-	MOVQ         buf+80(FP), DI
-	MOVQ         lut+88(FP), R13
-	XORQ         BX, BX
-	XORQ         R10, R10
-	XORQ         R11, R11
+	VPXOR        Y8, Y8, Y8           // 0
+	MOVQ         $0, zcnt-8(SP)       // zeros (±0)
+	LEAQ         0(SP), DI            // the packed indices
+	XORQ         BX, BX               // values done
+	XORQ         R11, R11             // indices packed, over all blocks
 
 block2:
 	CMPQ    BX, DX
 	JGE     done2
-	MOVQ    BX, R12
-	ADDQ    $const_fillBlock, R12
-	CMPQ    R12, DX
-	CMOVQGT DX, R12
+	MOVQ    BX, R13
+	ADDQ    $const_fillBlock, R13
+	CMPQ    R13, DX
+	CMOVQGT DX, R13                   // block end
 	XORQ    R8, R8
+	MOVQ    lut+80(FP), R12           // (a temporary of the increments)
 
 vec2:
-	CMPQ         BX, R12
+	CMPQ         BX, R13
 	JGE          incr2
 	VMOVDQU      (SI)(BX*4), Y0        // b
 	VPAND        Y15, Y0, Y1           // a
@@ -238,12 +241,17 @@ vec2:
 	VPCMPEQD     Y8, Y1, Y4            // a == 0
 	VMOVMSKPS    Y4, AX
 	POPCNTL      AX, AX
-	ADDQ         AX, R10
+	ADDQ         AX, zcnt-8(SP)
 	VPCMPEQD     Y8, Y0, Y4            // b == 0 (+0)
 	VMOVMSKPS    Y4, AX
-	POPCNTL      AX, CX
-	ADDQ         CX, R11
 	XORL         $0xff, AX             // lanes to count
+	CMPL         scale32+56(FP), $0
+	JEQ          wide2
+	VMULPS       Y7, Y1, Y5
+	VCVTTPS2DQ   Y5, Y5
+	JMP          index2
+
+wide2:
 	VCVTPS2PD    X1, Y5
 	VEXTRACTI128 $1, Y1, X6
 	VCVTPS2PD    X6, Y6
@@ -252,15 +260,18 @@ vec2:
 	VCVTTPD2DQY  Y5, X5
 	VCVTTPD2DQY  Y6, X6
 	VINSERTI128  $1, X6, Y5, Y5
+
+index2:
 	VPAND        Y12, Y3, Y3
 	VPADDD       Y3, Y5, Y5
 	VPMINUD      Y11, Y5, Y5
+	MOVQ         AX, CX
 	SHLQ         $5, AX
-	VMOVDQU      (R13)(AX*1), Y6
-	VPERMD       Y5, Y6, Y7
-	VMOVDQU      Y7, (DI)(R8*4)
-	ADDQ         $8, R8
-	SUBQ         CX, R8
+	VMOVDQU      (R12)(AX*1), Y6
+	VPERMD       Y5, Y6, Y5
+	VMOVDQU      Y5, (DI)(R8*4)
+	POPCNTL      CX, CX
+	ADDQ         CX, R8
 	ADDQ         $8, BX
 	JMP          vec2
 
@@ -268,28 +279,38 @@ stop2:
 	MOVQ BX, DX
 
 incr2:
+	ADDQ R8, R11
 	XORQ CX, CX
 
-inc22:
-	LEAQ 2(CX), AX
+inc42:
+	LEAQ 4(CX), AX
 	CMPQ AX, R8
 	JGT  inc12
 	MOVL (DI)(CX*4), AX
-	MOVL 4(DI)(CX*4), R14
+	MOVL 4(DI)(CX*4), R10
+	MOVL 8(DI)(CX*4), R12
+	MOVL 12(DI)(CX*4), R14
 	ADDQ $1, (R9)(AX*8)
+	ADDQ $1, (R9)(R10*8)
+	ADDQ $1, (R9)(R12*8)
 	ADDQ $1, (R9)(R14*8)
-	ADDQ $2, CX
-	JMP  inc22
+	ADDQ $4, CX
+	JMP  inc42
 
 inc12:
 	CMPQ CX, R8
 	JGE  block2
 	MOVL (DI)(CX*4), AX
 	ADDQ $1, (R9)(AX*8)
-	JMP  block2
+	INCQ CX
+	JMP  inc12
 
 done2:
-	ADDQ         R11, (R9)
+	MOVQ         BX, AX
+	SUBQ         R11, AX
+	ADDQ         AX, (R9)             // the +0s: slot 0
+	MOVQ         zcnt-8(SP), AX
+	MOVQ         AX, zeros+104(FP)
 	VEXTRACTI128 $1, Y10, X0
 	VPMINSD      X0, X10, X10
 	VPSHUFD      $0x4e, X10, X0
@@ -297,7 +318,7 @@ done2:
 	VPSHUFD      $0xb1, X10, X0
 	VPMINSD      X0, X10, X10
 	VMOVD        X10, AX
-	MOVL         AX, mno+104(FP)
+	MOVL         AX, mno+96(FP)
 	VEXTRACTI128 $1, Y9, X0
 	VPMAXSD      X0, X9, X9
 	VPSHUFD      $0x4e, X9, X0
@@ -305,9 +326,8 @@ done2:
 	VPSHUFD      $0xb1, X9, X0
 	VPMAXSD      X0, X9, X9
 	VMOVD        X9, AX
-	MOVL         AX, mxo+108(FP)
-	MOVQ         BX, done+96(FP)
-	MOVQ         R10, zeros+112(FP)
+	MOVL         AX, mxo+100(FP)
+	MOVQ         BX, done+88(FP)
 	VZEROUPPER
 	RET
 
