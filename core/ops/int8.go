@@ -220,23 +220,32 @@ func (c *qconv) unitTensors(geo *convGeometry, u int, in, out []*tensor.Tensor) 
 }
 
 // dequantize converts output rows [y0, y0+rows) of group g from the
-// integer products acc (output channel oc's at oc·cols, rows at stride
+// integer products acc (output channel oc's at oc·plane, rows at stride
 // ldc: a wide product's valid columns are read straight out of its padded
-// rows) into dst in one pass per output channel: scale, bias, residual,
-// activation.
-func (c *qconv) dequantize(geo *convGeometry, g int, acc []int32, cols, y0, rows, ow, ldc int, bias, res, dst []float32) {
+// rows) into dst: scale, bias, residual, activation. Whole planes whose
+// products are rows·ldc apart go in one call (small planes would
+// otherwise pay a call per channel); others one per output channel.
+func (c *qconv) dequantize(geo *convGeometry, g int, acc []int32, plane, y0, rows, ow, ldc int, bias, res, dst []float32) {
 	act := c.act.int8Epilogue()
+	var b []float32
+	if bias != nil {
+		b = bias[g*geo.cout : (g+1)*geo.cout]
+	}
+	if y0 == 0 && rows*ow == geo.spatial && plane == rows*ldc {
+		qgemm.DequantizePlanes(acc, geo.cout, rows, ow, ldc, c.rowScale[g], b, res, ow, act, dst, ow)
+		return
+	}
 	for oc := 0; oc < geo.cout; oc++ {
-		var b, r []float32
-		if bias != nil {
-			b = bias[g*geo.cout+oc:]
+		var bo, r []float32
+		if b != nil {
+			bo = b[oc:]
 		}
 		at := oc*geo.spatial + y0*ow
 		out := dst[at : at+rows*ow]
 		if res != nil {
 			r = res[at : at+rows*ow]
 		}
-		qgemm.DequantizePlane(acc[oc*cols:], rows, ow, ldc, c.rowScale[g][oc], b, r, ow, act, out, ow)
+		qgemm.DequantizePlane(acc[oc*plane:], rows, ow, ldc, c.rowScale[g][oc], bo, r, ow, act, out, ow)
 	}
 }
 

@@ -42,7 +42,6 @@ type tapsGeometry struct {
 	blockBytes int        // all phases of a block
 	n          int        // GEMM columns: (OH-1)·PW + OW
 	chunkRows  int        // output rows multiplied and dequantized at once
-	chunkCols  int        // GEMM columns of a whole chunk: (chunkRows-1)·PW + OW
 	offs       []int32    // per k group (block, tap): where its operand starts
 	size       int        // bytes of the interleaved image, reads past the end included
 }
@@ -85,8 +84,7 @@ func (g *convGeometry) taps() (tapsGeometry, error) {
 	t.n += g.outHW[1]
 	// Chunks of output rows whose products fit tapsChunkBytes, so that
 	// the epilogue reads them back from the cache they were written to.
-	t.chunkRows = min(g.outHW[0], max(1, (tapsChunkBytes/(4*max(1, g.cout))-g.outHW[1])/pw+1))
-	t.chunkCols = (t.chunkRows-1)*pw + g.outHW[1]
+	t.chunkRows = min(g.outHW[0], max(1, tapsChunkBytes/(4*max(1, g.cout)*pw)))
 	kh, kw := w.kernel[0], w.kernel[1]
 	t.offs = make([]int32, 0, t.blocks*kh*kw)
 	seen := make(map[[2]int]bool)
@@ -192,7 +190,7 @@ func (c *qconv) runTaps(ctx *Ctx, geo *convGeometry, n int, bias []float32, in, 
 		c.tapsGeo, c.tapsHW = t, geo.inHW
 	}
 	t := &c.tapsGeo
-	acc, err := tensor.CheckShape([]int{geo.cout, t.chunkCols})
+	acc, err := tensor.CheckShape([]int{geo.cout, t.chunkRows, t.phaseHW[1]})
 	if err != nil {
 		return fmt.Errorf("the integer products: %w", err)
 	}
@@ -216,9 +214,11 @@ func (c *qconv) runTaps(ctx *Ctx, geo *convGeometry, n int, bias []float32, in, 
 			oh, ow, pw := geo.outHW[0], geo.outHW[1], t.phaseHW[1]
 			for y0 := 0; y0 < oh; y0 += t.chunkRows {
 				rows := min(t.chunkRows, oh-y0)
+				// Channel oc's products at oc·rows·PW: every row of the
+				// chunk PW after the one before, across channels too.
 				cols := (rows-1)*pw + ow
-				c.qpacked[g].MulTaps(cols, sc.padded[y0*pw*qgemm.KGroup:], t.offs, sc.acc, cols)
-				c.dequantize(geo, g, sc.acc, cols, y0, rows, ow, pw, bias, res, dst)
+				c.qpacked[g].MulTaps(cols, sc.padded[y0*pw*qgemm.KGroup:], t.offs, sc.acc, rows*pw)
+				c.dequantize(geo, g, sc.acc, rows*pw, y0, rows, ow, pw, bias, res, dst)
 			}
 		}
 	})
@@ -238,7 +238,7 @@ func (c *qconv) tapsMemory(geo *convGeometry, n int, w []int, workers int) (prep
 	if err != nil {
 		return 0, 0, err
 	}
-	acc, err := bufferBytes(4, "the integer products", geo.cout, t.chunkCols)
+	acc, err := bufferBytes(4, "the integer products", geo.cout, t.chunkRows, t.phaseHW[1])
 	if err != nil {
 		return 0, 0, err
 	}

@@ -26,6 +26,7 @@
 #define F_CLIP 104
 #define F_LO 112
 #define F_HI 116
+#define F_ROWSPER 120
 
 // func epilogueAVX512(f *epilogueFrame)
 // Every column, 16 at a time, the last ones under a mask. src, dst, res
@@ -39,6 +40,7 @@ TEXT ·epilogueAVX512(SB), NOSPLIT, $0-8
 	MOVQ F_SCALE(AX), R8
 	MOVQ F_BIAS(AX), R10
 	MOVQ F_ROWS(AX), R12
+	MOVQ F_ROWSPER(AX), R13
 	VXORPS Z4, Z4, Z4
 	VBROADCASTSS F_LO(AX), Z6
 	VBROADCASTSS F_HI(AX), Z7
@@ -117,12 +119,16 @@ store512:
 next512:
 	ADDQ  F_LDD(AX), DI
 	ADDQ  F_LDC(AX), SI
-	ADDQ  F_ROWSTEP(AX), R8
 	TESTQ R11, R11
-	JZ    nextBias512
+	JZ    nextScale512
 	ADDQ  F_LDR(AX), R11
 
-nextBias512:
+nextScale512:
+	// The scale and bias move on every F_ROWSPER rows (R13 counts down).
+	DECQ  R13
+	JNZ   nextRow512
+	MOVQ  F_ROWSPER(AX), R13
+	ADDQ  F_ROWSTEP(AX), R8
 	TESTQ R10, R10
 	JZ    nextRow512
 	ADDQ  F_ROWSTEP(AX), R10
@@ -143,6 +149,7 @@ TEXT ·epilogueAVX2(SB), NOSPLIT, $0-8
 	MOVQ F_SCALE(AX), R8
 	MOVQ F_BIAS(AX), R10
 	MOVQ F_ROWS(AX), R12
+	MOVQ F_ROWSPER(AX), R13
 	VXORPS Y4, Y4, Y4
 	VBROADCASTSS F_LO(AX), Y7
 	VBROADCASTSS F_HI(AX), Y8
@@ -201,12 +208,16 @@ store2:
 
 	ADDQ  F_LDD(AX), DI
 	ADDQ  F_LDC(AX), SI
-	ADDQ  F_ROWSTEP(AX), R8
 	TESTQ R11, R11
-	JZ    nextBias2
+	JZ    nextScale2
 	ADDQ  F_LDR(AX), R11
 
-nextBias2:
+nextScale2:
+	// The scale and bias move on every F_ROWSPER rows (R13 counts down).
+	DECQ  R13
+	JNZ   nextRow2
+	MOVQ  F_ROWSPER(AX), R13
+	ADDQ  F_ROWSTEP(AX), R8
 	TESTQ R10, R10
 	JZ    nextRow2
 	ADDQ  F_ROWSTEP(AX), R10

@@ -79,6 +79,24 @@ func DequantizePlane(c []int32, rows, cols, ldc int, scale float32, bias, res []
 	epilogue(&epilogueArgs{c: c, dst: dst, res: res, scale: []float32{scale}, bias: bias, rows: rows, cols: cols, ldc: ldc, ldd: ldd, ldr: ldr, act: act})
 }
 
+// DequantizePlanes is DequantizePlane for planes output channels at once:
+// rows planes·rows×cols, plane p's rows (rows p·rows … p·rows+rows−1,
+// one leading dimension each for c, res and dst) scaled by scales[p] and
+// biased by bias[p] (bias nil: none). One call for a layer whose planes
+// are small (7×7, 14×14) instead of one per channel.
+func DequantizePlanes(c []int32, planes, rows, cols, ldc int, scales, bias, res []float32, ldr int, act Activation, dst []float32, ldd int) {
+	all := planes * rows
+	checkMat("C", all, cols, c, ldc)
+	checkMat("dst", all, cols, dst, ldd)
+	if res != nil {
+		checkMat("res", all, cols, res, ldr)
+	}
+	if len(scales) < planes || bias != nil && len(bias) < planes {
+		panic(fmt.Sprintf("qgemm: DequantizePlanes of %d planes with %d scales and %d biases", planes, len(scales), len(bias)))
+	}
+	epilogue(&epilogueArgs{c: c, dst: dst, res: res, scale: scales, bias: bias, rows: all, cols: cols, ldc: ldc, ldd: ldd, ldr: ldr, rowStep: 1, rowsPer: rows, act: act})
+}
+
 // DequantizeCols converts a rows×cols int32 GEMM result (row-major,
 // leading dimension ldc) to float32 (leading dimension ldd) with a scale
 // and bias per column, for products whose right operand holds the
@@ -109,6 +127,7 @@ type epilogueArgs struct {
 	rows, cols    int
 	ldc, ldd, ldr int
 	rowStep       int
+	rowsPer       int // rows sharing a scale and bias (0 or 1: each its own)
 	colVec        bool
 	act           Activation
 }
@@ -124,9 +143,10 @@ func epilogue(a *epilogueArgs) {
 		return
 	}
 	for i := 0; i < a.rows; i++ {
-		s, b := a.scale[i*a.rowStep:], a.bias
+		step := i / max(1, a.rowsPer) * a.rowStep
+		s, b := a.scale[step:], a.bias
 		if b != nil {
-			b = b[i*a.rowStep:]
+			b = b[step:]
 		}
 		out := a.dst[i*a.ldd:][:a.cols]
 		src := a.c[i*a.ldc:][:a.cols]

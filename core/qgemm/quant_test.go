@@ -324,3 +324,54 @@ func TestDequantizePlaneEveryPath(t *testing.T) {
 		})
 	}
 }
+
+// DequantizePlanes gives, on every path, what DequantizePlane gives plane
+// by plane: each plane's scale and bias on its rows only.
+func TestDequantizePlanesMatchesPlaneByPlane(t *testing.T) {
+	r := rand.New(rand.NewSource(6))
+	for _, im := range Available() {
+		withImpl(t, im, func() {
+			for _, cols := range []int{1, 7, 8, 9, 16, 17, 33} {
+				for _, rows := range []int{1, 3} {
+					const planes, ldc, ldr, ldd = 5, 40, 37, 35
+					all := planes * rows
+					c := make([]int32, all*ldc)
+					res := make([]float32, all*ldr)
+					for i := range c {
+						c[i] = int32(r.Intn(1<<20) - 1<<19)
+					}
+					for i := range res {
+						res[i] = float32(r.NormFloat64())
+					}
+					scales, bias := make([]float32, planes), make([]float32, planes)
+					for p := range scales {
+						scales[p], bias[p] = float32(r.Float64()*1e-3), float32(r.NormFloat64())
+					}
+					for _, act := range []Activation{{}, {ReLU: true}, {Clip: true, Lo: 0, Hi: 0.5}} {
+						for _, rs := range [][]float32{nil, res} {
+							for _, b := range [][]float32{nil, bias} {
+								got, want := make([]float32, all*ldd), make([]float32, all*ldd)
+								DequantizePlanes(c, planes, rows, cols, ldc, scales, b, rs, ldr, act, got, ldd)
+								for p := 0; p < planes; p++ {
+									var bp, rp []float32
+									if b != nil {
+										bp = b[p:]
+									}
+									if rs != nil {
+										rp = rs[p*rows*ldr:]
+									}
+									DequantizePlane(c[p*rows*ldc:], rows, cols, ldc, scales[p], bp, rp, ldr, act, want[p*rows*ldd:], ldd)
+								}
+								for i := range want {
+									if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+										t.Fatalf("%v, %d rows of %d, act %+v: value %d = %v, want %v", im, rows, cols, act, i, got[i], want[i])
+									}
+								}
+							}
+						}
+					}
+				}
+			}
+		})
+	}
+}

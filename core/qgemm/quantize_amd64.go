@@ -45,6 +45,7 @@ type epilogueFrame struct {
 	rowStep                  int // bytes the scale and bias advance a row
 	colVec, relu, clip       int // 1 or 0
 	lo, hi                   float32
+	rowsPer                  int // rows sharing a scale and bias (≥ 1)
 }
 
 //go:noescape
@@ -72,6 +73,7 @@ func epilogueFast(a *epilogueArgs) int {
 		dst: unsafe.Pointer(&a.dst[0]), c: unsafe.Pointer(&a.c[0]), scale: unsafe.Pointer(&a.scale[0]),
 		rows: a.rows, cols: cols,
 		ldd: 4 * a.ldd, ldc: 4 * a.ldc, ldr: 4 * a.ldr, rowStep: 4 * a.rowStep,
+		rowsPer: max(1, a.rowsPer),
 	}
 	if a.res != nil {
 		f.res = unsafe.Pointer(&a.res[0])
