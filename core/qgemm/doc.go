@@ -93,7 +93,8 @@
 // # Packed-A layout (internal)
 //
 // The m rows of A are split as evenly as possible into ceil(m/MR) panels
-// (MR = 12 for VNNI and AVX2, 8 for Go; m = 20 gives 10+10). A panel of r
+// (MR = 12 for VNNI and AVX2, 6 for AVX-VNNI, 8 for Go; m = 20 gives
+// 10+10). A panel of r
 // rows starting at row0 occupies [row0·Kp, (row0+r)·Kp) and is group-major:
 // A(row0+i, p) is at row0·Kp + (p/4)·4r + 4i + p%4 (zero for p ≥ k), so per
 // group the kernel broadcasts one dword (4 k values) per row. PackA also
@@ -121,6 +122,13 @@
 //	                         Σ A·B exactly (mod 2^32). Per group: 2 ZMM loads
 //	                         + 2 XOR of B, r dword broadcasts of A, 2r
 //	                         VPDPBUSD (64 multiply-adds each).
+//	AVX-VNNI (VEX, YMM)      r×16, r = 1..6 (12 YMM accumulators), for CPUs
+//	                         with AVX-VNNI but without AVX-512 (Intel Alder
+//	                         Lake and later client cores): the VNNI kernel's
+//	                         scheme (B+128, the same row correction) on the
+//	                         two 32-byte halves of each 64-byte line; the
+//	                         Go assembler encodes VPDPBUSD only with EVEX,
+//	                         so the generator writes the VEX form as bytes.
 //	AVX2, B ≥ 0              r×8, r = 1..12. VPMADDUBSW multiplies B as
 //	                         unsigned bytes by A and sums pairs into int16,
 //	                         which cannot saturate while B ≤ 127:
@@ -149,7 +157,7 @@
 //	Go                       any tile, 2 rows × 16 columns at a time.
 //
 // The VNNI kernel is chosen at init when the CPU and OS support it
-// (golang.org/x/sys/cpu), else AVX2, else Go; the purego build tag or a
+// (golang.org/x/sys/cpu), else AVX-VNNI, else AVX2, else Go; the purego build tag or a
 // non-amd64 GOARCH builds only the Go kernel. SetImpl switches
 // implementation (tests and benchmarks).
 //

@@ -18,6 +18,10 @@ const (
 	// ImplVNNI is the AVX-512 VNNI kernel: VPDPBUSD on u8×s8 groups of 4
 	// (up to 12×32 register tile).
 	ImplVNNI
+	// ImplAVXVNNI is the AVX-VNNI kernel (VEX VPDPBUSD on YMM: Intel Alder
+	// Lake and later client CPUs without AVX-512), otherwise the VNNI one
+	// (6×16 register tile).
+	ImplAVXVNNI
 )
 
 func (i Impl) String() string {
@@ -28,6 +32,8 @@ func (i Impl) String() string {
 		return "avx2"
 	case ImplVNNI:
 		return "vnni"
+	case ImplAVXVNNI:
+		return "avxvnni"
 	}
 	return fmt.Sprintf("Impl(%d)", int(i))
 }
@@ -69,6 +75,10 @@ func (ks *kernels) call(rows, width, nt, kg int, a8 *int8, a16 *int16, as int, b
 		kernVNNI(rows, width/NR, kg, a8, as, bp, pnl, c, ldc, flags, rb, nt)
 	case ks.impl == ImplVNNI:
 		kernVNNIT(rows, width/NR, kg, a8, as, bp, &offs[0], c, ldc, flags, rb, nt)
+	case ks.impl == ImplAVXVNNI && offs == nil:
+		kernAVXVNNI(rows, width/NR, kg, a8, as, bp, pnl, c, ldc, flags, rb, nt)
+	case ks.impl == ImplAVXVNNI:
+		kernAVXVNNIT(rows, width/NR, kg, a8, as, bp, &offs[0], c, ldc, flags, rb, nt)
 	case ks.signed != nil && offs == nil:
 		return kernAVX2U8(rows, kg, a8, as, bp, pnl, c, ldc, flags, rb, nt)
 	case ks.signed != nil:
@@ -112,7 +122,7 @@ func active() *kernels { return current.Load() }
 // Available reports the implementations usable on this CPU and build, best last.
 func Available() []Impl {
 	out := []Impl{ImplGo}
-	for _, i := range []Impl{ImplAVX2, ImplVNNI} {
+	for _, i := range []Impl{ImplAVX2, ImplAVXVNNI, ImplVNNI} {
 		if kernelsFor(i) != nil {
 			out = append(out, i)
 		}

@@ -7,9 +7,10 @@ import "golang.org/x/sys/cpu"
 // ImplAVX2 runs the VPMADDUBSW kernel (B ≥ 0) and, from the first tile
 // whose B has a negative byte on, the widening kernel.
 var (
-	avx2Kernels = kernels{impl: ImplAVX2, widths: []int{8}, mr: []int{maxRowsAVX2U8}, signed: &avx2Widen}
-	avx2Widen   = kernels{impl: ImplAVX2, widths: []int{8}, mr: []int{maxRowsAVX2}, a16: true}
-	vnniKernels = kernels{impl: ImplVNNI, widths: []int{NR, 2 * NR}, mr: []int{maxRowsVNNI[1], maxRowsVNNI[2]}, offset: true}
+	avx2Kernels    = kernels{impl: ImplAVX2, widths: []int{8}, mr: []int{maxRowsAVX2U8}, signed: &avx2Widen}
+	avx2Widen      = kernels{impl: ImplAVX2, widths: []int{8}, mr: []int{maxRowsAVX2}, a16: true}
+	vnniKernels    = kernels{impl: ImplVNNI, widths: []int{NR, 2 * NR}, mr: []int{maxRowsVNNI[1], maxRowsVNNI[2]}, offset: true}
+	avxVNNIKernels = kernels{impl: ImplAVXVNNI, widths: []int{NR}, mr: []int{maxRowsAVXVNNI[1]}, offset: true}
 )
 
 // x/sys/cpu reports AVX2 and AVX-512 features only when the OS saves the
@@ -17,6 +18,9 @@ var (
 func hasAVX2() bool { return cpu.X86.HasAVX && cpu.X86.HasAVX2 }
 
 func hasVNNI() bool { return hasAVX2() && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VNNI }
+
+// hasAVXVNNI: the VEX-encoded VPDPBUSD on YMM (CPUID.(7,1):EAX[4]).
+func hasAVXVNNI() bool { return hasAVX2() && cpu.X86.HasAVXVNNI }
 
 // needA16 reports whether PackA must build the int16 copy of A (the AVX2
 // kernel can be selected).
@@ -34,6 +38,10 @@ func kernelsFor(i Impl) *kernels {
 		if hasVNNI() {
 			return &vnniKernels
 		}
+	case ImplAVXVNNI:
+		if hasAVXVNNI() {
+			return &avxVNNIKernels
+		}
 	}
 	return nil
 }
@@ -41,6 +49,9 @@ func kernelsFor(i Impl) *kernels {
 func bestKernels() *kernels {
 	if hasVNNI() {
 		return &vnniKernels
+	}
+	if hasAVXVNNI() {
+		return &avxVNNIKernels
 	}
 	if hasAVX2() {
 		return &avx2Kernels

@@ -37,6 +37,14 @@ func kernAVX2U8T(rows, kg int, a *int8, as int, b *int8, offs *int32, c *int32, 
 	panic("qgemm: AVX2 kernel not built")
 }
 
+func kernAVXVNNI(rows, panels, kg int, a *int8, as int, b *int8, pnl int, c *int32, ldc int, flags int, rb *int32, nt int) {
+	panic("qgemm: AVX-VNNI kernel not built")
+}
+
+func kernAVXVNNIT(rows, panels, kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int) {
+	panic("qgemm: AVX-VNNI kernel not built")
+}
+
 func kernVNNI(rows, panels, kg int, a *int8, as int, b *int8, pnl int, c *int32, ldc int, flags int, rb *int32, nt int) {
 	panic("qgemm: VNNI kernel not built")
 }

@@ -263,6 +263,84 @@ func kernVNNIT(rows, panels int, kg int, a *int8, as int, b *int8, offs *int32, 
 }
 
 //go:noescape
+func qgemmAVXVNNIR1P1(kg int, a *int8, as int, b *int8, pnl int, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmAVXVNNIR2P1(kg int, a *int8, as int, b *int8, pnl int, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmAVXVNNIR3P1(kg int, a *int8, as int, b *int8, pnl int, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmAVXVNNIR4P1(kg int, a *int8, as int, b *int8, pnl int, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmAVXVNNIR5P1(kg int, a *int8, as int, b *int8, pnl int, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmAVXVNNIR6P1(kg int, a *int8, as int, b *int8, pnl int, c *int32, ldc int, flags int, rb *int32, nt int)
+
+// kernAVXVNNI runs the AVXVNNI kernel for a rows×(16·panels) tile.
+func kernAVXVNNI(rows, panels int, kg int, a *int8, as int, b *int8, pnl int, c *int32, ldc int, flags int, rb *int32, nt int) {
+	switch panels<<8 | rows {
+	case 1<<8 | 1:
+		qgemmAVXVNNIR1P1(kg, a, as, b, pnl, c, ldc, flags, rb, nt)
+	case 1<<8 | 2:
+		qgemmAVXVNNIR2P1(kg, a, as, b, pnl, c, ldc, flags, rb, nt)
+	case 1<<8 | 3:
+		qgemmAVXVNNIR3P1(kg, a, as, b, pnl, c, ldc, flags, rb, nt)
+	case 1<<8 | 4:
+		qgemmAVXVNNIR4P1(kg, a, as, b, pnl, c, ldc, flags, rb, nt)
+	case 1<<8 | 5:
+		qgemmAVXVNNIR5P1(kg, a, as, b, pnl, c, ldc, flags, rb, nt)
+	case 1<<8 | 6:
+		qgemmAVXVNNIR6P1(kg, a, as, b, pnl, c, ldc, flags, rb, nt)
+	default:
+		panic("qgemm: no AVXVNNI kernel for this tile")
+	}
+}
+
+var maxRowsAVXVNNI = [...]int{0, 6}
+
+//go:noescape
+func qgemmAVXVNNIR1P1T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmAVXVNNIR2P1T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmAVXVNNIR3P1T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmAVXVNNIR4P1T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmAVXVNNIR5P1T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+//go:noescape
+func qgemmAVXVNNIR6P1T(kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int)
+
+// kernAVXVNNIT runs the AVXVNNI kernel for a rows×(16·panels) tile.
+func kernAVXVNNIT(rows, panels int, kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int) {
+	switch panels<<8 | rows {
+	case 1<<8 | 1:
+		qgemmAVXVNNIR1P1T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 1<<8 | 2:
+		qgemmAVXVNNIR2P1T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 1<<8 | 3:
+		qgemmAVXVNNIR3P1T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 1<<8 | 4:
+		qgemmAVXVNNIR4P1T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 1<<8 | 5:
+		qgemmAVXVNNIR5P1T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	case 1<<8 | 6:
+		qgemmAVXVNNIR6P1T(kg, a, as, b, offs, c, ldc, flags, rb, nt)
+	default:
+		panic("qgemm: no AVXVNNI kernel for this tile")
+	}
+}
+
+//go:noescape
 func qgemmAVX2R1(kg int, a *int16, as int, b *int8, pnl int, c *int32, ldc int, flags int, rb *int32, nt int)
 
 //go:noescape
