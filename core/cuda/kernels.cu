@@ -22,7 +22,7 @@ struct ConvGeo {
 
 // Epilogue geometry: y is [n][cout][hw]; D holds output (c, row) at
 // c·strideC + row·strideP; the quantized copy, when written, is
-// channels-last with qstride channels per pixel (cout rounded up to 4).
+// channels-last with qstride channels per pixel (cout rounded up to 8).
 struct Epi {
 	int n, cout, hw, strideC, strideP, relu, half, qstride, rows, chunk;
 };
@@ -223,7 +223,8 @@ extern "C" __global__ void epilogue_s32(const int* acc, float* y, const float* b
 }
 
 // An INT8 convolution's input, quantized channels-last: q[(b·hw + p)·cq +
-// ch], cq = c rounded up to 4, the extra channels 0.
+// ch], cq = c rounded up to 8 (channelAlign in lower.go), the extra
+// channels 0.
 extern "C" __global__ void quantize_nhwc_s8(const float* x, signed char* q, int n, int c, int hw, int cq, float scale) {
 	int i = gid();
 	if (i >= n) return;
@@ -302,7 +303,16 @@ extern "C" __global__ void add(const float* a, const float* b, float* y, Bcast g
 	y[i] = v;
 }
 
-extern "C" __global__ void maxpool(const float* x, float* y, Pool p) {
+// Max pooling that also writes its output quantized for the INT8 product
+// reading it (q, when set): element (b, c, p) at b·img + p·pix + c·ch
+// (channels-last for a convolution, the flattened row for a Gemm after a
+// Flatten), rounded as quantize_nhwc_s8 rounds, so that no quantizing
+// kernel runs between them. The padding bytes stay as zeroed.
+struct QView {
+	int c, img, pix, ch;
+};
+
+extern "C" __global__ void maxpool(const float* x, float* y, Pool p, signed char* q, float qscale, QView v) {
 	int i = gid();
 	if (i >= p.planes * p.oh * p.ow) return;
 	int per = p.oh * p.ow;
@@ -319,7 +329,11 @@ extern "C" __global__ void maxpool(const float* x, float* y, Pool p) {
 			m = fmaxf(m, src[iy * p.w + ix]);
 		}
 	}
-	y[i] = m;
+	if (y) y[i] = m;
+	if (q) {
+		int b = plane / v.c, c = plane - b * v.c;
+		q[b * v.img + r * v.pix + c * v.ch] = (signed char)quant(m, qscale);
+	}
 }
 
 // One warp per plane.
@@ -449,48 +463,133 @@ extern "C" __global__ void histogram(const float* x, int n, u64* counts, double 
 // are exact int32 and the epilogue is epilogue_s32's arithmetic in its
 // order, so the outputs are those of that path bit for bit.
 //
-// A block of CONV_WARPS warps covers CONV_WARPS·16·MT output pixels
+// A block of CONV_WARPS warps covers (CONV_WARPS/KW)·16·MT output pixels
 // (product rows) × 8·NT output channels (blockIdx.y picks the channel
-// chunk); each warp owns MT tiles of 16 rows and all NT tiles of 8
-// channels, stepping through K 32 taps at a time with
-// mma.m16n8k32.s8.s8.s32. Operands come straight from global memory
-// (read-only cache): a fragment register is one 32-bit word of four
-// consecutive channels of one input pixel (A: words[] says which, as for
-// im2col_nhwc_s8, zero outside the image) or of one weight row (B, rows
-// of ksteps·32 bytes, K in (ky, kx, channel) order). PTX's m16n8k32 s8
-// fragments: with g = lane/4 and t = lane%4, A registers 0-3 hold rows g,
-// g+8, g, g+8 at K words t, t, t+4, t+4; B registers 0-1 hold channel g at
-// K words t and t+4; accumulator registers 0-3 hold (row g, channel 2t),
-// (g, 2t+1), (g+8, 2t), (g+8, 2t+1).
+// chunk): each warp owns MT tiles of 16 rows and all NT tiles of 8
+// channels, and the KW warps on the same rows split K between them (their
+// sums are added through shared memory: a deep K over few rows, as in
+// fully connected layers, is then not one long chain of dependent
+// loads). K goes 64 taps at a time (two mma.m16n8k32.s8.s8.s32 steps;
+// an odd last step of 32 alone), all operands of both steps loaded before
+// their products so that the loads overlap. Operands come straight from
+// global memory (read-only cache). PTX's m16n8k32 s8 fragments: with g =
+// lane/4 and t = lane%4, A registers 0-3 hold rows g, g+8, g, g+8 at K
+// words t, t, t+4, t+4; B registers 0-1 hold channel g at K words t and
+// t+4; accumulator registers 0-3 hold (row g, channel 2t), (g, 2t+1),
+// (g+8, 2t), (g+8, 2t+1). Which K word of a step is which tap and channel
+// is free (the sum is the same), so a lane's K words t and t+4 are taken
+// to be the step's adjacent words 2t and 2t+1: A's two words of a row are
+// one 64-bit load of an input pixel (pixels are whole pairs of words:
+// channels padded to 8; words[] says which pixel word, as for
+// im2col_nhwc_s8, zero outside the image), and B's two words one 64-bit
+// load from weights stored in that fragment order (fragmentOrder in
+// lower.go: a warp reads 256 contiguous bytes), instead of one load per
+// word from rows far apart. With a float input (xf, NCHW: a first layer of
+// at most 8 channels) A's words are quantized as they are read, with
+// quantize_nhwc_s8's rounding, so that no separate quantizing kernel
+// runs.
 struct IConv {
-	int rows, hw, ow, h, w, sh, sw, ph, pw, wpt, ksteps, cout, qstride, relu;
+	int rows, hw, ow, h, w, c, sh, sw, ph, pw, wpt, ksteps, cout, qstride, relu;
+	float inScale, qinv; // the float input's scale; 1/qscale for quant_fast
 };
 
 #define CONV_WARPS 4
 
-__device__ __forceinline__ void mma_s8(int* c, const unsigned* a, unsigned b0, unsigned b1) {
+// quant(x, scale) without the division where that is exact: with inv =
+// 1/scale rounded to float (the host passes 0 where that is not finite),
+// x·inv is within |x/scale|·2^-22 of the rounded quotient x/scale, which
+// is less than 1/1024 while |x/scale| < 1024; so when x·inv is further
+// than 1/1024 from a half-integer both round to the same integer, and
+// beyond 1024 both clamp alike. Near a half-integer, and for infinities,
+// quant divides. NaN gives 0, as in quant.
+__device__ __forceinline__ int quant_fast(float x, float scale, float inv) {
+	if (inv != 0.0f) {
+		float t = x * inv;
+		if (t != t) return 0;
+		float r = rintf(t);
+		if (fabsf(fabsf(t - r) - 0.5f) > 1.0f / 1024) return (int)fminf(fmaxf(r, -128.0f), 127.0f);
+	}
+	return quant(x, scale);
+}
+
+__device__ __forceinline__ void mma_s8(int* c, const unsigned* a, const unsigned* b) {
 #if __CUDA_ARCH__ >= 800
 	asm volatile("mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
 		: "+r"(c[0]), "+r"(c[1]), "+r"(c[2]), "+r"(c[3])
-		: "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+		: "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 #else
 	__trap(); // the host never launches these kernels below sm_80
 #endif
 }
 
-template <int MT, int NT>
-__device__ __forceinline__ void conv_s8(const unsigned* __restrict__ q, const int4* __restrict__ words, const unsigned* __restrict__ wts,
-	const float* __restrict__ scale, const float* __restrict__ bias, const float* __restrict__ res, float* __restrict__ y,
-	signed char* __restrict__ qo, float qscale, const IConv& g) {
-	const int BM = CONV_WARPS * 16 * MT, BN = 8 * NT;
+// Two A words: input pixel (y0 + t.x, x0 + t.y), its words t.z and
+// t.z+1 (t.z even), or 0 outside the image. img is the pixel's image
+// offset: in words of q, or in floats of xf when the input is float.
+__device__ __forceinline__ uint2 conv_pair(const unsigned* __restrict__ q, const float* __restrict__ xf, int img, int y0, int x0, int4 t, const IConv& g) {
+	unsigned iy = y0 + t.x, ix = x0 + t.y;
+	if (!(iy < (unsigned)g.h && ix < (unsigned)g.w)) return make_uint2(0u, 0u);
+	if (!xf) return __ldg((const uint2*)&q[img + (iy * g.w + ix) * g.wpt + t.z]);
+	const float* px = xf + img + iy * g.w + ix;
+	unsigned v[2] = {0u, 0u};
+#pragma unroll
+	for (int j = 0; j < 8; j++) {
+		int ch = 4 * t.z + j;
+		if (ch < g.c) v[j >> 2] |= (unsigned)(quant(__ldg(px + ch * g.h * g.w), g.inScale) & 0xff) << (8 * (j & 3));
+	}
+	return make_uint2(v[0], v[1]);
+}
+
+// S steps of 32 taps from step ks: all their operands, then their
+// products. wbase is this lane's pair in the first step of its channel
+// chunk's first tile (fragment order: 64 words a tile and step).
+template <int S, int MT, int NT>
+__device__ __forceinline__ void conv_steps(int ks, int (&acc)[MT][NT][4], const unsigned* __restrict__ q, const float* __restrict__ xf,
+	const int4* __restrict__ words, const unsigned* __restrict__ wbase, int tg, const int (&y0)[MT][2], const int (&x0)[MT][2],
+	const int (&img)[MT][2], const IConv& g) {
+	unsigned a[S][MT][4], b[S][NT][2];
+#pragma unroll
+	for (int s = 0; s < S; s++) {
+		int4 t = __ldg(&words[(ks + s) * 8 + 2 * tg]);
+#pragma unroll
+		for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+			for (int h = 0; h < 2; h++) {
+				uint2 v = conv_pair(q, xf, img[mt][h], y0[mt][h], x0[mt][h], t, g);
+				a[s][mt][h] = v.x;
+				a[s][mt][2 + h] = v.y;
+			}
+#pragma unroll
+		for (int nt = 0; nt < NT; nt++) {
+			uint2 v = __ldg((const uint2*)(wbase + (nt * g.ksteps + ks + s) * 64));
+			b[s][nt][0] = v.x;
+			b[s][nt][1] = v.y;
+		}
+	}
+#pragma unroll
+	for (int s = 0; s < S; s++)
+#pragma unroll
+		for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+			for (int mt = 0; mt < MT; mt++) mma_s8(acc[mt][nt], a[s][mt], b[s][nt]);
+}
+
+template <int MT, int NT, int KW>
+__device__ __forceinline__ void conv_s8(const unsigned* __restrict__ q, const float* __restrict__ xf, const int4* __restrict__ words,
+	const unsigned* __restrict__ wts, const float* __restrict__ scale, const float* __restrict__ bias, const float* __restrict__ res,
+	float* __restrict__ y, signed char* __restrict__ qo, float qscale, const IConv& g) {
+	const int WM = CONV_WARPS / KW, BM = WM * 16 * MT, BN = 8 * NT, E = MT * NT * 4;
 	__shared__ __align__(16) signed char qt[BM][BN + 4]; // the quantized tile, written out a word at a time
+	__shared__ int red[KW > 1 ? (KW - 1) * WM * E * 32 : 1]; // partial sums of the warps wk > 0
 	int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+	int wm = warp % WM, wk = warp / WM;
 	int gr = lane >> 2, tg = lane & 3;
-	int row0 = blockIdx.x * BM + warp * 16 * MT;
+	int row0 = blockIdx.x * BM + wm * 16 * MT;
 	int c0 = blockIdx.y * BN;
 	// The window corner and image of each of this thread's 2·MT rows;
 	// rows past the product's get a corner no tap reaches, so they read 0.
-	int y0[MT][2], x0[MT][2], img[MT][2];
+	// ebase: the row's output offset, (b·cout)·hw + p.
+	int y0[MT][2], x0[MT][2], img[MT][2], ebase[MT][2];
+	int imgSize = xf ? g.c * g.h * g.w : g.h * g.w * g.wpt;
 #pragma unroll
 	for (int mt = 0; mt < MT; mt++)
 #pragma unroll
@@ -499,12 +598,14 @@ __device__ __forceinline__ void conv_s8(const unsigned* __restrict__ q, const in
 			y0[mt][h] = -(1 << 28);
 			x0[mt][h] = 0;
 			img[mt][h] = 0;
+			ebase[mt][h] = 0;
 			if (row < g.rows) {
 				int b = row / g.hw, p = row - b * g.hw;
 				int oy = p / g.ow, ox = p - oy * g.ow;
 				y0[mt][h] = oy * g.sh - g.ph;
 				x0[mt][h] = ox * g.sw - g.pw;
-				img[mt][h] = b * g.h * g.w * g.wpt;
+				img[mt][h] = b * imgSize;
+				ebase[mt][h] = b * g.cout * g.hw + p;
 			}
 		}
 	if (qo)
@@ -516,75 +617,94 @@ __device__ __forceinline__ void conv_s8(const unsigned* __restrict__ q, const in
 		for (int nt = 0; nt < NT; nt++)
 #pragma unroll
 			for (int i = 0; i < 4; i++) acc[mt][nt][i] = 0;
-	int wrow = g.ksteps * 8; // words per weight row
-	const unsigned* wbase = wts + (c0 + gr) * wrow + tg;
-	for (int ks = 0; ks < g.ksteps; ks++) {
-		int4 t0 = __ldg(&words[ks * 8 + tg]), t1 = __ldg(&words[ks * 8 + 4 + tg]);
-		unsigned a[MT][4];
+	const unsigned* wbase = wts + (c0 >> 3) * g.ksteps * 64 + 2 * lane;
+	int pairs = g.ksteps >> 1;
+	for (int pp = wk; pp < pairs; pp += KW) conv_steps<2>(2 * pp, acc, q, xf, words, wbase, tg, y0, x0, img, g);
+	if ((g.ksteps & 1) && wk == pairs % KW) conv_steps<1>(g.ksteps - 1, acc, q, xf, words, wbase, tg, y0, x0, img, g);
+	if (KW > 1 && wk > 0) {
+		int* r = red + ((wk - 1) * WM + wm) * E * 32 + lane;
+#pragma unroll
+		for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+			for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+				for (int i = 0; i < 4; i++) r[((mt * NT + nt) * 4 + i) * 32] = acc[mt][nt][i];
+	}
+	__syncthreads(); // the partial sums are written, the tile zeroed
+	if (wk == 0) {
+#pragma unroll
+		for (int k = 1; k < KW; k++) {
+			const int* r = red + ((k - 1) * WM + wm) * E * 32 + lane;
+#pragma unroll
+			for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+				for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+					for (int i = 0; i < 4; i++) acc[mt][nt][i] += r[((mt * NT + nt) * 4 + i) * 32];
+		}
+		// This thread's channels' scales and biases, read once.
+		float sc[NT][2], bi[NT][2];
+#pragma unroll
+		for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+			for (int j = 0; j < 2; j++) {
+				int c = min(c0 + nt * 8 + 2 * tg + j, g.cout - 1);
+				sc[nt][j] = scale[c];
+				bi[nt][j] = bias ? bias[c] : 0.0f;
+			}
 #pragma unroll
 		for (int mt = 0; mt < MT; mt++)
 #pragma unroll
 			for (int h = 0; h < 2; h++) {
-				unsigned iy = y0[mt][h] + t0.x, ix = x0[mt][h] + t0.y;
-				a[mt][h] = (iy < (unsigned)g.h && ix < (unsigned)g.w) ? __ldg(&q[img[mt][h] + (iy * g.w + ix) * g.wpt + t0.z]) : 0u;
-				iy = y0[mt][h] + t1.x;
-				ix = x0[mt][h] + t1.y;
-				a[mt][2 + h] = (iy < (unsigned)g.h && ix < (unsigned)g.w) ? __ldg(&q[img[mt][h] + (iy * g.w + ix) * g.wpt + t1.z]) : 0u;
+				int r = wm * 16 * MT + mt * 16 + gr + 8 * h; // row within the block
+				int row = blockIdx.x * BM + r;
+				if (row >= g.rows) continue;
+				int base = ebase[mt][h];
+#pragma unroll
+				for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+					for (int j = 0; j < 2; j++) {
+						int c = c0 + nt * 8 + 2 * tg + j;
+						if (c >= g.cout) continue;
+						int i = base + c * g.hw;
+						float v = (float)acc[mt][nt][2 * h + j];
+						v = v * sc[nt][j];
+						if (bias) v = v + bi[nt][j];
+						if (res) v = v + res[i];
+						if (g.relu) v = fmaxf(v, 0.0f);
+						if (y) y[i] = v;
+						if (qo) qt[r][c - c0] = (signed char)quant_fast(v, qscale, g.qinv);
+					}
 			}
-#pragma unroll
-		for (int nt = 0; nt < NT; nt++) {
-			const unsigned* wr = wbase + nt * 8 * wrow + ks * 8;
-			unsigned b0 = __ldg(wr), b1 = __ldg(wr + 4);
-#pragma unroll
-			for (int mt = 0; mt < MT; mt++) mma_s8(acc[mt][nt], a[mt], b0, b1);
-		}
 	}
-	if (qo) __syncthreads(); // the tile is zeroed
-#pragma unroll
-	for (int mt = 0; mt < MT; mt++)
-#pragma unroll
-		for (int h = 0; h < 2; h++) {
-			int r = warp * 16 * MT + mt * 16 + gr + 8 * h; // row within the block
-			int row = blockIdx.x * BM + r;
-			if (row >= g.rows) continue;
-			int b = row / g.hw, p = row - b * g.hw;
-#pragma unroll
-			for (int nt = 0; nt < NT; nt++)
-#pragma unroll
-				for (int j = 0; j < 2; j++) {
-					int c = c0 + nt * 8 + 2 * tg + j;
-					if (c >= g.cout) continue;
-					int i = (b * g.cout + c) * g.hw + p;
-					float v = (float)acc[mt][nt][2 * h + j];
-					v = v * scale[c];
-					if (bias) v = v + bias[c];
-					if (res) v = v + res[i];
-					if (g.relu) v = fmaxf(v, 0.0f);
-					if (y) y[i] = v;
-					if (qo) qt[r][c - c0] = (signed char)quant(v, qscale);
-				}
-		}
 	if (!qo) return;
 	__syncthreads();
+	const int TW = BN / 4; // words of a tile row (a power of 2: no division)
 	int qw = min(BN, g.qstride - c0) >> 2, rowWords = g.qstride >> 2;
-	for (int idx = threadIdx.x; idx < BM * qw; idx += blockDim.x) {
-		int r = idx / qw, w = idx - r * qw;
+	for (int idx = threadIdx.x; idx < BM * TW; idx += blockDim.x) {
+		int r = idx / TW, w = idx % TW;
 		int row = blockIdx.x * BM + r;
-		if (row < g.rows) ((unsigned*)qo)[row * rowWords + (c0 >> 2) + w] = *(const unsigned*)&qt[r][4 * w];
+		if (row < g.rows && w < qw) ((unsigned*)qo)[row * rowWords + (c0 >> 2) + w] = *(const unsigned*)&qt[r][4 * w];
 	}
 }
 
-#define CONV_S8(MT, NT)                                                                                                          \
-	extern "C" __global__ void __launch_bounds__(CONV_WARPS * 32) conv_s8_m##MT##n##NT(const unsigned* q, const int4* words,  \
-		const unsigned* wts, const float* scale, const float* bias, const float* res, float* y, signed char* qo, float qscale, \
-		IConv g) {                                                                                                              \
-		conv_s8<MT, NT>(q, words, wts, scale, bias, res, y, qo, qscale, g);                                                     \
+// MINB: blocks per SM the registers must allow (more for the smaller
+// tiles, whose warps wait on loads and need company).
+#define CONV_S8(MT, NT, KW, MINB)                                                                                                   \
+	extern "C" __global__ void __launch_bounds__(CONV_WARPS * 32, MINB) conv_s8_m##MT##n##NT##k##KW(const unsigned* q,            \
+		const float* xf, const int4* words, const unsigned* wts, const float* scale, const float* bias, const float* res, float* y, \
+		signed char* qo, float qscale, IConv g) {                                                                                  \
+		conv_s8<MT, NT, KW>(q, xf, words, wts, scale, bias, res, y, qo, qscale, g);                                                 \
 	}
-CONV_S8(1, 1)
-CONV_S8(1, 2)
-CONV_S8(1, 4)
-CONV_S8(1, 8)
-CONV_S8(2, 1)
-CONV_S8(2, 2)
-CONV_S8(2, 4)
-CONV_S8(2, 8)
+CONV_S8(1, 1, 1, 8)
+CONV_S8(1, 2, 1, 8)
+CONV_S8(1, 4, 1, 6)
+CONV_S8(1, 8, 1, 4)
+CONV_S8(2, 1, 1, 8)
+CONV_S8(2, 2, 1, 6)
+CONV_S8(2, 4, 1, 4)
+CONV_S8(2, 8, 1, 2)
+CONV_S8(1, 1, 4, 8)
+CONV_S8(1, 2, 4, 8)
+CONV_S8(1, 4, 4, 6)
+CONV_S8(1, 8, 4, 4)

@@ -182,12 +182,13 @@ func (p *plan) lower(sc *engine.Schedule, groups []group) error {
 	}
 	// The tensors read as float32: all of them in observed plans, else
 	// graph outputs, residuals and every input but an INT8 product's
-	// quantized one. A product whose output is read only quantized skips
-	// writing the float values.
+	// quantized one; what a view (Flatten, Reshape, ...) reads is read as
+	// float32 when its view is. A product or pooling whose output is read
+	// only quantized skips writing the float values.
 	for _, g := range groups {
 		_, int8 := p.int8Scale(g.step.Node) // an excluded product reads float32 where others read int8
 		for i, in := range g.step.Node.Inputs {
-			if op := g.step.Node.OpType; i > 0 || !int8 || (op != "Conv" && op != "Gemm") {
+			if op := g.step.Node.OpType; !isView(op) && (i > 0 || !int8 || (op != "Conv" && op != "Gemm")) {
 				p.floatRead[in] = true
 			}
 		}
@@ -195,6 +196,26 @@ func (p *plan) lower(sc *engine.Schedule, groups []group) error {
 	}
 	for _, o := range sc.Outputs {
 		p.floatRead[o] = true
+	}
+	for i := len(groups) - 1; i >= 0; i-- {
+		if n := groups[i].step.Node; isView(n.OpType) && p.floatRead[groups[i].out] {
+			p.floatRead[n.Inputs[0]] = true
+		}
+	}
+	// The tensors an INT8 Gemm reads through a Flatten (or Reshape) to
+	// [N, the rest]: a pooling writing the tensor can write them
+	// quantized too.
+	if !p.observed && !p.e.opts.NoFusion {
+		for _, g := range groups {
+			n := g.step.Node
+			if _, ok := p.int8Inputs[g.out]; !ok || (n.OpType != "Flatten" && n.OpType != "Reshape") {
+				continue
+			}
+			in, out := sc.Metas[n.Inputs[0]].Shape, g.step.Metas[0].Shape
+			if len(in) >= 2 && len(out) == 2 && out[0] == in[0] && out[1] == tensor.NumElements(in[1:]) {
+				p.flattened[n.Inputs[0]] = g.out
+			}
+		}
 	}
 	// Gathers whose only reader is another gather (not in observed plans,
 	// where every tensor is shown).
@@ -256,7 +277,7 @@ func (p *plan) lowerGroup(sc *engine.Schedule, g group) error {
 			inMetas[i] = sc.Metas[in]
 		}
 	}
-	if n.OpType != "Flatten" && n.OpType != "Reshape" && n.OpType != "Squeeze" && n.OpType != "Unsqueeze" && n.OpType != "Identity" && n.OpType != "Dropout" {
+	if !isView(n.OpType) {
 		if st.Metas[0].DType != tensor.Float32 {
 			return fmt.Errorf("output type %s (the cuda backend computes float32 tensors)", st.Metas[0].DType)
 		}
@@ -266,17 +287,17 @@ func (p *plan) lowerGroup(sc *engine.Schedule, g group) error {
 		half = 1
 	}
 	out := st.Metas[0]
-	switch n.OpType {
-	case "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Identity", "Dropout":
+	switch {
+	case isView(n.OpType):
 		src := p.tensors[n.Inputs[0]]
 		if src == nil {
 			return fmt.Errorf("a constant input is not supported")
 		}
 		p.tensors[g.out] = &devTensor{ptr: src.ptr, shape: out.Shape}
 		return nil
-	case "Conv":
+	case n.OpType == "Conv":
 		return p.lowerConv(sc, g, inMetas)
-	case "Gemm":
+	case n.OpType == "Gemm":
 		return p.lowerGemm(sc, g, inMetas)
 	}
 	y, err := p.alloc(g.out, out.Shape)
@@ -324,7 +345,14 @@ func (p *plan) lowerGroup(sc *engine.Schedule, g group) error {
 			KH: int32(w.Kernel[0]), KW: int32(w.Kernel[1]), SH: int32(w.Stride[0]), SW: int32(w.Stride[1]),
 			PH: int32(w.PadBegin[0]), PW: int32(w.PadBegin[1]), DH: int32(w.Dilation[0]), DW: int32(w.Dilation[1]),
 			OH: int32(out.Shape[2]), OW: int32(out.Shape[3])}
-		p.builds = append(p.builds, func(*scratch) { p.queue(p.b.kernel("maxpool", total, x.ptr, y, geo)) })
+		q, qScale, view, err := p.poolQuantized(g.out, out.Shape)
+		if err != nil {
+			return err
+		}
+		if q != 0 && !p.observed && !p.floatRead[g.out] {
+			y = 0
+		}
+		p.builds = append(p.builds, func(*scratch) { p.queue(p.b.kernel("maxpool", total, x.ptr, y, geo, q, qScale, view)) })
 	case "GlobalAveragePool":
 		if len(x.shape) < 3 {
 			return fmt.Errorf("input %s", tensor.ShapeString(x.shape))
@@ -380,6 +408,54 @@ func (p *plan) lowerGroup(sc *engine.Schedule, g group) error {
 		return fmt.Errorf("no GPU kernel for %s", n.OpType)
 	}
 	return nil
+}
+
+// isView says whether op only views its input under another shape (the
+// same device buffer).
+func isView(op string) bool {
+	switch op {
+	case "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Identity", "Dropout":
+		return true
+	}
+	return false
+}
+
+// qView mirrors QView in kernels.cu: where element (b, c, p) of an NCHW
+// tensor goes in a quantized copy.
+type qView struct{ C, Img, Pix, Ch int32 }
+
+// poolQuantized gives a pooling's output, of NCHW shape, the quantized
+// copy an INT8 product reads, when one does (0 otherwise): channels-last
+// for a convolution, the flattened [N, C·H·W] row (rounded up to 8) for a
+// Gemm after a Flatten. It is registered in p.quantized under the name the
+// product reads.
+func (p *plan) poolQuantized(name string, shape []int) (cudadriver.Ptr, float32, qView, error) {
+	if p.observed || p.e.opts.NoFusion {
+		return 0, 0, qView{}, nil
+	}
+	n, c, hw := shape[0], shape[1], shape[2]*shape[3]
+	var view qView
+	var bytes int
+	scale, ok := p.int8Inputs[name]
+	if ok {
+		cq := roundUp(c, channelAlign)
+		view, bytes = qView{C: int32(c), Img: int32(hw * cq), Pix: int32(cq), Ch: 1}, n*hw*cq
+	} else if f, flat := p.flattened[name]; flat {
+		feat := roundUp(c*hw, channelAlign)
+		scale, name = p.int8Inputs[f], f
+		view, bytes = qView{C: int32(c), Img: int32(feat), Pix: 1, Ch: int32(hw)}, n*feat
+	} else {
+		return 0, 0, qView{}, nil
+	}
+	if err := fitsIndex(int64(bytes)); err != nil {
+		return 0, 0, qView{}, err
+	}
+	q, err := p.own(zeroed(p.b.Driver, bytes)) // the padding stays 0
+	if err != nil {
+		return 0, 0, qView{}, err
+	}
+	p.quantized[name] = q
+	return q, scale, view, nil
 }
 
 // gather is the map of a gather_affine launch: output index i (per
@@ -602,11 +678,12 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 		}
 	}
 	// INT8 products read their input quantized channels-last (cq
-	// channels per pixel, C rounded up to 4), so that im2col and the
-	// implicit-GEMM kernels read whole words; their taps are then ordered
-	// (ky, kx, channel), which changes nothing in the exact int32 sums.
+	// channels per pixel, C rounded up to channelAlign), so that im2col
+	// and the implicit-GEMM kernels read whole words (pairs of words);
+	// their taps are then ordered (ky, kx, channel), which changes nothing
+	// in the exact int32 sums.
 	nhwc := prec == precision.INT8
-	cq := roundUp(int(geo.C), 4)
+	cq := roundUp(int(geo.C), channelAlign)
 	kGemm := k
 	if nhwc {
 		kGemm = int(geo.KH*geo.KW) * cq
@@ -653,7 +730,7 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 		// Words up to K rounded up to 32, the conv_s8 kernels' step;
 		// im2col reads the first kpad/4.
 		g := geo
-		g.Kpad = int32(roundUp(kGemm, 32))
+		g.Kpad = int32(roundUp(kGemm, convK))
 		table = wordTable(g, int32(cq/4))
 	}
 	taps, err := p.own(upload(p.b, table))
@@ -673,7 +750,7 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 	// read it, if any.
 	var qOut cudadriver.Ptr
 	qScale, quantizeOut := p.int8Inputs[g.out]
-	cqOut := roundUp(cout, 4)
+	cqOut := roundUp(cout, channelAlign)
 	if epiPixels*(cqOut+4) > 48<<10 {
 		quantizeOut = false // too wide for the epilogue's tile: the readers quantize it themselves
 	}
@@ -717,6 +794,10 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 	// INT8: the implicit-GEMM kernels (one launch, no unfolded matrix and
 	// no separate epilogue) where one of them runs faster than im2col,
 	// the cuBLASLt product and its epilogue together.
+	qIn, haveQIn := p.quantized[n.Inputs[0]]
+	// A first layer of at most channelAlign channels reads the float
+	// input and quantizes it in conv_s8 rather than in a kernel of its own.
+	floatIn := nhwc && !haveQIn && cq == channelAlign
 	var conv *convS8
 	if nhwc && p.b.tensorCoresS8 {
 		if prod != nil && forceProduct == "" {
@@ -726,7 +807,7 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 			}
 			ltTime += t
 		}
-		if conv, err = p.tuneConv(geo, cout, wq, kGemm, cq, taps, scalePtr, biasPtr, g.relu, inElems, outputs, rows*cqOut, writeY, quantizeOut, prod != nil, ltTime); err != nil {
+		if conv, err = p.tuneConv(geo, cout, wq, kGemm, cq, taps, scalePtr, biasPtr, g.relu, inScale, floatIn, inElems, outputs, rows*cqOut, writeY, quantizeOut, prod != nil, ltTime); err != nil {
 			return fmt.Errorf("%w (product of %d×%d by %d×%d)", err, rows, kGemm, kGemm, cout)
 		}
 	}
@@ -753,18 +834,21 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 	if !writeY {
 		y = 0
 	}
-	qIn, haveQIn := p.quantized[n.Inputs[0]]
 	grid := [2]int{(mpad + tileRows - 1) / tileRows, (kpad + tileTaps - 1) / tileTaps}
 	p.builds = append(p.builds, func(s *scratch) {
 		var im *launch
 		switch {
 		case nhwc:
+			if conv != nil && floatIn {
+				p.queue(conv.launch(p.b, 0, x, res, y, qOut, qScale))
+				return
+			}
 			if !haveQIn {
 				qIn = s.in
 				p.queue(p.b.kernel("quantize_nhwc_s8", inElems, x, s.in, int32(inElems), geo.C, geo.H*geo.W, int32(cq), inScale))
 			}
 			if conv != nil {
-				p.queue(conv.launch(p.b, qIn, res, y, qOut, qScale))
+				p.queue(conv.launch(p.b, qIn, 0, res, y, qOut, qScale))
 				return
 			}
 			im = im2colFor(qIn, s.col)
@@ -784,6 +868,31 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 		p.queue(epilogueFor(prod.channels, s.acc, y, res, qOut, qScale))
 	})
 	return nil
+}
+
+// channelAlign is the channels per pixel of the quantized channels-last
+// tensors INT8 products read, C rounded up to it: a multiple of 8, so that
+// a pixel is whole pairs of 32-bit words (conv_s8 loads pairs).
+const channelAlign = 8
+
+// fragmentOrder lays out weights (rows of k bytes, k a multiple of 32,
+// rows a multiple of 8) in the order conv_s8 reads its B fragments: for
+// each tile of 8 rows and each step of 32 bytes, lane g·4+t's 8 bytes,
+// bytes 8t to 8t+7 of row g of the tile (its two fragment registers), so
+// that a warp reads 256 contiguous bytes a step.
+func fragmentOrder(w []int8, k int) []int8 {
+	out := make([]int8, len(w))
+	steps := k / 32
+	at := 0
+	for tile := 0; tile < len(w)/(8*k); tile++ {
+		for ks := 0; ks < steps; ks++ {
+			for lane := 0; lane < 32; lane++ {
+				g, t := lane/4, lane%4
+				at += copy(out[at:at+8], w[(tile*8+g)*k+ks*32+8*t:])
+			}
+		}
+	}
+	return out
 }
 
 // nhwcRows is the rows per block of im2col_nhwc_s8 (NHWC_ROWS in
@@ -889,16 +998,9 @@ func (p *plan) tune(types cublaslt.Types, mpad, cpad, kpad int, w cudadriver.Ptr
 	}
 	d := p.b.Driver
 	var tmp [4]cudadriver.Ptr
-	defer func() {
-		for _, t := range tmp {
-			if t != 0 {
-				d.Free(t)
-			}
-		}
-	}()
-	for i, n := range []int{colBytes, accBytes, maxWorkspace, outBytes} {
+	for i, slot := range []int{scratchCol, scratchAcc, scratchWS, scratchOut} {
 		var err error
-		if tmp[i], err = zeroed(d, n); err != nil {
+		if tmp[i], err = p.tuneScratch(slot, []int{colBytes, accBytes, maxWorkspace, outBytes}[i]); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -939,20 +1041,62 @@ func zeroed(d *cudadriver.Driver, n int) (cudadriver.Ptr, error) {
 	return ptr, nil
 }
 
-// timeOn times f on two zeroed scratch buffers of the given sizes.
-func (p *plan) timeOn(aBytes, bBytes int, f func(a, b cudadriver.Ptr) error) (time.Duration, error) {
+// The tactic timing's scratch buffers (plan.scratchTune), by role.
+const (
+	scratchIn = iota
+	scratchCol
+	scratchAcc
+	scratchWS
+	scratchOut
+	scratchQ
+	scratchSlots
+)
+
+// tuneScratch returns the tactic timing's scratch buffer for a role, at
+// least n bytes, zeroed: one buffer per role for the whole plan, grown as
+// layers need, rather than an allocation and a free (which waits for the
+// GPU) per buffer and layer. freeTuneScratch frees them once lowered.
+func (p *plan) tuneScratch(slot, n int) (cudadriver.Ptr, error) {
 	d := p.b.Driver
-	a, err := zeroed(d, aBytes)
+	t := &p.scratchTune[slot]
+	if t.bytes < n {
+		if t.ptr != 0 {
+			d.Free(t.ptr)
+			*t = tuneBuffer{}
+		}
+		ptr, err := d.Alloc(n)
+		if err != nil {
+			return 0, err
+		}
+		*t = tuneBuffer{ptr: ptr, bytes: n}
+	}
+	if err := d.Zero(t.ptr, n); err != nil {
+		return 0, err
+	}
+	return t.ptr, nil
+}
+
+func (p *plan) freeTuneScratch() {
+	for i, t := range p.scratchTune {
+		if t.ptr != 0 {
+			p.b.Driver.Free(t.ptr)
+		}
+		p.scratchTune[i] = tuneBuffer{}
+	}
+}
+
+// timeOn times f on the input and unfolded-matrix scratch buffers, of
+// the given sizes.
+func (p *plan) timeOn(inBytes, colBytes int, f func(in, col cudadriver.Ptr) error) (time.Duration, error) {
+	in, err := p.tuneScratch(scratchIn, inBytes)
 	if err != nil {
 		return 0, err
 	}
-	defer d.Free(a)
-	b, err := zeroed(d, bBytes)
+	col, err := p.tuneScratch(scratchCol, colBytes)
 	if err != nil {
 		return 0, err
 	}
-	defer d.Free(b)
-	return timeIt(d, tuneRuns, func() error { return f(a, b) })
+	return timeIt(p.b.Driver, tuneRuns, func() error { return f(in, col) })
 }
 
 // forceProduct, when set, makes every INT8 product run by cuBLASLt
@@ -961,42 +1105,78 @@ func (p *plan) timeOn(aBytes, bBytes int, f func(a, b cudadriver.Ptr) error) (ti
 var forceProduct string
 
 // convConfig is one of the conv_s8 kernels: MT tiles of 16 rows per warp,
-// NT tiles of 8 channels per block.
-type convConfig struct{ mt, nt int }
+// NT tiles of 8 channels per block, KW warps splitting K on the same rows.
+type convConfig struct{ mt, nt, kw int }
 
 // convConfigs are the conv_s8 kernels kernels.cu instantiates.
-var convConfigs = []convConfig{{1, 1}, {1, 2}, {1, 4}, {1, 8}, {2, 1}, {2, 2}, {2, 4}, {2, 8}}
+var convConfigs = []convConfig{{1, 1, 1}, {1, 2, 1}, {1, 4, 1}, {1, 8, 1}, {2, 1, 1}, {2, 2, 1}, {2, 4, 1}, {2, 8, 1},
+	{1, 1, 4}, {1, 2, 4}, {1, 4, 4}, {1, 8, 4}}
 
 // convWarps is the warps per block of conv_s8 (CONV_WARPS in kernels.cu);
 // convChannels is the widest channel chunk (8·NT), to which the weights
-// are padded so that every kernel reads within them.
+// are padded so that every kernel reads within them; convK is the taps
+// of one mma step, to which K is padded.
 const (
 	convWarps    = 4
 	convChannels = 64
+	convK        = 32
 )
 
-func (c convConfig) name() string { return fmt.Sprintf("conv_s8_m%dn%d", c.mt, c.nt) }
+func (c convConfig) name() string { return fmt.Sprintf("conv_s8_m%dn%dk%d", c.mt, c.nt, c.kw) }
 
 // rows and channels are a block's tile.
-func (c convConfig) rows() int     { return convWarps * 16 * c.mt }
+func (c convConfig) rows() int     { return convWarps / c.kw * 16 * c.mt }
 func (c convConfig) channels() int { return 8 * c.nt }
 
-// convCandidates are the kernels worth timing for cout output channels:
-// a chunk at most twice as wide as the channels (rounded up to 8), since
-// a wider one computes padding.
-func convCandidates(cout int) []convConfig {
+// convCandidates are the kernels worth timing for a product of rows ×
+// cout: a chunk at most twice as wide as the channels (rounded up to 8),
+// since a wider one computes padding; K split between warps only where
+// the rows are too few to give every SM's warps a tile of their own
+// (BenchmarkConvS8: on ResNet-20's stages, 16k rows and more, it is 1.7
+// to 2.5 times slower), and then one row tile a warp.
+func convCandidates(rows, cout int) []convConfig {
 	var out []convConfig
+	few := rows < convFewRows
 	for _, c := range convConfigs {
-		if c.channels() < 2*roundUp(cout, 8) {
+		if c.channels() < 2*roundUp(cout, 8) && (c.kw > 1) == few && !(few && c.mt > 1) {
 			out = append(out, c)
 		}
 	}
 	return out
 }
 
+// convFewRows is where convCandidates starts splitting K: 132 SMs (an
+// H100's) × 4 warps × 16 rows is 8448.
+const convFewRows = 8192
+
 // iconv mirrors IConv in kernels.cu.
 type iconv struct {
-	Rows, HW, OW, H, W, SH, SW, PH, PW, WPT, KSteps, Cout, QStride, Relu int32
+	Rows, HW, OW, H, W, C, SH, SW, PH, PW, WPT, KSteps, Cout, QStride, Relu int32
+	InScale, QInv                                                           float32
+}
+
+// quantInverse is 1/scale for quant_fast in kernels.cu, or 0 (always
+// divide) where scale or 1/scale is no finite positive normal float (a
+// subnormal inverse would lose the precision quant_fast's bound needs).
+func quantInverse(scale float32) float32 {
+	inv := 1 / scale
+	if !(scale >= 0x1p-126) || !(inv >= 0x1p-126) || math.IsInf(float64(inv), 0) {
+		return 0
+	}
+	return inv
+}
+
+// newIConv is the conv_s8 geometry of a convolution (geo, with Rows set)
+// of cout channels over a channels-last input of cq channels per pixel,
+// K = kGemm.
+func newIConv(geo convGeo, cout, cq, kGemm int, relu bool, inScale float32) iconv {
+	c := iconv{Rows: geo.Rows, HW: geo.OH * geo.OW, OW: geo.OW, H: geo.H, W: geo.W, C: geo.C,
+		SH: geo.SH, SW: geo.SW, PH: geo.PH, PW: geo.PW, WPT: int32(cq / 4), KSteps: int32(roundUp(kGemm, convK) / convK), Cout: int32(cout),
+		QStride: int32(roundUp(cout, channelAlign)), InScale: inScale}
+	if relu {
+		c.Relu = 1
+	}
+	return c
 }
 
 // convS8 is an INT8 product run by a conv_s8 kernel, with its weights
@@ -1008,11 +1188,14 @@ type convS8 struct {
 	scale, bias    cudadriver.Ptr
 }
 
-// launch prepares the kernel reading the quantized input q, adding res
-// (0: none), writing y (0: not needed) and the quantized copy qo (0: none).
-func (c *convS8) launch(b *Backend, q, res, y, qo cudadriver.Ptr, qScale float32) *launch {
+// launch prepares the kernel reading the quantized input q (or the float
+// input xf, quantizing it), adding res (0: none), writing y (0: not
+// needed) and the quantized copy qo (0: none) with qScale.
+func (c *convS8) launch(b *Backend, q, xf, res, y, qo cudadriver.Ptr, qScale float32) *launch {
+	geo := c.geo
+	geo.QInv = quantInverse(qScale)
 	l := b.kernelGrid(c.cfg.name(), (int(c.geo.Rows)+c.cfg.rows()-1)/c.cfg.rows(), convWarps*32, 0,
-		q, c.words, c.weights, c.scale, c.bias, res, y, qo, qScale, c.geo)
+		q, xf, c.words, c.weights, c.scale, c.bias, res, y, qo, qScale, geo)
 	l.grid[1] = uint32((int(c.geo.Cout) + c.cfg.channels() - 1) / c.cfg.channels())
 	return l
 }
@@ -1021,10 +1204,11 @@ func (c *convS8) launch(b *Backend, q, res, y, qo cudadriver.Ptr, qScale float32
 // returns the fastest kernel, or nil when the cuBLASLt path (haveLt,
 // taking ltTime) is faster. wq is the quantized weights, cout rows of
 // kGemm bytes in (ky, kx, channel) order; words is the word table
-// (wordTable) up to kGemm rounded up to 32.
-func (p *plan) tuneConv(geo convGeo, cout int, wq []int8, kGemm, cq int, words, scale, bias cudadriver.Ptr, relu bool,
-	inElems, outputs, qBytes int, writeY, quantized, haveLt bool, ltTime time.Duration) (*convS8, error) {
-	cands := convCandidates(cout)
+// (wordTable) up to kGemm rounded up to convK. With floatIn the kernel
+// reads the float input and quantizes it with inScale.
+func (p *plan) tuneConv(geo convGeo, cout int, wq []int8, kGemm, cq int, words, scale, bias cudadriver.Ptr, relu bool, inScale float32,
+	floatIn bool, inElems, outputs, qBytes int, writeY, quantized, haveLt bool, ltTime time.Duration) (*convS8, error) {
+	cands := convCandidates(int(geo.Rows), cout)
 	switch forceProduct {
 	case "":
 	case "cublaslt":
@@ -1042,15 +1226,10 @@ func (p *plan) tuneConv(geo convGeo, cout int, wq []int8, kGemm, cq int, words, 
 			return nil, fmt.Errorf("no INT8 product kernel %q", forceProduct)
 		}
 	}
-	k32 := roundUp(kGemm, 32)
-	c := &convS8{words: words, scale: scale, bias: bias, geo: iconv{Rows: geo.Rows, HW: geo.OH * geo.OW, OW: geo.OW, H: geo.H, W: geo.W,
-		SH: geo.SH, SW: geo.SW, PH: geo.PH, PW: geo.PW, WPT: int32(cq / 4), KSteps: int32(k32 / 32), Cout: int32(cout),
-		QStride: int32(roundUp(cout, 4))}}
-	if relu {
-		c.geo.Relu = 1
-	}
+	kc := roundUp(kGemm, convK)
+	c := &convS8{words: words, scale: scale, bias: bias, geo: newIConv(geo, cout, cq, kGemm, relu, inScale)}
 	var err error
-	if c.weights, err = p.own(upload(p.b, padRows(wq, cout, roundUp(cout, convChannels), kGemm, k32, func(v int8) int8 { return v }))); err != nil {
+	if c.weights, err = p.own(upload(p.b, fragmentOrder(padRows(wq, cout, roundUp(cout, convChannels), kGemm, kc, func(v int8) int8 { return v }), kc))); err != nil {
 		return nil, err
 	}
 	if len(cands) == 1 && (!haveLt || forceProduct != "") {
@@ -1059,25 +1238,26 @@ func (p *plan) tuneConv(geo convGeo, cout int, wq []int8, kGemm, cq int, words, 
 	}
 	d := p.b.Driver
 	var tmp [3]cudadriver.Ptr
-	defer func() {
-		for _, t := range tmp {
-			if t != 0 {
-				d.Free(t)
-			}
-		}
-	}()
-	for i, n := range []int{inElems, 4 * outputs, qBytes} {
+	inBytes := inElems
+	if floatIn {
+		inBytes = 4 * int(geo.N*geo.C*geo.H*geo.W)
+	}
+	for i, n := range []int{inBytes, 4 * outputs, qBytes} {
 		if i == 1 && !writeY || i == 2 && !quantized {
 			continue
 		}
-		if tmp[i], err = zeroed(d, n); err != nil {
+		if tmp[i], err = p.tuneScratch([]int{scratchIn, scratchOut, scratchQ}[i], n); err != nil {
 			return nil, err
 		}
+	}
+	q, xf := tmp[0], cudadriver.Ptr(0)
+	if floatIn {
+		q, xf = 0, tmp[0]
 	}
 	best, bestTime := -1, ltTime
 	for i, cfg := range cands {
 		c.cfg = cfg
-		l := c.launch(p.b, tmp[0], 0, tmp[1], tmp[2], 1)
+		l := c.launch(p.b, q, xf, 0, tmp[1], tmp[2], 1)
 		took, err := timeIt(d, tuneRuns, func() error { return p.b.run(l) })
 		if err != nil {
 			return nil, err

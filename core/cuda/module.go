@@ -58,5 +58,10 @@ var kernelNames = []string{
 	"to_half", "im2col_f32", "im2col_f16", "epilogue_f32", "epilogue_s32", "quantize_nhwc_s8", "im2col_nhwc_s8",
 	"relu", "round_half_inplace", "add", "maxpool", "global_avgpool", "softmax",
 	"gather_affine", "stats", "histogram",
-	"conv_s8_m1n1", "conv_s8_m1n2", "conv_s8_m1n4", "conv_s8_m1n8", "conv_s8_m2n1", "conv_s8_m2n2", "conv_s8_m2n4", "conv_s8_m2n8",
+}
+
+func init() {
+	for _, c := range convConfigs {
+		kernelNames = append(kernelNames, c.name())
+	}
 }

@@ -62,6 +62,7 @@ type plan struct {
 	gatherFeedsGather map[string]bool
 	deferred          map[string]*deferredGather
 	int8Inputs        map[string]float32        // tensors INT8 products read, with their scales
+	flattened         map[string]string         // a tensor → its [N, rest] view an INT8 Gemm reads
 	quantized         map[string]cudadriver.Ptr // those a product writes quantized beside the float values
 
 	// graph replays ops with one launch once recorded (see replay);
@@ -77,9 +78,18 @@ type plan struct {
 	runGraph              *cudadriver.Graph
 	noStaging             bool // page-locked memory or its graph failed once: Run uses execute
 
+	// the tactic timing's scratch buffers while lowering (tuneScratch)
+	scratchTune [scratchSlots]tuneBuffer
+
 	// statistics buffers (RunStatistics)
 	recs, counts cudadriver.Ptr
 	slots        int
+}
+
+// tuneBuffer is one of the tactic timing's scratch buffers.
+type tuneBuffer struct {
+	ptr   cudadriver.Ptr
+	bytes int
 }
 
 // newPlan lowers the engine's graph for the given input shapes; observed
@@ -92,7 +102,7 @@ func (e *Engine) newPlan(shapes map[string][]int, observed bool) (p *plan, err e
 	}
 	p = &plan{b: e.b, e: e, precision: e.opts.Precision, half: half, scales: e.opts.Int8Scales,
 		tensors: map[string]*devTensor{}, host: map[string]*tensor.Tensor{}, noRange: map[string]bool{},
-		int8Inputs: map[string]float32{}, quantized: map[string]cudadriver.Ptr{}, floatRead: map[string]bool{}, observed: observed,
+		int8Inputs: map[string]float32{}, flattened: map[string]string{}, quantized: map[string]cudadriver.Ptr{}, floatRead: map[string]bool{}, observed: observed,
 		gatherFeedsGather: map[string]bool{}, deferred: map[string]*deferredGather{}}
 	// The plan is freed through its own variable: returning nil, err sets
 	// the named result p to nil before deferred calls run.
@@ -121,7 +131,9 @@ func (e *Engine) newPlan(shapes map[string][]int, observed bool) (p *plan, err e
 		}
 		p.inputs = append(p.inputs, in.Name)
 	}
-	if err := p.lower(sc, fuseSteps(sc, !observed && !e.opts.NoFusion)); err != nil {
+	err = p.lower(sc, fuseSteps(sc, !observed && !e.opts.NoFusion))
+	p.freeTuneScratch()
+	if err != nil {
 		return nil, err
 	}
 	for _, st := range sc.Steps {

@@ -48,8 +48,10 @@ func sameBits(a, b []float32) (int, bool) {
 // outputs must be equal bit for bit, at a batch of 16 and of 3 (row
 // tiles, channel chunks and Gemm rows with tails: LeNet's 500 features
 // are 8 chunks of 64 with 12 left over). The tactic timing's own choice
-// must agree too, and all of them with the CPU engine within the
-// rounding of float sums (TestPrecisionsMatchCPU's bound).
+// must agree too, and so must an unfused plan (poolings then write no
+// quantized copy, Relus and residual Adds run alone), and all of them
+// with the CPU engine within the rounding of float sums
+// (TestPrecisionsMatchCPU's bound).
 func TestINT8ProductPaths(t *testing.T) {
 	b := backend(t)
 	if !b.TensorCoresS8() {
@@ -79,6 +81,12 @@ func TestINT8ProductPaths(t *testing.T) {
 				if i, same := sameBits(got, ref); !same {
 					t.Errorf("%s b%d: products by %q differ from cuBLASLt's path: output %d is %g, want %g", name, batch, k, i, got[i], ref[i])
 				}
+			}
+			unfused := opts
+			unfused.NoFusion = true
+			got := int8Run(t, b, g, unfused, in, outName, "")
+			if i, same := sameBits(got, ref); !same {
+				t.Errorf("%s b%d: the unfused plan differs: output %d is %g, want %g", name, batch, i, got[i], ref[i])
 			}
 		}
 	}

@@ -1,6 +1,9 @@
 package cuda
 
-import "testing"
+import (
+	"math"
+	"testing"
+)
 
 // The im2col kernels find each tap through tables made on the host
 // (tapTable for NCHW inputs, wordTable for channels-last int8 ones). These
@@ -115,6 +118,68 @@ func TestWordTableAndChannelsLast(t *testing.T) {
 					t.Fatalf("weight row %d tap %d channel %d: %d, want %d", r, tp, c, got, want)
 				}
 			}
+		}
+	}
+}
+
+// TestFragmentOrder checks the weight layout conv_s8 reads its B
+// fragments from: lane g·4+t of a warp reads, for tile r/8 and step s,
+// the 8 bytes at (tile·steps + s)·256 + 8·lane, which must be bytes
+// 32s+8t to 32s+8t+7 of row r (g = r%8), every byte once.
+func TestFragmentOrder(t *testing.T) {
+	const rows, k = 24, 96
+	w := make([]int8, rows*k)
+	for i := range w {
+		w[i] = int8(i % 251)
+	}
+	got := fragmentOrder(w, k)
+	if len(got) != len(w) {
+		t.Fatalf("%d bytes, want %d", len(got), len(w))
+	}
+	steps := k / 32
+	for r := 0; r < rows; r++ {
+		for s := 0; s < steps; s++ {
+			for tg := 0; tg < 4; tg++ {
+				lane := (r%8)*4 + tg
+				at := ((r/8)*steps+s)*256 + 8*lane
+				for j := 0; j < 8; j++ {
+					if want := w[r*k+32*s+8*tg+j]; got[at+j] != want {
+						t.Fatalf("row %d step %d lane %d byte %d: %d, want %d", r, s, lane, j, got[at+j], want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestConvCandidates: every product shape gets at least one conv_s8
+// kernel to time, none with a channel chunk twice the channels or more,
+// and K is split only for few rows.
+func TestConvCandidates(t *testing.T) {
+	for _, rows := range []int{1, 3, 100, convFewRows - 1, convFewRows, 1 << 20} {
+		for _, cout := range []int{1, 8, 10, 16, 20, 50, 64, 500} {
+			cands := convCandidates(rows, cout)
+			if len(cands) == 0 {
+				t.Fatalf("%d rows × %d channels: no candidate", rows, cout)
+			}
+			for _, c := range cands {
+				if c.channels() >= 2*roundUp(cout, 8) || (c.kw > 1) != (rows < convFewRows) {
+					t.Errorf("%d rows × %d channels: candidate %s", rows, cout, c.name())
+				}
+			}
+		}
+	}
+}
+
+// TestQuantInverse: quant_fast gets 1/scale only where it is a finite
+// float and scale a positive normal one; 0 (always divide) elsewhere.
+func TestQuantInverse(t *testing.T) {
+	for _, tc := range []struct{ scale, want float32 }{
+		{0.5, 2}, {0.25, 4}, {0, 0}, {-1, 0}, {float32(math.NaN()), 0}, {float32(math.Inf(1)), 0},
+		{0x1p-127, 0}, {0x1p-126, 0x1p126}, {0x1p126, 0x1p-126}, {0x1p127, 0}, {math.MaxFloat32, 0},
+	} {
+		if got := quantInverse(tc.scale); got != tc.want {
+			t.Errorf("quantInverse(%g) = %g, want %g", tc.scale, got, tc.want)
 		}
 	}
 }
