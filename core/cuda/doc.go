@@ -5,23 +5,38 @@
 // for.
 //
 // Lowering reuses the CPU engine's schedule (core/engine.Schedule:
-// folding and shape inference exist once). Convolutions and fully
-// connected layers become one matrix product each through cuBLASLt, the
-// unfolded input (im2col, written in the product's operand type: float,
-// half, or int8 quantized with the layer's calibrated input scale) times
-// the weights, followed by an epilogue kernel that adds the bias and the
-// fused residual, applies the ReLU and writes NCHW float32: INT8 products
-// accumulate in int32 on tensor cores (the "TN" layout the IMMA rules
-// ask for, m and k padded to multiples of 8), FP16 ones in float32.
-// Everything else runs as CUDA C kernels (kernels.cu, embedded) compiled
-// by NVRTC once per process for the GPU found (and cached on disk).
+// folding and shape inference exist once). FP32 and FP16 convolutions and
+// fully connected layers become one matrix product each through cuBLASLt,
+// the unfolded input (im2col, in the product's operand type) times the
+// weights, followed by an epilogue kernel that adds the bias and the
+// fused residual, applies the ReLU and writes NCHW float32 (FP16 products
+// accumulate in float32).
+//
+// INT8 products read their input quantized with the layer's calibrated
+// scale, channels-last with the channels padded to 8; the layer writing
+// such a tensor (a convolution's epilogue, a max pooling, also for the
+// flattened row a Gemm reads) writes that copy beside, or instead of, its
+// float values. Each INT8 product then runs as one implicit-GEMM kernel
+// on the tensor cores (conv_s8 in kernels.cu: mma.sync m16n8k32 s8 on
+// sm_80 and newer, no unfolded matrix, the epilogue applied to the int32
+// accumulators before the store), or as im2col, a cuBLASLt product (int32
+// on tensor cores, the "TN" layout IMMA asks for) and an epilogue,
+// whichever the tactic timing finds faster for the layer's shape on the
+// GPU at hand (the conv_s8 tile shapes are timed too). Everything else
+// runs as CUDA C kernels (kernels.cu, embedded) compiled by NVRTC once
+// per process for the GPU found (and cached on disk). A plan's kernels
+// are recorded into a CUDA graph; Run copies the inputs into page-locked
+// memory and replays a graph that copies them in, runs the plan and
+// copies the outputs back, waiting once.
 //
 // The arithmetic is the CPU engine's: activations float32 between
 // layers; FP16 rounds weights, the input and every tensor written to half
 // precision; INT8 quantizes each Conv and Gemm input per tensor (round
 // half to even, [-128,127]) and the weights per output channel
-// (qgemm.QuantizeWeights, the same bytes as the CPU's). Results agree
-// with the CPU backend up to the order of summation.
+// (qgemm.QuantizeWeights, the same bytes as the CPU's), sums exactly in
+// int32 and scales in the CPU engine's order, so both INT8 paths give the
+// same bits (TestINT8ProductPaths). Results agree with the CPU backend up
+// to the order of float summation.
 //
 // For calibration the engine gathers each tensor's statistics on the GPU
 // (core/stats.Runner): a reduction for the extremes and non-finite counts,

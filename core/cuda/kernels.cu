@@ -1,10 +1,10 @@
 // Kernels of int8cal's cuda backend, compiled at run time by NVRTC for the
 // GPU found (core/cuda/module.go). Activations are float32 NCHW; the
 // precision of a plan shows in the operands of its matrix products
-// (float, half, int8 written by the im2col kernels) and, for FP16, in the
-// rounding of every tensor written to half precision, as the CPU engine
-// does. Compiled with --fmad=false so that the epilogues round exactly as
-// the CPU engine's Go code.
+// (float, half, or int8 channels-last copies beside the float tensors)
+// and, for FP16, in the rounding of every tensor written to half
+// precision, as the CPU engine does. Compiled with --fmad=false so that
+// the epilogues round exactly as the CPU engine's Go code.
 //
 // No CUDA headers are included, so that NVRTC needs none: half precision
 // goes through PTX cvt instructions.
