@@ -67,6 +67,7 @@ type qconv struct {
 	inScale  float32
 	qpacked  []*qgemm.PackedA // per group (nil for a depthwise convolution)
 	dw       []int32          // a depthwise convolution's weights (int8 values)
+	dwScale  []float32        // and its rowScale, all output channels in a row
 	rowScale [][]float32      // per group: inScale·weight scale per output channel
 	qscratch []qconvScratch
 	// taps: qpacked holds the weights in the implicit GEMM's k order
@@ -100,7 +101,7 @@ func (c *qconv) Prepare(consts []*tensor.Tensor) error {
 	depthwise := isDepthwise(w.Shape, c.group)
 	c.qpacked = make([]*qgemm.PackedA, c.group)
 	c.rowScale = make([][]float32, c.group)
-	c.dw = nil
+	c.dw, c.dwScale = nil, nil
 	cin, taps := w.Shape[1], tensor.NumElements(w.Shape[2:])
 	c.taps = !depthwise && tapsWorthIt(cin, taps)
 	c.tapsHW = [2]int{}
@@ -119,6 +120,9 @@ func (c *qconv) Prepare(consts []*tensor.Tensor) error {
 			scales[i] *= c.inScale
 		}
 		c.rowScale[g] = scales
+		if depthwise {
+			c.dwScale = append(c.dwScale, scales...)
+		}
 	}
 	if len(consts) > 2 && consts[2] != nil {
 		c.bias = consts[2].F32

@@ -94,6 +94,8 @@ func TestInt8ConvMatchesReference(t *testing.T) {
 		{"chunks of output rows", 1, 8, 64, 40, 40, 3, 1, 1, 1, 1, true, true, false},
 		{"chunks of output rows, stride 2", 1, 8, 80, 81, 80, 3, 1, 2, 1, 1, false, true, false},
 		{"ReLU6, depthwise", 2, 8, 8, 9, 9, 3, 8, 2, 1, 1, false, true, true},
+		{"depthwise, a channel a chunk", 1, 3, 3, 100, 90, 3, 3, 1, 1, 1, true, true, false},
+		{"depthwise, chunks of 2 of 5 channels", 2, 5, 5, 60, 100, 3, 5, 1, 1, 1, false, true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			x := tensor.New(tensor.Float32, tc.n, tc.c, tc.h, tc.w)

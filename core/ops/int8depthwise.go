@@ -34,7 +34,8 @@ type dwGeometry struct {
 	off     []int  // per tap: where its run starts
 	wideN   int    // output positions computed: (OH-1)·sub[1] + OW
 	bufLen  int    // the buffer the taps read (every run of qgemm.DepthwisePadded(wideN) inside)
-	accLen  int
+	accLen  int    // the sums of one channel: qgemm.DepthwisePadded(wideN)
+	pitch   int    // the sums of one channel apart: OH·sub[1], whole rows
 	padLeft [2]int
 	runs    []phaseRun // the input's part in each phase
 }
@@ -65,6 +66,9 @@ func (g *convGeometry) depthwise() (dwGeometry, error) {
 	}
 	d.wideN = (g.outHW[0]-1)*d.sub[1] + g.outHW[1]
 	d.accLen = qgemm.DepthwisePadded(d.wideN)
+	if d.pitch, err = tensor.CheckShape([]int{g.outHW[0], d.sub[1]}); err != nil {
+		return d, fmt.Errorf("the depthwise sums: %w", err)
+	}
 	d.bufLen = planes
 	for ky := 0; ky < w.kernel[0]; ky++ {
 		for kx := 0; kx < w.kernel[1]; kx++ {
@@ -85,6 +89,19 @@ func (d *dwGeometry) fill(g *convGeometry, buf []int8, src []float32, scale floa
 	for _, r := range d.runs {
 		qgemm.QuantizeRows(buf[r.at:], d.sub[1], src[r.from:], sh*iw, sw, r.rows, r.cols, scale)
 	}
+}
+
+// dwChunkBytes bounds the sums of the channels dequantized together.
+const dwChunkBytes = 64 << 10
+
+// chunk returns how many groups of cout output channels (of groups) go
+// together, and the sums they need: channel after channel at a pitch of
+// whole rows, so that their planes dequantize in one call (small planes,
+// 8×8 or 4×4, would otherwise pay a call each). A channel's padded tail
+// may run into the next one's first row, which is summed after it.
+func (d *dwGeometry) chunk(groups, cout int) (chunk, sums int) {
+	chunk = max(1, min(groups, dwChunkBytes/(4*max(1, d.pitch*cout))))
+	return chunk, (chunk*cout-1)*d.pitch + d.accLen
 }
 
 // dwWeights returns the quantized weights widened to int32, output
@@ -111,7 +128,9 @@ func (c *qconv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
 	}
 	taps := len(d.off)
 	plane, outPlane := geo.inHW[0]*geo.inHW[1], geo.spatial
-	units := n * c.group
+	chunk, sums := d.chunk(c.group, geo.cout)
+	perImage := (c.group + chunk - 1) / chunk
+	units := n * perImage
 	areas := c.areas(ctx.Workers, units)
 	for i := range areas {
 		sc := &areas[i]
@@ -120,29 +139,33 @@ func (c *qconv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
 			clear(sc.x)
 			sc.laidOut = geo.inHW
 		}
-		sc.acc = growI32(sc.acc, d.accLen)
+		sc.acc = growI32(sc.acc, sums)
 	}
 	act := c.act.int8Epilogue()
+	channels := c.group * geo.cout
 	parallel.Each(units, len(areas), func(wk, lo, hi int) {
 		sc := &areas[wk]
 		for u := lo; u < hi; u++ {
-			img, g := u/c.group, u%c.group
-			d.fill(&geo, sc.x, x.F32[(img*c.group+g)*plane:(img*c.group+g+1)*plane], c.inScale)
-			for co := 0; co < geo.cout; co++ {
-				o := g*geo.cout + co
-				at := (img*c.group*geo.cout + o) * outPlane
-				dst := y.F32[at : at+outPlane]
-				var res, b []float32
-				if c.residual {
-					res = in[3].F32[at : at+outPlane]
+			img, g0 := u/perImage, u%perImage*chunk
+			g1 := min(c.group, g0+chunk)
+			o0, o1 := g0*geo.cout, g1*geo.cout
+			for g := g0; g < g1; g++ {
+				d.fill(&geo, sc.x, x.F32[(img*c.group+g)*plane:(img*c.group+g+1)*plane], c.inScale)
+				for o := g * geo.cout; o < (g+1)*geo.cout; o++ {
+					qgemm.DepthwiseSums(sc.acc[(o-o0)*d.pitch:], sc.x, d.off, c.dw[o*taps:(o+1)*taps], d.wideN)
 				}
-				if bias != nil {
-					b = bias[o:]
-				}
-				qgemm.DepthwiseSums(sc.acc, sc.x, d.off, c.dw[o*taps:(o+1)*taps], d.wideN)
-				// The sums' rows are sub[1] apart, the valid columns first.
-				qgemm.DequantizePlane(sc.acc, geo.outHW[0], geo.outHW[1], d.sub[1], c.rowScale[g][co], b, res, geo.outHW[1], act, dst, geo.outHW[1])
 			}
+			// The sums' rows are sub[1] apart, the valid columns first.
+			at := (img*channels + o0) * outPlane
+			dst := y.F32[at : at+(o1-o0)*outPlane]
+			var res, b []float32
+			if c.residual {
+				res = in[3].F32[at : at+(o1-o0)*outPlane]
+			}
+			if bias != nil {
+				b = bias[o0:o1]
+			}
+			qgemm.DequantizePlanes(sc.acc, o1-o0, geo.outHW[0], geo.outHW[1], d.sub[1], c.dwScale[o0:o1], b, res, geo.outHW[1], act, dst, geo.outHW[1])
 		}
 	})
 	return nil
@@ -157,6 +180,7 @@ func (c *qconv) depthwiseMemory(geo *convGeometry, n int, w []int, workers int) 
 		return 0, 0, err
 	}
 	weights := int64(tensor.NumElements(w))
-	areas := int64(min(max(1, workers), n*c.group))
-	return 4*weights + 4*int64(w[0]), areas * (int64(d.bufLen) + 4*int64(d.accLen)), nil
+	chunk, sums := d.chunk(c.group, geo.cout)
+	areas := int64(min(max(1, workers), n*((c.group+chunk-1)/chunk)))
+	return 4*weights + 8*int64(w[0]), areas * (int64(d.bufLen) + 4*int64(sums)), nil
 }
