@@ -20,6 +20,7 @@ import (
 	"github.com/int8cal/int8cal/core/graph"
 	"github.com/int8cal/int8cal/core/pluginhost"
 	"github.com/int8cal/int8cal/core/session"
+	"github.com/int8cal/int8cal/core/tensor"
 	"github.com/int8cal/int8cal/datasets/npy"
 )
 
@@ -232,4 +233,21 @@ func BenchmarkCalibrateResNet20(b *testing.B) {
 			benchCalibration(b, eng, src, "input", Batches{50, 20, 0}, InProcess{c}, c.Info())
 		})
 	}
+	// The floor: reading the same batches and running the fused FP32
+	// plan on them (inference's), without observing anything.
+	b.Run("forward", func(b *testing.B) {
+		x := tensor.New(tensor.Float32, 50, 3, 32, 32)
+		labels := make([]int, 50)
+		for i := 0; i < b.N; i++ {
+			for k := 0; k < 20; k++ {
+				if err := session.ReadFinite(src, k*50, 50, x.F32, labels); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := eng.Run(map[string]*tensor.Tensor{"input": x}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/pass")
+	})
 }

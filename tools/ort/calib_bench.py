@@ -24,6 +24,9 @@ medians and the ratios:
 
   calib <ours>/<ort>: int8cal <s> s, ONNX Runtime <s> s (medians of <n> rounds): <x>x faster
 
+and the benchmark's "forward" line: the fused FP32 forward pass alone over
+the same batches, the floor of a calibration.
+
 --go-test LABEL=PATH (repeatable) times prebuilt core/calibrate test
 binaries (`go test -c ./core/calibrate/`) instead of building one from
 this tree, e.g. a before and an after in one run.
@@ -67,7 +70,9 @@ def ort_seconds(model, x, batch, name, method):
 
 def go_seconds(binary, cifar):
     """int8cal's seconds per calibration, by calibrator, from one run of
-    BenchmarkCalibrateResNet20."""
+    BenchmarkCalibrateResNet20, and under "forward" the seconds of its
+    fused FP32 forward pass alone over the same batches (where the
+    benchmark has it)."""
     env = dict(os.environ, INT8CAL_CIFAR10=os.path.abspath(cifar))
     out = subprocess.run(
         [binary, "-test.run", "^$", "-test.bench", "^BenchmarkCalibrateResNet20$",
@@ -78,6 +83,9 @@ def go_seconds(binary, cifar):
            for m in re.finditer(r"BenchmarkCalibrateResNet20/(\w+)-\d+\s.*?([\d.]+) s/calibration", out)}
     if not got:
         sys.exit("no s/calibration in the benchmark output:\n" + out)
+    m = re.search(r"BenchmarkCalibrateResNet20/forward-\d+\s.*?([\d.]+) s/pass", out)
+    if m:
+        got["forward"] = float(m.group(1))
     return got
 
 
@@ -137,6 +145,10 @@ def main():
             mine = statistics.median(got)
             print("calib %s/%s: %s %.3f s, ONNX Runtime %.3f s (medians of %d rounds, %d images): %.2fx faster"
                   % (PEERS[method], method, label, mine, peer, args.rounds, len(x), peer / mine))
+    for label, _ in binaries:
+        if "forward" in ours[label]:
+            print("calib forward: %s's fused FP32 forward pass alone over the same batches %.3f s (median): the floor of its calibration"
+                  % (label, statistics.median(ours[label]["forward"])))
 
 
 if __name__ == "__main__":
