@@ -250,13 +250,13 @@ func (c *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 			if res != nil {
 				copy(dst, res)
 			}
-			padPlanes(&geo, src, sc.padded, copyRow)
+			geo.fillPadded(sc, src)
 			packed[g].MulGridEx(geo.outHW[0], geo.outHW[1], sc.padded, c.rowOff, geo.padHW[1], dst, geo.spatial, geo.outHW[1], res != nil, &ep, workers)
 		case geo.wide:
 			if res != nil { // narrow adds it, then applies the activation
 				ep.ReLU, ep.Clip = false, false
 			}
-			padPlanes(&geo, src, sc.padded, copyRow)
+			geo.fillPadded(sc, src)
 			packed[g].MulRowsEx(geo.wideN, sc.padded, c.rowOff, sc.out, geo.wideN, false, &ep, workers)
 			geo.narrow(sc.out, dst, res, c.act)
 		case geo.pointwise:
@@ -476,7 +476,26 @@ func padPlanes[S, D any](g *convGeometry, src []S, padded []D, fill func(dst []D
 	}
 }
 
-func copyRow(dst, src []float32) { copy(dst, src) }
+// fillPadded copies the group's input planes into sc.padded, zero-padded
+// planes of padHW. As the phase planes (dwPlan.ready), the padding is
+// zeroed only when the planes are made for this layout: the rows written
+// are the same every time.
+func (g *convGeometry) fillPadded(sc *convScratch, src []float32) {
+	key := dwKey{in: g.inHW, pad: g.win.padBegin, stride: [2]int{1, 1}, sub: g.padHW}
+	if sc.dw != key {
+		clear(sc.padded)
+		sc.dw = key
+	}
+	ih, iw := g.inHW[0], g.inHW[1]
+	ph, pw := g.padHW[0], g.padHW[1]
+	at := g.win.padBegin[0]*pw + g.win.padBegin[1]
+	for c := 0; c < g.cin; c++ {
+		plane := src[c*ih*iw : (c+1)*ih*iw]
+		for y, o := 0, c*ph*pw+at; y < ih; y, o = y+1, o+pw {
+			copy(sc.padded[o:o+iw], plane[y*iw:(y+1)*iw])
+		}
+	}
+}
 
 // rowOffsets appends to dst the offsets of the rows of the GEMM's right
 // operand where the strategy reads them in place (gemm.MulRowsEx,

@@ -111,3 +111,31 @@ func TestConvInPlaceResidual(t *testing.T) {
 		checkClose(t, out[0], sh(2, 5, 4, 28), want, 1e-5)
 	})
 }
+
+// One operator run on inputs of other sizes and back (its scratch planes
+// are laid out, and their padding zeroed, per input size): each run
+// matches refConv. Grid, wide, phased and depthwise layouts.
+func TestConvInPlaceResize(t *testing.T) {
+	forEachGemmImpl(t, func(t *testing.T) {
+		r := rtRand(46)
+		for _, tc := range []struct {
+			c, m, group, stride int
+		}{{3, 4, 1, 1}, {3, 4, 1, 2}, {4, 4, 4, 1}, {4, 8, 4, 2}} {
+			op := rtBuild(t, 13, "Conv", aInts("pads", 1, 1, 1, 1), aInts("strides", int64(tc.stride), int64(tc.stride)), aInt("group", int64(tc.group)))
+			w, b := randT(r, tc.m, tc.c/tc.group, 3, 3), randT(r, tc.m)
+			for _, hw := range [][2]int{{6, 34}, {9, 8}, {5, 66}, {6, 34}} {
+				x := randT(r, 2, tc.c, hw[0], hw[1])
+				oh, ow := (hw[0]+2-3)/tc.stride+1, (hw[1]+2-3)/tc.stride+1
+				want := refConv(x.F32, 2, tc.c, hw[0], hw[1], w.F32, tc.m, 3, 3, b.F32, tc.group, [2]int{tc.stride, tc.stride}, [2]int{1, 1}, [2]int{1, 1}, oh, ow, Activation{})
+				if _, err := Infer(op, []Meta{{tensor.Float32, x.Shape}, {tensor.Float32, w.Shape}, {tensor.Float32, b.Shape}}, nil, nil); err != nil {
+					t.Fatal(err)
+				}
+				out := tensor.New(tensor.Float32, 2, tc.m, oh, ow)
+				if err := op.Run(&Ctx{Workers: 2}, []*tensor.Tensor{x, w, b}, []*tensor.Tensor{out}); err != nil {
+					t.Fatal(err)
+				}
+				checkClose(t, out, sh(2, tc.m, oh, ow), want, 1e-5)
+			}
+		}
+	})
+}
