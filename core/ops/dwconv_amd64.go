@@ -20,15 +20,15 @@ var deinterleaveIdx = [32]uint32{0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 
 	1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31}
 
 // deinterleaveFast splits the leading pairs of src into even and odd
-// with the implementation's vectors (16 or 8 pairs a step) and returns
-// how many pairs it did.
+// with the implementation's vectors (16 or 8 pairs a step; AVX-512 does
+// the remaining pairs under masks) and returns how many pairs it did.
 func deinterleaveFast(even, odd, src []float32) int {
 	pairs := min(len(even), len(odd), len(src)/2)
 	switch gemm.CurrentImpl() {
-	case gemm.ImplAVX512:
-		if n := pairs / 16; n > 0 {
-			deinterleaveAVX512(&even[0], &odd[0], &src[0], n, &deinterleaveIdx[0])
-			return 16 * n
+	case gemm.ImplAVX512: // all pairs, the last ones under masks
+		if pairs > 0 {
+			deinterleaveAVX512(&even[0], &odd[0], &src[0], pairs, &deinterleaveIdx[0])
+			return pairs
 		}
 	case gemm.ImplAVX2:
 		if n := pairs / 8; n > 0 {

@@ -227,8 +227,10 @@ next256:
 	RET
 
 // func deinterleaveAVX512(even, odd, src *float32, n int, idx *uint32)
-// even[i] = src[2i], odd[i] = src[2i+1] for i < 16n; idx holds the 32
-// indices 0, 2, ..., 30, 1, 3, ..., 31 of the two permutations.
+// even[i] = src[2i], odd[i] = src[2i+1] for i < n, 16 pairs a step, the
+// last n%16 under masks (K1 for the 2·(n%16) values read, K2 for the
+// n%16 written); idx holds the 32 indices 0, 2, ..., 30, 1, 3, ..., 31 of
+// the two permutations.
 TEXT ·deinterleaveAVX512(SB), NOSPLIT, $0-40
 	MOVQ    even+0(FP), DI
 	MOVQ    odd+8(FP), DX
@@ -237,6 +239,8 @@ TEXT ·deinterleaveAVX512(SB), NOSPLIT, $0-40
 	MOVQ    idx+32(FP), AX
 	VMOVDQU32 0(AX), Z2
 	VMOVDQU32 64(AX), Z3
+	CMPQ    CX, $16
+	JB      tail512
 
 loop512:
 	VMOVUPS   0(SI), Z0
@@ -249,8 +253,35 @@ loop512:
 	ADDQ      $128, SI
 	ADDQ      $64, DI
 	ADDQ      $64, DX
-	DECQ      CX
-	JNZ       loop512
+	SUBQ      $16, CX
+	CMPQ      CX, $16
+	JAE       loop512
+
+tail512:
+	TESTQ CX, CX
+	JZ    done512
+	// K2: the r = n%16 pairs; K1, K3: the first 2r values read, as two
+	// 16-value halves.
+	MOVL  $1, AX
+	SHLL  CX, AX
+	DECL  AX
+	KMOVW AX, K2
+	SHLL  $1, CX
+	MOVQ  $1, AX
+	SHLQ  CX, AX
+	DECQ  AX
+	KMOVW AX, K1
+	SHRQ  $16, AX
+	KMOVW AX, K3
+	VMOVUPS.Z 0(SI), K1, Z0
+	VMOVUPS.Z 64(SI), K3, Z1
+	VMOVAPS   Z0, Z4
+	VPERMT2PS Z1, Z2, Z4
+	VPERMT2PS Z1, Z3, Z0
+	VMOVUPS   Z4, K2, 0(DI)
+	VMOVUPS   Z0, K2, 0(DX)
+
+done512:
 	VZEROUPPER
 	RET
 
