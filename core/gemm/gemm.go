@@ -420,15 +420,35 @@ func (p *PackedA) MulGridEx(lines, width int, b []float32, off []int, bPitch int
 	checkMat("C", p.m, (lines-1)*cPitch+width, c, ldc)
 	j := job{ks: active(), m: p.m, n: width, k: p.k, a: p.data, np: p.np, boff: off, ldc: ldc, acc: accumulate}
 	j.setEpilogue(ep)
-	// Workers split the lines when there are several (each line as long
-	// as the parallel variants' least work), else a line's columns.
-	flops := 2 * float64(p.m) * float64(width) * float64(p.k)
-	nw := min(workers, lines, max(1, int(flops*float64(lines)/parMinFlops)))
-	if lines == 1 || nw <= 1 {
+	// Lines no wider than a panel go two to a tile (the two-panel
+	// kernels' panel 1 on the next line), where the kernels have masks
+	// for their partial panels; not with a column bias, whose panels are
+	// adjacent columns.
+	step := 1
+	if width <= NR && lines > 1 && j.ks.masked() && j.colBias == nil {
+		step, j.bq, j.cq = 2, 4*bPitch, 4*cPitch
+	}
+	units := (lines + step - 1) / step
+	if units == 1 {
+		j.b, j.c, j.pair = b, c, step == 2
 		sc := getScratch()
-		for y := 0; y < lines; y++ {
-			j.b, j.c = b[y*bPitch:], c[y*cPitch:]
-			j.do(workers, sc)
+		j.do(workers, sc)
+		putScratch(sc)
+		return
+	}
+	runUnit := func(jt job, u int, sc *scratch) {
+		y := u * step
+		jt.b, jt.c, jt.pair = b[y*bPitch:], c[y*cPitch:], step == 2 && y+1 < lines
+		jt.run(0, jt.np, 0, jt.n, sc)
+	}
+	// Workers split the units (each as much as the parallel variants'
+	// least work).
+	flops := 2 * float64(p.m) * float64(width) * float64(p.k) * float64(lines)
+	nw := min(workers, units, max(1, int(flops/parMinFlops)))
+	if nw <= 1 {
+		sc := getScratch()
+		for u := 0; u < units; u++ {
+			runUnit(j, u, sc)
 		}
 		putScratch(sc)
 		return
@@ -436,15 +456,14 @@ func (p *PackedA) MulGridEx(lines, width int, b []float32, off []int, bPitch int
 	var wg sync.WaitGroup
 	for t := 0; t < nw; t++ {
 		wg.Add(1)
-		go func(jt job, y0, y1 int) {
+		go func(u0, u1 int) {
 			defer wg.Done()
 			sc := getScratch()
-			for y := y0; y < y1; y++ {
-				jt.b, jt.c = b[y*bPitch:], c[y*cPitch:]
-				jt.run(0, jt.np, 0, jt.n, sc)
+			for u := u0; u < u1; u++ {
+				runUnit(j, u, sc)
 			}
 			putScratch(sc)
-		}(j, t*lines/nw, (t+1)*lines/nw)
+		}(t*units/nw, (t+1)*units/nw)
 	}
 	wg.Wait()
 }
@@ -502,6 +521,10 @@ type job struct {
 	b       []float32 // raw B (used when bp == nil)
 	ldb     int
 	boff    []int // B's row offsets in b (MulRowsEx), or nil: rows ldb apart
+	// pair: each tile is two lines of a grid, n ≤ NR columns each, the
+	// second bq bytes after the first in B and cq bytes in C (MulGridEx).
+	pair   bool
+	bq, cq int
 	c       []float32
 	ldc     int
 	acc     bool
@@ -700,12 +723,15 @@ func (j *job) tile(rows, panels, kb int, a *float32, as int, b *float32, pnl int
 		if cb != nil {
 			cbp = &cb[0]
 		}
-		if w == panels*NR {
-			j.ks.callI(rows, panels, kb, a, as, b, boff, &j.c[ci], j.ldc*4, flags, rbp, cbp, j.lo, j.hi)
+		bq, cq, w0, w1 := 64, 64, min(w, NR), w-NR // panel 1 after panel 0; their columns
+		if j.pair {
+			panels, bq, cq, w0, w1 = 2, j.bq, j.cq, w, w
+		}
+		if w0 == NR && (panels == 1 || w1 == NR) {
+			j.ks.callI(rows, panels, kb, a, as, b, boff, &j.c[ci], j.ldc*4, flags, rbp, cbp, j.lo, j.hi, bq, cq)
 			return
 		}
-		mask := 1<<(w-(panels-1)*NR) - 1
-		j.ks.callIM(rows, panels, kb, a, as, b, boff, &j.c[ci], j.ldc*4, flags, rbp, cbp, j.lo, j.hi, mask)
+		j.ks.callIM(rows, panels, kb, a, as, b, boff, &j.c[ci], j.ldc*4, flags, rbp, cbp, j.lo, j.hi, bq, cq, 1<<w0-1, 1<<max(w1, 0)-1)
 		return
 	}
 	if w == panels*NR {

@@ -472,12 +472,12 @@ func TestMulGrid(t *testing.T) {
 	forceParallel(t)
 	r := rand.New(rand.NewSource(7))
 	nan := float32(math.NaN())
-	for trial := 0; trial < 60; trial++ {
+	for trial := 0; trial < 150; trial++ {
 		m, k := 1+r.Intn(20), 1+r.Intn(40)
 		if trial%10 == 0 {
 			k = 520 + r.Intn(60) // two k blocks
 		}
-		lines, width := 1+r.Intn(4), 1+r.Intn(70)
+		lines, width := 1+r.Intn(5), 1+r.Intn([]int{17, 70}[r.Intn(2)])
 		bPitch, cPitch := width+r.Intn(4), width+r.Intn(4)
 		rowLen := (lines-1)*bPitch + width
 		b := make([]float32, k*(rowLen+2)+1)

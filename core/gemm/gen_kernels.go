@@ -21,10 +21,13 @@
 // The indirect kernels (suffix I) read B in place instead: row p of the
 // tile is the 16·panels floats at b + 4·off[p] (off: one int per p), so
 // a convolution's input rows need no packing. They take off where the
-// others take pnl. The masked AVX-512 ones (suffix IM) serve a last
-// partial tile: the last vector of each row of the tile is loaded, added
-// and stored under mask (an extra argument, bit i for column i of that
-// vector), so nothing past the tile's columns is read or written.
+// others take pnl, and two more arguments: panel 1 of the tile is bq bytes
+// after panel 0 in B and cq bytes after it in C (64 for adjacent columns;
+// a line's pitch when the panels are two lines of a grid). The masked
+// AVX-512 ones (suffix IM) serve partial tiles: panel q is loaded, added
+// and stored under mask q (bit i for its column i), so nothing past the
+// tile's columns is read or written. Panel 1 of the column bias is always
+// 64 bytes after panel 0.
 package main
 
 import (
@@ -104,13 +107,13 @@ func suffix(indirect, masked bool) string {
 
 const (
 	proto  = "k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32"
-	protoI = "k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32"
+	protoI = "k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int"
 )
 
 func protoOf(indirect, masked bool) string {
 	switch {
 	case masked:
-		return protoI + ", mask int"
+		return protoI + ", mask0 int, mask1 int"
 	case indirect:
 		return protoI
 	}
@@ -121,9 +124,9 @@ func genDispatch(g *bytes.Buffer, is isa, indirect, masked bool) {
 	args := "pnl, c, ldc, flags, rb, cb, lo, hi"
 	switch {
 	case masked:
-		args = "off, c, ldc, flags, rb, cb, lo, hi, mask"
+		args = "off, c, ldc, flags, rb, cb, lo, hi, bq, cq, mask0, mask1"
 	case indirect:
-		args = "off, c, ldc, flags, rb, cb, lo, hi"
+		args = "off, c, ldc, flags, rb, cb, lo, hi, bq, cq"
 	}
 	sfx := suffix(indirect, masked)
 	fmt.Fprintf(g, "// kern%s%s runs the %s kernel for a rows×(16·panels) tile.\n", is.name, sfx, is.name)
@@ -173,7 +176,10 @@ func genKernel(s, g *bytes.Buffer, is isa, rows, panels int, indirect, masked bo
 	// bOff returns the memory operand of vector v of B at step u.
 	bOff := func(u, v int) string {
 		pan, h := v/vpp, v%vpp
-		if indirect { // R14 holds off[p] of this step
+		if indirect { // R14 holds off[p] of this step, R8 = b + bq
+			if pan == 1 {
+				return fmt.Sprintf("%d(R8)(R14*4)", h*is.vecBytes)
+			}
 			return fmt.Sprintf("%d(BX)(R14*4)", pan*64+h*is.vecBytes)
 		}
 		d := u*64 + h*is.vecBytes
@@ -198,17 +204,25 @@ func genKernel(s, g *bytes.Buffer, is isa, rows, panels int, indirect, masked bo
 			return fmt.Sprintf("%d(AX)(R10*1)", 4*r)
 		}
 	}
-	cOff := func(v int) int { return v * is.vecBytes }
-	// k1 is the mask operand of vector v ("K1, " on the last vector of a
-	// masked kernel's row, else nothing); z adds the zeroing suffix.
+	cbOff := func(v int) int { return v * is.vecBytes }
+	// cMem is vector v of a C row at base: in the indirect kernels panel 1
+	// is R9 (= cq, loaded for the epilogue) bytes after panel 0.
+	cMem := func(base string, v int) string {
+		if indirect && v/vpp == 1 {
+			return fmt.Sprintf("%d(%s)(R9*1)", (v%vpp)*is.vecBytes, base)
+		}
+		return fmt.Sprintf("%d(%s)", v*is.vecBytes, base)
+	}
+	// k1 is the mask operand of vector v in a masked kernel (K1 for panel
+	// 0, K2 for panel 1), else nothing; z adds the zeroing suffix.
 	k1 := func(v int) string {
-		if masked && v == nv-1 {
-			return "K1, "
+		if masked {
+			return fmt.Sprintf("K%d, ", 1+v/vpp)
 		}
 		return ""
 	}
 	z := func(v int) string {
-		if masked && v == nv-1 {
+		if masked {
 			return ".Z"
 		}
 		return ""
@@ -219,8 +233,11 @@ func genKernel(s, g *bytes.Buffer, is isa, rows, panels int, indirect, masked bo
 
 	fmt.Fprintf(s, "\n// func %s(%s)\n", name, protoOf(indirect, masked))
 	frame := 88
-	if masked {
-		frame = 96
+	switch {
+	case masked:
+		frame = 120
+	case indirect:
+		frame = 104
 	}
 	fmt.Fprintf(s, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", name, frame)
 	p("MOVQ k+0(FP), CX")
@@ -229,9 +246,13 @@ func genKernel(s, g *bytes.Buffer, is isa, rows, panels int, indirect, masked bo
 	p("MOVQ b+24(FP), BX")
 	if indirect {
 		p("MOVQ off+32(FP), R13")
+		p("MOVQ bq+88(FP), R8")
+		p("ADDQ BX, R8")
 		if masked {
-			p("MOVQ mask+88(FP), R12")
+			p("MOVQ mask0+104(FP), R12")
 			p("KMOVW R12, K1")
+			p("MOVQ mask1+112(FP), R12")
+			p("KMOVW R12, K2")
 		}
 	} else {
 		p("MOVQ pnl+32(FP), R8")
@@ -246,6 +267,9 @@ func genKernel(s, g *bytes.Buffer, is isa, rows, panels int, indirect, masked bo
 	p("MOVQ DI, R12")
 	for r := 0; r < rows; r++ {
 		for q := 0; q < panels; q++ {
+			if indirect && q == 1 {
+				continue // cq is not loaded yet
+			}
 			p("PREFETCHT0 %d(R12)", q*64)
 		}
 		if r != rows-1 {
@@ -298,13 +322,16 @@ func genKernel(s, g *bytes.Buffer, is isa, rows, panels int, indirect, masked bo
 	p("JNZ %s_loop1", name)
 	label("done")
 	// Epilogue.
+	if indirect {
+		p("MOVQ cq+96(FP), R9")
+	}
 	p("MOVQ flags+56(FP), DX")
 	p("TESTQ $1, DX")
 	p("JZ %s_noacc", name)
 	p("MOVQ DI, R12")
 	for r := 0; r < rows; r++ {
 		for v := 0; v < nv; v++ {
-			p("VADDPS %d(R12), %s, %s%s", cOff(v), acc(r, v), k1(v), acc(r, v))
+			p("VADDPS %s, %s, %s%s", cMem("R12", v), acc(r, v), k1(v), acc(r, v))
 		}
 		if r != rows-1 {
 			p("ADDQ R11, R12")
@@ -326,7 +353,7 @@ func genKernel(s, g *bytes.Buffer, is isa, rows, panels int, indirect, masked bo
 	p("TESTQ SI, SI")
 	p("JZ %s_nocb", name)
 	for v := 0; v < nv; v++ {
-		p("VMOVUPS%s %d(SI), %s%s", z(v), cOff(v), k1(v), tmp(v))
+		p("VMOVUPS%s %d(SI), %s%s", z(v), cbOff(v), k1(v), tmp(v))
 	}
 	for r := 0; r < rows; r++ {
 		for v := 0; v < nv; v++ {
@@ -358,7 +385,7 @@ func genKernel(s, g *bytes.Buffer, is isa, rows, panels int, indirect, masked bo
 	label("norelu")
 	for r := 0; r < rows; r++ {
 		for v := 0; v < nv; v++ {
-			p("VMOVUPS %s, %s%d(DI)", acc(r, v), k1(v), cOff(v))
+			p("VMOVUPS %s, %s%s", acc(r, v), k1(v), cMem("DI", v))
 		}
 		if r != rows-1 {
 			p("ADDQ R11, DI")

@@ -96,26 +96,28 @@ func (ks *kernels) call(rows, panels, k int, a *float32, as int, b *float32, pnl
 func (ks *kernels) indirect() bool { return ks.impl != ImplGo }
 
 // masked reports whether the implementation has masked indirect kernels
-// (callIM), which read a partial last tile in place.
+// (callIM), which read partial tiles in place; these implementations also
+// have two-panel indirect kernels (pairs of grid lines).
 func (ks *kernels) masked() bool { return ks.impl == ImplAVX512 }
 
-// callIM runs one masked indirect micro-kernel: as callI, the last vector
-// of each row under mask.
-func (ks *kernels) callIM(rows, panels, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32, mask int) {
+// callIM runs one masked indirect micro-kernel: as callI, panel q under
+// mask q.
+func (ks *kernels) callIM(rows, panels, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32, bq, cq, mask0, mask1 int) {
 	if ks.impl != ImplAVX512 {
 		panic("gemm: no masked kernel")
 	}
-	kernAVX512IM(rows, panels, k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, mask)
+	kernAVX512IM(rows, panels, k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, mask0, mask1)
 }
 
 // callI runs one indirect micro-kernel: row p of the B tile is read at
-// b + 4·off[p] bytes.
-func (ks *kernels) callI(rows, panels, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32) {
+// b + 4·off[p] bytes, its panel 1 bq bytes further, stored cq bytes after
+// panel 0 in C.
+func (ks *kernels) callI(rows, panels, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32, bq, cq int) {
 	switch ks.impl {
 	case ImplAVX512:
-		kernAVX512I(rows, panels, k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi)
+		kernAVX512I(rows, panels, k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq)
 	case ImplAVX2:
-		kernAVX2I(rows, panels, k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi)
+		kernAVX2I(rows, panels, k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq)
 	default:
 		panic("gemm: no indirect Go kernel")
 	}

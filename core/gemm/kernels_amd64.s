@@ -99,13 +99,15 @@ sgemmAVX2R1P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R1P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX2R1P1I(SB), NOSPLIT, $0-88
+// func sgemmAVX2R1P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+TEXT ·sgemmAVX2R1P1I(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VXORPS Y0, Y0, Y0
@@ -160,6 +162,7 @@ sgemmAVX2R1P1I_loop1:
 	DECQ CX
 	JNZ sgemmAVX2R1P1I_loop1
 sgemmAVX2R1P1I_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX2R1P1I_noacc
@@ -328,13 +331,15 @@ sgemmAVX2R2P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R2P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX2R2P1I(SB), NOSPLIT, $0-88
+// func sgemmAVX2R2P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+TEXT ·sgemmAVX2R2P1I(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VXORPS Y0, Y0, Y0
@@ -408,6 +413,7 @@ sgemmAVX2R2P1I_loop1:
 	DECQ CX
 	JNZ sgemmAVX2R2P1I_loop1
 sgemmAVX2R2P1I_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX2R2P1I_noacc
@@ -625,13 +631,15 @@ sgemmAVX2R3P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R3P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX2R3P1I(SB), NOSPLIT, $0-88
+// func sgemmAVX2R3P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+TEXT ·sgemmAVX2R3P1I(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VXORPS Y0, Y0, Y0
@@ -724,6 +732,7 @@ sgemmAVX2R3P1I_loop1:
 	DECQ CX
 	JNZ sgemmAVX2R3P1I_loop1
 sgemmAVX2R3P1I_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX2R3P1I_noacc
@@ -990,13 +999,15 @@ sgemmAVX2R4P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R4P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX2R4P1I(SB), NOSPLIT, $0-88
+// func sgemmAVX2R4P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+TEXT ·sgemmAVX2R4P1I(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VXORPS Y0, Y0, Y0
@@ -1108,6 +1119,7 @@ sgemmAVX2R4P1I_loop1:
 	DECQ CX
 	JNZ sgemmAVX2R4P1I_loop1
 sgemmAVX2R4P1I_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX2R4P1I_noacc
@@ -1423,13 +1435,15 @@ sgemmAVX2R5P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R5P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX2R5P1I(SB), NOSPLIT, $0-88
+// func sgemmAVX2R5P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+TEXT ·sgemmAVX2R5P1I(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VXORPS Y0, Y0, Y0
@@ -1560,6 +1574,7 @@ sgemmAVX2R5P1I_loop1:
 	DECQ CX
 	JNZ sgemmAVX2R5P1I_loop1
 sgemmAVX2R5P1I_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX2R5P1I_noacc
@@ -1924,13 +1939,15 @@ sgemmAVX2R6P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R6P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX2R6P1I(SB), NOSPLIT, $0-88
+// func sgemmAVX2R6P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+TEXT ·sgemmAVX2R6P1I(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VXORPS Y0, Y0, Y0
@@ -2080,6 +2097,7 @@ sgemmAVX2R6P1I_loop1:
 	DECQ CX
 	JNZ sgemmAVX2R6P1I_loop1
 sgemmAVX2R6P1I_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX2R6P1I_noacc
@@ -2271,13 +2289,15 @@ sgemmAVX512R1P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R1P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R1P1I(SB), NOSPLIT, $0-88
+// func sgemmAVX512R1P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+TEXT ·sgemmAVX512R1P1I(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VPXORD Z0, Z0, Z0
@@ -2321,6 +2341,7 @@ sgemmAVX512R1P1I_loop1:
 	DECQ CX
 	JNZ sgemmAVX512R1P1I_loop1
 sgemmAVX512R1P1I_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R1P1I_noacc
@@ -2353,15 +2374,19 @@ sgemmAVX512R1P1I_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R1P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int)
-TEXT ·sgemmAVX512R1P1IM(SB), NOSPLIT, $0-96
+// func sgemmAVX512R1P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
+TEXT ·sgemmAVX512R1P1IM(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
-	MOVQ mask+88(FP), R12
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
+	MOVQ mask0+104(FP), R12
 	KMOVW R12, K1
+	MOVQ mask1+112(FP), R12
+	KMOVW R12, K2
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VPXORD Z0, Z0, Z0
@@ -2405,6 +2430,7 @@ sgemmAVX512R1P1IM_loop1:
 	DECQ CX
 	JNZ sgemmAVX512R1P1IM_loop1
 sgemmAVX512R1P1IM_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R1P1IM_noacc
@@ -2536,13 +2562,15 @@ sgemmAVX512R2P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R2P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R2P1I(SB), NOSPLIT, $0-88
+// func sgemmAVX512R2P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+TEXT ·sgemmAVX512R2P1I(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VPXORD Z0, Z0, Z0
@@ -2599,6 +2627,7 @@ sgemmAVX512R2P1I_loop1:
 	DECQ CX
 	JNZ sgemmAVX512R2P1I_loop1
 sgemmAVX512R2P1I_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R2P1I_noacc
@@ -2640,15 +2669,19 @@ sgemmAVX512R2P1I_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R2P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int)
-TEXT ·sgemmAVX512R2P1IM(SB), NOSPLIT, $0-96
+// func sgemmAVX512R2P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
+TEXT ·sgemmAVX512R2P1IM(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
-	MOVQ mask+88(FP), R12
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
+	MOVQ mask0+104(FP), R12
 	KMOVW R12, K1
+	MOVQ mask1+112(FP), R12
+	KMOVW R12, K2
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VPXORD Z0, Z0, Z0
@@ -2705,6 +2738,7 @@ sgemmAVX512R2P1IM_loop1:
 	DECQ CX
 	JNZ sgemmAVX512R2P1IM_loop1
 sgemmAVX512R2P1IM_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R2P1IM_noacc
@@ -2867,13 +2901,15 @@ sgemmAVX512R3P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R3P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R3P1I(SB), NOSPLIT, $0-88
+// func sgemmAVX512R3P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+TEXT ·sgemmAVX512R3P1I(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VPXORD Z0, Z0, Z0
@@ -2943,6 +2979,7 @@ sgemmAVX512R3P1I_loop1:
 	DECQ CX
 	JNZ sgemmAVX512R3P1I_loop1
 sgemmAVX512R3P1I_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R3P1I_noacc
@@ -2993,15 +3030,19 @@ sgemmAVX512R3P1I_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R3P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int)
-TEXT ·sgemmAVX512R3P1IM(SB), NOSPLIT, $0-96
+// func sgemmAVX512R3P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
+TEXT ·sgemmAVX512R3P1IM(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
-	MOVQ mask+88(FP), R12
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
+	MOVQ mask0+104(FP), R12
 	KMOVW R12, K1
+	MOVQ mask1+112(FP), R12
+	KMOVW R12, K2
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VPXORD Z0, Z0, Z0
@@ -3071,6 +3112,7 @@ sgemmAVX512R3P1IM_loop1:
 	DECQ CX
 	JNZ sgemmAVX512R3P1IM_loop1
 sgemmAVX512R3P1IM_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R3P1IM_noacc
@@ -3264,13 +3306,15 @@ sgemmAVX512R4P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R4P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R4P1I(SB), NOSPLIT, $0-88
+// func sgemmAVX512R4P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+TEXT ·sgemmAVX512R4P1I(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VPXORD Z0, Z0, Z0
@@ -3353,6 +3397,7 @@ sgemmAVX512R4P1I_loop1:
 	DECQ CX
 	JNZ sgemmAVX512R4P1I_loop1
 sgemmAVX512R4P1I_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R4P1I_noacc
@@ -3412,15 +3457,19 @@ sgemmAVX512R4P1I_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R4P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int)
-TEXT ·sgemmAVX512R4P1IM(SB), NOSPLIT, $0-96
+// func sgemmAVX512R4P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
+TEXT ·sgemmAVX512R4P1IM(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
-	MOVQ mask+88(FP), R12
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
+	MOVQ mask0+104(FP), R12
 	KMOVW R12, K1
+	MOVQ mask1+112(FP), R12
+	KMOVW R12, K2
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VPXORD Z0, Z0, Z0
@@ -3503,6 +3552,7 @@ sgemmAVX512R4P1IM_loop1:
 	DECQ CX
 	JNZ sgemmAVX512R4P1IM_loop1
 sgemmAVX512R4P1IM_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R4P1IM_noacc
@@ -3727,13 +3777,15 @@ sgemmAVX512R5P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R5P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R5P1I(SB), NOSPLIT, $0-88
+// func sgemmAVX512R5P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+TEXT ·sgemmAVX512R5P1I(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VPXORD Z0, Z0, Z0
@@ -3829,6 +3881,7 @@ sgemmAVX512R5P1I_loop1:
 	DECQ CX
 	JNZ sgemmAVX512R5P1I_loop1
 sgemmAVX512R5P1I_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R5P1I_noacc
@@ -3897,15 +3950,19 @@ sgemmAVX512R5P1I_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R5P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int)
-TEXT ·sgemmAVX512R5P1IM(SB), NOSPLIT, $0-96
+// func sgemmAVX512R5P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
+TEXT ·sgemmAVX512R5P1IM(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
-	MOVQ mask+88(FP), R12
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
+	MOVQ mask0+104(FP), R12
 	KMOVW R12, K1
+	MOVQ mask1+112(FP), R12
+	KMOVW R12, K2
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VPXORD Z0, Z0, Z0
@@ -4001,6 +4058,7 @@ sgemmAVX512R5P1IM_loop1:
 	DECQ CX
 	JNZ sgemmAVX512R5P1IM_loop1
 sgemmAVX512R5P1IM_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R5P1IM_noacc
@@ -4256,13 +4314,15 @@ sgemmAVX512R6P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R6P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R6P1I(SB), NOSPLIT, $0-88
+// func sgemmAVX512R6P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+TEXT ·sgemmAVX512R6P1I(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VPXORD Z0, Z0, Z0
@@ -4371,6 +4431,7 @@ sgemmAVX512R6P1I_loop1:
 	DECQ CX
 	JNZ sgemmAVX512R6P1I_loop1
 sgemmAVX512R6P1I_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R6P1I_noacc
@@ -4448,15 +4509,19 @@ sgemmAVX512R6P1I_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R6P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int)
-TEXT ·sgemmAVX512R6P1IM(SB), NOSPLIT, $0-96
+// func sgemmAVX512R6P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
+TEXT ·sgemmAVX512R6P1IM(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
-	MOVQ mask+88(FP), R12
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
+	MOVQ mask0+104(FP), R12
 	KMOVW R12, K1
+	MOVQ mask1+112(FP), R12
+	KMOVW R12, K2
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VPXORD Z0, Z0, Z0
@@ -4565,6 +4630,7 @@ sgemmAVX512R6P1IM_loop1:
 	DECQ CX
 	JNZ sgemmAVX512R6P1IM_loop1
 sgemmAVX512R6P1IM_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R6P1IM_noacc
@@ -4851,13 +4917,15 @@ sgemmAVX512R7P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R7P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R7P1I(SB), NOSPLIT, $0-88
+// func sgemmAVX512R7P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+TEXT ·sgemmAVX512R7P1I(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VPXORD Z0, Z0, Z0
@@ -4979,6 +5047,7 @@ sgemmAVX512R7P1I_loop1:
 	DECQ CX
 	JNZ sgemmAVX512R7P1I_loop1
 sgemmAVX512R7P1I_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R7P1I_noacc
@@ -5065,15 +5134,19 @@ sgemmAVX512R7P1I_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R7P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int)
-TEXT ·sgemmAVX512R7P1IM(SB), NOSPLIT, $0-96
+// func sgemmAVX512R7P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
+TEXT ·sgemmAVX512R7P1IM(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
-	MOVQ mask+88(FP), R12
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
+	MOVQ mask0+104(FP), R12
 	KMOVW R12, K1
+	MOVQ mask1+112(FP), R12
+	KMOVW R12, K2
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VPXORD Z0, Z0, Z0
@@ -5195,6 +5268,7 @@ sgemmAVX512R7P1IM_loop1:
 	DECQ CX
 	JNZ sgemmAVX512R7P1IM_loop1
 sgemmAVX512R7P1IM_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R7P1IM_noacc
@@ -5512,13 +5586,15 @@ sgemmAVX512R8P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R8P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R8P1I(SB), NOSPLIT, $0-88
+// func sgemmAVX512R8P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+TEXT ·sgemmAVX512R8P1I(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VPXORD Z0, Z0, Z0
@@ -5653,6 +5729,7 @@ sgemmAVX512R8P1I_loop1:
 	DECQ CX
 	JNZ sgemmAVX512R8P1I_loop1
 sgemmAVX512R8P1I_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R8P1I_noacc
@@ -5748,15 +5825,19 @@ sgemmAVX512R8P1I_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R8P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int)
-TEXT ·sgemmAVX512R8P1IM(SB), NOSPLIT, $0-96
+// func sgemmAVX512R8P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
+TEXT ·sgemmAVX512R8P1IM(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
-	MOVQ mask+88(FP), R12
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
+	MOVQ mask0+104(FP), R12
 	KMOVW R12, K1
+	MOVQ mask1+112(FP), R12
+	KMOVW R12, K2
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VPXORD Z0, Z0, Z0
@@ -5891,6 +5972,7 @@ sgemmAVX512R8P1IM_loop1:
 	DECQ CX
 	JNZ sgemmAVX512R8P1IM_loop1
 sgemmAVX512R8P1IM_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R8P1IM_noacc
@@ -6082,20 +6164,21 @@ sgemmAVX512R1P2_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R1P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R1P2I(SB), NOSPLIT, $0-88
+// func sgemmAVX512R1P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+TEXT ·sgemmAVX512R1P2I(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	MOVQ DI, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	LEAQ (R9)(R9*2), R10
 	MOVQ CX, DX
 	SHRQ $2, DX
@@ -6103,25 +6186,25 @@ TEXT ·sgemmAVX512R1P2I(SB), NOSPLIT, $0-88
 sgemmAVX512R1P2I_loop4:
 	MOVQ 0(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z2
-	VMOVUPS 64(BX)(R14*4), Z3
+	VMOVUPS 0(R8)(R14*4), Z3
 	VBROADCASTSS 0(AX), Z4
 	VFMADD231PS Z2, Z4, Z0
 	VFMADD231PS Z3, Z4, Z1
 	MOVQ 8(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z2
-	VMOVUPS 64(BX)(R14*4), Z3
+	VMOVUPS 0(R8)(R14*4), Z3
 	VBROADCASTSS 0(AX)(R9*1), Z5
 	VFMADD231PS Z2, Z5, Z0
 	VFMADD231PS Z3, Z5, Z1
 	MOVQ 16(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z2
-	VMOVUPS 64(BX)(R14*4), Z3
+	VMOVUPS 0(R8)(R14*4), Z3
 	VBROADCASTSS 0(AX)(R9*2), Z6
 	VFMADD231PS Z2, Z6, Z0
 	VFMADD231PS Z3, Z6, Z1
 	MOVQ 24(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z2
-	VMOVUPS 64(BX)(R14*4), Z3
+	VMOVUPS 0(R8)(R14*4), Z3
 	VBROADCASTSS 0(AX)(R10*1), Z7
 	VFMADD231PS Z2, Z7, Z0
 	VFMADD231PS Z3, Z7, Z1
@@ -6135,7 +6218,7 @@ sgemmAVX512R1P2I_tail:
 sgemmAVX512R1P2I_loop1:
 	MOVQ 0(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z2
-	VMOVUPS 64(BX)(R14*4), Z3
+	VMOVUPS 0(R8)(R14*4), Z3
 	VBROADCASTSS 0(AX), Z4
 	VFMADD231PS Z2, Z4, Z0
 	VFMADD231PS Z3, Z4, Z1
@@ -6144,12 +6227,13 @@ sgemmAVX512R1P2I_loop1:
 	DECQ CX
 	JNZ sgemmAVX512R1P2I_loop1
 sgemmAVX512R1P2I_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R1P2I_noacc
 	MOVQ DI, R12
 	VADDPS 0(R12), Z0, Z0
-	VADDPS 64(R12), Z1, Z1
+	VADDPS 0(R12)(R9*1), Z1, Z1
 sgemmAVX512R1P2I_noacc:
 	MOVQ rb+64(FP), SI
 	TESTQ SI, SI
@@ -6179,52 +6263,55 @@ sgemmAVX512R1P2I_nomax:
 	VMINPS Z1, Z2, Z1
 sgemmAVX512R1P2I_norelu:
 	VMOVUPS Z0, 0(DI)
-	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z1, 0(DI)(R9*1)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R1P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int)
-TEXT ·sgemmAVX512R1P2IM(SB), NOSPLIT, $0-96
+// func sgemmAVX512R1P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
+TEXT ·sgemmAVX512R1P2IM(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
-	MOVQ mask+88(FP), R12
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
+	MOVQ mask0+104(FP), R12
 	KMOVW R12, K1
+	MOVQ mask1+112(FP), R12
+	KMOVW R12, K2
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	MOVQ DI, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	LEAQ (R9)(R9*2), R10
 	MOVQ CX, DX
 	SHRQ $2, DX
 	JZ sgemmAVX512R1P2IM_tail
 sgemmAVX512R1P2IM_loop4:
 	MOVQ 0(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z2
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z3
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z2
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z3
 	VBROADCASTSS 0(AX), Z4
 	VFMADD231PS Z2, Z4, Z0
 	VFMADD231PS Z3, Z4, Z1
 	MOVQ 8(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z2
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z3
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z2
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z3
 	VBROADCASTSS 0(AX)(R9*1), Z5
 	VFMADD231PS Z2, Z5, Z0
 	VFMADD231PS Z3, Z5, Z1
 	MOVQ 16(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z2
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z3
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z2
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z3
 	VBROADCASTSS 0(AX)(R9*2), Z6
 	VFMADD231PS Z2, Z6, Z0
 	VFMADD231PS Z3, Z6, Z1
 	MOVQ 24(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z2
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z3
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z2
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z3
 	VBROADCASTSS 0(AX)(R10*1), Z7
 	VFMADD231PS Z2, Z7, Z0
 	VFMADD231PS Z3, Z7, Z1
@@ -6237,8 +6324,8 @@ sgemmAVX512R1P2IM_tail:
 	JZ sgemmAVX512R1P2IM_done
 sgemmAVX512R1P2IM_loop1:
 	MOVQ 0(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z2
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z3
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z2
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z3
 	VBROADCASTSS 0(AX), Z4
 	VFMADD231PS Z2, Z4, Z0
 	VFMADD231PS Z3, Z4, Z1
@@ -6247,12 +6334,13 @@ sgemmAVX512R1P2IM_loop1:
 	DECQ CX
 	JNZ sgemmAVX512R1P2IM_loop1
 sgemmAVX512R1P2IM_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R1P2IM_noacc
 	MOVQ DI, R12
-	VADDPS 0(R12), Z0, Z0
-	VADDPS 64(R12), Z1, K1, Z1
+	VADDPS 0(R12), Z0, K1, Z0
+	VADDPS 0(R12)(R9*1), Z1, K2, Z1
 sgemmAVX512R1P2IM_noacc:
 	MOVQ rb+64(FP), SI
 	TESTQ SI, SI
@@ -6264,8 +6352,8 @@ sgemmAVX512R1P2IM_norb:
 	MOVQ cb+72(FP), SI
 	TESTQ SI, SI
 	JZ sgemmAVX512R1P2IM_nocb
-	VMOVUPS 0(SI), Z2
-	VMOVUPS.Z 64(SI), K1, Z3
+	VMOVUPS.Z 0(SI), K1, Z2
+	VMOVUPS.Z 64(SI), K2, Z3
 	VADDPS Z2, Z0, Z0
 	VADDPS Z3, Z1, Z1
 sgemmAVX512R1P2IM_nocb:
@@ -6281,8 +6369,8 @@ sgemmAVX512R1P2IM_nomax:
 	VMINPS Z0, Z2, Z0
 	VMINPS Z1, Z2, Z1
 sgemmAVX512R1P2IM_norelu:
-	VMOVUPS Z0, 0(DI)
-	VMOVUPS Z1, K1, 64(DI)
+	VMOVUPS Z0, K1, 0(DI)
+	VMOVUPS Z1, K2, 0(DI)(R9*1)
 	VZEROUPPER
 	RET
 
@@ -6417,13 +6505,15 @@ sgemmAVX512R2P2_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R2P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R2P2I(SB), NOSPLIT, $0-88
+// func sgemmAVX512R2P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+TEXT ·sgemmAVX512R2P2I(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VPXORD Z0, Z0, Z0
@@ -6432,10 +6522,8 @@ TEXT ·sgemmAVX512R2P2I(SB), NOSPLIT, $0-88
 	VPXORD Z3, Z3, Z3
 	MOVQ DI, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	LEAQ (R9)(R9*2), R10
 	MOVQ CX, DX
 	SHRQ $2, DX
@@ -6443,7 +6531,7 @@ TEXT ·sgemmAVX512R2P2I(SB), NOSPLIT, $0-88
 sgemmAVX512R2P2I_loop4:
 	MOVQ 0(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z4
-	VMOVUPS 64(BX)(R14*4), Z5
+	VMOVUPS 0(R8)(R14*4), Z5
 	VBROADCASTSS 0(AX), Z6
 	VFMADD231PS Z4, Z6, Z0
 	VFMADD231PS Z5, Z6, Z1
@@ -6452,7 +6540,7 @@ sgemmAVX512R2P2I_loop4:
 	VFMADD231PS Z5, Z7, Z3
 	MOVQ 8(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z4
-	VMOVUPS 64(BX)(R14*4), Z5
+	VMOVUPS 0(R8)(R14*4), Z5
 	VBROADCASTSS 0(AX)(R9*1), Z8
 	VFMADD231PS Z4, Z8, Z0
 	VFMADD231PS Z5, Z8, Z1
@@ -6461,7 +6549,7 @@ sgemmAVX512R2P2I_loop4:
 	VFMADD231PS Z5, Z9, Z3
 	MOVQ 16(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z4
-	VMOVUPS 64(BX)(R14*4), Z5
+	VMOVUPS 0(R8)(R14*4), Z5
 	VBROADCASTSS 0(AX)(R9*2), Z10
 	VFMADD231PS Z4, Z10, Z0
 	VFMADD231PS Z5, Z10, Z1
@@ -6470,7 +6558,7 @@ sgemmAVX512R2P2I_loop4:
 	VFMADD231PS Z5, Z11, Z3
 	MOVQ 24(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z4
-	VMOVUPS 64(BX)(R14*4), Z5
+	VMOVUPS 0(R8)(R14*4), Z5
 	VBROADCASTSS 0(AX)(R10*1), Z12
 	VFMADD231PS Z4, Z12, Z0
 	VFMADD231PS Z5, Z12, Z1
@@ -6487,7 +6575,7 @@ sgemmAVX512R2P2I_tail:
 sgemmAVX512R2P2I_loop1:
 	MOVQ 0(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z4
-	VMOVUPS 64(BX)(R14*4), Z5
+	VMOVUPS 0(R8)(R14*4), Z5
 	VBROADCASTSS 0(AX), Z6
 	VFMADD231PS Z4, Z6, Z0
 	VFMADD231PS Z5, Z6, Z1
@@ -6499,15 +6587,16 @@ sgemmAVX512R2P2I_loop1:
 	DECQ CX
 	JNZ sgemmAVX512R2P2I_loop1
 sgemmAVX512R2P2I_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R2P2I_noacc
 	MOVQ DI, R12
 	VADDPS 0(R12), Z0, Z0
-	VADDPS 64(R12), Z1, Z1
+	VADDPS 0(R12)(R9*1), Z1, Z1
 	ADDQ R11, R12
 	VADDPS 0(R12), Z2, Z2
-	VADDPS 64(R12), Z3, Z3
+	VADDPS 0(R12)(R9*1), Z3, Z3
 sgemmAVX512R2P2I_noacc:
 	MOVQ rb+64(FP), SI
 	TESTQ SI, SI
@@ -6546,22 +6635,26 @@ sgemmAVX512R2P2I_nomax:
 	VMINPS Z3, Z4, Z3
 sgemmAVX512R2P2I_norelu:
 	VMOVUPS Z0, 0(DI)
-	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z1, 0(DI)(R9*1)
 	ADDQ R11, DI
 	VMOVUPS Z2, 0(DI)
-	VMOVUPS Z3, 64(DI)
+	VMOVUPS Z3, 0(DI)(R9*1)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R2P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int)
-TEXT ·sgemmAVX512R2P2IM(SB), NOSPLIT, $0-96
+// func sgemmAVX512R2P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
+TEXT ·sgemmAVX512R2P2IM(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
-	MOVQ mask+88(FP), R12
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
+	MOVQ mask0+104(FP), R12
 	KMOVW R12, K1
+	MOVQ mask1+112(FP), R12
+	KMOVW R12, K2
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VPXORD Z0, Z0, Z0
@@ -6570,18 +6663,16 @@ TEXT ·sgemmAVX512R2P2IM(SB), NOSPLIT, $0-96
 	VPXORD Z3, Z3, Z3
 	MOVQ DI, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	LEAQ (R9)(R9*2), R10
 	MOVQ CX, DX
 	SHRQ $2, DX
 	JZ sgemmAVX512R2P2IM_tail
 sgemmAVX512R2P2IM_loop4:
 	MOVQ 0(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z4
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z5
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z4
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z5
 	VBROADCASTSS 0(AX), Z6
 	VFMADD231PS Z4, Z6, Z0
 	VFMADD231PS Z5, Z6, Z1
@@ -6589,8 +6680,8 @@ sgemmAVX512R2P2IM_loop4:
 	VFMADD231PS Z4, Z7, Z2
 	VFMADD231PS Z5, Z7, Z3
 	MOVQ 8(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z4
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z5
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z4
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z5
 	VBROADCASTSS 0(AX)(R9*1), Z8
 	VFMADD231PS Z4, Z8, Z0
 	VFMADD231PS Z5, Z8, Z1
@@ -6598,8 +6689,8 @@ sgemmAVX512R2P2IM_loop4:
 	VFMADD231PS Z4, Z9, Z2
 	VFMADD231PS Z5, Z9, Z3
 	MOVQ 16(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z4
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z5
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z4
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z5
 	VBROADCASTSS 0(AX)(R9*2), Z10
 	VFMADD231PS Z4, Z10, Z0
 	VFMADD231PS Z5, Z10, Z1
@@ -6607,8 +6698,8 @@ sgemmAVX512R2P2IM_loop4:
 	VFMADD231PS Z4, Z11, Z2
 	VFMADD231PS Z5, Z11, Z3
 	MOVQ 24(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z4
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z5
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z4
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z5
 	VBROADCASTSS 0(AX)(R10*1), Z12
 	VFMADD231PS Z4, Z12, Z0
 	VFMADD231PS Z5, Z12, Z1
@@ -6624,8 +6715,8 @@ sgemmAVX512R2P2IM_tail:
 	JZ sgemmAVX512R2P2IM_done
 sgemmAVX512R2P2IM_loop1:
 	MOVQ 0(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z4
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z5
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z4
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z5
 	VBROADCASTSS 0(AX), Z6
 	VFMADD231PS Z4, Z6, Z0
 	VFMADD231PS Z5, Z6, Z1
@@ -6637,15 +6728,16 @@ sgemmAVX512R2P2IM_loop1:
 	DECQ CX
 	JNZ sgemmAVX512R2P2IM_loop1
 sgemmAVX512R2P2IM_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R2P2IM_noacc
 	MOVQ DI, R12
-	VADDPS 0(R12), Z0, Z0
-	VADDPS 64(R12), Z1, K1, Z1
+	VADDPS 0(R12), Z0, K1, Z0
+	VADDPS 0(R12)(R9*1), Z1, K2, Z1
 	ADDQ R11, R12
-	VADDPS 0(R12), Z2, Z2
-	VADDPS 64(R12), Z3, K1, Z3
+	VADDPS 0(R12), Z2, K1, Z2
+	VADDPS 0(R12)(R9*1), Z3, K2, Z3
 sgemmAVX512R2P2IM_noacc:
 	MOVQ rb+64(FP), SI
 	TESTQ SI, SI
@@ -6660,8 +6752,8 @@ sgemmAVX512R2P2IM_norb:
 	MOVQ cb+72(FP), SI
 	TESTQ SI, SI
 	JZ sgemmAVX512R2P2IM_nocb
-	VMOVUPS 0(SI), Z4
-	VMOVUPS.Z 64(SI), K1, Z5
+	VMOVUPS.Z 0(SI), K1, Z4
+	VMOVUPS.Z 64(SI), K2, Z5
 	VADDPS Z4, Z0, Z0
 	VADDPS Z5, Z1, Z1
 	VADDPS Z4, Z2, Z2
@@ -6683,11 +6775,11 @@ sgemmAVX512R2P2IM_nomax:
 	VMINPS Z2, Z4, Z2
 	VMINPS Z3, Z4, Z3
 sgemmAVX512R2P2IM_norelu:
-	VMOVUPS Z0, 0(DI)
-	VMOVUPS Z1, K1, 64(DI)
+	VMOVUPS Z0, K1, 0(DI)
+	VMOVUPS Z1, K2, 0(DI)(R9*1)
 	ADDQ R11, DI
-	VMOVUPS Z2, 0(DI)
-	VMOVUPS Z3, K1, 64(DI)
+	VMOVUPS Z2, K1, 0(DI)
+	VMOVUPS Z3, K2, 0(DI)(R9*1)
 	VZEROUPPER
 	RET
 
@@ -6857,13 +6949,15 @@ sgemmAVX512R3P2_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R3P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R3P2I(SB), NOSPLIT, $0-88
+// func sgemmAVX512R3P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+TEXT ·sgemmAVX512R3P2I(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VPXORD Z0, Z0, Z0
@@ -6874,13 +6968,10 @@ TEXT ·sgemmAVX512R3P2I(SB), NOSPLIT, $0-88
 	VPXORD Z5, Z5, Z5
 	MOVQ DI, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	LEAQ (R9)(R9*2), R10
 	MOVQ CX, DX
 	SHRQ $2, DX
@@ -6888,7 +6979,7 @@ TEXT ·sgemmAVX512R3P2I(SB), NOSPLIT, $0-88
 sgemmAVX512R3P2I_loop4:
 	MOVQ 0(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z6
-	VMOVUPS 64(BX)(R14*4), Z7
+	VMOVUPS 0(R8)(R14*4), Z7
 	VBROADCASTSS 0(AX), Z8
 	VFMADD231PS Z6, Z8, Z0
 	VFMADD231PS Z7, Z8, Z1
@@ -6900,7 +6991,7 @@ sgemmAVX512R3P2I_loop4:
 	VFMADD231PS Z7, Z10, Z5
 	MOVQ 8(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z6
-	VMOVUPS 64(BX)(R14*4), Z7
+	VMOVUPS 0(R8)(R14*4), Z7
 	VBROADCASTSS 0(AX)(R9*1), Z11
 	VFMADD231PS Z6, Z11, Z0
 	VFMADD231PS Z7, Z11, Z1
@@ -6912,7 +7003,7 @@ sgemmAVX512R3P2I_loop4:
 	VFMADD231PS Z7, Z13, Z5
 	MOVQ 16(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z6
-	VMOVUPS 64(BX)(R14*4), Z7
+	VMOVUPS 0(R8)(R14*4), Z7
 	VBROADCASTSS 0(AX)(R9*2), Z14
 	VFMADD231PS Z6, Z14, Z0
 	VFMADD231PS Z7, Z14, Z1
@@ -6924,7 +7015,7 @@ sgemmAVX512R3P2I_loop4:
 	VFMADD231PS Z7, Z16, Z5
 	MOVQ 24(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z6
-	VMOVUPS 64(BX)(R14*4), Z7
+	VMOVUPS 0(R8)(R14*4), Z7
 	VBROADCASTSS 0(AX)(R10*1), Z17
 	VFMADD231PS Z6, Z17, Z0
 	VFMADD231PS Z7, Z17, Z1
@@ -6944,7 +7035,7 @@ sgemmAVX512R3P2I_tail:
 sgemmAVX512R3P2I_loop1:
 	MOVQ 0(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z6
-	VMOVUPS 64(BX)(R14*4), Z7
+	VMOVUPS 0(R8)(R14*4), Z7
 	VBROADCASTSS 0(AX), Z8
 	VFMADD231PS Z6, Z8, Z0
 	VFMADD231PS Z7, Z8, Z1
@@ -6959,18 +7050,19 @@ sgemmAVX512R3P2I_loop1:
 	DECQ CX
 	JNZ sgemmAVX512R3P2I_loop1
 sgemmAVX512R3P2I_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R3P2I_noacc
 	MOVQ DI, R12
 	VADDPS 0(R12), Z0, Z0
-	VADDPS 64(R12), Z1, Z1
+	VADDPS 0(R12)(R9*1), Z1, Z1
 	ADDQ R11, R12
 	VADDPS 0(R12), Z2, Z2
-	VADDPS 64(R12), Z3, Z3
+	VADDPS 0(R12)(R9*1), Z3, Z3
 	ADDQ R11, R12
 	VADDPS 0(R12), Z4, Z4
-	VADDPS 64(R12), Z5, Z5
+	VADDPS 0(R12)(R9*1), Z5, Z5
 sgemmAVX512R3P2I_noacc:
 	MOVQ rb+64(FP), SI
 	TESTQ SI, SI
@@ -7018,25 +7110,29 @@ sgemmAVX512R3P2I_nomax:
 	VMINPS Z5, Z6, Z5
 sgemmAVX512R3P2I_norelu:
 	VMOVUPS Z0, 0(DI)
-	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z1, 0(DI)(R9*1)
 	ADDQ R11, DI
 	VMOVUPS Z2, 0(DI)
-	VMOVUPS Z3, 64(DI)
+	VMOVUPS Z3, 0(DI)(R9*1)
 	ADDQ R11, DI
 	VMOVUPS Z4, 0(DI)
-	VMOVUPS Z5, 64(DI)
+	VMOVUPS Z5, 0(DI)(R9*1)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R3P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int)
-TEXT ·sgemmAVX512R3P2IM(SB), NOSPLIT, $0-96
+// func sgemmAVX512R3P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
+TEXT ·sgemmAVX512R3P2IM(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
-	MOVQ mask+88(FP), R12
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
+	MOVQ mask0+104(FP), R12
 	KMOVW R12, K1
+	MOVQ mask1+112(FP), R12
+	KMOVW R12, K2
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VPXORD Z0, Z0, Z0
@@ -7047,21 +7143,18 @@ TEXT ·sgemmAVX512R3P2IM(SB), NOSPLIT, $0-96
 	VPXORD Z5, Z5, Z5
 	MOVQ DI, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	LEAQ (R9)(R9*2), R10
 	MOVQ CX, DX
 	SHRQ $2, DX
 	JZ sgemmAVX512R3P2IM_tail
 sgemmAVX512R3P2IM_loop4:
 	MOVQ 0(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z6
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z7
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z6
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z7
 	VBROADCASTSS 0(AX), Z8
 	VFMADD231PS Z6, Z8, Z0
 	VFMADD231PS Z7, Z8, Z1
@@ -7072,8 +7165,8 @@ sgemmAVX512R3P2IM_loop4:
 	VFMADD231PS Z6, Z10, Z4
 	VFMADD231PS Z7, Z10, Z5
 	MOVQ 8(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z6
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z7
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z6
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z7
 	VBROADCASTSS 0(AX)(R9*1), Z11
 	VFMADD231PS Z6, Z11, Z0
 	VFMADD231PS Z7, Z11, Z1
@@ -7084,8 +7177,8 @@ sgemmAVX512R3P2IM_loop4:
 	VFMADD231PS Z6, Z13, Z4
 	VFMADD231PS Z7, Z13, Z5
 	MOVQ 16(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z6
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z7
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z6
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z7
 	VBROADCASTSS 0(AX)(R9*2), Z14
 	VFMADD231PS Z6, Z14, Z0
 	VFMADD231PS Z7, Z14, Z1
@@ -7096,8 +7189,8 @@ sgemmAVX512R3P2IM_loop4:
 	VFMADD231PS Z6, Z16, Z4
 	VFMADD231PS Z7, Z16, Z5
 	MOVQ 24(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z6
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z7
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z6
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z7
 	VBROADCASTSS 0(AX)(R10*1), Z17
 	VFMADD231PS Z6, Z17, Z0
 	VFMADD231PS Z7, Z17, Z1
@@ -7116,8 +7209,8 @@ sgemmAVX512R3P2IM_tail:
 	JZ sgemmAVX512R3P2IM_done
 sgemmAVX512R3P2IM_loop1:
 	MOVQ 0(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z6
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z7
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z6
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z7
 	VBROADCASTSS 0(AX), Z8
 	VFMADD231PS Z6, Z8, Z0
 	VFMADD231PS Z7, Z8, Z1
@@ -7132,18 +7225,19 @@ sgemmAVX512R3P2IM_loop1:
 	DECQ CX
 	JNZ sgemmAVX512R3P2IM_loop1
 sgemmAVX512R3P2IM_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R3P2IM_noacc
 	MOVQ DI, R12
-	VADDPS 0(R12), Z0, Z0
-	VADDPS 64(R12), Z1, K1, Z1
+	VADDPS 0(R12), Z0, K1, Z0
+	VADDPS 0(R12)(R9*1), Z1, K2, Z1
 	ADDQ R11, R12
-	VADDPS 0(R12), Z2, Z2
-	VADDPS 64(R12), Z3, K1, Z3
+	VADDPS 0(R12), Z2, K1, Z2
+	VADDPS 0(R12)(R9*1), Z3, K2, Z3
 	ADDQ R11, R12
-	VADDPS 0(R12), Z4, Z4
-	VADDPS 64(R12), Z5, K1, Z5
+	VADDPS 0(R12), Z4, K1, Z4
+	VADDPS 0(R12)(R9*1), Z5, K2, Z5
 sgemmAVX512R3P2IM_noacc:
 	MOVQ rb+64(FP), SI
 	TESTQ SI, SI
@@ -7161,8 +7255,8 @@ sgemmAVX512R3P2IM_norb:
 	MOVQ cb+72(FP), SI
 	TESTQ SI, SI
 	JZ sgemmAVX512R3P2IM_nocb
-	VMOVUPS 0(SI), Z6
-	VMOVUPS.Z 64(SI), K1, Z7
+	VMOVUPS.Z 0(SI), K1, Z6
+	VMOVUPS.Z 64(SI), K2, Z7
 	VADDPS Z6, Z0, Z0
 	VADDPS Z7, Z1, Z1
 	VADDPS Z6, Z2, Z2
@@ -7190,14 +7284,14 @@ sgemmAVX512R3P2IM_nomax:
 	VMINPS Z4, Z6, Z4
 	VMINPS Z5, Z6, Z5
 sgemmAVX512R3P2IM_norelu:
-	VMOVUPS Z0, 0(DI)
-	VMOVUPS Z1, K1, 64(DI)
+	VMOVUPS Z0, K1, 0(DI)
+	VMOVUPS Z1, K2, 0(DI)(R9*1)
 	ADDQ R11, DI
-	VMOVUPS Z2, 0(DI)
-	VMOVUPS Z3, K1, 64(DI)
+	VMOVUPS Z2, K1, 0(DI)
+	VMOVUPS Z3, K2, 0(DI)(R9*1)
 	ADDQ R11, DI
-	VMOVUPS Z4, 0(DI)
-	VMOVUPS Z5, K1, 64(DI)
+	VMOVUPS Z4, K1, 0(DI)
+	VMOVUPS Z5, K2, 0(DI)(R9*1)
 	VZEROUPPER
 	RET
 
@@ -7402,13 +7496,15 @@ sgemmAVX512R4P2_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R4P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R4P2I(SB), NOSPLIT, $0-88
+// func sgemmAVX512R4P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+TEXT ·sgemmAVX512R4P2I(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VPXORD Z0, Z0, Z0
@@ -7421,16 +7517,12 @@ TEXT ·sgemmAVX512R4P2I(SB), NOSPLIT, $0-88
 	VPXORD Z7, Z7, Z7
 	MOVQ DI, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	LEAQ (R9)(R9*2), R10
 	MOVQ CX, DX
 	SHRQ $2, DX
@@ -7438,7 +7530,7 @@ TEXT ·sgemmAVX512R4P2I(SB), NOSPLIT, $0-88
 sgemmAVX512R4P2I_loop4:
 	MOVQ 0(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z8
-	VMOVUPS 64(BX)(R14*4), Z9
+	VMOVUPS 0(R8)(R14*4), Z9
 	VBROADCASTSS 0(AX), Z10
 	VFMADD231PS Z8, Z10, Z0
 	VFMADD231PS Z9, Z10, Z1
@@ -7453,7 +7545,7 @@ sgemmAVX512R4P2I_loop4:
 	VFMADD231PS Z9, Z13, Z7
 	MOVQ 8(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z8
-	VMOVUPS 64(BX)(R14*4), Z9
+	VMOVUPS 0(R8)(R14*4), Z9
 	VBROADCASTSS 0(AX)(R9*1), Z14
 	VFMADD231PS Z8, Z14, Z0
 	VFMADD231PS Z9, Z14, Z1
@@ -7468,7 +7560,7 @@ sgemmAVX512R4P2I_loop4:
 	VFMADD231PS Z9, Z17, Z7
 	MOVQ 16(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z8
-	VMOVUPS 64(BX)(R14*4), Z9
+	VMOVUPS 0(R8)(R14*4), Z9
 	VBROADCASTSS 0(AX)(R9*2), Z18
 	VFMADD231PS Z8, Z18, Z0
 	VFMADD231PS Z9, Z18, Z1
@@ -7483,7 +7575,7 @@ sgemmAVX512R4P2I_loop4:
 	VFMADD231PS Z9, Z21, Z7
 	MOVQ 24(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z8
-	VMOVUPS 64(BX)(R14*4), Z9
+	VMOVUPS 0(R8)(R14*4), Z9
 	VBROADCASTSS 0(AX)(R10*1), Z22
 	VFMADD231PS Z8, Z22, Z0
 	VFMADD231PS Z9, Z22, Z1
@@ -7506,7 +7598,7 @@ sgemmAVX512R4P2I_tail:
 sgemmAVX512R4P2I_loop1:
 	MOVQ 0(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z8
-	VMOVUPS 64(BX)(R14*4), Z9
+	VMOVUPS 0(R8)(R14*4), Z9
 	VBROADCASTSS 0(AX), Z10
 	VFMADD231PS Z8, Z10, Z0
 	VFMADD231PS Z9, Z10, Z1
@@ -7524,21 +7616,22 @@ sgemmAVX512R4P2I_loop1:
 	DECQ CX
 	JNZ sgemmAVX512R4P2I_loop1
 sgemmAVX512R4P2I_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R4P2I_noacc
 	MOVQ DI, R12
 	VADDPS 0(R12), Z0, Z0
-	VADDPS 64(R12), Z1, Z1
+	VADDPS 0(R12)(R9*1), Z1, Z1
 	ADDQ R11, R12
 	VADDPS 0(R12), Z2, Z2
-	VADDPS 64(R12), Z3, Z3
+	VADDPS 0(R12)(R9*1), Z3, Z3
 	ADDQ R11, R12
 	VADDPS 0(R12), Z4, Z4
-	VADDPS 64(R12), Z5, Z5
+	VADDPS 0(R12)(R9*1), Z5, Z5
 	ADDQ R11, R12
 	VADDPS 0(R12), Z6, Z6
-	VADDPS 64(R12), Z7, Z7
+	VADDPS 0(R12)(R9*1), Z7, Z7
 sgemmAVX512R4P2I_noacc:
 	MOVQ rb+64(FP), SI
 	TESTQ SI, SI
@@ -7595,28 +7688,32 @@ sgemmAVX512R4P2I_nomax:
 	VMINPS Z7, Z8, Z7
 sgemmAVX512R4P2I_norelu:
 	VMOVUPS Z0, 0(DI)
-	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z1, 0(DI)(R9*1)
 	ADDQ R11, DI
 	VMOVUPS Z2, 0(DI)
-	VMOVUPS Z3, 64(DI)
+	VMOVUPS Z3, 0(DI)(R9*1)
 	ADDQ R11, DI
 	VMOVUPS Z4, 0(DI)
-	VMOVUPS Z5, 64(DI)
+	VMOVUPS Z5, 0(DI)(R9*1)
 	ADDQ R11, DI
 	VMOVUPS Z6, 0(DI)
-	VMOVUPS Z7, 64(DI)
+	VMOVUPS Z7, 0(DI)(R9*1)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R4P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int)
-TEXT ·sgemmAVX512R4P2IM(SB), NOSPLIT, $0-96
+// func sgemmAVX512R4P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
+TEXT ·sgemmAVX512R4P2IM(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
-	MOVQ mask+88(FP), R12
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
+	MOVQ mask0+104(FP), R12
 	KMOVW R12, K1
+	MOVQ mask1+112(FP), R12
+	KMOVW R12, K2
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VPXORD Z0, Z0, Z0
@@ -7629,24 +7726,20 @@ TEXT ·sgemmAVX512R4P2IM(SB), NOSPLIT, $0-96
 	VPXORD Z7, Z7, Z7
 	MOVQ DI, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	LEAQ (R9)(R9*2), R10
 	MOVQ CX, DX
 	SHRQ $2, DX
 	JZ sgemmAVX512R4P2IM_tail
 sgemmAVX512R4P2IM_loop4:
 	MOVQ 0(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z8
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z9
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z8
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z9
 	VBROADCASTSS 0(AX), Z10
 	VFMADD231PS Z8, Z10, Z0
 	VFMADD231PS Z9, Z10, Z1
@@ -7660,8 +7753,8 @@ sgemmAVX512R4P2IM_loop4:
 	VFMADD231PS Z8, Z13, Z6
 	VFMADD231PS Z9, Z13, Z7
 	MOVQ 8(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z8
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z9
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z8
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z9
 	VBROADCASTSS 0(AX)(R9*1), Z14
 	VFMADD231PS Z8, Z14, Z0
 	VFMADD231PS Z9, Z14, Z1
@@ -7675,8 +7768,8 @@ sgemmAVX512R4P2IM_loop4:
 	VFMADD231PS Z8, Z17, Z6
 	VFMADD231PS Z9, Z17, Z7
 	MOVQ 16(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z8
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z9
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z8
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z9
 	VBROADCASTSS 0(AX)(R9*2), Z18
 	VFMADD231PS Z8, Z18, Z0
 	VFMADD231PS Z9, Z18, Z1
@@ -7690,8 +7783,8 @@ sgemmAVX512R4P2IM_loop4:
 	VFMADD231PS Z8, Z21, Z6
 	VFMADD231PS Z9, Z21, Z7
 	MOVQ 24(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z8
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z9
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z8
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z9
 	VBROADCASTSS 0(AX)(R10*1), Z22
 	VFMADD231PS Z8, Z22, Z0
 	VFMADD231PS Z9, Z22, Z1
@@ -7713,8 +7806,8 @@ sgemmAVX512R4P2IM_tail:
 	JZ sgemmAVX512R4P2IM_done
 sgemmAVX512R4P2IM_loop1:
 	MOVQ 0(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z8
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z9
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z8
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z9
 	VBROADCASTSS 0(AX), Z10
 	VFMADD231PS Z8, Z10, Z0
 	VFMADD231PS Z9, Z10, Z1
@@ -7732,21 +7825,22 @@ sgemmAVX512R4P2IM_loop1:
 	DECQ CX
 	JNZ sgemmAVX512R4P2IM_loop1
 sgemmAVX512R4P2IM_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R4P2IM_noacc
 	MOVQ DI, R12
-	VADDPS 0(R12), Z0, Z0
-	VADDPS 64(R12), Z1, K1, Z1
+	VADDPS 0(R12), Z0, K1, Z0
+	VADDPS 0(R12)(R9*1), Z1, K2, Z1
 	ADDQ R11, R12
-	VADDPS 0(R12), Z2, Z2
-	VADDPS 64(R12), Z3, K1, Z3
+	VADDPS 0(R12), Z2, K1, Z2
+	VADDPS 0(R12)(R9*1), Z3, K2, Z3
 	ADDQ R11, R12
-	VADDPS 0(R12), Z4, Z4
-	VADDPS 64(R12), Z5, K1, Z5
+	VADDPS 0(R12), Z4, K1, Z4
+	VADDPS 0(R12)(R9*1), Z5, K2, Z5
 	ADDQ R11, R12
-	VADDPS 0(R12), Z6, Z6
-	VADDPS 64(R12), Z7, K1, Z7
+	VADDPS 0(R12), Z6, K1, Z6
+	VADDPS 0(R12)(R9*1), Z7, K2, Z7
 sgemmAVX512R4P2IM_noacc:
 	MOVQ rb+64(FP), SI
 	TESTQ SI, SI
@@ -7767,8 +7861,8 @@ sgemmAVX512R4P2IM_norb:
 	MOVQ cb+72(FP), SI
 	TESTQ SI, SI
 	JZ sgemmAVX512R4P2IM_nocb
-	VMOVUPS 0(SI), Z8
-	VMOVUPS.Z 64(SI), K1, Z9
+	VMOVUPS.Z 0(SI), K1, Z8
+	VMOVUPS.Z 64(SI), K2, Z9
 	VADDPS Z8, Z0, Z0
 	VADDPS Z9, Z1, Z1
 	VADDPS Z8, Z2, Z2
@@ -7802,17 +7896,17 @@ sgemmAVX512R4P2IM_nomax:
 	VMINPS Z6, Z8, Z6
 	VMINPS Z7, Z8, Z7
 sgemmAVX512R4P2IM_norelu:
-	VMOVUPS Z0, 0(DI)
-	VMOVUPS Z1, K1, 64(DI)
+	VMOVUPS Z0, K1, 0(DI)
+	VMOVUPS Z1, K2, 0(DI)(R9*1)
 	ADDQ R11, DI
-	VMOVUPS Z2, 0(DI)
-	VMOVUPS Z3, K1, 64(DI)
+	VMOVUPS Z2, K1, 0(DI)
+	VMOVUPS Z3, K2, 0(DI)(R9*1)
 	ADDQ R11, DI
-	VMOVUPS Z4, 0(DI)
-	VMOVUPS Z5, K1, 64(DI)
+	VMOVUPS Z4, K1, 0(DI)
+	VMOVUPS Z5, K2, 0(DI)(R9*1)
 	ADDQ R11, DI
-	VMOVUPS Z6, 0(DI)
-	VMOVUPS Z7, K1, 64(DI)
+	VMOVUPS Z6, K1, 0(DI)
+	VMOVUPS Z7, K2, 0(DI)(R9*1)
 	VZEROUPPER
 	RET
 
@@ -8052,13 +8146,15 @@ sgemmAVX512R5P2_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R5P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R5P2I(SB), NOSPLIT, $0-88
+// func sgemmAVX512R5P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+TEXT ·sgemmAVX512R5P2I(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VPXORD Z0, Z0, Z0
@@ -8073,19 +8169,14 @@ TEXT ·sgemmAVX512R5P2I(SB), NOSPLIT, $0-88
 	VPXORD Z9, Z9, Z9
 	MOVQ DI, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	LEAQ (R9)(R9*2), R10
 	MOVQ CX, DX
 	SHRQ $2, DX
@@ -8093,7 +8184,7 @@ TEXT ·sgemmAVX512R5P2I(SB), NOSPLIT, $0-88
 sgemmAVX512R5P2I_loop4:
 	MOVQ 0(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z10
-	VMOVUPS 64(BX)(R14*4), Z11
+	VMOVUPS 0(R8)(R14*4), Z11
 	VBROADCASTSS 0(AX), Z12
 	VFMADD231PS Z10, Z12, Z0
 	VFMADD231PS Z11, Z12, Z1
@@ -8111,7 +8202,7 @@ sgemmAVX512R5P2I_loop4:
 	VFMADD231PS Z11, Z16, Z9
 	MOVQ 8(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z10
-	VMOVUPS 64(BX)(R14*4), Z11
+	VMOVUPS 0(R8)(R14*4), Z11
 	VBROADCASTSS 0(AX)(R9*1), Z17
 	VFMADD231PS Z10, Z17, Z0
 	VFMADD231PS Z11, Z17, Z1
@@ -8129,7 +8220,7 @@ sgemmAVX512R5P2I_loop4:
 	VFMADD231PS Z11, Z21, Z9
 	MOVQ 16(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z10
-	VMOVUPS 64(BX)(R14*4), Z11
+	VMOVUPS 0(R8)(R14*4), Z11
 	VBROADCASTSS 0(AX)(R9*2), Z22
 	VFMADD231PS Z10, Z22, Z0
 	VFMADD231PS Z11, Z22, Z1
@@ -8147,7 +8238,7 @@ sgemmAVX512R5P2I_loop4:
 	VFMADD231PS Z11, Z26, Z9
 	MOVQ 24(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z10
-	VMOVUPS 64(BX)(R14*4), Z11
+	VMOVUPS 0(R8)(R14*4), Z11
 	VBROADCASTSS 0(AX)(R10*1), Z27
 	VFMADD231PS Z10, Z27, Z0
 	VFMADD231PS Z11, Z27, Z1
@@ -8173,7 +8264,7 @@ sgemmAVX512R5P2I_tail:
 sgemmAVX512R5P2I_loop1:
 	MOVQ 0(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z10
-	VMOVUPS 64(BX)(R14*4), Z11
+	VMOVUPS 0(R8)(R14*4), Z11
 	VBROADCASTSS 0(AX), Z12
 	VFMADD231PS Z10, Z12, Z0
 	VFMADD231PS Z11, Z12, Z1
@@ -8194,24 +8285,25 @@ sgemmAVX512R5P2I_loop1:
 	DECQ CX
 	JNZ sgemmAVX512R5P2I_loop1
 sgemmAVX512R5P2I_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R5P2I_noacc
 	MOVQ DI, R12
 	VADDPS 0(R12), Z0, Z0
-	VADDPS 64(R12), Z1, Z1
+	VADDPS 0(R12)(R9*1), Z1, Z1
 	ADDQ R11, R12
 	VADDPS 0(R12), Z2, Z2
-	VADDPS 64(R12), Z3, Z3
+	VADDPS 0(R12)(R9*1), Z3, Z3
 	ADDQ R11, R12
 	VADDPS 0(R12), Z4, Z4
-	VADDPS 64(R12), Z5, Z5
+	VADDPS 0(R12)(R9*1), Z5, Z5
 	ADDQ R11, R12
 	VADDPS 0(R12), Z6, Z6
-	VADDPS 64(R12), Z7, Z7
+	VADDPS 0(R12)(R9*1), Z7, Z7
 	ADDQ R11, R12
 	VADDPS 0(R12), Z8, Z8
-	VADDPS 64(R12), Z9, Z9
+	VADDPS 0(R12)(R9*1), Z9, Z9
 sgemmAVX512R5P2I_noacc:
 	MOVQ rb+64(FP), SI
 	TESTQ SI, SI
@@ -8277,31 +8369,35 @@ sgemmAVX512R5P2I_nomax:
 	VMINPS Z9, Z10, Z9
 sgemmAVX512R5P2I_norelu:
 	VMOVUPS Z0, 0(DI)
-	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z1, 0(DI)(R9*1)
 	ADDQ R11, DI
 	VMOVUPS Z2, 0(DI)
-	VMOVUPS Z3, 64(DI)
+	VMOVUPS Z3, 0(DI)(R9*1)
 	ADDQ R11, DI
 	VMOVUPS Z4, 0(DI)
-	VMOVUPS Z5, 64(DI)
+	VMOVUPS Z5, 0(DI)(R9*1)
 	ADDQ R11, DI
 	VMOVUPS Z6, 0(DI)
-	VMOVUPS Z7, 64(DI)
+	VMOVUPS Z7, 0(DI)(R9*1)
 	ADDQ R11, DI
 	VMOVUPS Z8, 0(DI)
-	VMOVUPS Z9, 64(DI)
+	VMOVUPS Z9, 0(DI)(R9*1)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R5P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int)
-TEXT ·sgemmAVX512R5P2IM(SB), NOSPLIT, $0-96
+// func sgemmAVX512R5P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
+TEXT ·sgemmAVX512R5P2IM(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
-	MOVQ mask+88(FP), R12
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
+	MOVQ mask0+104(FP), R12
 	KMOVW R12, K1
+	MOVQ mask1+112(FP), R12
+	KMOVW R12, K2
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VPXORD Z0, Z0, Z0
@@ -8316,27 +8412,22 @@ TEXT ·sgemmAVX512R5P2IM(SB), NOSPLIT, $0-96
 	VPXORD Z9, Z9, Z9
 	MOVQ DI, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	LEAQ (R9)(R9*2), R10
 	MOVQ CX, DX
 	SHRQ $2, DX
 	JZ sgemmAVX512R5P2IM_tail
 sgemmAVX512R5P2IM_loop4:
 	MOVQ 0(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z10
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z11
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z10
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z11
 	VBROADCASTSS 0(AX), Z12
 	VFMADD231PS Z10, Z12, Z0
 	VFMADD231PS Z11, Z12, Z1
@@ -8353,8 +8444,8 @@ sgemmAVX512R5P2IM_loop4:
 	VFMADD231PS Z10, Z16, Z8
 	VFMADD231PS Z11, Z16, Z9
 	MOVQ 8(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z10
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z11
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z10
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z11
 	VBROADCASTSS 0(AX)(R9*1), Z17
 	VFMADD231PS Z10, Z17, Z0
 	VFMADD231PS Z11, Z17, Z1
@@ -8371,8 +8462,8 @@ sgemmAVX512R5P2IM_loop4:
 	VFMADD231PS Z10, Z21, Z8
 	VFMADD231PS Z11, Z21, Z9
 	MOVQ 16(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z10
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z11
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z10
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z11
 	VBROADCASTSS 0(AX)(R9*2), Z22
 	VFMADD231PS Z10, Z22, Z0
 	VFMADD231PS Z11, Z22, Z1
@@ -8389,8 +8480,8 @@ sgemmAVX512R5P2IM_loop4:
 	VFMADD231PS Z10, Z26, Z8
 	VFMADD231PS Z11, Z26, Z9
 	MOVQ 24(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z10
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z11
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z10
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z11
 	VBROADCASTSS 0(AX)(R10*1), Z27
 	VFMADD231PS Z10, Z27, Z0
 	VFMADD231PS Z11, Z27, Z1
@@ -8415,8 +8506,8 @@ sgemmAVX512R5P2IM_tail:
 	JZ sgemmAVX512R5P2IM_done
 sgemmAVX512R5P2IM_loop1:
 	MOVQ 0(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z10
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z11
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z10
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z11
 	VBROADCASTSS 0(AX), Z12
 	VFMADD231PS Z10, Z12, Z0
 	VFMADD231PS Z11, Z12, Z1
@@ -8437,24 +8528,25 @@ sgemmAVX512R5P2IM_loop1:
 	DECQ CX
 	JNZ sgemmAVX512R5P2IM_loop1
 sgemmAVX512R5P2IM_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R5P2IM_noacc
 	MOVQ DI, R12
-	VADDPS 0(R12), Z0, Z0
-	VADDPS 64(R12), Z1, K1, Z1
+	VADDPS 0(R12), Z0, K1, Z0
+	VADDPS 0(R12)(R9*1), Z1, K2, Z1
 	ADDQ R11, R12
-	VADDPS 0(R12), Z2, Z2
-	VADDPS 64(R12), Z3, K1, Z3
+	VADDPS 0(R12), Z2, K1, Z2
+	VADDPS 0(R12)(R9*1), Z3, K2, Z3
 	ADDQ R11, R12
-	VADDPS 0(R12), Z4, Z4
-	VADDPS 64(R12), Z5, K1, Z5
+	VADDPS 0(R12), Z4, K1, Z4
+	VADDPS 0(R12)(R9*1), Z5, K2, Z5
 	ADDQ R11, R12
-	VADDPS 0(R12), Z6, Z6
-	VADDPS 64(R12), Z7, K1, Z7
+	VADDPS 0(R12), Z6, K1, Z6
+	VADDPS 0(R12)(R9*1), Z7, K2, Z7
 	ADDQ R11, R12
-	VADDPS 0(R12), Z8, Z8
-	VADDPS 64(R12), Z9, K1, Z9
+	VADDPS 0(R12), Z8, K1, Z8
+	VADDPS 0(R12)(R9*1), Z9, K2, Z9
 sgemmAVX512R5P2IM_noacc:
 	MOVQ rb+64(FP), SI
 	TESTQ SI, SI
@@ -8478,8 +8570,8 @@ sgemmAVX512R5P2IM_norb:
 	MOVQ cb+72(FP), SI
 	TESTQ SI, SI
 	JZ sgemmAVX512R5P2IM_nocb
-	VMOVUPS 0(SI), Z10
-	VMOVUPS.Z 64(SI), K1, Z11
+	VMOVUPS.Z 0(SI), K1, Z10
+	VMOVUPS.Z 64(SI), K2, Z11
 	VADDPS Z10, Z0, Z0
 	VADDPS Z11, Z1, Z1
 	VADDPS Z10, Z2, Z2
@@ -8519,20 +8611,20 @@ sgemmAVX512R5P2IM_nomax:
 	VMINPS Z8, Z10, Z8
 	VMINPS Z9, Z10, Z9
 sgemmAVX512R5P2IM_norelu:
-	VMOVUPS Z0, 0(DI)
-	VMOVUPS Z1, K1, 64(DI)
+	VMOVUPS Z0, K1, 0(DI)
+	VMOVUPS Z1, K2, 0(DI)(R9*1)
 	ADDQ R11, DI
-	VMOVUPS Z2, 0(DI)
-	VMOVUPS Z3, K1, 64(DI)
+	VMOVUPS Z2, K1, 0(DI)
+	VMOVUPS Z3, K2, 0(DI)(R9*1)
 	ADDQ R11, DI
-	VMOVUPS Z4, 0(DI)
-	VMOVUPS Z5, K1, 64(DI)
+	VMOVUPS Z4, K1, 0(DI)
+	VMOVUPS Z5, K2, 0(DI)(R9*1)
 	ADDQ R11, DI
-	VMOVUPS Z6, 0(DI)
-	VMOVUPS Z7, K1, 64(DI)
+	VMOVUPS Z6, K1, 0(DI)
+	VMOVUPS Z7, K2, 0(DI)(R9*1)
 	ADDQ R11, DI
-	VMOVUPS Z8, 0(DI)
-	VMOVUPS Z9, K1, 64(DI)
+	VMOVUPS Z8, K1, 0(DI)
+	VMOVUPS Z9, K2, 0(DI)(R9*1)
 	VZEROUPPER
 	RET
 
@@ -8807,13 +8899,15 @@ sgemmAVX512R6P2_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R6P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R6P2I(SB), NOSPLIT, $0-88
+// func sgemmAVX512R6P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+TEXT ·sgemmAVX512R6P2I(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VPXORD Z0, Z0, Z0
@@ -8830,22 +8924,16 @@ TEXT ·sgemmAVX512R6P2I(SB), NOSPLIT, $0-88
 	VPXORD Z11, Z11, Z11
 	MOVQ DI, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	LEAQ (R9)(R9*2), R10
 	MOVQ CX, DX
 	SHRQ $2, DX
@@ -8853,7 +8941,7 @@ TEXT ·sgemmAVX512R6P2I(SB), NOSPLIT, $0-88
 sgemmAVX512R6P2I_loop4:
 	MOVQ 0(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z12
-	VMOVUPS 64(BX)(R14*4), Z13
+	VMOVUPS 0(R8)(R14*4), Z13
 	VBROADCASTSS 0(AX), Z14
 	VFMADD231PS Z12, Z14, Z0
 	VFMADD231PS Z13, Z14, Z1
@@ -8874,7 +8962,7 @@ sgemmAVX512R6P2I_loop4:
 	VFMADD231PS Z13, Z19, Z11
 	MOVQ 8(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z12
-	VMOVUPS 64(BX)(R14*4), Z13
+	VMOVUPS 0(R8)(R14*4), Z13
 	VBROADCASTSS 0(AX)(R9*1), Z20
 	VFMADD231PS Z12, Z20, Z0
 	VFMADD231PS Z13, Z20, Z1
@@ -8895,7 +8983,7 @@ sgemmAVX512R6P2I_loop4:
 	VFMADD231PS Z13, Z25, Z11
 	MOVQ 16(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z12
-	VMOVUPS 64(BX)(R14*4), Z13
+	VMOVUPS 0(R8)(R14*4), Z13
 	VBROADCASTSS 0(AX)(R9*2), Z26
 	VFMADD231PS Z12, Z26, Z0
 	VFMADD231PS Z13, Z26, Z1
@@ -8916,7 +9004,7 @@ sgemmAVX512R6P2I_loop4:
 	VFMADD231PS Z13, Z31, Z11
 	MOVQ 24(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z12
-	VMOVUPS 64(BX)(R14*4), Z13
+	VMOVUPS 0(R8)(R14*4), Z13
 	VBROADCASTSS 0(AX)(R10*1), Z14
 	VFMADD231PS Z12, Z14, Z0
 	VFMADD231PS Z13, Z14, Z1
@@ -8945,7 +9033,7 @@ sgemmAVX512R6P2I_tail:
 sgemmAVX512R6P2I_loop1:
 	MOVQ 0(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z12
-	VMOVUPS 64(BX)(R14*4), Z13
+	VMOVUPS 0(R8)(R14*4), Z13
 	VBROADCASTSS 0(AX), Z14
 	VFMADD231PS Z12, Z14, Z0
 	VFMADD231PS Z13, Z14, Z1
@@ -8969,27 +9057,28 @@ sgemmAVX512R6P2I_loop1:
 	DECQ CX
 	JNZ sgemmAVX512R6P2I_loop1
 sgemmAVX512R6P2I_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R6P2I_noacc
 	MOVQ DI, R12
 	VADDPS 0(R12), Z0, Z0
-	VADDPS 64(R12), Z1, Z1
+	VADDPS 0(R12)(R9*1), Z1, Z1
 	ADDQ R11, R12
 	VADDPS 0(R12), Z2, Z2
-	VADDPS 64(R12), Z3, Z3
+	VADDPS 0(R12)(R9*1), Z3, Z3
 	ADDQ R11, R12
 	VADDPS 0(R12), Z4, Z4
-	VADDPS 64(R12), Z5, Z5
+	VADDPS 0(R12)(R9*1), Z5, Z5
 	ADDQ R11, R12
 	VADDPS 0(R12), Z6, Z6
-	VADDPS 64(R12), Z7, Z7
+	VADDPS 0(R12)(R9*1), Z7, Z7
 	ADDQ R11, R12
 	VADDPS 0(R12), Z8, Z8
-	VADDPS 64(R12), Z9, Z9
+	VADDPS 0(R12)(R9*1), Z9, Z9
 	ADDQ R11, R12
 	VADDPS 0(R12), Z10, Z10
-	VADDPS 64(R12), Z11, Z11
+	VADDPS 0(R12)(R9*1), Z11, Z11
 sgemmAVX512R6P2I_noacc:
 	MOVQ rb+64(FP), SI
 	TESTQ SI, SI
@@ -9064,34 +9153,38 @@ sgemmAVX512R6P2I_nomax:
 	VMINPS Z11, Z12, Z11
 sgemmAVX512R6P2I_norelu:
 	VMOVUPS Z0, 0(DI)
-	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z1, 0(DI)(R9*1)
 	ADDQ R11, DI
 	VMOVUPS Z2, 0(DI)
-	VMOVUPS Z3, 64(DI)
+	VMOVUPS Z3, 0(DI)(R9*1)
 	ADDQ R11, DI
 	VMOVUPS Z4, 0(DI)
-	VMOVUPS Z5, 64(DI)
+	VMOVUPS Z5, 0(DI)(R9*1)
 	ADDQ R11, DI
 	VMOVUPS Z6, 0(DI)
-	VMOVUPS Z7, 64(DI)
+	VMOVUPS Z7, 0(DI)(R9*1)
 	ADDQ R11, DI
 	VMOVUPS Z8, 0(DI)
-	VMOVUPS Z9, 64(DI)
+	VMOVUPS Z9, 0(DI)(R9*1)
 	ADDQ R11, DI
 	VMOVUPS Z10, 0(DI)
-	VMOVUPS Z11, 64(DI)
+	VMOVUPS Z11, 0(DI)(R9*1)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R6P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int)
-TEXT ·sgemmAVX512R6P2IM(SB), NOSPLIT, $0-96
+// func sgemmAVX512R6P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
+TEXT ·sgemmAVX512R6P2IM(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
-	MOVQ mask+88(FP), R12
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
+	MOVQ mask0+104(FP), R12
 	KMOVW R12, K1
+	MOVQ mask1+112(FP), R12
+	KMOVW R12, K2
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VPXORD Z0, Z0, Z0
@@ -9108,30 +9201,24 @@ TEXT ·sgemmAVX512R6P2IM(SB), NOSPLIT, $0-96
 	VPXORD Z11, Z11, Z11
 	MOVQ DI, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	LEAQ (R9)(R9*2), R10
 	MOVQ CX, DX
 	SHRQ $2, DX
 	JZ sgemmAVX512R6P2IM_tail
 sgemmAVX512R6P2IM_loop4:
 	MOVQ 0(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z12
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z13
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z12
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z13
 	VBROADCASTSS 0(AX), Z14
 	VFMADD231PS Z12, Z14, Z0
 	VFMADD231PS Z13, Z14, Z1
@@ -9151,8 +9238,8 @@ sgemmAVX512R6P2IM_loop4:
 	VFMADD231PS Z12, Z19, Z10
 	VFMADD231PS Z13, Z19, Z11
 	MOVQ 8(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z12
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z13
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z12
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z13
 	VBROADCASTSS 0(AX)(R9*1), Z20
 	VFMADD231PS Z12, Z20, Z0
 	VFMADD231PS Z13, Z20, Z1
@@ -9172,8 +9259,8 @@ sgemmAVX512R6P2IM_loop4:
 	VFMADD231PS Z12, Z25, Z10
 	VFMADD231PS Z13, Z25, Z11
 	MOVQ 16(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z12
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z13
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z12
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z13
 	VBROADCASTSS 0(AX)(R9*2), Z26
 	VFMADD231PS Z12, Z26, Z0
 	VFMADD231PS Z13, Z26, Z1
@@ -9193,8 +9280,8 @@ sgemmAVX512R6P2IM_loop4:
 	VFMADD231PS Z12, Z31, Z10
 	VFMADD231PS Z13, Z31, Z11
 	MOVQ 24(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z12
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z13
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z12
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z13
 	VBROADCASTSS 0(AX)(R10*1), Z14
 	VFMADD231PS Z12, Z14, Z0
 	VFMADD231PS Z13, Z14, Z1
@@ -9222,8 +9309,8 @@ sgemmAVX512R6P2IM_tail:
 	JZ sgemmAVX512R6P2IM_done
 sgemmAVX512R6P2IM_loop1:
 	MOVQ 0(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z12
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z13
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z12
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z13
 	VBROADCASTSS 0(AX), Z14
 	VFMADD231PS Z12, Z14, Z0
 	VFMADD231PS Z13, Z14, Z1
@@ -9247,27 +9334,28 @@ sgemmAVX512R6P2IM_loop1:
 	DECQ CX
 	JNZ sgemmAVX512R6P2IM_loop1
 sgemmAVX512R6P2IM_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R6P2IM_noacc
 	MOVQ DI, R12
-	VADDPS 0(R12), Z0, Z0
-	VADDPS 64(R12), Z1, K1, Z1
+	VADDPS 0(R12), Z0, K1, Z0
+	VADDPS 0(R12)(R9*1), Z1, K2, Z1
 	ADDQ R11, R12
-	VADDPS 0(R12), Z2, Z2
-	VADDPS 64(R12), Z3, K1, Z3
+	VADDPS 0(R12), Z2, K1, Z2
+	VADDPS 0(R12)(R9*1), Z3, K2, Z3
 	ADDQ R11, R12
-	VADDPS 0(R12), Z4, Z4
-	VADDPS 64(R12), Z5, K1, Z5
+	VADDPS 0(R12), Z4, K1, Z4
+	VADDPS 0(R12)(R9*1), Z5, K2, Z5
 	ADDQ R11, R12
-	VADDPS 0(R12), Z6, Z6
-	VADDPS 64(R12), Z7, K1, Z7
+	VADDPS 0(R12), Z6, K1, Z6
+	VADDPS 0(R12)(R9*1), Z7, K2, Z7
 	ADDQ R11, R12
-	VADDPS 0(R12), Z8, Z8
-	VADDPS 64(R12), Z9, K1, Z9
+	VADDPS 0(R12), Z8, K1, Z8
+	VADDPS 0(R12)(R9*1), Z9, K2, Z9
 	ADDQ R11, R12
-	VADDPS 0(R12), Z10, Z10
-	VADDPS 64(R12), Z11, K1, Z11
+	VADDPS 0(R12), Z10, K1, Z10
+	VADDPS 0(R12)(R9*1), Z11, K2, Z11
 sgemmAVX512R6P2IM_noacc:
 	MOVQ rb+64(FP), SI
 	TESTQ SI, SI
@@ -9294,8 +9382,8 @@ sgemmAVX512R6P2IM_norb:
 	MOVQ cb+72(FP), SI
 	TESTQ SI, SI
 	JZ sgemmAVX512R6P2IM_nocb
-	VMOVUPS 0(SI), Z12
-	VMOVUPS.Z 64(SI), K1, Z13
+	VMOVUPS.Z 0(SI), K1, Z12
+	VMOVUPS.Z 64(SI), K2, Z13
 	VADDPS Z12, Z0, Z0
 	VADDPS Z13, Z1, Z1
 	VADDPS Z12, Z2, Z2
@@ -9341,23 +9429,23 @@ sgemmAVX512R6P2IM_nomax:
 	VMINPS Z10, Z12, Z10
 	VMINPS Z11, Z12, Z11
 sgemmAVX512R6P2IM_norelu:
-	VMOVUPS Z0, 0(DI)
-	VMOVUPS Z1, K1, 64(DI)
+	VMOVUPS Z0, K1, 0(DI)
+	VMOVUPS Z1, K2, 0(DI)(R9*1)
 	ADDQ R11, DI
-	VMOVUPS Z2, 0(DI)
-	VMOVUPS Z3, K1, 64(DI)
+	VMOVUPS Z2, K1, 0(DI)
+	VMOVUPS Z3, K2, 0(DI)(R9*1)
 	ADDQ R11, DI
-	VMOVUPS Z4, 0(DI)
-	VMOVUPS Z5, K1, 64(DI)
+	VMOVUPS Z4, K1, 0(DI)
+	VMOVUPS Z5, K2, 0(DI)(R9*1)
 	ADDQ R11, DI
-	VMOVUPS Z6, 0(DI)
-	VMOVUPS Z7, K1, 64(DI)
+	VMOVUPS Z6, K1, 0(DI)
+	VMOVUPS Z7, K2, 0(DI)(R9*1)
 	ADDQ R11, DI
-	VMOVUPS Z8, 0(DI)
-	VMOVUPS Z9, K1, 64(DI)
+	VMOVUPS Z8, K1, 0(DI)
+	VMOVUPS Z9, K2, 0(DI)(R9*1)
 	ADDQ R11, DI
-	VMOVUPS Z10, 0(DI)
-	VMOVUPS Z11, K1, 64(DI)
+	VMOVUPS Z10, K1, 0(DI)
+	VMOVUPS Z11, K2, 0(DI)(R9*1)
 	VZEROUPPER
 	RET
 
@@ -9667,13 +9755,15 @@ sgemmAVX512R7P2_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R7P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R7P2I(SB), NOSPLIT, $0-88
+// func sgemmAVX512R7P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+TEXT ·sgemmAVX512R7P2I(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VPXORD Z0, Z0, Z0
@@ -9692,25 +9782,18 @@ TEXT ·sgemmAVX512R7P2I(SB), NOSPLIT, $0-88
 	VPXORD Z13, Z13, Z13
 	MOVQ DI, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	LEAQ (R9)(R9*2), R10
 	MOVQ CX, DX
 	SHRQ $2, DX
@@ -9718,7 +9801,7 @@ TEXT ·sgemmAVX512R7P2I(SB), NOSPLIT, $0-88
 sgemmAVX512R7P2I_loop4:
 	MOVQ 0(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z14
-	VMOVUPS 64(BX)(R14*4), Z15
+	VMOVUPS 0(R8)(R14*4), Z15
 	VBROADCASTSS 0(AX), Z16
 	VFMADD231PS Z14, Z16, Z0
 	VFMADD231PS Z15, Z16, Z1
@@ -9742,7 +9825,7 @@ sgemmAVX512R7P2I_loop4:
 	VFMADD231PS Z15, Z22, Z13
 	MOVQ 8(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z14
-	VMOVUPS 64(BX)(R14*4), Z15
+	VMOVUPS 0(R8)(R14*4), Z15
 	VBROADCASTSS 0(AX)(R9*1), Z23
 	VFMADD231PS Z14, Z23, Z0
 	VFMADD231PS Z15, Z23, Z1
@@ -9766,7 +9849,7 @@ sgemmAVX512R7P2I_loop4:
 	VFMADD231PS Z15, Z29, Z13
 	MOVQ 16(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z14
-	VMOVUPS 64(BX)(R14*4), Z15
+	VMOVUPS 0(R8)(R14*4), Z15
 	VBROADCASTSS 0(AX)(R9*2), Z30
 	VFMADD231PS Z14, Z30, Z0
 	VFMADD231PS Z15, Z30, Z1
@@ -9790,7 +9873,7 @@ sgemmAVX512R7P2I_loop4:
 	VFMADD231PS Z15, Z20, Z13
 	MOVQ 24(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z14
-	VMOVUPS 64(BX)(R14*4), Z15
+	VMOVUPS 0(R8)(R14*4), Z15
 	VBROADCASTSS 0(AX)(R10*1), Z21
 	VFMADD231PS Z14, Z21, Z0
 	VFMADD231PS Z15, Z21, Z1
@@ -9822,7 +9905,7 @@ sgemmAVX512R7P2I_tail:
 sgemmAVX512R7P2I_loop1:
 	MOVQ 0(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z14
-	VMOVUPS 64(BX)(R14*4), Z15
+	VMOVUPS 0(R8)(R14*4), Z15
 	VBROADCASTSS 0(AX), Z16
 	VFMADD231PS Z14, Z16, Z0
 	VFMADD231PS Z15, Z16, Z1
@@ -9849,30 +9932,31 @@ sgemmAVX512R7P2I_loop1:
 	DECQ CX
 	JNZ sgemmAVX512R7P2I_loop1
 sgemmAVX512R7P2I_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R7P2I_noacc
 	MOVQ DI, R12
 	VADDPS 0(R12), Z0, Z0
-	VADDPS 64(R12), Z1, Z1
+	VADDPS 0(R12)(R9*1), Z1, Z1
 	ADDQ R11, R12
 	VADDPS 0(R12), Z2, Z2
-	VADDPS 64(R12), Z3, Z3
+	VADDPS 0(R12)(R9*1), Z3, Z3
 	ADDQ R11, R12
 	VADDPS 0(R12), Z4, Z4
-	VADDPS 64(R12), Z5, Z5
+	VADDPS 0(R12)(R9*1), Z5, Z5
 	ADDQ R11, R12
 	VADDPS 0(R12), Z6, Z6
-	VADDPS 64(R12), Z7, Z7
+	VADDPS 0(R12)(R9*1), Z7, Z7
 	ADDQ R11, R12
 	VADDPS 0(R12), Z8, Z8
-	VADDPS 64(R12), Z9, Z9
+	VADDPS 0(R12)(R9*1), Z9, Z9
 	ADDQ R11, R12
 	VADDPS 0(R12), Z10, Z10
-	VADDPS 64(R12), Z11, Z11
+	VADDPS 0(R12)(R9*1), Z11, Z11
 	ADDQ R11, R12
 	VADDPS 0(R12), Z12, Z12
-	VADDPS 64(R12), Z13, Z13
+	VADDPS 0(R12)(R9*1), Z13, Z13
 sgemmAVX512R7P2I_noacc:
 	MOVQ rb+64(FP), SI
 	TESTQ SI, SI
@@ -9956,37 +10040,41 @@ sgemmAVX512R7P2I_nomax:
 	VMINPS Z13, Z14, Z13
 sgemmAVX512R7P2I_norelu:
 	VMOVUPS Z0, 0(DI)
-	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z1, 0(DI)(R9*1)
 	ADDQ R11, DI
 	VMOVUPS Z2, 0(DI)
-	VMOVUPS Z3, 64(DI)
+	VMOVUPS Z3, 0(DI)(R9*1)
 	ADDQ R11, DI
 	VMOVUPS Z4, 0(DI)
-	VMOVUPS Z5, 64(DI)
+	VMOVUPS Z5, 0(DI)(R9*1)
 	ADDQ R11, DI
 	VMOVUPS Z6, 0(DI)
-	VMOVUPS Z7, 64(DI)
+	VMOVUPS Z7, 0(DI)(R9*1)
 	ADDQ R11, DI
 	VMOVUPS Z8, 0(DI)
-	VMOVUPS Z9, 64(DI)
+	VMOVUPS Z9, 0(DI)(R9*1)
 	ADDQ R11, DI
 	VMOVUPS Z10, 0(DI)
-	VMOVUPS Z11, 64(DI)
+	VMOVUPS Z11, 0(DI)(R9*1)
 	ADDQ R11, DI
 	VMOVUPS Z12, 0(DI)
-	VMOVUPS Z13, 64(DI)
+	VMOVUPS Z13, 0(DI)(R9*1)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R7P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int)
-TEXT ·sgemmAVX512R7P2IM(SB), NOSPLIT, $0-96
+// func sgemmAVX512R7P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
+TEXT ·sgemmAVX512R7P2IM(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
-	MOVQ mask+88(FP), R12
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
+	MOVQ mask0+104(FP), R12
 	KMOVW R12, K1
+	MOVQ mask1+112(FP), R12
+	KMOVW R12, K2
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VPXORD Z0, Z0, Z0
@@ -10005,33 +10093,26 @@ TEXT ·sgemmAVX512R7P2IM(SB), NOSPLIT, $0-96
 	VPXORD Z13, Z13, Z13
 	MOVQ DI, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	LEAQ (R9)(R9*2), R10
 	MOVQ CX, DX
 	SHRQ $2, DX
 	JZ sgemmAVX512R7P2IM_tail
 sgemmAVX512R7P2IM_loop4:
 	MOVQ 0(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z14
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z15
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z14
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z15
 	VBROADCASTSS 0(AX), Z16
 	VFMADD231PS Z14, Z16, Z0
 	VFMADD231PS Z15, Z16, Z1
@@ -10054,8 +10135,8 @@ sgemmAVX512R7P2IM_loop4:
 	VFMADD231PS Z14, Z22, Z12
 	VFMADD231PS Z15, Z22, Z13
 	MOVQ 8(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z14
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z15
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z14
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z15
 	VBROADCASTSS 0(AX)(R9*1), Z23
 	VFMADD231PS Z14, Z23, Z0
 	VFMADD231PS Z15, Z23, Z1
@@ -10078,8 +10159,8 @@ sgemmAVX512R7P2IM_loop4:
 	VFMADD231PS Z14, Z29, Z12
 	VFMADD231PS Z15, Z29, Z13
 	MOVQ 16(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z14
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z15
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z14
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z15
 	VBROADCASTSS 0(AX)(R9*2), Z30
 	VFMADD231PS Z14, Z30, Z0
 	VFMADD231PS Z15, Z30, Z1
@@ -10102,8 +10183,8 @@ sgemmAVX512R7P2IM_loop4:
 	VFMADD231PS Z14, Z20, Z12
 	VFMADD231PS Z15, Z20, Z13
 	MOVQ 24(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z14
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z15
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z14
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z15
 	VBROADCASTSS 0(AX)(R10*1), Z21
 	VFMADD231PS Z14, Z21, Z0
 	VFMADD231PS Z15, Z21, Z1
@@ -10134,8 +10215,8 @@ sgemmAVX512R7P2IM_tail:
 	JZ sgemmAVX512R7P2IM_done
 sgemmAVX512R7P2IM_loop1:
 	MOVQ 0(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z14
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z15
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z14
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z15
 	VBROADCASTSS 0(AX), Z16
 	VFMADD231PS Z14, Z16, Z0
 	VFMADD231PS Z15, Z16, Z1
@@ -10162,30 +10243,31 @@ sgemmAVX512R7P2IM_loop1:
 	DECQ CX
 	JNZ sgemmAVX512R7P2IM_loop1
 sgemmAVX512R7P2IM_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R7P2IM_noacc
 	MOVQ DI, R12
-	VADDPS 0(R12), Z0, Z0
-	VADDPS 64(R12), Z1, K1, Z1
+	VADDPS 0(R12), Z0, K1, Z0
+	VADDPS 0(R12)(R9*1), Z1, K2, Z1
 	ADDQ R11, R12
-	VADDPS 0(R12), Z2, Z2
-	VADDPS 64(R12), Z3, K1, Z3
+	VADDPS 0(R12), Z2, K1, Z2
+	VADDPS 0(R12)(R9*1), Z3, K2, Z3
 	ADDQ R11, R12
-	VADDPS 0(R12), Z4, Z4
-	VADDPS 64(R12), Z5, K1, Z5
+	VADDPS 0(R12), Z4, K1, Z4
+	VADDPS 0(R12)(R9*1), Z5, K2, Z5
 	ADDQ R11, R12
-	VADDPS 0(R12), Z6, Z6
-	VADDPS 64(R12), Z7, K1, Z7
+	VADDPS 0(R12), Z6, K1, Z6
+	VADDPS 0(R12)(R9*1), Z7, K2, Z7
 	ADDQ R11, R12
-	VADDPS 0(R12), Z8, Z8
-	VADDPS 64(R12), Z9, K1, Z9
+	VADDPS 0(R12), Z8, K1, Z8
+	VADDPS 0(R12)(R9*1), Z9, K2, Z9
 	ADDQ R11, R12
-	VADDPS 0(R12), Z10, Z10
-	VADDPS 64(R12), Z11, K1, Z11
+	VADDPS 0(R12), Z10, K1, Z10
+	VADDPS 0(R12)(R9*1), Z11, K2, Z11
 	ADDQ R11, R12
-	VADDPS 0(R12), Z12, Z12
-	VADDPS 64(R12), Z13, K1, Z13
+	VADDPS 0(R12), Z12, K1, Z12
+	VADDPS 0(R12)(R9*1), Z13, K2, Z13
 sgemmAVX512R7P2IM_noacc:
 	MOVQ rb+64(FP), SI
 	TESTQ SI, SI
@@ -10215,8 +10297,8 @@ sgemmAVX512R7P2IM_norb:
 	MOVQ cb+72(FP), SI
 	TESTQ SI, SI
 	JZ sgemmAVX512R7P2IM_nocb
-	VMOVUPS 0(SI), Z14
-	VMOVUPS.Z 64(SI), K1, Z15
+	VMOVUPS.Z 0(SI), K1, Z14
+	VMOVUPS.Z 64(SI), K2, Z15
 	VADDPS Z14, Z0, Z0
 	VADDPS Z15, Z1, Z1
 	VADDPS Z14, Z2, Z2
@@ -10268,26 +10350,26 @@ sgemmAVX512R7P2IM_nomax:
 	VMINPS Z12, Z14, Z12
 	VMINPS Z13, Z14, Z13
 sgemmAVX512R7P2IM_norelu:
-	VMOVUPS Z0, 0(DI)
-	VMOVUPS Z1, K1, 64(DI)
+	VMOVUPS Z0, K1, 0(DI)
+	VMOVUPS Z1, K2, 0(DI)(R9*1)
 	ADDQ R11, DI
-	VMOVUPS Z2, 0(DI)
-	VMOVUPS Z3, K1, 64(DI)
+	VMOVUPS Z2, K1, 0(DI)
+	VMOVUPS Z3, K2, 0(DI)(R9*1)
 	ADDQ R11, DI
-	VMOVUPS Z4, 0(DI)
-	VMOVUPS Z5, K1, 64(DI)
+	VMOVUPS Z4, K1, 0(DI)
+	VMOVUPS Z5, K2, 0(DI)(R9*1)
 	ADDQ R11, DI
-	VMOVUPS Z6, 0(DI)
-	VMOVUPS Z7, K1, 64(DI)
+	VMOVUPS Z6, K1, 0(DI)
+	VMOVUPS Z7, K2, 0(DI)(R9*1)
 	ADDQ R11, DI
-	VMOVUPS Z8, 0(DI)
-	VMOVUPS Z9, K1, 64(DI)
+	VMOVUPS Z8, K1, 0(DI)
+	VMOVUPS Z9, K2, 0(DI)(R9*1)
 	ADDQ R11, DI
-	VMOVUPS Z10, 0(DI)
-	VMOVUPS Z11, K1, 64(DI)
+	VMOVUPS Z10, K1, 0(DI)
+	VMOVUPS Z11, K2, 0(DI)(R9*1)
 	ADDQ R11, DI
-	VMOVUPS Z12, 0(DI)
-	VMOVUPS Z13, K1, 64(DI)
+	VMOVUPS Z12, K1, 0(DI)
+	VMOVUPS Z13, K2, 0(DI)(R9*1)
 	VZEROUPPER
 	RET
 
@@ -10632,13 +10714,15 @@ sgemmAVX512R8P2_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R8P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R8P2I(SB), NOSPLIT, $0-88
+// func sgemmAVX512R8P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+TEXT ·sgemmAVX512R8P2I(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VPXORD Z0, Z0, Z0
@@ -10659,28 +10743,20 @@ TEXT ·sgemmAVX512R8P2I(SB), NOSPLIT, $0-88
 	VPXORD Z15, Z15, Z15
 	MOVQ DI, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	LEAQ (R9)(R9*2), R10
 	MOVQ CX, DX
 	SHRQ $2, DX
@@ -10688,7 +10764,7 @@ TEXT ·sgemmAVX512R8P2I(SB), NOSPLIT, $0-88
 sgemmAVX512R8P2I_loop4:
 	MOVQ 0(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z16
-	VMOVUPS 64(BX)(R14*4), Z17
+	VMOVUPS 0(R8)(R14*4), Z17
 	VBROADCASTSS 0(AX), Z18
 	VFMADD231PS Z16, Z18, Z0
 	VFMADD231PS Z17, Z18, Z1
@@ -10715,7 +10791,7 @@ sgemmAVX512R8P2I_loop4:
 	VFMADD231PS Z17, Z25, Z15
 	MOVQ 8(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z16
-	VMOVUPS 64(BX)(R14*4), Z17
+	VMOVUPS 0(R8)(R14*4), Z17
 	VBROADCASTSS 0(AX)(R9*1), Z26
 	VFMADD231PS Z16, Z26, Z0
 	VFMADD231PS Z17, Z26, Z1
@@ -10742,7 +10818,7 @@ sgemmAVX512R8P2I_loop4:
 	VFMADD231PS Z17, Z19, Z15
 	MOVQ 16(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z16
-	VMOVUPS 64(BX)(R14*4), Z17
+	VMOVUPS 0(R8)(R14*4), Z17
 	VBROADCASTSS 0(AX)(R9*2), Z20
 	VFMADD231PS Z16, Z20, Z0
 	VFMADD231PS Z17, Z20, Z1
@@ -10769,7 +10845,7 @@ sgemmAVX512R8P2I_loop4:
 	VFMADD231PS Z17, Z27, Z15
 	MOVQ 24(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z16
-	VMOVUPS 64(BX)(R14*4), Z17
+	VMOVUPS 0(R8)(R14*4), Z17
 	VBROADCASTSS 0(AX)(R10*1), Z28
 	VFMADD231PS Z16, Z28, Z0
 	VFMADD231PS Z17, Z28, Z1
@@ -10804,7 +10880,7 @@ sgemmAVX512R8P2I_tail:
 sgemmAVX512R8P2I_loop1:
 	MOVQ 0(R13), R14
 	VMOVUPS 0(BX)(R14*4), Z16
-	VMOVUPS 64(BX)(R14*4), Z17
+	VMOVUPS 0(R8)(R14*4), Z17
 	VBROADCASTSS 0(AX), Z18
 	VFMADD231PS Z16, Z18, Z0
 	VFMADD231PS Z17, Z18, Z1
@@ -10834,33 +10910,34 @@ sgemmAVX512R8P2I_loop1:
 	DECQ CX
 	JNZ sgemmAVX512R8P2I_loop1
 sgemmAVX512R8P2I_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R8P2I_noacc
 	MOVQ DI, R12
 	VADDPS 0(R12), Z0, Z0
-	VADDPS 64(R12), Z1, Z1
+	VADDPS 0(R12)(R9*1), Z1, Z1
 	ADDQ R11, R12
 	VADDPS 0(R12), Z2, Z2
-	VADDPS 64(R12), Z3, Z3
+	VADDPS 0(R12)(R9*1), Z3, Z3
 	ADDQ R11, R12
 	VADDPS 0(R12), Z4, Z4
-	VADDPS 64(R12), Z5, Z5
+	VADDPS 0(R12)(R9*1), Z5, Z5
 	ADDQ R11, R12
 	VADDPS 0(R12), Z6, Z6
-	VADDPS 64(R12), Z7, Z7
+	VADDPS 0(R12)(R9*1), Z7, Z7
 	ADDQ R11, R12
 	VADDPS 0(R12), Z8, Z8
-	VADDPS 64(R12), Z9, Z9
+	VADDPS 0(R12)(R9*1), Z9, Z9
 	ADDQ R11, R12
 	VADDPS 0(R12), Z10, Z10
-	VADDPS 64(R12), Z11, Z11
+	VADDPS 0(R12)(R9*1), Z11, Z11
 	ADDQ R11, R12
 	VADDPS 0(R12), Z12, Z12
-	VADDPS 64(R12), Z13, Z13
+	VADDPS 0(R12)(R9*1), Z13, Z13
 	ADDQ R11, R12
 	VADDPS 0(R12), Z14, Z14
-	VADDPS 64(R12), Z15, Z15
+	VADDPS 0(R12)(R9*1), Z15, Z15
 sgemmAVX512R8P2I_noacc:
 	MOVQ rb+64(FP), SI
 	TESTQ SI, SI
@@ -10953,40 +11030,44 @@ sgemmAVX512R8P2I_nomax:
 	VMINPS Z15, Z16, Z15
 sgemmAVX512R8P2I_norelu:
 	VMOVUPS Z0, 0(DI)
-	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z1, 0(DI)(R9*1)
 	ADDQ R11, DI
 	VMOVUPS Z2, 0(DI)
-	VMOVUPS Z3, 64(DI)
+	VMOVUPS Z3, 0(DI)(R9*1)
 	ADDQ R11, DI
 	VMOVUPS Z4, 0(DI)
-	VMOVUPS Z5, 64(DI)
+	VMOVUPS Z5, 0(DI)(R9*1)
 	ADDQ R11, DI
 	VMOVUPS Z6, 0(DI)
-	VMOVUPS Z7, 64(DI)
+	VMOVUPS Z7, 0(DI)(R9*1)
 	ADDQ R11, DI
 	VMOVUPS Z8, 0(DI)
-	VMOVUPS Z9, 64(DI)
+	VMOVUPS Z9, 0(DI)(R9*1)
 	ADDQ R11, DI
 	VMOVUPS Z10, 0(DI)
-	VMOVUPS Z11, 64(DI)
+	VMOVUPS Z11, 0(DI)(R9*1)
 	ADDQ R11, DI
 	VMOVUPS Z12, 0(DI)
-	VMOVUPS Z13, 64(DI)
+	VMOVUPS Z13, 0(DI)(R9*1)
 	ADDQ R11, DI
 	VMOVUPS Z14, 0(DI)
-	VMOVUPS Z15, 64(DI)
+	VMOVUPS Z15, 0(DI)(R9*1)
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R8P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, mask int)
-TEXT ·sgemmAVX512R8P2IM(SB), NOSPLIT, $0-96
+// func sgemmAVX512R8P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
+TEXT ·sgemmAVX512R8P2IM(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
 	MOVQ b+24(FP), BX
 	MOVQ off+32(FP), R13
-	MOVQ mask+88(FP), R12
+	MOVQ bq+88(FP), R8
+	ADDQ BX, R8
+	MOVQ mask0+104(FP), R12
 	KMOVW R12, K1
+	MOVQ mask1+112(FP), R12
+	KMOVW R12, K2
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
 	VPXORD Z0, Z0, Z0
@@ -11007,36 +11088,28 @@ TEXT ·sgemmAVX512R8P2IM(SB), NOSPLIT, $0-96
 	VPXORD Z15, Z15, Z15
 	MOVQ DI, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	ADDQ R11, R12
 	PREFETCHT0 0(R12)
-	PREFETCHT0 64(R12)
 	LEAQ (R9)(R9*2), R10
 	MOVQ CX, DX
 	SHRQ $2, DX
 	JZ sgemmAVX512R8P2IM_tail
 sgemmAVX512R8P2IM_loop4:
 	MOVQ 0(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z16
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z17
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z16
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z17
 	VBROADCASTSS 0(AX), Z18
 	VFMADD231PS Z16, Z18, Z0
 	VFMADD231PS Z17, Z18, Z1
@@ -11062,8 +11135,8 @@ sgemmAVX512R8P2IM_loop4:
 	VFMADD231PS Z16, Z25, Z14
 	VFMADD231PS Z17, Z25, Z15
 	MOVQ 8(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z16
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z17
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z16
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z17
 	VBROADCASTSS 0(AX)(R9*1), Z26
 	VFMADD231PS Z16, Z26, Z0
 	VFMADD231PS Z17, Z26, Z1
@@ -11089,8 +11162,8 @@ sgemmAVX512R8P2IM_loop4:
 	VFMADD231PS Z16, Z19, Z14
 	VFMADD231PS Z17, Z19, Z15
 	MOVQ 16(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z16
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z17
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z16
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z17
 	VBROADCASTSS 0(AX)(R9*2), Z20
 	VFMADD231PS Z16, Z20, Z0
 	VFMADD231PS Z17, Z20, Z1
@@ -11116,8 +11189,8 @@ sgemmAVX512R8P2IM_loop4:
 	VFMADD231PS Z16, Z27, Z14
 	VFMADD231PS Z17, Z27, Z15
 	MOVQ 24(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z16
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z17
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z16
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z17
 	VBROADCASTSS 0(AX)(R10*1), Z28
 	VFMADD231PS Z16, Z28, Z0
 	VFMADD231PS Z17, Z28, Z1
@@ -11151,8 +11224,8 @@ sgemmAVX512R8P2IM_tail:
 	JZ sgemmAVX512R8P2IM_done
 sgemmAVX512R8P2IM_loop1:
 	MOVQ 0(R13), R14
-	VMOVUPS 0(BX)(R14*4), Z16
-	VMOVUPS.Z 64(BX)(R14*4), K1, Z17
+	VMOVUPS.Z 0(BX)(R14*4), K1, Z16
+	VMOVUPS.Z 0(R8)(R14*4), K2, Z17
 	VBROADCASTSS 0(AX), Z18
 	VFMADD231PS Z16, Z18, Z0
 	VFMADD231PS Z17, Z18, Z1
@@ -11182,33 +11255,34 @@ sgemmAVX512R8P2IM_loop1:
 	DECQ CX
 	JNZ sgemmAVX512R8P2IM_loop1
 sgemmAVX512R8P2IM_done:
+	MOVQ cq+96(FP), R9
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R8P2IM_noacc
 	MOVQ DI, R12
-	VADDPS 0(R12), Z0, Z0
-	VADDPS 64(R12), Z1, K1, Z1
+	VADDPS 0(R12), Z0, K1, Z0
+	VADDPS 0(R12)(R9*1), Z1, K2, Z1
 	ADDQ R11, R12
-	VADDPS 0(R12), Z2, Z2
-	VADDPS 64(R12), Z3, K1, Z3
+	VADDPS 0(R12), Z2, K1, Z2
+	VADDPS 0(R12)(R9*1), Z3, K2, Z3
 	ADDQ R11, R12
-	VADDPS 0(R12), Z4, Z4
-	VADDPS 64(R12), Z5, K1, Z5
+	VADDPS 0(R12), Z4, K1, Z4
+	VADDPS 0(R12)(R9*1), Z5, K2, Z5
 	ADDQ R11, R12
-	VADDPS 0(R12), Z6, Z6
-	VADDPS 64(R12), Z7, K1, Z7
+	VADDPS 0(R12), Z6, K1, Z6
+	VADDPS 0(R12)(R9*1), Z7, K2, Z7
 	ADDQ R11, R12
-	VADDPS 0(R12), Z8, Z8
-	VADDPS 64(R12), Z9, K1, Z9
+	VADDPS 0(R12), Z8, K1, Z8
+	VADDPS 0(R12)(R9*1), Z9, K2, Z9
 	ADDQ R11, R12
-	VADDPS 0(R12), Z10, Z10
-	VADDPS 64(R12), Z11, K1, Z11
+	VADDPS 0(R12), Z10, K1, Z10
+	VADDPS 0(R12)(R9*1), Z11, K2, Z11
 	ADDQ R11, R12
-	VADDPS 0(R12), Z12, Z12
-	VADDPS 64(R12), Z13, K1, Z13
+	VADDPS 0(R12), Z12, K1, Z12
+	VADDPS 0(R12)(R9*1), Z13, K2, Z13
 	ADDQ R11, R12
-	VADDPS 0(R12), Z14, Z14
-	VADDPS 64(R12), Z15, K1, Z15
+	VADDPS 0(R12), Z14, K1, Z14
+	VADDPS 0(R12)(R9*1), Z15, K2, Z15
 sgemmAVX512R8P2IM_noacc:
 	MOVQ rb+64(FP), SI
 	TESTQ SI, SI
@@ -11241,8 +11315,8 @@ sgemmAVX512R8P2IM_norb:
 	MOVQ cb+72(FP), SI
 	TESTQ SI, SI
 	JZ sgemmAVX512R8P2IM_nocb
-	VMOVUPS 0(SI), Z16
-	VMOVUPS.Z 64(SI), K1, Z17
+	VMOVUPS.Z 0(SI), K1, Z16
+	VMOVUPS.Z 64(SI), K2, Z17
 	VADDPS Z16, Z0, Z0
 	VADDPS Z17, Z1, Z1
 	VADDPS Z16, Z2, Z2
@@ -11300,28 +11374,28 @@ sgemmAVX512R8P2IM_nomax:
 	VMINPS Z14, Z16, Z14
 	VMINPS Z15, Z16, Z15
 sgemmAVX512R8P2IM_norelu:
-	VMOVUPS Z0, 0(DI)
-	VMOVUPS Z1, K1, 64(DI)
+	VMOVUPS Z0, K1, 0(DI)
+	VMOVUPS Z1, K2, 0(DI)(R9*1)
 	ADDQ R11, DI
-	VMOVUPS Z2, 0(DI)
-	VMOVUPS Z3, K1, 64(DI)
+	VMOVUPS Z2, K1, 0(DI)
+	VMOVUPS Z3, K2, 0(DI)(R9*1)
 	ADDQ R11, DI
-	VMOVUPS Z4, 0(DI)
-	VMOVUPS Z5, K1, 64(DI)
+	VMOVUPS Z4, K1, 0(DI)
+	VMOVUPS Z5, K2, 0(DI)(R9*1)
 	ADDQ R11, DI
-	VMOVUPS Z6, 0(DI)
-	VMOVUPS Z7, K1, 64(DI)
+	VMOVUPS Z6, K1, 0(DI)
+	VMOVUPS Z7, K2, 0(DI)(R9*1)
 	ADDQ R11, DI
-	VMOVUPS Z8, 0(DI)
-	VMOVUPS Z9, K1, 64(DI)
+	VMOVUPS Z8, K1, 0(DI)
+	VMOVUPS Z9, K2, 0(DI)(R9*1)
 	ADDQ R11, DI
-	VMOVUPS Z10, 0(DI)
-	VMOVUPS Z11, K1, 64(DI)
+	VMOVUPS Z10, K1, 0(DI)
+	VMOVUPS Z11, K2, 0(DI)(R9*1)
 	ADDQ R11, DI
-	VMOVUPS Z12, 0(DI)
-	VMOVUPS Z13, K1, 64(DI)
+	VMOVUPS Z12, K1, 0(DI)
+	VMOVUPS Z13, K2, 0(DI)(R9*1)
 	ADDQ R11, DI
-	VMOVUPS Z14, 0(DI)
-	VMOVUPS Z15, K1, 64(DI)
+	VMOVUPS Z14, K1, 0(DI)
+	VMOVUPS Z15, K2, 0(DI)(R9*1)
 	VZEROUPPER
 	RET
