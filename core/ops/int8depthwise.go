@@ -9,8 +9,9 @@ import (
 )
 
 // Depthwise convolutions (one input channel per group: MobileNet's 3×3
-// layers) skip the GEMM where the CPU has AVX-512. Per group it would be a product of one weight
-// row (m = 1 per output channel, k = the taps) with the unfolded input,
+// layers) skip the GEMM where the CPU has AVX2. Per group it would be a
+// product of one weight row (m = 1 per output channel, k = the taps) with
+// the unfolded input,
 // which packs and unfolds as much as it multiplies: measured no faster
 // than the float path, and slower with stride 2. The direct kernel
 // instead quantizes the channel once into zero-padded planes split into
@@ -18,11 +19,11 @@ import (
 // contiguous run at a fixed offset (outputs at a fixed pitch, a few
 // discarded where a row wraps: the wide strategy of the float path,
 // extended to strides), and sums the taps in int32 16 positions at a time
-// (qgemm.DepthwiseSums).
+// (qgemm.DepthwiseSums: AVX-512, or two halves of 8 with AVX2).
 
 // isDepthwise reports whether weights of shape w with group groups have
 // one input channel per group, and the direct kernel is vectorised here
-// (without AVX-512 the per-group GEMM, vectorised with AVX2, stays).
+// (without AVX2 the per-group GEMM stays).
 func isDepthwise(w []int, group int) bool {
 	return group > 1 && len(w) > 1 && w[1] == 1 && qgemm.DepthwiseVector()
 }

@@ -62,15 +62,12 @@ func QuantizeRows(dst []int8, ldd int, src []float32, lds, colStep, rows, cols i
 	if (rows-1)*lds+(cols-1)*colStep >= len(src) || (rows-1)*ldd+cols > len(dst) {
 		panic(fmt.Sprintf("qgemm: QuantizeRows of %d×%d values: source of %d values, destination of %d bytes too short", rows, cols, len(src), len(dst)))
 	}
-	if quantizeRowsFast(dst, ldd, src, lds, colStep, rows, cols, scale) {
+	done := quantizeRowsFast(dst, ldd, src, lds, colStep, rows, cols, scale)
+	if done == cols {
 		return
 	}
 	for i := 0; i < rows; i++ {
-		out, in := dst[i*ldd:i*ldd+cols], src[i*lds:]
-		if colStep == 1 {
-			Quantize(out, in[:cols], scale)
-			continue
-		}
+		out, in := dst[i*ldd+done:i*ldd+cols], src[i*lds+done*colStep:]
 		for j := range out {
 			out[j] = quantize1(float32(in[j*colStep]/scale), -128)
 		}

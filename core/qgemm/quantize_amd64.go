@@ -101,21 +101,29 @@ func epilogueFast(a *epilogueArgs) int {
 //go:noescape
 func depthwiseAVX512(acc *int32, x *int8, off *int, w *int32, taps int, chunks int)
 
+//go:noescape
+func depthwiseAVX2(acc *int32, x *int8, off *int, w *int32, taps int, chunks int)
+
 // depthwiseFast runs DepthwiseSums' np (a multiple of 16) positions with
-// AVX-512 when the CPU has it and the Go kernels are not forced, and
+// AVX-512, or AVX2 where that is what the CPU has or is forced, and
 // reports whether it did.
 func depthwiseFast(acc []int32, x []int8, off []int, w []int32, np int) bool {
-	if len(off) == 0 || !cpu.X86.HasAVX512F || CurrentImpl() == ImplGo {
+	impl := CurrentImpl()
+	if len(off) == 0 || impl == ImplGo || !hasAVX2() {
 		return false
 	}
-	depthwiseAVX512(&acc[0], &x[0], &off[0], &w[0], len(off), np/16)
+	if cpu.X86.HasAVX512F && impl != ImplAVX2 {
+		depthwiseAVX512(&acc[0], &x[0], &off[0], &w[0], len(off), np/16)
+	} else {
+		depthwiseAVX2(&acc[0], &x[0], &off[0], &w[0], len(off), np/16)
+	}
 	return true
 }
 
 // DepthwiseVector reports whether DepthwiseSums has a vector kernel on
-// this CPU and build (AVX-512); without one its Go loop is no faster than
-// a GEMM, which callers may prefer.
-func DepthwiseVector() bool { return cpu.X86.HasAVX512F }
+// this CPU and build (AVX-512 or AVX2); without one its Go loop is no
+// faster than a GEMM, which callers may prefer.
+func DepthwiseVector() bool { return hasAVX2() }
 
 // interleaveFrame is a QuantizeInterleaved call as the assembly reads it:
 // four planes, strides in bytes.
@@ -170,17 +178,37 @@ func quantizeInterleavedFast(dst []int8, ldd int, src []float32, planeStride, ld
 //go:noescape
 func quantizeRowsAVX512(f *interleaveFrame)
 
-// quantizeRowsFast quantizes rows with AVX-512 (column step 1 or 2) and
-// reports whether it did; elsewhere QuantizeRows goes row by row.
-func quantizeRowsFast(dst []int8, ldd int, src []float32, lds, step, rows, cols int, scale float32) bool {
+//go:noescape
+func quantizeRowsAVX2(f *interleaveFrame)
+
+// quantizeRowsFast quantizes rows at column step 1 or 2 with AVX-512
+// (every column) or AVX2 (leading blocks of 8 columns; at step 2 the last
+// column stays in Go, as in quantizeInterleavedFast), chosen as
+// quantizeFast chooses, and returns how many leading columns of each row
+// it did.
+func quantizeRowsFast(dst []int8, ldd int, src []float32, lds, step, rows, cols int, scale float32) int {
 	impl := CurrentImpl()
-	if step > 2 || impl == ImplGo || impl == ImplAVX2 || !cpu.X86.HasAVX512F || !cpu.X86.HasAVX512BW {
-		return false
+	if step > 2 || impl == ImplGo || !hasAVX2() {
+		return 0
+	}
+	avx512 := cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && impl != ImplAVX2
+	if !avx512 {
+		if step == 2 {
+			cols--
+		}
+		cols &^= 7
+		if cols <= 0 {
+			return 0
+		}
 	}
 	f := interleaveFrame{
 		dst: unsafe.Pointer(&dst[0]), src: unsafe.Pointer(&src[0]),
 		rows: rows, cols: cols, ldd: ldd, lds: 4 * lds, step: step, scale: scale,
 	}
-	quantizeRowsAVX512(&f)
-	return true
+	if avx512 {
+		quantizeRowsAVX512(&f)
+	} else {
+		quantizeRowsAVX2(&f)
+	}
+	return cols
 }

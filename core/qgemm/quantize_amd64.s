@@ -412,3 +412,56 @@ jstore:
 	JNZ  jrow
 	VZEROUPPER
 	RET
+
+// func quantizeRowsAVX2(f *interleaveFrame)
+// quantizeRowsAVX512 8 positions at a time, cols a multiple of 8 (Go does
+// the rest of each row): the int32s narrow to bytes through the packs.
+TEXT ·quantizeRowsAVX2(SB), NOSPLIT, $0-8
+	MOVQ         f+0(FP), R8
+	MOVQ         0(R8), DI
+	MOVQ         8(R8), SI
+	MOVQ         16(R8), R9
+	MOVQ         32(R8), R11
+	MOVQ         40(R8), R12
+	MOVQ         56(R8), R14
+	VBROADCASTSS 64(R8), Y1
+	MOVL         $0x42fe0000, AX
+	VMOVD        AX, X3
+	VPBROADCASTD X3, Y3
+	MOVL         $0xc3000000, AX
+	VMOVD        AX, X4
+	VPBROADCASTD X4, Y4
+
+krow:
+	MOVQ SI, AX
+	MOVQ DI, DX
+	MOVQ 24(R8), CX
+	SHRQ $3, CX
+
+kcol:
+	CMPQ R14, $1
+	JNE  kstep2
+	LOAD8((AX))
+	ADDQ $32, AX
+	JMP  kconv
+
+kstep2:
+	LOAD8S2((AX), 32(AX))
+	ADDQ $64, AX
+
+kconv:
+	CONV8
+	VEXTRACTI128 $1, Y2, X0
+	VPACKSSDW    X0, X2, X2
+	VPACKSSWB    X2, X2, X2
+	VMOVQ        X2, (DX)
+	ADDQ         $8, DX
+	DECQ         CX
+	JNZ          kcol
+
+	ADDQ R12, SI
+	ADDQ R11, DI
+	DECQ R9
+	JNZ  krow
+	VZEROUPPER
+	RET

@@ -21,6 +21,6 @@ func quantizeInterleavedFast(dst []int8, ldd int, src []float32, planeStride, ld
 }
 
 // quantizeRowsFast has no vector version here.
-func quantizeRowsFast(dst []int8, ldd int, src []float32, lds, step, rows, cols int, scale float32) bool {
-	return false
+func quantizeRowsFast(dst []int8, ldd int, src []float32, lds, step, rows, cols int, scale float32) int {
+	return 0
 }
