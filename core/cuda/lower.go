@@ -787,7 +787,14 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 	im2colFor := func(in, col cudadriver.Ptr) *launch {
 		return p.b.kernelGrid("im2col_nhwc_s8", (mpad+nhwcRows-1)/nhwcRows, threadsPerBlock, 0, in, taps, col, geo, int32(cq/4))
 	}
-	prod, ltTime, err := p.tune(types, mpad, cpad, kpad, wPtr, colBytes, accBytes, 4*outputs, epilogueFor)
+	// Where conv_s8 competes, cuBLASLt's first two algorithms per
+	// orientation are timed, not all eight: the plan is made inside the
+	// first Run, and the others rarely win.
+	algos := 0
+	if nhwc && p.b.tensorCoresS8 {
+		algos = 2
+	}
+	prod, ltTime, err := p.tune(types, mpad, cpad, kpad, wPtr, colBytes, accBytes, 4*outputs, algos, epilogueFor)
 	if err != nil && !(nhwc && p.b.tensorCoresS8) {
 		return fmt.Errorf("%w (product of %d×%d by %d×%d)", err, rows, kGemm, kGemm, cout)
 	}
@@ -976,9 +983,10 @@ func (pr *product) run(col, w, acc, ws cudadriver.Ptr, s cudadriver.Stream) erro
 // tune picks, as TensorRT's tactic selection does, the fastest way to
 // compute a product and its epilogue here: both orientations (which lay
 // the product out differently for the epilogue to read), each with every
-// algorithm cuBLASLt's heuristic offers, timed on scratch buffers. It
-// returns the time of the product and epilogue chosen.
-func (p *plan) tune(types cublaslt.Types, mpad, cpad, kpad int, w cudadriver.Ptr, colBytes, accBytes, outBytes int,
+// algorithm cuBLASLt's heuristic offers (its first algos when algos > 0),
+// timed on scratch buffers. It returns the time of the product and
+// epilogue chosen.
+func (p *plan) tune(types cublaslt.Types, mpad, cpad, kpad int, w cudadriver.Ptr, colBytes, accBytes, outBytes, algos int,
 	epilogueFor func(channels bool, acc, y, res, q cudadriver.Ptr, qScale float32) *launch) (*product, time.Duration, error) {
 	var cands []*product
 	for _, channels := range []bool{false, true} {
@@ -1012,7 +1020,11 @@ func (p *plan) tune(types cublaslt.Types, mpad, cpad, kpad int, w cudadriver.Ptr
 		if err != nil {
 			return nil, 0, err
 		}
-		for a := 0; a < c.mm.Candidates(); a++ {
+		n := c.mm.Candidates()
+		if algos > 0 {
+			n = min(n, algos)
+		}
+		for a := 0; a < n; a++ {
 			c.mm.Choose(a)
 			took, err := timeIt(d, tuneRuns, func() error { return c.run(tmp[0], w, tmp[1], tmp[2], p.b.stream) })
 			took += epi

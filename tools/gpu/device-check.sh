@@ -33,6 +33,8 @@ step "cuda package tests"
 (cd core/cuda && "$B/cuda.test" -test.v -test.count=1 -test.run "${TESTS:-.}" 2>&1 | grep -v '^=== RUN')
 step "throughput (input on the GPU)"
 (cd core/cuda && "$B/cuda.test" -test.run '^$' -test.bench Throughput -test.benchtime 2s -test.v | grep -v '^=== RUN')
+step "conv_s8 kernels alone on ResNet-20's stages (batch 256)"
+(cd core/cuda && "$B/cuda.test" -test.run '^$' -test.bench 'ConvS8/.*/.*k1/full' -test.benchtime 200x | grep -v '^=== RUN')
 step "Run, host transfers included (LeNet b32)"
 (cd core/cuda && "$B/cuda.test" -test.run '^$' -test.bench 'BenchmarkRun$' -test.benchtime 2s -test.count 3 | grep -v '^=== RUN')
 step "PyTorch on the same GPU"
