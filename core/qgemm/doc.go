@@ -44,7 +44,8 @@
 //
 // C is always overwritten (there is no accumulate mode) and k = 0 gives
 // C = 0. Everything runs on the calling goroutine; the engine parallelises
-// over images. PackedA is immutable and safe for concurrent use.
+// over images. PackedA is immutable (but for an atomic hint) and safe for
+// concurrent use.
 //
 // # Exactness
 //

@@ -162,8 +162,9 @@ func TestAVX2U8Kernel(t *testing.T) {
 //	widen      the widening kernel alone (VPMADDWD; the AVX2 kernel before
 //	           the VPMADDUBSW one), B ≥ 0
 //	u8         ImplAVX2 as it runs: VPMADDUBSW, B ≥ 0 (post-ReLU inputs)
-//	u8-signed  ImplAVX2 on a B with negative bytes: the first tile tried
-//	           with VPMADDUBSW, then the widening kernel
+//	u8-signed  ImplAVX2 on a B with negative bytes: the widening kernel
+//	           (the first multiplication wastes a VPMADDUBSW tile, then the
+//	           PackedA's hint skips it for signedRetry−1 runs)
 func BenchmarkAVX2(b *testing.B) {
 	if !hasAVX2() {
 		b.Skip("no AVX2")

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/int8cal/int8cal/core/internal/panel"
@@ -60,13 +61,24 @@ func PackedBOffset(k, p, j int) int {
 func MakePackedBBuffer(k, n int) []int8 { return panel.Aligned[int8](PackedBSize(k, n)) }
 
 // PackedA is a left operand (weights) packed once for repeated
-// multiplications. It is immutable and safe for concurrent use.
+// multiplications. Its values are immutable and it is safe for concurrent
+// use (the one thing a multiplication updates is an atomic scheduling
+// hint, signedRuns).
 type PackedA struct {
 	m, k, kp, np int
 	data         []int8  // packed A (see doc.go)
 	data16       []int16 // the same values as int16 (AVX2 widening kernel), or empty
 	corr         []int32 // corr[i] = −128·Σ_p A(i,p) (VNNI kernel)
+	// signedRuns: after a multiplication whose B had a negative byte
+	// (kernels with a signed fallback, AVX2), the next ones start with the
+	// fallback instead of wasting a tile on finding out again: a layer's
+	// input is signed or post-ReLU every time. Every signedRetry-th one
+	// tries the B ≥ 0 kernel again.
+	signedRuns atomic.Int32
 }
+
+// signedRetry: see PackedA.signedRuns.
+const signedRetry = 64
 
 // M returns the number of rows of the packed operand.
 func (p *PackedA) M() int { return p.m }
@@ -113,6 +125,7 @@ func (p *PackedA) pack(m, k int, a []int8, lda int, a16 bool) {
 		np = panel.Count(m, active().rowsPacked())
 	}
 	p.m, p.k, p.kp, p.np = m, k, kp, np
+	p.signedRuns.Store(0)
 	if cap(p.data) < m*kp {
 		p.data = panel.Aligned[int8](m * kp)
 	} else {
@@ -329,6 +342,9 @@ func (j *job) run() {
 	if ks.needsA16() && len(pa.data16) == 0 {
 		panic("qgemm: left operand repacked under another implementation than the active one")
 	}
+	if ks.signed != nil && pa.signedRuns.Load() > 0 && pa.signedRuns.Add(-1) > 0 {
+		j.ks = ks.signed
+	}
 	kp := pa.kp
 	kg := kp / KGroup
 	nk := (kp + kcMax - 1) / kcMax
@@ -408,6 +424,7 @@ func (j *job) rowsOf(row0, rows, lo, hi, t0 int, t *tiles) {
 			// cannot take: it computed tiles [t0, done) and stored nothing
 			// else; the signed kernel does the rest of the multiplication.
 			j.ks = ks.signed
+			j.pa.signedRuns.Store(signedRetry)
 			j.rowsOf(row0, rows, r, r+rr, done, t)
 		}
 		r += rr

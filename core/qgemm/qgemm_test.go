@@ -545,3 +545,39 @@ func TestSignFallback(t *testing.T) {
 		}
 	}
 }
+
+// TestSignHint reuses one PackedA over a sequence of B with and without
+// negative bytes: after a signed one the next multiplications start with
+// the signed kernels (AVX2: the hint counts signedRetry runs down, then
+// the VPMADDUBSW kernel is tried again), and every result stays exact
+// whichever kernel the hint picks.
+func TestSignHint(t *testing.T) {
+	r := rand.New(rand.NewSource(23))
+	m, n, k := 20, 40, 30
+	a := make([]int8, m*k)
+	fill(r, a, valRandom, true)
+	for _, im := range Available() {
+		withImpl(t, im, func() {
+			pa := PackA(m, k, a, k)
+			for run := 0; run < 2*signedRetry+5; run++ {
+				mode := valNonNegB
+				if run%(signedRetry/2) == 3 {
+					mode = valRandom
+				}
+				b := make([]int8, k*n)
+				fill(r, b, mode, false)
+				want := reference(m, n, k, a, k, b, n)
+				c := make([]int32, m*n)
+				pa.Mul(n, b, n, c, n)
+				for e, v := range c {
+					if int64(v) != want[e] {
+						t.Fatalf("%v run %d (mode %d): C[%d] = %d, want %d", im, run, mode, e, v, want[e])
+					}
+				}
+				if hint := pa.signedRuns.Load(); active().signed != nil && mode == valRandom && hint <= 0 {
+					t.Fatalf("%v run %d: no hint after a signed B", im, run)
+				}
+			}
+		})
+	}
+}
