@@ -2,13 +2,16 @@ package cuda_test
 
 import (
 	"math"
+	"path/filepath"
 	"testing"
 
 	"github.com/int8cal/int8cal/core/cuda"
 	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/graph"
+	"github.com/int8cal/int8cal/core/internal/npytensor"
 	"github.com/int8cal/int8cal/core/precision"
 	"github.com/int8cal/int8cal/core/tensor"
+	"github.com/int8cal/int8cal/internal/testfixture"
 )
 
 // firstImages is a batch of the first n images of x.
@@ -123,4 +126,52 @@ func TestRunStaged(t *testing.T) {
 			e.Close()
 		}
 	}
+}
+
+// TestINT8ProductPathsZoo gives every zoo model the cuda backend runs the
+// same check as TestINT8ProductPaths, on the shapes ResNet-20 and LeNet
+// lack (7×7 stride-2 stems, 1×1 and strided convolutions, up to 2048
+// channels, deep K split between warps, 1000-way Gemms): INT8 through
+// cuBLASLt and through conv_s8 kernels of each kind (one row tile, two
+// row tiles, K split) and the tactic timing's choice give the same bits.
+func TestINT8ProductPathsZoo(t *testing.T) {
+	b := backend(t)
+	if !b.TensorCoresS8() {
+		t.Skipf("%s has no int8 mma.sync", b.Device.Name)
+	}
+	models, _ := testfixture.Zoo(t, filepath.Join(repoRoot, "testdata", "zoo"))
+	checked := 0
+	for _, m := range models {
+		if m.Status != "ok" {
+			continue
+		}
+		g, err := graph.Load(m.File)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs := map[string]*tensor.Tensor{}
+		for i, name := range m.Inputs {
+			inputs[name] = npytensor.ReadTyped(t, m.InputFiles[i])
+		}
+		if len(m.Inputs) != 1 || inputs[m.Inputs[0]].DType != tensor.Float32 {
+			continue
+		}
+		e := b.NewEngine(g, engine.Options{})
+		_, err = e.Run(inputs)
+		e.Close()
+		if err != nil {
+			continue // refused in FP32 (TestZooRunsOrRefuses says why)
+		}
+		opts := engine.Options{Precision: precision.INT8, Int8Scales: scalesFrom(t, g, m.Inputs[0], inputs[m.Inputs[0]])}
+		out := m.Outputs[0]
+		ref := int8Run(t, b, g, opts, inputs, out, "cublaslt")
+		for _, k := range []string{"conv_s8_m1n8k1", "conv_s8_m2n4k1", "conv_s8_m1n2k4", ""} {
+			got := int8Run(t, b, g, opts, inputs, out, k)
+			if i, same := sameBits(got, ref); !same {
+				t.Errorf("%s/%s: products by %q differ from cuBLASLt's path: output %d is %g, want %g", m.Name, m.Exporter, k, i, got[i], ref[i])
+			}
+		}
+		checked++
+	}
+	t.Logf("%d zoo models checked", checked)
 }
