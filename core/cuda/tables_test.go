@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -182,4 +183,67 @@ func TestQuantInverse(t *testing.T) {
 			t.Errorf("quantInverse(%g) = %g, want %g", tc.scale, got, tc.want)
 		}
 	}
+}
+
+// quantDiv is kernels.cu's quant: clamp(round half to even(x/scale)), NaN
+// → 0, in float32 as the GPU computes it.
+func quantDiv(x, scale float32) int {
+	v := x / scale
+	if v != v {
+		return 0
+	}
+	v = min(max(v, -128), 127)
+	return int(math.RoundToEven(float64(v)))
+}
+
+// quantFast is kernels.cu's quant_fast, step for step in float32.
+func quantFast(x, scale, inv float32) int {
+	if inv != 0 {
+		t := float32(x * inv) // the conversion forbids fusing it into t - r (Go spec)
+		if t != t {
+			return 0
+		}
+		r := float32(math.RoundToEven(float64(t)))
+		if float32(math.Abs(float64(float32(math.Abs(float64(t-r)))-0.5))) > 1.0/1024 {
+			return int(min(max(r, -128), 127))
+		}
+	}
+	return quantDiv(x, scale)
+}
+
+// TestQuantFast checks quant_fast's argument (kernels.cu) in float32
+// arithmetic, which the GPU's follows (--fmad=false): on random scales
+// and values, values a few ulps either side of every half-integer
+// quotient from -130.5 to 130.5, huge, tiny, infinite and NaN values, it
+// quantizes exactly as the division does.
+func TestQuantFast(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	scales := []float32{1, 0.5, 1.0 / 3, 0.1, 1e-3, 7.3e-5, 3e-38, 1e30}
+	for i := 0; i < 200; i++ {
+		scales = append(scales, float32(math.Exp(r.Float64()*40-20)))
+	}
+	checked := 0
+	for _, s := range scales {
+		inv := quantInverse(s)
+		try := func(x float32) {
+			checked++
+			if got, want := quantFast(x, s, inv), quantDiv(x, s); got != want {
+				t.Fatalf("scale %g, x %g (%#x): quant_fast %d, division %d", s, x, math.Float32bits(x), got, want)
+			}
+		}
+		for k := -131; k <= 130; k++ {
+			x := (float32(k) + 0.5) * s
+			for d := int32(-8); d <= 8; d++ {
+				try(math.Float32frombits(uint32(int32(math.Float32bits(x)) + d)))
+			}
+		}
+		for i := 0; i < 2000; i++ {
+			try(float32(r.NormFloat64()*200) * s)
+		}
+		for _, x := range []float32{0, float32(math.Copysign(0, -1)), 1e-45, -1e-45, math.MaxFloat32, -math.MaxFloat32,
+			float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())} {
+			try(x)
+		}
+	}
+	t.Logf("%d values checked", checked)
 }
