@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/int8cal/int8cal/core/gemm"
 )
 
 // chainData returns n values among which every kind the kernels must
@@ -22,18 +24,21 @@ func chainData(r *rand.Rand, n int) []float32 {
 	return x
 }
 
-// Every chain kernel gives the Go loop's bits, for Relu alone and for
+// Every chain kernel (the GEMM implementation's: gemm.SetImpl forces it)
+// gives the Go loop's bits, for Relu alone and for
 // Add then Relu, at every length up to 70 and longer odd ones, writing
 // nothing past the end; only the NaN of NaN + NaN may differ (IEEE leaves
 // it open), and is a NaN.
 func TestChainKernels(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 5))
 	const sentinel = 0x12345678
-	for _, impl := range chainImpls {
-		t.Run(impl, func(t *testing.T) {
-			prev := chainImpl
-			chainImpl = impl
-			defer func() { chainImpl = prev }()
+	for _, impl := range gemm.Available() {
+		t.Run(impl.String(), func(t *testing.T) {
+			prev, err := gemm.SetImpl(impl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer gemm.SetImpl(prev)
 			for _, n := range append([]int{0, 1, 7, 8, 9, 15, 16, 17, 33, 70}, 1001, 4099) {
 				for _, add := range []bool{false, true} {
 					x, y := chainData(r, n), chainData(r, n)

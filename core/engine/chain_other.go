@@ -2,8 +2,4 @@
 
 package engine
 
-var chainImpls = []string{"go"}
-
-var chainImpl = chainImpls[0]
-
 func chainValues(a, o, x, y []float32) { chainGo(a, o, x, y) }

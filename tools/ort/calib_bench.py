@@ -29,7 +29,9 @@ the same batches, the floor of a calibration.
 
 --go-test LABEL=PATH (repeatable) times prebuilt core/calibrate test
 binaries (`go test -c ./core/calibrate/`) instead of building one from
-this tree, e.g. a before and an after in one run.
+this tree, e.g. a before and an after in one run. --kernels native,avx2
+times each also with INT8CAL_KERNELS=avx2 (the GEMM's and the
+histograms' AVX2 kernels forced), the path of AVX2-only CPUs.
 """
 
 import argparse
@@ -68,12 +70,14 @@ def ort_seconds(model, x, batch, name, method):
     return took, len(ranges.data) if hasattr(ranges, "data") else len(ranges)
 
 
-def go_seconds(binary, cifar):
+def go_seconds(binary, cifar, kernels):
     """int8cal's seconds per calibration, by calibrator, from one run of
     BenchmarkCalibrateResNet20, and under "forward" the seconds of its
     fused FP32 forward pass alone over the same batches (where the
     benchmark has it)."""
     env = dict(os.environ, INT8CAL_CIFAR10=os.path.abspath(cifar))
+    if kernels != "native":
+        env["INT8CAL_KERNELS"] = kernels
     out = subprocess.run(
         [binary, "-test.run", "^$", "-test.bench", "^BenchmarkCalibrateResNet20$",
          "-test.benchtime", "2x"],
@@ -106,6 +110,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=3, help="rounds of --compare")
     ap.add_argument("--go-test", action="append", default=[], metavar="LABEL=PATH",
                     help="a prebuilt core/calibrate test binary to time (repeatable)")
+    ap.add_argument("--kernels", default="native",
+                    help="comma-separated kernel sets for int8cal: native (the best the CPU has), avx2, go "
+                         "(INT8CAL_KERNELS; an AVX-512 machine measures the AVX2 path with avx2)")
     args = ap.parse_args()
     path = os.path.join(args.cifar, "cifar10_calib_x.npy")
     if not os.path.exists(path):
@@ -121,13 +128,17 @@ def main():
             sys.stdout.flush()
         return
     with tempfile.TemporaryDirectory() as tmp:
-        binaries = [tuple(b.split("=", 1)) for b in args.go_test] or [("int8cal", build_go_test(tmp))]
-        ours = {label: {} for label, _ in binaries}  # label → calibrator → seconds per round
+        built = [tuple(b.split("=", 1)) for b in args.go_test] or [("int8cal", build_go_test(tmp))]
+        # one timed configuration per binary and kernel set, labelled
+        kernels = args.kernels.split(",")
+        binaries = [(label if k == "native" else "%s/%s" % (label, k), path, k)
+                    for label, path in built for k in kernels]
+        ours = {label: {} for label, _, _ in binaries}  # label → calibrator → seconds per round
         theirs = {m: [] for m in methods}
         for r in range(args.rounds):
             line = []
-            for label, binary in binaries:
-                for calibrator, s in go_seconds(binary, args.cifar).items():
+            for label, binary, k in binaries:
+                for calibrator, s in go_seconds(binary, args.cifar, k).items():
                     ours[label].setdefault(calibrator, []).append(s)
                     line.append("%s %s %.3f s" % (label, calibrator, s))
             for method in methods:
@@ -138,14 +149,14 @@ def main():
             sys.stdout.flush()
     for method in methods:
         peer = statistics.median(theirs[method])
-        for label, _ in binaries:
+        for label, _, _ in binaries:
             got = ours[label].get(PEERS.get(method, ""))
             if not got:
                 continue
             mine = statistics.median(got)
             print("calib %s/%s: %s %.3f s, ONNX Runtime %.3f s (medians of %d rounds, %d images): %.2fx faster"
                   % (PEERS[method], method, label, mine, peer, args.rounds, len(x), peer / mine))
-    for label, _ in binaries:
+    for label, _, _ in binaries:
         if "forward" in ours[label]:
             print("calib forward: %s's fused FP32 forward pass alone over the same batches %.3f s (median): the floor of its calibration"
                   % (label, statistics.median(ours[label]["forward"])))
