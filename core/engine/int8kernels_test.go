@@ -1,0 +1,111 @@
+package engine_test
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"path/filepath"
+	"testing"
+
+	"github.com/int8cal/int8cal/core/engine"
+	"github.com/int8cal/int8cal/core/gemm"
+	"github.com/int8cal/int8cal/core/graph"
+	"github.com/int8cal/int8cal/core/precision"
+	"github.com/int8cal/int8cal/core/qgemm"
+	"github.com/int8cal/int8cal/core/tensor"
+)
+
+// Whole INT8 networks give the same bits on every kernel this machine
+// can run (AVX-512 VNNI, AVX2, pure Go, ...): the integer products are
+// exact and every float step is rounded the same way, so a table
+// calibrated anywhere scores the same everywhere. LeNet (plain and the
+// old unfolding path for its single input channel), ResNet-20 (implicit
+// GEMM, strides, residuals) and the CIFAR-10 MobileNetV2 (depthwise,
+// ReLU6), a batch of random images each, scales from an FP32 run.
+func TestINT8SameOnEveryKernel(t *testing.T) {
+	pairs := []struct {
+		f gemm.Impl
+		q qgemm.Impl
+	}{{gemm.ImplGo, qgemm.ImplGo}}
+	for _, f := range gemm.Available() {
+		for _, q := range qgemm.Available() {
+			if q != qgemm.ImplGo && f != gemm.ImplGo {
+				pairs = append(pairs, struct {
+					f gemm.Impl
+					q qgemm.Impl
+				}{f, q})
+			}
+		}
+	}
+	for _, tc := range []struct {
+		path  string
+		batch int
+	}{
+		{filepath.Join(repoRoot, "data", "mnist", "lenet.onnx"), 5},
+		{filepath.Join(repoRoot, "testdata", "models", "resnet20.onnx"), 3},
+		{filepath.Join(repoRoot, "testdata", "models", "cifar10_mobilenetv2.onnx"), 2},
+	} {
+		t.Run(filepath.Base(tc.path), func(t *testing.T) {
+			g, err := graph.Load(tc.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := g.Inputs[0]
+			x := tensor.New(tensor.Float32, append([]int{tc.batch}, in.Shape[1:]...)...)
+			rng := rand.New(rand.NewSource(3))
+			for i := range x.F32 {
+				x.F32[i] = rng.Float32()*2 - 0.5
+			}
+			inputs := map[string]*tensor.Tensor{in.Name: x}
+			scales := map[string]float32{}
+			if _, err := engine.New(g, engine.Options{}).RunObserved(inputs, func(name string, t *tensor.Tensor) {
+				var m float32
+				for _, v := range t.F32 {
+					m = max(m, v, -v)
+				}
+				if m > 0 {
+					scales[name] = m / 127
+				}
+			}); err != nil {
+				t.Fatal(err)
+			}
+			var first []float32
+			var firstName string
+			for _, p := range pairs {
+				name := fmt.Sprintf("%v/%v", p.f, p.q)
+				got := runINT8With(t, g, inputs, scales, p.f, p.q)
+				if first == nil {
+					first, firstName = got, name
+					continue
+				}
+				for i := range first {
+					if math.Float32bits(got[i]) != math.Float32bits(first[i]) {
+						t.Fatalf("kernels %s: output %d = %v, kernels %s gave %v", name, i, got[i], firstName, first[i])
+					}
+				}
+			}
+			t.Logf("%d kernel combinations, %d outputs each, bit-identical", len(pairs), len(first))
+		})
+	}
+}
+
+// runINT8With runs a fresh INT8 engine with the float kernels f and the
+// integer kernels q and returns a copy of the first output.
+func runINT8With(t *testing.T, g *graph.Graph, inputs map[string]*tensor.Tensor, scales map[string]float32, f gemm.Impl, q qgemm.Impl) []float32 {
+	t.Helper()
+	pf, err := gemm.SetImpl(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gemm.SetImpl(pf)
+	pq, err := qgemm.SetImpl(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer qgemm.SetImpl(pq)
+	out, err := engine.New(g, engine.Options{Precision: precision.INT8, Int8Scales: scales}).Run(inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append([]float32(nil), out[g.Outputs[0].Name].F32...)
+}
