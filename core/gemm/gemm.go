@@ -680,30 +680,41 @@ func (j *job) run(p0, p1, c0, c1 int, sc *scratch) {
 					}
 					mr := ks.mr[npn]
 					row0, rows := panel.Rows(j.m, j.np, ig)
-					for i := ig; i < ie; i++ {
+					for i := ig; i < ie; {
 						if i == extra {
 							rows = base
 						}
 						ap := j.a[row0*k+pc*rows:]
 						if rows <= mr {
+							// In place with one k block, A's panels of one
+							// height follow each other in the packed
+							// layout: one call runs them down C.
+							n := 1
+							if boff != nil && kb == k {
+								n = ie - i
+								if i < extra {
+									n = min(n, extra-i)
+								}
+							}
 							var rb []float32
 							if last && j.rowBias != nil {
-								rb = j.rowBias[row0:][:rows]
+								rb = j.rowBias[row0:][:rows*n]
 							}
-							j.tile(rows, npn, kb, &ap[0], rows*4, bt, pnl*4, boff, row0*j.ldc+col, w, flags, rb, cb)
-						} else {
-							// Packed for taller tiles (another implementation).
-							nsub := (rows + mr - 1) / mr
-							for s := 0; s < nsub; s++ {
-								r0, rr := panel.Rows(rows, nsub, s)
-								var rb []float32
-								if last && j.rowBias != nil {
-									rb = j.rowBias[row0+r0:][:rr]
-								}
-								j.tile(rr, npn, kb, &ap[r0], rows*4, bt, pnl*4, boff, (row0+r0)*j.ldc+col, w, flags, rb, cb)
-							}
+							j.tile(rows, npn, kb, &ap[0], rows*4, bt, pnl*4, boff, n, row0*j.ldc+col, w, flags, rb, cb)
+							i, row0 = i+n, row0+rows*n
+							continue
 						}
-						row0 += rows
+						// Packed for taller tiles (another implementation).
+						nsub := (rows + mr - 1) / mr
+						for s := 0; s < nsub; s++ {
+							r0, rr := panel.Rows(rows, nsub, s)
+							var rb []float32
+							if last && j.rowBias != nil {
+								rb = j.rowBias[row0+r0:][:rr]
+							}
+							j.tile(rr, npn, kb, &ap[r0], rows*4, bt, pnl*4, boff, 1, (row0+r0)*j.ldc+col, w, flags, rb, cb)
+						}
+						i, row0 = i+1, row0+rows
 					}
 				}
 			}
@@ -713,8 +724,9 @@ func (j *job) run(p0, p1, c0, c1 int, sc *scratch) {
 
 // tile runs one micro-kernel call for a rows×w block of C starting at c[ci];
 // w < NR·panels goes through a temporary tile. With boff B is read in
-// place by the indirect kernel, a partial tile's last vector under mask.
-func (j *job) tile(rows, panels, kb int, a *float32, as int, b *float32, pnl int, boff *int, ci, w, flags int, rb, cb []float32) {
+// place by the indirect kernel, a partial tile's last vector under mask,
+// and np blocks of rows rows each are computed down C (else np is 1).
+func (j *job) tile(rows, panels, kb int, a *float32, as int, b *float32, pnl int, boff *int, np, ci, w, flags int, rb, cb []float32) {
 	var rbp, cbp *float32
 	if rb != nil {
 		rbp = &rb[0]
@@ -728,10 +740,10 @@ func (j *job) tile(rows, panels, kb int, a *float32, as int, b *float32, pnl int
 			panels, bq, cq, w0, w1 = 2, j.bq, j.cq, w, w
 		}
 		if w0 == NR && (panels == 1 || w1 == NR) {
-			j.ks.callI(rows, panels, kb, a, as, b, boff, &j.c[ci], j.ldc*4, flags, rbp, cbp, j.lo, j.hi, bq, cq)
+			j.ks.callI(rows, panels, kb, a, as, b, boff, &j.c[ci], j.ldc*4, flags, rbp, cbp, j.lo, j.hi, bq, cq, np)
 			return
 		}
-		j.ks.callIM(rows, panels, kb, a, as, b, boff, &j.c[ci], j.ldc*4, flags, rbp, cbp, j.lo, j.hi, bq, cq, 1<<w0-1, 1<<max(w1, 0)-1)
+		j.ks.callIM(rows, panels, kb, a, as, b, boff, &j.c[ci], j.ldc*4, flags, rbp, cbp, j.lo, j.hi, bq, cq, np, 1<<w0-1, 1<<max(w1, 0)-1)
 		return
 	}
 	if w == panels*NR {

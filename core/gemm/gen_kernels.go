@@ -27,7 +27,9 @@
 // AVX-512 ones (suffix IM) serve partial tiles: panel q is loaded, added
 // and stored under mask q (bit i for its column i), so nothing past the
 // tile's columns is read or written. Panel 1 of the column bias is always
-// 64 bytes after panel 0.
+// 64 bytes after panel 0. The indirect kernels compute np row tiles of the
+// same height down C against the same B tile: A's panels follow each
+// other in the packed layout, C's rows and the row bias go on.
 package main
 
 import (
@@ -107,7 +109,7 @@ func suffix(indirect, masked bool) string {
 
 const (
 	proto  = "k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32"
-	protoI = "k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int"
+	protoI = "k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int"
 )
 
 func protoOf(indirect, masked bool) string {
@@ -124,9 +126,9 @@ func genDispatch(g *bytes.Buffer, is isa, indirect, masked bool) {
 	args := "pnl, c, ldc, flags, rb, cb, lo, hi"
 	switch {
 	case masked:
-		args = "off, c, ldc, flags, rb, cb, lo, hi, bq, cq, mask0, mask1"
+		args = "off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1"
 	case indirect:
-		args = "off, c, ldc, flags, rb, cb, lo, hi, bq, cq"
+		args = "off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np"
 	}
 	sfx := suffix(indirect, masked)
 	fmt.Fprintf(g, "// kern%s%s runs the %s kernel for a rows×(16·panels) tile.\n", is.name, sfx, is.name)
@@ -235,9 +237,9 @@ func genKernel(s, g *bytes.Buffer, is isa, rows, panels int, indirect, masked bo
 	frame := 88
 	switch {
 	case masked:
-		frame = 120
+		frame = 128
 	case indirect:
-		frame = 104
+		frame = 112
 	}
 	fmt.Fprintf(s, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", name, frame)
 	p("MOVQ k+0(FP), CX")
@@ -249,9 +251,9 @@ func genKernel(s, g *bytes.Buffer, is isa, rows, panels int, indirect, masked bo
 		p("MOVQ bq+88(FP), R8")
 		p("ADDQ BX, R8")
 		if masked {
-			p("MOVQ mask0+104(FP), R12")
+			p("MOVQ mask0+112(FP), R12")
 			p("KMOVW R12, K1")
-			p("MOVQ mask1+112(FP), R12")
+			p("MOVQ mask1+120(FP), R12")
 			p("KMOVW R12, K2")
 		}
 	} else {
@@ -259,6 +261,9 @@ func genKernel(s, g *bytes.Buffer, is isa, rows, panels int, indirect, masked bo
 	}
 	p("MOVQ c+40(FP), DI")
 	p("MOVQ ldc+48(FP), R11")
+	if indirect {
+		label("panel")
+	}
 	for i := 0; i < nacc; i++ {
 		r := fmt.Sprintf("%s%d", R, i)
 		p("%s %s, %s, %s", is.zero, r, r, r)
@@ -390,6 +395,24 @@ func genKernel(s, g *bytes.Buffer, is isa, rows, panels int, indirect, masked bo
 		if r != rows-1 {
 			p("ADDQ R11, DI")
 		}
+	}
+	if indirect {
+		// The next row tile: C's next row, the row bias rows·4 bytes
+		// on (kept in its argument slot), AX already at A's next panel.
+		p("ADDQ R11, DI")
+		p("MOVQ rb+64(FP), SI")
+		p("TESTQ SI, SI")
+		p("JZ %s_nextrb", name)
+		p("ADDQ $%d, SI", 4*rows)
+		p("MOVQ SI, rb+64(FP)")
+		label("nextrb")
+		p("DECQ np+104(FP)")
+		p("JZ %s_ret", name)
+		p("MOVQ k+0(FP), CX")
+		p("MOVQ as+16(FP), R9")
+		p("MOVQ off+32(FP), R13")
+		p("JMP %s_panel", name)
+		label("ret")
 	}
 	p("VZEROUPPER")
 	p("RET")

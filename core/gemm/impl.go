@@ -100,24 +100,25 @@ func (ks *kernels) indirect() bool { return ks.impl != ImplGo }
 // have two-panel indirect kernels (pairs of grid lines).
 func (ks *kernels) masked() bool { return ks.impl == ImplAVX512 }
 
-// callIM runs one masked indirect micro-kernel: as callI, panel q under
+// callIM runs masked indirect micro-kernels: as callI, panel q under
 // mask q.
-func (ks *kernels) callIM(rows, panels, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32, bq, cq, mask0, mask1 int) {
+func (ks *kernels) callIM(rows, panels, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32, bq, cq, np, mask0, mask1 int) {
 	if ks.impl != ImplAVX512 {
 		panic("gemm: no masked kernel")
 	}
-	kernAVX512IM(rows, panels, k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, mask0, mask1)
+	kernAVX512IM(rows, panels, k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
 }
 
-// callI runs one indirect micro-kernel: row p of the B tile is read at
-// b + 4·off[p] bytes, its panel 1 bq bytes further, stored cq bytes after
-// panel 0 in C.
-func (ks *kernels) callI(rows, panels, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32, bq, cq int) {
+// callI runs np indirect micro-kernels down C (A's panels of rows rows
+// one after the other, C's rows and the row bias going on): row p of the
+// B tile is read at b + 4·off[p] bytes, its panel 1 bq bytes further,
+// stored cq bytes after panel 0 in C.
+func (ks *kernels) callI(rows, panels, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32, bq, cq, np int) {
 	switch ks.impl {
 	case ImplAVX512:
-		kernAVX512I(rows, panels, k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq)
+		kernAVX512I(rows, panels, k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
 	case ImplAVX2:
-		kernAVX2I(rows, panels, k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq)
+		kernAVX2I(rows, panels, k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
 	default:
 		panic("gemm: no indirect Go kernel")
 	}

@@ -25,14 +25,14 @@ func packAPanel(dst []float32, rows, k int, a []float32, lda int) {
 	packAPanelGo(dst, rows, k, a, lda, 0)
 }
 
-func kernAVX2I(rows, panels, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32, bq, cq int) {
+func kernAVX2I(rows, panels, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32, bq, cq, np int) {
 	panic("gemm: AVX2 kernel not built")
 }
 
-func kernAVX512I(rows, panels, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32, bq, cq int) {
+func kernAVX512I(rows, panels, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32, bq, cq, np int) {
 	panic("gemm: AVX-512 kernel not built")
 }
 
-func kernAVX512IM(rows, panels, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32, bq, cq, mask0, mask1 int) {
+func kernAVX512IM(rows, panels, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32, bq, cq, np, mask0, mask1 int) {
 	panic("gemm: AVX-512 kernel not built")
 }

@@ -8,37 +8,37 @@ package gemm
 func sgemmAVX2R1P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
-func sgemmAVX2R1P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+func sgemmAVX2R1P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
 
 //go:noescape
 func sgemmAVX2R2P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
-func sgemmAVX2R2P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+func sgemmAVX2R2P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
 
 //go:noescape
 func sgemmAVX2R3P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
-func sgemmAVX2R3P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+func sgemmAVX2R3P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
 
 //go:noescape
 func sgemmAVX2R4P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
-func sgemmAVX2R4P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+func sgemmAVX2R4P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
 
 //go:noescape
 func sgemmAVX2R5P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
-func sgemmAVX2R5P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+func sgemmAVX2R5P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
 
 //go:noescape
 func sgemmAVX2R6P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
-func sgemmAVX2R6P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+func sgemmAVX2R6P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
 
 // kernAVX2 runs the AVX2 kernel for a rows×(16·panels) tile.
 func kernAVX2(rows, panels int, k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32) {
@@ -65,20 +65,20 @@ const maxPanelsAVX2 = 1
 var maxRowsAVX2 = [...]int{0, 6}
 
 // kernAVX2I runs the AVX2 kernel for a rows×(16·panels) tile.
-func kernAVX2I(rows, panels int, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int) {
+func kernAVX2I(rows, panels int, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int) {
 	switch panels<<8 | rows {
 	case 1<<8 | 1:
-		sgemmAVX2R1P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq)
+		sgemmAVX2R1P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
 	case 1<<8 | 2:
-		sgemmAVX2R2P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq)
+		sgemmAVX2R2P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
 	case 1<<8 | 3:
-		sgemmAVX2R3P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq)
+		sgemmAVX2R3P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
 	case 1<<8 | 4:
-		sgemmAVX2R4P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq)
+		sgemmAVX2R4P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
 	case 1<<8 | 5:
-		sgemmAVX2R5P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq)
+		sgemmAVX2R5P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
 	case 1<<8 | 6:
-		sgemmAVX2R6P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq)
+		sgemmAVX2R6P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
 	default:
 		panic("gemm: no AVX2 kernel for this tile")
 	}
@@ -88,145 +88,145 @@ func kernAVX2I(rows, panels int, k int, a *float32, as int, b *float32, off *int
 func sgemmAVX512R1P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
-func sgemmAVX512R1P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+func sgemmAVX512R1P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
 
 //go:noescape
-func sgemmAVX512R1P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
+func sgemmAVX512R1P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
 
 //go:noescape
 func sgemmAVX512R2P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
-func sgemmAVX512R2P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+func sgemmAVX512R2P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
 
 //go:noescape
-func sgemmAVX512R2P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
+func sgemmAVX512R2P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
 
 //go:noescape
 func sgemmAVX512R3P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
-func sgemmAVX512R3P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+func sgemmAVX512R3P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
 
 //go:noescape
-func sgemmAVX512R3P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
+func sgemmAVX512R3P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
 
 //go:noescape
 func sgemmAVX512R4P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
-func sgemmAVX512R4P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+func sgemmAVX512R4P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
 
 //go:noescape
-func sgemmAVX512R4P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
+func sgemmAVX512R4P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
 
 //go:noescape
 func sgemmAVX512R5P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
-func sgemmAVX512R5P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+func sgemmAVX512R5P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
 
 //go:noescape
-func sgemmAVX512R5P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
+func sgemmAVX512R5P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
 
 //go:noescape
 func sgemmAVX512R6P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
-func sgemmAVX512R6P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+func sgemmAVX512R6P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
 
 //go:noescape
-func sgemmAVX512R6P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
+func sgemmAVX512R6P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
 
 //go:noescape
 func sgemmAVX512R7P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
-func sgemmAVX512R7P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+func sgemmAVX512R7P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
 
 //go:noescape
-func sgemmAVX512R7P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
+func sgemmAVX512R7P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
 
 //go:noescape
 func sgemmAVX512R8P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
-func sgemmAVX512R8P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+func sgemmAVX512R8P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
 
 //go:noescape
-func sgemmAVX512R8P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
+func sgemmAVX512R8P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
 
 //go:noescape
 func sgemmAVX512R1P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
-func sgemmAVX512R1P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+func sgemmAVX512R1P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
 
 //go:noescape
-func sgemmAVX512R1P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
+func sgemmAVX512R1P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
 
 //go:noescape
 func sgemmAVX512R2P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
-func sgemmAVX512R2P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+func sgemmAVX512R2P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
 
 //go:noescape
-func sgemmAVX512R2P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
+func sgemmAVX512R2P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
 
 //go:noescape
 func sgemmAVX512R3P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
-func sgemmAVX512R3P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+func sgemmAVX512R3P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
 
 //go:noescape
-func sgemmAVX512R3P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
+func sgemmAVX512R3P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
 
 //go:noescape
 func sgemmAVX512R4P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
-func sgemmAVX512R4P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+func sgemmAVX512R4P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
 
 //go:noescape
-func sgemmAVX512R4P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
+func sgemmAVX512R4P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
 
 //go:noescape
 func sgemmAVX512R5P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
-func sgemmAVX512R5P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+func sgemmAVX512R5P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
 
 //go:noescape
-func sgemmAVX512R5P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
+func sgemmAVX512R5P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
 
 //go:noescape
 func sgemmAVX512R6P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
-func sgemmAVX512R6P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+func sgemmAVX512R6P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
 
 //go:noescape
-func sgemmAVX512R6P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
+func sgemmAVX512R6P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
 
 //go:noescape
 func sgemmAVX512R7P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
-func sgemmAVX512R7P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+func sgemmAVX512R7P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
 
 //go:noescape
-func sgemmAVX512R7P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
+func sgemmAVX512R7P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
 
 //go:noescape
 func sgemmAVX512R8P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
 
 //go:noescape
-func sgemmAVX512R8P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
+func sgemmAVX512R8P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
 
 //go:noescape
-func sgemmAVX512R8P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
+func sgemmAVX512R8P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
 
 // kernAVX512 runs the AVX512 kernel for a rows×(16·panels) tile.
 func kernAVX512(rows, panels int, k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32) {
@@ -273,80 +273,80 @@ const maxPanelsAVX512 = 2
 var maxRowsAVX512 = [...]int{0, 8, 8}
 
 // kernAVX512I runs the AVX512 kernel for a rows×(16·panels) tile.
-func kernAVX512I(rows, panels int, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int) {
+func kernAVX512I(rows, panels int, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int) {
 	switch panels<<8 | rows {
 	case 1<<8 | 1:
-		sgemmAVX512R1P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq)
+		sgemmAVX512R1P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
 	case 1<<8 | 2:
-		sgemmAVX512R2P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq)
+		sgemmAVX512R2P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
 	case 1<<8 | 3:
-		sgemmAVX512R3P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq)
+		sgemmAVX512R3P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
 	case 1<<8 | 4:
-		sgemmAVX512R4P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq)
+		sgemmAVX512R4P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
 	case 1<<8 | 5:
-		sgemmAVX512R5P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq)
+		sgemmAVX512R5P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
 	case 1<<8 | 6:
-		sgemmAVX512R6P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq)
+		sgemmAVX512R6P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
 	case 1<<8 | 7:
-		sgemmAVX512R7P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq)
+		sgemmAVX512R7P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
 	case 1<<8 | 8:
-		sgemmAVX512R8P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq)
+		sgemmAVX512R8P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
 	case 2<<8 | 1:
-		sgemmAVX512R1P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq)
+		sgemmAVX512R1P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
 	case 2<<8 | 2:
-		sgemmAVX512R2P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq)
+		sgemmAVX512R2P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
 	case 2<<8 | 3:
-		sgemmAVX512R3P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq)
+		sgemmAVX512R3P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
 	case 2<<8 | 4:
-		sgemmAVX512R4P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq)
+		sgemmAVX512R4P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
 	case 2<<8 | 5:
-		sgemmAVX512R5P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq)
+		sgemmAVX512R5P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
 	case 2<<8 | 6:
-		sgemmAVX512R6P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq)
+		sgemmAVX512R6P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
 	case 2<<8 | 7:
-		sgemmAVX512R7P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq)
+		sgemmAVX512R7P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
 	case 2<<8 | 8:
-		sgemmAVX512R8P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq)
+		sgemmAVX512R8P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
 	default:
 		panic("gemm: no AVX512 kernel for this tile")
 	}
 }
 
 // kernAVX512IM runs the AVX512 kernel for a rows×(16·panels) tile.
-func kernAVX512IM(rows, panels int, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int) {
+func kernAVX512IM(rows, panels int, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int) {
 	switch panels<<8 | rows {
 	case 1<<8 | 1:
-		sgemmAVX512R1P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, mask0, mask1)
+		sgemmAVX512R1P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
 	case 1<<8 | 2:
-		sgemmAVX512R2P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, mask0, mask1)
+		sgemmAVX512R2P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
 	case 1<<8 | 3:
-		sgemmAVX512R3P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, mask0, mask1)
+		sgemmAVX512R3P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
 	case 1<<8 | 4:
-		sgemmAVX512R4P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, mask0, mask1)
+		sgemmAVX512R4P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
 	case 1<<8 | 5:
-		sgemmAVX512R5P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, mask0, mask1)
+		sgemmAVX512R5P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
 	case 1<<8 | 6:
-		sgemmAVX512R6P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, mask0, mask1)
+		sgemmAVX512R6P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
 	case 1<<8 | 7:
-		sgemmAVX512R7P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, mask0, mask1)
+		sgemmAVX512R7P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
 	case 1<<8 | 8:
-		sgemmAVX512R8P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, mask0, mask1)
+		sgemmAVX512R8P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
 	case 2<<8 | 1:
-		sgemmAVX512R1P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, mask0, mask1)
+		sgemmAVX512R1P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
 	case 2<<8 | 2:
-		sgemmAVX512R2P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, mask0, mask1)
+		sgemmAVX512R2P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
 	case 2<<8 | 3:
-		sgemmAVX512R3P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, mask0, mask1)
+		sgemmAVX512R3P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
 	case 2<<8 | 4:
-		sgemmAVX512R4P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, mask0, mask1)
+		sgemmAVX512R4P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
 	case 2<<8 | 5:
-		sgemmAVX512R5P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, mask0, mask1)
+		sgemmAVX512R5P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
 	case 2<<8 | 6:
-		sgemmAVX512R6P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, mask0, mask1)
+		sgemmAVX512R6P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
 	case 2<<8 | 7:
-		sgemmAVX512R7P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, mask0, mask1)
+		sgemmAVX512R7P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
 	case 2<<8 | 8:
-		sgemmAVX512R8P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, mask0, mask1)
+		sgemmAVX512R8P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
 	default:
 		panic("gemm: no AVX512 kernel for this tile")
 	}

@@ -99,8 +99,8 @@ sgemmAVX2R1P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R1P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
-TEXT ·sgemmAVX2R1P1I(SB), NOSPLIT, $0-104
+// func sgemmAVX2R1P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+TEXT ·sgemmAVX2R1P1I(SB), NOSPLIT, $0-112
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -110,6 +110,7 @@ TEXT ·sgemmAVX2R1P1I(SB), NOSPLIT, $0-104
 	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX2R1P1I_panel:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ DI, R12
@@ -199,6 +200,20 @@ sgemmAVX2R1P1I_nomax:
 sgemmAVX2R1P1I_norelu:
 	VMOVUPS Y0, 0(DI)
 	VMOVUPS Y1, 32(DI)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX2R1P1I_nextrb
+	ADDQ $4, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX2R1P1I_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX2R1P1I_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX2R1P1I_panel
+sgemmAVX2R1P1I_ret:
 	VZEROUPPER
 	RET
 
@@ -331,8 +346,8 @@ sgemmAVX2R2P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R2P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
-TEXT ·sgemmAVX2R2P1I(SB), NOSPLIT, $0-104
+// func sgemmAVX2R2P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+TEXT ·sgemmAVX2R2P1I(SB), NOSPLIT, $0-112
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -342,6 +357,7 @@ TEXT ·sgemmAVX2R2P1I(SB), NOSPLIT, $0-104
 	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX2R2P1I_panel:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -465,6 +481,20 @@ sgemmAVX2R2P1I_norelu:
 	ADDQ R11, DI
 	VMOVUPS Y2, 0(DI)
 	VMOVUPS Y3, 32(DI)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX2R2P1I_nextrb
+	ADDQ $8, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX2R2P1I_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX2R2P1I_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX2R2P1I_panel
+sgemmAVX2R2P1I_ret:
 	VZEROUPPER
 	RET
 
@@ -631,8 +661,8 @@ sgemmAVX2R3P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R3P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
-TEXT ·sgemmAVX2R3P1I(SB), NOSPLIT, $0-104
+// func sgemmAVX2R3P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+TEXT ·sgemmAVX2R3P1I(SB), NOSPLIT, $0-112
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -642,6 +672,7 @@ TEXT ·sgemmAVX2R3P1I(SB), NOSPLIT, $0-104
 	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX2R3P1I_panel:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -799,6 +830,20 @@ sgemmAVX2R3P1I_norelu:
 	ADDQ R11, DI
 	VMOVUPS Y4, 0(DI)
 	VMOVUPS Y5, 32(DI)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX2R3P1I_nextrb
+	ADDQ $12, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX2R3P1I_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX2R3P1I_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX2R3P1I_panel
+sgemmAVX2R3P1I_ret:
 	VZEROUPPER
 	RET
 
@@ -999,8 +1044,8 @@ sgemmAVX2R4P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R4P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
-TEXT ·sgemmAVX2R4P1I(SB), NOSPLIT, $0-104
+// func sgemmAVX2R4P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+TEXT ·sgemmAVX2R4P1I(SB), NOSPLIT, $0-112
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -1010,6 +1055,7 @@ TEXT ·sgemmAVX2R4P1I(SB), NOSPLIT, $0-104
 	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX2R4P1I_panel:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1201,6 +1247,20 @@ sgemmAVX2R4P1I_norelu:
 	ADDQ R11, DI
 	VMOVUPS Y6, 0(DI)
 	VMOVUPS Y7, 32(DI)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX2R4P1I_nextrb
+	ADDQ $16, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX2R4P1I_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX2R4P1I_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX2R4P1I_panel
+sgemmAVX2R4P1I_ret:
 	VZEROUPPER
 	RET
 
@@ -1435,8 +1495,8 @@ sgemmAVX2R5P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R5P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
-TEXT ·sgemmAVX2R5P1I(SB), NOSPLIT, $0-104
+// func sgemmAVX2R5P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+TEXT ·sgemmAVX2R5P1I(SB), NOSPLIT, $0-112
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -1446,6 +1506,7 @@ TEXT ·sgemmAVX2R5P1I(SB), NOSPLIT, $0-104
 	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX2R5P1I_panel:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1671,6 +1732,20 @@ sgemmAVX2R5P1I_norelu:
 	ADDQ R11, DI
 	VMOVUPS Y8, 0(DI)
 	VMOVUPS Y9, 32(DI)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX2R5P1I_nextrb
+	ADDQ $20, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX2R5P1I_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX2R5P1I_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX2R5P1I_panel
+sgemmAVX2R5P1I_ret:
 	VZEROUPPER
 	RET
 
@@ -1939,8 +2014,8 @@ sgemmAVX2R6P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R6P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
-TEXT ·sgemmAVX2R6P1I(SB), NOSPLIT, $0-104
+// func sgemmAVX2R6P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+TEXT ·sgemmAVX2R6P1I(SB), NOSPLIT, $0-112
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -1950,6 +2025,7 @@ TEXT ·sgemmAVX2R6P1I(SB), NOSPLIT, $0-104
 	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX2R6P1I_panel:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2209,6 +2285,20 @@ sgemmAVX2R6P1I_norelu:
 	ADDQ R11, DI
 	VMOVUPS Y10, 0(DI)
 	VMOVUPS Y11, 32(DI)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX2R6P1I_nextrb
+	ADDQ $24, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX2R6P1I_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX2R6P1I_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX2R6P1I_panel
+sgemmAVX2R6P1I_ret:
 	VZEROUPPER
 	RET
 
@@ -2289,8 +2379,8 @@ sgemmAVX512R1P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R1P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
-TEXT ·sgemmAVX512R1P1I(SB), NOSPLIT, $0-104
+// func sgemmAVX512R1P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+TEXT ·sgemmAVX512R1P1I(SB), NOSPLIT, $0-112
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -2300,6 +2390,7 @@ TEXT ·sgemmAVX512R1P1I(SB), NOSPLIT, $0-104
 	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX512R1P1I_panel:
 	VPXORD Z0, Z0, Z0
 	MOVQ DI, R12
 	PREFETCHT0 0(R12)
@@ -2371,11 +2462,25 @@ sgemmAVX512R1P1I_nomax:
 	VMINPS Z0, Z1, Z0
 sgemmAVX512R1P1I_norelu:
 	VMOVUPS Z0, 0(DI)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX512R1P1I_nextrb
+	ADDQ $4, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX512R1P1I_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX512R1P1I_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX512R1P1I_panel
+sgemmAVX512R1P1I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R1P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
-TEXT ·sgemmAVX512R1P1IM(SB), NOSPLIT, $0-120
+// func sgemmAVX512R1P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
+TEXT ·sgemmAVX512R1P1IM(SB), NOSPLIT, $0-128
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -2383,12 +2488,13 @@ TEXT ·sgemmAVX512R1P1IM(SB), NOSPLIT, $0-120
 	MOVQ off+32(FP), R13
 	MOVQ bq+88(FP), R8
 	ADDQ BX, R8
-	MOVQ mask0+104(FP), R12
+	MOVQ mask0+112(FP), R12
 	KMOVW R12, K1
-	MOVQ mask1+112(FP), R12
+	MOVQ mask1+120(FP), R12
 	KMOVW R12, K2
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX512R1P1IM_panel:
 	VPXORD Z0, Z0, Z0
 	MOVQ DI, R12
 	PREFETCHT0 0(R12)
@@ -2460,6 +2566,20 @@ sgemmAVX512R1P1IM_nomax:
 	VMINPS Z0, Z1, Z0
 sgemmAVX512R1P1IM_norelu:
 	VMOVUPS Z0, K1, 0(DI)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX512R1P1IM_nextrb
+	ADDQ $4, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX512R1P1IM_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX512R1P1IM_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX512R1P1IM_panel
+sgemmAVX512R1P1IM_ret:
 	VZEROUPPER
 	RET
 
@@ -2562,8 +2682,8 @@ sgemmAVX512R2P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R2P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
-TEXT ·sgemmAVX512R2P1I(SB), NOSPLIT, $0-104
+// func sgemmAVX512R2P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+TEXT ·sgemmAVX512R2P1I(SB), NOSPLIT, $0-112
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -2573,6 +2693,7 @@ TEXT ·sgemmAVX512R2P1I(SB), NOSPLIT, $0-104
 	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX512R2P1I_panel:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	MOVQ DI, R12
@@ -2666,11 +2787,25 @@ sgemmAVX512R2P1I_norelu:
 	VMOVUPS Z0, 0(DI)
 	ADDQ R11, DI
 	VMOVUPS Z1, 0(DI)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX512R2P1I_nextrb
+	ADDQ $8, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX512R2P1I_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX512R2P1I_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX512R2P1I_panel
+sgemmAVX512R2P1I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R2P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
-TEXT ·sgemmAVX512R2P1IM(SB), NOSPLIT, $0-120
+// func sgemmAVX512R2P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
+TEXT ·sgemmAVX512R2P1IM(SB), NOSPLIT, $0-128
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -2678,12 +2813,13 @@ TEXT ·sgemmAVX512R2P1IM(SB), NOSPLIT, $0-120
 	MOVQ off+32(FP), R13
 	MOVQ bq+88(FP), R8
 	ADDQ BX, R8
-	MOVQ mask0+104(FP), R12
+	MOVQ mask0+112(FP), R12
 	KMOVW R12, K1
-	MOVQ mask1+112(FP), R12
+	MOVQ mask1+120(FP), R12
 	KMOVW R12, K2
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX512R2P1IM_panel:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	MOVQ DI, R12
@@ -2777,6 +2913,20 @@ sgemmAVX512R2P1IM_norelu:
 	VMOVUPS Z0, K1, 0(DI)
 	ADDQ R11, DI
 	VMOVUPS Z1, K1, 0(DI)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX512R2P1IM_nextrb
+	ADDQ $8, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX512R2P1IM_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX512R2P1IM_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX512R2P1IM_panel
+sgemmAVX512R2P1IM_ret:
 	VZEROUPPER
 	RET
 
@@ -2901,8 +3051,8 @@ sgemmAVX512R3P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R3P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
-TEXT ·sgemmAVX512R3P1I(SB), NOSPLIT, $0-104
+// func sgemmAVX512R3P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+TEXT ·sgemmAVX512R3P1I(SB), NOSPLIT, $0-112
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -2912,6 +3062,7 @@ TEXT ·sgemmAVX512R3P1I(SB), NOSPLIT, $0-104
 	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX512R3P1I_panel:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -3027,11 +3178,25 @@ sgemmAVX512R3P1I_norelu:
 	VMOVUPS Z1, 0(DI)
 	ADDQ R11, DI
 	VMOVUPS Z2, 0(DI)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX512R3P1I_nextrb
+	ADDQ $12, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX512R3P1I_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX512R3P1I_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX512R3P1I_panel
+sgemmAVX512R3P1I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R3P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
-TEXT ·sgemmAVX512R3P1IM(SB), NOSPLIT, $0-120
+// func sgemmAVX512R3P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
+TEXT ·sgemmAVX512R3P1IM(SB), NOSPLIT, $0-128
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -3039,12 +3204,13 @@ TEXT ·sgemmAVX512R3P1IM(SB), NOSPLIT, $0-120
 	MOVQ off+32(FP), R13
 	MOVQ bq+88(FP), R8
 	ADDQ BX, R8
-	MOVQ mask0+104(FP), R12
+	MOVQ mask0+112(FP), R12
 	KMOVW R12, K1
-	MOVQ mask1+112(FP), R12
+	MOVQ mask1+120(FP), R12
 	KMOVW R12, K2
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX512R3P1IM_panel:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -3160,6 +3326,20 @@ sgemmAVX512R3P1IM_norelu:
 	VMOVUPS Z1, K1, 0(DI)
 	ADDQ R11, DI
 	VMOVUPS Z2, K1, 0(DI)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX512R3P1IM_nextrb
+	ADDQ $12, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX512R3P1IM_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX512R3P1IM_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX512R3P1IM_panel
+sgemmAVX512R3P1IM_ret:
 	VZEROUPPER
 	RET
 
@@ -3306,8 +3486,8 @@ sgemmAVX512R4P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R4P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
-TEXT ·sgemmAVX512R4P1I(SB), NOSPLIT, $0-104
+// func sgemmAVX512R4P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+TEXT ·sgemmAVX512R4P1I(SB), NOSPLIT, $0-112
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -3317,6 +3497,7 @@ TEXT ·sgemmAVX512R4P1I(SB), NOSPLIT, $0-104
 	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX512R4P1I_panel:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -3454,11 +3635,25 @@ sgemmAVX512R4P1I_norelu:
 	VMOVUPS Z2, 0(DI)
 	ADDQ R11, DI
 	VMOVUPS Z3, 0(DI)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX512R4P1I_nextrb
+	ADDQ $16, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX512R4P1I_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX512R4P1I_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX512R4P1I_panel
+sgemmAVX512R4P1I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R4P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
-TEXT ·sgemmAVX512R4P1IM(SB), NOSPLIT, $0-120
+// func sgemmAVX512R4P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
+TEXT ·sgemmAVX512R4P1IM(SB), NOSPLIT, $0-128
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -3466,12 +3661,13 @@ TEXT ·sgemmAVX512R4P1IM(SB), NOSPLIT, $0-120
 	MOVQ off+32(FP), R13
 	MOVQ bq+88(FP), R8
 	ADDQ BX, R8
-	MOVQ mask0+104(FP), R12
+	MOVQ mask0+112(FP), R12
 	KMOVW R12, K1
-	MOVQ mask1+112(FP), R12
+	MOVQ mask1+120(FP), R12
 	KMOVW R12, K2
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX512R4P1IM_panel:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -3609,6 +3805,20 @@ sgemmAVX512R4P1IM_norelu:
 	VMOVUPS Z2, K1, 0(DI)
 	ADDQ R11, DI
 	VMOVUPS Z3, K1, 0(DI)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX512R4P1IM_nextrb
+	ADDQ $16, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX512R4P1IM_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX512R4P1IM_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX512R4P1IM_panel
+sgemmAVX512R4P1IM_ret:
 	VZEROUPPER
 	RET
 
@@ -3777,8 +3987,8 @@ sgemmAVX512R5P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R5P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
-TEXT ·sgemmAVX512R5P1I(SB), NOSPLIT, $0-104
+// func sgemmAVX512R5P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+TEXT ·sgemmAVX512R5P1I(SB), NOSPLIT, $0-112
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -3788,6 +3998,7 @@ TEXT ·sgemmAVX512R5P1I(SB), NOSPLIT, $0-104
 	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX512R5P1I_panel:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -3947,11 +4158,25 @@ sgemmAVX512R5P1I_norelu:
 	VMOVUPS Z3, 0(DI)
 	ADDQ R11, DI
 	VMOVUPS Z4, 0(DI)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX512R5P1I_nextrb
+	ADDQ $20, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX512R5P1I_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX512R5P1I_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX512R5P1I_panel
+sgemmAVX512R5P1I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R5P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
-TEXT ·sgemmAVX512R5P1IM(SB), NOSPLIT, $0-120
+// func sgemmAVX512R5P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
+TEXT ·sgemmAVX512R5P1IM(SB), NOSPLIT, $0-128
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -3959,12 +4184,13 @@ TEXT ·sgemmAVX512R5P1IM(SB), NOSPLIT, $0-120
 	MOVQ off+32(FP), R13
 	MOVQ bq+88(FP), R8
 	ADDQ BX, R8
-	MOVQ mask0+104(FP), R12
+	MOVQ mask0+112(FP), R12
 	KMOVW R12, K1
-	MOVQ mask1+112(FP), R12
+	MOVQ mask1+120(FP), R12
 	KMOVW R12, K2
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX512R5P1IM_panel:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -4124,6 +4350,20 @@ sgemmAVX512R5P1IM_norelu:
 	VMOVUPS Z3, K1, 0(DI)
 	ADDQ R11, DI
 	VMOVUPS Z4, K1, 0(DI)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX512R5P1IM_nextrb
+	ADDQ $20, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX512R5P1IM_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX512R5P1IM_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX512R5P1IM_panel
+sgemmAVX512R5P1IM_ret:
 	VZEROUPPER
 	RET
 
@@ -4314,8 +4554,8 @@ sgemmAVX512R6P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R6P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
-TEXT ·sgemmAVX512R6P1I(SB), NOSPLIT, $0-104
+// func sgemmAVX512R6P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+TEXT ·sgemmAVX512R6P1I(SB), NOSPLIT, $0-112
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -4325,6 +4565,7 @@ TEXT ·sgemmAVX512R6P1I(SB), NOSPLIT, $0-104
 	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX512R6P1I_panel:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -4506,11 +4747,25 @@ sgemmAVX512R6P1I_norelu:
 	VMOVUPS Z4, 0(DI)
 	ADDQ R11, DI
 	VMOVUPS Z5, 0(DI)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX512R6P1I_nextrb
+	ADDQ $24, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX512R6P1I_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX512R6P1I_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX512R6P1I_panel
+sgemmAVX512R6P1I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R6P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
-TEXT ·sgemmAVX512R6P1IM(SB), NOSPLIT, $0-120
+// func sgemmAVX512R6P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
+TEXT ·sgemmAVX512R6P1IM(SB), NOSPLIT, $0-128
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -4518,12 +4773,13 @@ TEXT ·sgemmAVX512R6P1IM(SB), NOSPLIT, $0-120
 	MOVQ off+32(FP), R13
 	MOVQ bq+88(FP), R8
 	ADDQ BX, R8
-	MOVQ mask0+104(FP), R12
+	MOVQ mask0+112(FP), R12
 	KMOVW R12, K1
-	MOVQ mask1+112(FP), R12
+	MOVQ mask1+120(FP), R12
 	KMOVW R12, K2
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX512R6P1IM_panel:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -4705,6 +4961,20 @@ sgemmAVX512R6P1IM_norelu:
 	VMOVUPS Z4, K1, 0(DI)
 	ADDQ R11, DI
 	VMOVUPS Z5, K1, 0(DI)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX512R6P1IM_nextrb
+	ADDQ $24, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX512R6P1IM_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX512R6P1IM_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX512R6P1IM_panel
+sgemmAVX512R6P1IM_ret:
 	VZEROUPPER
 	RET
 
@@ -4917,8 +5187,8 @@ sgemmAVX512R7P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R7P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
-TEXT ·sgemmAVX512R7P1I(SB), NOSPLIT, $0-104
+// func sgemmAVX512R7P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+TEXT ·sgemmAVX512R7P1I(SB), NOSPLIT, $0-112
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -4928,6 +5198,7 @@ TEXT ·sgemmAVX512R7P1I(SB), NOSPLIT, $0-104
 	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX512R7P1I_panel:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -5131,11 +5402,25 @@ sgemmAVX512R7P1I_norelu:
 	VMOVUPS Z5, 0(DI)
 	ADDQ R11, DI
 	VMOVUPS Z6, 0(DI)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX512R7P1I_nextrb
+	ADDQ $28, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX512R7P1I_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX512R7P1I_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX512R7P1I_panel
+sgemmAVX512R7P1I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R7P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
-TEXT ·sgemmAVX512R7P1IM(SB), NOSPLIT, $0-120
+// func sgemmAVX512R7P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
+TEXT ·sgemmAVX512R7P1IM(SB), NOSPLIT, $0-128
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -5143,12 +5428,13 @@ TEXT ·sgemmAVX512R7P1IM(SB), NOSPLIT, $0-120
 	MOVQ off+32(FP), R13
 	MOVQ bq+88(FP), R8
 	ADDQ BX, R8
-	MOVQ mask0+104(FP), R12
+	MOVQ mask0+112(FP), R12
 	KMOVW R12, K1
-	MOVQ mask1+112(FP), R12
+	MOVQ mask1+120(FP), R12
 	KMOVW R12, K2
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX512R7P1IM_panel:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -5352,6 +5638,20 @@ sgemmAVX512R7P1IM_norelu:
 	VMOVUPS Z5, K1, 0(DI)
 	ADDQ R11, DI
 	VMOVUPS Z6, K1, 0(DI)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX512R7P1IM_nextrb
+	ADDQ $28, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX512R7P1IM_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX512R7P1IM_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX512R7P1IM_panel
+sgemmAVX512R7P1IM_ret:
 	VZEROUPPER
 	RET
 
@@ -5586,8 +5886,8 @@ sgemmAVX512R8P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R8P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
-TEXT ·sgemmAVX512R8P1I(SB), NOSPLIT, $0-104
+// func sgemmAVX512R8P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+TEXT ·sgemmAVX512R8P1I(SB), NOSPLIT, $0-112
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -5597,6 +5897,7 @@ TEXT ·sgemmAVX512R8P1I(SB), NOSPLIT, $0-104
 	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX512R8P1I_panel:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -5822,11 +6123,25 @@ sgemmAVX512R8P1I_norelu:
 	VMOVUPS Z6, 0(DI)
 	ADDQ R11, DI
 	VMOVUPS Z7, 0(DI)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX512R8P1I_nextrb
+	ADDQ $32, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX512R8P1I_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX512R8P1I_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX512R8P1I_panel
+sgemmAVX512R8P1I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R8P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
-TEXT ·sgemmAVX512R8P1IM(SB), NOSPLIT, $0-120
+// func sgemmAVX512R8P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
+TEXT ·sgemmAVX512R8P1IM(SB), NOSPLIT, $0-128
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -5834,12 +6149,13 @@ TEXT ·sgemmAVX512R8P1IM(SB), NOSPLIT, $0-120
 	MOVQ off+32(FP), R13
 	MOVQ bq+88(FP), R8
 	ADDQ BX, R8
-	MOVQ mask0+104(FP), R12
+	MOVQ mask0+112(FP), R12
 	KMOVW R12, K1
-	MOVQ mask1+112(FP), R12
+	MOVQ mask1+120(FP), R12
 	KMOVW R12, K2
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX512R8P1IM_panel:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -6065,6 +6381,20 @@ sgemmAVX512R8P1IM_norelu:
 	VMOVUPS Z6, K1, 0(DI)
 	ADDQ R11, DI
 	VMOVUPS Z7, K1, 0(DI)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX512R8P1IM_nextrb
+	ADDQ $32, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX512R8P1IM_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX512R8P1IM_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX512R8P1IM_panel
+sgemmAVX512R8P1IM_ret:
 	VZEROUPPER
 	RET
 
@@ -6164,8 +6494,8 @@ sgemmAVX512R1P2_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R1P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
-TEXT ·sgemmAVX512R1P2I(SB), NOSPLIT, $0-104
+// func sgemmAVX512R1P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+TEXT ·sgemmAVX512R1P2I(SB), NOSPLIT, $0-112
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -6175,6 +6505,7 @@ TEXT ·sgemmAVX512R1P2I(SB), NOSPLIT, $0-104
 	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX512R1P2I_panel:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	MOVQ DI, R12
@@ -6264,11 +6595,25 @@ sgemmAVX512R1P2I_nomax:
 sgemmAVX512R1P2I_norelu:
 	VMOVUPS Z0, 0(DI)
 	VMOVUPS Z1, 0(DI)(R9*1)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX512R1P2I_nextrb
+	ADDQ $4, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX512R1P2I_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX512R1P2I_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX512R1P2I_panel
+sgemmAVX512R1P2I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R1P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
-TEXT ·sgemmAVX512R1P2IM(SB), NOSPLIT, $0-120
+// func sgemmAVX512R1P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
+TEXT ·sgemmAVX512R1P2IM(SB), NOSPLIT, $0-128
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -6276,12 +6621,13 @@ TEXT ·sgemmAVX512R1P2IM(SB), NOSPLIT, $0-120
 	MOVQ off+32(FP), R13
 	MOVQ bq+88(FP), R8
 	ADDQ BX, R8
-	MOVQ mask0+104(FP), R12
+	MOVQ mask0+112(FP), R12
 	KMOVW R12, K1
-	MOVQ mask1+112(FP), R12
+	MOVQ mask1+120(FP), R12
 	KMOVW R12, K2
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX512R1P2IM_panel:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	MOVQ DI, R12
@@ -6371,6 +6717,20 @@ sgemmAVX512R1P2IM_nomax:
 sgemmAVX512R1P2IM_norelu:
 	VMOVUPS Z0, K1, 0(DI)
 	VMOVUPS Z1, K2, 0(DI)(R9*1)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX512R1P2IM_nextrb
+	ADDQ $4, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX512R1P2IM_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX512R1P2IM_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX512R1P2IM_panel
+sgemmAVX512R1P2IM_ret:
 	VZEROUPPER
 	RET
 
@@ -6505,8 +6865,8 @@ sgemmAVX512R2P2_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R2P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
-TEXT ·sgemmAVX512R2P2I(SB), NOSPLIT, $0-104
+// func sgemmAVX512R2P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+TEXT ·sgemmAVX512R2P2I(SB), NOSPLIT, $0-112
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -6516,6 +6876,7 @@ TEXT ·sgemmAVX512R2P2I(SB), NOSPLIT, $0-104
 	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX512R2P2I_panel:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -6639,11 +7000,25 @@ sgemmAVX512R2P2I_norelu:
 	ADDQ R11, DI
 	VMOVUPS Z2, 0(DI)
 	VMOVUPS Z3, 0(DI)(R9*1)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX512R2P2I_nextrb
+	ADDQ $8, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX512R2P2I_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX512R2P2I_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX512R2P2I_panel
+sgemmAVX512R2P2I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R2P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
-TEXT ·sgemmAVX512R2P2IM(SB), NOSPLIT, $0-120
+// func sgemmAVX512R2P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
+TEXT ·sgemmAVX512R2P2IM(SB), NOSPLIT, $0-128
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -6651,12 +7026,13 @@ TEXT ·sgemmAVX512R2P2IM(SB), NOSPLIT, $0-120
 	MOVQ off+32(FP), R13
 	MOVQ bq+88(FP), R8
 	ADDQ BX, R8
-	MOVQ mask0+104(FP), R12
+	MOVQ mask0+112(FP), R12
 	KMOVW R12, K1
-	MOVQ mask1+112(FP), R12
+	MOVQ mask1+120(FP), R12
 	KMOVW R12, K2
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX512R2P2IM_panel:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -6780,6 +7156,20 @@ sgemmAVX512R2P2IM_norelu:
 	ADDQ R11, DI
 	VMOVUPS Z2, K1, 0(DI)
 	VMOVUPS Z3, K2, 0(DI)(R9*1)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX512R2P2IM_nextrb
+	ADDQ $8, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX512R2P2IM_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX512R2P2IM_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX512R2P2IM_panel
+sgemmAVX512R2P2IM_ret:
 	VZEROUPPER
 	RET
 
@@ -6949,8 +7339,8 @@ sgemmAVX512R3P2_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R3P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
-TEXT ·sgemmAVX512R3P2I(SB), NOSPLIT, $0-104
+// func sgemmAVX512R3P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+TEXT ·sgemmAVX512R3P2I(SB), NOSPLIT, $0-112
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -6960,6 +7350,7 @@ TEXT ·sgemmAVX512R3P2I(SB), NOSPLIT, $0-104
 	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX512R3P2I_panel:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -7117,11 +7508,25 @@ sgemmAVX512R3P2I_norelu:
 	ADDQ R11, DI
 	VMOVUPS Z4, 0(DI)
 	VMOVUPS Z5, 0(DI)(R9*1)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX512R3P2I_nextrb
+	ADDQ $12, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX512R3P2I_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX512R3P2I_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX512R3P2I_panel
+sgemmAVX512R3P2I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R3P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
-TEXT ·sgemmAVX512R3P2IM(SB), NOSPLIT, $0-120
+// func sgemmAVX512R3P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
+TEXT ·sgemmAVX512R3P2IM(SB), NOSPLIT, $0-128
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -7129,12 +7534,13 @@ TEXT ·sgemmAVX512R3P2IM(SB), NOSPLIT, $0-120
 	MOVQ off+32(FP), R13
 	MOVQ bq+88(FP), R8
 	ADDQ BX, R8
-	MOVQ mask0+104(FP), R12
+	MOVQ mask0+112(FP), R12
 	KMOVW R12, K1
-	MOVQ mask1+112(FP), R12
+	MOVQ mask1+120(FP), R12
 	KMOVW R12, K2
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX512R3P2IM_panel:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -7292,6 +7698,20 @@ sgemmAVX512R3P2IM_norelu:
 	ADDQ R11, DI
 	VMOVUPS Z4, K1, 0(DI)
 	VMOVUPS Z5, K2, 0(DI)(R9*1)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX512R3P2IM_nextrb
+	ADDQ $12, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX512R3P2IM_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX512R3P2IM_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX512R3P2IM_panel
+sgemmAVX512R3P2IM_ret:
 	VZEROUPPER
 	RET
 
@@ -7496,8 +7916,8 @@ sgemmAVX512R4P2_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R4P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
-TEXT ·sgemmAVX512R4P2I(SB), NOSPLIT, $0-104
+// func sgemmAVX512R4P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+TEXT ·sgemmAVX512R4P2I(SB), NOSPLIT, $0-112
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -7507,6 +7927,7 @@ TEXT ·sgemmAVX512R4P2I(SB), NOSPLIT, $0-104
 	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX512R4P2I_panel:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -7698,11 +8119,25 @@ sgemmAVX512R4P2I_norelu:
 	ADDQ R11, DI
 	VMOVUPS Z6, 0(DI)
 	VMOVUPS Z7, 0(DI)(R9*1)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX512R4P2I_nextrb
+	ADDQ $16, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX512R4P2I_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX512R4P2I_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX512R4P2I_panel
+sgemmAVX512R4P2I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R4P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
-TEXT ·sgemmAVX512R4P2IM(SB), NOSPLIT, $0-120
+// func sgemmAVX512R4P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
+TEXT ·sgemmAVX512R4P2IM(SB), NOSPLIT, $0-128
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -7710,12 +8145,13 @@ TEXT ·sgemmAVX512R4P2IM(SB), NOSPLIT, $0-120
 	MOVQ off+32(FP), R13
 	MOVQ bq+88(FP), R8
 	ADDQ BX, R8
-	MOVQ mask0+104(FP), R12
+	MOVQ mask0+112(FP), R12
 	KMOVW R12, K1
-	MOVQ mask1+112(FP), R12
+	MOVQ mask1+120(FP), R12
 	KMOVW R12, K2
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX512R4P2IM_panel:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -7907,6 +8343,20 @@ sgemmAVX512R4P2IM_norelu:
 	ADDQ R11, DI
 	VMOVUPS Z6, K1, 0(DI)
 	VMOVUPS Z7, K2, 0(DI)(R9*1)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX512R4P2IM_nextrb
+	ADDQ $16, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX512R4P2IM_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX512R4P2IM_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX512R4P2IM_panel
+sgemmAVX512R4P2IM_ret:
 	VZEROUPPER
 	RET
 
@@ -8146,8 +8596,8 @@ sgemmAVX512R5P2_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R5P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
-TEXT ·sgemmAVX512R5P2I(SB), NOSPLIT, $0-104
+// func sgemmAVX512R5P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+TEXT ·sgemmAVX512R5P2I(SB), NOSPLIT, $0-112
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -8157,6 +8607,7 @@ TEXT ·sgemmAVX512R5P2I(SB), NOSPLIT, $0-104
 	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX512R5P2I_panel:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -8382,11 +8833,25 @@ sgemmAVX512R5P2I_norelu:
 	ADDQ R11, DI
 	VMOVUPS Z8, 0(DI)
 	VMOVUPS Z9, 0(DI)(R9*1)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX512R5P2I_nextrb
+	ADDQ $20, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX512R5P2I_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX512R5P2I_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX512R5P2I_panel
+sgemmAVX512R5P2I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R5P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
-TEXT ·sgemmAVX512R5P2IM(SB), NOSPLIT, $0-120
+// func sgemmAVX512R5P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
+TEXT ·sgemmAVX512R5P2IM(SB), NOSPLIT, $0-128
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -8394,12 +8859,13 @@ TEXT ·sgemmAVX512R5P2IM(SB), NOSPLIT, $0-120
 	MOVQ off+32(FP), R13
 	MOVQ bq+88(FP), R8
 	ADDQ BX, R8
-	MOVQ mask0+104(FP), R12
+	MOVQ mask0+112(FP), R12
 	KMOVW R12, K1
-	MOVQ mask1+112(FP), R12
+	MOVQ mask1+120(FP), R12
 	KMOVW R12, K2
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX512R5P2IM_panel:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -8625,6 +9091,20 @@ sgemmAVX512R5P2IM_norelu:
 	ADDQ R11, DI
 	VMOVUPS Z8, K1, 0(DI)
 	VMOVUPS Z9, K2, 0(DI)(R9*1)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX512R5P2IM_nextrb
+	ADDQ $20, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX512R5P2IM_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX512R5P2IM_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX512R5P2IM_panel
+sgemmAVX512R5P2IM_ret:
 	VZEROUPPER
 	RET
 
@@ -8899,8 +9379,8 @@ sgemmAVX512R6P2_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R6P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
-TEXT ·sgemmAVX512R6P2I(SB), NOSPLIT, $0-104
+// func sgemmAVX512R6P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+TEXT ·sgemmAVX512R6P2I(SB), NOSPLIT, $0-112
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -8910,6 +9390,7 @@ TEXT ·sgemmAVX512R6P2I(SB), NOSPLIT, $0-104
 	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX512R6P2I_panel:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -9169,11 +9650,25 @@ sgemmAVX512R6P2I_norelu:
 	ADDQ R11, DI
 	VMOVUPS Z10, 0(DI)
 	VMOVUPS Z11, 0(DI)(R9*1)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX512R6P2I_nextrb
+	ADDQ $24, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX512R6P2I_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX512R6P2I_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX512R6P2I_panel
+sgemmAVX512R6P2I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R6P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
-TEXT ·sgemmAVX512R6P2IM(SB), NOSPLIT, $0-120
+// func sgemmAVX512R6P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
+TEXT ·sgemmAVX512R6P2IM(SB), NOSPLIT, $0-128
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -9181,12 +9676,13 @@ TEXT ·sgemmAVX512R6P2IM(SB), NOSPLIT, $0-120
 	MOVQ off+32(FP), R13
 	MOVQ bq+88(FP), R8
 	ADDQ BX, R8
-	MOVQ mask0+104(FP), R12
+	MOVQ mask0+112(FP), R12
 	KMOVW R12, K1
-	MOVQ mask1+112(FP), R12
+	MOVQ mask1+120(FP), R12
 	KMOVW R12, K2
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX512R6P2IM_panel:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -9446,6 +9942,20 @@ sgemmAVX512R6P2IM_norelu:
 	ADDQ R11, DI
 	VMOVUPS Z10, K1, 0(DI)
 	VMOVUPS Z11, K2, 0(DI)(R9*1)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX512R6P2IM_nextrb
+	ADDQ $24, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX512R6P2IM_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX512R6P2IM_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX512R6P2IM_panel
+sgemmAVX512R6P2IM_ret:
 	VZEROUPPER
 	RET
 
@@ -9755,8 +10265,8 @@ sgemmAVX512R7P2_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R7P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
-TEXT ·sgemmAVX512R7P2I(SB), NOSPLIT, $0-104
+// func sgemmAVX512R7P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+TEXT ·sgemmAVX512R7P2I(SB), NOSPLIT, $0-112
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -9766,6 +10276,7 @@ TEXT ·sgemmAVX512R7P2I(SB), NOSPLIT, $0-104
 	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX512R7P2I_panel:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -10059,11 +10570,25 @@ sgemmAVX512R7P2I_norelu:
 	ADDQ R11, DI
 	VMOVUPS Z12, 0(DI)
 	VMOVUPS Z13, 0(DI)(R9*1)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX512R7P2I_nextrb
+	ADDQ $28, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX512R7P2I_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX512R7P2I_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX512R7P2I_panel
+sgemmAVX512R7P2I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R7P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
-TEXT ·sgemmAVX512R7P2IM(SB), NOSPLIT, $0-120
+// func sgemmAVX512R7P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
+TEXT ·sgemmAVX512R7P2IM(SB), NOSPLIT, $0-128
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -10071,12 +10596,13 @@ TEXT ·sgemmAVX512R7P2IM(SB), NOSPLIT, $0-120
 	MOVQ off+32(FP), R13
 	MOVQ bq+88(FP), R8
 	ADDQ BX, R8
-	MOVQ mask0+104(FP), R12
+	MOVQ mask0+112(FP), R12
 	KMOVW R12, K1
-	MOVQ mask1+112(FP), R12
+	MOVQ mask1+120(FP), R12
 	KMOVW R12, K2
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX512R7P2IM_panel:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -10370,6 +10896,20 @@ sgemmAVX512R7P2IM_norelu:
 	ADDQ R11, DI
 	VMOVUPS Z12, K1, 0(DI)
 	VMOVUPS Z13, K2, 0(DI)(R9*1)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX512R7P2IM_nextrb
+	ADDQ $28, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX512R7P2IM_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX512R7P2IM_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX512R7P2IM_panel
+sgemmAVX512R7P2IM_ret:
 	VZEROUPPER
 	RET
 
@@ -10714,8 +11254,8 @@ sgemmAVX512R8P2_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R8P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int)
-TEXT ·sgemmAVX512R8P2I(SB), NOSPLIT, $0-104
+// func sgemmAVX512R8P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+TEXT ·sgemmAVX512R8P2I(SB), NOSPLIT, $0-112
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -10725,6 +11265,7 @@ TEXT ·sgemmAVX512R8P2I(SB), NOSPLIT, $0-104
 	ADDQ BX, R8
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX512R8P2I_panel:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -11052,11 +11593,25 @@ sgemmAVX512R8P2I_norelu:
 	ADDQ R11, DI
 	VMOVUPS Z14, 0(DI)
 	VMOVUPS Z15, 0(DI)(R9*1)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX512R8P2I_nextrb
+	ADDQ $32, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX512R8P2I_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX512R8P2I_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX512R8P2I_panel
+sgemmAVX512R8P2I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R8P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, mask0 int, mask1 int)
-TEXT ·sgemmAVX512R8P2IM(SB), NOSPLIT, $0-120
+// func sgemmAVX512R8P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
+TEXT ·sgemmAVX512R8P2IM(SB), NOSPLIT, $0-128
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -11064,12 +11619,13 @@ TEXT ·sgemmAVX512R8P2IM(SB), NOSPLIT, $0-120
 	MOVQ off+32(FP), R13
 	MOVQ bq+88(FP), R8
 	ADDQ BX, R8
-	MOVQ mask0+104(FP), R12
+	MOVQ mask0+112(FP), R12
 	KMOVW R12, K1
-	MOVQ mask1+112(FP), R12
+	MOVQ mask1+120(FP), R12
 	KMOVW R12, K2
 	MOVQ c+40(FP), DI
 	MOVQ ldc+48(FP), R11
+sgemmAVX512R8P2IM_panel:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -11397,5 +11953,19 @@ sgemmAVX512R8P2IM_norelu:
 	ADDQ R11, DI
 	VMOVUPS Z14, K1, 0(DI)
 	VMOVUPS Z15, K2, 0(DI)(R9*1)
+	ADDQ R11, DI
+	MOVQ rb+64(FP), SI
+	TESTQ SI, SI
+	JZ sgemmAVX512R8P2IM_nextrb
+	ADDQ $32, SI
+	MOVQ SI, rb+64(FP)
+sgemmAVX512R8P2IM_nextrb:
+	DECQ np+104(FP)
+	JZ sgemmAVX512R8P2IM_ret
+	MOVQ k+0(FP), CX
+	MOVQ as+16(FP), R9
+	MOVQ off+32(FP), R13
+	JMP sgemmAVX512R8P2IM_panel
+sgemmAVX512R8P2IM_ret:
 	VZEROUPPER
 	RET
