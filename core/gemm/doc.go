@@ -1,5 +1,6 @@
 // Package gemm is the single-precision matrix multiply of the CPU inference
-// engine: convolutions (via im2col) and fully connected layers.
+// engine: convolutions (their input read in place, or unfolded) and fully
+// connected layers.
 //
 // # Entry points
 //
@@ -7,15 +8,24 @@
 //	                             both per call (general MatMul).
 //	PackA + (*PackedA).Mul       constant left operand (conv weights Cout×K)
 //	                             packed once at model load, B row-major.
-//	(*PackedA).MulPackedBuf      the convolution hot path: im2col writes its
+//	(*PackedA).MulPackedBuf      unfolded convolutions: im2col writes its
 //	                             output directly in the packed-B layout, so
 //	                             nothing is packed per call; never allocates.
 //	PackB + MulPackedB           constant right operand (FC weights, possibly
 //	                             stored transposed as ONNX Gemm transB=1).
+//	(*PackedA).MulRowsEx         B read in place: row p is the run of n
+//	                             values at b[off[p]] (a pointwise
+//	                             convolution's input planes, a stride-1
+//	                             convolution's padded planes shifted by a
+//	                             tap); nothing unfolded or packed.
+//	(*PackedA).MulGridEx         the same over lines×width columns at two
+//	                             pitches: a convolution's output rows,
+//	                             computed straight into the output.
 //
 // The Ex variants take an *Epilogue (row bias = conv bias per output
-// channel, column bias = FC bias, ReLU) that is applied to each C tile in
-// the kernel's registers right after its last k block, and a worker count.
+// channel, column bias = FC bias, ReLU, clip to [Lo, Hi] as ReLU6) that is
+// applied to each C tile in the kernel's registers right after its last k
+// block, and a worker count.
 //
 // # Packed-B layout (public: filled directly by im2col)
 //
@@ -83,7 +93,19 @@
 //	           r broadcasts, 2r FMAs per k step (≈85-90 GFLOP/s).
 //	Go         any tile, 2×4 scalar register blocks (≈5 GFLOP/s).
 //
-// The k loop is unrolled 4 times. The AVX-512 kernel is chosen at init when
+// The k loop is unrolled 4 times.
+//
+// Indirect kernels (MulRowsEx, MulGridEx) are the same tiles with B's row
+// p read at b + 4·off[p] (one more scalar load per k step) instead of a
+// packed panel; panel 1 of the tile is at any distance in B and C (the
+// next 16 columns, or the next line of a grid when lines are no wider than
+// a panel), and one call runs the B tile against all of a row block's
+// same-height A panels (C's rows and the row bias advance in the kernel).
+// The AVX-512 ones have masked variants (each panel under its own mask)
+// for partial tiles, which are therefore read in place too; AVX2 packs a
+// partial last tile per k block, the Go implementation every tile.
+//
+// The AVX-512 kernel is chosen at init when
 // the CPU and OS support it (golang.org/x/sys/cpu), else AVX2+FMA, else Go;
 // the purego build tag or a non-amd64 GOARCH builds only the Go kernel.
 // SetImpl switches implementation (tests and benchmarks).
@@ -95,18 +117,20 @@
 // k block (a single FMA per term in assembly, a rounded product then a
 // rounded sum in Go); the block sum is then added to C (the old C when
 // accumulating, or the previous blocks' sum); after the last block the row
-// bias and then the column bias are added and ReLU (max(0,x), NaN
-// propagated) is applied. Assembly and Go therefore agree within float
+// bias and then the column bias are added and the clamp is applied: ReLU
+// raises values below 0 to 0, Clip values below Lo to Lo and above Hi to
+// Hi (a NaN fails both comparisons and is kept; -0 stays -0). Assembly and Go therefore agree within float
 // rounding (the FMA's skipped product rounding) but not bit for bit, and
 // results depend on kcMax only through where block sums are rounded.
 //
 // # Threading and allocation
 //
 // Nothing spawns goroutines unless a worker count > 1 is passed (SgemmEx,
-// MulEx, MulPackedBufEx, MulPackedBEx, SgemmParallel): the engine normally
-// parallelises over the images of a batch and calls the single-threaded
-// functions; the worker variants split the columns of C (rows when C is
-// narrow) for batch-1 use, and give each goroutine at least ~2 MFLOP.
+// MulEx, MulPackedBufEx, MulPackedBEx, MulRowsEx, MulGridEx,
+// SgemmParallel): the engine normally parallelises over the images of a
+// batch and calls the single-threaded functions; the worker variants split
+// the columns of C (rows when C is narrow; MulGridEx its lines) for
+// batch-1 use, and give each goroutine at least ~2 MFLOP.
 // MulPackedBuf never allocates; the other entry points take their packing
 // buffers from a sync.Pool, so their steady state does not allocate either.
 // Packed operands are immutable and safe for concurrent use.
