@@ -523,8 +523,8 @@ type job struct {
 	boff    []int // B's row offsets in b (MulRowsEx), or nil: rows ldb apart
 	// pair: each tile is two lines of a grid, n ≤ NR columns each, the
 	// second bq bytes after the first in B and cq bytes in C (MulGridEx).
-	pair   bool
-	bq, cq int
+	pair    bool
+	bq, cq  int
 	c       []float32
 	ldc     int
 	acc     bool
