@@ -41,11 +41,11 @@ const dwSlack = 7
 // dwPlan is a depthwise convolution's layout for one input size.
 type dwPlan struct {
 	d      dwGeometry
-	planes int // floats of one channel's phase planes
-	off   []int // per tap, bytes: where its run starts in the phase planes
-	rowIn int   // bytes between output rows in the phase planes
-	n     int   // floats of the phase planes with the kernels' slack
-	key   dwKey
+	planes int   // floats of one channel's phase planes
+	off    []int // per tap, bytes: where its run starts in the phase planes
+	rowIn  int   // bytes between output rows in the phase planes
+	n      int   // floats of the phase planes with the kernels' slack
+	key    dwKey
 	// wide: outputs narrower than a vector are computed as one run of
 	// d.wideN positions (rows d.sub[1] apart, the padding columns
 	// between them computed and dropped) into a buffer, then narrowed:

@@ -96,7 +96,7 @@ func TestDepthwiseRowsNaNInf(t *testing.T) {
 	for i := range src {
 		src[i] = float32(i % 5)
 	}
-	src[pitch+3] = nan   // read by row 1, outputs 1..3 (taps 0..2)
+	src[pitch+3] = nan    // read by row 1, outputs 1..3 (taps 0..2)
 	src[2*pitch+30] = inf // read by row 2, outputs 28..30
 	off := []int{0, 4, 8}
 	w := []float32{1, 2, 1}
