@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/int8cal/int8cal/core/onnx"
 	"github.com/int8cal/int8cal/core/tensor"
 )
 
@@ -138,4 +139,40 @@ func TestConvInPlaceResize(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Memory declares what Run keeps for the in-place strategies too (grid,
+// phased, and a depthwise convolution's wide run), with fewer and more
+// images than workers.
+func TestConvInPlaceMemory(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		x, w  []int
+		attrs []*onnx.Attribute
+	}{
+		{"grid", sh(2, 3, 5, 32), sh(4, 3, 3, 3), []*onnx.Attribute{aInts("pads", 1, 1, 1, 1)}},
+		{"phased", sh(3, 3, 9, 56), sh(4, 3, 3, 3), []*onnx.Attribute{aInts("pads", 1, 1, 1, 1), aInts("strides", 2, 2)}},
+		{"depthwise wide", sh(2, 4, 7, 7), sh(4, 1, 3, 3), []*onnx.Attribute{aInt("group", 4), aInts("pads", 1, 1, 1, 1)}},
+	} {
+		for _, workers := range []int{1, 2, 8} {
+			x, w := iota32(tc.x...), iota32(tc.w...)
+			in := []Meta{{tensor.Float32, x.Shape}, {tensor.Float32, w.Shape}}
+			c := rtBuild(t, 13, "Conv", tc.attrs...).(*conv)
+			if _, err := Infer(c, in, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			_, working, err := c.Memory(in, workers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rtMust(t, c, workers, 1, []*tensor.Tensor{x, w}, constAt(2, 1))
+			var kept int
+			for _, sc := range c.scratch {
+				kept += len(sc.col) + len(sc.padded) + len(sc.out)
+			}
+			if int64(4*kept) != working {
+				t.Errorf("%s, %d workers: Memory says %d bytes, Run keeps %d", tc.name, workers, working, 4*kept)
+			}
+		}
+	}
 }
