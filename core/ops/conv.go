@@ -541,6 +541,12 @@ func (g *convGeometry) narrow(wide, dst, res []float32, act Activation) {
 				continue
 			}
 			r := res[at : at+ow]
+			if act.Kind == ReluActivation { // one pass (ResNet blocks)
+				for i, v := range row {
+					out[i] = max(v+r[i], 0)
+				}
+				continue
+			}
 			for i, v := range row {
 				out[i] = v + r[i]
 			}
