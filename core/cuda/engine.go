@@ -102,6 +102,18 @@ func (e *Engine) executed(inputs map[string]*tensor.Tensor, observed bool, then 
 	return then(p)
 }
 
+// MakePlan lowers the graph for the inputs' shapes (tactics timed,
+// buffers allocated) ahead of the first Run (session.Planner).
+func (e *Engine) MakePlan(inputs map[string]*tensor.Tensor) error {
+	leave, err := e.b.enter()
+	if err != nil {
+		return err
+	}
+	defer leave()
+	_, err = e.planFor(inputs, false)
+	return err
+}
+
 // Run computes the graph's outputs. They belong to the engine and are
 // overwritten by its next run.
 func (e *Engine) Run(inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/int8cal/int8cal/core/engine"
@@ -108,4 +109,33 @@ func runINT8With(t *testing.T, g *graph.Graph, inputs map[string]*tensor.Tensor,
 		t.Fatal(err)
 	}
 	return append([]float32(nil), out[g.Outputs[0].Name].F32...)
+}
+
+// MakePlan makes the plan Run then uses: the first Run after it packs no
+// weights and allocates no buffers again (it still grows the operators'
+// scratch areas, as any first Run does).
+func TestMakePlanIsTheRunPlan(t *testing.T) {
+	g, err := graph.Load(filepath.Join(repoRoot, "testdata", "models", "resnet20.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := tensor.New(tensor.Float32, 2, 3, 32, 32)
+	inputs := map[string]*tensor.Tensor{g.Inputs[0].Name: x}
+	e := engine.New(g, engine.Options{})
+	allocated := func(f func() error) uint64 {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		if err := f(); err != nil {
+			t.Fatal(err)
+		}
+		runtime.ReadMemStats(&after)
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	planned := allocated(func() error { return e.MakePlan(inputs) })
+	run := allocated(func() error { _, err := e.Run(inputs); return err })
+	fresh := engine.New(g, engine.Options{})
+	unplanned := allocated(func() error { _, err := fresh.Run(inputs); return err })
+	if planned < 1<<20 || run > unplanned-planned*9/10 {
+		t.Errorf("MakePlan allocated %d bytes and the Run after it %d, a first Run without it %d: Run made a plan of its own", planned, run, unplanned)
+	}
 }

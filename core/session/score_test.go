@@ -2,7 +2,9 @@ package session
 
 import (
 	"errors"
+	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -238,5 +240,38 @@ func (checked) ChecksFinite() bool { return true }
 func TestReadFiniteTrustsAFiniteChecker(t *testing.T) {
 	if err := ReadFinite(checked{poisoned{bad: 7, v: float32(math.NaN())}}, 6, 3, make([]float32, 18), make([]int, 3)); err != nil {
 		t.Errorf("a FiniteChecker's samples were scanned again: %v", err)
+	}
+}
+
+// planning records the calls a Planner gets.
+type planning struct {
+	oracle
+	calls []string
+	fail  error
+}
+
+func (p *planning) MakePlan(in map[string]*tensor.Tensor) error {
+	p.calls = append(p.calls, fmt.Sprintf("plan %v", in["x"].Shape))
+	return p.fail
+}
+
+func (p *planning) Run(in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+	p.calls = append(p.calls, "run")
+	return p.oracle.Run(in)
+}
+
+// A Planner makes its plan once, for the first batch's shapes, before
+// that batch's timed Run; its error stops the pass.
+func TestEvaluatePlansBeforeTheClock(t *testing.T) {
+	p := &planning{oracle: oracle{classes: 10}}
+	if _, err := Evaluate(p, fakeSource{n: 100, classes: 10}, ScoreConfig{Batch: 4, Batches: 3, Input: "x", Output: "y"}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"plan [4 1]", "run", "run", "run"}; !slices.Equal(p.calls, want) {
+		t.Errorf("calls %q, want %q", p.calls, want)
+	}
+	p = &planning{oracle: oracle{classes: 10}, fail: errors.New("no memory for the plan")}
+	if _, err := Evaluate(p, fakeSource{n: 100, classes: 10}, ScoreConfig{Batch: 4, Batches: 3, Input: "x", Output: "y"}); err == nil || !strings.Contains(err.Error(), "no memory") {
+		t.Errorf("the plan's error should stop the pass: %v", err)
 	}
 }
