@@ -63,18 +63,7 @@ func benchINT8(b *testing.B, path string, batch int) {
 		x.F32[i] = rng.Float32()
 	}
 	inputs := map[string]*tensor.Tensor{in.Name: x}
-	scales := map[string]float32{}
-	if _, err := engine.New(g, engine.Options{}).RunObserved(inputs, func(name string, t *tensor.Tensor) {
-		var m float32
-		for _, v := range t.F32 {
-			m = max(m, v, -v)
-		}
-		if m > 0 {
-			scales[name] = m / 127
-		}
-	}); err != nil {
-		b.Fatal(err)
-	}
+	scales := observedScales(b, g, inputs)
 	eng := engine.New(g, engine.Options{Precision: precision.INT8, Int8Scales: scales})
 	if _, err := eng.Run(inputs); err != nil {
 		b.Fatal(err)

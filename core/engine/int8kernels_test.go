@@ -58,18 +58,7 @@ func TestINT8SameOnEveryKernel(t *testing.T) {
 				x.F32[i] = rng.Float32()*2 - 0.5
 			}
 			inputs := map[string]*tensor.Tensor{in.Name: x}
-			scales := map[string]float32{}
-			if _, err := engine.New(g, engine.Options{}).RunObserved(inputs, func(name string, t *tensor.Tensor) {
-				var m float32
-				for _, v := range t.F32 {
-					m = max(m, v, -v)
-				}
-				if m > 0 {
-					scales[name] = m / 127
-				}
-			}); err != nil {
-				t.Fatal(err)
-			}
+			scales := observedScales(t, g, inputs)
 			var first []float32
 			var firstName string
 			for _, p := range pairs {
@@ -138,4 +127,23 @@ func TestMakePlanIsTheRunPlan(t *testing.T) {
 	if planned < 1<<20 || run > unplanned-planned*9/10 {
 		t.Errorf("MakePlan allocated %d bytes and the Run after it %d, a first Run without it %d: Run made a plan of its own", planned, run, unplanned)
 	}
+}
+
+// observedScales returns max|x|/127 of every tensor of an FP32 run on
+// inputs: min/max scales, enough for tests and benchmarks of INT8 plans.
+func observedScales(tb testing.TB, g *graph.Graph, inputs map[string]*tensor.Tensor) map[string]float32 {
+	tb.Helper()
+	scales := map[string]float32{}
+	if _, err := engine.New(g, engine.Options{}).RunObserved(inputs, func(name string, t *tensor.Tensor) {
+		var m float32
+		for _, v := range t.F32 {
+			m = max(m, v, -v)
+		}
+		if m > 0 {
+			scales[name] = m / 127
+		}
+	}); err != nil {
+		tb.Fatal(err)
+	}
+	return scales
 }
