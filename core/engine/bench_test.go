@@ -63,7 +63,7 @@ func benchINT8(b *testing.B, path string, batch int) {
 		x.F32[i] = rng.Float32()
 	}
 	inputs := map[string]*tensor.Tensor{in.Name: x}
-	scales := observedScales(b, g, inputs)
+	scales := observedScales(b, path, in.Name, x)
 	eng := engine.New(g, engine.Options{Precision: precision.INT8, Int8Scales: scales})
 	if _, err := eng.Run(inputs); err != nil {
 		b.Fatal(err)

@@ -58,7 +58,7 @@ func TestINT8SameOnEveryKernel(t *testing.T) {
 				x.F32[i] = rng.Float32()*2 - 0.5
 			}
 			inputs := map[string]*tensor.Tensor{in.Name: x}
-			scales := observedScales(t, g, inputs)
+			scales := observedScales(t, tc.path, in.Name, x)
 			var first []float32
 			var firstName string
 			for _, p := range pairs {
@@ -129,21 +129,3 @@ func TestMakePlanIsTheRunPlan(t *testing.T) {
 	}
 }
 
-// observedScales returns max|x|/127 of every tensor of an FP32 run on
-// inputs: min/max scales, enough for tests and benchmarks of INT8 plans.
-func observedScales(tb testing.TB, g *graph.Graph, inputs map[string]*tensor.Tensor) map[string]float32 {
-	tb.Helper()
-	scales := map[string]float32{}
-	if _, err := engine.New(g, engine.Options{}).RunObserved(inputs, func(name string, t *tensor.Tensor) {
-		var m float32
-		for _, v := range t.F32 {
-			m = max(m, v, -v)
-		}
-		if m > 0 {
-			scales[name] = m / 127
-		}
-	}); err != nil {
-		tb.Fatal(err)
-	}
-	return scales
-}
