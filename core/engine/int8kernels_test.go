@@ -128,4 +128,3 @@ func TestMakePlanIsTheRunPlan(t *testing.T) {
 		t.Errorf("MakePlan allocated %d bytes and the Run after it %d, a first Run without it %d: Run made a plan of its own", planned, run, unplanned)
 	}
 }
-
