@@ -84,10 +84,10 @@ bench: all pydeps bench-models
 	$(VPY) tools/ort/compare.py --rounds 3 --seconds 3 --kernels native,avx2
 	$(GO) test -run '^$$' -bench '(LeNet|ResNet20)(FP32|INT8)' -benchtime 3s -count 3 ./core/engine/
 	$(GO) test -run '^$$' -bench 'Qgemm|Quantize' -benchtime 200ms ./core/qgemm/
-	$(GO) test -run '^$$' -bench 'Calibrate|EntropySearch' -benchtime 3x ./core/calibrate/
+	$(GO) test -run '^$$' -bench 'CalibrateLeNet|EntropySearch' -benchtime 3x ./core/calibrate/
 	$(GO) test -run '^$$' -bench 'Add' -benchtime 200ms ./calib/histogram/
 	$(GO) test -run '^$$' -bench 'BatchStreamTransfer' -benchtime 1s ./core/pluginhost/
-	$(VPY) tools/ort/calib_bench.py
+	$(VPY) tools/ort/calib_bench.py --compare --rounds 3 --kernels native,avx2
 
 # The full-size benchmark networks (torchvision's mobilenet_v2, resnet50 and
 # vit_b_16, 224x224), regenerated into .bench-models/ from the weight
