@@ -99,12 +99,14 @@ func BenchmarkKernel(b *testing.B) {
 	}
 }
 
-// BenchmarkMulRowsPointwise reports GFLOP/s of MobileNetV2's pointwise
-// convolutions (Cout×Cin over H·W), B read in place by MulRowsEx with a
-// clip epilogue, on one core: the in-place path on small and large k.
+// BenchmarkMulRowsPointwise reports GFLOP/s of pointwise convolutions
+// (Cout×Cin over H·W: MobileNetV2's, then ResNet-50's) on one core, B read
+// in place (MulRowsEx, "rows") or packed per call (MulEx, "packed"), with
+// a clip epilogue.
 func BenchmarkMulRowsPointwise(b *testing.B) {
 	r := rand.New(rand.NewSource(1))
-	for _, s := range [][3]int{{96, 16, 12544}, {144, 24, 3136}, {24, 144, 3136}, {192, 32, 784}, {64, 384, 196}, {960, 160, 49}, {320, 960, 49}} {
+	for _, s := range [][3]int{{96, 16, 12544}, {144, 24, 3136}, {24, 144, 3136}, {192, 32, 784}, {64, 384, 196}, {960, 160, 49}, {320, 960, 49},
+		{256, 64, 3136}, {64, 256, 3136}, {512, 128, 784}, {128, 512, 784}, {1024, 256, 196}, {256, 1024, 196}, {2048, 512, 49}, {512, 2048, 49}} {
 		m, k, n := s[0], s[1], s[2]
 		a, bm := randSlice(r, m*k), randSlice(r, k*n)
 		c := make([]float32, m*n)
@@ -114,11 +116,17 @@ func BenchmarkMulRowsPointwise(b *testing.B) {
 		}
 		pa := PackA(m, k, a, k)
 		ep := &Epilogue{RowBias: randSlice(r, m), Clip: true, Lo: 0, Hi: 6}
-		b.Run(fmt.Sprintf("m%d_k%d_n%d", m, k, n), func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				pa.MulRowsEx(n, bm, off, c, n, false, ep, 1)
-			}
-			b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
+		for _, path := range []string{"rows", "packed"} {
+			b.Run(fmt.Sprintf("m%d_k%d_n%d/%s", m, k, n, path), func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					if path == "rows" {
+						pa.MulRowsEx(n, bm, off, c, n, false, ep, 1)
+					} else {
+						pa.MulEx(n, bm, n, c, n, false, ep, 1)
+					}
+				}
+				b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
 	}
 }
