@@ -114,6 +114,23 @@ func (e *Engine) MakePlan(inputs map[string]*tensor.Tensor) error {
 	return err
 }
 
+// InputBuffer returns the page-locked buffer from which Run uploads
+// float32 input name for the last plan made (session.Stager): values
+// written there before Run need no copy. nil when there is no such input
+// or Run does not stage (page-locked memory refused). It stays valid until
+// Close.
+func (e *Engine) InputBuffer(name string) []float32 {
+	leave, err := e.b.enter()
+	if err != nil {
+		return nil
+	}
+	defer leave()
+	if e.last == nil || e.lastObserved {
+		return nil
+	}
+	return e.last.inputBuffer(name)
+}
+
 // Run computes the graph's outputs. They belong to the engine and are
 // overwritten by its next run.
 func (e *Engine) Run(inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {

@@ -3,6 +3,7 @@ package cuda
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -303,13 +304,7 @@ func (p *plan) run(inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor,
 	if err := p.checkInputs(inputs); err != nil {
 		return nil, err
 	}
-	if !p.noStaging && p.runGraph == nil {
-		if err := p.stage(); err != nil {
-			p.noStaging = true
-			p.e.log().Debug("Run stages no transfers in page-locked memory; copying from Go memory", "error", err)
-		}
-	}
-	if p.noStaging {
+	if p.noStaging || !p.staged() {
 		if err := p.execute(inputs); err != nil {
 			return nil, err
 		}
@@ -317,7 +312,11 @@ func (p *plan) run(inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor,
 	}
 	in := p.stagedIn.Bytes()
 	for i, name := range p.inputs {
-		copy(floats(in[p.inOffsets[i]:]), inputs[name].F32)
+		// An input read straight into its staging buffer (inputBuffer)
+		// is there already.
+		if dst, src := floats(in[p.inOffsets[i]:]), inputs[name].F32; len(src) > 0 && &dst[0] != &src[0] {
+			copy(dst, src)
+		}
 	}
 	if err := p.b.Driver.LaunchGraph(p.runGraph, p.b.stream); err != nil {
 		return nil, err
@@ -333,6 +332,29 @@ func (p *plan) run(inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor,
 		res[name] = h
 	}
 	return res, nil
+}
+
+// staged reports whether runs go through the page-locked buffers,
+// staging them the first time (the caller is inside the context).
+func (p *plan) staged() bool {
+	if !p.noStaging && p.runGraph == nil {
+		if err := p.stage(); err != nil {
+			p.noStaging = true
+			p.e.log().Debug("Run stages no transfers in page-locked memory; copying from Go memory", "error", err)
+		}
+	}
+	return !p.noStaging
+}
+
+// inputBuffer returns input name's part of the page-locked input buffer,
+// staging it first; nil when there is none (the caller is inside the
+// context).
+func (p *plan) inputBuffer(name string) []float32 {
+	i := slices.Index(p.inputs, name)
+	if i < 0 || !p.staged() {
+		return nil
+	}
+	return floats(p.stagedIn.Bytes()[p.inOffsets[i]:])[:tensor.NumElements(p.tensors[name].shape)]
 }
 
 // stage allocates the page-locked buffers and records runGraph.

@@ -97,7 +97,8 @@ func TestINT8ProductPaths(t *testing.T) {
 
 // TestRunStaged: Run (page-locked staging, copies inside the graph) gives
 // the outputs of the synchronous path bit for bit in every precision,
-// and a second batch's outputs, not the first's, on the next call.
+// and a second batch's outputs, not the first's, on the next call; so
+// does a batch written straight into the staging buffer (InputBuffer).
 func TestRunStaged(t *testing.T) {
 	b := backend(t)
 	for _, name := range []string{"lenet", "resnet20"} {
@@ -122,6 +123,23 @@ func TestRunStaged(t *testing.T) {
 				if i, same := sameBits(staged, want[outName].F32); !same {
 					t.Errorf("%s %s: staged Run's output %d is %g, the synchronous path's %g", name, p, i, staged[i], want[outName].F32[i])
 				}
+				// The input written straight into the staging buffer
+				// (session.Stager) gives the same outputs.
+				buf := e.InputBuffer(inName)
+				if len(buf) != x.Len() {
+					t.Fatalf("%s %s: InputBuffer has %d values for an input of %d", name, p, len(buf), x.Len())
+				}
+				copy(buf, x.F32)
+				got, err = e.Run(map[string]*tensor.Tensor{inName: tensor.FromFloat32(buf, x.Shape...)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if i, same := sameBits(got[outName].F32, staged); !same {
+					t.Errorf("%s %s: Run from the staging buffer: output %d is %g, from Go memory %g", name, p, i, got[outName].F32[i], staged[i])
+				}
+			}
+			if e.InputBuffer("no such input") != nil {
+				t.Errorf("%s %s: a staging buffer for an input the model does not have", name, p)
 			}
 			e.Close()
 		}

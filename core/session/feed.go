@@ -173,6 +173,23 @@ func convertible(to tensor.DType) string {
 // inputs and their class indices into labels, and returns the inputs
 // (the same tensors each time). Float values must be finite: the error
 // names the sample, the input and the element otherwise.
+// Inputs returns the tensors Read fills, one per model input (the values
+// of the last batch read; zeros before the first).
+func (f *Feed) Inputs() map[string]*tensor.Tensor { return f.inputs }
+
+// ReadInto has Read write the model's only input, float32 samples of a
+// plain Source, straight into buf: a runner's staging buffer (session.Stager),
+// which then needs no copy. It reports false, changing nothing, for any
+// other input or a buf not of the batch's size.
+func (f *Feed) ReadInto(name string, buf []float32) bool {
+	t, ok := f.inputs[name]
+	if f.ts != nil || !ok || len(buf) != len(f.images) {
+		return false
+	}
+	f.images, t.F32 = buf, buf
+	return true
+}
+
 func (f *Feed) Read(first int, labels []int) (map[string]*tensor.Tensor, error) {
 	if f.ts == nil {
 		return f.inputs, ReadFinite(f.src, first, f.batch, f.images, labels)

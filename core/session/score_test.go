@@ -275,3 +275,44 @@ func TestEvaluatePlansBeforeTheClock(t *testing.T) {
 		t.Errorf("the plan's error should stop the pass: %v", err)
 	}
 }
+
+// staging is a Stager whose buffer the batches must arrive in.
+type staging struct {
+	planning
+	buf  []float32
+	seen int
+}
+
+func (s *staging) InputBuffer(name string) []float32 {
+	if name != "x" {
+		return nil
+	}
+	return s.buf
+}
+
+func (s *staging) Run(in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+	if x := in["x"].F32; &x[0] == &s.buf[0] {
+		s.seen++
+	}
+	return s.planning.Run(in)
+}
+
+// A Stager's batches are read straight into its buffer (and scored as
+// any others); a buffer of another size is not used.
+func TestEvaluateReadsIntoTheStagingBuffer(t *testing.T) {
+	st := &staging{planning: planning{oracle: oracle{classes: 10}}, buf: make([]float32, 4)}
+	s, err := Evaluate(st, fakeSource{n: 100, classes: 10}, ScoreConfig{Batch: 4, Batches: 3, Input: "x", Output: "y"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.seen != 3 || s.Top1 != 0.5 {
+		t.Errorf("%d of 3 batches in the staging buffer, Top-1 %v (want 0.5)", st.seen, s.Top1)
+	}
+	if st.buf[0] != 8 {
+		t.Errorf("the buffer holds %v, want the last batch (8, 9, 10, 11)", st.buf)
+	}
+	st = &staging{planning: planning{oracle: oracle{classes: 10}}, buf: make([]float32, 5)}
+	if _, err := Evaluate(st, fakeSource{n: 100, classes: 10}, ScoreConfig{Batch: 4, Batches: 3, Input: "x", Output: "y"}); err != nil || st.seen != 0 {
+		t.Errorf("a buffer of another size: err %v, %d batches read into it", err, st.seen)
+	}
+}
