@@ -461,9 +461,14 @@ func TestNoAllocs(t *testing.T) {
 	c := make([]int32, m*n)
 	pa := PackA(m, k, a, k)
 	buf := PackB(k, n, b, n)
+	offs := make([]int32, PaddedK(k)/KGroup)
+	for g := range offs {
+		offs[g] = int32(g * 8)
+	}
 	for _, im := range Available() {
 		withImpl(t, im, func() {
 			for name, f := range map[string]func(){
+				"MulTaps":      func() { pa.MulTaps(n-5, buf, offs, c, n) },
 				"MulPackedBuf": func() { pa.MulPackedBuf(n-5, buf, c, n) },
 				"Mul":          func() { pa.Mul(n-3, b, n, c, n) },
 				"PackBRow":     func() { PackBRow(buf, k, 5, b[5*n:][:n]) },
