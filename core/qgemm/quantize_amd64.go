@@ -8,6 +8,20 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
+// vectorKernels says which vector code the quantizers, the epilogue and
+// the depthwise sums use under the current GEMM implementation: AVX-512
+// only under the AVX-512 VNNI GEMM (on a CPU with AVX-512F and BW), AVX2
+// under the AVX2 and AVX-VNNI ones, so that forcing either on an AVX-512
+// machine tests and measures all of the path those CPUs take; none under
+// ImplGo.
+func vectorKernels() (avx2, avx512 bool) {
+	impl := CurrentImpl()
+	if impl == ImplGo || !hasAVX2() {
+		return false, false
+	}
+	return true, impl == ImplVNNI && cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW
+}
+
 //go:noescape
 func quantizeAVX512(dst *int8, src *float32, n int, scale float32)
 
@@ -15,15 +29,14 @@ func quantizeAVX512(dst *int8, src *float32, n int, scale float32)
 func quantizeAVX2(dst *int8, src *float32, n int, scale float32)
 
 // quantizeFast quantizes every value with AVX-512, or the leading
-// multiple of 8 with AVX2, and returns how many it did. As in epilogueFast,
-// forcing the AVX2 GEMM kernels forces the AVX2 kernel, so an AVX-512
-// machine tests the path AVX2-only machines take; ImplGo turns both off.
+// multiple of 8 with AVX2 (vectorKernels chooses), and returns how many it
+// did.
 func quantizeFast(dst []int8, src []float32, scale float32) int {
-	impl := CurrentImpl()
-	if impl == ImplGo || !hasAVX2() {
+	avx2, avx512 := vectorKernels()
+	if !avx2 {
 		return 0
 	}
-	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && impl != ImplAVX2 {
+	if avx512 {
 		if len(src) > 0 {
 			quantizeAVX512(&dst[0], &src[0], len(src), scale)
 		}
@@ -55,18 +68,15 @@ func epilogueAVX512(f *epilogueFrame)
 func epilogueAVX2(f *epilogueFrame)
 
 // epilogueFast converts with AVX-512 (every column, the last ones under a
-// mask) or AVX2 (the leading multiple of 8 of each row), and returns how
-// many leading columns of each row it did. Forcing the AVX2 GEMM kernels
-// forces the AVX2 epilogue as well, so that an AVX-512 machine tests and
-// measures the path AVX2-only machines take; ImplGo turns both off.
+// mask) or AVX2 (the leading multiple of 8 of each row), as vectorKernels
+// chooses, and returns how many leading columns of each row it did.
 func epilogueFast(a *epilogueArgs) int {
-	impl := CurrentImpl()
+	avx2, avx512 := vectorKernels()
 	cols := a.cols
-	avx512 := cpu.X86.HasAVX512F && impl != ImplAVX2
 	if !avx512 {
 		cols &^= 7
 	}
-	if cols == 0 || impl == ImplGo || !cpu.X86.HasAVX2 {
+	if cols == 0 || !avx2 {
 		return 0
 	}
 	f := epilogueFrame{
@@ -105,14 +115,13 @@ func depthwiseAVX512(acc *int32, x *int8, off *int, w *int32, taps int, chunks i
 func depthwiseAVX2(acc *int32, x *int8, off *int, w *int32, taps int, chunks int)
 
 // depthwiseFast runs DepthwiseSums' np (a multiple of 16) positions with
-// AVX-512, or AVX2 where that is what the CPU has or is forced, and
-// reports whether it did.
+// AVX-512 or AVX2, as vectorKernels chooses, and reports whether it did.
 func depthwiseFast(acc []int32, x []int8, off []int, w []int32, np int) bool {
-	impl := CurrentImpl()
-	if len(off) == 0 || impl == ImplGo || !hasAVX2() {
+	avx2, avx512 := vectorKernels()
+	if len(off) == 0 || !avx2 {
 		return false
 	}
-	if cpu.X86.HasAVX512F && impl != ImplAVX2 {
+	if avx512 {
 		depthwiseAVX512(&acc[0], &x[0], &off[0], &w[0], len(off), np/16)
 	} else {
 		depthwiseAVX2(&acc[0], &x[0], &off[0], &w[0], len(off), np/16)
@@ -143,15 +152,14 @@ func quantizeInterleavedAVX512(f *interleaveFrame)
 func quantizeInterleavedAVX2(f *interleaveFrame)
 
 // quantizeInterleavedFast quantizes four planes at column step 1 or 2
-// with AVX-512 (every column) or AVX2 (leading blocks of 8 columns),
-// chosen as quantizeFast chooses, and returns how many leading columns of
-// each row it did.
+// with AVX-512 (every column) or AVX2 (leading blocks of 8 columns), as
+// vectorKernels chooses, and returns how many leading columns of each row
+// it did.
 func quantizeInterleavedFast(dst []int8, ldd int, src []float32, planeStride, lds, step, rows, cols int, scale float32) int {
-	impl := CurrentImpl()
-	if impl == ImplGo || !hasAVX2() {
+	avx2, avx512 := vectorKernels()
+	if !avx2 {
 		return 0
 	}
-	avx512 := cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && impl != ImplAVX2
 	if !avx512 {
 		// Whole blocks of 8 positions; at step 2 a block loads 16
 		// floats, one past its last, so the last position stays in Go.
@@ -183,15 +191,13 @@ func quantizeRowsAVX2(f *interleaveFrame)
 
 // quantizeRowsFast quantizes rows at column step 1 or 2 with AVX-512
 // (every column) or AVX2 (leading blocks of 8 columns; at step 2 the last
-// column stays in Go, as in quantizeInterleavedFast), chosen as
-// quantizeFast chooses, and returns how many leading columns of each row
-// it did.
+// column stays in Go, as in quantizeInterleavedFast), as vectorKernels
+// chooses, and returns how many leading columns of each row it did.
 func quantizeRowsFast(dst []int8, ldd int, src []float32, lds, step, rows, cols int, scale float32) int {
-	impl := CurrentImpl()
-	if step > 2 || impl == ImplGo || !hasAVX2() {
+	avx2, avx512 := vectorKernels()
+	if step > 2 || !avx2 {
 		return 0
 	}
-	avx512 := cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && impl != ImplAVX2
 	if !avx512 {
 		if step == 2 {
 			cols--
