@@ -25,22 +25,38 @@
 //	Dequantize                   int32 C → float32: ·rowScale[i] + bias[i],
 //	                             optional ReLU.
 //	DequantizePlane              one convolution output channel: ·scale +
-//	                             bias + residual, optional ReLU, rows read
-//	                             at a stride (the wide strategy's padded
-//	                             rows), in one pass.
+//	                             bias + residual, then an Activation (ReLU
+//	                             or Clip), rows read at a stride (the wide
+//	                             strategy's padded rows), in one pass.
+//	DequantizePlanes             the same for all output channels of a
+//	                             layer in one call (scale and bias per
+//	                             plane of rows).
 //	DequantizeCols               int32 C → float32: ·colScale[j] + bias[j]
-//	                             (weights as the right operand). All three
-//	                             convert 16 values per step with AVX-512
-//	                             (a row's last ones under a mask), 8 with
-//	                             AVX2.
+//	                             (weights as the right operand). All of
+//	                             them convert 16 values per step with
+//	                             AVX-512 (a row's last ones under a mask),
+//	                             8 with AVX2.
 //	DepthwiseSums                a depthwise convolution's taps summed
 //	                             exactly over contiguous runs, 16 positions
-//	                             per step with AVX-512 (no GEMM;
+//	                             per step with AVX-512 or AVX2 (no GEMM;
 //	                             DepthwiseVector says whether it is there).
 //	Quantize                     float32 → int8 with a per-tensor scale,
 //	                             16 values per step with AVX-512 (the last
 //	                             ones under a mask), 8 with AVX2.
+//	QuantizeInterleaved          four float planes into one channel-
+//	                             interleaved int8 plane (the layout
+//	                             MulTaps reads a convolution's input in),
+//	                             rows at a pitch, columns at a step of 1 or
+//	                             2 (one phase of a strided convolution).
+//	QuantizeRows                 one plane into rows at a pitch, columns
+//	                             at a step (a depthwise convolution's phase
+//	                             planes). Both give Quantize's bytes.
 //	QuantizeWeights              per-row symmetric weight quantization.
+//
+// The quantizers, the epilogues and the depthwise sums use AVX-512 under
+// the AVX-512 VNNI GEMM and AVX2 under the AVX2 and AVX-VNNI ones, so that
+// forcing those (SetImpl) on an AVX-512 machine runs all of the path
+// their CPUs take.
 //
 // C is always overwritten (there is no accumulate mode) and k = 0 gives
 // C = 0. Everything runs on the calling goroutine; the engine parallelises
