@@ -8,8 +8,8 @@ import (
 	"github.com/int8cal/int8cal/core/tensor"
 )
 
-// The float convolution's in-place strategies against refConv on every
-// GEMM implementation: pointwise (input planes read in place), grid
+// The float convolution's strategies against refConv on every
+// GEMM implementation: pointwise (input planes as the GEMM's operand), grid
 // (output rows, 16 or more wide: whole and partial tiles), wide (a run of
 // padded rows, narrowed) and phased (strided, from phase planes: strides
 // 2 and 3, 1×1 to 7×7, dilation, asymmetric padding), each checked to
