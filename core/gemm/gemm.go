@@ -383,9 +383,8 @@ func (p *PackedA) MulPackedBufEx(n int, packedB []float32, c []float32, ldc int,
 // MulRowsEx computes C = Apacked·B (or C += … with accumulate) for a k×n B
 // whose row p is b[off[p] : off[p]+n] (k = p.K() = len(off)), with an
 // optional epilogue and worker count (see SgemmEx). It reads B in place:
-// the rows of a convolution's input (a pointwise convolution's input
-// planes, off[p] = p·H·W; a stride-1 convolution's zero-padded planes
-// shifted by each tap) need no unfolding or packing. Whole tiles are read
+// the rows of a convolution's input (a stride-1 convolution's zero-padded
+// planes shifted by each tap) need no unfolding or packing. Whole tiles are read
 // by the indirect kernels, a partial last one by the masked AVX-512 ones;
 // the AVX2 implementation packs a partial last tile per k block, the Go
 // one every tile.
