@@ -61,7 +61,11 @@ func TestObservedRunSeesEveryTensor(t *testing.T) {
 }
 
 // Fused (Conv+Relu, Add+Relu, Gemm+Relu) and unfused plans, and any batch
-// size, compute the same values.
+// size, compute the same values: bit for bit without residuals (LeNet);
+// a convolution with a fused residual (ResNet-20) starts its sums from the
+// residual (res + Σ + bias, no pass over the output afterwards) where the
+// unfused plan adds it to the finished convolution ((Σ + bias) + res), so
+// the last bits may differ there.
 func TestFusionAndBatchSizeInvariance(t *testing.T) {
 	for _, path := range []string{lenetPath, resnet20Path} {
 		g := load(t, path)
@@ -77,7 +81,11 @@ func TestFusionAndBatchSizeInvariance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		assertEqual(t, filepath.Base(path)+" unfused", plain[g.Outputs[0].Name].F32, want.F32)
+		if path == lenetPath {
+			assertEqual(t, filepath.Base(path)+" unfused", plain[g.Outputs[0].Name].F32, want.F32)
+		} else {
+			assertClose(t, filepath.Base(path)+" unfused", plain[g.Outputs[0].Name].F32, want.F32)
+		}
 		// Image by image, batch 1.
 		per := x.Len() / 5
 		classes := want.Len() / 5
