@@ -151,36 +151,47 @@ func quantizeInterleavedAVX512(f *interleaveFrame)
 //go:noescape
 func quantizeInterleavedAVX2(f *interleaveFrame)
 
-// quantizeInterleavedFast quantizes four planes at column step 1 or 2
-// with AVX-512 (every column) or AVX2 (leading blocks of 8 columns), as
+// stridedFast runs one of the strided quantizers (the interleaving one,
+// or the row one) at column step 1 or 2: the AVX-512 kernel on every
+// column or the AVX2 one on leading blocks of 8 (at step 2 a block loads
+// 16 floats, one past its last, so the last column stays in Go), as
 // vectorKernels chooses, and returns how many leading columns of each row
-// it did.
-func quantizeInterleavedFast(dst []int8, ldd int, src []float32, planeStride, lds, step, rows, cols int, scale float32) int {
+// it did. (Direct calls, not kernels passed as values: the frame would
+// escape to the heap on every call.)
+func stridedFast(f *interleaveFrame, interleaved bool) int {
 	avx2, avx512 := vectorKernels()
-	if !avx2 {
+	if f.step > 2 || !avx2 {
 		return 0
 	}
 	if !avx512 {
-		// Whole blocks of 8 positions; at step 2 a block loads 16
-		// floats, one past its last, so the last position stays in Go.
-		if step == 2 {
-			cols--
+		if f.step == 2 {
+			f.cols--
 		}
-		cols &^= 7
-		if cols <= 0 {
+		f.cols &^= 7
+		if f.cols <= 0 {
 			return 0
 		}
 	}
-	f := interleaveFrame{
+	switch {
+	case interleaved && avx512:
+		quantizeInterleavedAVX512(f)
+	case interleaved:
+		quantizeInterleavedAVX2(f)
+	case avx512:
+		quantizeRowsAVX512(f)
+	default:
+		quantizeRowsAVX2(f)
+	}
+	return f.cols
+}
+
+// quantizeInterleavedFast quantizes four planes with the vector kernels
+// (stridedFast) and returns how many leading columns of each row they did.
+func quantizeInterleavedFast(dst []int8, ldd int, src []float32, planeStride, lds, step, rows, cols int, scale float32) int {
+	return stridedFast(&interleaveFrame{
 		dst: unsafe.Pointer(&dst[0]), src: unsafe.Pointer(&src[0]),
 		rows: rows, cols: cols, ldd: ldd, lds: 4 * lds, plane: 4 * planeStride, step: step, scale: scale,
-	}
-	if avx512 {
-		quantizeInterleavedAVX512(&f)
-	} else {
-		quantizeInterleavedAVX2(&f)
-	}
-	return cols
+	}, true)
 }
 
 //go:noescape
@@ -189,32 +200,11 @@ func quantizeRowsAVX512(f *interleaveFrame)
 //go:noescape
 func quantizeRowsAVX2(f *interleaveFrame)
 
-// quantizeRowsFast quantizes rows at column step 1 or 2 with AVX-512
-// (every column) or AVX2 (leading blocks of 8 columns; at step 2 the last
-// column stays in Go, as in quantizeInterleavedFast), as vectorKernels
-// chooses, and returns how many leading columns of each row it did.
+// quantizeRowsFast quantizes rows with the vector kernels (stridedFast)
+// and returns how many leading columns of each row they did.
 func quantizeRowsFast(dst []int8, ldd int, src []float32, lds, step, rows, cols int, scale float32) int {
-	avx2, avx512 := vectorKernels()
-	if step > 2 || !avx2 {
-		return 0
-	}
-	if !avx512 {
-		if step == 2 {
-			cols--
-		}
-		cols &^= 7
-		if cols <= 0 {
-			return 0
-		}
-	}
-	f := interleaveFrame{
+	return stridedFast(&interleaveFrame{
 		dst: unsafe.Pointer(&dst[0]), src: unsafe.Pointer(&src[0]),
 		rows: rows, cols: cols, ldd: ldd, lds: 4 * lds, step: step, scale: scale,
-	}
-	if avx512 {
-		quantizeRowsAVX512(&f)
-	} else {
-		quantizeRowsAVX2(&f)
-	}
-	return cols
+	}, false)
 }
