@@ -341,6 +341,20 @@ func (c *qconv) Memory(in []Meta, workers int) (prepared, working int64, err err
 	return weights + 8*m, areas * per, nil
 }
 
+// layOut returns buf sized n for an input of size hw: zeroed when the size
+// (or hw) changed, as it was otherwise. The implicit GEMM's and the
+// depthwise kernel's padding is never written, so it must be cleared once
+// for each layout and only then.
+func (sc *qconvScratch) layOut(buf []int8, n int, hw [2]int) []int8 {
+	if len(buf) == n && sc.laidOut == hw {
+		return buf
+	}
+	buf = growI8(buf, n)
+	clear(buf)
+	sc.laidOut = hw
+	return buf
+}
+
 func copyInt8(dst, src []int8) { copy(dst, src) }
 
 func growI8(b []int8, n int) []int8 {

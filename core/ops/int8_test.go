@@ -154,16 +154,21 @@ func TestInt8ConvMatchesReference(t *testing.T) {
 			// convolution on an input of another size and back (the
 			// zero padding laid out for one size must not leak into
 			// another).
+			// (The transposed input lays out buffers of the same sizes
+			// differently.)
 			other := tensor.New(tensor.Float32, tc.n, tc.c, tc.h+3, tc.w+2)
-			for i := range other.F32 {
-				other.F32[i] = float32(rng.NormFloat64())
+			transposed := tensor.New(tensor.Float32, tc.n, tc.c, tc.w, tc.h)
+			for _, tt := range []*tensor.Tensor{other, transposed} {
+				for i := range tt.F32 {
+					tt.F32[i] = float32(rng.NormFloat64())
+				}
 			}
 			for _, impl := range qgemm.Available() {
 				prev, err := qgemm.SetImpl(impl)
 				if err != nil {
 					t.Fatal(err)
 				}
-				for _, input := range []*tensor.Tensor{x, other, x} {
+				for _, input := range []*tensor.Tensor{x, other, x, transposed, x} {
 					in[0], metas[0] = input, Meta{tensor.Float32, input.Shape}
 					ms, err := op.Infer(metas, nil)
 					if err != nil {

@@ -135,11 +135,7 @@ func (c *qconv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
 	areas := c.areas(ctx.Workers, units)
 	for i := range areas {
 		sc := &areas[i]
-		if len(sc.x) != d.bufLen || sc.laidOut != geo.inHW {
-			sc.x = growI8(sc.x, d.bufLen)
-			clear(sc.x)
-			sc.laidOut = geo.inHW
-		}
+		sc.x = sc.layOut(sc.x, d.bufLen, geo.inHW)
 		sc.acc = growI32(sc.acc, sums)
 	}
 	act := c.act.int8Epilogue()
