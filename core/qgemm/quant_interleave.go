@@ -25,8 +25,8 @@ func QuantizeInterleaved(dst []int8, ldd int, src []float32, planeStride, lds, c
 		panic(fmt.Sprintf("qgemm: QuantizeInterleaved of %d×%d values: source of %d values, destination of %d bytes too short", rows, cols, len(src), len(dst)))
 	}
 	done := 0
-	if ch == KGroup && colStep <= 2 {
-		done = quantizeInterleavedFast(dst, ldd, src, planeStride, lds, colStep, rows, cols, scale)
+	if colStep <= 2 {
+		done = quantizeInterleavedFast(dst, ldd, src, planeStride, lds, colStep, ch, rows, cols, scale)
 	}
 	if done == cols {
 		return

@@ -31,12 +31,14 @@ func TestQuantizeInterleavedStopsAtLastValue(t *testing.T) {
 				for cols := 1; cols <= 40; cols++ {
 					const rows, lds = 2, 100
 					plane := rows * lds
-					need := 3*plane + (rows-1)*lds + (cols-1)*step + 1
-					src := all[len(all)-need:]
-					dst := make([]int8, rows*4*cols)
-					QuantizeInterleaved(dst, 4*cols, src, plane, lds, step, 4, rows, cols, 1)
-					if got, want := dst[len(dst)-1], quantize1(src[need-1], -128); got != want {
-						t.Fatalf("%v, step %d, %d columns: last byte %d, want %d", im, step, cols, got, want)
+					for _, ch := range []int{4, 3, 1} {
+						need := (ch-1)*plane + (rows-1)*lds + (cols-1)*step + 1
+						src := all[len(all)-need:]
+						dst := make([]int8, rows*4*cols)
+						QuantizeInterleaved(dst, 4*cols, src, plane, lds, step, ch, rows, cols, 1)
+						if got, want := dst[len(dst)-4+ch-1], quantize1(src[need-1], -128); got != want {
+							t.Fatalf("%v, step %d, %d columns, %d planes: last byte %d, want %d", im, step, cols, ch, got, want)
+						}
 					}
 					// One plane: its last value is the slice's last.
 					one := all[len(all)-(rows-1)*lds-(cols-1)*step-1:]

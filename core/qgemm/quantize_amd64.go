@@ -143,6 +143,7 @@ type interleaveFrame struct {
 	plane      int
 	step       int // 1 or 2
 	scale      float32
+	planes     int // 1 to 4 (the interleaving kernels; the bytes of the others are 0)
 }
 
 //go:noescape
@@ -185,12 +186,12 @@ func stridedFast(f *interleaveFrame, interleaved bool) int {
 	return f.cols
 }
 
-// quantizeInterleavedFast quantizes four planes with the vector kernels
+// quantizeInterleavedFast quantizes ch planes with the vector kernels
 // (stridedFast) and returns how many leading columns of each row they did.
-func quantizeInterleavedFast(dst []int8, ldd int, src []float32, planeStride, lds, step, rows, cols int, scale float32) int {
+func quantizeInterleavedFast(dst []int8, ldd int, src []float32, planeStride, lds, step, ch, rows, cols int, scale float32) int {
 	return stridedFast(&interleaveFrame{
 		dst: unsafe.Pointer(&dst[0]), src: unsafe.Pointer(&src[0]),
-		rows: rows, cols: cols, ldd: ldd, lds: 4 * lds, plane: 4 * planeStride, step: step, scale: scale,
+		rows: rows, cols: cols, ldd: ldd, lds: 4 * lds, plane: 4 * planeStride, step: step, scale: scale, planes: ch,
 	}, true)
 }
 

@@ -93,7 +93,7 @@ done2:
 	VZEROUPPER
 	RET
 
-// The interleaving quantizers: four planes' rows quantized as
+// The interleaving quantizers: up to four planes' rows quantized as
 // quantizeAVX512 / quantizeAVX2 do, each value's int32 clamped to
 // [-128, 127], and the four channels' low bytes merged into one dword per
 // position (plane c in byte c), so 16 (8) positions of 4 planes are one
@@ -117,6 +117,12 @@ done2:
 	VMOVUPS.Z next, K4, Z7 \
 	VPERMT2PS Z7, Z8, Z0
 
+// HAVE jumps to lbl when fewer than n planes are quantized (R15): the
+// bytes of the missing ones stay 0.
+#define HAVE(n, lbl) \
+	CMPQ R15, $n \
+	JLT  lbl
+
 // MERGE16 puts Z2's low bytes into byte lane sh/8 of Z6's dwords.
 #define MERGE16(sh) \
 	VPANDD Z5, Z2, Z2 \
@@ -135,6 +141,7 @@ TEXT ·quantizeInterleavedAVX512(SB), NOSPLIT, $0-8
 	MOVQ         48(R8), BX       // plane
 	LEAQ         (BX)(BX*2), R13  // 3·plane
 	MOVQ         56(R8), R14      // step
+	MOVQ         72(R8), R15      // planes (1 to 4)
 	VBROADCASTSS 64(R8), Z1
 	MOVL         $0x42fe0000, AX  // 127.0
 	VPBROADCASTD AX, Z3
@@ -180,15 +187,20 @@ ifull:
 	LOAD16((AX))
 	CONV16
 	VPANDD Z5, Z2, Z6
+	HAVE(2, i1done)
 	LOAD16((AX)(BX*1))
 	CONV16
 	MERGE16(8)
+	HAVE(3, i1done)
 	LOAD16((AX)(BX*2))
 	CONV16
 	MERGE16(16)
+	HAVE(4, i1done)
 	LOAD16((AX)(R13*1))
 	CONV16
 	MERGE16(24)
+
+i1done:
 	ADDQ $64, AX
 	JMP  istore
 
@@ -196,15 +208,20 @@ istep2:
 	LOAD16S2((AX), 64(AX))
 	CONV16
 	VPANDD Z5, Z2, Z6
+	HAVE(2, i2done)
 	LOAD16S2((AX)(BX*1), 64(AX)(BX*1))
 	CONV16
 	MERGE16(8)
+	HAVE(3, i2done)
 	LOAD16S2((AX)(BX*2), 64(AX)(BX*2))
 	CONV16
 	MERGE16(16)
+	HAVE(4, i2done)
 	LOAD16S2((AX)(R13*1), 64(AX)(R13*1))
 	CONV16
 	MERGE16(24)
+
+i2done:
 	ADDQ $128, AX
 
 istore:
@@ -350,6 +367,7 @@ TEXT ·quantizeInterleavedAVX2(SB), NOSPLIT, $0-8
 	MOVQ         48(R8), BX
 	LEAQ         (BX)(BX*2), R13
 	MOVQ         56(R8), R14
+	MOVQ         72(R8), R15
 	VBROADCASTSS 64(R8), Y1
 	MOVL         $0x42fe0000, AX
 	VMOVD        AX, X3
@@ -373,15 +391,20 @@ jcol:
 	LOAD8((AX))
 	CONV8
 	VPAND Y6, Y2, Y7
+	HAVE(2, j1done)
 	LOAD8((AX)(BX*1))
 	CONV8
 	MERGE8(8)
+	HAVE(3, j1done)
 	LOAD8((AX)(BX*2))
 	CONV8
 	MERGE8(16)
+	HAVE(4, j1done)
 	LOAD8((AX)(R13*1))
 	CONV8
 	MERGE8(24)
+
+j1done:
 	ADDQ $32, AX
 	JMP  jstore
 
@@ -389,15 +412,20 @@ jstep2:
 	LOAD8S2((AX), 32(AX))
 	CONV8
 	VPAND Y6, Y2, Y7
+	HAVE(2, j2done)
 	LOAD8S2((AX)(BX*1), 32(AX)(BX*1))
 	CONV8
 	MERGE8(8)
+	HAVE(3, j2done)
 	LOAD8S2((AX)(BX*2), 32(AX)(BX*2))
 	CONV8
 	MERGE8(16)
+	HAVE(4, j2done)
 	LOAD8S2((AX)(R13*1), 32(AX)(R13*1))
 	CONV8
 	MERGE8(24)
+
+j2done:
 	ADDQ $64, AX
 
 jstore:

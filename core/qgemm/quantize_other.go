@@ -16,7 +16,7 @@ func depthwiseFast(acc []int32, x []int8, off []int, w []int32, np int) bool { r
 func DepthwiseVector() bool { return false }
 
 // quantizeInterleavedFast has no vector version here.
-func quantizeInterleavedFast(dst []int8, ldd int, src []float32, planeStride, lds, step, rows, cols int, scale float32) int {
+func quantizeInterleavedFast(dst []int8, ldd int, src []float32, planeStride, lds, step, ch, rows, cols int, scale float32) int {
 	return 0
 }
 
