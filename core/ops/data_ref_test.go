@@ -595,3 +595,42 @@ func TestPad(t *testing.T) {
 		}
 	})
 }
+
+// A Slice large enough to be split between workers gives, with 3 workers,
+// what per-axis index lists give: every split starts its rows from the
+// right input element (negative and larger steps on the outer axes
+// included).
+func TestSliceSplitBetweenWorkers(t *testing.T) {
+	x := iota32(6, 160, 48, 8)
+	starts, ends, steps := []int64{5, 1, 0, 7}, []int64{-100, 159, 48, 0}, []int64{-2, 2, 1, -3}
+	var idx [4][]int
+	for a, n := range x.Shape {
+		idx[a] = specSlice(n, int(starts[a]), int(ends[a]), int(steps[a]))
+	}
+	var want []float32
+	for _, i := range idx[0] {
+		for _, j := range idx[1] {
+			for _, k := range idx[2] {
+				for _, l := range idx[3] {
+					want = append(want, x.F32[((i*160+j)*48+k)*8+l])
+				}
+			}
+		}
+	}
+	op := rtBuild(t, 13, "Slice")
+	in := []*tensor.Tensor{x, i64(sh(4), starts...), i64(sh(4), ends...), i64(sh(4), 0, 1, 2, 3), i64(sh(4), steps...)}
+	out, err := rtEval(op, 3, 1, in, allConst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rows of 3 values, at least 1<<14/3 rows a worker: 3 workers need
+	// more than twice that.
+	if rows := len(want) / 3; len(out[0].F32) != len(want) || rows <= 2*(1<<14/3) {
+		t.Fatalf("%d values, want %d in more than %d rows", len(out[0].F32), len(want), 2*(1<<14/3))
+	}
+	for i := range want {
+		if out[0].F32[i] != want[i] {
+			t.Fatalf("value %d = %v, want %v", i, out[0].F32[i], want[i])
+		}
+	}
+}
