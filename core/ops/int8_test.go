@@ -298,41 +298,46 @@ func TestInt8GemmMatchesReference(t *testing.T) {
 	}
 }
 
-// A 1-D depthwise convolution runs as the 2-D one of height 1 (which the
-// reference above checks), bit for bit.
-func TestInt8Depthwise1D(t *testing.T) {
+// A 1-D INT8 convolution gives what the same 2-D one of height 1 gives
+// (which the reference above checks), bit for bit: depthwise (the direct
+// kernel), plain (the implicit GEMM) and grouped with 2 channels a group
+// (the unfolding path).
+func TestInt8Conv1D(t *testing.T) {
 	rng := rand.New(rand.NewSource(13))
 	const n, c, w, k = 2, 6, 23, 5
-	x, wt, b := randomTensor(rng, n, c, w), randomTensor(rng, c, 1, k), randomTensor(rng, c)
-	run := func(x, wt *tensor.Tensor, attrs ...*onnx.Attribute) *tensor.Tensor {
-		op := rtBuild(t, 13, "Conv", append(attrs, aInt("group", c))...)
-		in := []*tensor.Tensor{x, wt, b}
-		ms, err := op.Infer([]Meta{{tensor.Float32, x.Shape}, {tensor.Float32, wt.Shape}, {tensor.Float32, b.Shape}}, nil)
-		if err != nil {
-			t.Fatal(err)
+	for _, group := range []int{c, 1, 3} {
+		m := c
+		x, wt, b := randomTensor(rng, n, c, w), randomTensor(rng, m, c/group, k), randomTensor(rng, m)
+		run := func(x, wt *tensor.Tensor, attrs ...*onnx.Attribute) *tensor.Tensor {
+			op := rtBuild(t, 13, "Conv", append(attrs, aInt("group", int64(group)))...)
+			in := []*tensor.Tensor{x, wt, b}
+			ms, err := op.Infer([]Meta{{tensor.Float32, x.Shape}, {tensor.Float32, wt.Shape}, {tensor.Float32, b.Shape}}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q, ok := op.(Int8Capable).Int8([]float32{clipScale(x)})
+			if !ok {
+				t.Fatal("no INT8 variant")
+			}
+			if err := q.(Preparer).Prepare([]*tensor.Tensor{nil, wt, b}); err != nil {
+				t.Fatal(err)
+			}
+			y := tensor.New(tensor.Float32, ms[0].Shape...)
+			if err := q.Run(&Ctx{Workers: 2}, in, []*tensor.Tensor{y}); err != nil {
+				t.Fatal(err)
+			}
+			return y
 		}
-		q, ok := op.(Int8Capable).Int8([]float32{clipScale(x)})
-		if !ok {
-			t.Fatal("no INT8 variant")
+		got := run(x, wt, aInts("pads", 2, 1), aInts("strides", 2), aInts("dilations", 2))
+		want := run(tensor.FromFloat32(x.F32, n, c, 1, w), tensor.FromFloat32(wt.F32, m, c/group, 1, k),
+			aInts("pads", 0, 2, 0, 1), aInts("strides", 1, 2), aInts("dilations", 1, 2))
+		if got.Len() != want.Len() {
+			t.Fatalf("group %d: 1-D output %v, 2-D %v", group, got.Shape, want.Shape)
 		}
-		if err := q.(Preparer).Prepare([]*tensor.Tensor{nil, wt, b}); err != nil {
-			t.Fatal(err)
-		}
-		y := tensor.New(tensor.Float32, ms[0].Shape...)
-		if err := q.Run(&Ctx{Workers: 2}, in, []*tensor.Tensor{y}); err != nil {
-			t.Fatal(err)
-		}
-		return y
-	}
-	got := run(x, wt, aInts("pads", 2, 1), aInts("strides", 2), aInts("dilations", 2))
-	want := run(tensor.FromFloat32(x.F32, n, c, 1, w), tensor.FromFloat32(wt.F32, c, 1, 1, k),
-		aInts("pads", 0, 2, 0, 1), aInts("strides", 1, 2), aInts("dilations", 1, 2))
-	if got.Len() != want.Len() {
-		t.Fatalf("1-D output %v, 2-D %v", got.Shape, want.Shape)
-	}
-	for i := range want.F32 {
-		if math.Float32bits(got.F32[i]) != math.Float32bits(want.F32[i]) {
-			t.Fatalf("value %d: 1-D %v, 2-D %v", i, got.F32[i], want.F32[i])
+		for i := range want.F32 {
+			if math.Float32bits(got.F32[i]) != math.Float32bits(want.F32[i]) {
+				t.Fatalf("group %d, value %d: 1-D %v, 2-D %v", group, i, got.F32[i], want.F32[i])
+			}
 		}
 	}
 }
