@@ -90,11 +90,7 @@ func (c *conv) plan(g *convGeometry) (*dwPlan, error) {
 // positions are ever written (fill), so the padding stays zero once
 // cleared: the planes are cleared when they are (re)made for a layout.
 func (p *dwPlan) ready(sc *convScratch, n int) {
-	if sc.dw != p.key || len(sc.padded) != n {
-		sc.padded = grow(sc.padded, n)
-		clear(sc.padded)
-		sc.dw = p.key
-	}
+	sc.padded = layOut(sc.padded, n, &sc.dw, p.key)
 }
 
 // fill copies one input plane src into the phase planes starting at dst.

@@ -67,8 +67,7 @@ type qconv struct {
 	inScale  float32
 	qpacked  []*qgemm.PackedA // per group (nil for a depthwise convolution)
 	dw       []int32          // a depthwise convolution's weights (int8 values)
-	dwScale  []float32        // and its rowScale, all output channels in a row
-	rowScale [][]float32      // per group: inScale·weight scale per output channel
+	rowScale []float32        // per output channel (groups in a row): inScale·weight scale
 	qscratch []qconvScratch
 	// taps: qpacked holds the weights in the implicit GEMM's k order
 	// (int8taps.go), and tapsGeo is the layout for the input size tapsHW.
@@ -100,8 +99,8 @@ func (c *qconv) Prepare(consts []*tensor.Tensor) error {
 	k := tensor.NumElements(w.Shape[1:])
 	depthwise := isDepthwise(w.Shape, c.group)
 	c.qpacked = make([]*qgemm.PackedA, c.group)
-	c.rowScale = make([][]float32, c.group)
-	c.dw, c.dwScale = nil, nil
+	c.rowScale = make([]float32, 0, w.Shape[0])
+	c.dw = nil
 	cin, taps := w.Shape[1], tensor.NumElements(w.Shape[2:])
 	c.taps = !depthwise && tapsWorthIt(cin, taps)
 	c.tapsHW = [2]int{}
@@ -119,10 +118,7 @@ func (c *qconv) Prepare(consts []*tensor.Tensor) error {
 		for i := range scales {
 			scales[i] *= c.inScale
 		}
-		c.rowScale[g] = scales
-		if depthwise {
-			c.dwScale = append(c.dwScale, scales...)
-		}
+		c.rowScale = append(c.rowScale, scales...)
 	}
 	if len(consts) > 2 && consts[2] != nil {
 		c.bias = consts[2].F32
@@ -236,7 +232,7 @@ func (c *qconv) dequantize(geo *convGeometry, g int, acc []int32, plane, y0, row
 		b = bias[g*geo.cout : (g+1)*geo.cout]
 	}
 	if y0 == 0 && rows*ow == geo.spatial && plane == rows*ldc {
-		qgemm.DequantizePlanes(acc, geo.cout, rows, ow, ldc, c.rowScale[g], b, res, ow, act, dst, ow)
+		qgemm.DequantizePlanes(acc, geo.cout, rows, ow, ldc, c.rowScale[g*geo.cout:(g+1)*geo.cout], b, res, ow, act, dst, ow)
 		return
 	}
 	for oc := 0; oc < geo.cout; oc++ {
@@ -249,7 +245,7 @@ func (c *qconv) dequantize(geo *convGeometry, g int, acc []int32, plane, y0, row
 		if res != nil {
 			r = res[at : at+rows*ow]
 		}
-		qgemm.DequantizePlane(acc[oc*plane:], rows, ow, ldc, c.rowScale[g][oc], bo, r, ow, act, out, ow)
+		qgemm.DequantizePlane(acc[oc*plane:], rows, ow, ldc, c.rowScale[g*geo.cout+oc], bo, r, ow, act, out, ow)
 	}
 }
 
@@ -341,17 +337,21 @@ func (c *qconv) Memory(in []Meta, workers int) (prepared, working int64, err err
 	return weights + 8*m, areas * per, nil
 }
 
-// layOut returns buf sized n for an input of size hw: zeroed when the size
-// (or hw) changed, as it was otherwise. The implicit GEMM's and the
-// depthwise kernel's padding is never written, so it must be cleared once
-// for each layout and only then.
-func (sc *qconvScratch) layOut(buf []int8, n int, hw [2]int) []int8 {
-	if len(buf) == n && sc.laidOut == hw {
+// layOut returns buf sized n for layout want, zeroed when the layout
+// changed (*have records the last one, and becomes want): zero padding
+// that is never written (phase planes, the implicit GEMM's interleaved
+// image) must be cleared once for each layout, and only then.
+func layOut[T any, K comparable](buf []T, n int, have *K, want K) []T {
+	if len(buf) == n && *have == want {
 		return buf
 	}
-	buf = growI8(buf, n)
+	if cap(buf) < n {
+		buf = make([]T, n)
+	} else {
+		buf = buf[:n]
+	}
 	clear(buf)
-	sc.laidOut = hw
+	*have = want
 	return buf
 }
 

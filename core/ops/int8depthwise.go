@@ -123,10 +123,11 @@ func (c *qconv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
 	if err != nil {
 		return err
 	}
-	d, err := geo.depthwise()
+	p, err := c.plan(&geo) // the phase layout, made once per input size
 	if err != nil {
 		return err
 	}
+	d := &p.d
 	taps := len(d.off)
 	plane, outPlane := geo.inHW[0]*geo.inHW[1], geo.spatial
 	chunk, sums := d.chunk(c.group, geo.cout)
@@ -135,7 +136,7 @@ func (c *qconv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
 	areas := c.areas(ctx.Workers, units)
 	for i := range areas {
 		sc := &areas[i]
-		sc.x = sc.layOut(sc.x, d.bufLen, geo.inHW)
+		sc.x = layOut(sc.x, d.bufLen, &sc.laidOut, geo.inHW)
 		sc.acc = growI32(sc.acc, sums)
 	}
 	act := c.act.int8Epilogue()
@@ -162,7 +163,7 @@ func (c *qconv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
 			if bias != nil {
 				b = bias[o0:o1]
 			}
-			qgemm.DequantizePlanes(sc.acc, o1-o0, geo.outHW[0], geo.outHW[1], d.sub[1], c.dwScale[o0:o1], b, res, geo.outHW[1], act, dst, geo.outHW[1])
+			qgemm.DequantizePlanes(sc.acc, o1-o0, geo.outHW[0], geo.outHW[1], d.sub[1], c.rowScale[o0:o1], b, res, geo.outHW[1], act, dst, geo.outHW[1])
 		}
 	})
 	return nil

@@ -198,7 +198,7 @@ func (c *qconv) runTaps(ctx *Ctx, geo *convGeometry, n int, bias []float32, in, 
 	areas := c.areas(ctx.Workers, units)
 	for i := range areas {
 		sc := &areas[i]
-		sc.padded = sc.layOut(sc.padded, t.size, geo.inHW)
+		sc.padded = layOut(sc.padded, t.size, &sc.laidOut, geo.inHW)
 		sc.acc = growI32(sc.acc, acc)
 	}
 	parallel.Each(units, len(areas), func(wk, lo, hi int) {
