@@ -376,9 +376,11 @@ func (c *conv) growScratch(workers int, sizes scratchSizes) {
 	}
 }
 
-func grow(buf []float32, n int) []float32 {
+// grow returns buf with length n, reallocated only when its capacity is
+// short (the contents are not kept then).
+func grow[T any](buf []T, n int) []T {
 	if cap(buf) < n {
-		return make([]float32, n)
+		return make([]T, n)
 	}
 	return buf[:n]
 }

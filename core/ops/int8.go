@@ -187,14 +187,14 @@ func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	areas := c.areas(ctx.Workers, units)
 	for i := range areas {
 		sc := &areas[i]
-		sc.x = growI8(sc.x, sizes.x)
-		sc.line = growI8(sc.line, sizes.line)
+		sc.x = grow(sc.x, sizes.x)
+		sc.line = grow(sc.line, sizes.line)
 		if len(sc.col) < sizes.col {
 			sc.col = qgemm.MakePackedBBuffer(geo.k, cols)
 		}
-		sc.acc = growI32(sc.acc, sizes.acc)
+		sc.acc = grow(sc.acc, sizes.acc)
 		if geo.wide {
-			sc.padded = growI8(sc.padded, sizes.padded)
+			sc.padded = grow(sc.padded, sizes.padded)
 		}
 	}
 	parallel.Each(units, len(areas), func(wk, lo, hi int) {
@@ -345,28 +345,10 @@ func layOut[T any, K comparable](buf []T, n int, have *K, want K) []T {
 	if len(buf) == n && *have == want {
 		return buf
 	}
-	if cap(buf) < n {
-		buf = make([]T, n)
-	} else {
-		buf = buf[:n]
-	}
+	buf = grow(buf, n)
 	clear(buf)
 	*have = want
 	return buf
 }
 
 func copyInt8(dst, src []int8) { copy(dst, src) }
-
-func growI8(b []int8, n int) []int8 {
-	if cap(b) < n {
-		return make([]int8, n)
-	}
-	return b[:n]
-}
-
-func growI32(b []int32, n int) []int32 {
-	if cap(b) < n {
-		return make([]int32, n)
-	}
-	return b[:n]
-}

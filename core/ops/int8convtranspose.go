@@ -127,7 +127,7 @@ func (c *qconvTranspose) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	}
 	for i := 0; i < areas; i++ {
 		sc := &c.qscratch[i]
-		sc.x, sc.acc, sc.col = growI8(sc.x, g.cin*inPlane), growI32(sc.acc, colLen), grow(sc.col, colLen)
+		sc.x, sc.acc, sc.col = grow(sc.x, g.cin*inPlane), grow(sc.acc, colLen), grow(sc.col, colLen)
 		if len(sc.b) < qgemm.PackedBSize(g.cin, inPlane) {
 			sc.b = qgemm.MakePackedBBuffer(g.cin, inPlane)
 		}

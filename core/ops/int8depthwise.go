@@ -137,7 +137,7 @@ func (c *qconv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
 	for i := range areas {
 		sc := &areas[i]
 		sc.x = layOut(sc.x, d.bufLen, &sc.laidOut, geo.inHW)
-		sc.acc = growI32(sc.acc, sums)
+		sc.acc = grow(sc.acc, sums)
 	}
 	act := c.act.int8Epilogue()
 	channels := c.group * geo.cout

@@ -91,7 +91,7 @@ func (l *qlinear) run(ctx *Ctx, x []float32, m int, y, bias []float32, act Activ
 		for b := lo; b < hi; b++ {
 			r0 := b * rows
 			nr := min(rows, m-r0)
-			sc.q, sc.acc = growI8(sc.q, nr*k), growI32(sc.acc, nr*n)
+			sc.q, sc.acc = grow(sc.q, nr*k), grow(sc.acc, nr*n)
 			qgemm.Quantize(sc.q, x[r0*k:(r0+nr)*k], l.inScale)
 			sc.a.Repack(nr, k, sc.q, k)
 			sc.a.MulPackedBuf(n, l.wPacked, sc.acc, n)
@@ -293,7 +293,7 @@ func (mm *qmatMul) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	scale := []float32{mm.lin.inScale * mm.bScale}
 	parallel.Each(count, workers, func(wk, lo, hi int) {
 		sc := &mm.scratch[wk]
-		sc.qa, sc.qb, sc.acc = growI8(sc.qa, m*k), growI8(sc.qb, k*n), growI32(sc.acc, m*n)
+		sc.qa, sc.qb, sc.acc = grow(sc.qa, m*k), grow(sc.qb, k*n), grow(sc.acc, m*n)
 		if len(sc.b) < qgemm.PackedBSize(k, n) {
 			sc.b = qgemm.MakePackedBBuffer(k, n)
 		}

@@ -199,7 +199,7 @@ func (c *qconv) runTaps(ctx *Ctx, geo *convGeometry, n int, bias []float32, in, 
 	for i := range areas {
 		sc := &areas[i]
 		sc.padded = layOut(sc.padded, t.size, &sc.laidOut, geo.inHW)
-		sc.acc = growI32(sc.acc, acc)
+		sc.acc = grow(sc.acc, acc)
 	}
 	parallel.Each(units, len(areas), func(wk, lo, hi int) {
 		sc := &areas[wk]
