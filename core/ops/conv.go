@@ -27,6 +27,8 @@ type conv struct {
 	scratch  []convScratch // per worker
 	rowOff   []int         // B's row offsets of the in-place strategies (rowOffsets)
 	phases   *dwPlan       // the phase layout (depthwise and phased strategies), per input size
+	winoU    []*gemm.PackedA // the Winograd strategy's transformed weights (winograd.go), nil until Prepare
+	wino     *winoPlan       // the Winograd tiling, per batch and input size
 }
 
 func buildConv(n *onnx.Node, opset int64) (Op, error) {
@@ -113,6 +115,9 @@ func (c *conv) Prepare(consts []*tensor.Tensor) error {
 	if !isDepthwiseF32(w.Shape, c.group) {
 		c.packed = packWeights(w, c.group)
 	}
+	if c.winogradWeights(w.Shape) {
+		c.winoU = winoTransformWeights(w.F32, w.Shape[0], w.Shape[1])
+	}
 	if len(consts) > 2 && consts[2] != nil {
 		c.bias = consts[2].F32
 	}
@@ -165,6 +170,13 @@ func (c *conv) Memory(in []Meta, workers int) (prepared, working int64, err erro
 		one, err := geo.depthwiseWorking()
 		return 4 * int64(tensor.NumElements(in[1].Shape)), int64(min(max(1, workers), n*c.group)) * one, err
 	}
+	prepared = 4 * int64(tensor.NumElements(in[1].Shape))
+	if c.winogradWeights(in[1].Shape) {
+		prepared *= 1 + 36/9
+	}
+	if c.winograd(&geo) {
+		return c.winoMemory(&geo, n, workers, prepared)
+	}
 	sizes, err := geo.scratchSizes()
 	if err != nil {
 		return 0, 0, err
@@ -173,7 +185,7 @@ func (c *conv) Memory(in []Meta, workers int) (prepared, working int64, err erro
 	if n*c.group >= max(1, workers) {
 		areas = max(1, workers)
 	}
-	return 4 * int64(tensor.NumElements(in[1].Shape)), 4 * int64(areas) * int64(sizes.col+sizes.padded+sizes.out), nil
+	return prepared, 4 * int64(areas) * int64(sizes.col+sizes.padded+sizes.out), nil
 }
 
 // packWeights packs each group's weights for the GEMM kernel.
@@ -206,6 +218,9 @@ func (c *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	geo, n, bias, err := c.geometryFor(in)
 	if err != nil {
 		return err
+	}
+	if c.winograd(&geo) {
+		return c.runWinograd(ctx, in, out, &geo, n, bias)
 	}
 	ch, hw := x.Shape[1], geo.inHW
 	var phases *dwPlan
@@ -300,10 +315,13 @@ func (c *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 // convScratch is one worker's working memory: the unfolded input in the
 // packed-B layout and, for the wide strategy, the padded input planes and
 // the wide output; for a depthwise convolution, the phase planes in
-// padded, whose layout dw records (dwconv.go).
+// padded, whose layout dw records (dwconv.go); for the Winograd strategy,
+// a block's transformed input in col, its products in out and its staged
+// tiles in padded (winograd.go).
 type convScratch struct {
 	col, padded, out []float32
 	dw               dwKey
+	tmp              [256]float32 // the Winograd output transform's (winoOutArgs)
 }
 
 // scratchSizes are the floats of one convScratch.

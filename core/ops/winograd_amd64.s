@@ -1,0 +1,614 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Winograd F(4×4, 3×3) transforms (winograd.go; Lavin & Gray 2015): the
+// input transform Bᵀ d B and the output transform Aᵀ m A, vectors across
+// 16 tiles (AVX-512) or 8 (AVX2, two halves of each group of 16).
+// Both are separable: first the 1-D transform of each row of the tile
+// (across its columns), written to the destination, then that of each
+// column, read back and written over it, as winoInputTile and
+// winoOutputGo do (those without the FMAs).
+
+// BT applies Bᵀ to x0..x5 into y0..y5 (winoInput1D), with temporaries
+// t1..t4 and the constants 4, -4, -5, 2, -2 (registers or memory).
+#define BT(x0, x1, x2, x3, x4, x5, y0, y1, y2, y3, y4, y5, t1, t2, t3, t4, c4, cm4, cm5, c2, cm2) \
+	VMOVAPS     x4, y0     \
+	VFMADD231PS c4, x0, y0  \
+	VFMADD231PS cm5, x2, y0 \
+	VMOVAPS     x4, t1     \
+	VFMADD231PS cm4, x2, t1 \
+	VMOVAPS     x3, t2     \
+	VFMADD231PS cm4, x1, t2 \
+	VADDPS      t2, t1, y1 \
+	VSUBPS      t2, t1, y2 \
+	VSUBPS      x2, x4, t3 \
+	VSUBPS      x1, x3, t4 \
+	VMOVAPS     t3, y3     \
+	VFMADD231PS c2, t4, y3  \
+	VMOVAPS     t3, y4     \
+	VFMADD231PS cm2, t4, y4 \
+	VMOVAPS     x5, y5     \
+	VFMADD231PS c4, x1, y5  \
+	VFMADD231PS cm5, x3, y5
+
+// AT applies Aᵀ to m0..m5 into y0..y3 (winoOutput1D), with temporaries
+// a, b, c, d and the constants 2, 4, 8.
+#define AT(m0, m1, m2, m3, m4, m5, y0, y1, y2, y3, a, b, c, d, c2, c4, c8) \
+	VADDPS      m2, m1, a  \
+	VSUBPS      m2, m1, b  \
+	VADDPS      m4, m3, c  \
+	VSUBPS      m4, m3, d  \
+	VADDPS      a, m0, y0  \
+	VADDPS      c, y0, y0  \
+	VMOVAPS     b, y1      \
+	VFMADD231PS c2, d, y1  \
+	VMOVAPS     a, y2      \
+	VFMADD231PS c4, c, y2  \
+	VMOVAPS     b, y3      \
+	VFMADD231PS c8, d, y3  \
+	VADDPS      m5, y3, y3
+
+// LOAD6 loads x0..x5 from p, p+s, ..., p+5s (walker w, clobbered).
+#define LOAD6(p, s, w, x0, x1, x2, x3, x4, x5) \
+	MOVQ    p, w     \
+	VMOVUPS (w), x0  \
+	ADDQ    s, w     \
+	VMOVUPS (w), x1  \
+	ADDQ    s, w     \
+	VMOVUPS (w), x2  \
+	ADDQ    s, w     \
+	VMOVUPS (w), x3  \
+	ADDQ    s, w     \
+	VMOVUPS (w), x4  \
+	ADDQ    s, w     \
+	VMOVUPS (w), x5
+
+// STORE6 stores y0..y5 at p, p+s, ..., p+5s (walker w, clobbered).
+#define STORE6(p, s, w, y0, y1, y2, y3, y4, y5) \
+	MOVQ    p, w     \
+	VMOVUPS y0, (w)  \
+	ADDQ    s, w     \
+	VMOVUPS y1, (w)  \
+	ADDQ    s, w     \
+	VMOVUPS y2, (w)  \
+	ADDQ    s, w     \
+	VMOVUPS y3, (w)  \
+	ADDQ    s, w     \
+	VMOVUPS y4, (w)  \
+	ADDQ    s, w     \
+	VMOVUPS y5, (w)
+
+// STORE4 stores y0..y3 at p, p+s, p+2s, p+3s (walker w, clobbered).
+#define STORE4(p, s, w, y0, y1, y2, y3) \
+	MOVQ    p, w     \
+	VMOVUPS y0, (w)  \
+	ADDQ    s, w     \
+	VMOVUPS y1, (w)  \
+	ADDQ    s, w     \
+	VMOVUPS y2, (w)  \
+	ADDQ    s, w     \
+	VMOVUPS y3, (w)
+
+// ---- output transform macros (before the functions: they name their arguments) ----
+// COPYOUT stores the group's first min(16, R13) tiles from tmp to the
+// output, adding the residual (at R15 from the output) when res is not
+// nil, then clamping; clobbers AX, R8, R9, R14 (R8 and R9 restored). Its
+// labels are its function's: one use per function.
+#define COPYROW(off, addres) \
+	VMOVUPS off(R9), X0  \
+	addres               \
+	VMAXPS  X0, X14, X0  \
+	VMINPS  X0, X15, X0  \
+	VMOVUPS X0, (AX)     \
+	ADDQ    R10, AX
+
+#define RESADD VADDPS (AX)(R15*1), X0, X0
+#define NOADD
+
+#define COPYOUT \
+	VBROADCASTSS lo+96(FP), X14 \
+	VBROADCASTSS hi+100(FP), X15 \
+	MOVQ    tmp+104(FP), R9  \
+	MOVQ    R13, R14         \
+	CMPQ    R14, $16         \
+	JLE     copyn         \
+	MOVQ    $16, R14         \
+copyn:                    \
+	CMPQ    res+8(FP), $0    \
+	JEQ     copyplain     \
+copyres:                  \
+	MOVLQSX (BX), AX         \
+	LEAQ    (SI)(AX*4), AX   \
+	COPYROW(0, RESADD)       \
+	COPYROW(256, RESADD)     \
+	COPYROW(512, RESADD)     \
+	COPYROW(768, RESADD)     \
+	ADDQ    $4, BX           \
+	ADDQ    $16, R9          \
+	DECQ    R14              \
+	JNZ     copyres       \
+	JMP     copydone      \
+copyplain:                \
+	MOVLQSX (BX), AX         \
+	LEAQ    (SI)(AX*4), AX   \
+	COPYROW(0, NOADD)        \
+	COPYROW(256, NOADD)      \
+	COPYROW(512, NOADD)      \
+	COPYROW(768, NOADD)      \
+	ADDQ    $4, BX           \
+	ADDQ    $16, R9          \
+	DECQ    R14              \
+	JNZ     copyplain     \
+copydone:                 \
+	MOVQ    mStride+64(FP), R8 \
+	SHLQ    $2, R8           \
+	LEAQ    (R8)(R8*2), R9   \
+	ADDQ    R9, R9
+
+// OHROW512 applies Aᵀ across row r of the group's tiles at AX, writing
+// the 4 values over the row's first 4 positions; AX advances 6 ξ.
+#define OHROW512 \
+	LOAD6(AX, R8, R14, Z0, Z1, Z2, Z3, Z4, Z5) \
+	AT(Z0, Z1, Z2, Z3, Z4, Z5, Z10, Z11, Z12, Z13, Z6, Z7, Z8, Z9, Z26, Z27, Z28) \
+	STORE4(AX, R8, R14, Z10, Z11, Z12, Z13) \
+	LEAQ (AX)(R9*1), AX
+
+// OVCOL512 applies Aᵀ down column j at AX into o0..o3 (+ bias) and
+// advances AX to the next column.
+#define OVCOL512(o0, o1, o2, o3) \
+	LOAD6(AX, R9, R14, Z0, Z1, Z2, Z3, Z4, Z5) \
+	AT(Z0, Z1, Z2, Z3, Z4, Z5, o0, o1, o2, o3, Z6, Z7, Z8, Z9, Z26, Z27, Z28) \
+	VADDPS Z29, o0, o0 \
+	VADDPS Z29, o1, o1 \
+	VADDPS Z29, o2, o2 \
+	VADDPS Z29, o3, o3 \
+	ADDQ R8, AX
+
+// T512 transposes output row i's values o0..o3 (column j of 16 tiles)
+// into 16 rows of 4 values, tile order, at off(AX).
+#define T512(o0, o1, o2, o3, off) \
+	VUNPCKLPS  o1, o0, Z0       \
+	VUNPCKHPS  o1, o0, Z1       \
+	VUNPCKLPS  o3, o2, Z2       \
+	VUNPCKHPS  o3, o2, Z3       \
+	VUNPCKLPD  Z2, Z0, Z4       \
+	VUNPCKHPD  Z2, Z0, Z5       \
+	VUNPCKLPD  Z3, Z1, Z6       \
+	VUNPCKHPD  Z3, Z1, Z7       \
+	VSHUFF32X4 $0x44, Z5, Z4, Z0 \
+	VSHUFF32X4 $0xee, Z5, Z4, Z1 \
+	VSHUFF32X4 $0x44, Z7, Z6, Z2 \
+	VSHUFF32X4 $0xee, Z7, Z6, Z3 \
+	VSHUFF32X4 $0x88, Z2, Z0, Z4 \
+	VSHUFF32X4 $0xdd, Z2, Z0, Z5 \
+	VSHUFF32X4 $0x88, Z3, Z1, Z6 \
+	VSHUFF32X4 $0xdd, Z3, Z1, Z7 \
+	VMOVUPS    Z4, off(AX)      \
+	VMOVUPS    Z5, off+64(AX)   \
+	VMOVUPS    Z6, off+128(AX)  \
+	VMOVUPS    Z7, off+192(AX)
+
+// AVX2: per half of a group, the rows' transform in place, then the
+// columns' into the first 4×4 positions (o[i][j] at ξ = 6i + j), then
+// per output row i those 4 (+ bias, Y15) transposed into tmp.
+#define OHROW256 \
+	LOAD6(AX, R8, R14, Y0, Y1, Y2, Y3, Y4, Y5) \
+	AT(Y0, Y1, Y2, Y3, Y4, Y5, Y10, Y11, Y12, Y13, Y6, Y7, Y8, Y9, winoC2<>(SB), winoC4<>(SB), winoC8<>(SB)) \
+	STORE4(AX, R8, R14, Y10, Y11, Y12, Y13) \
+	LEAQ (AX)(R9*1), AX
+
+#define OVCOL256 \
+	LOAD6(AX, R9, R14, Y0, Y1, Y2, Y3, Y4, Y5) \
+	AT(Y0, Y1, Y2, Y3, Y4, Y5, Y10, Y11, Y12, Y13, Y6, Y7, Y8, Y9, winoC2<>(SB), winoC4<>(SB), winoC8<>(SB)) \
+	STORE4(AX, R9, R14, Y10, Y11, Y12, Y13) \
+	ADDQ R8, AX
+
+// T256 transposes output row i (its 4 values at AX, AX+ξ, ...; then AX
+// advances 6 ξ) of 8 tiles into 8 rows of 4 values at off(R14).
+#define T256(off) \
+	MOVQ       AX, R14           \
+	VMOVUPS    (R14), Y0         \
+	ADDQ       R8, R14           \
+	VMOVUPS    (R14), Y1         \
+	ADDQ       R8, R14           \
+	VMOVUPS    (R14), Y2         \
+	ADDQ       R8, R14           \
+	VMOVUPS    (R14), Y3         \
+	VADDPS     Y15, Y0, Y0       \
+	VADDPS     Y15, Y1, Y1       \
+	VADDPS     Y15, Y2, Y2       \
+	VADDPS     Y15, Y3, Y3       \
+	VUNPCKLPS  Y1, Y0, Y4        \
+	VUNPCKHPS  Y1, Y0, Y5        \
+	VUNPCKLPS  Y3, Y2, Y6        \
+	VUNPCKHPS  Y3, Y2, Y7        \
+	VUNPCKLPD  Y6, Y4, Y8        \
+	VUNPCKHPD  Y6, Y4, Y9        \
+	VUNPCKLPD  Y7, Y5, Y10       \
+	VUNPCKHPD  Y7, Y5, Y11       \
+	VPERM2F128 $0x20, Y9, Y8, Y0 \
+	VPERM2F128 $0x20, Y11, Y10, Y1 \
+	VPERM2F128 $0x31, Y9, Y8, Y2 \
+	VPERM2F128 $0x31, Y11, Y10, Y3 \
+	MOVQ       tmp+104(FP), R14  \
+	VMOVUPS    Y0, off(R14)      \
+	VMOVUPS    Y1, off+32(R14)   \
+	VMOVUPS    Y2, off+64(R14)   \
+	VMOVUPS    Y3, off+96(R14)   \
+	LEAQ       (AX)(R9*1), AX
+
+#define OHALF256(h) \
+	MOVQ R12, AX  \
+	OHROW256      \
+	OHROW256      \
+	OHROW256      \
+	OHROW256      \
+	OHROW256      \
+	OHROW256      \
+	MOVQ R12, AX  \
+	OVCOL256      \
+	OVCOL256      \
+	OVCOL256      \
+	OVCOL256      \
+	VBROADCASTSS (DX), Y15 \
+	MOVQ R12, AX  \
+	T256(h)       \
+	T256(h+256)   \
+	T256(h+512)   \
+	T256(h+768)
+
+// ---- input transform ----
+// Registers: DI channel c's row of panel 0 of V_0, R15 that of the
+// current group, SI channel c's input plane, R12 the input row of r,
+// BX/DX the group's offsets and masks, R8 the ξ stride and R9 six of it
+// (bytes), R10 the input row pitch (bytes), R13 the panel stride, CX the
+// groups left, R11 the channels left, AX and R14 walkers.
+
+// G512 gathers d[r][s] into zd: the lanes whose row (K1) and column (the
+// mask at km(DX)) are inside the image, zero elsewhere.
+#define G512(disp, km, zd) \
+	KMOVW      km(DX), K2 \
+	KANDW      K1, K2, K2 \
+	VPXORD     zd, zd, zd \
+	VGATHERDPS disp(R12)(Z31*4), K2, zd
+
+// ROW512 gathers row r of the 16 tiles (row mask at km(DX)), applies Bᵀ
+// across it and stores the 6 values at AX, advancing it by 6 ξ.
+#define ROW512(km) \
+	KMOVW km(DX), K1 \
+	G512(0, 12, Z0)  \
+	G512(4, 14, Z1)  \
+	G512(8, 16, Z2)  \
+	G512(12, 18, Z3) \
+	G512(16, 20, Z4) \
+	G512(20, 22, Z5) \
+	BT(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15, Z24, Z25, Z26, Z27, Z28) \
+	STORE6(AX, R8, R14, Z6, Z7, Z8, Z9, Z10, Z11) \
+	LEAQ (AX)(R9*1), AX \
+	ADDQ R10, R12
+
+// COL512 applies Bᵀ down the column at AX (6 ξ apart), in place, and
+// advances AX to the next column.
+#define COL512 \
+	LOAD6(AX, R9, R14, Z0, Z1, Z2, Z3, Z4, Z5) \
+	BT(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15, Z24, Z25, Z26, Z27, Z28) \
+	STORE6(AX, R9, R14, Z6, Z7, Z8, Z9, Z10, Z11) \
+	ADDQ R8, AX
+
+// func winoInputAVX512(dst, src *float32, idx *int32, bits *uint16, groups, chans, inPlane, width, vStride int)
+TEXT ·winoInputAVX512(SB), NOSPLIT, $0-72
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ vStride+64(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R9
+	ADDQ R9, R9
+	MOVQ width+56(FP), R10
+	SHLQ $2, R10
+	MOVQ chans+40(FP), R13
+	SHLQ $6, R13
+	MOVQ chans+40(FP), R11
+	MOVL $0x40800000, AX // 4
+	VPBROADCASTD AX, Z24
+	MOVL $0xc0800000, AX // -4
+	VPBROADCASTD AX, Z25
+	MOVL $0xc0a00000, AX // -5
+	VPBROADCASTD AX, Z26
+	MOVL $0x40000000, AX // 2
+	VPBROADCASTD AX, Z27
+	MOVL $0xc0000000, AX // -2
+	VPBROADCASTD AX, Z28
+
+in512chan:
+	MOVQ idx+16(FP), BX
+	MOVQ bits+24(FP), DX
+	MOVQ groups+32(FP), CX
+	MOVQ DI, R15
+
+in512group:
+	VMOVDQU32 (BX), Z31
+	MOVQ      SI, R12
+	MOVQ      R15, AX
+	ROW512(0)
+	ROW512(2)
+	ROW512(4)
+	ROW512(6)
+	ROW512(8)
+	ROW512(10)
+	MOVQ      R15, AX
+	COL512
+	COL512
+	COL512
+	COL512
+	COL512
+	COL512
+	ADDQ      $64, BX
+	ADDQ      $24, DX
+	ADDQ      R13, R15
+	DECQ      CX
+	JNZ       in512group
+
+	ADDQ $64, DI
+	MOVQ inPlane+48(FP), R14
+	LEAQ (SI)(R14*4), SI
+	DECQ R11
+	JNZ  in512chan
+	VZEROUPPER
+	RET
+
+// AVX2: the groups' halves of 8 tiles, masks as bytes (0 or -1, 16 a
+// mask) at DX, sign-extended into Y14 (row) and Y13 (row and column).
+// The constants are in memory.
+DATA winoC4<>+0(SB)/4, $0x40800000
+DATA winoC4<>+4(SB)/4, $0x40800000
+DATA winoC4<>+8(SB)/4, $0x40800000
+DATA winoC4<>+12(SB)/4, $0x40800000
+DATA winoC4<>+16(SB)/4, $0x40800000
+DATA winoC4<>+20(SB)/4, $0x40800000
+DATA winoC4<>+24(SB)/4, $0x40800000
+DATA winoC4<>+28(SB)/4, $0x40800000
+GLOBL winoC4<>(SB), RODATA|NOPTR, $32
+DATA winoCM4<>+0(SB)/4, $0xc0800000
+DATA winoCM4<>+4(SB)/4, $0xc0800000
+DATA winoCM4<>+8(SB)/4, $0xc0800000
+DATA winoCM4<>+12(SB)/4, $0xc0800000
+DATA winoCM4<>+16(SB)/4, $0xc0800000
+DATA winoCM4<>+20(SB)/4, $0xc0800000
+DATA winoCM4<>+24(SB)/4, $0xc0800000
+DATA winoCM4<>+28(SB)/4, $0xc0800000
+GLOBL winoCM4<>(SB), RODATA|NOPTR, $32
+DATA winoCM5<>+0(SB)/4, $0xc0a00000
+DATA winoCM5<>+4(SB)/4, $0xc0a00000
+DATA winoCM5<>+8(SB)/4, $0xc0a00000
+DATA winoCM5<>+12(SB)/4, $0xc0a00000
+DATA winoCM5<>+16(SB)/4, $0xc0a00000
+DATA winoCM5<>+20(SB)/4, $0xc0a00000
+DATA winoCM5<>+24(SB)/4, $0xc0a00000
+DATA winoCM5<>+28(SB)/4, $0xc0a00000
+GLOBL winoCM5<>(SB), RODATA|NOPTR, $32
+DATA winoC2<>+0(SB)/4, $0x40000000
+DATA winoC2<>+4(SB)/4, $0x40000000
+DATA winoC2<>+8(SB)/4, $0x40000000
+DATA winoC2<>+12(SB)/4, $0x40000000
+DATA winoC2<>+16(SB)/4, $0x40000000
+DATA winoC2<>+20(SB)/4, $0x40000000
+DATA winoC2<>+24(SB)/4, $0x40000000
+DATA winoC2<>+28(SB)/4, $0x40000000
+GLOBL winoC2<>(SB), RODATA|NOPTR, $32
+DATA winoCM2<>+0(SB)/4, $0xc0000000
+DATA winoCM2<>+4(SB)/4, $0xc0000000
+DATA winoCM2<>+8(SB)/4, $0xc0000000
+DATA winoCM2<>+12(SB)/4, $0xc0000000
+DATA winoCM2<>+16(SB)/4, $0xc0000000
+DATA winoCM2<>+20(SB)/4, $0xc0000000
+DATA winoCM2<>+24(SB)/4, $0xc0000000
+DATA winoCM2<>+28(SB)/4, $0xc0000000
+GLOBL winoCM2<>(SB), RODATA|NOPTR, $32
+DATA winoC8<>+0(SB)/4, $0x41000000
+DATA winoC8<>+4(SB)/4, $0x41000000
+DATA winoC8<>+8(SB)/4, $0x41000000
+DATA winoC8<>+12(SB)/4, $0x41000000
+DATA winoC8<>+16(SB)/4, $0x41000000
+DATA winoC8<>+20(SB)/4, $0x41000000
+DATA winoC8<>+24(SB)/4, $0x41000000
+DATA winoC8<>+28(SB)/4, $0x41000000
+GLOBL winoC8<>(SB), RODATA|NOPTR, $32
+
+#define G256(disp, km, yd) \
+	VPMOVSXBD  km(DX), Y13   \
+	VPAND      Y14, Y13, Y13 \
+	VPXOR      yd, yd, yd    \
+	VGATHERDPS Y13, disp(R12)(Y15*4), yd
+
+#define ROW256(km) \
+	VPMOVSXBD km(DX), Y14 \
+	VMOVDQU   (BX), Y15   \
+	G256(0, 96, Y0)       \
+	G256(4, 112, Y1)      \
+	G256(8, 128, Y2)      \
+	G256(12, 144, Y3)     \
+	G256(16, 160, Y4)     \
+	G256(20, 176, Y5)     \
+	BT(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15, winoC4<>(SB), winoCM4<>(SB), winoCM5<>(SB), winoC2<>(SB), winoCM2<>(SB)) \
+	STORE6(AX, R8, R14, Y6, Y7, Y8, Y9, Y10, Y11) \
+	LEAQ (AX)(R9*1), AX \
+	ADDQ R10, R12
+
+#define COL256 \
+	LOAD6(AX, R9, R14, Y0, Y1, Y2, Y3, Y4, Y5) \
+	BT(Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15, winoC4<>(SB), winoCM4<>(SB), winoCM5<>(SB), winoC2<>(SB), winoCM2<>(SB)) \
+	STORE6(AX, R9, R14, Y6, Y7, Y8, Y9, Y10, Y11) \
+	ADDQ R8, AX
+
+// HALF256 transforms the half of the group whose indices are at BX, masks
+// at DX and panel columns at R15.
+#define HALF256 \
+	MOVQ SI, R12  \
+	MOVQ R15, AX  \
+	ROW256(0)     \
+	ROW256(16)    \
+	ROW256(32)    \
+	ROW256(48)    \
+	ROW256(64)    \
+	ROW256(80)    \
+	MOVQ R15, AX  \
+	COL256        \
+	COL256        \
+	COL256        \
+	COL256        \
+	COL256        \
+	COL256
+
+// func winoInputAVX2(dst, src *float32, idx *int32, bytes *int8, groups, chans, inPlane, width, vStride int)
+TEXT ·winoInputAVX2(SB), NOSPLIT, $0-72
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ vStride+64(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R9
+	ADDQ R9, R9
+	MOVQ width+56(FP), R10
+	SHLQ $2, R10
+	MOVQ chans+40(FP), R13
+	SHLQ $6, R13
+	MOVQ chans+40(FP), R11
+
+in256chan:
+	MOVQ idx+16(FP), BX
+	MOVQ bytes+24(FP), DX
+	MOVQ groups+32(FP), CX
+	MOVQ DI, R15
+
+in256group:
+	HALF256
+	ADDQ $32, BX
+	ADDQ $8, DX
+	ADDQ $32, R15
+	HALF256
+	ADDQ $32, BX
+	ADDQ $184, DX
+	ADDQ R13, R15
+	SUBQ $32, R15
+	DECQ CX
+	JNZ  in256group
+
+	ADDQ $64, DI
+	MOVQ inPlane+48(FP), R14
+	LEAQ (SI)(R14*4), SI
+	DECQ R11
+	JNZ  in256chan
+	VZEROUPPER
+	RET
+
+// ---- output transform ----
+// Registers: DI channel k's row of M_0 (column 0), R12 the group's
+// column, SI channel k's output plane, R15 the residual's distance from
+// the output (bytes), DX the bias, BX the group's output offsets, R13 the
+// tiles left, CX the groups left, R11 the channels left, R8 the ξ stride
+// and R9 six of it (bytes), R10 the output row pitch (bytes), AX and R14
+// walkers. The tiles' rows go through tmp: 4 rows of 16 tiles × 4 values.
+
+// func winoOutputAVX512(dst, res, m, bias *float32, out *int32, n, groups, chans, mStride, ldm, outPlane, ldo int, lo, hi float32, tmp *float32)
+TEXT ·winoOutputAVX512(SB), NOSPLIT, $0-112
+	MOVQ mStride+64(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R9
+	ADDQ R9, R9
+	MOVQ ldo+88(FP), R10
+	SHLQ $2, R10
+	MOVQ m+16(FP), DI
+	MOVQ dst+0(FP), SI
+	MOVQ res+8(FP), R15
+	SUBQ SI, R15
+	MOVQ bias+24(FP), DX
+	MOVQ chans+56(FP), R11
+	MOVL $0x40000000, AX // 2
+	VPBROADCASTD AX, Z26
+	MOVL $0x40800000, AX // 4
+	VPBROADCASTD AX, Z27
+	MOVL $0x41000000, AX // 8
+	VPBROADCASTD AX, Z28
+
+out512chan:
+	VBROADCASTSS (DX), Z29
+	MOVQ out+32(FP), BX
+	MOVQ groups+48(FP), CX
+	MOVQ n+40(FP), R13
+	MOVQ DI, R12
+
+out512group:
+	MOVQ R12, AX
+	OHROW512
+	OHROW512
+	OHROW512
+	OHROW512
+	OHROW512
+	OHROW512
+	MOVQ R12, AX
+	OVCOL512(Z10, Z14, Z18, Z22)
+	OVCOL512(Z11, Z15, Z19, Z23)
+	OVCOL512(Z12, Z16, Z20, Z24)
+	OVCOL512(Z13, Z17, Z21, Z25)
+	MOVQ tmp+104(FP), AX
+	T512(Z10, Z11, Z12, Z13, 0)
+	T512(Z14, Z15, Z16, Z17, 256)
+	T512(Z18, Z19, Z20, Z21, 512)
+	T512(Z22, Z23, Z24, Z25, 768)
+	COPYOUT
+	ADDQ $64, R12
+	SUBQ $16, R13
+	DECQ CX
+	JNZ  out512group
+
+	MOVQ ldm+72(FP), AX
+	LEAQ (DI)(AX*4), DI
+	MOVQ outPlane+80(FP), AX
+	LEAQ (SI)(AX*4), SI
+	ADDQ $4, DX
+	DECQ R11
+	JNZ  out512chan
+	VZEROUPPER
+	RET
+
+// func winoOutputAVX2(dst, res, m, bias *float32, out *int32, n, groups, chans, mStride, ldm, outPlane, ldo int, lo, hi float32, tmp *float32)
+TEXT ·winoOutputAVX2(SB), NOSPLIT, $0-112
+	MOVQ mStride+64(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R9
+	ADDQ R9, R9
+	MOVQ ldo+88(FP), R10
+	SHLQ $2, R10
+	MOVQ m+16(FP), DI
+	MOVQ dst+0(FP), SI
+	MOVQ res+8(FP), R15
+	SUBQ SI, R15
+	MOVQ bias+24(FP), DX
+	MOVQ chans+56(FP), R11
+
+out256chan:
+	MOVQ out+32(FP), BX
+	MOVQ groups+48(FP), CX
+	MOVQ n+40(FP), R13
+	MOVQ DI, R12
+
+out256group:
+	OHALF256(0)
+	ADDQ $32, R12
+	OHALF256(128)
+	SUBQ $32, R12
+	COPYOUT
+	ADDQ $64, R12
+	SUBQ $16, R13
+	DECQ CX
+	JNZ  out256group
+
+	MOVQ ldm+72(FP), AX
+	LEAQ (DI)(AX*4), DI
+	MOVQ outPlane+80(FP), AX
+	LEAQ (SI)(AX*4), SI
+	ADDQ $4, DX
+	DECQ R11
+	JNZ  out256chan
+	VZEROUPPER
+	RET
