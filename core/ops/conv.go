@@ -24,9 +24,9 @@ type conv struct {
 	residual bool            // input 3 is added before the activation
 	packed   []*gemm.PackedA // per group, nil until Prepare (and for a depthwise convolution)
 	bias     []float32
-	scratch  []convScratch // per worker
-	rowOff   []int         // B's row offsets of the in-place strategies (rowOffsets)
-	phases   *dwPlan       // the phase layout (depthwise and phased strategies), per input size
+	scratch  []convScratch   // per worker
+	rowOff   []int           // B's row offsets of the in-place strategies (rowOffsets)
+	phases   *dwPlan         // the phase layout (depthwise and phased strategies), per input size
 	winoU    []*gemm.PackedA // the Winograd strategy's transformed weights (winograd.go), nil until Prepare
 	wino     *winoPlan       // the Winograd tiling, per batch and input size
 }

@@ -195,19 +195,19 @@ func winoTransformWeights(w []float32, k, c int) []*gemm.PackedA {
 // offsets, per group of 16 tiles the masks of the input rows and columns
 // inside the image. It depends on the batch size and the geometry only.
 type winoPlan struct {
-	key       winoKey
-	th, tw    int // tiles per column and row of an image
-	tiles     int // of the batch
-	block     int // tiles per block, a multiple of 16
-	staged    bool
-	idx       []int32  // input offset of tile t's top-left value (may be negative: padding)
-	out       []int32  // output offset of tile t's top-left value (staged: 16·(t mod block))
-	bits      []uint16 // per group: 6 row masks, then 6 column masks (bit l: lane l inside)
-	bytes     []int8   // the same as bytes (0 or -1), 16 a mask
-	zeroBias  []float32
-	inPlane   int // H·W
-	outPlane  int // OH·OW, or 16·block staged
-	ldo       int // output row pitch (4 staged)
+	key        winoKey
+	th, tw     int // tiles per column and row of an image
+	tiles      int // of the batch
+	block      int // tiles per block, a multiple of 16
+	staged     bool
+	idx        []int32  // input offset of tile t's top-left value (may be negative: padding)
+	out        []int32  // output offset of tile t's top-left value (staged: 16·(t mod block))
+	bits       []uint16 // per group: 6 row masks, then 6 column masks (bit l: lane l inside)
+	bytes      []int8   // the same as bytes (0 or -1), 16 a mask
+	zeroBias   []float32
+	inPlane    int // H·W
+	outPlane   int // OH·OW, or 16·block staged
+	ldo        int // output row pitch (4 staged)
 	vLen, mLen int
 }
 
