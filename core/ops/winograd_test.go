@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/int8cal/int8cal/core/gemm"
 	"github.com/int8cal/int8cal/core/tensor"
 )
 
@@ -203,33 +204,112 @@ func BenchmarkConv3x3(b *testing.B) {
 	for _, s := range shapes {
 		r := rtRand(7)
 		x, w, bias := randT(r, s.n, s.c, s.h, s.h), randT(r, s.c, s.c, 3, 3), randT(r, s.c)
-		for _, mode := range []struct {
-			name string
-			m    winoMode
-		}{{"direct", winoNever}, {"winograd", winoForce}} {
-			b.Run(s.name+"/"+mode.name, func(b *testing.B) {
-				forceWinograd(b, mode.m)
-				op := rtBuild(b, 13, "Conv", aInts("kernel_shape", 3, 3), aInts("pads", 1, 1, 1, 1))
-				op.(Fusable).FuseActivation(Activation{Kind: ReluActivation})
-				in := []*tensor.Tensor{x, w, bias}
-				metas := []Meta{{tensor.Float32, x.Shape}, {tensor.Float32, w.Shape}, {tensor.Float32, bias.Shape}}
-				outs, err := Infer(op, metas, []*tensor.Tensor{nil, w, bias}, nil)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if err := op.(Preparer).Prepare([]*tensor.Tensor{nil, w, bias}); err != nil {
-					b.Fatal(err)
-				}
-				y := tensor.New(tensor.Float32, outs[0].Shape...)
-				ctx := &Ctx{Workers: 2}
-				b.SetBytes(int64(2 * 9 * s.c * s.c * s.h * s.h * s.n)) // FLOPs of the direct convolution, as "bytes"
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					if err := op.Run(ctx, in, []*tensor.Tensor{y}); err != nil {
+		for _, im := range gemm.Available()[1:] { // the assembly ones
+			for _, mode := range []struct {
+				name string
+				m    winoMode
+			}{{"direct", winoNever}, {"winograd", winoForce}} {
+				b.Run(s.name+"/"+im.String()+"/"+mode.name, func(b *testing.B) {
+					prev, _ := gemm.SetImpl(im)
+					defer gemm.SetImpl(prev)
+					forceWinograd(b, mode.m)
+					op := rtBuild(b, 13, "Conv", aInts("kernel_shape", 3, 3), aInts("pads", 1, 1, 1, 1))
+					op.(Fusable).FuseActivation(Activation{Kind: ReluActivation})
+					in := []*tensor.Tensor{x, w, bias}
+					metas := []Meta{{tensor.Float32, x.Shape}, {tensor.Float32, w.Shape}, {tensor.Float32, bias.Shape}}
+					outs, err := Infer(op, metas, []*tensor.Tensor{nil, w, bias}, nil)
+					if err != nil {
 						b.Fatal(err)
 					}
+					if err := op.(Preparer).Prepare([]*tensor.Tensor{nil, w, bias}); err != nil {
+						b.Fatal(err)
+					}
+					y := tensor.New(tensor.Float32, outs[0].Shape...)
+					ctx := &Ctx{Workers: 2}
+					b.SetBytes(int64(2 * 9 * s.c * s.c * s.h * s.h * s.n)) // FLOPs of the direct convolution, as "bytes"
+					b.ResetTimer()
+					for i := 0; i < b.N; i++ {
+						if err := op.Run(ctx, in, []*tensor.Tensor{y}); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// A NaN or an infinity in the input reaches every output whose 3×3
+// window holds it as a NaN or an infinity, never a finite number, on
+// every implementation. (Winograd spreads it further than the direct
+// convolution: over the whole 4×4 output tiles whose 6×6 input tiles hold
+// it, as Inf − Inf in the transforms makes NaN; outputs of tiles that do
+// not see it stay finite.)
+func TestWinogradNaNInf(t *testing.T) {
+	forceWinograd(t, winoForce)
+	const n, c, h, w, m = 2, 16, 9, 10, 16
+	forEachGemmImpl(t, func(t *testing.T) {
+		for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+			r := rtRand(9)
+			x, wt, b := randT(r, n, c, h, w), randT(r, m, c, 3, 3), randT(r, m)
+			img, ch, y0, x0 := 1, 5, 4, 9 // in the right-hand partial tile
+			x.F32[((img*c+ch)*h+y0)*w+x0] = bad
+			op := rtBuild(t, 13, "Conv", aInts("kernel_shape", 3, 3), aInts("pads", 1, 1, 1, 1))
+			out := rtMust(t, op, 2, 1, []*tensor.Tensor{x, wt, b}, constAt(3, 1, 2))[0]
+			for i := 0; i < n; i++ {
+				for k := 0; k < m; k++ {
+					for oy := 0; oy < h; oy++ {
+						for ox := 0; ox < w; ox++ {
+							v := float64(out.F32[((i*m+k)*h+oy)*w+ox])
+							touched := i == img && oy >= y0-1 && oy <= y0+1 && ox >= x0-1 && ox <= x0+1
+							// The tile's 6×6 input window: rows 4·ty-1 .. 4·ty+4.
+							seen := i == img && y0 >= 4*(oy/4)-1 && y0 <= 4*(oy/4)+4 && x0 >= 4*(ox/4)-1 && x0 <= 4*(ox/4)+4
+							if touched && !math.IsNaN(v) && !math.IsInf(v, 0) {
+								t.Fatalf("%v: output (%d,%d,%d,%d) = %v sees it", bad, i, k, oy, ox, v)
+							}
+							if !seen && (math.IsNaN(v) || math.IsInf(v, 0)) {
+								t.Fatalf("%v: output (%d,%d,%d,%d) = %v does not see it", bad, i, k, oy, ox, v)
+							}
+						}
+					}
 				}
-			})
+			}
+		}
+	})
+}
+
+// Memory declares what the Winograd strategy keeps (the scratch areas
+// and the plan's tables) and its transformed weights, with fewer and
+// more blocks than workers.
+func TestWinogradMemory(t *testing.T) {
+	forceWinograd(t, winoForce)
+	for _, tc := range []struct{ x, w []int }{
+		{sh(1, 16, 8, 8), sh(16, 16, 3, 3)},   // one block
+		{sh(3, 64, 16, 16), sh(32, 64, 3, 3)}, // several
+		{sh(2, 17, 7, 5), sh(20, 17, 3, 3)},   // staged
+	} {
+		for _, workers := range []int{1, 2, 8} {
+			x, w := iota32(tc.x...), iota32(tc.w...)
+			in := []Meta{{tensor.Float32, x.Shape}, {tensor.Float32, w.Shape}}
+			c := rtBuild(t, 13, "Conv", aInts("pads", 1, 1, 1, 1)).(*conv)
+			if _, err := Infer(c, in, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			prepared, working, err := c.Memory(in, workers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rtMust(t, c, workers, 1, []*tensor.Tensor{x, w}, constAt(2, 1))
+			var kept int
+			for _, sc := range c.scratch {
+				kept += len(sc.col) + len(sc.padded) + len(sc.out)
+			}
+			if got := 4*int64(kept) + c.wino.tableBytes(); got != working {
+				t.Errorf("%v, %d workers: Memory says %d bytes, Run keeps %d", tc.x, workers, working, got)
+			}
+			if want := 4 * int64(len(w.F32)) * 5; prepared != want {
+				t.Errorf("%v: Memory says %d prepared bytes, want %d (weights packed and transformed)", tc.x, prepared, want)
+			}
 		}
 	}
 }
