@@ -224,6 +224,12 @@ type winoPlan struct {
 	outPlane   int // OH·OW, or 16·block staged
 	ldo        int // output row pitch (4 staged)
 	vLen, mLen int
+	// The 36 matrices of V and of M are vStride and mStride floats
+	// apart: their size rounded to an odd number of 64-byte lines, so
+	// that the transforms' 36 lines of one tile group fall in different
+	// L1 sets (a multiple of 4 KiB apart they shared 4 sets, and the
+	// transforms ran at L2 speed).
+	vStride, mStride int
 }
 
 type winoKey struct {
@@ -270,13 +276,23 @@ func winoLayout(key winoKey) (*winoPlan, error) {
 	if p.staged {
 		p.ldo, p.outPlane = 4, 16*p.block
 	}
-	if p.vLen, err = tensor.CheckShape([]int{36, key.cin, p.block}); err != nil {
+	p.vStride, p.mStride = oddLines(key.cin*p.block), oddLines(key.cout*p.block)
+	if p.vLen, err = tensor.CheckShape([]int{36, p.vStride}); err != nil {
 		return nil, fmt.Errorf("winograd input: %w", err)
 	}
-	if p.mLen, err = tensor.CheckShape([]int{36, key.cout, p.block}); err != nil {
+	if p.mLen, err = tensor.CheckShape([]int{36, p.mStride}); err != nil {
 		return nil, fmt.Errorf("winograd products: %w", err)
 	}
 	return p, nil
+}
+
+// oddLines rounds n floats (a multiple of 16) up to an odd number of
+// 64-byte lines.
+func oddLines(n int) int {
+	if n/16%2 == 0 {
+		return n + 16
+	}
+	return n
 }
 
 // tableBytes is the size of the plan's tables.
@@ -495,12 +511,12 @@ func (c *conv) runWinograd(ctx *Ctx, in, out []*tensor.Tensor, geo *convGeometry
 		g0 := t0 / 16
 		v, m := sc.col[:p.vLen], sc.out[:p.mLen]
 		winoInput(&winoInArgs{dst: v, src: x, idx: p.idx[t0:], bits: p.bits[12*g0:], bytes: p.bytes[16*12*g0:],
-			groups: groups, chans: cin, inPlane: p.inPlane, width: geo.inHW[1], vStride: cin * blk})
+			groups: groups, chans: cin, inPlane: p.inPlane, width: geo.inHW[1], vStride: p.vStride})
 		for xi := 0; xi < 36; xi++ {
-			u[xi].MulPackedBufEx(cnt, v[xi*cin*blk:], m[xi*cout*blk:], blk, false, nil, workers)
+			u[xi].MulPackedBufEx(cnt, v[xi*p.vStride:], m[xi*p.mStride:], blk, false, nil, workers)
 		}
 		oa := winoOutArgs{dst: y, res: res, m: m, bias: bias, out: p.out[t0:], n: cnt, groups: groups, chans: cout,
-			mStride: cout * blk, ldm: blk, outPlane: p.outPlane, ldo: p.ldo, lo: lo, hi: hi, tmp: sc.tmp[:]}
+			mStride: p.mStride, ldm: blk, outPlane: p.outPlane, ldo: p.ldo, lo: lo, hi: hi, tmp: sc.tmp[:]}
 		if p.staged {
 			oa.dst, oa.res, oa.lo, oa.hi = sc.padded, nil, float32(math.Inf(-1)), float32(math.Inf(1))
 		}

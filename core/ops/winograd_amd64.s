@@ -91,10 +91,15 @@
 	VMOVUPS y3, (w)
 
 // ---- output transform macros (before the functions: they name their arguments) ----
-// COPYOUT stores the group's first min(16, R13) tiles from tmp to the
+// COPYOUT512 and COPYOUT256 store the group's first min(16, R13) tiles
+// from tmp (tile order: output row i of tile l at 256i + 16l) to the
 // output, adding the residual (at R15 from the output) when res is not
-// nil, then clamping; clobbers AX, R8, R9, R14 (R8 and R9 restored). Its
-// labels are its function's: one use per function.
+// nil, then clamping to [lo, hi] (Z14/Y14, Z15/Y15). Four tiles next to
+// each other in an output row (their offsets 4 apart: whole tiles of a
+// tile row) are 16 contiguous values of each of their 4 rows, stored as
+// vectors; other tiles one row of 4 at a time. They clobber AX, R8, R9
+// and R14 (R8 and R9 restored). Their labels are their function's: one
+// use per function.
 #define COPYROW(off, addres) \
 	VMOVUPS off(R9), X0  \
 	addres               \
@@ -106,45 +111,103 @@
 #define RESADD VADDPS (AX)(R15*1), X0, X0
 #define NOADD
 
-#define COPYOUT \
-	VBROADCASTSS lo+96(FP), X14 \
-	VBROADCASTSS hi+100(FP), X15 \
-	MOVQ    tmp+104(FP), R9  \
-	MOVQ    R13, R14         \
-	CMPQ    R14, $16         \
-	JLE     copyn         \
-	MOVQ    $16, R14         \
-copyn:                    \
-	CMPQ    res+8(FP), $0    \
-	JEQ     copyplain     \
-copyres:                  \
-	MOVLQSX (BX), AX         \
-	LEAQ    (SI)(AX*4), AX   \
-	COPYROW(0, RESADD)       \
-	COPYROW(256, RESADD)     \
-	COPYROW(512, RESADD)     \
-	COPYROW(768, RESADD)     \
-	ADDQ    $4, BX           \
-	ADDQ    $16, R9          \
-	DECQ    R14              \
-	JNZ     copyres       \
-	JMP     copydone      \
-copyplain:                \
-	MOVLQSX (BX), AX         \
-	LEAQ    (SI)(AX*4), AX   \
-	COPYROW(0, NOADD)        \
-	COPYROW(256, NOADD)      \
-	COPYROW(512, NOADD)      \
-	COPYROW(768, NOADD)      \
-	ADDQ    $4, BX           \
-	ADDQ    $16, R9          \
-	DECQ    R14              \
-	JNZ     copyplain     \
-copydone:                 \
-	MOVQ    mStride+64(FP), R8 \
-	SHLQ    $2, R8           \
-	LEAQ    (R8)(R8*2), R9   \
-	ADDQ    R9, R9
+#define COPYTILE(addres) \
+	MOVLQSX (BX), AX       \
+	LEAQ    (SI)(AX*4), AX \
+	COPYROW(0, addres)     \
+	COPYROW(256, addres)   \
+	COPYROW(512, addres)   \
+	COPYROW(768, addres)   \
+	ADDQ    $4, BX         \
+	ADDQ    $16, R9        \
+	DECQ    R14
+
+// QUADTEST jumps to one unless the next 4 tiles are a row's run (AX is
+// then the first one's output address).
+#define QUADTEST(one) \
+	CMPQ    R14, $4        \
+	JLT     one            \
+	MOVLQSX (BX), AX       \
+	MOVLQSX 12(BX), R8     \
+	SUBQ    AX, R8         \
+	CMPQ    R8, $12        \
+	JNE     one            \
+	LEAQ    (SI)(AX*4), AX
+
+#define QUADNEXT \
+	ADDQ $16, BX \
+	ADDQ $64, R9 \
+	SUBQ $4, R14
+
+#define QROW512(off, addres) \
+	VMOVUPS off(R9), Z0  \
+	addres               \
+	VMAXPS  Z0, Z14, Z0  \
+	VMINPS  Z0, Z15, Z0  \
+	VMOVUPS Z0, (AX)     \
+	ADDQ    R10, AX
+
+#define RESADD512 VADDPS (AX)(R15*1), Z0, Z0
+
+#define QROW256(off, addres) \
+	VMOVUPS off(R9), Y0    \
+	VMOVUPS off+32(R9), Y1 \
+	addres                 \
+	VMAXPS  Y0, Y14, Y0    \
+	VMINPS  Y0, Y15, Y0    \
+	VMAXPS  Y1, Y14, Y1    \
+	VMINPS  Y1, Y15, Y1    \
+	VMOVUPS Y0, (AX)       \
+	VMOVUPS Y1, 32(AX)     \
+	ADDQ    R10, AX
+
+#define RESADD256 VADDPS (AX)(R15*1), Y0, Y0; VADDPS 32(AX)(R15*1), Y1, Y1
+
+#define COPYSTART \
+	MOVQ tmp+104(FP), R9 \
+	MOVQ R13, R14        \
+	CMPQ R14, $16        \
+	JLE  copyn           \
+	MOVQ $16, R14        \
+copyn:                   \
+	CMPQ res+8(FP), $0   \
+	JEQ  copyplain
+
+#define COPYEND \
+copydone:                  \
+	MOVQ mStride+64(FP), R8 \
+	SHLQ $2, R8            \
+	LEAQ (R8)(R8*2), R9    \
+	ADDQ R9, R9
+
+#define COPYOUT(QROW, QRES) \
+	COPYSTART                 \
+copyres:                      \
+	QUADTEST(copyresone)      \
+	QROW(0, QRES)             \
+	QROW(256, QRES)           \
+	QROW(512, QRES)           \
+	QROW(768, QRES)           \
+	QUADNEXT                  \
+	JNZ  copyres              \
+	JMP  copydone             \
+copyresone:                   \
+	COPYTILE(RESADD)          \
+	JNZ  copyres              \
+	JMP  copydone             \
+copyplain:                    \
+	QUADTEST(copyplainone)    \
+	QROW(0, NOADD)            \
+	QROW(256, NOADD)          \
+	QROW(512, NOADD)          \
+	QROW(768, NOADD)          \
+	QUADNEXT                  \
+	JNZ  copyplain            \
+	JMP  copydone             \
+copyplainone:                 \
+	COPYTILE(NOADD)           \
+	JNZ  copyplain            \
+	COPYEND
 
 // OHROW512 applies Aᵀ across row r of the group's tiles at AX, writing
 // the 4 values over the row's first 4 positions; AX advances 6 ξ.
@@ -555,7 +618,9 @@ out512group:
 	T512(Z14, Z15, Z16, Z17, 256)
 	T512(Z18, Z19, Z20, Z21, 512)
 	T512(Z22, Z23, Z24, Z25, 768)
-	COPYOUT
+	VBROADCASTSS lo+96(FP), Z14
+	VBROADCASTSS hi+100(FP), Z15
+	COPYOUT(QROW512, RESADD512)
 	ADDQ $64, R12
 	SUBQ $16, R13
 	DECQ CX
@@ -597,7 +662,9 @@ out256group:
 	ADDQ $32, R12
 	OHALF256(128)
 	SUBQ $32, R12
-	COPYOUT
+	VBROADCASTSS lo+96(FP), Y14
+	VBROADCASTSS hi+100(FP), Y15
+	COPYOUT(QROW256, RESADD256)
 	ADDQ $64, R12
 	SUBQ $16, R13
 	DECQ CX
