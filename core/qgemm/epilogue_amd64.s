@@ -9,7 +9,9 @@
 //	then v clamped to [lo, hi] if clip (NaN and −0 kept)
 //
 // each operation rounded to float32 as Go rounds it (no fused
-// multiply-add). They read an epilogueFrame (quantize_amd64.go):
+// multiply-add), and stored, or (F_Q8) quantized with F_OUTSCALE as
+// quantizeAVX512 / quantizeAVX2 quantize and stored as int8. They read
+// an epilogueFrame (quantize_amd64.go):
 #define F_DST 0
 #define F_C 8
 #define F_RES 16
@@ -27,11 +29,13 @@
 #define F_LO 112
 #define F_HI 116
 #define F_ROWSPER 120
+#define F_Q8 128
+#define F_OUTSCALE 136
 
 // func epilogueAVX512(f *epilogueFrame)
 // Every column, 16 at a time, the last ones under a mask. src, dst, res
 // and per-column scale and bias all have 4-byte elements, so one byte
-// offset (BX) walks them all.
+// offset (BX) walks them all; an int8 dst has its own (R9).
 TEXT ·epilogueAVX512(SB), NOSPLIT, $0-8
 	MOVQ f+0(FP), AX
 	MOVQ F_DST(AX), DI
@@ -44,6 +48,11 @@ TEXT ·epilogueAVX512(SB), NOSPLIT, $0-8
 	VXORPS Z4, Z4, Z4
 	VBROADCASTSS F_LO(AX), Z6
 	VBROADCASTSS F_HI(AX), Z7
+	VBROADCASTSS F_OUTSCALE(AX), Z8
+	MOVL         $0x42fe0000, DX // 127.0
+	VPBROADCASTD DX, Z9
+	MOVL         $0xc3000000, DX // -128.0
+	VPBROADCASTD DX, Z10
 
 row512:
 	KXNORW K0, K0, K1
@@ -57,6 +66,7 @@ row512:
 cols512:
 	MOVQ F_COLS(AX), CX
 	XORQ BX, BX
+	XORQ R9, R9
 
 col512:
 	CMPQ CX, $16
@@ -111,7 +121,21 @@ clip512:
 	VMINPS Z0, Z7, Z0
 
 store512:
+	CMPQ    F_Q8(AX), $0
+	JNE     quant512
 	VMOVUPS Z0, K1, (DI)(BX*1)
+	JMP     stored512
+
+quant512:
+	VDIVPS      Z8, Z0, Z0
+	VCMPPS      $0, Z0, Z0, K1, K3 // lanes that are not NaN (nor masked off)
+	VMINPS      Z9, Z0, Z0
+	VMAXPS      Z10, Z0, Z0
+	VCVTPS2DQ.Z Z0, K3, Z11        // round half to even; NaN lanes → 0
+	VPMOVSDB    Z11, K1, (DI)(R9*1)
+	ADDQ        $16, R9
+
+stored512:
 	ADDQ    $64, BX
 	SUBQ    $16, CX
 	JMP     col512
@@ -153,6 +177,13 @@ TEXT ·epilogueAVX2(SB), NOSPLIT, $0-8
 	VXORPS Y4, Y4, Y4
 	VBROADCASTSS F_LO(AX), Y7
 	VBROADCASTSS F_HI(AX), Y8
+	VBROADCASTSS F_OUTSCALE(AX), Y9
+	MOVL         $0x42fe0000, DX // 127.0
+	VMOVD        DX, X10
+	VPBROADCASTD X10, Y10
+	MOVL         $0xc3000000, DX // -128.0
+	VMOVD        DX, X11
+	VPBROADCASTD X11, Y11
 
 row2:
 	CMPQ F_COLVEC(AX), $0
@@ -165,6 +196,7 @@ row2:
 cols2:
 	MOVQ F_COLS(AX), CX
 	XORQ BX, BX
+	XORQ R9, R9
 
 col2:
 	VCVTDQ2PS (SI)(BX*1), Y0
@@ -201,7 +233,26 @@ clip2:
 	VMINPS Y0, Y8, Y0
 
 store2:
+	CMPQ    F_Q8(AX), $0
+	JNE     quant2
 	VMOVUPS Y0, (DI)(BX*1)
+	JMP     stored2
+
+quant2:
+	// As quantizeAVX2: clamp, convert, NaN lanes cleared, packed to bytes.
+	VDIVPS       Y9, Y0, Y0
+	VCMPPS       $0, Y0, Y0, Y5
+	VMINPS       Y10, Y0, Y0
+	VMAXPS       Y11, Y0, Y0
+	VCVTPS2DQ    Y0, Y12
+	VPAND        Y5, Y12, Y12
+	VEXTRACTI128 $1, Y12, X13
+	VPACKSSDW    X13, X12, X12
+	VPACKSSWB    X12, X12, X12
+	VMOVQ        X12, (DI)(R9*1)
+	ADDQ         $8, R9
+
+stored2:
 	ADDQ    $32, BX
 	SUBQ    $8, CX
 	JNZ     col2

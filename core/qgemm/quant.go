@@ -97,6 +97,32 @@ func DequantizePlanes(c []int32, planes, rows, cols, ldc int, scales, bias, res 
 	epilogue(&epilogueArgs{c: c, dst: dst, res: res, scale: scales, bias: bias, rows: all, cols: cols, ldc: ldc, ldd: ldd, ldr: ldr, rowStep: 1, rowsPer: rows, act: act})
 }
 
+// RequantizePlanes is DequantizePlanes writing int8 instead of float32:
+// each value v, computed and rounded exactly as DequantizePlanes computes
+// it, is then quantized with outScale exactly as Quantize quantizes it:
+//
+//	dst[i][j] = clamp(roundHalfEven(float32(v / outScale)), -128, 127)  // NaN → 0
+//
+// so that an INT8 layer whose output feeds only INT8 layers (quantizing
+// it with outScale) hands them the very bytes they would have made from
+// its float32 output, at a quarter of the memory traffic. outScale must be
+// positive.
+func RequantizePlanes(c []int32, planes, rows, cols, ldc int, scales, bias, res []float32, ldr int, act Activation, outScale float32, dst []int8, ldd int) {
+	all := planes * rows
+	checkMat("C", all, cols, c, ldc)
+	checkMat("dst", all, cols, dst, ldd)
+	if res != nil {
+		checkMat("res", all, cols, res, ldr)
+	}
+	if len(scales) < planes || bias != nil && len(bias) < planes {
+		panic(fmt.Sprintf("qgemm: RequantizePlanes of %d planes with %d scales and %d biases", planes, len(scales), len(bias)))
+	}
+	if !(outScale > 0) {
+		panic(fmt.Sprintf("qgemm: RequantizePlanes with output scale %v", outScale))
+	}
+	epilogue(&epilogueArgs{c: c, dst8: dst, outScale: outScale, res: res, scale: scales, bias: bias, rows: all, cols: cols, ldc: ldc, ldd: ldd, ldr: ldr, rowStep: 1, rowsPer: rows, act: act})
+}
+
 // DequantizeCols converts a rows×cols int32 GEMM result (row-major,
 // leading dimension ldc) to float32 (leading dimension ldd) with a scale
 // and bias per column, for products whose right operand holds the
@@ -117,12 +143,15 @@ func DequantizeCols(c []int32, rows, cols, ldc int, colScale, bias []float32, ds
 // epilogueArgs is one dequantization: rows×cols values of c (leading
 // dimension ldc) scaled, biased, summed with res (leading dimension ldr)
 // and passed through the activation into dst (leading dimension ldd), in the
-// order Dequantize and DequantizePlane document. The scale and bias are
+// order Dequantize and DequantizePlane document, or quantized into dst8
+// (RequantizePlanes). The scale and bias are
 // per column (colVec), per row (rowStep 1) or shared (rowStep 0); bias and
 // res may be nil. The callers have checked the bounds.
 type epilogueArgs struct {
 	c             []int32
 	dst, res      []float32
+	dst8          []int8  // instead of dst: the values quantized with outScale
+	outScale      float32
 	scale, bias   []float32
 	rows, cols    int
 	ldc, ldd, ldr int
@@ -148,7 +177,13 @@ func epilogue(a *epilogueArgs) {
 		if b != nil {
 			b = b[step:]
 		}
-		out := a.dst[i*a.ldd:][:a.cols]
+		var out []float32
+		var out8 []int8
+		if a.dst8 != nil {
+			out8 = a.dst8[i*a.ldd:][:a.cols]
+		} else {
+			out = a.dst[i*a.ldd:][:a.cols]
+		}
 		src := a.c[i*a.ldc:][:a.cols]
 		var res []float32
 		if a.res != nil {
@@ -166,7 +201,12 @@ func epilogue(a *epilogueArgs) {
 			if res != nil {
 				v += res[j]
 			}
-			out[j] = a.act.apply(v)
+			v = a.act.apply(v)
+			if out8 != nil {
+				out8[j] = quantize1(float32(v/a.outScale), -128)
+			} else {
+				out[j] = v
+			}
 		}
 	}
 }

@@ -73,3 +73,67 @@ func QuantizeRows(dst []int8, ldd int, src []float32, lds, colStep, rows, cols i
 		}
 	}
 }
+
+// Interleave is QuantizeInterleaved for planes already quantized: the
+// int8 input an INT8 layer's producer wrote (RequantizePlanes) is laid out
+// for MulTaps by moving bytes, dst[i·ldd + KGroup·j + c] =
+// src[c·planeStride + i·lds + j·colStep], the bytes of planes ch..KGroup-1
+// set to 0.
+func Interleave(dst []int8, ldd int, src []int8, planeStride, lds, colStep, ch, rows, cols int) {
+	if rows <= 0 || cols <= 0 {
+		return
+	}
+	if ch < 1 || ch > KGroup || colStep < 1 || ldd < KGroup*cols {
+		panic(fmt.Sprintf("qgemm: Interleave of %d planes, column step %d, %d columns into rows of %d bytes", ch, colStep, cols, ldd))
+	}
+	last := (ch-1)*planeStride + (rows-1)*lds + (cols-1)*colStep
+	if last >= len(src) || (rows-1)*ldd+KGroup*cols > len(dst) {
+		panic(fmt.Sprintf("qgemm: Interleave of %d×%d values: source of %d bytes, destination of %d bytes too short", rows, cols, len(src), len(dst)))
+	}
+	done := interleaveFast(dst, ldd, src, planeStride, lds, colStep, ch, rows, cols)
+	if done == cols {
+		return
+	}
+	for i := 0; i < rows; i++ {
+		out := dst[i*ldd:]
+		for c := 0; c < KGroup; c++ {
+			if c >= ch {
+				for j := done; j < cols; j++ {
+					out[KGroup*j+c] = 0
+				}
+				continue
+			}
+			in := src[c*planeStride+i*lds:]
+			for j := done; j < cols; j++ {
+				out[KGroup*j+c] = in[j*colStep]
+			}
+		}
+	}
+}
+
+// GatherRows is QuantizeRows for values already quantized: dst[i·ldd + j]
+// = src[i·lds + j·colStep].
+func GatherRows(dst []int8, ldd int, src []int8, lds, colStep, rows, cols int) {
+	if rows <= 0 || cols <= 0 {
+		return
+	}
+	if colStep < 1 || ldd < cols {
+		panic(fmt.Sprintf("qgemm: GatherRows of %d columns at step %d into rows of %d bytes", cols, colStep, ldd))
+	}
+	if (rows-1)*lds+(cols-1)*colStep >= len(src) || (rows-1)*ldd+cols > len(dst) {
+		panic(fmt.Sprintf("qgemm: GatherRows of %d×%d values: source of %d bytes, destination of %d bytes too short", rows, cols, len(src), len(dst)))
+	}
+	if colStep == 1 {
+		for i := 0; i < rows; i++ {
+			copy(dst[i*ldd:i*ldd+cols], src[i*lds:])
+		}
+		return
+	}
+	done := gatherRowsFast(dst, ldd, src, lds, colStep, rows, cols)
+	for i := 0; i < rows && done < cols; i++ {
+		out, in := dst[i*ldd+done:i*ldd+cols], src[i*lds+done*colStep:]
+		for j := range out {
+			out[j] = in[j*colStep]
+		}
+	}
+}

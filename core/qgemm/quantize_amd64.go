@@ -59,6 +59,10 @@ type epilogueFrame struct {
 	colVec, relu, clip       int // 1 or 0
 	lo, hi                   float32
 	rowsPer                  int // rows sharing a scale and bias (≥ 1)
+	// q8: dst holds int8 (ldd in bytes too), each value quantized with
+	// outScale as quantizeAVX512 does.
+	q8       int
+	outScale float32
 }
 
 //go:noescape
@@ -80,10 +84,15 @@ func epilogueFast(a *epilogueArgs) int {
 		return 0
 	}
 	f := epilogueFrame{
-		dst: unsafe.Pointer(&a.dst[0]), c: unsafe.Pointer(&a.c[0]), scale: unsafe.Pointer(&a.scale[0]),
+		c: unsafe.Pointer(&a.c[0]), scale: unsafe.Pointer(&a.scale[0]),
 		rows: a.rows, cols: cols,
-		ldd: 4 * a.ldd, ldc: 4 * a.ldc, ldr: 4 * a.ldr, rowStep: 4 * a.rowStep,
+		ldc: 4 * a.ldc, ldr: 4 * a.ldr, rowStep: 4 * a.rowStep,
 		rowsPer: max(1, a.rowsPer),
+	}
+	if a.dst8 != nil {
+		f.dst, f.ldd, f.q8, f.outScale = unsafe.Pointer(&a.dst8[0]), a.ldd, 1, a.outScale
+	} else {
+		f.dst, f.ldd = unsafe.Pointer(&a.dst[0]), 4*a.ldd
 	}
 	if a.res != nil {
 		f.res = unsafe.Pointer(&a.res[0])
@@ -208,4 +217,53 @@ func quantizeRowsFast(dst []int8, ldd int, src []float32, lds, step, rows, cols 
 		dst: unsafe.Pointer(&dst[0]), src: unsafe.Pointer(&src[0]),
 		rows: rows, cols: cols, ldd: ldd, lds: 4 * lds, step: step, scale: scale,
 	}, false)
+}
+
+//go:noescape
+func interleaveAVX2(f *interleaveFrame)
+
+//go:noescape
+func gatherRowsAVX2(f *interleaveFrame)
+
+// byteColumns returns how many leading columns of each row the int8 copy
+// kernels take at column step step: whole blocks of 16, at step 2 only
+// those whose 32-byte loads stay inside the row's last read byte; none
+// without AVX2 (or under ImplGo).
+func byteColumns(step, cols int) int {
+	if avx2, _ := vectorKernels(); !avx2 || step > 2 {
+		return 0
+	}
+	if step == 2 {
+		cols--
+	}
+	return max(0, cols) &^ 15
+}
+
+// interleaveFast runs Interleave's leading columns (byteColumns) with
+// AVX2 and returns how many of each row it did.
+func interleaveFast(dst []int8, ldd int, src []int8, planeStride, lds, step, ch, rows, cols int) int {
+	n := byteColumns(step, cols)
+	if n > 0 {
+		interleaveAVX2(&interleaveFrame{
+			dst: unsafe.Pointer(&dst[0]), src: unsafe.Pointer(&src[0]),
+			rows: rows, cols: n, ldd: ldd, lds: lds, plane: planeStride, step: step, planes: ch,
+		})
+	}
+	return n
+}
+
+// gatherRowsFast runs GatherRows' leading columns at step 2 (byteColumns)
+// with AVX2 and returns how many of each row it did.
+func gatherRowsFast(dst []int8, ldd int, src []int8, lds, step, rows, cols int) int {
+	n := 0
+	if step == 2 {
+		n = byteColumns(step, cols)
+	}
+	if n > 0 {
+		gatherRowsAVX2(&interleaveFrame{
+			dst: unsafe.Pointer(&dst[0]), src: unsafe.Pointer(&src[0]),
+			rows: rows, cols: n, ldd: ldd, lds: lds, step: step,
+		})
+	}
+	return n
 }

@@ -24,3 +24,11 @@ func quantizeInterleavedFast(dst []int8, ldd int, src []float32, planeStride, ld
 func quantizeRowsFast(dst []int8, ldd int, src []float32, lds, step, rows, cols int, scale float32) int {
 	return 0
 }
+
+// interleaveFast has no vector version here.
+func interleaveFast(dst []int8, ldd int, src []int8, planeStride, lds, step, ch, rows, cols int) int {
+	return 0
+}
+
+// gatherRowsFast has no vector version here.
+func gatherRowsFast(dst []int8, ldd int, src []int8, lds, step, rows, cols int) int { return 0 }

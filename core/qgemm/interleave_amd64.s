@@ -1,0 +1,127 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// The int8 copies a layer makes of an input its producer already wrote
+// in int8 (RequantizePlanes): the bytes moved, not converted. AVX2 (VEX
+// XMM) only: they are bound by memory on AVX-512 machines too. Frame: an
+// interleaveFrame (quantize_amd64.go; its scale is unused), strides in
+// bytes; cols is a multiple of 16 and, at step 2, the source holds the
+// byte after each row's last read one (the Go callers see to both).
+
+// LOADB16 loads 16 bytes at column step 1 or 2 (R14) into x: at step 2
+// the even bytes of 32, gathered by VPSHUFB with X15 (even bytes to the
+// low half) and joined by VPUNPCKLQDQ.
+#define LOADB16(x, addr, next) \
+	CMPQ        R14, $1 \
+	JNE         3(PC) \
+	VMOVDQU     addr, x \
+	JMP         6(PC) \
+	VMOVDQU     addr, X12 \
+	VMOVDQU     next, X13 \
+	VPSHUFB     X15, X12, X12 \
+	VPSHUFB     X15, X13, X13 \
+	VPUNPCKLQDQ X13, X12, x
+
+// func interleaveAVX2(f *interleaveFrame)
+// Up to four planes' bytes merged into one dword per position (plane c in
+// byte c, the missing planes' bytes 0): dst[i·ldd + 4j + c] =
+// src[c·plane + i·lds + j·step].
+TEXT ·interleaveAVX2(SB), NOSPLIT, $0-8
+	MOVQ    f+0(FP), R8
+	MOVQ    0(R8), DI        // dst
+	MOVQ    8(R8), SI        // src
+	MOVQ    16(R8), R9       // rows
+	MOVQ    32(R8), R11      // ldd
+	MOVQ    40(R8), R12      // lds
+	MOVQ    48(R8), BX       // plane
+	LEAQ    (BX)(BX*2), R13  // 3·plane
+	MOVQ    56(R8), R14      // step
+	MOVQ    72(R8), R15      // planes (1 to 4)
+	MOVQ    R14, R10
+	SHLQ    $4, R10          // source bytes a block of 16 columns spans
+	VMOVDQU evenBytes<>(SB), X15
+
+vrow:
+	MOVQ SI, AX
+	MOVQ DI, DX
+	MOVQ 24(R8), CX
+
+vcol:
+	VPXOR X1, X1, X1
+	VPXOR X2, X2, X2
+	VPXOR X3, X3, X3
+	LOADB16(X0, (AX), 16(AX))
+	CMPQ  R15, $2
+	JLT   vmerge
+	LOADB16(X1, (AX)(BX*1), 16(AX)(BX*1))
+	CMPQ  R15, $3
+	JLT   vmerge
+	LOADB16(X2, (AX)(BX*2), 16(AX)(BX*2))
+	CMPQ  R15, $4
+	JLT   vmerge
+	LOADB16(X3, (AX)(R13*1), 16(AX)(R13*1))
+
+vmerge:
+	// Bytes of planes 0,1 and 2,3 paired, then the pairs into dwords.
+	VPUNPCKLBW X1, X0, X4
+	VPUNPCKHBW X1, X0, X5
+	VPUNPCKLBW X3, X2, X6
+	VPUNPCKHBW X3, X2, X7
+	VPUNPCKLWD X6, X4, X8
+	VPUNPCKHWD X6, X4, X9
+	VPUNPCKLWD X7, X5, X10
+	VPUNPCKHWD X7, X5, X11
+	VMOVDQU    X8, (DX)
+	VMOVDQU    X9, 16(DX)
+	VMOVDQU    X10, 32(DX)
+	VMOVDQU    X11, 48(DX)
+	ADDQ       $64, DX
+	ADDQ       R10, AX
+	SUBQ       $16, CX
+	JNZ        vcol
+
+	ADDQ R12, SI
+	ADDQ R11, DI
+	DECQ R9
+	JNZ  vrow
+	VZEROUPPER
+	RET
+
+// func gatherRowsAVX2(f *interleaveFrame)
+// One plane's rows at column step 2: dst[i·ldd + j] = src[i·lds + 2j].
+TEXT ·gatherRowsAVX2(SB), NOSPLIT, $0-8
+	MOVQ    f+0(FP), R8
+	MOVQ    0(R8), DI
+	MOVQ    8(R8), SI
+	MOVQ    16(R8), R9
+	MOVQ    32(R8), R11
+	MOVQ    40(R8), R12
+	MOVQ    $2, R14
+	VMOVDQU evenBytes<>(SB), X15
+
+grow:
+	MOVQ SI, AX
+	MOVQ DI, DX
+	MOVQ 24(R8), CX
+
+gcol:
+	LOADB16(X0, (AX), 16(AX))
+	VMOVDQU X0, (DX)
+	ADDQ    $16, DX
+	ADDQ    $32, AX
+	SUBQ    $16, CX
+	JNZ     gcol
+
+	ADDQ R12, SI
+	ADDQ R11, DI
+	DECQ R9
+	JNZ  grow
+	VZEROUPPER
+	RET
+
+// evenBytes moves a vector's even bytes to its low half and zeroes the
+// high half (VPSHUFB: an index with bit 7 set gives 0).
+DATA evenBytes<>+0(SB)/8, $0x0e0c0a0806040200
+DATA evenBytes<>+8(SB)/8, $0x8080808080808080
+GLOBL evenBytes<>(SB), RODATA|NOPTR, $16
