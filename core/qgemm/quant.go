@@ -150,7 +150,7 @@ func DequantizeCols(c []int32, rows, cols, ldc int, colScale, bias []float32, ds
 type epilogueArgs struct {
 	c             []int32
 	dst, res      []float32
-	dst8          []int8  // instead of dst: the values quantized with outScale
+	dst8          []int8 // instead of dst: the values quantized with outScale
 	outScale      float32
 	scale, bias   []float32
 	rows, cols    int
