@@ -42,6 +42,10 @@ type Options struct {
 	Exclude precision.Exclusions
 	// Log receives, for INT8 plans, the operators left in FP32 and why.
 	Log hclog.Logger
+
+	// noInt8Links keeps every tensor of an INT8 plan in float32 (tests
+	// compare the linked plans against it).
+	noInt8Links bool
 }
 
 // Engine runs one graph. It is safe for concurrent use; each Plan is not.

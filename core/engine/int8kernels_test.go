@@ -79,6 +79,59 @@ func TestINT8SameOnEveryKernel(t *testing.T) {
 	}
 }
 
+// Keeping the tensors between INT8 layers in int8 changes no bit: the
+// producers requantize in their epilogues exactly as the readers would
+// have quantized. ResNet-20 links each block's inner tensor, MobileNetV2
+// both tensors inside each inverted residual (depthwise input and
+// output); the residual sums stay float32.
+func TestInt8LinksChangeNothing(t *testing.T) {
+	for _, tc := range []struct {
+		path   string
+		batch  int
+		linked int
+	}{
+		{filepath.Join(repoRoot, "testdata", "models", "resnet20.onnx"), 3, 9},
+		{filepath.Join(repoRoot, "testdata", "models", "cifar10_mobilenetv2.onnx"), 2, 41},
+	} {
+		t.Run(filepath.Base(tc.path), func(t *testing.T) {
+			g, err := graph.Load(tc.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := g.Inputs[0]
+			x := tensor.New(tensor.Float32, append([]int{tc.batch}, in.Shape[1:]...)...)
+			rng := rand.New(rand.NewSource(4))
+			for i := range x.F32 {
+				x.F32[i] = rng.Float32()*2 - 0.5
+			}
+			inputs := map[string]*tensor.Tensor{in.Name: x}
+			opts := engine.Options{Precision: precision.INT8, Int8Scales: observedScales(t, tc.path, in.Name, x)}
+			linked := engine.New(g, opts)
+			p, err := linked.Plan(map[string][]int{in.Name: x.Shape}, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := engine.Int8Linked(p); n != tc.linked {
+				t.Errorf("%d tensors kept in int8, want %d", n, tc.linked)
+			}
+			got, err := linked.Run(inputs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := engine.New(g, engine.WithoutInt8Links(opts)).Run(inputs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			name := g.Outputs[0].Name
+			for i, w := range want[name].F32 {
+				if math.Float32bits(got[name].F32[i]) != math.Float32bits(w) {
+					t.Fatalf("output %d = %v with int8 links, %v without", i, got[name].F32[i], w)
+				}
+			}
+		})
+	}
+}
+
 // runINT8With runs a fresh INT8 engine with the float kernels f and the
 // integer kernels q and returns a copy of the first output.
 func runINT8With(t *testing.T, g *graph.Graph, inputs map[string]*tensor.Tensor, scales map[string]float32, f gemm.Impl, q qgemm.Impl) []float32 {

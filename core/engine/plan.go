@@ -32,6 +32,8 @@ type Plan struct {
 	input map[string]*tensor.Tensor
 	// int8 are the steps quantize gave an integer kernel, in plan order.
 	int8 []Int8Layer
+	// linked are the tensors held in int8 between INT8 layers (linkInt8).
+	linked map[string]bool
 	// chunk is the chunk observer of the run in progress (chained plans,
 	// see RunObservedChunks), read by their chainOp steps.
 	chunk ChunkObserver
@@ -140,6 +142,9 @@ func (e *Engine) plan(shapes map[string][]int, mode planMode) (*Plan, error) {
 					return nil, err
 				}
 			}
+		}
+		if !observed && !e.opts.NoFusion && !e.opts.noInt8Links {
+			p.linkInt8()
 		}
 	}
 	for _, s := range p.steps {
@@ -292,6 +297,22 @@ func activationOf(s *step) (ops.Activation, bool) {
 // its last reader has run. Graph outputs get slots of their own. Each
 // slot is counted in acct before it is allocated.
 func (p *Plan) allocate(metas map[string]ops.Meta, acct *memlimit.Account) error {
+	// Slots come in three families: float32 values, int64 values, and the
+	// bytes of the tensors linkInt8 keeps in int8.
+	const (
+		floatSlot = iota
+		int64Slot
+		int8Slot
+	)
+	familyOf := func(name string, m ops.Meta) int {
+		switch {
+		case p.linked[name]:
+			return int8Slot
+		case m.DType.IsFloat():
+			return floatSlot
+		}
+		return int64Slot
+	}
 	lastUse := map[string]int{}
 	for i, s := range p.steps {
 		for _, in := range s.inputs {
@@ -303,8 +324,8 @@ func (p *Plan) allocate(metas map[string]ops.Meta, acct *memlimit.Account) error
 		pinned[o] = true
 	}
 	type slot struct {
-		size  int
-		float bool
+		size   int
+		family int
 		// sized is the step and output index of the tensor the slot was
 		// last grown for, to name it in a memory error.
 		sized struct{ step, output int }
@@ -326,13 +347,13 @@ func (p *Plan) allocate(metas map[string]ops.Meta, acct *memlimit.Account) error
 			}
 			m := s.metas[j]
 			need := tensor.NumElements(m.Shape)
-			isFloat := m.DType.IsFloat()
+			family := familyOf(name, m)
 			pick := -1
 			if !pinned[name] {
 				// The smallest free slot of the right family that fits, else
 				// the largest one, grown.
 				for k, id := range free {
-					if slots[id].float == isFloat && (pick < 0 || better(slots[id].size, slots[free[pick]].size, need)) {
+					if slots[id].family == family && (pick < 0 || better(slots[id].size, slots[free[pick]].size, need)) {
 						pick = k
 					}
 				}
@@ -340,7 +361,7 @@ func (p *Plan) allocate(metas map[string]ops.Meta, acct *memlimit.Account) error
 			if pick < 0 {
 				pick = len(free)
 				free = append(free, len(slots))
-				slots = append(slots, slot{float: isFloat})
+				slots = append(slots, slot{family: family})
 			}
 			id := free[pick]
 			free = append(free[:pick], free[pick+1:]...)
@@ -369,15 +390,22 @@ func (p *Plan) allocate(metas map[string]ops.Meta, acct *memlimit.Account) error
 		}
 		st := p.steps[s.sized.step]
 		m := st.metas[s.sized.output]
-		if err := acct.Take(m.Bytes(), m.Named(st.outputs[s.sized.output])); err != nil {
+		bytes := m.Bytes()
+		if s.family == int8Slot {
+			bytes = int64(s.size)
+		}
+		if err := acct.Take(bytes, m.Named(st.outputs[s.sized.output])); err != nil {
 			return fmt.Errorf("node %q (%s): %w", st.node.Name, st.node.OpType, err)
 		}
 	}
 	p.slots = make([]*tensor.Tensor, len(slots))
 	for i, s := range slots {
-		if s.float {
+		switch s.family {
+		case floatSlot:
 			p.slots[i] = &tensor.Tensor{F32: make([]float32, s.size)}
-		} else {
+		case int8Slot:
+			p.slots[i] = &tensor.Tensor{I8: make([]int8, s.size)}
+		default:
 			p.slots[i] = &tensor.Tensor{I64: make([]int64, s.size)}
 		}
 	}
@@ -391,9 +419,12 @@ func (p *Plan) allocate(metas map[string]ops.Meta, acct *memlimit.Account) error
 			m := s.metas[j]
 			n := tensor.NumElements(m.Shape)
 			view := &tensor.Tensor{DType: m.DType, Shape: m.Shape}
-			if m.DType.IsFloat() {
+			switch {
+			case p.linked[name]:
+				view.DType, view.I8 = tensor.Int8, p.slots[id].I8[:n]
+			case m.DType.IsFloat():
 				view.F32 = p.slots[id].F32[:n]
-			} else {
+			default:
 				view.I64 = p.slots[id].I64[:n]
 			}
 			p.values[name] = view
@@ -602,4 +633,66 @@ func (p *Plan) quantize(scales map[string]float32, exclude precision.Exclusions,
 		args = append(args, "fp32_excluded", strings.Join(excluded, ", "))
 	}
 	log.Info("INT8 plan", args...)
+}
+
+// linkInt8 keeps in int8 the tensors that only INT8 layers touch: made by
+// an ops.Int8Linker and read by nothing but ops.Int8Linkers, each as its
+// quantized input 0 (not a residual, not a graph output). The producer
+// then quantizes them in its epilogue with the scale its readers quantize
+// with, the same bytes they would have made of its float32 output, and
+// the readers take the bytes as they are. In a ResNet block the
+// convolutions' inner tensor is linked, the block's output (read by the
+// next block's residual add too) stays float32; in MobileNetV2's inverted
+// residual both inner tensors are.
+func (p *Plan) linkInt8() {
+	type read struct{ step, input int }
+	reads := map[string][]read{}
+	for i, s := range p.steps {
+		for j, name := range s.inputs {
+			if name != "" {
+				reads[name] = append(reads[name], read{i, j})
+			}
+		}
+	}
+	for _, o := range p.outputs {
+		reads[o] = append(reads[o], read{-1, -1})
+	}
+	in := make([]bool, len(p.steps))
+	out := make([]float32, len(p.steps))
+	for i, s := range p.steps {
+		if _, ok := s.op.(ops.Int8Linker); !ok || len(s.outputs) != 1 || s.outputs[0] == "" {
+			continue
+		}
+		name := s.outputs[0]
+		rs := reads[name]
+		scale := float32(0)
+		for _, r := range rs {
+			if r.step < 0 || r.input != 0 {
+				scale = 0
+				break
+			}
+			l, ok := p.steps[r.step].op.(ops.Int8Linker)
+			if !ok || scale != 0 && l.Int8InputScale() != scale {
+				scale = 0
+				break
+			}
+			scale = l.Int8InputScale()
+		}
+		if !(scale > 0) {
+			continue
+		}
+		out[i] = scale
+		for _, r := range rs {
+			in[r.step] = true
+		}
+		if p.linked == nil {
+			p.linked = map[string]bool{}
+		}
+		p.linked[name] = true
+	}
+	for i, s := range p.steps {
+		if in[i] || out[i] > 0 {
+			s.op.(ops.Int8Linker).LinkInt8(in[i], out[i])
+		}
+	}
 }

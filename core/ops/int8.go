@@ -59,12 +59,31 @@ func (c *conv) Int8(scales []float32) (Op, bool) {
 	return &qconv{conv: *c, inScale: inScale}, true
 }
 
-// qconv is the INT8 convolution. Its output is float32: the next INT8
-// layer quantizes it with its own input's calibrated scale, so tensors
-// between layers that TensorRT would keep in int8 are requantized there.
+// Int8Linker is implemented by INT8 operators that can pass activations
+// to one another in int8. A plan links a tensor whose producer and every
+// reader (each reading it as its input 0) are such operators: the producer
+// quantizes its output with the readers' scale in its epilogue
+// (qgemm.RequantizePlanes) and writes the bytes to the tensor's I8, and the
+// readers take them as they are. The bytes are those the readers would
+// have made of the float32 output, so the results do not change; the
+// traffic of the tensor drops from 4 bytes a value written and read to 1.
+type Int8Linker interface {
+	// Int8InputScale returns the scale input 0 is quantized with.
+	Int8InputScale() float32
+	// LinkInt8 makes the operator read input 0 as int8 (in) and, for
+	// outScale > 0, write its output as int8 quantized with outScale.
+	LinkInt8(in bool, outScale float32)
+}
+
+// qconv is the INT8 convolution. Its output is float32, or int8 when a
+// plan links it to the INT8 layers that read it (Int8Linker).
 type qconv struct {
 	conv
 	inScale  float32
+	// int8In: input 0 is int8 (I8), quantized with inScale by its
+	// producer. outScale > 0: the output is int8 (I8) quantized with it.
+	int8In   bool
+	outScale float32
 	qpacked  []*qgemm.PackedA // per group (nil for a depthwise convolution)
 	dw       []int32          // a depthwise convolution's weights (int8 values)
 	rowScale []float32        // per output channel (groups in a row): inScale·weight scale
@@ -126,7 +145,28 @@ func (c *qconv) Prepare(consts []*tensor.Tensor) error {
 	return nil
 }
 
+// Int8InputScale returns the scale the input is quantized with.
+func (c *qconv) Int8InputScale() float32 { return c.inScale }
+
+// LinkInt8 sets what the convolution reads and writes in int8.
+func (c *qconv) LinkInt8(in bool, outScale float32) { c.int8In, c.outScale = in, outScale }
+
+// checkLinks reports an input or output whose storage is not what the
+// links say (a plan bug, reported rather than read out of bounds).
+func (c *qconv) checkLinks(in, out []*tensor.Tensor) error {
+	if c.int8In && len(in[0].I8) != in[0].Len() {
+		return fmt.Errorf("INT8 convolution: input linked as int8 holds %d bytes for shape %v", len(in[0].I8), in[0].Shape)
+	}
+	if c.outScale > 0 && len(out[0].I8) != out[0].Len() {
+		return fmt.Errorf("INT8 convolution: output linked as int8 holds %d bytes for shape %v", len(out[0].I8), out[0].Shape)
+	}
+	return nil
+}
+
 func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
+	if err := c.checkLinks(in, out); err != nil {
+		return err
+	}
 	if c.dw != nil {
 		return c.runDepthwise(ctx, in, out)
 	}
@@ -145,12 +185,16 @@ func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	plane := hw[0] * hw[1]
 	runUnit := func(u int, sc *qconvScratch) {
 		g := u % c.group
-		src, dst, res := c.unitTensors(&geo, u, in, out)
+		src, outAt, res := c.unitTensors(&geo, u, in)
 		// The group's planes are quantized at once (rows of small planes
 		// are shorter than a vector), then copied into the padded planes.
-		qgemm.Quantize(sc.x, src, c.inScale)
+		x := src.q
+		if x == nil {
+			x = sc.x
+			qgemm.Quantize(x, src.f, c.inScale)
+		}
 		if geo.wide {
-			padPlanes(&geo, sc.x, sc.padded, copyInt8)
+			padPlanes(&geo, x, sc.padded, copyInt8)
 		}
 		// Rows of the unfolded matrix are built qgemm.KGroup at a time
 		// into sc.line and packed together: the packed layout interleaves
@@ -167,7 +211,7 @@ func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 					at := ci*ph*pw + (r/kw)*win.dilation[0]*pw + (r%kw)*win.dilation[1]
 					copy(line, sc.padded[at:at+geo.wideN])
 				} else {
-					unfoldTap(&geo, sc.x[ci*plane:(ci+1)*plane], line, r/kw, r%kw)
+					unfoldTap(&geo, x[ci*plane:(ci+1)*plane], line, r/kw, r%kw)
 				}
 			}
 			qgemm.PackBRows(sc.col, geo.k, cols, row0, rows, sc.line, cols)
@@ -177,7 +221,7 @@ func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		if geo.wide {
 			oh, ow, ldc = geo.outHW[0], geo.outHW[1], geo.padHW[1]
 		}
-		c.dequantize(&geo, g, sc.acc, cols, 0, oh, ow, ldc, bias, res, dst)
+		c.dequantize(&geo, g, sc.acc, cols, 0, oh, ow, ldc, bias, res, out[0], outAt)
 	}
 	sizes, err := geo.int8ScratchSizes()
 	if err != nil {
@@ -187,7 +231,9 @@ func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	areas := c.areas(ctx.Workers, units)
 	for i := range areas {
 		sc := &areas[i]
-		sc.x = grow(sc.x, sizes.x)
+		if !c.int8In {
+			sc.x = grow(sc.x, sizes.x)
+		}
 		sc.line = grow(sc.line, sizes.line)
 		if len(sc.col) < sizes.col {
 			sc.col = qgemm.MakePackedBBuffer(geo.k, cols)
@@ -205,48 +251,80 @@ func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	return nil
 }
 
-// unitTensors returns the input planes, output planes and residual planes
-// (nil without a residual) of unit u: image u / group, group u mod group.
-func (c *qconv) unitTensors(geo *convGeometry, u int, in, out []*tensor.Tensor) (src, dst, res []float32) {
+// int8Source is an INT8 layer's input planes: float32 values to quantize
+// (f), or bytes its producer already quantized with the layer's scale (q).
+type int8Source struct {
+	f []float32
+	q []int8
+}
+
+// sourceOf returns elements [lo, hi) of x as an int8Source: its bytes
+// when the input is linked as int8, else its floats.
+func (c *qconv) sourceOf(x *tensor.Tensor, lo, hi int) int8Source {
+	if c.int8In {
+		return int8Source{q: x.I8[lo:hi]}
+	}
+	return int8Source{f: x.F32[lo:hi]}
+}
+
+// unitTensors returns the input planes, where the output planes start
+// (an element offset into out[0]) and the residual planes (nil without a
+// residual) of unit u: image u / group, group u mod group.
+func (c *qconv) unitTensors(geo *convGeometry, u int, in []*tensor.Tensor) (src int8Source, outAt int, res []float32) {
 	img, g := u/c.group, u%c.group
 	plane := geo.inHW[0] * geo.inHW[1]
 	imgIn, imgOut := in[0].Shape[1]*plane, in[1].Shape[0]*geo.spatial
-	src = in[0].F32[img*imgIn+g*geo.cin*plane : img*imgIn+(g+1)*geo.cin*plane]
-	dst = out[0].F32[img*imgOut+g*geo.cout*geo.spatial : img*imgOut+(g+1)*geo.cout*geo.spatial]
+	src = c.sourceOf(in[0], img*imgIn+g*geo.cin*plane, img*imgIn+(g+1)*geo.cin*plane)
+	outAt = img*imgOut + g*geo.cout*geo.spatial
 	if c.residual {
-		res = in[3].F32[img*imgOut+g*geo.cout*geo.spatial : img*imgOut+(g+1)*geo.cout*geo.spatial]
+		res = in[3].F32[outAt : outAt+geo.cout*geo.spatial]
 	}
-	return src, dst, res
+	return src, outAt, res
 }
 
 // dequantize converts output rows [y0, y0+rows) of group g from the
 // integer products acc (output channel oc's at oc·plane, rows at stride
 // ldc: a wide product's valid columns are read straight out of its padded
-// rows) into dst: scale, bias, residual, activation. Whole planes whose
-// products are rows·ldc apart go in one call (small planes would
-// otherwise pay a call per channel); others one per output channel.
-func (c *qconv) dequantize(geo *convGeometry, g int, acc []int32, plane, y0, rows, ow, ldc int, bias, res, dst []float32) {
-	act := c.act.int8Epilogue()
+// rows) into the group's output planes, from element outAt of y on:
+// scale, bias, residual (res: the group's planes), activation. Whole
+// planes whose products are rows·ldc apart go in one call (small planes
+// would otherwise pay a call per channel); others one per output channel.
+func (c *qconv) dequantize(geo *convGeometry, g int, acc []int32, plane, y0, rows, ow, ldc int, bias, res []float32, y *tensor.Tensor, outAt int) {
 	var b []float32
 	if bias != nil {
 		b = bias[g*geo.cout : (g+1)*geo.cout]
 	}
+	scales := c.rowScale[g*geo.cout : (g+1)*geo.cout]
 	if y0 == 0 && rows*ow == geo.spatial && plane == rows*ldc {
-		qgemm.DequantizePlanes(acc, geo.cout, rows, ow, ldc, c.rowScale[g*geo.cout:(g+1)*geo.cout], b, res, ow, act, dst, ow)
+		c.epilogue(acc, geo.cout, rows, ow, ldc, scales, b, res, y, outAt)
 		return
 	}
 	for oc := 0; oc < geo.cout; oc++ {
 		var bo, r []float32
 		if b != nil {
-			bo = b[oc:]
+			bo = b[oc : oc+1]
 		}
 		at := oc*geo.spatial + y0*ow
-		out := dst[at : at+rows*ow]
 		if res != nil {
 			r = res[at : at+rows*ow]
 		}
-		qgemm.DequantizePlane(acc[oc*plane:], rows, ow, ldc, c.rowScale[g*geo.cout+oc], bo, r, ow, act, out, ow)
+		c.epilogue(acc[oc*plane:], 1, rows, ow, ldc, scales[oc:oc+1], bo, r, y, outAt+at)
 	}
+}
+
+// epilogue turns planes output channels' products (rows×cols each, at
+// stride ldc, a plane's rows one after the other) into output planes of
+// rows×cols from element at of y on: float32 (qgemm.DequantizePlanes), or
+// int8 requantized with outScale when the output is linked
+// (qgemm.RequantizePlanes). res, when not nil, is laid out as the output.
+func (c *qconv) epilogue(acc []int32, planes, rows, cols, ldc int, scales, bias, res []float32, y *tensor.Tensor, at int) {
+	act := c.act.int8Epilogue()
+	n := planes * rows * cols
+	if c.outScale > 0 {
+		qgemm.RequantizePlanes(acc, planes, rows, cols, ldc, scales, bias, res, cols, act, c.outScale, y.I8[at:at+n], cols)
+		return
+	}
+	qgemm.DequantizePlanes(acc, planes, rows, cols, ldc, scales, bias, res, cols, act, y.F32[at:at+n], cols)
 }
 
 // int8Epilogue is the activation as the INT8 epilogue applies it.

@@ -83,12 +83,17 @@ func (g *convGeometry) depthwise() (dwGeometry, error) {
 }
 
 // fill quantizes one channel's input plane src straight into the
-// stride×stride phase planes of buf, a pass per phase. Padding is never
-// written: buf holds zeros there from when it was laid out.
-func (d *dwGeometry) fill(g *convGeometry, buf []int8, src []float32, scale float32) {
+// stride×stride phase planes of buf, a pass per phase (a plane already in
+// int8 is copied). Padding is never written: buf holds zeros there from
+// when it was laid out.
+func (d *dwGeometry) fill(g *convGeometry, buf []int8, src int8Source, scale float32) {
 	sh, sw, iw := g.win.stride[0], g.win.stride[1], g.inHW[1]
 	for _, r := range d.runs {
-		qgemm.QuantizeRows(buf[r.at:], d.sub[1], src[r.from:], sh*iw, sw, r.rows, r.cols, scale)
+		if src.q != nil {
+			qgemm.GatherRows(buf[r.at:], d.sub[1], src.q[r.from:], sh*iw, sw, r.rows, r.cols)
+		} else {
+			qgemm.QuantizeRows(buf[r.at:], d.sub[1], src.f[r.from:], sh*iw, sw, r.rows, r.cols, scale)
+		}
 	}
 }
 
@@ -118,7 +123,7 @@ func dwWeights(q []int8) []int32 {
 // runDepthwise is Run for a depthwise convolution: units are image ×
 // group, each with its own output channels (the channel multiplier).
 func (c *qconv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
-	x, y := in[0], out[0]
+	x := in[0]
 	geo, n, bias, err := c.geometryFor(in)
 	if err != nil {
 		return err
@@ -139,7 +144,6 @@ func (c *qconv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
 		sc.x = layOut(sc.x, d.bufLen, &sc.laidOut, geo.inHW)
 		sc.acc = grow(sc.acc, sums)
 	}
-	act := c.act.int8Epilogue()
 	channels := c.group * geo.cout
 	parallel.Each(units, len(areas), func(wk, lo, hi int) {
 		sc := &areas[wk]
@@ -148,14 +152,13 @@ func (c *qconv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
 			g1 := min(c.group, g0+chunk)
 			o0, o1 := g0*geo.cout, g1*geo.cout
 			for g := g0; g < g1; g++ {
-				d.fill(&geo, sc.x, x.F32[(img*c.group+g)*plane:(img*c.group+g+1)*plane], c.inScale)
+				d.fill(&geo, sc.x, c.sourceOf(x, (img*c.group+g)*plane, (img*c.group+g+1)*plane), c.inScale)
 				for o := g * geo.cout; o < (g+1)*geo.cout; o++ {
 					qgemm.DepthwiseSums(sc.acc[(o-o0)*d.pitch:], sc.x, d.off, c.dw[o*taps:(o+1)*taps], d.wideN)
 				}
 			}
 			// The sums' rows are sub[1] apart, the valid columns first.
 			at := (img*channels + o0) * outPlane
-			dst := y.F32[at : at+(o1-o0)*outPlane]
 			var res, b []float32
 			if c.residual {
 				res = in[3].F32[at : at+(o1-o0)*outPlane]
@@ -163,7 +166,7 @@ func (c *qconv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
 			if bias != nil {
 				b = bias[o0:o1]
 			}
-			qgemm.DequantizePlanes(sc.acc, o1-o0, geo.outHW[0], geo.outHW[1], d.sub[1], c.rowScale[o0:o1], b, res, geo.outHW[1], act, dst, geo.outHW[1])
+			c.epilogue(sc.acc, o1-o0, geo.outHW[0], geo.outHW[1], d.sub[1], c.rowScale[o0:o1], b, res, out[0], at)
 		}
 	})
 	return nil

@@ -120,17 +120,23 @@ func (g *convGeometry) taps() (tapsGeometry, error) {
 }
 
 // fill quantizes the group's input planes src (cin planes of the input
-// size) into buf, writing every position a tap reads. Padding is never
-// written: buf holds zeros there from when it was laid out.
-func (t *tapsGeometry) fill(g *convGeometry, buf []int8, src []float32, scale float32) {
+// size) into buf, writing every position a tap reads; planes already in
+// int8 are interleaved as they are. Padding is never written: buf holds
+// zeros there from when it was laid out.
+func (t *tapsGeometry) fill(g *convGeometry, buf []int8, src int8Source, scale float32) {
 	ih, iw := g.inHW[0], g.inHW[1]
 	sh, sw := t.stride[0], t.stride[1]
 	pw := t.phaseHW[1]
 	for b := 0; b < t.blocks; b++ {
 		ch := min(qgemm.KGroup, g.cin-b*qgemm.KGroup)
-		planes := src[b*qgemm.KGroup*ih*iw:]
+		first := b * qgemm.KGroup * ih * iw
 		for _, r := range t.runs {
-			qgemm.QuantizeInterleaved(buf[b*t.blockBytes+r.at:], pw*qgemm.KGroup, planes[r.from:], ih*iw, sh*iw, sw, ch, r.rows, r.cols, scale)
+			dst := buf[b*t.blockBytes+r.at:]
+			if src.q != nil {
+				qgemm.Interleave(dst, pw*qgemm.KGroup, src.q[first+r.from:], ih*iw, sh*iw, sw, ch, r.rows, r.cols)
+			} else {
+				qgemm.QuantizeInterleaved(dst, pw*qgemm.KGroup, src.f[first+r.from:], ih*iw, sh*iw, sw, ch, r.rows, r.cols, scale)
+			}
 		}
 	}
 }
@@ -205,7 +211,7 @@ func (c *qconv) runTaps(ctx *Ctx, geo *convGeometry, n int, bias []float32, in, 
 		sc := &areas[wk]
 		for u := lo; u < hi; u++ {
 			g := u % c.group
-			src, dst, res := c.unitTensors(geo, u, in, out)
+			src, outAt, res := c.unitTensors(geo, u, in)
 			t.fill(geo, sc.padded, src, c.inScale)
 			oh, ow, pw := geo.outHW[0], geo.outHW[1], t.phaseHW[1]
 			for y0 := 0; y0 < oh; y0 += t.chunkRows {
@@ -214,7 +220,7 @@ func (c *qconv) runTaps(ctx *Ctx, geo *convGeometry, n int, bias []float32, in, 
 				// chunk PW after the one before, across channels too.
 				cols := (rows-1)*pw + ow
 				c.qpacked[g].MulTaps(cols, sc.padded[y0*pw*qgemm.KGroup:], t.offs, sc.acc, rows*pw)
-				c.dequantize(geo, g, sc.acc, rows*pw, y0, rows, ow, pw, bias, res, dst)
+				c.dequantize(geo, g, sc.acc, rows*pw, y0, rows, ow, pw, bias, res, out[0], outAt)
 			}
 		}
 	})

@@ -7,5 +7,6 @@
 // Widening every element on import keeps the operator set small: kernels are
 // written once per family instead of once per ONNX type, and the element type
 // still travels with the tensor so that Cast and the INT8 paths know what a
-// value originally was.
+// value originally was. A third slice, I8, holds only the activations an
+// INT8 plan passes between its INT8 layers in int8, never a model's values.
 package tensor

@@ -43,13 +43,18 @@ func (d DType) Supported() bool {
 // IsFloat reports whether values of d live in Tensor.F32.
 func (d DType) IsFloat() bool { return d == Float32 || d == Float16 || d == Float64 }
 
-// Tensor is a dense row-major array. Exactly one of F32 and I64 is used,
-// chosen by DType.IsFloat.
+// Tensor is a dense row-major array. Exactly one of F32, I64 and I8 is
+// used: F32 when DType.IsFloat, else I64, except for the activations an
+// INT8 plan keeps in int8 between its INT8 layers (core/engine), whose
+// bytes are I8 (DType Int8, values scaled by the calibrated scale of the
+// tensor). A model's own int8 values (initializers, QuantizeLinear's
+// outputs) are in I64 like the other integers.
 type Tensor struct {
 	DType DType
 	Shape []int
 	F32   []float32
 	I64   []int64
+	I8    []int8
 }
 
 // NumElements returns the product of the dimensions (1 for a scalar).
@@ -101,6 +106,9 @@ func (t *Tensor) Clone() *Tensor {
 	}
 	if t.I64 != nil {
 		c.I64 = append([]int64(nil), t.I64...)
+	}
+	if t.I8 != nil {
+		c.I8 = append([]int8(nil), t.I8...)
 	}
 	return c
 }
