@@ -79,7 +79,7 @@ type Int8Linker interface {
 // plan links it to the INT8 layers that read it (Int8Linker).
 type qconv struct {
 	conv
-	inScale  float32
+	inScale float32
 	// int8In: input 0 is int8 (I8), quantized with inScale by its
 	// producer. outScale > 0: the output is int8 (I8) quantized with it.
 	int8In   bool
