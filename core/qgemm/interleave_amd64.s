@@ -6,8 +6,10 @@
 // in int8 (RequantizePlanes): the bytes moved, not converted. AVX2 (VEX
 // XMM) only: they are bound by memory on AVX-512 machines too. Frame: an
 // interleaveFrame (quantize_amd64.go; its scale is unused), strides in
-// bytes; cols is a multiple of 16 and, at step 2, the source holds the
-// byte after each row's last read one (the Go callers see to both).
+// bytes; cols is a multiple of 8. Blocks of 16 columns, and a last block
+// of 8; at step 2 a block of 16 loads 32 bytes, one past its last
+// column's, so it is used only while more columns follow, and a block of
+// 8 loads its 15 bytes as two overlapping 8-byte halves.
 
 // LOADB16 loads 16 bytes at column step 1 or 2 (R14) into x: at step 2
 // the even bytes of 32, gathered by VPSHUFB with X15 (even bytes to the
@@ -22,6 +24,17 @@
 	VPSHUFB     X15, X12, X12 \
 	VPSHUFB     X15, X13, X13 \
 	VPUNPCKLQDQ X13, X12, x
+
+// LOADB8 loads 8 bytes at column step 1 or 2 (R14) into x's low half: at
+// step 2 bytes 0-7 and 7-14 of addr, whose even columns X14 picks.
+#define LOADB8(x, addr, next7) \
+	CMPQ    R14, $1 \
+	JNE     3(PC) \
+	VMOVQ   addr, x \
+	JMP     4(PC) \
+	VMOVQ   addr, X12 \
+	VPINSRQ $1, next7, X12, X12 \
+	VPSHUFB X14, X12, x
 
 // func interleaveAVX2(f *interleaveFrame)
 // Up to four planes' bytes merged into one dword per position (plane c in
@@ -41,6 +54,7 @@ TEXT ·interleaveAVX2(SB), NOSPLIT, $0-8
 	MOVQ    R14, R10
 	SHLQ    $4, R10          // source bytes a block of 16 columns spans
 	VMOVDQU evenBytes<>(SB), X15
+	VMOVDQU evenBytes8<>(SB), X14
 
 vrow:
 	MOVQ SI, AX
@@ -51,6 +65,13 @@ vcol:
 	VPXOR X1, X1, X1
 	VPXOR X2, X2, X2
 	VPXOR X3, X3, X3
+	CMPQ  CX, $16
+	JLT   v8
+	JGT   v16
+	CMPQ  R14, $1
+	JNE   v8
+
+v16:
 	LOADB16(X0, (AX), 16(AX))
 	CMPQ  R15, $2
 	JLT   vmerge
@@ -80,6 +101,34 @@ vmerge:
 	ADDQ       R10, AX
 	SUBQ       $16, CX
 	JNZ        vcol
+	JMP        vnext
+
+v8:
+	// 8 columns: the row's last ones, or (step 2) 16 left.
+	LOADB8(X0, (AX), 7(AX))
+	CMPQ R15, $2
+	JLT  v8merge
+	LOADB8(X1, (AX)(BX*1), 7(AX)(BX*1))
+	CMPQ R15, $3
+	JLT  v8merge
+	LOADB8(X2, (AX)(BX*2), 7(AX)(BX*2))
+	CMPQ R15, $4
+	JLT  v8merge
+	LOADB8(X3, (AX)(R13*1), 7(AX)(R13*1))
+
+v8merge:
+	VPUNPCKLBW X1, X0, X4
+	VPUNPCKLBW X3, X2, X6
+	VPUNPCKLWD X6, X4, X8
+	VPUNPCKHWD X6, X4, X9
+	VMOVDQU    X8, (DX)
+	VMOVDQU    X9, 16(DX)
+	ADDQ       $32, DX
+	LEAQ       (AX)(R14*8), AX
+	SUBQ       $8, CX
+	JNZ        vcol
+
+vnext:
 
 	ADDQ R12, SI
 	ADDQ R11, DI
@@ -90,6 +139,7 @@ vmerge:
 
 // func gatherRowsAVX2(f *interleaveFrame)
 // One plane's rows at column step 2: dst[i·ldd + j] = src[i·lds + 2j].
+// R14 is 2 for the load macros.
 TEXT ·gatherRowsAVX2(SB), NOSPLIT, $0-8
 	MOVQ    f+0(FP), R8
 	MOVQ    0(R8), DI
@@ -99,6 +149,7 @@ TEXT ·gatherRowsAVX2(SB), NOSPLIT, $0-8
 	MOVQ    40(R8), R12
 	MOVQ    $2, R14
 	VMOVDQU evenBytes<>(SB), X15
+	VMOVDQU evenBytes8<>(SB), X14
 
 grow:
 	MOVQ SI, AX
@@ -106,12 +157,23 @@ grow:
 	MOVQ 24(R8), CX
 
 gcol:
+	CMPQ    CX, $16
+	JLE     g8
 	LOADB16(X0, (AX), 16(AX))
 	VMOVDQU X0, (DX)
 	ADDQ    $16, DX
 	ADDQ    $32, AX
 	SUBQ    $16, CX
-	JNZ     gcol
+	JMP     gcol
+
+g8:
+	// 8 or 16 columns left: blocks of 8, which read no byte past the last.
+	LOADB8(X0, (AX), 7(AX))
+	VMOVQ   X0, (DX)
+	ADDQ    $8, DX
+	ADDQ    $16, AX
+	SUBQ    $8, CX
+	JNZ     g8
 
 	ADDQ R12, SI
 	ADDQ R11, DI
@@ -125,3 +187,9 @@ gcol:
 DATA evenBytes<>+0(SB)/8, $0x0e0c0a0806040200
 DATA evenBytes<>+8(SB)/8, $0x8080808080808080
 GLOBL evenBytes<>(SB), RODATA|NOPTR, $16
+
+// evenBytes8 picks the even columns of LOADB8's two halves: bytes 0, 2,
+// 4, 6 of the first, 1, 3, 5, 7 of the second (source bytes 8-14).
+DATA evenBytes8<>+0(SB)/8, $0x0f0d0b0906040200
+DATA evenBytes8<>+8(SB)/8, $0x8080808080808080
+GLOBL evenBytes8<>(SB), RODATA|NOPTR, $16

@@ -226,17 +226,13 @@ func interleaveAVX2(f *interleaveFrame)
 func gatherRowsAVX2(f *interleaveFrame)
 
 // byteColumns returns how many leading columns of each row the int8 copy
-// kernels take at column step step: whole blocks of 16, at step 2 only
-// those whose 32-byte loads stay inside the row's last read byte; none
-// without AVX2 (or under ImplGo).
+// kernels take at column step step: whole blocks of 8 (they read no byte
+// past the last column's); none without AVX2 (or under ImplGo).
 func byteColumns(step, cols int) int {
 	if avx2, _ := vectorKernels(); !avx2 || step > 2 {
 		return 0
 	}
-	if step == 2 {
-		cols--
-	}
-	return max(0, cols) &^ 15
+	return cols &^ 7
 }
 
 // interleaveFast runs Interleave's leading columns (byteColumns) with
