@@ -81,15 +81,19 @@ func TestINT8SameOnEveryKernel(t *testing.T) {
 
 // Keeping the tensors between INT8 layers in int8 changes no bit: the
 // producers requantize in their epilogues exactly as the readers would
-// have quantized. ResNet-20 links each block's inner tensor, MobileNetV2
-// both tensors inside each inverted residual (depthwise input and
-// output); the residual sums stay float32.
+// have quantized, and max pooling commutes with quantizing. LeNet links
+// every tensor from conv1 to ip2's input (through both pools and the
+// Flatten), ResNet-20 each block's inner tensor, MobileNetV2 both
+// tensors inside each inverted residual (depthwise input and output) and
+// the blocks' outputs that no residual reads; the residual sums stay
+// float32.
 func TestInt8LinksChangeNothing(t *testing.T) {
 	for _, tc := range []struct {
 		path   string
 		batch  int
 		linked int
 	}{
+		{filepath.Join(repoRoot, "data", "mnist", "lenet.onnx"), 5, 6},
 		{filepath.Join(repoRoot, "testdata", "models", "resnet20.onnx"), 3, 9},
 		{filepath.Join(repoRoot, "testdata", "models", "cifar10_mobilenetv2.onnx"), 2, 41},
 	} {

@@ -635,15 +635,17 @@ func (p *Plan) quantize(scales map[string]float32, exclude precision.Exclusions,
 	log.Info("INT8 plan", args...)
 }
 
-// linkInt8 keeps in int8 the tensors that only INT8 layers touch: made by
-// an ops.Int8Linker and read by nothing but ops.Int8Linkers, each as its
-// quantized input 0 (not a residual, not a graph output). The producer
-// then quantizes them in its epilogue with the scale its readers quantize
-// with, the same bytes they would have made of its float32 output, and
-// the readers take the bytes as they are. In a ResNet block the
-// convolutions' inner tensor is linked, the block's output (read by the
-// next block's residual add too) stays float32; in MobileNetV2's inverted
-// residual both inner tensors are.
+// linkInt8 keeps in int8 the tensors that only INT8 layers touch: made
+// by an ops.Int8Linker (or passed on by an ops.Int8Passer from such a
+// tensor) and read by nothing but ops.Int8Linkers and Int8Passers, each
+// as its input 0 (not a residual, not a graph output), at one scale. The
+// producer then quantizes in its epilogue with the scale its readers
+// quantize with, the same bytes they would have made of its float32
+// output; passers (max pooling, Flatten) carry the bytes on; the readers
+// take them as they are. In a ResNet block the convolutions' inner tensor
+// is linked, the block's output (read by the next block's residual add
+// too) stays float32; in MobileNetV2's inverted residual both inner
+// tensors are; in LeNet everything from conv1 to ip2, through both pools.
 func (p *Plan) linkInt8() {
 	type read struct{ step, input int }
 	reads := map[string][]read{}
@@ -657,42 +659,77 @@ func (p *Plan) linkInt8() {
 	for _, o := range p.outputs {
 		reads[o] = append(reads[o], read{-1, -1})
 	}
-	in := make([]bool, len(p.steps))
-	out := make([]float32, len(p.steps))
-	for i, s := range p.steps {
-		if _, ok := s.op.(ops.Int8Linker); !ok || len(s.outputs) != 1 || s.outputs[0] == "" {
-			continue
-		}
-		name := s.outputs[0]
-		rs := reads[name]
-		scale := float32(0)
-		for _, r := range rs {
-			if r.step < 0 || r.input != 0 {
-				scale = 0
-				break
-			}
-			l, ok := p.steps[r.step].op.(ops.Int8Linker)
-			if !ok || scale != 0 && l.Int8InputScale() != scale {
-				scale = 0
-				break
-			}
-			scale = l.Int8InputScale()
-		}
-		if !(scale > 0) {
-			continue
-		}
-		out[i] = scale
-		for _, r := range rs {
-			in[r.step] = true
-		}
-		if p.linked == nil {
-			p.linked = map[string]bool{}
-		}
-		p.linked[name] = true
+	passer := func(s *step) (ops.Int8Passer, bool) {
+		ps, ok := s.op.(ops.Int8Passer)
+		return ps, ok && len(s.outputs) == 1 && ps.CanPassInt8()
 	}
-	for i, s := range p.steps {
-		if in[i] || out[i] > 0 {
-			s.op.(ops.Int8Linker).LinkInt8(in[i], out[i])
+	// scales: the tensors linked so far, with their scale. Backwards, so
+	// that a passer's readers are settled before its input: the scale a
+	// step reads its input 0 at in int8 is a linker's own, or a passer's
+	// linked output's.
+	scales := map[string]float32{}
+	readScale := func(r read) float32 {
+		if r.step < 0 || r.input != 0 {
+			return 0
+		}
+		s := p.steps[r.step]
+		if l, ok := s.op.(ops.Int8Linker); ok {
+			return l.Int8InputScale()
+		}
+		if _, ok := passer(s); ok {
+			return scales[s.outputs[0]]
+		}
+		return 0
+	}
+	for i := len(p.steps) - 1; i >= 0; i-- {
+		s := p.steps[i]
+		_, linker := s.op.(ops.Int8Linker)
+		_, passes := passer(s)
+		if !linker && !passes || len(s.outputs) != 1 || s.outputs[0] == "" {
+			continue
+		}
+		scale := float32(0)
+		for k, r := range reads[s.outputs[0]] {
+			rs := readScale(r)
+			if !(rs > 0) || k > 0 && rs != scale {
+				scale = 0
+				break
+			}
+			scale = rs
+		}
+		if scale > 0 {
+			scales[s.outputs[0]] = scale
+		}
+	}
+	// Forwards: a passer gives int8 only where it gets int8 (its producer
+	// may make float32); its readers then read float32 too, and so on.
+	for _, s := range p.steps {
+		if _, ok := passer(s); ok && scales[s.inputs[0]] == 0 {
+			delete(scales, s.outputs[0])
+		}
+	}
+	if len(scales) == 0 {
+		return
+	}
+	p.linked = map[string]bool{}
+	for _, s := range p.steps {
+		in := len(s.inputs) > 0 && scales[s.inputs[0]] > 0
+		out := float32(0)
+		if len(s.outputs) == 1 {
+			out = scales[s.outputs[0]]
+		}
+		if out > 0 {
+			p.linked[s.outputs[0]] = true
+		}
+		if !in && out == 0 {
+			continue
+		}
+		// Only linkers and passers read or write linked tensors: the
+		// passes above link nothing else.
+		if l, ok := s.op.(ops.Int8Linker); ok {
+			l.LinkInt8(in, out)
+		} else if ps, ok := passer(s); ok {
+			ps.PassInt8()
 		}
 	}
 }

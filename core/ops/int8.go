@@ -75,6 +75,17 @@ type Int8Linker interface {
 	LinkInt8(in bool, outScale float32)
 }
 
+// Int8Passer is implemented by operators that can pass an int8 tensor on
+// at the same scale, giving the bytes quantizing their float32 output
+// would give: those that move values (Reshape, Flatten) and max pooling.
+// A plan links a chain producer → passers → INT8 readers through them.
+type Int8Passer interface {
+	// CanPassInt8 reports whether this instance can.
+	CanPassInt8() bool
+	// PassInt8 makes it read input 0 and write its output in int8.
+	PassInt8()
+}
+
 // qconv is the INT8 convolution. Its output is float32, or int8 when a
 // plan links it to the INT8 layers that read it (Int8Linker).
 type qconv struct {
@@ -151,20 +162,24 @@ func (c *qconv) Int8InputScale() float32 { return c.inScale }
 // LinkInt8 sets what the convolution reads and writes in int8.
 func (c *qconv) LinkInt8(in bool, outScale float32) { c.int8In, c.outScale = in, outScale }
 
-// checkLinks reports an input or output whose storage is not what the
-// links say (a plan bug, reported rather than read out of bounds).
-func (c *qconv) checkLinks(in, out []*tensor.Tensor) error {
-	if c.int8In && len(in[0].I8) != in[0].Len() {
-		return fmt.Errorf("INT8 convolution: input linked as int8 holds %d bytes for shape %v", len(in[0].I8), in[0].Shape)
-	}
-	if c.outScale > 0 && len(out[0].I8) != out[0].Len() {
-		return fmt.Errorf("INT8 convolution: output linked as int8 holds %d bytes for shape %v", len(out[0].I8), out[0].Shape)
+// checkLinked reports a tensor linked as int8 (in, out) that does not
+// hold the bytes of its shape: a plan bug, reported rather than read out
+// of bounds.
+func checkLinked(op string, in, out bool, x, y *tensor.Tensor) error {
+	for _, t := range []struct {
+		linked bool
+		what   string
+		t      *tensor.Tensor
+	}{{in, "input", x}, {out, "output", y}} {
+		if t.linked && len(t.t.I8) != t.t.Len() {
+			return fmt.Errorf("%s: %s linked as int8 holds %d bytes for shape %v", op, t.what, len(t.t.I8), t.t.Shape)
+		}
 	}
 	return nil
 }
 
 func (c *qconv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
-	if err := c.checkLinks(in, out); err != nil {
+	if err := checkLinked("INT8 convolution", c.int8In, c.outScale > 0, in[0], out[0]); err != nil {
 		return err
 	}
 	if c.dw != nil {

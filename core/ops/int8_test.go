@@ -190,6 +190,45 @@ func TestInt8ConvMatchesReference(t *testing.T) {
 				qgemm.SetImpl(prev)
 			}
 
+			// Linked as int8 (Int8Linker) on both sides: the input's
+			// bytes quantized as the layer would quantize them, the
+			// output the bytes Quantize makes of the float32 output.
+			linked, _ := op.(Int8Capable).Int8([]float32{inScale})
+			if err := linked.(Preparer).Prepare(append([]*tensor.Tensor{nil}, in[1:]...)); err != nil {
+				t.Fatal(err)
+			}
+			const outScale = 0.01
+			linked.(Int8Linker).LinkInt8(true, outScale)
+			in[0], metas[0] = x, Meta{tensor.Float32, x.Shape}
+			ms, err := op.Infer(metas, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			xq := &tensor.Tensor{DType: tensor.Int8, Shape: x.Shape, I8: make([]int8, x.Len())}
+			qgemm.Quantize(xq.I8, x.F32, inScale)
+			ref := refQConv(x, w, bias, tc.group, tc.stride, tc.pad, tc.dil, inScale, act)
+			wantQ := make([]int8, len(ref))
+			qgemm.Quantize(wantQ, ref, outScale)
+			linkedIn := append([]*tensor.Tensor{xq}, in[1:]...)
+			for _, impl := range qgemm.Available() {
+				prev, err := qgemm.SetImpl(impl)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, workers := range []int{1, 3} {
+					got := &tensor.Tensor{DType: tensor.Int8, Shape: ms[0].Shape, I8: make([]int8, len(ref))}
+					if err := linked.Run(&Ctx{Workers: workers}, linkedIn, []*tensor.Tensor{got}); err != nil {
+						t.Fatal(err)
+					}
+					for i := range wantQ {
+						if got.I8[i] != wantQ[i] {
+							t.Fatalf("linked, %v, workers %d: byte %d = %d, want %d", impl, workers, i, got.I8[i], wantQ[i])
+						}
+					}
+				}
+				qgemm.SetImpl(prev)
+			}
+
 			// With a fused residual r: act(conv + bias + r), the sum
 			// rounded before the activation.
 			withRes, err := Build(&onnx.Node{Name: "c", OpType: "Conv", Attrs: attrs}, 13)
@@ -200,7 +239,7 @@ func TestInt8ConvMatchesReference(t *testing.T) {
 				t.Fatal("residual or activation refused")
 			}
 			in[0], metas[0] = x, Meta{tensor.Float32, x.Shape}
-			ms, err := withRes.Infer(metas, nil)
+			ms, err = withRes.Infer(metas, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

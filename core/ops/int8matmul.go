@@ -26,6 +26,7 @@ type qlinearScratch struct {
 	q   []int8
 	a   qgemm.PackedA
 	acc []int32
+	f   []float32 // the float32 outputs, when they are requantized
 }
 
 // qlinearRows is the most rows one worker quantizes, packs and multiplies
@@ -64,13 +65,18 @@ func (l *qlinear) memory(m, k, n, workers int) (prepared, working int64, err err
 	if err != nil {
 		return 0, 0, err
 	}
+	// The int32 products and, for an output linked as int8, the float32
+	// values before requantizing.
 	areas := int64(min(max(1, workers), max(1, m)))
-	return prepared + 4*int64(n), areas * (4*block + 4*int64(rows) + 4*int64(rows)*int64(n)), nil
+	return prepared + 4*int64(n), areas * (4*block + 4*int64(rows) + 8*int64(rows)*int64(n)), nil
 }
 
 // run computes y (m×n) = dequantized (quantized x (m×k) · weights), plus
-// bias per column (nil: none), then the activation.
-func (l *qlinear) run(ctx *Ctx, x []float32, m int, y, bias []float32, act Activation) {
+// bias per column (nil: none), then the activation: into y.F32, or for
+// outScale > 0 quantized with it into y.I8 (a linked output, see
+// Int8Linker). x's rows are quantized, or taken as they are when they
+// are int8 already.
+func (l *qlinear) run(ctx *Ctx, x int8Source, m int, y *tensor.Tensor, bias []float32, act Activation, outScale float32) {
 	k, n := l.k, l.n
 	if m == 0 {
 		return
@@ -91,11 +97,22 @@ func (l *qlinear) run(ctx *Ctx, x []float32, m int, y, bias []float32, act Activ
 		for b := lo; b < hi; b++ {
 			r0 := b * rows
 			nr := min(rows, m-r0)
-			sc.q, sc.acc = grow(sc.q, nr*k), grow(sc.acc, nr*n)
-			qgemm.Quantize(sc.q, x[r0*k:(r0+nr)*k], l.inScale)
-			sc.a.Repack(nr, k, sc.q, k)
+			sc.acc = grow(sc.acc, nr*n)
+			if x.q != nil {
+				sc.a.Repack(nr, k, x.q[r0*k:(r0+nr)*k], k)
+			} else {
+				sc.q = grow(sc.q, nr*k)
+				qgemm.Quantize(sc.q, x.f[r0*k:(r0+nr)*k], l.inScale)
+				sc.a.Repack(nr, k, sc.q, k)
+			}
 			sc.a.MulPackedBuf(n, l.wPacked, sc.acc, n)
-			dequantizeCols(sc.acc, y[r0*n:(r0+nr)*n], n, l.colScale, bias, act)
+			if outScale > 0 {
+				sc.f = grow(sc.f, nr*n)
+				dequantizeCols(sc.acc, sc.f, n, l.colScale, bias, act)
+				qgemm.Quantize(y.I8[r0*n:(r0+nr)*n], sc.f, outScale)
+				continue
+			}
+			dequantizeCols(sc.acc, y.F32[r0*n:(r0+nr)*n], n, l.colScale, bias, act)
 		}
 	})
 }
@@ -128,12 +145,21 @@ func (g *gemmOp) Int8(scales []float32) (Op, bool) {
 	return &qgemmOp{gemmOp: *g, lin: qlinear{inScale: inScale}}, true
 }
 
-// qgemmOp is the INT8 fully connected layer.
+// qgemmOp is the INT8 fully connected layer. A plan may link its input
+// and output as int8 (Int8Linker).
 type qgemmOp struct {
 	gemmOp
-	lin  qlinear
-	bias []float32
+	lin      qlinear
+	bias     []float32
+	int8In   bool
+	outScale float32
 }
+
+// Int8InputScale returns the scale A is quantized with.
+func (g *qgemmOp) Int8InputScale() float32 { return g.lin.inScale }
+
+// LinkInt8 sets what the layer reads and writes in int8.
+func (g *qgemmOp) LinkInt8(in bool, outScale float32) { g.int8In, g.outScale = in, outScale }
 
 // Memory counts the int8 weights packed with their scales, and the
 // scratch areas Run keeps.
@@ -176,7 +202,14 @@ func (g *qgemmOp) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		}
 		bias = in[2].F32
 	}
-	g.lin.run(ctx, a.F32, a.Shape[0], y.F32, bias, g.act)
+	if err := checkLinked("INT8 Gemm", g.int8In, g.outScale > 0, a, y); err != nil {
+		return err
+	}
+	x := int8Source{f: a.F32}
+	if g.int8In {
+		x = int8Source{q: a.I8}
+	}
+	g.lin.run(ctx, x, a.Shape[0], y, bias, g.act, g.outScale)
 	return nil
 }
 
@@ -279,7 +312,7 @@ func (mm *qmatMul) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	}
 	m, k, n := pa[len(pa)-2], pa[len(pa)-1], pb[len(pb)-1]
 	if mm.weights {
-		mm.lin.run(ctx, a.F32, len(a.F32)/max(1, k), y.F32, nil, Activation{})
+		mm.lin.run(ctx, int8Source{f: a.F32}, len(a.F32)/max(1, k), y, nil, Activation{}, 0)
 		return nil
 	}
 	batch, _ := broadcastShape(pa[:len(pa)-2], pb[:len(pb)-2])

@@ -21,7 +21,19 @@ type pool struct {
 	win        *window
 	max        bool
 	includePad bool
+	int8       bool // PassInt8: MaxPool of an int8 tensor (I8)
 }
+
+// CanPassInt8: max pooling commutes with quantization, a monotonic map
+// (the max of the quantized values is the quantized max, ±Inf included),
+// so an INT8 plan can pool the int8 tensor its producer wrote and hand the
+// result, at the same scale, to the INT8 layer that reads it: the same
+// bytes, a quarter of the traffic. The one exception is NaN: it quantizes
+// to 0 before the max instead of after. Averages do not commute.
+func (p *pool) CanPassInt8() bool { return p.max }
+
+// PassInt8 makes the max pooling read and write int8.
+func (p *pool) PassInt8() { p.int8 = true }
 
 func buildPool(isMax bool) builder {
 	return func(n *onnx.Node, opset int64) (Op, error) {
@@ -74,13 +86,23 @@ func (p *pool) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	}
 	ih, iw, oh, ow := hw[0], hw[1], ohw[0], ohw[1]
 	planes := n * c
+	if p.int8 {
+		if err := checkLinked("MaxPool", true, true, x, y); err != nil {
+			return err
+		}
+		parallel.For(planes, ctx.Workers, max(1, 4096/(oh*ow)), func(lo, hi int) {
+			for pl := lo; pl < hi; pl++ {
+				maxPoolPlane(x.I8[pl*ih*iw:(pl+1)*ih*iw], y.I8[pl*oh*ow:(pl+1)*oh*ow], hw, ohw, &win, -128)
+			}
+		})
+		return nil
+	}
 	parallel.For(planes, ctx.Workers, max(1, 4096/(oh*ow)), func(lo, hi int) {
 		for pl := lo; pl < hi; pl++ {
 			src := x.F32[pl*ih*iw : (pl+1)*ih*iw]
 			dst := y.F32[pl*oh*ow : (pl+1)*oh*ow]
-			if p.max && win.kernel == [2]int{2, 2} && win.stride == [2]int{2, 2} && win.dilation == [2]int{1, 1} &&
-				win.padBegin == [2]int{} && 2*oh <= ih && 2*ow <= iw {
-				maxPool2x2(src, dst, iw, oh, ow)
+			if p.max {
+				maxPoolPlane(src, dst, hw, ohw, &win, float32(math.Inf(-1)))
 				continue
 			}
 			for oy := 0; oy < oh; oy++ {
@@ -100,18 +122,45 @@ func (p *pool) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	return nil
 }
 
+// maxPoolPlane max-pools one plane of float32 or int8 values; lowest is
+// the type's least value, what taps outside the input leave.
+func maxPoolPlane[T float32 | int8](src, dst []T, hw, ohw [2]int, win *window, lowest T) {
+	ih, iw, oh, ow := hw[0], hw[1], ohw[0], ohw[1]
+	if win.kernel == [2]int{2, 2} && win.stride == [2]int{2, 2} && win.dilation == [2]int{1, 1} &&
+		win.padBegin == [2]int{} && 2*oh <= ih && 2*ow <= iw {
+		maxPool2x2(src, dst, iw, oh, ow)
+		return
+	}
+	for oy := 0; oy < oh; oy++ {
+		y0 := oy*win.stride[0] - win.padBegin[0]
+		rowInside := y0 >= 0 && y0+(win.kernel[0]-1)*win.dilation[0] < ih
+		for ox := 0; ox < ow; ox++ {
+			x0 := ox*win.stride[1] - win.padBegin[1]
+			if rowInside && x0 >= 0 && x0+(win.kernel[1]-1)*win.dilation[1] < iw {
+				dst[oy*ow+ox] = maxInside(src, iw, y0, x0, win)
+			} else {
+				dst[oy*ow+ox] = maxPartial(src, ih, iw, y0, x0, win, lowest)
+			}
+		}
+	}
+}
+
 // maxPool2x2 is the common 2×2, stride-2 max pooling without padding, one
-// plane. Each row's outputs go to the vector kernel where there is one
-// (a data-dependent branch per comparison mispredicts about half the time:
-// this loop was half of LeNet's run time), the rest to the Go loop, whose
-// comparisons the kernel repeats in the same order (so NaN and ±0 give the
-// same bits).
-func maxPool2x2(src, dst []float32, iw, oh, ow int) {
+// plane. Each float32 row's outputs go to the vector kernel where there
+// is one (a data-dependent branch per comparison mispredicts about half
+// the time: this loop was half of LeNet's run time), the rest to the Go
+// loop, whose comparisons the kernel repeats in the same order (so NaN
+// and ±0 give the same bits).
+func maxPool2x2[T float32 | int8](src, dst []T, iw, oh, ow int) {
 	for oy := 0; oy < oh; oy++ {
 		r0 := src[2*oy*iw : 2*oy*iw+2*ow]
 		r1 := src[(2*oy+1)*iw : (2*oy+1)*iw+2*ow]
 		out := dst[oy*ow : (oy+1)*ow]
-		for ox := maxPool2x2Fast(out, r0, r1); ox < len(out); ox++ {
+		ox := 0
+		if f, ok := any(out).([]float32); ok {
+			ox = maxPool2x2Fast(f, any(r0).([]float32), any(r1).([]float32))
+		}
+		for ; ox < len(out); ox++ {
 			a, b, c, d := r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1]
 			if b > a {
 				a = b
@@ -130,22 +179,43 @@ func maxPool2x2(src, dst []float32, iw, oh, ow int) {
 // vectorPool lets tests turn maxPool2x2's vector kernel off.
 var vectorPool = true
 
+// maxInside is the max of a window that lies wholly inside the input,
+// the common case, without per-tap bounds checks. (The first tap starts
+// the max, and later ones replace it only when greater, so a NaN there
+// stays: the vector kernel's order.)
+func maxInside[T float32 | int8](src []T, iw, y0, x0 int, win *window) T {
+	kh, kw, dh, dw := win.kernel[0], win.kernel[1], win.dilation[0], win.dilation[1]
+	best := src[y0*iw+x0]
+	for ky := 0; ky < kh; ky++ {
+		row := src[(y0+ky*dh)*iw+x0:]
+		for kx := 0; kx < kw; kx++ {
+			if v := row[kx*dw]; v > best {
+				best = v
+			}
+		}
+	}
+	return best
+}
+
+// maxPartial is the max of the taps of a window that lie inside the input
+// (lowest when none does).
+func maxPartial[T float32 | int8](src []T, ih, iw, y0, x0 int, win *window, lowest T) T {
+	best := lowest
+	for ky := 0; ky < win.kernel[0]; ky++ {
+		y := y0 + ky*win.dilation[0]
+		for kx := 0; kx < win.kernel[1]; kx++ {
+			if x := x0 + kx*win.dilation[1]; y >= 0 && y < ih && x >= 0 && x < iw && src[y*iw+x] > best {
+				best = src[y*iw+x]
+			}
+		}
+	}
+	return best
+}
+
 // reduceInside is reduce for a window that lies wholly inside the input,
 // the common case, without per-tap bounds checks.
 func (p *pool) reduceInside(src []float32, iw, y0, x0 int, win *window) float32 {
 	kh, kw, dh, dw := win.kernel[0], win.kernel[1], win.dilation[0], win.dilation[1]
-	if p.max {
-		best := src[y0*iw+x0]
-		for ky := 0; ky < kh; ky++ {
-			row := src[(y0+ky*dh)*iw+x0:]
-			for kx := 0; kx < kw; kx++ {
-				if v := row[kx*dw]; v > best {
-					best = v
-				}
-			}
-		}
-		return best
-	}
 	var sum float32
 	for ky := 0; ky < kh; ky++ {
 		row := src[(y0+ky*dh)*iw+x0:]
@@ -156,10 +226,9 @@ func (p *pool) reduceInside(src []float32, iw, y0, x0 int, win *window) float32 
 	return sum / float32(kh*kw)
 }
 
-// reduce computes one output of the pooling window whose top-left tap is at
-// (y0, x0) in input coordinates.
+// reduce computes one output of the average pooling window whose top-left
+// tap is at (y0, x0) in input coordinates.
 func (p *pool) reduce(src []float32, ih, iw, y0, x0 int, win *window) float32 {
-	best := float32(math.Inf(-1))
 	var sum float32
 	count, padded := 0, 0
 	for ky := 0; ky < win.kernel[0]; ky++ {
@@ -174,16 +243,9 @@ func (p *pool) reduce(src []float32, ih, iw, y0, x0 int, win *window) float32 {
 				}
 				continue
 			}
-			v := src[y*iw+x]
-			if v > best {
-				best = v
-			}
-			sum += v
+			sum += src[y*iw+x]
 			count++
 		}
-	}
-	if p.max {
-		return best
 	}
 	if p.includePad {
 		count += padded

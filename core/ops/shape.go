@@ -33,8 +33,15 @@ type moveOp struct{}
 func (moveOp) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 	copy(out[0].F32, in[0].F32)
 	copy(out[0].I64, in[0].I64)
+	copy(out[0].I8, in[0].I8)
 	return nil
 }
+
+// CanPassInt8: moving values keeps them, quantized or not.
+func (moveOp) CanPassInt8() bool { return true }
+
+// PassInt8 has nothing to set: Run copies whichever storage is used.
+func (moveOp) PassInt8() {}
 
 type reshape struct {
 	moveOp
