@@ -59,3 +59,51 @@ tail4:
 done:
 	VZEROUPPER
 	RET
+
+// func maxPool2x2Int8AVX2(dst, r0, r1 *int8, n int)
+// n (a multiple of 4) int8 outputs of one row: per 8, the 16 bytes of each
+// input row, their vertical max, then the max of each byte pair (the odd
+// bytes shifted onto the even ones), whose even bytes VPSHUFB gathers;
+// a last 4 the same way from 8 bytes.
+TEXT ·maxPool2x2Int8AVX2(SB), NOSPLIT, $0-32
+	MOVQ    dst+0(FP), DI
+	MOVQ    r0+8(FP), SI
+	MOVQ    r1+16(FP), DX
+	MOVQ    n+24(FP), BX
+	VMOVDQU evenBytes<>(SB), X15
+	MOVQ    BX, CX
+	SHRQ    $3, CX
+	JZ      b4
+
+bloop:
+	VMOVDQU (SI), X0
+	VPMAXSB (DX), X0, X0
+	VPSRLW  $8, X0, X1
+	VPMAXSB X1, X0, X0
+	VPSHUFB X15, X0, X0
+	VMOVQ   X0, (DI)
+	ADDQ    $16, SI
+	ADDQ    $16, DX
+	ADDQ    $8, DI
+	DECQ    CX
+	JNZ     bloop
+
+b4:
+	TESTQ   $4, BX
+	JZ      bdone
+	VMOVQ   (SI), X0
+	VMOVQ   (DX), X2
+	VPMAXSB X2, X0, X0
+	VPSRLW  $8, X0, X1
+	VPMAXSB X1, X0, X0
+	VPSHUFB X15, X0, X0
+	VMOVD   X0, (DI)
+
+bdone:
+	VZEROUPPER
+	RET
+
+// evenBytes moves a vector's even bytes to its low half.
+DATA evenBytes<>+0(SB)/8, $0x0e0c0a0806040200
+DATA evenBytes<>+8(SB)/8, $0x8080808080808080
+GLOBL evenBytes<>(SB), RODATA|NOPTR, $16

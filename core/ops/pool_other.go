@@ -4,3 +4,6 @@ package ops
 
 // maxPool2x2Fast has no vector version here.
 func maxPool2x2Fast(out, r0, r1 []float32) int { return 0 }
+
+// maxPool2x2Int8Fast has no vector version here.
+func maxPool2x2Int8Fast(out, r0, r1 []int8) int { return 0 }
