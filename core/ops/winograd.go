@@ -92,10 +92,10 @@ func winoOutput1D(m *[6]float32) {
 	m[0], m[1], m[2], m[3] = m[0]+a+c, b+2*d, a+4*c, b+8*d+m[5]
 }
 
-// winoBlockBytes bounds a block's V and M together: a quarter of the
-// 2 MiB L2 measured faster than half of it or all of it (blocks of 112
-// tiles for 16 channels in and out, 48 for 64; BenchmarkConv3x3).
-const winoBlockBytes = 3 << 17
+// winoBlockBytes bounds a block's V and M together: half the 2 MiB L2
+// (blocks of 224 tiles for 16 channels in and out, 48 for 64); a
+// quarter and three eighths measured no faster (BenchmarkConv3x3).
+const winoBlockBytes = 1 << 20
 
 // winogradMode overrides the rule for tests and benchmarks: winoForce
 // makes every convolution the Winograd strategy can compute take it,
