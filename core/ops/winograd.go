@@ -38,16 +38,24 @@ import (
 //     applied. When the output is not a whole number of tiles, the tiles
 //     go to a staging area instead and are cropped into the output.
 //
-// The transforms are assembly on amd64 (AVX-512: 16 tiles a vector;
-// AVX2: 8), following the float GEMM's implementation (gemm.SetImpl,
-// INT8CAL_KERNELS); winoInputGo and winoOutputGo are the portable ones.
+// The transforms are assembly on amd64 (AVX-512: 16 tiles a vector,
+// gathering the input's values in pairs where their reads stay inside the
+// tensor; AVX2: 8), following the float GEMM's implementation
+// (gemm.SetImpl, INT8CAL_KERNELS); winoInputGo and winoOutputGo are the
+// portable ones (purego, other architectures).
 //
 // Numerics: the transforms' constants (1/4, 1/6, 4, 5, 8, ...) amplify
-// rounding; against a float64 direct convolution the error bound tested
-// (TestWinogradReference) is 2e-6·(1 + sqrt(9·C)) times the sum of the
-// absolute products, a few times the direct GEMM's error. F(4×4) was
-// chosen over F(2×2) for its 4× (against 2.25×) fewer products, which
-// the GEMM's low depth at C = 16 needs to pay for the transforms.
+// rounding, and mix a tile's 16 outputs. Against a float64 direct
+// convolution, TestWinogradReference bounds the error by 5e-7·(1 +
+// sqrt(9·C)) times the largest sum of absolute products Σ|x·w| among the
+// output's tile (plus |bias| and |residual|); measured worst 1e-6 to 2e-6
+// of it for 3 to 64 channels. F(4×4) was chosen over F(2×2) (known to
+// be a few times more accurate) for its 4× (against 2.25×) fewer
+// products: at 16 channels even those only just pay for the transforms
+// (BenchmarkConv3x3), and F(2×2) needs 16 transformed values per 4
+// outputs against 36 per 16. A NaN or an infinity in the input makes
+// the whole 4×4 output tiles whose 6×6 input tiles hold it NaN (Inf −
+// Inf in the transforms), not only the outputs whose window holds it.
 
 // The 1-D transforms of F(4, 3): Bᵀ (6×6) for the input, G (6×3) for the
 // weights, Aᵀ (4×6) for the output.
@@ -210,15 +218,20 @@ func winoTransformWeights(w []float32, k, c int) []*gemm.PackedA {
 // offsets, per group of 16 tiles the masks of the input rows and columns
 // inside the image. It depends on the batch size and the geometry only.
 type winoPlan struct {
-	key        winoKey
-	th, tw     int // tiles per column and row of an image
-	tiles      int // of the batch
-	block      int // tiles per block, a multiple of 16
-	staged     bool
-	idx        []int32  // input offset of tile t's top-left value (may be negative: padding)
-	out        []int32  // output offset of tile t's top-left value (staged: 16·(t mod block))
-	bits       []uint16 // per group: 6 row masks, then 6 column masks (bit l: lane l inside)
-	bytes      []int8   // the same as bytes (0 or -1), 16 a mask
+	key    winoKey
+	th, tw int // tiles per column and row of an image
+	tiles  int // of the batch
+	block  int // tiles per block, a multiple of 16
+	staged bool
+	idx    []int32  // input offset of tile t's top-left value (may be negative: padding)
+	out    []int32  // output offset of tile t's top-left value (staged: 16·(t mod block))
+	bits   []uint16 // per group: 6 row masks, then 6 column masks (bit l: lane l inside)
+	pairs  []uint16 // per group: 18 masks of row r and column pair p (3r+p), 36 of row r and column s (18+6r+s)
+	// pairsOut: a pair the group gathers (a value inside the image and
+	// its neighbour) may lie partly outside the tensor (its first or
+	// last value's neighbour): the group gathers values one by one.
+	pairsOut   []bool
+	bytes      []int8 // the same as bytes (0 or -1), 16 a mask
 	zeroBias   []float32
 	inPlane    int // H·W
 	outPlane   int // OH·OW, or 16·block staged
@@ -298,7 +311,7 @@ func oddLines(n int) int {
 // tableBytes is the size of the plan's tables.
 func (p *winoPlan) tableBytes() int64 {
 	groups := int64(p.tiles+15) / 16
-	return groups*(16*4+16*4+12*2+12*16) + 4*int64(p.key.cout)
+	return groups*(16*4+16*4+12*2+54*2+12*16+1) + 4*int64(p.key.cout)
 }
 
 func newWinoPlan(key winoKey) (*winoPlan, error) {
@@ -313,6 +326,8 @@ func newWinoPlan(key winoKey) (*winoPlan, error) {
 	p.idx = make([]int32, 16*groups)
 	p.out = make([]int32, 16*groups)
 	p.bits = make([]uint16, 12*groups)
+	p.pairs = make([]uint16, 54*groups)
+	p.pairsOut = make([]bool, groups)
 	p.bytes = make([]int8, 12*16*groups)
 	p.zeroBias = make([]float32, key.cout)
 	top, left := key.pad[0], key.pad[1]
@@ -334,6 +349,24 @@ func newWinoPlan(key winoKey) (*winoPlan, error) {
 			if xx := x - left + k; xx >= 0 && xx < iw {
 				p.bits[12*g+6+k] |= 1 << l
 				p.bytes[16*(12*g+6+k)+l] = -1
+			}
+		}
+	}
+	for g := 0; g < groups; g++ {
+		row, col := p.bits[12*g:12*g+6], p.bits[12*g+6:12*g+12]
+		for r := 0; r < 6; r++ {
+			for s := 0; s < 6; s++ {
+				p.pairs[54*g+18+6*r+s] = row[r] & col[s]
+			}
+			for q := 0; q < 3; q++ {
+				m := row[r] & (col[2*q] | col[2*q+1])
+				p.pairs[54*g+3*r+q] = m
+				for l := 0; l < 16; l++ {
+					first := int(p.idx[16*g+l]) + r*iw + 2*q // of channel 0; its pair's last of channel C-1
+					if m>>l&1 != 0 && (first < 0 || first+1+(key.cin-1)*ih*iw >= key.n*key.cin*ih*iw) {
+						p.pairsOut[g] = true
+					}
+				}
 			}
 		}
 	}
@@ -361,7 +394,9 @@ type winoInArgs struct {
 	dst, src       []float32
 	idx            []int32
 	bits           []uint16
+	pairs          []uint16
 	bytes          []int8
+	pairsOut       []bool
 	groups, chans  int
 	inPlane, width int
 	vStride        int
@@ -510,8 +545,9 @@ func (c *conv) runWinograd(ctx *Ctx, in, out []*tensor.Tensor, geo *convGeometry
 		groups := (cnt + 15) / 16
 		g0 := t0 / 16
 		v, m := sc.col[:p.vLen], sc.out[:p.mLen]
-		winoInput(&winoInArgs{dst: v, src: x, idx: p.idx[t0:], bits: p.bits[12*g0:], bytes: p.bytes[16*12*g0:],
-			groups: groups, chans: cin, inPlane: p.inPlane, width: geo.inHW[1], vStride: p.vStride})
+		winoInput(&winoInArgs{dst: v, src: x, idx: p.idx[t0:], bits: p.bits[12*g0:], pairs: p.pairs[54*g0:], bytes: p.bytes[16*12*g0:],
+			pairsOut: p.pairsOut[g0:],
+			groups:   groups, chans: cin, inPlane: p.inPlane, width: geo.inHW[1], vStride: p.vStride})
 		for xi := 0; xi < 36; xi++ {
 			u[xi].MulPackedBufEx(cnt, v[xi*p.vStride:], m[xi*p.mStride:], blk, false, nil, workers)
 		}

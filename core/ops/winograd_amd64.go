@@ -8,6 +8,9 @@ import "github.com/int8cal/int8cal/core/gemm"
 func winoInputAVX512(dst, src *float32, idx *int32, bits *uint16, groups, chans, inPlane, width, vStride int)
 
 //go:noescape
+func winoInputPairsAVX512(dst, src *float32, idx *int32, pairs *uint16, groups, chans, inPlane, width, vStride int)
+
+//go:noescape
 func winoInputAVX2(dst, src *float32, idx *int32, bytes *int8, groups, chans, inPlane, width, vStride int)
 
 //go:noescape
@@ -26,7 +29,21 @@ func winoInputFast(a *winoInArgs) bool {
 	}
 	switch gemm.CurrentImpl() {
 	case gemm.ImplAVX512:
-		winoInputAVX512(&a.dst[0], &a.src[0], &a.idx[0], &a.bits[0], a.groups, a.chans, a.inPlane, a.width, a.vStride)
+		// Pairs of values where their reads stay inside the tensor
+		// (pairsOut), one by one elsewhere: runs of groups.
+		for lo := 0; lo < a.groups; {
+			hi := lo + 1
+			for hi < a.groups && a.pairsOut[hi] == a.pairsOut[lo] {
+				hi++
+			}
+			d, x, idx := &a.dst[16*a.chans*lo], &a.src[0], &a.idx[16*lo]
+			if a.pairsOut[lo] {
+				winoInputAVX512(d, x, idx, &a.bits[12*lo], hi-lo, a.chans, a.inPlane, a.width, a.vStride)
+			} else {
+				winoInputPairsAVX512(d, x, idx, &a.pairs[54*lo], hi-lo, a.chans, a.inPlane, a.width, a.vStride)
+			}
+			lo = hi
+		}
 	case gemm.ImplAVX2:
 		winoInputAVX2(&a.dst[0], &a.src[0], &a.idx[0], &a.bytes[0], a.groups, a.chans, a.inPlane, a.width, a.vStride)
 	default:

@@ -420,6 +420,125 @@ in512group:
 	VZEROUPPER
 	RET
 
+// The pair variant of the AVX-512 input transform: each row's 6 values
+// are gathered as 3 pairs of adjacent values (VPGATHERDQ, 8 tiles a
+// gather: half the loads of gathering them one by one), then split into
+// the 6 vectors (VPERMT2PS), the values outside the image zeroed there.
+// A pair is gathered when its row and either column is inside the image,
+// so it may read one value past its row's ends (the neighbouring row's,
+// dropped): the caller keeps the groups where such a value may be outside
+// the tensor on the one-by-one kernel (pairsOut). Masks per group at DX
+// (pairs): 18 pair masks (row r, pair p at 2(3r+p)), then 36 value
+// masks (at 36 + 2(6r+s)).
+DATA winoEven<>+0(SB)/4, $0
+DATA winoEven<>+4(SB)/4, $2
+DATA winoEven<>+8(SB)/4, $4
+DATA winoEven<>+12(SB)/4, $6
+DATA winoEven<>+16(SB)/4, $8
+DATA winoEven<>+20(SB)/4, $10
+DATA winoEven<>+24(SB)/4, $12
+DATA winoEven<>+28(SB)/4, $14
+DATA winoEven<>+32(SB)/4, $16
+DATA winoEven<>+36(SB)/4, $18
+DATA winoEven<>+40(SB)/4, $20
+DATA winoEven<>+44(SB)/4, $22
+DATA winoEven<>+48(SB)/4, $24
+DATA winoEven<>+52(SB)/4, $26
+DATA winoEven<>+56(SB)/4, $28
+DATA winoEven<>+60(SB)/4, $30
+GLOBL winoEven<>(SB), RODATA|NOPTR, $64
+
+// GP512 gathers pair p of row r (pair mask at pm(DX), values' masks at
+// m0(DX) and m1(DX)) into z0 and z1.
+#define GP512(disp, pm, m0, m1, z0, z1) \
+	KMOVW      pm(DX), K4               \
+	KSHIFTRW   $8, K4, K5               \
+	VPXORQ     Z16, Z16, Z16            \
+	VPGATHERDQ disp(R12)(Y30*4), K4, Z16 \
+	VPXORQ     Z17, Z17, Z17            \
+	VPGATHERDQ disp(R12)(Y31*4), K5, Z17 \
+	KMOVW      m0(DX), K2               \
+	KMOVW      m1(DX), K3               \
+	VMOVAPS    Z16, z0                  \
+	VPERMT2PS.Z Z17, Z18, K2, z0        \
+	VMOVAPS    Z16, z1                  \
+	VPERMT2PS.Z Z17, Z19, K3, z1
+
+#define ROWQ512(pm, m) \
+	GP512(0, pm, m, m+2, Z0, Z1)     \
+	GP512(8, pm+2, m+4, m+6, Z2, Z3)  \
+	GP512(16, pm+4, m+8, m+10, Z4, Z5) \
+	BT(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15, Z24, Z25, Z26, Z27, Z28) \
+	STORE6(AX, R8, R14, Z6, Z7, Z8, Z9, Z10, Z11) \
+	LEAQ (AX)(R9*1), AX \
+	ADDQ R10, R12
+
+// func winoInputPairsAVX512(dst, src *float32, idx *int32, pairs *uint16, groups, chans, inPlane, width, vStride int)
+TEXT ·winoInputPairsAVX512(SB), NOSPLIT, $0-72
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ vStride+64(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R9
+	ADDQ R9, R9
+	MOVQ width+56(FP), R10
+	SHLQ $2, R10
+	MOVQ chans+40(FP), R13
+	SHLQ $6, R13
+	MOVQ chans+40(FP), R11
+	MOVL $0x40800000, AX // 4
+	VPBROADCASTD AX, Z24
+	MOVL $0xc0800000, AX // -4
+	VPBROADCASTD AX, Z25
+	MOVL $0xc0a00000, AX // -5
+	VPBROADCASTD AX, Z26
+	MOVL $0x40000000, AX // 2
+	VPBROADCASTD AX, Z27
+	MOVL $0xc0000000, AX // -2
+	VPBROADCASTD AX, Z28
+	VMOVDQU32 winoEven<>(SB), Z18
+	MOVL $1, AX
+	VPBROADCASTD AX, Z19
+	VPADDD Z19, Z18, Z19 // odd
+
+inqchan:
+	MOVQ idx+16(FP), BX
+	MOVQ pairs+24(FP), DX
+	MOVQ groups+32(FP), CX
+	MOVQ DI, R15
+
+inqgroup:
+	VMOVDQU32  (BX), Z30
+	VSHUFI64X2 $0xee, Z30, Z30, Z31
+	MOVQ       SI, R12
+	MOVQ       R15, AX
+	ROWQ512(0, 36)
+	ROWQ512(6, 48)
+	ROWQ512(12, 60)
+	ROWQ512(18, 72)
+	ROWQ512(24, 84)
+	ROWQ512(30, 96)
+	MOVQ       R15, AX
+	COL512
+	COL512
+	COL512
+	COL512
+	COL512
+	COL512
+	ADDQ       $64, BX
+	ADDQ       $108, DX
+	ADDQ       R13, R15
+	DECQ       CX
+	JNZ        inqgroup
+
+	ADDQ $64, DI
+	MOVQ inPlane+48(FP), R14
+	LEAQ (SI)(R14*4), SI
+	DECQ R11
+	JNZ  inqchan
+	VZEROUPPER
+	RET
+
 // AVX2: the groups' halves of 8 tiles, masks as bytes (0 or -1, 16 a
 // mask) at DX, sign-extended into Y14 (row) and Y13 (row and column).
 // The constants are in memory.
