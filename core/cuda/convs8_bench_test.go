@@ -76,8 +76,8 @@ func BenchmarkConvS8(b *testing.B) {
 				name        string
 				res, y, out cudadriver.Ptr
 			}{{"full", res, y, qo}, {"q", 0, 0, qo}, {"none", 0, 0, 0}} {
-				l := c.launch(gpu, in, 0, v.res, v.y, v.out, 1)
-				b.Run(fmt.Sprintf("c%d_%dx%d/%s/%s", st.c, st.hw, st.hw, cfg.name(), v.name), func(b *testing.B) {
+				l := c.launch(gpu, in, 0, v.res, v.y, v.out, 1, identityMap([]int{n, st.cout, st.hw, st.hw}))
+				b.Run(fmt.Sprintf("c%d_%dx%d/%s/%s", st.c, st.hw, st.hw, cfg.label(), v.name), func(b *testing.B) {
 					leave, err := gpu.enter() // sub-benchmarks run on goroutines of their own
 					if err != nil {
 						b.Fatal(err)

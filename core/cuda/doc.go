@@ -22,7 +22,12 @@
 // accumulators before the store), or as im2col, a cuBLASLt product (int32
 // on tensor cores, the "TN" layout IMMA asks for) and an epilogue,
 // whichever the tactic timing finds faster for the layer's shape on the
-// GPU at hand (the conv_s8 tile shapes are timed too). Everything else
+// GPU at hand (the conv_s8 tile shapes are timed too, each with its
+// input read through a tile in shared memory and straight from global
+// memory). A ResNet shortcut's Slice and Pad, read only as a
+// convolution's residual, are read in place by conv_s8 (no gather
+// kernel), and a Gemm's Softmax runs in its epilogue (or as a kernel
+// after it on the other paths). Everything else
 // runs as CUDA C kernels (kernels.cu, embedded) compiled by NVRTC once
 // per process for the GPU found (and cached on disk). A plan's kernels
 // are recorded into a CUDA graph; Run copies the inputs into page-locked

@@ -12,11 +12,12 @@ func ForceProduct(name string) (restore func()) {
 	return func() { forceProduct = old }
 }
 
-// ProductKernels are the conv_s8 kernels' names.
+// ProductKernels are the names of the conv_s8 configurations (each
+// kernel with and without its input tile) that ForceProduct takes.
 func ProductKernels() []string {
 	var names []string
 	for _, c := range convConfigs {
-		names = append(names, c.name())
+		names = append(names, c.label())
 	}
 	return names
 }

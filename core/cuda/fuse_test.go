@@ -169,3 +169,97 @@ func TestGatherComposition(t *testing.T) {
 		t.Error("pads of different fills composed")
 	}
 }
+
+// (m rmap) at is conv_s8's residual offset of output element idx (b, c,
+// y, x), as rmap_at in kernels.cu adds it up, or -1 where the map fills.
+func (m rmap) at(idx [4]int) int {
+	off := 0
+	for d, i := range idx {
+		j := int(m.Start[d]) + int(m.Step[d])*i
+		if i < int(m.Lo[d]) || i >= int(m.Hi[d]) || j < 0 || j >= int(m.In[d]) {
+			return -1
+		}
+		off += j * int(m.Stride[d])
+	}
+	return off
+}
+
+// TestResidualMap: a shortcut's gather chain read through conv_s8's
+// residual map gives what gather_affine writes (strided and reversed
+// slices, channel and row padding), the identity map reads a residual
+// of the output's shape, and a gather that reorders images is refused.
+func TestResidualMap(t *testing.T) {
+	in := []int{2, 3, 7, 6}
+	x := make([]float32, tensor.NumElements(in))
+	for i := range x {
+		x[i] = float32(i + 1)
+	}
+	s1 := newGather(ops.Affine{Start: []int{0, 0, 0, 0}, Step: []int{1, 1, 2, 1}}, in, []int{2, 3, 4, 6}, false)
+	s2 := newGather(ops.Affine{Start: []int{0, 0, 1, 5}, Step: []int{1, 1, 1, -2}}, s1.out, []int{2, 3, 3, 3}, false)
+	p1 := newGather(ops.Affine{Start: []int{0, -2, -1, 0}, Step: []int{1, 1, 1, 1}, Fill: 0.5}, s2.out, []int{2, 7, 4, 4}, true)
+	composed, ok := s1.then(s2)
+	if ok {
+		composed, ok = composed.then(p1)
+	}
+	if !ok {
+		t.Fatal("composition refused")
+	}
+	m, ok := composed.residualMap()
+	if !ok {
+		t.Fatal("a gather that keeps the images has no residual map")
+	}
+	want := composed.apply(x)
+	out := composed.out
+	for i := range want {
+		idx := [4]int{i / (out[1] * out[2] * out[3]), i / (out[2] * out[3]) % out[1], i / out[3] % out[2], i % out[3]}
+		got := m.Fill
+		if o := m.at(idx); o >= 0 {
+			got = x[o]
+		}
+		if got != want[i] {
+			t.Fatalf("element %v: the residual map reads %v, the gather writes %v", idx, got, want[i])
+		}
+	}
+	id := identityMap(in)
+	for i := range x {
+		idx := [4]int{i / (in[1] * in[2] * in[3]), i / (in[2] * in[3]) % in[1], i / in[3] % in[2], i % in[3]}
+		if o := id.at(idx); o != i {
+			t.Fatalf("identity map: element %v at %d, want %d", idx, o, i)
+		}
+	}
+	rev := newGather(ops.Affine{Start: []int{1, 0, 0, 0}, Step: []int{-1, 1, 1, 1}}, in, in, false)
+	if _, ok := rev.residualMap(); ok {
+		t.Error("a gather that reverses the images was given a residual map")
+	}
+}
+
+// TestFuseSoftmax: LeNet's last Gemm takes in the Softmax after it (the
+// group writes the graph output), its first the Relu, and nothing is
+// fused without fusion.
+func TestFuseSoftmax(t *testing.T) {
+	g, err := graph.Load("../../data/mnist/lenet.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := engine.New(g, engine.Options{}).Schedule(map[string][]int{"data": {2, 1, 28, 28}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gemms []group
+	for _, gr := range fuseSteps(sc, true) {
+		if gr.step.Node.OpType == "Softmax" {
+			t.Fatal("the Softmax runs alone")
+		}
+		if gr.step.Node.OpType == "Gemm" {
+			gemms = append(gemms, gr)
+		}
+	}
+	if len(gemms) != 2 || !gemms[0].relu || gemms[0].softmax || !gemms[1].softmax || gemms[1].out != sc.Outputs[0] {
+		t.Fatalf("Gemm groups %+v; want the first with its Relu, the second with the Softmax writing %q", gemms, sc.Outputs[0])
+	}
+	for _, gr := range fuseSteps(sc, false) {
+		if gr.softmax {
+			t.Fatal("a Softmax fused without fusion")
+		}
+	}
+}

@@ -351,12 +351,9 @@ extern "C" __global__ void global_avgpool(const float* x, float* y, int planes, 
 	}
 }
 
-// Softmax over the last cols values of each row, one thread per row.
-extern "C" __global__ void softmax(const float* x, float* y, int rows, int cols, int half) {
-	int r = gid();
-	if (r >= rows) return;
-	const float* in = x + r * cols;
-	float* out = y + r * cols;
+// Softmax of one row of cols values, as the softmax kernel and conv_s8's
+// fused softmax compute it.
+__device__ __forceinline__ void softmax_row(const float* in, float* out, int cols, int half) {
 	float m = in[0];
 	for (int j = 1; j < cols; j++) m = fmaxf(m, in[j]);
 	float s = 0.0f;
@@ -369,6 +366,12 @@ extern "C" __global__ void softmax(const float* x, float* y, int rows, int cols,
 		float v = out[j] / s;
 		out[j] = half ? round_half(v) : v;
 	}
+}
+
+// Softmax over the last cols values of each row, one thread per row.
+extern "C" __global__ void softmax(const float* x, float* y, int rows, int cols, int half) {
+	int r = gid();
+	if (r < rows) softmax_row(x + r * cols, y + r * cols, cols, half);
 }
 
 // Pad (constant) and Slice: each output element reads x at start + step·i
@@ -471,8 +474,12 @@ extern "C" __global__ void histogram(const float* x, int n, u64* counts, double 
 // fully connected layers, is then not one long chain of dependent
 // loads). K goes 64 taps at a time (two mma.m16n8k32.s8.s8.s32 steps;
 // an odd last step of 32 alone), all operands of both steps loaded before
-// their products so that the loads overlap. Operands come straight from
-// global memory (read-only cache). PTX's m16n8k32 s8 fragments: with g =
+// their products so that the loads overlap. A's operands come from the
+// block's input tile in shared memory (conv_tile, where it fits and the
+// tactic timing finds it faster: each input word loaded and
+// bounds-checked once per tile slot, not once per tap and row) or
+// straight from global memory (read-only cache); B's from global memory.
+// PTX's m16n8k32 s8 fragments: with g =
 // lane/4 and t = lane%4, A registers 0-3 hold rows g, g+8, g, g+8 at K
 // words t, t, t+4, t+4; B registers 0-1 hold channel g at K words t and
 // t+4; accumulator registers 0-3 hold (row g, channel 2t), (g, 2t+1),
@@ -485,13 +492,45 @@ extern "C" __global__ void histogram(const float* x, int n, u64* counts, double 
 // load from weights stored in that fragment order (fragmentOrder in
 // lower.go: a warp reads 256 contiguous bytes), instead of one load per
 // word from rows far apart. With a float input (xf, NCHW: a first layer of
-// at most 8 channels) A's words are quantized as they are read, with
-// quantize_nhwc_s8's rounding, so that no separate quantizing kernel
-// runs.
+// at most 8 channels) A's words are quantized as they are read (into the
+// tile, or per tap), with quantize_nhwc_s8's rounding, so that no
+// separate quantizing kernel runs. The residual is read through a map
+// (RMap), so that a ResNet shortcut's strided slice and channel padding
+// need no gather kernel; a fully connected layer's softmax can be applied
+// in the epilogue when the block covers all its outputs (IConv.softmax).
 struct IConv {
 	int rows, hw, ow, h, w, c, sh, sw, ph, pw, wpt, ksteps, cout, qstride, relu;
 	float inScale, qinv; // the float input's scale; 1/qscale for quant_fast
+	// The input tile in shared memory (tile != 0; see conv_tile): the
+	// input rows the block's output rows read, ic columns from -pw; oh
+	// output rows an image, ihv = (oh-1)·sh + (kh-1)·dh + 1 input rows
+	// (from -ph) that an image's output rows read.
+	int tile, kh, dh, oh, ihv, ic;
+	int wtiles; // channel tiles of 8 in the weights (fragment order)
+	// A fully connected layer followed by a softmax over its cout
+	// outputs (one channel chunk): y receives the softmax.
+	int softmax;
 };
+
+// Where conv_s8 reads output element (b, c, oy, ox)'s residual: per
+// dimension d (0 images, 1 channels, 2 rows, 3 columns) index j = start
+// + step·i of a source of in[d] (element stride stride[d]), where i is in
+// [lo, hi) and j in the source; fill elsewhere. The identity map of the
+// output's own shape reads a residual of that shape; a ResNet shortcut's
+// strided Slice and channel Pad (gather_affine's map, composed) are read
+// in place, with no gather kernel and no gathered tensor.
+struct RMap {
+	int start[4], step[4], lo[4], hi[4], in[4], stride[4];
+	float fill;
+	int mapped; // 0: the identity, read at the output's own offset
+};
+
+// The offset of index i along dimension d of the residual map, or -1
+// where the map fills.
+__device__ __forceinline__ int rmap_at(const RMap& m, int d, int i) {
+	int j = m.start[d] + m.step[d] * i;
+	return i >= m.lo[d] && i < m.hi[d] && (unsigned)j < (unsigned)m.in[d] ? j * m.stride[d] : -1;
+}
 
 #define CONV_WARPS 4
 
@@ -500,12 +539,11 @@ struct IConv {
 // x·inv is within |x/scale|·2^-22 of the rounded quotient x/scale, which
 // is less than 1/1024 while |x/scale| < 1024; so when x·inv is further
 // than 1/1024 from a half-integer both round to the same integer, and
-// beyond 1024 both clamp alike. Near a half-integer, and for infinities,
-// quant divides. NaN gives 0, as in quant.
+// beyond 1024 both clamp alike. Near a half-integer, and for infinities
+// and NaN (the comparison is false), quant divides (NaN gives 0).
 __device__ __forceinline__ int quant_fast(float x, float scale, float inv) {
 	if (inv != 0.0f) {
 		float t = x * inv;
-		if (t != t) return 0;
 		float r = rintf(t);
 		if (fabsf(fabsf(t - r) - 0.5f) > 1.0f / 1024) return (int)fminf(fmaxf(r, -128.0f), 127.0f);
 	}
@@ -522,45 +560,93 @@ __device__ __forceinline__ void mma_s8(int* c, const unsigned* a, const unsigned
 #endif
 }
 
-// Two A words: input pixel (y0 + t.x, x0 + t.y), its words t.z and
-// t.z+1 (t.z even), or 0 outside the image. img is the pixel's image
-// offset: in words of q, or in floats of xf when the input is float.
-__device__ __forceinline__ uint2 conv_pair(const unsigned* __restrict__ q, const float* __restrict__ xf, int img, int y0, int x0, int4 t, const IConv& g) {
-	unsigned iy = y0 + t.x, ix = x0 + t.y;
-	if (!(iy < (unsigned)g.h && ix < (unsigned)g.w)) return make_uint2(0u, 0u);
-	if (!xf) return __ldg((const uint2*)&q[img + (iy * g.w + ix) * g.wpt + t.z]);
-	const float* px = xf + img + iy * g.w + ix;
+// The 8 channels 4·z to 4·z+7 of a float NCHW pixel (px: its channel 0)
+// quantized as quantize_nhwc_s8 does, the channels past c 0.
+__device__ __forceinline__ uint2 quant_pair(const float* __restrict__ px, int z, const IConv& g) {
 	unsigned v[2] = {0u, 0u};
 #pragma unroll
 	for (int j = 0; j < 8; j++) {
-		int ch = 4 * t.z + j;
+		int ch = 4 * z + j;
 		if (ch < g.c) v[j >> 2] |= (unsigned)(quant(__ldg(px + ch * g.h * g.w), g.inScale) & 0xff) << (8 * (j & 3));
 	}
 	return make_uint2(v[0], v[1]);
 }
 
-// S steps of 32 taps from step ks: all their operands, then their
-// products. wbase is this lane's pair in the first step of its channel
-// chunk's first tile (fragment order: 64 words a tile and step).
-template <int S, int MT, int NT>
-__device__ __forceinline__ void conv_steps(int ks, int (&acc)[MT][NT][4], const unsigned* __restrict__ q, const float* __restrict__ xf,
-	const int4* __restrict__ words, const unsigned* __restrict__ wbase, int tg, const int (&y0)[MT][2], const int (&x0)[MT][2],
-	const int (&img)[MT][2], const IConv& g) {
+// Two A words from global memory: input pixel (y0 + t.x, x0 + t.y), its
+// words t.z and t.z+1 (t.z even), or 0 outside the image. img is the
+// pixel's image offset: in words of q, or in floats of xf when the input
+// is float.
+__device__ __forceinline__ uint2 conv_pair(const unsigned* __restrict__ q, const float* __restrict__ xf, int img, int y0, int x0, int4 t, const IConv& g) {
+	unsigned iy = y0 + t.x, ix = x0 + t.y;
+	if (!(iy < (unsigned)g.h && ix < (unsigned)g.w)) return make_uint2(0u, 0u);
+	if (!xf) return __ldg((const uint2*)&q[img + (iy * g.w + ix) * g.wpt + t.z]);
+	return quant_pair(xf + img + iy * g.w + ix, t.z, g);
+}
+
+// The block's input tile in shared memory: the input rows its product
+// rows read, numbered as virtual rows v = b·ihv + oy·sh + ky·dh (image b,
+// output row oy, kernel row ky; row iy = v - b·ihv - ph of image b), from
+// v0, the first output row's; each slot holds columns -pw to -pw+ic-1 of
+// its row, every word of each pixel, zero outside the image. Each input
+// word is then read from global memory and bounds-checked once per block
+// instead of once per tap and product row, and a float input is
+// quantized once per block. An A pair is then the words at a row's base
+// (its virtual row's slot and column ox·sw) plus its word's tile offset
+// (the word table's 4th field: ((ky·dh)·ic + kx·dw)·wpt + z words, in
+// bytes), with no bounds to check. slotBase (shared, one entry a slot)
+// holds each slot's source row: its offset in q (or xf) or -1 where it is
+// zero.
+__device__ __forceinline__ void conv_tile(unsigned* tile, int* slotBase, const unsigned* __restrict__ q, const float* __restrict__ xf,
+	int v0, int slots, const IConv& g) {
+	for (int s = threadIdx.x; s < slots; s += blockDim.x) {
+		int v = v0 + s, b = v / g.ihv, iy = v - b * g.ihv - g.ph;
+		int base = -1;
+		if ((unsigned)iy < (unsigned)g.h) base = xf ? (b * g.c * g.h + iy) * g.w : (b * g.h + iy) * g.w * g.wpt;
+		slotBase[s] = base;
+	}
+	__syncthreads();
+	int pairs = g.wpt >> 1;
+	for (int e = threadIdx.x; e < slots * g.ic; e += blockDim.x) {
+		int s = e / g.ic, ix = e - s * g.ic - g.pw;
+		int base = slotBase[s];
+		bool in = base >= 0 && (unsigned)ix < (unsigned)g.w;
+		uint2* dst = (uint2*)(tile + e * g.wpt);
+		if (xf) { // cq = 8: one pair
+			dst[0] = in ? quant_pair(xf + base + ix, 0, g) : make_uint2(0u, 0u);
+			continue;
+		}
+		const uint2* src = (const uint2*)(q + base + ix * g.wpt);
+		for (int z = 0; z < pairs; z++) dst[z] = in ? __ldg(src + z) : make_uint2(0u, 0u);
+	}
+	__syncthreads();
+}
+
+// S steps of 32 taps: all their operands, then their products. wd is
+// this lane's word in the first step's word table, wp its B pair of the
+// first step's first channel tile (fragment order: a step's tiles
+// together, 32 pairs each). With a tile (TILE), row (mt, h)'s A pairs are
+// at byte pix[mt][h] + t.w of it; without, they are read from global
+// memory (conv_pair) with the row's window corner (y0, x0) and image
+// offset pix.
+template <bool TILE, int S, int MT, int NT>
+__device__ __forceinline__ void conv_steps(int (&acc)[MT][NT][4], const unsigned* __restrict__ q, const float* __restrict__ xf,
+	const char* tile, const int4* __restrict__ wd, const uint2* __restrict__ wp, const int (&pix)[MT][2], const int (&y0)[MT][2],
+	const int (&x0)[MT][2], const IConv& g) {
 	unsigned a[S][MT][4], b[S][NT][2];
 #pragma unroll
 	for (int s = 0; s < S; s++) {
-		int4 t = __ldg(&words[(ks + s) * 8 + 2 * tg]);
+		int4 t = __ldg(&wd[s * 8]);
 #pragma unroll
 		for (int mt = 0; mt < MT; mt++)
 #pragma unroll
 			for (int h = 0; h < 2; h++) {
-				uint2 v = conv_pair(q, xf, img[mt][h], y0[mt][h], x0[mt][h], t, g);
+				uint2 v = TILE ? *(const uint2*)(tile + pix[mt][h] + t.w) : conv_pair(q, xf, pix[mt][h], y0[mt][h], x0[mt][h], t, g);
 				a[s][mt][h] = v.x;
 				a[s][mt][2 + h] = v.y;
 			}
 #pragma unroll
 		for (int nt = 0; nt < NT; nt++) {
-			uint2 v = __ldg((const uint2*)(wbase + (nt * g.ksteps + ks + s) * 64));
+			uint2 v = __ldg(&wp[(s * g.wtiles + nt) * 32]);
 			b[s][nt][0] = v.x;
 			b[s][nt][1] = v.y;
 		}
@@ -573,22 +659,46 @@ __device__ __forceinline__ void conv_steps(int ks, int (&acc)[MT][NT][4], const 
 			for (int mt = 0; mt < MT; mt++) mma_s8(acc[mt][nt], a[s][mt], b[s][nt]);
 }
 
+// This warp's share of K: pairs of steps wk, wk+KW, ..., then an odd last
+// step; wd and wp as for conv_steps, at step 0.
+template <bool TILE, int MT, int NT, int KW>
+__device__ __forceinline__ void conv_k(int wk, int (&acc)[MT][NT][4], const unsigned* __restrict__ q, const float* __restrict__ xf,
+	const char* tile, const int4* __restrict__ wd, const uint2* __restrict__ wp, const int (&pix)[MT][2], const int (&y0)[MT][2],
+	const int (&x0)[MT][2], const IConv& g) {
+	int pairs = g.ksteps >> 1, stepPairs = g.wtiles * 32; // B pairs a step
+	const int4* d = wd + 2 * wk * 8;
+	const uint2* w = wp + 2 * wk * stepPairs;
+	for (int pp = wk; pp < pairs; pp += KW, d += 2 * KW * 8, w += 2 * KW * stepPairs)
+		conv_steps<TILE, 2>(acc, q, xf, tile, d, w, pix, y0, x0, g);
+	if ((g.ksteps & 1) && wk == pairs % KW)
+		conv_steps<TILE, 1>(acc, q, xf, tile, wd + (g.ksteps - 1) * 8, wp + (g.ksteps - 1) * stepPairs, pix, y0, x0, g);
+}
+
 template <int MT, int NT, int KW>
 __device__ __forceinline__ void conv_s8(const unsigned* __restrict__ q, const float* __restrict__ xf, const int4* __restrict__ words,
 	const unsigned* __restrict__ wts, const float* __restrict__ scale, const float* __restrict__ bias, const float* __restrict__ res,
-	float* __restrict__ y, signed char* __restrict__ qo, float qscale, const IConv& g) {
+	float* __restrict__ y, signed char* __restrict__ qo, float qscale, const IConv& g, const RMap& rm) {
 	const int WM = CONV_WARPS / KW, BM = WM * 16 * MT, BN = 8 * NT, E = MT * NT * 4;
 	__shared__ __align__(16) signed char qt[BM][BN + 4]; // the quantized tile, written out a word at a time
 	__shared__ int red[KW > 1 ? (KW - 1) * WM * E * 32 : 1]; // partial sums of the warps wk > 0
+	extern __shared__ __align__(16) unsigned tile[]; // the input tile (g.tile), then its slots' sources
 	int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 	int wm = warp % WM, wk = warp / WM;
 	int gr = lane >> 2, tg = lane & 3;
 	int row0 = blockIdx.x * BM + wm * 16 * MT;
 	int c0 = blockIdx.y * BN;
-	// The window corner and image of each of this thread's 2·MT rows;
-	// rows past the product's get a corner no tap reaches, so they read 0.
-	// ebase: the row's output offset, (b·cout)·hw + p.
-	int y0[MT][2], x0[MT][2], img[MT][2], ebase[MT][2];
+	// The virtual input rows (see conv_tile) the block's product rows
+	// read: from its first output row's first to its last's last.
+	int R0 = blockIdx.x * BM / g.ow, R1 = (min(blockIdx.x * BM + BM, g.rows) - 1) / g.ow;
+	int b0 = R0 / g.oh, b1 = R1 / g.oh;
+	int v0 = b0 * g.ihv + (R0 - b0 * g.oh) * g.sh;
+	int slots = b1 * g.ihv + (R1 - b1 * g.oh) * g.sh + (g.kh - 1) * g.dh - v0 + 1;
+	// Each of this thread's 2·MT rows: with a tile, its base there (see
+	// conv_tile); without, its window corner and image (pix), rows past
+	// the product's getting a corner no tap reaches, so that they read 0.
+	// ebase: the row's output offset, (b·cout)·hw + p; rrow: its residual
+	// offset along images, rows and columns (-1: filled).
+	int pix[MT][2], y0[MT][2], x0[MT][2], ebase[MT][2], rrow[MT][2];
 	int imgSize = xf ? g.c * g.h * g.w : g.h * g.w * g.wpt;
 #pragma unroll
 	for (int mt = 0; mt < MT; mt++)
@@ -597,15 +707,24 @@ __device__ __forceinline__ void conv_s8(const unsigned* __restrict__ q, const fl
 			int row = row0 + mt * 16 + gr + 8 * h;
 			y0[mt][h] = -(1 << 28);
 			x0[mt][h] = 0;
-			img[mt][h] = 0;
+			pix[mt][h] = 0;
 			ebase[mt][h] = 0;
+			rrow[mt][h] = -1;
 			if (row < g.rows) {
 				int b = row / g.hw, p = row - b * g.hw;
-				int oy = p / g.ow, ox = p - oy * g.ow;
-				y0[mt][h] = oy * g.sh - g.ph;
-				x0[mt][h] = ox * g.sw - g.pw;
-				img[mt][h] = b * imgSize;
+				int R = row / g.ow, ox = row - R * g.ow, oy = R - b * g.oh;
+				if (g.tile) {
+					pix[mt][h] = ((b * g.ihv + oy * g.sh - v0) * g.ic + ox * g.sw) * g.wpt * 4;
+				} else {
+					y0[mt][h] = oy * g.sh - g.ph;
+					x0[mt][h] = ox * g.sw - g.pw;
+					pix[mt][h] = b * imgSize;
+				}
 				ebase[mt][h] = b * g.cout * g.hw + p;
+				if (rm.mapped) {
+					int ry = rmap_at(rm, 2, oy), rx = rmap_at(rm, 3, ox), rb = rmap_at(rm, 0, b);
+					rrow[mt][h] = (ry | rx | rb) < 0 ? -1 : ry + rx + rb;
+				}
 			}
 		}
 	if (qo)
@@ -617,10 +736,14 @@ __device__ __forceinline__ void conv_s8(const unsigned* __restrict__ q, const fl
 		for (int nt = 0; nt < NT; nt++)
 #pragma unroll
 			for (int i = 0; i < 4; i++) acc[mt][nt][i] = 0;
-	const unsigned* wbase = wts + (c0 >> 3) * g.ksteps * 64 + 2 * lane;
-	int pairs = g.ksteps >> 1;
-	for (int pp = wk; pp < pairs; pp += KW) conv_steps<2>(2 * pp, acc, q, xf, words, wbase, tg, y0, x0, img, g);
-	if ((g.ksteps & 1) && wk == pairs % KW) conv_steps<1>(g.ksteps - 1, acc, q, xf, words, wbase, tg, y0, x0, img, g);
+	const int4* wd = words + 2 * tg;
+	const uint2* wp = (const uint2*)wts + (c0 >> 3) * 32 + lane;
+	if (g.tile) {
+		conv_tile(tile, (int*)tile + slots * g.ic * g.wpt, q, xf, v0, slots, g);
+		conv_k<true, MT, NT, KW>(wk, acc, q, xf, (const char*)tile, wd, wp, pix, y0, x0, g);
+	} else {
+		conv_k<false, MT, NT, KW>(wk, acc, q, xf, (const char*)tile, wd, wp, pix, y0, x0, g);
+	}
 	if (KW > 1 && wk > 0) {
 		int* r = red + ((wk - 1) * WM + wm) * E * 32 + lane;
 #pragma unroll
@@ -644,6 +767,7 @@ __device__ __forceinline__ void conv_s8(const unsigned* __restrict__ q, const fl
 		}
 		// This thread's channels' scales and biases, read once.
 		float sc[NT][2], bi[NT][2];
+		int rch[NT][2]; // the channel's residual offset (-1: filled)
 #pragma unroll
 		for (int nt = 0; nt < NT; nt++)
 #pragma unroll
@@ -651,6 +775,7 @@ __device__ __forceinline__ void conv_s8(const unsigned* __restrict__ q, const fl
 				int c = min(c0 + nt * 8 + 2 * tg + j, g.cout - 1);
 				sc[nt][j] = scale[c];
 				bi[nt][j] = bias ? bias[c] : 0.0f;
+				rch[nt][j] = rm.mapped ? rmap_at(rm, 1, c) : 0;
 			}
 #pragma unroll
 		for (int mt = 0; mt < MT; mt++)
@@ -670,12 +795,19 @@ __device__ __forceinline__ void conv_s8(const unsigned* __restrict__ q, const fl
 						float v = (float)acc[mt][nt][2 * h + j];
 						v = v * sc[nt][j];
 						if (bias) v = v + bi[nt][j];
-						if (res) v = v + res[i];
+						if (res) v = v + (!rm.mapped ? res[i] : (rrow[mt][h] | rch[nt][j]) < 0 ? rm.fill : res[rrow[mt][h] + rch[nt][j]]);
 						if (g.relu) v = fmaxf(v, 0.0f);
-						if (y) y[i] = v;
+						if (g.softmax) ((float*)tile)[r * BN + c - c0] = v;
+						else if (y) y[i] = v;
 						if (qo) qt[r][c - c0] = (signed char)quant_fast(v, qscale, g.qinv);
 					}
 			}
+	}
+	if (g.softmax) { // the rows' logits are in shared memory (the tile's, no longer read)
+		__syncthreads();
+		for (int r = threadIdx.x; r < BM; r += blockDim.x)
+			if (blockIdx.x * BM + r < g.rows) softmax_row((const float*)tile + r * BN, y + (blockIdx.x * BM + r) * g.cout, g.cout, 0);
+		return;
 	}
 	if (!qo) return;
 	__syncthreads();
@@ -693,8 +825,8 @@ __device__ __forceinline__ void conv_s8(const unsigned* __restrict__ q, const fl
 #define CONV_S8(MT, NT, KW, MINB)                                                                                                   \
 	extern "C" __global__ void __launch_bounds__(CONV_WARPS * 32, MINB) conv_s8_m##MT##n##NT##k##KW(const unsigned* q,            \
 		const float* xf, const int4* words, const unsigned* wts, const float* scale, const float* bias, const float* res, float* y, \
-		signed char* qo, float qscale, IConv g) {                                                                                  \
-		conv_s8<MT, NT, KW>(q, xf, words, wts, scale, bias, res, y, qo, qscale, g);                                                 \
+		signed char* qo, float qscale, IConv g, RMap rm) {                                                                         \
+		conv_s8<MT, NT, KW>(q, xf, words, wts, scale, bias, res, y, qo, qscale, g, rm);                                             \
 	}
 CONV_S8(1, 1, 1, 8)
 CONV_S8(1, 2, 1, 8)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -86,6 +87,7 @@ type group struct {
 	step     engine.Step
 	residual string // tensor added before the activation (Conv only)
 	relu     bool
+	softmax  bool   // a Gemm's Softmax over its outputs (the group writes it)
 	out      string // the tensor the group writes
 	pos      int    // schedule position it runs at
 }
@@ -152,6 +154,14 @@ func fuseSteps(sc *engine.Schedule, fuse bool) []group {
 				g.relu, g.out, g.pos = true, sc.Steps[j].Node.Outputs[0], max(g.pos, j)
 				skip[j] = true
 			}
+			// A Gemm's Softmax over each row of its [N, outputs] result
+			// (axis 1, the last, under every opset's rule).
+			if j, ok := sole(g.out, "Softmax"); ok && op == "Gemm" && len(sc.Metas[g.out].Shape) == 2 {
+				if axis := sc.Steps[j].Node.Source.AttrInt("axis", 1); axis == 1 || axis == -1 {
+					g.softmax, g.out, g.pos = true, sc.Steps[j].Node.Outputs[0], max(g.pos, j)
+					skip[j] = true
+				}
+			}
 		}
 		groups = append(groups, g)
 	}
@@ -217,8 +227,9 @@ func (p *plan) lower(sc *engine.Schedule, groups []group) error {
 			}
 		}
 	}
-	// Gathers whose only reader is another gather (not in observed plans,
-	// where every tensor is shown).
+	// Gathers whose only reader is another gather, or a convolution that
+	// adds them as its residual (not in observed plans, where every
+	// tensor is shown).
 	if !p.observed && !p.e.opts.NoFusion {
 		readers := map[string][]string{}
 		for _, g := range groups {
@@ -235,6 +246,9 @@ func (p *plan) lower(sc *engine.Schedule, groups []group) error {
 			r := readers[g.out]
 			if isGather(g.step.Node.OpType) && len(r) == 1 && isGather(r[0]) {
 				p.gatherFeedsGather[g.out] = true
+			}
+			if isGather(g.step.Node.OpType) && len(r) == 1 && r[0] == "residual" {
+				p.gatherFeedsResidual[g.out] = true
 			}
 		}
 	}
@@ -386,7 +400,9 @@ func (p *plan) lowerGroup(sc *engine.Schedule, g group) error {
 		src := x
 		// A chain of gathers (a ResNet shortcut's Slice, Slice, Pad) runs
 		// as one: a gather read only by the next is deferred, then
-		// composed into it.
+		// composed into it; one read only as a residual is deferred to
+		// the convolution, which reads it in place where it can
+		// (lowerProduct).
 		if inner, ok := p.deferred[n.Inputs[0]]; ok {
 			delete(p.deferred, n.Inputs[0])
 			if c, ok := inner.m.then(m); ok {
@@ -399,7 +415,7 @@ func (p *plan) lowerGroup(sc *engine.Schedule, g group) error {
 			geo := m.geometry(total)
 			p.builds = append(p.builds, func(*scratch) { p.queue(p.b.kernel("gather_affine", total, src.ptr, y, geo, m.fill)) })
 		}
-		if p.gatherFeedsGather[g.out] {
+		if p.gatherFeedsGather[g.out] || p.gatherFeedsResidual[g.out] {
 			p.deferred[g.out] = &deferredGather{m: m, src: src, emit: emit}
 		} else {
 			emit()
@@ -520,6 +536,41 @@ func (g gather) geometry(total int) affineGeo {
 		geo.Lo[i], geo.Hi[i] = int32(max(g.lo[i], 0)), int32(min(g.hi[i], g.out[i]))
 	}
 	return geo
+}
+
+// rmap mirrors RMap in kernels.cu: where conv_s8 reads its residual.
+type rmap struct {
+	Start, Step, Lo, Hi, In, Stride [4]int32
+	Fill                            float32
+	Mapped                          int32
+}
+
+// identityMap reads a residual of the output's own shape (NCHW); the
+// kernel reads it at the output's offset (Mapped 0), with no map
+// arithmetic.
+func identityMap(shape []int) rmap {
+	var m rmap
+	strides := tensor.Strides(shape)
+	for d := range 4 {
+		m.Step[d], m.Hi[d], m.In[d], m.Stride[d] = 1, int32(shape[d]), int32(shape[d]), int32(strides[d])
+	}
+	return m
+}
+
+// residualMap is g as conv_s8's residual map, when g gathers a 4-D
+// tensor and keeps its images as they are (a ResNet shortcut's strided
+// Slice and channel Pad).
+func (g gather) residualMap() (rmap, bool) {
+	if len(g.out) != 4 || g.start[0] != 0 || g.step[0] != 1 || g.lo[0] > 0 || g.hi[0] < g.out[0] || g.in[0] != g.out[0] {
+		return rmap{}, false
+	}
+	m := rmap{Fill: g.fill, Mapped: 1}
+	strides := tensor.Strides(g.in)
+	for d := range 4 {
+		m.Start[d], m.Step[d], m.In[d], m.Stride[d] = int32(g.start[d]), int32(g.step[d]), int32(g.in[d]), int32(strides[d])
+		m.Lo[d], m.Hi[d] = int32(max(g.lo[d], 0)), int32(min(g.hi[d], g.out[d]))
+	}
+	return m, true
 }
 
 // deferredGather is a gather waiting for the gather that reads it.
@@ -750,6 +801,7 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 	// read it, if any.
 	var qOut cudadriver.Ptr
 	qScale, quantizeOut := p.int8Inputs[g.out]
+	quantizeOut = quantizeOut && !g.softmax // a product would read the softmax, not these outputs
 	cqOut := roundUp(cout, channelAlign)
 	if epiPixels*(cqOut+4) > 48<<10 {
 		quantizeOut = false // too wide for the epilogue's tile: the readers quantize it themselves
@@ -814,7 +866,13 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 			}
 			ltTime += t
 		}
-		if conv, err = p.tuneConv(geo, cout, wq, kGemm, cq, taps, scalePtr, biasPtr, g.relu, inScale, floatIn, inElems, outputs, rows*cqOut, writeY, quantizeOut, prod != nil, ltTime); err != nil {
+		// A fused softmax wants the kernels whose block covers every
+		// output (then the kernel applies it) where some kernel does.
+		minChannels := 0
+		if g.softmax && cout <= convChannels {
+			minChannels = cout
+		}
+		if conv, err = p.tuneConv(geo, cout, wq, kGemm, cq, taps, scalePtr, biasPtr, g.relu, inScale, floatIn, inElems, outputs, rows*cqOut, writeY, quantizeOut, prod != nil, ltTime, minChannels); err != nil {
 			return fmt.Errorf("%w (product of %d×%d by %d×%d)", err, rows, kGemm, kGemm, cout)
 		}
 	}
@@ -835,19 +893,42 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 	}
 	x := p.tensors[n.Inputs[0]].ptr
 	var res cudadriver.Ptr
+	rm := identityMap([]int{int(geo.N), cout, int(geo.OH), int(geo.OW)})
 	if g.residual != "" {
 		res = p.tensors[g.residual].ptr
+		// A gather deferred to this convolution (a shortcut's Slice and
+		// Pad): conv_s8 reads its source in place through its map, else
+		// it runs here, before the convolution.
+		if d, ok := p.deferred[g.residual]; ok {
+			delete(p.deferred, g.residual)
+			if m, ok := d.m.residualMap(); ok && conv != nil {
+				rm, res = m, d.src.ptr
+			} else {
+				d.emit()
+			}
+		}
 	}
 	if !writeY {
 		y = 0
 	}
+	// A fused softmax: conv_s8 applies it when one block covers every
+	// output; otherwise the product writes its outputs (the logits) to a
+	// buffer of their own and the softmax kernel runs after it.
+	out := y
+	if g.softmax {
+		if conv != nil && conv.cfg.channels() >= cout {
+			conv.geo.Softmax = 1
+		} else if out, err = p.own(p.b.Driver.Alloc(4 * outputs)); err != nil {
+			return err
+		}
+	}
 	grid := [2]int{(mpad + tileRows - 1) / tileRows, (kpad + tileTaps - 1) / tileTaps}
-	p.builds = append(p.builds, func(s *scratch) {
+	queueProduct := func(s *scratch) {
 		var im *launch
 		switch {
 		case nhwc:
 			if conv != nil && floatIn {
-				p.queue(conv.launch(p.b, 0, x, res, y, qOut, qScale))
+				p.queue(conv.launch(p.b, 0, x, res, out, qOut, qScale, rm))
 				return
 			}
 			if !haveQIn {
@@ -855,7 +936,7 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 				p.queue(p.b.kernel("quantize_nhwc_s8", inElems, x, s.in, int32(inElems), geo.C, geo.H*geo.W, int32(cq), inScale))
 			}
 			if conv != nil {
-				p.queue(conv.launch(p.b, qIn, 0, res, y, qOut, qScale))
+				p.queue(conv.launch(p.b, qIn, 0, res, out, qOut, qScale, rm))
 				return
 			}
 			im = im2colFor(qIn, s.col)
@@ -872,7 +953,17 @@ func (p *plan) lowerProduct(g group, geo convGeo, cout int, weights, bias []floa
 			}
 			return nil
 		}})
-		p.queue(epilogueFor(prod.channels, s.acc, y, res, qOut, qScale))
+		p.queue(epilogueFor(prod.channels, s.acc, out, res, qOut, qScale))
+	}
+	p.builds = append(p.builds, func(s *scratch) {
+		queueProduct(s)
+		if out != y {
+			half := int32(0)
+			if p.half {
+				half = 1
+			}
+			p.queue(p.b.kernel("softmax", rows, out, y, int32(rows), int32(cout), half))
+		}
 	})
 	return nil
 }
@@ -884,18 +975,20 @@ const channelAlign = 8
 
 // fragmentOrder lays out weights (rows of k bytes, k a multiple of 32,
 // rows a multiple of 8) in the order conv_s8 reads its B fragments: for
-// each tile of 8 rows and each step of 32 bytes, lane g·4+t's 8 bytes,
+// each step of 32 bytes and each tile of 8 rows, lane g·4+t's 8 bytes,
 // bytes 8t to 8t+7 of row g of the tile (its two fragment registers), so
-// that a warp reads 256 contiguous bytes a step.
+// that a warp reads 256 contiguous bytes a tile, a block's tiles of a
+// step lie together (one address and constant offsets) and the next step
+// is a fixed stride on.
 func fragmentOrder(w []int8, k int) []int8 {
 	out := make([]int8, len(w))
 	steps := k / 32
 	at := 0
-	for tile := 0; tile < len(w)/(8*k); tile++ {
-		for ks := 0; ks < steps; ks++ {
+	for ks := 0; ks < steps; ks++ {
+		for tile := 0; tile < len(w)/(8*k); tile++ {
 			for lane := 0; lane < 32; lane++ {
 				g, t := lane/4, lane%4
-				at += copy(out[at:at+8], w[(tile*8+g)*k+ks*32+8*t:])
+				at += copy(out[at:at+8], w[(tile*8+g)*k+ks*32+8*t:(tile*8+g)*k+ks*32+8*t+8])
 			}
 		}
 	}
@@ -1116,13 +1209,32 @@ func (p *plan) timeOn(inBytes, colBytes int, f func(in, col cudadriver.Ptr) erro
 // that compare the paths; export_test.go).
 var forceProduct string
 
-// convConfig is one of the conv_s8 kernels: MT tiles of 16 rows per warp,
-// NT tiles of 8 channels per block, KW warps splitting K on the same rows.
-type convConfig struct{ mt, nt, kw int }
+// convConfig is one of the conv_s8 kernels, MT tiles of 16 rows per warp,
+// NT tiles of 8 channels per block, KW warps splitting K on the same rows,
+// reading its A operands through the input tile in shared memory where
+// that fits, or from global memory (global). Which is faster depends on
+// the layer (the tile's load and barrier against the bounds checks and
+// loads of every tap), so both are tactics.
+type convConfig struct {
+	mt, nt, kw int
+	global     bool
+}
 
-// convConfigs are the conv_s8 kernels kernels.cu instantiates.
-var convConfigs = []convConfig{{1, 1, 1}, {1, 2, 1}, {1, 4, 1}, {1, 8, 1}, {2, 1, 1}, {2, 2, 1}, {2, 4, 1}, {2, 8, 1},
-	{1, 1, 4}, {1, 2, 4}, {1, 4, 4}, {1, 8, 4}}
+// convKernels are the conv_s8 kernels kernels.cu instantiates; each runs
+// as two configurations (convConfigs), with and without the tile.
+var convKernels = []convConfig{{1, 1, 1, false}, {1, 2, 1, false}, {1, 4, 1, false}, {1, 8, 1, false}, {2, 1, 1, false},
+	{2, 2, 1, false}, {2, 4, 1, false}, {2, 8, 1, false}, {1, 1, 4, false}, {1, 2, 4, false}, {1, 4, 4, false}, {1, 8, 4, false}}
+
+var convConfigs = func() []convConfig {
+	var all []convConfig
+	for _, global := range []bool{false, true} {
+		for _, c := range convKernels {
+			c.global = global
+			all = append(all, c)
+		}
+	}
+	return all
+}()
 
 // convWarps is the warps per block of conv_s8 (CONV_WARPS in kernels.cu);
 // convChannels is the widest channel chunk (8·NT), to which the weights
@@ -1135,6 +1247,15 @@ const (
 )
 
 func (c convConfig) name() string { return fmt.Sprintf("conv_s8_m%dn%dk%d", c.mt, c.nt, c.kw) }
+
+// label names the configuration (ForceProduct's names): the kernel's
+// name, with "_global" when it reads no tile.
+func (c convConfig) label() string {
+	if c.global {
+		return c.name() + "_global"
+	}
+	return c.name()
+}
 
 // rows and channels are a block's tile.
 func (c convConfig) rows() int     { return convWarps / c.kw * 16 * c.mt }
@@ -1165,6 +1286,8 @@ const convFewRows = 8192
 type iconv struct {
 	Rows, HW, OW, H, W, C, SH, SW, PH, PW, WPT, KSteps, Cout, QStride, Relu int32
 	InScale, QInv                                                           float32
+	Tile, KH, DH, OH, IHV, IC                                               int32
+	WTiles, Softmax                                                         int32
 }
 
 // quantInverse is 1/scale for quant_fast in kernels.cu, or 0 (always
@@ -1184,7 +1307,9 @@ func quantInverse(scale float32) float32 {
 func newIConv(geo convGeo, cout, cq, kGemm int, relu bool, inScale float32) iconv {
 	c := iconv{Rows: geo.Rows, HW: geo.OH * geo.OW, OW: geo.OW, H: geo.H, W: geo.W, C: geo.C,
 		SH: geo.SH, SW: geo.SW, PH: geo.PH, PW: geo.PW, WPT: int32(cq / 4), KSteps: int32(roundUp(kGemm, convK) / convK), Cout: int32(cout),
-		QStride: int32(roundUp(cout, channelAlign)), InScale: inScale}
+		QStride: int32(roundUp(cout, channelAlign)), InScale: inScale,
+		KH: geo.KH, DH: geo.DH, OH: geo.OH, IHV: (geo.OH-1)*geo.SH + (geo.KH-1)*geo.DH + 1, IC: tileColumns(geo),
+		WTiles: int32(roundUp(cout, convChannels) / 8)}
 	if relu {
 		c.Relu = 1
 	}
@@ -1202,15 +1327,57 @@ type convS8 struct {
 
 // launch prepares the kernel reading the quantized input q (or the float
 // input xf, quantizing it), adding res (0: none), writing y (0: not
-// needed) and the quantized copy qo (0: none) with qScale.
-func (c *convS8) launch(b *Backend, q, xf, res, y, qo cudadriver.Ptr, qScale float32) *launch {
+// needed) and the quantized copy qo (0: none) with qScale. The input tile
+// (conv_tile in kernels.cu) is used where it fits in maxTileBytes.
+func (c *convS8) launch(b *Backend, q, xf, res, y, qo cudadriver.Ptr, qScale float32, rm rmap) *launch {
 	geo := c.geo
 	geo.QInv = quantInverse(qScale)
-	l := b.kernelGrid(c.cfg.name(), (int(c.geo.Rows)+c.cfg.rows()-1)/c.cfg.rows(), convWarps*32, 0,
-		q, xf, c.words, c.weights, c.scale, c.bias, res, y, qo, qScale, geo)
+	shared := tileBytes(geo, c.cfg.rows())
+	if !c.cfg.global && shared <= maxTileBytes {
+		geo.Tile = 1
+	} else {
+		shared = 0
+	}
+	if geo.Softmax != 0 { // the logits of the block's rows, after the tile
+		shared = max(shared, 4*c.cfg.rows()*c.cfg.channels())
+	}
+	l := b.kernelGrid(c.cfg.name(), (int(c.geo.Rows)+c.cfg.rows()-1)/c.cfg.rows(), convWarps*32, uint32(shared),
+		q, xf, c.words, c.weights, c.scale, c.bias, res, y, qo, qScale, geo, rm)
 	l.grid[1] = uint32((int(c.geo.Cout) + c.cfg.channels() - 1) / c.cfg.channels())
 	return l
 }
+
+// tileColumns is the width of conv_s8's input tile: the input columns
+// from -PW that a row of output pixels reads.
+func tileColumns(g convGeo) int32 { return (g.OW-1)*g.SW + (g.KW-1)*g.DW + 1 }
+
+// tileSlots is the most input rows (tile slots) a block of bm product
+// rows reads, as conv_s8 counts them: its virtual rows (conv_tile) from
+// its first output row's first to its last output row's last.
+func tileSlots(g iconv, bm int) int {
+	virtual := func(row, ky int) int {
+		r := row / int(g.OW)
+		b, oy := r/int(g.OH), r%int(g.OH)
+		return b*int(g.IHV) + oy*int(g.SH) + ky*int(g.DH)
+	}
+	most := 0
+	for first := 0; first < int(g.Rows); first += bm {
+		last := min(first+bm, int(g.Rows)) - 1
+		most = max(most, virtual(last, int(g.KH)-1)-virtual(first, 0)+1)
+	}
+	return most
+}
+
+// tileBytes is the shared memory of conv_s8's input tile for blocks of bm
+// product rows: IC pixels of each slot, and each slot's source offset.
+func tileBytes(g iconv, bm int) int {
+	return 4 * tileSlots(g, bm) * (int(g.IC)*int(g.WPT) + 1)
+}
+
+// maxTileBytes caps conv_s8's input tile; wider ones read their operands
+// from global memory instead (a 24 KiB tile still lets 8 blocks share an
+// SM's 228 KiB).
+const maxTileBytes = 24 << 10
 
 // tuneConv uploads a convolution's weights for the conv_s8 kernels and
 // returns the fastest kernel, or nil when the cuBLASLt path (haveLt,
@@ -1219,8 +1386,16 @@ func (c *convS8) launch(b *Backend, q, xf, res, y, qo cudadriver.Ptr, qScale flo
 // (wordTable) up to kGemm rounded up to convK. With floatIn the kernel
 // reads the float input and quantizes it with inScale.
 func (p *plan) tuneConv(geo convGeo, cout int, wq []int8, kGemm, cq int, words, scale, bias cudadriver.Ptr, relu bool, inScale float32,
-	floatIn bool, inElems, outputs, qBytes int, writeY, quantized, haveLt bool, ltTime time.Duration) (*convS8, error) {
+	floatIn bool, inElems, outputs, qBytes int, writeY, quantized, haveLt bool, ltTime time.Duration, minChannels int) (*convS8, error) {
 	cands := convCandidates(int(geo.Rows), cout)
+	if wide := slices.DeleteFunc(slices.Clone(cands), func(c convConfig) bool { return c.channels() < minChannels }); len(wide) > 0 {
+		cands = wide
+	}
+	// A tile that does not fit runs as the global configuration: time it
+	// once.
+	cands = slices.DeleteFunc(cands, func(c convConfig) bool {
+		return !c.global && tileBytes(newIConv(geo, cout, cq, kGemm, relu, inScale), c.rows()) > maxTileBytes
+	})
 	switch forceProduct {
 	case "":
 	case "cublaslt":
@@ -1230,7 +1405,7 @@ func (p *plan) tuneConv(geo convGeo, cout int, wq []int8, kGemm, cq int, words, 
 	default:
 		cands = nil
 		for _, c := range convConfigs {
-			if c.name() == forceProduct {
+			if c.label() == forceProduct {
 				cands = []convConfig{c}
 			}
 		}
@@ -1269,7 +1444,7 @@ func (p *plan) tuneConv(geo convGeo, cout int, wq []int8, kGemm, cq int, words, 
 	best, bestTime := -1, ltTime
 	for i, cfg := range cands {
 		c.cfg = cfg
-		l := c.launch(p.b, q, xf, 0, tmp[1], tmp[2], 1)
+		l := c.launch(p.b, q, xf, 0, tmp[1], tmp[2], 1, rmap{})
 		took, err := timeIt(d, tuneRuns, func() error { return p.b.run(l) })
 		if err != nil {
 			return nil, err
@@ -1326,10 +1501,13 @@ func channelsLast(w []int8, rows, c, taps, cq int) []int8 {
 }
 
 // wordTable describes each 32-bit word of a channels-last product row
-// for im2col_nhwc_s8: {dy, dx, word within the input pixel, 0}; the
-// padding words past K get a dy no window reaches, so they read 0.
+// for im2col_nhwc_s8 and conv_s8: {dy, dx, word within the input pixel,
+// byte offset in conv_s8's input tile from the row's base}; the padding
+// words past K get a dy no window reaches, so they read 0, and tile
+// offset 0 (they meet zero weights).
 func wordTable(g convGeo, wpt int32) []int32 {
 	words := g.Kpad / 4
+	ic := tileColumns(g)
 	t := make([]int32, 4*words)
 	for w := int32(0); w < words; w++ {
 		tap := w / wpt
@@ -1337,7 +1515,8 @@ func wordTable(g convGeo, wpt int32) []int32 {
 			t[4*w] = 1 << 29
 			continue
 		}
-		t[4*w], t[4*w+1], t[4*w+2] = (tap/g.KW)*g.DH, (tap%g.KW)*g.DW, w%wpt
+		ky, kx := tap/g.KW, tap%g.KW
+		t[4*w], t[4*w+1], t[4*w+2], t[4*w+3] = ky*g.DH, kx*g.DW, w%wpt, 4*((ky*g.DH*ic+kx*g.DW)*wpt+w%wpt)
 	}
 	return t
 }

@@ -61,7 +61,7 @@ var kernelNames = []string{
 }
 
 func init() {
-	for _, c := range convConfigs {
+	for _, c := range convKernels {
 		kernelNames = append(kernelNames, c.name())
 	}
 }

@@ -59,12 +59,14 @@ type plan struct {
 	excluded   []string        // the products Options.Exclude kept in FP32, with why
 	observed   bool            // every tensor is shown: nothing is fused or skipped
 	floatRead  map[string]bool // tensors something reads as float32
-	// gathers read only by another gather, and those waiting for it
-	gatherFeedsGather map[string]bool
-	deferred          map[string]*deferredGather
-	int8Inputs        map[string]float32        // tensors INT8 products read, with their scales
-	flattened         map[string]string         // a tensor → its [N, rest] view an INT8 Gemm reads
-	quantized         map[string]cudadriver.Ptr // those a product writes quantized beside the float values
+	// gathers read only by another gather or only as a fused residual,
+	// and those waiting for their reader
+	gatherFeedsGather   map[string]bool
+	gatherFeedsResidual map[string]bool
+	deferred            map[string]*deferredGather
+	int8Inputs          map[string]float32        // tensors INT8 products read, with their scales
+	flattened           map[string]string         // a tensor → its [N, rest] view an INT8 Gemm reads
+	quantized           map[string]cudadriver.Ptr // those a product writes quantized beside the float values
 
 	// graph replays ops with one launch once recorded (see replay);
 	// noGraph is set when recording failed, and the ops are then
@@ -104,7 +106,7 @@ func (e *Engine) newPlan(shapes map[string][]int, observed bool) (p *plan, err e
 	p = &plan{b: e.b, e: e, precision: e.opts.Precision, half: half, scales: e.opts.Int8Scales,
 		tensors: map[string]*devTensor{}, host: map[string]*tensor.Tensor{}, noRange: map[string]bool{},
 		int8Inputs: map[string]float32{}, flattened: map[string]string{}, quantized: map[string]cudadriver.Ptr{}, floatRead: map[string]bool{}, observed: observed,
-		gatherFeedsGather: map[string]bool{}, deferred: map[string]*deferredGather{}}
+		gatherFeedsGather: map[string]bool{}, gatherFeedsResidual: map[string]bool{}, deferred: map[string]*deferredGather{}}
 	// The plan is freed through its own variable: returning nil, err sets
 	// the named result p to nil before deferred calls run.
 	building := p

@@ -183,7 +183,7 @@ func TestINT8ProductPathsZoo(t *testing.T) {
 		opts := engine.Options{Precision: precision.INT8, Int8Scales: scalesFrom(t, g, m.Inputs[0], inputs[m.Inputs[0]])}
 		out := m.Outputs[0]
 		ref := int8Run(t, b, g, opts, inputs, out, "cublaslt")
-		for _, k := range []string{"conv_s8_m1n8k1", "conv_s8_m2n4k1", "conv_s8_m1n2k4", ""} {
+		for _, k := range []string{"conv_s8_m1n8k1", "conv_s8_m2n4k1", "conv_s8_m1n2k4", "conv_s8_m2n4k1_global", ""} {
 			got := int8Run(t, b, g, opts, inputs, out, k)
 			if i, same := sameBits(got, ref); !same {
 				t.Errorf("%s/%s: products by %q differ from cuBLASLt's path: output %d is %g, want %g", m.Name, m.Exporter, k, i, got[i], ref[i])

@@ -123,9 +123,91 @@ func TestWordTableAndChannelsLast(t *testing.T) {
 	}
 }
 
+// TestConvTile reads each product row's words the way conv_s8 does with
+// its input tile (conv_tile: the block's virtual input rows, each row's
+// base, the word table's tile offsets) and compares them with the
+// unfolded input by definition, for blocks that start on an output row,
+// blocks that start inside one and blocks that span images, on
+// geometries with strides, padding and dilation and on a 3×3 one; the
+// block's slots must also fit in the bytes tileBytes gives the launch.
+func TestConvTile(t *testing.T) {
+	g3 := convGeo{N: 3, C: 5, H: 6, W: 7, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, OH: 6, OW: 7}
+	dilated := convGeo{N: 2, C: 3, H: 9, W: 8, KH: 3, KW: 2, SH: 2, SW: 1, PH: 2, PW: 1, DH: 2, DW: 3, OH: 5, OW: 7}
+	for _, g := range []convGeo{tableGeo, g3, dilated} {
+		cq := int32(roundUp(int(g.C), channelAlign))
+		wpt := cq / 4
+		g.K = g.KH * g.KW * cq
+		g.Kpad = int32(roundUp(int(g.K), convK))
+		g.Rows = g.N * g.OH * g.OW
+		words := wordTable(g, wpt)
+		ic := tileColumns(g)
+		geo := newIConv(g, 8, int(cq), int(g.K), false, 1)
+		ihv := geo.IHV
+		q := func(b, y, x, c int32) int32 {
+			if c >= g.C {
+				return 0
+			}
+			return value(b, c, y, x)
+		}
+		for _, bm := range []int{16, 64, int(g.OW), 2 * int(g.OW)} {
+			for row0 := int32(0); row0 < g.Rows; row0 += int32(bm) {
+				// The block's virtual rows, as conv_s8 counts them.
+				rLast := (min(row0+int32(bm), g.Rows) - 1) / g.OW
+				r0 := row0 / g.OW
+				v0 := r0/g.OH*ihv + r0%g.OH*g.SH
+				slots := rLast/g.OH*ihv + rLast%g.OH*g.SH + (g.KH-1)*g.DH - v0 + 1
+				if need := 4 * int(slots) * (int(ic*wpt) + 1); need > tileBytes(geo, bm) {
+					t.Fatalf("bm %d, block at row %d: the tile needs %d bytes, the launch gives %d", bm, row0, need, tileBytes(geo, bm))
+				}
+				// The tile as conv_tile fills it: channel bytes of each
+				// slot's pixels, zero outside the image.
+				tile := make([]int32, slots*ic*cq)
+				for s := int32(0); s < slots; s++ {
+					v := v0 + s
+					b := v / ihv
+					iy := v - b*ihv - g.PH
+					for c := int32(0); c < ic; c++ {
+						ix := c - g.PW
+						if iy < 0 || iy >= g.H || ix < 0 || ix >= g.W {
+							continue
+						}
+						for ch := int32(0); ch < cq; ch++ {
+							tile[(s*ic+c)*cq+ch] = q(b, iy, ix, ch)
+						}
+					}
+				}
+				for row := row0; row < min(row0+int32(bm), g.Rows); row++ {
+					r, ox := row/g.OW, row%g.OW
+					b, oy := r/g.OH, r%g.OH
+					base := ((b*ihv+oy*g.SH-v0)*ic + ox*g.SW) * cq // bytes, as pix
+					for w := int32(0); w < g.Kpad/4; w++ {
+						for j := int32(0); j < 4; j++ {
+							k := 4*w + j
+							at := base + words[4*w+3] + j
+							if at < 0 || at >= int32(len(tile)) {
+								t.Fatalf("bm %d row %d column %d: tile byte %d of %d", bm, row, k, at, len(tile))
+							}
+							if k >= g.K {
+								continue // padding words meet zero weights: any value in the tile will do
+							}
+							var want int32
+							if tap, c := k/cq, k%cq; c < g.C {
+								want = direct(g, value, b, oy, ox, c, tap/g.KW, tap%g.KW)
+							}
+							if got := tile[at]; got != want {
+								t.Fatalf("bm %d row %d column %d: the tile reads %d, want %d", bm, row, k, got, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestFragmentOrder checks the weight layout conv_s8 reads its B
 // fragments from: lane g·4+t of a warp reads, for tile r/8 and step s,
-// the 8 bytes at (tile·steps + s)·256 + 8·lane, which must be bytes
+// the 8 bytes at (s·tiles + tile)·256 + 8·lane, which must be bytes
 // 32s+8t to 32s+8t+7 of row r (g = r%8), every byte once.
 func TestFragmentOrder(t *testing.T) {
 	const rows, k = 24, 96
@@ -142,7 +224,7 @@ func TestFragmentOrder(t *testing.T) {
 		for s := 0; s < steps; s++ {
 			for tg := 0; tg < 4; tg++ {
 				lane := (r%8)*4 + tg
-				at := ((r/8)*steps+s)*256 + 8*lane
+				at := (s*rows/8+r/8)*256 + 8*lane
 				for j := 0; j < 8; j++ {
 					if want := w[r*k+32*s+8*tg+j]; got[at+j] != want {
 						t.Fatalf("row %d step %d lane %d byte %d: %d, want %d", r, s, lane, j, got[at+j], want)
@@ -200,9 +282,6 @@ func quantDiv(x, scale float32) int {
 func quantFast(x, scale, inv float32) int {
 	if inv != 0 {
 		t := float32(x * inv) // the conversion forbids fusing it into t - r (Go spec)
-		if t != t {
-			return 0
-		}
 		r := float32(math.RoundToEven(float64(t)))
 		if float32(math.Abs(float64(float32(math.Abs(float64(t-r)))-0.5))) > 1.0/1024 {
 			return int(min(max(r, -128), 127))
