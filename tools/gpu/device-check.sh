@@ -6,7 +6,10 @@
 # every precision on both backends, and PyTorch beside us
 # (torch_bench.py). Everything goes to $OUT/log.txt (and the tables to
 # $OUT). With the argument "gpu-only" the cpu backend's runs are left out.
-# TESTS, when set, is the -test.run pattern of the cuda package's tests.
+# TESTS, when set, is the -test.run pattern of the cuda package's tests;
+# SKIP lists steps to leave out (convs8: the conv_s8 kernels alone, run:
+# BenchmarkRun), and SAMPLES is how many times the sample runs on the
+# cuda backend (default 1).
 set -uo pipefail
 mode=${1:-all}
 OUT=${OUT:-/tmp/int8cal-gpu}
@@ -23,6 +26,7 @@ if [ -f "$P/cifar10_test_x.npy.xz" ]; then
   cp "$P"/cifar10_test_y.npy "$P"/cifar10_calib_*.npy /tmp/cifar/
 fi
 step() { echo; echo "=== $*"; }
+want() { [[ " ${SKIP:-} " != *" $1 "* ]]; }
 step machine
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
 ldconfig -p | grep -E 'libcuda\.so|libnvrtc\.so|libcublasLt\.so' || true
@@ -33,14 +37,22 @@ step "cuda package tests"
 (cd core/cuda && "$B/cuda.test" -test.v -test.count=1 -test.run "${TESTS:-.}" 2>&1 | grep -v '^=== RUN')
 step "throughput (input on the GPU)"
 (cd core/cuda && "$B/cuda.test" -test.run '^$' -test.bench Throughput -test.benchtime 2s -test.v | grep -v '^=== RUN')
-step "conv_s8 kernels alone on ResNet-20's stages (batch 256)"
-(cd core/cuda && "$B/cuda.test" -test.run '^$' -test.bench 'ConvS8/.*/.*k1/full' -test.benchtime 200x | grep -v '^=== RUN')
-step "Run, host transfers included (LeNet b32)"
-(cd core/cuda && "$B/cuda.test" -test.run '^$' -test.bench 'BenchmarkRun$' -test.benchtime 2s -test.count 3 | grep -v '^=== RUN')
+if want convs8; then
+  step "conv_s8 kernels alone on ResNet-20's stages (batch 256)"
+  (cd core/cuda && "$B/cuda.test" -test.run '^$' -test.bench 'ConvS8/.*/.*k1/full' -test.benchtime 200x | grep -v '^=== RUN')
+fi
+if want run; then
+  step "Run, host transfers included (LeNet b32)"
+  (cd core/cuda && "$B/cuda.test" -test.run '^$' -test.bench 'BenchmarkRun$' -test.benchtime 2s -test.count 3 | grep -v '^=== RUN')
+fi
 step "PyTorch on the same GPU"
 python3 tools/gpu/torch_bench.py --seconds 2 || true
-step "sample: LeNet, cuda backend"
-"$B/int8cal" run --backend cuda --plugin-dir "$B" --cache "$OUT/CalibrationTable_lenet_cuda"
+for i in $(seq "${SAMPLES:-1}"); do
+  step "sample: LeNet, cuda backend ($i)"
+  cache="$OUT/CalibrationTable_lenet_cuda"
+  [ "$i" = 1 ] || cache=/tmp/CalibrationTable_lenet_cuda_$i # each run calibrates afresh
+  "$B/int8cal" run --backend cuda --plugin-dir "$B" --cache "$cache"
+done
 if [ "$mode" != gpu-only ]; then
 step "sample: LeNet, cpu backend"
 "$B/int8cal" run --backend cpu --plugin-dir "$B" --cache "$OUT/CalibrationTable_lenet_cpu"
