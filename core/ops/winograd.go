@@ -21,7 +21,7 @@ import (
 // tiles], 36 products per 16 outputs and input channel against 144 for
 // the direct convolution (4×; F(2×2,3×3), 16 per 4 outputs, saves 2.25×).
 //
-// The work is split into blocks of winoBlockTiles tiles (of any images of
+// The work is split into blocks of tiles (of any images of
 // the batch; a tile's index runs over images, then tile rows, then tile
 // columns), sized so that a block's transformed input V (36×C×tiles) and
 // products M (36×K×tiles) stay in L2. Per block:
@@ -120,15 +120,16 @@ const (
 
 // winograd decides whether the Winograd strategy computes this
 // convolution: one group, a 3×3 kernel, stride and dilation 1, at least
-// 32 input and output channels (16 with AVX-512), and an output that
-// fills its 4×4 tiles at least half. Measured with BenchmarkConv3x3 on a
-// 2-core Xeon (AVX-512), ResNet-20's and ResNet-50's 3×3 stride-1 layers,
-// the Winograd time against the best existing strategy's: 16 channels
-// 0.8-0.9× with AVX-512 and even with AVX2 (the transforms' cost, per
-// input and output channel, is not paid back by the 4× fewer products of
-// a GEMM only 16 deep), 32 channels 0.65× (AVX2 0.7×), 64 and more
-// 0.4-0.5× (AVX2 0.4×), also for ResNet-50's 14×14 and 7×7 outputs,
-// whose partial tiles are staged and cropped.
+// 16 input and output channels, and an output that fills its 4×4 tiles
+// at least half (16·tiles ≤ 2·OH·OW: a 7×7 output's 64 computed values
+// for 49 pay, a 2×2's 16 for 4 would not). Measured with
+// BenchmarkConv3x3 on the 2-core Xeon (ReLU fused, 2 workers), the
+// Winograd time against the existing strategies' (AVX-512 / AVX2):
+// ResNet-20's 16×32×32 0.77 / 0.69, 32×16×16 0.54 / 0.60, 64×8×8
+// 0.34 / 0.32; ResNet-50's 64×56×56 0.37 / 0.31, 128×28×28 0.39 / 0.29,
+// 256×14×14 0.49 / 0.35, 512×7×7 0.45 / 0.37 (the last two staged and
+// cropped). At 16 channels the transforms, whose cost grows with the
+// channels in and out, take about as long as the 16-deep products.
 func (c *conv) winograd(g *convGeometry) bool {
 	w := &g.win
 	if c.group != 1 || w.kernel != [2]int{3, 3} || w.stride != [2]int{1, 1} || w.dilation != [2]int{1, 1} {
@@ -145,13 +146,7 @@ func (c *conv) winograd(g *convGeometry) bool {
 }
 
 // winoChannelsPay is the channel part of the rule.
-func winoChannelsPay(cin, cout int) bool {
-	least := 32
-	if gemm.CurrentImpl() == gemm.ImplAVX512 {
-		least = 16
-	}
-	return cin >= least && cout >= least
-}
+func winoChannelsPay(cin, cout int) bool { return cin >= 16 && cout >= 16 }
 
 // winogradWeights reports whether Prepare transforms weights of this
 // shape for the Winograd strategy: those of a convolution it may
