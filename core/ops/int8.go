@@ -141,7 +141,7 @@ func (c *qconv) Prepare(consts []*tensor.Tensor) error {
 			c.dw = append(c.dw, dwWeights(q)...)
 		case c.taps:
 			reordered, kt := tapsWeights(q, m, cin, taps)
-			c.qpacked[g] = qgemm.PackA(m, kt, reordered, kt)
+			c.qpacked[g] = qgemm.PackTapsA(m, kt, reordered, kt)
 		default:
 			c.qpacked[g] = qgemm.PackA(m, k, q, k)
 		}

@@ -240,6 +240,8 @@ func (c *qconv) tapsMemory(geo *convGeometry, n int, w []int, workers int) (prep
 	if err != nil {
 		return 0, 0, err
 	}
+	// The AMX kernel's copy: m is per group here, as the packing is.
+	weights += int64(c.group) * qgemm.AMXCopyBytes(w[0]/c.group, len(t.offs)*qgemm.KGroup)
 	acc, err := bufferBytes(4, "the integer products", geo.cout, t.chunkRows, t.phaseHW[1])
 	if err != nil {
 		return 0, 0, err

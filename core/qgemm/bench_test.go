@@ -218,7 +218,7 @@ func BenchmarkQgemmTaps(b *testing.B) {
 			for _, path := range []string{"taps", "pack+packed", "packed"} {
 				b.Run(fmt.Sprintf("m%dk%dn%d/%v/%s", m, k, n, im, path), func(b *testing.B) {
 					withImpl(b, im, func() {
-						pa := PackA(m, k, a, k)
+						pa := PackTapsA(m, k, a, k)
 						pack()
 						f := func() { pa.MulTaps(n, src, offs, c, n) }
 						switch path {

@@ -54,7 +54,7 @@
 //	QuantizeWeights              per-row symmetric weight quantization.
 //
 // The quantizers, the epilogues and the depthwise sums use AVX-512 under
-// the AVX-512 VNNI GEMM and AVX2 under the AVX2 and AVX-VNNI ones, so that
+// the AVX-512 VNNI and AMX GEMMs and AVX2 under the AVX2 and AVX-VNNI ones, so that
 // forcing those (SetImpl) on an AVX-512 machine runs all of the path
 // their CPUs take.
 //
@@ -172,10 +172,24 @@
 //	                         fourth operation per 32 multiply-adds and A ≠
 //	                         −128; it measured no faster than this one.)
 //	Go                       any tile, 2 rows × 16 columns at a time.
+//	AMX (MulTaps only)       16×32 per block: TDPBSSD multiplies int8 tiles
+//	                         (16 rows of A × 64 k bytes by 16 k groups × 16
+//	                         columns of B) into two 16×16 int32 tiles, signed
+//	                         by signed, no correction. Tiles load rows at a
+//	                         fixed stride, so each block of 32 columns first
+//	                         copies its k groups' 64-byte rows of B into a
+//	                         staging buffer (shared by every tile of A); A
+//	                         is a row-major copy made by PackTapsA (rows to
+//	                         16, k to 64 bytes, zero padding). The tile
+//	                         instructions are written as bytes (Go's
+//	                         assembler has no AMX), the tile state asked
+//	                         of Linux once (arch_prctl). The other products
+//	                         run on the VNNI kernels.
 //
-// The VNNI kernel is chosen at init when the CPU and OS support it
-// (golang.org/x/sys/cpu), else AVX-VNNI, else AVX2, else Go; the purego build tag or a
-// non-amd64 GOARCH builds only the Go kernel. SetImpl switches
+// AMX is chosen at init when the CPU and OS support it (Sapphire Rapids
+// and later Xeons, Linux), else VNNI (golang.org/x/sys/cpu), else
+// AVX-VNNI, else AVX2, else Go; the purego build tag or a non-amd64
+// GOARCH builds only the Go kernel. SetImpl switches
 // implementation (tests and benchmarks).
 //
 // # Loop nest and blocking

@@ -22,6 +22,10 @@ const (
 	// Lake and later client CPUs without AVX-512), otherwise the VNNI one
 	// (6×16 register tile).
 	ImplAVXVNNI
+	// ImplAMX is the VNNI kernels with MulTaps (the implicit-GEMM
+	// convolutions) on AMX tiles (TDPBSSD: Intel Xeons from Sapphire
+	// Rapids on).
+	ImplAMX
 )
 
 func (i Impl) String() string {
@@ -34,6 +38,8 @@ func (i Impl) String() string {
 		return "vnni"
 	case ImplAVXVNNI:
 		return "avxvnni"
+	case ImplAMX:
+		return "amx"
 	}
 	return fmt.Sprintf("Impl(%d)", int(i))
 }
@@ -71,9 +77,9 @@ func (ks *kernels) call(rows, width, nt, kg int, a8 *int8, a16 *int16, as int, b
 	}
 	bp := &b[0]
 	switch {
-	case ks.impl == ImplVNNI && offs == nil:
+	case ks.vnni() && offs == nil:
 		kernVNNI(rows, width/NR, kg, a8, as, bp, pnl, c, ldc, flags, rb, nt)
-	case ks.impl == ImplVNNI:
+	case ks.vnni():
 		kernVNNIT(rows, width/NR, kg, a8, as, bp, &offs[0], c, ldc, flags, rb, nt)
 	case ks.impl == ImplAVXVNNI && offs == nil:
 		kernAVXVNNI(rows, width/NR, kg, a8, as, bp, pnl, c, ldc, flags, rb, nt)
@@ -90,6 +96,10 @@ func (ks *kernels) call(rows, width, nt, kg int, a8 *int8, a16 *int16, as int, b
 	}
 	return 0
 }
+
+// vnni reports whether these are the AVX-512 VNNI kernels (ImplAMX uses
+// them for all but MulTaps).
+func (ks *kernels) vnni() bool { return ks.impl == ImplVNNI || ks.impl == ImplAMX }
 
 // rowsPacked is the micro-panel height used when packing A for this
 // implementation (the rows of its widest tile).
@@ -122,7 +132,7 @@ func active() *kernels { return current.Load() }
 // Available reports the implementations usable on this CPU and build, best last.
 func Available() []Impl {
 	out := []Impl{ImplGo}
-	for _, i := range []Impl{ImplAVX2, ImplAVXVNNI, ImplVNNI} {
+	for _, i := range []Impl{ImplAVX2, ImplAVXVNNI, ImplVNNI, ImplAMX} {
 		if kernelsFor(i) != nil {
 			out = append(out, i)
 		}

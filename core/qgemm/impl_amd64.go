@@ -10,6 +10,7 @@ var (
 	avx2Kernels    = kernels{impl: ImplAVX2, widths: []int{8}, mr: []int{maxRowsAVX2U8}, signed: &avx2Widen}
 	avx2Widen      = kernels{impl: ImplAVX2, widths: []int{8}, mr: []int{maxRowsAVX2}, a16: true}
 	vnniKernels    = kernels{impl: ImplVNNI, widths: []int{NR, 2 * NR}, mr: []int{maxRowsVNNI[1], maxRowsVNNI[2]}, offset: true}
+	amxKernels     = kernels{impl: ImplAMX, widths: vnniKernels.widths, mr: vnniKernels.mr, offset: true}
 	avxVNNIKernels = kernels{impl: ImplAVXVNNI, widths: []int{NR}, mr: []int{maxRowsAVXVNNI[1]}, offset: true}
 )
 
@@ -38,6 +39,10 @@ func kernelsFor(i Impl) *kernels {
 		if hasVNNI() {
 			return &vnniKernels
 		}
+	case ImplAMX:
+		if hasAMX() {
+			return &amxKernels
+		}
 	case ImplAVXVNNI:
 		if hasAVXVNNI() {
 			return &avxVNNIKernels
@@ -47,6 +52,9 @@ func kernelsFor(i Impl) *kernels {
 }
 
 func bestKernels() *kernels {
+	if hasAMX() {
+		return &amxKernels
+	}
 	if hasVNNI() {
 		return &vnniKernels
 	}

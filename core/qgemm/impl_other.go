@@ -52,3 +52,12 @@ func kernVNNI(rows, panels, kg int, a *int8, as int, b *int8, pnl int, c *int32,
 func kernVNNIT(rows, panels, kg int, a *int8, as int, b *int8, offs *int32, c *int32, ldc int, flags int, rb *int32, nt int) {
 	panic("qgemm: VNNI kernel not built")
 }
+
+// hasAMX: no AMX kernel in this build.
+func hasAMX() bool { return false }
+
+func (p *PackedA) packAMX(m, k int, a []int8, lda int) {}
+
+func (p *PackedA) mulTapsAMX(n int, src []int8, offs []int32, c []int32, ldc int) {
+	panic("qgemm: AMX kernel not built")
+}

@@ -69,6 +69,10 @@ type PackedA struct {
 	data         []int8  // packed A (see doc.go)
 	data16       []int16 // the same values as int16 (AVX2 widening kernel), or empty
 	corr         []int32 // corr[i] = −128·Σ_p A(i,p) (VNNI kernel)
+	// amx is the row-major copy the AMX kernel reads (PackA on CPUs with
+	// AMX), rows amxLd bytes apart; see amx_amd64.go.
+	amx   []int8
+	amxLd int
 	// signedRuns: after a multiplication whose B had a negative byte
 	// (kernels with a signed fallback, AVX2), the next ones start with the
 	// fallback instead of wasting a tile on finding out again: a layer's
@@ -103,6 +107,27 @@ func PackA(m, k int, a []int8, lda int) *PackedA {
 	p := new(PackedA)
 	p.pack(m, k, a, lda, needA16())
 	return p
+}
+
+// PackTapsA is PackA for a left operand of MulTaps (a convolution's
+// weights): on a CPU with AMX it also makes the row-major copy the AMX
+// kernel reads (AMXCopyBytes(m, k) more bytes).
+func PackTapsA(m, k int, a []int8, lda int) *PackedA {
+	p := PackA(m, k, a, lda)
+	if hasAMX() && m > 0 && k > 0 {
+		p.packAMX(m, k, a, lda)
+	}
+	return p
+}
+
+// AMXCopyBytes is the size of the copy PackTapsA adds for the AMX kernel
+// to an m×k operand on this CPU: rows rounded up to 16, PaddedK(k) to 64
+// bytes; 0 without AMX.
+func AMXCopyBytes(m, k int) int64 {
+	if !hasAMX() {
+		return 0
+	}
+	return int64((m+15)/16*16) * int64((PaddedK(k)+63)/64*64)
 }
 
 // Repack packs the m×k row-major int8 matrix a (leading dimension lda)
@@ -310,6 +335,10 @@ func (p *PackedA) MulTaps(n int, src []int8, offs []int32, c []int32, ldc int) {
 	}
 	if p.k == 0 {
 		zeroC(c, p.m, n, ldc)
+		return
+	}
+	if active().impl == ImplAMX && p.amx != nil { // packed by PackTapsA
+		p.mulTapsAMX(n, src, offs, c, ldc)
 		return
 	}
 	j := job{ks: active(), pa: p, n: n, bp: src, offs: offs, c: c, ldc: ldc}

@@ -19,7 +19,7 @@ func vectorKernels() (avx2, avx512 bool) {
 	if impl == ImplGo || !hasAVX2() {
 		return false, false
 	}
-	return true, impl == ImplVNNI && cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW
+	return true, (impl == ImplVNNI || impl == ImplAMX) && cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW
 }
 
 //go:noescape

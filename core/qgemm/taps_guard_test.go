@@ -55,7 +55,7 @@ func TestMulTapsGuardPages(t *testing.T) {
 		for _, im := range Available() {
 			withImpl(t, im, func() {
 				c := make([]int32, m*n)
-				PackA(m, k, a, k).MulTaps(n, src, offs, c, n)
+				PackTapsA(m, k, a, k).MulTaps(n, src, offs, c, n)
 				for e, v := range c {
 					if int64(v) != want[e] {
 						t.Fatalf("%v %v: C[%d] = %d, want %d", im, s, e, v, want[e])
@@ -69,7 +69,7 @@ func TestMulTapsGuardPages(t *testing.T) {
 		for _, im := range Available() {
 			withImpl(t, im, func() {
 				c := make([]int32, m*n)
-				PackA(m, k, a, k).MulTaps(n, lo, offs, c, n)
+				PackTapsA(m, k, a, k).MulTaps(n, lo, offs, c, n)
 				for e, v := range c {
 					if int64(v) != want[e] {
 						t.Fatalf("%v %v (low end): C[%d] = %d, want %d", im, s, e, v, want[e])

@@ -88,7 +88,7 @@ func TestMulTaps(t *testing.T) {
 			p.want = reference(m, n, k, p.a, p.lda, p.b, p.ldb)
 			for _, im := range Available() {
 				withImpl(t, im, func() {
-					pa := PackA(m, k, p.a, p.lda)
+					pa := PackTapsA(m, k, p.a, p.lda)
 					what := fmt.Sprintf("%v m=%d n=%d k=%d offs mode %d vals %d", im, m, n, k, idx%3, valMode)
 					got := p.freshC()
 					pa.MulTaps(n, tp.src, tp.offs, got, p.ldc)
@@ -122,7 +122,7 @@ func TestMulTapsTiles(t *testing.T) {
 			for _, im := range Available() {
 				withImpl(t, im, func() {
 					c := p.freshC()
-					PackA(m, k, p.a, k).MulTaps(n, tp.src, tp.offs, c, n)
+					PackTapsA(m, k, p.a, k).MulTaps(n, tp.src, tp.offs, c, n)
 					p.check(t, fmt.Sprintf("%v %v mode %d", im, s, mode), c)
 				})
 			}
@@ -133,7 +133,7 @@ func TestMulTapsTiles(t *testing.T) {
 // TestMulTapsBadInput: wrong offset counts and offsets past the bound
 // panic with a message instead of reading out of range.
 func TestMulTapsBadInput(t *testing.T) {
-	pa := PackA(3, 9, make([]int8, 27), 9) // 3 groups
+	pa := PackTapsA(3, 9, make([]int8, 27), 9) // 3 groups
 	c := make([]int32, 3*20)
 	src := make([]int8, 200)
 	for name, f := range map[string]func(){
