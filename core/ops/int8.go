@@ -301,17 +301,22 @@ func (c *qconv) unitTensors(geo *convGeometry, u int, in []*tensor.Tensor) (src 
 // integer products acc (output channel oc's at oc·plane, rows at stride
 // ldc: a wide product's valid columns are read straight out of its padded
 // rows) into the group's output planes, from element outAt of y on:
-// scale, bias, residual (res: the group's planes), activation. Whole
-// planes whose products are rows·ldc apart go in one call (small planes
-// would otherwise pay a call per channel); others one per output channel.
+// scale, bias, residual (res: the group's planes), activation. Products
+// whose channels are rows·ldc apart go in one call, every channel's rows
+// where its output plane has them (a call per channel cost more than the
+// work on small planes and short chunks); others one per output channel.
 func (c *qconv) dequantize(geo *convGeometry, g int, acc []int32, plane, y0, rows, ow, ldc int, bias, res []float32, y *tensor.Tensor, outAt int) {
 	var b []float32
 	if bias != nil {
 		b = bias[g*geo.cout : (g+1)*geo.cout]
 	}
 	scales := c.rowScale[g*geo.cout : (g+1)*geo.cout]
-	if y0 == 0 && rows*ow == geo.spatial && plane == rows*ldc {
-		c.epilogue(acc, geo.cout, rows, ow, ldc, scales, b, res, y, outAt)
+	if plane == rows*ldc {
+		var r []float32
+		if res != nil {
+			r = res[y0*ow:]
+		}
+		c.epilogue(acc, geo.cout, rows, ow, ldc, scales, b, r, y, outAt+y0*ow, geo.spatial)
 		return
 	}
 	for oc := 0; oc < geo.cout; oc++ {
@@ -323,23 +328,24 @@ func (c *qconv) dequantize(geo *convGeometry, g int, acc []int32, plane, y0, row
 		if res != nil {
 			r = res[at : at+rows*ow]
 		}
-		c.epilogue(acc[oc*plane:], 1, rows, ow, ldc, scales[oc:oc+1], bo, r, y, outAt+at)
+		c.epilogue(acc[oc*plane:], 1, rows, ow, ldc, scales[oc:oc+1], bo, r, y, outAt+at, rows*ow)
 	}
 }
 
 // epilogue turns planes output channels' products (rows×cols each, at
-// stride ldc, a plane's rows one after the other) into output planes of
-// rows×cols from element at of y on: float32 (qgemm.DequantizePlanes), or
-// int8 requantized with outScale when the output is linked
-// (qgemm.RequantizePlanes). res, when not nil, is laid out as the output.
-func (c *qconv) epilogue(acc []int32, planes, rows, cols, ldc int, scales, bias, res []float32, y *tensor.Tensor, at int) {
+// stride ldc, a plane's rows one after the other) into rows×cols of
+// output planes pitch apart, from element at of y on: float32
+// (qgemm.DequantizePlanes), or int8 requantized with outScale when the
+// output is linked (qgemm.RequantizePlanes). res, when not nil, is laid
+// out as the output.
+func (c *qconv) epilogue(acc []int32, planes, rows, cols, ldc int, scales, bias, res []float32, y *tensor.Tensor, at, pitch int) {
 	act := c.act.int8Epilogue()
-	n := planes * rows * cols
+	n := (planes-1)*pitch + rows*cols
 	if c.outScale > 0 {
-		qgemm.RequantizePlanes(acc, planes, rows, cols, ldc, scales, bias, res, cols, act, c.outScale, y.I8[at:at+n], cols)
+		qgemm.RequantizePlanes(acc, planes, rows, cols, ldc, scales, bias, res, act, c.outScale, y.I8[at:at+n], cols, pitch)
 		return
 	}
-	qgemm.DequantizePlanes(acc, planes, rows, cols, ldc, scales, bias, res, cols, act, y.F32[at:at+n], cols)
+	qgemm.DequantizePlanes(acc, planes, rows, cols, ldc, scales, bias, res, act, y.F32[at:at+n], cols, pitch)
 }
 
 // int8Epilogue is the activation as the INT8 epilogue applies it.

@@ -166,7 +166,7 @@ func (c *qconv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
 			if bias != nil {
 				b = bias[o0:o1]
 			}
-			c.epilogue(sc.acc, o1-o0, geo.outHW[0], geo.outHW[1], d.sub[1], c.rowScale[o0:o1], b, res, out[0], at)
+			c.epilogue(sc.acc, o1-o0, geo.outHW[0], geo.outHW[1], d.sub[1], c.rowScale[o0:o1], b, res, out[0], at, outPlane)
 		}
 	})
 	return nil

@@ -31,6 +31,8 @@
 #define F_ROWSPER 120
 #define F_Q8 128
 #define F_OUTSCALE 136
+#define F_DSKIP 144
+#define F_RSKIP 152
 
 // func epilogueAVX512(f *epilogueFrame)
 // Every column, 16 at a time, the last ones under a mask. src, dst, res
@@ -148,10 +150,13 @@ next512:
 	ADDQ  F_LDR(AX), R11
 
 nextScale512:
-	// The scale and bias move on every F_ROWSPER rows (R13 counts down).
+	// The scale and bias move on every F_ROWSPER rows (R13 counts down),
+	// dst and res to the next plane.
 	DECQ  R13
 	JNZ   nextRow512
 	MOVQ  F_ROWSPER(AX), R13
+	ADDQ  F_DSKIP(AX), DI
+	ADDQ  F_RSKIP(AX), R11
 	ADDQ  F_ROWSTEP(AX), R8
 	TESTQ R10, R10
 	JZ    nextRow512
@@ -264,10 +269,13 @@ stored2:
 	ADDQ  F_LDR(AX), R11
 
 nextScale2:
-	// The scale and bias move on every F_ROWSPER rows (R13 counts down).
+	// The scale and bias move on every F_ROWSPER rows (R13 counts down),
+	// dst and res to the next plane.
 	DECQ  R13
 	JNZ   nextRow2
 	MOVQ  F_ROWSPER(AX), R13
+	ADDQ  F_DSKIP(AX), DI
+	ADDQ  F_RSKIP(AX), R11
 	ADDQ  F_ROWSTEP(AX), R8
 	TESTQ R10, R10
 	JZ    nextRow2

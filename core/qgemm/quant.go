@@ -54,47 +54,28 @@ func (a Activation) apply(v float32) float32 {
 	return v
 }
 
-// DequantizePlane converts one output channel of a convolution: a
-// rows×cols int32 result (leading dimension ldc) whose rows all share the
-// scale and bias (bias nil: none, else bias[0]), with a residual (res, nil
-// for none, leading dimension ldr) added before the activation:
+// DequantizePlanes converts planes output channels of a convolution at
+// once: c holds planes·rows rows of cols int32 products (leading
+// dimension ldc, plane after plane), plane p's scaled by scales[p] and
+// biased by bias[p] (bias nil: none), with a residual res (nil for none)
+// added before the activation:
 //
-//	v = float32(float32(c[i][j]) * scale)
-//	v = v + bias[0]               // skipped if bias == nil
+//	v = float32(float32(c[i][j]) * scales[p])
+//	v = v + bias[p]               // skipped if bias == nil
 //	v = v + res[i][j]             // skipped if res == nil
 //	v = act(v)                    // ReLU, Clip or none
 //	dst[i][j] = v
 //
-// rounded step by step as in Dequantize. ldc > cols lets it read the valid
-// columns out of a product computed over padded rows.
-func DequantizePlane(c []int32, rows, cols, ldc int, scale float32, bias, res []float32, ldr int, act Activation, dst []float32, ldd int) {
-	checkMat("C", rows, cols, c, ldc)
-	checkMat("dst", rows, cols, dst, ldd)
-	if res != nil {
-		checkMat("res", rows, cols, res, ldr)
-	}
-	if bias != nil {
-		bias = bias[:1]
-	}
-	epilogue(&epilogueArgs{c: c, dst: dst, res: res, scale: []float32{scale}, bias: bias, rows: rows, cols: cols, ldc: ldc, ldd: ldd, ldr: ldr, act: act})
-}
-
-// DequantizePlanes is DequantizePlane for planes output channels at once:
-// rows planes·rows×cols, plane p's rows (rows p·rows … p·rows+rows−1,
-// one leading dimension each for c, res and dst) scaled by scales[p] and
-// biased by bias[p] (bias nil: none). One call for a layer whose planes
-// are small (7×7, 14×14) instead of one per channel.
-func DequantizePlanes(c []int32, planes, rows, cols, ldc int, scales, bias, res []float32, ldr int, act Activation, dst []float32, ldd int) {
-	all := planes * rows
-	checkMat("C", all, cols, c, ldc)
-	checkMat("dst", all, cols, dst, ldd)
-	if res != nil {
-		checkMat("res", all, cols, res, ldr)
-	}
-	if len(scales) < planes || bias != nil && len(bias) < planes {
-		panic(fmt.Sprintf("qgemm: DequantizePlanes of %d planes with %d scales and %d biases", planes, len(scales), len(bias)))
-	}
-	epilogue(&epilogueArgs{c: c, dst: dst, res: res, scale: scales, bias: bias, rows: all, cols: cols, ldc: ldc, ldd: ldd, ldr: ldr, rowStep: 1, rowsPer: rows, act: act})
+// rounded step by step as in Dequantize. Row r of plane p goes to
+// dst[p·pitch + r·ldd:], and res is laid out as dst: a chunk of output
+// rows of every channel in one call, however far apart the channels'
+// planes are (one call per channel cost more than small planes' work).
+// ldc > cols lets it read the valid columns out of a product computed
+// over padded rows.
+func DequantizePlanes(c []int32, planes, rows, cols, ldc int, scales, bias, res []float32, act Activation, dst []float32, ldd, pitch int) {
+	checkPlanes(c, planes, rows, cols, ldc, scales, bias, res, ldd, pitch, "DequantizePlanes")
+	checkPitched("dst", planes, rows, cols, len(dst), ldd, pitch)
+	epilogue(&epilogueArgs{c: c, dst: dst, res: res, scale: scales, bias: bias, rows: planes * rows, cols: cols, ldc: ldc, ldd: ldd, ldr: ldd, pitch: pitch, rowStep: 1, rowsPer: rows, act: act})
 }
 
 // RequantizePlanes is DequantizePlanes writing int8 instead of float32:
@@ -106,21 +87,42 @@ func DequantizePlanes(c []int32, planes, rows, cols, ldc int, scales, bias, res 
 // so that an INT8 layer whose output feeds only INT8 layers (quantizing
 // it with outScale) hands them the very bytes they would have made from
 // its float32 output, at a quarter of the memory traffic. outScale must be
-// positive.
-func RequantizePlanes(c []int32, planes, rows, cols, ldc int, scales, bias, res []float32, ldr int, act Activation, outScale float32, dst []int8, ldd int) {
-	all := planes * rows
-	checkMat("C", all, cols, c, ldc)
-	checkMat("dst", all, cols, dst, ldd)
-	if res != nil {
-		checkMat("res", all, cols, res, ldr)
-	}
-	if len(scales) < planes || bias != nil && len(bias) < planes {
-		panic(fmt.Sprintf("qgemm: RequantizePlanes of %d planes with %d scales and %d biases", planes, len(scales), len(bias)))
-	}
+// positive; res (float32) is laid out as dst, in elements.
+func RequantizePlanes(c []int32, planes, rows, cols, ldc int, scales, bias, res []float32, act Activation, outScale float32, dst []int8, ldd, pitch int) {
+	checkPlanes(c, planes, rows, cols, ldc, scales, bias, res, ldd, pitch, "RequantizePlanes")
+	checkPitched("dst", planes, rows, cols, len(dst), ldd, pitch)
 	if !(outScale > 0) {
 		panic(fmt.Sprintf("qgemm: RequantizePlanes with output scale %v", outScale))
 	}
-	epilogue(&epilogueArgs{c: c, dst8: dst, outScale: outScale, res: res, scale: scales, bias: bias, rows: all, cols: cols, ldc: ldc, ldd: ldd, ldr: ldr, rowStep: 1, rowsPer: rows, act: act})
+	epilogue(&epilogueArgs{c: c, dst8: dst, outScale: outScale, res: res, scale: scales, bias: bias, rows: planes * rows, cols: cols, ldc: ldc, ldd: ldd, ldr: ldd, pitch: pitch, rowStep: 1, rowsPer: rows, act: act})
+}
+
+// checkPlanes checks what DequantizePlanes and RequantizePlanes read.
+func checkPlanes(c []int32, planes, rows, cols, ldc int, scales, bias, res []float32, ldd, pitch int, name string) {
+	checkMat("C", planes*rows, cols, c, ldc)
+	if res != nil {
+		checkPitched("res", planes, rows, cols, len(res), ldd, pitch)
+	}
+	if len(scales) < planes || bias != nil && len(bias) < planes {
+		panic(fmt.Sprintf("qgemm: %s of %d planes with %d scales and %d biases", name, planes, len(scales), len(bias)))
+	}
+}
+
+// checkPitched checks that planes planes of rows rows of cols values,
+// rows ld apart and planes pitch apart (no overlap), fit in n elements.
+func checkPitched(name string, planes, rows, cols, n, ld, pitch int) {
+	if planes < 0 || rows < 0 || cols < 0 {
+		panic(fmt.Sprintf("qgemm: negative dimension of %s (%d planes of %d×%d)", name, planes, rows, cols))
+	}
+	if planes == 0 || rows == 0 || cols == 0 {
+		return
+	}
+	if ld < cols || planes > 1 && pitch < (rows-1)*ld+cols {
+		panic(fmt.Sprintf("qgemm: %s rows %d apart for %d columns, planes %d apart for %d rows: they overlap", name, ld, cols, pitch, rows))
+	}
+	if need := (planes-1)*pitch + (rows-1)*ld + cols; n < need {
+		panic(fmt.Sprintf("qgemm: %s has %d elements, need %d", name, n, need))
+	}
 }
 
 // DequantizeCols converts a rows×cols int32 GEMM result (row-major,
@@ -157,8 +159,31 @@ type epilogueArgs struct {
 	ldc, ldd, ldr int
 	rowStep       int
 	rowsPer       int // rows sharing a scale and bias (0 or 1: each its own)
-	colVec        bool
-	act           Activation
+	// pitch: the elements from one plane's first row of dst (and res) to
+	// the next's, planes of rowsPer rows (DequantizePlanes); 0: rows
+	// follow each other at their leading dimension.
+	pitch  int
+	colVec bool
+	act    Activation
+}
+
+// rowAt returns where row i of dst (leading dimension ld) starts: plane
+// after plane at a.pitch, when there is one.
+func (a *epilogueArgs) rowAt(i, ld int) int {
+	if a.pitch == 0 {
+		return i * ld
+	}
+	per := max(1, a.rowsPer)
+	return i/per*a.pitch + i%per*ld
+}
+
+// skip returns the elements a row pointer of leading dimension ld must
+// move on at a plane boundary besides its ld: pitch − rowsPer·ld.
+func (a *epilogueArgs) skip(ld int) int {
+	if a.pitch == 0 {
+		return 0
+	}
+	return a.pitch - max(1, a.rowsPer)*ld
 }
 
 // epilogue runs the vector kernel where there is one, then the columns it
@@ -180,14 +205,14 @@ func epilogue(a *epilogueArgs) {
 		var out []float32
 		var out8 []int8
 		if a.dst8 != nil {
-			out8 = a.dst8[i*a.ldd:][:a.cols]
+			out8 = a.dst8[a.rowAt(i, a.ldd):][:a.cols]
 		} else {
-			out = a.dst[i*a.ldd:][:a.cols]
+			out = a.dst[a.rowAt(i, a.ldd):][:a.cols]
 		}
 		src := a.c[i*a.ldc:][:a.cols]
 		var res []float32
 		if a.res != nil {
-			res = a.res[i*a.ldr:][:a.cols]
+			res = a.res[a.rowAt(i, a.ldr):][:a.cols]
 		}
 		for j := done; j < a.cols; j++ {
 			k := 0

@@ -250,7 +250,7 @@ func TestRowSum(t *testing.T) {
 	}
 }
 
-// DequantizePlane on every path (ImplAVX2 forces the AVX2 epilogue,
+// DequantizePlanes (one plane) on every path (ImplAVX2 forces the AVX2 epilogue,
 // ImplGo the Go loop) against the documented steps done in Go, with
 // strided rows, widths around both vector lengths, and the values whose
 // handling vector code could get wrong: NaN, ±Inf and −0 (a negative
@@ -263,9 +263,9 @@ func TestDequantizePlaneEveryPath(t *testing.T) {
 	for _, im := range Available() {
 		withImpl(t, im, func() {
 			for _, cols := range []int{1, 7, 8, 9, 15, 16, 17, 24, 33} {
-				const rows, ldc, ldr, ldd = 3, 40, 37, 35
+				const rows, ldc, ldd = 3, 40, 35
 				c := make([]int32, rows*ldc)
-				res := make([]float32, rows*ldr)
+				res := make([]float32, rows*ldd)
 				for i := range c {
 					c[i] = int32(r.Intn(1<<26) - 1<<25)
 					if r.Intn(4) == 0 {
@@ -287,7 +287,7 @@ func TestDequantizePlaneEveryPath(t *testing.T) {
 								for i := range dst {
 									dst[i] = pad
 								}
-								DequantizePlane(c, rows, cols, ldc, scale, bias, rs, ldr, act, dst, ldd)
+								DequantizePlanes(c, 1, rows, cols, ldc, []float32{scale}, bias, rs, act, dst, ldd, rows*ldd)
 								for i := 0; i < rows; i++ {
 									for j := 0; j < ldd; j++ {
 										want := pad
@@ -298,7 +298,7 @@ func TestDequantizePlaneEveryPath(t *testing.T) {
 												want = float32(want + bias[0])
 											}
 											if rs != nil {
-												want += rs[i*ldr+j]
+												want += rs[i*ldd+j]
 											}
 											if act.ReLU {
 												want = max(want, 0)
@@ -325,18 +325,21 @@ func TestDequantizePlaneEveryPath(t *testing.T) {
 	}
 }
 
-// DequantizePlanes gives, on every path, what DequantizePlane gives plane
-// by plane: each plane's scale and bias on its rows only.
+// DequantizePlanes gives, on every path, what it gives plane by plane:
+// each plane's scale and bias on its rows only, the planes (of dst and of
+// the residual) where the pitch puts them and nothing written between
+// them.
 func TestDequantizePlanesMatchesPlaneByPlane(t *testing.T) {
 	r := rand.New(rand.NewSource(6))
 	for _, im := range Available() {
 		withImpl(t, im, func() {
 			for _, cols := range []int{1, 7, 8, 9, 16, 17, 33} {
 				for _, rows := range []int{1, 3} {
-					const planes, ldc, ldr, ldd = 5, 40, 37, 35
+					const planes, ldc, ldd = 5, 40, 35
+					pitch := rows*ldd + 11
 					all := planes * rows
 					c := make([]int32, all*ldc)
-					res := make([]float32, all*ldr)
+					res := make([]float32, planes*pitch)
 					for i := range c {
 						c[i] = int32(r.Intn(1<<20) - 1<<19)
 					}
@@ -350,17 +353,20 @@ func TestDequantizePlanesMatchesPlaneByPlane(t *testing.T) {
 					for _, act := range []Activation{{}, {ReLU: true}, {Clip: true, Lo: 0, Hi: 0.5}} {
 						for _, rs := range [][]float32{nil, res} {
 							for _, b := range [][]float32{nil, bias} {
-								got, want := make([]float32, all*ldd), make([]float32, all*ldd)
-								DequantizePlanes(c, planes, rows, cols, ldc, scales, b, rs, ldr, act, got, ldd)
+								got, want := make([]float32, planes*pitch), make([]float32, planes*pitch)
+								for i := range got {
+									got[i], want[i] = -777, -777
+								}
+								DequantizePlanes(c, planes, rows, cols, ldc, scales, b, rs, act, got, ldd, pitch)
 								for p := 0; p < planes; p++ {
 									var bp, rp []float32
 									if b != nil {
-										bp = b[p:]
+										bp = b[p : p+1]
 									}
 									if rs != nil {
-										rp = rs[p*rows*ldr:]
+										rp = rs[p*pitch:]
 									}
-									DequantizePlane(c[p*rows*ldc:], rows, cols, ldc, scales[p], bp, rp, ldr, act, want[p*rows*ldd:], ldd)
+									DequantizePlanes(c[p*rows*ldc:], 1, rows, cols, ldc, scales[p:p+1], bp, rp, act, want[p*pitch:], ldd, pitch)
 								}
 								for i := range want {
 									if math.Float32bits(got[i]) != math.Float32bits(want[i]) {

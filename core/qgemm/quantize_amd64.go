@@ -63,6 +63,9 @@ type epilogueFrame struct {
 	// outScale as quantizeAVX512 does.
 	q8       int
 	outScale float32
+	// dskip, rskip: bytes dst and res move on at a plane boundary
+	// besides their leading dimension (planes at a pitch).
+	dskip, rskip int
 }
 
 //go:noescape
@@ -90,9 +93,12 @@ func epilogueFast(a *epilogueArgs) int {
 		rowsPer: max(1, a.rowsPer),
 	}
 	if a.dst8 != nil {
-		f.dst, f.ldd, f.q8, f.outScale = unsafe.Pointer(&a.dst8[0]), a.ldd, 1, a.outScale
+		f.dst, f.ldd, f.q8, f.outScale, f.dskip = unsafe.Pointer(&a.dst8[0]), a.ldd, 1, a.outScale, a.skip(a.ldd)
 	} else {
-		f.dst, f.ldd = unsafe.Pointer(&a.dst[0]), 4*a.ldd
+		f.dst, f.ldd, f.dskip = unsafe.Pointer(&a.dst[0]), 4*a.ldd, 4*a.skip(a.ldd)
+	}
+	if a.res != nil { // a nil res must stay nil: the kernels test it
+		f.rskip = 4 * a.skip(a.ldr)
 	}
 	if a.res != nil {
 		f.res = unsafe.Pointer(&a.res[0])

@@ -10,57 +10,74 @@ import (
 // makes of DequantizePlanes' float32 output (both under the Go code): the
 // INT8 layers it feeds then see what they would have quantized
 // themselves. Residuals holding NaN, ±Inf, values that saturate and
-// values on half-integers of the output scale exercise every rule.
+// values on half-integers of the output scale exercise every rule; the
+// planes go to a pitch (and the residual comes from one), leaving the
+// bytes between rows and planes as they were.
 func TestRequantizePlanesMatchesDequantizeThenQuantize(t *testing.T) {
 	r := rand.New(rand.NewSource(18))
-	const planes, ldc, ldr = 3, 41, 43
+	const planes, ldc = 3, 41
+	const outScale = float32(0.0625)
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 1e9, -1e9, 0.5 * outScale, 1.5 * outScale, -2.5 * outScale, 127.5 * outScale, -128.5 * outScale}
 	for _, cols := range []int{1, 7, 8, 9, 15, 16, 17, 33, 40} {
 		for _, rows := range []int{1, 2, 5} {
 			all := planes * rows
 			c := make([]int32, all*ldc)
-			res := make([]float32, all*ldr)
 			for i := range c {
 				c[i] = int32(r.Intn(1<<20) - 1<<19)
 			}
-			const outScale = float32(0.0625)
-			special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 1e9, -1e9, 0.5 * outScale, 1.5 * outScale, -2.5 * outScale, 127.5 * outScale, -128.5 * outScale}
-			for i := range res {
+			resv := make([]float32, all*cols) // plane after plane, rows of cols
+			for i := range resv {
 				if r.Intn(8) == 0 {
-					res[i] = special[r.Intn(len(special))]
+					resv[i] = special[r.Intn(len(special))]
 				} else {
-					res[i] = float32(r.NormFloat64() * 4)
+					resv[i] = float32(r.NormFloat64() * 4)
 				}
 			}
 			scales, bias := make([]float32, planes), make([]float32, planes)
 			for p := range scales {
 				scales[p], bias[p] = float32(r.Float64()*1e-5), float32(r.NormFloat64())
 			}
-			for _, act := range []Activation{{}, {ReLU: true}, {Clip: true, Lo: 0, Hi: 6}} {
-				for _, rs := range [][]float32{nil, res} {
-					for _, b := range [][]float32{nil, bias} {
-						for _, ldd := range []int{cols, cols + 3} {
-							want := make([]int8, all*ldd)
+			for _, ld := range [][2]int{{cols, rows * cols}, {cols + 3, rows*(cols+3) + 5}} {
+				ldd, pitch := ld[0], ld[1]
+				at := func(i, j int) int { // row i (of all), column j, in the pitched layout
+					return i/rows*pitch + i%rows*ldd + j
+				}
+				size := at(all-1, cols-1) + 1
+				res := make([]float32, size)
+				for i := 0; i < all; i++ {
+					copy(res[at(i, 0):], resv[i*cols:(i+1)*cols])
+				}
+				for _, act := range []Activation{{}, {ReLU: true}, {Clip: true, Lo: 0, Hi: 6}} {
+					for _, withRes := range []bool{false, true} {
+						for _, b := range [][]float32{nil, bias} {
+							rf, rq := []float32(nil), []float32(nil)
+							if withRes {
+								rf, rq = resv, res
+							}
+							want := make([]int8, all*cols)
 							withImpl(t, ImplGo, func() {
 								f := make([]float32, all*cols)
-								DequantizePlanes(c, planes, rows, cols, ldc, scales, b, rs, ldr, act, f, cols)
-								for i := 0; i < all; i++ {
-									Quantize(want[i*ldd:], f[i*cols:(i+1)*cols], outScale)
-								}
+								DequantizePlanes(c, planes, rows, cols, ldc, scales, b, rf, act, f, cols, rows*cols)
+								Quantize(want, f, outScale)
 							})
 							for _, im := range Available() {
 								withImpl(t, im, func() {
-									got := make([]int8, all*ldd)
+									got := make([]int8, size)
 									for i := range got {
-										got[i] = 99 // the bytes between rows must stay as they were
+										got[i] = 99 // the bytes between rows and planes stay as they were
 									}
-									RequantizePlanes(c, planes, rows, cols, ldc, scales, b, rs, ldr, act, outScale, got, ldd)
-									for i := range want {
-										w := want[i]
-										if i%ldd >= cols {
-											w = 99
+									RequantizePlanes(c, planes, rows, cols, ldc, scales, b, rq, act, outScale, got, ldd, pitch)
+									for i := 0; i < all; i++ {
+										for j := 0; j < cols; j++ {
+											if g, w := got[at(i, j)], want[i*cols+j]; g != w {
+												t.Fatalf("%v, %d rows of %d (ldd %d, pitch %d), act %+v, residual %v, bias %v: [%d][%d] = %d, want %d", im, rows, cols, ldd, pitch, act, withRes, b != nil, i, j, g, w)
+											}
+											got[at(i, j)] = 99
 										}
-										if got[i] != w {
-											t.Fatalf("%v, %d rows of %d (ldd %d), act %+v, residual %v, bias %v: byte %d = %d, want %d", im, rows, cols, ldd, act, rs != nil, b != nil, i, got[i], w)
+									}
+									for i, g := range got {
+										if g != 99 {
+											t.Fatalf("%v, %d rows of %d (ldd %d, pitch %d): byte %d outside the planes written", im, rows, cols, ldd, pitch, i)
 										}
 									}
 								})
@@ -70,5 +87,29 @@ func TestRequantizePlanesMatchesDequantizeThenQuantize(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// Planes that would overlap, or a destination too short for the pitch,
+// are programming errors reported by a panic naming the call.
+func TestPlanesCheckPitch(t *testing.T) {
+	c := make([]int32, 2*2*8)
+	s := []float32{1, 1}
+	for name, f := range map[string]func(){
+		"overlapping planes": func() { DequantizePlanes(c, 2, 2, 8, 8, s, nil, nil, Activation{}, make([]float32, 64), 8, 10) },
+		"short destination":  func() { RequantizePlanes(c, 2, 2, 8, 8, s, nil, nil, Activation{}, 1, make([]int8, 39), 8, 24) },
+		"short residual": func() {
+			DequantizePlanes(c, 2, 2, 8, 8, s, nil, make([]float32, 39), Activation{}, make([]float32, 40), 8, 24)
+		},
+		"zero output scale": func() { RequantizePlanes(c, 2, 2, 8, 8, s, nil, nil, Activation{}, 0, make([]int8, 40), 8, 24) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", name)
+				}
+			}()
+			f()
+		}()
 	}
 }
