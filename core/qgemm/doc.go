@@ -24,13 +24,16 @@
 //	                             packing; see below); never allocates.
 //	Dequantize                   int32 C → float32: ·rowScale[i] + bias[i],
 //	                             optional ReLU.
-//	DequantizePlane              one convolution output channel: ·scale +
+//	DequantizePlanes             convolution output channels: ·scale +
 //	                             bias + residual, then an Activation (ReLU
-//	                             or Clip), rows read at a stride (the wide
-//	                             strategy's padded rows), in one pass.
-//	DequantizePlanes             the same for all output channels of a
-//	                             layer in one call (scale and bias per
-//	                             plane of rows).
+//	                             or Clip), in one pass; rows read at a
+//	                             stride (the wide strategy's padded rows),
+//	                             scale and bias per plane of rows, the
+//	                             planes written a pitch apart (a chunk of
+//	                             rows of every channel in one call).
+//	RequantizePlanes             the same, each value then quantized with
+//	                             the next layer's scale into int8 (int8
+//	                             activations between INT8 layers).
 //	DequantizeCols               int32 C → float32: ·colScale[j] + bias[j]
 //	                             (weights as the right operand). All of
 //	                             them convert 16 values per step with
@@ -51,6 +54,8 @@
 //	QuantizeRows                 one plane into rows at a pitch, columns
 //	                             at a step (a depthwise convolution's phase
 //	                             planes). Both give Quantize's bytes.
+//	Interleave, GatherRows       QuantizeInterleaved and QuantizeRows for
+//	                             planes already in int8: bytes moved.
 //	QuantizeWeights              per-row symmetric weight quantization.
 //
 // The quantizers, the epilogues and the depthwise sums use AVX-512 under
