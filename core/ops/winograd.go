@@ -384,7 +384,9 @@ func (p *winoPlan) scratch() (scratchSizes, error) {
 // winoInArgs is one input transform: for each of chans input channels
 // (src's planes, inPlane apart) and groups groups of 16 tiles, the
 // transformed tiles V_ξ into dst's packed-B panels (ξ's matrix vStride
-// floats apart, panel g at 16·chans·g, channel c's row at 16c).
+// floats apart, panel g at 16·chans·g, channel c's row at 16c). The
+// tiles' input offsets, masks and pairsOut are the plan's (winoPlan),
+// from the block's first group on.
 type winoInArgs struct {
 	dst, src       []float32
 	idx            []int32

@@ -6,9 +6,9 @@
 // input transform Bᵀ d B and the output transform Aᵀ m A, vectors across
 // 16 tiles (AVX-512) or 8 (AVX2, two halves of each group of 16).
 // Both are separable: first the 1-D transform of each row of the tile
-// (across its columns), written to the destination, then that of each
-// column, read back and written over it, as winoInputTile and
-// winoOutputGo do (those without the FMAs).
+// (across its columns), written to the destination (V, or over M), then
+// that of each column, read back, as winoInputTile and winoOutputGo do
+// (those without the FMAs).
 
 // BT applies Bᵀ to x0..x5 into y0..y5 (winoInput1D), with temporaries
 // t1..t4 and the constants 4, -4, -5, 2, -2 (registers or memory).
@@ -90,16 +90,23 @@
 	ADDQ    s, w     \
 	VMOVUPS y3, (w)
 
-// ---- output transform macros (before the functions: they name their arguments) ----
-// COPYOUT512 and COPYOUT256 store the group's first min(16, R13) tiles
-// from tmp (tile order: output row i of tile l at 256i + 16l) to the
-// output, adding the residual (at R15 from the output) when res is not
-// nil, then clamping to [lo, hi] (Z14/Y14, Z15/Y15). Four tiles next to
-// each other in an output row (their offsets 4 apart: whole tiles of a
-// tile row) are 16 contiguous values of each of their 4 rows, stored as
-// vectors; other tiles one row of 4 at a time. They clobber AX, R8, R9
-// and R14 (R8 and R9 restored). Their labels are their function's: one
-// use per function.
+// ---- output transform macros (before any function: they name the output functions' arguments) ----
+// Registers: DI channel k's row of M_0 (column 0), R12 the group's
+// column, SI channel k's output plane, R15 the residual's distance from
+// the output (bytes), DX the bias, BX the group's output offsets, R13 the
+// tiles left, CX the groups left, R11 the channels left, R8 the ξ stride
+// and R9 six of it (bytes), R10 the output row pitch (bytes), AX and R14
+// walkers. The tiles' rows go through tmp: 4 rows of 16 tiles × 4 values.
+
+// COPYOUT(QROW, QRES) stores the group's first min(16, R13) tiles from
+// tmp (tile order: output row i of tile l at 256i + 16l) to the output,
+// adding the residual (at R15 from the output) when res is not nil, then
+// clamping to [lo, hi] (Z14/Y14, Z15/Y15). Four tiles next to each other
+// in an output row (their offsets 4 apart: whole tiles of a tile row)
+// are 16 contiguous values of each of their 4 rows, stored as vectors
+// (QROW512 and RESADD512, or QROW256 and RESADD256); other tiles one row
+// of 4 at a time. It clobbers AX, R8, R9 and R14 (R8 and R9 restored).
+// Its labels are its function's: one use per function.
 #define COPYROW(off, addres) \
 	VMOVUPS off(R9), X0  \
 	addres               \
@@ -683,13 +690,7 @@ in256group:
 	VZEROUPPER
 	RET
 
-// ---- output transform ----
-// Registers: DI channel k's row of M_0 (column 0), R12 the group's
-// column, SI channel k's output plane, R15 the residual's distance from
-// the output (bytes), DX the bias, BX the group's output offsets, R13 the
-// tiles left, CX the groups left, R11 the channels left, R8 the ξ stride
-// and R9 six of it (bytes), R10 the output row pitch (bytes), AX and R14
-// walkers. The tiles' rows go through tmp: 4 rows of 16 tiles × 4 values.
+// ---- output transform (its macros are above: they name its arguments) ----
 
 // func winoOutputAVX512(dst, res, m, bias *float32, out *int32, n, groups, chans, mStride, ldm, outPlane, ldo int, lo, hi float32, tmp *float32)
 TEXT ·winoOutputAVX512(SB), NOSPLIT, $0-112
