@@ -14,10 +14,21 @@ import (
 // planes go to a pitch (and the residual comes from one), leaving the
 // bytes between rows and planes as they were.
 func TestRequantizePlanesMatchesDequantizeThenQuantize(t *testing.T) {
+	// Scales whose reciprocal is inexact, a subnormal one, a huge one.
+	for _, outScale := range []float32{0.0625, 0.0173, 1.0 / 3, 7.1e-3, 1e-30, 1e-40, 3e38} {
+		requantizeMatches(t, outScale)
+	}
+}
+
+func requantizeMatches(t *testing.T, outScale float32) {
 	r := rand.New(rand.NewSource(18))
 	const planes, ldc = 3, 41
-	const outScale = float32(0.0625)
 	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 1e9, -1e9, 0.5 * outScale, 1.5 * outScale, -2.5 * outScale, 127.5 * outScale, -128.5 * outScale}
+	// Values on and within a few ulps of half-integers of the scale.
+	for k := -130; k <= 130; k += 7 {
+		h := (float32(k) + 0.5) * outScale
+		special = append(special, h, math.Nextafter32(h, 0), math.Nextafter32(h, float32(math.Inf(1))), math.Nextafter32(math.Nextafter32(h, 0), 0))
+	}
 	for _, cols := range []int{1, 7, 8, 9, 15, 16, 17, 33, 40} {
 		for _, rows := range []int{1, 2, 5} {
 			all := planes * rows
@@ -27,10 +38,10 @@ func TestRequantizePlanesMatchesDequantizeThenQuantize(t *testing.T) {
 			}
 			resv := make([]float32, all*cols) // plane after plane, rows of cols
 			for i := range resv {
-				if r.Intn(8) == 0 {
+				if r.Intn(3) == 0 {
 					resv[i] = special[r.Intn(len(special))]
 				} else {
-					resv[i] = float32(r.NormFloat64() * 4)
+					resv[i] = float32(r.NormFloat64()) * 64 * outScale
 				}
 			}
 			scales, bias := make([]float32, planes), make([]float32, planes)
@@ -70,7 +81,7 @@ func TestRequantizePlanesMatchesDequantizeThenQuantize(t *testing.T) {
 									for i := 0; i < all; i++ {
 										for j := 0; j < cols; j++ {
 											if g, w := got[at(i, j)], want[i*cols+j]; g != w {
-												t.Fatalf("%v, %d rows of %d (ldd %d, pitch %d), act %+v, residual %v, bias %v: [%d][%d] = %d, want %d", im, rows, cols, ldd, pitch, act, withRes, b != nil, i, j, g, w)
+												t.Fatalf("%v, scale %g, %d rows of %d (ldd %d, pitch %d), act %+v, residual %v, bias %v: [%d][%d] = %d, want %d", im, outScale, rows, cols, ldd, pitch, act, withRes, b != nil, i, j, g, w)
 											}
 											got[at(i, j)] = 99
 										}
@@ -111,5 +122,39 @@ func TestPlanesCheckPitch(t *testing.T) {
 			}()
 			f()
 		}()
+	}
+}
+
+// Products that land on and next to half-integers of the output scale
+// (scale/2 times odd integers, rounded), where any shortcut for the
+// division (a multiplication by the reciprocal rounds differently there)
+// would give other bytes.
+func TestRequantizeNearHalfIntegers(t *testing.T) {
+	for _, outScale := range []float32{0.0173, 1.0 / 3, 7.1e-3, 0.1, 3.3} {
+		const rows, cols = 4, 61
+		c := make([]int32, rows*cols)
+		for i := range c {
+			c[i] = int32(i%521 - 260)
+		}
+		scales := []float32{outScale * 0.5, math.Nextafter32(outScale*0.5, 1), math.Nextafter32(outScale*0.5, 0), outScale * 1.5}
+		for p, s := range scales {
+			want := make([]int8, rows*cols)
+			withImpl(t, ImplGo, func() {
+				f := make([]float32, rows*cols)
+				DequantizePlanes(c, 1, rows, cols, cols, []float32{s}, nil, nil, Activation{}, f, cols, rows*cols)
+				Quantize(want, f, outScale)
+			})
+			for _, im := range Available() {
+				withImpl(t, im, func() {
+					got := make([]int8, rows*cols)
+					RequantizePlanes(c, 1, rows, cols, cols, []float32{s}, nil, nil, Activation{}, outScale, got, cols, rows*cols)
+					for i := range want {
+						if got[i] != want[i] {
+							t.Fatalf("%v, scale %g, product scale %d: value %d (c = %d) = %d, want %d", im, outScale, p, i, c[i], got[i], want[i])
+						}
+					}
+				})
+			}
+		}
 	}
 }
