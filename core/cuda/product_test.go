@@ -46,13 +46,17 @@ func sameBits(a, b []float32) (int, bool) {
 
 // TestINT8ProductPaths runs LeNet and ResNet-20 in INT8 with the products
 // computed by cuBLASLt (im2col, product, epilogue) and by each of the
-// implicit-GEMM conv_s8 kernels: the int32 sums are exact and the
-// epilogues compute the same expression in the same order, so the
-// outputs must be equal bit for bit, at a batch of 16 and of 3 (row
-// tiles, channel chunks and Gemm rows with tails: LeNet's 500 features
-// are 8 chunks of 64 with 12 left over). The tactic timing's own choice
-// must agree too, and so must an unfused plan (poolings then write no
-// quantized copy, Relus and residual Adds run alone), and all of them
+// implicit-GEMM conv_s8 kernels, with and without its input tile: the
+// int32 sums are exact and the epilogues compute the same expression in
+// the same order, so the outputs must be equal bit for bit, at a batch of
+// 16 and of 3 (row tiles, channel chunks and Gemm rows with tails:
+// LeNet's 500 features are 8 chunks of 64 with 12 left over; ResNet-20's
+// shortcuts read in place as residuals against the gather kernel's copy;
+// LeNet's softmax in conv_s8's epilogue, from the kernels whose chunk
+// covers its 10 outputs, against the softmax kernel). The tactic timing's
+// own choice must agree too, and so must an unfused plan (poolings then
+// write no quantized copy, Relus, residual Adds and the Softmax run
+// alone), and all of them
 // with the CPU engine within the rounding of float sums
 // (TestPrecisionsMatchCPU's bound).
 func TestINT8ProductPaths(t *testing.T) {
