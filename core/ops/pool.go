@@ -105,21 +105,32 @@ func (p *pool) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 				maxPoolPlane(src, dst, hw, ohw, &win, float32(math.Inf(-1)))
 				continue
 			}
-			for oy := 0; oy < oh; oy++ {
-				y0 := oy*win.stride[0] - win.padBegin[0]
-				rowInside := y0 >= 0 && y0+(win.kernel[0]-1)*win.dilation[0] < ih
-				for ox := 0; ox < ow; ox++ {
-					x0 := ox*win.stride[1] - win.padBegin[1]
-					if rowInside && x0 >= 0 && x0+(win.kernel[1]-1)*win.dilation[1] < iw {
-						dst[oy*ow+ox] = p.reduceInside(src, iw, y0, x0, &win)
-					} else {
-						dst[oy*ow+ox] = p.reduce(src, ih, iw, y0, x0, &win)
-					}
+			eachWindow(hw, ohw, &win, func(o, y0, x0 int, inside bool) {
+				if inside {
+					dst[o] = p.reduceInside(src, iw, y0, x0, &win)
+				} else {
+					dst[o] = p.reduce(src, ih, iw, y0, x0, &win)
 				}
-			}
+			})
 		}
 	})
 	return nil
+}
+
+// eachWindow calls f for every output o of a plane with its window's
+// top-left tap (y0, x0) in input coordinates, and whether the window lies
+// wholly inside the input (the common case, reduced without per-tap
+// bounds checks).
+func eachWindow(hw, ohw [2]int, win *window, f func(o, y0, x0 int, inside bool)) {
+	ih, iw, oh, ow := hw[0], hw[1], ohw[0], ohw[1]
+	for oy := 0; oy < oh; oy++ {
+		y0 := oy*win.stride[0] - win.padBegin[0]
+		rowInside := y0 >= 0 && y0+(win.kernel[0]-1)*win.dilation[0] < ih
+		for ox := 0; ox < ow; ox++ {
+			x0 := ox*win.stride[1] - win.padBegin[1]
+			f(oy*ow+ox, y0, x0, rowInside && x0 >= 0 && x0+(win.kernel[1]-1)*win.dilation[1] < iw)
+		}
+	}
 }
 
 // maxPoolPlane max-pools one plane of float32 or int8 values; lowest is
@@ -131,18 +142,13 @@ func maxPoolPlane[T float32 | int8](src, dst []T, hw, ohw [2]int, win *window, l
 		maxPool2x2(src, dst, iw, oh, ow)
 		return
 	}
-	for oy := 0; oy < oh; oy++ {
-		y0 := oy*win.stride[0] - win.padBegin[0]
-		rowInside := y0 >= 0 && y0+(win.kernel[0]-1)*win.dilation[0] < ih
-		for ox := 0; ox < ow; ox++ {
-			x0 := ox*win.stride[1] - win.padBegin[1]
-			if rowInside && x0 >= 0 && x0+(win.kernel[1]-1)*win.dilation[1] < iw {
-				dst[oy*ow+ox] = maxInside(src, iw, y0, x0, win)
-			} else {
-				dst[oy*ow+ox] = maxPartial(src, ih, iw, y0, x0, win, lowest)
-			}
+	eachWindow(hw, ohw, win, func(o, y0, x0 int, inside bool) {
+		if inside {
+			dst[o] = maxInside(src, iw, y0, x0, win)
+		} else {
+			dst[o] = maxPartial(src, ih, iw, y0, x0, win, lowest)
 		}
-	}
+	})
 }
 
 // maxPool2x2 is the common 2×2, stride-2 max pooling without padding, one

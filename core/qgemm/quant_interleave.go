@@ -14,24 +14,49 @@ import "fmt"
 // 0. Each value is quantized exactly as Quantize does (the same bytes).
 // colStep > 1 gathers one phase of a strided convolution's input.
 func QuantizeInterleaved(dst []int8, ldd int, src []float32, planeStride, lds, colStep, ch, rows, cols int, scale float32) {
-	if rows <= 0 || cols <= 0 {
+	if !checkInterleave("QuantizeInterleaved", len(dst), ldd, len(src), planeStride, lds, colStep, ch, rows, cols) {
 		return
-	}
-	if ch < 1 || ch > KGroup || colStep < 1 || ldd < KGroup*cols {
-		panic(fmt.Sprintf("qgemm: QuantizeInterleaved of %d planes, column step %d, %d columns into rows of %d bytes", ch, colStep, cols, ldd))
-	}
-	last := (ch-1)*planeStride + (rows-1)*lds + (cols-1)*colStep
-	if last >= len(src) || (rows-1)*ldd+KGroup*cols > len(dst) {
-		panic(fmt.Sprintf("qgemm: QuantizeInterleaved of %d×%d values: source of %d values, destination of %d bytes too short", rows, cols, len(src), len(dst)))
 	}
 	done := 0
 	if colStep <= 2 {
 		done = quantizeInterleavedFast(dst, ldd, src, planeStride, lds, colStep, ch, rows, cols, scale)
 	}
-	if done == cols {
+	interleaveGo(dst, ldd, src, planeStride, lds, colStep, ch, rows, cols, done, func(x float32) int8 { return quantize1(float32(x/scale), -128) })
+}
+
+// Interleave is QuantizeInterleaved for planes already quantized: the
+// int8 input an INT8 layer's producer wrote (RequantizePlanes) is laid out
+// for MulTaps by moving bytes, dst[i·ldd + KGroup·j + c] =
+// src[c·planeStride + i·lds + j·colStep], the bytes of planes ch..KGroup-1
+// set to 0.
+func Interleave(dst []int8, ldd int, src []int8, planeStride, lds, colStep, ch, rows, cols int) {
+	if !checkInterleave("Interleave", len(dst), ldd, len(src), planeStride, lds, colStep, ch, rows, cols) {
 		return
 	}
-	for i := 0; i < rows; i++ {
+	done := interleaveFast(dst, ldd, src, planeStride, lds, colStep, ch, rows, cols)
+	interleaveGo(dst, ldd, src, planeStride, lds, colStep, ch, rows, cols, done, func(x int8) int8 { return x })
+}
+
+// checkInterleave panics, naming the call, on arguments no interleaving
+// can serve, and reports whether there is anything to do.
+func checkInterleave(name string, dstLen, ldd, srcLen, planeStride, lds, colStep, ch, rows, cols int) bool {
+	if rows <= 0 || cols <= 0 {
+		return false
+	}
+	if ch < 1 || ch > KGroup || colStep < 1 || ldd < KGroup*cols {
+		panic(fmt.Sprintf("qgemm: %s of %d planes, column step %d, %d columns into rows of %d bytes", name, ch, colStep, cols, ldd))
+	}
+	last := (ch-1)*planeStride + (rows-1)*lds + (cols-1)*colStep
+	if last >= srcLen || (rows-1)*ldd+KGroup*cols > dstLen {
+		panic(fmt.Sprintf("qgemm: %s of %d×%d values: source of %d values, destination of %d bytes too short", name, rows, cols, srcLen, dstLen))
+	}
+	return true
+}
+
+// interleaveGo interleaves columns done..cols-1 of every row, each value
+// converted by conv, zeros for the planes past ch.
+func interleaveGo[S float32 | int8](dst []int8, ldd int, src []S, planeStride, lds, colStep, ch, rows, cols, done int, conv func(S) int8) {
+	for i := 0; i < rows && done < cols; i++ {
 		out := dst[i*ldd:]
 		for c := 0; c < KGroup; c++ {
 			if c >= ch {
@@ -42,7 +67,7 @@ func QuantizeInterleaved(dst []int8, ldd int, src []float32, planeStride, lds, c
 			}
 			in := src[c*planeStride+i*lds:]
 			for j := done; j < cols; j++ {
-				out[KGroup*j+c] = quantize1(float32(in[j*colStep]/scale), -128)
+				out[KGroup*j+c] = conv(in[j*colStep])
 			}
 		}
 	}
@@ -53,75 +78,18 @@ func QuantizeInterleaved(dst []int8, ldd int, src []float32, planeStride, lds, c
 // pitch write straight into zero-padded planes; colStep > 1 gathers one
 // phase of a strided convolution's input.
 func QuantizeRows(dst []int8, ldd int, src []float32, lds, colStep, rows, cols int, scale float32) {
-	if rows <= 0 || cols <= 0 {
+	if !checkRows("QuantizeRows", len(dst), ldd, len(src), lds, colStep, rows, cols) {
 		return
-	}
-	if colStep < 1 || ldd < cols {
-		panic(fmt.Sprintf("qgemm: QuantizeRows of %d columns at step %d into rows of %d bytes", cols, colStep, ldd))
-	}
-	if (rows-1)*lds+(cols-1)*colStep >= len(src) || (rows-1)*ldd+cols > len(dst) {
-		panic(fmt.Sprintf("qgemm: QuantizeRows of %d×%d values: source of %d values, destination of %d bytes too short", rows, cols, len(src), len(dst)))
 	}
 	done := quantizeRowsFast(dst, ldd, src, lds, colStep, rows, cols, scale)
-	if done == cols {
-		return
-	}
-	for i := 0; i < rows; i++ {
-		out, in := dst[i*ldd+done:i*ldd+cols], src[i*lds+done*colStep:]
-		for j := range out {
-			out[j] = quantize1(float32(in[j*colStep]/scale), -128)
-		}
-	}
-}
-
-// Interleave is QuantizeInterleaved for planes already quantized: the
-// int8 input an INT8 layer's producer wrote (RequantizePlanes) is laid out
-// for MulTaps by moving bytes, dst[i·ldd + KGroup·j + c] =
-// src[c·planeStride + i·lds + j·colStep], the bytes of planes ch..KGroup-1
-// set to 0.
-func Interleave(dst []int8, ldd int, src []int8, planeStride, lds, colStep, ch, rows, cols int) {
-	if rows <= 0 || cols <= 0 {
-		return
-	}
-	if ch < 1 || ch > KGroup || colStep < 1 || ldd < KGroup*cols {
-		panic(fmt.Sprintf("qgemm: Interleave of %d planes, column step %d, %d columns into rows of %d bytes", ch, colStep, cols, ldd))
-	}
-	last := (ch-1)*planeStride + (rows-1)*lds + (cols-1)*colStep
-	if last >= len(src) || (rows-1)*ldd+KGroup*cols > len(dst) {
-		panic(fmt.Sprintf("qgemm: Interleave of %d×%d values: source of %d bytes, destination of %d bytes too short", rows, cols, len(src), len(dst)))
-	}
-	done := interleaveFast(dst, ldd, src, planeStride, lds, colStep, ch, rows, cols)
-	if done == cols {
-		return
-	}
-	for i := 0; i < rows; i++ {
-		out := dst[i*ldd:]
-		for c := 0; c < KGroup; c++ {
-			if c >= ch {
-				for j := done; j < cols; j++ {
-					out[KGroup*j+c] = 0
-				}
-				continue
-			}
-			in := src[c*planeStride+i*lds:]
-			for j := done; j < cols; j++ {
-				out[KGroup*j+c] = in[j*colStep]
-			}
-		}
-	}
+	rowsGo(dst, ldd, src, lds, colStep, rows, cols, done, func(x float32) int8 { return quantize1(float32(x/scale), -128) })
 }
 
 // GatherRows is QuantizeRows for values already quantized: dst[i·ldd + j]
 // = src[i·lds + j·colStep].
 func GatherRows(dst []int8, ldd int, src []int8, lds, colStep, rows, cols int) {
-	if rows <= 0 || cols <= 0 {
+	if !checkRows("GatherRows", len(dst), ldd, len(src), lds, colStep, rows, cols) {
 		return
-	}
-	if colStep < 1 || ldd < cols {
-		panic(fmt.Sprintf("qgemm: GatherRows of %d columns at step %d into rows of %d bytes", cols, colStep, ldd))
-	}
-	if (rows-1)*lds+(cols-1)*colStep >= len(src) || (rows-1)*ldd+cols > len(dst) {
-		panic(fmt.Sprintf("qgemm: GatherRows of %d×%d values: source of %d bytes, destination of %d bytes too short", rows, cols, len(src), len(dst)))
 	}
 	if colStep == 1 {
 		for i := 0; i < rows; i++ {
@@ -130,10 +98,30 @@ func GatherRows(dst []int8, ldd int, src []int8, lds, colStep, rows, cols int) {
 		return
 	}
 	done := gatherRowsFast(dst, ldd, src, lds, colStep, rows, cols)
+	rowsGo(dst, ldd, src, lds, colStep, rows, cols, done, func(x int8) int8 { return x })
+}
+
+// checkRows is checkInterleave for the row copies.
+func checkRows(name string, dstLen, ldd, srcLen, lds, colStep, rows, cols int) bool {
+	if rows <= 0 || cols <= 0 {
+		return false
+	}
+	if colStep < 1 || ldd < cols {
+		panic(fmt.Sprintf("qgemm: %s of %d columns at step %d into rows of %d bytes", name, cols, colStep, ldd))
+	}
+	if (rows-1)*lds+(cols-1)*colStep >= srcLen || (rows-1)*ldd+cols > dstLen {
+		panic(fmt.Sprintf("qgemm: %s of %d×%d values: source of %d values, destination of %d bytes too short", name, rows, cols, srcLen, dstLen))
+	}
+	return true
+}
+
+// rowsGo does columns done..cols-1 of every row, each value converted by
+// conv.
+func rowsGo[S float32 | int8](dst []int8, ldd int, src []S, lds, colStep, rows, cols, done int, conv func(S) int8) {
 	for i := 0; i < rows && done < cols; i++ {
 		out, in := dst[i*ldd+done:i*ldd+cols], src[i*lds+done*colStep:]
 		for j := range out {
-			out[j] = in[j*colStep]
+			out[j] = conv(in[j*colStep])
 		}
 	}
 }
