@@ -6,7 +6,10 @@ import (
 	"math/rand"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
+
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/gemm"
@@ -109,7 +112,9 @@ func TestInt8LinksChangeNothing(t *testing.T) {
 				x.F32[i] = rng.Float32()*2 - 0.5
 			}
 			inputs := map[string]*tensor.Tensor{in.Name: x}
-			opts := engine.Options{Precision: precision.INT8, Int8Scales: observedScales(t, tc.path, in.Name, x)}
+			var logged strings.Builder
+			opts := engine.Options{Precision: precision.INT8, Int8Scales: observedScales(t, tc.path, in.Name, x),
+				Log: hclog.New(&hclog.LoggerOptions{Output: &logged, Level: hclog.Info})}
 			linked := engine.New(g, opts)
 			p, err := linked.Plan(map[string][]int{in.Name: x.Shape}, false)
 			if err != nil {
@@ -117,6 +122,9 @@ func TestInt8LinksChangeNothing(t *testing.T) {
 			}
 			if n := engine.Int8Linked(p); n != tc.linked {
 				t.Errorf("%d tensors kept in int8, want %d", n, tc.linked)
+			}
+			if want := fmt.Sprintf(" int8_tensors_between=%d ", tc.linked); !strings.Contains(logged.String(), want) {
+				t.Errorf("the plan log lacks %q:\n%s", want, logged.String())
 			}
 			got, err := linked.Run(inputs)
 			if err != nil {

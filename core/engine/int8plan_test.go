@@ -33,7 +33,7 @@ func TestINT8PlanLogSeparatesRangeFromKernel(t *testing.T) {
 	}
 	log := logged.String()
 	for _, want := range []string{
-		"INT8 plan: int8_layers=1 ",
+		"INT8 plan: int8_layers=1 int8_tensors_between=0 ",
 		`fp32_no_int8_kernel="Flatten×1, MaxPool×2, Softmax×1"`,
 		`fp32_no_calibrated_range="flatten, pool1 (scale 7f800000 is infinite;`,
 		`relu1 (scale 00000000 is zero;`,

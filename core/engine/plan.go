@@ -131,7 +131,8 @@ func (e *Engine) plan(shapes map[string][]int, mode planMode) (*Plan, error) {
 		for i, s := range p.steps {
 			float[i] = s.op
 		}
-		p.quantize(e.opts.Int8Scales, e.opts.Exclude, e.opts.Log)
+		link := !observed && !e.opts.NoFusion && !e.opts.noInt8Links
+		p.quantize(e.opts.Int8Scales, e.opts.Exclude, link, e.opts.Log)
 		// The INT8 operators quantize and pack the weights again in
 		// quantize; those copies are smaller than the float packing
 		// counted above (int8 in the same panel layout), so counting them
@@ -142,9 +143,6 @@ func (e *Engine) plan(shapes map[string][]int, mode planMode) (*Plan, error) {
 					return nil, err
 				}
 			}
-		}
-		if !observed && !e.opts.NoFusion && !e.opts.noInt8Links {
-			p.linkInt8()
 		}
 	}
 	for _, s := range p.steps {
@@ -545,8 +543,10 @@ func roundHalf(x []float32, workers int) {
 // INT8 kernel (Add, Concat and the other operators that run FP32 on the
 // INT8 layers' float32 outputs are listed here), by input tensor where a
 // range is missing or unusable, and by node, with the entry that matched,
-// where exclude keeps a layer that has an INT8 kernel in FP32.
-func (p *Plan) quantize(scales map[string]float32, exclude precision.Exclusions, log hclog.Logger) {
+// where exclude keeps a layer that has an INT8 kernel in FP32. With link,
+// it then keeps the tensors between INT8 layers in int8 (linkInt8), and
+// the log counts them.
+func (p *Plan) quantize(scales map[string]float32, exclude precision.Exclusions, link bool, log hclog.Logger) {
 	var int8Steps int
 	noRange := map[string]string{} // tensor name → why its range is unusable ("" when there is none)
 	noKernel := map[string]int{}
@@ -615,6 +615,9 @@ func (p *Plan) quantize(scales map[string]float32, exclude precision.Exclusions,
 		}
 		p.int8 = append(p.int8, Int8Layer{Node: s.node, Inputs: quantized})
 	}
+	if link {
+		p.linkInt8()
+	}
 	if log == nil {
 		return
 	}
@@ -628,7 +631,7 @@ func (p *Plan) quantize(scales map[string]float32, exclude precision.Exclusions,
 	}
 	sort.Strings(kept)
 	sort.Strings(missing)
-	args := []any{"int8_layers", int8Steps, "fp32_no_int8_kernel", strings.Join(kept, ", "), "fp32_no_calibrated_range", strings.Join(missing, ", ")}
+	args := []any{"int8_layers", int8Steps, "int8_tensors_between", len(p.linked), "fp32_no_int8_kernel", strings.Join(kept, ", "), "fp32_no_calibrated_range", strings.Join(missing, ", ")}
 	if !exclude.Empty() {
 		args = append(args, "fp32_excluded", strings.Join(excluded, ", "))
 	}
