@@ -50,18 +50,7 @@ func TestINT8SameOnEveryKernel(t *testing.T) {
 		{filepath.Join(repoRoot, "testdata", "models", "cifar10_mobilenetv2.onnx"), 2},
 	} {
 		t.Run(filepath.Base(tc.path), func(t *testing.T) {
-			g, err := graph.Load(tc.path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			in := g.Inputs[0]
-			x := tensor.New(tensor.Float32, append([]int{tc.batch}, in.Shape[1:]...)...)
-			rng := rand.New(rand.NewSource(3))
-			for i := range x.F32 {
-				x.F32[i] = rng.Float32()*2 - 0.5
-			}
-			inputs := map[string]*tensor.Tensor{in.Name: x}
-			scales := observedScales(t, tc.path, in.Name, x)
+			g, inputs, scales := int8Case(t, tc.path, tc.batch, 3)
 			var first []float32
 			var firstName string
 			for _, p := range pairs {
@@ -101,22 +90,13 @@ func TestInt8LinksChangeNothing(t *testing.T) {
 		{filepath.Join(repoRoot, "testdata", "models", "cifar10_mobilenetv2.onnx"), 2, 41},
 	} {
 		t.Run(filepath.Base(tc.path), func(t *testing.T) {
-			g, err := graph.Load(tc.path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			g, inputs, scales := int8Case(t, tc.path, tc.batch, 4)
 			in := g.Inputs[0]
-			x := tensor.New(tensor.Float32, append([]int{tc.batch}, in.Shape[1:]...)...)
-			rng := rand.New(rand.NewSource(4))
-			for i := range x.F32 {
-				x.F32[i] = rng.Float32()*2 - 0.5
-			}
-			inputs := map[string]*tensor.Tensor{in.Name: x}
 			var logged strings.Builder
-			opts := engine.Options{Precision: precision.INT8, Int8Scales: observedScales(t, tc.path, in.Name, x),
+			opts := engine.Options{Precision: precision.INT8, Int8Scales: scales,
 				Log: hclog.New(&hclog.LoggerOptions{Output: &logged, Level: hclog.Info})}
 			linked := engine.New(g, opts)
-			p, err := linked.Plan(map[string][]int{in.Name: x.Shape}, false)
+			p, err := linked.Plan(map[string][]int{in.Name: inputs[in.Name].Shape}, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -142,6 +122,24 @@ func TestInt8LinksChangeNothing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// int8Case loads the model at path and makes a batch of random images
+// (values in [-0.5, 1.5), from seed) and the scales an FP32 run of it
+// observes.
+func int8Case(t *testing.T, path string, batch int, seed int64) (*graph.Graph, map[string]*tensor.Tensor, map[string]float32) {
+	t.Helper()
+	g, err := graph.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := g.Inputs[0]
+	x := tensor.New(tensor.Float32, append([]int{batch}, in.Shape[1:]...)...)
+	rng := rand.New(rand.NewSource(seed))
+	for i := range x.F32 {
+		x.F32[i] = rng.Float32()*2 - 0.5
+	}
+	return g, map[string]*tensor.Tensor{in.Name: x}, observedScales(t, path, in.Name, x)
 }
 
 // runINT8With runs a fresh INT8 engine with the float kernels f and the

@@ -546,63 +546,27 @@ inqgroup:
 	VZEROUPPER
 	RET
 
+// SPLAT8 defines name<> as 8 copies of the float32 bits (a YMM operand).
+#define SPLAT8(name, bits) \
+	DATA name<>+0(SB)/4, bits  \
+	DATA name<>+4(SB)/4, bits  \
+	DATA name<>+8(SB)/4, bits  \
+	DATA name<>+12(SB)/4, bits \
+	DATA name<>+16(SB)/4, bits \
+	DATA name<>+20(SB)/4, bits \
+	DATA name<>+24(SB)/4, bits \
+	DATA name<>+28(SB)/4, bits \
+	GLOBL name<>(SB), RODATA|NOPTR, $32
+
 // AVX2: the groups' halves of 8 tiles, masks as bytes (0 or -1, 16 a
 // mask) at DX, sign-extended into Y14 (row) and Y13 (row and column).
 // The constants are in memory.
-DATA winoC4<>+0(SB)/4, $0x40800000
-DATA winoC4<>+4(SB)/4, $0x40800000
-DATA winoC4<>+8(SB)/4, $0x40800000
-DATA winoC4<>+12(SB)/4, $0x40800000
-DATA winoC4<>+16(SB)/4, $0x40800000
-DATA winoC4<>+20(SB)/4, $0x40800000
-DATA winoC4<>+24(SB)/4, $0x40800000
-DATA winoC4<>+28(SB)/4, $0x40800000
-GLOBL winoC4<>(SB), RODATA|NOPTR, $32
-DATA winoCM4<>+0(SB)/4, $0xc0800000
-DATA winoCM4<>+4(SB)/4, $0xc0800000
-DATA winoCM4<>+8(SB)/4, $0xc0800000
-DATA winoCM4<>+12(SB)/4, $0xc0800000
-DATA winoCM4<>+16(SB)/4, $0xc0800000
-DATA winoCM4<>+20(SB)/4, $0xc0800000
-DATA winoCM4<>+24(SB)/4, $0xc0800000
-DATA winoCM4<>+28(SB)/4, $0xc0800000
-GLOBL winoCM4<>(SB), RODATA|NOPTR, $32
-DATA winoCM5<>+0(SB)/4, $0xc0a00000
-DATA winoCM5<>+4(SB)/4, $0xc0a00000
-DATA winoCM5<>+8(SB)/4, $0xc0a00000
-DATA winoCM5<>+12(SB)/4, $0xc0a00000
-DATA winoCM5<>+16(SB)/4, $0xc0a00000
-DATA winoCM5<>+20(SB)/4, $0xc0a00000
-DATA winoCM5<>+24(SB)/4, $0xc0a00000
-DATA winoCM5<>+28(SB)/4, $0xc0a00000
-GLOBL winoCM5<>(SB), RODATA|NOPTR, $32
-DATA winoC2<>+0(SB)/4, $0x40000000
-DATA winoC2<>+4(SB)/4, $0x40000000
-DATA winoC2<>+8(SB)/4, $0x40000000
-DATA winoC2<>+12(SB)/4, $0x40000000
-DATA winoC2<>+16(SB)/4, $0x40000000
-DATA winoC2<>+20(SB)/4, $0x40000000
-DATA winoC2<>+24(SB)/4, $0x40000000
-DATA winoC2<>+28(SB)/4, $0x40000000
-GLOBL winoC2<>(SB), RODATA|NOPTR, $32
-DATA winoCM2<>+0(SB)/4, $0xc0000000
-DATA winoCM2<>+4(SB)/4, $0xc0000000
-DATA winoCM2<>+8(SB)/4, $0xc0000000
-DATA winoCM2<>+12(SB)/4, $0xc0000000
-DATA winoCM2<>+16(SB)/4, $0xc0000000
-DATA winoCM2<>+20(SB)/4, $0xc0000000
-DATA winoCM2<>+24(SB)/4, $0xc0000000
-DATA winoCM2<>+28(SB)/4, $0xc0000000
-GLOBL winoCM2<>(SB), RODATA|NOPTR, $32
-DATA winoC8<>+0(SB)/4, $0x41000000
-DATA winoC8<>+4(SB)/4, $0x41000000
-DATA winoC8<>+8(SB)/4, $0x41000000
-DATA winoC8<>+12(SB)/4, $0x41000000
-DATA winoC8<>+16(SB)/4, $0x41000000
-DATA winoC8<>+20(SB)/4, $0x41000000
-DATA winoC8<>+24(SB)/4, $0x41000000
-DATA winoC8<>+28(SB)/4, $0x41000000
-GLOBL winoC8<>(SB), RODATA|NOPTR, $32
+SPLAT8(winoC4, $0x40800000)
+SPLAT8(winoCM4, $0xc0800000)
+SPLAT8(winoCM5, $0xc0a00000)
+SPLAT8(winoC2, $0x40000000)
+SPLAT8(winoCM2, $0xc0000000)
+SPLAT8(winoC8, $0x41000000)
 
 #define G256(disp, km, yd) \
 	VPMOVSXBD  km(DX), Y13   \
