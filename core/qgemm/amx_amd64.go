@@ -26,11 +26,12 @@ func hasAMX() bool {
 	return hasVNNI() && cpu.X86.HasAMXTile && cpu.X86.HasAMXInt8 && amxPermitted()
 }
 
-// amxTile is the tile geometry: 16 rows of 64 bytes.
+// The tile geometry: 16 rows of 64 bytes; a block of columns is two C
+// tiles wide.
 const (
 	amxRows  = 16
 	amxBytes = 64
-	amxCols  = 2 * NR // columns per block: two 16-column C tiles
+	amxCols  = 2 * NR
 )
 
 // amxConfig is the LDTILECFG operand (palette 1): C0, C1 16×16 int32
