@@ -1,4 +1,4 @@
-// Package engine executes a graph on the CPU in FP32.
+// Package engine executes a graph on the CPU in FP32, FP16 or INT8.
 //
 // An Engine plans once per input shape: shape-dependent subgraphs are folded
 // to constants, operators are built and their constant weights packed, a
@@ -6,6 +6,13 @@
 // needs to see the intermediate tensor, and every intermediate tensor is
 // given a slot in a small set of buffers reused once the tensor is dead.
 // Kernels split their work across all cores.
+//
+// An INT8 plan (Options.Precision) swaps in the integer kernels of the
+// layers whose inputs have calibrated scales (Options.Int8Scales) and,
+// when it fuses, keeps in int8 the tensors that only INT8 layers touch:
+// their producer requantizes with its readers' scale, giving the bytes
+// the readers would have made of its float32 output, so the results are
+// the same either way (Plan.linkInt8).
 //
 // A run can observe every tensor as it is produced (the graph input, each
 // intermediate and the outputs), which is how calibration collects
