@@ -366,29 +366,57 @@ copyplainone:                 \
 	STORE6(AX, R9, R14, Z6, Z7, Z8, Z9, Z10, Z11) \
 	ADDQ R8, AX
 
+// IN512SETUP loads the AVX-512 input transforms' arguments (DI dst, SI
+// src, R8 vStride and R9 6·vStride in bytes, R10 a row of the input in
+// bytes, R13 a group's channels in bytes, R11 the channels left) and Bᵀ's
+// constants (Z24-Z28).
+#define IN512SETUP \
+	MOVQ dst+0(FP), DI \
+	MOVQ src+8(FP), SI \
+	MOVQ vStride+64(FP), R8 \
+	SHLQ $2, R8 \
+	LEAQ (R8)(R8*2), R9 \
+	ADDQ R9, R9 \
+	MOVQ width+56(FP), R10 \
+	SHLQ $2, R10 \
+	MOVQ chans+40(FP), R13 \
+	SHLQ $6, R13 \
+	MOVQ chans+40(FP), R11 \
+	MOVL $0x40800000, AX \
+	VPBROADCASTD AX, Z24 \
+	MOVL $0xc0800000, AX \
+	VPBROADCASTD AX, Z25 \
+	MOVL $0xc0a00000, AX \
+	VPBROADCASTD AX, Z26 \
+	MOVL $0x40000000, AX \
+	VPBROADCASTD AX, Z27 \
+	MOVL $0xc0000000, AX \
+	VPBROADCASTD AX, Z28
+
+// COLS512 applies Bᵀ down the 6 columns of the group at R15.
+#define COLS512 \
+	MOVQ R15, AX \
+	COL512 \
+	COL512 \
+	COL512 \
+	COL512 \
+	COL512 \
+	COL512
+
+// IN512NEXT moves DI and SI to the next channel and loops to lbl while
+// channels are left, then returns.
+#define IN512NEXT(lbl) \
+	ADDQ $64, DI \
+	MOVQ inPlane+48(FP), R14 \
+	LEAQ (SI)(R14*4), SI \
+	DECQ R11 \
+	JNZ  lbl \
+	VZEROUPPER \
+	RET
+
 // func winoInputAVX512(dst, src *float32, idx *int32, bits *uint16, groups, chans, inPlane, width, vStride int)
 TEXT ·winoInputAVX512(SB), NOSPLIT, $0-72
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ vStride+64(FP), R8
-	SHLQ $2, R8
-	LEAQ (R8)(R8*2), R9
-	ADDQ R9, R9
-	MOVQ width+56(FP), R10
-	SHLQ $2, R10
-	MOVQ chans+40(FP), R13
-	SHLQ $6, R13
-	MOVQ chans+40(FP), R11
-	MOVL $0x40800000, AX // 4
-	VPBROADCASTD AX, Z24
-	MOVL $0xc0800000, AX // -4
-	VPBROADCASTD AX, Z25
-	MOVL $0xc0a00000, AX // -5
-	VPBROADCASTD AX, Z26
-	MOVL $0x40000000, AX // 2
-	VPBROADCASTD AX, Z27
-	MOVL $0xc0000000, AX // -2
-	VPBROADCASTD AX, Z28
+	IN512SETUP
 
 in512chan:
 	MOVQ idx+16(FP), BX
@@ -406,26 +434,14 @@ in512group:
 	ROW512(6)
 	ROW512(8)
 	ROW512(10)
-	MOVQ      R15, AX
-	COL512
-	COL512
-	COL512
-	COL512
-	COL512
-	COL512
+	COLS512
 	ADDQ      $64, BX
 	ADDQ      $24, DX
 	ADDQ      R13, R15
 	DECQ      CX
 	JNZ       in512group
 
-	ADDQ $64, DI
-	MOVQ inPlane+48(FP), R14
-	LEAQ (SI)(R14*4), SI
-	DECQ R11
-	JNZ  in512chan
-	VZEROUPPER
-	RET
+	IN512NEXT(in512chan)
 
 // The pair variant of the AVX-512 input transform: each row's 6 values
 // are gathered as 3 pairs of adjacent values (VPGATHERDQ, 8 tiles a
@@ -482,27 +498,7 @@ GLOBL winoEven<>(SB), RODATA|NOPTR, $64
 
 // func winoInputPairsAVX512(dst, src *float32, idx *int32, pairs *uint16, groups, chans, inPlane, width, vStride int)
 TEXT ·winoInputPairsAVX512(SB), NOSPLIT, $0-72
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ vStride+64(FP), R8
-	SHLQ $2, R8
-	LEAQ (R8)(R8*2), R9
-	ADDQ R9, R9
-	MOVQ width+56(FP), R10
-	SHLQ $2, R10
-	MOVQ chans+40(FP), R13
-	SHLQ $6, R13
-	MOVQ chans+40(FP), R11
-	MOVL $0x40800000, AX // 4
-	VPBROADCASTD AX, Z24
-	MOVL $0xc0800000, AX // -4
-	VPBROADCASTD AX, Z25
-	MOVL $0xc0a00000, AX // -5
-	VPBROADCASTD AX, Z26
-	MOVL $0x40000000, AX // 2
-	VPBROADCASTD AX, Z27
-	MOVL $0xc0000000, AX // -2
-	VPBROADCASTD AX, Z28
+	IN512SETUP
 	VMOVDQU32 winoEven<>(SB), Z18
 	MOVL $1, AX
 	VPBROADCASTD AX, Z19
@@ -525,26 +521,14 @@ inqgroup:
 	ROWQ512(18, 72)
 	ROWQ512(24, 84)
 	ROWQ512(30, 96)
-	MOVQ       R15, AX
-	COL512
-	COL512
-	COL512
-	COL512
-	COL512
-	COL512
+	COLS512
 	ADDQ       $64, BX
 	ADDQ       $108, DX
 	ADDQ       R13, R15
 	DECQ       CX
 	JNZ        inqgroup
 
-	ADDQ $64, DI
-	MOVQ inPlane+48(FP), R14
-	LEAQ (SI)(R14*4), SI
-	DECQ R11
-	JNZ  inqchan
-	VZEROUPPER
-	RET
+	IN512NEXT(inqchan)
 
 // SPLAT8 defines name<> as 8 copies of the float32 bits (a YMM operand).
 #define SPLAT8(name, bits) \
