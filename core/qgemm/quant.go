@@ -28,7 +28,7 @@ func Dequantize(c []int32, rows, cols, ldc int, rowScale []float32, bias []float
 	epilogue(&epilogueArgs{c: c, dst: dst, scale: rowScale, bias: bias, rows: rows, cols: cols, ldc: ldc, ldd: ldd, rowStep: 1, act: Activation{ReLU: relu}})
 }
 
-// Activation is what DequantizePlane applies last: a ReLU, a clip, or
+// Activation is what DequantizePlanes applies last: a ReLU, a clip, or
 // nothing.
 type Activation struct {
 	// ReLU is Go's max(v, 0): NaN kept, −0 → +0.
@@ -145,7 +145,7 @@ func DequantizeCols(c []int32, rows, cols, ldc int, colScale, bias []float32, ds
 // epilogueArgs is one dequantization: rows×cols values of c (leading
 // dimension ldc) scaled, biased, summed with res (leading dimension ldr)
 // and passed through the activation into dst (leading dimension ldd), in the
-// order Dequantize and DequantizePlane document, or quantized into dst8
+// order Dequantize and DequantizePlanes document, or quantized into dst8
 // (RequantizePlanes). The scale and bias are
 // per column (colVec), per row (rowStep 1) or shared (rowStep 0); bias and
 // res may be nil. The callers have checked the bounds.
