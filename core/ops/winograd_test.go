@@ -111,7 +111,7 @@ func (wc winoCase) check(t *testing.T, seed uint64) {
 	for _, workers := range []int{1, 3} {
 		for _, constW := range []bool{true, false} {
 			got, _ := wc.runWino(t, x, w, b, res, workers, constW)
-			if !equalInts(got.Shape, []int{wc.n, wc.m, oh, ow}) {
+			if !tensor.EqualShape(got.Shape, []int{wc.n, wc.m, oh, ow}) {
 				t.Fatalf("%v: shape %v", wc, got.Shape)
 			}
 			worst := 0.0
@@ -134,18 +134,6 @@ func (wc winoCase) check(t *testing.T, seed uint64) {
 			}
 		}
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func equalBits(a, b []float32) bool {
