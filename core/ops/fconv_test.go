@@ -155,24 +155,33 @@ func TestConvInPlaceMemory(t *testing.T) {
 		{"depthwise wide", sh(2, 4, 7, 7), sh(4, 1, 3, 3), []*onnx.Attribute{aInt("group", 4), aInts("pads", 1, 1, 1, 1)}},
 	} {
 		for _, workers := range []int{1, 2, 8} {
-			x, w := iota32(tc.x...), iota32(tc.w...)
-			in := []Meta{{tensor.Float32, x.Shape}, {tensor.Float32, w.Shape}}
-			c := rtBuild(t, 13, "Conv", tc.attrs...).(*conv)
-			if _, err := Infer(c, in, nil, nil); err != nil {
-				t.Fatal(err)
-			}
-			_, working, err := c.Memory(in, workers)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rtMust(t, c, workers, 1, []*tensor.Tensor{x, w}, constAt(2, 1))
-			var kept int
-			for _, sc := range c.scratch {
-				kept += len(sc.col) + len(sc.padded) + len(sc.out)
-			}
-			if int64(4*kept) != working {
-				t.Errorf("%s, %d workers: Memory says %d bytes, Run keeps %d", tc.name, workers, working, 4*kept)
+			_, _, working, kept := convMemoryRun(t, tc.x, tc.w, tc.attrs, workers)
+			if kept != working {
+				t.Errorf("%s, %d workers: Memory says %d bytes, Run keeps %d", tc.name, workers, working, kept)
 			}
 		}
 	}
+}
+
+// convMemoryRun builds a Conv of input shape xs and weights ws (iota
+// values), asks its Memory for workers, runs it once, and returns it with
+// the prepared and working bytes Memory declared and the bytes its scratch
+// areas kept.
+func convMemoryRun(t *testing.T, xs, ws []int, attrs []*onnx.Attribute, workers int) (c *conv, prepared, working, kept int64) {
+	t.Helper()
+	x, w := iota32(xs...), iota32(ws...)
+	in := []Meta{{tensor.Float32, x.Shape}, {tensor.Float32, w.Shape}}
+	c = rtBuild(t, 13, "Conv", attrs...).(*conv)
+	if _, err := Infer(c, in, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	prepared, working, err := c.Memory(in, workers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rtMust(t, c, workers, 1, []*tensor.Tensor{x, w}, constAt(2, 1))
+	for _, sc := range c.scratch {
+		kept += 4 * int64(len(sc.col)+len(sc.padded)+len(sc.out))
+	}
+	return c, prepared, working, kept
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/int8cal/int8cal/core/gemm"
+	"github.com/int8cal/int8cal/core/onnx"
 	"github.com/int8cal/int8cal/core/tensor"
 )
 
@@ -298,25 +299,11 @@ func TestWinogradMemory(t *testing.T) {
 		{sh(2, 17, 7, 5), sh(20, 17, 3, 3)},   // staged
 	} {
 		for _, workers := range []int{1, 2, 8} {
-			x, w := iota32(tc.x...), iota32(tc.w...)
-			in := []Meta{{tensor.Float32, x.Shape}, {tensor.Float32, w.Shape}}
-			c := rtBuild(t, 13, "Conv", aInts("pads", 1, 1, 1, 1)).(*conv)
-			if _, err := Infer(c, in, nil, nil); err != nil {
-				t.Fatal(err)
-			}
-			prepared, working, err := c.Memory(in, workers)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rtMust(t, c, workers, 1, []*tensor.Tensor{x, w}, constAt(2, 1))
-			var kept int
-			for _, sc := range c.scratch {
-				kept += len(sc.col) + len(sc.padded) + len(sc.out)
-			}
-			if got := 4*int64(kept) + c.wino.tableBytes(); got != working {
+			c, prepared, working, kept := convMemoryRun(t, tc.x, tc.w, []*onnx.Attribute{aInts("pads", 1, 1, 1, 1)}, workers)
+			if got := kept + c.wino.tableBytes(); got != working {
 				t.Errorf("%v, %d workers: Memory says %d bytes, Run keeps %d", tc.x, workers, working, got)
 			}
-			if want := 4 * int64(len(w.F32)) * 5; prepared != want {
+			if want := 4 * int64(tensor.NumElements(tc.w)) * 5; prepared != want {
 				t.Errorf("%v: Memory says %d prepared bytes, want %d (weights packed and transformed)", tc.x, prepared, want)
 			}
 		}
