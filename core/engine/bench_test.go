@@ -125,3 +125,48 @@ func BenchmarkViTB16FP32Batch8(b *testing.B) {
 func BenchmarkViTB16INT8Batch8(b *testing.B) {
 	benchINT8(b, filepath.Join(benchModels, "vit_b_16.onnx"), 8)
 }
+
+// ResNet-20 at calibration's batch of 50 (core/calibrate's
+// BenchmarkCalibrateResNet20), the engine's share of a calibration: the
+// fused plan (inference's, the floor), the observed plan, and the
+// chunk-observed plan that calibration runs (chained Relus, producers
+// reporting their output as they compute it), with observers that do
+// nothing.
+func BenchmarkResNet20ObservedBatch50(b *testing.B) {
+	g, err := loadBench(b, filepath.Join(repoRoot, "testdata", "models", "resnet20.onnx"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := tensor.New(tensor.Float32, 50, 3, 32, 32)
+	rng := rand.New(rand.NewSource(1))
+	for i := range x.F32 {
+		x.F32[i] = 2*rng.Float32() - 1
+	}
+	inputs := map[string]*tensor.Tensor{g.Inputs[0].Name: x}
+	obs := func(string, *tensor.Tensor) {}
+	for _, run := range []struct {
+		name string
+		run  func(e *engine.Engine) error
+	}{
+		{"fused", func(e *engine.Engine) error { _, err := e.Run(inputs); return err }},
+		{"observed", func(e *engine.Engine) error { _, err := e.RunObserved(inputs, obs); return err }},
+		{"chunks", func(e *engine.Engine) error {
+			_, err := e.RunObservedChunks(inputs, obs, func(int, string, []float32) {})
+			return err
+		}},
+	} {
+		b.Run(run.name, func(b *testing.B) {
+			eng := engine.New(g, engine.Options{})
+			if err := run.run(eng); err != nil { // plan and warm up
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := run.run(eng); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*50)/b.Elapsed().Seconds(), "images/s")
+		})
+	}
+}

@@ -30,6 +30,14 @@ const chainPiece = 4096
 // Add, a[i] = x[i] + y[i]; Relu, Go's max(v, 0)) bit for bit (chainGo,
 // and vector kernels that follow it), so statistics and tables do not
 // change; the observer still sees every tensor whole after the step.
+//
+// When that step's operator can report its output as it computes it
+// (ops.ProgressRunner: a Conv), the chainOp runs it too (producer), and
+// the pass runs on each part of the input as soon as the producer
+// reports it, while it is still in the cache of the core that computed
+// it: no separate pass reads the tensors back. The step's inputs are
+// then the producer's nIn inputs followed by the chainOp's, its outputs
+// the producer's one followed by the chainOp's.
 type chainOp struct {
 	plan  *Plan
 	add   bool
@@ -38,6 +46,9 @@ type chainOp struct {
 	// inName, or -1.
 	input  int
 	inName string
+	// producer computes that input, or is nil (a chainOp of its own).
+	producer ops.ProgressRunner
+	nIn      int
 }
 
 // Infer is never called: a chainOp is made from steps already inferred.
@@ -46,29 +57,47 @@ func (c *chainOp) Infer([]ops.Meta, []*tensor.Tensor) ([]ops.Meta, error) {
 }
 
 func (c *chainOp) Run(ctx *ops.Ctx, in, out []*tensor.Tensor) error {
+	if c.producer == nil {
+		parallel.Each(len(out[len(out)-1].F32), ctx.Workers, func(w, lo, hi int) { c.pass(w, lo, hi, in, out) })
+		return nil
+	}
+	own, ownOut := in[c.nIn:], out[1:]
+	return c.producer.RunProgress(ctx, in[:c.nIn], out[:1], func(w, lo, hi int) { c.pass(w, lo, hi, own, ownOut) })
+}
+
+// Memory is the producer's (ops.MemoryUser), for the plan's budget: the
+// pass itself keeps nothing.
+func (c *chainOp) Memory(in []ops.Meta, workers int) (prepared, working int64, err error) {
+	if mu, ok := c.producer.(ops.MemoryUser); ok {
+		return mu.Memory(in[:c.nIn], workers)
+	}
+	return 0, 0, nil
+}
+
+// pass computes values [lo, hi) of the outputs from the inputs (the
+// chainOp's own) as worker w, piece by piece, handing each piece to the
+// chunk observer.
+func (c *chainOp) pass(w, lo, hi int, in, out []*tensor.Tensor) {
 	chunk := c.plan.chunk
 	o := out[len(out)-1].F32
-	parallel.Each(len(o), ctx.Workers, func(w, lo, hi int) {
-		for ; lo < hi; lo += chainPiece {
-			end := min(hi, lo+chainPiece)
-			var a, y []float32
-			if c.add {
-				a, y = out[0].F32[lo:end], in[1].F32[lo:end]
-			}
-			chainValues(a, o[lo:end], in[0].F32[lo:end], y)
-			if chunk == nil {
-				continue
-			}
-			if c.input >= 0 {
-				chunk(w, c.inName, in[c.input].F32[lo:end])
-			}
-			if c.add {
-				chunk(w, c.names[0], a)
-			}
-			chunk(w, c.names[len(c.names)-1], o[lo:end])
+	for ; lo < hi; lo += chainPiece {
+		end := min(hi, lo+chainPiece)
+		var a, y []float32
+		if c.add {
+			a, y = out[0].F32[lo:end], in[1].F32[lo:end]
 		}
-	})
-	return nil
+		chainValues(a, o[lo:end], in[0].F32[lo:end], y)
+		if chunk == nil {
+			continue
+		}
+		if c.input >= 0 {
+			chunk(w, c.inName, in[c.input].F32[lo:end])
+		}
+		if c.add {
+			chunk(w, c.names[0], a)
+		}
+		chunk(w, c.names[len(c.names)-1], o[lo:end])
+	}
 }
 
 // chainGo computes o[i] = max(v, 0) for v = x[i] when a is nil, else
@@ -98,10 +127,9 @@ func chainGo(a, o, x, y []float32) {
 // tensors, any other producer keeps its step and the Relu becomes a
 // chainOp alone. When the step before a chainOp computes one of its
 // inputs (a Conv before its Relu, or before the Add of a residual block),
-// that input is handed over in pieces too, and observed whole at the
-// chainOp, just before the chainOp's outputs: the order of observation
-// does not change. The steps stay in the same order and every tensor is
-// still computed and observed.
+// that input is handed over in pieces too (chainInput). The steps stay
+// in the same order, every tensor is still computed, and observed in the
+// same order.
 func (p *Plan) chain(metas map[string]ops.Meta) {
 	var kept []*step
 	for i := 0; i < len(p.steps); i++ {
@@ -113,41 +141,59 @@ func (p *Plan) chain(metas map[string]ops.Meta) {
 				s.outputs = append(s.outputs, r.outputs[0])
 				s.metas = append(s.metas[:1:1], r.metas[0])
 				s.fused = r.node.Name
-				kept = append(kept, s)
-				p.chainInput(kept)
+				kept = p.chainInput(append(kept, s))
 				i++
 				continue
 			}
 			r.op = &chainOp{plan: p, names: r.outputs[:1], input: -1}
 		}
-		kept = append(kept, s)
-		p.chainInput(kept)
+		kept = p.chainInput(append(kept, s))
 	}
 	p.steps = kept
 }
 
 // chainInput makes the last step of kept, when it is a chainOp, take over
 // the observation of an input that the step right before computes (one
-// float32 output, not itself a chainOp's): that step is deferred, and the
-// chainOp hands the input over in pieces and observes it first.
-func (p *Plan) chainInput(kept []*step) {
+// float32 output, not itself a chainOp's), and returns kept. When that
+// step's operator is an ops.ProgressRunner, the chainOp runs it (see
+// chainOp) and the two steps become one, which observes that input
+// first; otherwise that step is deferred, and the chainOp observes the
+// input first, before its own outputs.
+func (p *Plan) chainInput(kept []*step) []*step {
 	n := len(kept)
-	c, ok := kept[n-1].op.(*chainOp)
-	if !ok || n < 2 {
-		return
+	if n < 2 {
+		return kept
 	}
-	prev := kept[n-2]
+	s, prev := kept[n-1], kept[n-2]
+	c, ok := s.op.(*chainOp)
+	if !ok {
+		return kept
+	}
 	if _, isChain := prev.op.(*chainOp); isChain || len(prev.outputs) != 1 || prev.metas[0].DType != tensor.Float32 {
-		return
+		return kept
 	}
-	for k, in := range kept[n-1].inputs {
-		if in == prev.outputs[0] {
-			c.input, c.inName = k, in
-			prev.deferred = true
-			kept[n-1].observeFirst = []string{in}
-			return
+	for k, in := range s.inputs {
+		if in != prev.outputs[0] {
+			continue
 		}
+		c.input, c.inName = k, in
+		if pr, ok := prev.op.(ops.ProgressRunner); ok {
+			c.producer, c.nIn = pr, len(prev.inputs)
+			prev.op = c
+			prev.inputs = append(prev.inputs[:len(prev.inputs):len(prev.inputs)], s.inputs...)
+			prev.outputs = append(prev.outputs, s.outputs...)
+			prev.metas = append(prev.metas[:1:1], s.metas...)
+			prev.fused = s.node.Name
+			if s.fused != "" {
+				prev.fused = s.fused
+			}
+			return kept[:n-1]
+		}
+		prev.deferred = true
+		s.observeFirst = []string{in}
+		return kept
 	}
+	return kept
 }
 
 // isRelu reports whether s is a Relu of one float32 tensor.

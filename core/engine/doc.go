@@ -22,5 +22,8 @@
 // computes its input (an Add of two same-shape tensors and the Relu in
 // one vector pass), handing the values these steps compute to the caller
 // piece by piece while they are in cache: calibration fills its
-// statistics there instead of reading the tensors again.
+// statistics there instead of reading the tensors again. A Conv that
+// computes such a step's input runs in the same step and reports its
+// output as it computes it (ops.ProgressRunner: an image, or a Winograd
+// block, at a time), and the Relu's pass runs on each part right then.
 package engine

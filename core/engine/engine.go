@@ -97,7 +97,8 @@ func (e *Engine) RunObserved(inputs map[string]*tensor.Tensor, obs Observer) (ma
 // computes its input when that is the step right before it (an Add of
 // two tensors of one shape then computes both tensors in one pass), and
 // hands the values it computes to chunk, piece by piece, as it makes them,
-// before obs sees the tensor whole. Which tensors come through chunk does
+// before obs sees the tensor whole; a Conv computing its input runs with
+// it, the pass following the Conv's output as it is computed. Which tensors come through chunk does
 // not change from run to run. Every tensor, and its values, are those
 // RunObserved gives, observed by obs in the same order.
 func (e *Engine) RunObservedChunks(inputs map[string]*tensor.Tensor, obs Observer, chunk ChunkObserver) (map[string]*tensor.Tensor, error) {

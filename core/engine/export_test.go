@@ -1,5 +1,7 @@
 package engine
 
+import "github.com/int8cal/int8cal/core/tensor"
+
 // WithoutInt8Links returns o for a plan that keeps every tensor in
 // float32 (the reference the linked plans are compared against).
 func WithoutInt8Links(o Options) Options {
@@ -9,3 +11,23 @@ func WithoutInt8Links(o Options) Options {
 
 // Int8Linked returns how many tensors the plan keeps in int8.
 func Int8Linked(p *Plan) int { return len(p.linked) }
+
+// ChainedProducers returns, for the chunk-observed plan of these inputs,
+// how many chained steps run their input's producer themselves (chainOp's
+// producer) and how many steps leave the observation of their output to
+// the next one (deferred).
+func ChainedProducers(e *Engine, inputs map[string]*tensor.Tensor) (merged, deferred int, err error) {
+	p, err := e.planFor(inputs, planChained)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, s := range p.steps {
+		if c, ok := s.op.(*chainOp); ok && c.producer != nil {
+			merged++
+		}
+		if s.deferred {
+			deferred++
+		}
+	}
+	return merged, deferred, nil
+}

@@ -211,8 +211,17 @@ func actEpilogue(a Activation) gemm.Epilogue {
 }
 
 func (c *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
+	return c.RunProgress(ctx, in, out, nil)
+}
+
+// RunProgress reports each image's (and group's) output as it is
+// computed when the images are split between the workers (depthwise
+// convolutions: always), each Winograd block's (winoPlan.doneBlock), and
+// the whole output at the end when the workers share each image or
+// block.
+func (c *conv) RunProgress(ctx *Ctx, in, out []*tensor.Tensor, done func(worker, lo, hi int)) error {
 	if isDepthwiseF32(in[1].Shape, c.group) {
-		return c.runDepthwise(ctx, in, out)
+		return c.runDepthwise(ctx, in, out, done)
 	}
 	x, w, y := in[0], in[1], out[0]
 	geo, n, bias, err := c.geometryFor(in)
@@ -220,7 +229,7 @@ func (c *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		return err
 	}
 	if c.winograd(&geo) {
-		return c.runWinograd(ctx, in, out, &geo, n, bias)
+		return c.runWinograd(ctx, in, out, &geo, n, bias, done)
 	}
 	ch, hw := x.Shape[1], geo.inHW
 	var phases *dwPlan
@@ -298,9 +307,14 @@ func (c *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	c.rowOff = geo.rowOffsets(c.rowOff[:0], phases)
 	if units >= workers {
 		c.growScratch(workers, sizes)
+		unitOut := geo.cout * geo.spatial
 		parallel.Each(units, workers, func(w, lo, hi int) {
 			for u := lo; u < hi; u++ {
 				runUnit(u, &c.scratch[w], 1)
+				if done != nil {
+					at := u/c.group*imgOut + u%c.group*unitOut
+					done(w, at, at+unitOut)
+				}
 			}
 		})
 		return nil
@@ -309,6 +323,7 @@ func (c *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	for u := 0; u < units; u++ {
 		runUnit(u, &c.scratch[0], workers)
 	}
+	doneAll(done, len(y.F32), workers)
 	return nil
 }
 

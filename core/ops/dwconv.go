@@ -210,9 +210,10 @@ func clampBounds(act Activation) (lo, hi float32) {
 	return lo, hi
 }
 
-// runDepthwise is Run for a depthwise convolution: units are image ×
-// group (input channel), each with its channel multiplier's outputs.
-func (c *conv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
+// runDepthwise is RunProgress for a depthwise convolution: units are
+// image × group (input channel), each with its channel multiplier's
+// outputs, reported to done (when not nil) as each is computed.
+func (c *conv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor, done func(worker, lo, hi int)) error {
 	x, w, y := in[0], in[1], out[0]
 	geo, n, bias, err := c.geometryFor(in)
 	if err != nil {
@@ -269,6 +270,10 @@ func (c *conv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
 					}
 					c.act.apply(dst)
 				}
+			}
+			if done != nil {
+				at := (img*c.group + g) * geo.cout * outPlane
+				done(wk, at, at+geo.cout*outPlane)
 			}
 		}
 	})

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/int8cal/int8cal/core/internal/parallel"
 	"github.com/int8cal/int8cal/core/onnx"
 	"github.com/int8cal/int8cal/core/tensor"
 )
@@ -108,6 +109,31 @@ type MemoryUser interface {
 	// keeps as working memory when it runs with the given number of
 	// workers. An error says the working memory is too large to exist.
 	Memory(in []Meta, workers int) (prepared, working int64, err error)
+}
+
+// ProgressRunner is implemented by operators that can tell, while they
+// run, which values of their output are final, so that an executor can
+// work on them while they are still in the cache of the core that
+// computed them (the engine's chunk-observed runs: calibration's
+// statistics and the Relu after a Conv).
+type ProgressRunner interface {
+	// RunProgress is Run, calling done(worker, lo, hi) for each range
+	// [lo, hi) of out[0]'s float32 values once the operator has finished
+	// writing them: the ranges partition the output, worker is below
+	// max(1, ctx.Workers), and calls with one worker index never overlap
+	// (calls with different ones may). done may read the range, and
+	// write other tensors; nil done is Run.
+	RunProgress(ctx *Ctx, in, out []*tensor.Tensor, done func(worker, lo, hi int)) error
+}
+
+// doneAll reports all n values of an output to done (when not nil) at
+// once, split between the workers: for the strategies whose workers
+// share every piece of the work, so that no value is final before the
+// end.
+func doneAll(done func(worker, lo, hi int), n, workers int) {
+	if done != nil {
+		parallel.Each(n, max(1, workers), done)
+	}
 }
 
 // bufferBytes returns the size of a buffer of elemSize-byte elements

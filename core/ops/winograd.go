@@ -505,8 +505,10 @@ func winoOutputGo(a *winoOutArgs) {
 // above): blocks of tiles split between the workers, or the blocks in
 // turn with the workers splitting each GEMM when there are fewer blocks
 // than workers. The blocks do not depend on the worker count, so neither
-// do the results.
-func (c *conv) runWinograd(ctx *Ctx, in, out []*tensor.Tensor, geo *convGeometry, n int, bias []float32) error {
+// do the results. done (RunProgress; nil: none) gets each block's
+// output as the block is finished when the workers split the blocks and
+// the blocks cover whole rows of tiles, else the whole output at the end.
+func (c *conv) runWinograd(ctx *Ctx, in, out []*tensor.Tensor, geo *convGeometry, n int, bias []float32, done func(worker, lo, hi int)) error {
 	p, err := c.winoPlanFor(geo, n)
 	if err != nil {
 		return err
@@ -561,18 +563,55 @@ func (c *conv) runWinograd(ctx *Ctx, in, out []*tensor.Tensor, geo *convGeometry
 	workers := max(1, ctx.Workers)
 	if blocks >= workers {
 		c.growScratch(workers, sizes)
+		byBlock := done != nil && blk%p.tw == 0
 		parallel.Each(blocks, workers, func(w, lo, hi int) {
 			for b := lo; b < hi; b++ {
 				runBlock(b, &c.scratch[w], 1)
+				if byBlock {
+					p.doneBlock(done, w, b*blk, min(blk, p.tiles-b*blk))
+				}
 			}
 		})
+		if !byBlock {
+			doneAll(done, len(y), workers)
+		}
 		return nil
 	}
 	c.growScratch(1, sizes)
 	for b := 0; b < blocks; b++ {
 		runBlock(b, &c.scratch[0], workers)
 	}
+	doneAll(done, len(y), workers)
 	return nil
+}
+
+// doneBlock reports to done, as worker w, the output of tiles [t0,
+// t0+cnt), which begin and end on rows of tiles: per image and output
+// channel, a run of whole output rows, runs that meet merged (a block of
+// whole images is one run).
+func (p *winoPlan) doneBlock(done func(worker, lo, hi int), w, t0, cnt int) {
+	oh, ow, cout := p.key.out[0], p.key.out[1], p.key.cout
+	per := p.th * p.tw // tiles per image
+	lo, hi := 0, 0     // the run not yet reported
+	for t := t0; t < t0+cnt; {
+		img := t / per
+		end := min(t0+cnt, (img+1)*per)
+		r0, r1 := 4*(t%per/p.tw), min(oh, 4*((end-1)%per/p.tw+1))
+		for k := 0; k < cout; k++ {
+			at := (img*cout + k) * oh * ow
+			if at+r0*ow != hi {
+				if hi > lo {
+					done(w, lo, hi)
+				}
+				lo = at + r0*ow
+			}
+			hi = at + r1*ow
+		}
+		t = end
+	}
+	if hi > lo {
+		done(w, lo, hi)
+	}
 }
 
 // crop copies the staged tiles [t0, t0+cnt) (16 values each, row-major,
