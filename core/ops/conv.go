@@ -215,7 +215,7 @@ func (c *conv) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 }
 
 // RunProgress reports each image's (and group's) output as it is
-// computed when the images are split between the workers (depthwise
+// computed when the workers share out the images (eachTask; depthwise
 // convolutions: always), each Winograd block's (winoPlan.doneBlock), and
 // the whole output at the end when the workers share each image or
 // block.
@@ -308,13 +308,11 @@ func (c *conv) RunProgress(ctx *Ctx, in, out []*tensor.Tensor, done func(worker,
 	if units >= workers {
 		c.growScratch(workers, sizes)
 		unitOut := geo.cout * geo.spatial
-		parallel.Each(units, workers, func(w, lo, hi int) {
-			for u := lo; u < hi; u++ {
-				runUnit(u, &c.scratch[w], 1)
-				if done != nil {
-					at := u/c.group*imgOut + u%c.group*unitOut
-					done(w, at, at+unitOut)
-				}
+		eachTask(units, workers, func(w, u int) {
+			runUnit(u, &c.scratch[w], 1)
+			if done != nil {
+				at := u/c.group*imgOut + u%c.group*unitOut
+				done(w, at, at+unitOut)
 			}
 		})
 		return nil

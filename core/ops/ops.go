@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/int8cal/int8cal/core/internal/parallel"
 	"github.com/int8cal/int8cal/core/onnx"
@@ -124,6 +125,21 @@ type ProgressRunner interface {
 	// (calls with different ones may). done may read the range, and
 	// write other tensors; nil done is Run.
 	RunProgress(ctx *Ctx, in, out []*tensor.Tensor, done func(worker, lo, hi int)) error
+}
+
+// eachTask runs body(worker, i) for every task i in [0, n) on up to
+// workers goroutines (worker is the goroutine's index), each taking the
+// next task when it has finished its last: a core slowed by other work
+// (another process, a slower task) takes fewer tasks instead of holding
+// up the others, as an even split would. For tasks whose results do not
+// depend on the goroutine that runs them.
+func eachTask(n, workers int, body func(worker, i int)) {
+	var next atomic.Int64
+	parallel.Each(min(n, max(1, workers)), max(1, workers), func(w, _, _ int) {
+		for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+			body(w, i)
+		}
+	})
 }
 
 // doneAll reports all n values of an output to done (when not nil) at

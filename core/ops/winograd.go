@@ -5,7 +5,6 @@ import (
 	"math"
 
 	"github.com/int8cal/int8cal/core/gemm"
-	"github.com/int8cal/int8cal/core/internal/parallel"
 	"github.com/int8cal/int8cal/core/tensor"
 )
 
@@ -502,12 +501,14 @@ func winoOutputGo(a *winoOutArgs) {
 }
 
 // runWinograd computes the convolution with the Winograd strategy (see
-// above): blocks of tiles split between the workers, or the blocks in
-// turn with the workers splitting each GEMM when there are fewer blocks
-// than workers. The blocks do not depend on the worker count, so neither
-// do the results. done (RunProgress; nil: none) gets each block's
-// output as the block is finished when the workers split the blocks and
-// the blocks cover whole rows of tiles, else the whole output at the end.
+// above): each worker taking the next block of tiles when done with its
+// last (eachTask), or the blocks in turn with the workers splitting each
+// GEMM when there are fewer blocks than workers. The blocks do not
+// depend on the worker count or on which worker computes them, so
+// neither do the results. done (RunProgress; nil: none) gets each
+// block's output as the block is finished when the workers share out the
+// blocks and the blocks cover whole rows of tiles, else the whole output
+// at the end.
 func (c *conv) runWinograd(ctx *Ctx, in, out []*tensor.Tensor, geo *convGeometry, n int, bias []float32, done func(worker, lo, hi int)) error {
 	p, err := c.winoPlanFor(geo, n)
 	if err != nil {
@@ -564,12 +565,10 @@ func (c *conv) runWinograd(ctx *Ctx, in, out []*tensor.Tensor, geo *convGeometry
 	if blocks >= workers {
 		c.growScratch(workers, sizes)
 		byBlock := done != nil && blk%p.tw == 0
-		parallel.Each(blocks, workers, func(w, lo, hi int) {
-			for b := lo; b < hi; b++ {
-				runBlock(b, &c.scratch[w], 1)
-				if byBlock {
-					p.doneBlock(done, w, b*blk, min(blk, p.tiles-b*blk))
-				}
+		eachTask(blocks, workers, func(w, b int) {
+			runBlock(b, &c.scratch[w], 1)
+			if byBlock {
+				p.doneBlock(done, w, b*blk, min(blk, p.tiles-b*blk))
 			}
 		})
 		if !byBlock {
