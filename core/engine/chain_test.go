@@ -2,11 +2,14 @@ package engine_test
 
 import (
 	"math"
+	"math/rand"
 	"sync"
 	"testing"
 	"unsafe"
 
 	"github.com/int8cal/int8cal/core/engine"
+	"github.com/int8cal/int8cal/core/graph"
+	"github.com/int8cal/int8cal/core/onnx"
 	"github.com/int8cal/int8cal/core/tensor"
 )
 
@@ -31,10 +34,11 @@ func observe(t *tensor.Tensor) []uint32 {
 // Workers(). The Convs among those steps run in the chained step, the
 // other steps stay apart (deferred). ResNet-20 at batch 5 with 2 workers
 // (the default here) has Winograd blocks ending inside an image, at
-// batch 2 with 3 workers fewer blocks and images than workers.
+// batch 2 with 3 workers fewer blocks and images than workers;
+// depthwiseModel chains a depthwise and a pointwise Conv.
 func TestObservedChunksMatchObservedRun(t *testing.T) {
 	for _, tc := range []struct {
-		path    string
+		path    string // or, when "", depthwiseModel
 		input   string
 		shape   []int
 		workers int
@@ -50,8 +54,15 @@ func TestObservedChunksMatchObservedRun(t *testing.T) {
 		{lenetPath, "data", []int{3, 1, 28, 28}, 0, 2, 0, 1},
 		{resnet20Path, "input", []int{5, 3, 32, 32}, 0, 19 + 9 + 17 + 2, 17, 2},
 		{resnet20Path, "input", []int{2, 3, 32, 32}, 3, 19 + 9 + 17 + 2, 17, 2},
+		// depthwiseModel: both Convs merged, all five tensors in pieces.
+		{"", "x", []int{3, 8, 12, 12}, 2, 5, 2, 0},
 	} {
-		g := load(t, tc.path)
+		var g *graph.Graph
+		if tc.path == "" {
+			g = depthwiseModel(t)
+		} else {
+			g = load(t, tc.path)
+		}
 		eng := engine.New(g, engine.Options{Workers: tc.workers})
 		x := randomInput(tc.shape...)
 		for i := range x.F32 {
@@ -142,4 +153,41 @@ func TestObservedChunksMatchObservedRun(t *testing.T) {
 			t.Errorf("%s: %d producers chained, %d deferred; want %d and %d", tc.path, merged, deferred, tc.merged, tc.deferred)
 		}
 	}
+}
+
+// depthwiseModel is x → depthwise 3×3 Conv → Relu → 1×1 Conv → Add x →
+// Relu, on inputs of 8 channels, random weights and biases: a depthwise
+// Conv and a pointwise one chained with their Relu (and Add).
+func depthwiseModel(t *testing.T) *graph.Graph {
+	t.Helper()
+	rng := rand.New(rand.NewSource(3))
+	random := func(shape ...int) *tensor.Tensor {
+		v := tensor.New(tensor.Float32, shape...)
+		for i := range v.F32 {
+			v.F32[i] = 2*rng.Float32() - 1
+		}
+		return v
+	}
+	nodes := []*onnx.Node{
+		{Name: "dw", OpType: "Conv", Inputs: []string{"x", "wd", "bd"}, Outputs: []string{"d"}, Attrs: []*onnx.Attribute{
+			{Name: "group", Type: onnx.AttrInt, I: 8}, {Name: "pads", Type: onnx.AttrInts, Ints: []int64{1, 1, 1, 1}}}},
+		{Name: "relu1", OpType: "Relu", Inputs: []string{"d"}, Outputs: []string{"r"}},
+		{Name: "pw", OpType: "Conv", Inputs: []string{"r", "wp", "bp"}, Outputs: []string{"c"}},
+		{Name: "add", OpType: "Add", Inputs: []string{"c", "x"}, Outputs: []string{"a"}},
+		{Name: "relu2", OpType: "Relu", Inputs: []string{"a"}, Outputs: []string{"o"}},
+	}
+	inits := []*onnx.Initializer{
+		{Name: "wd", Tensor: random(8, 1, 3, 3)}, {Name: "bd", Tensor: random(8)},
+		{Name: "wp", Tensor: random(8, 8, 1, 1)}, {Name: "bp", Tensor: random(8)},
+	}
+	m := &onnx.Model{IRVersion: 7, Opsets: map[string]int64{"": 13}, Graph: &onnx.Graph{
+		Name: "depthwise", Nodes: nodes, Initializers: inits,
+		Inputs:  []*onnx.ValueInfo{{Name: "x", DType: tensor.Float32, HasShape: true, Dims: []onnx.Dim{{Param: "N"}, {Value: 8}, {Value: 12}, {Value: 12}}}},
+		Outputs: []*onnx.ValueInfo{{Name: "o"}},
+	}}
+	g, err := graph.Options{}.FromONNX(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
 }
