@@ -14,6 +14,7 @@ import (
 	"github.com/int8cal/int8cal/calib"
 	"github.com/int8cal/int8cal/core/calibtable"
 	"github.com/int8cal/int8cal/core/session"
+	"github.com/int8cal/int8cal/core/stats"
 	"github.com/int8cal/int8cal/internal/atomicfile"
 )
 
@@ -63,6 +64,10 @@ type Job struct {
 	// and reuses them when model, data and batches match (histogram and
 	// min/max statistics only; raw values are never cached).
 	StatsCache string
+	// Merged, when set, are the statistics to calibrate from, the merge
+	// of a calibration's shards (stats.Merge, complete): the network is
+	// not run. Provenance and Batches must be those of Merged's key.
+	Merged *stats.File
 	// Provenance is this run's sidecar (model hash, data set, ...); the
 	// calibrator, options and batch fields are filled in by Run.
 	Provenance calibtable.Sidecar
@@ -212,32 +217,53 @@ func (j *Job) warnUnknown(unknown []string) {
 	}
 }
 
-// statistics collects the statistics, or takes them from the histogram
-// cache.
+// statistics are the statistics to calibrate from: the job's Merged
+// statistics, those of the histogram cache, or collected now.
 func (j *Job) statistics(side *calibtable.Sidecar) ([]calib.TensorStats, error) {
-	cacheable := j.StatsCache != "" && j.Info.Statistics != calib.Raw
-	key := keyOf(side, j.Info)
-	if cacheable {
-		stats, why := loadStats(j.StatsCache, key, j.Info)
-		if stats != nil {
-			j.Log.Info("using histogram cache: the network is not run", "cache", j.StatsCache, "tensors", len(stats))
-			return stats, nil
-		}
-		j.Log.Info("collecting statistics: "+why, "cache", j.StatsCache)
+	if j.Merged == nil && (j.StatsCache == "" || j.Info.Statistics == calib.Raw) {
+		j.startLine()
+		return Collect(j.Runner, j.Source, j.Input, j.Batches, j.Info, j.progress(0))
 	}
-	fmt.Fprintf(j.Out, "Starting Calibration with batch size %d.\n", j.Batches.Batch)
-	stats, err := Collect(j.Runner, j.Source, j.Input, j.Batches, j.Info, func(batch int, took time.Duration) {
-		fmt.Fprintf(j.Out, "Calibrated batch %d in %g seconds.\n", batch, took.Seconds())
-	})
+	key, err := keyOf(side, j.Info)
 	if err != nil {
 		return nil, err
 	}
-	if cacheable {
-		if err := saveStats(j.StatsCache, key, stats); err != nil {
-			return nil, err
+	if m := j.Merged; m != nil {
+		if !m.SameCalibration(key) || !m.Complete() {
+			return nil, fmt.Errorf("%s: statistics of batches %d to %d of %+v, not of this calibration (%+v)", m.Name(), m.From, m.To-1, m.Key, key)
 		}
+		j.Log.Info("calibrating from merged statistics: the network is not run", "statistics", m.Name(), "tensors", len(m.Tensors))
+		return m.Calib(j.Info)
 	}
-	return stats, nil
+	f, why := loadStats(j.StatsCache, key, j.Info)
+	if f != nil {
+		j.Log.Info("using histogram cache: the network is not run", "cache", j.StatsCache, "tensors", len(f.Tensors))
+		return f.Calib(j.Info)
+	}
+	j.Log.Info("collecting statistics: "+why, "cache", j.StatsCache)
+	j.startLine()
+	tensors, err := CollectTensors(j.Runner, j.Source, j.Input, j.Batches, j.Info, j.progress(0))
+	if err != nil {
+		return nil, err
+	}
+	f = &stats.File{Key: key, From: 0, To: j.Batches.Batches, Tensors: tensors}
+	if err := stats.WriteFile(j.StatsCache, f); err != nil {
+		return nil, err
+	}
+	return f.Calib(j.Info)
+}
+
+// startLine is the sample's line before calibrating.
+func (j *Job) startLine() {
+	fmt.Fprintf(j.Out, "Starting Calibration with batch size %d.\n", j.Batches.Batch)
+}
+
+// progress prints the sample's line per batch, numbering batches from
+// first.
+func (j *Job) progress(first int) Progress {
+	return func(batch int, took time.Duration) {
+		fmt.Fprintf(j.Out, "Calibrated batch %d in %g seconds.\n", first+batch, took.Seconds())
+	}
 }
 
 // reusable reads the cache and decides whether it can be used as is,
@@ -290,4 +316,55 @@ func (p InProcess) Configure(options map[string]string) error { return p.C.Confi
 // Calibrate calls the calibrator directly.
 func (p InProcess) Calibrate(stats []calib.TensorStats) ([]calib.Range, error) {
 	return p.C.Calibrate(context.Background(), stats)
+}
+
+// Shard is part Index (from 0) of Count parts of a calibration's batches:
+// the batches split in order, as evenly as they go (10 batches in 3
+// shards: 3, 3 and 4).
+type Shard struct{ Index, Count int }
+
+func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.Index, s.Count) }
+
+// Batches returns the shard's batches [from, to) of total.
+func (s Shard) Batches(total int) (from, to int, err error) {
+	switch {
+	case s.Count < 1 || s.Index < 0 || s.Index >= s.Count:
+		return 0, 0, fmt.Errorf("shard %s: the index must be from 0 to the count less one", s)
+	case s.Count > total:
+		return 0, 0, fmt.Errorf("shard %s: %d shards of %d calibration batches would leave shards without a batch; use at most %d shards, or more batches", s, s.Count, total, total)
+	}
+	return s.Index * total / s.Count, (s.Index + 1) * total / s.Count, nil
+}
+
+// RunShard collects the statistics of shard s of the job's batches and
+// writes them to path as a statistics file (stats.File), which int8cal
+// merge turns, with the other shards', into the table the whole job
+// would write. Nothing is calibrated: the job's calibrator only says
+// which statistics to collect. Run again, a shard writes the same bytes,
+// atomically.
+func (j *Job) RunShard(s Shard, path string) (*stats.File, error) {
+	side := j.Provenance
+	side.BatchSize, side.Batches, side.FirstSample = j.Batches.Batch, j.Batches.Batches, j.Batches.First
+	key, err := keyOf(&side, j.Info)
+	if err != nil {
+		return nil, fmt.Errorf("calibrator %s: %w: it cannot be sharded", j.Info.Name, err)
+	}
+	from, to, err := s.Batches(j.Batches.Batches)
+	if err != nil {
+		return nil, err
+	}
+	if err := atomicfile.CheckWritable(path); err != nil {
+		return nil, err
+	}
+	b := Batches{Batch: j.Batches.Batch, Batches: to - from, First: j.Batches.First + from*j.Batches.Batch}
+	fmt.Fprintf(j.Out, "Collecting shard %s: batches %d to %d of %d, batch size %d.\n", s, from, to-1, j.Batches.Batches, b.Batch)
+	tensors, err := CollectTensors(j.Runner, j.Source, j.Input, b, j.Info, j.progress(from))
+	if err != nil {
+		return nil, err
+	}
+	f := &stats.File{Key: key, From: from, To: to, Tensors: tensors}
+	if err := stats.WriteFile(path, f); err != nil {
+		return nil, err
+	}
+	return f, nil
 }

@@ -2,13 +2,11 @@ package calibrate
 
 import (
 	"fmt"
-	"math"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/int8cal/int8cal/calib"
-	"github.com/int8cal/int8cal/calib/histogram"
 	"github.com/int8cal/int8cal/core/internal/parallel"
 	"github.com/int8cal/int8cal/core/session"
 	"github.com/int8cal/int8cal/core/stats"
@@ -44,77 +42,17 @@ type Batches struct {
 // keep (1 GiB of float32).
 const maxRawValues = 1 << 28
 
-// collector accumulates one tensor's statistics. Histograms are filled in
-// parallel, one partial histogram per worker, merged at the end: merging
-// is exact (power-of-two bins), so the result does not depend on the split.
+// collector accumulates one tensor's statistics. They are filled in
+// parallel, one part per worker, merged at the end: merging is exact
+// (stats.Tensor), so the result does not depend on the split.
 type collector struct {
-	name    string
-	kind    calib.StatisticsKind
-	parts   []*histogram.Histogram // per worker, for the histogram kinds
-	minmax  []minMax               // per worker, for MinMax and Raw
-	raw     []float32
-	workers int
+	name  string
+	kind  calib.StatisticsKind
+	parts []*stats.Tensor // per worker; for Raw, min-max parts
+	raw   []float32
 	// chunked is set by the first piece of the tensor (ChunkRunner): its
 	// statistics come from the pieces, not from the whole tensor.
 	chunked atomic.Bool
-}
-
-// minMax tracks count, min, max and non-finite values of a stream.
-type minMax struct {
-	count    uint64
-	min, max float32
-	nan, inf uint64
-}
-
-func (m *minMax) add(v []float32) {
-	lo, hi, ok := histogram.Bounds(v)
-	switch {
-	case !ok:
-		// Empty, or some value is not finite (rare): count them and take
-		// the bounds of the finite ones.
-		m.min, m.max = m.finiteBounds(v)
-	case m.count == m.nan+m.inf:
-		m.min, m.max = lo, hi
-	default:
-		// min and max order -0 below +0, as Bounds does, so that the
-		// bounds do not depend on the order of the values.
-		m.min, m.max = min(m.min, lo), max(m.max, hi)
-	}
-}
-
-// merge adds o's values to m.
-func (m *minMax) merge(o minMax) {
-	if o.count > o.nan+o.inf {
-		if m.count == m.nan+m.inf {
-			m.min, m.max = o.min, o.max
-		} else {
-			m.min, m.max = min(m.min, o.min), max(m.max, o.max)
-		}
-	}
-	m.count += o.count
-	m.nan += o.nan
-	m.inf += o.inf
-}
-
-func (m *minMax) finiteBounds(v []float32) (float32, float32) {
-	lo, hi := m.min, m.max
-	first := m.count == 0
-	for _, x := range v {
-		switch {
-		case x != x:
-			m.nan++
-			continue
-		case math.IsInf(float64(x), 0):
-			m.inf++
-			continue
-		}
-		if first {
-			lo, hi, first = x, x, false
-			continue
-		}
-		lo, hi = min(lo, x), max(hi, x)
-	}
-	return lo, hi
 }
 
 // Progress is told about each batch calibrated.
@@ -124,6 +62,42 @@ type Progress func(batch int, took time.Duration)
 // statistics need asks for, one entry per float tensor in the order the
 // network computes them.
 func Collect(r ObservedRunner, src session.Source, input string, b Batches, need calib.Info, progress Progress) ([]calib.TensorStats, error) {
+	order, err := collect(r, src, input, b, need, progress)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]calib.TensorStats, len(order))
+	for i, c := range order {
+		if out[i], err = c.stats(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// CollectTensors is Collect that returns the statistics in the form that
+// merges exactly (stats.Tensor), for a statistics file. need is a kind
+// such statistics hold: a histogram kind or MinMax, not Raw.
+func CollectTensors(r ObservedRunner, src session.Source, input string, b Batches, need calib.Info, progress Progress) ([]*stats.Tensor, error) {
+	if _, _, err := stats.KindKey(need); err != nil {
+		return nil, err
+	}
+	order, err := collect(r, src, input, b, need, progress)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*stats.Tensor, len(order))
+	for i, c := range order {
+		if out[i], err = c.tensor(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// collect runs the network over the batches and returns the collectors of
+// the float tensors in the order the network computes them.
+func collect(r ObservedRunner, src session.Source, input string, b Batches, need calib.Info, progress Progress) ([]*collector, error) {
 	if b.Batch <= 0 || b.Batches <= 0 || b.First < 0 {
 		return nil, fmt.Errorf("calibration batch size (%d) and batch count (%d) must be positive", b.Batch, b.Batches)
 	}
@@ -224,30 +198,23 @@ func Collect(r ObservedRunner, src session.Source, input string, b Batches, need
 			progress(i, time.Since(began))
 		}
 	}
-	out := make([]calib.TensorStats, len(order))
-	for i, c := range order {
-		s, err := c.stats()
-		if err != nil {
-			return nil, err
-		}
-		out[i] = s
-	}
-	return out, nil
+	return order, nil
 }
 
 func newCollector(name string, need calib.Info, workers int) *collector {
-	c := &collector{name: name, kind: need.Statistics, workers: workers}
-	for w := 0; w < workers; w++ {
-		switch need.Statistics {
-		case calib.AbsHistogram, calib.SignedHistogram:
-			h, err := histogram.NewConfig(stats.HistogramConfig(need))
-			if err != nil {
-				panic(err) // calib.Info's bins are checked when the plugin starts
-			}
-			c.parts = append(c.parts, h)
-		default:
-			c.minmax = append(c.minmax, minMax{})
+	c := &collector{name: name, kind: need.Statistics}
+	partNeed := need
+	if need.Statistics == calib.Raw {
+		// Raw keeps the values themselves, and min-max parts for the
+		// count, extremes and non-finite values.
+		partNeed.Statistics = calib.MinMax
+	}
+	for range workers {
+		t, err := stats.NewTensor(name, partNeed)
+		if err != nil {
+			panic(err) // calib.Info's bins are checked when the plugin starts
 		}
+		c.parts = append(c.parts, t)
 	}
 	return c
 }
@@ -256,7 +223,7 @@ func newCollector(name string, need calib.Info, workers int) *collector {
 const minChunk = 1 << 15
 
 func (c *collector) add(v []float32) error {
-	workers := min(c.workers, max(1, len(v)/minChunk))
+	workers := min(len(c.parts), max(1, len(v)/minChunk))
 	parallel.Each(len(v), workers, func(w, lo, hi int) { c.addPart(w, v[lo:hi]) })
 	if c.kind == calib.Raw {
 		if len(c.raw)+len(v) > maxRawValues {
@@ -268,66 +235,34 @@ func (c *collector) add(v []float32) error {
 }
 
 // addPart adds values to worker w's partial statistics (not Raw's list).
-func (c *collector) addPart(w int, v []float32) {
-	if c.parts != nil {
-		c.parts[w].Add(v)
-		return
-	}
-	m := &c.minmax[w]
-	m.add(v)
-	m.count += uint64(len(v))
-}
+func (c *collector) addPart(w int, v []float32) { c.parts[w].Add(v) }
 
 // addBatch merges statistics gathered by a stats.Runner.
-func (c *collector) addBatch(s stats.Batch) error {
-	if c.parts != nil {
-		if s.Histogram == nil {
-			return fmt.Errorf("tensor %q: the runner gathered no histogram", c.name)
+func (c *collector) addBatch(s stats.Batch) error { return c.parts[0].Merge(&s) }
+
+// tensor merges the workers' parts.
+func (c *collector) tensor() (*stats.Tensor, error) {
+	t := c.parts[0]
+	for _, p := range c.parts[1:] {
+		if err := t.Merge(p); err != nil {
+			return nil, err
 		}
-		if err := c.parts[0].Merge(s.Histogram); err != nil {
-			return fmt.Errorf("tensor %q: %w", c.name, err)
-		}
-		return nil
 	}
-	c.minmax[0].merge(minMax{count: s.Count, min: s.Min, max: s.Max, nan: s.NaN, inf: s.Inf})
-	return nil
+	c.parts = c.parts[:1]
+	return t, nil
 }
 
+// stats returns what the calibrator receives.
 func (c *collector) stats() (calib.TensorStats, error) {
-	if c.parts == nil {
-		m := c.minmax[0]
-		for _, o := range c.minmax[1:] {
-			m.merge(o)
-		}
-		if err := c.nonFinite(m.nan, m.inf); err != nil {
-			return calib.TensorStats{}, err
-		}
-		return calib.TensorStats{Name: c.name, Count: m.count - m.nan - m.inf, Min: m.min, Max: m.max, Values: c.raw}, nil
-	}
-	h := c.parts[0]
-	for _, p := range c.parts[1:] {
-		if err := h.Merge(p); err != nil {
-			return calib.TensorStats{}, fmt.Errorf("tensor %q: %w", c.name, err)
-		}
-	}
-	pos, neg := h.Infs()
-	if err := c.nonFinite(h.NaNs(), pos+neg); err != nil {
+	t, err := c.tensor()
+	if err != nil {
 		return calib.TensorStats{}, err
 	}
-	return calib.TensorStats{
-		Name: c.name, Count: h.Count(), Min: h.Min(), Max: h.Max(),
-		Histogram: &calib.Histogram{Range: h.Range(), Signed: h.Signed(), Counts: h.Bins()},
-	}, nil
-}
-
-func (c *collector) nonFinite(nan, inf uint64) error {
-	switch {
-	// The samples were checked to be finite when read
-	// (session.ReadFinite), so the network made these values.
-	case inf > 0:
-		return fmt.Errorf("tensor %q: %d infinite values on the calibration data, which is finite: the network overflows float32 or has infinite weights", c.name, inf)
-	case nan > 0:
-		return fmt.Errorf("tensor %q: %d NaN values on the calibration data, which is finite: the network has NaN weights or computes NaN (e.g. 0/0, Inf-Inf)", c.name, nan)
+	kind := c.kind
+	if kind == calib.Raw {
+		kind = calib.MinMax
 	}
-	return nil
+	s, err := t.Calib(kind)
+	s.Values = c.raw
+	return s, err
 }

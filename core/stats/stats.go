@@ -1,9 +1,12 @@
-// Package stats defines the per-batch statistics of activation tensors that
-// calibration gathers, and the runner interface through which a backend
-// gathers them where the tensors are. The host's collector
+// Package stats defines the statistics of activation tensors that
+// calibration gathers (Tensor), in a form whose parts merge exactly; the
+// runner interface through which a backend gathers them where the tensors
+// are; and the statistics file (File), which carries them from one
+// process or machine to another. The host's collector
 // (core/calibrate.Collect) merges them; a GPU backend (core/cuda)
-// implements Runner. Keeping them here lets a backend serve calibration
-// without depending on the calibration job.
+// implements Runner; a shard of a calibration writes a File and a merge
+// reads them. Keeping them here lets a backend serve calibration without
+// depending on the calibration job.
 package stats
 
 import (
@@ -24,16 +27,9 @@ type Runner interface {
 	RunStatistics(inputs map[string]*tensor.Tensor, need calib.Info, emit func(Batch) error) error
 }
 
-// Batch is one tensor's statistics over one batch.
-type Batch struct {
-	Name string
-	// Histogram is set for the histogram kinds.
-	Histogram *histogram.Histogram
-	// Count is the number of values (finite or not), NaN and Inf the
-	// non-finite ones among them; Min and Max are the finite extremes.
-	Count, NaN, Inf uint64
-	Min, Max        float32
-}
+// Batch is one tensor's statistics over one batch, as a Runner emits
+// them.
+type Batch = Tensor
 
 // HistogramConfig is the layout of the histograms gathered for need (a
 // histogram kind): need.Bins over |x|, or over x with both signs (twice
