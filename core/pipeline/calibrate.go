@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/int8cal/int8cal/core/calibrate"
 	"github.com/int8cal/int8cal/core/calibtable"
@@ -99,13 +100,6 @@ func (c *Calibrated) ByTensorRT() string {
 // calibrates, and its table is written, when Evaluate builds the INT8
 // engine; WriteTable does it without evaluating.
 func (p *Pipeline) Calibrate(c Calibration, out io.Writer) (*Calibrated, error) {
-	if c.TRTVersion == "" {
-		c.TRTVersion = DefaultTRTVersion
-	}
-	version, err := calibtable.ParseTRTVersion(c.TRTVersion)
-	if err != nil {
-		return nil, fmt.Errorf("--trt-version: %w", err)
-	}
 	cache := p.CachePath(c)
 	if p.tensorrtCalibrates() {
 		t, err := p.newTRTCalibration(c, cache)
@@ -114,11 +108,41 @@ func (p *Pipeline) Calibrate(c Calibration, out io.Writer) (*Calibrated, error) 
 		}
 		return &Calibrated{Cache: cache, tensorrt: t}, nil
 	}
-	src, err := p.OpenData(c.Data)
+	job, done, err := p.calibrationJob(c, out)
 	if err != nil {
 		return nil, err
 	}
-	defer src.Close()
+	defer done()
+	return p.runJob(c, job)
+}
+
+// calibrationJob opens c's data, loads the model for c's batch, starts
+// its observed FP32 runner and its calibrator and returns the job that
+// calibrates with them; done lets them go.
+func (p *Pipeline) calibrationJob(c Calibration, out io.Writer) (job *calibrate.Job, done func(), err error) {
+	var closers []func()
+	closeAll := func() {
+		for _, f := range slices.Backward(closers) {
+			f()
+		}
+	}
+	defer func() {
+		if err != nil {
+			closeAll()
+		}
+	}()
+	// The calibrator first: it says which statistics to gather, and
+	// starting it checks the options before any data is read.
+	job, closeCal, err := p.newJob(c, out)
+	if err != nil {
+		return nil, nil, err
+	}
+	closers = append(closers, closeCal)
+	src, err := p.OpenData(c.Data)
+	if err != nil {
+		return nil, nil, err
+	}
+	closers = append(closers, func() { src.Close() })
 	if p.opts.Backend.Name == TensorRT {
 		// TensorRT cannot show the intermediate tensors calibration
 		// observes: the CPU engine calibrates, TensorRT builds INT8 from
@@ -126,36 +150,53 @@ func (p *Pipeline) Calibrate(c Calibration, out io.Writer) (*Calibrated, error) 
 		p.log.Info("--backend tensorrt: calibrating on the cpu backend")
 	}
 	if err := p.load(c.Batch, src); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p.inputStats(src, c.First, c.Batch)
-	r, data, done, err := p.observing(src, c.Batch)
+	r, data, release, err := p.observing(src, c.Batch)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer done()
+	closers = append(closers, release)
 	hash, err := p.ModelSHA256()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	job.Runner, job.Input, job.Source = r, p.graph.Inputs[0].Name, data
+	job.Tensors = graphTensors(p.graph)
+	job.Provenance = calibtable.Sidecar{ModelSHA256: hash, Dataset: src.Describe()}
+	return job, closeAll, nil
+}
+
+// newJob starts c's calibrator and returns the job of c without its
+// model, network, data and provenance; done stops the calibrator.
+func (p *Pipeline) newJob(c Calibration, out io.Writer) (*calibrate.Job, func(), error) {
+	if c.TRTVersion == "" {
+		c.TRTVersion = DefaultTRTVersion
+	}
+	version, err := calibtable.ParseTRTVersion(c.TRTVersion)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--trt-version: %w", err)
 	}
 	found, err := p.findPlugin(pluginhost.CalibratorKind, c.Calibrator)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cal, err := pluginhost.StartCalibrator(found, p.log)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer cal.Close()
-	job := &calibrate.Job{
-		Runner: r, Input: p.graph.Inputs[0].Name, Source: data,
+	return &calibrate.Job{
 		Batches:    calibrate.Batches{Batch: c.Batch, Batches: c.Batches, First: c.First},
 		Calibrator: cal, Info: cal.Info, Options: c.Options,
-		CachePath: cache, Use: calibrate.Reuse, Tensors: graphTensors(p.graph),
+		CachePath: p.CachePath(c), Use: calibrate.Reuse,
 		Version: version, StatsCache: c.HistogramCache,
-		Provenance: calibtable.Sidecar{ModelSHA256: hash, Dataset: src.Describe()},
-		Out:        out, Log: p.log,
-	}
+		Out: out, Log: p.log,
+	}, func() { cal.Close() }, nil
+}
+
+// runJob runs the job and writes c's JSON table.
+func (p *Pipeline) runJob(c Calibration, job *calibrate.Job) (*Calibrated, error) {
 	res, err := job.Run()
 	if err != nil {
 		return nil, err
@@ -165,7 +206,7 @@ func (p *Pipeline) Calibrate(c Calibration, out io.Writer) (*Calibrated, error) 
 			return nil, err
 		}
 	}
-	return &Calibrated{Result: res, Cache: cache}, nil
+	return &Calibrated{Result: res, Cache: job.CachePath}, nil
 }
 
 // TableAsGiven is INT8 from the table at path, used as it is and never

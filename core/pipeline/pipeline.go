@@ -176,28 +176,37 @@ func (p *Pipeline) Load(batch int, data *Dataset) error {
 // load is Load without opening the backend: calibration, which runs on
 // the CPU for TensorRT, needs no TensorRT.
 func (p *Pipeline) load(batch int, data *Dataset) error {
-	path := p.opts.Model
-	if p.graph == nil {
-		g, err := graph.Options{Budget: p.opts.Budget}.Load(path)
-		if err != nil {
-			return err
-		}
-		if len(g.Inputs) < 1 || len(g.Outputs) < 1 {
-			return fmt.Errorf("%s: the model has %d inputs and %d outputs; at least one of each is needed", path, len(g.Inputs), len(g.Outputs))
-		}
-		p.log.Debug("model loaded", "path", path, "opset", g.Opset, "nodes", len(g.Nodes), "inputs", len(g.Inputs), "output", g.Outputs[0].Name)
-		nodes := make([]precision.Node, len(g.Nodes))
-		for i, n := range g.Nodes {
-			nodes[i] = precision.Node{Name: n.Name, OpType: n.OpType}
-		}
-		if err := p.opts.Exclude.Check(nodes, ops.Supported()); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		p.graph = g
+	if err := p.loadGraph(); err != nil {
+		return err
 	}
 	if _, err := session.NewFeed(data, p.graph.Inputs, batch); err != nil {
-		return fmt.Errorf("%s: %w", path, data.errorf(err))
+		return fmt.Errorf("%s: %w", p.opts.Model, data.errorf(err))
 	}
+	return nil
+}
+
+// loadGraph loads the model once.
+func (p *Pipeline) loadGraph() error {
+	if p.graph != nil {
+		return nil
+	}
+	path := p.opts.Model
+	g, err := graph.Options{Budget: p.opts.Budget}.Load(path)
+	if err != nil {
+		return err
+	}
+	if len(g.Inputs) < 1 || len(g.Outputs) < 1 {
+		return fmt.Errorf("%s: the model has %d inputs and %d outputs; at least one of each is needed", path, len(g.Inputs), len(g.Outputs))
+	}
+	p.log.Debug("model loaded", "path", path, "opset", g.Opset, "nodes", len(g.Nodes), "inputs", len(g.Inputs), "output", g.Outputs[0].Name)
+	nodes := make([]precision.Node, len(g.Nodes))
+	for i, n := range g.Nodes {
+		nodes[i] = precision.Node{Name: n.Name, OpType: n.OpType}
+	}
+	if err := p.opts.Exclude.Check(nodes, ops.Supported()); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	p.graph = g
 	return nil
 }
 
