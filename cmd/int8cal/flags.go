@@ -42,6 +42,18 @@ func sampleArgs(args []string, names ...string) []string {
 // parse parses args into fs, printing usage on --help and a clear message on
 // a bad flag.
 func parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "int8cal %s: unexpected argument %q (see int8cal %s --help)\n", fs.Name(), fs.Arg(0), fs.Name())
+		return errUsage
+	}
+	return nil
+}
+
+// parseFlags is parse up to the first argument that is not a flag.
+func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(io.Discard)
 	err := fs.Parse(args)
 	switch {
@@ -51,9 +63,6 @@ func parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 		return errHelp
 	case err != nil:
 		fmt.Fprintf(stderr, "int8cal %s: %v (see int8cal %s --help)\n", fs.Name(), err, fs.Name())
-		return errUsage
-	case fs.NArg() > 0:
-		fmt.Fprintf(stderr, "int8cal %s: unexpected argument %q (see int8cal %s --help)\n", fs.Name(), fs.Arg(0), fs.Name())
 		return errUsage
 	}
 	return nil

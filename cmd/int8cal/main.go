@@ -26,6 +26,7 @@ func commands() []command {
 		{"run", "the sample: score the model on MNIST in FP32 and report Top-1/Top-5 and speed", runCommand},
 		{"eval", "score a model on a data split and print Top-1/Top-5 and throughput", evalCommand},
 		{"calibrate", "calibrate a model with a calibrator plugin and write a TensorRT calibration cache", calibrateCommand},
+		{"merge", "merge the statistics files of a calibration's shards (calibrate --shard) and write its table", mergeCommand},
 		{"plugins", "list the plugins found, with their versions and options", pluginsCommand},
 		{"compare", "calibrate with several calibrators and compare their INT8 accuracy in one table", compareCommand},
 		{"debug", "compare FP32 and INT8 layer by layer: SQNR, cosine and abs error of every quantized layer, worst first", debugCommand},

@@ -20,7 +20,7 @@ var flagGroups = []struct {
 }{
 	{"Model and data", []string{"model", "datadir", "d", "split", "data", "data-opt", "cal-data", "cal-opt", "eval-data", "eval-opt"}},
 	{"Evaluation", []string{"precision", "batch", "start", "score", "batches"}},
-	{"Calibration", []string{"calibrator", "calibrator-opt", "calibrators", "cal-batch", "cal-batches", "cal-first", "cache", "table", "trt-version", "histogram-cache"}},
+	{"Calibration", []string{"calibrator", "calibrator-opt", "calibrators", "cal-batch", "cal-batches", "cal-first", "cache", "table", "trt-version", "histogram-cache", "shard", "stats-out"}},
 	{"Mixed precision", []string{"exclude-nodes", "exclude-op-types", "exclude-file", "max-drop", "max-layers", "sensitivity-batches"}},
 	{"Q/DQ model", []string{"per-tensor-weights", "extra-ops"}},
 	{"Backend", []string{"backend", "device", "cuda-lib", "nvrtc-lib", "cublaslt-lib", "tensorrt-lib", "tensorrt-int8", "tensorrt-workspace", "tensorrt-avg-timing", "useDLACore"}},
