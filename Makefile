@@ -13,7 +13,7 @@ VPY       := $(VENV)/bin/python
 
 export CGO_ENABLED := 0
 
-.PHONY: all build data demo test nodetests onnx-testdata chromium bench bench-models crosscheck pydeps gpulibs trtlibs gpu-pack fuzz clean
+.PHONY: all build data demo test nodetests onnx-testdata chromium slurm bench bench-models crosscheck pydeps gpulibs trtlibs gpu-pack fuzz clean
 
 all: build data
 
@@ -60,20 +60,29 @@ nodetests: onnx-testdata
 	@bash -o pipefail -c "$(GO) test -count=1 -v -run '^TestONNXNodeTests$$' ./core/ops/nodetest/ | grep -v -e '^=== ' -e '--- PASS'"
 
 onnx-testdata:
-	@test -d $(ONNX_NODE_TESTS) || { \
-	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-	  echo "installing libonnx-testdata (the ONNX backend node tests) with apt-get"; \
-	  $$sudo apt-get install -y libonnx-testdata || \
-	    { $$sudo apt-get update && $$sudo apt-get install -y libonnx-testdata; }; }
+	$(call apt_install,test -d $(ONNX_NODE_TESTS),libonnx-testdata,the ONNX backend node tests)
 
 # Debian's Chromium, for the test that opens the HTML report in a real
 # headless browser (core/report); without it that test skips, saying so.
 chromium:
-	@command -v chromium >/dev/null || { \
-	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-	  echo "installing chromium (headless checks of the HTML report) with apt-get"; \
-	  $$sudo apt-get install -y chromium || \
-	    { $$sudo apt-get update && $$sudo apt-get install -y chromium; }; }
+	$(call apt_install,command -v chromium >/dev/null,chromium,headless checks of the HTML report)
+
+# Debian's Slurm and munge, for the test that runs a calibration as a
+# Slurm job array on a single-node cluster it starts itself
+# (cmd/int8cal TestSlurmJobArray); without them that test skips, saying so.
+slurm:
+	$(call apt_install,command -v slurmctld >/dev/null && command -v munged >/dev/null,slurm-wlm munge,the Slurm job array test)
+
+# apt_install runs the check $(1) and, when it fails, installs the Debian
+# packages $(2) (for $(3)) with apt-get, updating the package lists only
+# when the first try fails.
+define apt_install
+@$(1) || { \
+  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+  echo "installing $(2) ($(3)) with apt-get"; \
+  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y $(2) || \
+    { $$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y $(2); }; }
+endef
 
 # Benchmarks: the GEMM kernels, then our engine (FP32 and INT8) and, beside
 # it in the same run (alternating rounds), ONNX Runtime on the same models
@@ -142,9 +151,9 @@ gpu-pack:
 # the SDK's current source.
 pydeps: $(VENV)/.installed
 
-$(VENV)/.installed: tools/ort/requirements.txt python/pyproject.toml
+$(VENV)/.installed: tools/ort/requirements.txt docs/requirements.txt python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(VPY) -m pip install --quiet -r tools/ort/requirements.txt
+	$(VPY) -m pip install --quiet -r tools/ort/requirements.txt -r docs/requirements.txt
 	$(VPY) -m pip install --quiet -e ./python
 	touch $@
 

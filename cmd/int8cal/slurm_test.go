@@ -36,12 +36,13 @@ func TestSlurmJobArray(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	common := fmt.Sprintf("--datadir %s --plugin-dir %s --calibrator entropy2 --log-level warn", data, pluginDir)
+	// The job scripts of docs/sharded-calibration.md, configured through
+	// the environment that sbatch passes on.
 	table := filepath.Join(dir, "CalibrationTablelenet")
-	shards := slurm.Submit("--array=1-4", "--chdir="+dir, "--output="+filepath.Join(dir, "shard-%a.log"),
-		"--wrap", fmt.Sprintf("%s calibrate --shard env --cal-batches 8 --cache %s %s", bin, table, common))
-	merge := slurm.Submit("--dependency=afterok:"+shards, "--chdir="+dir, "--output="+filepath.Join(dir, "merge.log"),
-		"--wrap", fmt.Sprintf("%s merge --cache %s %s %s.shard-*-of-4.stats", bin, table, common, table))
+	options := fmt.Sprintf("--datadir %s --plugin-dir %s --calibrator entropy2 --log-level warn", data, pluginDir)
+	env := []string{"INT8CAL=" + bin, "INT8CAL_TABLE=" + table, "INT8CAL_OPTIONS=" + options, "INT8CAL_DATA_OPTIONS=--cal-batches 8"}
+	shards := slurm.Submit(env, "--array=1-4", "--chdir="+dir, "--output="+filepath.Join(dir, "shard-%a.log"), "../../docs/slurm/shards.sbatch")
+	merge := slurm.Submit(env, "--dependency=afterok:"+shards, "--chdir="+dir, "--output="+filepath.Join(dir, "merge.log"), "../../docs/slurm/merge.sbatch")
 	logs := func() string {
 		var b bytes.Buffer
 		files, _ := filepath.Glob(filepath.Join(dir, "*.log"))

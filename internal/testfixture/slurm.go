@@ -173,11 +173,13 @@ func (s *Slurm) Command(name string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-// Submit runs sbatch with args and returns the job's id.
-func (s *Slurm) Submit(args ...string) string {
+// Submit runs sbatch with args, and env added to the environment it
+// passes on to the job, and returns the job's id.
+func (s *Slurm) Submit(env []string, args ...string) string {
 	s.t.Helper()
 	var stderr bytes.Buffer
 	cmd := s.Command("sbatch", append([]string{"--parsable"}, args...)...)
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
