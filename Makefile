@@ -97,6 +97,7 @@ bench: all pydeps bench-models
 	$(GO) test -run '^$$' -bench 'Add' -benchtime 200ms ./calib/histogram/
 	$(GO) test -run '^$$' -bench 'BatchStreamTransfer' -benchtime 1s ./core/pluginhost/
 	$(VPY) tools/ort/calib_bench.py --compare --rounds 3 --kernels native,avx2
+	$(VPY) tools/bench/shard_scaling.py --rounds 3
 
 # The full-size benchmark networks (torchvision's mobilenet_v2, resnet50 and
 # vit_b_16, 224x224), regenerated into .bench-models/ from the weight

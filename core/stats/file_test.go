@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -275,4 +276,38 @@ func FuzzDecode(f *testing.F) {
 			check(reseal(bytes.Clone(data)))
 		}
 	})
+}
+
+// BenchmarkMerge reads and merges 16 statistics files of 23 tensors of
+// 2048-bin histograms (ResNet-20's shards: 0.94 MB each): the per-file
+// cost of a merge, for the estimate of BENCHMARKS.md.
+func BenchmarkMerge(b *testing.B) {
+	need := calib.Info{Statistics: calib.AbsHistogram, Bins: 2048}
+	var files [][]byte
+	for s := range 16 {
+		f := &File{Key: Key{ModelSHA256: "m", Dataset: "d", BatchSize: 50, Batches: 16, Statistics: "abs-histogram", Bins: 2048}, From: s, To: s + 1}
+		for i := range 23 {
+			t, _ := NewTensor(fmt.Sprint("t", i), need)
+			for range 20 {
+				t.Add(batchValues(i, s))
+			}
+			f.Tensors = append(f.Tensors, t)
+		}
+		files = append(files, encode(b, f))
+	}
+	b.SetBytes(int64(len(files[0]) * len(files)))
+	b.ResetTimer()
+	for range b.N {
+		var read []*File
+		for _, data := range files {
+			f, err := Decode(data)
+			if err != nil {
+				b.Fatal(err)
+			}
+			read = append(read, f)
+		}
+		if _, err := Merge(read); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
