@@ -135,6 +135,13 @@ func TestMergeRefuses(t *testing.T) {
 	}
 	a, b, c := shard("0/3"), shard("1/3"), shard("2/3")
 	other := shard("1/3", "--cal-first", "50")
+	plugin := shard("1/3", "--cal-data", "mnist")
+	// A shard run again writes the same bytes (a failed or lost shard is
+	// simply rerun).
+	before, _ := os.ReadFile(b)
+	if again, _ := os.ReadFile(shard("1/3")); !bytes.Equal(before, again) {
+		t.Error("a shard run twice wrote other bytes")
+	}
 	damaged := filepath.Join(dir, "damaged.stats")
 	data, _ := os.ReadFile(c)
 	data[len(data)/2] ^= 0x40
@@ -150,6 +157,7 @@ func TestMergeRefuses(t *testing.T) {
 		{"missing", []string{a, c}, "batches 2-4 of 8 are in none of the files: a shard is missing"},
 		{"repeated", []string{a, b, b, c}, "overlap: a shard given twice"},
 		{"other batches", []string{a, other, c}, "are not statistics of one calibration: other calibration batches"},
+		{"other data", []string{a, plugin, c}, "are not statistics of one calibration: other data or data options"},
 		{"damaged", []string{a, b, damaged}, "statistics file " + damaged + ": not a valid int8cal statistics file: its checksum does not match"},
 		{"other model", []string{"--model", "../../testdata/models/resnet20.onnx", a, b, c}, "give the model the shards ran"},
 		{"no files", nil, "no statistics files"},
