@@ -73,10 +73,7 @@ func resolved(path string) string {
 // of the inputs (the model, the files of each data) nor another output.
 // A table is an input too, but one a calibration may replace.
 func (p *Pipeline) CheckCalibrationOutputs(c Calibration, caches []string, data ...Data) error {
-	inputs := []NamedPath{{"the model", p.opts.Model}}
-	for _, d := range data {
-		inputs = append(inputs, p.files(d)...)
-	}
+	inputs := p.inputFiles(data...)
 	var outputs []NamedPath
 	for _, cache := range caches {
 		outputs = append(outputs, NamedPath{"the calibration cache", cache}, NamedPath{"the cache's sidecar", calibtable.SidecarPath(cache)})
@@ -88,6 +85,40 @@ func (p *Pipeline) CheckCalibrationOutputs(c Calibration, caches []string, data 
 		outputs = append(outputs, NamedPath{"--histogram-cache", c.HistogramCache})
 	}
 	return CheckOutputs(inputs, outputs)
+}
+
+// CheckShardOutputs is CheckCalibrationOutputs for a shard, which writes
+// its statistics to path and nothing else.
+func (p *Pipeline) CheckShardOutputs(c Calibration, path string) error {
+	return CheckOutputs(p.inputFiles(c.Data), []NamedPath{{"--stats-out", path}})
+}
+
+// CheckMergeOutputs is CheckCalibrationOutputs for a merge of the
+// statistics files statsFiles, which also writes the merged statistics to
+// statsOut (when not "").
+func (p *Pipeline) CheckMergeOutputs(c Calibration, statsFiles []string, statsOut string) error {
+	inputs := p.inputFiles()
+	for _, f := range statsFiles {
+		inputs = append(inputs, NamedPath{"a statistics file to merge", f})
+	}
+	cache := p.CachePath(c)
+	outputs := []NamedPath{{"the calibration cache", cache}, {"the cache's sidecar", calibtable.SidecarPath(cache)}}
+	if c.JSON != "" {
+		outputs = append(outputs, NamedPath{"--json", c.JSON})
+	}
+	if statsOut != "" {
+		outputs = append(outputs, NamedPath{"--stats-out", statsOut})
+	}
+	return CheckOutputs(inputs, outputs)
+}
+
+// inputFiles are the model and the files of each data.
+func (p *Pipeline) inputFiles(data ...Data) []NamedPath {
+	inputs := []NamedPath{{"the model", p.opts.Model}}
+	for _, d := range data {
+		inputs = append(inputs, p.files(d)...)
+	}
+	return inputs
 }
 
 // files are the files the data reads, as far as the pipeline can tell:
