@@ -351,14 +351,14 @@ extern "C" __global__ void global_avgpool(const float* x, float* y, int planes, 
 	}
 }
 
-// Softmax of one row of cols values, as the softmax kernel and conv_s8's
-// fused softmax compute it.
-__device__ __forceinline__ void softmax_row(const float* in, float* out, int cols, int half) {
+// Softmax of one row of cols values (in: stride floats apart), as the
+// softmax kernel and conv_s8's fused softmax compute it.
+__device__ __forceinline__ void softmax_row(const float* in, int stride, float* out, int cols, int half) {
 	float m = in[0];
-	for (int j = 1; j < cols; j++) m = fmaxf(m, in[j]);
+	for (int j = 1; j < cols; j++) m = fmaxf(m, in[j * stride]);
 	float s = 0.0f;
 	for (int j = 0; j < cols; j++) {
-		float e = expf(in[j] - m);
+		float e = expf(in[j * stride] - m);
 		out[j] = e;
 		s += e;
 	}
@@ -371,7 +371,7 @@ __device__ __forceinline__ void softmax_row(const float* in, float* out, int col
 // Softmax over the last cols values of each row, one thread per row.
 extern "C" __global__ void softmax(const float* x, float* y, int rows, int cols, int half) {
 	int r = gid();
-	if (r < rows) softmax_row(x + r * cols, y + r * cols, cols, half);
+	if (r < rows) softmax_row(x + r * cols, 1, y + r * cols, cols, half);
 }
 
 // Pad (constant) and Slice: each output element reads x at start + step·i
@@ -500,7 +500,7 @@ extern "C" __global__ void histogram(const float* x, int n, u64* counts, double 
 // in the epilogue when the block covers all its outputs (IConv.softmax).
 struct IConv {
 	int rows, hw, ow, h, w, c, sh, sw, ph, pw, wpt, ksteps, cout, qstride, relu;
-	float inScale, qinv; // the float input's scale; 1/qscale for quant_fast
+	float inScale, qinv; // the float input's scale; 1/qscale for quant_exact
 	// The input tile in shared memory (tile != 0; see conv_tile): the
 	// input rows the block's output rows read, ic columns from -pw; oh
 	// output rows an image, ihv = (oh-1)·sh + (kh-1)·dh + 1 input rows
@@ -534,20 +534,21 @@ __device__ __forceinline__ int rmap_at(const RMap& m, int d, int i) {
 
 #define CONV_WARPS 4
 
-// quant(x, scale) without the division where that is exact: with inv =
-// 1/scale rounded to float (the host passes 0 where that is not finite),
-// x·inv is within |x/scale|·2^-22 of the rounded quotient x/scale, which
-// is less than 1/1024 while |x/scale| < 1024; so when x·inv is further
-// than 1/1024 from a half-integer both round to the same integer, and
-// beyond 1024 both clamp alike. Near a half-integer, and for infinities
-// and NaN (the comparison is false), quant divides (NaN gives 0).
-__device__ __forceinline__ int quant_fast(float x, float scale, float inv) {
-	if (inv != 0.0f) {
-		float t = x * inv;
-		float r = rintf(t);
-		if (fabsf(fabsf(t - r) - 0.5f) > 1.0f / 1024) return (int)fminf(fmaxf(r, -128.0f), 127.0f);
-	}
-	return quant(x, scale);
+// quant(x, scale) without a division or a branch: with inv = 1/scale
+// rounded to float (the host passes 0 where that or scale is no positive
+// normal float), t = x·inv is within an ulp of x/scale, the remainder
+// x - t·scale is exact in one fused multiply-add, and t + remainder·inv
+// rounded is the float quotient x/scale itself (Markstein's division
+// step), which quant then rounds and clamps. Infinite x gives an infinite
+// t (kept: NaN only from the remainder), NaN gives 0; inv = 0 divides
+// (the same for the whole kernel: no divergence).
+__device__ __forceinline__ int quant_exact(float x, float scale, float inv) {
+	if (inv == 0.0f) return quant(x, scale);
+	float t = x * inv;
+	float v = fmaf(fmaf(-t, scale, x), inv, t);
+	v = fabsf(t) > 3.40282347e38f ? t : v; // t infinite
+	int r = __float2int_rn(fminf(fmaxf(v, -128.0f), 127.0f));
+	return x != x ? 0 : r;
 }
 
 __device__ __forceinline__ void mma_s8(int* c, const unsigned* a, const unsigned* b) {
@@ -674,14 +675,68 @@ __device__ __forceinline__ void conv_k(int wk, int (&acc)[MT][NT][4], const unsi
 		conv_steps<TILE, 1>(acc, q, xf, tile, wd + (g.ksteps - 1) * 8, wp + (g.ksteps - 1) * stepPairs, pix, y0, x0, g);
 }
 
+// The epilogue's second pass over the block's outputs, staged as
+// v = acc·scale + bias in st (channel-major, SP floats a channel): each
+// work item is W consecutive rows of one channel (W = 4 where the output
+// planes are whole groups of 4 pixels, so that a group lies in one plane
+// and its floats are one 16-byte load or store, consecutive threads
+// taking consecutive groups: coalesced along NCHW rows), adding the
+// residual, applying the ReLU, writing y unless a softmax follows, and
+// leaving the final values in st for the quantized copy or the softmax.
+// ebase[r]: row r's output offset (b·cout)·hw + p; rrow[r]: its residual
+// offset along images, rows and columns (-1: filled).
+template <int W, int BM, int BN, int SP>
+__device__ __forceinline__ void conv_out(float* st, const int* ebase, const int* rrow, const float* __restrict__ res,
+	float* __restrict__ y, int c0, const IConv& g, const RMap& rm) {
+	for (int idx = threadIdx.x; idx < BN * BM / W; idx += blockDim.x) {
+		int cl = idx / (BM / W), r = idx % (BM / W) * W;
+		int c = c0 + cl;
+		if (c >= g.cout || blockIdx.x * BM + r >= g.rows) continue; // W = 4: rows are whole groups too
+		float* s = st + cl * SP + r;
+		float v[W];
+		if (W == 4) *(float4*)v = *(const float4*)s;
+		else v[0] = s[0];
+		int i = ebase[r] + c * g.hw;
+		if (res && !rm.mapped) {
+			float rv[W];
+			if (W == 4) *(float4*)rv = __ldg((const float4*)(res + i));
+			else rv[0] = __ldg(res + i);
+#pragma unroll
+			for (int e = 0; e < W; e++) v[e] = v[e] + rv[e];
+		} else if (res) {
+			int rc = rmap_at(rm, 1, c);
+#pragma unroll
+			for (int e = 0; e < W; e++) {
+				int rr = rrow[r + e];
+				v[e] = v[e] + ((rr | rc) < 0 ? rm.fill : __ldg(res + rr + rc));
+			}
+		}
+		if (g.relu)
+#pragma unroll
+			for (int e = 0; e < W; e++) v[e] = fmaxf(v[e], 0.0f);
+		if (y && !g.softmax) {
+			if (W == 4) *(float4*)(y + i) = *(const float4*)v;
+			else y[i] = v[0];
+		}
+		if (W == 4) *(float4*)s = *(const float4*)v;
+		else s[0] = v[0];
+	}
+}
+
 template <int MT, int NT, int KW>
 __device__ __forceinline__ void conv_s8(const unsigned* __restrict__ q, const float* __restrict__ xf, const int4* __restrict__ words,
 	const unsigned* __restrict__ wts, const float* __restrict__ scale, const float* __restrict__ bias, const float* __restrict__ res,
 	float* __restrict__ y, signed char* __restrict__ qo, float qscale, const IConv& g, const RMap& rm) {
-	const int WM = CONV_WARPS / KW, BM = WM * 16 * MT, BN = 8 * NT, E = MT * NT * 4;
-	__shared__ __align__(16) signed char qt[BM][BN + 4]; // the quantized tile, written out a word at a time
+	// SP: the stage's floats a channel, BM + 4 so that a warp's pass-one
+	// stores (8 rows × 4 channels 2 apart) fall in 32 banks and rows stay
+	// 16-byte aligned.
+	const int WM = CONV_WARPS / KW, BM = WM * 16 * MT, BN = 8 * NT, E = MT * NT * 4, SP = BM + 4;
 	__shared__ int red[KW > 1 ? (KW - 1) * WM * E * 32 : 1]; // partial sums of the warps wk > 0
-	extern __shared__ __align__(16) unsigned tile[]; // the input tile (g.tile), then its slots' sources
+	__shared__ int ebase[BM], rrow[BM];                       // see conv_out
+	// The input tile (g.tile), then its slots' sources; after the
+	// product, the epilogue's stage (BN × SP floats; the host sizes the
+	// dynamic shared memory for both).
+	extern __shared__ __align__(16) unsigned tile[];
 	int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 	int wm = warp % WM, wk = warp / WM;
 	int gr = lane >> 2, tg = lane & 3;
@@ -696,9 +751,7 @@ __device__ __forceinline__ void conv_s8(const unsigned* __restrict__ q, const fl
 	// Each of this thread's 2·MT rows: with a tile, its base there (see
 	// conv_tile); without, its window corner and image (pix), rows past
 	// the product's getting a corner no tap reaches, so that they read 0.
-	// ebase: the row's output offset, (b·cout)·hw + p; rrow: its residual
-	// offset along images, rows and columns (-1: filled).
-	int pix[MT][2], y0[MT][2], x0[MT][2], ebase[MT][2], rrow[MT][2];
+	int pix[MT][2], y0[MT][2], x0[MT][2];
 	int imgSize = xf ? g.c * g.h * g.w : g.h * g.w * g.wpt;
 #pragma unroll
 	for (int mt = 0; mt < MT; mt++)
@@ -708,8 +761,6 @@ __device__ __forceinline__ void conv_s8(const unsigned* __restrict__ q, const fl
 			y0[mt][h] = -(1 << 28);
 			x0[mt][h] = 0;
 			pix[mt][h] = 0;
-			ebase[mt][h] = 0;
-			rrow[mt][h] = -1;
 			if (row < g.rows) {
 				int b = row / g.hw, p = row - b * g.hw;
 				int R = row / g.ow, ox = row - R * g.ow, oy = R - b * g.oh;
@@ -720,15 +771,19 @@ __device__ __forceinline__ void conv_s8(const unsigned* __restrict__ q, const fl
 					x0[mt][h] = ox * g.sw - g.pw;
 					pix[mt][h] = b * imgSize;
 				}
-				ebase[mt][h] = b * g.cout * g.hw + p;
-				if (rm.mapped) {
-					int ry = rmap_at(rm, 2, oy), rx = rmap_at(rm, 3, ox), rb = rmap_at(rm, 0, b);
-					rrow[mt][h] = (ry | rx | rb) < 0 ? -1 : ry + rx + rb;
-				}
 			}
 		}
-	if (qo)
-		for (int j = threadIdx.x; j < BM * (BN + 4) / 4; j += blockDim.x) ((int*)qt)[j] = 0;
+	for (int r = threadIdx.x; r < BM; r += blockDim.x) {
+		int row = blockIdx.x * BM + r;
+		if (row >= g.rows) continue;
+		int b = row / g.hw, p = row - b * g.hw;
+		ebase[r] = b * g.cout * g.hw + p;
+		if (rm.mapped) {
+			int R = row / g.ow, ox = row - R * g.ow, oy = R - b * g.oh;
+			int ry = rmap_at(rm, 2, oy), rx = rmap_at(rm, 3, ox), rb = rmap_at(rm, 0, b);
+			rrow[r] = (ry | rx | rb) < 0 ? -1 : ry + rx + rb;
+		}
+	}
 	int acc[MT][NT][4];
 #pragma unroll
 	for (int mt = 0; mt < MT; mt++)
@@ -753,7 +808,11 @@ __device__ __forceinline__ void conv_s8(const unsigned* __restrict__ q, const fl
 #pragma unroll
 				for (int i = 0; i < 4; i++) r[((mt * NT + nt) * 4 + i) * 32] = acc[mt][nt][i];
 	}
-	__syncthreads(); // the partial sums are written, the tile zeroed
+	__syncthreads(); // the partial sums are written, the tile no longer read
+	float* st = (float*)tile;
+	// Pass one: the accumulators, scaled and biased in the CPU engine's
+	// order, into the stage (this thread's channels' scales and biases
+	// read once).
 	if (wk == 0) {
 #pragma unroll
 		for (int k = 1; k < KW; k++) {
@@ -765,58 +824,47 @@ __device__ __forceinline__ void conv_s8(const unsigned* __restrict__ q, const fl
 #pragma unroll
 					for (int i = 0; i < 4; i++) acc[mt][nt][i] += r[((mt * NT + nt) * 4 + i) * 32];
 		}
-		// This thread's channels' scales and biases, read once.
-		float sc[NT][2], bi[NT][2];
-		int rch[NT][2]; // the channel's residual offset (-1: filled)
 #pragma unroll
 		for (int nt = 0; nt < NT; nt++)
 #pragma unroll
 			for (int j = 0; j < 2; j++) {
-				int c = min(c0 + nt * 8 + 2 * tg + j, g.cout - 1);
-				sc[nt][j] = scale[c];
-				bi[nt][j] = bias ? bias[c] : 0.0f;
-				rch[nt][j] = rm.mapped ? rmap_at(rm, 1, c) : 0;
-			}
+				int cl = nt * 8 + 2 * tg + j, c = min(c0 + cl, g.cout - 1);
+				float sc = __ldg(scale + c), bi = bias ? __ldg(bias + c) : 0.0f;
 #pragma unroll
-		for (int mt = 0; mt < MT; mt++)
+				for (int mt = 0; mt < MT; mt++)
 #pragma unroll
-			for (int h = 0; h < 2; h++) {
-				int r = wm * 16 * MT + mt * 16 + gr + 8 * h; // row within the block
-				int row = blockIdx.x * BM + r;
-				if (row >= g.rows) continue;
-				int base = ebase[mt][h];
-#pragma unroll
-				for (int nt = 0; nt < NT; nt++)
-#pragma unroll
-					for (int j = 0; j < 2; j++) {
-						int c = c0 + nt * 8 + 2 * tg + j;
-						if (c >= g.cout) continue;
-						int i = base + c * g.hw;
-						float v = (float)acc[mt][nt][2 * h + j];
-						v = v * sc[nt][j];
-						if (bias) v = v + bi[nt][j];
-						if (res) v = v + (!rm.mapped ? res[i] : (rrow[mt][h] | rch[nt][j]) < 0 ? rm.fill : res[rrow[mt][h] + rch[nt][j]]);
-						if (g.relu) v = fmaxf(v, 0.0f);
-						if (g.softmax) ((float*)tile)[r * BN + c - c0] = v;
-						else if (y) y[i] = v;
-						if (qo) qt[r][c - c0] = (signed char)quant_fast(v, qscale, g.qinv);
+					for (int h = 0; h < 2; h++) {
+						float v = (float)acc[mt][nt][2 * h + j] * sc;
+						if (bias) v = v + bi;
+						st[cl * SP + wm * 16 * MT + mt * 16 + gr + 8 * h] = v;
 					}
 			}
 	}
-	if (g.softmax) { // the rows' logits are in shared memory (the tile's, no longer read)
-		__syncthreads();
+	__syncthreads();
+	// Pass two: residual, ReLU, y.
+	if (g.hw % 4 == 0) conv_out<4, BM, BN, SP>(st, ebase, rrow, res, y, c0, g, rm);
+	else conv_out<1, BM, BN, SP>(st, ebase, rrow, res, y, c0, g, rm);
+	if (!qo && !g.softmax) return;
+	__syncthreads();
+	if (g.softmax) { // the rows' logits, one thread a row
 		for (int r = threadIdx.x; r < BM; r += blockDim.x)
-			if (blockIdx.x * BM + r < g.rows) softmax_row((const float*)tile + r * BN, y + (blockIdx.x * BM + r) * g.cout, g.cout, 0);
+			if (blockIdx.x * BM + r < g.rows) softmax_row(st + r, SP, y + (blockIdx.x * BM + r) * g.cout, g.cout, 0);
 		return;
 	}
-	if (!qo) return;
-	__syncthreads();
-	const int TW = BN / 4; // words of a tile row (a power of 2: no division)
-	int qw = min(BN, g.qstride - c0) >> 2, rowWords = g.qstride >> 2;
-	for (int idx = threadIdx.x; idx < BM * TW; idx += blockDim.x) {
-		int r = idx / TW, w = idx % TW;
+	// Pass three: the quantized copy, 8 channels (8 bytes) a work item,
+	// consecutive threads taking a row's consecutive pieces, channels
+	// past cout 0.
+	const int KC = BN / 8;
+	int chunks = min(KC, (g.qstride - c0) >> 3);
+	for (int idx = threadIdx.x; idx < BM * KC; idx += blockDim.x) {
+		int r = idx / KC, k = idx % KC;
 		int row = blockIdx.x * BM + r;
-		if (row < g.rows && w < qw) ((unsigned*)qo)[row * rowWords + (c0 >> 2) + w] = *(const unsigned*)&qt[r][4 * w];
+		if (row >= g.rows || k >= chunks) continue;
+		unsigned w[2] = {0u, 0u};
+#pragma unroll
+		for (int j = 0; j < 8; j++)
+			if (c0 + 8 * k + j < g.cout) w[j >> 2] |= (unsigned)(quant_exact(st[(8 * k + j) * SP + r], qscale, g.qinv) & 0xff) << (8 * (j & 3));
+		*(uint2*)(qo + row * g.qstride + c0 + 8 * k) = make_uint2(w[0], w[1]);
 	}
 }
 

@@ -1290,12 +1290,16 @@ type iconv struct {
 	WTiles, Softmax                                                         int32
 }
 
-// quantInverse is 1/scale for quant_fast in kernels.cu, or 0 (always
-// divide) where scale or 1/scale is no finite positive normal float (a
-// subnormal inverse would lose the precision quant_fast's bound needs).
+// quantInverse is 1/scale for quant_exact in kernels.cu, or 0 (always
+// divide) where scale is below 2^-100 or 1/scale is no finite normal
+// float: Markstein's step needs the remainder x - t·scale exact, which
+// it is wherever x/scale can round to a nonzero integer (|x| ≥ scale/2)
+// while scale ≥ 2^-100 (the remainder's last bit, about |x|·2^-48, is no
+// smaller than float32's least subnormal), and t = x·inv within an ulp
+// of the quotient, which a subnormal inv is not.
 func quantInverse(scale float32) float32 {
 	inv := 1 / scale
-	if !(scale >= 0x1p-126) || !(inv >= 0x1p-126) || math.IsInf(float64(inv), 0) {
+	if !(scale >= 0x1p-100) || !(inv >= 0x1p-126) || math.IsInf(float64(inv), 0) {
 		return 0
 	}
 	return inv
@@ -1338,14 +1342,19 @@ func (c *convS8) launch(b *Backend, q, xf, res, y, qo cudadriver.Ptr, qScale flo
 	} else {
 		shared = 0
 	}
-	if geo.Softmax != 0 { // the logits of the block's rows, after the tile
-		shared = max(shared, 4*c.cfg.rows()*c.cfg.channels())
-	}
+	// After the product, the same memory holds the epilogue's stage: a
+	// channel's rows + 4 floats for each of the block's channels.
+	shared = max(shared, stageBytes(c.cfg))
 	l := b.kernelGrid(c.cfg.name(), (int(c.geo.Rows)+c.cfg.rows()-1)/c.cfg.rows(), convWarps*32, uint32(shared),
 		q, xf, c.words, c.weights, c.scale, c.bias, res, y, qo, qScale, geo, rm)
 	l.grid[1] = uint32((int(c.geo.Cout) + c.cfg.channels() - 1) / c.cfg.channels())
 	return l
 }
+
+// stageBytes is the shared memory of conv_s8's epilogue stage (SP in
+// kernels.cu): the block's outputs as floats, channel-major, each
+// channel's rows padded by 4.
+func stageBytes(c convConfig) int { return 4 * c.channels() * (c.rows() + 4) }
 
 // tileColumns is the width of conv_s8's input tile: the input columns
 // from -PW that a row of output pixels reads.

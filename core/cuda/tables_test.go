@@ -254,12 +254,12 @@ func TestConvCandidates(t *testing.T) {
 	}
 }
 
-// TestQuantInverse: quant_fast gets 1/scale only where it is a finite
-// float and scale a positive normal one; 0 (always divide) elsewhere.
+// TestQuantInverse: quant_exact gets 1/scale only where it is a finite
+// float and scale at least 2^-100; 0 (always divide) elsewhere.
 func TestQuantInverse(t *testing.T) {
 	for _, tc := range []struct{ scale, want float32 }{
 		{0.5, 2}, {0.25, 4}, {0, 0}, {-1, 0}, {float32(math.NaN()), 0}, {float32(math.Inf(1)), 0},
-		{0x1p-127, 0}, {0x1p-126, 0x1p126}, {0x1p126, 0x1p-126}, {0x1p127, 0}, {math.MaxFloat32, 0},
+		{0x1p-127, 0}, {0x1p-126, 0}, {0x1.fffffep-101, 0}, {0x1p-100, 0x1p100}, {0x1p126, 0x1p-126}, {0x1p127, 0}, {math.MaxFloat32, 0},
 	} {
 		if got := quantInverse(tc.scale); got != tc.want {
 			t.Errorf("quantInverse(%g) = %g, want %g", tc.scale, got, tc.want)
@@ -278,36 +278,78 @@ func quantDiv(x, scale float32) int {
 	return int(math.RoundToEven(float64(v)))
 }
 
-// quantFast is kernels.cu's quant_fast, step for step in float32.
-func quantFast(x, scale, inv float32) int {
-	if inv != 0 {
-		t := float32(x * inv) // the conversion forbids fusing it into t - r (Go spec)
-		r := float32(math.RoundToEven(float64(t)))
-		if float32(math.Abs(float64(float32(math.Abs(float64(t-r)))-0.5))) > 1.0/1024 {
-			return int(min(max(r, -128), 127))
+// fma32 is float32's fused multiply-add a·b + c, rounded once: the
+// product is exact in float64, TwoSum makes hi + lo the exact sum, and
+// rounding hi to float32 is rounding hi + lo except where hi is a float32
+// midpoint (then lo, far below float32's ulp, breaks the tie).
+func fma32(a, b, c float32) float32 {
+	p, c64 := float64(a)*float64(b), float64(c)
+	hi := p + c64
+	if math.IsInf(hi, 0) || math.IsNaN(hi) {
+		return float32(hi)
+	}
+	bb := hi - p
+	lo := (p - (hi - bb)) + (c64 - bb)
+	r := float32(hi)
+	if lo != 0 && float64(r) != hi {
+		// hi a midpoint: its two float32 neighbours are r and the one
+		// the other side of hi.
+		other := math.Nextafter32(r, float32(math.Copysign(math.Inf(1), hi-float64(r))))
+		if float64(r)+float64(other) == 2*hi && (lo > 0) == (float64(other) > float64(r)) {
+			r = other
 		}
 	}
-	return quantDiv(x, scale)
+	return r
 }
 
-// TestQuantFast checks quant_fast's argument (kernels.cu) in float32
-// arithmetic, which the GPU's follows (--fmad=false): on random scales
-// and values, values a few ulps either side of every half-integer
-// quotient from -130.5 to 130.5, huge, tiny, infinite and NaN values, it
-// quantizes exactly as the division does.
-func TestQuantFast(t *testing.T) {
+// quantExact is kernels.cu's quant_exact, step for step in float32.
+func quantExact(x, scale, inv float32) int {
+	if inv == 0 {
+		return quantDiv(x, scale)
+	}
+	t := float32(x * inv)
+	v := fma32(fma32(-t, scale, x), inv, t)
+	if math.IsInf(float64(t), 0) {
+		v = t
+	}
+	if x != x {
+		return 0
+	}
+	return int(math.RoundToEven(float64(min(max(v, -128), 127))))
+}
+
+// TestQuantExact checks quant_exact's argument (kernels.cu) in float32
+// arithmetic, which the GPU's follows (--fmad=false, fmaf fused): on
+// random scales (and scales whose significand is all ones or nearly 1,
+// where reciprocals round worst), values a few ulps either side of
+// every half-integer quotient from -130.5 to 130.5 (the only places
+// where a quotient an ulp off would round to another integer), random,
+// huge, tiny, infinite and NaN values, it quantizes exactly as the
+// division does.
+func TestQuantExact(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	scales := []float32{1, 0.5, 1.0 / 3, 0.1, 1e-3, 7.3e-5, 3e-38, 1e30}
-	for i := 0; i < 200; i++ {
+	scales := []float32{1, 0.5, 1.0 / 3, 0.1, 1e-3, 7.3e-5, 3e-38, 1e30, 0x1.fffffep-1, 0x1.fffffep-20, 0x1.000002p0, 0x1p-126, 0x1p126,
+		0x1p-100, 0x1.fffffep-100, 0x1.000002p-100, 0x1.fffffep125}
+	n := 3000
+	if testing.Short() {
+		n = 300
+	}
+	for i := 0; i < n; i++ {
 		scales = append(scales, float32(math.Exp(r.Float64()*40-20)))
+		e := r.IntN(60) - 30
+		if i%10 == 0 {
+			e = r.IntN(226) - 100 // the whole range quant_exact takes
+		}
+		scales = append(scales, math.Float32frombits(uint32(127+e)<<23|(1<<23-1-uint32(r.IntN(64)))), // significand ~all ones
+			math.Float32frombits(uint32(127+e)<<23|uint32(r.IntN(64))))
 	}
 	checked := 0
 	for _, s := range scales {
 		inv := quantInverse(s)
 		try := func(x float32) {
 			checked++
-			if got, want := quantFast(x, s, inv), quantDiv(x, s); got != want {
-				t.Fatalf("scale %g, x %g (%#x): quant_fast %d, division %d", s, x, math.Float32bits(x), got, want)
+			if got, want := quantExact(x, s, inv), quantDiv(x, s); got != want {
+				t.Fatalf("scale %g (%#x), x %g (%#x): quant_exact %d, division %d", s, math.Float32bits(s), x, math.Float32bits(x), got, want)
 			}
 		}
 		for k := -131; k <= 130; k++ {
@@ -316,7 +358,7 @@ func TestQuantFast(t *testing.T) {
 				try(math.Float32frombits(uint32(int32(math.Float32bits(x)) + d)))
 			}
 		}
-		for i := 0; i < 2000; i++ {
+		for i := 0; i < 200; i++ {
 			try(float32(r.NormFloat64()*200) * s)
 		}
 		for _, x := range []float32{0, float32(math.Copysign(0, -1)), 1e-45, -1e-45, math.MaxFloat32, -math.MaxFloat32,
@@ -325,4 +367,20 @@ func TestQuantFast(t *testing.T) {
 		}
 	}
 	t.Logf("%d values checked", checked)
+}
+
+// TestFMA32 checks fma32 against big-free exact cases: ties broken by a
+// tiny addend, and a·b + c exact.
+func TestFMA32(t *testing.T) {
+	for _, tc := range []struct{ a, b, c, want float32 }{
+		{1, 1, 0x1p-24, 1},                                // 1 + 2^-24: a tie, to even
+		{1, 1 + 0x1p-23, 0x1p-24, 1 + 0x1p-22},            // 1 + 2^-23 + 2^-24: a tie, to even upwards
+		{1 + 0x1p-23, 1 + 0x1p-23, -1, 0x1p-22 + 0x1p-46}, // exact
+		{1, 1, 0x1p-24 + 0x1p-47, 1 + 0x1p-23},            // just past the tie
+		{3, 5, -15, 0},
+	} {
+		if got := fma32(tc.a, tc.b, tc.c); got != tc.want {
+			t.Errorf("fma32(%g, %g, %g) = %g, want %g", tc.a, tc.b, tc.c, got, tc.want)
+		}
+	}
 }
