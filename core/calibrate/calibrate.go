@@ -230,7 +230,7 @@ func (j *Job) statistics(side *calibtable.Sidecar) ([]calib.TensorStats, error) 
 	}
 	if m := j.Merged; m != nil {
 		if !m.SameCalibration(key) || !m.Complete() {
-			return nil, fmt.Errorf("%s: statistics of batches %d to %d of %+v, not of this calibration (%+v)", m.Name(), m.From, m.To-1, m.Key, key)
+			return nil, fmt.Errorf("%s: not the statistics of every batch of this calibration (its model, data and batches)", m.Name())
 		}
 		j.Log.Info("calibrating from merged statistics: the network is not run", "statistics", m.Name(), "tensors", len(m.Tensors))
 		return m.Calib(j.Info)

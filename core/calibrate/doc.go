@@ -15,4 +15,10 @@
 // they are in cache; the other tensors are split over the cores after
 // their step. Either way each worker fills its own partial histogram and
 // the parts merge exactly, so the split does not change a byte.
+//
+// A calibration can also be split over processes or machines: RunShard
+// collects the statistics of a part of the batches into a statistics file
+// (core/stats), and a job whose Merged statistics are the shards' merged
+// calibrates from them without running the network. Merging being exact,
+// the table is the one a single job writes.
 package calibrate

@@ -189,7 +189,7 @@ func TestShardRefusals(t *testing.T) {
 	}
 	j := f.job()
 	j.Merged = half
-	if _, err := j.Run(); err == nil || !strings.Contains(err.Error(), "not of this calibration") {
+	if _, err := j.Run(); err == nil || !strings.Contains(err.Error(), "not the statistics of every batch of this calibration") {
 		t.Errorf("half the batches: %v", err)
 	}
 }
