@@ -119,8 +119,7 @@ func describeFile(f *stats.File) fileJSON {
 
 // calibrateShard is calibrate --shard.
 func calibrateShard(p *pipeline.Pipeline, cf *calibFlags, cal pipeline.Calibration, format string, stdout, stderr io.Writer) error {
-	switch {
-	case cf.jsonOut != "" || cf.histCache != "":
+	if cf.jsonOut != "" || cf.histCache != "" {
 		return errors.New("--shard writes statistics, not a table: --json and --histogram-cache belong to int8cal merge, which makes the table")
 	}
 	s, err := parseShard(cf.shard, os.Getenv)
