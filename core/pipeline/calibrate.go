@@ -131,8 +131,9 @@ func (p *Pipeline) calibrationJob(c Calibration, out io.Writer) (job *calibrate.
 			closeAll()
 		}
 	}()
-	// The calibrator first: it says which statistics to gather, and
-	// starting it checks the options before any data is read.
+	// The calibrator first: it says which statistics to gather, and a
+	// plugin that is missing or does not start fails before any data is
+	// opened.
 	job, closeCal, err := p.newJob(c, out)
 	if err != nil {
 		return nil, nil, err
