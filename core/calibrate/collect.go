@@ -175,7 +175,7 @@ func collect(r ObservedRunner, src session.Source, input string, b Batches, need
 		}
 		switch {
 		case onDevice:
-			err = sr.RunStatistics(inputs, need, func(s stats.Batch) error {
+			err = sr.RunStatistics(inputs, need, func(s stats.Tensor) error {
 				c := collectorOf(s.Name)
 				if !seen[c] {
 					seen[c] = true
@@ -238,7 +238,7 @@ func (c *collector) add(v []float32) error {
 func (c *collector) addPart(w int, v []float32) { c.parts[w].Add(v) }
 
 // addBatch merges statistics gathered by a stats.Runner.
-func (c *collector) addBatch(s stats.Batch) error { return c.parts[0].Merge(&s) }
+func (c *collector) addBatch(s stats.Tensor) error { return c.parts[0].Merge(&s) }
 
 // tensor merges the workers' parts.
 func (c *collector) tensor() (*stats.Tensor, error) {

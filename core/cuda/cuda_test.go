@@ -287,7 +287,7 @@ func TestHistogramKernelExact(t *testing.T) {
 	need := calib.Info{Statistics: calib.SignedHistogram, Bins: 4096}
 	e := b.NewEngine(g, engine.Options{})
 	var first *histogram.Histogram
-	err := e.RunStatistics(map[string]*tensor.Tensor{"input": x}, need, func(s stats.Batch) error {
+	err := e.RunStatistics(map[string]*tensor.Tensor{"input": x}, need, func(s stats.Tensor) error {
 		if first == nil {
 			first = s.Histogram
 		}

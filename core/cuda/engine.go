@@ -166,7 +166,7 @@ func (e *Engine) RunObserved(inputs map[string]*tensor.Tensor, obs engine.Observ
 
 // RunStatistics implements stats.Runner: the statistics of every tensor
 // are gathered on the GPU and only they are copied back.
-func (e *Engine) RunStatistics(inputs map[string]*tensor.Tensor, need calib.Info, emit func(stats.Batch) error) error {
+func (e *Engine) RunStatistics(inputs map[string]*tensor.Tensor, need calib.Info, emit func(stats.Tensor) error) error {
 	return e.executed(inputs, true, func(p *plan) error { return p.statistics(need, emit) })
 }
 

@@ -487,7 +487,7 @@ const statsRecord = 6
 
 // statistics gathers every shown tensor's statistics over the batch just
 // run (see stats.Runner).
-func (p *plan) statistics(need calib.Info, emit func(stats.Batch) error) error {
+func (p *plan) statistics(need calib.Info, emit func(stats.Tensor) error) error {
 	names := append(append([]string(nil), p.inputs...), p.shown...)
 	d := p.b.Driver
 	if p.recs == 0 {
@@ -515,11 +515,11 @@ func (p *plan) statistics(need calib.Info, emit func(stats.Batch) error) error {
 	if err := download(p.b, recs, p.recs); err != nil {
 		return err
 	}
-	batch := make([]stats.Batch, len(names))
+	batch := make([]stats.Tensor, len(names))
 	for i, name := range names {
 		r := recs[i*statsRecord : (i+1)*statsRecord]
 		n := uint64(tensor.NumElements(p.tensors[name].shape))
-		s := stats.Batch{Name: name, Count: n, NaN: uint64(r[3]), Inf: uint64(r[4] + r[5])}
+		s := stats.Tensor{Name: name, Count: n, NaN: uint64(r[3]), Inf: uint64(r[4] + r[5])}
 		if n > s.NaN+s.Inf {
 			s.Min, s.Max = unkey(int32(r[0])), unkey(int32(r[1]))
 		}
@@ -540,7 +540,7 @@ func (p *plan) statistics(need calib.Info, emit func(stats.Batch) error) error {
 
 // histograms fills batch[i].Histogram with the GPU's binning of each
 // tensor over the range its extremes call for.
-func (p *plan) histograms(need calib.Info, names []string, recs []int64, batch []stats.Batch) error {
+func (p *plan) histograms(need calib.Info, names []string, recs []int64, batch []stats.Tensor) error {
 	cfg := stats.HistogramConfig(need)
 	bins, side := cfg.Bins, 0
 	slots := bins + 1

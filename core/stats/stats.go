@@ -15,12 +15,8 @@ import (
 // is exact), for MinMax the counts and extremes. The host uses it for
 // every kind but Raw.
 type Runner interface {
-	RunStatistics(inputs map[string]*tensor.Tensor, need calib.Info, emit func(Batch) error) error
+	RunStatistics(inputs map[string]*tensor.Tensor, need calib.Info, emit func(Tensor) error) error
 }
-
-// Batch is one tensor's statistics over one batch, as a Runner emits
-// them.
-type Batch = Tensor
 
 // HistogramConfig is the layout of the histograms gathered for need (a
 // histogram kind): need.Bins over |x|, or over x with both signs (twice
