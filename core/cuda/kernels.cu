@@ -498,6 +498,16 @@ extern "C" __global__ void histogram(const float* x, int n, u64* counts, double 
 // (RMap), so that a ResNet shortcut's strided slice and channel padding
 // need no gather kernel; a fully connected layer's softmax can be applied
 // in the epilogue when the block covers all its outputs (IConv.softmax).
+// n / d for 0 ≤ n < 2^31 by a divisor fixed for the launch, as a multiply
+// and a shift (the host's fastDiv): mul = ⌈2^(31+L)/d⌉ with 2^L ≥ d >
+// 2^(L-1), shr = L - 1; mul = 0 for d = 1. A 32-bit division by a
+// variable is about 20 instructions, and conv_s8 makes a dozen a thread.
+struct FDiv {
+	unsigned mul, shr;
+};
+
+__device__ __forceinline__ int fdiv(int n, FDiv d) { return d.mul ? __umulhi((unsigned)n, d.mul) >> d.shr : n; }
+
 struct IConv {
 	int rows, hw, ow, h, w, c, sh, sw, ph, pw, wpt, ksteps, cout, qstride, relu;
 	float inScale, qinv; // the float input's scale; 1/qscale for quant_exact
@@ -510,6 +520,7 @@ struct IConv {
 	// A fully connected layer followed by a softmax over its cout
 	// outputs (one channel chunk): y receives the softmax.
 	int softmax;
+	FDiv dhw, dow, doh, dihv, dic; // division by hw, ow, oh, ihv and ic
 };
 
 // Where conv_s8 reads output element (b, c, oy, ox)'s residual: per
@@ -535,15 +546,14 @@ __device__ __forceinline__ int rmap_at(const RMap& m, int d, int i) {
 #define CONV_WARPS 4
 
 // quant(x, scale) without a division or a branch: with inv = 1/scale
-// rounded to float (the host passes 0 where that or scale is no positive
-// normal float), t = x·inv is within an ulp of x/scale, the remainder
+// rounded to float (quantInverse on the host, which passes 0 where scale
+// is below 2^-100 or 1/scale no normal float: then the caller divides,
+// conv_quantized), t = x·inv is within an ulp of x/scale, the remainder
 // x - t·scale is exact in one fused multiply-add, and t + remainder·inv
 // rounded is the float quotient x/scale itself (Markstein's division
 // step), which quant then rounds and clamps. Infinite x gives an infinite
-// t (kept: NaN only from the remainder), NaN gives 0; inv = 0 divides
-// (the same for the whole kernel: no divergence).
+// t (kept: NaN only from the remainder), NaN gives 0.
 __device__ __forceinline__ int quant_exact(float x, float scale, float inv) {
-	if (inv == 0.0f) return quant(x, scale);
 	float t = x * inv;
 	float v = fmaf(fmaf(-t, scale, x), inv, t);
 	v = fabsf(t) > 3.40282347e38f ? t : v; // t infinite
@@ -600,7 +610,7 @@ __device__ __forceinline__ uint2 conv_pair(const unsigned* __restrict__ q, const
 __device__ __forceinline__ void conv_tile(unsigned* tile, int* slotBase, const unsigned* __restrict__ q, const float* __restrict__ xf,
 	int v0, int slots, const IConv& g) {
 	for (int s = threadIdx.x; s < slots; s += blockDim.x) {
-		int v = v0 + s, b = v / g.ihv, iy = v - b * g.ihv - g.ph;
+		int v = v0 + s, b = fdiv(v, g.dihv), iy = v - b * g.ihv - g.ph;
 		int base = -1;
 		if ((unsigned)iy < (unsigned)g.h) base = xf ? (b * g.c * g.h + iy) * g.w : (b * g.h + iy) * g.w * g.wpt;
 		slotBase[s] = base;
@@ -608,7 +618,7 @@ __device__ __forceinline__ void conv_tile(unsigned* tile, int* slotBase, const u
 	__syncthreads();
 	int pairs = g.wpt >> 1;
 	for (int e = threadIdx.x; e < slots * g.ic; e += blockDim.x) {
-		int s = e / g.ic, ix = e - s * g.ic - g.pw;
+		int s = fdiv(e, g.dic), ix = e - s * g.ic - g.pw;
 		int base = slotBase[s];
 		bool in = base >= 0 && (unsigned)ix < (unsigned)g.w;
 		uint2* dst = (uint2*)(tile + e * g.wpt);
@@ -723,6 +733,29 @@ __device__ __forceinline__ void conv_out(float* st, const int* ebase, const int*
 	}
 }
 
+// The epilogue's third pass: the quantized copy of the final values in st,
+// 8 channels (8 bytes) a work item, consecutive threads taking a row's
+// consecutive pieces; the stage holds 0 for the channels past cout, which
+// therefore quantize to 0. DIV: divide (quant) instead of quant_exact.
+template <bool DIV, int BM, int BN, int SP>
+__device__ __forceinline__ void conv_quantized(const float* st, signed char* __restrict__ qo, float qscale, int c0, const IConv& g) {
+	const int KC = BN / 8;
+	int chunks = min(KC, (g.qstride - c0) >> 3);
+	for (int idx = threadIdx.x; idx < BM * KC; idx += blockDim.x) {
+		int r = idx / KC, k = idx % KC;
+		int row = blockIdx.x * BM + r;
+		if (row >= g.rows || k >= chunks) continue;
+		unsigned w[2] = {0u, 0u};
+#pragma unroll
+		for (int j = 0; j < 8; j++) {
+			float x = st[(8 * k + j) * SP + r];
+			int v = DIV ? quant(x, qscale) : quant_exact(x, qscale, g.qinv);
+			w[j >> 2] |= (unsigned)(v & 0xff) << (8 * (j & 3));
+		}
+		*(uint2*)(qo + row * g.qstride + c0 + 8 * k) = make_uint2(w[0], w[1]);
+	}
+}
+
 template <int MT, int NT, int KW>
 __device__ __forceinline__ void conv_s8(const unsigned* __restrict__ q, const float* __restrict__ xf, const int4* __restrict__ words,
 	const unsigned* __restrict__ wts, const float* __restrict__ scale, const float* __restrict__ bias, const float* __restrict__ res,
@@ -744,8 +777,8 @@ __device__ __forceinline__ void conv_s8(const unsigned* __restrict__ q, const fl
 	int c0 = blockIdx.y * BN;
 	// The virtual input rows (see conv_tile) the block's product rows
 	// read: from its first output row's first to its last's last.
-	int R0 = blockIdx.x * BM / g.ow, R1 = (min(blockIdx.x * BM + BM, g.rows) - 1) / g.ow;
-	int b0 = R0 / g.oh, b1 = R1 / g.oh;
+	int R0 = fdiv(blockIdx.x * BM, g.dow), R1 = fdiv(min(blockIdx.x * BM + BM, g.rows) - 1, g.dow);
+	int b0 = fdiv(R0, g.doh), b1 = fdiv(R1, g.doh);
 	int v0 = b0 * g.ihv + (R0 - b0 * g.oh) * g.sh;
 	int slots = b1 * g.ihv + (R1 - b1 * g.oh) * g.sh + (g.kh - 1) * g.dh - v0 + 1;
 	// Each of this thread's 2·MT rows: with a tile, its base there (see
@@ -762,8 +795,8 @@ __device__ __forceinline__ void conv_s8(const unsigned* __restrict__ q, const fl
 			x0[mt][h] = 0;
 			pix[mt][h] = 0;
 			if (row < g.rows) {
-				int b = row / g.hw, p = row - b * g.hw;
-				int R = row / g.ow, ox = row - R * g.ow, oy = R - b * g.oh;
+				int b = fdiv(row, g.dhw), p = row - b * g.hw;
+				int R = fdiv(row, g.dow), ox = row - R * g.ow, oy = R - b * g.oh;
 				if (g.tile) {
 					pix[mt][h] = ((b * g.ihv + oy * g.sh - v0) * g.ic + ox * g.sw) * g.wpt * 4;
 				} else {
@@ -776,10 +809,10 @@ __device__ __forceinline__ void conv_s8(const unsigned* __restrict__ q, const fl
 	for (int r = threadIdx.x; r < BM; r += blockDim.x) {
 		int row = blockIdx.x * BM + r;
 		if (row >= g.rows) continue;
-		int b = row / g.hw, p = row - b * g.hw;
+		int b = fdiv(row, g.dhw), p = row - b * g.hw;
 		ebase[r] = b * g.cout * g.hw + p;
 		if (rm.mapped) {
-			int R = row / g.ow, ox = row - R * g.ow, oy = R - b * g.oh;
+			int R = fdiv(row, g.dow), ox = row - R * g.ow, oy = R - b * g.oh;
 			int ry = rmap_at(rm, 2, oy), rx = rmap_at(rm, 3, ox), rb = rmap_at(rm, 0, b);
 			rrow[r] = (ry | rx | rb) < 0 ? -1 : ry + rx + rb;
 		}
@@ -812,7 +845,7 @@ __device__ __forceinline__ void conv_s8(const unsigned* __restrict__ q, const fl
 	float* st = (float*)tile;
 	// Pass one: the accumulators, scaled and biased in the CPU engine's
 	// order, into the stage (this thread's channels' scales and biases
-	// read once).
+	// read once), 0 for the channels past cout (pass two leaves those).
 	if (wk == 0) {
 #pragma unroll
 		for (int k = 1; k < KW; k++) {
@@ -836,7 +869,7 @@ __device__ __forceinline__ void conv_s8(const unsigned* __restrict__ q, const fl
 					for (int h = 0; h < 2; h++) {
 						float v = (float)acc[mt][nt][2 * h + j] * sc;
 						if (bias) v = v + bi;
-						st[cl * SP + wm * 16 * MT + mt * 16 + gr + 8 * h] = v;
+						st[cl * SP + wm * 16 * MT + mt * 16 + gr + 8 * h] = c0 + cl < g.cout ? v : 0.0f;
 					}
 			}
 	}
@@ -851,21 +884,10 @@ __device__ __forceinline__ void conv_s8(const unsigned* __restrict__ q, const fl
 			if (blockIdx.x * BM + r < g.rows) softmax_row(st + r, SP, y + (blockIdx.x * BM + r) * g.cout, g.cout, 0);
 		return;
 	}
-	// Pass three: the quantized copy, 8 channels (8 bytes) a work item,
-	// consecutive threads taking a row's consecutive pieces, channels
-	// past cout 0.
-	const int KC = BN / 8;
-	int chunks = min(KC, (g.qstride - c0) >> 3);
-	for (int idx = threadIdx.x; idx < BM * KC; idx += blockDim.x) {
-		int r = idx / KC, k = idx % KC;
-		int row = blockIdx.x * BM + r;
-		if (row >= g.rows || k >= chunks) continue;
-		unsigned w[2] = {0u, 0u};
-#pragma unroll
-		for (int j = 0; j < 8; j++)
-			if (c0 + 8 * k + j < g.cout) w[j >> 2] |= (unsigned)(quant_exact(st[(8 * k + j) * SP + r], qscale, g.qinv) & 0xff) << (8 * (j & 3));
-		*(uint2*)(qo + row * g.qstride + c0 + 8 * k) = make_uint2(w[0], w[1]);
-	}
+	// Pass three: the quantized copy (quant_exact, or the division where
+	// the host gives no inverse: the same for the whole launch).
+	if (g.qinv != 0.0f) conv_quantized<false, BM, BN, SP>(st, qo, qscale, c0, g);
+	else conv_quantized<true, BM, BN, SP>(st, qo, qscale, c0, g);
 }
 
 // MINB: blocks per SM the registers must allow (more for the smaller

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"sort"
 	"strings"
@@ -1288,6 +1289,30 @@ type iconv struct {
 	InScale, QInv                                                           float32
 	Tile, KH, DH, OH, IHV, IC                                               int32
 	WTiles, Softmax                                                         int32
+	DHW, DOW, DOH, DIHV, DIC                                                fastDiv
+}
+
+// fastDiv mirrors FDiv in kernels.cu: n/d for 0 ≤ n < 2^31 as
+// (n·Mul)>>(32+Shr), with Mul = ⌈2^(31+L)/d⌉ and 2^L the least power of
+// two ≥ d. Mul·d = 2^(31+L) + e with e < d ≤ 2^L, so n·Mul/2^(31+L) exceeds
+// n/d by n·e/(d·2^(31+L)) < 1/d, too little to reach the next integer.
+// Mul < 2^32 since 2^L < 2d; d = 1 has Mul = 0 (the kernel takes n).
+type fastDiv struct{ Mul, Shr uint32 }
+
+func newFastDiv(d int32) fastDiv {
+	if d <= 1 {
+		return fastDiv{}
+	}
+	l := uint(bits.Len32(uint32(d - 1))) // ⌈log2 d⌉
+	return fastDiv{Mul: uint32((uint64(1)<<(31+l) + uint64(d) - 1) / uint64(d)), Shr: uint32(l - 1)}
+}
+
+// div is n/d as the kernel computes it.
+func (f fastDiv) div(n int32) int32 {
+	if f.Mul == 0 {
+		return n
+	}
+	return int32(uint32((uint64(uint32(n))*uint64(f.Mul))>>32) >> f.Shr)
 }
 
 // quantInverse is 1/scale for quant_exact in kernels.cu, or 0 (always
@@ -1314,6 +1339,7 @@ func newIConv(geo convGeo, cout, cq, kGemm int, relu bool, inScale float32) icon
 		QStride: int32(roundUp(cout, channelAlign)), InScale: inScale,
 		KH: geo.KH, DH: geo.DH, OH: geo.OH, IHV: (geo.OH-1)*geo.SH + (geo.KH-1)*geo.DH + 1, IC: tileColumns(geo),
 		WTiles: int32(roundUp(cout, convChannels) / 8)}
+	c.DHW, c.DOW, c.DOH, c.DIHV, c.DIC = newFastDiv(c.HW), newFastDiv(c.OW), newFastDiv(c.OH), newFastDiv(c.IHV), newFastDiv(c.IC)
 	if relu {
 		c.Relu = 1
 	}

@@ -302,7 +302,8 @@ func fma32(a, b, c float32) float32 {
 	return r
 }
 
-// quantExact is kernels.cu's quant_exact, step for step in float32.
+// quantExact is kernels.cu's quant_exact, step for step in float32, or
+// the division where inv is 0 (as conv_quantized chooses).
 func quantExact(x, scale, inv float32) int {
 	if inv == 0 {
 		return quantDiv(x, scale)
@@ -381,6 +382,43 @@ func TestFMA32(t *testing.T) {
 	} {
 		if got := fma32(tc.a, tc.b, tc.c); got != tc.want {
 			t.Errorf("fma32(%g, %g, %g) = %g, want %g", tc.a, tc.b, tc.c, got, tc.want)
+		}
+	}
+}
+
+// TestFastDiv checks conv_s8's division by multiplication (fastDiv, the
+// kernel's fdiv step for step) against Go's division: every divisor to
+// 4096 and powers of two and their neighbours to 2^31-1, on numerators
+// near multiples of the divisor, near 2^31 and at random.
+func TestFastDiv(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	var ds []int32
+	for d := int32(1); d <= 4096; d++ {
+		ds = append(ds, d)
+	}
+	for l := 12; l < 31; l++ {
+		ds = append(ds, 1<<l-1, 1<<l, 1<<l+1, int32(r.IntN(1<<l)+1<<l))
+	}
+	ds = append(ds, math.MaxInt32)
+	for _, d := range ds {
+		f := newFastDiv(d)
+		try := func(n int32) {
+			if n < 0 {
+				return
+			}
+			if got, want := f.div(n), n/d; got != want {
+				t.Fatalf("%d / %d: fastDiv %+v gives %d, want %d", n, d, f, got, want)
+			}
+		}
+		for _, n := range []int32{0, 1, d - 1, d, d + 1, math.MaxInt32, math.MaxInt32 - 1, math.MaxInt32 - d} {
+			try(n)
+		}
+		for i := 0; i < 64; i++ {
+			k := int32(r.IntN(int(math.MaxInt32/d) + 1))
+			try(k*d - 1)
+			try(k * d)
+			try(k*d + d - 1)
+			try(int32(r.Uint32() >> 1))
 		}
 	}
 }
