@@ -18,11 +18,12 @@
 // flattened row a Gemm reads) writes that copy beside, or instead of, its
 // float values. Each INT8 product then runs as one implicit-GEMM kernel
 // on the tensor cores (conv_s8 in kernels.cu: mma.sync m16n8k32 s8 on
-// sm_80 and newer, no unfolded matrix, the epilogue applied to the int32
-// accumulators before the store), or as im2col, a cuBLASLt product (int32
-// on tensor cores, the "TN" layout IMMA asks for) and an epilogue,
-// whichever the tactic timing finds faster for the layer's shape on the
-// GPU at hand (the conv_s8 tile shapes are timed too, each with its
+// sm_80 and newer, no unfolded matrix, the epilogue in the same kernel
+// through a stage in shared memory, so that the float output and the
+// quantized copy are written coalesced), or as im2col, a cuBLASLt
+// product (int32 on tensor cores, the "TN" layout IMMA asks for) and an
+// epilogue, whichever the tactic timing finds faster for the layer's
+// shape on the GPU at hand (the conv_s8 tile shapes are timed too, each with its
 // input read through a tile in shared memory and straight from global
 // memory). A ResNet shortcut's Slice and Pad, read only as a
 // convolution's residual, are read in place by conv_s8 (no gather

@@ -460,11 +460,15 @@ extern "C" __global__ void histogram(const float* x, int n, u64* counts, double 
 // Implicit-GEMM INT8 convolution on the tensor cores (sm_80 and newer):
 // the product of the unfolded channels-last input and the weights without
 // writing the unfolded matrix, and the epilogue (scale, bias, residual,
-// ReLU, the float output and the quantized channels-last copy) applied to
-// the accumulators in registers, so that an INT8 convolution is one
-// kernel instead of im2col, a cuBLASLt product and an epilogue. The sums
-// are exact int32 and the epilogue is epilogue_s32's arithmetic in its
-// order, so the outputs are those of that path bit for bit.
+// ReLU, the float output and the quantized channels-last copy) in the
+// same kernel, in three passes through a stage in shared memory (the
+// scaled accumulators; residual, ReLU and the float output in 16-byte
+// pieces along NCHW rows; the quantized copy 8 channels a work item), so
+// that its global reads and writes are coalesced and an INT8 convolution
+// is one kernel instead of im2col, a cuBLASLt product and an epilogue. The
+// sums are exact int32 and the epilogue is epilogue_s32's arithmetic in
+// its order (quant_exact giving quant's integers without dividing), so
+// the outputs are those of that path bit for bit.
 //
 // A block of CONV_WARPS warps covers (CONV_WARPS/KW)·16·MT output pixels
 // (product rows) × 8·NT output channels (blockIdx.y picks the channel
