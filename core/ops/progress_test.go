@@ -15,9 +15,11 @@ import (
 // with 1 to 4 workers, computes Run's bits and reports ranges that
 // partition the output, each holding its final values when reported,
 // from worker indices below the worker count, never two at once for one
-// index. The Winograd cases cover blocks of whole images, blocks ending
-// inside an image, staged (cropped) tiles, blocks that do not end on a
-// row of tiles (reported at the end), and fewer blocks than workers.
+// index. The Winograd cases (whose RunProgress takes smaller blocks than
+// Run: winoReportedBlockBytes) cover blocks of whole images, blocks
+// ending inside an image, staged (cropped) tiles, blocks that do not end
+// on a row of tiles (reported at the end), and fewer blocks than
+// workers.
 func TestConvRunProgress(t *testing.T) {
 	relu := Activation{Kind: ReluActivation}
 	one, two := [2]int{1, 1}, [2]int{2, 2}
@@ -60,8 +62,8 @@ func TestConvRunProgress(t *testing.T) {
 					}
 					in := []*tensor.Tensor{x, w, b}
 					want := rtMust(t, op, workers, 1, in, constAt(3, 1, 2))[0]
-					checkWinoCase(t, cc.name, op.(*conv))
 					checkProgress(t, op.(ProgressRunner), in, want, workers)
+					checkWinoCase(t, cc.name, op.(*conv))
 				})
 			}
 		}
@@ -124,10 +126,13 @@ func checkProgress(t *testing.T, p ProgressRunner, in []*tensor.Tensor, want *te
 }
 
 // checkWinoCase checks that a Winograd case of TestConvRunProgress has
-// the tiling it is named for.
+// the tiling it is named for in RunProgress (the last run).
 func checkWinoCase(t *testing.T, name string, c *conv) {
 	t.Helper()
 	p := c.wino
+	if p != nil && !p.key.reported {
+		t.Fatalf("%s: the last plan is Run's", name)
+	}
 	if !strings.HasPrefix(name, "winograd") {
 		if p != nil {
 			t.Fatalf("%s ran the Winograd strategy", name)

@@ -104,6 +104,15 @@ func winoOutput1D(m *[6]float32) {
 // quarter and three eighths measured no faster (BenchmarkConv3x3).
 const winoBlockBytes = 1 << 20
 
+// winoReportedBlockBytes is winoBlockBytes for runs that hand each
+// block's output on as it is computed (RunProgress: calibration's
+// chained Relu and statistics, which stream the block's output, its
+// residual, Add and Relu through L2 right after it): a quarter of L2.
+// The blocks' size does not change the results (each output is the
+// same sum whatever the GEMM's column count), but half-L2 blocks left
+// the pass too little room.
+const winoReportedBlockBytes = 1 << 19
+
 // winogradMode overrides the rule for tests and benchmarks: winoForce
 // makes every convolution the Winograd strategy can compute take it,
 // winoNever none.
@@ -244,12 +253,16 @@ type winoKey struct {
 	in, out   [2]int
 	pad       [2]int
 	cin, cout int
+	// reported: the blocks' output is handed on as it is computed
+	// (winoReportedBlockBytes).
+	reported bool
 }
 
 // winoPlanFor returns the plan of n images for geometry g, made when the
-// previous one was for another batch size or geometry.
-func (c *conv) winoPlanFor(g *convGeometry, n int) (*winoPlan, error) {
-	key := winoKey{n: n, in: g.inHW, out: g.outHW, pad: g.win.padBegin, cin: g.cin, cout: g.cout}
+// previous one was for another batch size or geometry, or for runs that
+// do (not) report their output (reported).
+func (c *conv) winoPlanFor(g *convGeometry, n int, reported bool) (*winoPlan, error) {
+	key := winoKey{n: n, in: g.inHW, out: g.outHW, pad: g.win.padBegin, cin: g.cin, cout: g.cout, reported: reported}
 	if c.wino != nil && c.wino.key == key {
 		return c.wino, nil
 	}
@@ -277,7 +290,11 @@ func winoLayout(key winoKey) (*winoPlan, error) {
 		return nil, fmt.Errorf("winograd: batch of %d×%d×%d×%d too large for 32-bit offsets", key.n, key.cin, ih, iw)
 	}
 	p.tiles = tiles
-	p.block = max(16, winoBlockBytes/(4*36*(key.cin+key.cout))/16*16)
+	bytes := winoBlockBytes
+	if key.reported {
+		bytes = winoReportedBlockBytes
+	}
+	p.block = max(16, bytes/(4*36*(key.cin+key.cout))/16*16)
 	p.block = min(p.block, (tiles+15)/16*16)
 	p.ldo, p.outPlane = ow, oh*ow
 	if p.staged {
@@ -510,7 +527,7 @@ func winoOutputGo(a *winoOutArgs) {
 // blocks and the blocks cover whole rows of tiles, else the whole output
 // at the end.
 func (c *conv) runWinograd(ctx *Ctx, in, out []*tensor.Tensor, geo *convGeometry, n int, bias []float32, done func(worker, lo, hi int)) error {
-	p, err := c.winoPlanFor(geo, n)
+	p, err := c.winoPlanFor(geo, n, done != nil)
 	if err != nil {
 		return err
 	}
