@@ -237,6 +237,12 @@ func (s *slice) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	if ctx != nil {
 		workers = max(1, ctx.Workers)
 	}
+	if x := in[0].F32; x != nil && everyOther(dims, in[0].Shape) {
+		// The output is every other value of the whole input (a ResNet
+		// shortcut's every-other-column Slice): one vector pass.
+		parallel.For(n, workers, 1<<14, func(lo, hi int) { evenValues(out[0].F32[lo:hi], x[2*lo:2*hi]) })
+		return nil
+	}
 	parallel.For(rows, workers, max(1, 1<<14/last.count), func(lo, hi int) {
 		// Row lo's index over the outer dimensions, and where it starts.
 		idx := make([]int, rank-1)
@@ -273,6 +279,35 @@ func (s *slice) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		}
 	})
 	return nil
+}
+
+// everyOther reports whether a slice of dims from an input of shape
+// takes every value of the outer dimensions and the even indices of an
+// even-sized last one: every other value of the input, in order.
+func everyOther(dims []sliceDim, shape []int) bool {
+	rank := len(dims)
+	last := dims[rank-1]
+	if last.start != 0 || last.step != 2 || shape[rank-1]%2 != 0 || last.count != shape[rank-1]/2 {
+		return false
+	}
+	for i, d := range dims[:rank-1] {
+		if d.start != 0 || d.step != 1 || d.count != shape[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// evenValues writes src's even-indexed values to dst (len(src) =
+// 2·len(dst)) with the vector deinterleave, the odd ones going to a
+// scratch on the stack.
+func evenValues(dst, src []float32) {
+	var odd [1024]float32
+	for len(dst) > 0 {
+		m := min(len(dst), len(odd))
+		deinterleave(dst[:m], odd[:m], src[:2*m])
+		dst, src = dst[m:], src[2*m:]
+	}
 }
 
 type gather struct{ axis int }
@@ -654,9 +689,9 @@ func (p *pad) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 	return nil
 }
 
-// padConstant fills y with value and copies every innermost row of x to
-// its place, cropping where a pad is negative. Whole-row copies keep the
-// common case (padding channels or borders of activations) at memory speed.
+// padConstant fills y with value and copies every row of x to its place,
+// cropping where a pad is negative. Whole-row copies keep the common case
+// (padding channels or borders of activations) at memory speed.
 func padConstant(y, x *tensor.Tensor, begin []int, value padValue) {
 	if math.Float32bits(value.f) == 0 && value.i == 0 {
 		clear(y.F32) // zero padding: memclr, several times the loop's speed
@@ -673,16 +708,28 @@ func padConstant(y, x *tensor.Tensor, begin []int, value padValue) {
 	if rank == 0 || x.Len() == 0 || y.Len() == 0 {
 		return
 	}
-	inner := x.Shape[rank-1]
-	// The part of each innermost row that lands inside y.
-	lo := max(0, -begin[rank-1])
-	hi := min(inner, y.Shape[rank-1]-begin[rank-1])
+	// The trailing dimensions that are neither padded nor cropped are
+	// one contiguous run in x and in y with the dimension before them,
+	// k: a row is dimension k and those (a ResNet shortcut's channel
+	// padding copies whole images, not rows of a few values).
+	k := rank - 1
+	for k > 0 && begin[k] == 0 && x.Shape[k] == y.Shape[k] {
+		k--
+	}
+	tail := 1
+	for _, d := range x.Shape[k+1:] {
+		tail *= d
+	}
+	inner := x.Shape[k] * tail
+	// The part of each row that lands inside y.
+	lo := max(0, -begin[k]) * tail
+	hi := min(x.Shape[k], y.Shape[k]-begin[k]) * tail
 	if lo >= hi {
 		return
 	}
 	yStrides := tensor.Strides(y.Shape)
 	rows := x.Len() / inner
-	idx := make([]int, rank-1)
+	idx := make([]int, k)
 	for r := 0; r < rows; r++ {
 		off, inside := 0, true
 		for d, i := range idx {
@@ -694,9 +741,9 @@ func padConstant(y, x *tensor.Tensor, begin []int, value padValue) {
 			off += o * yStrides[d]
 		}
 		if inside {
-			copyRange(y, off+lo+begin[rank-1], x, r*inner+lo, hi-lo)
+			copyRange(y, off+lo+begin[k]*tail, x, r*inner+lo, hi-lo)
 		}
-		for d := rank - 2; d >= 0; d-- {
+		for d := k - 1; d >= 0; d-- {
 			idx[d]++
 			if idx[d] < x.Shape[d] {
 				break

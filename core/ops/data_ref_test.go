@@ -555,6 +555,51 @@ func TestPad(t *testing.T) {
 		}
 		checkF(t, got, sh(2, 3, 7, 12), want...)
 	})
+	// Constant pads against a value-by-value reference, on shapes whose
+	// trailing dimensions are often left alone (copied as one run with
+	// the padded dimension before them: a ResNet shortcut's channel
+	// padding) and pads that crop too.
+	t.Run("constant-random-reference", func(t *testing.T) {
+		r := rtRand(61)
+		for iter := 0; iter < 300; iter++ {
+			rank := 1 + r.IntN(4)
+			shape := make([]int, rank)
+			for d := range shape {
+				shape[d] = 1 + r.IntN(4)
+			}
+			x := randT(r, shape...)
+			p := make([]int64, 2*rank)
+			out := make([]int, rank)
+			for d := range shape {
+				if r.IntN(2) == 0 { // most trailing dimensions untouched
+					p[d], p[rank+d] = int64(r.IntN(4)-1), int64(r.IntN(4)-1)
+				}
+				if int(p[d]) <= -shape[d] || int(p[rank+d]) <= -shape[d] || shape[d]+int(p[d]+p[rank+d]) < 1 {
+					p[d], p[rank+d] = 0, 0
+				}
+				out[d] = shape[d] + int(p[d]+p[rank+d])
+			}
+			got := rtOne(t, 13, "Pad", []*tensor.Tensor{x, pads(p...), f32(sh(), -7)})
+			want := make([]float32, tensor.NumElements(out))
+			xs, ys := tensor.Strides(shape), tensor.Strides(out)
+			for i := range want {
+				at, inside := 0, true
+				for d := range out {
+					j := i/ys[d]%out[d] - int(p[d])
+					if j < 0 || j >= shape[d] {
+						inside = false
+						break
+					}
+					at += j * xs[d]
+				}
+				want[i] = -7
+				if inside {
+					want[i] = x.F32[at]
+				}
+			}
+			checkF(t, got, out, want...)
+		}
+	})
 	t.Run("int64/constant", func(t *testing.T) {
 		got := rtOne(t, 13, "Pad", []*tensor.Tensor{i64(sh(2), 1, 2), pads(1, 1), i64(sh(), 7)})
 		checkI(t, got, tensor.Int64, sh(4), 7, 1, 2, 7)
@@ -633,4 +678,59 @@ func TestSliceSplitBetweenWorkers(t *testing.T) {
 			t.Fatalf("value %d = %v, want %v", i, out[0].F32[i], want[i])
 		}
 	}
+}
+
+// Every other value of the last axis of a whole tensor (everyOther: a
+// ResNet shortcut's Slice, one vector pass) gives the strided walk's
+// bits, NaN payloads included, on every implementation and with 1 to 3
+// workers; an odd last axis and a partial outer axis take the walk.
+func TestSliceEveryOther(t *testing.T) {
+	forEachGemmImpl(t, func(t *testing.T) {
+		r := rtRand(63)
+		for _, tc := range []struct {
+			shape      []int
+			start, end []int64 // on axes 0 and 3
+			fast       bool
+		}{
+			{[]int{3, 16, 16, 32}, []int64{0, 0}, []int64{math.MaxInt64, math.MaxInt64}, true},
+			{[]int{2, 3, 5, 2}, []int64{0, 0}, []int64{2, 2}, true},
+			{[]int{50, 1, 1, 2050}, []int64{0, 0}, []int64{math.MaxInt64, 2050}, true},
+			{[]int{2, 3, 5, 7}, []int64{0, 0}, []int64{math.MaxInt64, math.MaxInt64}, false},
+			{[]int{3, 4, 4, 8}, []int64{1, 0}, []int64{math.MaxInt64, math.MaxInt64}, false},
+		} {
+			x := randT(r, tc.shape...)
+			for i := range x.F32 {
+				if r.IntN(7) == 0 {
+					x.F32[i] = math.Float32frombits(0x7fc00000 | uint32(r.IntN(1<<22)) | uint32(r.IntN(2))<<31)
+				}
+			}
+			dims := []sliceDim{{int(tc.start[0]), 1, tc.shape[0] - int(tc.start[0])}, {0, 1, tc.shape[1]}, {0, 1, tc.shape[2]}, {0, 2, (tc.shape[3] + 1) / 2}}
+			if everyOther(dims, tc.shape) != tc.fast {
+				t.Fatalf("%v: everyOther = %v", tc.shape, !tc.fast)
+			}
+			var want []float32
+			for a := int(tc.start[0]); a < tc.shape[0]; a++ {
+				for b := 0; b < tc.shape[1]*tc.shape[2]; b++ {
+					for c := 0; c < tc.shape[3]; c += 2 {
+						want = append(want, x.F32[(a*tc.shape[1]*tc.shape[2]+b)*tc.shape[3]+c])
+					}
+				}
+			}
+			for _, workers := range []int{1, 2, 3} {
+				in := []*tensor.Tensor{x, i64(sh(2), tc.start...), i64(sh(2), tc.end...), i64(sh(2), 0, 3), i64(sh(2), 1, 2)}
+				out, err := rtEval(rtBuild(t, 13, "Slice"), workers, 1, in, allConst)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(out[0].F32) != len(want) {
+					t.Fatalf("%v: %d values, want %d", tc.shape, len(out[0].F32), len(want))
+				}
+				for i, v := range want {
+					if math.Float32bits(out[0].F32[i]) != math.Float32bits(v) {
+						t.Fatalf("%v, %d workers: value %d = %#x, want %#x", tc.shape, workers, i, math.Float32bits(out[0].F32[i]), math.Float32bits(v))
+					}
+				}
+			}
+		}
+	})
 }
