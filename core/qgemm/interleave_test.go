@@ -18,11 +18,12 @@ func TestInterleaveAndGatherRows(t *testing.T) {
 	for _, im := range Available() {
 		withImpl(t, im, func() {
 			for _, step := range []int{1, 2, 3} {
-				for _, cols := range []int{1, 7, 15, 16, 17, 31, 32, 33, 47, 64, 65} {
-					rows, lds := 3, cols*step+5
+				for _, cols := range []int{1, 7, 12, 15, 16, 17, 20, 31, 32, 33, 47, 64, 65} {
+					gap, dgap := gaps(cols)
+					rows, lds := 3, cols*step+gap
 					plane := rows * lds
 					for _, ch := range []int{4, 3, 2, 1} {
-						ldd := 4*cols + 12
+						ldd := 4*cols + dgap
 						got := make([]int8, rows*ldd)
 						for i := range got {
 							got[i] = 99
@@ -42,7 +43,7 @@ func TestInterleaveAndGatherRows(t *testing.T) {
 							}
 						}
 					}
-					ldd := cols + 7
+					ldd := cols + dgap
 					got := make([]int8, rows*ldd)
 					for i := range got {
 						got[i] = 99
@@ -84,4 +85,15 @@ func TestInterleaveChecksBounds(t *testing.T) {
 			f()
 		}()
 	}
+}
+
+// gaps are the values between rows in the source and the bytes between
+// rows in the destination for a test of cols columns: none for even
+// column counts, whose rows then follow each other (the copies and
+// quantizers take such a block as one row, see flat), some for odd ones.
+func gaps(cols int) (src, dst int) {
+	if cols%2 == 0 {
+		return 0, 0
+	}
+	return 5, 12
 }

@@ -17,6 +17,7 @@ func QuantizeInterleaved(dst []int8, ldd int, src []float32, planeStride, lds, c
 	if !checkInterleave("QuantizeInterleaved", len(dst), ldd, len(src), planeStride, lds, colStep, ch, rows, cols) {
 		return
 	}
+	rows, cols = flat(rows, cols, lds, ldd, colStep, KGroup)
 	done := 0
 	if colStep <= 2 {
 		done = quantizeInterleavedFast(dst, ldd, src, planeStride, lds, colStep, ch, rows, cols, scale)
@@ -33,8 +34,22 @@ func Interleave(dst []int8, ldd int, src []int8, planeStride, lds, colStep, ch, 
 	if !checkInterleave("Interleave", len(dst), ldd, len(src), planeStride, lds, colStep, ch, rows, cols) {
 		return
 	}
+	rows, cols = flat(rows, cols, lds, ldd, colStep, KGroup)
 	done := interleaveFast(dst, ldd, src, planeStride, lds, colStep, ch, rows, cols)
 	interleaveGo(dst, ldd, src, planeStride, lds, colStep, ch, rows, cols, done, func(x int8) int8 { return x })
+}
+
+// flat returns the rows and columns to work on: rows that follow each
+// other in the source (lds = cols·colStep) and in the destination (ldd =
+// unit·cols, unit bytes a column) are one row, so that the vector kernels,
+// which leave each row's last few columns to Go, leave them once rather
+// than once a row (a 12-column plane: 4 of 12 columns a row otherwise).
+// Every value goes where it went before.
+func flat(rows, cols, lds, ldd, colStep, unit int) (int, int) {
+	if rows > 1 && lds == cols*colStep && ldd == unit*cols {
+		return 1, rows * cols
+	}
+	return rows, cols
 }
 
 // checkInterleave panics, naming the call, on arguments no interleaving
@@ -81,6 +96,7 @@ func QuantizeRows(dst []int8, ldd int, src []float32, lds, colStep, rows, cols i
 	if !checkRows("QuantizeRows", len(dst), ldd, len(src), lds, colStep, rows, cols) {
 		return
 	}
+	rows, cols = flat(rows, cols, lds, ldd, colStep, 1)
 	done := quantizeRowsFast(dst, ldd, src, lds, colStep, rows, cols, scale)
 	rowsGo(dst, ldd, src, lds, colStep, rows, cols, done, func(x float32) int8 { return quantize1(float32(x/scale), -128) })
 }
@@ -97,6 +113,7 @@ func GatherRows(dst []int8, ldd int, src []int8, lds, colStep, rows, cols int) {
 		}
 		return
 	}
+	rows, cols = flat(rows, cols, lds, ldd, colStep, 1)
 	done := gatherRowsFast(dst, ldd, src, lds, colStep, rows, cols)
 	rowsGo(dst, ldd, src, lds, colStep, rows, cols, done, func(x int8) int8 { return x })
 }

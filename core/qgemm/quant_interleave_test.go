@@ -33,10 +33,11 @@ func TestQuantizeInterleavedMatchesQuantize(t *testing.T) {
 		withImpl(t, im, func() {
 			for _, ch := range []int{4, 3, 1} {
 				for _, step := range []int{1, 2, 3} {
-					for _, cols := range []int{1, 7, 8, 9, 15, 16, 17, 31, 33, 40} {
-						rows, lds, plane, scale := 3, cols*step+5, 0, float32(0.75)
+					for _, cols := range []int{1, 7, 8, 9, 12, 15, 16, 17, 20, 31, 33, 40} {
+						gap, dgap := gaps(cols)
+						rows, lds, plane, scale := 3, cols*step+gap, 0, float32(0.75)
 						plane = rows * lds
-						ldd := 4*cols + 12
+						ldd := 4*cols + dgap
 						got := make([]int8, rows*ldd)
 						for i := range got {
 							got[i] = 99
@@ -123,8 +124,9 @@ func TestQuantizeRowsMatchesQuantize(t *testing.T) {
 	for _, im := range Available() {
 		withImpl(t, im, func() {
 			for _, step := range []int{1, 2, 3} {
-				for _, cols := range []int{1, 7, 8, 9, 15, 16, 17, 31, 33, 40} {
-					rows, lds, ldd, scale := 4, cols*step+3, cols+5, float32(0.6)
+				for _, cols := range []int{1, 7, 8, 9, 12, 15, 16, 17, 20, 31, 33, 40} {
+					gap, dgap := gaps(cols)
+					rows, lds, ldd, scale := 4, cols*step+gap, cols+dgap, float32(0.6)
 					got := make([]int8, rows*ldd)
 					for i := range got {
 						got[i] = 99
