@@ -158,19 +158,22 @@ func maxPoolPlane[T float32 | int8](src, dst []T, hw, ohw [2]int, win *window, l
 // loop, whose comparisons the kernel repeats in the same order (so NaN
 // and ±0 give the same bits).
 func maxPool2x2[T float32 | int8](src, dst []T, iw, oh, ow int) {
+	// done outputs of every row are pooled already: the int8 kernel does
+	// all but up to 3 of each row of the plane in one call (the branches
+	// below mispredict on half the bytes: Go's max builtin branches too).
+	done := 0
+	if s, ok := any(src).([]int8); ok {
+		if done = maxPool2x2Int8Fast(any(dst).([]int8), s, iw, oh, ow); done == ow {
+			return
+		}
+	}
 	for oy := 0; oy < oh; oy++ {
 		r0 := src[2*oy*iw : 2*oy*iw+2*ow]
 		r1 := src[(2*oy+1)*iw : (2*oy+1)*iw+2*ow]
 		out := dst[oy*ow : (oy+1)*ow]
-		var ox int
-		switch o := any(out).(type) {
-		case []float32:
+		ox := done
+		if o, ok := any(out).([]float32); ok {
 			ox = maxPool2x2Fast(o, any(r0).([]float32), any(r1).([]float32))
-		case []int8:
-			// The vector kernel does all but up to 3 outputs a row (the
-			// branches below mispredict on half the bytes: Go's max
-			// builtin branches too).
-			ox = maxPool2x2Int8Fast(o, any(r0).([]int8), any(r1).([]int8))
 		}
 		for ; ox < len(out); ox++ {
 			a, b, c, d := r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1]

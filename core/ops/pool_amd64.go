@@ -8,17 +8,18 @@ import "golang.org/x/sys/cpu"
 func maxPool2x2AVX2(dst, r0, r1 *float32, n int)
 
 //go:noescape
-func maxPool2x2Int8AVX2(dst, r0, r1 *int8, n int)
+func maxPool2x2Int8AVX2(dst, src *int8, n, rows, iw, ow int)
 
-// maxPool2x2Int8Fast is maxPool2x2Fast for int8 rows: the leading
-// multiple of 4 outputs.
-func maxPool2x2Int8Fast(out, r0, r1 []int8) int {
-	n := len(out) &^ 3
-	if n == 0 || !vectorPool || !cpu.X86.HasAVX2 {
+// maxPool2x2Int8Fast pools the leading multiple of 4 outputs of each of
+// a plane's oh output rows (ow outputs, from input rows of iw) with AVX2,
+// all rows in one call, and returns how many outputs of each row it did.
+func maxPool2x2Int8Fast(out, src []int8, iw, oh, ow int) int {
+	n := ow &^ 3
+	if n == 0 || oh == 0 || !vectorPool || !cpu.X86.HasAVX2 {
 		return 0
 	}
-	_, _ = r0[2*n-1], r1[2*n-1]
-	maxPool2x2Int8AVX2(&out[0], &r0[0], &r1[0], n)
+	_, _ = src[(2*oh-1)*iw+2*n-1], out[(oh-1)*ow+n-1]
+	maxPool2x2Int8AVX2(&out[0], &src[0], n, oh, iw, ow)
 	return n
 }
 

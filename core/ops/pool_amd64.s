@@ -60,46 +60,61 @@ done:
 	VZEROUPPER
 	RET
 
-// func maxPool2x2Int8AVX2(dst, r0, r1 *int8, n int)
-// n (a multiple of 4) int8 outputs of one row: per 8, the 16 bytes of each
-// input row, their vertical max, then the max of each byte pair (the odd
-// bytes shifted onto the even ones), whose even bytes VPSHUFB gathers;
-// a last 4 the same way from 8 bytes.
-TEXT ·maxPool2x2Int8AVX2(SB), NOSPLIT, $0-32
+// func maxPool2x2Int8AVX2(dst, src *int8, n, rows, iw, ow int)
+// rows rows of n (a multiple of 4) int8 outputs: output row r, at dst +
+// r·ow, from input rows 2r and 2r+1, at src + 2r·iw and one iw further.
+// Per 8 outputs, the 16 bytes of each input row, their vertical max, then
+// the max of each byte pair (the odd bytes shifted onto the even ones),
+// whose even bytes VPSHUFB gathers; a last 4 the same way from 8 bytes.
+// The rows are looped here, not in Go: a pooled plane's rows are short
+// (LeNet's: 12 and 4 outputs), and a call per row cost more than its
+// work.
+TEXT ·maxPool2x2Int8AVX2(SB), NOSPLIT, $0-48
 	MOVQ    dst+0(FP), DI
-	MOVQ    r0+8(FP), SI
-	MOVQ    r1+16(FP), DX
-	MOVQ    n+24(FP), BX
+	MOVQ    src+8(FP), SI
+	MOVQ    n+16(FP), BX
+	MOVQ    rows+24(FP), R8
+	MOVQ    iw+32(FP), R9
+	MOVQ    ow+40(FP), R10
 	VMOVDQU evenBytes<>(SB), X15
+
+brow:
+	MOVQ    SI, R11
+	LEAQ    (SI)(R9*1), DX
+	MOVQ    DI, R12
 	MOVQ    BX, CX
 	SHRQ    $3, CX
 	JZ      b4
 
 bloop:
-	VMOVDQU (SI), X0
+	VMOVDQU (R11), X0
 	VPMAXSB (DX), X0, X0
 	VPSRLW  $8, X0, X1
 	VPMAXSB X1, X0, X0
 	VPSHUFB X15, X0, X0
-	VMOVQ   X0, (DI)
-	ADDQ    $16, SI
+	VMOVQ   X0, (R12)
+	ADDQ    $16, R11
 	ADDQ    $16, DX
-	ADDQ    $8, DI
+	ADDQ    $8, R12
 	DECQ    CX
 	JNZ     bloop
 
 b4:
 	TESTQ   $4, BX
-	JZ      bdone
-	VMOVQ   (SI), X0
+	JZ      bnext
+	VMOVQ   (R11), X0
 	VMOVQ   (DX), X2
 	VPMAXSB X2, X0, X0
 	VPSRLW  $8, X0, X1
 	VPMAXSB X1, X0, X0
 	VPSHUFB X15, X0, X0
-	VMOVD   X0, (DI)
+	VMOVD   X0, (R12)
 
-bdone:
+bnext:
+	LEAQ    (SI)(R9*2), SI
+	ADDQ    R10, DI
+	DECQ    R8
+	JNZ     brow
 	VZEROUPPER
 	RET
 

@@ -6,4 +6,4 @@ package ops
 func maxPool2x2Fast(out, r0, r1 []float32) int { return 0 }
 
 // maxPool2x2Int8Fast has no vector version here.
-func maxPool2x2Int8Fast(out, r0, r1 []int8) int { return 0 }
+func maxPool2x2Int8Fast(out, src []int8, iw, oh, ow int) int { return 0 }
