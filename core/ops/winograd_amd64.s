@@ -328,6 +328,50 @@ copyplainone:                 \
 	T256(h+512)   \
 	T256(h+768)
 
+// OUTSETUP loads the output transforms' arguments: R8 the stride between
+// the 36 matrices in bytes and R9 six of it, R10 ldo in bytes, DI the
+// first channel's matrices, SI dst, R15 res as an offset from dst, DX
+// bias, R11 the channels.
+#define OUTSETUP \
+	MOVQ mStride+64(FP), R8 \
+	SHLQ $2, R8 \
+	LEAQ (R8)(R8*2), R9 \
+	ADDQ R9, R9 \
+	MOVQ ldo+88(FP), R10 \
+	SHLQ $2, R10 \
+	MOVQ m+16(FP), DI \
+	MOVQ dst+0(FP), SI \
+	MOVQ res+8(FP), R15 \
+	SUBQ SI, R15 \
+	MOVQ bias+24(FP), DX \
+	MOVQ chans+56(FP), R11
+
+// OUTCHAN starts a channel: BX the tile offsets, CX its groups of 16
+// tiles, R13 the tiles left, R12 its matrices.
+#define OUTCHAN \
+	MOVQ out+32(FP), BX \
+	MOVQ groups+48(FP), CX \
+	MOVQ n+40(FP), R13 \
+	MOVQ DI, R12
+
+// OUTNEXT moves to the next group of 16 tiles, looping to group while
+// the channel has some, then to the next channel, looping to chan while
+// channels are left, then returns.
+#define OUTNEXT(group, chan) \
+	ADDQ $64, R12 \
+	SUBQ $16, R13 \
+	DECQ CX \
+	JNZ  group \
+	MOVQ ldm+72(FP), AX \
+	LEAQ (DI)(AX*4), DI \
+	MOVQ outPlane+80(FP), AX \
+	LEAQ (SI)(AX*4), SI \
+	ADDQ $4, DX \
+	DECQ R11 \
+	JNZ  chan \
+	VZEROUPPER \
+	RET
+
 // ---- input transform ----
 // Registers: DI channel c's row of panel 0 of V_0, R15 that of the
 // current group, SI channel c's input plane, R12 the input row of r,
@@ -642,18 +686,7 @@ in256group:
 
 // func winoOutputAVX512(dst, res, m, bias *float32, out *int32, n, groups, chans, mStride, ldm, outPlane, ldo int, lo, hi float32, tmp *float32)
 TEXT ·winoOutputAVX512(SB), NOSPLIT, $0-112
-	MOVQ mStride+64(FP), R8
-	SHLQ $2, R8
-	LEAQ (R8)(R8*2), R9
-	ADDQ R9, R9
-	MOVQ ldo+88(FP), R10
-	SHLQ $2, R10
-	MOVQ m+16(FP), DI
-	MOVQ dst+0(FP), SI
-	MOVQ res+8(FP), R15
-	SUBQ SI, R15
-	MOVQ bias+24(FP), DX
-	MOVQ chans+56(FP), R11
+	OUTSETUP
 	MOVL $0x40000000, AX // 2
 	VPBROADCASTD AX, Z26
 	MOVL $0x40800000, AX // 4
@@ -663,10 +696,7 @@ TEXT ·winoOutputAVX512(SB), NOSPLIT, $0-112
 
 out512chan:
 	VBROADCASTSS (DX), Z29
-	MOVQ out+32(FP), BX
-	MOVQ groups+48(FP), CX
-	MOVQ n+40(FP), R13
-	MOVQ DI, R12
+	OUTCHAN
 
 out512group:
 	MOVQ R12, AX
@@ -689,41 +719,14 @@ out512group:
 	VBROADCASTSS lo+96(FP), Z14
 	VBROADCASTSS hi+100(FP), Z15
 	COPYOUT(QROW512, RESADD512)
-	ADDQ $64, R12
-	SUBQ $16, R13
-	DECQ CX
-	JNZ  out512group
-
-	MOVQ ldm+72(FP), AX
-	LEAQ (DI)(AX*4), DI
-	MOVQ outPlane+80(FP), AX
-	LEAQ (SI)(AX*4), SI
-	ADDQ $4, DX
-	DECQ R11
-	JNZ  out512chan
-	VZEROUPPER
-	RET
+	OUTNEXT(out512group, out512chan)
 
 // func winoOutputAVX2(dst, res, m, bias *float32, out *int32, n, groups, chans, mStride, ldm, outPlane, ldo int, lo, hi float32, tmp *float32)
 TEXT ·winoOutputAVX2(SB), NOSPLIT, $0-112
-	MOVQ mStride+64(FP), R8
-	SHLQ $2, R8
-	LEAQ (R8)(R8*2), R9
-	ADDQ R9, R9
-	MOVQ ldo+88(FP), R10
-	SHLQ $2, R10
-	MOVQ m+16(FP), DI
-	MOVQ dst+0(FP), SI
-	MOVQ res+8(FP), R15
-	SUBQ SI, R15
-	MOVQ bias+24(FP), DX
-	MOVQ chans+56(FP), R11
+	OUTSETUP
 
 out256chan:
-	MOVQ out+32(FP), BX
-	MOVQ groups+48(FP), CX
-	MOVQ n+40(FP), R13
-	MOVQ DI, R12
+	OUTCHAN
 
 out256group:
 	OHALF256(0)
@@ -733,17 +736,4 @@ out256group:
 	VBROADCASTSS lo+96(FP), Y14
 	VBROADCASTSS hi+100(FP), Y15
 	COPYOUT(QROW256, RESADD256)
-	ADDQ $64, R12
-	SUBQ $16, R13
-	DECQ CX
-	JNZ  out256group
-
-	MOVQ ldm+72(FP), AX
-	LEAQ (DI)(AX*4), DI
-	MOVQ outPlane+80(FP), AX
-	LEAQ (SI)(AX*4), SI
-	ADDQ $4, DX
-	DECQ R11
-	JNZ  out256chan
-	VZEROUPPER
-	RET
+	OUTNEXT(out256group, out256chan)
