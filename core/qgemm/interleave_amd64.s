@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "frame_amd64.h"
 
 // The int8 copies a layer makes of an input its producer already wrote
 // in int8 (RequantizePlanes): the bytes moved, not converted. AVX2 (VEX
@@ -41,16 +42,7 @@
 // byte c, the missing planes' bytes 0): dst[i·ldd + 4j + c] =
 // src[c·plane + i·lds + j·step].
 TEXT ·interleaveAVX2(SB), NOSPLIT, $0-8
-	MOVQ    f+0(FP), R8
-	MOVQ    0(R8), DI        // dst
-	MOVQ    8(R8), SI        // src
-	MOVQ    16(R8), R9       // rows
-	MOVQ    32(R8), R11      // ldd
-	MOVQ    40(R8), R12      // lds
-	MOVQ    48(R8), BX       // plane
-	LEAQ    (BX)(BX*2), R13  // 3·plane
-	MOVQ    56(R8), R14      // step
-	MOVQ    72(R8), R15      // planes (1 to 4)
+	LOADFRAME
 	MOVQ    R14, R10
 	SHLQ    $4, R10          // source bytes a block of 16 columns spans
 	VMOVDQU evenBytes<>(SB), X15

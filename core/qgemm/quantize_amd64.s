@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "frame_amd64.h"
 
 // func quantizeAVX512(dst *int8, src *float32, n int, scale float32)
 // Quantizes n values: dst = clamp(rne(src/scale)), NaN → 0, exactly as
@@ -132,16 +133,7 @@ done2:
 // func quantizeInterleavedAVX512(f *interleaveFrame)
 // Column step 1 or 2 (f.step).
 TEXT ·quantizeInterleavedAVX512(SB), NOSPLIT, $0-8
-	MOVQ         f+0(FP), R8
-	MOVQ         0(R8), DI        // dst
-	MOVQ         8(R8), SI        // src
-	MOVQ         16(R8), R9       // rows
-	MOVQ         32(R8), R11      // ldd
-	MOVQ         40(R8), R12      // lds
-	MOVQ         48(R8), BX       // plane
-	LEAQ         (BX)(BX*2), R13  // 3·plane
-	MOVQ         56(R8), R14      // step
-	MOVQ         72(R8), R15      // planes (1 to 4)
+	LOADFRAME
 	VBROADCASTSS 64(R8), Z1
 	MOVL         $0x42fe0000, AX  // 127.0
 	VPBROADCASTD AX, Z3
@@ -358,16 +350,7 @@ GLOBL evenLanes<>(SB), RODATA|NOPTR, $64
 // The leading multiple of 8 of each row's positions (cols is one), column
 // step 1 or 2.
 TEXT ·quantizeInterleavedAVX2(SB), NOSPLIT, $0-8
-	MOVQ         f+0(FP), R8
-	MOVQ         0(R8), DI
-	MOVQ         8(R8), SI
-	MOVQ         16(R8), R9
-	MOVQ         32(R8), R11
-	MOVQ         40(R8), R12
-	MOVQ         48(R8), BX
-	LEAQ         (BX)(BX*2), R13
-	MOVQ         56(R8), R14
-	MOVQ         72(R8), R15
+	LOADFRAME
 	VBROADCASTSS 64(R8), Y1
 	MOVL         $0x42fe0000, AX
 	VMOVD        AX, X3
