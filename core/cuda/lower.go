@@ -1315,21 +1315,6 @@ func (f fastDiv) div(n int32) int32 {
 	return int32(uint32((uint64(uint32(n))*uint64(f.Mul))>>32) >> f.Shr)
 }
 
-// quantInverse is 1/scale for quant_exact in kernels.cu, or 0 (always
-// divide) where scale is below 2^-100 or 1/scale is no finite normal
-// float: Markstein's step needs the remainder x - t·scale exact, which
-// it is wherever x/scale can round to a nonzero integer (|x| ≥ scale/2)
-// while scale ≥ 2^-100 (the remainder's last bit, about |x|·2^-48, is no
-// smaller than float32's least subnormal), and t = x·inv within an ulp
-// of the quotient, which a subnormal inv is not.
-func quantInverse(scale float32) float32 {
-	inv := 1 / scale
-	if !(scale >= 0x1p-100) || !(inv >= 0x1p-126) || math.IsInf(float64(inv), 0) {
-		return 0
-	}
-	return inv
-}
-
 // newIConv is the conv_s8 geometry of a convolution (geo, with Rows set)
 // of cout channels over a channels-last input of cq channels per pixel,
 // K = kGemm.
@@ -1361,7 +1346,7 @@ type convS8 struct {
 // (conv_tile in kernels.cu) is used where it fits in maxTileBytes.
 func (c *convS8) launch(b *Backend, q, xf, res, y, qo cudadriver.Ptr, qScale float32, rm rmap) *launch {
 	geo := c.geo
-	geo.QInv = quantInverse(qScale)
+	geo.QInv = qgemm.QuantInverse(qScale)
 	shared := tileBytes(geo, c.cfg.rows())
 	if !c.cfg.global && shared <= maxTileBytes {
 		geo.Tile = 1

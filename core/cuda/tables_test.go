@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/int8cal/int8cal/core/qgemm"
 )
 
 // The im2col kernels find each tap through tables made on the host
@@ -254,19 +256,6 @@ func TestConvCandidates(t *testing.T) {
 	}
 }
 
-// TestQuantInverse: quant_exact gets 1/scale only where it is a finite
-// float and scale at least 2^-100; 0 (always divide) elsewhere.
-func TestQuantInverse(t *testing.T) {
-	for _, tc := range []struct{ scale, want float32 }{
-		{0.5, 2}, {0.25, 4}, {0, 0}, {-1, 0}, {float32(math.NaN()), 0}, {float32(math.Inf(1)), 0},
-		{0x1p-127, 0}, {0x1p-126, 0}, {0x1.fffffep-101, 0}, {0x1p-100, 0x1p100}, {0x1p126, 0x1p-126}, {0x1p127, 0}, {math.MaxFloat32, 0},
-	} {
-		if got := quantInverse(tc.scale); got != tc.want {
-			t.Errorf("quantInverse(%g) = %g, want %g", tc.scale, got, tc.want)
-		}
-	}
-}
-
 // quantDiv is kernels.cu's quant: clamp(round half to even(x/scale)), NaN
 // → 0, in float32 as the GPU computes it.
 func quantDiv(x, scale float32) int {
@@ -346,7 +335,7 @@ func TestQuantExact(t *testing.T) {
 	}
 	checked := 0
 	for _, s := range scales {
-		inv := quantInverse(s)
+		inv := qgemm.QuantInverse(s)
 		try := func(x float32) {
 			checked++
 			if got, want := quantExact(x, s, inv), quantDiv(x, s); got != want {

@@ -2,78 +2,247 @@
 
 #include "textflag.h"
 
-// func depthwiseAVX512(acc *int32, x *int8, off *int, w *int32, taps int, chunks int)
-// For chunks runs of 16 positions j: acc[j] = Σ_t w[t]·x[off[t]+j], the
-// int8 inputs sign-extended to int32 and multiplied exactly (|w·x| ≤
-// 2^14), the taps summed in a register.
-TEXT ·depthwiseAVX512(SB), NOSPLIT, $0-48
+// Both kernels compute, for runs runs of 32 positions j, the exact sums
+// acc[j] (+)= Σ_t w[t]·x[off[t]+j] of taps ≤ depthwiseBatch taps (int8
+// weights widened to int32), adding to acc when add is set. A run's 32
+// positions share each tap's offset and weights, loaded once for two
+// halves of 16.
+
+// dwInterleave is VPERMB's index: four 16-byte lanes, a tap's run of 16
+// positions each, to 16 dwords holding position j's byte of every lane.
+DATA dwInterleave<>+0(SB)/8, $0x3121110130201000
+DATA dwInterleave<>+8(SB)/8, $0x3323130332221202
+DATA dwInterleave<>+16(SB)/8, $0x3525150534241404
+DATA dwInterleave<>+24(SB)/8, $0x3727170736261606
+DATA dwInterleave<>+32(SB)/8, $0x3929190938281808
+DATA dwInterleave<>+40(SB)/8, $0x3b2b1b0b3a2a1a0a
+DATA dwInterleave<>+48(SB)/8, $0x3d2d1d0d3c2c1c0c
+DATA dwInterleave<>+56(SB)/8, $0x3f2f1f0f3e2e1e0e
+GLOBL dwInterleave<>(SB), RODATA|NOPTR, $64
+
+// DWLANES4 gathers, for the taps whose offsets are in AX, BX, DX and R14,
+// the 16 bytes at disp(SI) past each into the lanes of Z.
+#define DWLANES4(disp, X, Y, Z, XT, YT) \
+	VMOVDQU      disp(SI)(AX*1), X      \
+	VINSERTI128  $1, disp(SI)(BX*1), Y, Y \
+	VMOVDQU      disp(SI)(DX*1), XT     \
+	VINSERTI128  $1, disp(SI)(R14*1), YT, YT \
+	VINSERTI64X4 $1, YT, Z, Z
+
+// func depthwiseVNNI(acc *int32, x *int8, off *int, w *int32, taps int, runs int, add bool)
+// Four taps to a VPDPBUSD: their runs of 16 positions gathered into the
+// lanes of a vector, VPERMB makes dword j position j's four bytes, and
+// VPDPBUSD adds their products with the four weights (packed in the frame
+// as bytes). VPDPBUSD multiplies unsigned bytes by signed ones, so the
+// inputs go in as x XOR 0x80 = x+128 ∈ [0, 255] and the sums start at
+// -128·Σw: every product and sum is exact in int32 (|Σ| ≤ 32·255·128).
+// A last group of one to three taps leaves its other lanes zero, with
+// zero weights.
+TEXT ·depthwiseVNNI(SB), NOSPLIT, $32-49
 	MOVQ acc+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ off+16(FP), R8
 	MOVQ w+24(FP), R9
 	MOVQ taps+32(FP), R10
-	MOVQ chunks+40(FP), CX
-	TESTQ CX, CX
-	JZ   done
+	MOVQ runs+40(FP), CX
+	MOVBQZX add+48(FP), R13
 
-chunk:
-	VPXORD Z0, Z0, Z0
-	XORQ   R11, R11
+	// The weights as bytes in the frame, zeros past the last tap.
+	MOVL  $1, AX
+	SHLXQ R10, AX, AX
+	DECQ  AX
+	KMOVW AX, K1
+	SHRQ  $16, AX
+	KMOVW AX, K2
+	VMOVDQU32.Z (R9), K1, Z2
+	VMOVDQU32.Z 64(R9), K2, Z3
+	VPMOVDB     Z2, X4
+	VPMOVDB     Z3, X5
+	VMOVDQU     X4, wts-32(SP)
+	VMOVDQU     X5, wts-16(SP)
 
-tap:
+	// -128·Σw, where every run's sums start.
+	VPADDD       Z3, Z2, Z2
+	VEXTRACTI64X4 $1, Z2, Y3
+	VPADDD       Y3, Y2, Y2
+	VEXTRACTI128 $1, Y2, X3
+	VPADDD       X3, X2, X2
+	VPSHUFD      $0x4e, X2, X3
+	VPADDD       X3, X2, X2
+	VPSHUFD      $0xb1, X2, X3
+	VPADDD       X3, X2, X2
+	VPSLLD       $7, X2, X2
+	VPXORD       Z3, Z3, Z3
+	VPSUBD       X2, X3, X2
+	VPBROADCASTD X2, Z29
+
+	VMOVDQU64    dwInterleave<>(SB), Z31
+	MOVL         $0x80808080, AX
+	VPBROADCASTD AX, Z30
+	LEAQ         wts-32(SP), R9
+	MOVQ         R10, R12
+	ANDQ         $3, R12              // the last group's taps
+	ANDQ         $-4, R10             // the taps of whole groups
+	TESTQ        CX, CX
+	JZ           vdone
+
+vrun:
+	VMOVDQA64 Z29, Z0
+	VMOVDQA64 Z29, Z1
+	TESTQ     R13, R13
+	JZ        vgroups
+	VPADDD    (DI), Z0, Z0
+	VPADDD    64(DI), Z1, Z1
+
+vgroups:
+	XORQ R11, R11
+	CMPQ R11, R10
+	JGE  vlast
+
+vgroup:
 	MOVQ         (R8)(R11*8), AX
-	VPMOVSXBD    (SI)(AX*1), Z1
-	VPMULLD.BCST (R9)(R11*4), Z1, Z1
-	VPADDD       Z1, Z0, Z0
-	INCQ         R11
+	MOVQ         8(R8)(R11*8), BX
+	MOVQ         16(R8)(R11*8), DX
+	MOVQ         24(R8)(R11*8), R14
+	DWLANES4(0, X2, Y2, Z2, X3, Y3)
+	DWLANES4(16, X4, Y4, Z4, X5, Y5)
+	VPBROADCASTD (R9)(R11*1), Z6
+	VPERMB       Z2, Z31, Z2
+	VPERMB       Z4, Z31, Z4
+	VPXORD       Z30, Z2, Z2
+	VPXORD       Z30, Z4, Z4
+	VPDPBUSD     Z6, Z2, Z0
+	VPDPBUSD     Z6, Z4, Z1
+	ADDQ         $4, R11
 	CMPQ         R11, R10
-	JLT          tap
-	VMOVDQU32    Z0, (DI)
-	ADDQ         $64, DI
-	ADDQ         $16, SI
-	DECQ         CX
-	JNZ          chunk
+	JLT          vgroup
 
-done:
+vlast:
+	// One to three taps; a VEX write of an XMM or YMM register clears
+	// the lanes above it.
+	TESTQ       R12, R12
+	JZ          vstore
+	MOVQ        (R8)(R11*8), AX
+	VMOVDQU     (SI)(AX*1), X2
+	VMOVDQU     16(SI)(AX*1), X4
+	CMPQ        R12, $2
+	JLT         vlastsum
+	MOVQ        8(R8)(R11*8), BX
+	VINSERTI128 $1, (SI)(BX*1), Y2, Y2
+	VINSERTI128 $1, 16(SI)(BX*1), Y4, Y4
+	CMPQ        R12, $3
+	JLT         vlastsum
+	MOVQ         16(R8)(R11*8), DX
+	VMOVDQU      (SI)(DX*1), X3
+	VMOVDQU      16(SI)(DX*1), X5
+	VINSERTI64X4 $1, Y3, Z2, Z2
+	VINSERTI64X4 $1, Y5, Z4, Z4
+
+vlastsum:
+	VPBROADCASTD (R9)(R11*1), Z6
+	VPERMB       Z2, Z31, Z2
+	VPERMB       Z4, Z31, Z4
+	VPXORD       Z30, Z2, Z2
+	VPXORD       Z30, Z4, Z4
+	VPDPBUSD     Z6, Z2, Z0
+	VPDPBUSD     Z6, Z4, Z1
+
+vstore:
+	VMOVDQU32 Z0, (DI)
+	VMOVDQU32 Z1, 64(DI)
+	ADDQ      $128, DI
+	ADDQ      $32, SI
+	DECQ      CX
+	JNZ       vrun
+
+vdone:
 	VZEROUPPER
 	RET
 
-// func depthwiseAVX2(acc *int32, x *int8, off *int, w *int32, taps int, chunks int)
-// depthwiseAVX512's sums, each run of 16 positions as two halves of 8.
-TEXT ·depthwiseAVX2(SB), NOSPLIT, $0-48
+// func depthwiseAVX2(acc *int32, x *int8, off *int, w *int32, taps int, runs int, add bool)
+// A tap's 16 inputs sign-extended to int16 (VPMOVSXBW) hold positions 2k
+// and 2k+1 in dword k; VPMADDWD with (w, 0) gives w·x at the even
+// positions and with (0, w) at the odd ones, each product exact (|w·x| ≤
+// 2^14) and summed in int32. The two sums are interleaved back into
+// position order once a run. The frame holds each tap's two weight
+// dwords.
+TEXT ·depthwiseAVX2(SB), NOSPLIT, $256-49
 	MOVQ acc+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ off+16(FP), R8
 	MOVQ w+24(FP), R9
 	MOVQ taps+32(FP), R10
-	MOVQ chunks+40(FP), CX
-	TESTQ CX, CX
-	JZ   done2
+	MOVQ runs+40(FP), CX
+	MOVBQZX add+48(FP), R13
+	LEAQ wts-256(SP), R12
+	XORQ R11, R11
 
-chunk2:
+aweights:
+	MOVL (R9)(R11*4), AX
+	MOVL AX, BX
+	ANDL $0xffff, AX
+	SHLL $16, BX
+	MOVL AX, (R12)(R11*8)
+	MOVL BX, 4(R12)(R11*8)
+	INCQ R11
+	CMPQ R11, R10
+	JLT  aweights
+	TESTQ CX, CX
+	JZ    adone
+
+arun:
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
 	XORQ  R11, R11
 
-tap2:
+atap:
 	MOVQ         (R8)(R11*8), AX
-	VPBROADCASTD (R9)(R11*4), Y4
-	VPMOVSXBD    (SI)(AX*1), Y2
-	VPMOVSXBD    8(SI)(AX*1), Y3
-	VPMULLD      Y4, Y2, Y2
-	VPMULLD      Y4, Y3, Y3
-	VPADDD       Y2, Y0, Y0
-	VPADDD       Y3, Y1, Y1
+	VPBROADCASTD (R12)(R11*8), Y4
+	VPBROADCASTD 4(R12)(R11*8), Y5
+	VPMOVSXBW    (SI)(AX*1), Y6
+	VPMOVSXBW    16(SI)(AX*1), Y7
+	VPMADDWD     Y4, Y6, Y8
+	VPMADDWD     Y5, Y6, Y9
+	VPMADDWD     Y4, Y7, Y10
+	VPMADDWD     Y5, Y7, Y11
+	VPADDD       Y8, Y0, Y0
+	VPADDD       Y9, Y1, Y1
+	VPADDD       Y10, Y2, Y2
+	VPADDD       Y11, Y3, Y3
 	INCQ         R11
 	CMPQ         R11, R10
-	JLT          tap2
-	VMOVDQU      Y0, (DI)
-	VMOVDQU      Y1, 32(DI)
-	ADDQ         $64, DI
-	ADDQ         $16, SI
-	DECQ         CX
-	JNZ          chunk2
+	JLT          atap
 
-done2:
+	// Even and odd sums (Y0, Y1 the first 16 positions, Y2, Y3 the next)
+	// back to position order: the unpacks interleave within 128-bit
+	// lanes, VPERM2I128 puts the lanes in order.
+	VPUNPCKLDQ Y1, Y0, Y4
+	VPUNPCKHDQ Y1, Y0, Y5
+	VPUNPCKLDQ Y3, Y2, Y6
+	VPUNPCKHDQ Y3, Y2, Y7
+	VPERM2I128 $0x20, Y5, Y4, Y0
+	VPERM2I128 $0x31, Y5, Y4, Y1
+	VPERM2I128 $0x20, Y7, Y6, Y2
+	VPERM2I128 $0x31, Y7, Y6, Y3
+	TESTQ      R13, R13
+	JZ         astore
+	VPADDD     (DI), Y0, Y0
+	VPADDD     32(DI), Y1, Y1
+	VPADDD     64(DI), Y2, Y2
+	VPADDD     96(DI), Y3, Y3
+
+astore:
+	VMOVDQU Y0, (DI)
+	VMOVDQU Y1, 32(DI)
+	VMOVDQU Y2, 64(DI)
+	VMOVDQU Y3, 96(DI)
+	ADDQ    $128, DI
+	ADDQ    $32, SI
+	DECQ    CX
+	JNZ     arun
+
+adone:
 	VZEROUPPER
 	RET

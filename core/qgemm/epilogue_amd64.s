@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "quotient_amd64.h"
 
 // The epilogue kernels convert an int32 product to float32 as
 // qgemm.DequantizePlane documents, one row at a time:
@@ -9,7 +10,8 @@
 //	then v clamped to [lo, hi] if clip (NaN and −0 kept)
 //
 // each operation rounded to float32 as Go rounds it (no fused
-// multiply-add), and stored, or (F_Q8) quantized with F_OUTSCALE as
+// multiply-add), and stored, or (F_Q8) quantized with F_OUTSCALE (and its
+// inverse F_OUTINV: see QUOTIENT) as
 // quantizeAVX512 / quantizeAVX2 quantize and stored as int8. They read
 // an epilogueFrame (quantize_amd64.go):
 #define F_DST 0
@@ -31,6 +33,7 @@
 #define F_ROWSPER 120
 #define F_Q8 128
 #define F_OUTSCALE 136
+#define F_OUTINV 140
 #define F_DSKIP 144
 #define F_RSKIP 152
 
@@ -51,6 +54,7 @@ TEXT ·epilogueAVX512(SB), NOSPLIT, $0-8
 	VBROADCASTSS F_LO(AX), Z6
 	VBROADCASTSS F_HI(AX), Z7
 	VBROADCASTSS F_OUTSCALE(AX), Z8
+	VBROADCASTSS F_OUTINV(AX), Z28
 	MOVL         $0x42fe0000, DX // 127.0
 	VPBROADCASTD DX, Z9
 	MOVL         $0xc3000000, DX // -128.0
@@ -129,7 +133,7 @@ store512:
 	JMP     stored512
 
 quant512:
-	VDIVPS      Z8, Z0, Z0
+	QUOTIENT(Z0, Z8, Z28, Z9, Z10, Z29, Z30)
 	VCMPPS      $0, Z0, Z0, K1, K3 // lanes that are not NaN (nor masked off)
 	VMINPS      Z9, Z0, Z0
 	VMAXPS      Z10, Z0, Z0
@@ -183,6 +187,7 @@ TEXT ·epilogueAVX2(SB), NOSPLIT, $0-8
 	VBROADCASTSS F_LO(AX), Y7
 	VBROADCASTSS F_HI(AX), Y8
 	VBROADCASTSS F_OUTSCALE(AX), Y9
+	VBROADCASTSS F_OUTINV(AX), Y13
 	MOVL         $0x42fe0000, DX // 127.0
 	VMOVD        DX, X10
 	VPBROADCASTD X10, Y10
@@ -245,14 +250,14 @@ store2:
 
 quant2:
 	// As quantizeAVX2: clamp, convert, NaN lanes cleared, packed to bytes.
-	VDIVPS       Y9, Y0, Y0
+	QUOTIENT(Y0, Y9, Y13, Y10, Y11, Y14, Y15)
 	VCMPPS       $0, Y0, Y0, Y5
 	VMINPS       Y10, Y0, Y0
 	VMAXPS       Y11, Y0, Y0
 	VCVTPS2DQ    Y0, Y12
 	VPAND        Y5, Y12, Y12
-	VEXTRACTI128 $1, Y12, X13
-	VPACKSSDW    X13, X12, X12
+	VEXTRACTI128 $1, Y12, X14
+	VPACKSSDW    X14, X12, X12
 	VPACKSSWB    X12, X12, X12
 	VMOVQ        X12, (DI)(R9*1)
 	ADDQ         $8, R9

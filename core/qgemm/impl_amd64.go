@@ -15,8 +15,9 @@ var (
 )
 
 // x/sys/cpu reports AVX2 and AVX-512 features only when the OS saves the
-// YMM/ZMM state (XGETBV).
-func hasAVX2() bool { return cpu.X86.HasAVX && cpu.X86.HasAVX2 }
+// YMM/ZMM state (XGETBV). FMA too: the quantizers' quotient
+// (quotient_amd64.h) fuses its multiply-adds (every AVX2 CPU has it).
+func hasAVX2() bool { return cpu.X86.HasAVX && cpu.X86.HasAVX2 && cpu.X86.HasFMA }
 
 func hasVNNI() bool { return hasAVX2() && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VNNI }
 

@@ -254,6 +254,24 @@ func Quantize(dst []int8, src []float32, scale float32) {
 	}
 }
 
+// QuantInverse returns the float32 nearest 1/scale, with which the
+// vector quantizers here and the GPU's conv_s8 kernels (quant_exact in
+// core/cuda's kernels.cu) get Quantize's integers without dividing, by
+// Markstein's division step (quotient_amd64.h), or 0 where they must
+// divide: below 2^-100 or where 1/scale is no finite normal float. The
+// step needs the remainder x - t·scale exact, which it is wherever
+// x/scale can round to a nonzero integer (|x| ≥ scale/2) while scale ≥
+// 2^-100 (the remainder's last bit, about |x|·2^-48, is no smaller than
+// float32's least subnormal), and t = x·inv within an ulp of the
+// quotient, which a subnormal inv is not.
+func QuantInverse(scale float32) float32 {
+	inv := 1 / scale
+	if !(scale >= 0x1p-100) || !(inv >= 0x1p-126) || math.IsInf(float64(inv), 0) {
+		return 0
+	}
+	return inv
+}
+
 // quantize1 returns clamp(roundHalfEven(v), lo, 127); NaN → 0.
 func quantize1(v float32, lo float32) int8 {
 	// Plain comparisons (rarely taken, so well predicted) rather than the

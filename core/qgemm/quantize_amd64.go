@@ -23,28 +23,29 @@ func vectorKernels() (avx2, avx512 bool) {
 }
 
 //go:noescape
-func quantizeAVX512(dst *int8, src *float32, n int, scale float32)
+func quantizeAVX512(dst *int8, src *float32, n int, scale, inv float32)
 
 //go:noescape
-func quantizeAVX2(dst *int8, src *float32, n int, scale float32)
+func quantizeAVX2(dst *int8, src *float32, n int, scale, inv float32)
 
 // quantizeFast quantizes every value with AVX-512, or the leading
 // multiple of 8 with AVX2 (vectorKernels chooses), and returns how many it
-// did.
+// did: none for a scale without a QuantInverse.
 func quantizeFast(dst []int8, src []float32, scale float32) int {
 	avx2, avx512 := vectorKernels()
-	if !avx2 {
+	inv := QuantInverse(scale)
+	if !avx2 || inv == 0 {
 		return 0
 	}
 	if avx512 {
 		if len(src) > 0 {
-			quantizeAVX512(&dst[0], &src[0], len(src), scale)
+			quantizeAVX512(&dst[0], &src[0], len(src), scale, inv)
 		}
 		return len(src)
 	}
 	n := len(src) &^ 7
 	if n > 0 {
-		quantizeAVX2(&dst[0], &src[0], n, scale)
+		quantizeAVX2(&dst[0], &src[0], n, scale, inv)
 	}
 	return n
 }
@@ -60,9 +61,9 @@ type epilogueFrame struct {
 	lo, hi                   float32
 	rowsPer                  int // rows sharing a scale and bias (≥ 1)
 	// q8: dst holds int8 (ldd in bytes too), each value quantized with
-	// outScale as quantizeAVX512 does.
-	q8       int
-	outScale float32
+	// outScale as quantizeAVX512 does (outInv its QuantInverse).
+	q8               int
+	outScale, outInv float32
 	// dskip, rskip: bytes dst and res move on at a plane boundary
 	// besides their leading dimension (planes at a pitch).
 	dskip, rskip int
@@ -76,14 +77,19 @@ func epilogueAVX2(f *epilogueFrame)
 
 // epilogueFast converts with AVX-512 (every column, the last ones under a
 // mask) or AVX2 (the leading multiple of 8 of each row), as vectorKernels
-// chooses, and returns how many leading columns of each row it did.
+// chooses, and returns how many leading columns of each row it did: none
+// when quantizing with a scale that has no QuantInverse.
 func epilogueFast(a *epilogueArgs) int {
 	avx2, avx512 := vectorKernels()
 	cols := a.cols
 	if !avx512 {
 		cols &^= 7
 	}
-	if cols == 0 || !avx2 {
+	var outInv float32
+	if a.dst8 != nil {
+		outInv = QuantInverse(a.outScale)
+	}
+	if cols == 0 || !avx2 || a.dst8 != nil && outInv == 0 {
 		return 0
 	}
 	f := epilogueFrame{
@@ -93,7 +99,7 @@ func epilogueFast(a *epilogueArgs) int {
 		rowsPer: max(1, a.rowsPer),
 	}
 	if a.dst8 != nil {
-		f.dst, f.ldd, f.q8, f.outScale, f.dskip = unsafe.Pointer(&a.dst8[0]), a.ldd, 1, a.outScale, a.skip(a.ldd)
+		f.dst, f.ldd, f.q8, f.outScale, f.outInv, f.dskip = unsafe.Pointer(&a.dst8[0]), a.ldd, 1, a.outScale, outInv, a.skip(a.ldd)
 	} else {
 		f.dst, f.ldd, f.dskip = unsafe.Pointer(&a.dst[0]), 4*a.ldd, 4*a.skip(a.ldd)
 	}
@@ -131,8 +137,8 @@ type interleaveFrame struct {
 	ldd, lds   int
 	plane      int
 	step       int // 1 or 2
-	scale      float32
-	planes     int // 1 to 4 (the interleaving kernels; the bytes of the others are 0)
+	scale, inv float32 // inv: QuantInverse(scale)
+	planes     int     // 1 to 4 (the interleaving kernels; the bytes of the others are 0)
 }
 
 //go:noescape
@@ -146,11 +152,13 @@ func quantizeInterleavedAVX2(f *interleaveFrame)
 // column or the AVX2 one on leading blocks of 8 (at step 2 a block loads
 // 16 floats, one past its last, so the last column stays in Go), as
 // vectorKernels chooses, and returns how many leading columns of each row
-// it did. (Direct calls, not kernels passed as values: the frame would
-// escape to the heap on every call.)
+// it did (none for a scale without a QuantInverse). (Direct calls, not
+// kernels passed as values: the frame would escape to the heap on every
+// call.)
 func stridedFast(f *interleaveFrame, interleaved bool) int {
 	avx2, avx512 := vectorKernels()
-	if f.step > 2 || !avx2 {
+	f.inv = QuantInverse(f.scale)
+	if f.step > 2 || !avx2 || f.inv == 0 {
 		return 0
 	}
 	if !avx512 {

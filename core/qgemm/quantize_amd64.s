@@ -2,16 +2,18 @@
 
 #include "textflag.h"
 #include "frame_amd64.h"
+#include "quotient_amd64.h"
 
 // func quantizeAVX512(dst *int8, src *float32, n int, scale float32)
 // Quantizes n values: dst = clamp(rne(src/scale)), NaN → 0, exactly as
 // quantize1 does, 16 values at a time, the last ones under a mask so that
 // no length leaves a scalar tail (planes of 14×14, a matmul's rows).
-TEXT ·quantizeAVX512(SB), NOSPLIT, $0-28
+TEXT ·quantizeAVX512(SB), NOSPLIT, $0-32
 	MOVQ         dst+0(FP), DI
 	MOVQ         src+8(FP), SI
 	MOVQ         n+16(FP), DX
 	VBROADCASTSS scale+24(FP), Z1
+	VBROADCASTSS inv+28(FP), Z28
 	MOVL         $0x42fe0000, AX // 127.0
 	VPBROADCASTD AX, Z3
 	MOVL         $0xc3000000, AX // -128.0
@@ -23,7 +25,7 @@ TEXT ·quantizeAVX512(SB), NOSPLIT, $0-28
 
 loop:
 	VMOVUPS.Z   (SI), K2, Z0
-	VDIVPS      Z1, Z0, Z0        // x / scale, correctly rounded
+	QUOTIENT(Z0, Z1, Z28, Z3, Z4, Z29, Z30) // x / scale, correctly rounded
 	VCMPPS      $0, Z0, Z0, K2, K1 // lanes that are not NaN (nor masked off)
 	VMINPS      Z3, Z0, Z0        // clamp to [-128, 127] before converting:
 	VMAXPS      Z4, Z0, Z0        // out-of-range converts to INT_MIN otherwise
@@ -59,11 +61,12 @@ done:
 // instruction among them cost a state transition per call, and the
 // calls on short runs paid for it (quantizing rows of 8 to 32 values made
 // ResNet-20 INT8 2.4× slower on a Xeon with AVX2 forced).
-TEXT ·quantizeAVX2(SB), NOSPLIT, $0-28
+TEXT ·quantizeAVX2(SB), NOSPLIT, $0-32
 	MOVQ         dst+0(FP), DI
 	MOVQ         src+8(FP), SI
 	MOVQ         n+16(FP), CX
 	VBROADCASTSS scale+24(FP), Y1
+	VBROADCASTSS inv+28(FP), Y13
 	MOVL         $0x42fe0000, AX // 127.0
 	VMOVD        AX, X3
 	VPBROADCASTD X3, Y3
@@ -75,7 +78,7 @@ TEXT ·quantizeAVX2(SB), NOSPLIT, $0-28
 
 loop2:
 	VMOVUPS      (SI), Y0
-	VDIVPS       Y1, Y0, Y0     // x / scale, correctly rounded
+	QUOTIENT(Y0, Y1, Y13, Y3, Y4, Y14, Y15) // x / scale, correctly rounded
 	VCMPPS       $0, Y0, Y0, Y5 // lanes that are not NaN
 	VMINPS       Y3, Y0, Y0
 	VMAXPS       Y4, Y0, Y0
@@ -103,7 +106,7 @@ done2:
 // CONV16 quantizes Z0's floats (lanes of K2) into Z2's int32 lanes, NaN
 // and masked-off lanes 0.
 #define CONV16 \
-	VDIVPS      Z1, Z0, Z0 \
+	QUOTIENT(Z0, Z1, Z28, Z3, Z4, Z29, Z30) \
 	VCMPPS      $0, Z0, Z0, K2, K1 \
 	VMINPS      Z3, Z0, Z0 \
 	VMAXPS      Z4, Z0, Z0 \
@@ -135,6 +138,7 @@ done2:
 TEXT ·quantizeInterleavedAVX512(SB), NOSPLIT, $0-8
 	LOADFRAME
 	VBROADCASTSS 64(R8), Z1
+	VBROADCASTSS 68(R8), Z28
 	MOVL         $0x42fe0000, AX  // 127.0
 	VPBROADCASTD AX, Z3
 	MOVL         $0xc3000000, AX  // -128.0
@@ -243,6 +247,7 @@ TEXT ·quantizeRowsAVX512(SB), NOSPLIT, $0-8
 	MOVQ         40(R8), R12
 	MOVQ         56(R8), R14
 	VBROADCASTSS 64(R8), Z1
+	VBROADCASTSS 68(R8), Z28
 	MOVL         $0x42fe0000, AX
 	VPBROADCASTD AX, Z3
 	MOVL         $0xc3000000, AX
@@ -323,7 +328,7 @@ GLOBL evenLanes<>(SB), RODATA|NOPTR, $64
 
 // CONV8 quantizes Y0's floats into Y2's int32 lanes, NaN lanes 0.
 #define CONV8 \
-	VDIVPS    Y1, Y0, Y0 \
+	QUOTIENT(Y0, Y1, Y13, Y3, Y4, Y14, Y15) \
 	VCMPPS    $0, Y0, Y0, Y5 \
 	VMINPS    Y3, Y0, Y0 \
 	VMAXPS    Y4, Y0, Y0 \
@@ -352,6 +357,7 @@ GLOBL evenLanes<>(SB), RODATA|NOPTR, $64
 TEXT ·quantizeInterleavedAVX2(SB), NOSPLIT, $0-8
 	LOADFRAME
 	VBROADCASTSS 64(R8), Y1
+	VBROADCASTSS 68(R8), Y13
 	MOVL         $0x42fe0000, AX
 	VMOVD        AX, X3
 	VPBROADCASTD X3, Y3
@@ -436,6 +442,7 @@ TEXT ·quantizeRowsAVX2(SB), NOSPLIT, $0-8
 	MOVQ         40(R8), R12
 	MOVQ         56(R8), R14
 	VBROADCASTSS 64(R8), Y1
+	VBROADCASTSS 68(R8), Y13
 	MOVL         $0x42fe0000, AX
 	VMOVD        AX, X3
 	VPBROADCASTD X3, Y3

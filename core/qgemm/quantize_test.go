@@ -68,3 +68,73 @@ func BenchmarkQuantize(b *testing.B) {
 		Quantize(dst, src, 0.5)
 	}
 }
+
+// The vector quantizers multiply by QuantInverse(scale) and correct the
+// quotient with one fused multiply-add (quotient_amd64.h) instead of
+// dividing; that must give the division's integers everywhere. On random
+// scales, scales whose significand is all ones or nearly 1 (where
+// reciprocals round worst) and the ends of QuantInverse's range, values a
+// few ulps either side of every half-integer quotient from -130.5 to
+// 130.5 (the only places where a quotient an ulp off would round to
+// another integer), random, huge, tiny, infinite and NaN ones quantize as
+// the scalar division does, on every path.
+func TestQuantizeWithoutDivision(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	scales := []float32{1, 0.5, 1.0 / 3, 0.1, 1e-3, 7.3e-5, 3e-38, 1e30, 0x1.fffffep-1, 0x1.fffffep-20, 0x1.000002p0,
+		0x1p-126, 0x1p126, 0x1p-100, 0x1.fffffep-100, 0x1.000002p-100, 0x1.fffffep125, 0x1p127}
+	n := 1500
+	if testing.Short() {
+		n = 150
+	}
+	for i := 0; i < n; i++ {
+		scales = append(scales, float32(math.Exp(rng.Float64()*40-20)))
+		e := rng.Intn(60) - 30
+		if i%10 == 0 {
+			e = rng.Intn(226) - 100 // the whole range QuantInverse serves
+		}
+		scales = append(scales, math.Float32frombits(uint32(127+e)<<23|(1<<23-1-uint32(rng.Intn(64)))),
+			math.Float32frombits(uint32(127+e)<<23|uint32(rng.Intn(64))))
+	}
+	special := []float32{0, float32(math.Copysign(0, -1)), 1e-45, -1e-45, math.MaxFloat32, -math.MaxFloat32,
+		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
+	var src []float32
+	got, want := make([]int8, 0), make([]int8, 0)
+	for _, im := range Available() {
+		withImpl(t, im, func() {
+			for _, s := range scales {
+				src = src[:0]
+				for k := -131; k <= 130; k++ {
+					x := (float32(k) + 0.5) * s
+					for d := int32(-6); d <= 6; d++ {
+						src = append(src, math.Float32frombits(uint32(int32(math.Float32bits(x))+d)))
+					}
+				}
+				for range 64 {
+					src = append(src, float32(rng.NormFloat64()*200)*s)
+				}
+				src = append(src, special...)
+				got, want = append(got[:0], make([]int8, len(src))...), append(want[:0], make([]int8, len(src))...)
+				Quantize(got, src, s)
+				for i, x := range src {
+					want[i] = quantize1(float32(x/s), -128)
+				}
+				for i := range src {
+					if got[i] != want[i] {
+						t.Fatalf("%v scale %g (%#x), x %g (%#x): %d, division %d", im, s, math.Float32bits(s), src[i], math.Float32bits(src[i]), got[i], want[i])
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestQuantInverse(t *testing.T) {
+	for _, tc := range []struct{ scale, want float32 }{
+		{0.5, 2}, {0.25, 4}, {0, 0}, {-1, 0}, {float32(math.NaN()), 0}, {float32(math.Inf(1)), 0},
+		{0x1p-127, 0}, {0x1p-126, 0}, {0x1.fffffep-101, 0}, {0x1p-100, 0x1p100}, {0x1p126, 0x1p-126}, {0x1p127, 0}, {math.MaxFloat32, 0},
+	} {
+		if got := QuantInverse(tc.scale); got != tc.want {
+			t.Errorf("QuantInverse(%g) = %g, want %g", tc.scale, got, tc.want)
+		}
+	}
+}
