@@ -18,8 +18,8 @@ import (
 // stride×stride phases, where every tap of every output position reads a
 // contiguous run at a fixed offset (outputs at a fixed pitch, a few
 // discarded where a row wraps: the wide strategy of the float path,
-// extended to strides), and sums the taps in int32 16 positions at a time
-// (qgemm.DepthwiseSums: AVX-512, or two halves of 8 with AVX2).
+// extended to strides), and sums the taps in int32 32 positions at a time
+// (qgemm.DepthwiseSums: AVX-512 VNNI four taps to an instruction, or AVX2).
 
 // isDepthwise reports whether weights of shape w with group groups have
 // one input channel per group, and the direct kernel is vectorised here
