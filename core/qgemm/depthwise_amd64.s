@@ -163,44 +163,111 @@ vdone:
 // A tap's 16 inputs sign-extended to int16 (VPMOVSXBW) hold positions 2k
 // and 2k+1 in dword k; VPMADDWD with (w, 0) gives w·x at the even
 // positions and with (0, w) at the odd ones, each product exact (|w·x| ≤
-// 2^14) and summed in int32. The two sums are interleaved back into
-// position order once a run. The frame holds each tap's two weight
-// dwords.
-TEXT ·depthwiseAVX2(SB), NOSPLIT, $256-49
-	MOVQ acc+0(FP), DI
-	MOVQ x+8(FP), SI
+// 2^14) and summed in int32. Two taps whose runs are one byte apart (the
+// next one, or the one after in a stride-2 phase) go together: from the
+// first's offset dword k holds both taps' inputs for position 2k, one
+// byte on for 2k+1, so VPMADDWD with (w_t, w_u) sums the pair, |Σ| ≤
+// 2^15. The even and odd sums are interleaved back into position order
+// once a run. The frame holds the pairs (offset, weights) from its start
+// and the single taps (offset, even and odd weights) from its end.
+TEXT ·depthwiseAVX2(SB), $512-49
 	MOVQ off+16(FP), R8
 	MOVQ w+24(FP), R9
 	MOVQ taps+32(FP), R10
-	MOVQ runs+40(FP), CX
-	MOVBQZX add+48(FP), R13
-	LEAQ wts-256(SP), R12
-	XORQ R11, R11
+	LEAQ ops-512(SP), R12 // the next pair
+	LEAQ 512(R12), R13    // the last single tap
+	XORQ R11, R11         // t
+	XORQ R14, R14         // the taps already paired with an earlier one
 
-aweights:
-	MOVL (R9)(R11*4), AX
-	MOVL AX, BX
-	ANDL $0xffff, AX
-	SHLL $16, BX
-	MOVL AX, (R12)(R11*8)
-	MOVL BX, 4(R12)(R11*8)
+apairs:
+	CMPQ  R11, R10
+	JGE   aprepared
+	MOVL  $1, DX
+	SHLXQ R11, DX, DX
+	TESTQ DX, R14
+	JNZ   anext
+	MOVQ  (R8)(R11*8), AX
+	LEAQ  1(AX), DI       // where a partner's run starts
+	LEAQ  1(R11), BX
+	CALL  dwPartner<>(SB)
+	JEQ   apair
+	LEAQ  2(R11), BX
+	CALL  dwPartner<>(SB)
+	JEQ   apair
+	SUBQ  $16, R13
+	MOVQ  AX, (R13)
+	MOVL  (R9)(R11*4), DX
+	MOVL  DX, BX
+	ANDL  $0xffff, DX
+	SHLL  $16, BX
+	MOVL  DX, 8(R13)
+	MOVL  BX, 12(R13)
+	JMP   anext
+
+apair:
+	MOVL  $1, DX
+	SHLXQ BX, DX, DX
+	ORQ   DX, R14
+	MOVQ  AX, (R12)
+	MOVL  (R9)(R11*4), DX
+	ANDL  $0xffff, DX
+	MOVL  (R9)(BX*4), AX
+	SHLL  $16, AX
+	ORL   AX, DX
+	MOVL  DX, 8(R12)
+	ADDQ  $16, R12
+
+anext:
 	INCQ R11
-	CMPQ R11, R10
-	JLT  aweights
-	TESTQ CX, CX
-	JZ    adone
+	JMP  apairs
+
+aprepared:
+	MOVQ    acc+0(FP), DI
+	MOVQ    x+8(FP), SI
+	MOVQ    runs+40(FP), CX
+	MOVBQZX add+48(FP), R10
+	LEAQ    ops-512(SP), R14
+	LEAQ    512(R14), R9
+	TESTQ   CX, CX
+	JZ      adone
 
 arun:
 	VPXOR Y0, Y0, Y0
 	VPXOR Y1, Y1, Y1
 	VPXOR Y2, Y2, Y2
 	VPXOR Y3, Y3, Y3
-	XORQ  R11, R11
+	MOVQ  R14, R11
+	CMPQ  R11, R12
+	JGE   asingles
 
-atap:
-	MOVQ         (R8)(R11*8), AX
-	VPBROADCASTD (R12)(R11*8), Y4
-	VPBROADCASTD 4(R12)(R11*8), Y5
+apairtap:
+	MOVQ         (R11), AX
+	VPBROADCASTD 8(R11), Y4
+	VPMOVSXBW    (SI)(AX*1), Y6
+	VPMOVSXBW    1(SI)(AX*1), Y7
+	VPMOVSXBW    16(SI)(AX*1), Y8
+	VPMOVSXBW    17(SI)(AX*1), Y9
+	VPMADDWD     Y4, Y6, Y6
+	VPMADDWD     Y4, Y7, Y7
+	VPMADDWD     Y4, Y8, Y8
+	VPMADDWD     Y4, Y9, Y9
+	VPADDD       Y6, Y0, Y0
+	VPADDD       Y7, Y1, Y1
+	VPADDD       Y8, Y2, Y2
+	VPADDD       Y9, Y3, Y3
+	ADDQ         $16, R11
+	CMPQ         R11, R12
+	JLT          apairtap
+
+asingles:
+	MOVQ R13, R11
+	CMPQ R11, R9
+	JGE  afix
+
+asingle:
+	MOVQ         (R11), AX
+	VPBROADCASTD 8(R11), Y4
+	VPBROADCASTD 12(R11), Y5
 	VPMOVSXBW    (SI)(AX*1), Y6
 	VPMOVSXBW    16(SI)(AX*1), Y7
 	VPMADDWD     Y4, Y6, Y8
@@ -211,10 +278,11 @@ atap:
 	VPADDD       Y9, Y1, Y1
 	VPADDD       Y10, Y2, Y2
 	VPADDD       Y11, Y3, Y3
-	INCQ         R11
-	CMPQ         R11, R10
-	JLT          atap
+	ADDQ         $16, R11
+	CMPQ         R11, R9
+	JLT          asingle
 
+afix:
 	// Even and odd sums (Y0, Y1 the first 16 positions, Y2, Y3 the next)
 	// back to position order: the unpacks interleave within 128-bit
 	// lanes, VPERM2I128 puts the lanes in order.
@@ -226,7 +294,7 @@ atap:
 	VPERM2I128 $0x31, Y5, Y4, Y1
 	VPERM2I128 $0x20, Y7, Y6, Y2
 	VPERM2I128 $0x31, Y7, Y6, Y3
-	TESTQ      R13, R13
+	TESTQ      R10, R10
 	JZ         astore
 	VPADDD     (DI), Y0, Y0
 	VPADDD     32(DI), Y1, Y1
@@ -245,4 +313,20 @@ astore:
 
 adone:
 	VZEROUPPER
+	RET
+
+// dwPartner sets ZF when tap BX (of R10, the taps already paired in R14,
+// offsets at R8) is free and its run starts at DI. Clobbers CX.
+TEXT dwPartner<>(SB), NOSPLIT, $0-0
+	CMPQ  BX, R10
+	JGE   nopartner
+	MOVL  $1, CX
+	SHLXQ BX, CX, CX
+	TESTQ CX, R14
+	JNZ   nopartner
+	CMPQ  DI, (R8)(BX*8)
+	RET
+
+nopartner:
+	CMPQ BX, $-1 // BX ≥ 0: clears ZF
 	RET

@@ -17,9 +17,10 @@ func depthwiseWant(x []int8, off []int, w []int32, j int) int64 {
 
 // DepthwiseSums against int64 sums on every implementation: 1 to 40 taps
 // (every group remainder of the AVX-512 kernel, several batches of
-// depthwiseBatch), lengths around the run of 32, random offsets and data
-// with runs of the extreme values, weights -128 and 127 among them. The
-// sums past n must not reach past DepthwisePadded(n).
+// depthwiseBatch), lengths around the run of 32, random offsets (close
+// together for even tap counts) and data with the extreme values frequent,
+// weights -128 and 127 among them. The sums past n must not reach past
+// DepthwisePadded(n).
 func TestDepthwiseSums(t *testing.T) {
 	r := rand.New(rand.NewSource(5))
 	for _, im := range Available() {
@@ -40,7 +41,12 @@ func TestDepthwiseSums(t *testing.T) {
 					}
 					off, w := make([]int, taps), make([]int32, taps)
 					for i := range off {
+						// Offsets near each other half the time: runs a byte
+						// apart (the AVX2 kernel's pairs) and repeats.
 						off[i] = r.Intn(len(x) - np + 1)
+						if taps%2 == 0 {
+							off[i] = r.Intn(min(len(x)-np+1, taps/2+2))
+						}
 						w[i] = int32(r.Intn(256) - 128)
 					}
 					w[0] = -128
@@ -55,6 +61,45 @@ func TestDepthwiseSums(t *testing.T) {
 					}
 					if acc[np] != 12345 {
 						t.Fatalf("%v n=%d taps=%d: wrote past the padded sums", im, n, taps)
+					}
+				}
+			}
+		})
+	}
+}
+
+// The phase layouts of core/ops (dwGeometry): kernels 1×1 to 5×5 at
+// strides 1 to 3 over a 9×11 plane, random data, on every implementation.
+func TestDepthwiseSumsLayouts(t *testing.T) {
+	r := rand.New(rand.NewSource(6))
+	for _, im := range Available() {
+		withImpl(t, im, func() {
+			for k := 1; k <= 5; k++ {
+				for s := 1; s <= 3; s++ {
+					sub := [2]int{(9 + 2 + s - 1) / s, (11 + 2 + s - 1) / s}
+					phase := sub[0] * sub[1]
+					var off []int
+					for ky := range k {
+						for kx := range k {
+							off = append(off, ((ky%s)*s+kx%s)*phase+ky/s*sub[1]+kx/s)
+						}
+					}
+					n := (sub[0]-1)*sub[1] + sub[1] - (k-1)/s
+					np := DepthwisePadded(n)
+					x := make([]int8, s*s*phase+np+k*sub[1])
+					for i := range x {
+						x[i] = int8(r.Intn(256) - 128)
+					}
+					w := make([]int32, len(off))
+					for i := range w {
+						w[i] = int32(r.Intn(256) - 128)
+					}
+					acc := make([]int32, np)
+					DepthwiseSums(acc, x, off, w, n)
+					for j := 0; j < n; j++ {
+						if want := depthwiseWant(x, off, w, j); int64(acc[j]) != want {
+							t.Fatalf("%v %d×%d stride %d: acc[%d] = %d, want %d", im, k, k, s, j, acc[j], want)
+						}
 					}
 				}
 			}
