@@ -17,10 +17,10 @@ func depthwiseWant(x []int8, off []int, w []int32, j int) int64 {
 
 // DepthwiseSums against int64 sums on every implementation: 1 to 40 taps
 // (every group remainder of the AVX-512 kernel, several batches of
-// depthwiseBatch), lengths around the run of 32, random offsets (close
-// together for even tap counts) and data with the extreme values frequent,
-// weights -128 and 127 among them. The sums past n must not reach past
-// DepthwisePadded(n).
+// depthwiseBatch), lengths around the run of 32, random offsets (anywhere,
+// close together, or at gaps around the vectors' 16 and 32 bytes) and
+// data with the extreme values frequent, weights -128 and 127 among them.
+// The sums past n must not reach past DepthwisePadded(n).
 func TestDepthwiseSums(t *testing.T) {
 	r := rand.New(rand.NewSource(5))
 	for _, im := range Available() {
@@ -40,12 +40,22 @@ func TestDepthwiseSums(t *testing.T) {
 						}
 					}
 					off, w := make([]int, taps), make([]int32, taps)
+					limit := len(x) - np + 1
 					for i := range off {
-						// Offsets near each other half the time: runs a byte
-						// apart (the AVX2 kernel's pairs) and repeats.
-						off[i] = r.Intn(len(x) - np + 1)
-						if taps%2 == 0 {
-							off[i] = r.Intn(min(len(x)-np+1, taps/2+2))
+						// Offsets anywhere, near each other (runs a byte
+						// apart: the AVX2 kernel's pairs; repeats), or a
+						// vector's width apart, give or take one.
+						switch taps % 3 {
+						case 0:
+							off[i] = r.Intn(limit)
+						case 1:
+							off[i] = r.Intn(taps/2 + 2)
+						default:
+							off[i] = r.Intn(limit)
+							if i > 0 {
+								gaps := []int{0, 1, 15, 16, 17, 31, 32, 33}
+								off[i] = (off[i-1] + gaps[r.Intn(len(gaps))]) % limit
+							}
 						}
 						w[i] = int32(r.Intn(256) - 128)
 					}
