@@ -136,7 +136,7 @@ type interleaveFrame struct {
 	rows, cols int
 	ldd, lds   int
 	plane      int
-	step       int // 1 or 2
+	step       int     // 1 or 2
 	scale, inv float32 // inv: QuantInverse(scale)
 	planes     int     // 1 to 4 (the interleaving kernels; the bytes of the others are 0)
 }
