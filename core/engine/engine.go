@@ -21,6 +21,10 @@ type Options struct {
 	// NoFusion keeps every operator separate even when nothing observes
 	// the intermediate tensors (for debugging and for tests).
 	NoFusion bool
+	// WholeBatch makes Run compute a batch in one plan, every operator
+	// spread over the workers, instead of splitting it into parts that
+	// run side by side (see split.go).
+	WholeBatch bool
 	// Precision is the arithmetic of the run (FP32 by default). FP16
 	// rounds weights to half precision when the plan is made, and the
 	// input and every tensor an executed step produces (after fusion) as
@@ -53,8 +57,9 @@ type Engine struct {
 	g    *graph.Graph
 	opts Options
 
-	mu    sync.Mutex
-	plans map[string]*Plan
+	mu     sync.Mutex
+	plans  map[string]*Plan
+	splits map[string]*batchSplit // by input shapes; nil: run whole (see split.go)
 }
 
 // New returns an engine for g.
@@ -62,7 +67,7 @@ func New(g *graph.Graph, opts Options) *Engine {
 	if opts.Workers <= 0 {
 		opts.Workers = parallel.Workers()
 	}
-	return &Engine{g: g, opts: opts, plans: map[string]*Plan{}}
+	return &Engine{g: g, opts: opts, plans: map[string]*Plan{}, splits: map[string]*batchSplit{}}
 }
 
 // Graph returns the graph the engine runs.
@@ -75,7 +80,12 @@ type Observer = func(name string, t *tensor.Tensor)
 
 // Run plans for the inputs' shapes (reusing a cached plan) and runs. The
 // returned outputs belong to the plan and are overwritten by its next run.
+// A batch the network computes image by image runs as parts side by side
+// (split.go) unless Options.WholeBatch is set.
 func (e *Engine) Run(inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+	if s := e.splitFor(inputs); s != nil {
+		return s.run(inputs)
+	}
 	p, err := e.planFor(inputs, planFused)
 	if err != nil {
 		return nil, err
@@ -126,7 +136,7 @@ func (e *Engine) planFor(inputs map[string]*tensor.Tensor, mode planMode) (*Plan
 	if p, ok := e.plans[key]; ok {
 		return p, nil
 	}
-	p, err := e.plan(shapes, mode)
+	p, err := e.plan(shapes, mode, e.opts.Workers)
 	if err != nil {
 		return nil, err
 	}

@@ -31,3 +31,17 @@ func ChainedProducers(e *Engine, inputs map[string]*tensor.Tensor) (merged, defe
 	}
 	return merged, deferred, nil
 }
+
+// SplitParts returns into how many parts Run splits a batch of these
+// inputs (split.go), or 0 and why it runs the batch whole.
+func SplitParts(e *Engine, inputs map[string]*tensor.Tensor) (int, error) {
+	shapes := map[string][]int{}
+	for name, t := range inputs {
+		shapes[name] = t.Shape
+	}
+	s, why := e.newSplit(shapes)
+	if s == nil {
+		return 0, why
+	}
+	return len(s.parts), nil
+}

@@ -77,7 +77,7 @@ func (e *Engine) Plan(shapes map[string][]int, observed bool) (*Plan, error) {
 	if observed {
 		mode = planObserved
 	}
-	return e.plan(shapes, mode)
+	return e.plan(shapes, mode, e.opts.Workers)
 }
 
 // planMode says what a plan is for.
@@ -89,7 +89,7 @@ const (
 	planChained                  // RunObservedChunks: every tensor, Relus chained (see chain)
 )
 
-func (e *Engine) plan(shapes map[string][]int, mode planMode) (*Plan, error) {
+func (e *Engine) plan(shapes map[string][]int, mode planMode, workers int) (*Plan, error) {
 	observed := mode != planFused
 	half := e.opts.Precision == precision.FP16
 	acct := e.g.Budget.Account(e.g.ConstantBytes())
@@ -97,7 +97,7 @@ func (e *Engine) plan(shapes map[string][]int, mode planMode) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{engine: e, inputs: sc.Inputs, consts: sc.Consts, values: map[string]*tensor.Tensor{}, ctx: ops.Ctx{Workers: e.opts.Workers}, half: half, outputs: sc.Outputs}
+	p := &Plan{engine: e, inputs: sc.Inputs, consts: sc.Consts, values: map[string]*tensor.Tensor{}, ctx: ops.Ctx{Workers: workers}, half: half, outputs: sc.Outputs}
 	metas := sc.Metas
 	if half {
 		for _, in := range sc.Inputs {

@@ -113,6 +113,24 @@ func (t *Tensor) Clone() *Tensor {
 	return c
 }
 
+// Batch returns entries [lo, hi) of t along its first axis (images lo to
+// hi-1 of a batch) as a tensor sharing t's storage. t must have at least
+// one axis and 0 ≤ lo ≤ hi ≤ t.Shape[0].
+func (t *Tensor) Batch(lo, hi int) *Tensor {
+	shape := append([]int{hi - lo}, t.Shape[1:]...)
+	per := NumElements(t.Shape[1:])
+	b := &Tensor{DType: t.DType, Shape: shape}
+	switch {
+	case t.F32 != nil:
+		b.F32 = t.F32[lo*per : hi*per]
+	case t.I64 != nil:
+		b.I64 = t.I64[lo*per : hi*per]
+	case t.I8 != nil:
+		b.I8 = t.I8[lo*per : hi*per]
+	}
+	return b
+}
+
 // Ints returns the values as ints, whatever the element type; it is meant
 // for small shape-like tensors (Reshape targets, Slice bounds, pads).
 func (t *Tensor) Ints() []int {

@@ -1,0 +1,407 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/int8cal/int8cal/core/graph"
+	"github.com/int8cal/int8cal/core/onnx"
+	"github.com/int8cal/int8cal/core/ops"
+	"github.com/int8cal/int8cal/core/precision"
+	"github.com/int8cal/int8cal/core/tensor"
+)
+
+// Run splits a batch into as many parts as it has workers (each part a
+// run of consecutive images) and runs the parts side by side, each in a
+// plan of its own with its share of the workers, when the network treats
+// the images of a batch independently. Spreading every operator of one
+// plan over the workers instead makes each of them wait for the slowest
+// worker at every step and streams each layer's whole-batch tensors
+// through memory between steps; a part's tensors are a fraction of that
+// and its steps wait for nobody. Measured on a 2-core Xeon (one part per
+// core against one plan over both): LeNet b32 INT8 1.8x, ResNet-20 b64
+// INT8 1.4x, MobileNetV2 b32 INT8 1.3x; FP32 1.0-1.3x.
+//
+// Each part's plan prepares its own copy of the weights, so the parts
+// are fewer where that copy is large (splitWeightBytes). Observed runs
+// (calibration) are never split: they observe whole-batch tensors.
+
+// splitWeightBytes bounds the weights the parts' plans copy besides the
+// first one's.
+const splitWeightBytes = 512 << 20
+
+// batchSplit is a batch's run as parts: the plans, and the whole batch's
+// outputs, into which each part copies its images.
+type batchSplit struct {
+	parts   []splitPart
+	outputs []string
+	out     map[string]*tensor.Tensor
+}
+
+type splitPart struct {
+	lo, hi int // images [lo, hi) of the batch
+	plan   *Plan
+}
+
+// splitFor returns the split run for the inputs' shapes, made once per
+// shapes, or nil where the batch runs in one plan (newSplit says when).
+// Why a batch runs whole goes to Options.Log at debug level.
+func (e *Engine) splitFor(inputs map[string]*tensor.Tensor) *batchSplit {
+	if e.opts.WholeBatch || e.opts.Workers < 2 || len(inputs) == 0 {
+		return nil
+	}
+	shapes := map[string][]int{}
+	for name, t := range inputs {
+		shapes[name] = t.Shape
+	}
+	key := shapeKey(shapes, planFused)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if s, ok := e.splits[key]; ok {
+		return s
+	}
+	s, why := e.newSplit(shapes)
+	if why != nil && e.opts.Log != nil {
+		e.opts.Log.Debug("the batch runs in one plan", "shapes", key, "why", why)
+	}
+	e.splits[key] = s
+	return s
+}
+
+// newSplit plans the parts of a batch, or returns nil and why the batch
+// runs whole: inputs without a common first dimension of at least 2, one
+// part's worth of weights (splitWeightBytes), a network not separable by
+// images (separable), or a part that cannot be planned (the whole
+// batch's plan then reports the error).
+func (e *Engine) newSplit(shapes map[string][]int) (*batchSplit, error) {
+	n := -1
+	for name, s := range shapes {
+		if len(s) == 0 || n >= 0 && s[0] != n {
+			return nil, fmt.Errorf("input %q has no batch in common with the others", name)
+		}
+		n = s[0]
+	}
+	parts := min(e.opts.Workers, n)
+	if w := e.g.ConstantBytes(); w > 0 {
+		parts = min(parts, 1+int(splitWeightBytes/w))
+	}
+	if parts < 2 {
+		return nil, fmt.Errorf("%d images, %d workers, %d bytes of weights: one part", n, e.opts.Workers, e.g.ConstantBytes())
+	}
+	half := e.opts.Precision == precision.FP16
+	full, err := e.schedule(shapes, half, e.g.Budget.Account(e.g.ConstantBytes()))
+	if err != nil {
+		return nil, err
+	}
+	// The smallest part's size is the other batch size the network is
+	// checked at.
+	m := n / parts
+	sub, err := e.schedule(resized(shapes, m), half, e.g.Budget.Account(e.g.ConstantBytes()))
+	if err != nil {
+		return nil, fmt.Errorf("at %d images: %w", m, err)
+	}
+	if err := separable(full, sub, n, m, e.g.Opset); err != nil {
+		return nil, err
+	}
+	s := &batchSplit{outputs: full.Outputs, out: map[string]*tensor.Tensor{}}
+	lo := 0
+	for i := range parts {
+		size := n/parts + btoi(i < n%parts)
+		workers := e.opts.Workers/parts + btoi(i < e.opts.Workers%parts)
+		p, err := e.plan(resized(shapes, size), planFused, workers)
+		if err != nil {
+			return nil, fmt.Errorf("images %d to %d: %w", lo, lo+size-1, err)
+		}
+		s.parts = append(s.parts, splitPart{lo: lo, hi: lo + size, plan: p})
+		lo += size
+	}
+	return s, nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// resized returns shapes with every first dimension set to n.
+func resized(shapes map[string][]int, n int) map[string][]int {
+	r := make(map[string][]int, len(shapes))
+	for name, s := range shapes {
+		r[name] = append([]int{n}, s[1:]...)
+	}
+	return r
+}
+
+// run runs the parts side by side and returns the whole batch's outputs
+// (which belong to s and are overwritten by its next run).
+func (s *batchSplit) run(inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+	errs := make([]error, len(s.parts))
+	outs := make([]map[string]*tensor.Tensor, len(s.parts))
+	var wg sync.WaitGroup
+	for i := range s.parts {
+		part := &s.parts[i]
+		wg.Go(func() {
+			in := make(map[string]*tensor.Tensor, len(inputs))
+			for name, t := range inputs {
+				in[name] = t.Batch(part.lo, part.hi)
+			}
+			outs[i], errs[i] = part.plan.Run(in, nil)
+			if errs[i] != nil {
+				errs[i] = fmt.Errorf("images %d to %d of the batch: %w", part.lo, part.hi-1, errs[i])
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	res := make(map[string]*tensor.Tensor, len(s.outputs))
+	n := s.parts[len(s.parts)-1].hi
+	for _, name := range s.outputs {
+		whole := s.out[name]
+		if whole == nil {
+			whole = batchOf(outs[0][name], n)
+			s.out[name] = whole
+		}
+		for i, part := range s.parts {
+			dst, src := whole.Batch(part.lo, part.hi), outs[i][name]
+			copy(dst.F32, src.F32)
+			copy(dst.I64, src.I64)
+			copy(dst.I8, src.I8)
+		}
+		res[name] = whole
+	}
+	return res, nil
+}
+
+// batchOf returns a tensor like part (same type and storage) for n
+// images.
+func batchOf(part *tensor.Tensor, n int) *tensor.Tensor {
+	t := &tensor.Tensor{DType: part.DType, Shape: append([]int{n}, part.Shape[1:]...)}
+	size := t.Len()
+	switch {
+	case part.F32 != nil:
+		t.F32 = make([]float32, size)
+	case part.I64 != nil:
+		t.I64 = make([]int64, size)
+	case part.I8 != nil:
+		t.I8 = make([]int8, size)
+	}
+	return t
+}
+
+// separable reports (with the reason when not) whether the network,
+// scheduled for batches of n and of m images (full, sub), computes each
+// image from that image alone: the same steps in both; every tensor a
+// step reads or writes, and every output, carries the batch on its first
+// axis (n images in full, m in sub, the other dimensions equal); every
+// constant a step reads is the same at both sizes, except the target
+// shapes of Reshape and Expand (whose outputs are checked); and every
+// operator is one that works image by image given that, with its axis
+// off the batch where it has one (splitOps). The two sizes catch what
+// one could not: an operation mixing images changes a shape at one of
+// them (a Gather of n images along the batch still gives n rows at the
+// size m), except those that keep every shape, which splitOps names.
+func separable(full, sub *Schedule, n, m int, opset int64) error {
+	if len(full.Steps) != len(sub.Steps) {
+		return fmt.Errorf("%d steps at %d images, %d at %d", len(full.Steps), n, len(sub.Steps), m)
+	}
+	batched := func(name string) error {
+		f, s := full.Metas[name], sub.Metas[name]
+		if len(f.Shape) == 0 || f.Shape[0] != n || len(s.Shape) == 0 || s.Shape[0] != m || !slices.Equal(f.Shape[1:], s.Shape[1:]) {
+			return fmt.Errorf("%q has shape %v at %d images, %v at %d", name, f.Shape, n, s.Shape, m)
+		}
+		return nil
+	}
+	for i, st := range full.Steps {
+		node := st.Node
+		if sub.Steps[i].Node != node {
+			return fmt.Errorf("node %q is not scheduled at %d images", node.Name, m)
+		}
+		if err := splitOp(node, st, full.Metas, opset); err != nil {
+			return fmt.Errorf("node %q (%s): %w", node.Name, node.OpType, err)
+		}
+		for j, name := range node.Inputs {
+			if name == "" {
+				continue
+			}
+			fc, sc := st.Consts[j], sub.Steps[i].Consts[j]
+			switch {
+			case fc == nil || sc == nil:
+				if err := batched(name); err != nil {
+					return fmt.Errorf("node %q (%s): %w", node.Name, node.OpType, err)
+				}
+			case !sameTensor(fc, sc) && !(j == 1 && (node.OpType == "Reshape" || node.OpType == "Expand")):
+				return fmt.Errorf("node %q (%s): constant input %q depends on the batch", node.Name, node.OpType, name)
+			}
+		}
+		for _, name := range node.Outputs {
+			if name == "" {
+				continue
+			}
+			if err := batched(name); err != nil {
+				return fmt.Errorf("node %q (%s): %w", node.Name, node.OpType, err)
+			}
+		}
+	}
+	for _, name := range full.Outputs {
+		if full.Consts[name] != nil {
+			return fmt.Errorf("output %q is a constant", name)
+		}
+		if err := batched(name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sameTensor reports whether a and b hold the same values.
+func sameTensor(a, b *tensor.Tensor) bool {
+	return a == b || a.DType == b.DType && slices.Equal(a.Shape, b.Shape) &&
+		slices.Equal(a.F32, b.F32) && slices.Equal(a.I64, b.I64) && slices.Equal(a.I8, b.I8)
+}
+
+// splitOps are the operators that compute each image of a batch from
+// that image alone when their tensors pass separable's shape checks: the
+// value true for those with nothing more to check, false for those whose
+// axis, pads or mode splitOp checks.
+var splitOps = map[string]bool{
+	"Abs": true, "Acos": true, "Add": true, "And": true, "ArgMax": true, "ArgMin": true, "Asin": true, "Atan": true,
+	"AveragePool": true, "BatchNormalization": false, "Cast": true, "Ceil": true, "Celu": true, "Clip": true,
+	"Concat": true, "Conv": true, "ConvTranspose": true, "Cos": true, "CumSum": false, "DepthToSpace": true,
+	"DequantizeLinear": true, "Div": true, "Dropout": true, "Elu": true, "Equal": true, "Erf": true, "Exp": true,
+	"Expand": true, "Flatten": true, "Floor": true, "Gather": true, "Gelu": true, "Gemm": true,
+	"GlobalAveragePool": true, "GlobalMaxPool": true, "Greater": true, "GreaterOrEqual": true,
+	"GroupNormalization": true, "HardSigmoid": true, "HardSwish": true, "Hardmax": false, "Identity": true,
+	"InstanceNormalization": true, "LayerNormalization": false, "LeakyRelu": true, "Less": true,
+	"LessOrEqual": true, "Log": true, "LogSoftmax": false, "LRN": true, "MatMul": true, "Max": true,
+	"MaxPool": true, "Mean": true, "Min": true, "Mish": true, "Mul": true, "Neg": true, "Not": true, "Or": true,
+	"Pad": false, "Pow": true, "PRelu": true, "QuantizeLinear": true, "Reciprocal": true, "ReduceL1": true,
+	"ReduceL2": true, "ReduceLogSumExp": true, "ReduceMax": true, "ReduceMean": true, "ReduceMin": true,
+	"ReduceProd": true, "ReduceSum": true, "ReduceSumSquare": true, "Relu": true, "Reshape": true,
+	"Resize": false, "Round": true, "Selu": true, "Shape": true, "Sigmoid": true, "Sign": true, "Sin": true,
+	"Slice": false, "Softmax": false, "Softplus": true, "Softsign": true, "SpaceToDepth": true, "Split": true,
+	"Sqrt": true, "Squeeze": true, "Sub": true, "Sum": true, "Tan": true, "Tanh": true, "Tile": true,
+	"TopK": true, "Transpose": true, "Unsqueeze": true, "Upsample": false, "Where": true, "Xor": true,
+}
+
+// splitOp checks that a step is one of splitOps and, where its operator
+// keeps every shape while working along an axis, pads or crops, that the
+// batch axis is left alone.
+func splitOp(node *graph.Node, st Step, metas map[string]ops.Meta, opset int64) error {
+	src := node.Source
+	simple, ok := splitOps[node.OpType]
+	if !ok || src == nil || src.Domain != "" && src.Domain != "ai.onnx" {
+		return errors.New("not known to work image by image")
+	}
+	if simple {
+		return nil
+	}
+	rank := len(metas[node.Inputs[0]].Shape)
+	onBatch := func(axis int64) bool { return axis == 0 || axis == -int64(rank) }
+	switch node.OpType {
+	case "Softmax", "LogSoftmax", "Hardmax":
+		def := int64(-1)
+		if opset < 13 { // the axis the input was flattened at, 1 by default
+			def = 1
+		}
+		if onBatch(src.AttrInt("axis", def)) {
+			return errors.New("along the batch axis")
+		}
+	case "LayerNormalization":
+		if onBatch(src.AttrInt("axis", -1)) {
+			return errors.New("normalizes along the batch axis")
+		}
+	case "BatchNormalization":
+		if src.AttrInt("training_mode", 0) != 0 {
+			return errors.New("in training mode (batch statistics)")
+		}
+	case "CumSum":
+		if c := constInput(st, 1); c == nil || c.Len() != 1 || onBatch(int64(c.Ints()[0])) {
+			return errors.New("along the batch axis, or an axis not known before running")
+		}
+	case "Slice":
+		axes := axesOf(st, 3, src.Attr("axes"))
+		if axes == nil {
+			return errors.New("over the batch axis (no axes given)")
+		}
+		for _, a := range axes {
+			if onBatch(int64(a)) {
+				return errors.New("over the batch axis")
+			}
+		}
+	case "Pad":
+		if err := padsOffBatch(st, src, rank); err != nil {
+			return err
+		}
+	case "Resize", "Upsample":
+		if a := src.Attr("coordinate_transformation_mode"); a != nil && a.S == "tf_crop_and_resize" {
+			return errors.New("crops by a region of interest")
+		}
+	}
+	return nil
+}
+
+// constInput returns step input j when it is a constant, else nil.
+func constInput(st Step, j int) *tensor.Tensor {
+	if j < len(st.Consts) {
+		return st.Consts[j]
+	}
+	return nil
+}
+
+// axesOf returns the axes of a Slice: its constant input j (opset 10 on)
+// or its attribute (before), nil when neither is given.
+func axesOf(st Step, j int, attr *onnx.Attribute) []int {
+	if c := constInput(st, j); c != nil {
+		return c.Ints()
+	}
+	if attr != nil {
+		axes := make([]int, len(attr.Ints))
+		for i, a := range attr.Ints {
+			axes[i] = int(a)
+		}
+		return axes
+	}
+	return nil
+}
+
+// padsOffBatch checks that a Pad adds nothing before or after the batch:
+// its pads (the constant input 1 from opset 11, the attribute before),
+// over its axes (input 3, opset 18; every axis by default).
+func padsOffBatch(st Step, src *onnx.Node, rank int) error {
+	var pads []int
+	if c := constInput(st, 1); c != nil {
+		pads = c.Ints()
+	} else if a := src.Attr("pads"); a != nil {
+		for _, p := range a.Ints {
+			pads = append(pads, int(p))
+		}
+	} else {
+		return errors.New("pads not known before running")
+	}
+	axes := make([]int, len(pads)/2)
+	for i := range axes {
+		axes[i] = i
+	}
+	if len(st.Consts) > 3 && st.Node.Inputs[3] != "" {
+		if c := constInput(st, 3); c != nil {
+			axes = c.Ints()
+		} else {
+			return errors.New("axes not known before running")
+		}
+	}
+	if len(pads) != 2*len(axes) {
+		return fmt.Errorf("%d pads for %d axes", len(pads), len(axes))
+	}
+	for i, a := range axes {
+		if (a == 0 || a == -rank) && (pads[i] != 0 || pads[len(axes)+i] != 0) {
+			return errors.New("pads the batch axis")
+		}
+	}
+	return nil
+}
