@@ -7,6 +7,15 @@
 // given a slot in a small set of buffers reused once the tensor is dead.
 // Kernels split their work across all cores.
 //
+// Run splits a batch that the network computes image by image into one
+// part per worker (split.go): each part runs in a plan of its own on one
+// worker, the parts side by side, and their outputs are copied into the
+// whole batch's, the same bytes one plan over all the workers gives. The
+// network is checked for that once per input shapes (separable): every
+// tensor carries the batch on its first axis at two batch sizes, and every
+// operator is one known to keep images apart, with its axis off the batch.
+// Observed runs are never split.
+//
 // An INT8 plan (Options.Precision) swaps in the integer kernels of the
 // layers whose inputs have calibrated scales (Options.Int8Scales) and,
 // when it fuses, keeps in int8 the tensors that only INT8 layers touch:

@@ -11,6 +11,10 @@
 # int8cal, the entropy2 plugin and the cuda test binary, MNIST's training
 # split; no CIFAR-10.
 #
+# `pack.sh bench` packs what tools/gpu/bench-check.sh needs: the cuda and
+# engine test binaries, no data; BASE, when set, names an older engine test
+# binary packed beside them as engine_base.test.
+#
 # `pack.sh tensorrt` packs instead what tools/gpu/trt-check.sh needs: the
 # int8cal binary, the test binaries of loader/tensorrt and its abi, and
 # NVIDIA's lean TensorRT runtimes that `make trtlibs` installs (105 MB
@@ -28,6 +32,14 @@ if [ "${1:-}" = tensorrt ]; then
   go test -c "${flags[@]}" -o "$out/bin/tensorrt.test" ./loader/tensorrt
   tar -C "$out/bin" -cJf "$out/bin.tar.xz" . && rm -rf "$out/bin"
   tar -cf - .trtlibs | xz -T0 > "$out/trtlibs.tar.xz"
+  du -sh "$out"
+  exit 0
+fi
+if [ "${1:-}" = bench ]; then
+  go test -c "${flags[@]}" -o "$out/bin/cuda.test" ./core/cuda
+  go test -c "${flags[@]}" -o "$out/bin/engine.test" ./core/engine
+  if [ -n "${BASE:-}" ]; then cp "$BASE" "$out/bin/engine_base.test"; fi
+  tar -C "$out/bin" -cf - . | xz -9e -T0 > "$out/bin.tar.xz" && rm -rf "$out/bin"
   du -sh "$out"
   exit 0
 fi

@@ -35,15 +35,18 @@ MODELS = [
 ]
 
 
-def go_images_per_s(bench, benchtime, kernels):
+def go_images_per_s(bench, benchtime, kernels, engine_test=None):
     env = dict(os.environ)
     env.pop("INT8CAL_KERNELS", None)
     if kernels != "native":
         env["INT8CAL_KERNELS"] = kernels
-    out = subprocess.run(
-        ["go", "test", "-run", "^$", "-bench", "^Benchmark%s$" % bench,
-         "-benchtime", benchtime, "./core/engine/"],
-        cwd=ROOT, check=True, capture_output=True, text=True, env=env).stdout
+    if engine_test:
+        cmd, cwd = [engine_test, "-test.run", "^$", "-test.bench", "^Benchmark%s$" % bench,
+                    "-test.benchtime", benchtime], os.path.join(ROOT, "core", "engine")
+    else:
+        cmd, cwd = ["go", "test", "-run", "^$", "-bench", "^Benchmark%s$" % bench,
+                    "-benchtime", benchtime, "./core/engine/"], ROOT
+    out = subprocess.run(cmd, cwd=cwd, check=True, capture_output=True, text=True, env=env).stdout
     m = re.search(r"([\d.]+) images/s", out)
     if not m:
         sys.exit("no images/s in benchmark output:\n" + out)
@@ -108,6 +111,8 @@ def main():
                     help="comma-separated kernel choices for our engine: native (the best this CPU has), "
                          "avx512 (AVX-512 VNNI without AMX, forced on a CPU with AMX), "
                          "avx2 (the path AVX2-only CPUs take, forced on an AVX-512 CPU), go")
+    ap.add_argument("--engine-test", default=None,
+                    help="a core/engine test binary (go test -c) to run instead of go test: a machine without Go")
     args = ap.parse_args()
     keep = [m for m in args.models.split(",") if m]
     model, flags = cpu_info()
@@ -125,8 +130,8 @@ def main():
         ort = []
         for _ in range(args.rounds):
             for k in kernels:
-                fp32[k].append(go_images_per_s(bench % "FP32", "%gs" % args.seconds, k))
-                int8[k].append(go_images_per_s(bench % "INT8", "%gs" % args.seconds, k))
+                fp32[k].append(go_images_per_s(bench % "FP32", "%gs" % args.seconds, k, args.engine_test))
+                int8[k].append(go_images_per_s(bench % "INT8", "%gs" % args.seconds, k, args.engine_test))
             ort.append(ort_images_per_s(model, batch, args.seconds))
         r = statistics.median(ort)
         for k in kernels:
