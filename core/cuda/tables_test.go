@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/int8cal/int8cal/core/internal/quanttest"
 	"github.com/int8cal/int8cal/core/qgemm"
 )
 
@@ -318,43 +319,21 @@ func quantExact(x, scale, inv float32) int {
 // division does.
 func TestQuantExact(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	scales := []float32{1, 0.5, 1.0 / 3, 0.1, 1e-3, 7.3e-5, 3e-38, 1e30, 0x1.fffffep-1, 0x1.fffffep-20, 0x1.000002p0, 0x1p-126, 0x1p126,
-		0x1p-100, 0x1.fffffep-100, 0x1.000002p-100, 0x1.fffffep125}
 	n := 3000
 	if testing.Short() {
 		n = 300
 	}
-	for i := 0; i < n; i++ {
-		scales = append(scales, float32(math.Exp(r.Float64()*40-20)))
-		e := r.IntN(60) - 30
-		if i%10 == 0 {
-			e = r.IntN(226) - 100 // the whole range quant_exact takes
-		}
-		scales = append(scales, math.Float32frombits(uint32(127+e)<<23|(1<<23-1-uint32(r.IntN(64)))), // significand ~all ones
-			math.Float32frombits(uint32(127+e)<<23|uint32(r.IntN(64))))
-	}
 	checked := 0
-	for _, s := range scales {
+	var xs []float32
+	for _, s := range quanttest.Scales(r, n) {
 		inv := qgemm.QuantInverse(s)
-		try := func(x float32) {
-			checked++
+		xs = quanttest.Values(xs[:0], r, s, 8)
+		for _, x := range xs {
 			if got, want := quantExact(x, s, inv), quantDiv(x, s); got != want {
 				t.Fatalf("scale %g (%#x), x %g (%#x): quant_exact %d, division %d", s, math.Float32bits(s), x, math.Float32bits(x), got, want)
 			}
 		}
-		for k := -131; k <= 130; k++ {
-			x := (float32(k) + 0.5) * s
-			for d := int32(-8); d <= 8; d++ {
-				try(math.Float32frombits(uint32(int32(math.Float32bits(x)) + d)))
-			}
-		}
-		for i := 0; i < 200; i++ {
-			try(float32(r.NormFloat64()*200) * s)
-		}
-		for _, x := range []float32{0, float32(math.Copysign(0, -1)), 1e-45, -1e-45, math.MaxFloat32, -math.MaxFloat32,
-			float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())} {
-			try(x)
-		}
+		checked += len(xs)
 	}
 	t.Logf("%d values checked", checked)
 }

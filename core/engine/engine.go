@@ -126,10 +126,7 @@ func (e *Engine) RunObservedChunks(inputs map[string]*tensor.Tensor, obs Observe
 func (e *Engine) Workers() int { return e.opts.Workers }
 
 func (e *Engine) planFor(inputs map[string]*tensor.Tensor, mode planMode) (*Plan, error) {
-	shapes := map[string][]int{}
-	for name, t := range inputs {
-		shapes[name] = t.Shape
-	}
+	shapes := shapesOf(inputs)
 	key := shapeKey(shapes, mode)
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -142,6 +139,15 @@ func (e *Engine) planFor(inputs map[string]*tensor.Tensor, mode planMode) (*Plan
 	}
 	e.plans[key] = p
 	return p, nil
+}
+
+// shapesOf returns the inputs' shapes by name.
+func shapesOf(inputs map[string]*tensor.Tensor) map[string][]int {
+	shapes := make(map[string][]int, len(inputs))
+	for name, t := range inputs {
+		shapes[name] = t.Shape
+	}
+	return shapes
 }
 
 func shapeKey(shapes map[string][]int, mode planMode) string {

@@ -35,11 +35,7 @@ func ChainedProducers(e *Engine, inputs map[string]*tensor.Tensor) (merged, defe
 // SplitParts returns into how many parts Run splits a batch of these
 // inputs (split.go), or 0 and why it runs the batch whole.
 func SplitParts(e *Engine, inputs map[string]*tensor.Tensor) (int, error) {
-	shapes := map[string][]int{}
-	for name, t := range inputs {
-		shapes[name] = t.Shape
-	}
-	s, why := e.newSplit(shapes)
+	s, why := e.newSplit(shapesOf(inputs))
 	if s == nil {
 		return 0, why
 	}

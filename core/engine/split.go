@@ -52,10 +52,7 @@ func (e *Engine) splitFor(inputs map[string]*tensor.Tensor) *batchSplit {
 	if e.opts.WholeBatch || e.opts.Workers < 2 || len(inputs) == 0 {
 		return nil
 	}
-	shapes := map[string][]int{}
-	for name, t := range inputs {
-		shapes[name] = t.Shape
-	}
+	shapes := shapesOf(inputs)
 	key := shapeKey(shapes, planFused)
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -20,6 +20,20 @@ DATA dwInterleave<>+48(SB)/8, $0x3d2d1d0d3c2c1c0c
 DATA dwInterleave<>+56(SB)/8, $0x3f2f1f0f3e2e1e0e
 GLOBL dwInterleave<>(SB), RODATA|NOPTR, $64
 
+// DWSUM4 sums the four taps gathered in Z2 (positions 0-15) and Z4
+// (16-31), whose weights are the dword at (R9)(R11), into Z0 and Z1:
+// VPERMB puts each position's four bytes together, XOR 0x80 makes them
+// unsigned (x + 128; the sums started at -128·Σw), VPDPBUSD adds the four
+// products.
+#define DWSUM4 \
+	VPBROADCASTD (R9)(R11*1), Z6 \
+	VPERMB       Z2, Z31, Z2 \
+	VPERMB       Z4, Z31, Z4 \
+	VPXORD       Z30, Z2, Z2 \
+	VPXORD       Z30, Z4, Z4 \
+	VPDPBUSD     Z6, Z2, Z0 \
+	VPDPBUSD     Z6, Z4, Z1
+
 // DWLANES4 gathers, for the taps whose offsets are in AX, BX, DX and R14,
 // the 16 bytes at disp(SI) past each into the lanes of Z.
 #define DWLANES4(disp, X, Y, Z, XT, YT) \
@@ -106,13 +120,7 @@ vgroup:
 	MOVQ         24(R8)(R11*8), R14
 	DWLANES4(0, X2, Y2, Z2, X3, Y3)
 	DWLANES4(16, X4, Y4, Z4, X5, Y5)
-	VPBROADCASTD (R9)(R11*1), Z6
-	VPERMB       Z2, Z31, Z2
-	VPERMB       Z4, Z31, Z4
-	VPXORD       Z30, Z2, Z2
-	VPXORD       Z30, Z4, Z4
-	VPDPBUSD     Z6, Z2, Z0
-	VPDPBUSD     Z6, Z4, Z1
+	DWSUM4
 	ADDQ         $4, R11
 	CMPQ         R11, R10
 	JLT          vgroup
@@ -139,13 +147,7 @@ vlast:
 	VINSERTI64X4 $1, Y5, Z4, Z4
 
 vlastsum:
-	VPBROADCASTD (R9)(R11*1), Z6
-	VPERMB       Z2, Z31, Z2
-	VPERMB       Z4, Z31, Z4
-	VPXORD       Z30, Z2, Z2
-	VPXORD       Z30, Z4, Z4
-	VPDPBUSD     Z6, Z2, Z0
-	VPDPBUSD     Z6, Z4, Z1
+	DWSUM4
 
 vstore:
 	VMOVDQU32 Z0, (DI)

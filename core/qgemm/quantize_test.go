@@ -3,7 +3,11 @@ package qgemm
 import (
 	"math"
 	"math/rand"
+	randv2 "math/rand/v2"
+	"slices"
 	"testing"
+
+	"github.com/int8cal/int8cal/core/internal/quanttest"
 )
 
 // The vector Quantize equals the scalar one value for value on every path
@@ -79,41 +83,19 @@ func BenchmarkQuantize(b *testing.B) {
 // another integer), random, huge, tiny, infinite and NaN ones quantize as
 // the scalar division does, on every path.
 func TestQuantizeWithoutDivision(t *testing.T) {
-	rng := rand.New(rand.NewSource(5))
-	scales := []float32{1, 0.5, 1.0 / 3, 0.1, 1e-3, 7.3e-5, 3e-38, 1e30, 0x1.fffffep-1, 0x1.fffffep-20, 0x1.000002p0,
-		0x1p-126, 0x1p126, 0x1p-100, 0x1.fffffep-100, 0x1.000002p-100, 0x1.fffffep125, 0x1p127}
+	r := randv2.New(randv2.NewPCG(5, 7))
 	n := 1500
 	if testing.Short() {
 		n = 150
 	}
-	for i := 0; i < n; i++ {
-		scales = append(scales, float32(math.Exp(rng.Float64()*40-20)))
-		e := rng.Intn(60) - 30
-		if i%10 == 0 {
-			e = rng.Intn(226) - 100 // the whole range QuantInverse serves
-		}
-		scales = append(scales, math.Float32frombits(uint32(127+e)<<23|(1<<23-1-uint32(rng.Intn(64)))),
-			math.Float32frombits(uint32(127+e)<<23|uint32(rng.Intn(64))))
-	}
-	special := []float32{0, float32(math.Copysign(0, -1)), 1e-45, -1e-45, math.MaxFloat32, -math.MaxFloat32,
-		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
+	scales := quanttest.Scales(r, n)
 	var src []float32
-	got, want := make([]int8, 0), make([]int8, 0)
+	var got, want []int8
 	for _, im := range Available() {
 		withImpl(t, im, func() {
 			for _, s := range scales {
-				src = src[:0]
-				for k := -131; k <= 130; k++ {
-					x := (float32(k) + 0.5) * s
-					for d := int32(-6); d <= 6; d++ {
-						src = append(src, math.Float32frombits(uint32(int32(math.Float32bits(x))+d)))
-					}
-				}
-				for range 64 {
-					src = append(src, float32(rng.NormFloat64()*200)*s)
-				}
-				src = append(src, special...)
-				got, want = append(got[:0], make([]int8, len(src))...), append(want[:0], make([]int8, len(src))...)
+				src = quanttest.Values(src[:0], r, s, 6)
+				got, want = slices.Grow(got[:0], len(src))[:len(src)], slices.Grow(want[:0], len(src))[:len(src)]
 				Quantize(got, src, s)
 				for i, x := range src {
 					want[i] = quantize1(float32(x/s), -128)
