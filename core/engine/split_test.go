@@ -15,7 +15,7 @@ import (
 
 // A batch split into parts gives the outputs of the whole batch in one
 // plan: bit for bit in INT8 (integer products, the same epilogue per
-// value) and in FP32, for batches that divide unevenly among the
+// value) and in FP32 and FP16, for batches that divide unevenly among the
 // workers, and with more workers than images.
 func TestSplitRunIsTheWholeBatchRun(t *testing.T) {
 	for _, m := range []struct {
@@ -27,7 +27,7 @@ func TestSplitRunIsTheWholeBatchRun(t *testing.T) {
 	} {
 		g := load(t, m.path)
 		in := g.Inputs[0].Name
-		for _, p := range []precision.Precision{precision.FP32, precision.INT8} {
+		for _, p := range []precision.Precision{precision.FP32, precision.FP16, precision.INT8} {
 			for _, c := range []struct{ images, workers, parts int }{{5, 2, 2}, {7, 3, 3}, {2, 4, 2}} {
 				x := randomInput(append([]int{c.images}, m.shape...)...)
 				inputs := map[string]*tensor.Tensor{in: x}
