@@ -196,8 +196,9 @@ func batchOf(part *tensor.Tensor, n int) *tensor.Tensor {
 // image from that image alone: the same steps in both; every tensor a
 // step reads or writes, and every output, carries the batch on its first
 // axis (n images in full, m in sub, the other dimensions equal); every
-// constant a step reads is the same at both sizes, except the target
-// shapes of Reshape and Expand (whose outputs are checked); and every
+// constant a step reads is the same at both sizes, or one image's values
+// repeated for the batch (perImage), or the target shape of a Reshape or
+// Expand (whose outputs are checked); and every
 // operator is one that works image by image given that, with its axis
 // off the batch where it has one (splitOps). The two sizes catch what
 // one could not: an operation mixing images changes a shape at one of
@@ -232,7 +233,7 @@ func separable(full, sub *Schedule, n, m int, opset int64) error {
 				if err := batched(name); err != nil {
 					return fmt.Errorf("node %q (%s): %w", node.Name, node.OpType, err)
 				}
-			case !sameTensor(fc, sc) && !(j == 1 && (node.OpType == "Reshape" || node.OpType == "Expand")):
+			case !sameTensor(fc, sc) && !perImage(fc, sc, n, m) && !(j == 1 && (node.OpType == "Reshape" || node.OpType == "Expand")):
 				return fmt.Errorf("node %q (%s): constant input %q depends on the batch", node.Name, node.OpType, name)
 			}
 		}
@@ -254,6 +255,27 @@ func separable(full, sub *Schedule, n, m int, opset int64) error {
 		}
 	}
 	return nil
+}
+
+// perImage reports whether constants full and sub, folded at batches of
+// n and m images, are one image's values repeated for each image (a
+// class token expanded to the batch, zeros of the batch's shape), so that
+// every part sees the same values.
+func perImage(full, sub *tensor.Tensor, n, m int) bool {
+	if full.DType != sub.DType || len(full.Shape) == 0 || full.Shape[0] != n || len(sub.Shape) == 0 || sub.Shape[0] != m ||
+		!slices.Equal(full.Shape[1:], sub.Shape[1:]) || m == 0 {
+		return false
+	}
+	first := sub.Batch(0, 1)
+	for _, t := range []*tensor.Tensor{full, sub} {
+		for i := range t.Shape[0] {
+			b := t.Batch(i, i+1)
+			if !slices.Equal(b.F32, first.F32) || !slices.Equal(b.I64, first.I64) || !slices.Equal(b.I8, first.I8) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // sameTensor reports whether a and b hold the same values.

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -64,12 +65,15 @@ func sameBits(a, b float32) bool { return math.Float32bits(a) == math.Float32bit
 // alone. Networks of one operator on x ([N, 4, 3]), run with 2 workers on
 // 2 images: those that mix images along the batch while keeping every
 // shape (an axis, a reversal, a shift), those whose shapes give the mixing
-// away, and operators not known to work image by image all run whole; the
-// others split, and give the whole batch's outputs.
+// away, constants that differ from image to image, and operators not
+// known to work image by image all run whole; the others split (a
+// constant repeated for each image too), and give the whole batch's
+// outputs.
 func TestSplitOnlyWhereImagesAreIndependent(t *testing.T) {
 	ints := func(v ...int64) *tensor.Tensor {
 		return &tensor.Tensor{DType: tensor.Int64, Shape: []int{len(v)}, I64: v}
 	}
+	scalar := func(v int64) *tensor.Tensor { return &tensor.Tensor{DType: tensor.Int64, Shape: []int{}, I64: []int64{v}} }
 	attr := func(name string, i int64) *onnx.Attribute {
 		return &onnx.Attribute{Name: name, Type: onnx.AttrInt, I: i}
 	}
@@ -102,6 +106,23 @@ func TestSplitOnlyWhereImagesAreIndependent(t *testing.T) {
 			{OpType: "Flatten", Inputs: []string{"x"}, Outputs: []string{"f"}},
 			{OpType: "Transpose", Inputs: []string{"f"}, Outputs: []string{"ft"}},
 			{OpType: "MatMul", Inputs: []string{"f", "ft"}, Outputs: []string{"y"}}}},
+		{name: "a class token expanded to the batch", nodes: []*onnx.Node{
+			{OpType: "Shape", Inputs: []string{"x"}, Outputs: []string{"s"}},
+			{OpType: "Gather", Inputs: []string{"s", "zero"}, Outputs: []string{"n"}},
+			{OpType: "Unsqueeze", Inputs: []string{"n", "axis0"}, Outputs: []string{"n1"}},
+			{OpType: "Concat", Inputs: []string{"n1", "rest"}, Outputs: []string{"shape"}, Attrs: []*onnx.Attribute{attr("axis", 0)}},
+			{OpType: "Expand", Inputs: []string{"token", "shape"}, Outputs: []string{"tokens"}},
+			{OpType: "Concat", Inputs: []string{"tokens", "x"}, Outputs: []string{"y"}, Attrs: []*onnx.Attribute{attr("axis", 1)}}},
+			inits: map[string]*tensor.Tensor{"zero": scalar(0), "axis0": ints(0), "rest": ints(1, 3),
+				"token": {DType: tensor.Float32, Shape: []int{1, 1, 3}, F32: []float32{0.5, -1, 2}}}},
+		{name: "each image's index in the batch", why: "depends on the batch", nodes: []*onnx.Node{
+			{OpType: "Shape", Inputs: []string{"x"}, Outputs: []string{"s"}},
+			{OpType: "Gather", Inputs: []string{"s", "zero"}, Outputs: []string{"n"}},
+			{OpType: "Range", Inputs: []string{"zero", "n", "one"}, Outputs: []string{"r"}},
+			{OpType: "Cast", Inputs: []string{"r"}, Outputs: []string{"rf"}, Attrs: []*onnx.Attribute{attr("to", 1)}},
+			{OpType: "Reshape", Inputs: []string{"rf", "column"}, Outputs: []string{"index"}},
+			{OpType: "Add", Inputs: []string{"x", "index"}, Outputs: []string{"y"}}},
+			inits: map[string]*tensor.Tensor{"zero": scalar(0), "one": scalar(1), "column": ints(-1, 1, 1)}},
 		{name: "an operator not known to work image by image", why: "not known to work image by image",
 			nodes: []*onnx.Node{{OpType: "Trilu", Inputs: []string{"x"}, Outputs: []string{"y"}}}},
 	} {
@@ -111,7 +132,7 @@ func TestSplitOnlyWhereImagesAreIndependent(t *testing.T) {
 				inits = append(inits, &onnx.Initializer{Name: name, Tensor: v})
 			}
 			for i, n := range tc.nodes {
-				n.Name = tc.nodes[i].OpType
+				n.Name = fmt.Sprint(n.OpType, i)
 			}
 			g, err := graph.FromONNX(&onnx.Model{IRVersion: 8, Opsets: map[string]int64{"": 18}, Graph: &onnx.Graph{
 				Name: tc.name, Nodes: tc.nodes, Initializers: inits,
