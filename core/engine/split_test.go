@@ -73,7 +73,9 @@ func TestSplitOnlyWhereImagesAreIndependent(t *testing.T) {
 	ints := func(v ...int64) *tensor.Tensor {
 		return &tensor.Tensor{DType: tensor.Int64, Shape: []int{len(v)}, I64: v}
 	}
-	scalar := func(v int64) *tensor.Tensor { return &tensor.Tensor{DType: tensor.Int64, Shape: []int{}, I64: []int64{v}} }
+	scalar := func(v int64) *tensor.Tensor {
+		return &tensor.Tensor{DType: tensor.Int64, Shape: []int{}, I64: []int64{v}}
+	}
 	attr := func(name string, i int64) *onnx.Attribute {
 		return &onnx.Attribute{Name: name, Type: onnx.AttrInt, I: i}
 	}
