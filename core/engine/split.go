@@ -22,7 +22,7 @@ import (
 // through memory between steps; a part's tensors are a fraction of that
 // and its steps wait for nobody. Measured on a 2-core Xeon (one part per
 // core against one plan over both): LeNet b32 INT8 1.8x, ResNet-20 b64
-// INT8 1.4x, MobileNetV2 b32 INT8 1.3x; FP32 1.0-1.3x.
+// INT8 1.5x, MobileNetV2 b32 INT8 1.25x; FP32 1.0-1.25x.
 //
 // Each part's plan prepares its own copy of the weights, so the parts
 // are fewer where that copy is large (splitWeightBytes). Observed runs
