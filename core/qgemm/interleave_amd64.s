@@ -7,10 +7,12 @@
 // in int8 (RequantizePlanes): the bytes moved, not converted. AVX2 (VEX
 // XMM) only: they are bound by memory on AVX-512 machines too. Frame: an
 // interleaveFrame (quantize_amd64.go; its scale is unused), strides in
-// bytes; cols is a multiple of 8. Blocks of 16 columns, and a last block
-// of 8; at step 2 a block of 16 loads 32 bytes, one past its last
-// column's, so it is used only while more columns follow, and a block of
-// 8 loads its 15 bytes as two overlapping 8-byte halves.
+// bytes; cols is at least 8 (gatherRowsAVX2 takes any). Blocks of 16 columns, and of 8; at step 2 a
+// block of 16 loads 32 bytes, one past its last column's, so it is used
+// only while more columns follow, and a block of 8 loads its 15 bytes as
+// two overlapping 8-byte halves. A row's last r < 8 columns are the block
+// of 8 that ends at its last column (LASTBLOCK8): nothing is read or
+// written outside the row's columns.
 
 // LOADB16 loads 16 bytes at column step 1 or 2 (R14) into x: at step 2
 // the even bytes of 32, gathered by VPSHUFB with X15 (even bytes to the
@@ -57,6 +59,8 @@ vcol:
 	VPXOR X1, X1, X1
 	VPXOR X2, X2, X2
 	VPXOR X3, X3, X3
+	CMPQ  CX, $8
+	JLT   vtail
 	CMPQ  CX, $16
 	JLT   v8
 	JGT   v16
@@ -119,6 +123,11 @@ v8merge:
 	LEAQ       (AX)(R14*8), AX
 	SUBQ       $8, CX
 	JNZ        vcol
+	JMP        vnext
+
+vtail:
+	LASTBLOCK8(4, 1)
+	JMP vcol
 
 vnext:
 
@@ -130,8 +139,11 @@ vnext:
 	RET
 
 // func gatherRowsAVX2(f *interleaveFrame)
-// One plane's rows at column step 2: dst[i·ldd + j] = src[i·lds + 2j].
-// R14 is 2 for the load macros.
+// One plane's rows at column step 1 or 2: dst[i·ldd + j] = src[i·lds +
+// j·step], every column: blocks as above, and a row of fewer than 8 byte
+// by byte. One call for a whole plane: a Go copy a row, or a Go loop for
+// the last columns of a stride-2 phase (8 of 56, or all of 7), cost
+// about as much as the copying.
 TEXT ·gatherRowsAVX2(SB), NOSPLIT, $0-8
 	MOVQ    f+0(FP), R8
 	MOVQ    0(R8), DI
@@ -139,7 +151,10 @@ TEXT ·gatherRowsAVX2(SB), NOSPLIT, $0-8
 	MOVQ    16(R8), R9
 	MOVQ    32(R8), R11
 	MOVQ    40(R8), R12
-	MOVQ    $2, R14
+	MOVQ    56(R8), R14
+	LEAQ    15(R14), R10 // the columns left that a block of 16 needs
+	MOVQ    R14, R13
+	SHLQ    $4, R13      // source bytes a block of 16 spans
 	VMOVDQU evenBytes<>(SB), X15
 	VMOVDQU evenBytes8<>(SB), X14
 
@@ -147,26 +162,44 @@ grow:
 	MOVQ SI, AX
 	MOVQ DI, DX
 	MOVQ 24(R8), CX
+	CMPQ CX, $8
+	JLT  gbytes
 
 gcol:
-	CMPQ    CX, $16
-	JLE     g8
+	CMPQ    CX, R10
+	JLT     g8
 	LOADB16(X0, (AX), 16(AX))
 	VMOVDQU X0, (DX)
 	ADDQ    $16, DX
-	ADDQ    $32, AX
+	ADDQ    R13, AX
 	SUBQ    $16, CX
 	JMP     gcol
 
 g8:
-	// 8 or 16 columns left: blocks of 8, which read no byte past the last.
+	CMPQ  CX, $8
+	JLT   gtail
 	LOADB8(X0, (AX), 7(AX))
-	VMOVQ   X0, (DX)
-	ADDQ    $8, DX
-	ADDQ    $16, AX
-	SUBQ    $8, CX
-	JNZ     g8
+	VMOVQ X0, (DX)
+	ADDQ  $8, DX
+	LEAQ  (AX)(R14*8), AX
+	SUBQ  $8, CX
+	JMP   g8
 
+gtail:
+	TESTQ CX, CX
+	JZ    gnext
+	LASTBLOCK8(1, 1)
+	JMP   g8
+
+gbytes:
+	MOVBLZX (AX), BX
+	MOVB    BX, (DX)
+	ADDQ    R14, AX
+	INCQ    DX
+	DECQ    CX
+	JNZ     gbytes
+
+gnext:
 	ADDQ R12, SI
 	ADDQ R11, DI
 	DECQ R9

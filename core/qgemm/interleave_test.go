@@ -18,8 +18,8 @@ func TestInterleaveAndGatherRows(t *testing.T) {
 	for _, im := range Available() {
 		withImpl(t, im, func() {
 			for _, step := range []int{1, 2, 3} {
-				for _, cols := range []int{1, 7, 12, 15, 16, 17, 20, 31, 32, 33, 47, 64, 65} {
-					gap, dgap := gaps(cols)
+				for _, w := range widths() {
+					cols, gap, dgap := w.cols, w.gap, w.dgap
 					rows, lds := 3, cols*step+gap
 					plane := rows * lds
 					for _, ch := range []int{4, 3, 2, 1} {
@@ -87,13 +87,21 @@ func TestInterleaveChecksBounds(t *testing.T) {
 	}
 }
 
-// gaps are the values between rows in the source and the bytes between
-// rows in the destination for a test of cols columns: none for even
-// column counts, whose rows then follow each other (the copies and
-// quantizers take such a block as one row, see flat), some for odd ones.
-func gaps(cols int) (src, dst int) {
-	if cols%2 == 0 {
-		return 0, 0
+// width is a row length for the copy and quantizer tests, with the values
+// between rows in the source (gap) and the bytes between rows in the
+// destination (dgap).
+type width struct{ cols, gap, dgap int }
+
+// widths are the row lengths 0 to 40 and a few longer ones, each once
+// with rows that follow each other (the copies and quantizers take such a
+// block as one row, see flat) and once with gaps between rows, whose
+// bytes must keep their content (the zero padding of the phase planes).
+func widths() []width {
+	var ws []width
+	for cols := 0; cols <= 72; cols++ {
+		if cols <= 40 || cols%8 <= 1 || cols%8 == 7 {
+			ws = append(ws, width{cols, 0, 0}, width{cols, 5, 12})
+		}
 	}
-	return 5, 12
+	return ws
 }

@@ -107,15 +107,17 @@ func GatherRows(dst []int8, ldd int, src []int8, lds, colStep, rows, cols int) {
 	if !checkRows("GatherRows", len(dst), ldd, len(src), lds, colStep, rows, cols) {
 		return
 	}
+	rows, cols = flat(rows, cols, lds, ldd, colStep, 1)
+	if gatherRowsFast(dst, ldd, src, lds, colStep, rows, cols) == cols {
+		return
+	}
 	if colStep == 1 {
 		for i := 0; i < rows; i++ {
 			copy(dst[i*ldd:i*ldd+cols], src[i*lds:])
 		}
 		return
 	}
-	rows, cols = flat(rows, cols, lds, ldd, colStep, 1)
-	done := gatherRowsFast(dst, ldd, src, lds, colStep, rows, cols)
-	rowsGo(dst, ldd, src, lds, colStep, rows, cols, done, func(x int8) int8 { return x })
+	rowsGo(dst, ldd, src, lds, colStep, rows, cols, 0, func(x int8) int8 { return x })
 }
 
 // checkRows is checkInterleave for the row copies.

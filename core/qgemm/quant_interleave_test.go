@@ -33,8 +33,8 @@ func TestQuantizeInterleavedMatchesQuantize(t *testing.T) {
 		withImpl(t, im, func() {
 			for _, ch := range []int{4, 3, 1} {
 				for _, step := range []int{1, 2, 3} {
-					for _, cols := range []int{1, 7, 8, 9, 12, 15, 16, 17, 20, 31, 33, 40} {
-						gap, dgap := gaps(cols)
+					for _, w := range widths() {
+						cols, gap, dgap := w.cols, w.gap, w.dgap
 						rows, lds, plane, scale := 3, cols*step+gap, 0, float32(0.75)
 						plane = rows * lds
 						ldd := 4*cols + dgap
@@ -124,8 +124,8 @@ func TestQuantizeRowsMatchesQuantize(t *testing.T) {
 	for _, im := range Available() {
 		withImpl(t, im, func() {
 			for _, step := range []int{1, 2, 3} {
-				for _, cols := range []int{1, 7, 8, 9, 12, 15, 16, 17, 20, 31, 33, 40} {
-					gap, dgap := gaps(cols)
+				for _, w := range widths() {
+					cols, gap, dgap := w.cols, w.gap, w.dgap
 					rows, lds, ldd, scale := 4, cols*step+gap, cols+dgap, float32(0.6)
 					got := make([]int8, rows*ldd)
 					for i := range got {

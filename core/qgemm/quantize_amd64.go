@@ -149,26 +149,16 @@ func quantizeInterleavedAVX2(f *interleaveFrame)
 
 // stridedFast runs one of the strided quantizers (the interleaving one,
 // or the row one) at column step 1 or 2: the AVX-512 kernel on every
-// column or the AVX2 one on leading blocks of 8 (at step 2 a block loads
-// 16 floats, one past its last, so the last column stays in Go), as
-// vectorKernels chooses, and returns how many leading columns of each row
-// it did (none for a scale without a QuantInverse). (Direct calls, not
-// kernels passed as values: the frame would escape to the heap on every
-// call.)
+// column, or the AVX2 one on every column of rows of at least 8 (shorter
+// rows stay in Go), as vectorKernels chooses, and returns how many leading
+// columns of each row it did (none for a scale without a QuantInverse).
+// (Direct calls, not kernels passed as values: the frame would escape to
+// the heap on every call.)
 func stridedFast(f *interleaveFrame, interleaved bool) int {
 	avx2, avx512 := vectorKernels()
 	f.inv = QuantInverse(f.scale)
-	if f.step > 2 || !avx2 || f.inv == 0 {
+	if f.step > 2 || !avx2 || f.inv == 0 || !avx512 && f.cols < 8 {
 		return 0
-	}
-	if !avx512 {
-		if f.step == 2 {
-			f.cols--
-		}
-		f.cols &^= 7
-		if f.cols <= 0 {
-			return 0
-		}
 	}
 	switch {
 	case interleaved && avx512:
@@ -213,41 +203,30 @@ func interleaveAVX2(f *interleaveFrame)
 //go:noescape
 func gatherRowsAVX2(f *interleaveFrame)
 
-// byteColumns returns how many leading columns of each row the int8 copy
-// kernels take at column step step: whole blocks of 8 (they read no byte
-// past the last column's); none without AVX2 (or under ImplGo).
-func byteColumns(step, cols int) int {
+// interleaveFast runs Interleave with AVX2 on rows of at least 8 columns
+// (every column; shorter rows stay in Go) and returns how many leading
+// columns of each row it did: none without AVX2 (or under ImplGo).
+func interleaveFast(dst []int8, ldd int, src []int8, planeStride, lds, step, ch, rows, cols int) int {
+	if avx2, _ := vectorKernels(); !avx2 || step > 2 || cols < 8 {
+		return 0
+	}
+	interleaveAVX2(&interleaveFrame{
+		dst: unsafe.Pointer(&dst[0]), src: unsafe.Pointer(&src[0]),
+		rows: rows, cols: cols, ldd: ldd, lds: lds, plane: planeStride, step: step, planes: ch,
+	})
+	return cols
+}
+
+// gatherRowsFast runs GatherRows with AVX2 at column step 1 or 2 and
+// returns how many leading columns of each row it did: all, or none
+// without AVX2 (or under ImplGo).
+func gatherRowsFast(dst []int8, ldd int, src []int8, lds, step, rows, cols int) int {
 	if avx2, _ := vectorKernels(); !avx2 || step > 2 {
 		return 0
 	}
-	return cols &^ 7
-}
-
-// interleaveFast runs Interleave's leading columns (byteColumns) with
-// AVX2 and returns how many of each row it did.
-func interleaveFast(dst []int8, ldd int, src []int8, planeStride, lds, step, ch, rows, cols int) int {
-	n := byteColumns(step, cols)
-	if n > 0 {
-		interleaveAVX2(&interleaveFrame{
-			dst: unsafe.Pointer(&dst[0]), src: unsafe.Pointer(&src[0]),
-			rows: rows, cols: n, ldd: ldd, lds: lds, plane: planeStride, step: step, planes: ch,
-		})
-	}
-	return n
-}
-
-// gatherRowsFast runs GatherRows' leading columns at step 2 (byteColumns)
-// with AVX2 and returns how many of each row it did.
-func gatherRowsFast(dst []int8, ldd int, src []int8, lds, step, rows, cols int) int {
-	n := 0
-	if step == 2 {
-		n = byteColumns(step, cols)
-	}
-	if n > 0 {
-		gatherRowsAVX2(&interleaveFrame{
-			dst: unsafe.Pointer(&dst[0]), src: unsafe.Pointer(&src[0]),
-			rows: rows, cols: n, ldd: ldd, lds: lds, step: step,
-		})
-	}
-	return n
+	gatherRowsAVX2(&interleaveFrame{
+		dst: unsafe.Pointer(&dst[0]), src: unsafe.Pointer(&src[0]),
+		rows: rows, cols: cols, ldd: ldd, lds: lds, step: step,
+	})
+	return cols
 }

@@ -335,15 +335,17 @@ GLOBL evenLanes<>(SB), RODATA|NOPTR, $64
 	VCVTPS2DQ Y0, Y2 \
 	VPAND     Y5, Y2, Y2
 
-// LOAD8 loads 8 consecutive floats; LOAD8S2 the even ones of 16 (the
-// caller makes sure all 16 may be read), through a shuffle within lanes
-// and a permute of the 64-bit halves.
+// LOAD8 loads 8 consecutive floats; LOAD8S2 the even ones of 16 through
+// a shuffle within lanes and a permute of the 64-bit halves, the 16th
+// (odd, unused) not loaded: VMASKMOVPS with Y12's first seven lanes
+// (sevenLanes) reads no byte of a masked-off lane, so a row's last block
+// never reads past its last column.
 #define LOAD8(addr) VMOVUPS addr, Y0
 #define LOAD8S2(addr, next) \
-	VMOVUPS addr, Y0 \
-	VMOVUPS next, Y8 \
-	VSHUFPS $0x88, Y8, Y0, Y0 \
-	VPERMPD $0xD8, Y0, Y0
+	VMOVUPS    addr, Y0 \
+	VMASKMOVPS next, Y12, Y8 \
+	VSHUFPS    $0x88, Y8, Y0, Y0 \
+	VPERMPD    $0xD8, Y0, Y0
 
 // MERGE8 puts Y2's low bytes into byte lane sh/8 of Y7's dwords.
 #define MERGE8(sh) \
@@ -352,8 +354,9 @@ GLOBL evenLanes<>(SB), RODATA|NOPTR, $64
 	VPOR   Y2, Y7, Y7
 
 // func quantizeInterleavedAVX2(f *interleaveFrame)
-// The leading multiple of 8 of each row's positions (cols is one), column
-// step 1 or 2.
+// Every column of rows of at least 8, 8 positions a block, column step 1
+// or 2; a row's last r < 8 positions are the block of 8 ending at its last
+// (LASTBLOCK8).
 TEXT ·quantizeInterleavedAVX2(SB), NOSPLIT, $0-8
 	LOADFRAME
 	VBROADCASTSS 64(R8), Y1
@@ -367,14 +370,19 @@ TEXT ·quantizeInterleavedAVX2(SB), NOSPLIT, $0-8
 	MOVL         $0xff, AX
 	VMOVD        AX, X6
 	VPBROADCASTD X6, Y6
+	VMOVDQU      sevenLanes<>(SB), Y12
 
 jrow:
 	MOVQ SI, AX
 	MOVQ DI, DX
 	MOVQ 24(R8), CX
-	SHRQ $3, CX
 
 jcol:
+	CMPQ CX, $8
+	JGE  jblock
+	LASTBLOCK8(4, 4)
+
+jblock:
 	CMPQ R14, $1
 	JNE  jstep2
 	LOAD8((AX))
@@ -420,7 +428,7 @@ j2done:
 jstore:
 	VMOVDQU Y7, (DX)
 	ADDQ    $32, DX
-	DECQ    CX
+	SUBQ    $8, CX
 	JNZ     jcol
 
 	ADDQ R12, SI
@@ -431,8 +439,9 @@ jstore:
 	RET
 
 // func quantizeRowsAVX2(f *interleaveFrame)
-// quantizeRowsAVX512 8 positions at a time, cols a multiple of 8 (Go does
-// the rest of each row): the int32s narrow to bytes through the packs.
+// quantizeRowsAVX512 8 positions at a time, rows of at least 8 (a row's
+// last r < 8 positions as in quantizeInterleavedAVX2): the int32s narrow
+// to bytes through the packs.
 TEXT ·quantizeRowsAVX2(SB), NOSPLIT, $0-8
 	MOVQ         f+0(FP), R8
 	MOVQ         0(R8), DI
@@ -449,14 +458,19 @@ TEXT ·quantizeRowsAVX2(SB), NOSPLIT, $0-8
 	MOVL         $0xc3000000, AX
 	VMOVD        AX, X4
 	VPBROADCASTD X4, Y4
+	VMOVDQU      sevenLanes<>(SB), Y12
 
 krow:
 	MOVQ SI, AX
 	MOVQ DI, DX
 	MOVQ 24(R8), CX
-	SHRQ $3, CX
 
 kcol:
+	CMPQ CX, $8
+	JGE  kblock
+	LASTBLOCK8(1, 4)
+
+kblock:
 	CMPQ R14, $1
 	JNE  kstep2
 	LOAD8((AX))
@@ -474,7 +488,7 @@ kconv:
 	VPACKSSWB    X2, X2, X2
 	VMOVQ        X2, (DX)
 	ADDQ         $8, DX
-	DECQ         CX
+	SUBQ         $8, CX
 	JNZ          kcol
 
 	ADDQ R12, SI
@@ -483,3 +497,10 @@ kconv:
 	JNZ  krow
 	VZEROUPPER
 	RET
+
+// sevenLanes masks a YMM register's first seven dwords (VMASKMOVPS).
+DATA sevenLanes<>+0(SB)/8, $-1
+DATA sevenLanes<>+8(SB)/8, $-1
+DATA sevenLanes<>+16(SB)/8, $-1
+DATA sevenLanes<>+24(SB)/8, $0x00000000ffffffff
+GLOBL sevenLanes<>(SB), RODATA|NOPTR, $32
