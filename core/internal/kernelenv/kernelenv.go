@@ -1,7 +1,9 @@
 // Package kernelenv lets tests and benchmarks run on the kernels the
 // INT8CAL_KERNELS environment variable names instead of the best the CPU
 // has: "avx2" (the path AVX2-only CPUs take, measured on an AVX-512
-// machine), "avx512" (AVX-512 VNNI without AMX: the path of the AVX-512
+// machine), "avxvnni" (AVX2 with AVX-VNNI's 256-bit VPDPBUSD for the
+// integer products: Intel's client CPUs from Alder Lake on, which lack
+// AVX-512), "avx512" (AVX-512 VNNI without AMX: the path of the AVX-512
 // CPUs before Sapphire Rapids, and of AMD's, measured on one with AMX) or
 // "go" (the portable kernels). The float GEMM's, the integer
 // GEMM's and the histograms' implementations switch together; the other
@@ -35,12 +37,14 @@ func Force() error {
 		return nil
 	case "avx2":
 		f, q, h = gemm.ImplAVX2, qgemm.ImplAVX2, histogram.ImplAVX2
+	case "avxvnni":
+		f, q, h = gemm.ImplAVX2, qgemm.ImplAVXVNNI, histogram.ImplAVX2
 	case "avx512":
 		f, q, h = gemm.ImplAVX512, qgemm.ImplVNNI, histogram.ImplAVX512
 	case "go":
 		f, q, h = gemm.ImplGo, qgemm.ImplGo, histogram.ImplGo
 	default:
-		return fmt.Errorf("%s=%q: want avx2, avx512 or go", Variable, name)
+		return fmt.Errorf("%s=%q: want avx2, avxvnni, avx512 or go", Variable, name)
 	}
 	if _, err := gemm.SetImpl(f); err != nil {
 		return fmt.Errorf("%s=%s: %w", Variable, name, err)

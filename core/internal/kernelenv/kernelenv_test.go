@@ -32,8 +32,18 @@ func TestForce(t *testing.T) {
 	} else if !strings.Contains(err.Error(), "INT8CAL_KERNELS=avx512") {
 		t.Errorf("avx512 where the CPU lacks it: %v", err)
 	}
+	// avxvnni: where the CPU has AVX-VNNI, the integer products on it and
+	// everything else on AVX2.
+	t.Setenv(Variable, "avxvnni")
+	if err := Force(); err == nil {
+		if qgemm.CurrentImpl() != qgemm.ImplAVXVNNI || gemm.CurrentImpl() != gemm.ImplAVX2 || histogram.CurrentImpl() != histogram.ImplAVX2 {
+			t.Errorf("INT8CAL_KERNELS=avxvnni left %v, %v, %v", gemm.CurrentImpl(), qgemm.CurrentImpl(), histogram.CurrentImpl())
+		}
+	} else if !strings.Contains(err.Error(), "INT8CAL_KERNELS=avxvnni") {
+		t.Errorf("avxvnni where the CPU lacks it: %v", err)
+	}
 	t.Setenv(Variable, "sse")
-	if err := Force(); err == nil || !strings.Contains(err.Error(), "INT8CAL_KERNELS=\"sse\": want avx2, avx512 or go") {
+	if err := Force(); err == nil || !strings.Contains(err.Error(), "INT8CAL_KERNELS=\"sse\": want avx2, avxvnni, avx512 or go") {
 		t.Errorf("an unknown name: %v", err)
 	}
 }
