@@ -76,9 +76,10 @@ func epilogueAVX512(f *epilogueFrame)
 func epilogueAVX2(f *epilogueFrame)
 
 // epilogueFast converts with AVX-512 (every column, the last ones under a
-// mask) or AVX2 (the leading multiple of 8 of each row), as vectorKernels
-// chooses, and returns how many leading columns of each row it did: none
-// when quantizing with a scale that has no QuantInverse.
+// mask) or AVX2 (the leading multiple of 8 of each row; into int8, the
+// rest too), as vectorKernels chooses, and returns how many leading
+// columns of each row it did: none when quantizing with a scale that has
+// no QuantInverse.
 func epilogueFast(a *epilogueArgs) int {
 	avx2, avx512 := vectorKernels()
 	cols := a.cols
@@ -123,10 +124,26 @@ func epilogueFast(a *epilogueArgs) int {
 	}
 	if avx512 {
 		epilogueAVX512(&f)
-	} else {
-		epilogueAVX2(&f)
+		return cols
 	}
-	return cols
+	epilogueAVX2(&f)
+	if f.q8 == 0 || a.colVec || cols == a.cols {
+		return cols
+	}
+	// Into int8 with a scale a row (RequantizePlanes), a row's last
+	// a.cols mod 8 columns are a second pass over the 8 columns that end
+	// at its last (those before them written again with the bytes they
+	// hold), not a Go loop a value (14- and 28-wide planes: 6 of 14 and 4
+	// of 28 columns). Not into float32: dst may be res itself (a residual
+	// added in place), whose columns computed again would add it twice.
+	back := a.cols - 8
+	f.cols = 8
+	f.c, f.dst = unsafe.Add(f.c, 4*back), unsafe.Add(f.dst, back)
+	if f.res != nil {
+		f.res = unsafe.Add(f.res, 4*back)
+	}
+	epilogueAVX2(&f)
+	return a.cols
 }
 
 // interleaveFrame is a QuantizeInterleaved call as the assembly reads it:
