@@ -76,8 +76,8 @@ func epilogueAVX512(f *epilogueFrame)
 func epilogueAVX2(f *epilogueFrame)
 
 // epilogueFast converts with AVX-512 (every column, the last ones under a
-// mask) or AVX2 (the leading multiple of 8 of each row; into int8, the
-// rest too), as vectorKernels chooses, and returns how many leading
+// mask) or AVX2 (rows of at least 8; the leading multiple of 8 of each
+// row where its tail cannot be done again), as vectorKernels chooses, and returns how many leading
 // columns of each row it did: none when quantizing with a scale that has
 // no QuantInverse.
 func epilogueFast(a *epilogueArgs) int {
@@ -127,18 +127,21 @@ func epilogueFast(a *epilogueArgs) int {
 		return cols
 	}
 	epilogueAVX2(&f)
-	if f.q8 == 0 || a.colVec || cols == a.cols {
+	if a.colVec || cols == a.cols || a.dst8 == nil && a.res != nil {
 		return cols
 	}
-	// Into int8 with a scale a row (RequantizePlanes), a row's last
-	// a.cols mod 8 columns are a second pass over the 8 columns that end
-	// at its last (those before them written again with the bytes they
-	// hold), not a Go loop a value (14- and 28-wide planes: 6 of 14 and 4
-	// of 28 columns). Not into float32: dst may be res itself (a residual
-	// added in place), whose columns computed again would add it twice.
-	back := a.cols - 8
+	// With a scale a row, a row's last a.cols mod 8 columns are a second
+	// pass over the 8 columns that end at its last (those before them
+	// written again with the values they hold), not a Go loop a value
+	// (14- and 28-wide planes: 6 of 14 and 4 of 28 columns). Not into
+	// float32 with a residual: dst may be res itself (a residual added in
+	// place), whose columns computed again would add it twice.
+	back, unit := a.cols-8, 1
+	if a.dst8 == nil {
+		unit = 4
+	}
 	f.cols = 8
-	f.c, f.dst = unsafe.Add(f.c, 4*back), unsafe.Add(f.dst, back)
+	f.c, f.dst = unsafe.Add(f.c, 4*back), unsafe.Add(f.dst, unit*back)
 	if f.res != nil {
 		f.res = unsafe.Add(f.res, 4*back)
 	}
