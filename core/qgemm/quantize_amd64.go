@@ -77,9 +77,11 @@ func epilogueAVX2(f *epilogueFrame)
 
 // epilogueFast converts with AVX-512 (every column, the last ones under a
 // mask) or AVX2 (rows of at least 8; the leading multiple of 8 of each
-// row where its tail cannot be done again), as vectorKernels chooses, and returns how many leading
-// columns of each row it did: none when quantizing with a scale that has
-// no QuantInverse.
+// row where its tail cannot be done again), as vectorKernels chooses,
+// and returns how many leading columns of each row it did: none when
+// quantizing with a scale that has no QuantInverse. (Doing columns again
+// relies on dst never sharing memory with c: every caller converts from
+// a product buffer of its own.)
 func epilogueFast(a *epilogueArgs) int {
 	avx2, avx512 := vectorKernels()
 	cols := a.cols
