@@ -15,12 +15,8 @@
 # case). Everything goes to $OUT/log.txt.
 set -uo pipefail
 OUT=${OUT:-/tmp/int8cal-gpu}
-mkdir -p "$OUT"
-exec > >(tee "$OUT/log.txt") 2>&1
-P=$PWD/.devpayload
-B=/tmp/int8cal-bin
-mkdir -p "$B" data/mnist
-tar -C "$B" -xJf "$P/bin.tar.xz"
+. tools/gpu/payload.sh
+mkdir -p data/mnist
 # VARIANTS: the binaries compared, in turn: cuda is the change (the
 # payload's), any other name v the cuda test binary $P/v-cuda.test.xz.
 VARIANTS=${VARIANTS:-base cuda}
@@ -28,7 +24,6 @@ for v in $VARIANTS; do
   [ "$v" = cuda ] || { xz -dc "$P/$v-cuda.test.xz" > "$B/$v.test" && chmod +x "$B/$v.test"; }
 done
 for f in "$P"/*-ubyte.xz; do [ -e "$f" ] && xz -dc "$f" > "data/mnist/$(basename "$f" .xz)"; done
-step() { echo; echo "=== $*"; }
 step machine
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 step "change: INT8 exactness tests"

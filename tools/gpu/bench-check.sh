@@ -11,13 +11,7 @@
 # Everything goes to $OUT/log.txt.
 set -uo pipefail
 OUT=${OUT:-/tmp/int8cal-gpu}
-mkdir -p "$OUT"
-exec > >(tee "$OUT/log.txt") 2>&1
-P=$PWD/.devpayload
-B=/tmp/int8cal-bin
-mkdir -p "$B"
-tar -C "$B" -xJf "$P/bin.tar.xz"
-step() { echo; echo "=== $*"; }
+. tools/gpu/payload.sh
 # One -test.bench pattern a model: go test splits a pattern at its slashes,
 # so an alternation of paths matches nothing.
 ours() {

@@ -13,19 +13,14 @@
 set -uo pipefail
 mode=${1:-all}
 OUT=${OUT:-/tmp/int8cal-gpu}
-mkdir -p "$OUT"
-exec > >(tee "$OUT/log.txt") 2>&1
-P=$PWD/.devpayload
-B=/tmp/int8cal-bin
-mkdir -p "$B" data/mnist /tmp/cifar
-tar -C "$B" -xJf "$P/bin.tar.xz"
+. tools/gpu/payload.sh
+mkdir -p data/mnist /tmp/cifar
 for f in "$P"/*-ubyte.gz; do [ -e "$f" ] && gunzip -c "$f" > "data/mnist/$(basename "$f" .gz)"; done
 for f in "$P"/*-ubyte.xz; do [ -e "$f" ] && xz -dc "$f" > "data/mnist/$(basename "$f" .xz)"; done
 if [ -f "$P/cifar10_test_x.npy.xz" ]; then
   xz -dc "$P/cifar10_test_x.npy.xz" > /tmp/cifar/cifar10_test_x.npy
   cp "$P"/cifar10_test_y.npy "$P"/cifar10_calib_*.npy /tmp/cifar/
 fi
-step() { echo; echo "=== $*"; }
 want() { [[ " ${SKIP:-} " != *" $1 "* ]]; }
 step machine
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv

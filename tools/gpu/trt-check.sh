@@ -8,14 +8,8 @@
 # lean runtime can do. Everything goes to $OUT/log.txt.
 set -uo pipefail
 OUT=${OUT:-/tmp/int8cal-trt}
-mkdir -p "$OUT"
-exec > >(tee "$OUT/log.txt") 2>&1
-P=$PWD/.devpayload
-B=/tmp/int8cal-bin
-mkdir -p "$B"
-tar -C "$B" -xJf "$P/bin.tar.xz"
+. tools/gpu/payload.sh
 xz -dc "$P/trtlibs.tar.xz" | tar -xf -
-step() { echo; echo "=== $*"; }
 step machine
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
 step "real TensorRT runtimes on the GPU (loader/tensorrt/abi TestRealRuntime)"
