@@ -83,12 +83,12 @@ type Observer = func(name string, t *tensor.Tensor)
 // A batch the network computes image by image runs as parts side by side
 // (split.go) unless Options.WholeBatch is set.
 func (e *Engine) Run(inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
-	if s := e.splitFor(inputs); s != nil {
-		return s.run(inputs)
-	}
-	p, err := e.planFor(inputs, planFused)
+	s, p, err := e.fusedFor(inputs)
 	if err != nil {
 		return nil, err
+	}
+	if s != nil {
+		return s.run(inputs)
 	}
 	return p.Run(inputs, nil)
 }
@@ -130,6 +130,12 @@ func (e *Engine) planFor(inputs map[string]*tensor.Tensor, mode planMode) (*Plan
 	key := shapeKey(shapes, mode)
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	return e.cachedPlan(shapes, key, mode)
+}
+
+// cachedPlan returns the plan cached under key, making it first if need
+// be; e.mu is held.
+func (e *Engine) cachedPlan(shapes map[string][]int, key string, mode planMode) (*Plan, error) {
 	if p, ok := e.plans[key]; ok {
 		return p, nil
 	}

@@ -7,9 +7,6 @@ import "github.com/int8cal/int8cal/core/tensor"
 // and quantized, buffers allocated, ahead of the first Run
 // (session.Planner).
 func (e *Engine) MakePlan(inputs map[string]*tensor.Tensor) error {
-	if e.splitFor(inputs) != nil {
-		return nil
-	}
-	_, err := e.planFor(inputs, planFused)
+	_, _, err := e.fusedFor(inputs)
 	return err
 }

@@ -45,17 +45,28 @@ type splitPart struct {
 	plan   *Plan
 }
 
-// splitFor returns the split run for the inputs' shapes, made once per
-// shapes, or nil where the batch runs in one plan (newSplit says when).
-// Why a batch runs whole goes to Options.Log at debug level.
-func (e *Engine) splitFor(inputs map[string]*tensor.Tensor) *batchSplit {
-	if e.opts.WholeBatch || e.opts.Workers < 2 || len(inputs) == 0 {
-		return nil
-	}
+// fusedFor returns what Run runs for the inputs' shapes, made once per
+// shapes: the batch's parts where it splits (split), else the one fused
+// plan.
+func (e *Engine) fusedFor(inputs map[string]*tensor.Tensor) (*batchSplit, *Plan, error) {
 	shapes := shapesOf(inputs)
 	key := shapeKey(shapes, planFused)
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if s := e.split(shapes, key); s != nil {
+		return s, nil, nil
+	}
+	p, err := e.cachedPlan(shapes, key, planFused)
+	return nil, p, err
+}
+
+// split returns the split run for shapes (cached under key, e.mu held),
+// or nil where the batch runs in one plan (newSplit says when). Why a
+// batch runs whole goes to Options.Log at debug level.
+func (e *Engine) split(shapes map[string][]int, key string) *batchSplit {
+	if e.opts.WholeBatch || e.opts.Workers < 2 || len(shapes) == 0 {
+		return nil
+	}
 	if s, ok := e.splits[key]; ok {
 		return s
 	}
