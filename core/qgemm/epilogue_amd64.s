@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "go_asm.h"
 #include "quotient_amd64.h"
 
 // The epilogue kernels convert an int32 product to float32 as
@@ -13,29 +14,30 @@
 // multiply-add), and stored, or (F_Q8) quantized with F_OUTSCALE (and its
 // inverse F_OUTINV: see QUOTIENT) as
 // quantizeAVX512 / quantizeAVX2 quantize and stored as int8. They read
-// an epilogueFrame (quantize_amd64.go):
-#define F_DST 0
-#define F_C 8
-#define F_RES 16
-#define F_SCALE 24
-#define F_BIAS 32
-#define F_ROWS 40
-#define F_COLS 48
-#define F_LDD 56
-#define F_LDC 64
-#define F_LDR 72
-#define F_ROWSTEP 80
-#define F_COLVEC 88
-#define F_RELU 96
-#define F_CLIP 104
-#define F_LO 112
-#define F_HI 116
-#define F_ROWSPER 120
-#define F_Q8 128
-#define F_OUTSCALE 136
-#define F_OUTINV 140
-#define F_DSKIP 144
-#define F_RSKIP 152
+// an epilogueFrame (quantize_amd64.go; go_asm.h has its offsets):
+#define F_DST epilogueFrame_dst
+#define F_C epilogueFrame_c
+#define F_RES epilogueFrame_res
+#define F_SCALE epilogueFrame_scale
+#define F_BIAS epilogueFrame_bias
+#define F_ROWS epilogueFrame_rows
+#define F_COLS epilogueFrame_cols
+#define F_LDD epilogueFrame_ldd
+#define F_LDC epilogueFrame_ldc
+#define F_LDR epilogueFrame_ldr
+#define F_ROWSTEP epilogueFrame_rowStep
+#define F_COLVEC epilogueFrame_colVec
+#define F_RELU epilogueFrame_relu
+#define F_CLIP epilogueFrame_clip
+#define F_LO epilogueFrame_lo
+#define F_HI epilogueFrame_hi
+#define F_ROWSPER epilogueFrame_rowsPer
+#define F_Q8 epilogueFrame_q8
+#define F_OUTSCALE epilogueFrame_outScale
+#define F_OUTINV epilogueFrame_outInv
+#define F_DSKIP epilogueFrame_dskip
+#define F_RSKIP epilogueFrame_rskip
+#define F_TAIL epilogueFrame_tail
 
 // func epilogueAVX512(f *epilogueFrame)
 // Every column, 16 at a time, the last ones under a mask. src, dst, res
@@ -177,7 +179,11 @@ nextRow512:
 	RET
 
 // func epilogueAVX2(f *epilogueFrame)
-// The columns 8 at a time; cols is a multiple of 8 (Go does the rest).
+// The columns 8 at a time (F_COLS, a multiple of 8), then a row's last
+// F_TAIL (0 to 7) as one more step (DX = 1) under the mask Y3: masked
+// loads, which cannot fault on the lanes they skip, and masked stores,
+// or for int8 a 4-, 2- and 1-byte store as the tail's bits ask. Nothing
+// is computed twice, so dst may be res itself.
 TEXT ·epilogueAVX2(SB), NOSPLIT, $0-8
 	MOVQ f+0(FP), AX
 	MOVQ F_DST(AX), DI
@@ -198,6 +204,10 @@ TEXT ·epilogueAVX2(SB), NOSPLIT, $0-8
 	MOVL         $0xc3000000, DX // -128.0
 	VMOVD        DX, X11
 	VPBROADCASTD X11, Y11
+	// Y3: lane i set where i < F_TAIL.
+	VPBROADCASTD F_TAIL(AX), Y3
+	VMOVDQU      laneIndex<>(SB), Y5
+	VPCMPGTD     Y5, Y3, Y3
 
 row2:
 	CMPQ F_COLVEC(AX), $0
@@ -208,11 +218,16 @@ row2:
 	VBROADCASTSS (R10), Y2
 
 cols2:
-	MOVQ F_COLS(AX), CX
-	XORQ BX, BX
-	XORQ R9, R9
+	MOVQ  F_COLS(AX), CX
+	XORQ  BX, BX
+	XORQ  R9, R9
+	XORQ  DX, DX
+	TESTQ CX, CX
+	JZ    tail2
 
 col2:
+	TESTQ     DX, DX
+	JNZ       loadTail2
 	VCVTDQ2PS (SI)(BX*1), Y0
 	CMPQ      F_COLVEC(AX), $0
 	JE        scaled2
@@ -220,6 +235,17 @@ col2:
 	TESTQ     R10, R10
 	JZ        scaled2
 	VMOVUPS   (R10)(BX*1), Y2
+	JMP       scaled2
+
+loadTail2:
+	VPMASKMOVD (SI)(BX*1), Y3, Y0
+	VCVTDQ2PS  Y0, Y0
+	CMPQ       F_COLVEC(AX), $0
+	JE         scaled2
+	VMASKMOVPS (R8)(BX*1), Y3, Y1
+	TESTQ      R10, R10
+	JZ         scaled2
+	VMASKMOVPS (R10)(BX*1), Y3, Y2
 
 scaled2:
 	VMULPS Y1, Y0, Y0
@@ -230,7 +256,14 @@ scaled2:
 biased2:
 	TESTQ  R11, R11
 	JZ     summed2
+	TESTQ  DX, DX
+	JNZ    resTail2
 	VADDPS (R11)(BX*1), Y0, Y0
+	JMP    summed2
+
+resTail2:
+	VMASKMOVPS (R11)(BX*1), Y3, Y5
+	VADDPS     Y5, Y0, Y0
 
 summed2:
 	CMPQ F_RELU(AX), $0
@@ -249,8 +282,14 @@ clip2:
 store2:
 	CMPQ    F_Q8(AX), $0
 	JNE     quant2
+	TESTQ   DX, DX
+	JNZ     storeTail2
 	VMOVUPS Y0, (DI)(BX*1)
 	JMP     stored2
+
+storeTail2:
+	VMASKMOVPS Y0, Y3, (DI)(BX*1)
+	JMP        rowDone2
 
 quant2:
 	// As quantizeAVX2: clamp, convert, NaN lanes cleared, packed to bytes.
@@ -263,14 +302,44 @@ quant2:
 	VEXTRACTI128 $1, Y12, X14
 	VPACKSSDW    X14, X12, X12
 	VPACKSSWB    X12, X12, X12
+	TESTQ        DX, DX
+	JNZ          quantTail2
 	VMOVQ        X12, (DI)(R9*1)
 	ADDQ         $8, R9
 
 stored2:
-	ADDQ    $32, BX
-	SUBQ    $8, CX
-	JNZ     col2
+	ADDQ $32, BX
+	SUBQ $8, CX
+	JNZ  col2
 
+tail2:
+	CMPQ F_TAIL(AX), $0
+	JE   rowDone2
+	MOVQ $1, DX
+	JMP  col2
+
+quantTail2:
+	// The tail's bytes: 4, then 2, then 1 as its bits say, each piece
+	// shifted down to the bottom of X12 before it is stored.
+	TESTQ   $4, F_TAIL(AX)
+	JZ      quantWord2
+	VMOVD   X12, (DI)(R9*1)
+	ADDQ    $4, R9
+	VPSRLDQ $4, X12, X12
+
+quantWord2:
+	TESTQ   $2, F_TAIL(AX)
+	JZ      quantByte2
+	VPEXTRW $0, X12, (DI)(R9*1)
+	ADDQ    $2, R9
+	VPSRLDQ $2, X12, X12
+
+quantByte2:
+	TESTQ   $1, F_TAIL(AX)
+	JZ      rowDone2
+	VPEXTRB $0, X12, (DI)(R9*1)
+
+rowDone2:
 	ADDQ  F_LDD(AX), DI
 	ADDQ  F_LDC(AX), SI
 	TESTQ R11, R11
@@ -295,3 +364,9 @@ nextRow2:
 	JNZ  row2
 	VZEROUPPER
 	RET
+
+DATA laneIndex<>+0(SB)/8, $0x0000000100000000
+DATA laneIndex<>+8(SB)/8, $0x0000000300000002
+DATA laneIndex<>+16(SB)/8, $0x0000000500000004
+DATA laneIndex<>+24(SB)/8, $0x0000000700000006
+GLOBL laneIndex<>(SB), RODATA|NOPTR, $32

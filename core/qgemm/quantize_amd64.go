@@ -67,6 +67,7 @@ type epilogueFrame struct {
 	// dskip, rskip: bytes dst and res move on at a plane boundary
 	// besides their leading dimension (planes at a pitch).
 	dskip, rskip int
+	tail         int // AVX2: a row's columns after cols, 0 to 7, done under a mask
 }
 
 //go:noescape
@@ -75,29 +76,23 @@ func epilogueAVX512(f *epilogueFrame)
 //go:noescape
 func epilogueAVX2(f *epilogueFrame)
 
-// epilogueFast converts with AVX-512 (every column, the last ones under a
-// mask) or AVX2 (rows of at least 8; the leading multiple of 8 of each
-// row where its tail cannot be done again), as vectorKernels chooses,
-// and returns how many leading columns of each row it did: none when
-// quantizing with a scale that has no QuantInverse. (Doing columns again
-// relies on dst never sharing memory with c: every caller converts from
-// a product buffer of its own.)
+// epilogueFast converts every column with AVX-512 (the last ones under
+// a mask) or AVX2 (a row's last cols mod 8 as one more step under a mask),
+// as vectorKernels chooses, and returns how many leading columns of each
+// row it did: all of them, or none when quantizing with a scale that has
+// no QuantInverse.
 func epilogueFast(a *epilogueArgs) int {
 	avx2, avx512 := vectorKernels()
-	cols := a.cols
-	if !avx512 {
-		cols &^= 7
-	}
 	var outInv float32
 	if a.dst8 != nil {
 		outInv = QuantInverse(a.outScale)
 	}
-	if cols == 0 || !avx2 || a.dst8 != nil && outInv == 0 {
+	if !avx2 || a.dst8 != nil && outInv == 0 {
 		return 0
 	}
 	f := epilogueFrame{
 		c: unsafe.Pointer(&a.c[0]), scale: unsafe.Pointer(&a.scale[0]),
-		rows: a.rows, cols: cols,
+		rows: a.rows, cols: a.cols,
 		ldc: 4 * a.ldc, ldr: 4 * a.ldr, rowStep: 4 * a.rowStep,
 		rowsPer: max(1, a.rowsPer),
 	}
@@ -107,10 +102,7 @@ func epilogueFast(a *epilogueArgs) int {
 		f.dst, f.ldd, f.dskip = unsafe.Pointer(&a.dst[0]), 4*a.ldd, 4*a.skip(a.ldd)
 	}
 	if a.res != nil { // a nil res must stay nil: the kernels test it
-		f.rskip = 4 * a.skip(a.ldr)
-	}
-	if a.res != nil {
-		f.res = unsafe.Pointer(&a.res[0])
+		f.res, f.rskip = unsafe.Pointer(&a.res[0]), 4*a.skip(a.ldr)
 	}
 	if a.bias != nil {
 		f.bias = unsafe.Pointer(&a.bias[0])
@@ -126,27 +118,9 @@ func epilogueFast(a *epilogueArgs) int {
 	}
 	if avx512 {
 		epilogueAVX512(&f)
-		return cols
+		return a.cols
 	}
-	epilogueAVX2(&f)
-	if a.colVec || cols == a.cols || a.dst8 == nil && a.res != nil {
-		return cols
-	}
-	// With a scale a row, a row's last a.cols mod 8 columns are a second
-	// pass over the 8 columns that end at its last (those before them
-	// written again with the values they hold), not a Go loop a value
-	// (14- and 28-wide planes: 6 of 14 and 4 of 28 columns). Not into
-	// float32 with a residual: dst may be res itself (a residual added in
-	// place), whose columns computed again would add it twice.
-	back, unit := a.cols-8, 1
-	if a.dst8 == nil {
-		unit = 4
-	}
-	f.cols = 8
-	f.c, f.dst = unsafe.Add(f.c, 4*back), unsafe.Add(f.dst, unit*back)
-	if f.res != nil {
-		f.res = unsafe.Add(f.res, 4*back)
-	}
+	f.cols, f.tail = a.cols&^7, a.cols&7
 	epilogueAVX2(&f)
 	return a.cols
 }
