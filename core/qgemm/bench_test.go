@@ -239,3 +239,36 @@ func BenchmarkQgemmTaps(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRequantizePlanes reports values per nanosecond of the INT8
+// epilogue (scale, bias, ReLU6, requantized to int8) on MobileNetV2's
+// output shapes: a chunk of a 112×112 layer's rows, a 14×14 and a 7×7
+// plane, each rows×cols of planes channels (the rows contiguous, as a
+// pointwise convolution's products are, or padded by two columns, as a
+// 3×3 one's), per implementation.
+func BenchmarkRequantizePlanes(b *testing.B) {
+	for _, s := range []struct{ planes, rows, cols, pad int }{{96, 4, 112, 0}, {384, 14, 14, 0}, {960, 7, 7, 0}, {960, 7, 7, 2}} {
+		ldc := s.cols + s.pad
+		c := make([]int32, s.planes*s.rows*ldc)
+		r := rand.New(rand.NewSource(1))
+		for i := range c {
+			c[i] = int32(r.Intn(1<<16) - 1<<15)
+		}
+		scales, bias := make([]float32, s.planes), make([]float32, s.planes)
+		for p := range scales {
+			scales[p], bias[p] = 1e-3, float32(r.NormFloat64())
+		}
+		dst := make([]int8, s.planes*s.rows*s.cols)
+		act := Activation{Clip: true, Lo: 0, Hi: 6}
+		for _, im := range Available() {
+			b.Run(fmt.Sprintf("%dx%dx%d+%d/%v", s.planes, s.rows, s.cols, s.pad, im), func(b *testing.B) {
+				withImpl(b, im, func() {
+					for i := 0; i < b.N; i++ {
+						RequantizePlanes(c, s.planes, s.rows, s.cols, ldc, scales, bias, nil, act, 0.05, dst, s.cols, s.rows*s.cols)
+					}
+					b.ReportMetric(float64(len(dst))*float64(b.N)/float64(b.Elapsed().Nanoseconds()), "values/ns")
+				})
+			})
+		}
+	}
+}

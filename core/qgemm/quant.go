@@ -75,6 +75,7 @@ func (a Activation) apply(v float32) float32 {
 func DequantizePlanes(c []int32, planes, rows, cols, ldc int, scales, bias, res []float32, act Activation, dst []float32, ldd, pitch int) {
 	checkPlanes(c, planes, rows, cols, ldc, scales, bias, res, ldd, pitch, "DequantizePlanes")
 	checkPitched("dst", planes, rows, cols, len(dst), ldd, pitch)
+	rows, cols, ldc, ldd = planeRows(rows, cols, ldc, ldd)
 	epilogue(&epilogueArgs{c: c, dst: dst, res: res, scale: scales, bias: bias, rows: planes * rows, cols: cols, ldc: ldc, ldd: ldd, ldr: ldd, pitch: pitch, rowStep: 1, rowsPer: rows, act: act})
 }
 
@@ -94,7 +95,20 @@ func RequantizePlanes(c []int32, planes, rows, cols, ldc int, scales, bias, res 
 	if !(outScale > 0) {
 		panic(fmt.Sprintf("qgemm: RequantizePlanes with output scale %v", outScale))
 	}
+	rows, cols, ldc, ldd = planeRows(rows, cols, ldc, ldd)
 	epilogue(&epilogueArgs{c: c, dst8: dst, outScale: outScale, res: res, scale: scales, bias: bias, rows: planes * rows, cols: cols, ldc: ldc, ldd: ldd, ldr: ldd, pitch: pitch, rowStep: 1, rowsPer: rows, act: act})
+}
+
+// planeRows returns the rows, columns and leading dimensions a plane of
+// rows×cols values is converted as: one row of them all where its rows
+// follow each other without a gap in c and dst (and so in res, laid out
+// as dst), as a pointwise convolution's do. A 7×7 plane is then six
+// vector steps and a tail, not seven tails.
+func planeRows(rows, cols, ldc, ldd int) (r, n, ldcOut, lddOut int) {
+	if ldc == cols && ldd == cols {
+		return 1, rows * cols, rows * cols, rows * cols
+	}
+	return rows, cols, ldc, ldd
 }
 
 // checkPlanes checks what DequantizePlanes and RequantizePlanes read.

@@ -262,57 +262,64 @@ func TestDequantizePlaneEveryPath(t *testing.T) {
 	specials := []float32{nan, inf, -inf, float32(math.Copysign(0, -1)), 0}
 	for _, im := range Available() {
 		withImpl(t, im, func() {
-			for _, cols := range []int{1, 7, 8, 9, 15, 16, 17, 24, 33} {
-				const rows, ldc, ldd = 3, 40, 35
-				c := make([]int32, rows*ldc)
-				res := make([]float32, rows*ldd)
-				for i := range c {
-					c[i] = int32(r.Intn(1<<26) - 1<<25)
-					if r.Intn(4) == 0 {
-						c[i] = 0
+			// Rows apart in c and dst, and rows that follow each other in
+			// both (a pointwise convolution's, converted as one row).
+			for _, layout := range [][3]int{{1, 40, 35}, {3, 40, 35}, {3, 0, 0}, {5, 0, 0}} {
+				for _, cols := range []int{1, 7, 8, 9, 15, 16, 17, 24, 33} {
+					rows, ldc, ldd := layout[0], layout[1], layout[2]
+					if ldc == 0 {
+						ldc, ldd = cols, cols
 					}
-				}
-				for i := range res {
-					res[i] = float32(r.NormFloat64())
-					if r.Intn(4) == 0 {
-						res[i] = specials[r.Intn(len(specials))]
+					c := make([]int32, rows*ldc)
+					res := make([]float32, rows*ldd)
+					for i := range c {
+						c[i] = int32(r.Intn(1<<26) - 1<<25)
+						if r.Intn(4) == 0 {
+							c[i] = 0
+						}
 					}
-				}
-				for _, scale := range []float32{float32(r.Float64() * 1e-4), -float32(r.Float64() * 1e-4), 1e38} {
-					for _, bias := range [][]float32{nil, {float32(r.NormFloat64())}} {
-						for _, rs := range [][]float32{nil, res} {
-							for _, act := range []Activation{{}, {ReLU: true}, {Clip: true, Lo: 0, Hi: 6}, {Clip: true, Lo: -0.5, Hi: 1e-5}} {
-								const pad = float32(-777)
-								dst := make([]float32, rows*ldd)
-								for i := range dst {
-									dst[i] = pad
-								}
-								DequantizePlanes(c, 1, rows, cols, ldc, []float32{scale}, bias, rs, act, dst, ldd, rows*ldd)
-								for i := 0; i < rows; i++ {
-									for j := 0; j < ldd; j++ {
-										want := pad
-										if j < cols {
-											// Conversions keep Go from fusing the steps.
-											want = float32(float32(c[i*ldc+j]) * scale)
-											if bias != nil {
-												want = float32(want + bias[0])
+					for i := range res {
+						res[i] = float32(r.NormFloat64())
+						if r.Intn(4) == 0 {
+							res[i] = specials[r.Intn(len(specials))]
+						}
+					}
+					for _, scale := range []float32{float32(r.Float64() * 1e-4), -float32(r.Float64() * 1e-4), 1e38} {
+						for _, bias := range [][]float32{nil, {float32(r.NormFloat64())}} {
+							for _, rs := range [][]float32{nil, res} {
+								for _, act := range []Activation{{}, {ReLU: true}, {Clip: true, Lo: 0, Hi: 6}, {Clip: true, Lo: -0.5, Hi: 1e-5}} {
+									const pad = float32(-777)
+									dst := make([]float32, rows*ldd)
+									for i := range dst {
+										dst[i] = pad
+									}
+									DequantizePlanes(c, 1, rows, cols, ldc, []float32{scale}, bias, rs, act, dst, ldd, rows*ldd)
+									for i := 0; i < rows; i++ {
+										for j := 0; j < ldd; j++ {
+											want := pad
+											if j < cols {
+												// Conversions keep Go from fusing the steps.
+												want = float32(float32(c[i*ldc+j]) * scale)
+												if bias != nil {
+													want = float32(want + bias[0])
+												}
+												if rs != nil {
+													want += rs[i*ldd+j]
+												}
+												if act.ReLU {
+													want = max(want, 0)
+												}
+												if act.Clip && want < act.Lo {
+													want = act.Lo
+												} else if act.Clip && want > act.Hi {
+													want = act.Hi
+												}
 											}
-											if rs != nil {
-												want += rs[i*ldd+j]
+											got := dst[i*ldd+j]
+											if math.Float32bits(got) != math.Float32bits(want) && !(got != got && want != want) {
+												t.Fatalf("%v %d rows of %d (ldc %d, ldd %d) scale %g bias %v res %v act %+v: [%d][%d] = %v, want %v",
+													im, rows, cols, ldc, ldd, scale, bias != nil, rs != nil, act, i, j, got, want)
 											}
-											if act.ReLU {
-												want = max(want, 0)
-											}
-											if act.Clip && want < act.Lo {
-												want = act.Lo
-											} else if act.Clip && want > act.Hi {
-												want = act.Hi
-											}
-										}
-										got := dst[i*ldd+j]
-										if math.Float32bits(got) != math.Float32bits(want) && !(got != got && want != want) {
-											t.Fatalf("%v cols %d scale %g bias %v res %v act %+v: [%d][%d] = %v, want %v",
-												im, cols, scale, bias != nil, rs != nil, act, i, j, got, want)
 										}
 									}
 								}

@@ -78,6 +78,21 @@ func requantizeMatches(t *testing.T, outScale float32) {
 										got[i] = 99 // the bytes between rows and planes stay as they were
 									}
 									RequantizePlanes(c, planes, rows, cols, ldc, scales, b, rq, act, outScale, got, ldd, pitch)
+									if ldd == cols { // the same products without a gap between rows (one row a plane)
+										dense := make([]int32, all*cols)
+										for i := 0; i < all; i++ {
+											copy(dense[i*cols:(i+1)*cols], c[i*ldc:])
+										}
+										again := make([]int8, size)
+										RequantizePlanes(dense, planes, rows, cols, cols, scales, b, rq, act, outScale, again, ldd, pitch)
+										for i := 0; i < all; i++ {
+											for j := 0; j < cols; j++ {
+												if again[at(i, j)] != got[at(i, j)] {
+													t.Fatalf("%v, %d rows of %d without gaps: [%d][%d] = %d, with gaps %d", im, rows, cols, i, j, again[at(i, j)], got[at(i, j)])
+												}
+											}
+										}
+									}
 									for i := 0; i < all; i++ {
 										for j := 0; j < cols; j++ {
 											if g, w := got[at(i, j)], want[i*cols+j]; g != w {
