@@ -54,6 +54,21 @@ func (a Activation) apply(v float32) float32 {
 	return v
 }
 
+// bounds returns the one clamp [lo, hi] that gives, for values about to
+// be quantized, the bytes apply's do: ReLU's max(v, 0) and Clip's bounds
+// in one pair (±Inf where there is none). The two differ only on −0 and
+// +0, which quantize alike; NaN passes both.
+func (a Activation) bounds() (lo, hi float32) {
+	lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
+	if a.ReLU {
+		lo = 0
+	}
+	if a.Clip {
+		lo, hi = max(lo, a.Lo), a.Hi
+	}
+	return lo, hi
+}
+
 // DequantizePlanes converts planes output channels of a convolution at
 // once: c holds planes·rows rows of cols int32 products (leading
 // dimension ldc, plane after plane), plane p's scaled by scales[p] and

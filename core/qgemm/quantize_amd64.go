@@ -96,8 +96,12 @@ func epilogueFast(a *epilogueArgs) int {
 		ldc: 4 * a.ldc, ldr: 4 * a.ldr, rowStep: 4 * a.rowStep,
 		rowsPer: max(1, a.rowsPer),
 	}
+	if a.act.Clip {
+		f.clip, f.lo, f.hi = 1, a.act.Lo, a.act.Hi
+	}
 	if a.dst8 != nil {
 		f.dst, f.ldd, f.q8, f.outScale, f.outInv, f.dskip = unsafe.Pointer(&a.dst8[0]), a.ldd, 1, a.outScale, outInv, a.skip(a.ldd)
+		f.lo, f.hi = a.act.bounds()
 	} else {
 		f.dst, f.ldd, f.dskip = unsafe.Pointer(&a.dst[0]), 4*a.ldd, 4*a.skip(a.ldd)
 	}
@@ -112,9 +116,6 @@ func epilogueFast(a *epilogueArgs) int {
 	}
 	if a.act.ReLU {
 		f.relu = 1
-	}
-	if a.act.Clip {
-		f.clip, f.lo, f.hi = 1, a.act.Lo, a.act.Hi
 	}
 	if avx512 {
 		epilogueAVX512(&f)
