@@ -59,3 +59,57 @@ func pool2x2MatchesGo[T float32 | int8](t *testing.T, r *rand.Rand, heights int,
 		}
 	}
 }
+
+// Int8 max pooling in row passes (maxRows) gives the bytes of pooling a
+// window at a time, with the vector kernel and without it, for kernels,
+// strides and paddings around the vector's 32 bytes (widths that leave a
+// short last step or none), windows overhanging the input (ceil mode's)
+// and windows wholly in the padding.
+func TestMaxPoolInt8RowsMatchWindows(t *testing.T) {
+	r := rand.New(rand.NewSource(9))
+	for _, vector := range []bool{true, false} {
+		vectorPool = vector
+		for _, g := range []struct {
+			ih, iw, kh, kw, sh, sw, top, left, bottom, right int
+			ceil                                             bool
+		}{
+			{112, 112, 3, 3, 2, 2, 1, 1, 1, 1, false}, // ResNet-50's stem
+			{7, 33, 3, 3, 1, 1, 1, 1, 1, 1, false},
+			{9, 64, 3, 2, 1, 2, 0, 0, 0, 0, false},
+			{5, 40, 5, 5, 3, 3, 2, 2, 2, 2, false},
+			{6, 70, 2, 3, 2, 1, 0, 1, 1, 1, false},
+			{4, 31, 1, 7, 1, 1, 0, 3, 0, 3, false},
+			{3, 50, 3, 3, 2, 2, 2, 2, 2, 2, false}, // windows two rows into the padding
+			{4, 40, 3, 3, 1, 1, 3, 0, 0, 0, false}, // the first window wholly in it
+			{10, 36, 3, 3, 2, 2, 0, 0, 0, 0, true}, // overhanging last windows (ceil mode)
+		} {
+			win := window{kernel: [2]int{g.kh, g.kw}, stride: [2]int{g.sh, g.sw}, dilation: [2]int{1, 1}, padBegin: [2]int{g.top, g.left}, padEnd: [2]int{g.bottom, g.right}}
+			size := func(in, k, s, pads int) int {
+				if g.ceil {
+					return (in+pads-k+s-1)/s + 1
+				}
+				return (in+pads-k)/s + 1
+			}
+			oh, ow := size(g.ih, g.kh, g.sh, g.top+g.bottom), size(g.iw, g.kw, g.sw, g.left+g.right)
+			src := make([]int8, g.ih*g.iw)
+			for i := range src {
+				src[i] = int8(r.Intn(256) - 128)
+				if r.Intn(4) == 0 {
+					src[i] = []int8{-128, 127}[r.Intn(2)]
+				}
+			}
+			got, want := make([]int8, oh*ow), make([]int8, oh*ow)
+			var rows maxRows
+			if !rows.pool(src, got, [2]int{g.ih, g.iw}, [2]int{oh, ow}, &win) {
+				t.Fatalf("%+v: not pooled in rows", g)
+			}
+			maxPoolPlane(src, want, [2]int{g.ih, g.iw}, [2]int{oh, ow}, &win, -128)
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("vector %v, %+v: output %d = %d, window by window %d", vector, g, i, got[i], want[i])
+				}
+			}
+		}
+	}
+	vectorPool = true
+}

@@ -34,3 +34,20 @@ func maxPool2x2Fast(out, r0, r1 []float32) int {
 	maxPool2x2AVX2(&out[0], &r0[0], &r1[0], n)
 	return n
 }
+
+//go:noescape
+func maxTapsInt8AVX2(dst, src *int8, offs *int, taps, n int)
+
+// maxTapsFast is maxTaps with AVX2, for runs of at least 32 bytes; it
+// reports whether it ran.
+func maxTapsFast(dst, src []int8, offs []int, n int) bool {
+	if n < 32 || len(offs) == 0 || !vectorPool || !cpu.X86.HasAVX2 {
+		return false
+	}
+	for _, o := range offs {
+		_ = src[o : o+n]
+	}
+	_ = dst[n-1]
+	maxTapsInt8AVX2(&dst[0], &src[0], &offs[0], len(offs), n)
+	return true
+}

@@ -118,6 +118,48 @@ bnext:
 	VZEROUPPER
 	RET
 
+// func maxTapsInt8AVX2(dst, src *int8, offs *int, taps, n int)
+// dst[i] = the max of src[offs[t]+i] over the taps offsets, for i < n
+// (n ≥ 32): 32 bytes a step, the last step the 32 bytes that end at n
+// (overlapping the step before; dst is never src).
+TEXT ·maxTapsInt8AVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ offs+16(FP), R8
+	MOVQ taps+24(FP), R9
+	MOVQ n+32(FP), R10
+	SUBQ $32, R10 // where the last step starts
+	XORQ BX, BX
+
+tstep:
+	MOVQ    (R8), AX
+	ADDQ    SI, AX
+	VMOVDQU (AX)(BX*1), Y0
+	MOVQ    $1, DX
+
+ttap:
+	CMPQ    DX, R9
+	JGE     tstore
+	MOVQ    (R8)(DX*8), AX
+	ADDQ    SI, AX
+	VPMAXSB (AX)(BX*1), Y0, Y0
+	INCQ    DX
+	JMP     ttap
+
+tstore:
+	VMOVDQU Y0, (DI)(BX*1)
+	CMPQ    BX, R10
+	JGE     tdone
+	ADDQ    $32, BX
+	CMPQ    BX, R10
+	JLE     tstep
+	MOVQ    R10, BX
+	JMP     tstep
+
+tdone:
+	VZEROUPPER
+	RET
+
 // evenBytes moves a vector's even bytes to its low half.
 DATA evenBytes<>+0(SB)/8, $0x0e0c0a0806040200
 DATA evenBytes<>+8(SB)/8, $0x8080808080808080
