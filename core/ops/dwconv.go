@@ -103,6 +103,10 @@ func (p *dwPlan) fill(g *convGeometry, dst, src []float32) {
 	// incrementally (a division per row costs as much as copying a short
 	// one).
 	ph, pr := d.padLeft[0]%sh, d.padLeft[0]/sh
+	if sh == 1 && sw == 1 { // one phase: the rows copied at its pitch
+		copyRows(dst[pr*d.sub[1]+left:], src, ih, iw, d.sub[1], iw)
+		return
+	}
 	for y := 0; y < ih; y, ph = y+1, ph+1 {
 		if ph == sh {
 			ph, pr = 0, pr+1
@@ -129,6 +133,21 @@ func (p *dwPlan) fill(g *convGeometry, dst, src []float32) {
 				}
 			}
 		}
+	}
+}
+
+// copyRows copies rows rows of n floats, row r of src at r·srcPitch to
+// row r of dst at r·dstPitch, in one vector call where there is one.
+func copyRows(dst, src []float32, rows, n, dstPitch, srcPitch int) {
+	if rows == 0 || n == 0 {
+		return
+	}
+	_, _ = dst[(rows-1)*dstPitch+n-1], src[(rows-1)*srcPitch+n-1]
+	if copyRowsFast(dst, src, rows, n, dstPitch, srcPitch) {
+		return
+	}
+	for r := 0; r < rows; r++ {
+		copy(dst[r*dstPitch:r*dstPitch+n], src[r*srcPitch:])
 	}
 }
 
@@ -260,9 +279,7 @@ func (c *conv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor, done func(worker
 				}
 				depthwiseRows(&a)
 				if p.wide {
-					for oy := 0; oy < oh; oy++ {
-						copy(dst[oy*ow:(oy+1)*ow], sc.out[oy*p.d.sub[1]:])
-					}
+					copyRows(dst, sc.out, oh, ow, ow, p.d.sub[1])
 				}
 				if c.residual {
 					for i, r := range in[3].F32[at : at+outPlane] {

@@ -39,6 +39,27 @@ func deinterleaveFast(even, odd, src []float32) int {
 	return 0
 }
 
+//go:noescape
+func copyRowsAVX512(dst, src *float32, rows, n, dstPitch, srcPitch int)
+
+//go:noescape
+func copyRowsAVX2(dst, src *float32, rows, n, dstPitch, srcPitch int, mask *int32)
+
+// copyRowsFast copies rows rows of n floats, src row r at r·srcPitch to
+// dst row r at r·dstPitch (in floats), with the implementation's vectors,
+// reporting false where there are none; the caller checked the bounds.
+func copyRowsFast(dst, src []float32, rows, n, dstPitch, srcPitch int) bool {
+	switch gemm.CurrentImpl() {
+	case gemm.ImplAVX512:
+		copyRowsAVX512(&dst[0], &src[0], rows, n, 4*dstPitch, 4*srcPitch)
+	case gemm.ImplAVX2:
+		copyRowsAVX2(&dst[0], &src[0], rows, n, 4*dstPitch, 4*srcPitch, &dwTailMask[8-n%8])
+	default:
+		return false
+	}
+	return true
+}
+
 // dwTailMask: 8 lanes on, then 8 off; the AVX2 kernel's store mask for
 // the last r < 8 outputs of a row starts at dwTailMask[8-r].
 var dwTailMask = [16]int32{-1, -1, -1, -1, -1, -1, -1, -1}

@@ -311,3 +311,88 @@ loop256:
 	JNZ     loop256
 	VZEROUPPER
 	RET
+
+// func copyRowsAVX512(dst, src *float32, rows, n, dstPitch, srcPitch int)
+// rows rows of n floats, src + r·srcPitch to dst + r·dstPitch (pitches
+// in bytes), 16 a step, a row's last n%16 under a mask: the phase planes
+// of a depthwise convolution filled (and its wide runs narrowed) a plane
+// a call, where a copy a row cost more than the copying on 14- and
+// 7-wide rows.
+TEXT ·copyRowsAVX512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), R8
+	MOVQ n+24(FP), R9
+	MOVQ R9, CX
+	ANDQ $15, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1 // the row's last n%16
+
+crow512:
+	XORQ BX, BX
+	MOVQ R9, CX
+	CMPQ CX, $16
+	JB   ctail512
+
+cloop512:
+	VMOVUPS (SI)(BX*1), Z0
+	VMOVUPS Z0, (DI)(BX*1)
+	ADDQ    $64, BX
+	SUBQ    $16, CX
+	CMPQ    CX, $16
+	JAE     cloop512
+
+ctail512:
+	TESTQ     CX, CX
+	JZ        cnext512
+	VMOVUPS.Z (SI)(BX*1), K1, Z0
+	VMOVUPS   Z0, K1, (DI)(BX*1)
+
+cnext512:
+	ADDQ srcPitch+40(FP), SI
+	ADDQ dstPitch+32(FP), DI
+	DECQ R8
+	JNZ  crow512
+	VZEROUPPER
+	RET
+
+// func copyRowsAVX2(dst, src *float32, rows, n, dstPitch, srcPitch int, mask *int32)
+// As copyRowsAVX512, 8 a step; a row's last n%8 are loaded and stored
+// under mask (VMASKMOVPS: lanes off are neither read nor written).
+TEXT ·copyRowsAVX2(SB), NOSPLIT, $0-56
+	MOVQ    dst+0(FP), DI
+	MOVQ    src+8(FP), SI
+	MOVQ    rows+16(FP), R8
+	MOVQ    n+24(FP), R9
+	MOVQ    mask+48(FP), AX
+	VMOVDQU (AX), Y1
+
+crow256:
+	XORQ BX, BX
+	MOVQ R9, CX
+	CMPQ CX, $8
+	JB   ctail256
+
+cloop256:
+	VMOVUPS (SI)(BX*1), Y0
+	VMOVUPS Y0, (DI)(BX*1)
+	ADDQ    $32, BX
+	SUBQ    $8, CX
+	CMPQ    CX, $8
+	JAE     cloop256
+
+ctail256:
+	TESTQ      CX, CX
+	JZ         cnext256
+	VMASKMOVPS (SI)(BX*1), Y1, Y0
+	VMASKMOVPS Y0, Y1, (DI)(BX*1)
+
+cnext256:
+	ADDQ srcPitch+40(FP), SI
+	ADDQ dstPitch+32(FP), DI
+	DECQ R8
+	JNZ  crow256
+	VZEROUPPER
+	RET

@@ -7,3 +7,6 @@ func depthwiseRowsFast(a *dwArgs) bool { return false }
 
 // deinterleaveFast has no vector version here.
 func deinterleaveFast(even, odd, src []float32) int { return 0 }
+
+// copyRowsFast has no vector version here.
+func copyRowsFast(dst, src []float32, rows, n, dstPitch, srcPitch int) bool { return false }

@@ -180,3 +180,37 @@ func TestDeinterleave(t *testing.T) {
 		}
 	})
 }
+
+// copyRows on every implementation, row lengths around both vector
+// steps, rows spread apart and packed tight, on either side: each row's
+// values where they belong, and nothing written between the rows or
+// after the last (the source ends with its last row: masked reads).
+func TestCopyRows(t *testing.T) {
+	forEachGemmImpl(t, func(t *testing.T) {
+		for n := 1; n <= 40; n++ {
+			for _, p := range [][2]int{{n, n}, {n + 3, n}, {n, n + 5}, {n + 9, n + 2}} {
+				const rows = 4
+				dstPitch, srcPitch := p[0], p[1]
+				src := make([]float32, (rows-1)*srcPitch+n)
+				for i := range src {
+					src[i] = float32(i)
+				}
+				dst := make([]float32, (rows-1)*dstPitch+n+8)
+				for i := range dst {
+					dst[i] = -1
+				}
+				copyRows(dst, src, rows, n, dstPitch, srcPitch)
+				for i, v := range dst {
+					r, j := i/dstPitch, i%dstPitch
+					want := float32(-1)
+					if r < rows && j < n {
+						want = src[r*srcPitch+j]
+					}
+					if v != want {
+						t.Fatalf("n %d, pitches %v: dst[%d] = %v, want %v", n, p, i, v, want)
+					}
+				}
+			}
+		}
+	})
+}
