@@ -261,8 +261,8 @@ func (c *conv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor, done func(worker
 	oh, ow := geo.outHW[0], geo.outHW[1]
 	parallel.Each(units, workers, func(wk, u0, u1 int) {
 		sc := &c.scratch[wk]
+		p.ready(sc, p.n) // once: fill writes only input positions, the padding stays zero
 		for u := u0; u < u1; u++ {
-			p.ready(sc, p.n)
 			p.fill(&geo, sc.padded, x.F32[u*plane:(u+1)*plane])
 			img, g := u/c.group, u%c.group
 			for co := 0; co < geo.cout; co++ {

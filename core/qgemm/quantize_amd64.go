@@ -56,10 +56,10 @@ type epilogueFrame struct {
 	dst, c, res, scale, bias unsafe.Pointer
 	rows, cols               int
 	ldd, ldc, ldr            int
-	rowStep                  int // bytes the scale and bias advance a row
-	colVec, relu, clip       int // 1 or 0
-	lo, hi                   float32
-	rowsPer                  int // rows sharing a scale and bias (≥ 1)
+	rowStep                  int     // bytes the scale and bias advance a row
+	colVec, relu, clip       int     // 1 or 0
+	lo, hi                   float32 // Clip's; with q8, Activation.bounds (the fast loops clamp to them)
+	rowsPer                  int     // rows sharing a scale and bias (≥ 1)
 	// q8: dst holds int8 (ldd in bytes too), each value quantized with
 	// outScale as quantizeAVX512 does (outInv its QuantInverse).
 	q8               int
