@@ -64,12 +64,12 @@ func pool2x2MatchesGo[T float32 | int8](t *testing.T, r *rand.Rand, heights int,
 // window at a time, with the vector kernel and without it, for kernels,
 // strides and paddings around the vector's 32 bytes (widths that leave a
 // short last step or none), windows overhanging the input (ceil mode's)
-// and windows wholly in the padding.
+// windows wholly in the padding, and 200 geometries drawn at random.
 func TestMaxPoolInt8RowsMatchWindows(t *testing.T) {
 	r := rand.New(rand.NewSource(9))
 	for _, vector := range []bool{true, false} {
 		vectorPool = vector
-		for _, g := range []struct {
+		geometries := []struct {
 			ih, iw, kh, kw, sh, sw, top, left, bottom, right int
 			ceil                                             bool
 		}{
@@ -82,7 +82,17 @@ func TestMaxPoolInt8RowsMatchWindows(t *testing.T) {
 			{3, 50, 3, 3, 2, 2, 2, 2, 2, 2, false}, // windows two rows into the padding
 			{4, 40, 3, 3, 1, 1, 3, 0, 0, 0, false}, // the first window wholly in it
 			{10, 36, 3, 3, 2, 2, 0, 0, 0, 0, true}, // overhanging last windows (ceil mode)
-		} {
+		}
+		for range 200 { // and geometries drawn at random
+			k := [2]int{1 + r.Intn(5), 1 + r.Intn(5)}
+			g := struct {
+				ih, iw, kh, kw, sh, sw, top, left, bottom, right int
+				ceil                                             bool
+			}{ih: k[0] + r.Intn(12), iw: k[1] + r.Intn(80), kh: k[0], kw: k[1], sh: 1 + r.Intn(3), sw: 1 + r.Intn(3),
+				top: r.Intn(k[0]), left: r.Intn(k[1]), bottom: r.Intn(k[0]), right: r.Intn(k[1]), ceil: r.Intn(2) == 0}
+			geometries = append(geometries, g)
+		}
+		for _, g := range geometries {
 			win := window{kernel: [2]int{g.kh, g.kw}, stride: [2]int{g.sh, g.sw}, dilation: [2]int{1, 1}, padBegin: [2]int{g.top, g.left}, padEnd: [2]int{g.bottom, g.right}}
 			size := func(in, k, s, pads int) int {
 				if g.ceil {
