@@ -83,10 +83,10 @@ cols512:
 
 fast512:
 	// Into int8 with a scale a row (MobileNetV2's INT8 layers spend a
-	// third of their time here), 32 values a step: no flag tested but
-	// the residual's, the activation one clamp to [lo, hi] (Go made
-	// ReLU's 0 and Clip's bounds one pair: the same bytes, as −0 and +0
-	// quantize alike), then as quant512.
+	// third of their time here), 32 values a step, no flag tested but
+	// the residual's. Go made the activation and the quantizer's range
+	// one clamp [lo, hi] (quantBounds), so the quotient is QUOTIENT's
+	// steps without its bounds, and the bytes saturate in VPMOVSDB.
 	CMPQ        CX, $32
 	JL          col512
 	VCVTDQ2PS   (SI)(BX*1), Z0
@@ -101,28 +101,28 @@ fast512:
 	VADDPS      64(R11)(BX*1), Z14, Z14
 
 fastSummed512:
-	VMAXPS      Z0, Z6, Z0
-	VMINPS      Z0, Z7, Z0
-	VMAXPS      Z14, Z6, Z14
-	VMINPS      Z14, Z7, Z14
-	QUOTIENT(Z0, Z8, Z28, Z9, Z10, Z29, Z30)
-	QUOTIENT(Z14, Z8, Z28, Z9, Z10, Z15, Z16)
-	VCMPPS      $0, Z0, Z0, K3
-	VCMPPS      $0, Z14, Z14, K4
-	VMINPS      Z9, Z0, Z0
-	VMAXPS      Z10, Z0, Z0
-	VMINPS      Z9, Z14, Z14
-	VMAXPS      Z10, Z14, Z14
-	VCVTPS2DQ.Z Z0, K3, Z11
-	VCVTPS2DQ.Z Z14, K4, Z17
-	VPMOVSDB    Z11, X11
-	VPMOVSDB    Z17, X12
-	VMOVDQU     X11, (DI)(R9*1)
-	VMOVDQU     X12, 16(DI)(R9*1)
-	ADDQ        $128, BX
-	ADDQ        $32, R9
-	SUBQ        $32, CX
-	JMP         fast512
+	VMAXPS       Z0, Z6, Z0
+	VMINPS       Z0, Z7, Z0
+	VMAXPS       Z14, Z6, Z14
+	VMINPS       Z14, Z7, Z14
+	VMULPS       Z28, Z0, Z29  // t = v·inv
+	VMULPS       Z28, Z14, Z30
+	VFNMADD231PS Z8, Z29, Z0   // r = v − t·scale, exact
+	VFNMADD231PS Z8, Z30, Z14
+	VFMADD231PS  Z28, Z0, Z29  // t + r·inv: the quotient, correctly rounded
+	VFMADD231PS  Z28, Z14, Z30
+	VCMPPS       $0, Z29, Z29, K3 // lanes that are not NaN
+	VCMPPS       $0, Z30, Z30, K4
+	VCVTPS2DQ.Z  Z29, K3, Z11
+	VCVTPS2DQ.Z  Z30, K4, Z17
+	VPMOVSDB     Z11, X11
+	VPMOVSDB     Z17, X12
+	VMOVDQU      X11, (DI)(R9*1)
+	VMOVDQU      X12, 16(DI)(R9*1)
+	ADDQ         $128, BX
+	ADDQ         $32, R9
+	SUBQ         $32, CX
+	JMP          fast512
 
 col512:
 	CMPQ CX, $16
@@ -300,19 +300,19 @@ fastSummed2:
 	VMINPS       Y0, Y8, Y0
 	VMAXPS       Y5, Y7, Y5
 	VMINPS       Y5, Y8, Y5
-	QUOTIENT(Y0, Y9, Y13, Y10, Y11, Y14, Y15)
-	QUOTIENT(Y5, Y9, Y13, Y10, Y11, Y14, Y15)
-	VCMPPS       $0, Y0, Y0, Y6
-	VCMPPS       $0, Y5, Y5, Y12
-	VMINPS       Y10, Y0, Y0
-	VMAXPS       Y11, Y0, Y0
-	VMINPS       Y10, Y5, Y5
-	VMAXPS       Y11, Y5, Y5
-	VCVTPS2DQ    Y0, Y0
-	VCVTPS2DQ    Y5, Y5
-	VPAND        Y6, Y0, Y0
-	VPAND        Y12, Y5, Y5
-	VPACKSSDW    Y5, Y0, Y0
+	VMULPS       Y13, Y0, Y14 // t = v·inv
+	VMULPS       Y13, Y5, Y15
+	VFNMADD231PS Y9, Y14, Y0  // r = v − t·scale, exact
+	VFNMADD231PS Y9, Y15, Y5
+	VFMADD231PS  Y13, Y0, Y14 // t + r·inv: the quotient, correctly rounded
+	VFMADD231PS  Y13, Y5, Y15
+	VCMPPS       $0, Y14, Y14, Y6 // lanes that are not NaN
+	VCMPPS       $0, Y15, Y15, Y12
+	VCVTPS2DQ    Y14, Y14
+	VCVTPS2DQ    Y15, Y15
+	VPAND        Y6, Y14, Y14
+	VPAND        Y12, Y15, Y15
+	VPACKSSDW    Y15, Y14, Y0
 	VPACKSSWB    Y0, Y0, Y0
 	VPERMQ       $0x08, Y0, Y0
 	VPSHUFD      $0xd8, X0, X0

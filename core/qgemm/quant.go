@@ -54,19 +54,30 @@ func (a Activation) apply(v float32) float32 {
 	return v
 }
 
-// bounds returns the one clamp [lo, hi] that gives, for values about to
-// be quantized, the bytes apply's do: ReLU's max(v, 0) and Clip's bounds
-// in one pair (±Inf where there is none). The two differ only on −0 and
-// +0, which quantize alike; NaN passes both.
-func (a Activation) bounds() (lo, hi float32) {
-	lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
-	if a.ReLU {
+// quantBounds returns the one clamp [lo, hi] after which the vector
+// kernels' fast loops quantize with outScale: the activation's (ReLU's 0
+// and Clip's bounds as one pair, which differ from apply's only on −0 and
+// +0, alike once quantized), within ±128·outScale, past which every
+// value saturates to the same byte anyway (hi is raised to -128·outScale
+// too). The quotients then lie
+// within [-128, 128], so they need none of QUOTIENT's bounds, and
+// rounding and saturating give the bytes Quantize does. A NaN bound
+// (which clamps nothing, as in apply) is replaced by the range's.
+func (a Activation) quantBounds(outScale float32) (lo, hi float32) {
+	lo, hi = -128*outScale, 128*outScale
+	if a.ReLU && 0 > lo {
 		lo = 0
 	}
-	if a.Clip {
-		lo, hi = max(lo, a.Lo), a.Hi
+	if a.Clip && a.Lo > lo {
+		lo = a.Lo
 	}
-	return lo, hi
+	if a.Clip && a.Hi < hi {
+		hi = a.Hi
+	}
+	// A Hi below the range (or below ReLU's 0 or Lo: the upper bound
+	// applies last) saturates every value low; raised to the range's
+	// bound it still does, and the quotient stays finite.
+	return lo, max(hi, -128*outScale)
 }
 
 // DequantizePlanes converts planes output channels of a convolution at

@@ -58,7 +58,7 @@ type epilogueFrame struct {
 	ldd, ldc, ldr            int
 	rowStep                  int     // bytes the scale and bias advance a row
 	colVec, relu, clip       int     // 1 or 0
-	lo, hi                   float32 // Clip's; with q8, Activation.bounds (the fast loops clamp to them)
+	lo, hi                   float32 // Clip's; with q8, Activation.quantBounds (the fast loops clamp to them)
 	rowsPer                  int     // rows sharing a scale and bias (≥ 1)
 	// q8: dst holds int8 (ldd in bytes too), each value quantized with
 	// outScale as quantizeAVX512 does (outInv its QuantInverse).
@@ -101,7 +101,7 @@ func epilogueFast(a *epilogueArgs) int {
 	}
 	if a.dst8 != nil {
 		f.dst, f.ldd, f.q8, f.outScale, f.outInv, f.dskip = unsafe.Pointer(&a.dst8[0]), a.ldd, 1, a.outScale, outInv, a.skip(a.ldd)
-		f.lo, f.hi = a.act.bounds()
+		f.lo, f.hi = a.act.quantBounds(a.outScale)
 	} else {
 		f.dst, f.ldd, f.dskip = unsafe.Pointer(&a.dst[0]), 4*a.ldd, 4*a.skip(a.ldd)
 	}

@@ -58,7 +58,11 @@ func requantizeMatches(t *testing.T, outScale float32) {
 				for i := 0; i < all; i++ {
 					copy(res[at(i, 0):], resv[i*cols:(i+1)*cols])
 				}
-				for _, act := range []Activation{{}, {ReLU: true}, {Clip: true, Lo: 0, Hi: 6}} {
+				// Clips beyond the quantizer's range on either side, one whose
+				// bounds cross (ReLU's 0 above Hi), and NaN bounds (no clamp).
+				for _, act := range []Activation{{}, {ReLU: true}, {Clip: true, Lo: 0, Hi: 6},
+					{Clip: true, Lo: -3e38, Hi: -1e9}, {Clip: true, Lo: 1e9, Hi: 3e38}, {ReLU: true, Clip: true, Lo: -5, Hi: -1},
+					{Clip: true, Lo: float32(math.NaN()), Hi: float32(math.NaN())}} {
 					for _, withRes := range []bool{false, true} {
 						for _, b := range [][]float32{nil, bias} {
 							rf, rq := []float32(nil), []float32(nil)
