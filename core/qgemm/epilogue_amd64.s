@@ -2,7 +2,6 @@
 
 #include "textflag.h"
 #include "go_asm.h"
-#include "quotient_amd64.h"
 
 // The epilogue kernels convert an int32 product to float32 as
 // qgemm.DequantizePlane documents, one row at a time:
@@ -11,10 +10,11 @@
 //	then v clamped to [lo, hi] if clip (NaN and −0 kept)
 //
 // each operation rounded to float32 as Go rounds it (no fused
-// multiply-add), and stored, or (F_Q8) quantized with F_OUTSCALE (and its
-// inverse F_OUTINV: see QUOTIENT) as
-// quantizeAVX512 / quantizeAVX2 quantize and stored as int8. They read
-// an epilogueFrame (quantize_amd64.go; go_asm.h has its offsets):
+// multiply-add), and stored (epilogueAVX512, epilogueAVX2); or, with a
+// scale a row, quantized with F_OUTSCALE (and its inverse F_OUTINV) as
+// Quantize quantizes and stored as int8 (requantizeAVX512,
+// requantizeAVX2). They read an epilogueFrame (quantize_amd64.go;
+// go_asm.h has its offsets):
 #define F_DST epilogueFrame_dst
 #define F_C epilogueFrame_c
 #define F_RES epilogueFrame_res
@@ -32,7 +32,6 @@
 #define F_LO epilogueFrame_lo
 #define F_HI epilogueFrame_hi
 #define F_ROWSPER epilogueFrame_rowsPer
-#define F_Q8 epilogueFrame_q8
 #define F_OUTSCALE epilogueFrame_outScale
 #define F_OUTINV epilogueFrame_outInv
 #define F_DSKIP epilogueFrame_dskip
@@ -42,7 +41,7 @@
 // func epilogueAVX512(f *epilogueFrame)
 // Every column, 16 at a time, the last ones under a mask. src, dst, res
 // and per-column scale and bias all have 4-byte elements, so one byte
-// offset (BX) walks them all; an int8 dst has its own (R9).
+// offset (BX) walks them all.
 TEXT ·epilogueAVX512(SB), NOSPLIT, $0-8
 	MOVQ f+0(FP), AX
 	MOVQ F_DST(AX), DI
@@ -55,13 +54,6 @@ TEXT ·epilogueAVX512(SB), NOSPLIT, $0-8
 	VXORPS Z4, Z4, Z4
 	VBROADCASTSS F_LO(AX), Z6
 	VBROADCASTSS F_HI(AX), Z7
-	VBROADCASTSS F_OUTSCALE(AX), Z8
-	VBROADCASTSS F_OUTINV(AX), Z28
-	MOVL         $0x42fe0000, DX // 127.0
-	VPBROADCASTD DX, Z9
-	MOVL         $0xc3000000, DX // -128.0
-	VPBROADCASTD DX, Z10
-	VXORPS       Z2, Z2, Z2      // no bias: the fast loop adds 0
 
 row512:
 	KXNORW K0, K0, K1
@@ -75,54 +67,6 @@ row512:
 cols512:
 	MOVQ F_COLS(AX), CX
 	XORQ BX, BX
-	XORQ R9, R9
-	CMPQ F_Q8(AX), $0
-	JE   col512
-	CMPQ F_COLVEC(AX), $0
-	JNE  col512
-
-fast512:
-	// Into int8 with a scale a row (MobileNetV2's INT8 layers spend a
-	// third of their time here), 32 values a step, no flag tested but
-	// the residual's. Go made the activation and the quantizer's range
-	// one clamp [lo, hi] (quantBounds), so the quotient is QUOTIENT's
-	// steps without its bounds, and the bytes saturate in VPMOVSDB.
-	CMPQ        CX, $32
-	JL          col512
-	VCVTDQ2PS   (SI)(BX*1), Z0
-	VCVTDQ2PS   64(SI)(BX*1), Z14
-	VMULPS      Z1, Z0, Z0
-	VMULPS      Z1, Z14, Z14
-	VADDPS      Z2, Z0, Z0
-	VADDPS      Z2, Z14, Z14
-	TESTQ       R11, R11
-	JZ          fastSummed512
-	VADDPS      (R11)(BX*1), Z0, Z0
-	VADDPS      64(R11)(BX*1), Z14, Z14
-
-fastSummed512:
-	VMAXPS       Z0, Z6, Z0
-	VMINPS       Z0, Z7, Z0
-	VMAXPS       Z14, Z6, Z14
-	VMINPS       Z14, Z7, Z14
-	VMULPS       Z28, Z0, Z29  // t = v·inv
-	VMULPS       Z28, Z14, Z30
-	VFNMADD231PS Z8, Z29, Z0   // r = v − t·scale, exact
-	VFNMADD231PS Z8, Z30, Z14
-	VFMADD231PS  Z28, Z0, Z29  // t + r·inv: the quotient, correctly rounded
-	VFMADD231PS  Z28, Z14, Z30
-	VCMPPS       $0, Z29, Z29, K3 // lanes that are not NaN
-	VCMPPS       $0, Z30, Z30, K4
-	VCVTPS2DQ.Z  Z29, K3, Z11
-	VCVTPS2DQ.Z  Z30, K4, Z17
-	VPMOVSDB     Z11, X11
-	VPMOVSDB     Z17, X12
-	VMOVDQU      X11, (DI)(R9*1)
-	VMOVDQU      X12, 16(DI)(R9*1)
-	ADDQ         $128, BX
-	ADDQ         $32, R9
-	SUBQ         $32, CX
-	JMP          fast512
 
 col512:
 	CMPQ CX, $16
@@ -177,25 +121,7 @@ clip512:
 	VMINPS Z0, Z7, Z0
 
 store512:
-	CMPQ    F_Q8(AX), $0
-	JNE     quant512
 	VMOVUPS Z0, K1, (DI)(BX*1)
-	JMP     stored512
-
-quant512:
-	QUOTIENT(Z0, Z8, Z28, Z9, Z10, Z29, Z30)
-	VCMPPS      $0, Z0, Z0, K1, K3 // lanes that are not NaN (nor masked off)
-	VMINPS      Z9, Z0, Z0
-	VMAXPS      Z10, Z0, Z0
-	VCVTPS2DQ.Z Z0, K3, Z11        // round half to even; NaN lanes → 0
-	// Narrowed in a register, then stored under the mask: MobileNetV2
-	// INT8 ran 3-9% faster (four alternating pairs) than with one masked
-	// VPMOVSDB to memory, whose stores are this loop's bottleneck.
-	VPMOVSDB    Z11, X11
-	VMOVDQU8    X11, K1, (DI)(R9*1)
-	ADDQ        $16, R9
-
-stored512:
 	ADDQ    $64, BX
 	SUBQ    $16, CX
 	JMP     col512
@@ -226,12 +152,158 @@ nextRow512:
 	VZEROUPPER
 	RET
 
+// QUANT512 quantizes v, already clamped to the activation's bounds within
+// ±128·outScale (Activation.quantBounds) by the two operations before it,
+// into the int32 lanes of q: the quotient as QUOTIENT takes it (t = v·inv,
+// r = v − t·scale exact, t + r·inv correctly rounded) without its bounds,
+// which the clamp made needless, rounded half to even, NaN lanes 0. v and
+// t are clobbered; K3 holds the lanes that are not NaN. Bounds in Z6, Z7,
+// the scale in Z8, its inverse in Z28.
+#define QUANT512(v, t, q) \
+	VMAXPS       v, Z6, v \
+	VMINPS       v, Z7, v \
+	VMULPS       Z28, v, t \
+	VFNMADD231PS Z8, t, v \
+	VFMADD231PS  Z28, v, t \
+	VCMPPS       $0, t, t, K3 \
+	VCVTPS2DQ.Z  t, K3, q
+
+// func requantizeAVX512(f *epilogueFrame)
+// The epilogue into int8 with a scale a row (every INT8 convolution that
+// feeds INT8 layers; MobileNetV2's INT8 run spent a third of its time
+// here): 32 values a step, then 16, then the row's last cols mod 16 under
+// the mask K1; no flag tested but the residual's, and the scale and bias
+// broadcast once a plane. VPMOVSDB saturates to the bytes Quantize
+// gives. Without bias, Z2 adds 0 (−0 and +0 quantize alike).
+TEXT ·requantizeAVX512(SB), NOSPLIT, $0-8
+	MOVQ f+0(FP), AX
+	MOVQ F_DST(AX), DI
+	MOVQ F_C(AX), SI
+	MOVQ F_RES(AX), R11
+	MOVQ F_SCALE(AX), R8
+	MOVQ F_BIAS(AX), R10
+	MOVQ F_ROWS(AX), R12
+	VBROADCASTSS F_LO(AX), Z6
+	VBROADCASTSS F_HI(AX), Z7
+	VBROADCASTSS F_OUTSCALE(AX), Z8
+	VBROADCASTSS F_OUTINV(AX), Z28
+	VXORPS       Z2, Z2, Z2
+	MOVQ         F_COLS(AX), CX
+	ANDQ         $15, CX
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1 // a row's last cols mod 16
+
+qplane512:
+	MOVQ         F_ROWSPER(AX), R13
+	VBROADCASTSS (R8), Z1
+	TESTQ        R10, R10
+	JZ           qrow512
+	VBROADCASTSS (R10), Z2
+
+qrow512:
+	MOVQ F_COLS(AX), CX
+	XORQ BX, BX
+	XORQ R9, R9
+
+q32_512:
+	CMPQ      CX, $32
+	JL        q16_512
+	VCVTDQ2PS (SI)(BX*1), Z0
+	VCVTDQ2PS 64(SI)(BX*1), Z14
+	VMULPS    Z1, Z0, Z0
+	VMULPS    Z1, Z14, Z14
+	VADDPS    Z2, Z0, Z0
+	VADDPS    Z2, Z14, Z14
+	TESTQ     R11, R11
+	JZ        q32summed512
+	VADDPS    (R11)(BX*1), Z0, Z0
+	VADDPS    64(R11)(BX*1), Z14, Z14
+
+q32summed512:
+	QUANT512(Z0, Z29, Z11)
+	QUANT512(Z14, Z30, Z17)
+	VPMOVSDB Z11, X11
+	VPMOVSDB Z17, X12
+	VMOVDQU  X11, (DI)(R9*1)
+	VMOVDQU  X12, 16(DI)(R9*1)
+	ADDQ     $128, BX
+	ADDQ     $32, R9
+	SUBQ     $32, CX
+	JMP      q32_512
+
+q16_512:
+	CMPQ      CX, $16
+	JL        qtail512
+	VCVTDQ2PS (SI)(BX*1), Z0
+	VMULPS    Z1, Z0, Z0
+	VADDPS    Z2, Z0, Z0
+	TESTQ     R11, R11
+	JZ        q16summed512
+	VADDPS    (R11)(BX*1), Z0, Z0
+
+q16summed512:
+	QUANT512(Z0, Z29, Z11)
+	VPMOVSDB Z11, X11
+	VMOVDQU  X11, (DI)(R9*1)
+	ADDQ     $64, BX
+	ADDQ     $16, R9
+	SUBQ     $16, CX
+
+qtail512:
+	TESTQ       CX, CX
+	JZ          qnext512
+	VMOVDQU32.Z (SI)(BX*1), K1, Z0
+	VCVTDQ2PS   Z0, Z0
+	VMULPS      Z1, Z0, Z0
+	VADDPS      Z2, Z0, Z0
+	TESTQ       R11, R11
+	JZ          qtailSummed512
+	VMOVUPS.Z   (R11)(BX*1), K1, Z3
+	VADDPS      Z3, Z0, Z0
+
+qtailSummed512:
+	QUANT512(Z0, Z29, Z11)
+	VPMOVSDB Z11, X11
+	VMOVDQU8 X11, K1, (DI)(R9*1)
+
+qnext512:
+	ADDQ  F_LDD(AX), DI
+	ADDQ  F_LDC(AX), SI
+	TESTQ R11, R11
+	JZ    qnextRow512
+	ADDQ  F_LDR(AX), R11
+
+qnextRow512:
+	DECQ R12
+	JZ   qdone512
+	DECQ R13
+	JNZ  qrow512
+	// The next plane: dst and res on to it, its scale and bias.
+	ADDQ  F_DSKIP(AX), DI
+	ADDQ  F_RSKIP(AX), R11
+	ADDQ  F_ROWSTEP(AX), R8
+	TESTQ R10, R10
+	JZ    qplane512
+	ADDQ  F_ROWSTEP(AX), R10
+	JMP   qplane512
+
+qdone512:
+	VZEROUPPER
+	RET
+
+// TAILMASK256 sets Y3's lane i where i < F_TAIL (clobbering Y5).
+#define TAILMASK256 \
+	VPBROADCASTD F_TAIL(AX), Y3 \
+	VMOVDQU      laneIndex<>(SB), Y5 \
+	VPCMPGTD     Y5, Y3, Y3
+
 // func epilogueAVX2(f *epilogueFrame)
 // The columns 8 at a time (F_COLS, a multiple of 8), then a row's last
 // F_TAIL (0 to 7) as one more step (DX = 1) under the mask Y3: masked
-// loads, which cannot fault on the lanes they skip, and masked stores,
-// or for int8 a 4-, 2- and 1-byte store as the tail's bits ask. Nothing
-// is computed twice, so dst may be res itself.
+// loads, which cannot fault on the lanes they skip, and masked stores.
+// Nothing is computed twice, so dst may be res itself.
 TEXT ·epilogueAVX2(SB), NOSPLIT, $0-8
 	MOVQ f+0(FP), AX
 	MOVQ F_DST(AX), DI
@@ -244,19 +316,7 @@ TEXT ·epilogueAVX2(SB), NOSPLIT, $0-8
 	VXORPS Y4, Y4, Y4
 	VBROADCASTSS F_LO(AX), Y7
 	VBROADCASTSS F_HI(AX), Y8
-	VBROADCASTSS F_OUTSCALE(AX), Y9
-	VBROADCASTSS F_OUTINV(AX), Y13
-	MOVL         $0x42fe0000, DX // 127.0
-	VMOVD        DX, X10
-	VPBROADCASTD X10, Y10
-	MOVL         $0xc3000000, DX // -128.0
-	VMOVD        DX, X11
-	VPBROADCASTD X11, Y11
-	VXORPS       Y2, Y2, Y2 // no bias: the fast loop adds 0
-	// Y3: lane i set where i < F_TAIL.
-	VPBROADCASTD F_TAIL(AX), Y3
-	VMOVDQU      laneIndex<>(SB), Y5
-	VPCMPGTD     Y5, Y3, Y3
+	TAILMASK256
 
 row2:
 	CMPQ F_COLVEC(AX), $0
@@ -269,60 +329,7 @@ row2:
 cols2:
 	MOVQ  F_COLS(AX), CX
 	XORQ  BX, BX
-	XORQ  R9, R9
 	XORQ  DX, DX
-	CMPQ  F_Q8(AX), $0
-	JE    cols8
-	CMPQ  F_COLVEC(AX), $0
-	JNE   cols8
-
-fast2:
-	// As fast512, 16 values a step; the two vectors' bytes are packed
-	// together: PACKSSDW and PACKSSWB leave them as the dwords a0 b0 a0
-	// b0 | a1 b1 a1 b1 (a0: the first vector's first 4 bytes), VPERMQ
-	// brings a0 b0 a1 b1 into the low half, VPSHUFD orders them a0 a1
-	// b0 b1.
-	CMPQ         CX, $16
-	JL           cols8
-	VCVTDQ2PS    (SI)(BX*1), Y0
-	VCVTDQ2PS    32(SI)(BX*1), Y5
-	VMULPS       Y1, Y0, Y0
-	VMULPS       Y1, Y5, Y5
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y2, Y5, Y5
-	TESTQ        R11, R11
-	JZ           fastSummed2
-	VADDPS       (R11)(BX*1), Y0, Y0
-	VADDPS       32(R11)(BX*1), Y5, Y5
-
-fastSummed2:
-	VMAXPS       Y0, Y7, Y0
-	VMINPS       Y0, Y8, Y0
-	VMAXPS       Y5, Y7, Y5
-	VMINPS       Y5, Y8, Y5
-	VMULPS       Y13, Y0, Y14 // t = v·inv
-	VMULPS       Y13, Y5, Y15
-	VFNMADD231PS Y9, Y14, Y0  // r = v − t·scale, exact
-	VFNMADD231PS Y9, Y15, Y5
-	VFMADD231PS  Y13, Y0, Y14 // t + r·inv: the quotient, correctly rounded
-	VFMADD231PS  Y13, Y5, Y15
-	VCMPPS       $0, Y14, Y14, Y6 // lanes that are not NaN
-	VCMPPS       $0, Y15, Y15, Y12
-	VCVTPS2DQ    Y14, Y14
-	VCVTPS2DQ    Y15, Y15
-	VPAND        Y6, Y14, Y14
-	VPAND        Y12, Y15, Y15
-	VPACKSSDW    Y15, Y14, Y0
-	VPACKSSWB    Y0, Y0, Y0
-	VPERMQ       $0x08, Y0, Y0
-	VPSHUFD      $0xd8, X0, X0
-	VMOVDQU      X0, (DI)(R9*1)
-	ADDQ         $64, BX
-	ADDQ         $16, R9
-	SUBQ         $16, CX
-	JMP          fast2
-
-cols8:
 	TESTQ CX, CX
 	JZ    tail2
 
@@ -381,37 +388,12 @@ clip2:
 	VMINPS Y0, Y8, Y0
 
 store2:
-	CMPQ    F_Q8(AX), $0
-	JNE     quant2
 	TESTQ   DX, DX
 	JNZ     storeTail2
 	VMOVUPS Y0, (DI)(BX*1)
-	JMP     stored2
-
-storeTail2:
-	VMASKMOVPS Y0, Y3, (DI)(BX*1)
-	JMP        rowDone2
-
-quant2:
-	// As quantizeAVX2: clamp, convert, NaN lanes cleared, packed to bytes.
-	QUOTIENT(Y0, Y9, Y13, Y10, Y11, Y14, Y15)
-	VCMPPS       $0, Y0, Y0, Y5
-	VMINPS       Y10, Y0, Y0
-	VMAXPS       Y11, Y0, Y0
-	VCVTPS2DQ    Y0, Y12
-	VPAND        Y5, Y12, Y12
-	VEXTRACTI128 $1, Y12, X14
-	VPACKSSDW    X14, X12, X12
-	VPACKSSWB    X12, X12, X12
-	TESTQ        DX, DX
-	JNZ          quantTail2
-	VMOVQ        X12, (DI)(R9*1)
-	ADDQ         $8, R9
-
-stored2:
-	ADDQ $32, BX
-	SUBQ $8, CX
-	JNZ  col2
+	ADDQ    $32, BX
+	SUBQ    $8, CX
+	JNZ     col2
 
 tail2:
 	CMPQ F_TAIL(AX), $0
@@ -419,26 +401,8 @@ tail2:
 	MOVQ $1, DX
 	JMP  col2
 
-quantTail2:
-	// The tail's bytes: 4, then 2, then 1 as its bits say, each piece
-	// shifted down to the bottom of X12 before it is stored.
-	TESTQ   $4, F_TAIL(AX)
-	JZ      quantWord2
-	VMOVD   X12, (DI)(R9*1)
-	ADDQ    $4, R9
-	VPSRLDQ $4, X12, X12
-
-quantWord2:
-	TESTQ   $2, F_TAIL(AX)
-	JZ      quantByte2
-	VPEXTRW $0, X12, (DI)(R9*1)
-	ADDQ    $2, R9
-	VPSRLDQ $2, X12, X12
-
-quantByte2:
-	TESTQ   $1, F_TAIL(AX)
-	JZ      rowDone2
-	VPEXTRB $0, X12, (DI)(R9*1)
+storeTail2:
+	VMASKMOVPS Y0, Y3, (DI)(BX*1)
 
 rowDone2:
 	ADDQ  F_LDD(AX), DI
@@ -463,6 +427,163 @@ nextScale2:
 nextRow2:
 	DECQ R12
 	JNZ  row2
+	VZEROUPPER
+	RET
+
+// QUANT256 is QUANT512 on 8 lanes: v clamped to [Y7, Y8], quantized
+// with the scale Y9 and its inverse Y13 into the int32 lanes of t, NaN
+// lanes 0 (m: the lanes that are not NaN).
+#define QUANT256(v, t, m) \
+	VMAXPS       v, Y7, v \
+	VMINPS       v, Y8, v \
+	VMULPS       Y13, v, t \
+	VFNMADD231PS Y9, t, v \
+	VFMADD231PS  Y13, v, t \
+	VCMPPS       $0, t, t, m \
+	VCVTPS2DQ    t, t \
+	VPAND        m, t, t
+
+// PACK8 narrows the 8 int32 lanes of Y14 to bytes in the low 8 of X14
+// with saturation (clobbering X15).
+#define PACK8 \
+	VEXTRACTI128 $1, Y14, X15 \
+	VPACKSSDW    X15, X14, X14 \
+	VPACKSSWB    X14, X14, X14
+
+// func requantizeAVX2(f *epilogueFrame)
+// As requantizeAVX512, 16 values a step, then 8, then a row's last
+// F_TAIL (0 to 7) under the mask Y3, stored as 4-, 2- and 1-byte pieces
+// as the tail's bits ask. The two vectors of a 16-value step are packed
+// together: PACKSSDW and PACKSSWB leave them as the dwords a0 b0 a0 b0 |
+// a1 b1 a1 b1 (a0: the first vector's first 4 bytes), VPERMQ brings a0
+// b0 a1 b1 into the low half, VPSHUFD orders them a0 a1 b0 b1.
+TEXT ·requantizeAVX2(SB), NOSPLIT, $0-8
+	MOVQ f+0(FP), AX
+	MOVQ F_DST(AX), DI
+	MOVQ F_C(AX), SI
+	MOVQ F_RES(AX), R11
+	MOVQ F_SCALE(AX), R8
+	MOVQ F_BIAS(AX), R10
+	MOVQ F_ROWS(AX), R12
+	VBROADCASTSS F_LO(AX), Y7
+	VBROADCASTSS F_HI(AX), Y8
+	VBROADCASTSS F_OUTSCALE(AX), Y9
+	VBROADCASTSS F_OUTINV(AX), Y13
+	VXORPS       Y2, Y2, Y2
+	TAILMASK256
+
+qplane2:
+	MOVQ         F_ROWSPER(AX), R13
+	VBROADCASTSS (R8), Y1
+	TESTQ        R10, R10
+	JZ           qrow2
+	VBROADCASTSS (R10), Y2
+
+qrow2:
+	MOVQ F_COLS(AX), CX
+	XORQ BX, BX
+	XORQ R9, R9
+
+q16_2:
+	CMPQ      CX, $16
+	JL        q8_2
+	VCVTDQ2PS (SI)(BX*1), Y0
+	VCVTDQ2PS 32(SI)(BX*1), Y5
+	VMULPS    Y1, Y0, Y0
+	VMULPS    Y1, Y5, Y5
+	VADDPS    Y2, Y0, Y0
+	VADDPS    Y2, Y5, Y5
+	TESTQ     R11, R11
+	JZ        q16summed2
+	VADDPS    (R11)(BX*1), Y0, Y0
+	VADDPS    32(R11)(BX*1), Y5, Y5
+
+q16summed2:
+	QUANT256(Y0, Y14, Y6)
+	QUANT256(Y5, Y15, Y12)
+	VPACKSSDW Y15, Y14, Y0
+	VPACKSSWB Y0, Y0, Y0
+	VPERMQ    $0x08, Y0, Y0
+	VPSHUFD   $0xd8, X0, X0
+	VMOVDQU   X0, (DI)(R9*1)
+	ADDQ      $64, BX
+	ADDQ      $16, R9
+	SUBQ      $16, CX
+	JMP       q16_2
+
+q8_2:
+	CMPQ      CX, $8
+	JL        qtail2
+	VCVTDQ2PS (SI)(BX*1), Y0
+	VMULPS    Y1, Y0, Y0
+	VADDPS    Y2, Y0, Y0
+	TESTQ     R11, R11
+	JZ        q8summed2
+	VADDPS    (R11)(BX*1), Y0, Y0
+
+q8summed2:
+	QUANT256(Y0, Y14, Y6)
+	PACK8
+	VMOVQ X14, (DI)(R9*1)
+	ADDQ  $32, BX
+	ADDQ  $8, R9
+
+qtail2:
+	CMPQ       F_TAIL(AX), $0
+	JE         qnext2
+	VPMASKMOVD (SI)(BX*1), Y3, Y0
+	VCVTDQ2PS  Y0, Y0
+	VMULPS     Y1, Y0, Y0
+	VADDPS     Y2, Y0, Y0
+	TESTQ      R11, R11
+	JZ         qtailSummed2
+	VMASKMOVPS (R11)(BX*1), Y3, Y5
+	VADDPS     Y5, Y0, Y0
+
+qtailSummed2:
+	QUANT256(Y0, Y14, Y6)
+	PACK8
+	// The tail's bytes: 4, then 2, then 1 as its bits say, each piece
+	// shifted down to the bottom of X14 before it is stored.
+	TESTQ   $4, F_TAIL(AX)
+	JZ      qword2
+	VMOVD   X14, (DI)(R9*1)
+	ADDQ    $4, R9
+	VPSRLDQ $4, X14, X14
+
+qword2:
+	TESTQ   $2, F_TAIL(AX)
+	JZ      qbyte2
+	VPEXTRW $0, X14, (DI)(R9*1)
+	ADDQ    $2, R9
+	VPSRLDQ $2, X14, X14
+
+qbyte2:
+	TESTQ   $1, F_TAIL(AX)
+	JZ      qnext2
+	VPEXTRB $0, X14, (DI)(R9*1)
+
+qnext2:
+	ADDQ  F_LDD(AX), DI
+	ADDQ  F_LDC(AX), SI
+	TESTQ R11, R11
+	JZ    qnextRow2
+	ADDQ  F_LDR(AX), R11
+
+qnextRow2:
+	DECQ R12
+	JZ   qdone2
+	DECQ R13
+	JNZ  qrow2
+	ADDQ  F_DSKIP(AX), DI
+	ADDQ  F_RSKIP(AX), R11
+	ADDQ  F_ROWSTEP(AX), R8
+	TESTQ R10, R10
+	JZ    qplane2
+	ADDQ  F_ROWSTEP(AX), R10
+	JMP   qplane2
+
+qdone2:
 	VZEROUPPER
 	RET
 

@@ -58,16 +58,15 @@ type epilogueFrame struct {
 	ldd, ldc, ldr            int
 	rowStep                  int     // bytes the scale and bias advance a row
 	colVec, relu, clip       int     // 1 or 0
-	lo, hi                   float32 // Clip's; with q8, Activation.quantBounds (the fast loops clamp to them)
+	lo, hi                   float32 // Clip's; requantizing, Activation.quantBounds
 	rowsPer                  int     // rows sharing a scale and bias (≥ 1)
-	// q8: dst holds int8 (ldd in bytes too), each value quantized with
-	// outScale as quantizeAVX512 does (outInv its QuantInverse).
-	q8               int
+	// outScale, outInv: requantizing, the output scale and its
+	// QuantInverse.
 	outScale, outInv float32
 	// dskip, rskip: bytes dst and res move on at a plane boundary
 	// besides their leading dimension (planes at a pitch).
 	dskip, rskip int
-	tail         int // AVX2: a row's columns after cols, 0 to 7, done under a mask
+	tail         int // AVX2: a row's last cols mod 8, done under a mask
 }
 
 //go:noescape
@@ -76,34 +75,27 @@ func epilogueAVX512(f *epilogueFrame)
 //go:noescape
 func epilogueAVX2(f *epilogueFrame)
 
+//go:noescape
+func requantizeAVX512(f *epilogueFrame)
+
+//go:noescape
+func requantizeAVX2(f *epilogueFrame)
+
 // epilogueFast converts every column with AVX-512 (the last ones under
 // a mask) or AVX2 (a row's last cols mod 8 as one more step under a mask),
 // as vectorKernels chooses, and returns how many leading columns of each
 // row it did: all of them, or none when quantizing with a scale that has
-// no QuantInverse.
+// no QuantInverse (or, which no caller does, per column).
 func epilogueFast(a *epilogueArgs) int {
 	avx2, avx512 := vectorKernels()
-	var outInv float32
-	if a.dst8 != nil {
-		outInv = QuantInverse(a.outScale)
-	}
-	if !avx2 || a.dst8 != nil && outInv == 0 {
+	if !avx2 {
 		return 0
 	}
 	f := epilogueFrame{
 		c: unsafe.Pointer(&a.c[0]), scale: unsafe.Pointer(&a.scale[0]),
 		rows: a.rows, cols: a.cols,
 		ldc: 4 * a.ldc, ldr: 4 * a.ldr, rowStep: 4 * a.rowStep,
-		rowsPer: max(1, a.rowsPer),
-	}
-	if a.act.Clip {
-		f.clip, f.lo, f.hi = 1, a.act.Lo, a.act.Hi
-	}
-	if a.dst8 != nil {
-		f.dst, f.ldd, f.q8, f.outScale, f.outInv, f.dskip = unsafe.Pointer(&a.dst8[0]), a.ldd, 1, a.outScale, outInv, a.skip(a.ldd)
-		f.lo, f.hi = a.act.quantBounds(a.outScale)
-	} else {
-		f.dst, f.ldd, f.dskip = unsafe.Pointer(&a.dst[0]), 4*a.ldd, 4*a.skip(a.ldd)
+		rowsPer: max(1, a.rowsPer), tail: a.cols & 7,
 	}
 	if a.res != nil { // a nil res must stay nil: the kernels test it
 		f.res, f.rskip = unsafe.Pointer(&a.res[0]), 4*a.skip(a.ldr)
@@ -111,17 +103,36 @@ func epilogueFast(a *epilogueArgs) int {
 	if a.bias != nil {
 		f.bias = unsafe.Pointer(&a.bias[0])
 	}
+	if a.dst8 != nil {
+		f.outInv = QuantInverse(a.outScale)
+		if f.outInv == 0 || a.colVec {
+			return 0
+		}
+		f.dst, f.ldd, f.dskip = unsafe.Pointer(&a.dst8[0]), a.ldd, a.skip(a.ldd)
+		f.outScale = a.outScale
+		f.lo, f.hi = a.act.quantBounds(a.outScale)
+		if avx512 {
+			requantizeAVX512(&f)
+		} else {
+			requantizeAVX2(&f)
+		}
+		return a.cols
+	}
+	f.dst, f.ldd, f.dskip = unsafe.Pointer(&a.dst[0]), 4*a.ldd, 4*a.skip(a.ldd)
 	if a.colVec {
 		f.colVec = 1
 	}
 	if a.act.ReLU {
 		f.relu = 1
 	}
+	if a.act.Clip {
+		f.clip, f.lo, f.hi = 1, a.act.Lo, a.act.Hi
+	}
 	if avx512 {
 		epilogueAVX512(&f)
 		return a.cols
 	}
-	f.cols, f.tail = a.cols&^7, a.cols&7
+	f.cols = a.cols &^ 7
 	epilogueAVX2(&f)
 	return a.cols
 }
