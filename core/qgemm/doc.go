@@ -37,8 +37,10 @@
 //	DequantizeCols               int32 C → float32: ·colScale[j] + bias[j]
 //	                             (weights as the right operand). All of
 //	                             them convert 16 values per step with
-//	                             AVX-512 (a row's last ones under a mask),
-//	                             8 with AVX2.
+//	                             AVX-512, 8 with AVX2 (requantizing: 32
+//	                             and 16), a row's last ones under a mask;
+//	                             a plane whose rows follow each other in
+//	                             C and dst as one row.
 //	DepthwiseSums                a depthwise convolution's taps summed
 //	                             exactly over contiguous runs, 16 positions
 //	                             per step with AVX-512 or AVX2 (no GEMM;
