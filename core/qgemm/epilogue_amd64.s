@@ -152,6 +152,17 @@ nextRow512:
 	VZEROUPPER
 	RET
 
+// SCALED converts the int32 products at off(SI)(BX*1) into v, scaled and
+// biased (a Z or a Y register and its scale and bias alike); RESIDUAL
+// adds the residual at off(R11)(BX*1).
+#define SCALED(v, off, scale, bias) \
+	VCVTDQ2PS off(SI)(BX*1), v \
+	VMULPS    scale, v, v \
+	VADDPS    bias, v, v
+
+#define RESIDUAL(v, off) \
+	VADDPS off(R11)(BX*1), v, v
+
 // QUANT512 quantizes v, already clamped to the activation's bounds within
 // ±128·outScale (Activation.quantBounds) by the two operations before it,
 // into the int32 lanes of q: the quotient as QUOTIENT takes it (t = v·inv,
@@ -210,16 +221,12 @@ qrow512:
 q32_512:
 	CMPQ      CX, $32
 	JL        q16_512
-	VCVTDQ2PS (SI)(BX*1), Z0
-	VCVTDQ2PS 64(SI)(BX*1), Z14
-	VMULPS    Z1, Z0, Z0
-	VMULPS    Z1, Z14, Z14
-	VADDPS    Z2, Z0, Z0
-	VADDPS    Z2, Z14, Z14
-	TESTQ     R11, R11
-	JZ        q32summed512
-	VADDPS    (R11)(BX*1), Z0, Z0
-	VADDPS    64(R11)(BX*1), Z14, Z14
+	SCALED(Z0, 0, Z1, Z2)
+	SCALED(Z14, 64, Z1, Z2)
+	TESTQ R11, R11
+	JZ    q32summed512
+	RESIDUAL(Z0, 0)
+	RESIDUAL(Z14, 64)
 
 q32summed512:
 	QUANT512(Z0, Z29, Z11)
@@ -236,12 +243,10 @@ q32summed512:
 q16_512:
 	CMPQ      CX, $16
 	JL        qtail512
-	VCVTDQ2PS (SI)(BX*1), Z0
-	VMULPS    Z1, Z0, Z0
-	VADDPS    Z2, Z0, Z0
-	TESTQ     R11, R11
-	JZ        q16summed512
-	VADDPS    (R11)(BX*1), Z0, Z0
+	SCALED(Z0, 0, Z1, Z2)
+	TESTQ R11, R11
+	JZ    q16summed512
+	RESIDUAL(Z0, 0)
 
 q16summed512:
 	QUANT512(Z0, Z29, Z11)
@@ -487,16 +492,12 @@ qrow2:
 q16_2:
 	CMPQ      CX, $16
 	JL        q8_2
-	VCVTDQ2PS (SI)(BX*1), Y0
-	VCVTDQ2PS 32(SI)(BX*1), Y5
-	VMULPS    Y1, Y0, Y0
-	VMULPS    Y1, Y5, Y5
-	VADDPS    Y2, Y0, Y0
-	VADDPS    Y2, Y5, Y5
-	TESTQ     R11, R11
-	JZ        q16summed2
-	VADDPS    (R11)(BX*1), Y0, Y0
-	VADDPS    32(R11)(BX*1), Y5, Y5
+	SCALED(Y0, 0, Y1, Y2)
+	SCALED(Y5, 32, Y1, Y2)
+	TESTQ R11, R11
+	JZ    q16summed2
+	RESIDUAL(Y0, 0)
+	RESIDUAL(Y5, 32)
 
 q16summed2:
 	QUANT256(Y0, Y14, Y6)
@@ -514,12 +515,10 @@ q16summed2:
 q8_2:
 	CMPQ      CX, $8
 	JL        qtail2
-	VCVTDQ2PS (SI)(BX*1), Y0
-	VMULPS    Y1, Y0, Y0
-	VADDPS    Y2, Y0, Y0
-	TESTQ     R11, R11
-	JZ        q8summed2
-	VADDPS    (R11)(BX*1), Y0, Y0
+	SCALED(Y0, 0, Y1, Y2)
+	TESTQ R11, R11
+	JZ    q8summed2
+	RESIDUAL(Y0, 0)
 
 q8summed2:
 	QUANT256(Y0, Y14, Y6)
