@@ -526,10 +526,7 @@ func (g *convGeometry) fillPadded(sc *convScratch, src []float32) {
 	ph, pw := g.padHW[0], g.padHW[1]
 	at := g.win.padBegin[0]*pw + g.win.padBegin[1]
 	for c := 0; c < g.cin; c++ {
-		plane := src[c*ih*iw : (c+1)*ih*iw]
-		for y, o := 0, c*ph*pw+at; y < ih; y, o = y+1, o+pw {
-			copy(sc.padded[o:o+iw], plane[y*iw:(y+1)*iw])
-		}
+		copyRows(sc.padded[c*ph*pw+at:], src[c*ih*iw:(c+1)*ih*iw], ih, iw, pw, iw)
 	}
 }
 

@@ -165,7 +165,7 @@ func maxPoolPlane[T float32 | int8](src, dst []T, hw, ohw [2]int, win *window, l
 // with AVX2). Its rows are one worker's scratch, kept across planes.
 type maxRows struct {
 	padded, wide []int8
-	offs         []int
+	rows, cols   []int // the offsets of a window's rows in the input, of its columns in padded
 }
 
 // pool pools src into dst and reports whether it did: windows without
@@ -187,25 +187,25 @@ func (m *maxRows) pool(src, dst []int8, hw, ohw [2]int, win *window) bool {
 	}
 	wide := (ow-1)*sw + 1
 	m.wide = grow(m.wide, wide)
+	m.cols = m.cols[:0]
+	for kx := 0; kx < kw; kx++ {
+		m.cols = append(m.cols, kx)
+	}
 	for oy := 0; oy < oh; oy++ {
 		out := dst[oy*ow : (oy+1)*ow]
 		y0 := oy*sh - top
-		m.offs = m.offs[:0]
+		m.rows = m.rows[:0]
 		for y := max(0, y0); y < min(ih, y0+kh); y++ {
-			m.offs = append(m.offs, y*iw)
+			m.rows = append(m.rows, y*iw)
 		}
-		if len(m.offs) == 0 { // a window row wholly in the padding
+		if len(m.rows) == 0 { // a window row wholly in the padding
 			for i := range out {
 				out[i] = -128
 			}
 			continue
 		}
-		maxTaps(m.padded[left:left+iw], src, m.offs, iw)
-		m.offs = m.offs[:0]
-		for kx := 0; kx < kw; kx++ {
-			m.offs = append(m.offs, kx)
-		}
-		maxTaps(m.wide, m.padded, m.offs, wide)
+		maxTaps(m.padded[left:left+iw], src, m.rows, iw)
+		maxTaps(m.wide, m.padded, m.cols, wide)
 		for ox := range out {
 			out[ox] = m.wide[ox*sw]
 		}

@@ -128,11 +128,12 @@ func RequantizePlanes(c []int32, planes, rows, cols, ldc int, scales, bias, res 
 // planeRows returns the rows, columns and leading dimensions a plane of
 // rows×cols values is converted as: one row of them all where its rows
 // follow each other without a gap in c and dst (and so in res, laid out
-// as dst), as a pointwise convolution's do. A 7×7 plane is then six
-// vector steps and a tail, not seven tails.
+// as dst), as a pointwise convolution's do (flat decides, as for the
+// interleavers). A 7×7 plane is then six vector steps and a tail, not
+// seven tails.
 func planeRows(rows, cols, ldc, ldd int) (r, n, ldcOut, lddOut int) {
-	if ldc == cols && ldd == cols {
-		return 1, rows * cols, rows * cols, rows * cols
+	if r, n := flat(rows, cols, ldc, ldd, 1, 1); r != rows {
+		return r, n, n, n
 	}
 	return rows, cols, ldc, ldd
 }
