@@ -50,6 +50,9 @@ type Options struct {
 	// noInt8Links keeps every tensor of an INT8 plan in float32 (tests
 	// compare the linked plans against it).
 	noInt8Links bool
+	// channelsFirst keeps every tensor of an FP32 plan in the usual
+	// layout (tests compare the channels-last stretches against it).
+	channelsFirst bool
 }
 
 // Engine runs one graph. It is safe for concurrent use; each Plan is not.

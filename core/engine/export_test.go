@@ -1,6 +1,9 @@
 package engine
 
-import "github.com/int8cal/int8cal/core/tensor"
+import (
+	"github.com/int8cal/int8cal/core/ops"
+	"github.com/int8cal/int8cal/core/tensor"
+)
 
 // WithoutInt8Links returns o for a plan that keeps every tensor in
 // float32 (the reference the linked plans are compared against).
@@ -40,4 +43,32 @@ func SplitParts(e *Engine, inputs map[string]*tensor.Tensor) (int, error) {
 		return 0, why
 	}
 	return len(s.parts), nil
+}
+
+// WithChannelsFirst returns o for a plan that keeps every tensor in the
+// usual layout (the reference the channels-last stretches are compared
+// against).
+func WithChannelsFirst(o Options) Options {
+	o.channelsFirst = true
+	return o
+}
+
+// ChannelsLastSteps returns how many steps of the plans Run runs for
+// these inputs (the first part's, where it splits) compute channels-last,
+// and how many images those plans run at a time.
+func ChannelsLastSteps(e *Engine, inputs map[string]*tensor.Tensor) (steps, chunk int, err error) {
+	s, p, err := e.fusedFor(inputs)
+	if err != nil {
+		return 0, 0, err
+	}
+	chunk = inputs[e.g.Inputs[0].Name].Shape[0]
+	if s != nil {
+		p, chunk = s.parts[0].plan, s.parts[0].chunk
+	}
+	for _, st := range p.steps {
+		if ops.IsChannelsLast(st.op) {
+			steps++
+		}
+	}
+	return steps, chunk, nil
 }

@@ -122,6 +122,15 @@ func (e *Engine) plan(shapes map[string][]int, mode planMode, workers int) (*Pla
 	}
 	if !observed && !e.opts.NoFusion {
 		p.fuse(metas)
+		if e.opts.Precision == precision.FP32 && !e.opts.channelsFirst {
+			// The channels-last operators pack the weights again, in
+			// place of the float packing counted above (see quantize).
+			for _, s := range p.channelsLast(metas) {
+				if err := p.countMemory(s, metas, acct, true, false); err != nil {
+					return nil, err
+				}
+			}
+		}
 	}
 	if mode == planChained && e.opts.Precision == precision.FP32 {
 		p.chain(metas)

@@ -42,7 +42,12 @@ type batchSplit struct {
 
 type splitPart struct {
 	lo, hi int // images [lo, hi) of the batch
-	plan   *Plan
+	// plan runs the part's images chunk at a time (chunk = hi-lo unless
+	// the plan has channels-last stretches, see chunkOf), rest the last
+	// (hi-lo)%chunk images, or is nil.
+	plan  *Plan
+	chunk int
+	rest  *Plan
 }
 
 // fusedFor returns what Run runs for the inputs' shapes, made once per
@@ -118,14 +123,59 @@ func (e *Engine) newSplit(shapes map[string][]int) (*batchSplit, error) {
 	for i := range parts {
 		size := n/parts + btoi(i < n%parts)
 		workers := e.opts.Workers/parts + btoi(i < e.opts.Workers%parts)
+		part := splitPart{lo: lo, hi: lo + size, chunk: size}
 		p, err := e.plan(resized(shapes, size), planFused, workers)
+		if err == nil {
+			if part.chunk = chunkOf(p, size); part.chunk < size {
+				p, err = e.plan(resized(shapes, part.chunk), planFused, workers)
+			}
+		}
+		if err == nil && size%part.chunk != 0 {
+			part.rest, err = e.plan(resized(shapes, size%part.chunk), planFused, workers)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("images %d to %d: %w", lo, lo+size-1, err)
 		}
-		s.parts = append(s.parts, splitPart{lo: lo, hi: lo + size, plan: p})
+		part.plan = p
+		s.parts = append(s.parts, part)
 		lo += size
 	}
+	for _, name := range s.outputs {
+		s.out[name] = batchOf(s.parts[0].plan.output(name), n)
+	}
 	return s, nil
+}
+
+// chunkBytes bounds the channels-last values of one chunk of a part's
+// images (see chunkOf): about what one core's second-level cache holds.
+const chunkBytes = 1 << 20
+
+// chunkOf returns how many of a part's size images its plan p runs at a
+// time. Plans with channels-last stretches (see channelsLast) run as few
+// images at a time as keep each tensor of a stretch within chunkBytes,
+// at least one: their kernels lose nothing on few images (a pointwise
+// convolution's rows are the positions of all the images, a depthwise
+// one's work is a row at a time), and a stretch's tensors then pass from
+// one convolution to the next through the cache instead of memory.
+// MobileNetV2 FP32 on a 2-core Xeon, b32: one image at a time 1.36x
+// sixteen (BENCHMARKS.md). Other plans run their part whole: ResNet-50
+// and MobileNetV2 INT8 ran slower an image at a time (their GEMMs' tiles
+// span a plane's positions of one image, and fill less of them).
+func chunkOf(p *Plan, size int) int {
+	per := p.channelsLastBytes() / int64(size)
+	if per == 0 {
+		return size
+	}
+	return int(max(1, min(int64(size), chunkBytes/per)))
+}
+
+// output returns the plan's tensor for graph output name (its storage,
+// or the constant).
+func (p *Plan) output(name string) *tensor.Tensor {
+	if c, ok := p.consts[name]; ok {
+		return c
+	}
+	return p.values[name]
 }
 
 func btoi(b bool) int {
@@ -148,42 +198,46 @@ func resized(shapes map[string][]int, n int) map[string][]int {
 // (which belong to s and are overwritten by its next run).
 func (s *batchSplit) run(inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
 	errs := make([]error, len(s.parts))
-	outs := make([]map[string]*tensor.Tensor, len(s.parts))
 	var wg sync.WaitGroup
 	for i := range s.parts {
-		part := &s.parts[i]
-		wg.Go(func() {
-			in := make(map[string]*tensor.Tensor, len(inputs))
-			for name, t := range inputs {
-				in[name] = t.Batch(part.lo, part.hi)
-			}
-			outs[i], errs[i] = part.plan.Run(in, nil)
-			if errs[i] != nil {
-				errs[i] = fmt.Errorf("images %d to %d of the batch: %w", part.lo, part.hi-1, errs[i])
-			}
-		})
+		wg.Go(func() { errs[i] = s.runPart(&s.parts[i], inputs) })
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	res := make(map[string]*tensor.Tensor, len(s.outputs))
-	n := s.parts[len(s.parts)-1].hi
 	for _, name := range s.outputs {
-		whole := s.out[name]
-		if whole == nil {
-			whole = batchOf(outs[0][name], n)
-			s.out[name] = whole
+		res[name] = s.out[name]
+	}
+	return res, nil
+}
+
+// runPart runs a part's images, a chunk at a time, and copies each
+// chunk's outputs into the batch's.
+func (s *batchSplit) runPart(part *splitPart, inputs map[string]*tensor.Tensor) error {
+	in := make(map[string]*tensor.Tensor, len(inputs))
+	for lo := part.lo; lo < part.hi; lo += part.chunk {
+		hi := min(lo+part.chunk, part.hi)
+		plan := part.plan
+		if hi-lo < part.chunk {
+			plan = part.rest
 		}
-		for i, part := range s.parts {
-			dst, src := whole.Batch(part.lo, part.hi), outs[i][name]
+		for name, t := range inputs {
+			in[name] = t.Batch(lo, hi)
+		}
+		outs, err := plan.Run(in, nil)
+		if err != nil {
+			return fmt.Errorf("images %d to %d of the batch: %w", lo, hi-1, err)
+		}
+		for _, name := range s.outputs {
+			dst, src := s.out[name].Batch(lo, hi), outs[name]
 			copy(dst.F32, src.F32)
 			copy(dst.I64, src.I64)
 			copy(dst.I8, src.I8)
 		}
-		res[name] = whole
 	}
-	return res, nil
+	return nil
 }
 
 // batchOf returns a tensor like part (same type and storage) for n

@@ -1,0 +1,21 @@
+//go:build amd64 && !purego
+
+package ops
+
+import "github.com/int8cal/int8cal/core/gemm"
+
+//go:noescape
+func dw3x3NHWCAVX512(r0, r1, r2 *float32, col0 int, w, bias, out *float32, n, c, step, skip int, lo, hi float32)
+
+// dw3x3NHWCFast runs the assembly kernel of the GEMM's implementation
+// (gemm.SetImpl forces both), reporting false where there is none; the
+// caller checked the bounds.
+func dw3x3NHWCFast(a *dw3Args) bool {
+	switch gemm.CurrentImpl() {
+	case gemm.ImplAVX512:
+		dw3x3NHWCAVX512(&a.src[0][a.at[0]], &a.src[1][a.at[1]], &a.src[2][a.at[2]], a.col0,
+			&a.w[0], &a.bias[0], &a.out[0], a.n, a.c, a.step, a.skip, a.lo, a.hi)
+		return true
+	}
+	return false
+}

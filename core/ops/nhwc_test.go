@@ -1,0 +1,248 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/int8cal/int8cal/core/onnx"
+	"github.com/int8cal/int8cal/core/tensor"
+)
+
+// runChannelsLast runs conv (already fused as wanted) channels-last on
+// x, w, b (b may be nil) and the residual res (nil: none), converting x
+// and res in and the output back with the layout operators, and returns
+// the output in the usual layout.
+func runChannelsLast(t *testing.T, op Op, workers int, x, w, b, res *tensor.Tensor) *tensor.Tensor {
+	t.Helper()
+	in := []*tensor.Tensor{x, w, b}
+	if res != nil {
+		in = append(in, res)
+	}
+	metas := make([]Meta, len(in))
+	consts := make([]*tensor.Tensor, len(in))
+	for i, v := range in {
+		if v != nil {
+			metas[i] = Meta{DType: v.DType, Shape: v.Shape}
+		}
+	}
+	consts[1], consts[2] = w, b
+	outMetas, err := Infer(op, metas, consts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := op.(Preparer).Prepare(consts); err != nil {
+		t.Fatal(err)
+	}
+	last := ChannelsLast(op, metas, consts)
+	if last == nil {
+		t.Fatal("no channels-last operator")
+	}
+	toLast := func(v *tensor.Tensor) *tensor.Tensor {
+		return rtMust(t, ToChannelsLast(), workers, 1, []*tensor.Tensor{v}, constAt(1))[0]
+	}
+	lin := []*tensor.Tensor{toLast(x), w, b}
+	if res != nil {
+		lin = append(lin, toLast(res))
+	}
+	out := tensor.New(tensor.Float32, outMetas[0].Shape...)
+	for i := range out.F32 {
+		out.F32[i] = sentinelF
+	}
+	if err := last.Run(&Ctx{Workers: workers}, lin, []*tensor.Tensor{out}); err != nil {
+		t.Fatal(err)
+	}
+	return rtMust(t, ToChannelsFirst(), workers, 1, []*tensor.Tensor{out}, constAt(1))[0]
+}
+
+// The channels-last convolutions against refConv on every
+// implementation: depthwise 3×3 at strides 1 to 3 with every padding of
+// at most 1, planes from 1×1 to wider than the kernel's eight positions,
+// channels from 2 to past two 16-channel blocks (masked tails), fused
+// activations and residuals; pointwise ones with output channels that
+// fill the GEMM's tiles or not.
+func TestChannelsLastConvReference(t *testing.T) {
+	relu6 := Activation{Kind: ClipActivation, Min: 0, Max: 6}
+	clip := Activation{Kind: ClipActivation, Min: -0.25, Max: 0.5}
+	relu := Activation{Kind: ReluActivation}
+	type tc struct {
+		convCase
+		residual bool
+	}
+	var cases []tc
+	i := 0
+	for _, c := range []int{2, 3, 16, 17, 40} {
+		for _, hw := range [][2]int{{1, 1}, {2, 3}, {5, 7}, {9, 20}, {4, 33}} {
+			for _, s := range []int{1, 2, 3} {
+				for _, pads := range [][4]int{{1, 1, 1, 1}, {0, 0, 0, 0}, {0, 0, 1, 1}, {1, 0, 0, 1}} {
+					if hw[0]+pads[0]+pads[2] < 3 || hw[1]+pads[1]+pads[3] < 3 {
+						continue
+					}
+					i++
+					act := []Activation{{}, relu6, clip, relu}[i%4]
+					cases = append(cases, tc{convCase: convCase{
+						name: fmt.Sprintf("dw/c%d/%dx%d/s%d/pads%v/%v", c, hw[0], hw[1], s, pads, act.Kind),
+						n:    1 + i%2, c: c, h: hw[0], w: hw[1], m: c, kh: 3, kw: 3, group: c,
+						stride: [2]int{s, s}, dilation: [2]int{1, 1}, pads: pads, bias: i%3 != 0, act: act,
+					}, residual: i%5 == 0 && s == 1})
+				}
+			}
+		}
+	}
+	for _, mk := range [][2]int{{1, 1}, {16, 24}, {24, 144}, {32, 16}, {7, 33}, {70, 20}} {
+		for _, hw := range [][2]int{{1, 1}, {7, 7}, {3, 11}} {
+			i++
+			cases = append(cases, tc{convCase: convCase{
+				name: fmt.Sprintf("pw/m%d/k%d/%dx%d", mk[0], mk[1], hw[0], hw[1]),
+				n:    1 + i%3, c: mk[1], h: hw[0], w: hw[1], m: mk[0], kh: 1, kw: 1, group: 1,
+				stride: [2]int{1, 1}, dilation: [2]int{1, 1}, bias: i%2 == 0, act: []Activation{{}, relu6, relu}[i%3],
+			}, residual: i%4 == 0})
+		}
+	}
+	forEachGemmImpl(t, func(t *testing.T) {
+		r := rtRand(31)
+		for _, cc := range cases {
+			t.Run(cc.name, func(t *testing.T) {
+				x := randT(r, cc.n, cc.c, cc.h, cc.w)
+				w := randT(r, cc.m, cc.c/cc.group, cc.kh, cc.kw)
+				var b *tensor.Tensor
+				var bv []float32
+				if cc.bias {
+					b = randT(r, cc.m)
+					bv = b.F32
+				}
+				oh := (cc.h+cc.pads[0]+cc.pads[2]-cc.kh)/cc.stride[0] + 1
+				ow := (cc.w+cc.pads[1]+cc.pads[3]-cc.kw)/cc.stride[1] + 1
+				op := rtBuild(t, 13, "Conv", cc.attrs()...)
+				act := cc.act
+				var res *tensor.Tensor
+				if cc.residual {
+					res = randT(r, cc.n, cc.m, oh, ow)
+					if !op.(ResidualFusable).FuseResidual() {
+						t.Fatal("residual refused")
+					}
+				}
+				if act.Kind != NoActivation && !op.(Fusable).FuseActivation(act) {
+					t.Fatal("activation refused")
+				}
+				inner := act
+				if res != nil {
+					inner = Activation{}
+				}
+				want := refConv(x.F32, cc.n, cc.c, cc.h, cc.w, w.F32, cc.m, cc.kh, cc.kw, bv, cc.group, cc.stride, cc.dilation,
+					[2]int{cc.pads[0], cc.pads[1]}, oh, ow, inner)
+				if res != nil {
+					for i := range want {
+						v := []float32{float32(want[i] + float64(res.F32[i]))}
+						act.apply(v)
+						want[i] = float64(v[0])
+					}
+				}
+				for _, workers := range []int{1, 3} {
+					got := runChannelsLast(t, op, workers, x, w, b, res)
+					checkClose(t, got, sh(cc.n, cc.m, oh, ow), want, 1e-5)
+				}
+			})
+		}
+	})
+}
+
+// Convolutions without a channels-last operator get none.
+func TestChannelsLastDeclines(t *testing.T) {
+	r := rtRand(32)
+	x := randT(r, 1, 4, 9, 9)
+	for _, c := range []struct {
+		name  string
+		w     *tensor.Tensor
+		attrs []*onnx.Attribute
+	}{
+		{"3x3 full", randT(r, 4, 4, 3, 3), []*onnx.Attribute{aInts("pads", 1, 1, 1, 1)}},
+		{"grouped 1x1", randT(r, 4, 2, 1, 1), []*onnx.Attribute{aInt("group", 2)}},
+		{"strided 1x1", randT(r, 4, 4, 1, 1), []*onnx.Attribute{aInts("strides", 2, 2)}},
+		{"padded 1x1", randT(r, 4, 4, 1, 1), []*onnx.Attribute{aInts("pads", 1, 1, 1, 1)}},
+		{"depthwise 5x5", randT(r, 4, 1, 5, 5), []*onnx.Attribute{aInt("group", 4), aInts("pads", 2, 2, 2, 2)}},
+		{"depthwise pad 2", randT(r, 4, 1, 3, 3), []*onnx.Attribute{aInt("group", 4), aInts("pads", 2, 2, 2, 2)}},
+		{"depthwise dilated", randT(r, 4, 1, 3, 3), []*onnx.Attribute{aInt("group", 4), aInts("dilations", 2, 2)}},
+		{"depthwise multiplier 2", randT(r, 8, 1, 3, 3), []*onnx.Attribute{aInt("group", 4), aInts("pads", 1, 1, 1, 1)}},
+	} {
+		op := rtBuild(t, 13, "Conv", c.attrs...)
+		metas := []Meta{{tensor.Float32, x.Shape}, {tensor.Float32, c.w.Shape}}
+		consts := []*tensor.Tensor{nil, c.w}
+		if _, err := Infer(op, metas, consts, nil); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if ChannelsLast(op, metas, consts) != nil {
+			t.Errorf("%s: got a channels-last operator", c.name)
+		}
+	}
+	// Weights known only at run time.
+	op := rtBuild(t, 13, "Conv")
+	metas := []Meta{{tensor.Float32, x.Shape}, {tensor.Float32, []int{4, 4, 1, 1}}}
+	if _, err := Infer(op, metas, []*tensor.Tensor{nil, nil}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if ChannelsLast(op, metas, []*tensor.Tensor{nil, nil}) != nil {
+		t.Error("weights computed at run time: got a channels-last operator")
+	}
+}
+
+// The depthwise kernels on NaN and infinite inputs agree with the Go
+// kernel bit for bit: a NaN read makes a NaN whatever the clamp.
+func TestDepthwiseNHWCNaNInf(t *testing.T) {
+	const ch, w = 19, 12
+	row := func(seed int) []float32 {
+		v := make([]float32, (w+1)*ch)
+		for i := range v {
+			v[i] = float32((i + seed) % 7)
+		}
+		return v
+	}
+	src := [3][]float32{row(0), row(1), row(2)}
+	src[1][ch+5*ch+3] = float32(math.NaN())
+	src[2][ch+9*ch+17] = float32(math.Inf(1))
+	weights := make([]float32, 9*ch)
+	for i := range weights {
+		weights[i] = float32(i%3) - 0.5
+	}
+	bias := make([]float32, ch)
+	for _, bounds := range [][2]float32{{float32(math.Inf(-1)), float32(math.Inf(1))}, {0, 6}} {
+		args := func(out []float32) *dw3Args {
+			return &dw3Args{src: src, at: [3]int{ch, ch, ch}, col0: 0, w: weights, bias: bias, out: out,
+				n: w - 2, c: ch, step: ch, lo: bounds[0], hi: bounds[1]}
+		}
+		want := make([]float32, (w-2)*ch)
+		dw3x3NHWCGo(args(want))
+		if v := want[4*ch+3]; !math.IsNaN(float64(v)) {
+			t.Fatalf("Go kernel: %v, want NaN", v)
+		}
+		forEachGemmImpl(t, func(t *testing.T) {
+			got := make([]float32, (w-2)*ch)
+			dw3x3NHWC(args(got))
+			if !sameBits(f32(sh(len(got)), got...), f32(sh(len(want)), want...)) {
+				t.Errorf("bounds %v: got %v, want %v", bounds, got, want)
+			}
+		})
+	}
+}
+
+// The layout operators are each other's inverse and put value (n, c, y,
+// x) where the channels-last layout says.
+func TestChannelsLastTranspose(t *testing.T) {
+	x := iota32(2, 3, 4, 5)
+	last := rtMust(t, ToChannelsLast(), 2, 1, []*tensor.Tensor{x}, nil)[0]
+	for n := 0; n < 2; n++ {
+		for c := 0; c < 3; c++ {
+			for y := 0; y < 4; y++ {
+				for xx := 0; xx < 5; xx++ {
+					if got, want := last.F32[((n*4+y)*5+xx)*3+c], x.F32[((n*3+c)*4+y)*5+xx]; got != want {
+						t.Fatalf("(%d,%d,%d,%d): %v, want %v", n, c, y, xx, got, want)
+					}
+				}
+			}
+		}
+	}
+	back := rtMust(t, ToChannelsFirst(), 1, 1, []*tensor.Tensor{last}, nil)[0]
+	if !sameBits(back, x) {
+		t.Fatal("ToChannelsFirst(ToChannelsLast(x)) != x")
+	}
+}
