@@ -15,9 +15,9 @@ import (
 // other (input or fused residual); it is moved when it holds a depthwise
 // convolution and the values converted at its edges (ops.ToChannelsLast
 // before it, ops.ToChannelsFirst after it) are at most a quarter of the
-// values it computes. Measured on MobileNetV2 b32 (2-core Xeon,
-// AVX-512): see BENCHMARKS.md. Only the AVX-512 build has the depthwise
-// kernel the stretches are worth it for.
+// values it computes. Measured on MobileNetV2 b32 (2-core Xeon): see
+// BENCHMARKS.md. The portable build, without the vector depthwise
+// kernels the stretches are worth it for, keeps the usual layout.
 //
 // Converted tensors keep their names; a stretch's own outputs are
 // renamed name+"#nhwc" (read so by the stretch), and a conversion back
@@ -27,7 +27,7 @@ import (
 //
 // It returns the steps whose operators it replaced.
 func (p *Plan) channelsLast(metas map[string]ops.Meta) (replaced []*step) {
-	if gemm.CurrentImpl() != gemm.ImplAVX512 {
+	if gemm.CurrentImpl() == gemm.ImplGo {
 		return nil
 	}
 	n := len(p.steps)
