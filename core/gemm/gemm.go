@@ -500,12 +500,17 @@ func MulPackedBEx(m int, a []float32, lda int, p *PackedB, c []float32, ldc int,
 		return
 	}
 	ks := active()
-	sc := getScratch()
 	np := panel.Count(m, ks.rowsPacked())
-	ap := sc.abuf(m * p.k)
-	packA(ap, m, p.k, np, a, lda)
-	j := job{ks: ks, m: m, n: p.n, k: p.k, a: ap, np: np, bp: p.data, c: c, ldc: ldc, acc: accumulate}
+	j := job{ks: ks, m: m, n: p.n, k: p.k, np: np, bp: p.data, c: c, ldc: ldc, acc: accumulate}
 	j.setEpilogue(ep)
+	if ks.direct() { // A's rows read in place by the direct kernels
+		j.a, j.lda = a, lda
+		j.do(workers, nil)
+		return
+	}
+	sc := getScratch()
+	j.a = sc.abuf(m * p.k)
+	packA(j.a, m, p.k, np, a, lda)
 	j.do(workers, sc)
 	putScratch(sc)
 }
@@ -514,7 +519,8 @@ func MulPackedBEx(m int, a []float32, lda int, p *PackedB, c []float32, ldc int,
 type job struct {
 	ks      *kernels
 	m, n, k int
-	a       []float32 // packed A
+	a       []float32 // packed A, or A itself (lda > 0)
+	lda     int       // A's row stride where the direct kernels read it in place, else 0
 	np      int       // number of A panels
 	bp      []float32 // packed B over the full k, or nil
 	b       []float32 // raw B (used when bp == nil)
@@ -683,7 +689,10 @@ func (j *job) run(p0, p1, c0, c1 int, sc *scratch) {
 						if i == extra {
 							rows = base
 						}
-						ap := j.a[row0*k+pc*rows:]
+						ap, as := j.a[row0*k+pc*rows:], rows*4
+						if j.lda > 0 {
+							ap, as = j.a[row0*j.lda+pc:], j.lda*4
+						}
 						if rows <= mr {
 							// In place with one k block, A's panels of one
 							// height follow each other in the packed
@@ -703,7 +712,7 @@ func (j *job) run(p0, p1, c0, c1 int, sc *scratch) {
 							if last && j.rowBias != nil {
 								rb = j.rowBias[row0:][:rows*n]
 							}
-							j.tile(rows, npn, kb, &ap[0], rows*4, bt, pnl*4, boff, n, row0*j.ldc+col, w, flags, rb, cb)
+							j.tile(rows, npn, kb, &ap[0], as, bt, pnl*4, boff, n, row0*j.ldc+col, w, flags, rb, cb)
 							i, row0 = i+n, row0+rows*n
 							continue
 						}
@@ -715,7 +724,11 @@ func (j *job) run(p0, p1, c0, c1 int, sc *scratch) {
 							if last && j.rowBias != nil {
 								rb = j.rowBias[row0+r0:][:rr]
 							}
-							j.tile(rr, npn, kb, &ap[r0], rows*4, bt, pnl*4, boff, 1, (row0+r0)*j.ldc+col, w, flags, rb, cb)
+							at := r0 // the sub-tile's first row
+							if j.lda > 0 {
+								at = r0 * j.lda
+							}
+							j.tile(rr, npn, kb, &ap[at], as, bt, pnl*4, boff, 1, (row0+r0)*j.ldc+col, w, flags, rb, cb)
 						}
 						i, row0 = i+1, row0+rows
 					}
@@ -753,7 +766,7 @@ func (j *job) tile(rows, panels, kb int, a *float32, as int, b *float32, pnl int
 		if cb != nil {
 			cbp = &cb[0]
 		}
-		j.ks.call(rows, panels, kb, a, as, b, pnl, &j.c[ci], j.ldc*4, flags, rbp, cbp, j.lo, j.hi)
+		j.kernel(rows, panels, kb, a, as, b, pnl, &j.c[ci], j.ldc*4, flags, rbp, cbp)
 		return
 	}
 	j.edgeTile(rows, panels, kb, a, as, b, pnl, ci, w, flags, rbp, cb)
@@ -774,10 +787,20 @@ func (j *job) edgeTile(rows, panels, kb int, a *float32, as int, b *float32, pnl
 		copy(cbt[:], cb[:w])
 		cbp = &cbt[0]
 	}
-	j.ks.call(rows, panels, kb, a, as, b, pnl, &tmp[0], W*4, flags, rbp, cbp, j.lo, j.hi)
+	j.kernel(rows, panels, kb, a, as, b, pnl, &tmp[0], W*4, flags, rbp, cbp)
 	for r := 0; r < rows; r++ {
 		copy(cs[r*j.ldc:r*j.ldc+w], tmp[r*W:r*W+w])
 	}
+}
+
+// kernel runs the micro-kernel of a tile from B's packed panels: the
+// direct one where A is read in place.
+func (j *job) kernel(rows, panels, kb int, a *float32, as int, b *float32, pnl int, c *float32, ldc, flags int, rbp, cbp *float32) {
+	if j.lda > 0 {
+		j.ks.callD(rows, panels, kb, a, as, b, pnl, c, ldc, flags, rbp, cbp, j.lo, j.hi)
+		return
+	}
+	j.ks.call(rows, panels, kb, a, as, b, pnl, c, ldc, flags, rbp, cbp, j.lo, j.hi)
 }
 
 // noK handles k == 0: C = (C_old if accumulating) + biases, then the clamp.

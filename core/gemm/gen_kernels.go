@@ -30,6 +30,13 @@
 // 64 bytes after panel 0. The indirect kernels compute np row tiles of the
 // same height down C against the same B tile: A's panels follow each
 // other in the packed layout, C's rows and the row bias go on.
+//
+// The direct kernels (suffix D) read A in place instead of a packed
+// micro-panel: row r of the tile is the row of a row-major A as bytes
+// after row r-1 (as is A's row stride), and a advances 4 bytes per p. A
+// matrix product of activations laid out positions × channels
+// (core/ops's channels-last convolutions) by packed weights thus packs
+// nothing per call.
 package main
 
 import (
@@ -65,17 +72,19 @@ func main() {
 				continue
 			}
 			for rows := 1; rows <= mr; rows++ {
-				genKernel(&s, &g, is, rows, panels, false, false)
-				genKernel(&s, &g, is, rows, panels, true, false)
+				genKernel(&s, &g, is, rows, panels, false, false, false)
+				genKernel(&s, &g, is, rows, panels, false, false, true)
+				genKernel(&s, &g, is, rows, panels, true, false, false)
 				if is.masks {
-					genKernel(&s, &g, is, rows, panels, true, true)
+					genKernel(&s, &g, is, rows, panels, true, true, false)
 				}
 			}
 		}
-		genDispatch(&g, is, false, false)
-		genDispatch(&g, is, true, false)
+		genDispatch(&g, is, false, false, false)
+		genDispatch(&g, is, false, false, true)
+		genDispatch(&g, is, true, false, false)
 		if is.masks {
-			genDispatch(&g, is, true, true)
+			genDispatch(&g, is, true, true, false)
 		}
 	}
 	src, err := format.Source(g.Bytes())
@@ -93,12 +102,14 @@ func must(err error) {
 	}
 }
 
-func kname(is isa, rows, panels int, indirect, masked bool) string {
-	return fmt.Sprintf("sgemm%sR%dP%d%s", is.name, rows, panels, suffix(indirect, masked))
+func kname(is isa, rows, panels int, indirect, masked, direct bool) string {
+	return fmt.Sprintf("sgemm%sR%dP%d%s", is.name, rows, panels, suffix(indirect, masked, direct))
 }
 
-func suffix(indirect, masked bool) string {
+func suffix(indirect, masked, direct bool) string {
 	switch {
+	case direct:
+		return "D"
 	case masked:
 		return "IM"
 	case indirect:
@@ -122,7 +133,7 @@ func protoOf(indirect, masked bool) string {
 	return proto
 }
 
-func genDispatch(g *bytes.Buffer, is isa, indirect, masked bool) {
+func genDispatch(g *bytes.Buffer, is isa, indirect, masked, direct bool) {
 	args := "pnl, c, ldc, flags, rb, cb, lo, hi"
 	switch {
 	case masked:
@@ -130,7 +141,7 @@ func genDispatch(g *bytes.Buffer, is isa, indirect, masked bool) {
 	case indirect:
 		args = "off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np"
 	}
-	sfx := suffix(indirect, masked)
+	sfx := suffix(indirect, masked, direct)
 	fmt.Fprintf(g, "// kern%s%s runs the %s kernel for a rows×(16·panels) tile.\n", is.name, sfx, is.name)
 	fmt.Fprintf(g, "func kern%s%s(rows, panels int, %s) {\n", is.name, sfx, protoOf(indirect, masked))
 	fmt.Fprintf(g, "switch panels<<8 | rows {\n")
@@ -140,11 +151,11 @@ func genDispatch(g *bytes.Buffer, is isa, indirect, masked bool) {
 			continue
 		}
 		for rows := 1; rows <= mr; rows++ {
-			fmt.Fprintf(g, "case %d<<8 | %d:\n%s(k, a, as, b, %s)\n", panels, rows, kname(is, rows, panels, indirect, masked), args)
+			fmt.Fprintf(g, "case %d<<8 | %d:\n%s(k, a, as, b, %s)\n", panels, rows, kname(is, rows, panels, indirect, masked, direct), args)
 		}
 	}
 	fmt.Fprintf(g, "default:\npanic(\"gemm: no %s kernel for this tile\")\n}\n}\n\n", is.name)
-	if indirect {
+	if indirect || direct {
 		return
 	}
 	maxP := 0
@@ -159,8 +170,8 @@ func genDispatch(g *bytes.Buffer, is isa, indirect, masked bool) {
 	fmt.Fprintf(g, "}\n\n")
 }
 
-func genKernel(s, g *bytes.Buffer, is isa, rows, panels int, indirect, masked bool) {
-	name := kname(is, rows, panels, indirect, masked)
+func genKernel(s, g *bytes.Buffer, is isa, rows, panels int, indirect, masked, direct bool) {
+	name := kname(is, rows, panels, indirect, masked, direct)
 	fmt.Fprintf(g, "//go:noescape\nfunc %s(%s)\n\n", name, protoOf(indirect, masked))
 
 	vpp := 64 / is.vecBytes // vectors per panel
@@ -195,6 +206,22 @@ func genKernel(s, g *bytes.Buffer, is isa, rows, panels int, indirect, masked bo
 		}
 	}
 	aOff := func(u, r int) string {
+		if direct { // rows 0-3 from AX, 4-7 from R13 = AX + 4·as
+			base := "AX"
+			if r >= 4 {
+				base, r = "R13", r-4
+			}
+			switch r {
+			case 0:
+				return fmt.Sprintf("%d(%s)", 4*u, base)
+			case 1:
+				return fmt.Sprintf("%d(%s)(R9*1)", 4*u, base)
+			case 2:
+				return fmt.Sprintf("%d(%s)(R9*2)", 4*u, base)
+			default:
+				return fmt.Sprintf("%d(%s)(R10*1)", 4*u, base)
+			}
+		}
 		switch u {
 		case 0:
 			return fmt.Sprintf("%d(AX)", 4*r)
@@ -282,6 +309,9 @@ func genKernel(s, g *bytes.Buffer, is isa, rows, panels int, indirect, masked bo
 		}
 	}
 	p("LEAQ (R9)(R9*2), R10")
+	if direct {
+		p("LEAQ (AX)(R9*4), R13")
+	}
 	p("MOVQ CX, DX")
 	p("SHRQ $2, DX")
 	p("JZ %s_tail", name)
@@ -304,7 +334,12 @@ func genKernel(s, g *bytes.Buffer, is isa, rows, panels int, indirect, masked bo
 	for u := 0; u < 4; u++ {
 		step(u)
 	}
-	p("LEAQ (AX)(R9*4), AX")
+	if direct {
+		p("ADDQ $16, AX")
+		p("ADDQ $16, R13")
+	} else {
+		p("LEAQ (AX)(R9*4), AX")
+	}
 	if indirect {
 		p("ADDQ $32, R13")
 	} else {
@@ -317,7 +352,12 @@ func genKernel(s, g *bytes.Buffer, is isa, rows, panels int, indirect, masked bo
 	p("JZ %s_done", name)
 	label("loop1")
 	step(0)
-	p("ADDQ R9, AX")
+	if direct {
+		p("ADDQ $4, AX")
+		p("ADDQ $4, R13")
+	} else {
+		p("ADDQ R9, AX")
+	}
 	if indirect {
 		p("ADDQ $8, R13")
 	} else {

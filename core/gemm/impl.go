@@ -91,6 +91,23 @@ func (ks *kernels) call(rows, panels, k int, a *float32, as int, b *float32, pnl
 	}
 }
 
+// callD runs one direct micro-kernel: as call, A's rows read in place,
+// as bytes apart.
+func (ks *kernels) callD(rows, panels, k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32) {
+	switch ks.impl {
+	case ImplAVX512:
+		kernAVX512D(rows, panels, k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+	case ImplAVX2:
+		kernAVX2D(rows, panels, k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+	default:
+		panic("gemm: no direct Go kernel")
+	}
+}
+
+// direct reports whether the implementation has direct kernels (callD);
+// the Go one packs A instead.
+func (ks *kernels) direct() bool { return ks.impl != ImplGo }
+
 // indirect reports whether the implementation has indirect kernels
 // (callI); the Go one packs such operands instead.
 func (ks *kernels) indirect() bool { return ks.impl != ImplGo }

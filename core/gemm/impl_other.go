@@ -36,3 +36,11 @@ func kernAVX512I(rows, panels, k int, a *float32, as int, b *float32, off *int, 
 func kernAVX512IM(rows, panels, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32, bq, cq, np, mask0, mask1 int) {
 	panic("gemm: AVX-512 kernel not built")
 }
+
+func kernAVX2D(rows, panels, k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32) {
+	panic("gemm: AVX2 kernel not built")
+}
+
+func kernAVX512D(rows, panels, k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32) {
+	panic("gemm: AVX-512 kernel not built")
+}
