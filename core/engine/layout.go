@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"slices"
+
 	"github.com/int8cal/int8cal/core/gemm"
 	"github.com/int8cal/int8cal/core/graph"
 	"github.com/int8cal/int8cal/core/ops"
@@ -8,22 +10,24 @@ import (
 )
 
 // channelsLast moves the stretches of a fused FP32 plan where it pays to
-// the channels-last layout (ops.ChannelsLast): chains of pointwise and
-// depthwise convolutions, as in MobileNets, whose channels-last kernels
-// need no per-call packing of their input and no padded copies. Each
-// stretch is a set of convolutions linked by the tensors they pass each
-// other (input or fused residual); it is moved when it holds a depthwise
-// convolution and the values converted at its edges (ops.ToChannelsLast
-// before it, ops.ToChannelsFirst after it) are at most a quarter of the
-// values it computes. Measured on MobileNetV2 b32 (2-core Xeon): see
-// BENCHMARKS.md. The portable build, without the vector depthwise
-// kernels the stretches are worth it for, keeps the usual layout.
+// the channels-last layout (ops.ChannelsLastRole): chains of pointwise
+// and depthwise convolutions, as in MobileNets, whose channels-last
+// kernels need no packing of their input and no padded copies, with the
+// elementwise operators, squeeze-and-excite scales and global poolings
+// between them. A stretch is a set of such steps linked by the tensors
+// they pass each other channels-last; it is moved when it holds a
+// depthwise convolution and the values converted at its edges
+// (ops.ToChannelsLast before it, ops.ToChannelsFirst after it) are at
+// most a quarter of the values it computes. Measured on MobileNetV2 b32
+// (2-core Xeon): see BENCHMARKS.md. The portable build, without the
+// vector depthwise kernels the stretches are worth it for, keeps the
+// usual layout.
 //
-// Converted tensors keep their names; a stretch's own outputs are
-// renamed name+"#nhwc" (read so by the stretch), and a conversion back
-// to name is added before the first step outside the stretch that reads
-// it (or at the end, for a graph output). Tensors converted into a
-// stretch are name+"#nhwc" too.
+// Converted tensors keep their names; a tensor a moved step writes
+// channels-last is renamed name+"#nhwc" (read so by its stretch), and a
+// conversion back to name is added before the first step that reads it
+// otherwise (or at the end, for a graph output). Tensors converted into
+// a stretch are name+"#nhwc" too.
 //
 // It returns the steps whose operators it replaced.
 func (p *Plan) channelsLast(metas map[string]ops.Meta) (replaced []*step) {
@@ -31,11 +35,14 @@ func (p *Plan) channelsLast(metas map[string]ops.Meta) (replaced []*step) {
 		return nil
 	}
 	n := len(p.steps)
-	last := make([]ops.Op, n)
+	roles := make([]*ops.LayoutRole, n)
 	producer := map[string]int{}
 	for i, s := range p.steps {
 		for _, o := range s.outputs {
 			producer[o] = i
+		}
+		if len(s.outputs) != 1 {
+			continue
 		}
 		in := make([]ops.Meta, len(s.inputs))
 		consts := make([]*tensor.Tensor, len(s.inputs))
@@ -44,10 +51,14 @@ func (p *Plan) channelsLast(metas map[string]ops.Meta) (replaced []*step) {
 				in[j], consts[j] = metas[name], p.consts[name]
 			}
 		}
-		last[i] = ops.ChannelsLast(s.op, in, consts)
+		if r, ok := ops.ChannelsLastRole(s.op, in, consts); ok {
+			roles[i] = &r
+		}
 	}
+	// lastOut reports whether step k, if moved, writes channels-last.
+	lastOut := func(k int) bool { return roles[k] != nil && roles[k].Output }
 	// Stretches: union-find over the candidates, linked by the tensors
-	// they read channels-last (input 0, the fused residual 3).
+	// one writes and another reads channels-last.
 	parent := make([]int, n)
 	for i := range parent {
 		parent[i] = i
@@ -59,23 +70,18 @@ func (p *Plan) channelsLast(metas map[string]ops.Meta) (replaced []*step) {
 		}
 		return parent[i]
 	}
-	layoutInputs := func(s *step) []int {
-		if len(s.inputs) > 3 {
-			return []int{0, 3}
-		}
-		return []int{0}
-	}
 	for i, s := range p.steps {
-		if last[i] == nil {
+		if roles[i] == nil {
 			continue
 		}
-		for _, j := range layoutInputs(s) {
-			if k, ok := producer[s.inputs[j]]; ok && last[k] != nil {
+		for _, j := range roles[i].Inputs {
+			if k, ok := producer[s.inputs[j]]; ok && lastOut(k) {
 				parent[find(k)] = find(i)
 			}
 		}
 	}
 	// What each stretch computes and converts, in values.
+	size := func(name string) int { return tensor.NumElements(metas[name].Shape) }
 	computed, converted := map[int]int{}, map[int]int{}
 	depthwise := map[int]bool{}
 	type entry struct {
@@ -83,52 +89,48 @@ func (p *Plan) channelsLast(metas map[string]ops.Meta) (replaced []*step) {
 		name    string
 	}
 	into := map[entry]bool{} // tensors converted into each stretch
-	outputs := map[string]bool{}
-	for _, o := range p.outputs {
-		outputs[o] = true
-	}
+	readsLast := func(i, j int) bool { return roles[i] != nil && slices.Contains(roles[i].Inputs, j) }
 	for i, s := range p.steps {
-		size := func(name string) int { return tensor.NumElements(metas[name].Shape) }
-		if last[i] != nil {
-			r := find(i)
-			computed[r] += size(s.outputs[0])
-			if s.node.OpType == "Conv" && len(s.metas) > 0 && isDepthwise(s, metas) {
-				depthwise[r] = true
-			}
-			for _, j := range layoutInputs(s) {
-				name := s.inputs[j]
-				if k, ok := producer[name]; ok && last[k] != nil && find(k) == r {
-					continue
-				}
-				if e := (entry{r, name}); !into[e] {
-					into[e] = true
-					converted[r] += size(name)
-				}
-			}
+		if roles[i] == nil {
+			continue
 		}
-	}
-	back := map[string]bool{} // stretch outputs read outside it
-	for i, s := range p.steps {
-		for j, name := range s.inputs {
-			k, ok := producer[name]
-			if !ok || last[k] == nil {
+		r := find(i)
+		computed[r] += size(s.outputs[0])
+		if s.node.OpType == "Conv" && isDepthwise(s, metas) {
+			depthwise[r] = true
+		}
+		for _, j := range roles[i].Inputs {
+			name := s.inputs[j]
+			if k, ok := producer[name]; ok && lastOut(k) && find(k) == r {
 				continue
 			}
-			inside := last[i] != nil && find(i) == find(k) && (j == 0 || j == 3)
-			if !inside && !back[name] {
-				back[name] = true
-				converted[find(k)] += tensor.NumElements(metas[name].Shape)
+			if e := (entry{r, name}); !into[e] {
+				into[e] = true
+				converted[r] += size(name)
 			}
 		}
 	}
-	for name := range outputs {
-		if k, ok := producer[name]; ok && last[k] != nil && !back[name] {
+	back := map[string]bool{} // channels-last tensors read otherwise
+	convertBack := func(name string, k int) {
+		if !back[name] {
 			back[name] = true
-			converted[find(k)] += tensor.NumElements(metas[name].Shape)
+			converted[find(k)] += size(name)
+		}
+	}
+	for i, s := range p.steps {
+		for j, name := range s.inputs {
+			if k, ok := producer[name]; ok && lastOut(k) && !(readsLast(i, j) && find(i) == find(k)) {
+				convertBack(name, k)
+			}
+		}
+	}
+	for _, name := range p.outputs {
+		if k, ok := producer[name]; ok && lastOut(k) {
+			convertBack(name, k)
 		}
 	}
 	moved := func(i int) bool {
-		if last[i] == nil {
+		if roles[i] == nil {
 			return false
 		}
 		r := find(i)
@@ -137,51 +139,57 @@ func (p *Plan) channelsLast(metas map[string]ops.Meta) (replaced []*step) {
 	// Rewrite: the moved steps run their channels-last operators on the
 	// renamed tensors, with the conversions added where they are read.
 	const suffix = "#nhwc"
-	renamed := map[string]bool{} // tensors computed channels-last by a moved step
+	renamed := map[string]bool{} // tensors a moved step writes channels-last
 	for i, s := range p.steps {
-		if moved(i) {
+		if moved(i) && roles[i].Output {
 			renamed[s.outputs[0]] = true
 		}
 	}
 	var steps []*step
-	lastIn := map[string]bool{}  // tensors already converted in
-	firstIn := map[string]bool{} // renamed tensors already converted back
+	convertedIn := map[string]bool{}
+	convertedBack := map[string]bool{}
 	convert := func(op ops.Op, opType, from, to string) {
 		m := metas[from]
 		metas[to] = m
 		node := &graph.Node{Name: to, OpType: opType, Inputs: []string{from}, Outputs: []string{to}}
 		steps = append(steps, &step{node: node, op: op, inputs: node.Inputs, outputs: node.Outputs, metas: []ops.Meta{m}})
 	}
+	toFirst := func(name string) {
+		if renamed[name] && !convertedBack[name] {
+			convertedBack[name] = true
+			convert(ops.ToChannelsFirst(), "ToChannelsFirst", name+suffix, name)
+		}
+	}
 	for i, s := range p.steps {
-		if moved(i) {
-			s.op = last[i]
-			replaced = append(replaced, s)
-			s.inputs = append([]string(nil), s.inputs...) // the graph's node keeps its own
-			for _, j := range layoutInputs(s) {
-				name := s.inputs[j]
-				if !renamed[name] && !lastIn[name] {
-					lastIn[name] = true
-					convert(ops.ToChannelsLast(), "ToChannelsLast", name, name+suffix)
-				}
-				s.inputs[j] = name + suffix
+		if !moved(i) {
+			for _, name := range s.inputs {
+				toFirst(name)
 			}
+			steps = append(steps, s)
+			continue
+		}
+		s.op = roles[i].Op
+		replaced = append(replaced, s)
+		s.inputs = append([]string(nil), s.inputs...) // the graph's node keeps its own
+		for j, name := range s.inputs {
+			if !slices.Contains(roles[i].Inputs, j) {
+				toFirst(name)
+				continue
+			}
+			if !renamed[name] && !convertedIn[name] {
+				convertedIn[name] = true
+				convert(ops.ToChannelsLast(), "ToChannelsLast", name, name+suffix)
+			}
+			s.inputs[j] = name + suffix
+		}
+		if roles[i].Output {
 			metas[s.outputs[0]+suffix] = metas[s.outputs[0]]
 			s.outputs[0] += suffix
-		} else {
-			for _, name := range s.inputs {
-				if renamed[name] && !firstIn[name] {
-					firstIn[name] = true
-					convert(ops.ToChannelsFirst(), "ToChannelsFirst", name+suffix, name)
-				}
-			}
 		}
 		steps = append(steps, s)
 	}
-	for name := range outputs {
-		if renamed[name] && !firstIn[name] {
-			firstIn[name] = true
-			convert(ops.ToChannelsFirst(), "ToChannelsFirst", name+suffix, name)
-		}
+	for _, name := range p.outputs {
+		toFirst(name)
 	}
 	p.steps = steps
 	return replaced
@@ -202,16 +210,9 @@ func isDepthwise(s *step, metas map[string]ops.Meta) bool {
 func (p *Plan) channelsLastBytes() int64 {
 	var most int64
 	for _, s := range p.steps {
-		switch s.node.OpType {
-		case "ToChannelsFirst":
-			continue
-		case "ToChannelsLast":
-		default:
-			if !ops.IsChannelsLast(s.op) {
-				continue
-			}
+		if len(s.outputs) == 1 && len(s.outputs[0]) > len("#nhwc") && s.outputs[0][len(s.outputs[0])-len("#nhwc"):] == "#nhwc" {
+			most = max(most, s.metas[0].Bytes())
 		}
-		most = max(most, s.metas[0].Bytes())
 	}
 	return most
 }

@@ -14,8 +14,10 @@ import (
 // outputs of the plans that keep the usual layout: within 1e-5 of the
 // largest output (the sums run in another order), for a batch of one
 // image, and for batches split into parts that run an image at a time
-// or in chunks with a smaller last one. Networks without depthwise
-// convolutions stay in the usual layout.
+// or in chunks with a smaller last one. The stretches run through
+// squeeze-and-excite blocks, hard-swish and SiLU activations and 5×5
+// depthwise convolutions (MobileNetV3, EfficientNet). Networks without
+// depthwise convolutions stay in the usual layout.
 func TestChannelsLastMatchesChannelsFirst(t *testing.T) {
 	if gemm.CurrentImpl() == gemm.ImplGo {
 		t.Skip("the channels-last stretches need the AVX2 or AVX-512 kernels, which this build or CPU does not have")
@@ -33,7 +35,12 @@ func TestChannelsLastMatchesChannelsFirst(t *testing.T) {
 		// The zoo's exports take batches of 2.
 		{"MobileNetV2 (zoo, torchscript)", filepath.Join(repoRoot, "testdata", "zoo", "mobilenet_v2.torchscript.onnx"), []int{3, 32, 32}, true, two},
 		{"MobileNetV2 (zoo, dynamo)", filepath.Join(repoRoot, "testdata", "zoo", "mobilenet_v2.dynamo.onnx"), []int{3, 32, 32}, true, two},
-		{"EfficientNet-B0 (zoo, dynamo)", filepath.Join(repoRoot, "testdata", "zoo", "efficientnet_b0.dynamo.onnx"), []int{3, 32, 32}, false, two},
+		{"EfficientNet-B0 (zoo, dynamo)", filepath.Join(repoRoot, "testdata", "zoo", "efficientnet_b0.dynamo.onnx"), []int{3, 32, 32}, true, two},
+		{"MobileNetV3-Large (zoo, torchscript)", filepath.Join(repoRoot, "testdata", "zoo", "mobilenet_v3_large.torchscript.onnx"), []int{3, 32, 32}, true, two},
+		{"MobileNetV3-Small (zoo, dynamo)", filepath.Join(repoRoot, "testdata", "zoo", "mobilenet_v3_small.dynamo.onnx"), []int{3, 32, 32}, true, two},
+		// Its channel shuffles (Reshape, Transpose) are not channels-last
+		// operators: the stretches between them are too short to pay.
+		{"ShuffleNetV2 (zoo, torchscript)", filepath.Join(repoRoot, "testdata", "zoo", "shufflenet_v2.torchscript.onnx"), []int{3, 32, 32}, false, two},
 		{"ResNet-20", resnet20Path, []int{3, 32, 32}, false, any},
 	} {
 		g := load(t, m.path)

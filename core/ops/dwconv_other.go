@@ -11,5 +11,5 @@ func deinterleaveFast(even, odd, src []float32) int { return 0 }
 // copyRowsFast has no vector version here.
 func copyRowsFast(dst, src []float32, rows, n, dstPitch, srcPitch int) bool { return false }
 
-// dw3x3NHWCFast has no vector version here.
-func dw3x3NHWCFast(a *dw3Args) bool { return false }
+// dwLastFast has no vector version here.
+func dwLastFast(a *dwLastArgs) bool { return false }

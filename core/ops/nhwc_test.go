@@ -56,8 +56,8 @@ func runChannelsLast(t *testing.T, op Op, workers int, x, w, b, res *tensor.Tens
 }
 
 // The channels-last convolutions against refConv on every
-// implementation: depthwise 3×3 at strides 1 to 3 with every padding of
-// at most 1, planes from 1×1 to wider than the kernel's eight positions,
+// implementation: depthwise 3×3 and 5×5 at strides 1 to 3 with paddings
+// up to half the kernel, on every side or some, planes from 1×1 to wider than the kernel's eight positions,
 // channels from 2 to past two 16-channel blocks (masked tails), fused
 // activations and residuals; pointwise ones with output channels that
 // fill the GEMM's tiles or not.
@@ -71,20 +71,23 @@ func TestChannelsLastConvReference(t *testing.T) {
 	}
 	var cases []tc
 	i := 0
-	for _, c := range []int{2, 3, 16, 17, 40} {
-		for _, hw := range [][2]int{{1, 1}, {2, 3}, {5, 7}, {9, 20}, {4, 33}} {
-			for _, s := range []int{1, 2, 3} {
-				for _, pads := range [][4]int{{1, 1, 1, 1}, {0, 0, 0, 0}, {0, 0, 1, 1}, {1, 0, 0, 1}} {
-					if hw[0]+pads[0]+pads[2] < 3 || hw[1]+pads[1]+pads[3] < 3 {
-						continue
+	for _, k := range []int{3, 5} {
+		p := k / 2
+		for _, c := range []int{2, 3, 16, 17, 40} {
+			for _, hw := range [][2]int{{1, 1}, {2, 3}, {5, 7}, {9, 20}, {4, 33}} {
+				for _, s := range []int{1, 2, 3} {
+					for _, pads := range [][4]int{{p, p, p, p}, {0, 0, 0, 0}, {0, 0, p, p}, {p, 0, 0, p}, {1, 1, 1, 1}} {
+						if hw[0]+pads[0]+pads[2] < k || hw[1]+pads[1]+pads[3] < k {
+							continue
+						}
+						i++
+						act := []Activation{{}, relu6, clip, relu}[i%4]
+						cases = append(cases, tc{convCase: convCase{
+							name: fmt.Sprintf("dw%dx%d/c%d/%dx%d/s%d/pads%v/%v", k, k, c, hw[0], hw[1], s, pads, act.Kind),
+							n:    1 + i%2, c: c, h: hw[0], w: hw[1], m: c, kh: k, kw: k, group: c,
+							stride: [2]int{s, s}, dilation: [2]int{1, 1}, pads: pads, bias: i%3 != 0, act: act,
+						}, residual: i%5 == 0 && s == 1})
 					}
-					i++
-					act := []Activation{{}, relu6, clip, relu}[i%4]
-					cases = append(cases, tc{convCase: convCase{
-						name: fmt.Sprintf("dw/c%d/%dx%d/s%d/pads%v/%v", c, hw[0], hw[1], s, pads, act.Kind),
-						n:    1 + i%2, c: c, h: hw[0], w: hw[1], m: c, kh: 3, kw: 3, group: c,
-						stride: [2]int{s, s}, dilation: [2]int{1, 1}, pads: pads, bias: i%3 != 0, act: act,
-					}, residual: i%5 == 0 && s == 1})
 				}
 			}
 		}
@@ -160,7 +163,9 @@ func TestChannelsLastDeclines(t *testing.T) {
 		{"grouped 1x1", randT(r, 4, 2, 1, 1), []*onnx.Attribute{aInt("group", 2)}},
 		{"strided 1x1", randT(r, 4, 4, 1, 1), []*onnx.Attribute{aInts("strides", 2, 2)}},
 		{"padded 1x1", randT(r, 4, 4, 1, 1), []*onnx.Attribute{aInts("pads", 1, 1, 1, 1)}},
-		{"depthwise 5x5", randT(r, 4, 1, 5, 5), []*onnx.Attribute{aInt("group", 4), aInts("pads", 2, 2, 2, 2)}},
+		{"depthwise 7x7", randT(r, 4, 1, 7, 7), []*onnx.Attribute{aInt("group", 4), aInts("pads", 3, 3, 3, 3)}},
+		{"depthwise 5x5 pad 3", randT(r, 4, 1, 5, 5), []*onnx.Attribute{aInt("group", 4), aInts("pads", 3, 3, 3, 3)}},
+		{"depthwise 3x5", randT(r, 4, 1, 3, 5), []*onnx.Attribute{aInt("group", 4), aInts("pads", 1, 2, 1, 2)}},
 		{"depthwise pad 2", randT(r, 4, 1, 3, 3), []*onnx.Attribute{aInt("group", 4), aInts("pads", 2, 2, 2, 2)}},
 		{"depthwise dilated", randT(r, 4, 1, 3, 3), []*onnx.Attribute{aInt("group", 4), aInts("dilations", 2, 2)}},
 		{"depthwise multiplier 2", randT(r, 8, 1, 3, 3), []*onnx.Attribute{aInt("group", 4), aInts("pads", 1, 1, 1, 1)}},
@@ -197,7 +202,7 @@ func TestDepthwiseNHWCNaNInf(t *testing.T) {
 		}
 		return v
 	}
-	src := [3][]float32{row(0), row(1), row(2)}
+	src := [5][]float32{row(0), row(1), row(2)}
 	src[1][ch+5*ch+3] = float32(math.NaN())
 	src[2][ch+9*ch+17] = float32(math.Inf(1))
 	weights := make([]float32, 9*ch)
@@ -206,18 +211,18 @@ func TestDepthwiseNHWCNaNInf(t *testing.T) {
 	}
 	bias := make([]float32, ch)
 	for _, bounds := range [][2]float32{{float32(math.Inf(-1)), float32(math.Inf(1))}, {0, 6}} {
-		args := func(out []float32) *dw3Args {
-			return &dw3Args{src: src, at: [3]int{ch, ch, ch}, col0: 0, w: weights, bias: bias, out: out,
+		args := func(out []float32) *dwLastArgs {
+			return &dwLastArgs{k: 3, src: src, at: [5]int{ch, ch, ch}, col0: 0, w: weights, bias: bias, out: out,
 				n: w - 2, c: ch, step: ch, lo: bounds[0], hi: bounds[1]}
 		}
 		want := make([]float32, (w-2)*ch)
-		dw3x3NHWCGo(args(want))
+		dwLastGo(args(want))
 		if v := want[4*ch+3]; !math.IsNaN(float64(v)) {
 			t.Fatalf("Go kernel: %v, want NaN", v)
 		}
 		forEachGemmImpl(t, func(t *testing.T) {
 			got := make([]float32, (w-2)*ch)
-			dw3x3NHWC(args(got))
+			dwLast(args(got))
 			if !sameBits(f32(sh(len(got)), got...), f32(sh(len(want)), want...)) {
 				t.Errorf("bounds %v: got %v, want %v", bounds, got, want)
 			}
