@@ -2,6 +2,7 @@ package engine
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/int8cal/int8cal/core/gemm"
 	"github.com/int8cal/int8cal/core/graph"
@@ -138,11 +139,23 @@ func (p *Plan) channelsLast(metas map[string]ops.Meta) (replaced []*step) {
 	}
 	// Rewrite: the moved steps run their channels-last operators on the
 	// renamed tensors, with the conversions added where they are read.
-	const suffix = "#nhwc"
 	renamed := map[string]bool{} // tensors a moved step writes channels-last
+	copies := map[string]bool{}  // tensors that get a channels-last copy
 	for i, s := range p.steps {
-		if moved(i) && roles[i].Output {
+		if !moved(i) {
+			continue
+		}
+		if roles[i].Output {
 			renamed[s.outputs[0]] = true
+			copies[s.outputs[0]] = true
+		}
+		for _, j := range roles[i].Inputs {
+			copies[s.inputs[j]] = true
+		}
+	}
+	for name := range copies {
+		if _, taken := metas[name+layoutSuffix]; taken {
+			return nil // a model's own tensor has the copy's name: keep the usual layout
 		}
 	}
 	var steps []*step
@@ -157,7 +170,7 @@ func (p *Plan) channelsLast(metas map[string]ops.Meta) (replaced []*step) {
 	toFirst := func(name string) {
 		if renamed[name] && !convertedBack[name] {
 			convertedBack[name] = true
-			convert(ops.ToChannelsFirst(), "ToChannelsFirst", name+suffix, name)
+			convert(ops.ToChannelsFirst(), "ToChannelsFirst", name+layoutSuffix, name)
 		}
 	}
 	for i, s := range p.steps {
@@ -178,13 +191,13 @@ func (p *Plan) channelsLast(metas map[string]ops.Meta) (replaced []*step) {
 			}
 			if !renamed[name] && !convertedIn[name] {
 				convertedIn[name] = true
-				convert(ops.ToChannelsLast(), "ToChannelsLast", name, name+suffix)
+				convert(ops.ToChannelsLast(), "ToChannelsLast", name, name+layoutSuffix)
 			}
-			s.inputs[j] = name + suffix
+			s.inputs[j] = name + layoutSuffix
 		}
 		if roles[i].Output {
-			metas[s.outputs[0]+suffix] = metas[s.outputs[0]]
-			s.outputs[0] += suffix
+			metas[s.outputs[0]+layoutSuffix] = metas[s.outputs[0]]
+			s.outputs[0] += layoutSuffix
 		}
 		steps = append(steps, s)
 	}
@@ -194,6 +207,9 @@ func (p *Plan) channelsLast(metas map[string]ops.Meta) (replaced []*step) {
 	p.steps = steps
 	return replaced
 }
+
+// layoutSuffix ends the names of the channels-last copies of tensors.
+const layoutSuffix = "#nhwc"
 
 // isDepthwise reports whether Conv step s has one input channel a group
 // (its weights [M, 1, KH, KW] on an input of M channels).
@@ -210,7 +226,7 @@ func isDepthwise(s *step, metas map[string]ops.Meta) bool {
 func (p *Plan) channelsLastBytes() int64 {
 	var most int64
 	for _, s := range p.steps {
-		if len(s.outputs) == 1 && len(s.outputs[0]) > len("#nhwc") && s.outputs[0][len(s.outputs[0])-len("#nhwc"):] == "#nhwc" {
+		if len(s.outputs) == 1 && strings.HasSuffix(s.outputs[0], layoutSuffix) {
 			most = max(most, s.metas[0].Bytes())
 		}
 	}

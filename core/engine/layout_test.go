@@ -1,11 +1,16 @@
 package engine_test
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/int8cal/int8cal/core/engine"
 	"github.com/int8cal/int8cal/core/gemm"
+	"github.com/int8cal/int8cal/core/graph"
+	"github.com/int8cal/int8cal/core/onnx"
 	"github.com/int8cal/int8cal/core/tensor"
 )
 
@@ -69,6 +74,83 @@ func TestChannelsLastMatchesChannelsFirst(t *testing.T) {
 			for name, w := range want {
 				compareToLargest(t, name, got[name], w, 1e-5)
 			}
+		}
+	}
+}
+
+// A stretch whose tensors are also read outside it: a graph output in the
+// middle (converted back), a reader in the usual layout (Flatten), and a
+// global pooling that ends it; the outputs are those of the usual layout.
+// Where a model's own tensor already has the name of a channels-last copy,
+// the plan keeps the usual layout.
+func TestChannelsLastEdges(t *testing.T) {
+	if gemm.CurrentImpl() == gemm.ImplGo {
+		t.Skip("the channels-last stretches need the AVX2 or AVX-512 kernels, which this build or CPU does not have")
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	weights := func(shape ...int) *tensor.Tensor {
+		w := tensor.New(tensor.Float32, shape...)
+		for i := range w.F32 {
+			w.F32[i] = r.Float32() - 0.5
+		}
+		return w
+	}
+	ints := func(name string, v ...int64) *onnx.Attribute {
+		return &onnx.Attribute{Name: name, Type: onnx.AttrInts, Ints: v}
+	}
+	for _, clash := range []bool{false, true} {
+		nodes := []*onnx.Node{
+			{OpType: "Conv", Inputs: []string{"x", "wd", "bd"}, Outputs: []string{"d"},
+				Attrs: []*onnx.Attribute{{Name: "group", Type: onnx.AttrInt, I: 8}, ints("pads", 1, 1, 1, 1)}},
+			{OpType: "Conv", Inputs: []string{"d", "w1"}, Outputs: []string{"p1"}},
+			{OpType: "Relu", Inputs: []string{"p1"}, Outputs: []string{"r1"}},
+			{OpType: "Conv", Inputs: []string{"r1", "w2", "b2"}, Outputs: []string{"p2"}},
+			{OpType: "GlobalAveragePool", Inputs: []string{"p2"}, Outputs: []string{"y"}},
+			{OpType: "Flatten", Inputs: []string{"d"}, Outputs: []string{"f"}},
+		}
+		outputs := []*onnx.ValueInfo{{Name: "y"}, {Name: "d"}, {Name: "f"}}
+		if clash {
+			nodes = append(nodes, &onnx.Node{OpType: "Identity", Inputs: []string{"x"}, Outputs: []string{"d#nhwc"}})
+			outputs = append(outputs, &onnx.ValueInfo{Name: "d#nhwc"})
+		}
+		for i, n := range nodes {
+			n.Name = fmt.Sprint(n.OpType, i)
+		}
+		var inits []*onnx.Initializer
+		for name, v := range map[string]*tensor.Tensor{"wd": weights(8, 1, 3, 3), "bd": weights(8), "w1": weights(64, 8, 1, 1),
+			"w2": weights(64, 64, 1, 1), "b2": weights(64)} {
+			inits = append(inits, &onnx.Initializer{Name: name, Tensor: v})
+		}
+		g, err := graph.FromONNX(&onnx.Model{IRVersion: 8, Opsets: map[string]int64{"": 18}, Graph: &onnx.Graph{
+			Name: "stretch", Nodes: nodes, Initializers: inits, Outputs: outputs,
+			Inputs: []*onnx.ValueInfo{{Name: "x", DType: tensor.Float32, HasShape: true, Dims: []onnx.Dim{{Param: "N"}, {Value: 8}, {Value: 6}, {Value: 6}}}},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs := map[string]*tensor.Tensor{"x": randomInput(3, 8, 6, 6)}
+		opts := engine.Options{Workers: 2}
+		last := engine.New(g, opts)
+		steps, _, err := engine.ChannelsLastSteps(last, inputs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := 3; clash && steps != 0 || !clash && steps != want {
+			t.Fatalf("a tensor named d#nhwc: %v; %d channels-last steps", clash, steps)
+		}
+		got, err := last.Run(inputs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := engine.New(g, engine.WithChannelsFirst(opts)).Run(inputs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, w := range want {
+			if !slices.Equal(got[name].Shape, w.Shape) {
+				t.Fatalf("%s: shape %v, want %v", name, got[name].Shape, w.Shape)
+			}
+			compareToLargest(t, name, got[name], w, 1e-6)
 		}
 	}
 }
