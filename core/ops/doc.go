@@ -8,4 +8,8 @@
 // Keeping shape inference next to the kernel means the importer's constant
 // folding, the executor's planning and the kernels can never disagree about
 // an operator's semantics.
+//
+// Some operators have a channels-last version (ChannelsLastRole, nhwc.go):
+// the engine moves stretches of a network to that layout where it pays,
+// converting at their edges (ToChannelsLast, ToChannelsFirst).
 package ops
