@@ -10,7 +10,8 @@ import (
 	"github.com/int8cal/int8cal/core/tensor"
 )
 
-// channelsLast moves the stretches of a fused FP32 plan where it pays to
+// channelsLast moves the stretches of a fused FP32 or FP16 plan where it
+// pays to
 // the channels-last layout (ops.ChannelsLastRole): chains of pointwise
 // and depthwise convolutions, as in MobileNets, whose channels-last
 // kernels need no packing of their input and no padded copies, with the

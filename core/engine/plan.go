@@ -122,7 +122,7 @@ func (e *Engine) plan(shapes map[string][]int, mode planMode, workers int) (*Pla
 	}
 	if !observed && !e.opts.NoFusion {
 		p.fuse(metas)
-		if e.opts.Precision == precision.FP32 && !e.opts.channelsFirst {
+		if e.opts.Precision != precision.INT8 && !e.opts.channelsFirst {
 			// The channels-last operators pack the weights again, in
 			// place of the float packing counted above (see quantize).
 			for _, s := range p.channelsLast(metas) {
