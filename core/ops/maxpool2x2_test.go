@@ -123,3 +123,48 @@ func TestMaxPoolInt8RowsMatchWindows(t *testing.T) {
 	}
 	vectorPool = true
 }
+
+// Float max pooling with the vector kernel over the windows inside the
+// input gives window-by-window's bits (maxInside's comparison in its tap
+// order), NaNs, infinities and signed zeros included, on the ResNet-50
+// stem's geometry, dilated windows and 300 random ones (strides 1 and 2
+// take the kernel, 3 the loop).
+func TestMaxPoolFloatRowsMatchWindows(t *testing.T) {
+	r := rand.New(rand.NewSource(10))
+	type geometry struct{ ih, iw, kh, kw, sh, sw, dh, dw, top, left, bottom, right int }
+	geometries := []geometry{
+		{112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1}, // ResNet-50's stem
+		{20, 41, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2},
+		{9, 70, 2, 5, 1, 2, 1, 3, 0, 1, 1, 0},
+	}
+	for range 300 {
+		k := [2]int{1 + r.Intn(5), 1 + r.Intn(5)}
+		geometries = append(geometries, geometry{ih: k[0] + r.Intn(10), iw: k[1] + r.Intn(90), kh: k[0], kw: k[1],
+			sh: 1 + r.Intn(3), sw: 1 + r.Intn(3), dh: 1, dw: 1, top: r.Intn(k[0]), left: r.Intn(k[1]), bottom: r.Intn(k[0]), right: r.Intn(k[1])})
+	}
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1))}
+	for _, g := range geometries {
+		win := window{kernel: [2]int{g.kh, g.kw}, stride: [2]int{g.sh, g.sw}, dilation: [2]int{g.dh, g.dw},
+			padBegin: [2]int{g.top, g.left}, padEnd: [2]int{g.bottom, g.right}}
+		oh := (g.ih+g.top+g.bottom-(g.kh-1)*g.dh-1)/g.sh + 1
+		ow := (g.iw+g.left+g.right-(g.kw-1)*g.dw-1)/g.sw + 1
+		src := make([]float32, g.ih*g.iw)
+		for i := range src {
+			src[i] = float32(r.Intn(7)) - 3 // ties between windows' taps
+			if r.Intn(8) == 0 {
+				src[i] = special[r.Intn(len(special))]
+			}
+		}
+		got, want := make([]float32, oh*ow), make([]float32, oh*ow)
+		vectorPool = true
+		maxPoolPlane(src, got, [2]int{g.ih, g.iw}, [2]int{oh, ow}, &win, float32(math.Inf(-1)))
+		vectorPool = false
+		maxPoolPlane(src, want, [2]int{g.ih, g.iw}, [2]int{oh, ow}, &win, float32(math.Inf(-1)))
+		vectorPool = true
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%+v: output %d = %v, window by window %v", g, i, got[i], want[i])
+			}
+		}
+	}
+}

@@ -146,6 +146,9 @@ func maxPoolPlane[T float32 | int8](src, dst []T, hw, ohw [2]int, win *window, l
 		maxPool2x2(src, dst, iw, oh, ow)
 		return
 	}
+	if f, ok := any(src).([]float32); ok && maxPoolRowsF32(f, any(dst).([]float32), hw, ohw, win) {
+		return
+	}
 	eachWindow(hw, ohw, win, func(o, y0, x0 int, inside bool) {
 		if inside {
 			dst[o] = maxInside(src, iw, y0, x0, win)
@@ -153,6 +156,56 @@ func maxPoolPlane[T float32 | int8](src, dst []T, hw, ohw [2]int, win *window, l
 			dst[o] = maxPartial(src, ih, iw, y0, x0, win, lowest)
 		}
 	})
+}
+
+// maxPoolRowsF32 max-pools a float plane with the vector kernel
+// (maxWindowsFast) over each output row's windows that lie inside the
+// input, the others as maxPoolPlane does, and reports whether it did:
+// not for strides other than 1 and 2 along a row, windows of more than
+// 64 taps, or where there is no vector kernel. The kernel takes each
+// window's taps in maxInside's order with maxInside's comparison, so
+// NaNs and signed zeros come out the same.
+func maxPoolRowsF32(src, dst []float32, hw, ohw [2]int, win *window) bool {
+	ih, iw, oh, ow := hw[0], hw[1], ohw[0], ohw[1]
+	kh, kw, dh, dw := win.kernel[0], win.kernel[1], win.dilation[0], win.dilation[1]
+	sw, left := win.stride[1], win.padBegin[1]
+	if sw != 1 && sw != 2 || kh*kw > 64 || !maxWindowsAvailable() {
+		return false
+	}
+	var taps [64]int
+	offs := taps[:0]
+	for ky := 0; ky < kh; ky++ {
+		for kx := 0; kx < kw; kx++ {
+			offs = append(offs, ky*dh*iw+kx*dw)
+		}
+	}
+	// Output columns [xa, xb) have their windows inside the input's
+	// columns.
+	xa := min(ow, ceilDiv(left, sw))
+	xb := max(xa, min(ow, (iw-1-(kw-1)*dw+left)/sw+1))
+	for oy := 0; oy < oh; oy++ {
+		y0 := oy*win.stride[0] - win.padBegin[0]
+		out := dst[oy*ow : (oy+1)*ow]
+		from := xa
+		if y0 >= 0 && y0+(kh-1)*dh < ih && xb > xa {
+			at := y0*iw + xa*sw - left // the first inside window's top-left tap
+			from += maxWindowsFast(out[xa:xb], src[at:], offs, xb-xa, sw)
+		} else {
+			from = 0
+		}
+		for ox := 0; ox < ow; ox++ {
+			if ox >= xa && ox < from {
+				continue
+			}
+			x0 := ox*sw - left
+			if y0 >= 0 && y0+(kh-1)*dh < ih && x0 >= 0 && x0+(kw-1)*dw < iw {
+				out[ox] = maxInside(src, iw, y0, x0, win)
+			} else {
+				out[ox] = maxPartial(src, ih, iw, y0, x0, win, float32(math.Inf(-1)))
+			}
+		}
+	}
+	return true
 }
 
 // maxRows pools int8 planes in two passes of whole rows, as max is

@@ -51,3 +51,34 @@ func maxTapsFast(dst, src []int8, offs []int, n int) bool {
 	maxTapsInt8AVX2(&dst[0], &src[0], &offs[0], len(offs), n)
 	return true
 }
+
+// maxWindowsAvailable reports whether maxWindowsFast has a vector kernel.
+func maxWindowsAvailable() bool { return vectorPool && cpu.X86.HasAVX2 }
+
+//go:noescape
+func maxWindowsAVX2(dst, src *float32, offs *int, taps, n, stride int)
+
+// maxWindowsFast computes, with AVX2, the leading multiple of 8 of n
+// float max-pooling windows inside the input: output j of dst the max of
+// src[offs[t] + j·stride] in maxInside's order, for stride 1 or 2. It
+// returns how many it did: none where the CPU has no AVX2, for other
+// strides, or where the last group's read (stride 2 reads a value past
+// its last window) would leave src.
+func maxWindowsFast(dst, src []float32, offs []int, n, stride int) int {
+	if !maxWindowsAvailable() || stride != 1 && stride != 2 || len(offs) == 0 {
+		return 0
+	}
+	n8 := min(n, len(dst)) &^ 7
+	last := 0
+	for _, o := range offs {
+		last = max(last, o)
+	}
+	for n8 > 0 && last+(n8-1)*stride+stride-1 >= len(src) {
+		n8 -= 8
+	}
+	if n8 == 0 {
+		return 0
+	}
+	maxWindowsAVX2(&dst[0], &src[0], &offs[0], len(offs), n8, stride)
+	return n8
+}

@@ -164,3 +164,73 @@ tdone:
 DATA evenBytes<>+0(SB)/8, $0x0e0c0a0806040200
 DATA evenBytes<>+8(SB)/8, $0x8080808080808080
 GLOBL evenBytes<>(SB), RODATA|NOPTR, $16
+
+// func maxWindowsAVX2(dst, src *float32, offs *int, taps, n, stride int)
+//
+// dst[j] for j < n (n a multiple of 8) is the max of src[offs[t] +
+// j·stride] over the taps t in order, as maxInside takes it: the first
+// tap, then each next one where it is greater (VMAXPS with the tap as
+// the first source: a NaN tap loses, a NaN so far stays, equal values
+// keep the earlier one). stride is 1, or 2: then 16 values are read a
+// tap and their even ones kept (VSHUFPS within 128-bit lanes, VPERMPD
+// across), the last of them one past the window the caller checked.
+TEXT ·maxWindowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ offs+16(FP), R8
+	MOVQ taps+24(FP), R9
+	MOVQ n+32(FP), CX
+	MOVQ stride+40(FP), R10
+	SHRQ $3, CX
+	JZ   mwdone
+	CMPQ R10, $2
+	JEQ  mw2
+
+mw1: // 8 outputs, stride 1
+	MOVQ    (R8), AX
+	VMOVUPS (SI)(AX*4), Y0
+	MOVQ    $1, DX
+mw1tap:
+	CMPQ    DX, R9
+	JAE     mw1store
+	MOVQ    (R8)(DX*8), AX
+	VMOVUPS (SI)(AX*4), Y1
+	VMAXPS  Y0, Y1, Y0 // Y0 = Y1 > Y0 ? Y1 : Y0
+	INCQ    DX
+	JMP     mw1tap
+mw1store:
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     mw1
+	JMP     mwdone
+
+mw2: // 8 outputs, stride 2
+	MOVQ      (R8), AX
+	VMOVUPS   (SI)(AX*4), Y2
+	VMOVUPS   32(SI)(AX*4), Y3
+	VSHUFPS   $0x88, Y3, Y2, Y0
+	VPERMPD   $0xD8, Y0, Y0
+	MOVQ      $1, DX
+mw2tap:
+	CMPQ      DX, R9
+	JAE       mw2store
+	MOVQ      (R8)(DX*8), AX
+	VMOVUPS   (SI)(AX*4), Y2
+	VMOVUPS   32(SI)(AX*4), Y3
+	VSHUFPS   $0x88, Y3, Y2, Y1
+	VPERMPD   $0xD8, Y1, Y1
+	VMAXPS    Y0, Y1, Y0
+	INCQ      DX
+	JMP       mw2tap
+mw2store:
+	VMOVUPS Y0, (DI)
+	ADDQ    $64, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     mw2
+
+mwdone:
+	VZEROUPPER
+	RET
