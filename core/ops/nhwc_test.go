@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/int8cal/int8cal/core/gemm"
 	"github.com/int8cal/int8cal/core/onnx"
 	"github.com/int8cal/int8cal/core/tensor"
 )
@@ -279,4 +280,47 @@ func TestTransposeMatrix(t *testing.T) {
 			}
 		}
 	})
+}
+
+// The depthwise convolutions of MobileNetV2 (3×3) and MobileNetV3 (5×5),
+// one image, in the usual layout and channels-last, on every
+// implementation: output values per ns.
+func BenchmarkDepthwiseLayouts(b *testing.B) {
+	for _, g := range []struct{ c, hw, k, s int }{{96, 112, 3, 2}, {144, 56, 3, 1}, {960, 7, 3, 1}, {672, 14, 5, 1}} {
+		r := rtRand(uint64(g.c))
+		x, w, bias := randT(r, 1, g.c, g.hw, g.hw), randT(r, g.c, 1, g.k, g.k), randT(r, g.c)
+		p := g.k / 2
+		op := rtBuild(b, 13, "Conv", aInt("group", int64(g.c)), aInts("pads", int64(p), int64(p), int64(p), int64(p)),
+			aInts("strides", int64(g.s), int64(g.s)))
+		metas := []Meta{{tensor.Float32, x.Shape}, {tensor.Float32, w.Shape}, {tensor.Float32, bias.Shape}}
+		consts := []*tensor.Tensor{nil, w, bias}
+		outMetas, err := Infer(op, metas, consts, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := op.(Preparer).Prepare(consts); err != nil {
+			b.Fatal(err)
+		}
+		last := ChannelsLast(op, metas, consts)
+		y := tensor.New(tensor.Float32, outMetas[0].Shape...)
+		for _, im := range gemm.Available() {
+			for _, layout := range []struct {
+				name string
+				op   Op
+			}{{"first", op}, {"last", last}} {
+				b.Run(fmt.Sprintf("%dx%dx%d/k%d/s%d/%s/%v", g.c, g.hw, g.hw, g.k, g.s, layout.name, im), func(b *testing.B) {
+					prev, _ := gemm.SetImpl(im)
+					defer gemm.SetImpl(prev)
+					ctx := &Ctx{Workers: 1}
+					in := []*tensor.Tensor{x, w, bias}
+					for i := 0; i < b.N; i++ {
+						if err := layout.op.Run(ctx, in, []*tensor.Tensor{y}); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.ReportMetric(float64(b.N)*float64(len(y.F32))/float64(b.Elapsed().Nanoseconds()), "values/ns")
+				})
+			}
+		}
+	}
 }
