@@ -15,6 +15,26 @@ import (
 	"github.com/int8cal/int8cal/core/tensor"
 )
 
+// runBothLayouts runs g on inputs with opts, then keeping the usual
+// layout, and returns how many steps the first run's plans (the first
+// part's, where the batch splits) compute channels-last, how many images
+// they take at a time, and both runs' outputs.
+func runBothLayouts(t *testing.T, g *graph.Graph, opts engine.Options, inputs map[string]*tensor.Tensor) (steps, chunk int, got, want map[string]*tensor.Tensor) {
+	t.Helper()
+	last := engine.New(g, opts)
+	steps, chunk, err := engine.ChannelsLastSteps(last, inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err = last.Run(inputs); err != nil {
+		t.Fatal(err)
+	}
+	if want, err = engine.New(g, engine.WithChannelsFirst(opts)).Run(inputs); err != nil {
+		t.Fatal(err)
+	}
+	return steps, chunk, got, want
+}
+
 // Networks of depthwise and pointwise convolutions run their stretches
 // channels-last where the CPU has the kernels (AVX-512 or AVX2), and give the
 // outputs of the plans that keep the usual layout: within 1e-5 of the
@@ -58,23 +78,11 @@ func TestChannelsLastMatchesChannelsFirst(t *testing.T) {
 			if i == len(m.runs)-1 {
 				opts.Precision = precision.FP16 // rounded after every step: the same in either layout
 			}
-			last := engine.New(g, opts)
-			steps, chunk, err := engine.ChannelsLastSteps(last, inputs)
-			if err != nil {
-				t.Fatal(err)
-			}
+			steps, chunk, got, want := runBothLayouts(t, g, opts, inputs)
 			if (steps > 0) != m.moved {
 				t.Fatalf("%s, %d images: %d channels-last steps", m.name, c.images, steps)
 			}
 			t.Logf("%s %v, %d images on %d workers: %d channels-last steps, %d images at a time", m.name, opts.Precision, c.images, c.workers, steps, chunk)
-			got, err := last.Run(inputs)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := engine.New(g, engine.WithChannelsFirst(opts)).Run(inputs)
-			if err != nil {
-				t.Fatal(err)
-			}
 			for name, w := range want {
 				compareToLargest(t, name, got[name], w, 1e-5)
 			}
@@ -134,21 +142,9 @@ func TestChannelsLastEdges(t *testing.T) {
 		}
 		inputs := map[string]*tensor.Tensor{"x": randomInput(3, 8, 6, 6)}
 		opts := engine.Options{Workers: 2}
-		last := engine.New(g, opts)
-		steps, _, err := engine.ChannelsLastSteps(last, inputs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if want := 3; clash && steps != 0 || !clash && steps != want {
+		steps, _, got, want := runBothLayouts(t, g, opts, inputs)
+		if clash && steps != 0 || !clash && steps != 3 {
 			t.Fatalf("a tensor named d#nhwc: %v; %d channels-last steps", clash, steps)
-		}
-		got, err := last.Run(inputs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, err := engine.New(g, engine.WithChannelsFirst(opts)).Run(inputs)
-		if err != nil {
-			t.Fatal(err)
 		}
 		for name, w := range want {
 			if !slices.Equal(got[name].Shape, w.Shape) {

@@ -20,22 +20,7 @@ func runChannelsLast(t *testing.T, op Op, workers int, x, w, b, res *tensor.Tens
 	if res != nil {
 		in = append(in, res)
 	}
-	metas := make([]Meta, len(in))
-	consts := make([]*tensor.Tensor, len(in))
-	for i, v := range in {
-		if v != nil {
-			metas[i] = Meta{DType: v.DType, Shape: v.Shape}
-		}
-	}
-	consts[1], consts[2] = w, b
-	outMetas, err := Infer(op, metas, consts, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := op.(Preparer).Prepare(consts); err != nil {
-		t.Fatal(err)
-	}
-	last := ChannelsLast(op, metas, consts)
+	last, outShape := prepareChannelsLast(t, op, in)
 	if last == nil {
 		t.Fatal("no channels-last operator")
 	}
@@ -46,7 +31,7 @@ func runChannelsLast(t *testing.T, op Op, workers int, x, w, b, res *tensor.Tens
 	if res != nil {
 		lin = append(lin, toLast(res))
 	}
-	out := tensor.New(tensor.Float32, outMetas[0].Shape...)
+	out := tensor.New(tensor.Float32, outShape...)
 	for i := range out.F32 {
 		out.F32[i] = sentinelF
 	}
@@ -54,6 +39,30 @@ func runChannelsLast(t *testing.T, op Op, workers int, x, w, b, res *tensor.Tens
 		t.Fatal(err)
 	}
 	return rtMust(t, ToChannelsFirst(), workers, 1, []*tensor.Tensor{out}, constAt(1))[0]
+}
+
+// prepareChannelsLast infers and prepares the convolution op for inputs
+// in (x, then constant weights and bias, then any residual) and returns
+// its channels-last operator (nil where there is none) and the output
+// shape.
+func prepareChannelsLast(t testing.TB, op Op, in []*tensor.Tensor) (Op, []int) {
+	t.Helper()
+	metas := make([]Meta, len(in))
+	consts := make([]*tensor.Tensor, len(in))
+	for i, v := range in {
+		if v != nil {
+			metas[i] = Meta{DType: v.DType, Shape: v.Shape}
+		}
+	}
+	consts[1], consts[2] = in[1], in[2]
+	outMetas, err := Infer(op, metas, consts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := op.(Preparer).Prepare(consts); err != nil {
+		t.Fatal(err)
+	}
+	return ChannelsLast(op, metas, consts), outMetas[0].Shape
 }
 
 // The channels-last convolutions against refConv on every
@@ -292,17 +301,8 @@ func BenchmarkDepthwiseLayouts(b *testing.B) {
 		p := g.k / 2
 		op := rtBuild(b, 13, "Conv", aInt("group", int64(g.c)), aInts("pads", int64(p), int64(p), int64(p), int64(p)),
 			aInts("strides", int64(g.s), int64(g.s)))
-		metas := []Meta{{tensor.Float32, x.Shape}, {tensor.Float32, w.Shape}, {tensor.Float32, bias.Shape}}
-		consts := []*tensor.Tensor{nil, w, bias}
-		outMetas, err := Infer(op, metas, consts, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := op.(Preparer).Prepare(consts); err != nil {
-			b.Fatal(err)
-		}
-		last := ChannelsLast(op, metas, consts)
-		y := tensor.New(tensor.Float32, outMetas[0].Shape...)
+		last, outShape := prepareChannelsLast(b, op, []*tensor.Tensor{x, w, bias})
+		y := tensor.New(tensor.Float32, outShape...)
 		for _, im := range gemm.Available() {
 			for _, layout := range []struct {
 				name string
