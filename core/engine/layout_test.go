@@ -39,8 +39,7 @@ func runBothLayouts(t *testing.T, g *graph.Graph, opts engine.Options, inputs ma
 // channels-last where the CPU has the kernels (AVX-512 or AVX2), and give the
 // outputs of the plans that keep the usual layout: within 1e-5 of the
 // largest output (the sums run in another order), for a batch of one
-// image, and for batches split into parts that run an image at a time
-// or in chunks with a smaller last one. The stretches run through
+// image, and for batches split into parts that run an image at a time. The stretches run through
 // squeeze-and-excite blocks, hard-swish and SiLU activations and 5×5
 // depthwise convolutions (MobileNetV3, EfficientNet), in FP32 and FP16.
 // Networks without depthwise convolutions stay in the usual layout.
@@ -92,7 +91,8 @@ func TestChannelsLastMatchesChannelsFirst(t *testing.T) {
 
 // A stretch whose tensors are also read outside it: a graph output in the
 // middle (converted back), a reader in the usual layout (Flatten), and a
-// global pooling that ends it; the outputs are those of the usual layout.
+// global pooling that ends it; the outputs are those of the usual layout,
+// with the parts' images one, two or all at a time.
 // Where a model's own tensor already has the name of a channels-last copy,
 // the plan keeps the usual layout.
 func TestChannelsLastEdges(t *testing.T) {
@@ -110,7 +110,16 @@ func TestChannelsLastEdges(t *testing.T) {
 	ints := func(name string, v ...int64) *onnx.Attribute {
 		return &onnx.Attribute{Name: name, Type: onnx.AttrInts, Ints: v}
 	}
-	for _, clash := range []bool{false, true} {
+	for _, c := range []struct {
+		clash             bool
+		hw, images, chunk int
+	}{
+		{false, 6, 3, 2}, {true, 6, 3, 2},
+		// 64 channels of 34×34 an image: three fit chunkBytes, two divide
+		// a part of four.
+		{false, 34, 8, 2},
+	} {
+		clash := c.clash
 		nodes := []*onnx.Node{
 			{OpType: "Conv", Inputs: []string{"x", "wd", "bd"}, Outputs: []string{"d"},
 				Attrs: []*onnx.Attribute{{Name: "group", Type: onnx.AttrInt, I: 8}, ints("pads", 1, 1, 1, 1)}},
@@ -135,16 +144,19 @@ func TestChannelsLastEdges(t *testing.T) {
 		}
 		g, err := graph.FromONNX(&onnx.Model{IRVersion: 8, Opsets: map[string]int64{"": 18}, Graph: &onnx.Graph{
 			Name: "stretch", Nodes: nodes, Initializers: inits, Outputs: outputs,
-			Inputs: []*onnx.ValueInfo{{Name: "x", DType: tensor.Float32, HasShape: true, Dims: []onnx.Dim{{Param: "N"}, {Value: 8}, {Value: 6}, {Value: 6}}}},
+			Inputs: []*onnx.ValueInfo{{Name: "x", DType: tensor.Float32, HasShape: true, Dims: []onnx.Dim{{Param: "N"}, {Value: 8}, {Param: "H"}, {Param: "W"}}}},
 		}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		inputs := map[string]*tensor.Tensor{"x": randomInput(3, 8, 6, 6)}
+		inputs := map[string]*tensor.Tensor{"x": randomInput(c.images, 8, c.hw, c.hw)}
 		opts := engine.Options{Workers: 2}
-		steps, _, got, want := runBothLayouts(t, g, opts, inputs)
+		steps, chunk, got, want := runBothLayouts(t, g, opts, inputs)
 		if clash && steps != 0 || !clash && steps != 3 {
 			t.Fatalf("a tensor named d#nhwc: %v; %d channels-last steps", clash, steps)
+		}
+		if !clash && chunk != c.chunk {
+			t.Fatalf("%d images of %d×%d on 2 workers: %d at a time, want %d", c.images, c.hw, c.hw, chunk, c.chunk)
 		}
 		for name, w := range want {
 			if !slices.Equal(got[name].Shape, w.Shape) {

@@ -43,11 +43,9 @@ type batchSplit struct {
 type splitPart struct {
 	lo, hi int // images [lo, hi) of the batch
 	// plan runs the part's images chunk at a time (chunk = hi-lo unless
-	// the plan has channels-last stretches, see chunkOf), rest the last
-	// (hi-lo)%chunk images, or is nil.
+	// the plan has channels-last stretches, see chunkOf).
 	plan  *Plan
 	chunk int
-	rest  *Plan
 }
 
 // fusedFor returns what Run runs for the inputs' shapes, made once per
@@ -130,9 +128,6 @@ func (e *Engine) newSplit(shapes map[string][]int) (*batchSplit, error) {
 				p, err = e.plan(resized(shapes, part.chunk), planFused, workers)
 			}
 		}
-		if err == nil && size%part.chunk != 0 {
-			part.rest, err = e.plan(resized(shapes, size%part.chunk), planFused, workers)
-		}
 		if err != nil {
 			return nil, fmt.Errorf("images %d to %d: %w", lo, lo+size-1, err)
 		}
@@ -151,9 +146,10 @@ func (e *Engine) newSplit(shapes map[string][]int) (*batchSplit, error) {
 const chunkBytes = 1 << 20
 
 // chunkOf returns how many of a part's size images its plan p runs at a
-// time. Plans with channels-last stretches (see channelsLast) run as few
-// images at a time as keep each tensor of a stretch within chunkBytes,
-// at least one: their kernels lose nothing on few images (a pointwise
+// time, a divisor of size (one plan serves every chunk). Plans with
+// channels-last stretches (see channelsLast) run the most images that
+// keep each tensor of a stretch within chunkBytes, at least one: their
+// kernels lose nothing on few images (a pointwise
 // convolution's rows are the positions of all the images, a depthwise
 // one's work is a row at a time), and a stretch's tensors then pass from
 // one convolution to the next through the cache instead of memory.
@@ -166,7 +162,11 @@ func chunkOf(p *Plan, size int) int {
 	if per == 0 {
 		return size
 	}
-	return int(max(1, min(int64(size), chunkBytes/per)))
+	chunk := int(max(1, min(int64(size), chunkBytes/per)))
+	for size%chunk != 0 {
+		chunk--
+	}
+	return chunk
 }
 
 // output returns the plan's tensor for graph output name (its storage,
@@ -218,15 +218,11 @@ func (s *batchSplit) run(inputs map[string]*tensor.Tensor) (map[string]*tensor.T
 func (s *batchSplit) runPart(part *splitPart, inputs map[string]*tensor.Tensor) error {
 	in := make(map[string]*tensor.Tensor, len(inputs))
 	for lo := part.lo; lo < part.hi; lo += part.chunk {
-		hi := min(lo+part.chunk, part.hi)
-		plan := part.plan
-		if hi-lo < part.chunk {
-			plan = part.rest
-		}
+		hi := lo + part.chunk
 		for name, t := range inputs {
 			in[name] = t.Batch(lo, hi)
 		}
-		outs, err := plan.Run(in, nil)
+		outs, err := part.plan.Run(in, nil)
 		if err != nil {
 			return fmt.Errorf("images %d to %d of the batch: %w", lo, hi-1, err)
 		}
