@@ -23,14 +23,14 @@ import (
 // channels in vectors, reading each tap's channels as one contiguous
 // run, with no padded copy or phase planes of each channel.
 
-// ChannelsLast returns the channels-last operator computing what op
+// channelsLast returns the channels-last operator computing what op
 // computes, for inputs of these metas with constant weights (consts[1]),
 // or nil where there is none: a float Conv that is pointwise (1×1,
 // stride 1, no padding, one group) or depthwise 3×3 or 5×5 (one output
 // channel per group, padding at most half the kernel, no dilation), its
-// weights and bias constant. Its input 0 (and a fused residual, input 3) must be
-// channels-last, and its output is.
-func ChannelsLast(op Op, in []Meta, consts []*tensor.Tensor) Op {
+// weights and bias constant. Its input 0 (and a fused residual, input 3)
+// must be channels-last, and its output is.
+func channelsLast(op Op, in []Meta, consts []*tensor.Tensor) Op {
 	c, ok := op.(*conv)
 	if !ok || len(in) < 2 || len(in[0].Shape) != 4 || len(consts) < 2 || consts[1] == nil {
 		return nil
@@ -44,9 +44,12 @@ func ChannelsLast(op Op, in []Meta, consts []*tensor.Tensor) Op {
 	}
 	w := consts[1]
 	win := geo.win
+	// The attributes, fusions and bias, without the usual layout's packed
+	// weights and scratch, which the plan then drops.
+	attrs := &conv{win: c.win, group: c.group, act: c.act, residual: c.residual, bias: c.bias}
 	switch {
 	case geo.pointwise && c.group == 1:
-		return &convNHWC{conv: c, geo: geo, wt: gemm.PackB(geo.k, geo.cout, w.F32, geo.k, true)}
+		return &convNHWC{conv: attrs, geo: geo, wt: gemm.PackB(geo.k, geo.cout, w.F32, geo.k, true)}
 	case isDepthwiseF32(w.Shape, c.group) && w.Shape[0] == c.group &&
 		(win.kernel == [2]int{3, 3} || win.kernel == [2]int{5, 5}) && win.dilation == [2]int{1, 1} &&
 		max(win.padBegin[0], win.padBegin[1], win.padEnd[0], win.padEnd[1]) <= win.kernel[0]/2:
@@ -58,12 +61,13 @@ func ChannelsLast(op Op, in []Meta, consts []*tensor.Tensor) Op {
 				dw[t*ch+o] = w.F32[o*taps+t]
 			}
 		}
-		return &convNHWC{conv: c, geo: geo, dw: dw}
+		return &convNHWC{conv: attrs, geo: geo, dw: dw}
 	}
 	return nil
 }
 
-// IsChannelsLast reports whether op is one ChannelsLast returned.
+// IsChannelsLast reports whether op is a channels-last convolution
+// (ChannelsLastRole's for a Conv).
 func IsChannelsLast(op Op) bool {
 	_, ok := op.(*convNHWC)
 	return ok
@@ -86,7 +90,10 @@ type LayoutRole struct {
 // ChannelsLastRole returns how op, with inputs of these metas and these
 // constants (nil where not constant), can run in a channels-last
 // stretch, or false where it cannot:
-//   - the convolutions ChannelsLast has an operator for;
+//   - float Convs that are pointwise (1×1, stride 1, no padding, one
+//     group) or depthwise 3×3 or 5×5 (one output channel per group,
+//     padding at most half the kernel, no dilation), with constant
+//     weights and bias;
 //   - elementwise functions of one float 4-D tensor (activations, math
 //     functions), and Add, Sub, Mul, Div of two 4-D tensors of one shape,
 //     or of a 4-D tensor and a scalar or a value per image: the layout is
@@ -96,7 +103,7 @@ type LayoutRole struct {
 //     block's scale), GlobalAveragePool and ReduceMean over the two
 //     spatial axes, in channels-last versions.
 func ChannelsLastRole(op Op, in []Meta, consts []*tensor.Tensor) (LayoutRole, bool) {
-	if c := ChannelsLast(op, in, consts); c != nil {
+	if c := channelsLast(op, in, consts); c != nil {
 		inputs := []int{0}
 		if c.(*convNHWC).conv.residual {
 			inputs = append(inputs, 3)
@@ -231,7 +238,7 @@ func (gapNHWC) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	return nil
 }
 
-// convNHWC is a channels-last convolution (see ChannelsLast): pointwise
+// convNHWC is a channels-last convolution (see channelsLast): pointwise
 // (wt) or depthwise (dw).
 type convNHWC struct {
 	conv *conv // the attributes, activation, residual and bias

@@ -62,7 +62,7 @@ func prepareChannelsLast(t testing.TB, op Op, in []*tensor.Tensor) (Op, []int) {
 	if err := op.(Preparer).Prepare(consts); err != nil {
 		t.Fatal(err)
 	}
-	return ChannelsLast(op, metas, consts), outMetas[0].Shape
+	return channelsLast(op, metas, consts), outMetas[0].Shape
 }
 
 // The channels-last convolutions against refConv on every
@@ -186,7 +186,7 @@ func TestChannelsLastDeclines(t *testing.T) {
 		if _, err := Infer(op, metas, consts, nil); err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		if ChannelsLast(op, metas, consts) != nil {
+		if channelsLast(op, metas, consts) != nil {
 			t.Errorf("%s: got a channels-last operator", c.name)
 		}
 	}
@@ -196,7 +196,7 @@ func TestChannelsLastDeclines(t *testing.T) {
 	if _, err := Infer(op, metas, []*tensor.Tensor{nil, nil}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if ChannelsLast(op, metas, []*tensor.Tensor{nil, nil}) != nil {
+	if channelsLast(op, metas, []*tensor.Tensor{nil, nil}) != nil {
 		t.Error("weights computed at run time: got a channels-last operator")
 	}
 }
