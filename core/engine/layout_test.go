@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -166,3 +167,186 @@ func TestChannelsLastEdges(t *testing.T) {
 		}
 	}
 }
+
+// Random networks of the operators channels-last stretches take and of
+// some they do not, wired at random: depthwise (3×3, 5×5, strides 1 and
+// 2) and pointwise convolutions with and without bias, activations,
+// residual and same-shape adds, squeeze-and-excite scales through
+// GlobalAveragePool or ReduceMean, per-channel constants, and readers in
+// the usual layout (Transpose, MaxPool, a grouped convolution); some
+// intermediate tensors graph outputs too. Whatever the pass moves, every
+// output is the usual layout's, whole and in parts.
+func TestChannelsLastRandomNetworks(t *testing.T) {
+	if gemm.CurrentImpl() == gemm.ImplGo {
+		t.Skip("the channels-last stretches need the AVX2 or AVX-512 kernels, which this build or CPU does not have")
+	}
+	r := rand.New(rand.NewPCG(11, 12))
+	moved := 0
+	for net := range 60 {
+		b := newNetBuilder(r)
+		for range 10 + r.IntN(16) {
+			b.step()
+		}
+		g, err := graph.FromONNX(b.model(net))
+		if err != nil {
+			t.Fatalf("network %d: %v", net, err)
+		}
+		x := tensor.New(tensor.Float32, 3, 8, b.hw0, b.hw0)
+		for i := range x.F32 {
+			x.F32[i] = r.Float32()*2 - 1
+		}
+		steps, _, got, want := runBothLayouts(t, g, engine.Options{Workers: 2}, map[string]*tensor.Tensor{"x": x})
+		if steps > 0 {
+			moved++
+		}
+		for name, w := range want {
+			if !slices.Equal(got[name].Shape, w.Shape) {
+				t.Fatalf("network %d, %s: shape %v, want %v", net, name, got[name].Shape, w.Shape)
+			}
+			for i := range w.F32 {
+				if d := math.Abs(float64(got[name].F32[i] - w.F32[i])); !(d <= 1e-5*(1+math.Abs(float64(w.F32[i])))) {
+					t.Fatalf("network %d (%s), %s[%d] = %v, the usual layout %v", net, b.describe(), name, i, got[name].F32[i], w.F32[i])
+				}
+			}
+		}
+	}
+	if moved < 10 {
+		t.Fatalf("only %d of 60 random networks ran channels-last steps", moved)
+	}
+}
+
+// netBuilder wires a random network from input x [N, 8, hw0, hw0].
+type netBuilder struct {
+	r       *rand.Rand
+	hw0     int
+	nodes   []*onnx.Node
+	inits   []*onnx.Initializer
+	tensors []netTensor // the 4-D tensors so far
+	outputs []string
+	ops     []string
+}
+
+type netTensor struct {
+	name  string
+	c, hw int
+}
+
+func newNetBuilder(r *rand.Rand) *netBuilder {
+	hw := 5 + r.IntN(14)
+	return &netBuilder{r: r, hw0: hw, tensors: []netTensor{{name: "x", c: 8, hw: hw}}}
+}
+
+func (b *netBuilder) name(kind string) string { return fmt.Sprintf("%s%d", kind, len(b.nodes)) }
+
+func (b *netBuilder) weights(shape ...int) string {
+	w := tensor.New(tensor.Float32, shape...)
+	for i := range w.F32 {
+		w.F32[i] = b.r.Float32() - 0.5
+	}
+	name := fmt.Sprintf("w%d", len(b.inits))
+	b.inits = append(b.inits, &onnx.Initializer{Name: name, Tensor: w})
+	return name
+}
+
+func (b *netBuilder) add(op string, in []string, attrs []*onnx.Attribute, out netTensor) {
+	b.nodes = append(b.nodes, &onnx.Node{Name: out.name, OpType: op, Inputs: in, Outputs: []string{out.name}, Attrs: attrs})
+	b.tensors = append(b.tensors, out)
+	b.ops = append(b.ops, op)
+	if b.r.IntN(10) == 0 {
+		b.outputs = append(b.outputs, out.name)
+	}
+}
+
+// step adds one operator reading a recent tensor.
+func (b *netBuilder) step() {
+	x := b.tensors[max(0, len(b.tensors)-1-b.r.IntN(3))]
+	ints := func(name string, v ...int64) *onnx.Attribute {
+		return &onnx.Attribute{Name: name, Type: onnx.AttrInts, Ints: v}
+	}
+	conv := func(w string, bias bool, attrs []*onnx.Attribute, out netTensor) {
+		in := []string{x.name, w}
+		if bias {
+			in = append(in, b.weights(out.c))
+		}
+		b.add("Conv", in, attrs, out)
+	}
+	switch b.r.IntN(20) {
+	case 0, 1, 2, 3, 4: // depthwise
+		size := []int{3, 3, 5}[b.r.IntN(3)]
+		s := 1 + b.r.IntN(2)
+		p := b.r.IntN(size/2 + 1)
+		if x.hw+2*p < size {
+			return
+		}
+		hw := (x.hw+2*p-size)/s + 1
+		conv(b.weights(x.c, 1, size, size), b.r.IntN(2) == 0, []*onnx.Attribute{{Name: "group", Type: onnx.AttrInt, I: int64(x.c)},
+			ints("pads", int64(p), int64(p), int64(p), int64(p)), ints("strides", int64(s), int64(s))}, netTensor{b.name("dw"), x.c, hw})
+	case 5, 6, 7, 8, 9, 10: // pointwise
+		c := []int{8, 16, 24, 40}[b.r.IntN(4)]
+		conv(b.weights(c, x.c, 1, 1), b.r.IntN(2) == 0, nil, netTensor{b.name("pw"), c, x.hw})
+	case 11, 12: // an activation
+		op := []string{"Relu", "HardSwish", "Sigmoid", "Clip"}[b.r.IntN(4)]
+		in := []string{x.name}
+		if op == "Clip" {
+			in = append(in, b.scalar(0), b.scalar(6))
+		}
+		b.add(op, in, nil, netTensor{b.name("act"), x.c, x.hw})
+	case 13, 14: // an add of two tensors of one shape, or a per-channel constant
+		for _, y := range b.tensors {
+			if y.name != x.name && y.c == x.c && y.hw == x.hw {
+				b.add("Add", []string{x.name, y.name}, nil, netTensor{b.name("add"), x.c, x.hw})
+				return
+			}
+		}
+		b.add("Mul", []string{b.weights(x.c, 1, 1), x.name}, nil, netTensor{b.name("scale"), x.c, x.hw})
+	case 15, 16: // squeeze and excite
+		pool := b.name("pool")
+		if b.r.IntN(2) == 0 {
+			b.nodes = append(b.nodes, &onnx.Node{Name: pool, OpType: "GlobalAveragePool", Inputs: []string{x.name}, Outputs: []string{pool}})
+		} else {
+			b.nodes = append(b.nodes, &onnx.Node{Name: pool, OpType: "ReduceMean", Inputs: []string{x.name, b.axes()}, Outputs: []string{pool}})
+		}
+		fc := b.name("fc")
+		b.nodes = append(b.nodes, &onnx.Node{Name: fc, OpType: "Conv", Inputs: []string{pool, b.weights(x.c, x.c, 1, 1)}, Outputs: []string{fc}})
+		gate := b.name("gate")
+		b.nodes = append(b.nodes, &onnx.Node{Name: gate, OpType: "Sigmoid", Inputs: []string{fc}, Outputs: []string{gate}})
+		b.add("Mul", []string{x.name, gate}, nil, netTensor{b.name("se"), x.c, x.hw})
+	case 17: // a reader in the usual layout
+		if x.hw >= 2 {
+			b.add("MaxPool", []string{x.name}, []*onnx.Attribute{ints("kernel_shape", 2, 2), ints("strides", 1, 1)}, netTensor{b.name("max"), x.c, x.hw - 1})
+		}
+	case 18:
+		conv(b.weights(x.c, 2, 3, 3), false, []*onnx.Attribute{{Name: "group", Type: onnx.AttrInt, I: int64(x.c / 2)}, ints("pads", 1, 1, 1, 1)},
+			netTensor{b.name("grouped"), x.c, x.hw})
+	default:
+		b.add("Transpose", []string{x.name}, []*onnx.Attribute{ints("perm", 0, 1, 3, 2)}, netTensor{b.name("t"), x.c, x.hw})
+	}
+}
+
+func (b *netBuilder) scalar(v float32) string {
+	name := fmt.Sprintf("s%d", len(b.inits))
+	b.inits = append(b.inits, &onnx.Initializer{Name: name, Tensor: &tensor.Tensor{DType: tensor.Float32, Shape: []int{}, F32: []float32{v}}})
+	return name
+}
+
+func (b *netBuilder) axes() string {
+	name := fmt.Sprintf("a%d", len(b.inits))
+	b.inits = append(b.inits, &onnx.Initializer{Name: name, Tensor: &tensor.Tensor{DType: tensor.Int64, Shape: []int{2}, I64: []int64{2, 3}}})
+	return name
+}
+
+func (b *netBuilder) model(net int) *onnx.Model {
+	outs := []*onnx.ValueInfo{{Name: b.tensors[len(b.tensors)-1].name}}
+	for _, o := range b.outputs {
+		if o != outs[0].Name && !slices.ContainsFunc(outs, func(v *onnx.ValueInfo) bool { return v.Name == o }) {
+			outs = append(outs, &onnx.ValueInfo{Name: o})
+		}
+	}
+	return &onnx.Model{IRVersion: 8, Opsets: map[string]int64{"": 18}, Graph: &onnx.Graph{
+		Name: fmt.Sprint("random", net), Nodes: b.nodes, Initializers: b.inits, Outputs: outs,
+		Inputs: []*onnx.ValueInfo{{Name: "x", DType: tensor.Float32, HasShape: true,
+			Dims: []onnx.Dim{{Param: "N"}, {Value: 8}, {Value: int64(b.hw0)}, {Value: int64(b.hw0)}}}},
+	}}
+}
+
+func (b *netBuilder) describe() string { return fmt.Sprint(b.ops) }
