@@ -91,7 +91,7 @@ func BenchmarkKernel(b *testing.B) {
 			rows := ks.mr[panels]
 			b.Run(fmt.Sprintf("%v/%dx%d", im, rows, panels*NR), func(b *testing.B) {
 				for i := 0; i < b.N; i++ {
-					ks.call(rows, panels, k, &a[0], rows*4, &bp[0], NR*k*4, &c[0], 3*NR*4, 0, nil, nil, 0, 0)
+					ks.call(rows, panels, k, &a[0], rows*4, &bp[0], NR*k*4, &c[0], 3*NR*4, 0, nil, nil, 0, 0, &c[0])
 				}
 				b.ReportMetric(2*float64(rows*panels*NR*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})

@@ -28,9 +28,10 @@
 //	                             computed straight into the output.
 //
 // The Ex variants take an *Epilogue (row bias = conv bias per output
-// channel, column bias = FC bias, ReLU, clip to [Lo, Hi] as ReLU6) that is
-// applied to each C tile in the kernel's registers right after its last k
-// block, and a worker count.
+// channel, column bias = FC bias, ReLU, clip to [Lo, Hi] as ReLU6, and a
+// residual in C's layout, read where an accumulating product reads C's
+// old values) that is applied to each C tile in the kernel's registers
+// right after its last k block, and a worker count.
 //
 // # Packed-B layout (public: filled directly by im2col)
 //

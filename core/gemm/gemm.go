@@ -15,6 +15,9 @@ const (
 	flagAccumulate = 1 << 0 // kernel adds the old C tile
 	flagMax        = 1 << 1 // kernel raises the result to at least lo
 	flagMin        = 1 << 2 // kernel lowers the result to at most hi
+	// flagResidual (the job's, not the kernels'): the old C tile is the
+	// epilogue's Residual, on the first k block.
+	flagResidual = 1 << 3
 )
 
 // Cache blocking (BLIS-style loop nest, see doc.go). kcMax bounds the depth
@@ -41,12 +44,17 @@ const (
 // Epilogue is applied to each C tile right after its last rank-kc update,
 // while it is still in registers: C = act(acc + C_old + RowBias[i] +
 // ColBias[j]) with each term present only if requested (C_old only when
-// accumulating), act a ReLU and/or a clip. A nil *Epilogue or a zero
+// accumulating, or Residual's), act a ReLU and/or a clip. A nil *Epilogue or a zero
 // Epilogue is a no-op.
 type Epilogue struct {
 	RowBias []float32 // len ≥ m; per row of C (per output channel of a conv), or nil
 	ColBias []float32 // len ≥ n; per column of C (per output feature of a Gemm with batch rows), or nil
-	ReLU    bool      // clamp at zero (NaN is propagated)
+	// Residual, in C's layout (C(i, j) at i·ldc + j, or where a grid puts
+	// it), is added where an accumulating product adds the old C: a fused
+	// residual connection without copying it into C first. Not with
+	// accumulate.
+	Residual []float32
+	ReLU     bool // clamp at zero (NaN is propagated)
 	// Clip clamps to [Lo, Hi] (ONNX Clip, MobileNet's ReLU6): a value
 	// below Lo becomes Lo, one above Hi becomes Hi, NaN is propagated.
 	// With ReLU too, the lower bound is max(Lo, 0).
@@ -55,7 +63,7 @@ type Epilogue struct {
 }
 
 func (ep *Epilogue) empty() bool {
-	return ep == nil || (ep.RowBias == nil && ep.ColBias == nil && !ep.ReLU && !ep.Clip)
+	return ep == nil || (ep.RowBias == nil && ep.ColBias == nil && ep.Residual == nil && !ep.ReLU && !ep.Clip)
 }
 
 // bounds returns the kernel flags and bounds of the epilogue's clamp.
@@ -265,9 +273,17 @@ func checkMat(name string, rows, cols int, s []float32, ld int) {
 	}
 }
 
-func checkEpilogue(ep *Epilogue, m, n int) {
+// checkEpilogue checks ep for an m×n product into C, whose rows span
+// span values ldc apart.
+func checkEpilogue(ep *Epilogue, m, n, span, ldc int, accumulate bool) {
 	if ep == nil {
 		return
+	}
+	if ep.Residual != nil {
+		if accumulate {
+			panic("gemm: a residual and accumulate both give C's old values")
+		}
+		checkMat("Residual", m, span, ep.Residual, ldc)
 	}
 	if ep.RowBias != nil && len(ep.RowBias) < m {
 		panic(fmt.Sprintf("gemm: RowBias has %d elements, need %d", len(ep.RowBias), m))
@@ -320,7 +336,7 @@ func SgemmEx(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float3
 	checkMat("A", m, k, a, lda)
 	checkMat("B", k, n, b, ldb)
 	checkMat("C", m, n, c, ldc)
-	checkEpilogue(ep, m, n)
+	checkEpilogue(ep, m, n, n, ldc, accumulate)
 	if m == 0 || n == 0 {
 		return
 	}
@@ -345,7 +361,7 @@ func (p *PackedA) Mul(n int, b []float32, ldb int, c []float32, ldc int, accumul
 func (p *PackedA) MulEx(n int, b []float32, ldb int, c []float32, ldc int, accumulate bool, ep *Epilogue, workers int) {
 	checkMat("B", p.k, n, b, ldb)
 	checkMat("C", p.m, n, c, ldc)
-	checkEpilogue(ep, p.m, n)
+	checkEpilogue(ep, p.m, n, n, ldc, accumulate)
 	if p.m == 0 || n == 0 {
 		return
 	}
@@ -368,7 +384,7 @@ func (p *PackedA) MulPackedBuf(n int, packedB []float32, c []float32, ldc int, a
 // (see SgemmEx).
 func (p *PackedA) MulPackedBufEx(n int, packedB []float32, c []float32, ldc int, accumulate bool, ep *Epilogue, workers int) {
 	checkMat("C", p.m, n, c, ldc)
-	checkEpilogue(ep, p.m, n)
+	checkEpilogue(ep, p.m, n, n, ldc, accumulate)
 	if n < 0 || len(packedB) < PackedBSize(p.k, n) {
 		panic(fmt.Sprintf("gemm: packed B has %d floats, need %d", len(packedB), PackedBSize(p.k, n)))
 	}
@@ -403,7 +419,7 @@ func (p *PackedA) MulGridEx(lines, width int, b []float32, off []int, bPitch int
 	if lines < 0 || width < 0 || bPitch < 0 || cPitch < 0 {
 		panic(fmt.Sprintf("gemm: grid of %d×%d columns, pitches %d and %d", lines, width, bPitch, cPitch))
 	}
-	checkEpilogue(ep, p.m, width)
+	checkEpilogue(ep, p.m, width, (max(lines, 1)-1)*cPitch+width, ldc, accumulate)
 	if len(off) != p.k {
 		panic(fmt.Sprintf("gemm: %d row offsets for k = %d", len(off), p.k))
 	}
@@ -438,6 +454,9 @@ func (p *PackedA) MulGridEx(lines, width int, b []float32, off []int, bPitch int
 	runUnit := func(jt job, u int, sc *scratch) {
 		y := u * step
 		jt.b, jt.c, jt.pair = b[y*bPitch:], c[y*cPitch:], step == 2 && y+1 < lines
+		if jt.res != nil { // in C's layout: the same line
+			jt.res = jt.res[y*cPitch:]
+		}
 		jt.run(0, jt.np, 0, jt.n, sc)
 	}
 	// Workers split the units (each as much as the parallel variants'
@@ -495,7 +514,7 @@ func MulPackedB(m int, a []float32, lda int, p *PackedB, c []float32, ldc int, a
 func MulPackedBEx(m int, a []float32, lda int, p *PackedB, c []float32, ldc int, accumulate bool, ep *Epilogue, workers int) {
 	checkMat("A", m, p.k, a, lda)
 	checkMat("C", m, p.n, c, ldc)
-	checkEpilogue(ep, m, p.n)
+	checkEpilogue(ep, m, p.n, p.n, ldc, accumulate)
 	if m == 0 || p.n == 0 {
 		return
 	}
@@ -535,7 +554,8 @@ type job struct {
 	acc     bool
 	rowBias []float32
 	colBias []float32
-	clamp   int // flagMax|flagMin of the last k block
+	res     []float32 // the epilogue's Residual, C's old values on the first k block
+	clamp   int       // flagMax|flagMin of the last k block
 	lo, hi  float32
 }
 
@@ -543,7 +563,7 @@ func (j *job) setEpilogue(ep *Epilogue) {
 	if ep.empty() {
 		return
 	}
-	j.rowBias, j.colBias = ep.RowBias, ep.ColBias
+	j.rowBias, j.colBias, j.res = ep.RowBias, ep.ColBias, ep.Residual
 	j.clamp, j.lo, j.hi = ep.bounds()
 }
 
@@ -659,8 +679,11 @@ func (j *job) run(p0, p1, c0, c1 int, sc *scratch) {
 				pnl = NR * kb
 			}
 			flags := 0
-			if j.acc || pc > 0 {
+			switch {
+			case j.acc || pc > 0:
 				flags |= flagAccumulate
+			case j.res != nil:
+				flags |= flagAccumulate | flagResidual
 			}
 			last := pc+kb == k
 			if last {
@@ -747,6 +770,10 @@ func (j *job) tile(rows, panels, kb int, a *float32, as int, b *float32, pnl int
 	if rb != nil {
 		rbp = &rb[0]
 	}
+	co := &j.c[ci] // C's old values
+	if flags&flagResidual != 0 {
+		co = &j.res[ci]
+	}
 	if boff != nil {
 		if cb != nil {
 			cbp = &cb[0]
@@ -756,17 +783,17 @@ func (j *job) tile(rows, panels, kb int, a *float32, as int, b *float32, pnl int
 			panels, bq, cq, w0, w1 = 2, j.bq, j.cq, w, w
 		}
 		if w0 == NR && (panels == 1 || w1 == NR) {
-			j.ks.callI(rows, panels, kb, a, as, b, boff, &j.c[ci], j.ldc*4, flags, rbp, cbp, j.lo, j.hi, bq, cq, np)
+			j.ks.callI(rows, panels, kb, a, as, b, boff, &j.c[ci], j.ldc*4, flags, rbp, cbp, j.lo, j.hi, bq, cq, np, co)
 			return
 		}
-		j.ks.callIM(rows, panels, kb, a, as, b, boff, &j.c[ci], j.ldc*4, flags, rbp, cbp, j.lo, j.hi, bq, cq, np, 1<<w0-1, 1<<max(w1, 0)-1)
+		j.ks.callIM(rows, panels, kb, a, as, b, boff, &j.c[ci], j.ldc*4, flags, rbp, cbp, j.lo, j.hi, bq, cq, np, 1<<w0-1, 1<<max(w1, 0)-1, co)
 		return
 	}
 	if w == panels*NR {
 		if cb != nil {
 			cbp = &cb[0]
 		}
-		j.kernel(rows, panels, kb, a, as, b, pnl, &j.c[ci], j.ldc*4, flags, rbp, cbp)
+		j.kernel(rows, panels, kb, a, as, b, pnl, &j.c[ci], j.ldc*4, flags, rbp, cbp, co)
 		return
 	}
 	j.edgeTile(rows, panels, kb, a, as, b, pnl, ci, w, flags, rbp, cb)
@@ -776,10 +803,13 @@ func (j *job) edgeTile(rows, panels, kb int, a *float32, as int, b *float32, pnl
 	var tmp [maxTileRows * maxTileCols]float32
 	var cbt [maxTileCols]float32
 	W := panels * NR
-	cs := j.c[ci:]
+	cs, old := j.c[ci:], j.c[ci:]
+	if flags&flagResidual != 0 {
+		old = j.res[ci:]
+	}
 	if flags&flagAccumulate != 0 {
 		for r := 0; r < rows; r++ {
-			copy(tmp[r*W:r*W+w], cs[r*j.ldc:r*j.ldc+w])
+			copy(tmp[r*W:r*W+w], old[r*j.ldc:r*j.ldc+w])
 		}
 	}
 	var cbp *float32
@@ -787,7 +817,7 @@ func (j *job) edgeTile(rows, panels, kb int, a *float32, as int, b *float32, pnl
 		copy(cbt[:], cb[:w])
 		cbp = &cbt[0]
 	}
-	j.kernel(rows, panels, kb, a, as, b, pnl, &tmp[0], W*4, flags, rbp, cbp)
+	j.kernel(rows, panels, kb, a, as, b, pnl, &tmp[0], W*4, flags&^flagResidual, rbp, cbp, &tmp[0])
 	for r := 0; r < rows; r++ {
 		copy(cs[r*j.ldc:r*j.ldc+w], tmp[r*W:r*W+w])
 	}
@@ -795,12 +825,12 @@ func (j *job) edgeTile(rows, panels, kb int, a *float32, as int, b *float32, pnl
 
 // kernel runs the micro-kernel of a tile from B's packed panels: the
 // direct one where A is read in place.
-func (j *job) kernel(rows, panels, kb int, a *float32, as int, b *float32, pnl int, c *float32, ldc, flags int, rbp, cbp *float32) {
+func (j *job) kernel(rows, panels, kb int, a *float32, as int, b *float32, pnl int, c *float32, ldc, flags int, rbp, cbp, co *float32) {
 	if j.lda > 0 {
-		j.ks.callD(rows, panels, kb, a, as, b, pnl, c, ldc, flags, rbp, cbp, j.lo, j.hi)
+		j.ks.callD(rows, panels, kb, a, as, b, pnl, c, ldc, flags, rbp, cbp, j.lo, j.hi, co)
 		return
 	}
-	j.ks.call(rows, panels, kb, a, as, b, pnl, c, ldc, flags, rbp, cbp, j.lo, j.hi)
+	j.ks.call(rows, panels, kb, a, as, b, pnl, c, ldc, flags, rbp, cbp, j.lo, j.hi, co)
 }
 
 // noK handles k == 0: C = (C_old if accumulating) + biases, then the clamp.
@@ -812,8 +842,11 @@ func (j *job) noK(p0, p1, c0, c1 int) {
 		row := j.c[i*j.ldc:]
 		for jj := c0; jj < c1; jj++ {
 			var v float32
-			if j.acc {
+			switch {
+			case j.acc:
 				v = row[jj]
+			case j.res != nil:
+				v = j.res[i*j.ldc+jj]
 			}
 			if j.rowBias != nil {
 				v += j.rowBias[i]

@@ -63,6 +63,15 @@ func newProblem(r *rand.Rand, m, n, k int, pad, acc bool, epMode int) *problem {
 		p.ep = &Epilogue{ColBias: randSlice(r, n), ReLU: true}
 	case 3:
 		p.ep = &Epilogue{RowBias: randSlice(r, m), ColBias: randSlice(r, n), ReLU: true}
+		if !acc { // a residual in C's layout, NaN between its rows (never read)
+			p.ep.Residual = make([]float32, (m-1)*p.ldc+n)
+			for i := range p.ep.Residual {
+				p.ep.Residual[i] = float32(math.NaN())
+				if i%p.ldc < n {
+					p.ep.Residual[i] = r.Float32()*2 - 1
+				}
+			}
+		}
 	case 4:
 		p.ep = &Epilogue{ReLU: true}
 	case 5: // ReLU6 as MobileNet's Clip, with a bias that moves values past 6
@@ -93,6 +102,9 @@ func (p *problem) reference() {
 			}
 			if p.acc {
 				add(p.c0[i*p.ldc+j])
+			}
+			if p.ep != nil && p.ep.Residual != nil {
+				add(p.ep.Residual[i*p.ldc+j])
 			}
 			if p.ep != nil && p.ep.RowBias != nil {
 				add(p.ep.RowBias[i])
@@ -467,7 +479,8 @@ func TestNoAllocs(t *testing.T) {
 // columns, B's lines bPitch apart with NaN between them (a read past a
 // line's columns makes C NaN) and C's lines cPitch apart with sentinels
 // between them (which must survive); every implementation, one and three
-// workers, accumulating or not, with each epilogue.
+// workers, accumulating or not, with each epilogue, a residual in C's
+// layout among them.
 func TestMulGrid(t *testing.T) {
 	forceParallel(t)
 	r := rand.New(rand.NewSource(7))
@@ -516,12 +529,28 @@ func TestMulGrid(t *testing.T) {
 			ep = &Epilogue{ColBias: randSlice(r, width), Clip: true, Lo: -0.5, Hi: 0.5}
 		case 3:
 			ep = &Epilogue{RowBias: randSlice(r, m), ColBias: randSlice(r, width)}
+			if !acc { // and a residual in C's layout, NaN between its lines
+				ep.Residual = make([]float32, m*ldc)
+				for i := range ep.Residual {
+					ep.Residual[i] = nan
+				}
+				for i := 0; i < m; i++ {
+					for y := 0; y < lines; y++ {
+						copy(ep.Residual[i*ldc+y*cPitch:][:width], randSlice(r, width))
+					}
+				}
+			}
 		}
-		// The reference: C over the gathered columns, then scattered.
+		// The reference: C over the gathered columns, then scattered; a
+		// residual is the reference's old C.
 		want := make([]float32, m*lines*width)
+		old, refAcc := c0, acc
+		if ep != nil && ep.Residual != nil {
+			old, refAcc = ep.Residual, true
+		}
 		for i := 0; i < m; i++ {
 			for y := 0; y < lines; y++ {
-				copy(want[i*lines*width+y*width:][:width], c0[i*ldc+y*cPitch:])
+				copy(want[i*lines*width+y*width:][:width], old[i*ldc+y*cPitch:])
 			}
 		}
 		var wep *Epilogue
@@ -533,9 +562,10 @@ func TestMulGrid(t *testing.T) {
 					e.ColBias = append(e.ColBias, ep.ColBias...)
 				}
 			}
+			e.Residual = nil
 			wep = &e
 		}
-		withImpl(t, ImplGo, func() { SgemmEx(m, lines*width, k, a, k, dense, lines*width, want, lines*width, acc, wep, 1) })
+		withImpl(t, ImplGo, func() { SgemmEx(m, lines*width, k, a, k, dense, lines*width, want, lines*width, refAcc, wep, 1) })
 		for _, im := range Available() {
 			withImpl(t, im, func() {
 				for _, workers := range []int{1, 3} {

@@ -7,7 +7,7 @@
 // micro-panel and `panels` adjacent packed B panels (see doc.go):
 //
 //	acc[r][j] = Σ_{p=0..k-1} A(r,p)·B(p,j)        (one FMA per p, p ascending)
-//	if flags&1: acc += C_old
+//	if flags&1: acc += C_old       (read from co, C's layout: C itself, or a residual)
 //	if rb != nil: acc[r][:] += rb[r]
 //	if cb != nil: acc[:][j] += cb[j]
 //	if flags&2: acc = max(acc, lo)     (lo < acc ? … : a NaN acc is kept)
@@ -121,25 +121,38 @@ func suffix(indirect, masked, direct bool) string {
 const (
 	proto  = "k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32"
 	protoI = "k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int"
+	// protoCO ends every prototype: where C's old values are read.
+	protoCO = ", co *float32"
 )
 
 func protoOf(indirect, masked bool) string {
 	switch {
 	case masked:
-		return protoI + ", mask0 int, mask1 int"
+		return protoI + ", mask0 int, mask1 int" + protoCO
 	case indirect:
-		return protoI
+		return protoI + protoCO
 	}
-	return proto
+	return proto + protoCO
+}
+
+// coOffset is the frame offset of co.
+func coOffset(indirect, masked bool) int {
+	switch {
+	case masked:
+		return 128
+	case indirect:
+		return 112
+	}
+	return 88
 }
 
 func genDispatch(g *bytes.Buffer, is isa, indirect, masked, direct bool) {
-	args := "pnl, c, ldc, flags, rb, cb, lo, hi"
+	args := "pnl, c, ldc, flags, rb, cb, lo, hi, co"
 	switch {
 	case masked:
-		args = "off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1"
+		args = "off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1, co"
 	case indirect:
-		args = "off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np"
+		args = "off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, co"
 	}
 	sfx := suffix(indirect, masked, direct)
 	fmt.Fprintf(g, "// kern%s%s runs the %s kernel for a rows×(16·panels) tile.\n", is.name, sfx, is.name)
@@ -261,13 +274,7 @@ func genKernel(s, g *bytes.Buffer, is isa, rows, panels int, indirect, masked, d
 	label := func(l string) { fmt.Fprintf(s, "%s_%s:\n", name, l) }
 
 	fmt.Fprintf(s, "\n// func %s(%s)\n", name, protoOf(indirect, masked))
-	frame := 88
-	switch {
-	case masked:
-		frame = 128
-	case indirect:
-		frame = 112
-	}
+	frame := coOffset(indirect, masked) + 8
 	fmt.Fprintf(s, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", name, frame)
 	p("MOVQ k+0(FP), CX")
 	p("MOVQ a+8(FP), AX")
@@ -373,7 +380,7 @@ func genKernel(s, g *bytes.Buffer, is isa, rows, panels int, indirect, masked, d
 	p("MOVQ flags+56(FP), DX")
 	p("TESTQ $1, DX")
 	p("JZ %s_noacc", name)
-	p("MOVQ DI, R12")
+	p("MOVQ co+%d(FP), R12", coOffset(indirect, masked))
 	for r := 0; r < rows; r++ {
 		for v := 0; v < nv; v++ {
 			p("VADDPS %s, %s, %s%s", cMem("R12", v), acc(r, v), k1(v), acc(r, v))
@@ -446,6 +453,12 @@ func genKernel(s, g *bytes.Buffer, is isa, rows, panels int, indirect, masked, d
 		p("ADDQ $%d, SI", 4*rows)
 		p("MOVQ SI, rb+64(FP)")
 		label("nextrb")
+		// And co, C's old values, as many rows on as C.
+		p("MOVQ co+%d(FP), SI", coOffset(indirect, masked))
+		for r := 0; r < rows; r++ {
+			p("ADDQ R11, SI")
+		}
+		p("MOVQ SI, co+%d(FP)", coOffset(indirect, masked))
 		p("DECQ np+104(FP)")
 		p("JZ %s_ret", name)
 		p("MOVQ k+0(FP), CX")

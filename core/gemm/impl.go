@@ -79,26 +79,28 @@ func SetImpl(i Impl) (prev Impl, err error) {
 	return current.Swap(ks).impl, nil
 }
 
-// call runs one micro-kernel: a rows×(NR·panels) tile. Strides are in bytes.
-func (ks *kernels) call(rows, panels, k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32) {
+// call runs one micro-kernel: a rows×(NR·panels) tile. Strides are in
+// bytes; co is where C's old values are read when accumulating (C
+// itself, or a residual in C's layout).
+func (ks *kernels) call(rows, panels, k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32, co *float32) {
 	switch ks.impl {
 	case ImplAVX512:
-		kernAVX512(rows, panels, k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		kernAVX512(rows, panels, k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case ImplAVX2:
-		kernAVX2(rows, panels, k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		kernAVX2(rows, panels, k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	default:
-		kernGo(rows, panels, k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		kernGo(rows, panels, k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	}
 }
 
 // callD runs one direct micro-kernel: as call, A's rows read in place,
 // as bytes apart.
-func (ks *kernels) callD(rows, panels, k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32) {
+func (ks *kernels) callD(rows, panels, k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32, co *float32) {
 	switch ks.impl {
 	case ImplAVX512:
-		kernAVX512D(rows, panels, k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		kernAVX512D(rows, panels, k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case ImplAVX2:
-		kernAVX2D(rows, panels, k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		kernAVX2D(rows, panels, k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	default:
 		panic("gemm: no direct Go kernel")
 	}
@@ -119,23 +121,23 @@ func (ks *kernels) masked() bool { return ks.impl == ImplAVX512 }
 
 // callIM runs masked indirect micro-kernels: as callI, panel q under
 // mask q.
-func (ks *kernels) callIM(rows, panels, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32, bq, cq, np, mask0, mask1 int) {
+func (ks *kernels) callIM(rows, panels, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32, bq, cq, np, mask0, mask1 int, co *float32) {
 	if ks.impl != ImplAVX512 {
 		panic("gemm: no masked kernel")
 	}
-	kernAVX512IM(rows, panels, k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
+	kernAVX512IM(rows, panels, k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1, co)
 }
 
 // callI runs np indirect micro-kernels down C (A's panels of rows rows
 // one after the other, C's rows and the row bias going on): row p of the
 // B tile is read at b + 4·off[p] bytes, its panel 1 bq bytes further,
 // stored cq bytes after panel 0 in C.
-func (ks *kernels) callI(rows, panels, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32, bq, cq, np int) {
+func (ks *kernels) callI(rows, panels, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32, bq, cq, np int, co *float32) {
 	switch ks.impl {
 	case ImplAVX512:
-		kernAVX512I(rows, panels, k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
+		kernAVX512I(rows, panels, k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, co)
 	case ImplAVX2:
-		kernAVX2I(rows, panels, k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
+		kernAVX2I(rows, panels, k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, co)
 	default:
 		panic("gemm: no indirect Go kernel")
 	}

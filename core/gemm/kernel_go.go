@@ -5,16 +5,20 @@ import "unsafe"
 // kernGo is the portable micro-kernel. It has exactly the contract of the
 // assembly kernels (see gen_kernels.go) and the same accumulation order:
 // every C element is a single accumulator summed over p = 0..k-1 in
-// ascending order, then C_old, row bias and column bias are added in that
+// ascending order, then C_old (read at co), row bias and column bias are added in that
 // order, then ReLU. The only numerical difference to the assembly is that
 // Go rounds the product and the sum separately where the assembly uses FMA.
 //
 // The tile is computed in 2×4 register blocks (8 scalar accumulators plus 6
 // operands fit the 16 SSE registers without spilling; 4×4 spills and is
 // slower).
-func kernGo(rows, panels, k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32) {
+func kernGo(rows, panels, k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb, cb *float32, lo, hi float32, co *float32) {
 	ldc4 := ldc / 4
 	csl := unsafe.Slice(c, (rows-1)*ldc4+panels*NR)
+	old := csl // C's old values: C's own, or co's (a residual in C's layout)
+	if co != c && flags&flagAccumulate != 0 {
+		old = unsafe.Slice(co, (rows-1)*ldc4+panels*NR)
+	}
 	var rbs, cbs []float32
 	if rb != nil {
 		rbs = unsafe.Slice(rb, rows)
@@ -39,11 +43,11 @@ func kernGo(rows, panels, k int, a *float32, as int, b *float32, pnl int, c *flo
 				col := q*NR + j0
 				for i := 0; i < nr; i++ {
 					row := r0 + i
-					cv := csl[row*ldc4+col:][:4]
+					cv, ov := csl[row*ldc4+col:][:4], old[row*ldc4+col:][:4]
 					for jj := 0; jj < 4; jj++ {
 						v := acc[i][jj]
 						if flags&flagAccumulate != 0 {
-							v += cv[jj]
+							v += ov[jj]
 						}
 						if rbs != nil {
 							v += rbs[row]

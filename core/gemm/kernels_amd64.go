@@ -5,74 +5,74 @@
 package gemm
 
 //go:noescape
-func sgemmAVX2R1P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX2R1P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX2R1P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX2R1P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX2R1P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+func sgemmAVX2R1P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
 
 //go:noescape
-func sgemmAVX2R2P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX2R2P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX2R2P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX2R2P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX2R2P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+func sgemmAVX2R2P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
 
 //go:noescape
-func sgemmAVX2R3P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX2R3P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX2R3P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX2R3P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX2R3P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+func sgemmAVX2R3P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
 
 //go:noescape
-func sgemmAVX2R4P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX2R4P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX2R4P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX2R4P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX2R4P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+func sgemmAVX2R4P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
 
 //go:noescape
-func sgemmAVX2R5P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX2R5P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX2R5P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX2R5P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX2R5P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+func sgemmAVX2R5P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
 
 //go:noescape
-func sgemmAVX2R6P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX2R6P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX2R6P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX2R6P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX2R6P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+func sgemmAVX2R6P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
 
 // kernAVX2 runs the AVX2 kernel for a rows×(16·panels) tile.
-func kernAVX2(rows, panels int, k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32) {
+func kernAVX2(rows, panels int, k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32) {
 	switch panels<<8 | rows {
 	case 1<<8 | 1:
-		sgemmAVX2R1P1(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX2R1P1(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 1<<8 | 2:
-		sgemmAVX2R2P1(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX2R2P1(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 1<<8 | 3:
-		sgemmAVX2R3P1(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX2R3P1(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 1<<8 | 4:
-		sgemmAVX2R4P1(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX2R4P1(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 1<<8 | 5:
-		sgemmAVX2R5P1(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX2R5P1(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 1<<8 | 6:
-		sgemmAVX2R6P1(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX2R6P1(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	default:
 		panic("gemm: no AVX2 kernel for this tile")
 	}
@@ -83,272 +83,272 @@ const maxPanelsAVX2 = 1
 var maxRowsAVX2 = [...]int{0, 6}
 
 // kernAVX2D runs the AVX2 kernel for a rows×(16·panels) tile.
-func kernAVX2D(rows, panels int, k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32) {
+func kernAVX2D(rows, panels int, k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32) {
 	switch panels<<8 | rows {
 	case 1<<8 | 1:
-		sgemmAVX2R1P1D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX2R1P1D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 1<<8 | 2:
-		sgemmAVX2R2P1D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX2R2P1D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 1<<8 | 3:
-		sgemmAVX2R3P1D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX2R3P1D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 1<<8 | 4:
-		sgemmAVX2R4P1D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX2R4P1D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 1<<8 | 5:
-		sgemmAVX2R5P1D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX2R5P1D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 1<<8 | 6:
-		sgemmAVX2R6P1D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX2R6P1D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	default:
 		panic("gemm: no AVX2 kernel for this tile")
 	}
 }
 
 // kernAVX2I runs the AVX2 kernel for a rows×(16·panels) tile.
-func kernAVX2I(rows, panels int, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int) {
+func kernAVX2I(rows, panels int, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32) {
 	switch panels<<8 | rows {
 	case 1<<8 | 1:
-		sgemmAVX2R1P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
+		sgemmAVX2R1P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, co)
 	case 1<<8 | 2:
-		sgemmAVX2R2P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
+		sgemmAVX2R2P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, co)
 	case 1<<8 | 3:
-		sgemmAVX2R3P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
+		sgemmAVX2R3P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, co)
 	case 1<<8 | 4:
-		sgemmAVX2R4P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
+		sgemmAVX2R4P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, co)
 	case 1<<8 | 5:
-		sgemmAVX2R5P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
+		sgemmAVX2R5P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, co)
 	case 1<<8 | 6:
-		sgemmAVX2R6P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
+		sgemmAVX2R6P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, co)
 	default:
 		panic("gemm: no AVX2 kernel for this tile")
 	}
 }
 
 //go:noescape
-func sgemmAVX512R1P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX512R1P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX512R1P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX512R1P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX512R1P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+func sgemmAVX512R1P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
 
 //go:noescape
-func sgemmAVX512R1P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
+func sgemmAVX512R1P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32)
 
 //go:noescape
-func sgemmAVX512R2P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX512R2P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX512R2P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX512R2P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX512R2P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+func sgemmAVX512R2P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
 
 //go:noescape
-func sgemmAVX512R2P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
+func sgemmAVX512R2P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32)
 
 //go:noescape
-func sgemmAVX512R3P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX512R3P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX512R3P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX512R3P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX512R3P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+func sgemmAVX512R3P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
 
 //go:noescape
-func sgemmAVX512R3P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
+func sgemmAVX512R3P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32)
 
 //go:noescape
-func sgemmAVX512R4P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX512R4P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX512R4P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX512R4P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX512R4P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+func sgemmAVX512R4P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
 
 //go:noescape
-func sgemmAVX512R4P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
+func sgemmAVX512R4P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32)
 
 //go:noescape
-func sgemmAVX512R5P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX512R5P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX512R5P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX512R5P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX512R5P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+func sgemmAVX512R5P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
 
 //go:noescape
-func sgemmAVX512R5P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
+func sgemmAVX512R5P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32)
 
 //go:noescape
-func sgemmAVX512R6P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX512R6P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX512R6P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX512R6P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX512R6P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+func sgemmAVX512R6P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
 
 //go:noescape
-func sgemmAVX512R6P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
+func sgemmAVX512R6P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32)
 
 //go:noescape
-func sgemmAVX512R7P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX512R7P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX512R7P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX512R7P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX512R7P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+func sgemmAVX512R7P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
 
 //go:noescape
-func sgemmAVX512R7P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
+func sgemmAVX512R7P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32)
 
 //go:noescape
-func sgemmAVX512R8P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX512R8P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX512R8P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX512R8P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX512R8P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+func sgemmAVX512R8P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
 
 //go:noescape
-func sgemmAVX512R8P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
+func sgemmAVX512R8P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32)
 
 //go:noescape
-func sgemmAVX512R1P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX512R1P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX512R1P2D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX512R1P2D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX512R1P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+func sgemmAVX512R1P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
 
 //go:noescape
-func sgemmAVX512R1P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
+func sgemmAVX512R1P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32)
 
 //go:noescape
-func sgemmAVX512R2P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX512R2P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX512R2P2D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX512R2P2D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX512R2P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+func sgemmAVX512R2P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
 
 //go:noescape
-func sgemmAVX512R2P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
+func sgemmAVX512R2P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32)
 
 //go:noescape
-func sgemmAVX512R3P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX512R3P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX512R3P2D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX512R3P2D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX512R3P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+func sgemmAVX512R3P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
 
 //go:noescape
-func sgemmAVX512R3P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
+func sgemmAVX512R3P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32)
 
 //go:noescape
-func sgemmAVX512R4P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX512R4P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX512R4P2D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX512R4P2D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX512R4P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+func sgemmAVX512R4P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
 
 //go:noescape
-func sgemmAVX512R4P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
+func sgemmAVX512R4P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32)
 
 //go:noescape
-func sgemmAVX512R5P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX512R5P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX512R5P2D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX512R5P2D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX512R5P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+func sgemmAVX512R5P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
 
 //go:noescape
-func sgemmAVX512R5P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
+func sgemmAVX512R5P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32)
 
 //go:noescape
-func sgemmAVX512R6P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX512R6P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX512R6P2D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX512R6P2D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX512R6P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+func sgemmAVX512R6P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
 
 //go:noescape
-func sgemmAVX512R6P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
+func sgemmAVX512R6P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32)
 
 //go:noescape
-func sgemmAVX512R7P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX512R7P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX512R7P2D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX512R7P2D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX512R7P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+func sgemmAVX512R7P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
 
 //go:noescape
-func sgemmAVX512R7P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
+func sgemmAVX512R7P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32)
 
 //go:noescape
-func sgemmAVX512R8P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX512R8P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX512R8P2D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
+func sgemmAVX512R8P2D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
 
 //go:noescape
-func sgemmAVX512R8P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
+func sgemmAVX512R8P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
 
 //go:noescape
-func sgemmAVX512R8P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
+func sgemmAVX512R8P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32)
 
 // kernAVX512 runs the AVX512 kernel for a rows×(16·panels) tile.
-func kernAVX512(rows, panels int, k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32) {
+func kernAVX512(rows, panels int, k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32) {
 	switch panels<<8 | rows {
 	case 1<<8 | 1:
-		sgemmAVX512R1P1(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX512R1P1(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 1<<8 | 2:
-		sgemmAVX512R2P1(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX512R2P1(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 1<<8 | 3:
-		sgemmAVX512R3P1(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX512R3P1(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 1<<8 | 4:
-		sgemmAVX512R4P1(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX512R4P1(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 1<<8 | 5:
-		sgemmAVX512R5P1(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX512R5P1(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 1<<8 | 6:
-		sgemmAVX512R6P1(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX512R6P1(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 1<<8 | 7:
-		sgemmAVX512R7P1(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX512R7P1(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 1<<8 | 8:
-		sgemmAVX512R8P1(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX512R8P1(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 2<<8 | 1:
-		sgemmAVX512R1P2(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX512R1P2(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 2<<8 | 2:
-		sgemmAVX512R2P2(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX512R2P2(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 2<<8 | 3:
-		sgemmAVX512R3P2(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX512R3P2(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 2<<8 | 4:
-		sgemmAVX512R4P2(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX512R4P2(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 2<<8 | 5:
-		sgemmAVX512R5P2(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX512R5P2(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 2<<8 | 6:
-		sgemmAVX512R6P2(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX512R6P2(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 2<<8 | 7:
-		sgemmAVX512R7P2(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX512R7P2(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 2<<8 | 8:
-		sgemmAVX512R8P2(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX512R8P2(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	default:
 		panic("gemm: no AVX512 kernel for this tile")
 	}
@@ -359,120 +359,120 @@ const maxPanelsAVX512 = 2
 var maxRowsAVX512 = [...]int{0, 8, 8}
 
 // kernAVX512D runs the AVX512 kernel for a rows×(16·panels) tile.
-func kernAVX512D(rows, panels int, k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32) {
+func kernAVX512D(rows, panels int, k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32) {
 	switch panels<<8 | rows {
 	case 1<<8 | 1:
-		sgemmAVX512R1P1D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX512R1P1D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 1<<8 | 2:
-		sgemmAVX512R2P1D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX512R2P1D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 1<<8 | 3:
-		sgemmAVX512R3P1D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX512R3P1D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 1<<8 | 4:
-		sgemmAVX512R4P1D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX512R4P1D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 1<<8 | 5:
-		sgemmAVX512R5P1D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX512R5P1D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 1<<8 | 6:
-		sgemmAVX512R6P1D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX512R6P1D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 1<<8 | 7:
-		sgemmAVX512R7P1D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX512R7P1D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 1<<8 | 8:
-		sgemmAVX512R8P1D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX512R8P1D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 2<<8 | 1:
-		sgemmAVX512R1P2D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX512R1P2D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 2<<8 | 2:
-		sgemmAVX512R2P2D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX512R2P2D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 2<<8 | 3:
-		sgemmAVX512R3P2D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX512R3P2D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 2<<8 | 4:
-		sgemmAVX512R4P2D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX512R4P2D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 2<<8 | 5:
-		sgemmAVX512R5P2D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX512R5P2D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 2<<8 | 6:
-		sgemmAVX512R6P2D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX512R6P2D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 2<<8 | 7:
-		sgemmAVX512R7P2D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX512R7P2D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	case 2<<8 | 8:
-		sgemmAVX512R8P2D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi)
+		sgemmAVX512R8P2D(k, a, as, b, pnl, c, ldc, flags, rb, cb, lo, hi, co)
 	default:
 		panic("gemm: no AVX512 kernel for this tile")
 	}
 }
 
 // kernAVX512I runs the AVX512 kernel for a rows×(16·panels) tile.
-func kernAVX512I(rows, panels int, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int) {
+func kernAVX512I(rows, panels int, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32) {
 	switch panels<<8 | rows {
 	case 1<<8 | 1:
-		sgemmAVX512R1P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
+		sgemmAVX512R1P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, co)
 	case 1<<8 | 2:
-		sgemmAVX512R2P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
+		sgemmAVX512R2P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, co)
 	case 1<<8 | 3:
-		sgemmAVX512R3P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
+		sgemmAVX512R3P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, co)
 	case 1<<8 | 4:
-		sgemmAVX512R4P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
+		sgemmAVX512R4P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, co)
 	case 1<<8 | 5:
-		sgemmAVX512R5P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
+		sgemmAVX512R5P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, co)
 	case 1<<8 | 6:
-		sgemmAVX512R6P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
+		sgemmAVX512R6P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, co)
 	case 1<<8 | 7:
-		sgemmAVX512R7P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
+		sgemmAVX512R7P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, co)
 	case 1<<8 | 8:
-		sgemmAVX512R8P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
+		sgemmAVX512R8P1I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, co)
 	case 2<<8 | 1:
-		sgemmAVX512R1P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
+		sgemmAVX512R1P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, co)
 	case 2<<8 | 2:
-		sgemmAVX512R2P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
+		sgemmAVX512R2P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, co)
 	case 2<<8 | 3:
-		sgemmAVX512R3P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
+		sgemmAVX512R3P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, co)
 	case 2<<8 | 4:
-		sgemmAVX512R4P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
+		sgemmAVX512R4P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, co)
 	case 2<<8 | 5:
-		sgemmAVX512R5P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
+		sgemmAVX512R5P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, co)
 	case 2<<8 | 6:
-		sgemmAVX512R6P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
+		sgemmAVX512R6P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, co)
 	case 2<<8 | 7:
-		sgemmAVX512R7P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
+		sgemmAVX512R7P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, co)
 	case 2<<8 | 8:
-		sgemmAVX512R8P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np)
+		sgemmAVX512R8P2I(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, co)
 	default:
 		panic("gemm: no AVX512 kernel for this tile")
 	}
 }
 
 // kernAVX512IM runs the AVX512 kernel for a rows×(16·panels) tile.
-func kernAVX512IM(rows, panels int, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int) {
+func kernAVX512IM(rows, panels int, k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32) {
 	switch panels<<8 | rows {
 	case 1<<8 | 1:
-		sgemmAVX512R1P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
+		sgemmAVX512R1P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1, co)
 	case 1<<8 | 2:
-		sgemmAVX512R2P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
+		sgemmAVX512R2P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1, co)
 	case 1<<8 | 3:
-		sgemmAVX512R3P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
+		sgemmAVX512R3P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1, co)
 	case 1<<8 | 4:
-		sgemmAVX512R4P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
+		sgemmAVX512R4P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1, co)
 	case 1<<8 | 5:
-		sgemmAVX512R5P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
+		sgemmAVX512R5P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1, co)
 	case 1<<8 | 6:
-		sgemmAVX512R6P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
+		sgemmAVX512R6P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1, co)
 	case 1<<8 | 7:
-		sgemmAVX512R7P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
+		sgemmAVX512R7P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1, co)
 	case 1<<8 | 8:
-		sgemmAVX512R8P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
+		sgemmAVX512R8P1IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1, co)
 	case 2<<8 | 1:
-		sgemmAVX512R1P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
+		sgemmAVX512R1P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1, co)
 	case 2<<8 | 2:
-		sgemmAVX512R2P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
+		sgemmAVX512R2P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1, co)
 	case 2<<8 | 3:
-		sgemmAVX512R3P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
+		sgemmAVX512R3P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1, co)
 	case 2<<8 | 4:
-		sgemmAVX512R4P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
+		sgemmAVX512R4P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1, co)
 	case 2<<8 | 5:
-		sgemmAVX512R5P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
+		sgemmAVX512R5P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1, co)
 	case 2<<8 | 6:
-		sgemmAVX512R6P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
+		sgemmAVX512R6P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1, co)
 	case 2<<8 | 7:
-		sgemmAVX512R7P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
+		sgemmAVX512R7P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1, co)
 	case 2<<8 | 8:
-		sgemmAVX512R8P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1)
+		sgemmAVX512R8P2IM(k, a, as, b, off, c, ldc, flags, rb, cb, lo, hi, bq, cq, np, mask0, mask1, co)
 	default:
 		panic("gemm: no AVX512 kernel for this tile")
 	}

@@ -4,8 +4,8 @@
 
 #include "textflag.h"
 
-// func sgemmAVX2R1P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX2R1P1(SB), NOSPLIT, $0-88
+// func sgemmAVX2R1P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX2R1P1(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -63,7 +63,7 @@ sgemmAVX2R1P1_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX2R1P1_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Y0, Y0
 	VADDPS 32(R12), Y1, Y1
 sgemmAVX2R1P1_noacc:
@@ -99,8 +99,8 @@ sgemmAVX2R1P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R1P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX2R1P1D(SB), NOSPLIT, $0-88
+// func sgemmAVX2R1P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX2R1P1D(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -161,7 +161,7 @@ sgemmAVX2R1P1D_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX2R1P1D_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Y0, Y0
 	VADDPS 32(R12), Y1, Y1
 sgemmAVX2R1P1D_noacc:
@@ -197,8 +197,8 @@ sgemmAVX2R1P1D_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R1P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
-TEXT ·sgemmAVX2R1P1I(SB), NOSPLIT, $0-112
+// func sgemmAVX2R1P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
+TEXT ·sgemmAVX2R1P1I(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -265,7 +265,7 @@ sgemmAVX2R1P1I_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX2R1P1I_noacc
-	MOVQ DI, R12
+	MOVQ co+112(FP), R12
 	VADDPS 0(R12), Y0, Y0
 	VADDPS 32(R12), Y1, Y1
 sgemmAVX2R1P1I_noacc:
@@ -305,6 +305,9 @@ sgemmAVX2R1P1I_norelu:
 	ADDQ $4, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX2R1P1I_nextrb:
+	MOVQ co+112(FP), SI
+	ADDQ R11, SI
+	MOVQ SI, co+112(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX2R1P1I_ret
 	MOVQ k+0(FP), CX
@@ -315,8 +318,8 @@ sgemmAVX2R1P1I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R2P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX2R2P1(SB), NOSPLIT, $0-88
+// func sgemmAVX2R2P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX2R2P1(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -393,7 +396,7 @@ sgemmAVX2R2P1_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX2R2P1_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Y0, Y0
 	VADDPS 32(R12), Y1, Y1
 	ADDQ R11, R12
@@ -444,8 +447,8 @@ sgemmAVX2R2P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R2P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX2R2P1D(SB), NOSPLIT, $0-88
+// func sgemmAVX2R2P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX2R2P1D(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -525,7 +528,7 @@ sgemmAVX2R2P1D_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX2R2P1D_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Y0, Y0
 	VADDPS 32(R12), Y1, Y1
 	ADDQ R11, R12
@@ -576,8 +579,8 @@ sgemmAVX2R2P1D_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R2P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
-TEXT ·sgemmAVX2R2P1I(SB), NOSPLIT, $0-112
+// func sgemmAVX2R2P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
+TEXT ·sgemmAVX2R2P1I(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -663,7 +666,7 @@ sgemmAVX2R2P1I_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX2R2P1I_noacc
-	MOVQ DI, R12
+	MOVQ co+112(FP), R12
 	VADDPS 0(R12), Y0, Y0
 	VADDPS 32(R12), Y1, Y1
 	ADDQ R11, R12
@@ -718,6 +721,10 @@ sgemmAVX2R2P1I_norelu:
 	ADDQ $8, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX2R2P1I_nextrb:
+	MOVQ co+112(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+112(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX2R2P1I_ret
 	MOVQ k+0(FP), CX
@@ -728,8 +735,8 @@ sgemmAVX2R2P1I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R3P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX2R3P1(SB), NOSPLIT, $0-88
+// func sgemmAVX2R3P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX2R3P1(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -825,7 +832,7 @@ sgemmAVX2R3P1_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX2R3P1_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Y0, Y0
 	VADDPS 32(R12), Y1, Y1
 	ADDQ R11, R12
@@ -891,8 +898,8 @@ sgemmAVX2R3P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R3P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX2R3P1D(SB), NOSPLIT, $0-88
+// func sgemmAVX2R3P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX2R3P1D(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -991,7 +998,7 @@ sgemmAVX2R3P1D_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX2R3P1D_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Y0, Y0
 	VADDPS 32(R12), Y1, Y1
 	ADDQ R11, R12
@@ -1057,8 +1064,8 @@ sgemmAVX2R3P1D_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R3P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
-TEXT ·sgemmAVX2R3P1I(SB), NOSPLIT, $0-112
+// func sgemmAVX2R3P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
+TEXT ·sgemmAVX2R3P1I(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -1163,7 +1170,7 @@ sgemmAVX2R3P1I_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX2R3P1I_noacc
-	MOVQ DI, R12
+	MOVQ co+112(FP), R12
 	VADDPS 0(R12), Y0, Y0
 	VADDPS 32(R12), Y1, Y1
 	ADDQ R11, R12
@@ -1233,6 +1240,11 @@ sgemmAVX2R3P1I_norelu:
 	ADDQ $12, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX2R3P1I_nextrb:
+	MOVQ co+112(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+112(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX2R3P1I_ret
 	MOVQ k+0(FP), CX
@@ -1243,8 +1255,8 @@ sgemmAVX2R3P1I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R4P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX2R4P1(SB), NOSPLIT, $0-88
+// func sgemmAVX2R4P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX2R4P1(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -1359,7 +1371,7 @@ sgemmAVX2R4P1_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX2R4P1_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Y0, Y0
 	VADDPS 32(R12), Y1, Y1
 	ADDQ R11, R12
@@ -1440,8 +1452,8 @@ sgemmAVX2R4P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R4P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX2R4P1D(SB), NOSPLIT, $0-88
+// func sgemmAVX2R4P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX2R4P1D(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -1559,7 +1571,7 @@ sgemmAVX2R4P1D_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX2R4P1D_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Y0, Y0
 	VADDPS 32(R12), Y1, Y1
 	ADDQ R11, R12
@@ -1640,8 +1652,8 @@ sgemmAVX2R4P1D_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R4P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
-TEXT ·sgemmAVX2R4P1I(SB), NOSPLIT, $0-112
+// func sgemmAVX2R4P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
+TEXT ·sgemmAVX2R4P1I(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -1765,7 +1777,7 @@ sgemmAVX2R4P1I_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX2R4P1I_noacc
-	MOVQ DI, R12
+	MOVQ co+112(FP), R12
 	VADDPS 0(R12), Y0, Y0
 	VADDPS 32(R12), Y1, Y1
 	ADDQ R11, R12
@@ -1850,6 +1862,12 @@ sgemmAVX2R4P1I_norelu:
 	ADDQ $16, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX2R4P1I_nextrb:
+	MOVQ co+112(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+112(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX2R4P1I_ret
 	MOVQ k+0(FP), CX
@@ -1860,8 +1878,8 @@ sgemmAVX2R4P1I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R5P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX2R5P1(SB), NOSPLIT, $0-88
+// func sgemmAVX2R5P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX2R5P1(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -1995,7 +2013,7 @@ sgemmAVX2R5P1_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX2R5P1_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Y0, Y0
 	VADDPS 32(R12), Y1, Y1
 	ADDQ R11, R12
@@ -2091,8 +2109,8 @@ sgemmAVX2R5P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R5P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX2R5P1D(SB), NOSPLIT, $0-88
+// func sgemmAVX2R5P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX2R5P1D(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -2229,7 +2247,7 @@ sgemmAVX2R5P1D_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX2R5P1D_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Y0, Y0
 	VADDPS 32(R12), Y1, Y1
 	ADDQ R11, R12
@@ -2325,8 +2343,8 @@ sgemmAVX2R5P1D_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R5P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
-TEXT ·sgemmAVX2R5P1I(SB), NOSPLIT, $0-112
+// func sgemmAVX2R5P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
+TEXT ·sgemmAVX2R5P1I(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -2469,7 +2487,7 @@ sgemmAVX2R5P1I_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX2R5P1I_noacc
-	MOVQ DI, R12
+	MOVQ co+112(FP), R12
 	VADDPS 0(R12), Y0, Y0
 	VADDPS 32(R12), Y1, Y1
 	ADDQ R11, R12
@@ -2569,6 +2587,13 @@ sgemmAVX2R5P1I_norelu:
 	ADDQ $20, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX2R5P1I_nextrb:
+	MOVQ co+112(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+112(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX2R5P1I_ret
 	MOVQ k+0(FP), CX
@@ -2579,8 +2604,8 @@ sgemmAVX2R5P1I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R6P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX2R6P1(SB), NOSPLIT, $0-88
+// func sgemmAVX2R6P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX2R6P1(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -2733,7 +2758,7 @@ sgemmAVX2R6P1_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX2R6P1_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Y0, Y0
 	VADDPS 32(R12), Y1, Y1
 	ADDQ R11, R12
@@ -2844,8 +2869,8 @@ sgemmAVX2R6P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R6P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX2R6P1D(SB), NOSPLIT, $0-88
+// func sgemmAVX2R6P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX2R6P1D(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -3001,7 +3026,7 @@ sgemmAVX2R6P1D_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX2R6P1D_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Y0, Y0
 	VADDPS 32(R12), Y1, Y1
 	ADDQ R11, R12
@@ -3112,8 +3137,8 @@ sgemmAVX2R6P1D_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX2R6P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
-TEXT ·sgemmAVX2R6P1I(SB), NOSPLIT, $0-112
+// func sgemmAVX2R6P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
+TEXT ·sgemmAVX2R6P1I(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -3275,7 +3300,7 @@ sgemmAVX2R6P1I_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX2R6P1I_noacc
-	MOVQ DI, R12
+	MOVQ co+112(FP), R12
 	VADDPS 0(R12), Y0, Y0
 	VADDPS 32(R12), Y1, Y1
 	ADDQ R11, R12
@@ -3390,6 +3415,14 @@ sgemmAVX2R6P1I_norelu:
 	ADDQ $24, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX2R6P1I_nextrb:
+	MOVQ co+112(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+112(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX2R6P1I_ret
 	MOVQ k+0(FP), CX
@@ -3400,8 +3433,8 @@ sgemmAVX2R6P1I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R1P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R1P1(SB), NOSPLIT, $0-88
+// func sgemmAVX512R1P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX512R1P1(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -3448,7 +3481,7 @@ sgemmAVX512R1P1_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R1P1_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Z0, Z0
 sgemmAVX512R1P1_noacc:
 	MOVQ rb+64(FP), SI
@@ -3477,8 +3510,8 @@ sgemmAVX512R1P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R1P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R1P1D(SB), NOSPLIT, $0-88
+// func sgemmAVX512R1P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX512R1P1D(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -3528,7 +3561,7 @@ sgemmAVX512R1P1D_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R1P1D_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Z0, Z0
 sgemmAVX512R1P1D_noacc:
 	MOVQ rb+64(FP), SI
@@ -3557,8 +3590,8 @@ sgemmAVX512R1P1D_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R1P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
-TEXT ·sgemmAVX512R1P1I(SB), NOSPLIT, $0-112
+// func sgemmAVX512R1P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
+TEXT ·sgemmAVX512R1P1I(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -3614,7 +3647,7 @@ sgemmAVX512R1P1I_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R1P1I_noacc
-	MOVQ DI, R12
+	MOVQ co+112(FP), R12
 	VADDPS 0(R12), Z0, Z0
 sgemmAVX512R1P1I_noacc:
 	MOVQ rb+64(FP), SI
@@ -3647,6 +3680,9 @@ sgemmAVX512R1P1I_norelu:
 	ADDQ $4, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX512R1P1I_nextrb:
+	MOVQ co+112(FP), SI
+	ADDQ R11, SI
+	MOVQ SI, co+112(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX512R1P1I_ret
 	MOVQ k+0(FP), CX
@@ -3657,8 +3693,8 @@ sgemmAVX512R1P1I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R1P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
-TEXT ·sgemmAVX512R1P1IM(SB), NOSPLIT, $0-128
+// func sgemmAVX512R1P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32)
+TEXT ·sgemmAVX512R1P1IM(SB), NOSPLIT, $0-136
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -3718,7 +3754,7 @@ sgemmAVX512R1P1IM_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R1P1IM_noacc
-	MOVQ DI, R12
+	MOVQ co+128(FP), R12
 	VADDPS 0(R12), Z0, K1, Z0
 sgemmAVX512R1P1IM_noacc:
 	MOVQ rb+64(FP), SI
@@ -3751,6 +3787,9 @@ sgemmAVX512R1P1IM_norelu:
 	ADDQ $4, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX512R1P1IM_nextrb:
+	MOVQ co+128(FP), SI
+	ADDQ R11, SI
+	MOVQ SI, co+128(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX512R1P1IM_ret
 	MOVQ k+0(FP), CX
@@ -3761,8 +3800,8 @@ sgemmAVX512R1P1IM_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R2P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R2P1(SB), NOSPLIT, $0-88
+// func sgemmAVX512R2P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX512R2P1(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -3822,7 +3861,7 @@ sgemmAVX512R2P1_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R2P1_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	ADDQ R11, R12
 	VADDPS 0(R12), Z1, Z1
@@ -3860,8 +3899,8 @@ sgemmAVX512R2P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R2P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R2P1D(SB), NOSPLIT, $0-88
+// func sgemmAVX512R2P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX512R2P1D(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -3924,7 +3963,7 @@ sgemmAVX512R2P1D_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R2P1D_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	ADDQ R11, R12
 	VADDPS 0(R12), Z1, Z1
@@ -3962,8 +4001,8 @@ sgemmAVX512R2P1D_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R2P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
-TEXT ·sgemmAVX512R2P1I(SB), NOSPLIT, $0-112
+// func sgemmAVX512R2P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
+TEXT ·sgemmAVX512R2P1I(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -4032,7 +4071,7 @@ sgemmAVX512R2P1I_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R2P1I_noacc
-	MOVQ DI, R12
+	MOVQ co+112(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	ADDQ R11, R12
 	VADDPS 0(R12), Z1, Z1
@@ -4074,6 +4113,10 @@ sgemmAVX512R2P1I_norelu:
 	ADDQ $8, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX512R2P1I_nextrb:
+	MOVQ co+112(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+112(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX512R2P1I_ret
 	MOVQ k+0(FP), CX
@@ -4084,8 +4127,8 @@ sgemmAVX512R2P1I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R2P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
-TEXT ·sgemmAVX512R2P1IM(SB), NOSPLIT, $0-128
+// func sgemmAVX512R2P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32)
+TEXT ·sgemmAVX512R2P1IM(SB), NOSPLIT, $0-136
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -4158,7 +4201,7 @@ sgemmAVX512R2P1IM_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R2P1IM_noacc
-	MOVQ DI, R12
+	MOVQ co+128(FP), R12
 	VADDPS 0(R12), Z0, K1, Z0
 	ADDQ R11, R12
 	VADDPS 0(R12), Z1, K1, Z1
@@ -4200,6 +4243,10 @@ sgemmAVX512R2P1IM_norelu:
 	ADDQ $8, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX512R2P1IM_nextrb:
+	MOVQ co+128(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+128(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX512R2P1IM_ret
 	MOVQ k+0(FP), CX
@@ -4210,8 +4257,8 @@ sgemmAVX512R2P1IM_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R3P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R3P1(SB), NOSPLIT, $0-88
+// func sgemmAVX512R3P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX512R3P1(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -4284,7 +4331,7 @@ sgemmAVX512R3P1_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R3P1_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	ADDQ R11, R12
 	VADDPS 0(R12), Z1, Z1
@@ -4331,8 +4378,8 @@ sgemmAVX512R3P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R3P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R3P1D(SB), NOSPLIT, $0-88
+// func sgemmAVX512R3P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX512R3P1D(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -4408,7 +4455,7 @@ sgemmAVX512R3P1D_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R3P1D_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	ADDQ R11, R12
 	VADDPS 0(R12), Z1, Z1
@@ -4455,8 +4502,8 @@ sgemmAVX512R3P1D_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R3P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
-TEXT ·sgemmAVX512R3P1I(SB), NOSPLIT, $0-112
+// func sgemmAVX512R3P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
+TEXT ·sgemmAVX512R3P1I(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -4538,7 +4585,7 @@ sgemmAVX512R3P1I_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R3P1I_noacc
-	MOVQ DI, R12
+	MOVQ co+112(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	ADDQ R11, R12
 	VADDPS 0(R12), Z1, Z1
@@ -4589,6 +4636,11 @@ sgemmAVX512R3P1I_norelu:
 	ADDQ $12, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX512R3P1I_nextrb:
+	MOVQ co+112(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+112(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX512R3P1I_ret
 	MOVQ k+0(FP), CX
@@ -4599,8 +4651,8 @@ sgemmAVX512R3P1I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R3P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
-TEXT ·sgemmAVX512R3P1IM(SB), NOSPLIT, $0-128
+// func sgemmAVX512R3P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32)
+TEXT ·sgemmAVX512R3P1IM(SB), NOSPLIT, $0-136
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -4686,7 +4738,7 @@ sgemmAVX512R3P1IM_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R3P1IM_noacc
-	MOVQ DI, R12
+	MOVQ co+128(FP), R12
 	VADDPS 0(R12), Z0, K1, Z0
 	ADDQ R11, R12
 	VADDPS 0(R12), Z1, K1, Z1
@@ -4737,6 +4789,11 @@ sgemmAVX512R3P1IM_norelu:
 	ADDQ $12, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX512R3P1IM_nextrb:
+	MOVQ co+128(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+128(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX512R3P1IM_ret
 	MOVQ k+0(FP), CX
@@ -4747,8 +4804,8 @@ sgemmAVX512R3P1IM_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R4P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R4P1(SB), NOSPLIT, $0-88
+// func sgemmAVX512R4P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX512R4P1(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -4834,7 +4891,7 @@ sgemmAVX512R4P1_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R4P1_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	ADDQ R11, R12
 	VADDPS 0(R12), Z1, Z1
@@ -4890,8 +4947,8 @@ sgemmAVX512R4P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R4P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R4P1D(SB), NOSPLIT, $0-88
+// func sgemmAVX512R4P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX512R4P1D(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -4980,7 +5037,7 @@ sgemmAVX512R4P1D_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R4P1D_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	ADDQ R11, R12
 	VADDPS 0(R12), Z1, Z1
@@ -5036,8 +5093,8 @@ sgemmAVX512R4P1D_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R4P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
-TEXT ·sgemmAVX512R4P1I(SB), NOSPLIT, $0-112
+// func sgemmAVX512R4P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
+TEXT ·sgemmAVX512R4P1I(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -5132,7 +5189,7 @@ sgemmAVX512R4P1I_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R4P1I_noacc
-	MOVQ DI, R12
+	MOVQ co+112(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	ADDQ R11, R12
 	VADDPS 0(R12), Z1, Z1
@@ -5192,6 +5249,12 @@ sgemmAVX512R4P1I_norelu:
 	ADDQ $16, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX512R4P1I_nextrb:
+	MOVQ co+112(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+112(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX512R4P1I_ret
 	MOVQ k+0(FP), CX
@@ -5202,8 +5265,8 @@ sgemmAVX512R4P1I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R4P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
-TEXT ·sgemmAVX512R4P1IM(SB), NOSPLIT, $0-128
+// func sgemmAVX512R4P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32)
+TEXT ·sgemmAVX512R4P1IM(SB), NOSPLIT, $0-136
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -5302,7 +5365,7 @@ sgemmAVX512R4P1IM_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R4P1IM_noacc
-	MOVQ DI, R12
+	MOVQ co+128(FP), R12
 	VADDPS 0(R12), Z0, K1, Z0
 	ADDQ R11, R12
 	VADDPS 0(R12), Z1, K1, Z1
@@ -5362,6 +5425,12 @@ sgemmAVX512R4P1IM_norelu:
 	ADDQ $16, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX512R4P1IM_nextrb:
+	MOVQ co+128(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+128(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX512R4P1IM_ret
 	MOVQ k+0(FP), CX
@@ -5372,8 +5441,8 @@ sgemmAVX512R4P1IM_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R5P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R5P1(SB), NOSPLIT, $0-88
+// func sgemmAVX512R5P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX512R5P1(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -5472,7 +5541,7 @@ sgemmAVX512R5P1_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R5P1_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	ADDQ R11, R12
 	VADDPS 0(R12), Z1, Z1
@@ -5537,8 +5606,8 @@ sgemmAVX512R5P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R5P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R5P1D(SB), NOSPLIT, $0-88
+// func sgemmAVX512R5P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX512R5P1D(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -5640,7 +5709,7 @@ sgemmAVX512R5P1D_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R5P1D_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	ADDQ R11, R12
 	VADDPS 0(R12), Z1, Z1
@@ -5705,8 +5774,8 @@ sgemmAVX512R5P1D_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R5P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
-TEXT ·sgemmAVX512R5P1I(SB), NOSPLIT, $0-112
+// func sgemmAVX512R5P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
+TEXT ·sgemmAVX512R5P1I(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -5814,7 +5883,7 @@ sgemmAVX512R5P1I_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R5P1I_noacc
-	MOVQ DI, R12
+	MOVQ co+112(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	ADDQ R11, R12
 	VADDPS 0(R12), Z1, Z1
@@ -5883,6 +5952,13 @@ sgemmAVX512R5P1I_norelu:
 	ADDQ $20, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX512R5P1I_nextrb:
+	MOVQ co+112(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+112(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX512R5P1I_ret
 	MOVQ k+0(FP), CX
@@ -5893,8 +5969,8 @@ sgemmAVX512R5P1I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R5P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
-TEXT ·sgemmAVX512R5P1IM(SB), NOSPLIT, $0-128
+// func sgemmAVX512R5P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32)
+TEXT ·sgemmAVX512R5P1IM(SB), NOSPLIT, $0-136
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -6006,7 +6082,7 @@ sgemmAVX512R5P1IM_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R5P1IM_noacc
-	MOVQ DI, R12
+	MOVQ co+128(FP), R12
 	VADDPS 0(R12), Z0, K1, Z0
 	ADDQ R11, R12
 	VADDPS 0(R12), Z1, K1, Z1
@@ -6075,6 +6151,13 @@ sgemmAVX512R5P1IM_norelu:
 	ADDQ $20, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX512R5P1IM_nextrb:
+	MOVQ co+128(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+128(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX512R5P1IM_ret
 	MOVQ k+0(FP), CX
@@ -6085,8 +6168,8 @@ sgemmAVX512R5P1IM_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R6P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R6P1(SB), NOSPLIT, $0-88
+// func sgemmAVX512R6P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX512R6P1(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -6198,7 +6281,7 @@ sgemmAVX512R6P1_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R6P1_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	ADDQ R11, R12
 	VADDPS 0(R12), Z1, Z1
@@ -6272,8 +6355,8 @@ sgemmAVX512R6P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R6P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R6P1D(SB), NOSPLIT, $0-88
+// func sgemmAVX512R6P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX512R6P1D(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -6388,7 +6471,7 @@ sgemmAVX512R6P1D_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R6P1D_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	ADDQ R11, R12
 	VADDPS 0(R12), Z1, Z1
@@ -6462,8 +6545,8 @@ sgemmAVX512R6P1D_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R6P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
-TEXT ·sgemmAVX512R6P1I(SB), NOSPLIT, $0-112
+// func sgemmAVX512R6P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
+TEXT ·sgemmAVX512R6P1I(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -6584,7 +6667,7 @@ sgemmAVX512R6P1I_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R6P1I_noacc
-	MOVQ DI, R12
+	MOVQ co+112(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	ADDQ R11, R12
 	VADDPS 0(R12), Z1, Z1
@@ -6662,6 +6745,14 @@ sgemmAVX512R6P1I_norelu:
 	ADDQ $24, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX512R6P1I_nextrb:
+	MOVQ co+112(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+112(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX512R6P1I_ret
 	MOVQ k+0(FP), CX
@@ -6672,8 +6763,8 @@ sgemmAVX512R6P1I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R6P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
-TEXT ·sgemmAVX512R6P1IM(SB), NOSPLIT, $0-128
+// func sgemmAVX512R6P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32)
+TEXT ·sgemmAVX512R6P1IM(SB), NOSPLIT, $0-136
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -6798,7 +6889,7 @@ sgemmAVX512R6P1IM_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R6P1IM_noacc
-	MOVQ DI, R12
+	MOVQ co+128(FP), R12
 	VADDPS 0(R12), Z0, K1, Z0
 	ADDQ R11, R12
 	VADDPS 0(R12), Z1, K1, Z1
@@ -6876,6 +6967,14 @@ sgemmAVX512R6P1IM_norelu:
 	ADDQ $24, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX512R6P1IM_nextrb:
+	MOVQ co+128(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+128(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX512R6P1IM_ret
 	MOVQ k+0(FP), CX
@@ -6886,8 +6985,8 @@ sgemmAVX512R6P1IM_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R7P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R7P1(SB), NOSPLIT, $0-88
+// func sgemmAVX512R7P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX512R7P1(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -7012,7 +7111,7 @@ sgemmAVX512R7P1_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R7P1_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	ADDQ R11, R12
 	VADDPS 0(R12), Z1, Z1
@@ -7095,8 +7194,8 @@ sgemmAVX512R7P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R7P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R7P1D(SB), NOSPLIT, $0-88
+// func sgemmAVX512R7P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX512R7P1D(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -7224,7 +7323,7 @@ sgemmAVX512R7P1D_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R7P1D_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	ADDQ R11, R12
 	VADDPS 0(R12), Z1, Z1
@@ -7307,8 +7406,8 @@ sgemmAVX512R7P1D_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R7P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
-TEXT ·sgemmAVX512R7P1I(SB), NOSPLIT, $0-112
+// func sgemmAVX512R7P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
+TEXT ·sgemmAVX512R7P1I(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -7442,7 +7541,7 @@ sgemmAVX512R7P1I_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R7P1I_noacc
-	MOVQ DI, R12
+	MOVQ co+112(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	ADDQ R11, R12
 	VADDPS 0(R12), Z1, Z1
@@ -7529,6 +7628,15 @@ sgemmAVX512R7P1I_norelu:
 	ADDQ $28, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX512R7P1I_nextrb:
+	MOVQ co+112(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+112(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX512R7P1I_ret
 	MOVQ k+0(FP), CX
@@ -7539,8 +7647,8 @@ sgemmAVX512R7P1I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R7P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
-TEXT ·sgemmAVX512R7P1IM(SB), NOSPLIT, $0-128
+// func sgemmAVX512R7P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32)
+TEXT ·sgemmAVX512R7P1IM(SB), NOSPLIT, $0-136
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -7678,7 +7786,7 @@ sgemmAVX512R7P1IM_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R7P1IM_noacc
-	MOVQ DI, R12
+	MOVQ co+128(FP), R12
 	VADDPS 0(R12), Z0, K1, Z0
 	ADDQ R11, R12
 	VADDPS 0(R12), Z1, K1, Z1
@@ -7765,6 +7873,15 @@ sgemmAVX512R7P1IM_norelu:
 	ADDQ $28, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX512R7P1IM_nextrb:
+	MOVQ co+128(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+128(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX512R7P1IM_ret
 	MOVQ k+0(FP), CX
@@ -7775,8 +7892,8 @@ sgemmAVX512R7P1IM_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R8P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R8P1(SB), NOSPLIT, $0-88
+// func sgemmAVX512R8P1(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX512R8P1(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -7914,7 +8031,7 @@ sgemmAVX512R8P1_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R8P1_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	ADDQ R11, R12
 	VADDPS 0(R12), Z1, Z1
@@ -8006,8 +8123,8 @@ sgemmAVX512R8P1_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R8P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R8P1D(SB), NOSPLIT, $0-88
+// func sgemmAVX512R8P1D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX512R8P1D(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -8148,7 +8265,7 @@ sgemmAVX512R8P1D_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R8P1D_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	ADDQ R11, R12
 	VADDPS 0(R12), Z1, Z1
@@ -8240,8 +8357,8 @@ sgemmAVX512R8P1D_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R8P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
-TEXT ·sgemmAVX512R8P1I(SB), NOSPLIT, $0-112
+// func sgemmAVX512R8P1I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
+TEXT ·sgemmAVX512R8P1I(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -8388,7 +8505,7 @@ sgemmAVX512R8P1I_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R8P1I_noacc
-	MOVQ DI, R12
+	MOVQ co+112(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	ADDQ R11, R12
 	VADDPS 0(R12), Z1, Z1
@@ -8484,6 +8601,16 @@ sgemmAVX512R8P1I_norelu:
 	ADDQ $32, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX512R8P1I_nextrb:
+	MOVQ co+112(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+112(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX512R8P1I_ret
 	MOVQ k+0(FP), CX
@@ -8494,8 +8621,8 @@ sgemmAVX512R8P1I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R8P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
-TEXT ·sgemmAVX512R8P1IM(SB), NOSPLIT, $0-128
+// func sgemmAVX512R8P1IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32)
+TEXT ·sgemmAVX512R8P1IM(SB), NOSPLIT, $0-136
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -8646,7 +8773,7 @@ sgemmAVX512R8P1IM_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R8P1IM_noacc
-	MOVQ DI, R12
+	MOVQ co+128(FP), R12
 	VADDPS 0(R12), Z0, K1, Z0
 	ADDQ R11, R12
 	VADDPS 0(R12), Z1, K1, Z1
@@ -8742,6 +8869,16 @@ sgemmAVX512R8P1IM_norelu:
 	ADDQ $32, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX512R8P1IM_nextrb:
+	MOVQ co+128(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+128(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX512R8P1IM_ret
 	MOVQ k+0(FP), CX
@@ -8752,8 +8889,8 @@ sgemmAVX512R8P1IM_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R1P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R1P2(SB), NOSPLIT, $0-88
+// func sgemmAVX512R1P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX512R1P2(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -8812,7 +8949,7 @@ sgemmAVX512R1P2_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R1P2_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	VADDPS 64(R12), Z1, Z1
 sgemmAVX512R1P2_noacc:
@@ -8848,8 +8985,8 @@ sgemmAVX512R1P2_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R1P2D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R1P2D(SB), NOSPLIT, $0-88
+// func sgemmAVX512R1P2D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX512R1P2D(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -8911,7 +9048,7 @@ sgemmAVX512R1P2D_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R1P2D_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	VADDPS 64(R12), Z1, Z1
 sgemmAVX512R1P2D_noacc:
@@ -8947,8 +9084,8 @@ sgemmAVX512R1P2D_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R1P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
-TEXT ·sgemmAVX512R1P2I(SB), NOSPLIT, $0-112
+// func sgemmAVX512R1P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
+TEXT ·sgemmAVX512R1P2I(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -9015,7 +9152,7 @@ sgemmAVX512R1P2I_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R1P2I_noacc
-	MOVQ DI, R12
+	MOVQ co+112(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	VADDPS 0(R12)(R9*1), Z1, Z1
 sgemmAVX512R1P2I_noacc:
@@ -9055,6 +9192,9 @@ sgemmAVX512R1P2I_norelu:
 	ADDQ $4, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX512R1P2I_nextrb:
+	MOVQ co+112(FP), SI
+	ADDQ R11, SI
+	MOVQ SI, co+112(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX512R1P2I_ret
 	MOVQ k+0(FP), CX
@@ -9065,8 +9205,8 @@ sgemmAVX512R1P2I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R1P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
-TEXT ·sgemmAVX512R1P2IM(SB), NOSPLIT, $0-128
+// func sgemmAVX512R1P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32)
+TEXT ·sgemmAVX512R1P2IM(SB), NOSPLIT, $0-136
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -9137,7 +9277,7 @@ sgemmAVX512R1P2IM_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R1P2IM_noacc
-	MOVQ DI, R12
+	MOVQ co+128(FP), R12
 	VADDPS 0(R12), Z0, K1, Z0
 	VADDPS 0(R12)(R9*1), Z1, K2, Z1
 sgemmAVX512R1P2IM_noacc:
@@ -9177,6 +9317,9 @@ sgemmAVX512R1P2IM_norelu:
 	ADDQ $4, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX512R1P2IM_nextrb:
+	MOVQ co+128(FP), SI
+	ADDQ R11, SI
+	MOVQ SI, co+128(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX512R1P2IM_ret
 	MOVQ k+0(FP), CX
@@ -9187,8 +9330,8 @@ sgemmAVX512R1P2IM_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R2P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R2P2(SB), NOSPLIT, $0-88
+// func sgemmAVX512R2P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX512R2P2(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -9267,7 +9410,7 @@ sgemmAVX512R2P2_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R2P2_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	VADDPS 64(R12), Z1, Z1
 	ADDQ R11, R12
@@ -9318,8 +9461,8 @@ sgemmAVX512R2P2_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R2P2D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R2P2D(SB), NOSPLIT, $0-88
+// func sgemmAVX512R2P2D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX512R2P2D(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -9401,7 +9544,7 @@ sgemmAVX512R2P2D_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R2P2D_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	VADDPS 64(R12), Z1, Z1
 	ADDQ R11, R12
@@ -9452,8 +9595,8 @@ sgemmAVX512R2P2D_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R2P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
-TEXT ·sgemmAVX512R2P2I(SB), NOSPLIT, $0-112
+// func sgemmAVX512R2P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
+TEXT ·sgemmAVX512R2P2I(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -9539,7 +9682,7 @@ sgemmAVX512R2P2I_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R2P2I_noacc
-	MOVQ DI, R12
+	MOVQ co+112(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	VADDPS 0(R12)(R9*1), Z1, Z1
 	ADDQ R11, R12
@@ -9594,6 +9737,10 @@ sgemmAVX512R2P2I_norelu:
 	ADDQ $8, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX512R2P2I_nextrb:
+	MOVQ co+112(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+112(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX512R2P2I_ret
 	MOVQ k+0(FP), CX
@@ -9604,8 +9751,8 @@ sgemmAVX512R2P2I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R2P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
-TEXT ·sgemmAVX512R2P2IM(SB), NOSPLIT, $0-128
+// func sgemmAVX512R2P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32)
+TEXT ·sgemmAVX512R2P2IM(SB), NOSPLIT, $0-136
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -9695,7 +9842,7 @@ sgemmAVX512R2P2IM_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R2P2IM_noacc
-	MOVQ DI, R12
+	MOVQ co+128(FP), R12
 	VADDPS 0(R12), Z0, K1, Z0
 	VADDPS 0(R12)(R9*1), Z1, K2, Z1
 	ADDQ R11, R12
@@ -9750,6 +9897,10 @@ sgemmAVX512R2P2IM_norelu:
 	ADDQ $8, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX512R2P2IM_nextrb:
+	MOVQ co+128(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+128(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX512R2P2IM_ret
 	MOVQ k+0(FP), CX
@@ -9760,8 +9911,8 @@ sgemmAVX512R2P2IM_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R3P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R3P2(SB), NOSPLIT, $0-88
+// func sgemmAVX512R3P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX512R3P2(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -9860,7 +10011,7 @@ sgemmAVX512R3P2_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R3P2_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	VADDPS 64(R12), Z1, Z1
 	ADDQ R11, R12
@@ -9926,8 +10077,8 @@ sgemmAVX512R3P2_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R3P2D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R3P2D(SB), NOSPLIT, $0-88
+// func sgemmAVX512R3P2D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX512R3P2D(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -10029,7 +10180,7 @@ sgemmAVX512R3P2D_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R3P2D_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	VADDPS 64(R12), Z1, Z1
 	ADDQ R11, R12
@@ -10095,8 +10246,8 @@ sgemmAVX512R3P2D_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R3P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
-TEXT ·sgemmAVX512R3P2I(SB), NOSPLIT, $0-112
+// func sgemmAVX512R3P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
+TEXT ·sgemmAVX512R3P2I(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -10201,7 +10352,7 @@ sgemmAVX512R3P2I_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R3P2I_noacc
-	MOVQ DI, R12
+	MOVQ co+112(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	VADDPS 0(R12)(R9*1), Z1, Z1
 	ADDQ R11, R12
@@ -10271,6 +10422,11 @@ sgemmAVX512R3P2I_norelu:
 	ADDQ $12, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX512R3P2I_nextrb:
+	MOVQ co+112(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+112(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX512R3P2I_ret
 	MOVQ k+0(FP), CX
@@ -10281,8 +10437,8 @@ sgemmAVX512R3P2I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R3P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
-TEXT ·sgemmAVX512R3P2IM(SB), NOSPLIT, $0-128
+// func sgemmAVX512R3P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32)
+TEXT ·sgemmAVX512R3P2IM(SB), NOSPLIT, $0-136
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -10391,7 +10547,7 @@ sgemmAVX512R3P2IM_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R3P2IM_noacc
-	MOVQ DI, R12
+	MOVQ co+128(FP), R12
 	VADDPS 0(R12), Z0, K1, Z0
 	VADDPS 0(R12)(R9*1), Z1, K2, Z1
 	ADDQ R11, R12
@@ -10461,6 +10617,11 @@ sgemmAVX512R3P2IM_norelu:
 	ADDQ $12, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX512R3P2IM_nextrb:
+	MOVQ co+128(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+128(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX512R3P2IM_ret
 	MOVQ k+0(FP), CX
@@ -10471,8 +10632,8 @@ sgemmAVX512R3P2IM_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R4P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R4P2(SB), NOSPLIT, $0-88
+// func sgemmAVX512R4P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX512R4P2(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -10591,7 +10752,7 @@ sgemmAVX512R4P2_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R4P2_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	VADDPS 64(R12), Z1, Z1
 	ADDQ R11, R12
@@ -10672,8 +10833,8 @@ sgemmAVX512R4P2_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R4P2D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R4P2D(SB), NOSPLIT, $0-88
+// func sgemmAVX512R4P2D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX512R4P2D(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -10795,7 +10956,7 @@ sgemmAVX512R4P2D_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R4P2D_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	VADDPS 64(R12), Z1, Z1
 	ADDQ R11, R12
@@ -10876,8 +11037,8 @@ sgemmAVX512R4P2D_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R4P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
-TEXT ·sgemmAVX512R4P2I(SB), NOSPLIT, $0-112
+// func sgemmAVX512R4P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
+TEXT ·sgemmAVX512R4P2I(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -11001,7 +11162,7 @@ sgemmAVX512R4P2I_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R4P2I_noacc
-	MOVQ DI, R12
+	MOVQ co+112(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	VADDPS 0(R12)(R9*1), Z1, Z1
 	ADDQ R11, R12
@@ -11086,6 +11247,12 @@ sgemmAVX512R4P2I_norelu:
 	ADDQ $16, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX512R4P2I_nextrb:
+	MOVQ co+112(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+112(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX512R4P2I_ret
 	MOVQ k+0(FP), CX
@@ -11096,8 +11263,8 @@ sgemmAVX512R4P2I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R4P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
-TEXT ·sgemmAVX512R4P2IM(SB), NOSPLIT, $0-128
+// func sgemmAVX512R4P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32)
+TEXT ·sgemmAVX512R4P2IM(SB), NOSPLIT, $0-136
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -11225,7 +11392,7 @@ sgemmAVX512R4P2IM_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R4P2IM_noacc
-	MOVQ DI, R12
+	MOVQ co+128(FP), R12
 	VADDPS 0(R12), Z0, K1, Z0
 	VADDPS 0(R12)(R9*1), Z1, K2, Z1
 	ADDQ R11, R12
@@ -11310,6 +11477,12 @@ sgemmAVX512R4P2IM_norelu:
 	ADDQ $16, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX512R4P2IM_nextrb:
+	MOVQ co+128(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+128(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX512R4P2IM_ret
 	MOVQ k+0(FP), CX
@@ -11320,8 +11493,8 @@ sgemmAVX512R4P2IM_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R5P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R5P2(SB), NOSPLIT, $0-88
+// func sgemmAVX512R5P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX512R5P2(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -11460,7 +11633,7 @@ sgemmAVX512R5P2_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R5P2_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	VADDPS 64(R12), Z1, Z1
 	ADDQ R11, R12
@@ -11556,8 +11729,8 @@ sgemmAVX512R5P2_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R5P2D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R5P2D(SB), NOSPLIT, $0-88
+// func sgemmAVX512R5P2D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX512R5P2D(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -11699,7 +11872,7 @@ sgemmAVX512R5P2D_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R5P2D_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	VADDPS 64(R12), Z1, Z1
 	ADDQ R11, R12
@@ -11795,8 +11968,8 @@ sgemmAVX512R5P2D_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R5P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
-TEXT ·sgemmAVX512R5P2I(SB), NOSPLIT, $0-112
+// func sgemmAVX512R5P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
+TEXT ·sgemmAVX512R5P2I(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -11939,7 +12112,7 @@ sgemmAVX512R5P2I_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R5P2I_noacc
-	MOVQ DI, R12
+	MOVQ co+112(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	VADDPS 0(R12)(R9*1), Z1, Z1
 	ADDQ R11, R12
@@ -12039,6 +12212,13 @@ sgemmAVX512R5P2I_norelu:
 	ADDQ $20, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX512R5P2I_nextrb:
+	MOVQ co+112(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+112(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX512R5P2I_ret
 	MOVQ k+0(FP), CX
@@ -12049,8 +12229,8 @@ sgemmAVX512R5P2I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R5P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
-TEXT ·sgemmAVX512R5P2IM(SB), NOSPLIT, $0-128
+// func sgemmAVX512R5P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32)
+TEXT ·sgemmAVX512R5P2IM(SB), NOSPLIT, $0-136
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -12197,7 +12377,7 @@ sgemmAVX512R5P2IM_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R5P2IM_noacc
-	MOVQ DI, R12
+	MOVQ co+128(FP), R12
 	VADDPS 0(R12), Z0, K1, Z0
 	VADDPS 0(R12)(R9*1), Z1, K2, Z1
 	ADDQ R11, R12
@@ -12297,6 +12477,13 @@ sgemmAVX512R5P2IM_norelu:
 	ADDQ $20, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX512R5P2IM_nextrb:
+	MOVQ co+128(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+128(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX512R5P2IM_ret
 	MOVQ k+0(FP), CX
@@ -12307,8 +12494,8 @@ sgemmAVX512R5P2IM_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R6P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R6P2(SB), NOSPLIT, $0-88
+// func sgemmAVX512R6P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX512R6P2(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -12467,7 +12654,7 @@ sgemmAVX512R6P2_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R6P2_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	VADDPS 64(R12), Z1, Z1
 	ADDQ R11, R12
@@ -12578,8 +12765,8 @@ sgemmAVX512R6P2_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R6P2D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R6P2D(SB), NOSPLIT, $0-88
+// func sgemmAVX512R6P2D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX512R6P2D(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -12741,7 +12928,7 @@ sgemmAVX512R6P2D_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R6P2D_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	VADDPS 64(R12), Z1, Z1
 	ADDQ R11, R12
@@ -12852,8 +13039,8 @@ sgemmAVX512R6P2D_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R6P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
-TEXT ·sgemmAVX512R6P2I(SB), NOSPLIT, $0-112
+// func sgemmAVX512R6P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
+TEXT ·sgemmAVX512R6P2I(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -13015,7 +13202,7 @@ sgemmAVX512R6P2I_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R6P2I_noacc
-	MOVQ DI, R12
+	MOVQ co+112(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	VADDPS 0(R12)(R9*1), Z1, Z1
 	ADDQ R11, R12
@@ -13130,6 +13317,14 @@ sgemmAVX512R6P2I_norelu:
 	ADDQ $24, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX512R6P2I_nextrb:
+	MOVQ co+112(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+112(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX512R6P2I_ret
 	MOVQ k+0(FP), CX
@@ -13140,8 +13335,8 @@ sgemmAVX512R6P2I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R6P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
-TEXT ·sgemmAVX512R6P2IM(SB), NOSPLIT, $0-128
+// func sgemmAVX512R6P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32)
+TEXT ·sgemmAVX512R6P2IM(SB), NOSPLIT, $0-136
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -13307,7 +13502,7 @@ sgemmAVX512R6P2IM_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R6P2IM_noacc
-	MOVQ DI, R12
+	MOVQ co+128(FP), R12
 	VADDPS 0(R12), Z0, K1, Z0
 	VADDPS 0(R12)(R9*1), Z1, K2, Z1
 	ADDQ R11, R12
@@ -13422,6 +13617,14 @@ sgemmAVX512R6P2IM_norelu:
 	ADDQ $24, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX512R6P2IM_nextrb:
+	MOVQ co+128(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+128(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX512R6P2IM_ret
 	MOVQ k+0(FP), CX
@@ -13432,8 +13635,8 @@ sgemmAVX512R6P2IM_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R7P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R7P2(SB), NOSPLIT, $0-88
+// func sgemmAVX512R7P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX512R7P2(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -13612,7 +13815,7 @@ sgemmAVX512R7P2_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R7P2_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	VADDPS 64(R12), Z1, Z1
 	ADDQ R11, R12
@@ -13738,8 +13941,8 @@ sgemmAVX512R7P2_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R7P2D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R7P2D(SB), NOSPLIT, $0-88
+// func sgemmAVX512R7P2D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX512R7P2D(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -13921,7 +14124,7 @@ sgemmAVX512R7P2D_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R7P2D_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	VADDPS 64(R12), Z1, Z1
 	ADDQ R11, R12
@@ -14047,8 +14250,8 @@ sgemmAVX512R7P2D_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R7P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
-TEXT ·sgemmAVX512R7P2I(SB), NOSPLIT, $0-112
+// func sgemmAVX512R7P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
+TEXT ·sgemmAVX512R7P2I(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -14229,7 +14432,7 @@ sgemmAVX512R7P2I_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R7P2I_noacc
-	MOVQ DI, R12
+	MOVQ co+112(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	VADDPS 0(R12)(R9*1), Z1, Z1
 	ADDQ R11, R12
@@ -14359,6 +14562,15 @@ sgemmAVX512R7P2I_norelu:
 	ADDQ $28, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX512R7P2I_nextrb:
+	MOVQ co+112(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+112(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX512R7P2I_ret
 	MOVQ k+0(FP), CX
@@ -14369,8 +14581,8 @@ sgemmAVX512R7P2I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R7P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
-TEXT ·sgemmAVX512R7P2IM(SB), NOSPLIT, $0-128
+// func sgemmAVX512R7P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32)
+TEXT ·sgemmAVX512R7P2IM(SB), NOSPLIT, $0-136
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -14555,7 +14767,7 @@ sgemmAVX512R7P2IM_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R7P2IM_noacc
-	MOVQ DI, R12
+	MOVQ co+128(FP), R12
 	VADDPS 0(R12), Z0, K1, Z0
 	VADDPS 0(R12)(R9*1), Z1, K2, Z1
 	ADDQ R11, R12
@@ -14685,6 +14897,15 @@ sgemmAVX512R7P2IM_norelu:
 	ADDQ $28, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX512R7P2IM_nextrb:
+	MOVQ co+128(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+128(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX512R7P2IM_ret
 	MOVQ k+0(FP), CX
@@ -14695,8 +14916,8 @@ sgemmAVX512R7P2IM_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R8P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R8P2(SB), NOSPLIT, $0-88
+// func sgemmAVX512R8P2(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX512R8P2(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -14895,7 +15116,7 @@ sgemmAVX512R8P2_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R8P2_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	VADDPS 64(R12), Z1, Z1
 	ADDQ R11, R12
@@ -15036,8 +15257,8 @@ sgemmAVX512R8P2_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R8P2D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32)
-TEXT ·sgemmAVX512R8P2D(SB), NOSPLIT, $0-88
+// func sgemmAVX512R8P2D(k int, a *float32, as int, b *float32, pnl int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, co *float32)
+TEXT ·sgemmAVX512R8P2D(SB), NOSPLIT, $0-96
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -15239,7 +15460,7 @@ sgemmAVX512R8P2D_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R8P2D_noacc
-	MOVQ DI, R12
+	MOVQ co+88(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	VADDPS 64(R12), Z1, Z1
 	ADDQ R11, R12
@@ -15380,8 +15601,8 @@ sgemmAVX512R8P2D_norelu:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R8P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int)
-TEXT ·sgemmAVX512R8P2I(SB), NOSPLIT, $0-112
+// func sgemmAVX512R8P2I(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, co *float32)
+TEXT ·sgemmAVX512R8P2I(SB), NOSPLIT, $0-120
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -15581,7 +15802,7 @@ sgemmAVX512R8P2I_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R8P2I_noacc
-	MOVQ DI, R12
+	MOVQ co+112(FP), R12
 	VADDPS 0(R12), Z0, Z0
 	VADDPS 0(R12)(R9*1), Z1, Z1
 	ADDQ R11, R12
@@ -15726,6 +15947,16 @@ sgemmAVX512R8P2I_norelu:
 	ADDQ $32, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX512R8P2I_nextrb:
+	MOVQ co+112(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+112(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX512R8P2I_ret
 	MOVQ k+0(FP), CX
@@ -15736,8 +15967,8 @@ sgemmAVX512R8P2I_ret:
 	VZEROUPPER
 	RET
 
-// func sgemmAVX512R8P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int)
-TEXT ·sgemmAVX512R8P2IM(SB), NOSPLIT, $0-128
+// func sgemmAVX512R8P2IM(k int, a *float32, as int, b *float32, off *int, c *float32, ldc int, flags int, rb *float32, cb *float32, lo float32, hi float32, bq int, cq int, np int, mask0 int, mask1 int, co *float32)
+TEXT ·sgemmAVX512R8P2IM(SB), NOSPLIT, $0-136
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ as+16(FP), R9
@@ -15941,7 +16172,7 @@ sgemmAVX512R8P2IM_done:
 	MOVQ flags+56(FP), DX
 	TESTQ $1, DX
 	JZ sgemmAVX512R8P2IM_noacc
-	MOVQ DI, R12
+	MOVQ co+128(FP), R12
 	VADDPS 0(R12), Z0, K1, Z0
 	VADDPS 0(R12)(R9*1), Z1, K2, Z1
 	ADDQ R11, R12
@@ -16086,6 +16317,16 @@ sgemmAVX512R8P2IM_norelu:
 	ADDQ $32, SI
 	MOVQ SI, rb+64(FP)
 sgemmAVX512R8P2IM_nextrb:
+	MOVQ co+128(FP), SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	ADDQ R11, SI
+	MOVQ SI, co+128(FP)
 	DECQ np+104(FP)
 	JZ sgemmAVX512R8P2IM_ret
 	MOVQ k+0(FP), CX

@@ -285,14 +285,11 @@ func (c *convNHWC) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	workers := max(1, ctx.Workers)
 	if c.wt != nil {
 		// out[P×M] = x[P×K]·W[K×M], P the positions of the batch: the
-		// epilogue adds the bias a column (output channel), the residual
-		// as C's old value, then applies the activation.
+		// epilogue adds the residual, the bias a column (output channel),
+		// then applies the activation.
 		ep := actEpilogue(c.conv.act)
-		ep.ColBias = bias
-		if res != nil {
-			copy(y.F32, res)
-		}
-		gemm.MulPackedBEx(n*geo.spatial, x.F32, geo.k, c.wt, y.F32, geo.cout, res != nil, &ep, workers)
+		ep.ColBias, ep.Residual = bias, res
+		gemm.MulPackedBEx(n*geo.spatial, x.F32, geo.k, c.wt, y.F32, geo.cout, false, &ep, workers)
 		return nil
 	}
 	c.runDepthwise(x.F32, y.F32, res, bias, n, workers)
