@@ -273,6 +273,40 @@ func checkMat(name string, rows, cols int, s []float32, ld int) {
 	}
 }
 
+// Transpose writes the rows×cols row-major matrix src transposed into dst
+// (cols×rows, row-major): core/ops's layout conversions. Bands of 8 rows
+// go through the A-packing kernel, which transposes 8×8 blocks in
+// registers; the rest is copied in tiles that keep both sides' lines in
+// cache.
+func Transpose(dst, src []float32, rows, cols int) {
+	if rows <= 0 || cols <= 0 {
+		return
+	}
+	if len(dst) < rows*cols || len(src) < rows*cols {
+		panic(fmt.Sprintf("gemm: Transpose of %d×%d values from %d into %d", rows, cols, len(src), len(dst)))
+	}
+	r8, c8 := transposeFast(dst, src, rows, cols)
+	transposeTiles(dst, src, rows, cols, 0, r8, c8, cols) // the columns past the blocks
+	transposeTiles(dst, src, rows, cols, r8, rows, 0, cols)
+}
+
+// transposeTiles transposes rows [r0, r1) and columns [c0, c1) of src.
+func transposeTiles(dst, src []float32, rows, cols, r0, r1, c0, c1 int) {
+	const tile = 16
+	for ra := r0; ra < r1; ra += tile {
+		rb := min(ra+tile, r1)
+		for ca := c0; ca < c1; ca += tile {
+			cb := min(ca+tile, c1)
+			for r := ra; r < rb; r++ {
+				line := src[r*cols : r*cols+cb]
+				for c := ca; c < cb; c++ {
+					dst[c*rows+r] = line[c]
+				}
+			}
+		}
+	}
+}
+
 // checkEpilogue checks ep for an m×n product into C, whose rows span
 // span values ldc apart.
 func checkEpilogue(ep *Epilogue, m, n, span, ldc int, accumulate bool) {

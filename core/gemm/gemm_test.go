@@ -592,3 +592,34 @@ func TestMulGrid(t *testing.T) {
 		}
 	}
 }
+
+// Transpose on every implementation, for shapes with whole 8×8 blocks,
+// partial ones on either side, and none: every value lands where the
+// transpose puts it, and nothing is written past the matrix.
+func TestTranspose(t *testing.T) {
+	for _, im := range Available() {
+		withImpl(t, im, func() {
+			for _, rows := range []int{1, 3, 8, 9, 16, 17, 32, 40} {
+				for _, cols := range []int{1, 7, 8, 15, 16, 24, 49, 196} {
+					src := make([]float32, rows*cols)
+					for i := range src {
+						src[i] = float32(i)
+					}
+					dst := make([]float32, rows*cols+1)
+					dst[rows*cols] = -1
+					Transpose(dst[:rows*cols], src, rows, cols)
+					for r := 0; r < rows; r++ {
+						for c := 0; c < cols; c++ {
+							if got := dst[c*rows+r]; got != src[r*cols+c] {
+								t.Fatalf("%v, %d×%d: dst[%d][%d] = %v, want %v", im, rows, cols, c, r, got, src[r*cols+c])
+							}
+						}
+					}
+					if dst[rows*cols] != -1 {
+						t.Fatalf("%v, %d×%d: wrote past the matrix", im, rows, cols)
+					}
+				}
+			}
+		})
+	}
+}

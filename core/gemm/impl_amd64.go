@@ -80,3 +80,21 @@ func packAPanel(dst []float32, rows, k int, a []float32, lda int) {
 	packAPanelAVX(&dst[0], rp[0], rp[1], rp[2], rp[3], rp[4], rp[5], rp[6], rp[7], n8, rows*4, &packAMasks[8-rows])
 	packAPanelGo(dst, rows, k, a, lda, n8*8)
 }
+
+// transposeFast transposes the leading bands of 8 rows and blocks of 8
+// columns of the rows×cols matrix src into dst (see Transpose) with the
+// A-packing kernel, each band's columns rows floats apart in dst, and
+// returns how many rows and columns it did (0, 0 for the Go
+// implementation).
+func transposeFast(dst, src []float32, rows, cols int) (int, int) {
+	r8, c8 := rows/8*8, cols/8*8
+	if !useAVXPack || active().impl == ImplGo || r8 == 0 || c8 == 0 {
+		return 0, 0
+	}
+	for r := 0; r < r8; r += 8 {
+		a := src[r*cols:]
+		packAPanelAVX(&dst[r], &a[0], &a[cols], &a[2*cols], &a[3*cols], &a[4*cols], &a[5*cols], &a[6*cols], &a[7*cols],
+			c8/8, 4*rows, &packAMasks[0])
+	}
+	return r8, c8
+}

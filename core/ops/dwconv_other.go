@@ -13,6 +13,3 @@ func copyRowsFast(dst, src []float32, rows, n, dstPitch, srcPitch int) bool { re
 
 // dwLastFast has no vector version here.
 func dwLastFast(a *dwLastArgs) bool { return false }
-
-// transposeFast has no vector version here.
-func transposeFast(dst, src []float32, rows, cols int) (int, int) { return 0, 0 }

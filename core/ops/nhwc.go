@@ -509,34 +509,7 @@ func (t transposeLayout) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	size := rows * cols
 	src, dst := in[0].F32, out[0].F32
 	eachTask(n, ctx.Workers, func(_, img int) {
-		transposeMatrix(dst[img*size:(img+1)*size], src[img*size:(img+1)*size], rows, cols)
+		gemm.Transpose(dst[img*size:(img+1)*size], src[img*size:(img+1)*size], rows, cols)
 	})
 	return nil
-}
-
-// transposeMatrix writes the rows×cols matrix src transposed into dst:
-// whole 8×8 blocks in registers (transposeFast), the rest in tiles that
-// keep both sides' lines in cache.
-func transposeMatrix(dst, src []float32, rows, cols int) {
-	_, _ = dst[rows*cols-1], src[rows*cols-1]
-	r8, c8 := transposeFast(dst, src, rows, cols)
-	transposeTiles(dst, src, rows, cols, 0, r8, c8, cols) // the columns past the blocks
-	transposeTiles(dst, src, rows, cols, r8, rows, 0, cols)
-}
-
-// transposeTiles transposes rows [r0, r1) and columns [c0, c1) of src.
-func transposeTiles(dst, src []float32, rows, cols, r0, r1, c0, c1 int) {
-	const tile = 16
-	for ra := r0; ra < r1; ra += tile {
-		rb := min(ra+tile, r1)
-		for ca := c0; ca < c1; ca += tile {
-			cb := min(ca+tile, c1)
-			for r := ra; r < rb; r++ {
-				line := src[r*cols : r*cols+cb]
-				for c := ca; c < cb; c++ {
-					dst[c*rows+r] = line[c]
-				}
-			}
-		}
-	}
 }

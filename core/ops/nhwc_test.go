@@ -262,35 +262,6 @@ func TestChannelsLastTranspose(t *testing.T) {
 	}
 }
 
-// transposeMatrix on every implementation, for shapes with whole 8×8
-// blocks, partial ones on either side, and none: every value lands where
-// the transpose puts it, and nothing is written past the matrix.
-func TestTransposeMatrix(t *testing.T) {
-	forEachGemmImpl(t, func(t *testing.T) {
-		for _, rows := range []int{1, 3, 8, 9, 16, 17, 32, 40} {
-			for _, cols := range []int{1, 7, 8, 15, 16, 24, 49, 196} {
-				src := make([]float32, rows*cols)
-				for i := range src {
-					src[i] = float32(i)
-				}
-				dst := make([]float32, rows*cols+1)
-				dst[rows*cols] = -1
-				transposeMatrix(dst[:rows*cols], src, rows, cols)
-				for r := 0; r < rows; r++ {
-					for c := 0; c < cols; c++ {
-						if got := dst[c*rows+r]; got != src[r*cols+c] {
-							t.Fatalf("%d×%d: dst[%d][%d] = %v, want %v", rows, cols, c, r, got, src[r*cols+c])
-						}
-					}
-				}
-				if dst[rows*cols] != -1 {
-					t.Fatalf("%d×%d: wrote past the matrix", rows, cols)
-				}
-			}
-		}
-	})
-}
-
 // The depthwise convolutions of MobileNetV2 (3×3) and MobileNetV3 (5×5),
 // one image, in the usual layout and channels-last, on every
 // implementation: output values per ns.
