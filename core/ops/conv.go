@@ -657,6 +657,15 @@ func zeroEdges[T any](line []T, x0, x1 int) {
 	}
 }
 
+// floorDiv is a/b rounded down (b > 0), where Go's division rounds a
+// negative quotient up.
+func floorDiv(a, b int) int {
+	if a < 0 {
+		return -ceilDiv(-a, b)
+	}
+	return a / b
+}
+
 func ceilDiv(a, b int) int {
 	if a <= 0 {
 		return -((-a) / b)

@@ -136,6 +136,9 @@ func TestMaxPoolFloatRowsMatchWindows(t *testing.T) {
 		{112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1}, // ResNet-50's stem
 		{20, 41, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2},
 		{9, 70, 2, 5, 1, 2, 1, 3, 0, 1, 1, 0},
+		// Rows narrower than the window, padded on the right only.
+		{6, 2, 3, 4, 1, 2, 1, 1, 0, 0, 0, 2},
+		{6, 3, 3, 5, 2, 3, 1, 1, 0, 0, 0, 2},
 	}
 	for range 300 {
 		k := [2]int{1 + r.Intn(5), 1 + r.Intn(5)}

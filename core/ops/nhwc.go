@@ -320,7 +320,7 @@ func (c *convNHWC) runDepthwise(x, y, res, bias []float32, n, workers int) {
 	// others (a column or two on each side, where the padding is) skip
 	// the taps that fall in it, a position at a time.
 	x0 := min(ow, ceilDiv(pl, sx))
-	x1 := max(x0, min(ow, (w-k+pl)/sx+1))
+	x1 := max(x0, min(ow, floorDiv(w-k+pl, sx)+1))
 	parallel.Each(n*oh, workers, func(_, r0, r1 int) {
 		a := dwLastArgs{k: k, w: c.dw, bias: bias, c: ch, step: sx * ch, lo: lo, hi: hi}
 		for r := r0; r < r1; r++ {

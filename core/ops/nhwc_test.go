@@ -102,6 +102,16 @@ func TestChannelsLastConvReference(t *testing.T) {
 			}
 		}
 	}
+	// Planes narrower than the kernel, padded on the right only: every
+	// output column's window overhangs the input (none is inside).
+	for _, g := range []struct{ k, w, s int }{{3, 2, 2}, {3, 2, 3}, {5, 3, 3}, {5, 4, 2}, {5, 4, 3}} {
+		p := g.k / 2
+		cases = append(cases, tc{convCase: convCase{
+			name: fmt.Sprintf("dw%dx%d/c17/5x%d/s%d/right-padded", g.k, g.k, g.w, g.s),
+			n:    2, c: 17, h: 5, w: g.w, m: 17, kh: g.k, kw: g.k, group: 17,
+			stride: [2]int{g.s, g.s}, dilation: [2]int{1, 1}, pads: [4]int{p, 0, p, p}, bias: true, act: relu6,
+		}})
+	}
 	for _, mk := range [][2]int{{1, 1}, {16, 24}, {24, 144}, {32, 16}, {7, 33}, {70, 20}} {
 		for _, hw := range [][2]int{{1, 1}, {7, 7}, {3, 11}} {
 			i++

@@ -182,7 +182,7 @@ func maxPoolRowsF32(src, dst []float32, hw, ohw [2]int, win *window) bool {
 	// Output columns [xa, xb) have their windows inside the input's
 	// columns.
 	xa := min(ow, ceilDiv(left, sw))
-	xb := max(xa, min(ow, (iw-1-(kw-1)*dw+left)/sw+1))
+	xb := max(xa, min(ow, floorDiv(iw-1-(kw-1)*dw+left, sw)+1))
 	for oy := 0; oy < oh; oy++ {
 		y0 := oy*win.stride[0] - win.padBegin[0]
 		out := dst[oy*ow : (oy+1)*ow]
