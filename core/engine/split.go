@@ -122,6 +122,9 @@ func (e *Engine) newSplit(shapes map[string][]int) (*batchSplit, error) {
 		size := n/parts + btoi(i < n%parts)
 		workers := e.opts.Workers/parts + btoi(i < e.opts.Workers%parts)
 		part := splitPart{lo: lo, hi: lo + size, chunk: size}
+		// The part's plan tells whether it has channels-last stretches;
+		// where it runs in chunks, a plan for a chunk replaces it (made
+		// once per shapes).
 		p, err := e.plan(resized(shapes, size), planFused, workers)
 		if err == nil {
 			if part.chunk = chunkOf(p, size); part.chunk < size {

@@ -96,25 +96,23 @@ func kernel(out *bytes.Buffer, is isa, k int) {
 	g.p("MOVQ skip+64(FP), BX")
 	g.p("XORQ DX, DX")
 	g.label("block")
-	// The block's lanes: all, or the last c%lanes under the mask.
-	masked := func() {
-		g.p("MOVQ R11, AX")
-		g.p("SUBQ DX, AX")
-		if is.name == "AVX512" {
-			g.p("SHRQ $2, AX")
-			g.p("MOVL $0xffff, CX")
-			g.p("CMPQ AX, $16")
-			g.p("JAE %s_full", g.name)
-			g.p("MOVQ AX, CX")
-			g.p("MOVL $1, AX")
-			g.p("SHLL CX, AX")
-			g.p("DECL AX")
-			g.p("MOVL AX, CX")
-			g.label("full")
-			g.p("KMOVW CX, K1")
-		}
+	// The block's lanes: AX the bytes left; AVX-512 K1 all 16 lanes or the
+	// last c%16 (AVX2 branches to its tail instead).
+	g.p("MOVQ R11, AX")
+	g.p("SUBQ DX, AX")
+	if is.name == "AVX512" {
+		g.p("SHRQ $2, AX")
+		g.p("MOVL $0xffff, CX")
+		g.p("CMPQ AX, $16")
+		g.p("JAE %s_full", g.name)
+		g.p("MOVQ AX, CX")
+		g.p("MOVL $1, AX")
+		g.p("SHLL CX, AX")
+		g.p("DECL AX")
+		g.p("MOVL AX, CX")
+		g.label("full")
+		g.p("KMOVW CX, K1")
 	}
-	masked()
 	var kmask, zmask string // AVX-512: the mask operands
 	if is.name == "AVX512" {
 		kmask, zmask = "K1, ", ".Z"

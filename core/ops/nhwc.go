@@ -464,8 +464,13 @@ func (r *spatialMeanNHWC) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	s := in[0].Shape
 	ch, hw := s[1], s[2]*s[3]
 	x, y := in[0].F32, out[0].F32
-	eachTask(s[0], ctx.Workers, func(_, img int) {
-		sums := make([]float64, ch)
+	sums := make([][]float64, max(1, ctx.Workers)) // a worker's, made once a run
+	eachTask(s[0], ctx.Workers, func(w, img int) {
+		if sums[w] == nil {
+			sums[w] = make([]float64, ch)
+		}
+		sums := sums[w]
+		clear(sums)
 		for p := img * hw; p < (img+1)*hw; p++ {
 			for c, v := range x[p*ch : (p+1)*ch] {
 				sums[c] += float64(v)

@@ -146,7 +146,7 @@ func maxPoolPlane[T float32 | int8](src, dst []T, hw, ohw [2]int, win *window, l
 		maxPool2x2(src, dst, iw, oh, ow)
 		return
 	}
-	if f, ok := any(src).([]float32); ok && maxPoolRowsF32(f, any(dst).([]float32), hw, ohw, win) {
+	if f, ok := any(src).([]float32); ok && maxPoolRowsF32(f, any(dst).([]float32), hw, ohw, win, any(lowest).(float32)) {
 		return
 	}
 	eachWindow(hw, ohw, win, func(o, y0, x0 int, inside bool) {
@@ -165,7 +165,7 @@ func maxPoolPlane[T float32 | int8](src, dst []T, hw, ohw [2]int, win *window, l
 // 64 taps, or where there is no vector kernel. The kernel takes each
 // window's taps in maxInside's order with maxInside's comparison, so
 // NaNs and signed zeros come out the same.
-func maxPoolRowsF32(src, dst []float32, hw, ohw [2]int, win *window) bool {
+func maxPoolRowsF32(src, dst []float32, hw, ohw [2]int, win *window, lowest float32) bool {
 	ih, iw, oh, ow := hw[0], hw[1], ohw[0], ohw[1]
 	kh, kw, dh, dw := win.kernel[0], win.kernel[1], win.dilation[0], win.dilation[1]
 	sw, left := win.stride[1], win.padBegin[1]
@@ -185,23 +185,23 @@ func maxPoolRowsF32(src, dst []float32, hw, ohw [2]int, win *window) bool {
 	xb := max(xa, min(ow, floorDiv(iw-1-(kw-1)*dw+left, sw)+1))
 	for oy := 0; oy < oh; oy++ {
 		y0 := oy*win.stride[0] - win.padBegin[0]
+		rowInside := y0 >= 0 && y0+(kh-1)*dh < ih
 		out := dst[oy*ow : (oy+1)*ow]
-		from := xa
-		if y0 >= 0 && y0+(kh-1)*dh < ih && xb > xa {
-			at := y0*iw + xa*sw - left // the first inside window's top-left tap
-			from += maxWindowsFast(out[xa:xb], src[at:], offs, xb-xa, sw)
-		} else {
-			from = 0
+		done := 0 // outputs from xa on that the kernel did
+		if rowInside && xb > xa {
+			done = maxWindowsFast(out[xa:xb], src[y0*iw+xa*sw-left:], offs, xb-xa, sw)
 		}
 		for ox := 0; ox < ow; ox++ {
-			if ox >= xa && ox < from {
-				continue
+			if ox == xa {
+				ox += done
+				if ox == ow {
+					break
+				}
 			}
-			x0 := ox*sw - left
-			if y0 >= 0 && y0+(kh-1)*dh < ih && x0 >= 0 && x0+(kw-1)*dw < iw {
+			if x0 := ox*sw - left; rowInside && x0 >= 0 && x0+(kw-1)*dw < iw {
 				out[ox] = maxInside(src, iw, y0, x0, win)
 			} else {
-				out[ox] = maxPartial(src, ih, iw, y0, x0, win, float32(math.Inf(-1)))
+				out[ox] = maxPartial(src, ih, iw, y0, x0, win, lowest)
 			}
 		}
 	}
