@@ -87,10 +87,7 @@ func (c *conv) Infer(in []Meta, _ []*tensor.Tensor) ([]Meta, error) {
 	if ch%c.group != 0 || m%c.group != 0 || w.Shape[1]*c.group != ch {
 		return nil, fmt.Errorf("input channels %d, weights %s and group %d do not agree", ch, tensor.ShapeString(w.Shape), c.group)
 	}
-	kh, kw := 1, w.Shape[len(w.Shape)-1]
-	if len(w.Shape) == 4 {
-		kh = w.Shape[2]
-	}
+	kh, kw := kernelHW(w.Shape)
 	if c.win.explicitK && (c.win.kernel[0] != kh || c.win.kernel[1] != kw) {
 		return nil, fmt.Errorf("kernel_shape %v disagrees with weights %s", c.win.kernel, tensor.ShapeString(w.Shape))
 	}
@@ -403,6 +400,15 @@ func grow[T any](buf []T, n int) []T {
 		return make([]T, n)
 	}
 	return buf[:n]
+}
+
+// kernelHW returns the kernel's rows and columns of weights of shape w,
+// [M, C/group, kH, kW] or, 1-D, [M, C/group, kW].
+func kernelHW(w []int) (kh, kw int) {
+	if len(w) == 4 {
+		return w[2], w[3]
+	}
+	return 1, w[len(w)-1]
 }
 
 type convGeometry struct {

@@ -97,6 +97,13 @@ type qconv struct {
 	outScale float32
 	qpacked  []*qgemm.PackedA // per group (nil for a depthwise convolution)
 	dw       []int32          // a depthwise convolution's weights (int8 values)
+	// dwRows: the depthwise weights for the row kernel; once rowsMade,
+	// rows is its layout for the input size rowsHW (nil where it does not
+	// run).
+	dwRows   *qgemm.DepthwiseWeights
+	rows     *qgemm.DepthwiseRows
+	rowsHW   [2]int
+	rowsMade bool
 	rowScale []float32        // per output channel (groups in a row): inScale·weight scale
 	qscratch []qconvScratch
 	// taps: qpacked holds the weights in the implicit GEMM's k order
@@ -130,7 +137,8 @@ func (c *qconv) Prepare(consts []*tensor.Tensor) error {
 	depthwise := isDepthwise(w.Shape, c.group)
 	c.qpacked = make([]*qgemm.PackedA, c.group)
 	c.rowScale = make([]float32, 0, w.Shape[0])
-	c.dw = nil
+	c.dw, c.dwRows, c.rows, c.rowsMade = nil, nil, nil, false
+	var dwQ []int8
 	cin, taps := w.Shape[1], tensor.NumElements(w.Shape[2:])
 	c.taps = !depthwise && tapsWorthIt(cin, taps)
 	c.tapsHW = [2]int{}
@@ -139,6 +147,7 @@ func (c *qconv) Prepare(consts []*tensor.Tensor) error {
 		switch {
 		case depthwise:
 			c.dw = append(c.dw, dwWeights(q)...)
+			dwQ = append(dwQ, q...)
 		case c.taps:
 			reordered, kt := tapsWeights(q, m, cin, taps)
 			c.qpacked[g] = qgemm.PackTapsA(m, kt, reordered, kt)
@@ -149,6 +158,10 @@ func (c *qconv) Prepare(consts []*tensor.Tensor) error {
 			scales[i] *= c.inScale
 		}
 		c.rowScale = append(c.rowScale, scales...)
+	}
+	if depthwise && (len(w.Shape) == 3 || len(w.Shape) == 4) {
+		kh, kw := kernelHW(w.Shape)
+		c.dwRows = qgemm.NewDepthwiseWeights(dwQ, w.Shape[0], kh, kw)
 	}
 	if len(consts) > 2 && consts[2] != nil {
 		c.bias = consts[2].F32

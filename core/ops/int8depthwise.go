@@ -121,12 +121,18 @@ func dwWeights(q []int8) []int32 {
 }
 
 // runDepthwise is Run for a depthwise convolution: units are image ×
-// group, each with its own output channels (the channel multiplier).
+// chunk of groups, each group with its own output channels (the channel
+// multiplier). The row kernel reads the input planes as they are, where
+// it runs; else each channel is filled into phase planes first.
 func (c *qconv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
 	x := in[0]
 	geo, n, bias, err := c.geometryFor(in)
 	if err != nil {
 		return err
+	}
+	if rows := c.rowsFor(&geo); rows != nil {
+		c.runDepthwiseRows(ctx, rows, &geo, n, bias, in, out)
+		return nil
 	}
 	p, err := c.plan(&geo) // the phase layout, made once per input size
 	if err != nil {
@@ -134,23 +140,21 @@ func (c *qconv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
 	}
 	d := &p.d
 	taps := len(d.off)
-	plane, outPlane := geo.inHW[0]*geo.inHW[1], geo.spatial
+	plane := geo.inHW[0] * geo.inHW[1]
 	chunk, sums := d.chunk(c.group, geo.cout)
 	perImage := (c.group + chunk - 1) / chunk
-	units := n * perImage
-	areas := c.areas(ctx.Workers, units)
+	areas := c.areas(ctx.Workers, n*perImage)
 	for i := range areas {
 		sc := &areas[i]
 		sc.x = layOut(sc.x, d.bufLen, &sc.laidOut, geo.inHW)
 		sc.acc = grow(sc.acc, sums)
 	}
-	channels := c.group * geo.cout
-	parallel.Each(units, len(areas), func(wk, lo, hi int) {
+	parallel.Each(n*perImage, len(areas), func(wk, lo, hi int) {
 		sc := &areas[wk]
 		for u := lo; u < hi; u++ {
 			img, g0 := u/perImage, u%perImage*chunk
 			g1 := min(c.group, g0+chunk)
-			o0, o1 := g0*geo.cout, g1*geo.cout
+			o0 := g0 * geo.cout
 			for g := g0; g < g1; g++ {
 				d.fill(&geo, sc.x, c.sourceOf(x, (img*c.group+g)*plane, (img*c.group+g+1)*plane), c.inScale)
 				for o := g * geo.cout; o < (g+1)*geo.cout; o++ {
@@ -158,30 +162,119 @@ func (c *qconv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
 				}
 			}
 			// The sums' rows are sub[1] apart, the valid columns first.
-			at := (img*channels + o0) * outPlane
-			var res, b []float32
-			if c.residual {
-				res = in[3].F32[at : at+(o1-o0)*outPlane]
-			}
-			if bias != nil {
-				b = bias[o0:o1]
-			}
-			c.epilogue(sc.acc, o1-o0, geo.outHW[0], geo.outHW[1], d.sub[1], c.rowScale[o0:o1], b, res, out[0], at, outPlane)
+			c.depthwiseEpilogue(&geo, sc.acc, img, g0, g1, d.sub[1], bias, in, out)
 		}
 	})
 	return nil
 }
 
+// rowsFor returns the row kernel's layout for g's input size, made once
+// per size, or nil where the kernel does not run.
+func (c *qconv) rowsFor(g *convGeometry) *qgemm.DepthwiseRows {
+	if c.dwRows == nil {
+		return nil
+	}
+	if !c.rowsMade || c.rowsHW != g.inHW {
+		c.rowsHW, c.rowsMade = g.inHW, true
+		rows, ok := g.depthwiseRows()
+		c.rows = nil
+		if ok {
+			c.rows = rows
+		}
+	}
+	return c.rows
+}
+
+// depthwiseRows lays g out for the row kernel, reporting whether it runs.
+func (g *convGeometry) depthwiseRows() (*qgemm.DepthwiseRows, bool) {
+	if g.spatial == 0 || g.inHW[0]*g.inHW[1] == 0 {
+		return nil, false
+	}
+	w := &g.win
+	return qgemm.NewDepthwiseRows(qgemm.DepthwiseWindow{
+		In: g.inHW, Out: g.outHW, Kernel: w.kernel, Stride: w.stride, Dilation: w.dilation, PadBegin: w.padBegin,
+	})
+}
+
+// rowsChunk is how many groups of the row kernel go together: their sums,
+// output plane after output plane, within dwChunkBytes.
+func rowsChunk(g *convGeometry, groups int) int {
+	return max(1, min(groups, dwChunkBytes/(4*max(1, g.spatial*g.cout))))
+}
+
+// runDepthwiseRows is runDepthwise with the row kernel: a chunk of
+// groups' planes, quantized at once where the input is float32, summed
+// into output planes and converted in one epilogue call.
+func (c *qconv) runDepthwiseRows(ctx *Ctx, rows *qgemm.DepthwiseRows, geo *convGeometry, n int, bias []float32, in, out []*tensor.Tensor) {
+	plane, outPlane := geo.inHW[0]*geo.inHW[1], geo.spatial
+	chunk := rowsChunk(geo, c.group)
+	perImage := (c.group + chunk - 1) / chunk
+	areas := c.areas(ctx.Workers, n*perImage)
+	for i := range areas {
+		sc := &areas[i]
+		if !c.int8In {
+			sc.x = grow(sc.x, chunk*plane)
+		}
+		sc.acc = grow(sc.acc, chunk*geo.cout*outPlane)
+	}
+	parallel.Each(n*perImage, len(areas), func(wk, lo, hi int) {
+		sc := &areas[wk]
+		for u := lo; u < hi; u++ {
+			img, g0 := u/perImage, u%perImage*chunk
+			g1 := min(c.group, g0+chunk)
+			src := c.sourceOf(in[0], (img*c.group+g0)*plane, (img*c.group+g1)*plane)
+			x := src.q
+			if x == nil {
+				x = sc.x[:(g1-g0)*plane]
+				qgemm.Quantize(x, src.f, c.inScale)
+			}
+			if geo.cout == 1 {
+				rows.Sums(sc.acc, x, c.dwRows, g0, g1)
+			} else {
+				for o := g0 * geo.cout; o < g1*geo.cout; o++ {
+					g := o/geo.cout - g0
+					rows.Sums(sc.acc[(o-g0*geo.cout)*outPlane:], x[g*plane:(g+1)*plane], c.dwRows, o, o+1)
+				}
+			}
+			c.depthwiseEpilogue(geo, sc.acc, img, g0, g1, geo.outHW[1], bias, in, out)
+		}
+	})
+}
+
+// depthwiseEpilogue converts the sums of groups [g0, g1) of image img,
+// each output channel's rows ldc apart and its planes OH·ldc apart, into
+// the output.
+func (c *qconv) depthwiseEpilogue(geo *convGeometry, acc []int32, img, g0, g1, ldc int, bias []float32, in, out []*tensor.Tensor) {
+	o0, o1 := g0*geo.cout, g1*geo.cout
+	at := (img*c.group*geo.cout + o0) * geo.spatial
+	var res, b []float32
+	if c.residual {
+		res = in[3].F32[at : at+(o1-o0)*geo.spatial]
+	}
+	if bias != nil {
+		b = bias[o0:o1]
+	}
+	c.epilogue(acc, o1-o0, geo.outHW[0], geo.outHW[1], ldc, c.rowScale[o0:o1], b, res, out[0], at, geo.spatial)
+}
+
 // depthwiseMemory is Memory for a depthwise convolution: the int32
-// weights with their scales, and per worker the phase planes and the
+// weights (twice: the row kernel's too) with their scales, and per worker
+// the phase planes and the sums, or the row kernel's input planes and
 // sums.
 func (c *qconv) depthwiseMemory(geo *convGeometry, n int, w []int, workers int) (prepared, working int64, err error) {
+	weights := int64(tensor.NumElements(w))
+	prepared = 8*weights + 12*int64(w[0])
+	if _, ok := geo.depthwiseRows(); ok {
+		chunk := rowsChunk(geo, c.group)
+		areas := int64(min(max(1, workers), n*((c.group+chunk-1)/chunk)))
+		plane := int64(geo.inHW[0] * geo.inHW[1])
+		return prepared, areas * int64(chunk) * (plane + 4*int64(geo.cout*geo.spatial)), nil
+	}
 	d, err := geo.depthwise()
 	if err != nil {
 		return 0, 0, err
 	}
-	weights := int64(tensor.NumElements(w))
 	chunk, sums := d.chunk(c.group, geo.cout)
 	areas := int64(min(max(1, workers), n*((c.group+chunk-1)/chunk)))
-	return 4*weights + 8*int64(w[0]), areas * (int64(d.bufLen) + 4*int64(sums)), nil
+	return prepared, areas * (int64(d.bufLen) + 4*int64(sums)), nil
 }

@@ -32,3 +32,11 @@ func interleaveFast(dst []int8, ldd int, src []int8, planeStride, lds, step, ch,
 
 // gatherRowsFast has no vector version here.
 func gatherRowsFast(dst []int8, ldd int, src []int8, lds, step, rows, cols int) int { return 0 }
+
+// dwRowsVector: the row kernel is not built here.
+func dwRowsVector() bool { return false }
+
+// dwRowsFast has no vector version here.
+func dwRowsFast(d *DepthwiseRows, acc []int32, x []int8, w *DepthwiseWeights, c0, n int) bool {
+	return false
+}
