@@ -72,6 +72,7 @@ type DepthwiseRows struct {
 	chunks []dwChunk
 	index  [4][64]byte // VPERMB's per half and word of a kernel row
 	halves int         // 16 outputs a half
+	zero   []int8      // a row of zeros the input's width: a padding row
 	vector bool        // the kernel runs on this CPU and build
 }
 
@@ -95,7 +96,7 @@ func NewDepthwiseRows(w DepthwiseWindow) (*DepthwiseRows, bool) {
 			panic(fmt.Sprintf("qgemm: NewDepthwiseRows of %+v", w))
 		}
 	}
-	d := &DepthwiseRows{win: w, halves: 1}
+	d := &DepthwiseRows{win: w, halves: 1, zero: make([]int8, w.In[1])}
 	oh, ow := w.Out[0], w.Out[1]
 	kh, kw := w.Kernel[0], w.Kernel[1]
 	d.rows = make([]int, oh*kh)

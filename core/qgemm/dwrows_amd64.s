@@ -116,3 +116,117 @@ nextChunk:
 
 	VZEROUPPER
 	RET
+
+// DWROW3 sums one half of a chunk (VPERMB index idx) of the three kernel
+// rows loaded in Z2, Z5, Z8 (already XOR 0x80) with their weight words
+// in Z16-Z18 into acc.
+#define DWROW3(idx, acc) \
+	VPERMB   Z2, idx, Z3 \
+	VPDPBUSD Z16, Z3, acc \
+	VPERMB   Z5, idx, Z4 \
+	VPDPBUSD Z17, Z4, acc \
+	VPERMB   Z8, idx, Z3 \
+	VPDPBUSD Z18, Z3, acc
+
+// DWLOAD3 loads the chunk's bytes of the three kernel rows (CX, DX, R9
+// from the column in BX, masked by K1) into Z2, Z5 and Z8, XOR 0x80.
+#define DWLOAD3 \
+	VMOVDQU8.Z (CX)(BX*1), K1, Z2 \
+	VMOVDQU8.Z (DX)(BX*1), K1, Z5 \
+	VMOVDQU8.Z (R9)(BX*1), K1, Z8 \
+	VPXORD     Z30, Z2, Z2 \
+	VPXORD     Z30, Z5, Z5 \
+	VPXORD     Z30, Z8, Z8
+
+// DWROWPTR sets r to the input row at entry off of the row table (R10),
+// or to the zero row (R11) for padding.
+#define DWROWPTR(off, r) \
+	MOVQ    off(R10), BX \
+	LEAQ    (SI)(BX*1), r \
+	TESTQ   BX, BX \
+	CMOVQLT R11, r
+
+// func depthwiseRows3VNNI(f *dwRowsFrame)
+// depthwiseRowsVNNI for three kernel rows of at most four taps (3×3
+// windows), unrolled: per output row the three input rows' addresses
+// (padding rows read the zero row), per channel the weight words in
+// registers, per chunk three loads and three VPERMB and VPDPBUSD a half.
+TEXT ·depthwiseRows3VNNI(SB), NOSPLIT, $0-8
+	MOVQ         f+0(FP), AX
+	MOVQ         dwRowsFrame_index(AX), R8
+	VMOVDQU64    (R8), Z24
+	VMOVDQU64    128(R8), Z26
+	MOVL         $0x80808080, R8
+	VPBROADCASTD R8, Z30
+	MOVQ         dwRowsFrame_x(AX), SI
+	MOVQ         dwRowsFrame_zero(AX), R11
+	MOVQ         dwRowsFrame_channels(AX), R8
+
+channel3:
+	MOVQ         dwRowsFrame_init(AX), BX
+	VPBROADCASTD (BX), Z29
+	MOVQ         dwRowsFrame_w(AX), BX
+	VPBROADCASTD (BX), Z16
+	VPBROADCASTD 4(BX), Z17
+	VPBROADCASTD 8(BX), Z18
+	MOVQ         dwRowsFrame_rows(AX), R10
+	MOVQ         dwRowsFrame_oh(AX), R12
+	MOVQ         dwRowsFrame_acc(AX), DI
+
+row3:
+	DWROWPTR(0, CX)
+	DWROWPTR(8, DX)
+	DWROWPTR(16, R9)
+	MOVQ dwRowsFrame_chunks(AX), R13
+	MOVQ dwRowsFrame_nchunks(AX), R14
+	CMPQ dwRowsFrame_halves(AX), $1
+	JE   half3
+
+chunk3:
+	VMOVDQA64 Z29, Z0
+	VMOVDQA64 Z29, Z1
+	KMOVQ     dwChunk_load(R13), K1
+	MOVQ      dwChunk_start(R13), BX
+	DWLOAD3
+	DWROW3(Z24, Z0)
+	DWROW3(Z26, Z1)
+	MOVQ      dwChunk_out(R13), BX
+	KMOVW     dwChunk_store(R13), K2
+	KMOVW     dwChunk_store+2(R13), K3
+	VMOVDQU32 Z0, K2, (DI)(BX*4)
+	VMOVDQU32 Z1, K3, 64(DI)(BX*4)
+	ADDQ      $dwChunk__size, R13
+	DECQ      R14
+	JNZ       chunk3
+	JMP       nextRow3
+
+half3:
+	VMOVDQA64 Z29, Z0
+	KMOVQ     dwChunk_load(R13), K1
+	MOVQ      dwChunk_start(R13), BX
+	DWLOAD3
+	DWROW3(Z24, Z0)
+	MOVQ      dwChunk_out(R13), BX
+	KMOVW     dwChunk_store(R13), K2
+	VMOVDQU32 Z0, K2, (DI)(BX*4)
+	ADDQ      $dwChunk__size, R13
+	DECQ      R14
+	JNZ       half3
+
+nextRow3:
+	ADDQ dwRowsFrame_rowBytes(AX), DI
+	ADDQ $24, R10
+	DECQ R12
+	JNZ  row3
+
+	// The next channel: its plane, sums, weights and starting sum.
+	MOVQ dwRowsFrame_outBytes(AX), DX
+	ADDQ DX, dwRowsFrame_acc(AX)
+	ADDQ dwRowsFrame_inBytes(AX), SI
+	ADDQ $12, dwRowsFrame_w(AX)
+	ADDQ $4, dwRowsFrame_init(AX)
+	DECQ R8
+	JNZ  channel3
+
+	VZEROUPPER
+	RET

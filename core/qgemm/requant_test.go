@@ -22,16 +22,16 @@ func TestRequantizePlanesMatchesDequantizeThenQuantize(t *testing.T) {
 
 func requantizeMatches(t *testing.T, outScale float32) {
 	r := rand.New(rand.NewSource(18))
-	const planes, ldc = 3, 41
+	const planes = 3
 	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 1e9, -1e9, 0.5 * outScale, 1.5 * outScale, -2.5 * outScale, 127.5 * outScale, -128.5 * outScale}
 	// Values on and within a few ulps of half-integers of the scale.
 	for k := -130; k <= 130; k += 7 {
 		h := (float32(k) + 0.5) * outScale
 		special = append(special, h, math.Nextafter32(h, 0), math.Nextafter32(h, float32(math.Inf(1))), math.Nextafter32(math.Nextafter32(h, 0), 0))
 	}
-	for _, cols := range []int{1, 7, 8, 9, 15, 16, 17, 33, 40} {
+	for _, cols := range []int{1, 7, 8, 9, 15, 16, 17, 33, 40, 63, 64, 65, 100, 130} {
 		for _, rows := range []int{1, 2, 5} {
-			all := planes * rows
+			all, ldc := planes*rows, cols+1
 			c := make([]int32, all*ldc)
 			for i := range c {
 				c[i] = int32(r.Intn(1<<20) - 1<<19)
