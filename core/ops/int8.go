@@ -104,7 +104,7 @@ type qconv struct {
 	rows     *qgemm.DepthwiseRows
 	rowsHW   [2]int
 	rowsMade bool
-	rowScale []float32        // per output channel (groups in a row): inScale·weight scale
+	rowScale []float32 // per output channel (groups in a row): inScale·weight scale
 	qscratch []qconvScratch
 	// taps: qpacked holds the weights in the implicit GEMM's k order
 	// (int8taps.go), and tapsGeo is the layout for the input size tapsHW.

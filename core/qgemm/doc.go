@@ -37,14 +37,20 @@
 //	DequantizeCols               int32 C → float32: ·colScale[j] + bias[j]
 //	                             (weights as the right operand). All of
 //	                             them convert 16 values per step with
-//	                             AVX-512, 8 with AVX2 (requantizing: 32
-//	                             and 16), a row's last ones under a mask;
+//	                             AVX-512, 8 with AVX2 (requantizing: 64,
+//	                             32 and 16), a row's last ones under a mask;
 //	                             a plane whose rows follow each other in
 //	                             C and dst as one row.
 //	DepthwiseSums                a depthwise convolution's taps summed
 //	                             exactly over contiguous runs, 16 positions
 //	                             per step with AVX-512 or AVX2 (no GEMM;
 //	                             DepthwiseVector says whether it is there).
+//	DepthwiseRows.Sums           the same straight from the input planes,
+//	                             each output's kernel-row window gathered
+//	                             into a dword (VPERMB) and four taps
+//	                             multiplied at once; masked loads give the
+//	                             padding (AVX-512 VNNI with VBMI; where
+//	                             NewDepthwiseRows says it runs).
 //	Quantize                     float32 → int8 with a per-tensor scale,
 //	                             16 values per step with AVX-512 (the last
 //	                             ones under a mask), 8 with AVX2.

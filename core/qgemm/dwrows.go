@@ -128,10 +128,8 @@ func NewDepthwiseRows(w DepthwiseWindow) (*DepthwiseRows, bool) {
 	}
 	per := 16 * d.halves
 	for out := 0; out < ow; out += per {
+		// A shift by 32 gives 0, so a whole chunk of 32 stores all 32 bits.
 		c := dwChunk{start: out*w.Stride[1] - w.PadBegin[1], out: out, store: uint32(1)<<min(per, ow-out) - 1}
-		if per == 32 && ow-out >= 32 {
-			c.store = ^uint32(0)
-		}
 		for b := 0; b < 64; b++ {
 			if col := c.start + b; col >= 0 && col < w.In[1] {
 				c.load |= 1 << b
