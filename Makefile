@@ -92,7 +92,7 @@ bench: all pydeps bench-models
 	$(GO) test -run '^$$' -bench 'Sgemm/conv16x144x1024|Sgemm/fc64x800x500' -benchtime 200ms ./core/gemm/
 	$(VPY) tools/ort/compare.py --rounds 3 --seconds 3 --kernels native,avx512,avxvnni,avx2
 	$(GO) test -run '^$$' -bench '(LeNet|ResNet20)(FP32|INT8)' -benchtime 3s -count 3 ./core/engine/
-	$(GO) test -run '^$$' -bench 'Qgemm|Quantize|RequantizePlanes' -benchtime 200ms ./core/qgemm/
+	$(GO) test -run '^$$' -bench 'Qgemm|Quantize|RequantizePlanes|DepthwiseRows' -benchtime 200ms ./core/qgemm/
 	$(GO) test -run '^$$' -bench 'DepthwiseLayouts' -benchtime 200ms ./core/ops/
 	$(GO) test -run '^$$' -bench 'CalibrateLeNet|EntropySearch' -benchtime 3x ./core/calibrate/
 	$(GO) test -run '^$$' -bench 'Add' -benchtime 200ms ./calib/histogram/
