@@ -223,7 +223,8 @@ func (c *qconv) runDepthwiseRows(ctx *Ctx, rows *qgemm.DepthwiseRows, geo *convG
 	for i := range areas {
 		sc := &areas[i]
 		if !c.int8In {
-			sc.x = grow(sc.x, chunk*plane)
+			// Written all over: no phase layout's zero padding is left.
+			sc.x, sc.laidOut = grow(sc.x, chunk*plane), [2]int{-1, -1}
 		}
 		sc.acc = grow(sc.acc, chunk*geo.cout*outPlane)
 	}

@@ -121,3 +121,30 @@ func checkDepthwiseRows(t *testing.T, r *rand.Rand, win DepthwiseWindow) bool {
 	}
 	return vector
 }
+
+// FuzzDepthwiseRows: any window the row kernel lays out (kernel, stride,
+// dilation and padding from the fuzzer, a model's attributes) sums
+// exactly what the definition sums, whichever kernel runs it, and never
+// writes past its last output.
+func FuzzDepthwiseRows(f *testing.F) {
+	f.Add(uint8(14), uint8(14), uint8(3), uint8(3), uint8(1), uint8(1), uint8(1), uint8(1), uint8(1), uint8(1), int64(1))
+	f.Add(uint8(112), uint8(112), uint8(3), uint8(3), uint8(2), uint8(2), uint8(1), uint8(1), uint8(1), uint8(1), int64(2))
+	f.Add(uint8(7), uint8(9), uint8(5), uint8(5), uint8(1), uint8(2), uint8(2), uint8(1), uint8(2), uint8(2), int64(3))
+	f.Fuzz(func(t *testing.T, h, w, kh, kw, sh, sw, dh, dw, ph, pw uint8, seed int64) {
+		win := DepthwiseWindow{
+			In:       [2]int{int(h%80) + 1, int(w%140) + 1},
+			Kernel:   [2]int{int(kh%9) + 1, int(kw%9) + 1},
+			Stride:   [2]int{int(sh%4) + 1, int(sw%4) + 1},
+			Dilation: [2]int{int(dh%3) + 1, int(dw%3) + 1},
+		}
+		win.PadBegin = [2]int{int(ph) % (win.Kernel[0] + 1), int(pw) % (win.Kernel[1] + 1)}
+		for a := range 2 {
+			span := (win.Kernel[a]-1)*win.Dilation[a] + 1
+			win.Out[a] = (win.In[a]+2*win.PadBegin[a]-span)/win.Stride[a] + 1
+			if win.In[a]+2*win.PadBegin[a] < span {
+				return // no output
+			}
+		}
+		checkDepthwiseRows(t, rand.New(rand.NewSource(seed)), win)
+	})
+}
