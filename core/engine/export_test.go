@@ -15,6 +15,10 @@ func WithoutInt8Links(o Options) Options {
 // Int8Linked returns how many tensors the plan keeps in int8.
 func Int8Linked(p *Plan) int { return len(p.linked) }
 
+// Int8Blocked returns how many of them it interleaves in blocks of four
+// channels.
+func Int8Blocked(p *Plan) int { return p.blocked }
+
 // ChainedProducers returns, for the chunk-observed plan of these inputs,
 // how many chained steps run their input's producer themselves (chainOp's
 // producer) and how many steps leave the observation of their output to

@@ -32,8 +32,11 @@ type Plan struct {
 	input map[string]*tensor.Tensor
 	// int8 are the steps quantize gave an integer kernel, in plan order.
 	int8 []Int8Layer
-	// linked are the tensors held in int8 between INT8 layers (linkInt8).
-	linked map[string]bool
+	// linked are the tensors held in int8 between INT8 layers (linkInt8),
+	// blocked how many of them are interleaved in blocks of four channels
+	// (blockInt8).
+	linked  map[string]bool
+	blocked int
 	// chunk is the chunk observer of the run in progress (chained plans,
 	// see RunObservedChunks), read by their chainOp steps.
 	chunk ChunkObserver
@@ -141,7 +144,7 @@ func (e *Engine) plan(shapes map[string][]int, mode planMode, workers int) (*Pla
 			float[i] = s.op
 		}
 		link := !observed && !e.opts.NoFusion && !e.opts.noInt8Links
-		p.quantize(e.opts.Int8Scales, e.opts.Exclude, link, e.opts.Log)
+		p.quantize(e.opts.Int8Scales, e.opts.Exclude, link, metas, e.opts.Log)
 		// The INT8 operators quantize and pack the weights again in
 		// quantize; those copies are smaller than the float packing
 		// counted above (int8 in the same panel layout), so counting them
@@ -411,7 +414,9 @@ func (p *Plan) allocate(metas map[string]ops.Meta, acct *memlimit.Account) error
 		case floatSlot:
 			p.slots[i] = &tensor.Tensor{F32: make([]float32, s.size)}
 		case int8Slot:
-			p.slots[i] = &tensor.Tensor{I8: make([]int8, s.size)}
+			// The bytes past the end let pointwise convolutions read a
+			// blocked tensor in place.
+			p.slots[i] = &tensor.Tensor{I8: make([]int8, s.size, s.size+ops.Int8Slack)}
 		default:
 			p.slots[i] = &tensor.Tensor{I64: make([]int64, s.size)}
 		}
@@ -555,7 +560,7 @@ func roundHalf(x []float32, workers int) {
 // where exclude keeps a layer that has an INT8 kernel in FP32. With link,
 // it then keeps the tensors between INT8 layers in int8 (linkInt8), and
 // the log counts them.
-func (p *Plan) quantize(scales map[string]float32, exclude precision.Exclusions, link bool, log hclog.Logger) {
+func (p *Plan) quantize(scales map[string]float32, exclude precision.Exclusions, link bool, metas map[string]ops.Meta, log hclog.Logger) {
 	var int8Steps int
 	noRange := map[string]string{} // tensor name → why its range is unusable ("" when there is none)
 	noKernel := map[string]int{}
@@ -625,7 +630,7 @@ func (p *Plan) quantize(scales map[string]float32, exclude precision.Exclusions,
 		p.int8 = append(p.int8, Int8Layer{Node: s.node, Inputs: quantized})
 	}
 	if link {
-		p.linkInt8()
+		p.linkInt8(metas)
 	}
 	if log == nil {
 		return
@@ -640,12 +645,15 @@ func (p *Plan) quantize(scales map[string]float32, exclude precision.Exclusions,
 	}
 	sort.Strings(kept)
 	sort.Strings(missing)
-	args := []any{"int8_layers", int8Steps, "int8_tensors_between", len(p.linked), "fp32_no_int8_kernel", strings.Join(kept, ", "), "fp32_no_calibrated_range", strings.Join(missing, ", ")}
+	args := []any{"int8_layers", int8Steps, "int8_tensors_between", len(p.linked), "int8_tensors_blocked", p.blocked, "fp32_no_int8_kernel", strings.Join(kept, ", "), "fp32_no_calibrated_range", strings.Join(missing, ", ")}
 	if !exclude.Empty() {
 		args = append(args, "fp32_excluded", strings.Join(excluded, ", "))
 	}
 	log.Info("INT8 plan", args...)
 }
+
+// read is a step's input: step -1 for a graph output.
+type read struct{ step, input int }
 
 // linkInt8 keeps in int8 the tensors that only INT8 layers touch: made
 // by an ops.Int8Linker (or passed on by an ops.Int8Passer from such a
@@ -658,8 +666,7 @@ func (p *Plan) quantize(scales map[string]float32, exclude precision.Exclusions,
 // is linked, the block's output (read by the next block's residual add
 // too) stays float32; in MobileNetV2's inverted residual both inner
 // tensors are; in LeNet everything from conv1 to ip2, through both pools.
-func (p *Plan) linkInt8() {
-	type read struct{ step, input int }
+func (p *Plan) linkInt8(metas map[string]ops.Meta) {
 	reads := map[string][]read{}
 	for i, s := range p.steps {
 		for j, name := range s.inputs {
@@ -742,6 +749,67 @@ func (p *Plan) linkInt8() {
 			l.LinkInt8(in, out)
 		} else if ps, ok := passer(s); ok {
 			ps.PassInt8()
+		}
+	}
+	p.blockInt8(reads, metas)
+}
+
+// blockInt8 interleaves in blocks of four channels (ops.Int8Blocker) the
+// linked tensors whose producer can write them so and whose readers, all
+// reading them as their input 0, can all read them so: in MobileNetV2
+// the depthwise convolutions' outputs, which the projections read, and
+// the projections' outputs that only the next expansion reads. Those
+// readers then copy the tensor instead of interleaving its channels.
+func (p *Plan) blockInt8(reads map[string][]read, metas map[string]ops.Meta) {
+	inputs := func(s *step) []ops.Meta {
+		in := make([]ops.Meta, len(s.inputs))
+		for i, name := range s.inputs {
+			in[i] = metas[name]
+		}
+		return in
+	}
+	producer := map[string]*step{}
+	for _, s := range p.steps {
+		if len(s.outputs) == 1 {
+			producer[s.outputs[0]] = s
+		}
+	}
+	blocked := map[string]bool{}
+	for name := range p.linked {
+		s := producer[name]
+		if s == nil {
+			continue
+		}
+		w, ok := s.op.(ops.Int8Blocker)
+		if !ok || !w.CanWriteBlocked(inputs(s)) {
+			continue
+		}
+		all := true
+		for _, r := range reads[name] {
+			if r.step < 0 || r.input != 0 {
+				all = false
+				break
+			}
+			rb, ok := p.steps[r.step].op.(ops.Int8Blocker)
+			if !ok || !rb.CanReadBlocked(inputs(p.steps[r.step])) {
+				all = false
+				break
+			}
+		}
+		blocked[name] = all
+	}
+	for _, s := range p.steps {
+		b, ok := s.op.(ops.Int8Blocker)
+		if !ok {
+			continue
+		}
+		in := len(s.inputs) > 0 && blocked[s.inputs[0]]
+		out := len(s.outputs) == 1 && blocked[s.outputs[0]]
+		if in || out {
+			b.SetBlocked(in, out)
+			if out {
+				p.blocked++
+			}
 		}
 	}
 }

@@ -75,6 +75,25 @@ type Int8Linker interface {
 	LinkInt8(in bool, outScale float32)
 }
 
+// Int8Blocker is implemented by INT8 operators that can pass a linked
+// tensor with its channels interleaved in blocks of four
+// (qgemm.RequantizeBlocks' layout, NCHW4c). A plan blocks a linked tensor
+// whose producer can write it so and whose readers, each reading it as
+// its input 0, can all read it so: a 1×1 convolution's implicit GEMM
+// reads its input in that layout, and then copies the tensor instead of
+// interleaving its channels. The bytes are the same, only their order
+// differs.
+type Int8Blocker interface {
+	// CanWriteBlocked reports whether the operator, given its inputs'
+	// metas, can write its int8 output blocked.
+	CanWriteBlocked(in []Meta) bool
+	// CanReadBlocked reports whether it can read input 0 blocked.
+	CanReadBlocked(in []Meta) bool
+	// SetBlocked makes it read input 0 (in) and write its output (out)
+	// blocked.
+	SetBlocked(in, out bool)
+}
+
 // Int8Passer is implemented by operators that can pass an int8 tensor on
 // at the same scale, giving the bytes quantizing their float32 output
 // would give: those that move values (Reshape, Flatten) and max pooling.
@@ -93,10 +112,12 @@ type qconv struct {
 	inScale float32
 	// int8In: input 0 is int8 (I8), quantized with inScale by its
 	// producer. outScale > 0: the output is int8 (I8) quantized with it.
-	int8In   bool
-	outScale float32
-	qpacked  []*qgemm.PackedA // per group (nil for a depthwise convolution)
-	dw       []int32          // a depthwise convolution's weights (int8 values)
+	// blockedIn, blockedOut: those int8 tensors are blocked (Int8Blocker).
+	int8In                bool
+	outScale              float32
+	blockedIn, blockedOut bool
+	qpacked               []*qgemm.PackedA // per group (nil for a depthwise convolution)
+	dw                    []int32          // a depthwise convolution's weights (int8 values)
 	// dwRows: the depthwise weights for the row kernel; once rowsMade,
 	// rows is its layout for the input size rowsHW (nil where it does not
 	// run).
@@ -174,6 +195,52 @@ func (c *qconv) Int8InputScale() float32 { return c.inScale }
 
 // LinkInt8 sets what the convolution reads and writes in int8.
 func (c *qconv) LinkInt8(in bool, outScale float32) { c.int8In, c.outScale = in, outScale }
+
+// pointwiseBlocks reports whether the convolution, over inputs of metas
+// in, is a 1×1 one of stride 1 without padding in one group, on the
+// implicit GEMM: its interleaved input is the blocked layout itself, and
+// its products' columns are the output positions. It returns the
+// geometry.
+func (c *qconv) pointwiseBlocks(in []Meta) (convGeometry, bool) {
+	if len(in) < 2 || c.group != 1 || !c.taps {
+		return convGeometry{}, false
+	}
+	geo, _, err := c.geometryOf(in[0].Shape, in[1].Shape)
+	w := &geo.win
+	return geo, err == nil && w.kernel == [2]int{1, 1} && w.stride == [2]int{1, 1} && w.padBegin == [2]int{} && w.padEnd == [2]int{}
+}
+
+// CanReadBlocked: a pointwise convolution (pointwiseBlocks) whose input
+// channels fill whole blocks.
+func (c *qconv) CanReadBlocked(in []Meta) bool {
+	geo, ok := c.pointwiseBlocks(in)
+	return ok && geo.cin%qgemm.KGroup == 0
+}
+
+// CanWriteBlocked: without a residual, output channels in whole blocks,
+// where RequantizeBlocks has a vector kernel; a pointwise convolution
+// (pointwiseBlocks), or a depthwise one (one channel a group) that the
+// row kernel runs, whose chunks of channels then come in whole blocks.
+func (c *qconv) CanWriteBlocked(in []Meta) bool {
+	if c.residual || !qgemm.BlocksVector() || len(in) < 2 || len(in[1].Shape) < 1 || in[1].Shape[0]%4 != 0 {
+		return false
+	}
+	if _, ok := c.pointwiseBlocks(in); ok {
+		return true
+	}
+	if !isDepthwise(in[1].Shape, c.group) || in[1].Shape[0] != c.group {
+		return false
+	}
+	geo, _, err := c.geometryOf(in[0].Shape, in[1].Shape)
+	if err != nil {
+		return false
+	}
+	_, ok := geo.depthwiseRows()
+	return ok
+}
+
+// SetBlocked sets which of its int8 tensors are blocked.
+func (c *qconv) SetBlocked(in, out bool) { c.blockedIn, c.blockedOut = in, out }
 
 // checkLinked reports a tensor linked as int8 (in, out) that does not
 // hold the bytes of its shape: a plan bug, reported rather than read out
@@ -324,6 +391,10 @@ func (c *qconv) dequantize(geo *convGeometry, g int, acc []int32, plane, y0, row
 		b = bias[g*geo.cout : (g+1)*geo.cout]
 	}
 	scales := c.rowScale[g*geo.cout : (g+1)*geo.cout]
+	if c.blockedOut { // one group, columns the output positions (CanWriteBlocked)
+		qgemm.RequantizeBlocks(acc, geo.cout, rows*ow, plane, scales, b, c.act.int8Epilogue(), c.outScale, y.I8[outAt:], y0*ow, geo.spatial)
+		return
+	}
 	if plane == rows*ldc {
 		var r []float32
 		if res != nil {

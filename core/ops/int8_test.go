@@ -96,6 +96,8 @@ func TestInt8ConvMatchesReference(t *testing.T) {
 		{"ReLU6, depthwise", 2, 8, 8, 9, 9, 3, 8, 2, 1, 1, false, true, true},
 		{"depthwise, a channel a chunk", 1, 3, 3, 100, 90, 3, 3, 1, 1, 1, true, true, false},
 		{"depthwise, chunks of 2 of 5 channels", 2, 5, 5, 60, 100, 3, 5, 1, 1, 1, false, true, false},
+		{"1x1, channels in blocks of 4 (blocked in and out)", 2, 8, 12, 5, 7, 1, 1, 1, 0, 1, false, true, true},
+		{"depthwise, blocks of 4 channels, many chunks", 2, 12, 12, 40, 41, 3, 12, 1, 1, 1, true, true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			x := tensor.New(tensor.Float32, tc.n, tc.c, tc.h, tc.w)
@@ -227,6 +229,49 @@ func TestInt8ConvMatchesReference(t *testing.T) {
 					}
 				}
 				qgemm.SetImpl(prev)
+			}
+
+			// Blocked (Int8Blocker) where the layer can read or write its
+			// tensors so, on every kernel (the phase-plane depthwise path
+			// and RequantizeBlocks' Go loop included, whatever
+			// CanWriteBlocked says under each), the input in place (its
+			// storage with Int8Slack to spare) and copied: the same bytes
+			// in blocks of four channels.
+			readBlocked := linked.(Int8Blocker).CanReadBlocked(metas)
+			writeBlocked := linked.(Int8Blocker).CanWriteBlocked(metas)
+			if readBlocked || writeBlocked {
+				blocked, _ := op.(Int8Capable).Int8([]float32{inScale})
+				if err := blocked.(Preparer).Prepare(append([]*tensor.Tensor{nil}, in[1:]...)); err != nil {
+					t.Fatal(err)
+				}
+				blocked.(Int8Linker).LinkInt8(true, outScale)
+				blocked.(Int8Blocker).SetBlocked(readBlocked, writeBlocked)
+				src, want := xq.I8, wantQ
+				if readBlocked {
+					src = toBlocks(xq.I8, x.Shape)
+				}
+				if writeBlocked {
+					want = toBlocks(wantQ, ms[0].Shape)
+				}
+				for _, slack := range []int{0, Int8Slack} {
+					xb := &tensor.Tensor{DType: tensor.Int8, Shape: x.Shape, I8: append(make([]int8, 0, len(src)+slack), src...)}
+					for _, impl := range qgemm.Available() {
+						prev, err := qgemm.SetImpl(impl)
+						if err != nil {
+							t.Fatal(err)
+						}
+						got := &tensor.Tensor{DType: tensor.Int8, Shape: ms[0].Shape, I8: make([]int8, len(ref))}
+						if err := blocked.Run(&Ctx{Workers: 2}, append([]*tensor.Tensor{xb}, in[1:]...), []*tensor.Tensor{got}); err != nil {
+							t.Fatal(err)
+						}
+						for i := range want {
+							if got.I8[i] != want[i] {
+								t.Fatalf("blocked (in %v, out %v), %v, slack %d: byte %d = %d, want %d", readBlocked, writeBlocked, impl, slack, i, got.I8[i], want[i])
+							}
+						}
+						qgemm.SetImpl(prev)
+					}
+				}
 			}
 
 			// With a fused residual r: act(conv + bias + r), the sum
@@ -379,4 +424,20 @@ func TestInt8Conv1D(t *testing.T) {
 			}
 		}
 	}
+}
+
+// toBlocks returns the NCHW bytes b of shape [N, C, H, W] (C a multiple
+// of 4) with their channels interleaved in blocks of four, as
+// qgemm.RequantizeBlocks writes them.
+func toBlocks(b []int8, shape []int) []int8 {
+	n, c, plane := shape[0], shape[1], tensor.NumElements(shape[2:])
+	out := make([]int8, len(b))
+	for i := 0; i < n; i++ {
+		for ch := 0; ch < c; ch++ {
+			for j := 0; j < plane; j++ {
+				out[(i*c+ch/4*4)*plane+j*4+ch%4] = b[(i*c+ch)*plane+j]
+			}
+		}
+	}
+	return out
 }

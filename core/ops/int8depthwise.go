@@ -115,8 +115,13 @@ const dwChunkBytes = 64 << 10
 // whole rows, so that their planes dequantize in one call (small planes,
 // 8×8 or 4×4, would otherwise pay a call each). A channel's padded tail
 // may run into the next one's first row, which is summed after it.
-func (d *dwGeometry) chunk(groups, cout int) (chunk, sums int) {
+// With blocks, chunks come in whole blocks of four groups (a blocked
+// output).
+func (d *dwGeometry) chunk(groups, cout int, blocks bool) (chunk, sums int) {
 	chunk = max(1, min(groups, dwChunkBytes/(4*max(1, d.pitch*cout))))
+	if blocks {
+		chunk = max(4, chunk&^3)
+	}
 	return chunk, (chunk*cout-1)*d.pitch + d.accLen
 }
 
@@ -151,7 +156,7 @@ func (c *qconv) runDepthwise(ctx *Ctx, in, out []*tensor.Tensor) error {
 	d := &p.d
 	taps := len(d.off)
 	plane := geo.inHW[0] * geo.inHW[1]
-	chunk, sums := d.chunk(c.group, geo.cout)
+	chunk, sums := d.chunk(c.group, geo.cout, c.blockedOut)
 	perImage := (c.group + chunk - 1) / chunk
 	areas := c.areas(ctx.Workers, n*perImage)
 	for i := range areas {
@@ -208,8 +213,13 @@ func (g *convGeometry) depthwiseRows() (*qgemm.DepthwiseRows, bool) {
 
 // rowsChunk is how many groups of the row kernel go together: their sums,
 // output plane after output plane, within dwChunkBytes.
-func rowsChunk(g *convGeometry, groups int) int {
-	return max(1, min(groups, dwChunkBytes/(4*max(1, g.spatial*g.cout))))
+// A blocked output takes whole blocks of four.
+func (c *qconv) rowsChunk(g *convGeometry) int {
+	chunk := max(1, min(c.group, dwChunkBytes/(4*max(1, g.spatial*g.cout))))
+	if c.blockedOut {
+		chunk = max(4, chunk&^3)
+	}
+	return chunk
 }
 
 // runDepthwiseRows is runDepthwise with the row kernel: a chunk of
@@ -217,7 +227,7 @@ func rowsChunk(g *convGeometry, groups int) int {
 // into output planes and converted in one epilogue call.
 func (c *qconv) runDepthwiseRows(ctx *Ctx, rows *qgemm.DepthwiseRows, geo *convGeometry, n int, bias []float32, in, out []*tensor.Tensor) {
 	plane, outPlane := geo.inHW[0]*geo.inHW[1], geo.spatial
-	chunk := rowsChunk(geo, c.group)
+	chunk := c.rowsChunk(geo)
 	perImage := (c.group + chunk - 1) / chunk
 	areas := c.areas(ctx.Workers, n*perImage)
 	for i := range areas {
@@ -265,6 +275,19 @@ func (c *qconv) depthwiseEpilogue(geo *convGeometry, acc []int32, img, g0, g1, l
 	if bias != nil {
 		b = bias[o0:o1]
 	}
+	if c.blockedOut {
+		// Whole blocks (rowsChunk, CanWriteBlocked): the rows' valid
+		// columns one run, or a row at a time where they are ldc apart
+		// (phase planes, should this CPU have lost the row kernel).
+		oh, ow := geo.outHW[0], geo.outHW[1]
+		if ldc == ow {
+			oh, ow = 1, geo.spatial
+		}
+		for r := 0; r < oh; r++ {
+			qgemm.RequantizeBlocks(acc[r*ldc:], o1-o0, ow, geo.outHW[0]*ldc, c.rowScale[o0:o1], b, c.act.int8Epilogue(), c.outScale, out[0].I8[at:], r*ow, geo.spatial)
+		}
+		return
+	}
 	c.epilogue(acc, o1-o0, geo.outHW[0], geo.outHW[1], ldc, c.rowScale[o0:o1], b, res, out[0], at, geo.spatial)
 }
 
@@ -276,7 +299,7 @@ func (c *qconv) depthwiseMemory(geo *convGeometry, n int, w []int, workers int) 
 	weights := int64(tensor.NumElements(w))
 	prepared = 8*weights + 12*int64(w[0])
 	if _, ok := geo.depthwiseRows(); ok {
-		chunk := rowsChunk(geo, c.group)
+		chunk := c.rowsChunk(geo)
 		areas := int64(min(max(1, workers), n*((c.group+chunk-1)/chunk)))
 		plane := int64(geo.inHW[0] * geo.inHW[1])
 		return prepared, areas * int64(chunk) * (plane + 4*int64(geo.cout*geo.spatial)), nil
@@ -285,7 +308,7 @@ func (c *qconv) depthwiseMemory(geo *convGeometry, n int, w []int, workers int) 
 	if err != nil {
 		return 0, 0, err
 	}
-	chunk, sums := d.chunk(c.group, geo.cout)
+	chunk, sums := d.chunk(c.group, geo.cout, c.blockedOut)
 	areas := int64(min(max(1, workers), n*((c.group+chunk-1)/chunk)))
 	return prepared, areas * (int64(d.bufLen) + 4*int64(sums)), nil
 }

@@ -212,19 +212,43 @@ func (c *qconv) runTaps(ctx *Ctx, geo *convGeometry, n int, bias []float32, in, 
 		for u := lo; u < hi; u++ {
 			g := u % c.group
 			src, outAt, res := c.unitTensors(geo, u, in)
-			t.fill(geo, sc.padded, src, c.inScale)
+			image := sc.padded
+			if c.blockedIn {
+				image = blockedImage(in[0], u*len(src.q), t.size, sc.padded)
+			} else {
+				t.fill(geo, sc.padded, src, c.inScale)
+			}
 			oh, ow, pw := geo.outHW[0], geo.outHW[1], t.phaseHW[1]
 			for y0 := 0; y0 < oh; y0 += t.chunkRows {
 				rows := min(t.chunkRows, oh-y0)
 				// Channel oc's products at oc·rows·PW: every row of the
 				// chunk PW after the one before, across channels too.
 				cols := (rows-1)*pw + ow
-				c.qpacked[g].MulTaps(cols, sc.padded[y0*pw*qgemm.KGroup:], t.offs, sc.acc, rows*pw)
+				c.qpacked[g].MulTaps(cols, image[y0*pw*qgemm.KGroup:], t.offs, sc.acc, rows*pw)
 				c.dequantize(geo, g, sc.acc, rows*pw, y0, rows, ow, pw, bias, res, out[0], outAt)
 			}
 		}
 	})
 	return nil
+}
+
+// Int8Slack is how many bytes past its end an int8 tensor's storage keeps
+// readable (a plan allocates them), so that a pointwise convolution reads
+// a blocked input in place: the implicit GEMM reads whole tiles of
+// columns, up to TapsSpan(1) bytes past a block's last position and as
+// many again for a chunk that starts within a tile.
+const Int8Slack = 2 * qgemm.NR * qgemm.KGroup
+
+// blockedImage returns the interleaved image of size bytes a pointwise
+// convolution reads, its input x blocked (CanReadBlocked) from byte at
+// on: the tensor's bytes in place, where its storage holds the tile
+// reads past its end (Int8Slack), else copied into buf.
+func blockedImage(x *tensor.Tensor, at, size int, buf []int8) []int8 {
+	if at+size <= cap(x.I8) {
+		return x.I8[at : at+size : at+size]
+	}
+	copy(buf, x.I8[at:])
+	return buf
 }
 
 // tapsMemory is Memory for the implicit GEMM: the reordered weights

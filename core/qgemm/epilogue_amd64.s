@@ -654,3 +654,126 @@ DATA laneIndex<>+8(SB)/8, $0x0000000300000002
 DATA laneIndex<>+16(SB)/8, $0x0000000500000004
 DATA laneIndex<>+24(SB)/8, $0x0000000700000006
 GLOBL laneIndex<>(SB), RODATA|NOPTR, $32
+
+// blkOrder is VPSHUFB's index turning each 128-bit lane of VPACKSSWB's
+// output, four bytes (positions) of each of four planes, into four
+// positions of four bytes (planes): a 4×4 transposition.
+DATA blkOrder<>+0(SB)/8, $0x0d0905010c080400
+DATA blkOrder<>+8(SB)/8, $0x0f0b07030e0a0602
+DATA blkOrder<>+16(SB)/8, $0x0d0905010c080400
+DATA blkOrder<>+24(SB)/8, $0x0f0b07030e0a0602
+DATA blkOrder<>+32(SB)/8, $0x0d0905010c080400
+DATA blkOrder<>+40(SB)/8, $0x0f0b07030e0a0602
+DATA blkOrder<>+48(SB)/8, $0x0d0905010c080400
+DATA blkOrder<>+56(SB)/8, $0x0f0b07030e0a0602
+GLOBL blkOrder<>(SB), RODATA|NOPTR, $64
+
+// BLKQUANT quantizes 16 values of one plane (at addr, masked by km: K0
+// for all) with its scale and bias into the int32 lanes of q (v, t
+// clobbered).
+#define BLKQUANT(addr, km, scale, bias, v, t, q) \
+	VMOVDQU32.Z addr, km, v \
+	VCVTDQ2PS   v, v \
+	VMULPS      scale, v, v \
+	VADDPS      bias, v, v \
+	QUANT512N(v, t, q)
+
+// BLKSTORE packs four planes' quantized lanes (Z11, Z17, Z20, Z21: the
+// planes in order) into 16 positions of four bytes in Z11.
+#define BLKPACK \
+	VPACKSSDW Z17, Z11, Z11 \
+	VPACKSSDW Z21, Z20, Z20 \
+	VPACKSSWB Z20, Z11, Z11 \
+	VPSHUFB   Z22, Z11, Z11
+
+// func requantizeBlocksAVX512(f *blocksFrame)
+// RequantizeBlocks, a block of four planes at a time, 16 positions a
+// step (the last n mod 16 under masks): per plane the products scaled,
+// biased and quantized (QUANT512N: no residual, so never NaN), the four
+// planes packed (VPACKSSDW, VPACKSSWB: saturating as Quantize does) and
+// transposed into positions of four bytes (VPSHUFB).
+TEXT ·requantizeBlocksAVX512(SB), NOSPLIT, $0-8
+	MOVQ         f+0(FP), AX
+	VBROADCASTSS blocksFrame_lo(AX), Z6
+	VBROADCASTSS blocksFrame_hi(AX), Z7
+	VBROADCASTSS blocksFrame_outScale(AX), Z8
+	VBROADCASTSS blocksFrame_outInv(AX), Z28
+	VMOVDQU64    blkOrder<>(SB), Z22
+	MOVQ         blocksFrame_c(AX), SI
+	MOVQ         blocksFrame_dst(AX), DI
+	MOVQ         blocksFrame_scale(AX), R8
+	MOVQ         blocksFrame_bias(AX), R10
+	MOVQ         blocksFrame_ldc(AX), R11
+	MOVQ         blocksFrame_blocks(AX), R12
+	MOVQ         blocksFrame_n(AX), CX
+	ANDQ         $15, CX
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1 // the last n mod 16 positions' dwords
+	SHLQ         $2, CX
+	MOVQ         $1, DX
+	SHLQ         CX, DX
+	DECQ         DX
+	KMOVQ        DX, K2 // and their bytes
+	KXNORW       K0, K0, K3
+
+block:
+	VBROADCASTSS (R8), Z1
+	VBROADCASTSS 4(R8), Z2
+	VBROADCASTSS 8(R8), Z3
+	VBROADCASTSS 12(R8), Z4
+	VXORPS       Z9, Z9, Z9
+	VXORPS       Z10, Z10, Z10
+	VXORPS       Z12, Z12, Z12
+	VXORPS       Z13, Z13, Z13
+	TESTQ        R10, R10
+	JZ           planes
+	VBROADCASTSS (R10), Z9
+	VBROADCASTSS 4(R10), Z10
+	VBROADCASTSS 8(R10), Z12
+	VBROADCASTSS 12(R10), Z13
+
+planes:
+	LEAQ (SI)(R11*1), R13
+	LEAQ (SI)(R11*2), R14
+	LEAQ (R13)(R11*2), DX
+	XORQ BX, BX
+	MOVQ blocksFrame_n(AX), CX
+
+step:
+	CMPQ CX, $16
+	JL   tail
+	BLKQUANT((SI)(BX*1), K3, Z1, Z9, Z0, Z29, Z11)
+	BLKQUANT((R13)(BX*1), K3, Z2, Z10, Z14, Z30, Z17)
+	BLKQUANT((R14)(BX*1), K3, Z3, Z12, Z15, Z18, Z20)
+	BLKQUANT((DX)(BX*1), K3, Z4, Z13, Z16, Z19, Z21)
+	BLKPACK
+	VMOVDQU64 Z11, (DI)(BX*1)
+	ADDQ      $64, BX
+	SUBQ      $16, CX
+	JMP       step
+
+tail:
+	TESTQ CX, CX
+	JZ    nextBlock
+	BLKQUANT((SI)(BX*1), K1, Z1, Z9, Z0, Z29, Z11)
+	BLKQUANT((R13)(BX*1), K1, Z2, Z10, Z14, Z30, Z17)
+	BLKQUANT((R14)(BX*1), K1, Z3, Z12, Z15, Z18, Z20)
+	BLKQUANT((DX)(BX*1), K1, Z4, Z13, Z16, Z19, Z21)
+	BLKPACK
+	VMOVDQU8 Z11, K2, (DI)(BX*1)
+
+nextBlock:
+	LEAQ  (SI)(R11*4), SI
+	ADDQ  blocksFrame_blockBytes(AX), DI
+	ADDQ  $16, R8
+	TESTQ R10, R10
+	JZ    nextPlanes
+	ADDQ  $16, R10
+
+nextPlanes:
+	DECQ R12
+	JNZ  block
+	VZEROUPPER
+	RET

@@ -238,3 +238,44 @@ func gatherRowsFast(dst []int8, ldd int, src []int8, lds, step, rows, cols int) 
 	})
 	return cols
 }
+
+// BlocksVector reports whether RequantizeBlocks has a vector kernel under
+// the current implementation (AVX-512); without one it is a Go loop, and
+// callers prefer planes.
+func BlocksVector() bool {
+	_, avx512 := vectorKernels()
+	return avx512
+}
+
+// blocksFrame is a RequantizeBlocks call as requantizeBlocksAVX512 reads
+// it (go_asm.h has its offsets): byte strides.
+type blocksFrame struct {
+	c, dst, scale, bias unsafe.Pointer
+	blocks, n           int
+	ldc                 int // bytes between planes of c
+	blockBytes          int // bytes between blocks of dst
+	lo, hi              float32
+	outScale, outInv    float32
+}
+
+//go:noescape
+func requantizeBlocksAVX512(f *blocksFrame)
+
+// requantizeBlocksFast runs RequantizeBlocks with AVX-512 and reports
+// whether it did (not without a QuantInverse).
+func requantizeBlocksFast(c []int32, planes, n, ldc int, scales, bias []float32, act Activation, outScale float32, dst []int8, at, plane int) bool {
+	inv := QuantInverse(outScale)
+	if !BlocksVector() || inv == 0 {
+		return false
+	}
+	f := blocksFrame{
+		c: unsafe.Pointer(&c[0]), dst: unsafe.Pointer(&dst[at*4]), scale: unsafe.Pointer(&scales[0]),
+		blocks: planes / 4, n: n, ldc: 4 * ldc, blockBytes: 4 * plane, outScale: outScale, outInv: inv,
+	}
+	if bias != nil {
+		f.bias = unsafe.Pointer(&bias[0])
+	}
+	f.lo, f.hi = act.quantBounds(outScale)
+	requantizeBlocksAVX512(&f)
+	return true
+}

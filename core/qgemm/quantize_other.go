@@ -40,3 +40,11 @@ func dwRowsVector() bool { return false }
 func dwRowsFast(d *DepthwiseRows, acc []int32, x []int8, w *DepthwiseWeights, c0, n int) bool {
 	return false
 }
+
+// requantizeBlocksFast has no vector version here.
+func requantizeBlocksFast(c []int32, planes, n, ldc int, scales, bias []float32, act Activation, outScale float32, dst []int8, at, plane int) bool {
+	return false
+}
+
+// BlocksVector: RequantizeBlocks has no vector kernel here.
+func BlocksVector() bool { return false }
