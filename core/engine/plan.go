@@ -759,7 +759,8 @@ func (p *Plan) linkInt8(metas map[string]ops.Meta) {
 // reading them as their input 0, can all read them so: in MobileNetV2
 // the depthwise convolutions' outputs, which the projections read, and
 // the projections' outputs that only the next expansion reads. Those
-// readers then copy the tensor instead of interleaving its channels.
+// readers then read the tensor in place instead of interleaving its
+// channels.
 func (p *Plan) blockInt8(reads map[string][]read, metas map[string]ops.Meta) {
 	inputs := func(s *step) []ops.Meta {
 		in := make([]ops.Meta, len(s.inputs))

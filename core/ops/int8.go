@@ -80,9 +80,9 @@ type Int8Linker interface {
 // (qgemm.RequantizeBlocks' layout, NCHW4c). A plan blocks a linked tensor
 // whose producer can write it so and whose readers, each reading it as
 // its input 0, can all read it so: a 1×1 convolution's implicit GEMM
-// reads its input in that layout, and then copies the tensor instead of
-// interleaving its channels. The bytes are the same, only their order
-// differs.
+// reads its input in that layout, and then reads the tensor in place
+// (Int8Slack) instead of interleaving its channels into a copy. The
+// bytes are the same, only their order differs.
 type Int8Blocker interface {
 	// CanWriteBlocked reports whether the operator, given its inputs'
 	// metas, can write its int8 output blocked.
