@@ -511,6 +511,25 @@ nextRow2:
 	VCVTPS2DQ    t, t \
 	VPAND        m, t, t
 
+// QUANT256N is QUANT256 for values that cannot be NaN (no residual): no
+// mask, the quotient converted as it is.
+#define QUANT256N(v, t) \
+	VMAXPS       v, Y7, v \
+	VMINPS       v, Y8, v \
+	VMULPS       Y13, v, t \
+	VFNMADD231PS Y9, t, v \
+	VFMADD231PS  Y13, v, t \
+	VCVTPS2DQ    t, t
+
+// rqOrder256 is VPERMD's index putting the dwords of VPACKSSWB's output
+// on YMM, lane l holding 4 bytes of each of four vectors s, in order: s
+// major, l minor.
+DATA rqOrder256<>+0(SB)/8, $0x0000000400000000
+DATA rqOrder256<>+8(SB)/8, $0x0000000500000001
+DATA rqOrder256<>+16(SB)/8, $0x0000000600000002
+DATA rqOrder256<>+24(SB)/8, $0x0000000700000003
+GLOBL rqOrder256<>(SB), RODATA|NOPTR, $32
+
 // PACK8 narrows the 8 int32 lanes of Y14 to bytes in the low 8 of X14
 // with saturation (clobbering X15).
 #define PACK8 \
@@ -519,9 +538,11 @@ nextRow2:
 	VPACKSSWB    X14, X14, X14
 
 // func requantizeAVX2(f *epilogueFrame)
-// As requantizeAVX512, 16 values a step, then 8, then a row's last
-// F_TAIL (0 to 7) under the mask Y3, stored as 4-, 2- and 1-byte pieces
-// as the tail's bits ask. The two vectors of a 16-value step are packed
+// As requantizeAVX512, 32 values a step (four vectors packed at once,
+// put in order by one VPERMD; without a residual no NaN mask), then 16,
+// then 8, then a row's last F_TAIL (0 to 7) under the mask Y3, stored as
+// 4-, 2- and 1-byte pieces as the tail's bits ask. The two vectors of a
+// 16-value step are packed
 // together: PACKSSDW and PACKSSWB leave them as the dwords a0 b0 a0 b0 |
 // a1 b1 a1 b1 (a0: the first vector's first 4 bytes), VPERMQ brings a0
 // b0 a1 b1 into the low half, VPSHUFD orders them a0 a1 b0 b1.
@@ -551,6 +572,43 @@ qrow2:
 	MOVQ F_COLS(AX), CX
 	XORQ BX, BX
 	XORQ R9, R9
+
+q32_2:
+	CMPQ CX, $32
+	JL   q16_2
+	SCALED(Y0, 0, Y1, Y2)
+	SCALED(Y5, 32, Y1, Y2)
+	SCALED(Y10, 64, Y1, Y2)
+	SCALED(Y11, 96, Y1, Y2)
+	TESTQ R11, R11
+	JNZ   q32res2
+	QUANT256N(Y0, Y14)
+	QUANT256N(Y5, Y15)
+	QUANT256N(Y10, Y4)
+	QUANT256N(Y11, Y6)
+	JMP   q32pack2
+
+q32res2:
+	RESIDUAL(Y0, 0)
+	RESIDUAL(Y5, 32)
+	RESIDUAL(Y10, 64)
+	RESIDUAL(Y11, 96)
+	QUANT256(Y0, Y14, Y12)
+	QUANT256(Y5, Y15, Y12)
+	QUANT256(Y10, Y4, Y12)
+	QUANT256(Y11, Y6, Y12)
+
+q32pack2:
+	VPACKSSDW Y15, Y14, Y14
+	VPACKSSDW Y6, Y4, Y4
+	VPACKSSWB Y4, Y14, Y14
+	VMOVDQU   rqOrder256<>(SB), Y0
+	VPERMD    Y14, Y0, Y14
+	VMOVDQU   Y14, (DI)(R9*1)
+	ADDQ      $128, BX
+	ADDQ      $32, R9
+	SUBQ      $32, CX
+	JMP       q32_2
 
 q16_2:
 	CMPQ      CX, $16
