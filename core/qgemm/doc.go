@@ -34,13 +34,16 @@
 //	RequantizePlanes             the same, each value then quantized with
 //	                             the next layer's scale into int8 (int8
 //	                             activations between INT8 layers).
+//	RequantizeBlocks             RequantizePlanes into channels interleaved
+//	                             in blocks of four (the layout MulTaps
+//	                             reads), 16 positions a step with AVX-512.
 //	DequantizeCols               int32 C → float32: ·colScale[j] + bias[j]
 //	                             (weights as the right operand). All of
 //	                             them convert 16 values per step with
-//	                             AVX-512, 8 with AVX2 (requantizing: 64,
-//	                             32 and 16), a row's last ones under a mask;
-//	                             a plane whose rows follow each other in
-//	                             C and dst as one row.
+//	                             AVX-512, 8 with AVX2 (requantizing: up
+//	                             to 64 and 32), a row's last ones under a
+//	                             mask; a plane whose rows follow each
+//	                             other in C and dst as one row.
 //	DepthwiseSums                a depthwise convolution's taps summed
 //	                             exactly over contiguous runs, 16 positions
 //	                             per step with AVX-512 or AVX2 (no GEMM;
