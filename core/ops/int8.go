@@ -235,8 +235,7 @@ func (c *qconv) CanWriteBlocked(in []Meta) bool {
 	if err != nil {
 		return false
 	}
-	_, ok := geo.depthwiseRows()
-	return ok
+	return geo.depthwiseRows() != nil
 }
 
 // SetBlocked sets which of its int8 tensors are blocked.

@@ -118,11 +118,19 @@ const dwChunkBytes = 64 << 10
 // With blocks, chunks come in whole blocks of four groups (a blocked
 // output).
 func (d *dwGeometry) chunk(groups, cout int, blocks bool) (chunk, sums int) {
-	chunk = max(1, min(groups, dwChunkBytes/(4*max(1, d.pitch*cout))))
+	chunk = groupChunk(groups, d.pitch*cout, blocks)
+	return chunk, (chunk*cout-1)*d.pitch + d.accLen
+}
+
+// groupChunk is how many of groups groups, perGroup sums each, go
+// together within dwChunkBytes: at least one, or with blocks a multiple
+// of four (a blocked output takes whole blocks).
+func groupChunk(groups, perGroup int, blocks bool) int {
+	chunk := max(1, min(groups, dwChunkBytes/(4*max(1, perGroup))))
 	if blocks {
 		chunk = max(4, chunk&^3)
 	}
-	return chunk, (chunk*cout-1)*d.pitch + d.accLen
+	return chunk
 }
 
 // dwWeights returns the quantized weights widened to int32, output
@@ -190,36 +198,31 @@ func (c *qconv) rowsFor(g *convGeometry) *qgemm.DepthwiseRows {
 		return nil
 	}
 	if !c.rowsMade || c.rowsHW != g.inHW {
-		c.rowsHW, c.rowsMade = g.inHW, true
-		rows, ok := g.depthwiseRows()
-		c.rows = nil
-		if ok {
-			c.rows = rows
-		}
+		c.rowsHW, c.rowsMade, c.rows = g.inHW, true, g.depthwiseRows()
 	}
 	return c.rows
 }
 
-// depthwiseRows lays g out for the row kernel, reporting whether it runs.
-func (g *convGeometry) depthwiseRows() (*qgemm.DepthwiseRows, bool) {
+// depthwiseRows lays g out for the row kernel, or returns nil where it
+// does not run.
+func (g *convGeometry) depthwiseRows() *qgemm.DepthwiseRows {
 	if g.spatial == 0 || g.inHW[0]*g.inHW[1] == 0 {
-		return nil, false
+		return nil
 	}
 	w := &g.win
-	return qgemm.NewDepthwiseRows(qgemm.DepthwiseWindow{
+	rows, ok := qgemm.NewDepthwiseRows(qgemm.DepthwiseWindow{
 		In: g.inHW, Out: g.outHW, Kernel: w.kernel, Stride: w.stride, Dilation: w.dilation, PadBegin: w.padBegin,
 	})
+	if !ok {
+		return nil
+	}
+	return rows
 }
 
-// rowsChunk is how many groups of the row kernel go together: their sums,
-// output plane after output plane, within dwChunkBytes.
-// A blocked output takes whole blocks of four.
+// rowsChunk is how many groups of the row kernel go together: their sums
+// lie output plane after output plane.
 func (c *qconv) rowsChunk(g *convGeometry) int {
-	chunk := max(1, min(c.group, dwChunkBytes/(4*max(1, g.spatial*g.cout))))
-	if c.blockedOut {
-		chunk = max(4, chunk&^3)
-	}
-	return chunk
+	return groupChunk(c.group, g.spatial*g.cout, c.blockedOut)
 }
 
 // runDepthwiseRows is runDepthwise with the row kernel: a chunk of
@@ -298,7 +301,7 @@ func (c *qconv) depthwiseEpilogue(geo *convGeometry, acc []int32, img, g0, g1, l
 func (c *qconv) depthwiseMemory(geo *convGeometry, n int, w []int, workers int) (prepared, working int64, err error) {
 	weights := int64(tensor.NumElements(w))
 	prepared = 8*weights + 12*int64(w[0])
-	if _, ok := geo.depthwiseRows(); ok {
+	if geo.depthwiseRows() != nil {
 		chunk := c.rowsChunk(geo)
 		areas := int64(min(max(1, workers), n*((c.group+chunk-1)/chunk)))
 		plane := int64(geo.inHW[0] * geo.inHW[1])
