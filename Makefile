@@ -84,12 +84,14 @@ define apt_install
     { $$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y $(2); }; }
 endef
 
-# Benchmarks: the GEMM kernels, then our engine (FP32 and INT8) and, beside
-# it in the same run (alternating rounds), ONNX Runtime on the same models
+# Benchmarks: the GEMM kernels (the float and int8 micro-kernels on
+# L1-resident operands, one package after the other: per instruction set
+# the most INT8 can gain over FP32), then our engine (FP32 and INT8) and,
+# beside it in the same run (alternating rounds), ONNX Runtime on the same models
 # and batch sizes, with the ratios: LeNet and ResNet-20, and the full-size
 # MobileNetV2, ResNet-50 and ViT-B/16 that bench-models regenerates.
 bench: all pydeps bench-models
-	$(GO) test -run '^$$' -bench 'Sgemm/conv16x144x1024|Sgemm/fc64x800x500' -benchtime 200ms ./core/gemm/
+	$(GO) test -run '^$$' -p 1 -bench 'Kernel|Sgemm/conv16x144x1024|Sgemm/fc64x800x500' -benchtime 200ms ./core/gemm/ ./core/qgemm/
 	$(VPY) tools/ort/compare.py --rounds 3 --seconds 3 --kernels native,avx512,avxvnni,avx2
 	$(GO) test -run '^$$' -bench '(LeNet|ResNet20)(FP32|INT8)' -benchtime 3s -count 3 ./core/engine/
 	$(GO) test -run '^$$' -bench 'Qgemm|Quantize|RequantizePlanes|DepthwiseRows' -benchtime 200ms ./core/qgemm/

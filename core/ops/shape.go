@@ -251,32 +251,12 @@ func (t *transpose) Infer(in []Meta, _ []*tensor.Tensor) ([]Meta, error) {
 	return one(in[0].DType, out), nil
 }
 
-func (t *transpose) Run(_ *Ctx, in, out []*tensor.Tensor) error {
-	s := in[0].Shape
-	perm, _ := t.permFor(len(s))
-	inStrides := tensor.Strides(s)
-	rank := len(s)
-	outShape := out[0].Shape
-	// srcStride[i] is the input stride along output dimension i.
-	srcStride := make([]int, rank)
-	for i, p := range perm {
-		srcStride[i] = inStrides[p]
+func (t *transpose) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
+	perm, err := t.permFor(len(in[0].Shape))
+	if err != nil {
+		return err
 	}
-	idx := make([]int, rank)
-	src := 0
-	n := tensor.NumElements(outShape)
-	for o := 0; o < n; o++ {
-		copyElem(out[0], o, in[0], src)
-		for d := rank - 1; d >= 0; d-- {
-			idx[d]++
-			src += srcStride[d]
-			if idx[d] < outShape[d] {
-				break
-			}
-			src -= srcStride[d] * outShape[d]
-			idx[d] = 0
-		}
-	}
+	transposeTensor(in[0], out[0], perm, ctx.Workers)
 	return nil
 }
 

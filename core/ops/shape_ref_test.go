@@ -97,25 +97,6 @@ func TestFlatten(t *testing.T) {
 	}
 }
 
-// refTranspose permutes x naively.
-func refTranspose(x *tensor.Tensor, perm []int) ([]int, []float32) {
-	outShape := make([]int, len(perm))
-	for i, p := range perm {
-		outShape[i] = x.Shape[p]
-	}
-	inStrides := tensor.Strides(x.Shape)
-	out := make([]float32, x.Len())
-	for o := range out {
-		idx := unravel(o, outShape)
-		src := 0
-		for i, p := range perm {
-			src += idx[i] * inStrides[p]
-		}
-		out[o] = x.F32[src]
-	}
-	return outShape, out
-}
-
 func TestTranspose(t *testing.T) {
 	t.Run("hand/2D-default", func(t *testing.T) {
 		got := rtOne(t, 13, "Transpose", []*tensor.Tensor{iota32(2, 3)})
@@ -145,7 +126,11 @@ func TestTranspose(t *testing.T) {
 			attrs = append(attrs, aInts("perm", ints...))
 		}
 		t.Run(name, func(t *testing.T) {
-			shape, want := refTranspose(x, p)
+			shape := make([]int, len(p))
+			for i, q := range p {
+				shape[i] = x.Shape[q]
+			}
+			want := refTranspose(x.F32, x.Shape, p)
 			got := rtOne(t, 13, "Transpose", []*tensor.Tensor{x}, attrs...)
 			checkF(t, got, shape, want...)
 		})
