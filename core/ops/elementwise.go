@@ -94,43 +94,108 @@ func (b *binary) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	return ferr
 }
 
-// floatBinary returns a row kernel: dst[i] = a[i*sa] op b[i*sb]. The
-// strides are 0 or 1; the contiguous and scalar cases are spelled out so
-// the compiler can vectorize the hot ones.
+// floatBinary returns a row kernel: dst[i] = a[i*sa] op b[i*sb], the
+// strides 0 or 1. Each operator's loops are spelled out, the operation
+// inside them, for the three cases broadcasting gives (both operands
+// rows; a row and a scalar; a scalar and a row): through a function value
+// every element was a call (GELU's Div and Muls, attention's scaling).
 func floatBinary(kind string) func(dst, a, b []float32, sa, sb int) {
-	var op func(x, y float32) float32
 	switch kind {
 	case "Add":
+		return func(dst, a, b []float32, sa, sb int) {
+			if sa == 0 { // addition commutes
+				a, b, sa, sb = b, a, sb, sa
+			}
+			switch {
+			case sb == 1:
+				a, b = a[:len(dst)], b[:len(dst)]
+				for i := range dst {
+					dst[i] = a[i] + b[i]
+				}
+			case sa == 1:
+				a, v := a[:len(dst)], b[0]
+				for i := range dst {
+					dst[i] = a[i] + v
+				}
+			default:
+				dst[0] = a[0] + b[0]
+				fillRow(dst)
+			}
+		}
+	case "Mul":
+		return func(dst, a, b []float32, sa, sb int) {
+			if sa == 0 { // so does multiplication
+				a, b, sa, sb = b, a, sb, sa
+			}
+			switch {
+			case sb == 1:
+				a, b = a[:len(dst)], b[:len(dst)]
+				for i := range dst {
+					dst[i] = a[i] * b[i]
+				}
+			case sa == 1:
+				a, v := a[:len(dst)], b[0]
+				for i := range dst {
+					dst[i] = a[i] * v
+				}
+			default:
+				dst[0] = a[0] * b[0]
+				fillRow(dst)
+			}
+		}
+	case "Sub":
 		return func(dst, a, b []float32, sa, sb int) {
 			switch {
 			case sa == 1 && sb == 1:
 				a, b = a[:len(dst)], b[:len(dst)]
 				for i := range dst {
-					dst[i] = a[i] + b[i]
+					dst[i] = a[i] - b[i]
 				}
-			case sa == 1 && sb == 0:
-				a = a[:len(dst)]
-				v := b[0]
+			case sa == 1:
+				a, v := a[:len(dst)], b[0]
 				for i := range dst {
-					dst[i] = a[i] + v
+					dst[i] = a[i] - v
+				}
+			case sb == 1:
+				v, b := a[0], b[:len(dst)]
+				for i := range dst {
+					dst[i] = v - b[i]
 				}
 			default:
-				for i := range dst {
-					dst[i] = a[i*sa] + b[i*sb]
-				}
+				dst[0] = a[0] - b[0]
+				fillRow(dst)
 			}
 		}
-	case "Sub":
-		op = func(x, y float32) float32 { return x - y }
-	case "Mul":
-		op = func(x, y float32) float32 { return x * y }
-	default: // Div
-		op = func(x, y float32) float32 { return x / y }
 	}
-	return func(dst, a, b []float32, sa, sb int) {
-		for i := range dst {
-			dst[i] = op(a[i*sa], b[i*sb])
+	return func(dst, a, b []float32, sa, sb int) { // Div
+		switch {
+		case sa == 1 && sb == 1:
+			a, b = a[:len(dst)], b[:len(dst)]
+			for i := range dst {
+				dst[i] = a[i] / b[i]
+			}
+		case sa == 1:
+			// Not a multiplication by 1/v: that rounds twice.
+			a, v := a[:len(dst)], b[0]
+			for i := range dst {
+				dst[i] = a[i] / v
+			}
+		case sb == 1:
+			v, b := a[0], b[:len(dst)]
+			for i := range dst {
+				dst[i] = v / b[i]
+			}
+		default:
+			dst[0] = a[0] / b[0]
+			fillRow(dst)
 		}
+	}
+}
+
+// fillRow copies dst[0] over the rest of dst (two scalars broadcast).
+func fillRow(dst []float32) {
+	for i := 1; i < len(dst); i *= 2 {
+		copy(dst[i:], dst[:i])
 	}
 }
 
