@@ -60,6 +60,23 @@ func TestObservedRunSeesEveryTensor(t *testing.T) {
 	}
 }
 
+// The ViT's GELUs fused into one float64 evaluation (fuseGelu) give what
+// the five float32 operators of the export give, to float32 rounding.
+func TestGeluFusionMatchesUnfused(t *testing.T) {
+	g := load(t, "../../testdata/models/cifar10_vit.onnx")
+	in := g.Inputs[0]
+	x := randomInput(append([]int{3}, in.Shape[1:]...)...)
+	fused, err := engine.New(g, engine.Options{}).Run(map[string]*tensor.Tensor{in.Name: x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := engine.New(g, engine.Options{NoFusion: true}).Run(map[string]*tensor.Tensor{in.Name: x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertClose(t, "cifar10_vit unfused", plain[g.Outputs[0].Name].F32, fused[g.Outputs[0].Name].F32)
+}
+
 // Fused (Conv+Relu, Add+Relu, Gemm+Relu) and unfused plans, and any batch
 // size, compute the same values: bit for bit without residuals (LeNet);
 // a convolution with a fused residual (ResNet-20) starts its sums from the

@@ -124,6 +124,7 @@ func (e *Engine) plan(shapes map[string][]int, mode planMode, workers int) (*Pla
 		p.steps = append(p.steps, s)
 	}
 	if !observed && !e.opts.NoFusion {
+		p.fuseGelu(metas)
 		p.fuse(metas)
 		if e.opts.Precision != precision.INT8 && !e.opts.channelsFirst {
 			// The channels-last operators pack the weights again, in

@@ -37,3 +37,17 @@ func TestResNet20Fusion(t *testing.T) {
 		t.Errorf("observed plan ops %v: want the 9 Add and 19 Relu kept", observed)
 	}
 }
+
+// In a plain run the ViT's six GELUs, exported as Div, Erf, Add, Mul and
+// Mul, are one Gelu step each; an observed run keeps the five operators.
+func TestViTGeluFusion(t *testing.T) {
+	path := "../../testdata/models/cifar10_vit.onnx"
+	fused := opCounts(t, path, "input", []int{2, 3, 32, 32}, false)
+	if fused["Gelu"] != 6 || fused["Erf"] != 0 {
+		t.Errorf("fused plan ops %v: want the 6 GELUs as 6 Gelu steps, no Erf", fused)
+	}
+	observed := opCounts(t, path, "input", []int{2, 3, 32, 32}, true)
+	if observed["Gelu"] != 0 || observed["Erf"] != 6 {
+		t.Errorf("observed plan ops %v: want the 6 Erf kept, no Gelu", observed)
+	}
+}

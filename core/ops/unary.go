@@ -27,7 +27,7 @@ func init() {
 	// Round halves to even, as ONNX's Round does.
 	float("Round", 11, math.RoundToEven)
 	float("Tanh", 6, tanh)
-	float("Erf", 9, erf)
+	register("Erf", 9, func(*onnx.Node, int64) (Op, error) { return &pointwise{f: erf, vector: erfFast}, nil })
 	float("Sin", 7, math.Sin)
 	float("Cos", 7, math.Cos)
 	float("Softplus", 1, softplus)
@@ -164,13 +164,17 @@ func sign(x float64) float64 {
 	return x // 0 stays 0 and NaN stays NaN
 }
 
+// gelu is GELU as the Erf form defines it (geluFast: the same, 4 values
+// at a time).
+func gelu(x float64) float64 { return 0.5 * x * (1 + erf(x/math.Sqrt2)) }
+
 func buildGelu(n *onnx.Node, _ int64) (Op, error) {
 	switch a := attrString(n, "approximate", "none"); a {
 	case "none":
 		// In the negative tail 1+erf cancels to an absolute error of
 		// about 0.5·|x|·1e-7, as in PyTorch's and ONNX Runtime's GELU
 		// and in the Erf-based graph older exporters emit.
-		return &pointwise{f: func(x float64) float64 { return 0.5 * x * (1 + erf(x/math.Sqrt2)) }}, nil
+		return &pointwise{f: gelu, vector: geluFast}, nil
 	case "tanh":
 		c := math.Sqrt(2 / math.Pi)
 		return &pointwise{f: func(x float64) float64 {
@@ -190,12 +194,15 @@ func buildIsInf(n *onnx.Node, _ int64) (Op, error) {
 
 // pointwise applies a function to every element. Exactly one of these
 // describes the operator: f (float → float, and i for integer inputs when
-// set), test (float → bool), or i with bools (bool → bool).
+// set), test (float → bool), or i with bools (bool → bool). vector, when
+// set, is f over float32 values in a vector kernel, bit for bit: it does
+// the leading ones it can and returns how many.
 type pointwise struct {
-	f     func(float64) float64
-	i     func(int64) int64
-	test  func(float32) bool
-	bools bool
+	f      func(float64) float64
+	vector func(dst, src []float32) int
+	i      func(int64) int64
+	test   func(float32) bool
+	bools  bool
 }
 
 func (p *pointwise) Infer(in []Meta, _ []*tensor.Tensor) ([]Meta, error) {
@@ -238,6 +245,9 @@ func (p *pointwise) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 			// which the compiler makes the previous element's result,
 			// chaining every element's latency to the next one's. f's
 			// argument loaded from memory depends on nothing.
+			if p.vector != nil {
+				lo += p.vector(y.F32[lo:hi], x.F32[lo:hi])
+			}
 			var buf [256]float64
 			for ; lo < hi; lo += len(buf) {
 				b := buf[:min(len(buf), hi-lo)]

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"math"
+	"math/rand"
 	"testing"
 
 	"github.com/int8cal/int8cal/core/onnx"
@@ -174,5 +175,47 @@ func TestErfTanhGeluAccuracy(t *testing.T) {
 		if worst > c.rtol {
 			t.Errorf("%s: relative error %.3g at x = %g, want at most %.3g", c.name, worst, at, c.rtol)
 		}
+	}
+}
+
+// TestVectorSameAsGo checks the vector GELU and Erf against gelu and
+// erf bit for bit (NaNs as NaNs) on random activations of several scales
+// and on the special values: infinities, zeros of both signs,
+// subnormals, the ends of erf's clamp (x/√2 = ±4 for GELU, x = ±4 for
+// Erf) and of float32.
+func TestVectorSameAsGo(t *testing.T) {
+	r := rand.New(rand.NewSource(1))
+	var src []float32
+	for _, scale := range []float64{1e-3, 1, 3, 10, 1e3} {
+		for i := 0; i < 4000; i++ {
+			src = append(src, float32(r.NormFloat64()*scale))
+		}
+	}
+	src = append(src, float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1)),
+		math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32, math.MaxFloat32, -math.MaxFloat32, 1e-30, -1e-30)
+	for _, edge := range []float32{4, 4 * math.Sqrt2} {
+		src = append(src, edge, -edge, math.Nextafter32(edge, 0), math.Nextafter32(-edge, 0), math.Nextafter32(edge, 10), math.Nextafter32(-edge, -10))
+	}
+	for _, c := range []struct {
+		name string
+		fast func(dst, src []float32) int
+		f    func(float64) float64
+	}{{"Gelu", geluFast, gelu}, {"Erf", erfFast, erf}} {
+		t.Run(c.name, func(t *testing.T) {
+			dst := make([]float32, len(src))
+			n := c.fast(dst, src)
+			if n == 0 {
+				t.Skip("no vector kernel on this machine or build")
+			}
+			if n != len(src)&^3 {
+				t.Fatalf("did %d of %d values", n, len(src))
+			}
+			for i, x := range src[:n] {
+				want := float32(c.f(float64(x)))
+				if got := dst[i]; math.Float32bits(got) != math.Float32bits(want) && !(got != got && want != want) {
+					t.Errorf("%s(%g) = %g (%#x) in the vector kernel, %g (%#x) in Go", c.name, x, got, math.Float32bits(got), want, math.Float32bits(want))
+				}
+			}
+		})
 	}
 }
