@@ -111,6 +111,56 @@ func (s *softmax) Infer(in []Meta, _ []*tensor.Tensor) ([]Meta, error) {
 	return one(in[0].DType, in[0].Shape), nil
 }
 
+// softmaxExp is e^x for softmax's x = v − max ≤ 0 (NaN when the row holds
+// NaN or infinities), computed in float64 the way expRowFast computes it 4
+// at a time, bit for bit: x clamped to ≥ −104 (e^−104 is below float32's
+// smallest value, and next to the row maximum's term, 1, nothing in a
+// float64 sum), x = n·ln 2 + r with n = round(x·log₂e) and |r| ≤ ln 2 / 2
+// (ln 2 in two parts, fdlibm's, so that n·ln2Hi is exact), e^r by its
+// Taylor series to r¹¹ (truncation below 7e-15 relative), times 2ⁿ
+// made from its exponent bits (n ≥ −150: a normal float64).
+func softmaxExp(x float64) float64 {
+	const (
+		log2e = 1.44269504088896338700e+00
+		ln2Hi = 6.93147180369123816490e-01
+		ln2Lo = 1.90821492927058770002e-10
+	)
+	x = max(-104, x)
+	n := math.RoundToEven(x * log2e)
+	r := x - n*ln2Hi - n*ln2Lo
+	p := 1.0 / 39916800 // 1/11!
+	p = p*r + 1.0/3628800
+	p = p*r + 1.0/362880
+	p = p*r + 1.0/40320
+	p = p*r + 1.0/5040
+	p = p*r + 1.0/720
+	p = p*r + 1.0/120
+	p = p*r + 1.0/24
+	p = p*r + 1.0/6
+	p = p*r + 0.5
+	p = p*r + 1
+	p = p*r + 1
+	return p * math.Float64frombits(uint64(int64(n)+1023)<<52)
+}
+
+// expRow writes the n exponentials of a softmax row, y[i·stride] =
+// float32(softmaxExp(float64(x[i·stride] − maxv))), and returns their
+// sum: four partial sums, element i's in sum i mod 4, added (0+1)+(2+3),
+// the order expRowFast's vector lanes add in (contiguous rows go there).
+func expRow(y, x []float32, n, stride int, maxv float32) float64 {
+	var part [4]float64
+	i := 0
+	if stride == 1 {
+		i = expRowFast(y[:n], x[:n], maxv, &part)
+	}
+	for ; i < n; i++ {
+		e := softmaxExp(float64(x[i*stride] - maxv))
+		y[i*stride] = float32(e)
+		part[i%4] += e
+	}
+	return (part[0] + part[1]) + (part[2] + part[3])
+}
+
 func (s *softmax) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	shape := in[0].Shape
 	axis, _ := normAxis(s.axis, len(shape))
@@ -129,8 +179,8 @@ func (s *softmax) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 					maxv = v
 				}
 			}
-			var sum float64
 			if s.log {
+				var sum float64
 				// x - max - log Σ e^(x-max): no exponential is divided.
 				for i := 0; i < n; i++ {
 					sum += math.Exp(float64(x[base+i*inner] - maxv))
@@ -141,11 +191,7 @@ func (s *softmax) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 				}
 				continue
 			}
-			for i := 0; i < n; i++ {
-				e := math.Exp(float64(x[base+i*inner] - maxv))
-				y[base+i*inner] = float32(e)
-				sum += e
-			}
+			sum := expRow(y[base:], x[base:], n, inner, maxv)
 			for i := 0; i < n; i++ {
 				y[base+i*inner] = float32(float64(y[base+i*inner]) / sum)
 			}
