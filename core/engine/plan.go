@@ -66,7 +66,14 @@ type step struct {
 	// observeFirst before its own outputs.
 	deferred     bool
 	observeFirst []string
+	// alias: the output is bound to input 0's storage (a valueMover's
+	// whose input is a computed tensor): Run has nothing to do.
+	alias bool
 }
+
+// valueMover is an operator whose output is its input's values in their
+// order (Reshape, Flatten, Squeeze, Unsqueeze).
+type valueMover interface{ MovesValues() bool }
 
 // Plan builds a schedule for the given input shapes. observed plans keep
 // every tensor (no fusion).
@@ -344,12 +351,30 @@ func (p *Plan) allocate(metas map[string]ops.Meta, acct *memlimit.Account) error
 	var slots []slot
 	var free []int
 	slotOf := map[string]int{}
+	// refs: per slot, the tensors bound to it not yet released (more
+	// than one where value movers alias their input).
+	refs := map[int]int{}
 	released := map[string]bool{}
 	release := func(name string) {
 		if id, ok := slotOf[name]; ok && !pinned[name] && !released[name] {
 			released[name] = true
-			free = append(free, id)
+			if refs[id]--; refs[id] == 0 {
+				free = append(free, id)
+			}
 		}
+	}
+	// aliases reports whether output name (of meta m, in family) of step
+	// s can be bound to the storage of the step's input 0: s moves values,
+	// and the input is a computed tensor of the same family and size.
+	aliases := func(s *step, name string, m ops.Meta, family int) (int, bool) {
+		mv, ok := s.op.(valueMover)
+		if !ok || !mv.MovesValues() || pinned[name] || len(s.outputs) != 1 || len(s.inputs) == 0 {
+			return 0, false
+		}
+		in := s.inputs[0]
+		id, ok := slotOf[in]
+		mi := metas[in]
+		return id, ok && !released[in] && familyOf(in, mi) == family && tensor.NumElements(mi.Shape) == tensor.NumElements(m.Shape)
 	}
 	for i, s := range p.steps {
 		for j, name := range s.outputs {
@@ -359,6 +384,12 @@ func (p *Plan) allocate(metas map[string]ops.Meta, acct *memlimit.Account) error
 			m := s.metas[j]
 			need := tensor.NumElements(m.Shape)
 			family := familyOf(name, m)
+			if id, ok := aliases(s, name, m, family); ok {
+				slotOf[name] = id
+				refs[id]++
+				s.alias = true
+				continue
+			}
 			pick := -1
 			if !pinned[name] {
 				// The smallest free slot of the right family that fits, else
@@ -381,6 +412,7 @@ func (p *Plan) allocate(metas map[string]ops.Meta, acct *memlimit.Account) error
 				slots[id].sized.step, slots[id].sized.output = i, j
 			}
 			slotOf[name] = id
+			refs[id]++
 		}
 		// Inputs whose last reader is this step, and outputs nobody reads,
 		// free their slots for the steps after this one.
@@ -496,10 +528,13 @@ func (p *Plan) Run(inputs map[string]*tensor.Tensor, obs Observer) (map[string]*
 				out[i] = p.values[name]
 			}
 		}
-		if err := s.op.Run(&p.ctx, in, out); err != nil {
+		if s.alias {
+			// The output is the input's storage: nothing to move, nothing
+			// to round.
+		} else if err := s.op.Run(&p.ctx, in, out); err != nil {
 			return nil, fmt.Errorf("node %q (%s): %w", s.node.Name, s.node.OpType, err)
 		}
-		if p.half {
+		if p.half && !s.alias {
 			for _, t := range out {
 				if t != nil && t.DType.IsFloat() {
 					roundHalf(t.F32, p.ctx.Workers)

@@ -51,3 +51,40 @@ func TestViTGeluFusion(t *testing.T) {
 		t.Errorf("observed plan ops %v: want the 6 Erf kept, no Gelu", observed)
 	}
 }
+
+// Reshapes, Squeezes and the like of computed tensors take their input's
+// storage instead of a copy (allocate's aliases), in FP32 and in INT8
+// plans; the golden and accuracy tests check the values.
+func TestValueMoversAlias(t *testing.T) {
+	for _, c := range []struct {
+		path, input string
+		shape       []int
+		opts        Options
+	}{
+		{"../../testdata/models/cifar10_vit.onnx", "input", []int{2, 3, 32, 32}, Options{}},
+		{"../../testdata/models/cifar10_vit.onnx", "input", []int{2, 3, 32, 32}, Options{NoFusion: true}},
+	} {
+		g, err := graph.Load(c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := New(g, c.opts).Plan(map[string][]int{c.input: c.shape}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		aliased := 0
+		for _, s := range p.steps {
+			if !s.alias {
+				continue
+			}
+			aliased++
+			in, out := p.values[s.inputs[0]], p.values[s.outputs[0]]
+			if len(in.F32) == 0 || &in.F32[0] != &out.F32[0] {
+				t.Errorf("%s (%s) is marked aliased but its output has storage of its own", s.node.Name, s.node.OpType)
+			}
+		}
+		if aliased == 0 {
+			t.Errorf("%s: no step aliases its input", c.path)
+		}
+	}
+}

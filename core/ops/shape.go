@@ -37,6 +37,11 @@ func (moveOp) Run(_ *Ctx, in, out []*tensor.Tensor) error {
 	return nil
 }
 
+// MovesValues says that the output is the input's values in their order,
+// whatever the shape: a plan may bind the output to the input's storage
+// and not run the operator at all.
+func (moveOp) MovesValues() bool { return true }
+
 // CanPassInt8: moving values keeps them, quantized or not.
 func (moveOp) CanPassInt8() bool { return true }
 
