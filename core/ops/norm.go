@@ -173,8 +173,11 @@ func (s *softmax) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	parallel.For(outer*inner, ctx.Workers, 256, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			base := (r/inner)*n*inner + r%inner
-			maxv := float32(math.Inf(-1))
-			for i := 0; i < n; i++ {
+			maxv, i := float32(math.Inf(-1)), 0
+			if inner == 1 {
+				maxv, i = maxRowFast(x[base : base+n])
+			}
+			for ; i < n; i++ {
 				if v := x[base+i*inner]; v > maxv {
 					maxv = v
 				}
@@ -192,7 +195,11 @@ func (s *softmax) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 				continue
 			}
 			sum := expRow(y[base:], x[base:], n, inner, maxv)
-			for i := 0; i < n; i++ {
+			i = 0
+			if inner == 1 {
+				i = divRowFast(y[base:base+n], sum)
+			}
+			for ; i < n; i++ {
 				y[base+i*inner] = float32(float64(y[base+i*inner]) / sum)
 			}
 		}

@@ -2,7 +2,11 @@
 
 package ops
 
-import "golang.org/x/sys/cpu"
+import (
+	"math"
+
+	"golang.org/x/sys/cpu"
+)
 
 //go:noescape
 func expRowAVX2(y, x *float32, n int, maxv float32, part *[4]float64)
@@ -15,5 +19,32 @@ func expRowFast(y, x []float32, maxv float32, part *[4]float64) int {
 		return 0
 	}
 	expRowAVX2(&y[0], &x[0], n, maxv, part)
+	return n
+}
+
+//go:noescape
+func maxRowAVX2(x *float32, n int) float32
+
+//go:noescape
+func divRowAVX2(y *float32, n int, sum float64)
+
+// maxRowFast returns the largest of the leading multiple of 8 values of
+// x, NaNs skipped (−Inf for none), and how many it looked at.
+func maxRowFast(x []float32) (float32, int) {
+	n := len(x) &^ 7
+	if n == 0 || !cpu.X86.HasAVX2 {
+		return float32(math.Inf(-1)), 0
+	}
+	return maxRowAVX2(&x[0], n), n
+}
+
+// divRowFast divides the leading multiple of 4 values of y by sum in
+// float64 and returns how many it did.
+func divRowFast(y []float32, sum float64) int {
+	n := len(y) &^ 3
+	if n == 0 || !cpu.X86.HasAVX2 {
+		return 0
+	}
+	divRowAVX2(&y[0], n, sum)
 	return n
 }

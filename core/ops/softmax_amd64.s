@@ -104,3 +104,58 @@ done:
 	VMOVUPD Y14, (DX)
 	VZEROUPPER
 	RET
+
+// func maxRowAVX2(x *float32, n int) float32
+// The largest of n (a multiple of 8) values, NaNs skipped as softmax's
+// "if v > maxv" skips them: MAXPS(v, m) is v > m ? v : m, and m (from
+// −Inf) is never NaN. The order of comparisons does not matter to
+// softmax: only ±0 could come out either way, and x − (+0) and x − (−0)
+// have the same exponential.
+TEXT ·maxRowAVX2(SB), NOSPLIT, $0-20
+	MOVQ         x+0(FP), SI
+	MOVQ         n+8(FP), CX
+	MOVL         $0xff800000, AX
+	MOVL         AX, X0
+	VBROADCASTSS X0, Y0
+
+maxLoop:
+	CMPQ    CX, $8
+	JL      maxDone
+	VMOVUPS (SI), Y1
+	VMAXPS  Y0, Y1, Y0
+	ADDQ    $32, SI
+	SUBQ    $8, CX
+	JMP     maxLoop
+
+maxDone:
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS       X0, X1, X0
+	VPERMILPS    $0x4e, X0, X1
+	VMAXPS       X0, X1, X0
+	VPERMILPS    $0xb1, X0, X1
+	VMAXPS       X0, X1, X0
+	VMOVSS       X0, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func divRowAVX2(y *float32, n int, sum float64)
+// y[i] = float32(float64(y[i]) / sum) for n (a multiple of 4) values.
+TEXT ·divRowAVX2(SB), NOSPLIT, $0-24
+	MOVQ         y+0(FP), DI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSD sum+16(FP), Y2
+
+divLoop:
+	CMPQ       CX, $4
+	JL         divDone
+	VCVTPS2PD  (DI), Y0
+	VDIVPD     Y2, Y0, Y0
+	VCVTPD2PSY Y0, X0
+	VMOVUPS    X0, (DI)
+	ADDQ       $16, DI
+	SUBQ       $4, CX
+	JMP        divLoop
+
+divDone:
+	VZEROUPPER
+	RET

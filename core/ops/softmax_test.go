@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand"
 	"testing"
+
+	"github.com/int8cal/int8cal/core/tensor"
 )
 
 // softmaxExp is e^x to float64 precision on softmax's range: within 1e-14
@@ -88,4 +90,45 @@ func seq(lo, hi int) []int {
 		s = append(s, i)
 	}
 	return s
+}
+
+// Softmax over contiguous rows (the vector kernels' maximum, exponentials
+// and division) gives bit for bit what it gives over the same rows laid
+// out as columns (the Go loops), whatever the row holds.
+func TestSoftmaxRowsSameAsColumns(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	for _, n := range []int{1, 3, 4, 7, 8, 9, 16, 31, 197} {
+		for trial := 0; trial < 8; trial++ {
+			rows := make([]float32, 2*n) // [2, n]: softmax over axis 1
+			for i := range rows {
+				rows[i] = float32(r.NormFloat64() * 5)
+			}
+			switch trial {
+			case 1:
+				rows[r.Intn(n)] = float32(math.NaN())
+			case 2:
+				rows[r.Intn(n)] = float32(math.Inf(1))
+			case 3:
+				rows[r.Intn(n)] = float32(math.Inf(-1))
+			case 4:
+				for i := range rows {
+					rows[i] = float32(math.Copysign(0, float64(i%2)-0.5))
+				}
+			}
+			cols := make([]float32, 2*n) // [n, 2]: softmax over axis 0
+			for i := 0; i < n; i++ {
+				cols[2*i], cols[2*i+1] = rows[i], rows[n+i]
+			}
+			byRow := rtOne(t, 13, "Softmax", []*tensor.Tensor{f32(sh(2, n), rows...)}, aInt("axis", 1))
+			byCol := rtOne(t, 13, "Softmax", []*tensor.Tensor{f32(sh(n, 2), cols...)}, aInt("axis", 0))
+			for i := 0; i < n; i++ {
+				for k := 0; k < 2; k++ {
+					a, b := byRow.F32[k*n+i], byCol.F32[2*i+k]
+					if math.Float32bits(a) != math.Float32bits(b) && !(a != a && b != b) {
+						t.Fatalf("n=%d trial %d: row %d value %d = %g as a row, %g as a column", n, trial, k, i, a, b)
+					}
+				}
+			}
+		}
+	}
 }
