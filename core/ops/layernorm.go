@@ -18,19 +18,33 @@ func init() {
 
 // meanInvStd returns the mean of x and 1/√(variance+epsilon), the
 // population variance taken about the mean in a second pass, both in
-// float64 so that a large mean does not cancel the variance away.
+// float64 so that a large mean does not cancel the variance away. Each
+// sum is four partial sums, value i's in sum i mod 4, added (0+1)+(2+3):
+// the order sumsFast and squaresFast's vector lanes add in.
 func meanInvStd(x []float32, epsilon float32) (mean, invStd float64) {
-	var sum float64
-	for _, v := range x {
-		sum += float64(v)
+	var part [4]float64
+	i := sumsFast(x, &part)
+	for ; i < len(x); i++ {
+		part[i%4] += float64(x[i])
 	}
-	mean = sum / float64(len(x))
-	var sq float64
-	for _, v := range x {
-		d := float64(v) - mean
-		sq += d * d
+	mean = ((part[0] + part[1]) + (part[2] + part[3])) / float64(len(x))
+	part = [4]float64{}
+	i = squaresFast(x, mean, &part)
+	for ; i < len(x); i++ {
+		d := float64(x[i]) - mean
+		part[i%4] += d * d
 	}
+	sq := (part[0] + part[1]) + (part[2] + part[3])
 	return mean, 1 / math.Sqrt(sq/float64(len(x))+float64(epsilon))
+}
+
+// normalizeRow writes dst[i] = float32((float64(src[i])−mean)·invStd)·
+// scale[i] + bias[i] (normalizeFast: the same, 4 at a time).
+func normalizeRow(dst, src, scale, bias []float32, mean, invStd float64) {
+	i := normalizeFast(dst, src, scale, bias, mean, invStd)
+	for ; i < len(src); i++ {
+		dst[i] = float32((float64(src[i])-mean)*invStd)*scale[i] + bias[i]
+	}
 }
 
 // layerNorm is LayerNormalization: each run of the dimensions from axis on
@@ -113,9 +127,7 @@ func (l *layerNorm) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		for r := lo; r < hi; r++ {
 			src, dst := x.F32[r*n:(r+1)*n], y.F32[r*n:(r+1)*n]
 			m, s := meanInvStd(src, l.epsilon)
-			for i, v := range src {
-				dst[i] = float32((float64(v)-m)*s)*scale[i] + bias[i]
-			}
+			normalizeRow(dst, src, scale, bias, m, s)
 			if mean != nil {
 				mean[r] = float32(m)
 			}

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"math"
+	"math/rand"
 	"testing"
 
 	"github.com/int8cal/int8cal/core/onnx"
@@ -159,5 +160,46 @@ func TestSoftmaxCoerce2D(t *testing.T) {
 			w = math.Log(w)
 		}
 		checkClose(t, rtOne(t, c.opset, c.op, []*tensor.Tensor{x}, c.attrs...), sh(1, 2, 2), []float64{w, w, w, w}, 1e-7)
+	}
+}
+
+// The vector statistics and normalization give the Go loops' bits (four
+// partial sums, value i's in sum i mod 4, then float64 arithmetic and one
+// float32 multiply and add per value), on rows of every length up to 41
+// and ViT's 768, around means near and far from zero.
+func TestLayerNormVectorSameAsGo(t *testing.T) {
+	r := rand.New(rand.NewSource(4))
+	for _, n := range append([]int{768}, seq(1, 41)...) {
+		for _, offset := range []float64{0, 1e4} {
+			x, scale, bias := make([]float32, n), make([]float32, n), make([]float32, n)
+			for i := range x {
+				x[i] = float32(offset + r.NormFloat64())
+				scale[i], bias[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+			}
+			var part [4]float64
+			for i, v := range x {
+				part[i%4] += float64(v)
+			}
+			mean := ((part[0] + part[1]) + (part[2] + part[3])) / float64(n)
+			part = [4]float64{}
+			for i, v := range x {
+				d := float64(v) - mean
+				part[i%4] += d * d
+			}
+			const eps = float32(1e-5)
+			inv := 1 / math.Sqrt(((part[0]+part[1])+(part[2]+part[3]))/float64(n)+float64(eps))
+			gotMean, gotInv := meanInvStd(x, eps)
+			if gotMean != mean || gotInv != inv {
+				t.Fatalf("n=%d offset %g: mean, 1/std = %v, %v; want %v, %v", n, offset, gotMean, gotInv, mean, inv)
+			}
+			got := make([]float32, n)
+			normalizeRow(got, x, scale, bias, mean, inv)
+			for i, v := range x {
+				want := float32((float64(v)-mean)*inv)*scale[i] + bias[i]
+				if math.Float32bits(got[i]) != math.Float32bits(want) {
+					t.Fatalf("n=%d offset %g: value %d = %g, want %g", n, offset, i, got[i], want)
+				}
+			}
+		}
 	}
 }
