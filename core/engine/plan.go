@@ -66,8 +66,8 @@ type step struct {
 	// observeFirst before its own outputs.
 	deferred     bool
 	observeFirst []string
-	// alias: the output is bound to input 0's storage (a valueMover's
-	// whose input is a computed tensor): Run has nothing to do.
+	// alias: the output is bound to input 0's storage (a valueMover
+	// whose input 0 is a computed tensor): Run has nothing to do.
 	alias bool
 }
 
@@ -528,16 +528,17 @@ func (p *Plan) Run(inputs map[string]*tensor.Tensor, obs Observer) (map[string]*
 				out[i] = p.values[name]
 			}
 		}
-		if s.alias {
-			// The output is the input's storage: nothing to move, nothing
-			// to round.
-		} else if err := s.op.Run(&p.ctx, in, out); err != nil {
-			return nil, fmt.Errorf("node %q (%s): %w", s.node.Name, s.node.OpType, err)
-		}
-		if p.half && !s.alias {
-			for _, t := range out {
-				if t != nil && t.DType.IsFloat() {
-					roundHalf(t.F32, p.ctx.Workers)
+		// An aliased step's output is its input's storage: nothing to
+		// move, nothing to round.
+		if !s.alias {
+			if err := s.op.Run(&p.ctx, in, out); err != nil {
+				return nil, fmt.Errorf("node %q (%s): %w", s.node.Name, s.node.OpType, err)
+			}
+			if p.half {
+				for _, t := range out {
+					if t != nil && t.DType.IsFloat() {
+						roundHalf(t.F32, p.ctx.Workers)
+					}
 				}
 			}
 		}
