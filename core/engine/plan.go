@@ -247,6 +247,13 @@ func (p *Plan) fuse(metas map[string]ops.Meta) {
 				}
 			}
 		}
+		if j, bias, ok := p.biasProducer(s, kept, producer, readers, metas); ok {
+			if f := kept[j].op.(ops.BiasFusable); f.FuseBias(bias) {
+				kept[j].absorb(s)
+				producer[s.outputs[0]] = j
+				continue
+			}
+		}
 		if j, other, ok := residualProducer(s, kept, producer, readers, metas); ok {
 			conv := kept[j]
 			if f, ok := conv.op.(ops.ResidualFusable); ok && f.FuseResidual() {
@@ -270,6 +277,35 @@ func (p *Plan) fuse(metas map[string]ops.Meta) {
 		}
 	}
 	p.steps = kept
+}
+
+// biasProducer finds, for an Add step s of a tensor and a constant vector
+// along its last dimension (either order: exporters write a Linear layer
+// as MatMul, then Add of the bias), the step in kept that produces the
+// tensor, read by s alone, if its operator can take the bias
+// (ops.BiasFusable), and returns its index and the vector.
+func (p *Plan) biasProducer(s *step, kept []*step, producer map[string]int, readers map[string]int, metas map[string]ops.Meta) (int, []float32, bool) {
+	if s.node.OpType != "Add" || len(s.inputs) != 2 || len(s.outputs) != 1 {
+		return 0, nil, false
+	}
+	for k := range 2 {
+		t, c := metas[s.inputs[k]], p.consts[s.inputs[1-k]]
+		if c == nil || c.DType != tensor.Float32 || len(t.Shape) == 0 || !tensor.EqualShape(t.Shape, metas[s.outputs[0]].Shape) {
+			continue
+		}
+		n := t.Shape[len(t.Shape)-1]
+		if len(c.Shape) == 0 || c.Shape[len(c.Shape)-1] != n || len(c.F32) != n || len(c.Shape) > len(t.Shape) {
+			continue
+		}
+		j, ok := producer[s.inputs[k]]
+		if !ok || readers[s.inputs[k]] != 1 || len(kept[j].outputs) != 1 {
+			continue
+		}
+		if _, ok := kept[j].op.(ops.BiasFusable); ok {
+			return j, c.F32, true
+		}
+	}
+	return 0, nil, false
 }
 
 // residualProducer finds, for an Add step s of two tensors of one shape,

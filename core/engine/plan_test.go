@@ -39,16 +39,19 @@ func TestResNet20Fusion(t *testing.T) {
 }
 
 // In a plain run the ViT's six GELUs, exported as Div, Erf, Add, Mul and
-// Mul, are one Gelu step each; an observed run keeps the five operators.
-func TestViTGeluFusion(t *testing.T) {
+// Mul, are one Gelu step each, and the biases its Linear layers add after
+// their MatMuls (three a block) are fused into them: 13 Adds remain, the
+// 12 residual connections and the position embedding. An observed run
+// keeps every operator.
+func TestViTFusion(t *testing.T) {
 	path := "../../testdata/models/cifar10_vit.onnx"
 	fused := opCounts(t, path, "input", []int{2, 3, 32, 32}, false)
-	if fused["Gelu"] != 6 || fused["Erf"] != 0 {
-		t.Errorf("fused plan ops %v: want the 6 GELUs as 6 Gelu steps, no Erf", fused)
+	if fused["Gelu"] != 6 || fused["Erf"] != 0 || fused["Add"] != 13 {
+		t.Errorf("fused plan ops %v: want 6 Gelu, no Erf, 13 Add", fused)
 	}
 	observed := opCounts(t, path, "input", []int{2, 3, 32, 32}, true)
-	if observed["Gelu"] != 0 || observed["Erf"] != 6 {
-		t.Errorf("observed plan ops %v: want the 6 Erf kept, no Gelu", observed)
+	if observed["Gelu"] != 0 || observed["Erf"] != 6 || observed["Add"] != 37 {
+		t.Errorf("observed plan ops %v: want the 6 Erf and 37 Add kept, no Gelu", observed)
 	}
 }
 

@@ -234,7 +234,7 @@ func (mm *matMul) Int8(scales []float32) (Op, bool) {
 	if !(sa > 0) {
 		return nil, false
 	}
-	return &qmatMul{lin: qlinear{inScale: sa}, bScale: sb}, true
+	return &qmatMul{lin: qlinear{inScale: sa}, bScale: sb, bias: mm.bias}, true
 }
 
 // qmatMul is the INT8 MatMul. With a constant B (weights) it is the
@@ -244,7 +244,8 @@ func (mm *matMul) Int8(scales []float32) (Op, bool) {
 // matrix, the int32 sums scaled by aScale·bScale.
 type qmatMul struct {
 	lin     qlinear
-	weights bool // B is constant: lin holds it
+	weights bool      // B is constant: lin holds it
+	bias    []float32 // the float MatMul's fused bias (constant B only)
 	bScale  float32
 	scratch []qmatMulScratch // per worker, for two activations
 }
@@ -312,7 +313,7 @@ func (mm *qmatMul) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 	}
 	m, k, n := pa[len(pa)-2], pa[len(pa)-1], pb[len(pb)-1]
 	if mm.weights {
-		mm.lin.run(ctx, int8Source{f: a.F32}, len(a.F32)/max(1, k), y, nil, Activation{}, 0)
+		mm.lin.run(ctx, int8Source{f: a.F32}, len(a.F32)/max(1, k), y, mm.bias, Activation{}, 0)
 		return nil
 	}
 	batch, _ := broadcastShape(pa[:len(pa)-2], pb[:len(pb)-2])

@@ -191,6 +191,19 @@ func transpose2D(x []float32, rows, cols int) []float32 {
 // matMul is numpy-style matrix multiplication with batch broadcasting.
 type matMul struct {
 	packed *gemm.PackedB // set when B is a constant 2-D matrix
+	// bias, added to each output row (FuseBias: B constant only).
+	bias []float32
+}
+
+// FuseBias adds bias to every row of the product, in the GEMM's epilogue
+// (the sum, then one rounded addition, as Add does); only where B is one
+// constant matrix, whose columns bias must match.
+func (mm *matMul) FuseBias(bias []float32) bool {
+	if mm.packed == nil || mm.bias != nil || len(bias) != mm.packed.N() {
+		return false
+	}
+	mm.bias = bias
+	return true
 }
 
 // matMulShapes returns the output shape and the promoted operand shapes.
@@ -266,7 +279,7 @@ func (mm *matMul) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		// B is one matrix: all of A's batch rows form one tall product.
 		rows := len(a.F32) / k
 		parallel.For(rows, ctx.Workers, max(1, 8192/max(1, n*k/64)), func(lo, hi int) {
-			gemm.MulPackedB(hi-lo, a.F32[lo*k:], k, mm.packed, y.F32[lo*n:hi*n], n, false)
+			gemm.MulPackedBEx(hi-lo, a.F32[lo*k:], k, mm.packed, y.F32[lo*n:hi*n], n, false, &gemm.Epilogue{ColBias: mm.bias}, 1)
 		})
 		return nil
 	}

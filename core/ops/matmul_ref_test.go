@@ -360,3 +360,51 @@ func TestMatMulErrors(t *testing.T) {
 		})
 	}
 }
+
+// A bias fused into MatMul (FP32, and the INT8 MatMul made from it) gives
+// the bits of the product followed by Add of the bias.
+func TestMatMulFusedBiasSameAsAdd(t *testing.T) {
+	r := rtRand(7)
+	a, b, bias := randT(r, 2, 5, 37), randT(r, 37, 19), randT(r, 19)
+	run := func(op Op, in ...*tensor.Tensor) *tensor.Tensor {
+		t.Helper()
+		y := &tensor.Tensor{DType: tensor.Float32, Shape: []int{2, 5, 19}, F32: make([]float32, 2*5*19)}
+		if err := op.Run(&Ctx{Workers: 2}, in, []*tensor.Tensor{y}); err != nil {
+			t.Fatal(err)
+		}
+		return y
+	}
+	for _, quantized := range []bool{false, true} {
+		build := func(fuse bool) Op {
+			mm := &matMul{}
+			if err := mm.Prepare([]*tensor.Tensor{nil, b}); err != nil {
+				t.Fatal(err)
+			}
+			if fuse && !mm.FuseBias(bias.F32) {
+				t.Fatal("FuseBias refused a bias of B's columns")
+			}
+			if !quantized {
+				return mm
+			}
+			q, ok := mm.Int8([]float32{0.05})
+			if !ok {
+				t.Fatal("no INT8 MatMul")
+			}
+			if err := q.(Preparer).Prepare([]*tensor.Tensor{nil, b}); err != nil {
+				t.Fatal(err)
+			}
+			return q
+		}
+		fused := run(build(true), a, b)
+		plain := run(build(false), a, b)
+		want := run(&binary{kind: "Add"}, plain, bias)
+		for i := range want.F32 {
+			if math.Float32bits(fused.F32[i]) != math.Float32bits(want.F32[i]) {
+				t.Fatalf("INT8 %v: value %d = %g fused, %g as MatMul then Add", quantized, i, fused.F32[i], want.F32[i])
+			}
+		}
+	}
+	if (&matMul{}).FuseBias(bias.F32) {
+		t.Error("FuseBias took a bias without constant weights")
+	}
+}

@@ -68,6 +68,14 @@ type Fusable interface {
 	FuseActivation(a Activation) bool
 }
 
+// BiasFusable is implemented by operators that can add a constant vector
+// along their output's last dimension (a bias per output feature, as
+// MatMul followed by Add writes it) right after their products, rounding
+// as the Add would: FuseBias returns false when they cannot.
+type BiasFusable interface {
+	FuseBias(bias []float32) bool
+}
+
 // ResidualFusable is implemented by operators that can add a tensor of
 // their output's shape before their activation: out = act(op(...) + r),
 // with r passed as input 3. FuseResidual returns false when they cannot.
