@@ -3,12 +3,12 @@
 // An Engine plans once per input shape: shape-dependent subgraphs are folded
 // to constants, operators are built and their constant weights packed, a
 // following Relu or Clip is fused into Conv, Gemm and Add where nothing
-// needs to see the intermediate tensor (the exporters' five-operator GELU
-// into one Gelu step too, gelu.go), and every intermediate tensor is
-// given a slot in a small set of buffers reused once the tensor is dead;
-// a Reshape, Flatten, Squeeze or Unsqueeze of a computed tensor shares
-// its input's slot and does not run. Kernels split their work across all
-// cores.
+// needs to see the intermediate tensor (a bias Add into the MatMul before
+// it, and the exporters' five-operator GELU into one Gelu step, gelu.go),
+// and every intermediate tensor is given a slot in a small set of buffers
+// reused once the tensor is dead; a Reshape, Flatten, Squeeze or
+// Unsqueeze of a computed tensor shares its input's slot and does not
+// run. Kernels split their work across all cores.
 //
 // Run splits a batch that the network computes image by image into one
 // part per worker (split.go): each part runs in a plan of its own on one
