@@ -191,8 +191,10 @@ func transpose2D(x []float32, rows, cols int) []float32 {
 // matMul is numpy-style matrix multiplication with batch broadcasting.
 type matMul struct {
 	packed *gemm.PackedB // set when B is a constant 2-D matrix
-	// bias, added to each output row (FuseBias: B constant only).
+	// bias, added to each output row (FuseBias: B constant only), and ep,
+	// the GEMM epilogue that adds it (nil: none).
 	bias []float32
+	ep   *gemm.Epilogue
 }
 
 // FuseBias adds bias to every row of the product, in the GEMM's epilogue
@@ -202,7 +204,7 @@ func (mm *matMul) FuseBias(bias []float32) bool {
 	if mm.packed == nil || mm.bias != nil || len(bias) != mm.packed.N() {
 		return false
 	}
-	mm.bias = bias
+	mm.bias, mm.ep = bias, &gemm.Epilogue{ColBias: bias}
 	return true
 }
 
@@ -279,7 +281,7 @@ func (mm *matMul) Run(ctx *Ctx, in, out []*tensor.Tensor) error {
 		// B is one matrix: all of A's batch rows form one tall product.
 		rows := len(a.F32) / k
 		parallel.For(rows, ctx.Workers, max(1, 8192/max(1, n*k/64)), func(lo, hi int) {
-			gemm.MulPackedBEx(hi-lo, a.F32[lo*k:], k, mm.packed, y.F32[lo*n:hi*n], n, false, &gemm.Epilogue{ColBias: mm.bias}, 1)
+			gemm.MulPackedBEx(hi-lo, a.F32[lo*k:], k, mm.packed, y.F32[lo*n:hi*n], n, false, mm.ep, 1)
 		})
 		return nil
 	}
