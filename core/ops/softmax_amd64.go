@@ -2,11 +2,7 @@
 
 package ops
 
-import (
-	"math"
-
-	"golang.org/x/sys/cpu"
-)
+import "math"
 
 //go:noescape
 func expRowAVX2(y, x *float32, n int, maxv float32, part *[4]float64)
@@ -14,11 +10,10 @@ func expRowAVX2(y, x *float32, n int, maxv float32, part *[4]float64)
 // expRowFast is expRow over the leading multiple of 4 values of a
 // contiguous row with AVX2, adding to part; it returns how many it did.
 func expRowFast(y, x []float32, maxv float32, part *[4]float64) int {
-	n := min(len(y), len(x)) &^ 3
-	if n == 0 || !cpu.X86.HasAVX2 {
-		return 0
+	n := avx2Prefix(min(len(y), len(x)), 4)
+	if n > 0 {
+		expRowAVX2(&y[0], &x[0], n, maxv, part)
 	}
-	expRowAVX2(&y[0], &x[0], n, maxv, part)
 	return n
 }
 
@@ -31,8 +26,8 @@ func divRowAVX2(y *float32, n int, sum float64)
 // maxRowFast returns the largest of the leading multiple of 8 values of
 // x, NaNs skipped (−Inf for none), and how many it looked at.
 func maxRowFast(x []float32) (float32, int) {
-	n := len(x) &^ 7
-	if n == 0 || !cpu.X86.HasAVX2 {
+	n := avx2Prefix(len(x), 8)
+	if n == 0 {
 		return float32(math.Inf(-1)), 0
 	}
 	return maxRowAVX2(&x[0], n), n
@@ -41,10 +36,9 @@ func maxRowFast(x []float32) (float32, int) {
 // divRowFast divides the leading multiple of 4 values of y by sum in
 // float64 and returns how many it did.
 func divRowFast(y []float32, sum float64) int {
-	n := len(y) &^ 3
-	if n == 0 || !cpu.X86.HasAVX2 {
-		return 0
+	n := avx2Prefix(len(y), 4)
+	if n > 0 {
+		divRowAVX2(&y[0], n, sum)
 	}
-	divRowAVX2(&y[0], n, sum)
 	return n
 }
